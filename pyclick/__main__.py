@@ -1,0 +1,3 @@
+from pyclick.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""Errors with landmarks, reported the Click way (``FILE:LINE: message``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Landmark:
+    """Where something was written: a file name (``<expr>`` for -e) and line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class ConfigError(Exception):
+    """One or more user mistakes, each with the place it was made.
+
+    ``messages`` holds fully formatted lines (``FILE:LINE: text``); a
+    ConfigError is what the command prints before exiting with status 1.
+    """
+
+    def __init__(self, message: str | None = None, landmark: Landmark | str | None = None,
+                 messages: list[str] | None = None):
+        self.messages: list[str] = list(messages or [])
+        if message is not None:
+            self.messages.append(f"{landmark}: {message}" if landmark else message)
+        super().__init__("\n".join(self.messages))
+
+
+class ErrorCollector:
+    """Gathers every error of a phase so that all are reported at once."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def error(self, message: str, landmark: Landmark | str | None = None) -> None:
+        self.messages.append(f"{landmark}: {message}" if landmark else message)
+
+    def absorb(self, err: ConfigError) -> None:
+        self.messages.extend(err.messages)
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ConfigError(messages=self.messages)
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
