@@ -1,0 +1,5 @@
+"""pyclick-hello: an example plugin package for pyclick."""
+
+from pyclick_hello.elements import Hello, HelloTagger
+
+__all__ = ["Hello", "HelloTagger"]

@@ -1,0 +1,103 @@
+"""What a bucket weighs: turning per-bucket packet counts into load.
+
+Two estimators live here. The reference one splits each core's measured
+load among its buckets in proportion to their packet counts of the last
+tick. Ours keeps, per bucket, a smoothed packet rate and its variance
+(jumping to a new level at once when a change is far beyond the noise),
+and, per core, a smoothed cost per packet learnt while the core was not
+saturated; a bucket's predicted load on a core is rate x cost. A saturated
+core reports a load of 1 whatever its demand, so the cost learnt before
+saturation is what reveals how far over capacity it really is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: A core at or above this load is saturated: its load no longer grows with
+#: its packets, so it teaches nothing about the cost of a packet.
+SATURATED_LOAD = 0.97
+
+
+def share_of_core_load(table: np.ndarray, counts: np.ndarray, core_index: np.ndarray,
+                       loads: np.ndarray) -> np.ndarray:
+    """Reference estimate: bucket load = core load x bucket count / core count.
+
+    ``core_index[c]`` maps core id c to its position in ``loads`` (-1 for a
+    core not in use; its buckets weigh 0).
+    """
+    where = core_index[table]
+    packets = np.bincount(where[where >= 0], weights=counts[where >= 0],
+                          minlength=len(loads))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_packet = np.where(packets > 0, loads / packets, 0.0)
+    return np.where(where >= 0, counts * per_packet[np.maximum(where, 0)], 0.0)
+
+
+class BucketRates:
+    """Smoothed packet rate and rate variance of every bucket.
+
+    Between ticks a bucket's rate is blended towards the new observation
+    with weight 1 - exp(-elapsed / horizon); an observation further than
+    ``jump_sigmas`` standard deviations from the estimate (Poisson noise of
+    the count plus the learnt variance) replaces the estimate outright,
+    because an elephant starting or ending is a new level, not noise.
+    """
+
+    def __init__(self, reta_size: int, horizon: float, jump_sigmas: float = 3.0) -> None:
+        if horizon <= 0:
+            raise ValueError("the smoothing horizon must be positive")
+        self.horizon = horizon
+        self.jump_sigmas = jump_sigmas
+        self.rate = np.zeros(reta_size)
+        self.variance = np.zeros(reta_size)
+        self.seen = False
+
+    def update(self, counts: np.ndarray, elapsed: float) -> None:
+        observed = np.asarray(counts, dtype=np.float64) / elapsed
+        if not self.seen:
+            self.rate = observed
+            self.variance = observed / elapsed
+            self.seen = True
+            return
+        weight = 1.0 - np.exp(-elapsed / self.horizon)
+        deviation = observed - self.rate
+        square = deviation * deviation
+        noise = self.variance + np.maximum(observed, self.rate) / elapsed
+        jumped = square > (self.jump_sigmas ** 2) * noise
+        self.rate = np.where(jumped, observed, self.rate + weight * deviation)
+        self.variance = np.where(jumped, self.variance,
+                                 (1 - weight) * (self.variance + weight * square))
+
+
+class CoreCosts:
+    """Smoothed load per packet/s of every core (busy fraction x seconds per packet).
+
+    Learnt only from cores below SATURATED_LOAD that received packets; a
+    core never seen unsaturated borrows the median of the others.
+    """
+
+    def __init__(self, ncores: int, horizon: float) -> None:
+        self.horizon = horizon
+        self.cost = np.full(ncores, np.nan)
+
+    def update(self, cores: np.ndarray, loads: np.ndarray, packets: np.ndarray,
+               elapsed: float) -> None:
+        usable = (loads < SATURATED_LOAD) & (packets > 0)
+        if not usable.any():
+            return
+        observed = loads[usable] * elapsed / packets[usable]
+        ids = cores[usable]
+        previous = self.cost[ids]
+        weight = 1.0 - np.exp(-elapsed / self.horizon)
+        self.cost[ids] = np.where(np.isnan(previous), observed,
+                                  previous + weight * (observed - previous))
+
+    def of(self, cores: np.ndarray) -> np.ndarray:
+        """Cost of each named core, filling unknown ones with the median known cost."""
+        costs = self.cost[cores]
+        unknown = np.isnan(costs)
+        if unknown.any():
+            known = self.cost[~np.isnan(self.cost)]
+            costs[unknown] = float(np.median(known)) if known.size else 0.0
+        return costs

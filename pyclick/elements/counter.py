@@ -1,0 +1,168 @@
+"""Counter: packet and byte counts and rates of the traffic passing through."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from pyclick.args import UNSIGNED, Args, split_words
+from pyclick.element import Element, read_handler, write_handler
+from pyclick.elements.handlercall import HandlerCall
+from pyclick.packet import Packet
+from pyclick.runtime.handlers import HandlerError
+
+#: Time constant of the rate average, seconds.
+RATE_TIME_CONSTANT = 1.0
+
+
+class DecayingRate:
+    """Events per second, an exponentially weighted average over time.
+
+    Each event's weight decays as exp(-age / tau). Dividing the decayed sum
+    by the weight a constant unit rate would have accumulated since the
+    start makes the estimate exact for constant traffic, even in the first
+    second (a plain EWMA would start near zero).
+    """
+
+    def __init__(self, tau: float = RATE_TIME_CONSTANT) -> None:
+        self.tau = tau
+        self._sum = 0.0
+        self._start = self._last = 0.0
+
+    def reset(self, now: float) -> None:
+        self._sum = 0.0
+        self._start = self._last = now
+
+    def add(self, now: float, amount: float) -> None:
+        self._decay(now)
+        self._sum += amount
+
+    def rate(self, now: float) -> float:
+        self._decay(now)
+        elapsed = now - self._start
+        if elapsed <= 0:
+            return 0.0
+        return self._sum / (self.tau * -math.expm1(-elapsed / self.tau))
+
+    def _decay(self, now: float) -> None:
+        if now > self._last:
+            self._sum *= math.exp(-(now - self._last) / self.tau)
+            self._last = now
+
+
+@dataclass
+class _Trigger:
+    """``N HANDLER [VALUE]``: call HANDLER once a total reaches N."""
+
+    threshold: int
+    call: HandlerCall
+    fired: bool = False
+
+
+def _trigger_type(text: str, args: Args, unit: str) -> _Trigger:
+    words = split_words(text)
+    if len(words) < 2:
+        raise ValueError("expected 'N HANDLER [VALUE]'")
+    try:
+        threshold = UNSIGNED(words[0], args)
+    except ValueError:
+        raise ValueError(f"'{words[0]}' is not a {unit} count (form: N HANDLER [VALUE])") from None
+    if args.element is None:
+        raise ValueError("no router to look up handlers")
+    return _Trigger(threshold, HandlerCall.parse(text.strip()[len(words[0]):], args.element))
+
+
+class Counter(Element):
+    """Counter(KEYWORDS) -- measures packet count and rate
+
+    Description
+    Passes packets unchanged from its input to its output, counting packets
+    and bytes and estimating their recent rate (exponentially weighted over
+    about a second of the router's clock, so simulated time works too).
+
+    Keyword arguments
+    COUNT_CALL -- 'N HANDLER [VALUE]': when the packet count reaches N, call write handler HANDLER with VALUE (again after a reset); default none
+    BYTE_COUNT_CALL -- 'N HANDLER [VALUE]': the same for the byte count; default none
+
+    Element handlers
+    count (read) -- packets since the start or the last reset
+    byte_count (read) -- bytes since the start or the last reset
+    rate (read) -- recent packet rate, packets per second
+    byte_rate (read) -- recent byte rate, bytes per second
+    bit_rate (read) -- recent bit rate, bits per second
+    reset (write) -- sets counts and rates to zero (also reset_counts)
+
+    Example
+    InfiniteSource(LIMIT 100) -> c :: Counter(COUNT_CALL 100 stop) -> Discard;
+    """
+
+    port_count = "1/1"
+
+    def configure(self, args: Args) -> None:
+        self.count_call: _Trigger | None = args.read(
+            "COUNT_CALL", lambda text, a: _trigger_type(text, a, "packet"))
+        self.byte_count_call: _Trigger | None = args.read(
+            "BYTE_COUNT_CALL", lambda text, a: _trigger_type(text, a, "byte"))
+        args.complete()
+        self.count = 0
+        self.byte_count = 0
+        self._packet_rate = DecayingRate()
+        self._byte_rate = DecayingRate()
+
+    def initialize(self) -> None:
+        self._reset()
+
+    def push(self, port: int, batch: list[Packet]) -> None:
+        nbytes = sum(len(p.data) for p in batch)
+        now = self.router.now()
+        self.count += len(batch)
+        self.byte_count += nbytes
+        self._packet_rate.add(now, len(batch))
+        self._byte_rate.add(now, nbytes)
+        self._fire(self.count_call, self.count)
+        self._fire(self.byte_count_call, self.byte_count)
+        self.output_push(0, batch)
+
+    def _fire(self, trigger: _Trigger | None, total: int) -> None:
+        """Call the trigger's handler the first time ``total`` reaches it."""
+        if trigger is None or trigger.fired or total < trigger.threshold:
+            return
+        trigger.fired = True
+        try:
+            trigger.call.write(self)
+        except HandlerError as err:
+            self.log.error("%s: calling %s: %s", self.declaration(), trigger.call.name, err.message)
+
+    def _reset(self) -> None:
+        now = self.router.now()
+        self.count = self.byte_count = 0
+        for trigger in (self.count_call, self.byte_count_call):
+            if trigger is not None:
+                trigger.fired = False
+        self._packet_rate.reset(now)
+        self._byte_rate.reset(now)
+
+    @read_handler("count")
+    def _read_count(self) -> str:
+        return str(self.count)
+
+    @read_handler("byte_count")
+    def _read_byte_count(self) -> str:
+        return str(self.byte_count)
+
+    @read_handler("rate")
+    def _read_rate(self) -> str:
+        return f"{self._packet_rate.rate(self.router.now()):.6g}"
+
+    @read_handler("byte_rate")
+    def _read_byte_rate(self) -> str:
+        return f"{self._byte_rate.rate(self.router.now()):.6g}"
+
+    @read_handler("bit_rate")
+    def _read_bit_rate(self) -> str:
+        return f"{8 * self._byte_rate.rate(self.router.now()):.6g}"
+
+    @write_handler("reset")
+    @write_handler("reset_counts")
+    def _write_reset(self, value: str) -> None:
+        self._reset()

@@ -1,0 +1,494 @@
+"""Script: drive a configuration from inside it (wait, read, write, print, stop).
+
+The program is checked when the router is configured (unknown instructions,
+missing labels, bad literal times); it runs on the element's timer, so
+``wait`` follows the router's clock, real or simulated. Text substitution
+and the arithmetic functions live in :mod:`pyclick.elements.scriptexpr`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from pyclick.args import TIME, UNSIGNED, WORD, Args, unquote
+from pyclick.element import Element, read_handler, write_handler
+from pyclick.elements.handlercall import handler_name, parse_value
+from pyclick.elements.scriptexpr import (FUNCTIONS, ScriptError, expand, parse_bool,
+                                         parse_number, split_first, unparse_bool)
+from pyclick.errors import ConfigError
+from pyclick.runtime.handlers import NO_SUCH_ELEMENT, HandlerError
+from pyclick.runtime.timers import Timer
+
+#: Gotos in a row, without blocking, after which a script counts as looping.
+MAX_GOTOS = 1000
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_GOTO_SPECIALS = ("exit", "end", "loop", "error", "stop")
+_NO_ARGUMENT = ("loop", "end", "exit", "stop")
+_WITH_VARIABLE = ("set", "setq", "init", "initq", "export", "exportq")
+_WITH_HANDLER = ("read", "readq", "write", "writeq")
+_OTHERS = ("print", "printq", "printn", "printnq", "wait", "pause", "label", "goto",
+           "return", "returnq", "error", "errorq")
+INSTRUCTIONS = frozenset(_NO_ARGUMENT + _WITH_VARIABLE + _WITH_HANDLER + _OTHERS)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One configuration argument of a Script: ``op text``."""
+
+    op: str
+    text: str
+    source: str
+
+    def __str__(self) -> str:
+        return self.source
+
+
+class _Blocked(Exception):
+    """Raised inside the interpreter when an instruction waits."""
+
+
+class _Ended(Exception):
+    """Raised inside the interpreter when the script ends."""
+
+
+def compile_program(texts: list[str]) -> tuple[list[Instruction], dict[str, int], list[str]]:
+    """Instructions, label positions and the errors found, from raw arguments."""
+    program: list[Instruction] = []
+    errors: list[str] = []
+    for text in texts:
+        op, rest = split_first(text)
+        program.append(Instruction(op, rest, text))
+    labels: dict[str, int] = {}
+    for index, ins in enumerate(program):
+        if ins.op == "label":
+            if not re.fullmatch(r"\S+", ins.text):
+                errors.append(f"'{ins}': expected 'label NAME'")
+            elif ins.text in labels:
+                errors.append(f"'{ins}': label '{ins.text}' defined twice")
+            labels[ins.text] = index
+    for ins in program:
+        problem = _check(ins, labels)
+        if problem:
+            errors.append(f"'{ins}': {problem}")
+    return program, labels, errors
+
+
+def _check(ins: Instruction, labels: dict[str, int]) -> str | None:
+    """What is wrong with ``ins`` (None if nothing), before running it."""
+    if ins.op not in INSTRUCTIONS:
+        return f"unknown instruction '{ins.op}'"
+    if ins.op in _NO_ARGUMENT and ins.text:
+        return f"'{ins.op}' takes no argument"
+    if ins.op in _WITH_VARIABLE:
+        var, _ = split_first(ins.text)
+        if not _VARIABLE.match(var):
+            return f"expected '{ins.op} VARIABLE TEXT'"
+    if ins.op in _WITH_HANDLER and not ins.text:
+        return f"expected '{ins.op} HANDLER'"
+    if ins.op == "goto":
+        target, _ = split_first(ins.text)
+        if not target:
+            return "expected 'goto LABEL [CONDITION]'"
+        if target not in labels and target not in _GOTO_SPECIALS:
+            return f"no label '{target}'"
+    if ins.op == "wait" and "$" not in ins.text:
+        try:
+            parse_value(TIME, ins.text)
+        except ValueError as err:
+            return str(err)
+    if ins.op == "pause" and ins.text and "$" not in ins.text:
+        if not ins.text.isdigit():
+            return f"expected 'pause [COUNT]', got '{ins.text}'"
+    return None
+
+
+def _script_type(text: str, args: Args) -> str:
+    word = WORD(text, args).upper()
+    if word not in ("ACTIVE", "PASSIVE"):
+        raise ValueError("expected ACTIVE or PASSIVE")
+    return word
+
+
+class Script(Element):
+    """Script(TYPE, INSTRUCTIONS...) -- scripts a router configuration
+
+    Description
+    Each argument is an instruction; they run in order. An ACTIVE script
+    (the default) starts when the router starts; a PASSIVE one runs when
+    its run handler is called and returns the value of its 'return'.
+
+    Text is substituted first: $VAR and ${VAR} are script variables,
+    $(HANDLER ARGS) is a read handler's value ($(c.count)), and
+    $(FUNCTION ARGS) one of the functions below ($(add $x 1)). Special
+    variables: $? (status of the last write: 0 or an error code), $args,
+    $1, $2... and $# (the run handler's arguments), $$ (process id).
+    Single quotes prevent substitution; the q forms of instructions
+    (setq, printq...) remove one layer of quotes after substituting.
+
+    Instructions:
+      set VAR TEXT, setq VAR TEXT -- set a variable
+      init VAR TEXT, initq VAR TEXT -- set a variable once, when the router starts
+      export VAR [TEXT], exportq VAR [TEXT] -- like init, and read handler VAR shows it
+      print [>FILE | >>FILE] [TEXT | HANDLER] -- print text, or a read handler's value when the argument starts with a letter, '_' or '@'; to standard output or FILE
+      printn ... -- the same without the newline (printq, printnq: unquote the handler)
+      read HANDLER [ARGS] -- print 'HANDLER:' and its value to standard error
+      write HANDLER [VALUE] -- call a write handler (writeq: unquote VALUE)
+      wait TIME -- wait TIME (10, 100ms, 1s...) on the router's clock, or until step
+      pause [COUNT] -- wait until the step handler was written COUNT times (default 1)
+      label NAME -- a place to go to
+      goto NAME [CONDITION] -- jump if CONDITION is true (or absent); NAME may be exit, end, loop, error or stop
+      loop -- go back to the first instruction
+      end, exit -- end the script
+      stop -- end the script and stop the router
+      return [VALUE] -- end the script; a passive run returns VALUE
+      error [MESSAGE] -- end the script reporting MESSAGE
+
+    A script that executes 1000 gotos without waiting is stopped as looping.
+
+    Keyword arguments
+    TYPE -- ACTIVE or PASSIVE; default ACTIVE
+
+    Element handlers
+    run (read with arguments, write) -- run the script from the start; reading returns the return value
+    step (write) -- end the current wait, or count towards a pause (value: how many steps, default 1)
+    goto (write) -- continue at the given label
+    get (read with arguments) -- the value of a variable
+    set (write) -- 'VAR VALUE': set a variable
+    now (read) -- the router's clock, seconds
+    add, sub, mul, div, idiv, mod, rem, min, max, avg, neg, abs, ceil, floor (read with arguments) -- arithmetic over space-separated numbers
+    eq, ne, lt, gt, le, ge (read with arguments) -- compare two numbers (or strings), answer true or false
+    not, and, or, nand, nor, if, in (read with arguments) -- logic: 'if COND A B' answers A or B, 'in X A B...' whether X is one of A, B...
+    count, popcount, length, unquote, sprintf, random (read with arguments) -- item count, non-zero count, text length, unquoting, printf-style formatting, random integer (none: 0..2^31-1, N: 0..N-1, A B: A..B)
+
+    Example
+    InfiniteSource(LIMIT 10) -> c :: Counter -> Discard;
+    Script(wait 100ms, print "count $(c.count)", stop);
+    """
+
+    port_count = "0/0"
+
+    def configure(self, args: Args) -> None:
+        self.type = args.read("TYPE", _script_type, "ACTIVE")
+        self.program, self.labels, errors = compile_program(args.rest())
+        for error in errors:
+            args.error(error)
+        args.complete()
+        self.variables: dict[str, str] = {}
+        self.ip = 0
+        self.status = "0"
+        self.return_value = ""
+        self.running = False
+        self.finished = False
+        self._pause_left = 0
+        self._random = random.Random()
+        self._timer = Timer(self, self._resume)
+        self._functions: dict[str, Callable[[str], str]] = {
+            **FUNCTIONS, "now": self._fn_now, "get": self._fn_get, "random": self._fn_random,
+            "readable": lambda text: self._fn_access(text, write=False),
+            "writable": lambda text: self._fn_access(text, write=True)}
+
+    def initialize(self) -> None:
+        for name, fn in self._functions.items():
+            self.router.handlers.add_read(self, name, fn)
+        for ins in self.program:
+            if ins.op in ("init", "initq", "export", "exportq"):
+                try:
+                    self._assign(ins, ins.op.endswith("q"))
+                except ScriptError as err:
+                    raise ConfigError(f"{self.declaration()}: '{ins}': {err}",
+                                      self.landmark) from None
+            if ins.op in ("export", "exportq"):
+                var, _ = split_first(ins.text)
+                self.router.handlers.add_read(self, var, self._exported(var))
+        if self.type == "ACTIVE":
+            self._timer.schedule_after(0)
+
+    def _exported(self, var: str) -> Callable[[], str]:
+        return lambda: self.variables.get(var, "")
+
+    # --- running
+    def _resume(self) -> None:
+        """Continue on the timer; nobody waits for the outcome, so errors are logged."""
+        try:
+            self._run()
+        except ScriptError as err:
+            self.log.error("%s: %s", self.landmark, err)
+
+    def _start(self, arguments: str) -> str:
+        """Run from the first instruction with ``$args`` = ``arguments``."""
+        if self.running:
+            raise ScriptError(f"{self.declaration()}: already running (recursive run)")
+        self._timer.unschedule()
+        self._pause_left = 0
+        self._set_arguments(arguments)
+        self.ip, self.return_value, self.finished = 0, "", False
+        self._run()
+        return self.return_value
+
+    def _run(self) -> None:
+        """Run from ``ip``; a failing instruction ends the script (ScriptError names it)."""
+        try:
+            self._execute()
+        except ScriptError as err:
+            self.finished = True
+            ins = self.program[self.ip - 1] if 0 < self.ip <= len(self.program) else None
+            where = f" at '{ins}'" if ins else ""
+            raise ScriptError(f"{self.declaration()}{where}: {err}") from None
+        finally:
+            self.running = False
+
+    def _execute(self) -> None:
+        """Run instructions from ``ip`` until the script blocks or ends."""
+        self.running = True
+        gotos = 0
+        try:
+            while self.ip < len(self.program):
+                ins = self.program[self.ip]
+                self.ip += 1
+                if self._perform(ins):
+                    gotos += 1
+                    if gotos >= MAX_GOTOS:
+                        raise ScriptError(f"looping: {MAX_GOTOS} jumps without waiting")
+            self.finished = True
+        except _Blocked:
+            pass
+        except _Ended:
+            self.finished = True
+
+    def _perform(self, ins: Instruction) -> bool:
+        """Carry out one instruction; True if it jumped."""
+        op = ins.op
+        quoted = op.endswith("q")
+        if op in ("set", "setq"):
+            self._assign(ins, quoted)
+        elif op.startswith("print"):
+            self._print(ins.text, newline=op in ("print", "printq"), unquote_handler=quoted)
+        elif op in ("read", "readq"):
+            self._read_to_stderr(ins.text, quoted)
+        elif op in ("write", "writeq"):
+            self._write(ins.text, quoted)
+        elif op == "wait":
+            self._timer.schedule_after(self._parse_time(self._expand(ins.text)))
+            raise _Blocked
+        elif op == "pause":
+            count = self._expand(ins.text)
+            self._pause_left = int(parse_number(count)) if count else 1
+            raise _Blocked
+        elif op == "goto":
+            return self._goto(ins.text)
+        elif op == "loop":
+            self.ip = 0
+            return True
+        elif op in ("end", "exit"):
+            raise _Ended
+        elif op == "stop":
+            self.router.stop(f"{self.name}: stop")
+            raise _Ended
+        elif op in ("return", "returnq"):
+            value = self._expand(ins.text)
+            self.return_value = unquote(value) if quoted else value
+            raise _Ended
+        elif op in ("error", "errorq"):
+            message = self._expand(ins.text)
+            raise ScriptError((unquote(message) if quoted else message) or "error")
+        return False
+
+    def _goto(self, text: str) -> bool:
+        target, condition = split_first(text)
+        if condition and not parse_bool(self._expand(condition)):
+            return False
+        if target in self.labels:
+            self.ip = self.labels[target]
+            return True
+        if target == "loop":
+            self.ip = 0
+            return True
+        if target == "error":
+            raise ScriptError("error")
+        if target == "stop":
+            self.router.stop(f"{self.name}: stop")
+        raise _Ended
+
+    # --- instructions
+    def _assign(self, ins: Instruction, quoted: bool) -> None:
+        var, text = split_first(ins.text)
+        value = self._expand(text)
+        self.variables[var] = unquote(value) if quoted else value
+
+    def _print(self, text: str, newline: bool, unquote_handler: bool) -> None:
+        path, mode, text = self._redirection(text)
+        if text[:1].isalpha() or text[:1] in ("_", "@"):
+            name, params = split_first(self._expand(text))
+            value = self._read_handler(unquote(name) if unquote_handler else name, params)
+        else:
+            value = unquote(self._expand(text))
+        if newline and not value.endswith("\n"):
+            value += "\n"
+        if path is None:
+            sys.stdout.write(value)
+            sys.stdout.flush()
+            return
+        try:
+            with open(path, mode) as out:
+                out.write(value)
+        except OSError as err:
+            raise ScriptError(f"cannot write {path}: {err.strerror}") from None
+
+    def _redirection(self, text: str) -> tuple[str | None, str, str]:
+        """Split ``>FILE`` or ``>>FILE`` off a print argument."""
+        if not text.startswith(">"):
+            return None, "w", text
+        mode = "a" if text.startswith(">>") else "w"
+        target, rest = split_first(text.lstrip(">"))
+        if not target:
+            raise ScriptError("expected a file name after '>'")
+        return unquote(self._expand(target)), mode, rest
+
+    def _read_to_stderr(self, text: str, quoted: bool) -> None:
+        name, params = split_first(self._expand(text))
+        name = unquote(name) if quoted else name
+        value = self._read_handler(name, params)
+        sys.stderr.write(f"{name}:\n{value}" + ("" if value.endswith("\n") else "\n"))
+        sys.stderr.flush()
+
+    def _write(self, text: str, quoted: bool) -> None:
+        name, value = split_first(self._expand(text))
+        try:
+            full = handler_name(name, self)
+        except ValueError as err:
+            return self._write_failed(name, HandlerError(NO_SUCH_ELEMENT, str(err)))
+        try:
+            self.router.handlers.write(full, unquote(value) if quoted else value)
+            self.status = "0"
+        except HandlerError as err:
+            self._write_failed(name, err)
+
+    def _write_failed(self, name: str, err: HandlerError) -> None:
+        """A failed write does not end the script: ``$?`` tells the next instructions."""
+        self.status = str(err.code)
+        self.log.error("%s: %s: write %s: %s", self.landmark, self.declaration(), name,
+                       err.message)
+
+    def _parse_time(self, text: str) -> float:
+        try:
+            return parse_value(TIME, unquote(text))
+        except ValueError as err:
+            raise ScriptError(f"wait: {err}") from None
+
+    # --- substitution
+    def _expand(self, text: str) -> str:
+        return expand(text, self._variable, self._call)
+
+    def _variable(self, name: str) -> str | None:
+        if name == "?":
+            return self.status
+        if name == "$":
+            return str(os.getpid())
+        return self.variables.get(name)
+
+    def _set_arguments(self, arguments: str) -> None:
+        for key in [k for k in self.variables if k.isdigit() or k == "#"]:
+            del self.variables[key]
+        words = arguments.split()
+        self.variables["args"] = arguments
+        self.variables["#"] = str(len(words))
+        for i, word in enumerate(words, 1):
+            self.variables[str(i)] = word
+
+    def _call(self, text: str) -> str:
+        """The value of ``$(text)``: a function or a read handler."""
+        name, params = split_first(text)
+        return self._read_handler(name, params)
+
+    def _read_handler(self, name: str, params: str) -> str:
+        # The script's own functions are called directly, not through the
+        # handler table: no hop to the home thread, and usable in init.
+        own = name.removeprefix(self.name + ".")
+        if own in self._functions:
+            return self._functions[own](params)
+        try:
+            return self.router.handlers.read(self._full_name(name), params)
+        except HandlerError as err:
+            raise ScriptError(err.message) from None
+
+    def _full_name(self, name: str) -> str:
+        try:
+            return handler_name(name, self)
+        except ValueError as err:
+            raise ScriptError(str(err)) from None
+
+    # --- functions that need the element
+    def _fn_now(self, text: str) -> str:
+        return f"{self.router.now():.6f}"
+
+    def _fn_get(self, text: str) -> str:
+        name = text.strip()
+        if name not in self.variables:
+            raise ScriptError(f"no variable '{name}'")
+        return self.variables[name]
+
+    def _fn_random(self, text: str) -> str:
+        bounds = [int(parse_number(w)) for w in text.split()]
+        if not bounds:
+            return str(self._random.randrange(2**31))
+        if len(bounds) == 1:
+            return str(self._random.randrange(bounds[0]))
+        return str(self._random.randint(bounds[0], bounds[1]))
+
+    def _fn_access(self, text: str, write: bool) -> str:
+        for name in text.split():
+            try:
+                self.router.handlers.check(self._full_name(name), write)
+            except (HandlerError, ScriptError):
+                return unparse_bool(False)
+        return unparse_bool(True)
+
+    # --- handlers
+    @read_handler("run")
+    def _read_run(self, params: str) -> str:
+        return self._start(params)
+
+    @write_handler("run")
+    def _write_run(self, value: str) -> None:
+        self._start(value)
+
+    @write_handler("step")
+    def _write_step(self, value: str) -> None:
+        steps = parse_value(UNSIGNED, value) if value.strip() else 1
+        for _ in range(steps):
+            if self.finished or self.running:
+                return
+            if self._timer.scheduled:
+                self._timer.unschedule()
+            elif self._pause_left > 0:
+                self._pause_left -= 1
+                if self._pause_left:
+                    continue
+            else:
+                return
+            self._run()
+
+    @write_handler("goto")
+    def _write_goto(self, value: str) -> None:
+        label = value.strip()
+        if label not in self.labels:
+            raise ValueError(f"no label '{label}'")
+        if self.running:
+            raise ValueError("script is running")
+        self._timer.unschedule()
+        self._pause_left = 0
+        self.ip, self.finished = self.labels[label], False
+        self._run()
+
+    @write_handler("set")
+    def _write_set(self, value: str) -> None:
+        var, text = split_first(value)
+        if not _VARIABLE.match(var):
+            raise ValueError("expected 'VARIABLE VALUE'")
+        self.variables[var] = text

@@ -1,0 +1,304 @@
+"""The text layer of Script: ``$`` substitutions and its functions.
+
+Substitution follows Click's Script: ``$name`` and ``${name}`` are script
+variables (left as written when undefined, so a typo shows), ``$(handler
+args...)`` is replaced by the handler's value, and both nest. Single quotes
+protect text from substitution; double quotes do not. The functions
+(``add``, ``lt``, ``sprintf``...) are what ``$(add 1 2)`` calls when the
+name has no element part.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable
+
+from pyclick.args import BOOL, split_words, unquote
+
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+_SPECIAL_VARIABLES = "?#$"
+
+Number = int | float
+Lookup = Callable[[str], "str | None"]
+Call = Callable[[str], str]
+
+
+class ScriptError(ValueError):
+    """A script instruction or function could not be carried out."""
+
+
+# --- words
+def split_first(text: str) -> tuple[str, str]:
+    """The first word and the rest (stripped) of ``text``."""
+    parts = text.strip().split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1].strip() if len(parts) > 1 else ""
+
+
+# --- substitution
+def expand(text: str, variable: Lookup, call: Call) -> str:
+    """Substitute variables and ``$(...)`` handler values in ``text``."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    in_double = False
+    while i < n:
+        c = text[i]
+        if c == "'" and not in_double:
+            end = text.find("'", i + 1)
+            end = n - 1 if end < 0 else end
+            out.append(text[i:end + 1])
+            i = end + 1
+        elif c == '"':
+            in_double = not in_double
+            out.append(c)
+            i += 1
+        elif c == "\\" and in_double and i + 1 < n:
+            out.append(text[i:i + 2])
+            i += 2
+        elif c == "$":
+            replacement, i = _substitution(text, i, variable, call)
+            out.append(replacement)
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _substitution(text: str, i: int, variable: Lookup, call: Call) -> tuple[str, int]:
+    """Expand the ``$`` construct at ``i``; return its value and where it ends."""
+    nxt = text[i + 1:i + 2]
+    if nxt == "(":
+        end = _closing_paren(text, i + 1)
+        inner = expand(text[i + 2:end], variable, call)
+        return call(inner).rstrip(), end + 1
+    if nxt == "{":
+        end = text.find("}", i + 2)
+        if end < 0:
+            raise ScriptError(f"unterminated '${{' in '{text}'")
+        name = text[i + 2:end]
+        value = variable(name)
+        return (text[i:end + 1] if value is None else value), end + 1
+    if nxt and nxt in _SPECIAL_VARIABLES:
+        value = variable(nxt)
+        return (text[i:i + 2] if value is None else value), i + 2
+    match = _NAME.match(text, i + 1)
+    if match is None:
+        return "$", i + 1
+    value = variable(match.group())
+    return (text[i:match.end()] if value is None else value), match.end()
+
+
+def _closing_paren(text: str, start: int) -> int:
+    """Index of the ``)`` matching the ``(`` at ``start`` (quotes respected)."""
+    depth = 0
+    quote = ""
+    i = start
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ScriptError(f"unterminated '$(' in '{text}'")
+
+
+# --- values
+def parse_bool(text: str) -> bool:
+    try:
+        return BOOL(unquote(text.strip()), None)  # type: ignore[arg-type]
+    except ValueError:
+        raise ScriptError(f"expected true or false, got '{text}'") from None
+
+
+def unparse_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def parse_number(text: str) -> Number:
+    word = unquote(text.strip())
+    for convert in (lambda w: int(w, 10), lambda w: int(w, 0), float):
+        try:
+            return convert(word)
+        except ValueError:
+            continue
+    raise ScriptError(f"expected a number, got '{text}'")
+
+
+def unparse_number(value: Number) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.12g}"
+
+
+def _numbers(args: list[str], name: str, at_least: int = 1) -> list[Number]:
+    if len(args) < at_least:
+        raise ScriptError(f"{name}: expected at least {at_least} number(s)")
+    return [parse_number(a) for a in args]
+
+
+def _exactly(args: list[str], name: str, count: int) -> list[str]:
+    if len(args) != count:
+        raise ScriptError(f"{name}: expected {count} argument(s), got {len(args)}")
+    return args
+
+
+def _fold(name: str, op: Callable[[Number, Number], Number]) -> Callable[[list[str]], str]:
+    def run(args: list[str]) -> str:
+        values = _numbers(args, name)
+        result = values[0]
+        for v in values[1:]:
+            result = op(result, v)
+        return unparse_number(result)
+    return run
+
+
+def _div(args: list[str]) -> str:
+    values = _numbers(args, "div", 2)
+    result = float(values[0])
+    for v in values[1:]:
+        if v == 0:
+            raise ScriptError("div: division by zero")
+        result /= v
+    return unparse_number(result)
+
+
+def _idiv(args: list[str]) -> str:
+    values = _numbers(args, "idiv", 2)
+    result = values[0]
+    for v in values[1:]:
+        if v == 0:
+            raise ScriptError("idiv: division by zero")
+        result = math.trunc(result / v)
+    return unparse_number(int(result))
+
+
+def _mod(args: list[str]) -> str:
+    a, b = (parse_number(x) for x in _exactly(args, "mod", 2))
+    if not isinstance(a, int) or not isinstance(b, int):
+        raise ScriptError("mod: expected integers")
+    if b == 0:
+        raise ScriptError("mod: division by zero")
+    return str(int(math.fmod(a, b)))
+
+
+def _rem(args: list[str]) -> str:
+    a, b = (parse_number(x) for x in _exactly(args, "rem", 2))
+    if b == 0:
+        raise ScriptError("rem: division by zero")
+    return unparse_number(math.fmod(a, b))
+
+
+def _unary(name: str, op: Callable[[Number], Number]) -> Callable[[list[str]], str]:
+    def run(args: list[str]) -> str:
+        return unparse_number(op(parse_number(_exactly(args, name, 1)[0])))
+    return run
+
+
+def _compare(name: str, op: Callable[[object, object], bool]) -> Callable[[list[str]], str]:
+    def run(args: list[str]) -> str:
+        a, b = _exactly(args, name, 2)
+        try:
+            return unparse_bool(op(parse_number(a), parse_number(b)))
+        except ScriptError:
+            return unparse_bool(op(unquote(a).encode(), unquote(b).encode()))
+    return run
+
+
+def _logic(name: str, op: Callable[[list[bool]], bool]) -> Callable[[list[str]], str]:
+    def run(args: list[str]) -> str:
+        return unparse_bool(op([parse_bool(a) for a in args]))
+    return run
+
+
+def _if(args: list[str]) -> str:
+    cond, yes, no = _exactly(args, "if", 3)
+    return yes if parse_bool(cond) else no
+
+
+def _in(args: list[str]) -> str:
+    if not args:
+        raise ScriptError("in: expected at least one argument")
+    return unparse_bool(args[0] in args[1:])
+
+
+def _sprintf(args: list[str]) -> str:
+    if not args:
+        raise ScriptError("sprintf: expected a format")
+    values: list[object] = []
+    for arg in args[1:]:
+        try:
+            values.append(parse_number(arg))
+        except ScriptError:
+            values.append(unquote(arg))
+    try:
+        return unquote(args[0]) % tuple(values)
+    except (TypeError, ValueError) as err:
+        raise ScriptError(f"sprintf: {err}") from None
+
+
+def _count(args: list[str]) -> str:
+    return str(len(args))
+
+
+def _popcount(args: list[str]) -> str:
+    return str(sum(1 for v in _numbers(args, "popcount", 0) if v != 0))
+
+
+def _avg(args: list[str]) -> str:
+    values = _numbers(args, "avg")
+    return unparse_number(sum(values) / len(values))
+
+
+_ON_WORDS: dict[str, Callable[[list[str]], str]] = {
+    "add": _fold("add", lambda a, b: a + b),
+    "sub": _fold("sub", lambda a, b: a - b),
+    "mul": _fold("mul", lambda a, b: a * b),
+    "div": _div,
+    "idiv": _idiv,
+    "mod": _mod,
+    "rem": _rem,
+    "min": _fold("min", min),
+    "max": _fold("max", max),
+    "avg": _avg,
+    "neg": _unary("neg", lambda a: -a),
+    "abs": _unary("abs", abs),
+    "ceil": _unary("ceil", math.ceil),
+    "floor": _unary("floor", math.floor),
+    "count": _count,
+    "popcount": _popcount,
+    "eq": _compare("eq", lambda a, b: a == b),
+    "ne": _compare("ne", lambda a, b: a != b),
+    "lt": _compare("lt", lambda a, b: a < b),   # type: ignore[operator]
+    "gt": _compare("gt", lambda a, b: a > b),   # type: ignore[operator]
+    "le": _compare("le", lambda a, b: a <= b),  # type: ignore[operator]
+    "ge": _compare("ge", lambda a, b: a >= b),  # type: ignore[operator]
+    "not": lambda args: unparse_bool(not parse_bool(_exactly(args, "not", 1)[0])),
+    "and": _logic("and", all),
+    "or": _logic("or", any),
+    "nand": _logic("nand", lambda v: not all(v)),
+    "nor": _logic("nor", lambda v: not any(v)),
+    "if": _if,
+    "in": _in,
+    "sprintf": _sprintf,
+}
+
+#: Functions by name, each taking its raw argument text.
+FUNCTIONS: dict[str, Callable[[str], str]] = {
+    **{name: (lambda fn: lambda text: fn(split_words(text)))(fn) for name, fn in _ON_WORDS.items()},
+    "length": lambda text: str(len(text)),
+    "unquote": unquote,
+}

@@ -1,0 +1,336 @@
+"""Packet sources: InfiniteSource (generated packets) and FromDump (pcap replay).
+
+Both push from a task, a burst per run, so they share the router's threads
+with the rest of the configuration; both can stop the router or call a
+handler when they run out.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyclick.args import BOOL, INT, STRING, TIME, UNSIGNED, Args
+from pyclick.element import Element, read_handler, write_handler
+from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
+from pyclick.errors import ConfigError
+from pyclick.packet import Packet
+from pyclick.runtime.handlers import HandlerError
+from pyclick.runtime.tasks import Task
+from pyclick.runtime.timers import Timer
+from pyclick.sim.pcap import PcapError, PcapRecord, read_pcap
+
+#: InfiniteSource's packet when DATA is not given: 64 zero bytes.
+DEFAULT_DATA = bytes(64)
+
+_LINKTYPE_NAMES = {1: "ETHER", 101: "IP", 113: "LINUX_SLL", 228: "IP4", 229: "IP6"}
+
+
+def _to_bytes(text: str) -> bytes:
+    """Configuration text as packet bytes (characters above 255 as UTF-8)."""
+    if all(ord(c) < 256 for c in text):
+        return text.encode("latin-1")
+    return text.encode("utf-8")
+
+
+class _Source(Element):
+    """What both sources share: the ending (STOP / END_CALL), active and count."""
+
+    registered = False
+    port_count = "0/1"
+
+    def _read_ending(self, args: Args) -> None:
+        self._ended = False
+        self.stop_when_done = args.read("STOP", BOOL, False)
+        self.end_call: HandlerCall | None = args.read("END_CALL", HANDLER_CALL)
+        if self.stop_when_done and self.end_call is not None:
+            args.error("STOP and END_CALL are mutually exclusive")
+
+    def _finished(self) -> None:
+        """The source ran out: stop the router or call END_CALL, once per run-out."""
+        if self._ended:
+            return
+        self._ended = True
+        if self.stop_when_done:
+            self.router.stop(f"{self.name}: all packets sent")
+        elif self.end_call is not None:
+            try:
+                self.end_call.write(self)
+            except HandlerError as err:
+                self.log.error("%s: END_CALL %s: %s", self.declaration(), self.end_call.name,
+                               err.message)
+
+    @read_handler("count")
+    def _read_count(self) -> str:
+        return str(self.count)
+
+    @read_handler("active")
+    def _read_active(self) -> str:
+        return "true" if self.active else "false"
+
+    @write_handler("active")
+    def _write_active(self, value: str) -> None:
+        self.active = parse_value(BOOL, value)
+        self._wake()
+
+    def _wake(self) -> None:
+        """Resume emitting after a handler changed what remains to do."""
+        raise NotImplementedError
+
+
+class InfiniteSource(_Source):
+    """InfiniteSource(DATA, LIMIT, BURST, ACTIVE, KEYWORDS) -- generates packets whenever scheduled
+
+    Description
+    Pushes BURST packets holding DATA every time its task runs, until LIMIT
+    packets were sent (forever when LIMIT is negative). Each packet's
+    timestamp is the router's clock when it was made.
+
+    Keyword arguments
+    DATA -- packet contents (a string; escapes like \\<0800> allowed); default 64 zero bytes
+    LIMIT -- packets to send, negative for no limit; default -1
+    BURST -- packets per task run; default 1
+    ACTIVE -- send only while true; default true
+    LENGTH -- pad with zeros or cut DATA to this length; default the length of DATA
+    STOP -- stop the router once LIMIT packets are sent; default false
+    END_CALL -- write handler (with value) called once LIMIT packets are sent; default none
+    TIMESTAMP -- set packet timestamps; default true
+
+    Element handlers
+    count (read) -- packets sent
+    reset (write) -- sets count to 0, so LIMIT more packets will be sent
+    data, length, limit, burst, active (read/write) -- the settings of the same names
+
+    Example
+    InfiniteSource(LIMIT 10, STOP true) -> c :: Counter -> Discard;
+    """
+
+    def configure(self, args: Args) -> None:
+        data = args.read_p("DATA", STRING)
+        self.limit = args.read_p("LIMIT", INT, -1)
+        self.burst = args.read_p("BURST", UNSIGNED, 1)
+        self.active = args.read_p("ACTIVE", BOOL, True)
+        length = args.read("LENGTH", UNSIGNED)
+        self.timestamp = args.read("TIMESTAMP", BOOL, True)
+        self._read_ending(args)
+        if self.burst == 0:
+            args.error("BURST: must be at least 1")
+        args.complete()
+        self.data = DEFAULT_DATA if data is None else _to_bytes(data)
+        self.length = len(self.data) if length is None else length
+        self.count = 0
+        self._task = Task(self, self._run)
+
+    def initialize(self) -> None:
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.active:
+            self._task.reschedule()
+
+    def _done(self) -> bool:
+        return 0 <= self.limit <= self.count
+
+    def _packet_bytes(self) -> bytes:
+        if self.length <= len(self.data):
+            return self.data[:self.length]
+        return self.data + bytes(self.length - len(self.data))
+
+    def _run(self) -> bool:
+        if not self.active:
+            self._task.unschedule()
+            return False
+        n = 0
+        if not self._done():
+            n = self.burst if self.limit < 0 else min(self.burst, self.limit - self.count)
+            data = self._packet_bytes()
+            now = self.router.now() if self.timestamp else 0.0
+            self.count += n
+            self.output_push(0, [Packet(data=data, timestamp=now) for _ in range(n)])
+        if self._done():
+            self._task.unschedule()
+            self._finished()
+        else:
+            self._task.reschedule()
+        return n > 0
+
+    @write_handler("reset")
+    def _write_reset(self, value: str) -> None:
+        self.count = 0
+        self._ended = False
+        self._wake()
+
+    @read_handler("data")
+    def _read_data(self) -> str:
+        return self.data.decode("latin-1")
+
+    @write_handler("data")
+    def _write_data(self, value: str) -> None:
+        self.data = _to_bytes(parse_value(STRING, value))
+        self.length = len(self.data)
+
+    @read_handler("length")
+    def _read_length(self) -> str:
+        return str(self.length)
+
+    @write_handler("length")
+    def _write_length(self, value: str) -> None:
+        self.length = parse_value(UNSIGNED, value)
+
+    @read_handler("limit")
+    def _read_limit(self) -> str:
+        return str(self.limit)
+
+    @write_handler("limit")
+    def _write_limit(self, value: str) -> None:
+        self.limit = parse_value(INT, value)
+        self._ended = False
+        self._wake()
+
+    @read_handler("burst")
+    def _read_burst(self) -> str:
+        return str(self.burst)
+
+    @write_handler("burst")
+    def _write_burst(self, value: str) -> None:
+        burst = parse_value(UNSIGNED, value)
+        if burst == 0:
+            raise ValueError("burst must be at least 1")
+        self.burst = burst
+
+
+class FromDump(_Source):
+    """FromDump(FILENAME, KEYWORDS) -- reads packets from a pcap file
+
+    Description
+    Emits the packets of a classic pcap file (as written by tcpdump -w; both
+    byte orders, micro- or nanosecond timestamps). Each packet holds the
+    captured bytes, and its timestamp is the one recorded in the file.
+    Without TIMING, packets go out BURST at a time as fast as the task runs;
+    with TIMING, the gaps between packets are kept, measured on the
+    router's clock (real or simulated).
+
+    Keyword arguments
+    FILENAME -- the pcap file; mandatory
+    STOP -- stop the router when the file is done; default false
+    END_CALL -- write handler (with value) called when the file is done; default none
+    ACTIVE -- emit only while true; default true
+    TIMING -- keep the file's timing; default false
+    BURST -- packets per task run without TIMING; default 32
+    END_AFTER -- stop at the first packet this long after the file's first one; default none
+
+    Element handlers
+    count (read) -- packets emitted
+    reset_counts (write) -- sets count to 0
+    active (read/write) -- the ACTIVE setting
+    filename (read) -- the file name
+    filesize (read) -- the file's size in bytes
+    encap (read) -- the file's link type (ETHER, IP, LINUX_SLL or the number)
+
+    Example
+    FromDump(trace.pcap, STOP true) -> c :: Counter -> Discard;
+    """
+
+    def configure(self, args: Args) -> None:
+        self.filename = args.read_mp("FILENAME", STRING)
+        self.active = args.read("ACTIVE", BOOL, True)
+        self.timing = args.read("TIMING", BOOL, False)
+        self.burst = args.read("BURST", UNSIGNED, 32)
+        self.end_after = args.read("END_AFTER", TIME)
+        self._read_ending(args)
+        if self.burst == 0:
+            args.error("BURST: must be at least 1")
+        args.complete()
+        self.count = 0
+        self.linktype = 0
+        self._records: list[PcapRecord] = []
+        self._next = 0
+        self._time_origin: float | None = None
+        self._task = Task(self, self._run)
+        self._timer = Timer(self, self._on_timer)
+
+    def initialize(self) -> None:
+        try:
+            self.linktype, records = read_pcap(self.filename)
+        except (OSError, PcapError) as err:
+            raise ConfigError(f"{self.declaration()}: {err}", self.landmark) from None
+        if self.end_after is not None and records:
+            last = records[0].timestamp + self.end_after
+            records = [r for r in records if r.timestamp < last]
+        self._records = records
+        self._wake()
+
+    def _wake(self) -> None:
+        if not self.active:
+            return
+        if self.timing:
+            self._schedule_next()
+        else:
+            self._task.reschedule()
+
+    def _packet(self, record: PcapRecord) -> Packet:
+        return Packet(data=record.frame, timestamp=record.timestamp)
+
+    def _emit(self, end: int) -> None:
+        """Push records up to index ``end`` and note when the file is done."""
+        batch = [self._packet(r) for r in self._records[self._next:end]]
+        self._next = end
+        self.count += len(batch)
+        if batch:
+            self.output_push(0, batch)
+        if self._next >= len(self._records):
+            self._finished()
+
+    def _run(self) -> bool:
+        if not self.active:
+            self._task.unschedule()
+            return False
+        start = self._next
+        self._emit(min(self._next + self.burst, len(self._records)))
+        if self.active and self._next < len(self._records):
+            self._task.reschedule()
+        else:
+            self._task.unschedule()
+        return self._next > start
+
+    # --- TIMING: a timer fires at each packet's due time on the router's clock
+    def _due(self, index: int) -> float:
+        assert self._time_origin is not None
+        return self._time_origin + self._records[index].timestamp - self._records[0].timestamp
+
+    def _schedule_next(self) -> None:
+        if self._next >= len(self._records):
+            self._emit(self._next)
+            return
+        if self._time_origin is None:
+            self._time_origin = self.router.now()
+        self._timer.schedule_at(self._due(self._next))
+
+    def _on_timer(self) -> None:
+        if not self.active:
+            return
+        now = self.router.now()
+        end = self._next + 1
+        while end < len(self._records) and self._due(end) <= now:
+            end += 1
+        self._emit(end)
+        self._schedule_next()
+
+    # --- handlers
+    @write_handler("reset_counts")
+    def _write_reset_counts(self, value: str) -> None:
+        self.count = 0
+
+    @read_handler("filename")
+    def _read_filename(self) -> str:
+        return self.filename
+
+    @read_handler("filesize")
+    def _read_filesize(self) -> str:
+        try:
+            return str(os.path.getsize(self.filename))
+        except OSError:
+            return "-"
+
+    @read_handler("encap")
+    def _read_encap(self) -> str:
+        return _LINKTYPE_NAMES.get(self.linktype, str(self.linktype))

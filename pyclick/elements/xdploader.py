@@ -1,0 +1,258 @@
+"""XDPLoader: an XDP program counting packets per RSS bucket on an interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pyclick.args import BOOL, BYTES, STRING, UNSIGNED, Args, Choice
+from pyclick.element import Element, read_handler
+from pyclick.kernel import softrss
+from pyclick.kernel.bucket_counts import BucketCounts
+from pyclick.kernel.ethtool import DeviceError, EthtoolRSS
+from pyclick.kernel.rss_program import BPF_DIR, DEFAULT_KEY, RssProgram
+from pyclick.kernel.rxhash import RxHashCounter, RxHashUnavailable
+from pyclick.kernel.xdp import MODES, XdpAttachment, ifindex
+
+#: Counter size when neither RETA_SIZE nor the device tells one.
+DEFAULT_RETA_SIZE = 512
+HASHES = ("auto", "nic", "toeplitz")
+PROJECT_DIR = BPF_DIR.parents[1]
+
+
+def bpf_source(path: str) -> Path:
+    """The BPF C source PATH names; ``X.o`` stands for the ``X.c`` beside it.
+
+    Relative paths are tried from the working directory, then from the
+    project directory (where ``conf/bpf`` lives).
+    """
+    given = Path(path)
+    wanted = given.with_suffix(".c") if given.suffix == ".o" else given
+    bases = [Path.cwd()] if given.is_absolute() else [Path.cwd(), PROJECT_DIR]
+    for base in bases:
+        candidate = base / wanted
+        if candidate.is_file():
+            return candidate
+    if given.suffix == ".o" and any((base / given).is_file() for base in bases):
+        raise ValueError(f"'{path}' is a compiled object; XDPLoader builds programs from "
+                         f"their C source with bcc and needs '{wanted}' beside it")
+    raise ValueError(f"no BPF program '{wanted}' (looked in {', '.join(map(str, bases))})")
+
+
+def BPF_SOURCE(text: str, args: Args) -> Path:
+    return bpf_source(STRING(text, args))
+
+
+class XDPLoader(Element):
+    """XDPLoader(PATH, DEV, CLEAN, MODE, HASH, RETA_SIZE, KEY) -- counts packets per RSS bucket in XDP
+
+    Description
+    Loads the XDP program PATH on interface DEV. The shipped program
+    conf/bpf/xdp_count.c computes every IP packet's RSS hash (Toeplitz
+    over source and destination address and, for TCP and UDP, ports, under
+    the NIC's key) and counts it in a per-CPU array named count_map at
+    index hash % RETA_SIZE. The element is a bucket counter: DeviceBalancer
+    names it as RSSCOUNTER and reads the packets each bucket received since
+    its previous tick.
+
+    PATH is a BPF C file compiled with bcc when the router starts, with
+    RETA_SIZE passed as a define. A PATH ending in .o (as in the RSS++
+    README, conf/bpf/xdp_count.o) names the .c file beside it; relative
+    paths are looked up from the working directory, then from the project
+    directory. A program of one's own must declare count_map the same way;
+    when it declares toeplitz_map, that map is filled from the key.
+
+    The key and table size come from DEV's RSS configuration (ethtool)
+    when its driver has one. Such a NIC computes the hash itself and
+    indexes its table with it, so with HASH auto (the default) or nic,
+    XDPLoader asks the driver for that hash instead of recomputing it: a
+    built-in program bound to DEV calls the bpf_xdp_metadata_rx_hash
+    kfunc (Linux 6.3+), and PATH is not loaded. Counts then follow the
+    NIC's buckets whatever fields and function it hashes. HASH auto falls
+    back to PATH when the driver cannot give the hash, and uses PATH for
+    interfaces without an RSS table; HASH toeplitz always uses PATH.
+
+    When DEV runs software RSS (FromDevice in software mode, declared
+    before XDPLoader), that XDP program already counts: XDPLoader reads
+    its count_map instead of attaching a second program.
+
+    The program attaches in native (driver) mode when the driver supports
+    XDP, else in generic mode (MODE auto). A program already on DEV is put
+    back at cleanup.
+
+    Keyword arguments
+    PATH -- BPF C source (or .o name of one), mandatory
+    DEV -- interface name, mandatory
+    CLEAN -- detach the program at cleanup, default true; false leaves it counting
+    MODE -- auto, native or generic, default auto (HASH nic: native only)
+    HASH -- auto, nic or toeplitz: where bucket numbers come from, default auto
+    RETA_SIZE -- buckets counted, default the device's table size, else 512
+    KEY -- Toeplitz key (hex), default the device's key, else the Microsoft key
+
+    Element handlers
+    maps (read) -- names of the program's maps
+    mode (read) -- native, generic, or shared when counting with software RSS
+    hash (read) -- nic (the driver's RX hash) or toeplitz
+    reta_size (read) -- buckets counted
+    counts (read) -- packets per bucket since start, one "BUCKET COUNT" line per non-empty bucket
+
+    Example
+    xdp :: XDPLoader(PATH conf/bpf/xdp_count.o, DEV eth0, CLEAN false);
+    """
+
+    port_count = "0/0"
+
+    def configure(self, args: Args) -> None:
+        self.source: Path | None = args.read_mp("PATH", BPF_SOURCE)
+        self.dev: str = args.read_mp("DEV", STRING)
+        self.clean: bool = args.read("CLEAN", BOOL, True)
+        self.mode: str = args.read("MODE", Choice(*MODES), "auto")
+        self.hash: str = args.read("HASH", Choice(*HASHES), "auto")
+        self.requested_size: int | None = args.read("RETA_SIZE", UNSIGNED)
+        self.requested_key: bytes | None = args.read("KEY", BYTES)
+        args.complete()
+        if self.requested_size == 0:
+            raise ValueError("RETA_SIZE: must be positive")
+        if self.hash == "nic" and self.mode == "generic":
+            raise ValueError("HASH nic: the driver's hash needs MODE native or auto")
+        self.program: RssProgram | RxHashCounter | None = None
+        self.attachment: XdpAttachment | None = None
+        self.shared: softrss.SoftwareRSS | None = None
+        self.counts: BucketCounts | None = None
+        self.table_size = 0
+
+    # --- lifecycle
+    def initialize(self) -> None:
+        self.shared = softrss.for_interface(self.dev)
+        if self.shared is not None:
+            self._count_with_software_rss(self.shared)
+            return
+        index = ifindex(self.dev)
+        key, size, has_table = self._hash_parameters()
+        self.program = self._load(index, key, size, has_table)
+        try:
+            self.counts = BucketCounts(self.program.map_fd("count_map"), size)
+            mode = "native" if isinstance(self.program, RxHashCounter) else self.mode
+            self.attachment = XdpAttachment(self.dev, self.program.xdp_fd, mode)
+            used = self.attachment.attach()
+        except BaseException:
+            self._release()
+            raise
+        self.log.info("%s: counting %d buckets by %s hash, XDP in %s mode", self.dev, size,
+                      self._hash_name(), used)
+
+    def _load(self, index: int, key: bytes, size: int, has_table: bool
+              ) -> RssProgram | RxHashCounter:
+        """The counting program HASH asks for (see the manual)."""
+        if self.hash == "nic" or (self.hash == "auto" and has_table):
+            try:
+                return RxHashCounter(index, size)
+            except RxHashUnavailable as err:
+                if self.hash == "nic":
+                    raise RuntimeError(f"HASH nic on {self.dev}: {err}") from err
+                self.log.info("%s: %s; counting with the Toeplitz program", self.dev, err)
+        program = RssProgram(size, key, source=self.source)
+        if not program.has_map("count_map"):
+            program.close()
+            raise RuntimeError(f"{self.source} declares no count_map; XDPLoader reads "
+                               f"packets per bucket from a per-CPU array of that name")
+        return program
+
+    def _hash_name(self) -> str:
+        return "nic" if isinstance(self.program, RxHashCounter) else "toeplitz"
+
+    def _count_with_software_rss(self, shared: softrss.SoftwareRSS) -> None:
+        program = shared.program
+        self.counts = BucketCounts(program.map_fd("count_map"), shared.reta_size())
+        self.table_size = shared.reta_size()
+        if self.requested_size not in (None, self.table_size):
+            raise RuntimeError(f"RETA_SIZE {self.requested_size} differs from the "
+                               f"{self.table_size} buckets of {self.dev}'s software RSS")
+        if self.source.resolve() != program.source.resolve():
+            self.log.warning("%s runs software RSS; its program counts, %s is not loaded",
+                             self.dev, self.source)
+        self.log.info("%s: counting with the software RSS program's count_map", self.dev)
+
+    def _hash_parameters(self) -> tuple[bytes, int, bool]:
+        """Key, counter size and whether DEV has an RSS table.
+
+        Arguments first, then the device, then the defaults.
+        """
+        device_key, device_size = None, None
+        try:
+            with EthtoolRSS(self.dev) as device:
+                config = device.read()
+            device_key, device_size = config.key, int(config.table.size)
+            if config.hfunc not in ("", "toeplitz") and self.hash == "toeplitz":
+                self.log.warning("%s hashes with %s; bucket counts follow Toeplitz and may not "
+                                 "match the NIC's buckets", self.dev, config.hfunc)
+        except DeviceError as err:
+            self.log.info("%s: no RSS table (%s)", self.dev, err)
+        key = self.requested_key or device_key or DEFAULT_KEY
+        size = self.requested_size or device_size or DEFAULT_RETA_SIZE
+        self.table_size = device_size or size
+        if size % self.table_size:
+            raise RuntimeError(f"RETA_SIZE {size} is not a multiple of {self.dev}'s table size "
+                               f"{self.table_size}, so its counts cannot be folded onto it")
+        return key, size, device_size is not None
+
+    def cleanup(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        try:
+            if self.attachment is not None and self.clean:
+                self.attachment.detach()
+        finally:
+            self.attachment = None
+            self.counts = None
+            if self.program is not None:
+                self.program.close()
+                self.program = None
+
+    # --- BucketCounter
+    def read_counts(self, size: int | None = None) -> np.ndarray:
+        """Packets per bucket since the previous call, for a table of ``size``
+        buckets (default: the device's table size)."""
+        if self.counts is None:
+            raise RuntimeError(f"XDPLoader '{self.name}' is not initialized")
+        return self.counts.read(size or self.table_size)
+
+    # --- maps
+    def _program(self) -> RssProgram | RxHashCounter | None:
+        return self.shared.program if self.shared is not None else self.program
+
+    def map_fd(self, name: str) -> int:
+        """File descriptor of the program's map ``name``."""
+        program = self._program()
+        if program is None:
+            raise RuntimeError(f"XDPLoader '{self.name}' is not initialized")
+        return program.map_fd(name)
+
+    # --- handlers
+    @read_handler("maps")
+    def _maps(self) -> str:
+        program = self._program()
+        return " ".join(program.map_names()) if program is not None else ""
+
+    @read_handler("hash")
+    def _hash(self) -> str:
+        return self._hash_name() if self._program() is not None else ""
+
+    @read_handler("mode")
+    def _mode(self) -> str:
+        if self.shared is not None:
+            return "shared"
+        return self.attachment.mode if self.attachment is not None else ""
+
+    @read_handler("reta_size")
+    def _reta_size(self) -> str:
+        return str(self.counts.entries) if self.counts is not None else ""
+
+    @read_handler("counts")
+    def _counts(self) -> str:
+        if self.counts is None:
+            return ""
+        totals = self.counts.totals()
+        return "\n".join(f"{bucket} {totals[bucket]}" for bucket in np.flatnonzero(totals))

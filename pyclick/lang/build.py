@@ -1,0 +1,537 @@
+"""Reading a parsed program into scopes, with Click's rules for what names mean.
+
+This is the part of flattening that Click does while it parses: deciding
+whether an identifier names an element or a class (an identifier that is
+not an element in scope is a class, so ``x -> y`` declares ``x@1 :: x`` and
+``y@2 :: y``), naming anonymous elements ``Class@N`` after their slot in the
+scope, defining compound classes (lexically scoped, with overloads), turning
+element groups into pass-through pseudo-elements, filling in implicit
+``input``/``output``, joining element lists across arrows, and reading
+``define`` and ``require``. Compound instantiation comes after, in
+:mod:`pyclick.lang.expand`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from pyclick.errors import ErrorCollector, Landmark
+from pyclick.lang import syntax as s
+from pyclick.lang.classes import REST, Binding, Compound, Primitive
+from pyclick.lang.configstr import shift_word, split_args, split_words, unquote
+from pyclick.lang.parser import parse_text
+from pyclick.lang.ports import Endpoint, PortList, join
+from pyclick.lang.scope import Body, LocalElement
+
+#: Groups and compound classes nested deeper than this are refused.
+MAX_NESTING = 100
+#: The largest port number accepted.
+MAX_PORT = 65535
+
+_PSEUDO = ("input", "output")
+_VARIABLE = re.compile(r"\$[A-Za-z0-9_]+")
+
+
+@dataclass
+class Session:
+    """What one flattening shares across scopes and files."""
+
+    errors: ErrorCollector
+    primitives: dict[str, Primitive] = field(default_factory=dict)
+    requirements: list[tuple[str, str]] = field(default_factory=list)
+    libraries: set[str] = field(default_factory=set)
+
+    def primitive(self, name: str) -> Primitive:
+        return self.primitives.setdefault(name, Primitive(name))
+
+    def require(self, requirement: tuple[str, str]) -> None:
+        if requirement not in self.requirements:
+            self.requirements.append(requirement)
+
+
+def read_program(program: s.Program, session: Session) -> Body:
+    """The file scope of ``program``, libraries it requires included."""
+    if os.path.isfile(program.filename):
+        session.libraries.add(os.path.realpath(program.filename))
+    reader = _ScopeReader(session, None, 0, 0, program.filename)
+    reader.read(program.statements, 0)
+    reader.name_anonymous()
+    return reader.body
+
+
+def ranges(numbers: list[int]) -> list[str]:
+    """``[1, 2, 3, 7]`` as ``["1-3", "7"]``."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return [str(a) if a == b else f"{a}-{b}" for a, b in runs]
+
+
+def port_count(used: set[int]) -> int:
+    return max(used) + 1 if used else 0
+
+
+@dataclass
+class _Pending:
+    """An element of a list, read up to the point where Click adds it to its scope."""
+
+    item: s.Item
+    word_class: Binding | None = None
+    declared: Binding | None = None
+    declared_spec: s.ClassSpec | None = None
+    config: s.Config | None = None
+    endpoint: Endpoint | None = None
+
+    @property
+    def bare(self) -> bool:
+        target = self.item.target
+        return isinstance(target, s.ElementRef) and target.declared is None and target.config is None
+
+
+class _ScopeReader:
+    """Reads the statements of one scope into a :class:`Body`."""
+
+    def __init__(self, session: Session, parent: "_ScopeReader | None", depth: int,
+                 anonymous_offset: int, filename: str):
+        self.session = session
+        self.parent = parent
+        self.depth = depth
+        self.offset = anonymous_offset
+        self.filename = filename
+        self.body = Body()
+        self.names: dict[str, int] = {}
+        self.classes: dict[str, Binding] = {}
+        self.parameters: set[str] = set()
+        self.groups_open = 0
+
+    def error(self, message: str, landmark: Landmark) -> None:
+        self.session.errors.error(message, landmark)
+
+    @property
+    def nested(self) -> bool:
+        """Inside a compound or a group, where ``input`` and ``output`` exist."""
+        return self.depth > 0 or self.groups_open > 0
+
+    # --- statements
+
+    def read(self, statements: tuple[s.Statement, ...] | list[s.Statement], nesting: int) -> None:
+        if nesting > MAX_NESTING:
+            if statements:
+                self.error(f"groups and compound classes nested more than {MAX_NESTING} deep",
+                           statements[0].landmark)
+            return
+        for statement in statements:
+            if isinstance(statement, s.Connection):
+                self.connection(statement, nesting)
+            elif isinstance(statement, s.ElementClassDef):
+                self.elementclass(statement, nesting)
+            elif isinstance(statement, s.Define):
+                self.define(statement)
+            else:
+                self.require(statement, nesting)
+
+    def elementclass(self, statement: s.ElementClassDef, nesting: int) -> None:
+        name = statement.name
+        taken = name in self.names
+        if taken:
+            self.error(f"'{name}' already used as an element name", statement.landmark)
+        binding = self.class_spec(statement.spec, nesting, name)
+        if not taken:
+            self.classes[name] = binding
+
+    def define(self, statement: s.Define) -> None:
+        for arg in split_args(statement.config.text):
+            if not arg:
+                continue
+            variable, value = shift_word(arg)
+            if not _VARIABLE.fullmatch(variable):
+                self.error(f"bad 'define' declaration: '{variable}' is not a variable",
+                           statement.landmark)
+                continue
+            if self.declare_parameter(variable[1:], statement.landmark):
+                self.body.defines[variable[1:]] = value
+
+    def declare_parameter(self, name: str, landmark: Landmark) -> bool:
+        if name in self.parameters:
+            self.error(f"parameter '${name}' multiply defined", landmark)
+            return False
+        self.parameters.add(name)
+        return True
+
+    def require(self, statement: s.Require, nesting: int) -> None:
+        for arg in split_args(statement.config.text):
+            words = split_words(arg)
+            if not words:
+                continue
+            kind = unquote(words[0])
+            if kind not in ("compact_config", "package", "library") and len(words) == 1:
+                kind, words = "package", ["package", words[0]]
+            if kind == "compact_config" and len(words) == 1:
+                self.session.require(("", "compact_config"))
+            elif kind == "package" and len(words) == 2:
+                self.session.require(("package", unquote(words[1])))
+            elif kind == "library" and len(words) == 2:
+                self.library(unquote(words[1]), statement.landmark, nesting)
+            else:
+                self.error(f"bad requirement '{arg}'", statement.landmark)
+
+    def library(self, path: str, landmark: Landmark, nesting: int) -> None:
+        """Read the Click file ``path`` (relative to the requiring file) here, once."""
+        if self.depth > 0:
+            self.error("'require(library ...)' may only be used at file scope", landmark)
+            return
+        full = os.path.join(os.path.dirname(self.filename), path)
+        if not os.path.isfile(full):
+            self.error(f"library '{path}' not found", landmark)
+            return
+        real = os.path.realpath(full)
+        if real in self.session.libraries:
+            return
+        self.session.libraries.add(real)
+        try:
+            with open(full, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as err:
+            self.error(f"cannot read library '{path}': {err.strerror}", landmark)
+            return
+        program, errors = parse_text(text, full)
+        self.session.errors.messages.extend(errors)
+        if program is not None:
+            requiring, self.filename = self.filename, full
+            self.read(program.statements, nesting)
+            self.filename = requiring
+
+    # --- classes
+
+    def class_of(self, name: str) -> Binding | None:
+        """The class ``name`` means here, if it means one."""
+        scope: _ScopeReader | None = self
+        while scope is not None:
+            if name in scope.classes:
+                return scope.classes[name]
+            scope = scope.parent
+        return self.session.primitives.get(name)
+
+    def force_class(self, name: str, landmark: Landmark) -> Binding:
+        """The class ``name``, made a primitive class if it is not one yet."""
+        binding = self.class_of(name)
+        if binding is None:
+            if name in self.names:
+                self.error(f"'{name}' was previously used as an element name", landmark)
+            binding = self.session.primitive(name)
+        return binding
+
+    def class_spec(self, spec: s.ClassSpec, nesting: int, name: str = "") -> Binding:
+        if isinstance(spec, s.ClassName):
+            return self.force_class(spec.name, spec.landmark)
+        return self.compound_class(spec, name, nesting)
+
+    def compound_class(self, spec: s.CompoundClass, name: str, nesting: int) -> Compound:
+        definitions = []
+        for body in spec.bodies:
+            reader = _ScopeReader(self.session, self, self.depth + 1, 2, self.filename)
+            definitions.append(reader.read_compound(name, body, nesting + 1))
+        for earlier, later in zip(definitions, definitions[1:]):
+            earlier.overload = later
+        if spec.extends:
+            if name:
+                definitions[-1].overload = self.class_of(name) or self.session.primitive(name)
+            else:
+                self.error("cannot extend an anonymous compound class", spec.landmark)
+        return definitions[0]
+
+    def read_compound(self, name: str, body: s.CompoundBody, nesting: int) -> Compound:
+        for pseudo in _PSEUDO:
+            self.names[pseudo] = self.body.add(LocalElement(pseudo, None, "", body.landmark))
+        formals = self.formals(body.formals)
+        self.read(body.statements, nesting)
+        printable = name or "<anonymous>"
+        ninputs = self.pseudo_ports(0, printable, body.landmark)
+        noutputs = self.pseudo_ports(1, printable, body.landmark)
+        self.name_anonymous()
+        return Compound(name, formals, self.body, self.depth, body.landmark, ninputs, noutputs)
+
+    def formals(self, formals: tuple[s.Formal, ...]) -> tuple[s.Formal, ...]:
+        accepted: list[s.Formal] = []
+        keywords: set[str] = set()
+        out_of_order = False
+        for formal in formals:
+            if not self.declare_parameter(formal.variable, formal.landmark):
+                continue
+            if formal.keyword is not None:
+                if formal.keyword in keywords:
+                    self.error(f"repeated keyword parameter '{formal.keyword}' in compound element",
+                               formal.landmark)
+                keywords.add(formal.keyword)
+            previous = accepted[-1].keyword if accepted else None
+            if not out_of_order and accepted and (
+                    previous == REST or (formal.keyword is None and previous is not None)):
+                self.error("compound element parameters out of order: the order is "
+                           "[positional], [keywords], [__REST__]", formal.landmark)
+                out_of_order = True
+            accepted.append(formal)
+        return tuple(accepted)
+
+    def pseudo_ports(self, index: int, owner: str, landmark: Landmark) -> int:
+        """Check a pseudo-element's use; the number of ports it gives its owner."""
+        element = self.body.elements[index]
+        pseudo = element.name.rsplit("/", 1)[-1]
+        if pseudo == "input":
+            wrong, used, wrong_at, other = element.inputs_used, element.outputs_used, \
+                element.first_input_use, "output"
+        else:
+            wrong, used, wrong_at, other = element.outputs_used, element.inputs_used, \
+                element.first_output_use, "input"
+        if wrong:
+            self.error(f"'{owner}' pseudoelement '{pseudo}' may only be used as {other} "
+                       f"(see {wrong_at})", landmark)
+        count = port_count(used)
+        missing = [p for p in range(count) if p not in used]
+        for run in ranges(missing):
+            self.error(f"'{owner}' {pseudo} {run} missing", landmark)
+        return count
+
+    # --- elements
+
+    def name_anonymous(self) -> None:
+        """Give anonymous elements their final names, ``Class@N``, skipping names in use."""
+        for index, element in enumerate(self.body.elements):
+            if not element.anonymous or element.binding is None:
+                continue
+            name = element.name
+            if name in self.names:
+                prefix, number = name.rsplit("@", 1)
+                n = int(number)
+                while f"{prefix}@{n}" in self.names:
+                    n += 1
+                name = element.name = f"{prefix}@{n}"
+            self.names[name] = index
+
+    def next_anonymous(self, class_word: str) -> str:
+        return f"{class_word}@{len(self.body.elements) - self.offset + 1}"
+
+    def element(self, pending: _Pending) -> int | None:
+        """Add (or find) the element ``pending`` stands for; its index."""
+        ref = pending.item.target
+        config = pending.config.text if pending.config else ""
+        word = ref.word
+        if word is None:
+            return self.add_anonymous("", pending.declared, config, ref.landmark)
+        if word == "provide":
+            self.error("'provide' is a reserved word", ref.landmark)
+            return None
+        word_class, declared = pending.word_class, pending.declared
+        if word_class is None and word in self.names:
+            index = self.names[word]
+            if declared is not None:
+                self.error(f"redeclaration of element '{word}'", ref.landmark)
+                self.error(f"element '{word}' previously declared here",
+                           self.body.elements[index].landmark)
+            elif pending.config is not None:
+                self.error(f"configuration string ignored on element reference '{word}'",
+                           ref.landmark)
+            return index
+        spec = pending.declared_spec
+        if declared is not None and (word_class is not None
+                                     or isinstance(spec, s.ClassName) and spec.name == word):
+            self.error(f"class '{word}' used as element name", ref.landmark)
+            if word_class is None:
+                return None
+        elif declared is None and word_class is None:
+            if word in _PSEUDO:
+                self.error(f"'{word}' means something only inside groups and compound classes",
+                           ref.landmark)
+                return None
+            word_class = self.session.primitive(word)
+        if word_class is not None:
+            return self.add_anonymous(word, word_class, config, ref.landmark)
+        return self.add_named(word, declared, config, ref.landmark)
+
+    def add_named(self, name: str, binding: Binding, config: str, landmark: Landmark) -> int:
+        if any(part.isdigit() for part in name.split("/")):
+            self.error(f"element name '{name}' has all-digit component", landmark)
+        index = self.body.add(LocalElement(name, binding, config, landmark))
+        self.names[name] = index
+        return index
+
+    def add_anonymous(self, class_word: str, binding: Binding, config: str,
+                      landmark: Landmark) -> int:
+        name = self.next_anonymous(class_word)
+        return self.body.add(LocalElement(name, binding, config, landmark, anonymous=True))
+
+    # --- connections
+
+    def connection(self, connection: s.Connection, nesting: int) -> None:
+        segments, arrows = connection.segments, connection.arrows
+        previous: list[Endpoint] | None = None
+        groups: list[tuple[Endpoint, s.Group]] = []
+        for k, items in enumerate(segments):
+            before = arrows[k - 1] if k > 0 else None
+            after = arrows[k] if k < len(arrows) else None
+            endpoints = self.segment(items, before, after, nesting, groups)
+            if endpoints and previous and before is not None:
+                self.join(previous, endpoints, before)
+            previous = endpoints
+        for endpoint, group in groups:
+            self.group_ports(endpoint.index, group)
+
+    def segment(self, items: tuple[s.Item, ...], before: s.Arrow | None, after: s.Arrow | None,
+                nesting: int, groups: list) -> list[Endpoint] | None:
+        if not items:
+            return self.missing_segment(before, after)
+        pending = [self.prepare(item, nesting, groups) for item in items]
+        if before is None and after is None:
+            self.spread_declaration(pending)
+        endpoints = []
+        for p in pending:
+            endpoint = p.endpoint or self.resolve(p, before, after)
+            if endpoint is not None:
+                endpoints.append(endpoint)
+        self.check_end_ports(pending, before, after)
+        return endpoints
+
+    def missing_segment(self, before: s.Arrow | None, after: s.Arrow | None) -> list[Endpoint] | None:
+        """An element list left out: implicit ``input``/``output``, or a mistake."""
+        if before is None and after is not None and self.nested:
+            return [Endpoint(self.names["input"], PortList(), PortList())]
+        if after is None and before is not None and self.nested:
+            return [Endpoint(self.names["output"], PortList(), PortList())]
+        if after is not None:
+            self.error(f"syntax error near '{'=>' if after.many else '->'}'", after.landmark)
+        else:
+            self.error(f"syntax error: element expected after '{'=>' if before.many else '->'}'",
+                       before.landmark)
+        return None
+
+    def prepare(self, item: s.Item, nesting: int, groups: list) -> _Pending:
+        """Read one list item as far as Click does before the list ends."""
+        pending = _Pending(item)
+        target = item.target
+        if isinstance(target, s.Group):
+            pending.endpoint = self.group(item, target, nesting)
+            groups.append((pending.endpoint, target))
+        elif isinstance(target, s.ElementRef):
+            if target.word is not None:
+                pending.word_class = self.class_of(target.word)
+            if target.declared is not None:
+                pending.declared_spec = target.declared
+                pending.declared = self.class_spec(target.declared, nesting)
+            pending.config = target.config
+        return pending
+
+    def spread_declaration(self, pending: list[_Pending]) -> None:
+        """``a, b :: C(config)`` standing alone declares every name with C(config)."""
+        if len(pending) < 2 or any(p.item.in_port or p.item.out_port or p.item.target is None
+                                   for p in pending):
+            return
+        last = next(p for p in pending if not p.bare or p is pending[-1])
+        if last is pending[-1] and last.declared is not None:
+            for p in pending[:-1]:
+                p.declared, p.declared_spec, p.config = last.declared, last.declared_spec, last.config
+
+    def resolve(self, pending: _Pending, before: s.Arrow | None,
+                after: s.Arrow | None) -> Endpoint | None:
+        item = pending.item
+        if item.target is None:
+            return self.implicit(item, before, after)
+        index = self.element(pending)
+        if index is None:
+            return None
+        return Endpoint(index, self.ports(item.in_port), self.ports(item.out_port))
+
+    def implicit(self, item: s.Item, before: s.Arrow | None, after: s.Arrow | None) -> Endpoint | None:
+        """A bare port: the port of an implicit ``input`` (chain start) or ``output`` (end)."""
+        if not self.nested:
+            self.error("port without an element: 'input' and 'output' are implicit only "
+                       "inside groups and compound classes", item.landmark)
+            return None
+        ports = self.ports(item.in_port)
+        if before is None and after is not None:
+            return Endpoint(self.names["input"], PortList(), ports)
+        if after is None and before is not None:
+            return Endpoint(self.names["output"], ports, PortList())
+        if before is not None:
+            self.error("implicit ports used in the middle of a chain", item.landmark)
+        else:
+            self.error("port without an element or a connection", item.landmark)
+        return None
+
+    def check_end_ports(self, pending: list[_Pending], before: s.Arrow | None,
+                        after: s.Arrow | None) -> None:
+        named = [p.item for p in pending if p.item.target is not None]
+        if before is None and any(item.in_port for item in named):
+            item = next(item for item in named if item.in_port)
+            self.error("input ports ignored at start of chain", item.landmark)
+        if after is None and any(item.out_port for item in named):
+            item = next(item for item in named if item.out_port)
+            self.error("output ports ignored at end of chain", item.landmark)
+
+    def ports(self, spec: s.PortSpec | None) -> PortList:
+        if spec is None:
+            return PortList()
+        numbers: list[int] = []
+        for item in spec.ranges:
+            first = self.port_number(item.first, item.landmark)
+            numbers.append(first)
+            if item.last is not None:
+                numbers.extend(range(first + 1, self.port_number(item.last, item.landmark) + 1))
+        return PortList(tuple(numbers or [0]) if spec.open else tuple(numbers), spec.open)
+
+    def port_number(self, text: str, landmark: Landmark) -> int:
+        if not (text.isascii() and text.isdigit()):
+            self.error(f"syntax error: port number should be integer, not '{text}'", landmark)
+            return 0
+        if int(text) > MAX_PORT:
+            self.error(f"port number {text} too large (at most {MAX_PORT})", landmark)
+            return 0
+        return int(text)
+
+    def join(self, outputs: list[Endpoint], inputs: list[Endpoint], arrow: s.Arrow) -> None:
+        connections, errors = join(outputs, inputs, arrow.many)
+        for message in errors:
+            self.error(message, arrow.landmark)
+        for from_index, from_port, to_index, to_port in connections:
+            self.body.connect(from_index, from_port, to_index, to_port, arrow.landmark)
+
+    # --- groups
+
+    def group(self, item: s.Item, group: s.Group, nesting: int) -> Endpoint:
+        """Read a group in place: pseudo-elements at both ends, contents in this scope."""
+        name = self.next_anonymous("")
+        body = self.body
+        outer = body.add(LocalElement(name, None, "", group.landmark, anonymous=True))
+        entry = body.add(LocalElement(f"{name}/input", None, "", group.landmark))
+        exit_ = body.add(LocalElement(f"{name}/output", None, "", group.landmark))
+        body.passages += [(outer, entry), (exit_, outer)]
+        saved = {pseudo: self.names.get(pseudo) for pseudo in _PSEUDO}
+        self.names["input"], self.names["output"] = entry, exit_
+        self.groups_open += 1
+        self.read(group.statements, nesting + 1)
+        self.groups_open -= 1
+        for pseudo, index in saved.items():
+            if index is None:
+                del self.names[pseudo]
+            else:
+                self.names[pseudo] = index
+        ninputs = self.pseudo_ports(entry, "<anonymous group>", group.landmark)
+        noutputs = self.pseudo_ports(exit_, "<anonymous group>", group.landmark)
+        inputs = self.ports(item.in_port) if item.in_port else PortList(tuple(range(ninputs)))
+        outputs = self.ports(item.out_port) if item.out_port else PortList(tuple(range(noutputs)))
+        return Endpoint(outer, inputs, outputs)
+
+    def group_ports(self, outer: int, group: s.Group) -> None:
+        """Every port of a group is connected outside it, and only those."""
+        element = self.body.elements[outer]
+        ninputs = port_count(self.body.elements[outer + 1].outputs_used)
+        noutputs = port_count(self.body.elements[outer + 2].inputs_used)
+        for side, used, count in (("input", element.inputs_used, ninputs),
+                                  ("output", element.outputs_used, noutputs)):
+            for run in ranges([p for p in used if p >= count]):
+                self.error(f"'<anonymous group>' has no {side} {run}", group.landmark)
+            for run in ranges([p for p in range(count) if p not in used]):
+                self.error(f"'<anonymous group>' {side} {run} unused", group.landmark)

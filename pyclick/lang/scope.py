@@ -1,0 +1,72 @@
+"""One scope of a Click program once read: the file, or a compound's body.
+
+A :class:`Body` lists the scope's elements (named as Click names them,
+anonymous ones included), its connections by element index, and its
+passages: pairs of pseudo-elements through which connections run from
+one side of a group (or of a compound's ``input``/``output``) to the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyclick.errors import Landmark
+from pyclick.lang.classes import Binding
+
+
+@dataclass
+class LocalElement:
+    """An element of one scope.
+
+    ``binding`` is None for pseudo-elements (group ends, ``input`` and
+    ``output``), which only pass connections through.
+    """
+
+    name: str
+    binding: Binding | None
+    config: str
+    landmark: Landmark
+    anonymous: bool = False
+    inputs_used: set[int] = field(default_factory=set)
+    outputs_used: set[int] = field(default_factory=set)
+    first_input_use: Landmark | None = None
+    first_output_use: Landmark | None = None
+
+
+@dataclass(frozen=True)
+class LocalConnection:
+    from_index: int
+    from_port: int
+    to_index: int
+    to_port: int
+    landmark: Landmark
+
+
+@dataclass
+class Body:
+    """The elements, connections and definitions of one scope.
+
+    A compound's body starts with its ``input`` (index 0) and ``output``
+    (index 1). ``passages`` pairs ``(entry, exit)``: whatever reaches the
+    entry's input port p leaves the exit's output port p. ``defines``
+    holds ``define`` values unexpanded: all definitions of a scope take
+    effect together.
+    """
+
+    elements: list[LocalElement] = field(default_factory=list)
+    connections: list[LocalConnection] = field(default_factory=list)
+    passages: list[tuple[int, int]] = field(default_factory=list)
+    defines: dict[str, str] = field(default_factory=dict)
+
+    def add(self, element: LocalElement) -> int:
+        self.elements.append(element)
+        return len(self.elements) - 1
+
+    def connect(self, from_index: int, from_port: int, to_index: int, to_port: int,
+                landmark: Landmark) -> None:
+        self.connections.append(LocalConnection(from_index, from_port, to_index, to_port, landmark))
+        source, target = self.elements[from_index], self.elements[to_index]
+        source.outputs_used.add(from_port)
+        target.inputs_used.add(to_port)
+        source.first_output_use = source.first_output_use or landmark
+        target.first_input_use = target.first_input_use or landmark

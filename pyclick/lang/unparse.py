@@ -1,0 +1,45 @@
+"""Writing a flat graph back as Click text (what ``pyclick -o`` prints).
+
+The text declares every element (``name :: Class(config);``), then lists
+every connection (``a [1] -> [2] b;``); read back with
+:func:`pyclick.lang.flatten`, it gives the same graph.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pyclick.lang.configstr import quote_inside_double
+from pyclick.lang.model import FlatConfig
+from pyclick.lang.parser import config_reads_back
+
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:/@+-]+")
+
+
+def unparse(flat: FlatConfig) -> str:
+    """Click text for ``flat``: requirements, declarations, then connections."""
+    lines = [_requirement(kind, value) for kind, value in flat.requirements]
+    lines += [f"{e.name} :: {e.class_name}{_config(e.config)};" for e in flat.elements]
+    lines += [f"{c.from_element}{_port(c.from_port)} -> {_port(c.to_port, before=False)}"
+              f"{c.to_element};" for c in flat.connections]
+    return "".join(line + "\n" for line in lines)
+
+
+def _requirement(kind: str, value: str) -> str:
+    word = value if _PLAIN_WORD.fullmatch(value) else f'"{quote_inside_double(value)}"'
+    return f"require({kind} {word});" if kind else f"require({word});"
+
+
+def _config(config: str) -> str:
+    if not config:
+        return ""
+    # A configuration ending in a // comment needs the newline that ended it.
+    if not config_reads_back(config) and config_reads_back(config + "\n"):
+        config += "\n"
+    return f"({config})"
+
+
+def _port(port: int, before: bool = True) -> str:
+    if port == 0:
+        return ""
+    return f" [{port}]" if before else f"[{port}] "

@@ -1,0 +1,42 @@
+"""A function call handed to another thread, with its outcome."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+
+class Call:
+    """Runs ``fn`` once (on whichever thread calls :meth:`run`) and keeps the outcome.
+
+    ``waiter`` is the condition of a worker thread that waits for the
+    outcome while serving its own calls; it is notified on completion.
+    """
+
+    def __init__(self, fn: Callable[[], Any], waiter: threading.Condition | None = None) -> None:
+        self.fn = fn
+        self.waiter = waiter
+        self.done = False
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._finished = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._result = self.fn()
+        except BaseException as err:  # handed over to the waiting thread as is
+            self._error = err
+        self.done = True
+        self._finished.set()
+        if self.waiter is not None:
+            with self.waiter:
+                self.waiter.notify_all()
+
+    def wait(self) -> None:
+        self._finished.wait()
+
+    def outcome(self) -> Any:
+        """The result, or the exception raised again in the caller's thread."""
+        if self._error is not None:
+            raise self._error
+        return self._result

@@ -1,0 +1,219 @@
+"""Read and write handlers: the router's named knobs (``element.handler``).
+
+Every element has the handlers its class declares with ``@read_handler`` /
+``@write_handler``, plus ``name``, ``class``, ``config``, ``ports`` and
+``handlers``. Global handlers have no element part (``version`` or
+``.version``): ``version``, ``list``, ``classes``, ``config``,
+``flatconfig``, ``requirements``, ``handlers`` and the write handler
+``stop``.
+
+Thread safety: while the router runs, an element's handler is executed on
+the element's home thread (the thread that runs its timers and tasks), so a
+handler never races with the element's own work. The caller blocks until the
+handler has run; a worker thread that waits keeps serving calls addressed to
+itself, so two threads calling each other's handlers cannot deadlock.
+Before the router starts and after it stops, handlers run in the caller's
+thread. Global handlers only read immutable router state or call
+``router.stop()``, which is thread safe, so they run in the caller's thread.
+
+Failures raise :class:`HandlerError` with ControlSocket's codes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+import pyclick
+
+if TYPE_CHECKING:
+    from pyclick.element import Element
+    from pyclick.router import Router
+
+NO_SUCH_ELEMENT = 510
+NO_SUCH_HANDLER = 511
+HANDLER_FAILED = 520
+PERMISSION_DENIED = 530
+
+_log = logging.getLogger("pyclick.handlers")
+
+
+class HandlerError(Exception):
+    """A handler call that failed; ``code`` is the ControlSocket reply code."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+ReadFn = Callable[[str], str]
+WriteFn = Callable[[str], Any]
+
+
+@dataclass
+class Handler:
+    """One handler: ``read(params) -> str`` and/or ``write(value)``."""
+
+    name: str
+    read: ReadFn | None = None
+    write: WriteFn | None = None
+
+    @property
+    def flags(self) -> str:
+        return ("r" if self.read else "") + ("w" if self.write else "")
+
+
+def _takes_argument(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+               for p in params)
+
+
+def _reader(fn: Callable[..., Any], name: str) -> ReadFn:
+    """Adapt ``fn()`` or ``fn(params)`` to ``read(params)``."""
+    if _takes_argument(fn):
+        return lambda params: fn(params)
+
+    def read(params: str) -> str:
+        if params:
+            raise HandlerError(HANDLER_FAILED, f"read handler '{name}' takes no parameters")
+        return fn()
+
+    return read
+
+
+class Handlers:
+    """The handler table of one router: ``read``, ``write``, ``check``, ``list``."""
+
+    def __init__(self, router: "Router") -> None:
+        self.router = router
+        self._extra: dict[str, dict[str, Handler]] = {}
+
+    # --- calls
+    def read(self, name: str, params: str = "") -> str:
+        """Call read handler ``name`` (``element.handler`` or a global name)."""
+        element, handler = self._find(name)
+        if handler.read is None:
+            raise HandlerError(PERMISSION_DENIED, f"handler '{name}' is write-only")
+        value = self._call(element, name, lambda: handler.read(params))
+        return "" if value is None else str(value)
+
+    def write(self, name: str, value: str = "") -> None:
+        """Call write handler ``name`` with ``value``."""
+        element, handler = self._find(name)
+        if handler.write is None:
+            raise HandlerError(PERMISSION_DENIED, f"handler '{name}' is read-only")
+        self._call(element, name, lambda: handler.write(value))
+
+    def check(self, name: str, write: bool) -> None:
+        """Return if handler ``name`` exists and is writable (readable); else raise."""
+        _, handler = self._find(name)
+        if (handler.write if write else handler.read) is None:
+            kind = "read-only" if write else "write-only"
+            raise HandlerError(PERMISSION_DENIED, f"handler '{name}' is {kind}")
+
+    def list(self, element: "Element | None") -> list[Handler]:
+        """The handlers of ``element`` (None: the global handlers), sorted by name."""
+        table = self._element_handlers(element) if element else self._global_handlers()
+        return [table[k] for k in sorted(table)]
+
+    # --- registration of handlers that are not declared by decorators
+    def add_read(self, element: "Element", name: str, fn: Callable[..., Any]) -> None:
+        """Add read handler ``name`` to ``element``: ``fn()`` or ``fn(params)`` -> str."""
+        self._extra_entry(element, name).read = _reader(fn, name)
+
+    def add_write(self, element: "Element", name: str, fn: WriteFn) -> None:
+        """Add write handler ``name`` to ``element``: ``fn(value)``."""
+        self._extra_entry(element, name).write = fn
+
+    def _extra_entry(self, element: "Element", name: str) -> Handler:
+        return self._extra.setdefault(element.name, {}).setdefault(name, Handler(name))
+
+    # --- lookup
+    def _find(self, full_name: str) -> tuple["Element | None", Handler]:
+        # Element names never hold a dot; handler names may.
+        element_name, dot, handler_name = full_name.partition(".")
+        if not dot:
+            element_name, handler_name = "", full_name
+        element = None
+        if element_name:
+            element = self.router.element(element_name)
+            if element is None:
+                raise HandlerError(NO_SUCH_ELEMENT, f"no element named '{element_name}'")
+        table = self._element_handlers(element) if element else self._global_handlers()
+        handler = table.get(handler_name)
+        if handler is None:
+            raise HandlerError(NO_SUCH_HANDLER, f"no handler named '{full_name}'")
+        return element, handler
+
+    def _element_handlers(self, element: "Element") -> dict[str, Handler]:
+        table: dict[str, Handler] = {
+            "name": Handler("name", _reader(lambda: element.name, "name")),
+            "class": Handler("class", _reader(element.class_name, "class")),
+            "config": Handler("config", _reader(lambda: element.config, "config")),
+            "ports": Handler("ports", _reader(lambda: describe_ports(element), "ports")),
+            "handlers": Handler("handlers", _reader(lambda: self._describe(element), "handlers")),
+        }
+        cls = type(element)
+        for name, attr in cls.read_handlers.items():
+            table[name] = Handler(name, _reader(getattr(element, attr), name))
+        for name, attr in cls.write_handlers.items():
+            table.setdefault(name, Handler(name)).write = getattr(element, attr)
+        for name, extra in self._extra.get(element.name, {}).items():
+            entry = table.setdefault(name, Handler(name))
+            entry.read = extra.read or entry.read
+            entry.write = extra.write or entry.write
+        return table
+
+    def _global_handlers(self) -> dict[str, Handler]:
+        router = self.router
+
+        def stop(value: str) -> None:
+            router.stop("stop handler written")
+
+        readers: dict[str, Callable[[], str]] = {
+            "version": lambda: pyclick.__version__,
+            "list": lambda: "\n".join([str(len(router.elements))]
+                                      + [e.name for e in router.elements]),
+            "classes": lambda: "\n".join(sorted({e.class_name() for e in router.elements})),
+            "config": router.config_text,
+            "flatconfig": router.flat_config_text,
+            "requirements": lambda: "\n".join(f"{k} {v}".strip()
+                                              for k, v in router.flat.requirements),
+            "handlers": lambda: self._describe(None),
+        }
+        table = {name: Handler(name, _reader(fn, name)) for name, fn in readers.items()}
+        table["stop"] = Handler("stop", write=stop)
+        return table
+
+    def _describe(self, element: "Element | None") -> str:
+        return "\n".join(f"{h.name}\t{h.flags}" for h in self.list(element))
+
+    # --- execution
+    def _call(self, element: "Element | None", name: str, fn: Callable[[], Any]) -> Any:
+        try:
+            if element is None:
+                return fn()
+            return self.router.call_on_home(element, fn)
+        except HandlerError:
+            raise
+        except ValueError as err:
+            raise HandlerError(HANDLER_FAILED, f"{name}: {err}") from None
+        except Exception as err:
+            _log.exception("handler %s failed", name)
+            raise HandlerError(HANDLER_FAILED, f"{name}: {type(err).__name__}: {err}") from None
+
+
+def describe_ports(element: "Element") -> str:
+    """The ``ports`` handler: port counts, then each output's peer."""
+    lines = [f"{element.ninputs} input{'s' if element.ninputs != 1 else ''}",
+             f"{element.noutputs} output{'s' if element.noutputs != 1 else ''}"]
+    for port, peer in enumerate(element.outputs):
+        lines.append(f"[{port}] -> {peer[1]} {peer[0].name}" if peer else f"[{port}] unused")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Simulated time: a discrete-event loop on one thread.
+
+The loop fires every timer due at the current simulated time (by expiry,
+then scheduling order), then runs pending tasks; when nothing is due it
+jumps the clock to the next expiry. Nothing waits for real time, so a
+simulation runs as fast as its events are handled, and the same
+configuration gives the same sequence of events on every run. The loop
+ends when the router is stopped or nothing is left to run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable
+
+from pyclick.runtime.calls import Call
+from pyclick.runtime.clock import SimClock
+from pyclick.runtime.tasks import Task, TaskQueue
+from pyclick.runtime.threads import run_guarded
+from pyclick.runtime.timers import Timer, TimerHeap
+
+if TYPE_CHECKING:
+    from pyclick.element import Element
+    from pyclick.router import Router
+
+
+class SimScheduler:
+    """Runs every element's timers and tasks in simulated time on the calling thread."""
+
+    def __init__(self, router: "Router", clock: SimClock) -> None:
+        self.router = router
+        self.clock = clock
+        self.stopping = False
+        self.timers = TimerHeap()
+        self.tasks = TaskQueue()
+        self.calls: deque[Call] = deque()
+        # Timers may be scheduled and handlers called from other threads
+        # (a control socket, for instance).
+        self.lock = threading.Lock()
+        self._loop_thread: threading.Thread | None = None
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    # --- timers and tasks
+    def add_timer(self, timer: Timer, t: float) -> None:
+        with self.lock:
+            self.timers.push(timer, t)
+
+    def remove_timer(self, timer: Timer) -> None:
+        with self.lock:
+            self.timers.remove(timer)
+
+    def add_task(self, task: Task) -> None:
+        with self.lock:
+            self.tasks.push(task)
+
+    def remove_task(self, task: Task) -> None:
+        with self.lock:
+            self.tasks.remove(task)
+
+    # --- calls
+    def call(self, element: "Element", fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` between two events of the loop (directly when not running)."""
+        if self._loop_thread in (None, threading.current_thread()):
+            return fn()
+        call = Call(fn)
+        with self.lock:
+            posted = self._loop_thread is not None
+            if posted:
+                self.calls.append(call)
+        if not posted:
+            return fn()
+        call.wait()
+        return call.outcome()
+
+    # --- lifecycle
+    def run(self) -> None:
+        """Run events until the router stops or nothing is left to do."""
+        self._loop_thread = threading.current_thread()
+        try:
+            self._loop()
+        finally:
+            with self.lock:
+                self._loop_thread = None
+                leftover = list(self.calls)
+                self.calls.clear()
+            for call in leftover:
+                call.run()
+
+    def _loop(self) -> None:
+        router = self.router
+        while not self.stopping:
+            with self.lock:
+                calls = list(self.calls)
+                self.calls.clear()
+                timer = self.timers.pop_due(self.clock.now())
+                tasks = [] if timer is not None else self.tasks.take_round()
+                expiry = self.timers.next_expiry() if timer is None and not tasks else None
+            for call in calls:
+                call.run()
+            if timer is not None:
+                run_guarded(router, timer.element, "timer", timer.callback)
+            elif tasks:
+                for task in tasks:
+                    if self.stopping:
+                        break
+                    run_guarded(router, task.element, "task", task.callback)
+            elif expiry is not None:
+                self.clock.advance_to(expiry)
+            elif not calls:
+                router.stop("nothing left to run")
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    def join(self, timeout: float) -> None:
+        """Nothing to wait for: the loop ran on the caller's thread."""

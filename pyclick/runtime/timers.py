@@ -1,0 +1,101 @@
+"""Timers: run an element's callback at a given time on its home thread.
+
+::
+
+    self.timer = Timer(self, self.tick)     # in configure() or initialize()
+    self.timer.schedule_after(0.1)          # from initialize() on
+
+    def tick(self) -> None:
+        ...
+        self.timer.reschedule_after(0.1)    # periodic, without drift
+
+Times are in the router's clock (``router.now()``), simulated or real. Timers
+due at the same time fire in the order they were scheduled.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from pyclick.element import Element
+
+# Ties between timers due at the same time are broken by scheduling order.
+scheduling_order = itertools.count()
+
+
+class Timer:
+    """A one-shot timer owned by ``element``; ``callback()`` runs when it expires."""
+
+    def __init__(self, element: "Element", callback: Callable[[], object]) -> None:
+        self.element = element
+        self.callback = callback
+        #: Due time while scheduled; the last expiry once it has fired.
+        self.expiry: float | None = None
+        self.scheduled = False
+        self._generation = 0
+
+    def schedule_at(self, t: float) -> None:
+        """Fire at router time ``t`` (replaces any pending expiry)."""
+        self.element.router.active_scheduler().add_timer(self, t)
+
+    def schedule_after(self, seconds: float) -> None:
+        """Fire ``seconds`` from now."""
+        self.schedule_at(self.element.router.now() + seconds)
+
+    def reschedule_after(self, seconds: float) -> None:
+        """Fire ``seconds`` after the previous expiry (from now if there was none)."""
+        base = self.expiry if self.expiry is not None else self.element.router.now()
+        self.schedule_at(base + seconds)
+
+    def unschedule(self) -> None:
+        """Cancel a pending expiry (no effect when not scheduled)."""
+        scheduler = self.element.router.scheduler
+        if scheduler is not None:
+            scheduler.remove_timer(self)
+        self.scheduled = False
+
+    def __repr__(self) -> str:
+        state = f"at {self.expiry}" if self.scheduled else "idle"
+        return f"<Timer of {self.element.name} {state}>"
+
+
+class TimerHeap:
+    """Timers by (expiry, scheduling order). Not thread safe: the owner locks.
+
+    Cancelled or moved timers leave stale entries behind, recognised by
+    their generation and skipped.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, int, Timer]] = []
+
+    def push(self, timer: Timer, t: float) -> None:
+        timer._generation += 1
+        timer.expiry = t
+        timer.scheduled = True
+        heapq.heappush(self._heap, (t, next(scheduling_order), timer._generation, timer))
+
+    def remove(self, timer: Timer) -> None:
+        timer._generation += 1
+        timer.scheduled = False
+
+    def next_expiry(self) -> float | None:
+        self._drop_stale()
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, now: float) -> Timer | None:
+        """The earliest timer due at ``now``, marked unscheduled; None if none is due."""
+        self._drop_stale()
+        if not self._heap or self._heap[0][0] > now:
+            return None
+        timer = heapq.heappop(self._heap)[3]
+        timer.scheduled = False
+        return timer
+
+    def _drop_stale(self) -> None:
+        heap = self._heap
+        while heap and heap[0][2] != heap[0][3]._generation:
+            heapq.heappop(heap)

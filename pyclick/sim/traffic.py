@@ -1,0 +1,418 @@
+"""Traffic for the simulated NIC: a synthetic flow model and pcap replay.
+
+Both sources (pcap replay lives in ``pyclick.sim.replay``) answer the same
+questions for a time window ``[t, t + dt)``:
+how many packets land in each RSS bucket (``window``/``windows``, the fast
+path the NIC model uses) and which individual packets arrive
+(``packets``, for data paths that handle real Packet objects).
+
+The synthetic model (``TrafficGenerator``) keeps a population of flows:
+mice arrive as a Poisson process and live an exponential time; their rates
+are Pareto distributed (heavy tailed). A small set of elephant flows carries
+a fixed share of the load, lives longer and bursts on and off. At
+``shift_at`` every elephant is replaced at once by new ones (a traffic
+shift). Each bucket's rate also flickers (a slowly drifting log-normal
+factor), as the flows sharing it speed up and slow down. Flow rates are
+piecewise constant over short epochs; packet counts within a window are
+Poisson draws around those rates. Every random choice comes from
+generators seeded by ``TrafficConfig.seed``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+import numpy as np
+
+from pyclick.packet import Packet
+from pyclick.sim.flows import FlowSet, random_flows
+from pyclick.sim.population import Population
+from pyclick.sim.replay import PcapTraffic
+
+__all__ = ["PcapTraffic", "Traffic", "TrafficConfig", "TrafficGenerator"]
+
+
+class Traffic(Protocol):
+    """What the NIC model needs from a traffic source."""
+
+    def windows(self, t: float, dt: float, count: int) -> np.ndarray:
+        """Packets per bucket in ``count`` consecutive windows of ``dt`` from ``t``."""
+
+    def steered(self, t: float, dt: float, count: int, table: np.ndarray,
+                cores: int) -> tuple[np.ndarray, np.ndarray]:
+        """Arrivals through ``table``: (per window and core, per bucket)."""
+
+    def window(self, t: float, dt: float) -> np.ndarray: ...
+
+    def packets(self, t: float, dt: float) -> list[Packet]: ...
+
+    def set_reta_size(self, reta_size: int) -> None: ...
+
+
+@dataclass
+class TrafficConfig:
+    """Parameters of the synthetic flow model.
+
+    The defaults give, with an even indirection table of 128 buckets on 8
+    cores, a median per-second imbalance ((max - min) / min of per-core
+    packets) of 40 to 55% depending on the seed, close to the 54% RSS++'s
+    authors measured on a campus trace (``bench/bench_sim.py`` measures it).
+    """
+
+    seed: int = 1
+    #: Mean total offered load, packets per second.
+    rate_pps: float = 1_000_000.0
+    #: Mean number of concurrent mouse flows.
+    flows: int = 8000
+    #: Mean lifetime of a mouse flow, seconds.
+    mean_lifetime: float = 2.0
+    #: Shape of the Pareto distribution of flow rates (smaller = heavier tail).
+    pareto_shape: float = 1.9
+    #: A single flow's rate weight is capped at this multiple of the smallest.
+    pareto_cap: float = 2000.0
+    #: Number of concurrent elephant flows.
+    elephants: int = 16
+    #: Share of the mean load the elephants carry together.
+    elephant_share: float = 0.14
+    #: Mean lifetime of an elephant, seconds.
+    elephant_lifetime: float = 5.0
+    #: Rate multiplier of a bursting elephant.
+    burst_factor: float = 3.0
+    #: Mean duration of a burst and of the calm between bursts, seconds.
+    burst_on: float = 0.5
+    burst_off: float = 2.0
+    #: Time (seconds) when every elephant is replaced by a new one; None = never.
+    shift_at: float | None = None
+    #: Share of flows that are IPv6, and of flows that are UDP.
+    ipv6_fraction: float = 0.1
+    udp_fraction: float = 0.2
+    #: Short-term burstiness: each bucket's rate is modulated by a log-normal
+    #: factor (this standard deviation of its log) that drifts with the
+    #: given correlation time, seconds, as the flows of a bucket speed up
+    #: and slow down together. 0 turns it off.
+    flicker: float = 0.3
+    flicker_time: float = 0.1
+    #: Flow rates change only at multiples of this period, seconds.
+    epoch: float = 0.01
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first out-of-range parameter."""
+        positive = ("rate_pps", "mean_lifetime", "elephant_lifetime", "burst_factor",
+                    "burst_on", "burst_off", "flicker_time", "epoch")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive")
+        if self.flows < 1:
+            raise ValueError("flows must be at least 1")
+        if self.elephants < 0:
+            raise ValueError("elephants must not be negative")
+        if not self.pareto_shape > 1:
+            raise ValueError("pareto_shape must be greater than 1")
+        if self.flicker < 0:
+            raise ValueError("flicker must not be negative")
+        if not self.pareto_cap >= 1:
+            raise ValueError("pareto_cap must be at least 1")
+        for name in ("elephant_share", "ipv6_fraction", "udp_fraction"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.elephants == 0 and self.elephant_share > 0:
+            raise ValueError("elephant_share needs at least one elephant")
+
+
+#: Births and deaths are drawn this far ahead, seconds.
+BLOCK_SECONDS = 1.0
+
+
+def _epoch_index(t: float, epoch: float) -> int:
+    # The tolerance keeps t = k * epoch, computed in floating point, in epoch k.
+    return int(math.floor(t / epoch + 1e-9))
+
+
+class TrafficGenerator:
+    """Synthetic flow traffic hashed onto ``reta_size`` buckets with ``key``.
+
+    Time only moves forward: each call must start at or after the epoch
+    the previous one reached.
+    """
+
+    def __init__(self, config: TrafficConfig, key: bytes, reta_size: int) -> None:
+        config.validate()
+        self.config = config
+        self.key = key
+        self.reta_size = reta_size
+        seeds = np.random.SeedSequence(config.seed).spawn(4)
+        # Separate streams: the flow population does not depend on how
+        # windows are batched, nor on whether packets or counts are drawn.
+        self._flow_rng = np.random.default_rng(seeds[0])
+        self._count_rng = np.random.default_rng(seeds[1])
+        self._packet_rng = np.random.default_rng(seeds[2])
+        self._flicker_rng = np.random.default_rng(seeds[3])
+        self._flicker = self._flicker_rng.normal(0.0, config.flicker, reta_size)
+        self._epoch = 0
+        self._block_epochs = max(1, round(BLOCK_SECONDS / config.epoch))
+        self._shift_epoch = (math.ceil(config.shift_at / config.epoch - 1e-9)
+                             if config.shift_at is not None else None)
+        self._mice = Population(2 * config.flows + 64, reta_size)
+        self._elephants = Population(2 * config.elephants + 8, reta_size)
+        self._pool = FlowSet.empty()
+        self._pool_next = 0
+        self._created = 0
+        self._frames: dict[tuple[bool, int], tuple[int, bytes, tuple, int]] = {}
+        # Lifetimes are memoryless, so the steady state starts right away.
+        self._births(self._mice, np.zeros(config.flows, np.int64))
+        self._births(self._elephants, np.zeros(config.elephants, np.int64))
+        self._plan_block(0)
+        self._update_rates()
+
+    # --- the population
+    def _take_from_pool(self, count: int) -> FlowSet:
+        # Flows are made in large batches: hashing and address drawing cost
+        # mostly per call, not per flow.
+        if self._pool_next + count > len(self._pool):
+            rest = self._pool.select(slice(self._pool_next, None))
+            fresh = random_flows(self._flow_rng, max(4096, count), self._created + len(rest),
+                                 self.key, self.config.ipv6_fraction, self.config.udp_fraction)
+            self._pool = rest.joined(fresh)
+            self._pool_next = 0
+        taken = self._pool.select(slice(self._pool_next, self._pool_next + count))
+        self._pool_next += count
+        self._created += count
+        return taken
+
+    def _births(self, population: Population, born: np.ndarray) -> None:
+        """New flows born in the given epochs, with their lifetimes and weights."""
+        count = len(born)
+        if count == 0:
+            return
+        cfg, rng = self.config, self._flow_rng
+        elephant = population is self._elephants
+        lifetime = cfg.elephant_lifetime if elephant else cfg.mean_lifetime
+        expiry = born * cfg.epoch + rng.exponential(lifetime, count)
+        # Gone from the first epoch starting at or after its expiry; a flow
+        # lives at least the epoch it is born in.
+        dies = np.maximum(np.ceil(expiry / cfg.epoch - 1e-9).astype(np.int64), born + 1)
+        weight = np.minimum(rng.pareto(cfg.pareto_shape, count) + 1.0, cfg.pareto_cap)
+        on = cfg.burst_on / (cfg.burst_on + cfg.burst_off)
+        bursting = (rng.random(count) < on) if elephant else np.zeros(count, bool)
+        population.add(self._take_from_pool(count), born, dies, weight, bursting)
+
+    def _arrivals(self, first: int, count: int, per_second: float) -> np.ndarray:
+        """Birth epochs of a Poisson arrival process over epochs first .. first+count-1."""
+        per_epoch = self._flow_rng.poisson(per_second * self.config.epoch, count)
+        if first == 0:
+            per_epoch[0] = 0     # epoch 0 holds the initial population
+        return np.repeat(np.arange(first, first + count), per_epoch)
+
+    def _plan_block(self, first: int) -> None:
+        """Draw the births and deaths of the block of epochs starting at ``first``."""
+        cfg, count = self.config, self._block_epochs
+        self._mice.release_dead(first)
+        self._elephants.release_dead(first)
+        self._births(self._mice, self._arrivals(first, count, cfg.flows / cfg.mean_lifetime))
+        if cfg.elephants:
+            self._births(self._elephants, self._arrivals(
+                first, count, cfg.elephants / cfg.elephant_lifetime))
+        shift = self._shift_epoch
+        if shift is not None and first <= shift < first + count and shift > 0:
+            self._elephants.end_all(shift)
+            self._births(self._elephants, np.full(cfg.elephants, shift, np.int64))
+        self._block_first = first
+        self._mice_rows = self._mice.weight_rows(first, count)
+        self._mice_totals = self._mice_rows.sum(axis=1)
+
+    def _step_epoch(self) -> None:
+        """Move from epoch e to e + 1."""
+        self._epoch += 1
+        if self._epoch >= self._block_first + self._block_epochs:
+            self._plan_block(self._epoch)
+        self._toggle_bursts()
+        self._drift_flicker()
+        self._update_rates()
+
+    def _toggle_bursts(self) -> None:
+        cfg, herd = self.config, self._elephants
+        stop = 1.0 - math.exp(-cfg.epoch / cfg.burst_on)
+        start = 1.0 - math.exp(-cfg.epoch / cfg.burst_off)
+        live = np.flatnonzero(herd.alive_at(self._epoch))
+        draw = self._flow_rng.random(len(live))
+        flip = np.where(herd.bursting[live], draw < stop, draw < start)
+        herd.bursting[live[flip]] ^= True
+
+    def _drift_flicker(self) -> None:
+        """One epoch of the log-rate factors' AR(1) drift (stationary variance flicker²)."""
+        cfg = self.config
+        keep = math.exp(-cfg.epoch / cfg.flicker_time)
+        noise = self._flicker_rng.normal(0.0, cfg.flicker * math.sqrt(1 - keep * keep),
+                                         self.reta_size)
+        self._flicker = keep * self._flicker + noise
+
+    def _flicker_factors(self) -> np.ndarray:
+        # exp(N(0, s²)) has mean exp(s²/2): divided out to keep the mean load.
+        return np.exp(self._flicker - self.config.flicker ** 2 / 2)
+
+    def _scales(self) -> tuple[float, float]:
+        """Packets/s per unit of weight, for mice and for elephants, this epoch."""
+        cfg = self.config
+        elephant_weight = float(self._elephants.weight[self._elephants.alive_at(self._epoch)].sum())
+        mice_share = 1.0 - cfg.elephant_share if elephant_weight > 0 else 1.0
+        mice_weight = self._mice_totals[self._epoch - self._block_first]
+        mice = cfg.rate_pps * mice_share / max(mice_weight, 1e-12)
+        if elephant_weight == 0:
+            return mice, 0.0
+        # Normalised by the mean burst multiplier: bursts add load on top.
+        on = cfg.burst_on / (cfg.burst_on + cfg.burst_off)
+        mean_multiplier = on * cfg.burst_factor + (1 - on)
+        return mice, cfg.rate_pps * cfg.elephant_share / (elephant_weight * mean_multiplier)
+
+    def _elephant_weights(self) -> np.ndarray:
+        """Each elephant slot's weight this epoch: 0 when not alive, boosted when bursting."""
+        herd = self._elephants
+        boost = np.where(herd.bursting, self.config.burst_factor, 1.0)
+        return np.where(herd.alive_at(self._epoch), herd.weight * boost, 0.0)
+
+    def _update_rates(self) -> None:
+        """Per-bucket rates (packets/s) for the current epoch."""
+        mice_scale, elephant_scale = self._scales()
+        mice_weight = self._mice_rows[self._epoch - self._block_first]
+        rate = np.maximum(mice_weight, 0.0) * mice_scale
+        if elephant_scale:
+            rate += elephant_scale * np.bincount(self._elephants.bucket,
+                                                 weights=self._elephant_weights(),
+                                                 minlength=self.reta_size)
+        self._bucket_rate = rate * self._flicker_factors()
+
+    def _advance_to_epoch(self, epoch: int) -> None:
+        if epoch < self._epoch:
+            raise ValueError(f"traffic time goes forward only (asked for epoch {epoch}, "
+                             f"at {self._epoch})")
+        while self._epoch < epoch:
+            self._step_epoch()
+
+    def _segments(self, t: float, dt: float, count: int) -> Iterator[tuple[int, int]]:
+        """Split ``count`` windows from ``t`` into runs within one epoch each."""
+        epoch = self.config.epoch
+        first = 0
+        while first < count:
+            index = _epoch_index(t + first * dt, epoch)
+            end_time = (index + 1) * epoch
+            last = min(count, max(first + 1, math.ceil((end_time - t) / dt - 1e-9)))
+            self._advance_to_epoch(index)
+            yield first, last
+            first = last
+
+    # --- the questions the NIC asks
+    def set_reta_size(self, reta_size: int) -> None:
+        """Count buckets modulo ``reta_size`` from now on."""
+        self.reta_size = reta_size
+        self._flicker = self._flicker_rng.normal(0.0, self.config.flicker, reta_size)
+        self._mice.set_reta_size(reta_size)
+        self._elephants.set_reta_size(reta_size)
+        self._mice_rows = self._mice.weight_rows(self._block_first, self._block_epochs)
+        self._update_rates()
+
+    def windows(self, t: float, dt: float, count: int) -> np.ndarray:
+        """Packets per bucket for ``count`` windows of ``dt`` from ``t``: (count, reta)."""
+        out = np.empty((count, self.reta_size), dtype=np.int64)
+        for first, last in self._segments(t, dt, count):
+            out[first:last] = self._count_rng.poisson(self._bucket_rate * dt,
+                                                      (last - first, self.reta_size))
+        return out
+
+    def window(self, t: float, dt: float) -> np.ndarray:
+        """Packets per bucket arriving in ``[t, t + dt)`` (int64, length reta_size)."""
+        return self.windows(t, dt, 1)[0]
+
+    def steered(self, t: float, dt: float, count: int, table: np.ndarray,
+                cores: int) -> tuple[np.ndarray, np.ndarray]:
+        """Arrivals of ``count`` windows through ``table``: per window and core, and per bucket.
+
+        Returns ``(per_core, per_bucket)``: int64 arrays of shape
+        (count, cores) and (reta_size,). Same distribution as summing
+        ``windows`` through the table, drawn per epoch instead of per
+        window and bucket, which is what makes long runs fast.
+        """
+        per_core = np.empty((count, cores), dtype=np.int64)
+        per_bucket = np.zeros(self.reta_size, dtype=np.int64)
+        for first, last in self._segments(t, dt, count):
+            steps = last - first
+            totals = self._count_rng.poisson(self._bucket_rate * (dt * steps))
+            per_bucket += totals
+            core_totals = np.bincount(table, weights=totals, minlength=cores)
+            # Given its total, a Poisson process spreads uniformly over the steps.
+            per_core[first:last] = self._count_rng.multinomial(
+                core_totals.astype(np.int64), np.full(steps, 1.0 / steps)).T
+        return per_core, per_bucket
+
+    def packets(self, t: float, dt: float) -> list[Packet]:
+        """The packets arriving in ``[t, t + dt)``, in arrival order.
+
+        Each carries a minimal Ethernet frame, its 5-tuple in ``flow``, its
+        RSS hash and its timestamp.
+        """
+        rng = self._packet_rng
+        described, stamps = [], []
+        start, epoch = t, self.config.epoch
+        while start < t + dt - 1e-12:
+            self._advance_to_epoch(_epoch_index(start, epoch))
+            stop = min(t + dt, (self._epoch + 1) * epoch)
+            mice_scale, elephant_scale = self._scales()
+            factors = self._flicker_factors()
+            for population, rate in ((self._mice, mice_scale * self._mice.weight),
+                                     (self._elephants, elephant_scale * self._elephant_weights())):
+                alive = population.alive_at(self._epoch)
+                rate = np.where(alive, rate * factors[population.bucket], 0.0)
+                counts = rng.poisson(rate * (stop - start))
+                slots = np.repeat(np.arange(len(counts)), counts)
+                described.extend(self._describe(population, slots))
+                stamps.append(start + rng.random(len(slots)) * (stop - start))
+            start = stop
+        if not described:
+            return []
+        times = np.concatenate(stamps)
+        order = np.argsort(times, kind="stable")
+        return [Packet(data=described[i][1], timestamp=float(times[i]),
+                       rss_hash=described[i][3], flow=described[i][2]) for i in order]
+
+    def _describe(self, population: Population,
+                  slots: np.ndarray) -> list[tuple[int, bytes, tuple, int]]:
+        """(ident, frame, 5-tuple, hash) of each slot, built once per flow."""
+        elephant = population is self._elephants
+        flows = population.flows
+        out = []
+        for slot in slots.tolist():
+            ident = int(flows.ident[slot])
+            cached = self._frames.get((elephant, slot))
+            if cached is None or cached[0] != ident:
+                cached = (ident, flows.frame(slot), flows.flow_tuple(slot),
+                          int(flows.rss_hash[slot]))
+                self._frames[(elephant, slot)] = cached
+            out.append(cached)
+        return out
+
+    # --- introspection
+    @property
+    def flow_count(self) -> int:
+        """Flows alive in the current epoch."""
+        return int(self._mice.alive_at(self._epoch).sum()
+                   + self._elephants.alive_at(self._epoch).sum())
+
+    def bucket_rates(self) -> np.ndarray:
+        """Expected packets/s of each bucket in the current epoch."""
+        return self._bucket_rate.copy()
+
+    def flow_ids(self, elephants: bool = False) -> np.ndarray:
+        """Identifiers of the live mice (or elephants); a new flow gets a new one."""
+        population = self._elephants if elephants else self._mice
+        return population.flows.ident[population.alive_at(self._epoch)].copy()
+
+    def flow_weights(self) -> np.ndarray:
+        """Rate weights of the live mice (relative rates, Pareto distributed)."""
+        return self._mice.weight[self._mice.alive_at(self._epoch)].copy()
+
+    @property
+    def bursting(self) -> int:
+        """Elephants bursting in the current epoch."""
+        herd = self._elephants
+        return int((herd.bursting & herd.alive_at(self._epoch)).sum())

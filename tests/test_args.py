@@ -1,0 +1,272 @@
+"""Configuration arguments: splitting, quoting, keywords, types and errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyclick.args import (BOOL, BYTES, ELEMENT, FLOAT, INT, STRING, TIME, UNSIGNED, WORD, Args,
+                          Choice, ListOf, quote, split_args, uncomment, unquote)
+from pyclick.element import Element
+from pyclick.errors import ConfigError, Landmark
+from pyclick.lang.model import FlatConfig, FlatElement
+from pyclick.router import Router
+
+
+class ArgsProbe(Element):
+    """ArgsProbe(...) -- accepts anything, for argument tests"""
+
+    def configure(self, args):
+        pass
+
+
+def probe_router(*names: str) -> Router:
+    flat = FlatConfig([FlatElement(n, "ArgsProbe", "", Landmark("conf.click", i + 1))
+                       for i, n in enumerate(names)])
+    return Router(flat)
+
+
+def errors_of(args: Args) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        args.complete()
+    return info.value.messages
+
+
+# --- splitting and quoting
+
+def test_split_on_top_level_commas_only():
+    assert split_args('a, "b, c", (d, e), [f, g], {h, i}, \'j, k\'') == [
+        "a", '"b, c"', "(d, e)", "[f, g]", "{h, i}", "'j, k'"]
+
+
+def test_split_drops_empty_arguments_and_strips():
+    assert split_args("  ") == []
+    assert split_args(" a ,, b , ") == ["a", "b"]
+
+
+def test_comments_are_removed_outside_quotes():
+    assert uncomment('a // x\nb /* y, z */ c "// kept" \'/* kept */\'') == \
+        'a \nb   c "// kept" \'/* kept */\''
+    assert split_args("A 1, // B 2,\n C 3") == ["A 1", "C 3"]
+
+
+def test_unquote_double_quotes_take_escapes():
+    assert unquote(r'"a\tb\n\"q\"\\"') == 'a\tb\n"q"\\'
+    assert unquote(r'"\x41\101\<48 69>"') == "AAHi"
+
+
+def test_unquote_single_quotes_are_literal_and_parts_concatenate():
+    assert unquote(r"'a\tb'") == r"a\tb"
+    assert unquote("\"a\"b'c'") == "abc"
+    assert unquote("plain text") == "plain text"
+
+
+def test_quote_round_trips():
+    for text in ["simple", "with space", 'q"uote', "back\\slash", "", "new\nline"]:
+        assert unquote(quote(text)) == text
+
+
+# --- positional and keyword arguments
+
+def test_positional_then_keywords():
+    args = Args("5, hello, TIMER 10ms, ACTIVE false")
+    assert args.read_mp("COUNT", INT) == 5
+    assert args.read_p("LABEL", STRING) == "hello"
+    assert args.read("TIMER", TIME) == pytest.approx(0.01)
+    assert args.read("ACTIVE", BOOL) is False
+    args.complete()
+
+
+def test_positional_argument_may_be_given_by_keyword():
+    args = Args("LABEL x, COUNT 3")
+    assert args.read_mp("COUNT", INT) == 3
+    assert args.read_p("LABEL", STRING) == "x"
+    args.complete()
+
+
+def test_optional_defaults_and_has():
+    args = Args("VERBOSE 1")
+    assert args.has("VERBOSE") and not args.has("OTHER")
+    assert args.read_p("LABEL", STRING, "none") == "none"
+    assert args.read("TIMER", TIME, 0.1) == 0.1
+    assert args.read("VERBOSE", INT) == 1
+    args.complete()
+
+
+def test_lowercase_or_mixed_words_are_not_keywords():
+    args = Args("Timer 5, tcp 7")
+    assert args.read_mp("A", STRING) == "Timer 5"
+    assert args.read_mp("B", STRING) == "tcp 7"
+    args.complete()
+
+
+def test_a_lone_capital_word_is_positional_unless_read_as_keyword():
+    args = Args("TCP, 7777")
+    assert args.read_mp("TYPE", WORD) == "TCP"
+    assert args.read_mp("PORT", UNSIGNED) == 7777
+    args.complete()
+
+
+def test_keyword_with_empty_value():
+    args = Args("1, LABEL")
+    assert args.read_mp("N", INT) == 1
+    assert args.read("LABEL", STRING) == ""
+    args.complete()
+
+
+def test_last_occurrence_of_a_keyword_wins_and_read_all_gets_every_one():
+    args = Args("X 1, X 2, PORT 1, PORT 2, PORT 3")
+    assert args.read("X", INT) == 2
+    assert args.read_all("PORT", INT) == [1, 2, 3]
+    args.complete()
+
+
+def test_rest_returns_remaining_positionals():
+    args = Args("first, a 1, b 2, KEY 9")
+    assert args.read_mp("FIRST", STRING) == "first"
+    assert args.rest() == ["a 1", "b 2"]
+    assert args.read("KEY", INT) == 9
+    args.complete()
+
+
+def test_keyword_value_keeps_inner_commas_and_quotes():
+    args = Args('CMD "a, b", LIST (1, 2)')
+    assert args.read("CMD", STRING) == "a, b"
+    assert args.read("LIST", STRING) == "(1, 2)"
+    args.complete()
+
+
+# --- types
+
+@pytest.mark.parametrize("text, value", [
+    ("true", True), ("yes", True), ("1", True), ("TRUE", True),
+    ("false", False), ("no", False), ("0", False)])
+def test_bool(text, value):
+    assert BOOL(text, Args("")) is value
+
+
+@pytest.mark.parametrize("text, value", [
+    ("10", 10), ("-3", -3), ("0x1f", 31), ("010", 10), ("0b101", 5)])
+def test_int(text, value):
+    assert INT(text, Args("")) == value
+
+
+@pytest.mark.parametrize("text, value", [
+    ("10", 10.0), ("10s", 10.0), ("10ms", 0.01), ("1.5s", 1.5), ("2min", 120.0),
+    ("250us", 250e-6), ("3 ms", 0.003), ("1h", 3600.0), (".5", 0.5), ("1e-3", 0.001)])
+def test_time(text, value):
+    assert TIME(text, Args("")) == pytest.approx(value)
+
+
+def test_float_string_word_unsigned():
+    a = Args("")
+    assert FLOAT("0.75", a) == 0.75
+    assert STRING('"a b"', a) == "a b"
+    assert WORD('"ab"c', a) == "abc"
+    assert UNSIGNED("0", a) == 0
+
+
+def test_bytes_hex_and_quoted():
+    a = Args("")
+    assert BYTES("0x0a0B", a) == b"\n\x0b"
+    assert BYTES("6d:5a:56", a) == b"mZV"
+    assert BYTES('"ab\\x01"', a) == b"ab\x01"
+
+
+def test_list_of_and_choice():
+    a = Args("")
+    assert ListOf(INT)("1 2  3", a) == [1, 2, 3]
+    assert ListOf(STRING)('a "b c"', a) == ["a", "b c"]
+    assert Choice("rss", "rsspp")("rsspp", a) == "rsspp"
+
+
+@pytest.mark.parametrize("type_, text, expected", [
+    (BOOL, "maybe", "expected boolean"),
+    (INT, "1.5", "expected integer"),
+    (UNSIGNED, "-1", "expected unsigned integer"),
+    (FLOAT, "nan", "expected real number"),
+    (FLOAT, "x", "expected real number"),
+    (TIME, "abc", "expected time"),
+    (TIME, "10 parsecs", "expected time"),
+    (TIME, "-1s", "expected time"),
+    (WORD, "two words", "expected a single word"),
+    (BYTES, "abc", "expected bytes"),
+    (Choice("a", "b"), "c", "expected one of a, b"),
+])
+def test_type_errors(type_, text, expected):
+    with pytest.raises(ValueError, match=expected):
+        type_(text, Args(""))
+
+
+# --- element resolution
+
+def test_element_resolves_relative_to_the_compound():
+    router = probe_router("x", "a/x", "a/b/x", "a/b/c", "a/d", "y")
+    reader = router.element("a/b/c")
+    args = Args("x, d, y", reader)
+    assert args.read_mp("A", ELEMENT).name == "a/b/x"
+    assert args.read_mp("B", ELEMENT).name == "a/d"
+    assert args.read_mp("C", ELEMENT).name == "y"
+    args.complete()
+    assert router.find("x").name == "x"
+
+
+def test_unknown_element_error_names_place_element_class_and_keyword():
+    router = probe_router("db")
+    args = Args("DEV nosuch", router.element("db"))
+    assert args.read_m("DEV", ELEMENT) is None
+    assert errors_of(args) == [
+        "conf.click:1: While configuring 'db :: ArgsProbe': DEV: no element named 'nosuch'"]
+
+
+# --- errors
+
+def test_type_error_message_names_element_class_keyword_and_text():
+    router = probe_router("db")
+    args = Args("TIMER abc", router.element("db"))
+    assert args.read("TIMER", TIME, 0.1) == 0.1
+    assert errors_of(args) == [
+        "conf.click:1: While configuring 'db :: ArgsProbe': "
+        "TIMER: expected time (e.g. 10ms, 1s), got 'abc'"]
+
+
+def test_every_error_of_an_element_is_reported_at_once():
+    router = probe_router("e")
+    args = Args("x, y, z, COUNT many, BOGUS 1", router.element("e"))
+    args.read_mp("N", INT)
+    args.read("COUNT", UNSIGNED)
+    args.read_m("DEV", STRING)
+    messages = errors_of(args)
+    prefix = "conf.click:1: While configuring 'e :: ArgsProbe': "
+    assert messages == [
+        prefix + "N: expected integer, got 'x'",
+        prefix + "COUNT: expected unsigned integer, got 'many'",
+        prefix + "DEV: missing mandatory argument",
+        prefix + "too many arguments: 'y'",
+        prefix + "too many arguments: 'z'",
+        prefix + "BOGUS: unknown keyword (known: N, COUNT, DEV)",
+    ]
+
+
+def test_positional_after_keywords_is_an_error():
+    args = Args("A 1, stray")
+    args.read_p("A", INT)
+    assert errors_of(args) == ["too many arguments: 'stray'"]
+
+
+def test_list_error_names_the_item():
+    args = Args("CPUS 1 x 3")
+    args.read("CPUS", ListOf(INT))
+    assert errors_of(args) == ["CPUS: list item 2: expected integer, got 'x'"]
+
+
+def test_convert_records_errors_under_the_given_key():
+    args = Args("")
+    assert args.convert("THREAD", "seven", UNSIGNED, -1) == -1
+    assert errors_of(args) == ["THREAD: expected unsigned integer, got 'seven'"]
+
+
+def test_complete_is_idempotent():
+    args = Args("1")
+    args.read_mp("N", INT)
+    assert args.complete() is args
+    assert args.complete() is args

@@ -1,0 +1,287 @@
+"""The pyclick command: options, configuration sources, errors, handlers, signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import pyclick
+from pyclick.args import INT, STRING, TIME, Args
+from pyclick.cli import main
+from pyclick.element import Element, read_handler
+from pyclick.runtime.timers import Timer
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+class CliTicker(Element):
+    """CliTicker(COUNT, PERIOD) -- counts timer ticks, then stops the router
+
+    Keyword arguments
+    COUNT -- ticks before stopping; default 3
+    PERIOD -- time between ticks; default 1s
+
+    Element handlers
+    ticks (read) -- ticks so far
+    """
+
+    def configure(self, args: Args) -> None:
+        self.count = args.read_p("COUNT", INT, 3)
+        self.period = args.read_p("PERIOD", TIME, 1.0)
+        args.complete()
+        self.ticks = 0
+
+    def initialize(self) -> None:
+        self.timer = Timer(self, self.tick)
+        self.timer.schedule_after(self.period)
+
+    def tick(self) -> None:
+        self.ticks += 1
+        if self.ticks < self.count:
+            self.timer.reschedule_after(self.period)
+        else:
+            self.router.stop("ticked enough")
+
+    @read_handler("ticks")
+    def _ticks(self) -> str:
+        return str(self.ticks)
+
+
+class CliLog(Element):
+    """CliLog(FILE, FAIL) -- appends its lifecycle steps to FILE
+
+    FAIL names a step that raises instead: "init" or "timer".
+    """
+
+    def configure(self, args: Args) -> None:
+        self.path = args.read_mp("FILE", STRING)
+        self.fail = args.read("FAIL", STRING, "")
+        args.complete()
+
+    def _note(self, step: str) -> None:
+        with open(self.path, "a") as f:
+            f.write(f"{step} {self.name}\n")
+
+    def initialize(self) -> None:
+        if self.fail == "init":
+            raise RuntimeError("refusing to start")
+        self._note("initialize")
+        if self.fail == "timer":
+            Timer(self, self._explode).schedule_after(0.01)
+
+    def _explode(self) -> None:
+        raise LookupError("lost the table")
+
+    def cleanup(self) -> None:
+        self._note("cleanup")
+
+
+def run_cli(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str,
+                                                                                        str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# --- information options
+
+def test_version_help_list_doc(capsys):
+    assert run_cli(capsys, "--version")[:2] == (0, f"pyclick {pyclick.__version__}\n")
+    status, out, _ = run_cli(capsys, "--help")
+    assert status == 0 and "--simtime" in out and "--handler ELEMENT.HANDLER" in out
+    status, out, _ = run_cli(capsys, "--list")
+    assert status == 0
+    assert any(line.split() == ["StaticThreadSched", "pins", "elements", "to", "CPU", "threads"]
+               for line in out.splitlines())
+    assert any(line.startswith("CliTicker ") and "counts timer ticks" in line
+               for line in out.splitlines())
+    status, out, _ = run_cli(capsys, "--doc", "CliTicker")
+    assert status == 0 and out.startswith("CliTicker(COUNT, PERIOD) -- counts timer ticks")
+    assert "PERIOD -- time between ticks" in out
+
+
+def test_doc_of_unknown_class(capsys):
+    assert run_cli(capsys, "--doc", "NoSuchClass") == (
+        1, "", "unknown element class 'NoSuchClass'\n")
+
+
+def test_bad_option_is_a_usage_error(capsys):
+    status, out, err = run_cli(capsys, "--no-such-option")
+    assert status == 1 and err.startswith("pyclick: unrecognized arguments")
+    status, out, err = run_cli(capsys, "-j", "0", "-e", "")
+    assert status == 1 and "-j/--threads" in err
+
+
+# --- configuration sources and checks
+
+def test_quit_checks_without_initializing(capsys, tmp_path):
+    log = tmp_path / "log"
+    status, out, err = run_cli(capsys, "-q", "-e", f"a :: CliLog({log})")
+    assert (status, out, err) == (0, "", "")
+    assert not log.exists()
+
+
+def test_quit_reports_unknown_classes_and_argument_errors_with_places(capsys):
+    config = "a :: CliTicker(many);\nb :: Frobnicator;\nc :: Bogus(1)"
+    status, out, err = run_cli(capsys, "-q", "-e", config)
+    assert status == 1
+    assert err.splitlines() == ["<expr>:2: unknown element class 'Frobnicator'",
+                                "<expr>:3: unknown element class 'Bogus'"]
+    status, out, err = run_cli(capsys, "-q", "-e", "a :: CliTicker(many, 1s, 4)")
+    assert status == 1
+    assert err.splitlines() == [
+        "<expr>:1: While configuring 'a :: CliTicker': COUNT: expected integer, got 'many'",
+        "<expr>:1: While configuring 'a :: CliTicker': too many arguments: '4'"]
+    assert "Traceback" not in err
+
+
+def test_syntax_error_is_reported_with_a_place(capsys):
+    status, out, err = run_cli(capsys, "-q", "-e", "a :: CliTicker;\na -> -> b;")
+    assert status == 1 and err.startswith("<expr>:2")
+    assert "Traceback" not in err
+
+
+def test_port_errors_and_warnings(capsys):
+    status, _, err = run_cli(capsys, "-q", "-e", "a :: CliTicker; b :: CliTicker; a -> b;")
+    assert status == 1
+    assert "'a :: CliTicker' has no output 0" in err
+    status, _, err = run_cli(capsys, "-q", "-e",
+                             "s :: StaticThreadSched(a 4096); a :: CliTicker;")
+    assert status == 0 and "CPU 4096 does not exist" in err
+    status, _, err = run_cli(capsys, "-q", "-w", "-e",
+                             "s :: StaticThreadSched(a 4096); a :: CliTicker;")
+    assert (status, err) == (0, "")
+
+
+def test_config_from_file_positional_and_stdin(capsys, tmp_path, monkeypatch):
+    conf = tmp_path / "r.click"
+    conf.write_text("t :: CliTicker(2);\n")
+    assert run_cli(capsys, "--simtime", "-f", str(conf), "-h", "t.ticks")[:2] == (
+        0, "t.ticks:\n2\n")
+    assert run_cli(capsys, "--simtime", str(conf), "-h", "t.ticks")[:2] == (0, "t.ticks:\n2\n")
+    monkeypatch.setattr(sys, "stdin", open(conf))
+    assert run_cli(capsys, "--simtime", "-h", "t.ticks")[:2] == (0, "t.ticks:\n2\n")
+
+
+def test_missing_file_and_two_configurations(capsys, tmp_path):
+    status, _, err = run_cli(capsys, str(tmp_path / "absent.click"))
+    assert status == 1 and "cannot read" in err and "absent.click" in err
+    status, _, err = run_cli(capsys, "-e", "x :: CliTicker", str(tmp_path / "other.click"))
+    assert status == 1 and "give one configuration" in err
+
+
+def test_parameters_set_configuration_variables(capsys):
+    config = "define($N 2); t :: CliTicker($N, $P);"
+    status, out, _ = run_cli(capsys, "--simtime", "N=5", "-e", config, "P=10ms", "-h",
+                             "t.ticks", "-h", "t.config")
+    assert status == 0
+    assert out == "t.ticks:\n5\nt.config:\n5, 10ms\n"
+
+
+def test_output_writes_the_flat_configuration_even_with_unknown_classes(capsys, tmp_path):
+    config = "elementclass Pair { a :: Unknown1; b :: CliTicker };\np :: Pair;"
+    target = tmp_path / "flat.click"
+    status, out, err = run_cli(capsys, "-q", "-o", str(target), "-e", config)
+    assert status == 1 and "unknown element class 'Unknown1'" in err
+    flat_text = target.read_text()
+    assert "p/a :: Unknown1" in flat_text
+    status, out, err = run_cli(capsys, "-q", "-o", "-", "-e", flat_text)
+    assert out == flat_text
+
+
+# --- running
+
+def test_handlers_printed_when_the_router_stops(capsys):
+    status, out, err = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(4, 1min)",
+                               "-h", "a.ticks", "-h", "version", "-h", "a.class")
+    assert status == 0
+    assert out == f"a.ticks:\n4\nversion:\n{pyclick.__version__}\na.class:\nCliTicker\n"
+
+
+def test_unknown_handler_is_an_error(capsys):
+    status, out, err = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(1)",
+                               "-h", "a.nope", "-h", "a.ticks")
+    assert status == 1
+    assert out == "a.ticks:\n1\n"
+    assert err == "pyclick: a.nope: no handler named 'a.nope'\n"
+
+
+def test_initialize_failure_cleans_up_and_reports(capsys, tmp_path):
+    log = tmp_path / "log"
+    config = f"a :: CliLog({log}); b :: CliLog({log}, FAIL init); c :: CliLog({log});"
+    status, out, err = run_cli(capsys, "-e", config)
+    assert status == 1
+    assert err == "<expr>:1: While initializing 'b :: CliLog': refusing to start\n"
+    assert log.read_text() == "initialize a\ncleanup a\n"
+
+
+def test_threads_option(capsys):
+    status, out, _ = run_cli(capsys, "-j", "1", "-e", "a :: CliTicker(2, 1ms)",
+                             "-h", "a.ticks")
+    assert (status, out) == (0, "a.ticks:\n2\n")
+
+
+def test_control_socket_options_add_an_element(capsys, tmp_path):
+    sock = tmp_path / "ctl sock"
+    status, out, err = run_cli(capsys, "-q", "-u", str(sock), "-p", "0", "-e",
+                               "a :: CliTicker", "-h", "list")
+    assert status == 0, err
+    names = out.splitlines()[2:]
+    assert names[0] == "a" and len(names) == 3
+    status, out, err = run_cli(capsys, "-q", "-u", str(sock), "-e", "a :: CliTicker",
+                               "-h", f"{names[-1]}.config")
+    assert status == 0 and out.splitlines()[1] == f'UNIX, "{sock}"'
+
+
+# --- a real process: signals, failures
+
+def start_pyclick(tmp_path: Path, config: str, *options: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=f"{TESTS}{os.pathsep}{ROOT}")
+    conf = tmp_path / "probe.click"
+    conf.write_text("require(package test_cli);\n" + config)
+    return subprocess.Popen([sys.executable, "-m", "pyclick", *options, str(conf)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_line(path: Path, line: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and line in path.read_text().splitlines():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"pyclick exited early: {proc.communicate()}")
+        time.sleep(0.02)
+    proc.kill()
+    raise AssertionError(f"'{line}' never appeared in {path}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_runs_every_cleanup_in_reverse_order(tmp_path, signum):
+    log = tmp_path / "life.log"
+    proc = start_pyclick(tmp_path, f"a :: CliLog({log}); b :: CliLog({log}); "
+                                   f"c :: CliLog({log}); StaticThreadSched(b 0);")
+    wait_for_line(log, "initialize c", proc)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert log.read_text().splitlines() == [
+        "initialize a", "initialize b", "initialize c",
+        "cleanup c", "cleanup b", "cleanup a"]
+
+
+def test_failing_timer_exits_1_with_element_name_and_place(tmp_path):
+    log = tmp_path / "life.log"
+    proc = start_pyclick(tmp_path, f"a :: CliLog({log});\nbad :: CliLog({log}, FAIL timer);")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert "[bad]" in err and "probe.click:3: timer of 'bad :: CliLog' failed" in err
+    assert "lost the table" in err
+    assert log.read_text().splitlines()[-2:] == ["cleanup bad", "cleanup a"]

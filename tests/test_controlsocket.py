@@ -1,0 +1,551 @@
+"""ControlSocket: the protocol engine on its own, then the element over real sockets."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import stat
+import threading
+import time
+
+import pytest
+
+from pyclick.errors import ConfigError, Landmark
+from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
+from pyclick.router import Router
+from pyclick.runtime.controlsocket_protocol import BANNER, Session
+from pyclick.runtime.handlers import HandlerError
+
+
+# --- the protocol engine, against a plain table of handlers ------------------
+
+class TableOfHandlers:
+    """Handlers kept in dicts: ``reads[name](params)`` and ``writes[name](value)``."""
+
+    def __init__(self) -> None:
+        self.values = {"e.x": "5"}
+        self.reads = {
+            "e.x": lambda params: self.values["e.x"],
+            "e.echo": lambda params: f"<{params}>",
+            "e.broken": self._fail,
+            "version": lambda params: "1.0",
+        }
+        self.writes = {"e.x": self._set_x, "e.broken": self._fail}
+
+    def _set_x(self, value: str) -> None:
+        self.values["e.x"] = value
+
+    @staticmethod
+    def _fail(value: str) -> str:
+        raise HandlerError(520, "it broke\nsecond line")
+
+    def _exists(self, name: str) -> None:
+        element = name.partition(".")[0] if "." in name else ""
+        if element and element != "e":
+            raise HandlerError(510, f"no element named '{element}'")
+        if name not in self.reads and name not in self.writes:
+            raise HandlerError(511, f"no handler named '{name}'")
+
+    def read(self, name: str, params: str = "") -> str:
+        self._exists(name)
+        if name not in self.reads:
+            raise HandlerError(530, f"handler '{name}' is write-only")
+        return self.reads[name](params)
+
+    def write(self, name: str, value: str) -> None:
+        self._exists(name)
+        if name not in self.writes:
+            raise HandlerError(530, f"handler '{name}' is read-only")
+        self.writes[name](value)
+
+    def check(self, name: str, write: bool) -> None:
+        self._exists(name)
+        if name not in (self.writes if write else self.reads):
+            raise HandlerError(530, "wrong direction")
+
+
+def session(**options) -> tuple[Session, TableOfHandlers]:
+    table = TableOfHandlers()
+    return Session(table, **options), table
+
+
+def codes(reply: bytes) -> list[int]:
+    """The final reply code of each reply in ``reply`` (continuations skipped)."""
+    return [int(m) for m in re.findall(rb"^(\d{3}) ", reply, re.M)]
+
+
+def test_greeting_is_the_version_banner():
+    s, _ = session()
+    assert s.greeting() == b"Click::ControlSocket/1.3\r\n" == BANNER
+
+
+def test_read_returns_data_block():
+    s, _ = session()
+    assert s.feed(b"READ e.x\r\n") == b"200 Read handler 'e.x' OK\r\nDATA 1\r\n5"
+
+
+def test_read_passes_parameters():
+    s, _ = session()
+    assert s.feed(b"READ e.echo a  b\n").endswith(b"DATA 6\r\n<a  b>")
+
+
+def test_write_then_read_sees_new_value():
+    s, table = session()
+    assert codes(s.feed(b"WRITE e.x 42\n")) == [200]
+    assert table.values["e.x"] == "42"
+    assert s.feed(b"READ e.x\n").endswith(b"DATA 2\r\n42")
+
+
+def test_commands_are_case_insensitive_and_get_set_are_aliases():
+    s, table = session()
+    assert codes(s.feed(b"set e.x 7\nget e.x\n")) == [200, 200]
+    assert table.values["e.x"] == "7"
+
+
+def test_global_handler_with_and_without_dot():
+    s, _ = session()
+    out = s.feed(b"READ version\nREAD .version\nREAD 0.version\n")
+    assert out.count(b"DATA 3\r\n1.0") == 3
+
+
+def test_writedata_takes_exact_bytes_even_split_byte_by_byte():
+    s, table = session()
+    request = b"WRITEDATA e.x 6\r\na\r\nb\ncREAD e.x\n"
+    out = b"".join(s.feed(request[i:i + 1]) for i in range(len(request)))
+    assert table.values["e.x"] == "a\r\nb\nc"
+    assert codes(out) == [200, 200]
+    assert out.endswith(b"DATA 6\r\na\r\nb\nc")
+
+
+def test_readdata_passes_bytes_as_parameters():
+    s, _ = session()
+    assert s.feed(b"READDATA e.echo 3\nxyzQUIT\n").startswith(
+        b"200 Read handler 'e.echo' OK\r\nDATA 5\r\n<xyz>200 Goodbye!")
+
+
+def test_writeuntil_collects_lines_up_to_terminator():
+    s, table = session()
+    out = s.feed(b"WRITEUNTIL e.x END\nline 1\nline 2\nEND   \nREAD e.x\n")
+    assert table.values["e.x"] == "line 1\nline 2\n"
+    assert codes(out) == [200, 200]
+
+
+def test_writeuntil_default_terminator_is_blank_line():
+    s, table = session()
+    s.feed(b"WRITEUNTIL e.x\r\nv1\r\nv2\r\n\r\n")
+    assert table.values["e.x"] == "v1\r\nv2\r\n"
+
+
+def test_readuntil_waits_for_terminator_across_chunks():
+    s, _ = session()
+    assert s.feed(b"READUNTIL e.echo .\nab") == b""
+    assert s.feed(b"c\n") == b""
+    assert s.feed(b".\n").endswith(b"DATA 6\r\n<abc\n>")
+
+
+def test_check_commands():
+    s, _ = session()
+    out = s.feed(b"CHECKREAD e.x\nCHECKWRITE e.x\nCHECKREAD nope.x\nCHECKWRITE e.zz\n")
+    assert codes(out) == [200, 200, 510, 511]
+
+
+def test_error_codes_for_unknown_element_and_handler():
+    s, _ = session()
+    assert codes(s.feed(b"READ nope.x\n")) == [510]
+    assert codes(s.feed(b"READ e.nope\n")) == [511]
+    assert codes(s.feed(b"WRITE e.echo 1\n")) == [530]
+
+
+def test_handler_failure_is_520_with_every_message_line():
+    s, _ = session()
+    out = s.feed(b"READ e.broken\n")
+    assert out == (b"520-Read handler 'e.broken' error:\r\n520-it broke\r\n"
+                   b"520 second line\r\n")
+
+
+def test_readonly_refuses_writes_but_still_reports_missing_handlers():
+    s, table = session(read_only=True)
+    out = s.feed(b"WRITE e.x 9\nCHECKWRITE e.x\nWRITE e.nope 1\nREAD e.x\n")
+    assert codes(out) == [530, 530, 511, 200]
+    assert table.values["e.x"] == "5"
+
+
+def test_readonly_writedata_still_consumes_its_data():
+    s, _ = session(read_only=True)
+    assert codes(s.feed(b"WRITEDATA e.x 5\nREAD \nREAD e.x\n")) == [530, 200]
+
+
+def test_malformed_requests_get_500():
+    s, _ = session()
+    out = s.feed(b"READ\nWRITEDATA e.x abc\nWRITEDATA e.x\nCHECKREAD\nREADDATA e.x -1\n")
+    assert codes(out) == [500, 500, 500, 500, 500]
+
+
+def test_unknown_command_and_llrpc_are_501_and_llrpc_data_is_skipped():
+    s, _ = session()
+    out = s.feed(b"FROB x\nLLRPC e#1234 4\nREADREAD e.x\n")
+    assert codes(out) == [501, 501, 200]
+
+
+def test_empty_lines_are_ignored():
+    s, _ = session()
+    assert s.feed(b"\n\r\n   \n") == b""
+
+
+def test_oversized_line_gets_500_and_the_session_recovers():
+    s, _ = session(max_line=100)
+    out = s.feed(b"READ " + b"x" * 300)
+    assert codes(out) == [500] and b"too long" in out
+    assert s.feed(b"y" * 1000) == b""            # still the same long line: skipped
+    out = s.feed(b"zzz\nREAD e.x\n")
+    assert codes(out) == [200]
+
+
+def test_oversized_line_in_one_chunk_with_its_newline():
+    s, _ = session(max_line=10)
+    assert codes(s.feed(b"READ e.x      padding\nREAD e.x\n")) == [500, 200]
+
+
+def test_oversized_data_gets_521_and_is_skipped():
+    s, table = session(max_data=10)
+    out = s.feed(b"WRITEDATA e.x 50\n" + b"R" * 30)
+    assert codes(out) == [521]
+    out = s.feed(b"R" * 20 + b"READ e.x\n")
+    assert codes(out) == [200] and table.values["e.x"] == "5"
+
+
+def test_oversized_until_data_gets_521_and_is_skipped_to_terminator():
+    s, table = session(max_data=10, max_line=20)
+    out = s.feed(b"WRITEUNTIL e.x END\n" + b"0123456789\n" * 3)
+    assert codes(out) == [521]
+    assert s.feed(b"A" * 100) == b""            # a very long line while skipping
+    out = s.feed(b"\nEND\nREAD e.x\n")
+    assert codes(out) == [200] and table.values["e.x"] == "5"
+
+
+def test_cr_only_and_split_crlf_line_endings():
+    s, table = session()
+    out = s.feed(b"WRITE e.x 1\r")
+    assert codes(out) == [200]
+    # The LF completing that CRLF must not count as an (empty) line of data.
+    out = s.feed(b"\nWRITEUNTIL e.x\rv\r\r")
+    # A final CR may be half of a CRLF: the blank line is known with the next byte.
+    assert out == b""
+    out = s.feed(b"QUIT\r")
+    assert codes(out) == [200, 200] and table.values["e.x"] == "v\r"
+
+
+def test_quit_closes_and_ignores_the_rest():
+    s, table = session()
+    out = s.feed(b"QUIT\nWRITE e.x 3\n")
+    assert out == b"200 Goodbye!\r\n" and s.closed and table.values["e.x"] == "5"
+
+
+def test_end_of_stream_runs_last_line_and_reports_missing_data():
+    s, table = session()
+    assert s.feed(b"WRITE e.x 8") == b""
+    assert codes(s.finish()) == [200] and table.values["e.x"] == "8"
+    s, _ = session()
+    s.feed(b"WRITEDATA e.x 10\nabc")
+    out = s.finish()
+    assert codes(out) == [500] and b"Not enough data" in out and s.closed
+
+
+def test_reply_lines_cannot_be_forged_by_names():
+    s, _ = session()
+    out = s.feed(b"READ e.\x07x\n")
+    assert codes(out) == [511] and b"\\x07" in out
+
+
+def test_help_lists_commands():
+    s, _ = session()
+    out = s.feed(b"HELP\n")
+    assert out.startswith(b"200-") and out.count(b"\r\n200-") >= 5 and codes(out) == [200]
+
+
+# --- the element, over real sockets ------------------------------------------
+
+LANDMARK = Landmark("<test>", 1)
+
+
+def build(elements: list[tuple[str, str, str]],
+          connections: list[tuple[str, int, str, int]] = ()) -> Router:
+    flat = FlatConfig([FlatElement(n, c, cfg, LANDMARK) for n, c, cfg in elements],
+                      [FlatConnection(a, ap, b, bp, LANDMARK) for a, ap, b, bp in connections])
+    router = Router(flat)
+    router.configure()
+    return router
+
+
+class Running:
+    """A router running on a background thread for the duration of a test."""
+
+    def __init__(self, router: Router, cs: str = "cs") -> None:
+        self.router = router
+        self.cs = router.element(cs)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.router.run(handle_signals=False)
+        except BaseException as err:  # surfaced by stop()
+            self.failure = err
+
+    def __enter__(self) -> "Running":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while self.cs._server is None and self.failure is None:
+            assert time.monotonic() < deadline, "router did not start"
+            time.sleep(0.01)
+        if self.failure is not None:
+            raise self.failure
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.router.stop("test over")
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+
+    def connect(self) -> "Client":
+        if self.cs.kind == "TCP":
+            sock = socket.create_connection(("127.0.0.1", self.cs.port), timeout=5)
+        else:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(5)
+            sock.connect(self.cs.path)
+        return Client(sock)
+
+
+class Client:
+    """A raw protocol client: sends lines, parses replies."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+        self.banner = self._line()
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        self.buffer += chunk
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            self._fill()
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def reply(self) -> tuple[int, list[str]]:
+        """One reply: its code and the text of each of its lines."""
+        lines = []
+        while True:
+            line = self._line().decode()
+            lines.append(line[4:])
+            if line[3] == " ":
+                return int(line[:3]), lines
+
+    def data(self) -> str:
+        header = self._line().decode()
+        assert header.startswith("DATA ")
+        size = int(header[5:])
+        while len(self.buffer) < size:
+            self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data.decode()
+
+    def send(self, raw: bytes) -> None:
+        self.sock.sendall(raw)
+
+    def command(self, line: str) -> int:
+        self.send(line.encode() + b"\r\n")
+        return self.reply()[0]
+
+    def read(self, handler: str) -> str:
+        code = self.command(f"READ {handler}")
+        assert code == 200
+        return self.data()
+
+    def at_eof(self) -> bool:
+        return self.sock.recv(1) == b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def counting_router(cs_config: str) -> Router:
+    return build([("src", "InfiniteSource", "LIMIT 25, BURST 5"), ("c", "Counter", ""),
+                  ("d", "Discard", ""), ("cs", "ControlSocket", cs_config)],
+                 [("src", 0, "c", 0), ("c", 0, "d", 0)])
+
+
+def wait_for(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_tcp_read_write_and_errors():
+    with Running(counting_router("TCP, 0")) as run:
+        client = run.connect()
+        assert client.banner == b"Click::ControlSocket/1.3"
+        wait_for(lambda: run.router.element("d").count == 25)
+        assert client.read("c.count") == "25"
+        assert client.read("2.count") == "25"          # elements by number, from 1
+        assert client.read("cs.port") == str(run.cs.port)
+        assert client.command("WRITE c.reset") == 200
+        assert client.read("c.count") == "0"
+        assert client.command("READ nosuch.count") == 510
+        assert client.command("READ c.nosuch") == 511
+        assert client.command("WRITE c.count 3") == 530
+        assert client.command("READ c.reset") == 530
+        assert client.command("READ c.count extra params") == 520
+        assert client.command("CHECKWRITE c.reset") == 200
+        assert client.command("BOGUS") == 501
+        assert client.command("WRITEDATA c.reset x") == 500
+        assert client.command("QUIT") == 200
+        assert client.at_eof()
+        client.close()
+
+
+def test_tcp_listens_on_localhost_only_by_default():
+    with Running(counting_router("TCP, 0")) as run:
+        assert run.cs._server.server_address[0] == "127.0.0.1"
+
+
+def test_readonly_refuses_writes_over_the_wire():
+    with Running(counting_router("TCP, 0, READONLY true")) as run:
+        client = run.connect()
+        wait_for(lambda: run.router.element("d").count == 25)
+        assert client.command("WRITE c.reset") == 530
+        assert client.command("CHECKWRITE c.reset") == 530
+        assert client.command("WRITE c.nosuch") == 511
+        assert client.read("c.count") == "25"
+        assert client.command("WRITE stop") == 530
+        assert not run.router.stopped
+
+
+def test_oversized_requests_are_refused_and_connection_survives():
+    with Running(counting_router("TCP, 0")) as run:
+        client = run.connect()
+        client.send(b"READ " + b"x" * (run.cs.max_line + 10) + b"\r\n")
+        code, lines = client.reply()
+        assert code == 500 and "too long" in lines[0]
+        client.send(b"WRITEDATA c.reset %d\r\n" % (run.cs.max_data + 1))
+        assert client.reply()[0] == 521
+        client.send(b"\0" * (run.cs.max_data + 1))
+        assert client.read("c.byte_count").isdigit()
+        client.close()
+
+
+def test_many_clients_at_once():
+    with Running(counting_router("TCP, 0")) as run:
+        wait_for(lambda: run.router.element("d").count == 25)
+        results: list[str] = []
+        lock = threading.Lock()
+
+        def talk() -> None:
+            client = run.connect()
+            values = [client.read("c.count") for _ in range(20)]
+            client.command("QUIT")
+            client.close()
+            with lock:
+                results.extend(values)
+
+        clients = [run.connect() for _ in range(5)]      # idle ones stay connected
+        wait_for(lambda: run.cs._server is not None and len(run.cs._server.clients) == 5)
+        workers = [threading.Thread(target=talk) for _ in range(16)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(20)
+        assert results == ["25"] * (16 * 20)
+        for c in clients:
+            c.close()
+
+
+def test_stop_with_clients_connected_closes_them():
+    run = Running(counting_router("TCP, 0"))
+    with run:
+        client = run.connect()
+        client.send(b"READ c.co")                         # a request cut in the middle
+    assert client.at_eof()
+    client.close()
+
+
+def test_unix_socket_mode_and_removal(tmp_path):
+    path = tmp_path / "ctl.sock"
+    with Running(counting_router(f"UNIX, {path}")) as run:
+        mode = os.stat(path).st_mode
+        assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+        assert sorted(os.listdir(tmp_path)) == ["ctl.sock"]
+        client = run.connect()
+        assert client.banner == b"Click::ControlSocket/1.3"
+        assert client.read("cs.filename") == str(path)
+        assert client.command("READ nope.x") == 510
+        assert client.command("QUIT") == 200
+        client.close()
+    assert not path.exists()
+
+
+def test_unix_socket_replaces_a_stale_socket(tmp_path):
+    path = tmp_path / "ctl.sock"
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(path))
+    stale.close()                                          # file left, nobody listening
+    with Running(counting_router(f"UNIX, {path}")) as run:
+        assert run.connect().read("c.count").isdigit()
+
+
+def test_unix_socket_refuses_to_replace_a_file_or_a_live_socket(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("precious")
+    router = counting_router(f"UNIX, {path}")
+    with pytest.raises(ConfigError) as err:
+        router.run(handle_signals=False)
+    assert "not a socket" in str(err.value) and "<test>:1" in str(err.value)
+    assert path.read_text() == "precious"
+
+    live = tmp_path / "live.sock"
+    with Running(counting_router(f"UNIX, {live}")):
+        with pytest.raises(ConfigError) as err:
+            counting_router(f"UNIX, {live}").run(handle_signals=False)
+        assert "listening" in str(err.value)
+
+
+def test_tcp_port_in_use_and_port_search():
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    port = blocker.getsockname()[1]
+    try:
+        with pytest.raises(ConfigError) as err:
+            counting_router(f"TCP, {port}").run(handle_signals=False)
+        assert f"port {port}" in str(err.value)
+        with Running(counting_router(f"TCP, {port}+")) as run:
+            assert run.cs.port > port
+            assert run.connect().read("c.count").isdigit()
+    finally:
+        blocker.close()
+
+
+@pytest.mark.parametrize("config, message", [
+    ("", "TYPE: missing mandatory argument"),
+    ("UDP, 5", "TYPE: expected TCP or UNIX, got 'UDP'"),
+    ("TCP", "PORT: missing mandatory argument"),
+    ("TCP, 70000", "PORT: expected TCP port"),
+    ("TCP, abc", "PORT: expected unsigned integer, got 'abc'"),
+    ("TCP, 0, READONLY maybe", "READONLY: expected boolean"),
+    ("TCP, 0, ADDRESS 10.0.0.1, LOCALHOST true", "ADDRESS: not a loopback address"),
+    ("TCP, 0, ADDRESS nowhere", "ADDRESS: expected IP address"),
+    ("UNIX, /" + "x" * 120, "FILENAME: longer than 107 bytes"),
+    ("TCP, 0, COLOUR red", "COLOUR: unknown keyword"),
+])
+def test_configuration_mistakes_name_element_and_keyword(config, message):
+    with pytest.raises(ConfigError) as err:
+        build([("cs", "ControlSocket", config)])
+    text = str(err.value)
+    assert "<test>:1" in text and "cs :: ControlSocket" in text and message in text

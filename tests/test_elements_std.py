@@ -1,0 +1,373 @@
+"""Discard, Idle, Print, Counter, InfiniteSource and FromDump."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import pytest
+
+from pyclick.element import Element
+from pyclick.elements.counter import DecayingRate
+from pyclick.elements.printelement import hex_groups
+from pyclick.errors import ConfigError, Landmark
+from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
+from pyclick.packet import Packet
+from pyclick.router import Router
+from pyclick.runtime.handlers import HandlerError
+from pyclick.sim.pcap import write_pcap
+
+LANDMARK = Landmark("<test>", 3)
+
+
+class StdTestSink(Element):
+    """StdTestSink() -- remembers every batch it receives and when"""
+
+    port_count = "1-/0"
+
+    def initialize(self) -> None:
+        self.batches: list[list[Packet]] = []
+        self.times: list[float] = []
+
+    def push(self, port: int, batch: list[Packet]) -> None:
+        self.batches.append(list(batch))
+        self.times.append(self.router.now())
+
+    @property
+    def packets(self) -> list[Packet]:
+        return [p for b in self.batches for p in b]
+
+
+def build(elements, connections=(), simtime=True) -> Router:
+    flat = FlatConfig([FlatElement(n, c, cfg, LANDMARK) for n, c, cfg in elements],
+                      [FlatConnection(a, ap, b, bp, LANDMARK) for a, ap, b, bp in connections])
+    router = Router(flat, simtime=simtime)
+    router.configure()
+    return router
+
+
+def chain(*elements, simtime=True) -> Router:
+    """A straight pipeline: each element's output 0 into the next one's input 0."""
+    conns = [(a[0], 0, b[0], 0) for a, b in zip(elements, elements[1:])]
+    return build(list(elements), conns, simtime)
+
+
+def run(router: Router) -> int:
+    return router.run(handle_signals=False)
+
+
+def config_error(*elements) -> str:
+    with pytest.raises(ConfigError) as err:
+        chain(*elements)
+    return str(err.value)
+
+
+# --- Discard and Idle -----------------------------------------------------------
+
+def test_discard_counts_and_resets():
+    router = chain(("src", "InfiniteSource", "LIMIT 12, BURST 5"), ("d", "Discard", ""))
+    run(router)
+    assert router.handlers.read("d.count") == "12"
+    router.handlers.write("d.reset_counts", "")
+    assert router.handlers.read("d.count") == "0"
+
+
+def test_discard_has_one_input_and_no_output():
+    with pytest.raises(ConfigError) as err:
+        build([("d", "Discard", ""), ("x", "Discard", "")], [("d", 0, "x", 0)])
+    assert "has no output 0" in str(err.value)
+
+
+def test_idle_takes_any_ports_and_never_emits():
+    router = build([("src", "InfiniteSource", "LIMIT 4"), ("i", "Idle", ""),
+                    ("a", "StdTestSink", ""), ("b", "StdTestSink", "")],
+                   [("src", 0, "i", 0), ("i", 0, "a", 0), ("i", 1, "b", 0)])
+    run(router)
+    assert router.element("i").ninputs == 1 and router.element("i").noutputs == 2
+    assert router.element("src").count == 4
+    assert router.element("a").batches == [] and router.element("b").batches == []
+
+
+# --- Print ----------------------------------------------------------------------
+
+def test_hex_groups_of_four_bytes():
+    assert hex_groups(bytes(range(10))) == "00010203 04050607 0809"
+
+
+def test_print_line_per_packet(capsys):
+    router = chain(("src", "InfiniteSource", r'DATA "\<0102030405060708090a>", LIMIT 2'),
+                   ("p", "Print", "x"), ("d", "Discard", ""))
+    run(router)
+    assert capsys.readouterr().out == ("x:   10 | 01020304 05060708 090a\n" * 2)
+    assert router.handlers.read("p.count") == "2"
+    assert router.element("d").count == 2            # packets go on unchanged
+
+
+def test_print_maxlength_contents_timestamp(capsys):
+    data = r'DATA "ab\<00>cdefghij", LIMIT 1'
+    run(chain(("s1", "InfiniteSource", data), ("p1", "Print", "a, 4"), ("d1", "Discard", "")))
+    run(chain(("s2", "InfiniteSource", data), ("p2", "Print", "b, -1, CONTENTS ASCII"),
+              ("d2", "Discard", "")))
+    run(chain(("s3", "InfiniteSource", data), ("p3", "Print", "CONTENTS NONE, TIMESTAMP true"),
+              ("d3", "Discard", "")))
+    assert capsys.readouterr().out.splitlines() == [
+        "a:   11 | 61620063",
+        "b:   11 | ab.cdefg hij",
+        "0.000000:   11",
+    ]
+
+
+def test_print_active_handler(capsys):
+    router = chain(("src", "InfiniteSource", "LIMIT 3"), ("p", "Print", "x, ACTIVE false"),
+                   ("d", "Discard", ""))
+    assert router.handlers.read("p.active") == "false"
+    run(router)
+    assert capsys.readouterr().out == ""
+    router.handlers.write("p.active", "true")
+    assert router.handlers.read("p.active") == "true"
+    with pytest.raises(HandlerError) as err:
+        router.handlers.write("p.active", "perhaps")
+    assert err.value.code == 520
+
+
+def test_print_bad_arguments_are_reported():
+    text = config_error(("p", "Print", "x, MAXLENGTH many, CONTENTS BINARY"))
+    assert "<test>:3" in text and "p :: Print" in text
+    assert "MAXLENGTH: expected integer, got 'many'" in text
+    assert "CONTENTS: expected one of HEX, ASCII, NONE" in text
+
+
+# --- Counter --------------------------------------------------------------------
+
+def test_counter_counts_packets_and_bytes():
+    router = chain(("src", "InfiniteSource", "LIMIT 7, LENGTH 100, BURST 3"),
+                   ("c", "Counter", ""), ("d", "Discard", ""))
+    run(router)
+    assert router.handlers.read("c.count") == "7"
+    assert router.handlers.read("c.byte_count") == "700"
+    router.handlers.write("c.reset", "")
+    assert router.handlers.read("c.count") == "0" and router.handlers.read("c.byte_count") == "0"
+    router.handlers.write("c.reset_counts", "")
+
+
+def test_decaying_rate_is_exact_for_steady_traffic_and_decays_after():
+    rate = DecayingRate(tau=1.0)
+    rate.reset(10.0)
+    for step in range(1, 501):                       # 1000 events/s for 0.5 s
+        rate.add(10.0 + step * 0.001, 1)
+    assert rate.rate(10.5) == pytest.approx(1000, rel=0.01)
+    for step in range(501, 5001):                    # the same for 4.5 more seconds
+        rate.add(10.0 + step * 0.001, 1)
+    assert rate.rate(15.0) == pytest.approx(1000, rel=0.01)
+    # Silence for one time constant: the estimate falls by e.
+    # After 5 s the normaliser is 1 - e^-5; one more second of silence
+    # divides the decayed sum by e and the normaliser becomes 1 - e^-6.
+    expected = 1000 * (1 - math.exp(-5)) / (math.e * (1 - math.exp(-6)))
+    assert rate.rate(16.0) == pytest.approx(expected, rel=0.01)
+    rate.reset(20.0)
+    assert rate.rate(20.0) == 0.0
+
+
+def test_counter_rates_follow_the_router_clock():
+    router = build([("c", "Counter", ""), ("s", "Script", "TYPE PASSIVE")])
+    router.initialize()
+    counter = router.element("c")
+    clock = router.clock
+    for i in range(1, 201):                          # 200 packets of 50 bytes over 2 s
+        clock.advance_to(i * 0.01)
+        counter.push(0, [Packet(data=bytes(50))])
+    assert float(router.handlers.read("c.rate")) == pytest.approx(100, rel=0.02)
+    assert float(router.handlers.read("c.byte_rate")) == pytest.approx(5000, rel=0.02)
+    assert float(router.handlers.read("c.bit_rate")) == pytest.approx(40000, rel=0.02)
+    router.cleanup()
+
+
+def test_counter_count_call_fires_once_and_again_after_reset():
+    router = chain(("src", "InfiniteSource", "LIMIT 100"),
+                   ("c", "Counter", "COUNT_CALL 10 src.active false"), ("d", "Discard", ""))
+    run(router)
+    assert router.element("d").count == 10
+    assert router.handlers.read("src.active") == "false"
+
+
+def test_counter_byte_count_call_stops_router():
+    router = chain(("src", "InfiniteSource", "LENGTH 10"),
+                   ("c", "Counter", "BYTE_COUNT_CALL 95 stop"), ("d", "Discard", ""))
+    assert run(router) == 0
+    assert router.element("c").byte_count == 100
+    assert router.stop_reason == "stop handler written"
+
+
+def test_counter_count_call_bad_handler_is_a_configuration_error():
+    text = config_error(("c", "Counter", "COUNT_CALL 10 nobody.active false"))
+    assert "COUNT_CALL: no element named 'nobody'" in text
+    text = config_error(("c", "Counter", "COUNT_CALL ten src.active"))
+    assert "COUNT_CALL: 'ten' is not a packet count (form: N HANDLER [VALUE])" in text
+
+
+# --- InfiniteSource -------------------------------------------------------------
+
+def test_infinite_source_limit_burst_data_and_timestamps():
+    router = chain(("src", "InfiniteSource", 'DATA "hello", LIMIT 7, BURST 3'),
+                   ("k", "StdTestSink", ""))
+    run(router)
+    sink = router.element("k")
+    assert [len(b) for b in sink.batches] == [3, 3, 1]
+    assert {p.data for p in sink.packets} == {b"hello"}
+    assert {p.timestamp for p in sink.packets} == {0.0}
+    assert router.handlers.read("src.count") == "7"
+
+
+def test_infinite_source_positional_arguments_and_length():
+    router = chain(("src", "InfiniteSource", '"ab", 2, 2, true, LENGTH 4'),
+                   ("k", "StdTestSink", ""))
+    run(router)
+    assert [p.data for p in router.element("k").packets] == [b"ab\0\0", b"ab\0\0"]
+
+
+def test_infinite_source_default_data_is_64_bytes():
+    router = chain(("src", "InfiniteSource", "LIMIT 1"), ("k", "StdTestSink", ""))
+    run(router)
+    assert router.element("k").packets[0].data == bytes(64)
+
+
+def test_infinite_source_stop_stops_the_router():
+    router = chain(("src", "InfiniteSource", "LIMIT 5, STOP true"), ("d", "Discard", ""))
+    assert run(router) == 0
+    assert router.stop_reason == "src: all packets sent"
+    assert router.element("d").count == 5
+
+
+def test_infinite_source_stop_in_real_time():
+    router = chain(("src", "InfiniteSource", "LIMIT 50, BURST 8, STOP true"),
+                   ("d", "Discard", ""), simtime=False)
+    assert run(router) == 0 and router.element("d").count == 50
+
+
+def test_infinite_source_end_call():
+    router = chain(("src", "InfiniteSource", "LIMIT 3, END_CALL p.active false"),
+                   ("p", "Print", "x"), ("d", "Discard", ""))
+    run(router)
+    assert router.handlers.read("p.active") == "false"
+
+
+def test_infinite_source_inactive_then_handlers_resume_it():
+    router = build([("src", "InfiniteSource", "LIMIT 4, ACTIVE false"), ("d", "Discard", ""),
+                    ("s", "Script", "wait 1, write src.active true, wait 1, write src.limit 6, "
+                                    "wait 1, write src.reset, wait 1, stop")],
+                   [("src", 0, "d", 0)])
+    run(router)
+    assert router.element("d").count == 4 + 2 + 6
+
+
+def test_infinite_source_handlers_read_and_write():
+    router = chain(("src", "InfiniteSource", 'DATA "xy", LIMIT 0'), ("d", "Discard", ""))
+    h = router.handlers
+    assert (h.read("src.data"), h.read("src.length"), h.read("src.limit"), h.read("src.burst"),
+            h.read("src.active")) == ("xy", "2", "0", "1", "true")
+    h.write("src.data", '"abc"')
+    h.write("src.burst", "4")
+    h.write("src.length", "8")
+    assert (h.read("src.data"), h.read("src.burst"), h.read("src.length")) == ("abc", "4", "8")
+    for name, value in (("src.burst", "0"), ("src.limit", "x"), ("src.active", "2")):
+        with pytest.raises(HandlerError):
+            h.write(name, value)
+
+
+def test_infinite_source_mistakes():
+    text = config_error(("src", "InfiniteSource", "LIMIT lots, BURST 0, STOP true, END_CALL stop"))
+    assert "LIMIT: expected integer, got 'lots'" in text
+    assert "BURST: must be at least 1" in text
+    assert "STOP and END_CALL are mutually exclusive" in text
+
+
+# --- FromDump -------------------------------------------------------------------
+
+FRAMES = [(1000.25, b"\x01" * 60), (1000.5, b"\x02" * 61), (1002.0, b"\x03" * 62)]
+
+
+def big_endian_nanosecond_pcap(path, records):
+    with open(path, "wb") as out:
+        out.write(struct.pack(">IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 101))
+        for t, frame in records:
+            sec = int(t)
+            out.write(struct.pack(">IIII", sec, round((t - sec) * 1e9), len(frame), len(frame)))
+            out.write(frame)
+
+
+@pytest.fixture
+def pcaps(tmp_path):
+    little = tmp_path / "little.pcap"
+    write_pcap(little, FRAMES)
+    big = tmp_path / "big.pcap"
+    big_endian_nanosecond_pcap(big, [(5.000000001, b"\xaa" * 20), (5.5, b"\xbb" * 21)])
+    return little, big
+
+
+def test_fromdump_reads_both_byte_orders_and_resolutions(pcaps):
+    little, big = pcaps
+    router = chain(("f", "FromDump", f"{little}, STOP true"), ("k", "StdTestSink", ""))
+    run(router)
+    got = [(p.timestamp, p.data) for p in router.element("k").packets]
+    assert got == [(pytest.approx(t, abs=1e-6), d) for t, d in FRAMES]
+    assert router.stop_reason == "f: all packets sent"
+    assert router.handlers.read("f.encap") == "ETHER"
+    assert router.handlers.read("f.count") == "3"
+    assert router.handlers.read("f.filesize") == str(little.stat().st_size)
+
+    router = chain(("f", "FromDump", f"FILENAME {big}"), ("k", "StdTestSink", ""))
+    run(router)
+    got = [(p.timestamp, p.data) for p in router.element("k").packets]
+    assert got == [(5.000000001, b"\xaa" * 20), (5.5, b"\xbb" * 21)]
+    assert router.handlers.read("f.encap") == "IP"
+    assert router.handlers.read("f.filename") == str(big)
+
+
+def test_fromdump_burst(pcaps):
+    router = chain(("f", "FromDump", f"{pcaps[0]}, BURST 2"), ("k", "StdTestSink", ""))
+    run(router)
+    assert [len(b) for b in router.element("k").batches] == [2, 1]
+
+
+def test_fromdump_timing_keeps_gaps_in_simulated_time(pcaps):
+    router = chain(("f", "FromDump", f"{pcaps[0]}, TIMING true, STOP true"),
+                   ("k", "StdTestSink", ""))
+    run(router)
+    sink = router.element("k")
+    assert sink.times == pytest.approx([0.0, 0.25, 1.75])
+    assert [len(b) for b in sink.batches] == [1, 1, 1]
+
+
+def test_fromdump_end_after_and_end_call(pcaps):
+    router = chain(("f", "FromDump", f"{pcaps[0]}, END_AFTER 1s, END_CALL p.active false"),
+                   ("p", "Print", "x, ACTIVE true"), ("k", "StdTestSink", ""))
+    run(router)
+    assert len(router.element("k").packets) == 2
+    assert router.handlers.read("p.active") == "false"
+
+
+def test_fromdump_inactive_emits_nothing(pcaps):
+    router = chain(("f", "FromDump", f"{pcaps[0]}, ACTIVE false"), ("k", "StdTestSink", ""))
+    run(router)
+    assert router.element("k").packets == []
+    assert router.handlers.read("f.active") == "false"
+
+
+def test_fromdump_file_problems_name_the_element(tmp_path):
+    missing = tmp_path / "missing.pcap"
+    router = chain(("f", "FromDump", str(missing)), ("d", "Discard", ""))
+    with pytest.raises(ConfigError) as err:
+        run(router)
+    assert "<test>:3" in str(err.value) and "f :: FromDump" in str(err.value)
+    assert "No such file" in str(err.value)
+
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(b"this is not a capture file at all")
+    router = chain(("f", "FromDump", str(junk)), ("d", "Discard", ""))
+    with pytest.raises(ConfigError) as err:
+        run(router)
+    assert "not a pcap file" in str(err.value)
+
+
+def test_fromdump_missing_filename():
+    assert "FILENAME: missing mandatory argument" in config_error(("f", "FromDump", ""))

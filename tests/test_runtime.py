@@ -1,0 +1,457 @@
+"""Router building, lifecycle, timers and tasks in simulated time, handlers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+from pyclick.args import BOOL, INT, STRING, TIME, Args
+from pyclick.element import Element, read_handler, write_handler
+from pyclick.errors import ConfigError, Landmark
+from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
+from pyclick.router import Router
+from pyclick.runtime.handlers import HandlerError
+from pyclick.runtime.tasks import Task
+from pyclick.runtime.timers import Timer
+
+EVENTS: list[tuple[str, str]] = []
+
+
+class LifeStep(Element):
+    """LifeStep(FAIL_INIT, FAIL_CLEANUP) -- records its lifecycle in EVENTS"""
+
+    port_count = "0-1/0-1"
+
+    def configure(self, args: Args) -> None:
+        self.fail_init = args.read("FAIL_INIT", BOOL, False)
+        self.fail_cleanup = args.read("FAIL_CLEANUP", BOOL, False)
+        args.complete()
+        EVENTS.append((self.name, "configure"))
+
+    def initialize(self) -> None:
+        if self.fail_init:
+            raise RuntimeError("cannot open the device")
+        EVENTS.append((self.name, "initialize"))
+
+    def cleanup(self) -> None:
+        EVENTS.append((self.name, "cleanup"))
+        if self.fail_cleanup:
+            raise OSError("device vanished")
+
+
+class Tick(Element):
+    """Tick(PERIOD, COUNT, STOP, FAIL_AT, LOGNAME) -- a periodic timer, logging to EVENTS"""
+
+    def configure(self, args: Args) -> None:
+        self.period = args.read_p("PERIOD", TIME, 1.0)
+        self.count = args.read_p("COUNT", INT, 1)
+        self.stop = args.read("STOP", BOOL, False)
+        self.fail_at = args.read("FAIL_AT", INT, -1)
+        args.complete()
+
+    def initialize(self) -> None:
+        self.fired = 0
+        self.timer = Timer(self, self.fire)
+        self.timer.schedule_after(self.period)
+
+    def fire(self) -> None:
+        self.fired += 1
+        EVENTS.append((self.name, f"{self.router.now():g}"))
+        if self.fired == self.fail_at:
+            raise KeyError("boom")
+        if self.fired < self.count:
+            self.timer.reschedule_after(self.period)
+        elif self.stop:
+            self.router.stop("enough ticks")
+
+    @read_handler("fired")
+    def _fired(self) -> str:
+        return str(self.fired)
+
+
+class Chunks(Element):
+    """Chunks(N, FAIL) -- a task that runs N times"""
+
+    def configure(self, args: Args) -> None:
+        self.n = args.read_mp("N", INT)
+        self.fail = args.read("FAIL", BOOL, False)
+        args.complete()
+
+    def initialize(self) -> None:
+        self.runs = 0
+        self.task = Task(self, self.run_task)
+        self.task.reschedule()
+
+    def run_task(self) -> bool:
+        self.runs += 1
+        EVENTS.append((self.name, f"task@{self.router.now():g}"))
+        if self.fail:
+            raise ZeroDivisionError("division by zero")
+        if self.runs < self.n:
+            self.task.reschedule()
+        return True
+
+
+class Knob(Element):
+    """Knob(VALUE) -- a value behind read/write handlers"""
+
+    def configure(self, args: Args) -> None:
+        self.value = args.read_p("VALUE", STRING, "")
+        args.complete()
+
+    @read_handler("value")
+    def _read(self) -> str:
+        return self.value
+
+    @write_handler("value")
+    def _write(self, value: str) -> None:
+        if value == "bad":
+            raise ValueError("bad is not a value")
+        self.value = value
+
+    @read_handler("thread")
+    def _thread(self) -> str:
+        return threading.current_thread().name
+
+    @read_handler("echo")
+    def _echo(self, params: str) -> str:
+        return params.upper()
+
+    @write_handler("reset")
+    def _reset(self, value: str) -> None:
+        self.value = ""
+
+
+class AsksSimtime(Element):
+    """AsksSimtime -- switches the router to simulated time"""
+
+    def configure(self, args: Args) -> None:
+        args.complete()
+        self.router.use_simtime()
+
+
+class Pipe(Element):
+    """Pipe -- 1 input, 1-2 outputs"""
+
+    port_count = "1/1-2"
+
+
+class Same(Element):
+    """Same -- as many outputs as inputs"""
+
+    port_count = "-/="
+
+
+@pytest.fixture(autouse=True)
+def clear_events():
+    EVENTS.clear()
+
+
+def flat(*decls: str, connections: tuple[tuple[str, int, str, int], ...] = ()) -> FlatConfig:
+    """``"name :: Class(config)"`` declarations, one per line of conf.click."""
+    elements = []
+    for line, decl in enumerate(decls, 1):
+        name, _, rest = decl.partition(" :: ")
+        cls, _, config = rest.partition("(")
+        elements.append(FlatElement(name, cls, config[:-1] if config else "",
+                                    Landmark("conf.click", line)))
+    conns = [FlatConnection(a, p, b, q, Landmark("conf.click", 100 + i))
+             for i, (a, p, b, q) in enumerate(connections)]
+    return FlatConfig(elements, conns)
+
+
+def sim_router(*decls: str, **kw) -> Router:
+    router = Router(flat(*decls, **kw), simtime=True)
+    router.configure()
+    return router
+
+
+# --- building and port counts
+
+def test_unknown_classes_are_all_reported_with_landmarks():
+    with pytest.raises(ConfigError) as info:
+        Router(flat("a :: LifeStep", "b :: NoSuchThing", "c :: NorThis"))
+    assert info.value.messages == ["conf.click:2: unknown element class 'NoSuchThing'",
+                                   "conf.click:3: unknown element class 'NorThis'"]
+
+
+def test_port_errors_name_element_port_and_connection_place():
+    with pytest.raises(ConfigError) as info:
+        Router(flat("a :: Pipe", "b :: Pipe", "c :: LifeStep",
+                    connections=(("a", 2, "b", 0), ("a", 0, "c", 1), ("b", 0, "c", 0),
+                                 ("b", 0, "a", 0))))
+    assert info.value.messages == [
+        "conf.click:103: 'b :: Pipe' output 0 connected more than once",
+        "conf.click:100: 'a :: Pipe' has no output 2 (too many outputs: Pipe has 1-2)",
+        "conf.click:101: 'c :: LifeStep' has no input 1 (too many inputs: LifeStep has 0-1)",
+    ]
+
+
+def test_port_counts_outputs_and_unused_warnings():
+    router = Router(flat("a :: Pipe", "b :: Pipe", "l :: LifeStep",
+                         connections=(("a", 1, "b", 0), ("l", 0, "a", 0))))
+    a, b, life = router.elements
+    assert (a.ninputs, a.noutputs) == (1, 2)
+    assert a.outputs == [None, (b, 0)]
+    assert (life.ninputs, life.noutputs) == (0, 1)
+    assert router.warnings == ["conf.click:1: warning: 'a :: Pipe' output 0 unused",
+                               "conf.click:2: warning: 'b :: Pipe' output 0 unused"]
+
+
+def test_same_outputs_as_inputs():
+    router = Router(flat("a :: Pipe", "s :: Same", "d :: LifeStep",
+                         connections=(("a", 0, "s", 1), ("s", 0, "d", 0))))
+    assert (router.elements[1].ninputs, router.elements[1].noutputs) == (2, 2)
+    with pytest.raises(ConfigError, match="'s :: Same' has no output 0"):
+        Router(flat("s :: Same", "d :: LifeStep", connections=(("s", 0, "d", 0),)))
+
+
+def test_unknown_requirement_is_an_error():
+    config = flat("a :: LifeStep")
+    config.requirements = [("package", "no_such_package_here"), ("", "userlevel")]
+    with pytest.raises(ConfigError, match="no module named 'no_such_package_here'"):
+        Router(config)
+
+
+# --- configure
+
+def test_configure_reports_every_element_error_together():
+    router = Router(flat("a :: Tick(PERIOD soon)", "b :: LifeStep(FAIL_INIT maybe)",
+                         "c :: Chunks", "d :: Tick(1, 2, 3)"))
+    with pytest.raises(ConfigError) as info:
+        router.configure()
+    assert info.value.messages == [
+        "conf.click:1: While configuring 'a :: Tick': PERIOD: expected time (e.g. 10ms, 1s), "
+        "got 'soon'",
+        "conf.click:2: While configuring 'b :: LifeStep': FAIL_INIT: expected boolean "
+        "(true/false, yes/no, 1/0), got 'maybe'",
+        "conf.click:3: While configuring 'c :: Chunks': N: missing mandatory argument",
+        "conf.click:4: While configuring 'd :: Tick': too many arguments: '3'",
+    ]
+
+
+def test_value_error_in_configure_is_a_placed_user_error():
+    class Picky(Element):
+        def configure(self, args: Args) -> None:
+            args.complete()
+            raise ValueError("TIMER_MAX must not be below TIMER")
+
+    router = Router(flat("p :: Picky"))
+    with pytest.raises(ConfigError) as info:
+        router.configure()
+    assert info.value.messages == [
+        "conf.click:1: While configuring 'p :: Picky': TIMER_MAX must not be below TIMER"]
+
+
+def test_default_configure_rejects_arguments():
+    router = Router(flat("p :: Pipe(1)"))
+    with pytest.raises(ConfigError, match="too many arguments: '1'"):
+        router.configure()
+
+
+# --- lifecycle
+
+def test_lifecycle_order_on_normal_stop():
+    router = sim_router("a :: LifeStep", "b :: LifeStep", "t :: Tick(1, STOP true)",
+                        "c :: LifeStep")
+    assert router.run() == 0
+    steps = [e for e in EVENTS if e[0] != "t"]
+    assert steps == [("a", "configure"), ("b", "configure"), ("c", "configure"),
+                     ("a", "initialize"), ("b", "initialize"), ("c", "initialize"),
+                     ("c", "cleanup"), ("b", "cleanup"), ("a", "cleanup")]
+    assert router.stop_reason == "enough ticks"
+
+
+def test_failed_initialize_cleans_up_only_initialized_elements():
+    router = sim_router("a :: LifeStep", "b :: LifeStep", "x :: LifeStep(FAIL_INIT true)",
+                        "c :: LifeStep")
+    with pytest.raises(ConfigError) as info:
+        router.run()
+    assert info.value.messages == [
+        "conf.click:3: While initializing 'x :: LifeStep': cannot open the device"]
+    assert EVENTS[4:] == [("a", "initialize"), ("b", "initialize"),
+                          ("b", "cleanup"), ("a", "cleanup")]
+
+
+def test_cleanup_failure_is_reported_and_others_still_run(caplog):
+    router = sim_router("a :: LifeStep", "b :: LifeStep(FAIL_CLEANUP true)", "c :: LifeStep")
+    with caplog.at_level(logging.ERROR):
+        assert router.run() == 0
+    assert [e for e in EVENTS if e[1] == "cleanup"] == [("c", "cleanup"), ("b", "cleanup"),
+                                                          ("a", "cleanup")]
+    failure = [r for r in caplog.records if "cleanup" in r.getMessage()]
+    assert len(failure) == 1
+    assert failure[0].element == "b"
+    assert "conf.click:2: cleanup of 'b :: LifeStep' failed: device vanished" == \
+        failure[0].getMessage()
+
+
+@pytest.mark.parametrize("failing", ["t :: Tick(1, 5, FAIL_AT 3)", "t :: Chunks(5, FAIL true)"])
+def test_exception_in_timer_or_task_stops_with_status_1(failing, caplog):
+    router = sim_router("a :: LifeStep", failing, "b :: LifeStep",
+                        "other :: Tick(1, 100)")
+    with caplog.at_level(logging.ERROR):
+        assert router.run() == 1
+    assert [e for e in EVENTS if e[1] == "cleanup"] == [("b", "cleanup"), ("a", "cleanup")]
+    record = next(r for r in caplog.records if "failed" in r.getMessage())
+    assert record.element == "t"
+    assert record.getMessage().startswith("conf.click:2: ")
+    assert "'t :: " in record.getMessage()
+    # The router stopped at once: the other timer did not run on to 100.
+    assert router.element("other").fired < 10
+
+
+def test_stop_before_running_still_cleans_up():
+    class StopsEarly(Element):
+        def initialize(self) -> None:
+            self.router.stop("no work")
+
+    router = sim_router("a :: LifeStep", "s :: StopsEarly", "t :: Tick(1, 5)")
+    assert router.run() == 0
+    assert router.stop_reason == "no work"
+    assert ("t", "1") not in EVENTS
+    assert EVENTS[-1] == ("a", "cleanup")
+
+
+def test_realtime_stop_from_a_timer():
+    router = Router(flat("a :: LifeStep", "t :: Tick(0.01, 3, STOP true)"))
+    router.configure()
+    assert router.run() == 0
+    assert router.element("t").fired == 3
+    assert EVENTS[-1] == ("a", "cleanup")
+
+
+# --- simulated time
+
+def test_simtime_orders_timers_by_expiry_then_scheduling_order():
+    router = sim_router("a :: Tick(0.5, 4)", "b :: Tick(1, 2)", "c :: Tick(0.25, 3)")
+    assert router.simtime
+    router.run()
+    # At t=1, b's timer was scheduled (at t=0) before a's (at t=0.5): b first.
+    assert EVENTS == [("c", "0.25"), ("a", "0.5"), ("c", "0.5"), ("c", "0.75"),
+                      ("b", "1"), ("a", "1"), ("a", "1.5"), ("b", "2"), ("a", "2")]
+    assert router.stop_reason == "nothing left to run"
+    assert router.now() == 2.0
+
+
+def test_simtime_runs_long_simulations_fast():
+    router = sim_router("a :: Tick(1, 3600)", "b :: Tick(60, 60)")
+    router.run()
+    assert router.now() == 3600.0
+    assert router.element("a").fired == 3600
+
+
+def test_tasks_run_before_time_advances():
+    router = sim_router("t :: Tick(1, 2)", "k :: Chunks(3)")
+    router.run()
+    assert EVENTS == [("k", "task@0"), ("k", "task@0"), ("k", "task@0"),
+                      ("t", "1"), ("t", "2")]
+
+
+def test_element_may_ask_for_simtime():
+    router = Router(flat("s :: AsksSimtime", "t :: Tick(3600, 2)"))
+    assert not router.simtime
+    router.configure()
+    assert router.simtime
+    router.run()
+    assert router.now() == 7200.0
+
+
+def test_timer_reschedule_unschedule_and_expiry():
+    seen = []
+
+    class Juggler(Element):
+        def initialize(self) -> None:
+            self.a = Timer(self, lambda: seen.append(("a", self.router.now())))
+            self.b = Timer(self, self.fire_b)
+            self.a.schedule_at(5)
+            self.b.schedule_after(2)
+            assert self.a.scheduled and self.a.expiry == 5
+
+        def fire_b(self) -> None:
+            seen.append(("b", self.router.now()))
+            self.a.unschedule()
+            if self.router.now() < 6:
+                self.b.reschedule_after(3)
+            else:
+                self.a.schedule_after(1)
+
+    router = sim_router("j :: Juggler")
+    router.run()
+    assert seen == [("b", 2.0), ("b", 5.0), ("b", 8.0), ("a", 9.0)]
+    assert not router.element("j").a.scheduled
+    assert router.element("j").a.expiry == 9.0
+
+
+def test_timers_need_a_started_router():
+    router = Router(flat("a :: LifeStep"))
+    with pytest.raises(RuntimeError, match="from initialize"):
+        Timer(router.element("a"), lambda: None).schedule_after(1)
+
+
+# --- handlers
+
+def test_default_element_handlers():
+    router = Router(flat("a :: Pipe", "k :: Knob(hello)", connections=(("a", 0, "a", 0),)))
+    router.configure()
+    h = router.handlers
+    assert h.read("k.name") == "k"
+    assert h.read("k.class") == "Knob"
+    assert h.read("k.config") == "hello"
+    assert h.read("a.ports") == "1 input\n1 output\n[0] -> 0 a"
+    listing = h.read("k.handlers").splitlines()
+    assert "value\trw" in listing and "reset\tw" in listing and "name\tr" in listing
+
+
+def test_element_read_write_handlers_and_params():
+    router = Router(flat("k :: Knob(hello)"))
+    router.configure()
+    router.handlers.write("k.value", "changed")
+    assert router.handlers.read("k.value") == "changed"
+    assert router.handlers.read("k.echo", "abc") == "ABC"
+    router.handlers.check("k.value", write=True)
+
+
+def test_global_handlers():
+    router = Router(flat("a :: LifeStep", "k :: Knob"), source="a :: LifeStep; k :: Knob;")
+    router.configure()
+    h = router.handlers
+    import pyclick
+    assert h.read("version") == pyclick.__version__
+    assert h.read(".version") == pyclick.__version__
+    assert h.read("list") == "2\na\nk"
+    assert h.read("classes") == "Knob\nLifeStep"
+    assert h.read("config") == "a :: LifeStep; k :: Knob;"
+    h.write("stop", "")
+    assert router.stopped
+
+
+@pytest.mark.parametrize("call, code", [
+    (lambda h: h.read("nosuch.value"), 510),
+    (lambda h: h.read("k.nosuch"), 511),
+    (lambda h: h.read("nosuch"), 511),
+    (lambda h: h.write("k.value", "bad"), 520),
+    (lambda h: h.read("k.value", "param"), 520),
+    (lambda h: h.write("k.name", "x"), 530),
+    (lambda h: h.read("k.reset"), 530),
+    (lambda h: h.check("k.class", write=True), 530),
+])
+def test_handler_errors_carry_controlsocket_codes(call, code):
+    router = Router(flat("k :: Knob"))
+    router.configure()
+    with pytest.raises(HandlerError) as info:
+        call(router.handlers)
+    assert info.value.code == code
+
+
+def test_added_handlers():
+    router = Router(flat("k :: Knob"))
+    router.configure()
+    store = {}
+    k = router.element("k")
+    router.handlers.add_read(k, "extra", lambda: "x")
+    router.handlers.add_write(k, "extra", lambda v: store.update(v=v))
+    router.handlers.write("k.extra", "42")
+    assert router.handlers.read("k.extra") == "x" and store == {"v": "42"}

@@ -1,0 +1,326 @@
+"""Script: its language, its handlers, and whole configurations it drives."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyclick.cli import main
+from pyclick.element import Element, read_handler, write_handler
+from pyclick.elements.scriptexpr import FUNCTIONS, ScriptError, expand
+from pyclick.errors import ConfigError, Landmark
+from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
+from pyclick.router import Router
+from pyclick.runtime.handlers import HandlerError
+
+LANDMARK = Landmark("<test>", 2)
+REPO = Path(__file__).resolve().parent.parent
+
+
+class ScriptTestKnob(Element):
+    """ScriptTestKnob() -- a value to read and write, and a handler that fails"""
+
+    def initialize(self) -> None:
+        self.value = "7"
+        self.writes: list[str] = []
+
+    @read_handler("value")
+    def _read_value(self) -> str:
+        return self.value
+
+    @write_handler("value")
+    def _write_value(self, value: str) -> None:
+        self.value = value
+        self.writes.append(value)
+
+    @read_handler("broken")
+    def _read_broken(self) -> str:
+        raise ValueError("out of order")
+
+
+def build(elements, connections=(), simtime=True) -> Router:
+    flat = FlatConfig([FlatElement(n, c, cfg, LANDMARK) for n, c, cfg in elements],
+                      [FlatConnection(a, ap, b, bp, LANDMARK) for a, ap, b, bp in connections])
+    router = Router(flat, simtime=simtime)
+    router.configure()
+    return router
+
+
+def run_script(script: str, *others, simtime=True) -> Router:
+    router = build([("k", "ScriptTestKnob", ""), *others, ("s", "Script", script)],
+                   simtime=simtime)
+    router.run(handle_signals=False)
+    return router
+
+
+# --- the text layer ----------------------------------------------------------------
+
+def test_expand_variables_handlers_and_quotes():
+    variables = {"x": "5", "name": "c"}.get
+    calls = []
+
+    def call(text: str) -> str:
+        calls.append(text)
+        return f"[{text}]\n"
+
+    assert expand("$x ${x}y $(h $x) \"$x\" '$x' $nope $ $", variables, call) == \
+        "5 5y [h 5] \"5\" '$x' $nope $ $"
+    assert expand("$($(inner) outer)", variables, call) == "[[inner] outer]"
+    assert calls == ["h 5", "inner", "[inner] outer"]
+
+
+def test_expand_rejects_unterminated_constructs():
+    with pytest.raises(ScriptError):
+        expand("$(add 1", {}.get, lambda t: "")
+    with pytest.raises(ScriptError):
+        expand("${x", {}.get, lambda t: "")
+
+
+@pytest.mark.parametrize("call, result", [
+    ("add 1 2 3", "6"), ("add 1 2.5", "3.5"), ("sub 10 5 2", "3"), ("mul 2 3 4", "24"),
+    ("div 7 2", "3.5"), ("div 6 3", "2"), ("idiv 7 2", "3"), ("idiv -7 2", "-3"),
+    ("mod 7 3", "1"), ("rem 7.5 2", "1.5"), ("min 5 10 2", "2"), ("max 5 10 2", "10"),
+    ("avg 5 10 3", "6"), ("neg 4", "-4"), ("abs -4.5", "4.5"), ("ceil 1.2", "2"),
+    ("floor 1.8", "1"), ("count 5 0 2", "3"), ("popcount 5 0 2", "2"),
+    ("eq 10 0xA", "true"), ("eq 10x 10x", "true"), ("ne 1 2", "true"), ("lt 2 10", "true"),
+    ("lt b a", "false"), ("gt 3 2", "true"), ("le 9 8", "false"), ("ge 8 8", "true"),
+    ("not true", "false"), ("and true yes 1", "true"), ("or false no", "false"),
+    ("nand true true", "false"), ("nor false false", "true"), ("if true a b", "a"),
+    ("if false a b", "b"), ("in foo bar foo", "true"), ("in foo bar", "false"),
+    ('sprintf "%05x" 127', "0007f"), ('sprintf "%s=%d" x 3', "x=3"),
+    ("length abcde", "5"), ('unquote "a b"', "a b"),
+])
+def test_functions(call, result):
+    name, _, text = call.partition(" ")
+    assert FUNCTIONS[name](text) == result
+
+
+@pytest.mark.parametrize("call", ["add", "add 1 x", "div 1 0", "mod 1.5 2", "not maybe",
+                                  "if true a", 'sprintf "%d" x', "neg 1 2"])
+def test_function_misuse_raises(call):
+    name, _, text = call.partition(" ")
+    with pytest.raises(ScriptError):
+        FUNCTIONS[name](text)
+
+
+# --- instructions ----------------------------------------------------------------
+
+def test_loop_with_variables_and_arithmetic(capsys):
+    router = run_script("set x 0, label top, print $x, set x $(add $x 1), "
+                        "goto top $(lt $x 5), stop")
+    assert capsys.readouterr().out == "0\n1\n2\n3\n4\n"
+    assert router.stop_reason == "s: stop"
+
+
+def test_wait_follows_the_simulated_clock(capsys):
+    run_script("print $(now), wait 2.5, print $(s.now), wait 100ms, print $(now)")
+    assert capsys.readouterr().out == "0.000000\n2.500000\n2.600000\n"
+
+
+def test_wait_in_real_time(capsys):
+    router = run_script("set t $(now), wait 50ms, print $(ge $(sub $(now) $t) 0.05), stop",
+                        simtime=False)
+    assert capsys.readouterr().out == "true\n" and router.stop_reason == "s: stop"
+
+
+def test_print_handler_form_and_quoting(capsys):
+    run_script("print k.value, print \"k.value\", print '\"k.value\"', set x k.value, "
+               "print $x, print $($x), printn \"a\", printn 'b', print \"\", "
+               "set q \"$(k.value)\", print '$q', setq q \"$(k.value)\", print \"[$q]\"")
+    assert capsys.readouterr().out.splitlines() == [
+        "7", "k.value", '"k.value"', "k.value", "7", "ab", "$q", "[7]"]
+
+
+def test_print_to_files(tmp_path, capsys):
+    out = tmp_path / "out.txt"
+    run_script(f"print >{out} \"first\", print >>{out} $(k.value), print >> {out} \"third line\"")
+    assert out.read_text() == "first\n7\nthird line\n"
+    assert capsys.readouterr().out == ""
+
+
+def test_read_prints_name_and_value_to_stderr(capsys):
+    run_script("read k.value")
+    assert capsys.readouterr().err == "k.value:\n7\n"
+
+
+def test_write_sets_status_variable(capsys, caplog):
+    router = run_script("write k.value 42, print $?, write k.value \"a b\", "
+                        "writeq k.value \"c d\", write nobody.value 1, print $?, "
+                        "write k.broken 1, print $?")
+    knob = router.element("k")
+    assert knob.writes == ["42", '"a b"', "c d"]
+    assert capsys.readouterr().out == "0\n510\n530\n"
+    assert "no element named 'nobody'" in caplog.text
+
+
+def test_passive_run_returns_value_with_arguments():
+    router = build([("s", "Script", "returnq \"$(add $1 $2) $# [$args]\", TYPE PASSIVE")])
+    router.initialize()
+    assert router.handlers.read("s.run", "3 4") == "7 2 [3 4]"
+    assert router.handlers.read("s.run", "10 -1") == "9 2 [10 -1]"
+    router.cleanup()
+
+
+def test_errors_of_a_run_reach_the_handler_caller():
+    router = build([("s", "Script", "goto bad $(eq $1 0), return ok, label bad, "
+                                    "errorq \"zero given\", TYPE PASSIVE")])
+    router.initialize()
+    assert router.handlers.read("s.run", "1") == "ok"
+    with pytest.raises(HandlerError) as err:
+        router.handlers.read("s.run", "0")
+    assert err.value.code == 520
+    assert "s :: Script at 'errorq \"zero given\"': zero given" in err.value.message
+    router.cleanup()
+
+
+def test_passive_script_written_type_first():
+    router = build([("s", "Script", "TYPE PASSIVE, return ok")])
+    router.initialize()
+    assert router.handlers.read("s.run") == "ok"
+    router.cleanup()
+
+
+def test_passive_script_does_not_start_by_itself(capsys):
+    router = run_script("print \"ran\", TYPE PASSIVE")
+    assert capsys.readouterr().out == ""
+    router.handlers.write("s.run", "")
+    assert capsys.readouterr().out == "ran\n"
+
+
+def test_script_functions_are_handlers():
+    router = build([("s", "Script", "TYPE PASSIVE")])
+    router.initialize()
+    h = router.handlers
+    assert h.read("s.add", "1 2 3") == "6"
+    assert h.read("s.lt", "1 2") == "true"
+    assert h.read("s.readable", "s.add s.now") == "true"
+    assert h.read("s.writable", "s.now") == "false"
+    with pytest.raises(HandlerError) as err:
+        h.read("s.div", "1 0")
+    assert err.value.code == 520 and "division by zero" in err.value.message
+    router.cleanup()
+
+
+def test_init_export_get_and_set_handlers():
+    router = build([("s", "Script", "init n 5, export e $(add 1 1), set n $(add $n 1), "
+                                    "set n $(add $n 1), pause, loop")])
+    router.initialize()
+    assert router.handlers.read("s.e") == "2"
+    router.scheduler.run()          # runs until the pause
+    assert router.handlers.read("s.get", "n") == "7"
+    router.handlers.write("s.set", "n 100")
+    router.handlers.write("s.step", "")          # loop: set twice, pause again
+    assert router.handlers.read("s.get", "n") == "102"
+    with pytest.raises(HandlerError):
+        router.handlers.read("s.get", "missing")
+    router.cleanup()
+
+
+def test_pause_and_step_from_another_script(capsys):
+    router = build([("a", "Script", "pause 2, print \"resumed $(now)\", stop"),
+                    ("b", "Script", "wait 1, write a.step, wait 1, write a.step 1")])
+    router.run(handle_signals=False)
+    assert capsys.readouterr().out == "resumed 2.000000\n"
+
+
+def test_step_cuts_a_wait_short(capsys):
+    router = build([("a", "Script", "wait 100, print $(now), stop"),
+                    ("b", "Script", "wait 3, write a.step")])
+    router.run(handle_signals=False)
+    assert capsys.readouterr().out == "3.000000\n"
+
+
+def test_goto_handler_jumps_to_a_label(capsys):
+    router = build([("a", "Script", "wait 10, print \"skipped\", label here, "
+                                    "print \"here $(now)\", stop"),
+                    ("b", "Script", "wait 1, write a.goto here")])
+    router.run(handle_signals=False)
+    assert capsys.readouterr().out == "here 1.000000\n"
+    with pytest.raises(HandlerError):
+        router.handlers.write("a.goto", "nowhere")
+
+
+def test_special_goto_targets(capsys):
+    run_script("init i 0, print $i, set i $(add $i 1), goto end $(eq $i 3), loop")
+    assert capsys.readouterr().out == "0\n1\n2\n"
+    router = run_script("goto stop, print \"unreachable\"")
+    assert router.stop_reason == "s: stop" and capsys.readouterr().out == ""
+    router = run_script("goto exit true, stop")
+    assert router.stop_reason != "s: stop"
+
+
+def test_looping_script_is_stopped_with_an_error(caplog):
+    with caplog.at_level(logging.ERROR):
+        router = run_script("label a, goto a")
+    assert "looping" in caplog.text and "<test>:2" in caplog.text
+    assert router.element("s").finished
+
+
+def test_runtime_errors_name_the_element_and_instruction(caplog, capsys):
+    with caplog.at_level(logging.ERROR):
+        run_script("print $(k.broken), print \"after\"")
+    assert "s :: Script" in caplog.text and "print $(k.broken)" in caplog.text
+    assert "out of order" in caplog.text
+    assert capsys.readouterr().out == ""
+    caplog.clear()
+    with caplog.at_level(logging.ERROR):
+        run_script("set t soon, wait $t")
+    assert "wait: expected time" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.ERROR):
+        run_script("error \"bad $(k.value)\"")
+    assert "bad 7" in caplog.text
+
+
+@pytest.mark.parametrize("script, message", [
+    ("jump x", "'jump x': unknown instruction 'jump'"),
+    ("goto nowhere", "'goto nowhere': no label 'nowhere'"),
+    ("wait soon", "'wait soon': expected time"),
+    ("label a, label a", "label 'a' defined twice"),
+    ("set", "expected 'set VARIABLE TEXT'"),
+    ("set 9x 1", "expected 'set VARIABLE TEXT'"),
+    ("stop now", "'stop' takes no argument"),
+    ("write", "expected 'write HANDLER'"),
+    ("pause two", "expected 'pause [COUNT]'"),
+    ("TYPE SIGNAL", "TYPE: expected ACTIVE or PASSIVE"),
+])
+def test_configuration_mistakes(script, message):
+    with pytest.raises(ConfigError) as err:
+        build([("s", "Script", script)])
+    text = str(err.value)
+    assert "<test>:2" in text and "s :: Script" in text and message in text
+
+
+def test_init_failure_stops_the_start():
+    router = build([("s", "Script", "init x $(nobody.count)")])
+    with pytest.raises(ConfigError) as err:
+        router.run(handle_signals=False)
+    assert "no element named 'nobody'" in str(err.value) and "<test>:2" in str(err.value)
+
+
+# --- whole configurations, through the command -------------------------------------
+
+EXPERIMENT = ("InfiniteSource(LIMIT 10) -> c :: Counter -> Print(x) -> Discard; "
+              "Script(wait 0.1, print $(c.count), stop)")
+PACKET_LINE = "x:   64 | " + " ".join(["00000000"] * 6)
+
+
+@pytest.mark.parametrize("options", [["--simtime"], []])
+def test_script_drives_an_experiment_and_stops_it(capsys, options):
+    assert main(options + ["-e", EXPERIMENT]) == 0
+    assert capsys.readouterr().out.splitlines() == [PACKET_LINE] * 10 + ["10"]
+
+
+def test_experiment_as_a_subprocess():
+    result = subprocess.run(
+        [sys.executable, "-m", "pyclick", "-e",
+         "src :: InfiniteSource(LIMIT 3, BURST 2) -> c :: Counter -> Discard; "
+         "Script(wait 50ms, print \"packets $(c.count) bytes $(c.byte_count)\", "
+         "write c.reset, print $(c.count), stop)"],
+        cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "packets 3 bytes 192\n0\n"

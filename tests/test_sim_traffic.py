@@ -1,0 +1,153 @@
+"""The synthetic traffic model: determinism, load, churn, shifts, packets."""
+
+import numpy as np
+import pytest
+
+from pyclick.sim.flows import TCP, UDP
+from pyclick.sim.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
+from pyclick.sim.traffic import TrafficConfig, TrafficGenerator
+
+
+def generator(reta_size=128, **overrides):
+    return TrafficGenerator(TrafficConfig(**overrides), MICROSOFT_KEY, reta_size)
+
+
+def test_same_seed_same_traffic_other_seed_other_traffic():
+    a, b, c = generator(seed=5), generator(seed=5), generator(seed=6)
+    first = a.windows(0.0, 0.001, 300)
+    assert np.array_equal(first, b.windows(0.0, 0.001, 300))
+    assert not np.array_equal(first, c.windows(0.0, 0.001, 300))
+
+
+def test_batching_windows_does_not_change_the_draws():
+    batched, single = generator(seed=2), generator(seed=2)
+    together = batched.windows(0.0, 0.001, 50)
+    one_by_one = np.array([single.window(i * 0.001, 0.001) for i in range(50)])
+    assert np.array_equal(together, one_by_one)
+
+
+def test_offered_load_is_the_configured_rate_on_average():
+    traffic = generator(seed=3, rate_pps=200_000)
+    total = traffic.windows(0.0, 0.001, 5000).sum()
+    assert total / 5.0 == pytest.approx(200_000, rel=0.05)
+
+
+def test_windows_are_nonnegative_counts_per_bucket():
+    counts = generator(reta_size=64, seed=4).windows(0.0, 0.001, 20)
+    assert counts.shape == (20, 64) and counts.dtype == np.int64
+    assert (counts >= 0).all()
+
+
+def test_time_only_moves_forward():
+    traffic = generator(seed=1)
+    traffic.windows(1.0, 0.001, 10)
+    with pytest.raises(ValueError, match="forward"):
+        traffic.window(0.5, 0.001)
+
+
+def test_flows_live_finite_lifetimes_and_the_population_is_steady():
+    traffic = generator(seed=8, flows=2000, mean_lifetime=1.0, elephants=4)
+    initial = set(traffic.flow_ids().tolist())
+    traffic.windows(0.0, 0.01, 500)     # 5 seconds: 5 mean lifetimes
+    alive = set(traffic.flow_ids().tolist())
+    survivors = len(initial & alive) / len(initial)
+    assert survivors < 0.03             # e^-5 = 0.7%
+    assert 1800 < traffic.flow_count < 2200
+
+
+def test_last_tick_only_partly_predicts_the_next():
+    traffic = generator(seed=9)
+    ticks = np.array([traffic.windows(i * 0.1, 0.001, 100).sum(axis=0) for i in range(30)],
+                     dtype=float)
+    errors = np.abs(ticks[1:] - ticks[:-1]).sum(axis=1) / ticks[1:].sum(axis=1)
+    correlations = [np.corrcoef(ticks[i], ticks[i + 1])[0, 1] for i in range(29)]
+    assert 0.1 < np.median(errors) < 0.5
+    assert 0.5 < np.median(correlations) < 0.98
+
+
+def test_shift_replaces_the_elephants_at_once():
+    config = dict(seed=10, elephants=8, elephant_share=0.5, elephant_lifetime=1000.0,
+                  flicker=0.0, shift_at=1.0)
+    traffic = generator(**config)
+    traffic.windows(0.0, 0.01, 99)
+    before_elephants = set(traffic.flow_ids(elephants=True).tolist())
+    before = traffic.bucket_rates()
+    traffic.windows(0.99, 0.01, 1)
+    just_before = traffic.bucket_rates()
+    traffic.windows(1.0, 0.01, 1)
+    after = traffic.bucket_rates()
+    after_elephants = set(traffic.flow_ids(elephants=True).tolist())
+    assert len(after_elephants) == 8 and not before_elephants & after_elephants
+    calm_change = np.abs(just_before - before).sum()
+    shift_change = np.abs(after - just_before).sum()
+    assert shift_change > 3 * calm_change
+
+
+def test_elephants_burst():
+    traffic = generator(seed=11, elephants=10, burst_on=0.1, burst_off=0.1)
+    seen = set()
+    for i in range(100):
+        traffic.windows(i * 0.01, 0.01, 1)
+        seen.add(traffic.bursting)
+    assert len(seen) > 3
+
+
+def test_rates_are_heavy_tailed():
+    traffic = generator(seed=12, elephants=0, elephant_share=0.0, flicker=0.0)
+    weights = traffic.flow_weights()
+    top = np.sort(weights)[::-1]
+    # The top 1% of flows carry several times their share of the load.
+    assert top[:len(top) // 100].sum() / top.sum() > 0.04
+
+
+def test_packets_carry_their_flow_hash_and_time_in_order():
+    traffic = generator(seed=13, rate_pps=50_000, ipv6_fraction=0.5)
+    packets = traffic.packets(0.0, 0.01)
+    assert 400 < len(packets) < 600
+    times = [p.timestamp for p in packets]
+    assert times == sorted(times) and 0.0 <= times[0] and times[-1] < 0.01
+    families = set()
+    for packet in packets[:100]:
+        src, dst, sport, dport, proto = packet.flow
+        assert proto in (TCP, UDP)
+        assert packet.rss_hash == toeplitz_hash(MICROSOFT_KEY, tuple_bytes(src, dst, sport, dport))
+        families.add(":" in src)
+        assert len(packet.data) >= 60
+    assert families == {True, False}
+
+
+def test_packets_follow_the_same_flows_as_the_counts():
+    traffic = generator(seed=14, rate_pps=100_000)
+    rates = traffic.bucket_rates()
+    packets = traffic.packets(0.0, 0.01)
+    buckets = np.bincount([p.rss_hash % 128 for p in packets], minlength=128)
+    # Buckets expected to be busy get packets, and the totals agree.
+    assert buckets.sum() == pytest.approx(rates.sum() * 0.01, rel=0.1)
+    assert np.corrcoef(buckets, rates)[0, 1] > 0.8
+
+
+def test_steered_counts_agree_with_the_table():
+    traffic = generator(seed=15)
+    table = np.arange(128) % 5
+    per_core, per_bucket = traffic.steered(0.0, 0.001, 25, table, 5)
+    assert per_core.shape == (25, 5)
+    assert np.array_equal(per_core.sum(axis=0), np.bincount(table, weights=per_bucket,
+                                                            minlength=5).astype(np.int64))
+
+
+def test_resizing_the_table_rebuckets_the_flows():
+    traffic = generator(reta_size=128, seed=16)
+    traffic.set_reta_size(512)
+    assert traffic.window(0.0, 0.001).shape == (512,)
+    assert traffic.bucket_rates().shape == (512,)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("pareto_shape", 1.0, "pareto_shape"),
+    ("rate_pps", 0.0, "rate_pps"),
+    ("flows", 0, "flows"),
+    ("elephant_share", 1.5, "elephant_share"),
+])
+def test_bad_configuration_is_named(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        generator(**{field: value})
