@@ -44,6 +44,8 @@ METHODS = ("rss", "rssrr", "rsspp-ref", "rsspp")
 TIMER_MS = 10
 TIMER_MAX_MS = 1000
 THRESHOLD = 0.02
+#: SimNIC's defaults: a core serves 1 Mpps, its RX queue holds 1024 packets.
+CAPACITY_PPS = 1_000_000.0
 QUEUE_PACKETS = 1024
 
 
@@ -98,9 +100,10 @@ def recovery_ticks(tick_loads: list[np.ndarray], threshold: float) -> int | None
 
 def simulate(method: str, scenario: Scenario, seed: int, duration: int) -> Run:
     shift = None if scenario.shift_at is None else scenario.shift_at * duration
-    config = TrafficConfig(seed=seed, shift_at=shift)
+    capacity = CAPACITY_PPS
+    config = TrafficConfig(seed=seed, shift_at=shift,
+                           rate_pps=scenario.load * capacity * scenario.cores)
     traffic = TrafficGenerator(config, MICROSOFT_KEY, scenario.reta)
-    capacity = config.rate_pps / (scenario.cores * scenario.load)
     nic = SimulatedNIC(scenario.cores, scenario.reta, traffic, capacity, QUEUE_PACKETS,
                        MICROSOFT_KEY)
     controller = Controller(BalanceParams(

@@ -181,7 +181,7 @@ def main() -> int:
             print(f"cannot benchmark: {result.what}: {result.detail}", file=sys.stderr)
         return 2
     print(f"Per packet (BPF_PROG_TEST_RUN, {opts.repeat} runs x {opts.rounds} rounds, median)")
-    print(f"| program | packet | ns/packet | x plain counter |\n|---|---|---:|---:|")
+    print("| program | packet | ns/packet | x plain counter |\n|---|---|---:|---:|")
     for name, packet, ns, ratio in per_packet(opts.repeat, opts.rounds):
         print(f"| {name} | {packet} | {ns:.0f} | {ratio:.2f} |")
     print(f"\nControl path (median of {opts.iterations})")

@@ -10,6 +10,7 @@ counts.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -22,6 +23,7 @@ from pyroute2.netns import popns, pushns
 _serial = itertools.count()
 
 
+@functools.cache
 def skip_reason() -> str | None:
     """Why the kernel tests cannot run here, or None when they can."""
     if os.geteuid() != 0:

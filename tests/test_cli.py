@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -83,8 +84,8 @@ class CliLog(Element):
         self._note("cleanup")
 
 
-def run_cli(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str,
-                                                                                        str]:
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run the command in this process: (exit status, stdout, stderr)."""
     status = main(list(argv))
     out, err = capsys.readouterr()
     return status, out, err
@@ -285,3 +286,22 @@ def test_failing_timer_exits_1_with_element_name_and_place(tmp_path):
     assert "[bad]" in err and "probe.click:3: timer of 'bad :: CliLog' failed" in err
     assert "lost the table" in err
     assert log.read_text().splitlines()[-2:] == ["cleanup bad", "cleanup a"]
+
+
+def test_unix_control_socket_reads_handlers_and_stops_the_router(tmp_path):
+    log = tmp_path / "life.log"
+    sock_path = tmp_path / "ctl"
+    proc = start_pyclick(tmp_path, f"a :: CliLog({log});", "-u", str(sock_path))
+    wait_for_line(log, "initialize a", proc)
+    with socket.socket(socket.AF_UNIX) as client:
+        client.connect(str(sock_path))
+        reader = client.makefile("rb")
+        assert reader.readline().startswith(b"Click::ControlSocket/")
+        client.sendall(b"READ a.class\r\n")
+        assert reader.readline() == b"200 Read handler 'a.class' OK\r\n"
+        assert reader.readline() == b"DATA 6\r\n" and reader.read(6) == b"CliLog"
+        client.sendall(b"WRITE stop\r\n")
+        assert reader.readline().startswith(b"200")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert log.read_text().splitlines() == ["initialize a", "cleanup a"]

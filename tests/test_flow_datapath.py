@@ -11,7 +11,9 @@ from pyclick.args import Args
 from pyclick.element import Element
 from pyclick.errors import Landmark
 from pyclick.flow.cores import current_core
+from pyclick.lang.model import FlatConfig, FlatElement
 from pyclick.packet import Packet
+from pyclick.router import Router
 from pyclick.sim.datapath import DataPathError, ThreadedDataPath
 from pyclick.sim.nic import SimulatedNIC
 from pyclick.sim.toeplitz import MICROSOFT_KEY
@@ -137,3 +139,12 @@ def test_a_failing_worker_is_reported_when_stopping():
             path.inject(numbered(5000, seed=5))
         finally:
             path.stop()
+
+
+def test_a_flow_manager_must_count_buckets_like_the_device():
+    router = Router(FlatConfig([FlatElement("fim", "FlowIPManager", "RETA_SIZE 64",
+                                            Landmark("dp.click", 2))]))
+    router.configure()
+    fim = router.element("fim")
+    with pytest.raises(ValueError, match="the device has 16 buckets, a flow manager 64"):
+        ThreadedDataPath(nic(), fim, managers=[fim]).start()

@@ -20,7 +20,9 @@ from pyclick.elements.flowipmanager import FlowIPManager
 from pyclick.errors import Landmark
 from pyclick.flow.cores import bind_core
 from pyclick.flow.state import state_of
+from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.packet import Packet
+from pyclick.router import Router
 
 
 class OwnershipTestSink(Element):
@@ -43,18 +45,14 @@ class OwnershipTestSink(Element):
             self.seen.append((packet.anno["id"], packet.anno["seq"]))
 
 
-def make(cls: type[Element], name: str, config: str = "") -> Element:
-    element = cls(name, None, Landmark("test.click", 1), config)
-    element.configure(Args(config, element))
-    return element
-
-
 def manager(config: str = "RETA_SIZE 8, CHECK true"
             ) -> tuple[FlowIPManager, OwnershipTestSink]:
-    fim = make(FlowIPManager, "fim", config)
-    sink = make(OwnershipTestSink, "sink")
-    fim.outputs = [(sink, 0)]
-    return fim, sink
+    here = Landmark("test.click", 1)
+    router = Router(FlatConfig([FlatElement("fim", "FlowIPManager", config, here),
+                                FlatElement("sink", "OwnershipTestSink", "", here)],
+                               [FlatConnection("fim", 0, "sink", 0, here)]))
+    router.configure()
+    return router.element("fim"), router.element("sink")
 
 
 class ModelPath:

@@ -11,6 +11,7 @@ kernel tests use a real veth in network namespaces of their own.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import resource
 import signal
@@ -250,6 +251,25 @@ def test_active_true_needs_real_time(memory_nic):
 
 
 # --- other ends of the process: atexit and signals, in child processes ------------
+
+def _child_ends_by_signal() -> None:
+    os.kill(os.getpid(), signal.SIGHUP)
+
+
+def test_a_forked_child_does_not_undo_its_parents_changes(tmp_path):
+    marker = tmp_path / "undone"
+    token = exitguard.on_exit("parent's table", marker.touch)
+    try:
+        context = multiprocessing.get_context("fork")
+        child = context.Process(target=_child_ends_by_signal)
+        child.start()
+        child.join(timeout=30)
+        assert child.exitcode == -signal.SIGHUP
+        assert not marker.exists()
+        assert exitguard.pending() == ["parent's table"]
+    finally:
+        exitguard.cancel(token)
+
 
 def test_exit_guard_runs_newest_first_and_survives_a_failing_undo():
     ran = []

@@ -58,7 +58,8 @@ def arp_frame() -> bytes:
     return bytes.fromhex("ffffffffffff020000000001") + struct.pack("!H", 0x0806) + bytes(28)
 
 
-def random_flows(rng: random.Random, count: int, family: int = 4) -> list[tuple[str, str, int, int]]:
+def random_flows(rng: random.Random, count: int,
+                 family: int = 4) -> list[tuple[str, str, int, int]]:
     bits = 32 if family == 4 else 128
     return [(str(ipaddress.ip_address(rng.getrandbits(bits) | (1 << (bits - 8)))),
              str(ipaddress.ip_address(rng.getrandbits(bits) | (1 << (bits - 8)))),
@@ -516,7 +517,7 @@ def test_xdploader_counts_per_bucket_and_detaches_at_cleanup(pair):
 
 @needs_bpf
 def test_xdploader_clean_false_leaves_the_program_counting(pair):
-    from pyclick.kernel.xdp import XdpAttachment, xdp_state
+    from pyclick.kernel.xdp import xdp_state
 
     with inside(pair.recv_ns):
         router = loader_router(pair, f"PATH conf/bpf/xdp_count.c, DEV {pair.recv_if}, "
@@ -555,6 +556,33 @@ def test_xdploader_reads_software_rss_counts_instead_of_attaching(pair):
 
 
 @needs_bpf
+@pytest.mark.parametrize("ending", ["raise SystemExit(3)",
+                                    "os.kill(os.getpid(), signal.SIGTERM)"])
+def test_xdploader_detaches_when_the_process_ends_without_cleanup(pair, ending):
+    import subprocess
+    import sys
+
+    from pyclick.kernel.xdp import xdp_state
+    from tests.netns import in_netns
+
+    script = (
+        "import os, signal\n"
+        "from tests.test_kernel_xdp import router_for\n"
+        "router = router_for(('xdp', 'XDPLoader',\n"
+        f"                     'PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}'))\n"
+        "router.configure()\n"
+        "router.initialize()\n"
+        "print('attached', flush=True)\n"
+        f"{ending}\n")
+    result = subprocess.run(in_netns(pair.recv_ns, sys.executable, "-c", script), cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "attached", result.stderr
+    assert result.returncode != 0
+    with inside(pair.recv_ns):
+        assert xdp_state(pair.recv_if).mode is None
+
+
+@needs_bpf
 def test_xdploader_failed_initialize_is_reported_and_leaves_nothing(pair, tmp_path):
     from pyclick.kernel.xdp import xdp_state
 
@@ -584,7 +612,8 @@ def test_rx_hash_program_jumps_land_on_the_return():
     jumps = [(i, off) for i, (op, _, off, _) in enumerate(insns)
              if op in (rxhash.BPF_JMP | rxhash.BPF_JNE, rxhash.BPF_JMP | rxhash.BPF_JEQ)]
     assert len(jumps) == 2 and all(i + 1 + off == ret for i, off in jumps)
-    calls = [(regs >> 4, imm) for op, regs, _, imm in insns if op == rxhash.BPF_JMP | rxhash.BPF_CALL]
+    calls = [(regs >> 4, imm) for op, regs, _, imm in insns
+             if op == rxhash.BPF_JMP | rxhash.BPF_CALL]
     assert calls == [(rxhash.BPF_PSEUDO_KFUNC_CALL, 1234), (0, rxhash.FUNC_MAP_LOOKUP_ELEM)]
     assert (rxhash.BPF_ALU | rxhash.BPF_MOD | rxhash.BPF_K, 128) in [(op, imm)
                                                                      for op, _, _, imm in insns]

@@ -37,7 +37,7 @@ def run(argv: list, cwd: Path, **env_extra: str) -> subprocess.CompletedProcess:
     env = clean_env()
     env.update(env_extra)
     return subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_plugin_argument_mistakes_are_reported_with_place(venv, tmp_path):
 def test_require_package_imports_an_uninstalled_plugin(tmp_path):
     path = os.pathsep.join([str(REPO), str(EXAMPLE)])
     result = run([sys.executable, "-m", "pyclick", "-e",
-                  'require(package hello); Hello("from require")'], cwd=tmp_path,
+                  'require(package hello); Hello("from require"); Script(stop)'], cwd=tmp_path,
                  PYTHONPATH=path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "from require\n"

@@ -58,6 +58,7 @@ class RssppTuning:
     min_gain: float = 2.0
     risk_weight: float = 1.0
     tick_mode: str = "any"
+    rest_mode: str = 'both'
 
 
 class Rsspp:
@@ -114,12 +115,12 @@ class Rsspp:
         for group in groups:
             target[group] = demand[group].mean()
         scaled = target + p.imbalance_alpha * (demand - target)
-        givers = np.flatnonzero(~resting & (scaled - target > p.imbalance_threshold))
+        givers = np.flatnonzero((~resting if t.rest_mode in ('both','give') else True) & (scaled - target > p.imbalance_threshold))
         began = perf_counter()
         relief = relieve_overloaded(
             scaled, target, where, self.rates.rate,
             t.risk_weight * self.rates.variance * cost[where] ** 2, cost,
-            givers, ~resting, p.imbalance_threshold,
+            givers, (~resting if t.rest_mode in ('both','receive') else np.ones(len(resting), bool)), p.imbalance_threshold,
             t.min_gain * p.imbalance_threshold ** 2)
         spent = perf_counter() - began
         state.receivers = set()

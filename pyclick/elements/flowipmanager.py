@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Hashable, Iterator, Sequence
 
 import numpy as np
@@ -38,9 +39,10 @@ class FlowIPManager(Element):
     hand-off.
     Worker threads tell which core they serve with pyclick.flow.bind_core;
     a threaded data path (pyclick.sim.datapath) does this and attaches
-    itself to the manager. When no thread is bound, packets are taken to be
-    processed synchronously by the router's one thread, and hand-offs
-    happen at once.
+    itself to the manager. Packets pushed by a thread bound to no core are
+    served as if by their bucket's owner, which is right when one router
+    thread, the manager's home thread, pushes them all: migrations are
+    then applied on that thread, at once, between two batches.
     Packets without an IP 5-tuple, and new flows of a full table, leave on
     output 1 when it is connected and are dropped otherwise. Flows idle for
     TIMEOUT (in packet timestamps) are forgotten by their owner core.
@@ -108,16 +110,24 @@ class FlowIPManager(Element):
             # safe under traffic, instead of rebuilding every core's slot.
             self.ownership.commit(self.ownership.moves_to(cores))
         else:
-            self.ownership.place(cores)
+            self.router.call_on_home(self, partial(self.ownership.place, cores))
 
     def pre_migrate(self, source_core: int, moves: list[tuple[int, int]]) -> None:
         self.ownership.announce(source_core, moves)
 
     def post_migrate(self, moves: list[tuple[int, int, int]]) -> None:
+        if self._threaded:
+            self.ownership.commit(moves)
+        else:
+            # Unbound packets are processed on the home thread: apply the
+            # moves there, between two batches, whatever thread balances.
+            self.router.call_on_home(self, partial(self._commit_at_once, moves))
+
+    def _commit_at_once(self, moves: list[tuple[int, int, int]]) -> None:
         self.ownership.commit(moves)
-        if not self._threaded:
-            # One thread serves every core: the new owners can adopt right away.
-            self._receive_all()
+        # The fence ran at once, and this thread serves every core: the
+        # new owners adopt their tables right away.
+        self._receive_all()
 
     # ---- the data path's side
     def attach(self, fence: CoreFence, cores: int) -> None:

@@ -109,8 +109,8 @@ class FromDevice(Element):
     """
 
     port_count = "0/1"
-    #: Opens the NIC's table: ``backend(ifname)``, an RssDevice with
-    #: ``read() -> RssConfig``, ``driver()`` and ``close()``.
+    #: Opens the NIC's table: ``backend(ifname)``, an RssDevice and context
+    #: manager with ``read() -> RssConfig``, ``driver()`` and ``close()``.
     hardware_backend: ClassVar[Callable[[str], Any]] = EthtoolRSS
     #: Builds software RSS: ``backend(ifname, reta_size, cpus, key, mode)``,
     #: an RssDevice with ``start()`` and ``stop()``.

@@ -8,7 +8,7 @@ import numpy as np
 
 from pyclick.args import BOOL, BYTES, STRING, UNSIGNED, Args, Choice
 from pyclick.element import Element, read_handler
-from pyclick.kernel import softrss
+from pyclick.kernel import exitguard, softrss
 from pyclick.kernel.bucket_counts import BucketCounts
 from pyclick.kernel.ethtool import DeviceError, EthtoolRSS
 from pyclick.kernel.rss_program import BPF_DIR, DEFAULT_KEY, RssProgram
@@ -78,8 +78,10 @@ class XDPLoader(Element):
     its count_map instead of attaching a second program.
 
     The program attaches in native (driver) mode when the driver supports
-    XDP, else in generic mode (MODE auto). A program already on DEV is put
-    back at cleanup.
+    XDP, else in generic mode (MODE auto). With CLEAN true it is detached
+    at cleanup, and also when the process ends in any other way Python
+    notices (an exception, exit, SIGHUP, SIGTERM, SIGQUIT); a program that
+    was on DEV before is put back.
 
     Keyword arguments
     PATH -- BPF C source (or .o name of one), mandatory
@@ -121,6 +123,7 @@ class XDPLoader(Element):
         self.shared: softrss.SoftwareRSS | None = None
         self.counts: BucketCounts | None = None
         self.table_size = 0
+        self._guard: int | None = None
 
     # --- lifecycle
     def initialize(self) -> None:
@@ -136,6 +139,9 @@ class XDPLoader(Element):
             mode = "native" if isinstance(self.program, RxHashCounter) else self.mode
             self.attachment = XdpAttachment(self.dev, self.program.xdp_fd, mode)
             used = self.attachment.attach()
+            if self.clean:
+                self._guard = exitguard.on_exit(f"XDP program on {self.dev}",
+                                                self.attachment.detach)
         except BaseException:
             self._release()
             raise
@@ -201,6 +207,9 @@ class XDPLoader(Element):
         self._release()
 
     def _release(self) -> None:
+        if self._guard is not None:
+            exitguard.cancel(self._guard)
+            self._guard = None
         try:
             if self.attachment is not None and self.clean:
                 self.attachment.detach()

@@ -167,6 +167,7 @@ class BucketOwnership:
 
     def announce(self, source_core: int, moves: Sequence[tuple[int, int]]) -> None:
         """pre_migrate: ``moves`` (bucket, new_core) will leave ``source_core``."""
+        moves = [(int(bucket), int(new_core)) for bucket, new_core in moves]
         for bucket, new_core in moves:
             self._check_move(bucket, source_core, new_core)
         for bucket, new_core in moves:
@@ -174,6 +175,7 @@ class BucketOwnership:
 
     def commit(self, moves: Sequence[tuple[int, int, int]]) -> None:
         """post_migrate: the device now steers ``moves`` (bucket, old, new) to the new cores."""
+        moves = [(int(bucket), int(old), int(new)) for bucket, old, new in moves]
         buckets = [bucket for bucket, _, _ in moves]
         if len(set(buckets)) != len(buckets):
             raise ValueError("a bucket appears twice in one migration")

@@ -2,13 +2,13 @@
 
 Creating maps and loading bytecode assembled in Python (for what bcc
 cannot compile), test runs of a program on a crafted packet
-(BPF_PROG_TEST_RUN), handles on
-programs and maps by id and their info records, and whole-array reads and
-writes in one call (BPF_MAP_LOOKUP_BATCH / BPF_MAP_UPDATE_BATCH) straight
-into numpy arrays, which bcc's table classes only offer entry by entry.
-These need no compiler, so a process can inspect maps that another one
-loaded. The attribute layouts are the kernel's UAPI ``union bpf_attr``
-members, which only ever grow at the end, so a short prefix is accepted.
+(BPF_PROG_TEST_RUN), handles on programs and maps by id and their info
+records, and whole-array reads and writes in one call
+(BPF_MAP_LOOKUP_BATCH / BPF_MAP_UPDATE_BATCH) straight into numpy arrays,
+which bcc's table classes only offer entry by entry. None of this needs a
+compiler, so a process can also inspect maps that another one loaded. The
+attribute layouts are the kernel's UAPI ``union bpf_attr`` members, which
+only ever grow at the end, so a short prefix is accepted.
 """
 
 from __future__ import annotations

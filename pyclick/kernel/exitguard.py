@@ -12,6 +12,8 @@ covers the ends that skip it. A registered undo runs
   signal's default action ends the process as it would have.
 
 An undo must be safe to call twice and from the main thread at any point.
+A forked child starts with no undo registered: it did not make its
+parent's changes, and ending it must not undo them.
 """
 
 from __future__ import annotations
@@ -68,6 +70,16 @@ def run_pending() -> None:
             _log.info("restored at exit: %s", description)
         except Exception as err:  # the process is ending: report and go on
             _log.error("could not restore %s at exit: %s", description, err)
+
+
+def _forget_in_child() -> None:
+    global _lock
+    # Another thread of the parent may have held the lock at the fork.
+    _lock = threading.RLock()
+    _pending.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _install() -> None:

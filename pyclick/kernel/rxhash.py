@@ -42,7 +42,8 @@ _FIXED_EXTRA = {1: 4, 3: 12, 14: 4, 17: 4}
 _PER_MEMBER = {4: 12, 5: 12, 6: 8, 13: 8, 15: 12, 19: 12}
 
 # Instruction encoding (linux/bpf.h, linux/bpf_common.h).
-BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_JMP, BPF_ALU64 = 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x07
+BPF_LD, BPF_LDX, BPF_ST, BPF_STX = 0x00, 0x01, 0x02, 0x03
+BPF_ALU, BPF_JMP, BPF_ALU64 = 0x04, 0x05, 0x07
 BPF_W, BPF_DW, BPF_IMM, BPF_MEM = 0x00, 0x18, 0x00, 0x60
 BPF_K, BPF_X = 0x00, 0x08
 BPF_ADD, BPF_MOD, BPF_MOV = 0x00, 0x90, 0xB0

@@ -42,6 +42,8 @@ IDLE_POLL = 0.001
 class FlowManager(Protocol):
     """What the data path needs from a FlowIPManager."""
 
+    reta_size: int
+
     def attach(self, fence: CoreFence, cores: int) -> None: ...
 
     def detach(self) -> None: ...
@@ -91,6 +93,10 @@ class ThreadedDataPath:
     def start(self) -> "ThreadedDataPath":
         if self._threads:
             raise RuntimeError("the data path is already running")
+        for manager in self.managers:
+            if manager.reta_size != self.reta_size:
+                raise ValueError(f"the device has {self.reta_size} buckets, a flow manager "
+                                 f"{manager.reta_size} (its RETA_SIZE)")
         for manager in self.managers:
             manager.attach(self, self.cores)
         self._threads = [threading.Thread(target=self._work, args=(core,),
