@@ -3,13 +3,13 @@
  * Every IPv4/IPv6 packet is hashed with the Toeplitz function over the same
  * fields an RSS NIC uses: source and destination address, then source and
  * destination port for TCP and UDP (non-first fragments and other protocols
- * hash the addresses only). Bucket = hash % RETA_SIZE. Non-IP packets are
- * left alone and not counted, as a NIC leaves them out of RSS.
+ * hash the addresses only). Bucket = hash % RETA_SIZE. Non-IP packets, which
+ * a NIC does not hash either, are passed on untouched and not counted.
  *
  * The Toeplitz function is table-driven: toeplitz_map holds, for every input
  * byte position and byte value, that byte's 32-bit contribution to the hash
  * under the device's key, so the hash is one XOR per input byte. User space
- * fills the table from the key (pyclick.kernel.toeplitz_table).
+ * fills the table from the key (pyclick.kernel.rss_program.toeplitz_table).
  *
  * Compile-time parameters (passed as -D by pyclick.kernel.rss_program):
  *   RETA_SIZE      number of buckets (entries of count_map)
@@ -18,12 +18,12 @@
  *   MAX_CPUS       entries of cpu_map (RSS_REDIRECT only)
  *
  * Maps:
- *   count_map   per-CPU u64[RETA_SIZE], packets seen per bucket
+ *   count_map     per-CPU u64[RETA_SIZE], packets seen per bucket
  *   toeplitz_map  one entry, the hash table described above
- *   reta_map    u32[RETA_SIZE], CPU per bucket            (RSS_REDIRECT)
- *   cpu_map     CPUMAP, one entry per CPU in use            (RSS_REDIRECT)
- *   landed_map  per-CPU u64[RETA_SIZE], packets per bucket counted on the
- *               CPU they were steered to                    (RSS_REDIRECT)
+ *   reta_map      u32[RETA_SIZE], CPU per bucket              (RSS_REDIRECT)
+ *   cpu_map       CPUMAP, one entry per CPU in use            (RSS_REDIRECT)
+ *   landed_map    per-CPU u64[RETA_SIZE], packets per bucket counted on
+ *                 the CPU they were steered to                (RSS_REDIRECT)
  */
 #include <uapi/linux/bpf.h>
 #include <uapi/linux/if_ether.h>

@@ -101,3 +101,56 @@ class CoreCosts:
             known = self.cost[~np.isnan(self.cost)]
             costs[unknown] = float(np.median(known)) if known.size else 0.0
         return costs
+
+
+class PersistentRates:
+    """Bucket rates as a slow level plus a deviation that partly persists.
+
+    Each bucket's rate is a level (smoothed over ``horizon``, jumping at
+    once on a change far beyond noise) and the last tick's deviation from
+    it. How much of a deviation survives one tick is learnt across all
+    buckets (the regression of this tick's deviations on the last tick's,
+    smoothed over ``persistence_horizon``); the prediction is the level
+    plus that share of the last deviation. ``variance`` is the smoothed
+    squared error of the predictions.
+    """
+
+    def __init__(self, reta_size: int, horizon: float, jump_sigmas: float = 4.0,
+                 persistence_horizon: float = 1.0) -> None:
+        self.horizon = horizon
+        self.jump_sigmas = jump_sigmas
+        self.persistence_horizon = persistence_horizon
+        self.level = np.zeros(reta_size)
+        self.rate = np.zeros(reta_size)
+        self.variance = np.zeros(reta_size)
+        self.persistence = 0.5
+        self._deviation: np.ndarray | None = None
+        self._covariance = 0.0
+        self._spread = 0.0
+        self.seen = False
+
+    def update(self, counts: np.ndarray, elapsed: float) -> None:
+        observed = np.asarray(counts, dtype=np.float64) / elapsed
+        if not self.seen:
+            self.level = observed
+            self.rate = observed.copy()
+            self.variance = observed / elapsed
+            self._deviation = np.zeros_like(observed)
+            self.seen = True
+            return
+        deviation = observed - self.level
+        learn = 1.0 - np.exp(-elapsed / self.persistence_horizon)
+        self._covariance += learn * (float(self._deviation @ deviation) - self._covariance)
+        self._spread += learn * (float(self._deviation @ self._deviation) - self._spread)
+        if self._spread > 0:
+            self.persistence = min(max(self._covariance / self._spread, 0.0), 1.0)
+        error = observed - self.rate
+        square = error * error
+        noise = self.variance + observed / elapsed
+        jumped = square > (self.jump_sigmas ** 2) * noise
+        weight = 1.0 - np.exp(-elapsed / self.horizon)
+        self.level = np.where(jumped, observed, self.level + weight * deviation)
+        self.variance = np.where(jumped, self.variance,
+                                 (1 - weight) * (self.variance + weight * square))
+        self._deviation = observed - self.level
+        self.rate = self.level + self.persistence * self._deviation

@@ -31,7 +31,7 @@ from typing import ClassVar
 import numpy as np
 
 from pyclick.balance import autoscale
-from pyclick.balance.estimate import BucketRates, CoreCosts
+from pyclick.balance.estimate import BucketRates, CoreCosts, PersistentRates
 from pyclick.balance.method import Outcome
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
@@ -59,6 +59,10 @@ class RssppTuning:
     risk_weight: float = 1.0
     tick_mode: str = "any"
     rest_mode: str = 'both'
+    predictor: str = 'ewma'
+    level_horizon: float = 1.0
+    significance: float = 0.0
+    relative: bool = False
 
 
 class Rsspp:
@@ -69,7 +73,10 @@ class Rsspp:
     def __init__(self, params: BalanceParams, tuning: RssppTuning = RssppTuning()) -> None:
         self.params = params
         self.tuning = tuning
-        self.rates = BucketRates(params.reta_size, tuning.rate_horizon, tuning.jump_sigmas)
+        if tuning.predictor == 'ar':
+            self.rates = PersistentRates(params.reta_size, tuning.level_horizon, tuning.jump_sigmas)
+        else:
+            self.rates = BucketRates(params.reta_size, tuning.rate_horizon, tuning.jump_sigmas)
         self.costs = CoreCosts(params.cpus, tuning.cost_horizon)
 
     def cores_added(self, state: BalancerState) -> None:
@@ -115,13 +122,15 @@ class Rsspp:
         for group in groups:
             target[group] = demand[group].mean()
         scaled = target + p.imbalance_alpha * (demand - target)
-        givers = np.flatnonzero((~resting if t.rest_mode in ('both','give') else True) & (scaled - target > p.imbalance_threshold))
+        spread = cost * np.sqrt(np.bincount(where, weights=self.rates.variance, minlength=len(cores)))
+        trigger = p.imbalance_threshold + t.significance * spread
+        givers = np.flatnonzero((~resting if t.rest_mode in ('both','give') else True) & (scaled - target > trigger))
         began = perf_counter()
         relief = relieve_overloaded(
             scaled, target, where, self.rates.rate,
             t.risk_weight * self.rates.variance * cost[where] ** 2, cost,
             givers, (~resting if t.rest_mode in ('both','receive') else np.ones(len(resting), bool)), p.imbalance_threshold,
-            t.min_gain * p.imbalance_threshold ** 2)
+            t.min_gain * p.imbalance_threshold ** 2 * ((float(target.mean()) / 0.75) ** 2 if t.relative else 1.0))
         spent = perf_counter() - began
         state.receivers = set()
         for bucket, receiver in relief.moves:

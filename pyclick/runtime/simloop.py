@@ -84,33 +84,39 @@ class SimScheduler:
         finally:
             with self.lock:
                 self._loop_thread = None
-                leftover = list(self.calls)
-                self.calls.clear()
+                leftover = self._take_calls()
             for call in leftover:
                 call.run()
 
     def _loop(self) -> None:
-        router = self.router
+        router, clock = self.router, self.clock
         while not self.stopping:
             with self.lock:
-                calls = list(self.calls)
-                self.calls.clear()
-                timer = self.timers.pop_due(self.clock.now())
+                calls = self._take_calls()
+                timer = self.timers.pop_due(clock.now())
                 tasks = [] if timer is not None else self.tasks.take_round()
-                expiry = self.timers.next_expiry() if timer is None and not tasks else None
+                if timer is None and not tasks:
+                    expiry = self.timers.next_expiry()
+                    if expiry is not None:
+                        clock.advance_to(expiry)
+                        timer = self.timers.pop_due(clock.now())
             for call in calls:
                 call.run()
             if timer is not None:
                 run_guarded(router, timer.element, "timer", timer.callback)
-            elif tasks:
-                for task in tasks:
-                    if self.stopping:
-                        break
-                    run_guarded(router, task.element, "task", task.callback)
-            elif expiry is not None:
-                self.clock.advance_to(expiry)
-            elif not calls:
+            for task in tasks:
+                if self.stopping:
+                    break
+                run_guarded(router, task.element, "task", task.callback)
+            if timer is None and not tasks and not calls:
                 router.stop("nothing left to run")
+
+    def _take_calls(self) -> list[Call]:
+        if not self.calls:
+            return []
+        calls = list(self.calls)
+        self.calls.clear()
+        return calls
 
     def stop(self) -> None:
         self.stopping = True
