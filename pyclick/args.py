@@ -405,10 +405,16 @@ class Args:
         return any(True for _ in self._keyword_args(key))
 
     def rest(self) -> list[str]:
-        """The remaining positional arguments, raw, and marks them read."""
+        """Every argument not read yet that is not a keyword argument, raw, in order.
+
+        As in Click, these may stand after keyword arguments too
+        (``Script(TYPE PASSIVE, return 1)``); they are marked read.
+        """
         remaining = []
-        for arg in self._args[self._cursor:self._npositional]:
-            if not arg.consumed and not (arg.bare and arg.keyword in self._known):
+        for arg in self._args:
+            if arg.consumed or (arg.keyword is not None and not arg.bare):
+                continue
+            if not (arg.bare and arg.keyword in self._known):
                 arg.consumed = True
                 remaining.append(arg.raw)
         self._cursor = self._npositional

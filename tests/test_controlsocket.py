@@ -310,10 +310,10 @@ class Running:
 
     def connect(self) -> "Client":
         if self.cs.kind == "TCP":
-            sock = socket.create_connection(("127.0.0.1", self.cs.port), timeout=5)
+            sock = socket.create_connection(("127.0.0.1", self.cs.port), timeout=30)
         else:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(5)
+            sock.settimeout(30)
             sock.connect(self.cs.path)
         return Client(sock)
 
@@ -461,7 +461,7 @@ def test_many_clients_at_once():
         for w in workers:
             w.start()
         for w in workers:
-            w.join(20)
+            w.join(60)
         assert results == ["25"] * (16 * 20)
         for c in clients:
             c.close()

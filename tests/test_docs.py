@@ -1,5 +1,6 @@
 """Every element has a Click-style manual, and docs/elements.md says the same."""
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def test_element_reference_is_in_sync():
 
 @pytest.mark.parametrize("cls", BUILTINS, ids=lambda c: c.__name__)
 def test_manual_has_synopsis_and_description(cls):
-    doc = (cls.__doc__ or "").strip()
+    doc = inspect.cleandoc(cls.__doc__ or "")
     first = doc.splitlines()[0]
     assert first.startswith(cls.__name__) and " -- " in first, first
     assert "\nDescription\n" in "\n" + doc + "\n"

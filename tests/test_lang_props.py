@@ -150,7 +150,7 @@ def check_total(text: str) -> FlatConfig | None:
     except ConfigError as err:
         assert err.messages, "a ConfigError must say what is wrong"
         for message in err.messages:
-            assert LANDMARKED.match(message), message
+            assert LANDMARKED.match(message) and "\n" not in message, message
         return None
     assert isinstance(flat, FlatConfig)
     return flat

@@ -34,42 +34,6 @@ def share_of_core_load(table: np.ndarray, counts: np.ndarray, core_index: np.nda
     return np.where(where >= 0, counts * per_packet[np.maximum(where, 0)], 0.0)
 
 
-class BucketRates:
-    """Smoothed packet rate and rate variance of every bucket.
-
-    Between ticks a bucket's rate is blended towards the new observation
-    with weight 1 - exp(-elapsed / horizon); an observation further than
-    ``jump_sigmas`` standard deviations from the estimate (Poisson noise of
-    the count plus the learnt variance) replaces the estimate outright,
-    because an elephant starting or ending is a new level, not noise.
-    """
-
-    def __init__(self, reta_size: int, horizon: float, jump_sigmas: float = 3.0) -> None:
-        if horizon <= 0:
-            raise ValueError("the smoothing horizon must be positive")
-        self.horizon = horizon
-        self.jump_sigmas = jump_sigmas
-        self.rate = np.zeros(reta_size)
-        self.variance = np.zeros(reta_size)
-        self.seen = False
-
-    def update(self, counts: np.ndarray, elapsed: float) -> None:
-        observed = np.asarray(counts, dtype=np.float64) / elapsed
-        if not self.seen:
-            self.rate = observed
-            self.variance = observed / elapsed
-            self.seen = True
-            return
-        weight = 1.0 - np.exp(-elapsed / self.horizon)
-        deviation = observed - self.rate
-        square = deviation * deviation
-        noise = self.variance + np.maximum(observed, self.rate) / elapsed
-        jumped = square > (self.jump_sigmas ** 2) * noise
-        self.rate = np.where(jumped, observed, self.rate + weight * deviation)
-        self.variance = np.where(jumped, self.variance,
-                                 (1 - weight) * (self.variance + weight * square))
-
-
 class CoreCosts:
     """Smoothed load per packet/s of every core (busy fraction x seconds per packet).
 

@@ -1,22 +1,30 @@
 """``rsspp`` (aliases ``pianorss``, ``rss++``): our RSS++ decision.
 
-It follows the reference's structure (autoscale, dancers, a rest tick for
-cores that just received, moves only out of overloaded cores) but differs
-in what it predicts, which buckets it moves and how it paces itself:
+It keeps the reference's frame (autoscale, dancers, NUMA groups, buckets
+leave only overloaded cores, a core that just received is left alone) and
+differs in what it predicts, which buckets it moves and how it paces
+itself:
 
-- prediction: each bucket's smoothed packet rate (jumping at once to a new
-  level when a change is far beyond noise) times the smoothed cost per
-  packet of its core, learnt while that core was unsaturated. Unlike the
-  reference's "share of last tick's load", this keeps seeing demand above
-  100% on a saturated core and does not chase last tick's noise;
-- moves: the best (bucket, receiver) pair for the most overloaded core,
-  net of a risk charge on volatile buckets and only when worth a minimum
-  gain (see ``pyclick.balance.solver``), which favours stable heavy
-  buckets and spends no migration on noise;
-- pace: the reference's tick rule, fed with the imbalance found at the
-  start of the tick rather than the one expected after the moves, so the
-  tick stays short while traffic keeps unbalancing the cores and grows
-  only once they stay balanced.
+- prediction: each bucket's next-tick packet rate is a slow level plus the
+  share of its last deviation that persists (learnt from the traffic
+  itself), times the cost per packet of its core learnt while unsaturated
+  (``pyclick.balance.estimate``). The reference weighs buckets by last
+  tick's counts alone, so it chases deviations that have already faded,
+  and it cannot see demand beyond 100% on a saturated core;
+- moves: for the most overloaded core, the (bucket, receiver) pair that
+  best lowers the squared deviations from the average, net of a risk
+  charge on buckets whose rate is hard to predict, and only when the gain
+  is worth a migration (``pyclick.balance.solver``). Gains are judged
+  relative to the average load, like the imbalance itself;
+- pace: the tick returns to TIMER whenever some core was found beyond
+  IMBALANCE_THRESHOLD and doubles (up to TIMER_MAX) only once every core
+  is within it and nothing moved. Short ticks give fresh counts, and fresh
+  counts are what make a move hit; the gain rule, not the tick, keeps the
+  number of moves down;
+- rest: a core that just received buckets gives none away at the next
+  tick (so a bucket cannot bounce straight back) but may still receive:
+  its prediction is made of per-bucket rates and does not depend on its
+  own, still settling, load measurement.
 
 IMBALANCE_ALPHA is the fraction of each core's deviation from the average
 that a tick corrects, as in the reference.
@@ -31,38 +39,37 @@ from typing import ClassVar
 import numpy as np
 
 from pyclick.balance import autoscale
-from pyclick.balance.estimate import BucketRates, CoreCosts, PersistentRates
+from pyclick.balance.estimate import CoreCosts, PersistentRates
 from pyclick.balance.method import Outcome
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
 from pyclick.balance.reference_method import DANCER_SHARE, socket_groups
 from pyclick.balance.solver import relieve_overloaded
 from pyclick.balance.state import BalancerState
+from pyclick.balance.tick import RESET_IMBALANCE
 
 
 @dataclass(frozen=True)
 class RssppTuning:
-    """Knobs of our method that the reference does not have.
+    """Constants of our method that the reference does not have.
 
-    ``rate_horizon``/``cost_horizon``: time constants (seconds) of the rate
-    and cost smoothing; ``jump_sigmas``: how far (in standard deviations) an
-    observation must fall to replace the smoothed rate; ``min_gain``: the
-    least drop of the squared-deviation objective, in units of
-    IMBALANCE_THRESHOLD squared, that justifies a move; ``risk_weight``:
-    how much of a bucket's load variance is charged against its move.
+    ``level_horizon``: time constant (s) of each bucket's rate level;
+    ``persistence_horizon``: over how long (s) the persisting share of
+    deviations is learnt; ``jump_sigmas``: how far beyond its expected
+    error (in standard deviations) an observation resets the level;
+    ``cost_horizon``: time constant (s) of the per-core packet cost;
+    ``move_gain``: the least drop of the sum of squared relative deviations
+    (deviation / average load) a move must bring, in units of
+    IMBALANCE_THRESHOLD squared; ``risk_weight``: how much of a bucket's
+    prediction variance is charged against moving it.
     """
 
-    rate_horizon: float = 0.3
-    cost_horizon: float = 1.0
-    jump_sigmas: float = 4.0
-    min_gain: float = 2.0
-    risk_weight: float = 1.0
-    tick_mode: str = "any"
-    rest_mode: str = 'both'
-    predictor: str = 'ewma'
     level_horizon: float = 1.0
-    significance: float = 0.0
-    relative: bool = False
+    persistence_horizon: float = 1.0
+    jump_sigmas: float = 4.0
+    cost_horizon: float = 1.0
+    move_gain: float = 100.0
+    risk_weight: float = 1.0
 
 
 class Rsspp:
@@ -73,10 +80,8 @@ class Rsspp:
     def __init__(self, params: BalanceParams, tuning: RssppTuning = RssppTuning()) -> None:
         self.params = params
         self.tuning = tuning
-        if tuning.predictor == 'ar':
-            self.rates = PersistentRates(params.reta_size, tuning.level_horizon, tuning.jump_sigmas)
-        else:
-            self.rates = BucketRates(params.reta_size, tuning.rate_horizon, tuning.jump_sigmas)
+        self.rates = PersistentRates(params.reta_size, tuning.level_horizon,
+                                     tuning.jump_sigmas, tuning.persistence_horizon)
         self.costs = CoreCosts(params.cpus, tuning.cost_horizon)
 
     def cores_added(self, state: BalancerState) -> None:
@@ -92,7 +97,7 @@ class Rsspp:
         self.costs.update(cores, np.asarray(loads, dtype=np.float64), packets, elapsed)
         self.rates.update(counts, elapsed)
         demand = self._demand(state, where)
-        measured = demand.copy()
+        predicted = demand.copy()
         numa = p.numa and p.sockets is not None
 
         if p.autoscale:
@@ -105,7 +110,7 @@ class Rsspp:
             where = state.bucket_positions()
         groups = socket_groups(state.active, demand, p.sockets if numa else None,
                                p.imbalance_threshold)
-        return self._balance(state, demand, where, groups, measured)
+        return self._balance(state, demand, where, groups, predicted)
 
     def _demand(self, state: BalancerState, where: np.ndarray) -> np.ndarray:
         cost = self.costs.of(np.asarray(state.active))
@@ -113,7 +118,7 @@ class Rsspp:
                            minlength=len(state.active))
 
     def _balance(self, state: BalancerState, demand: np.ndarray, where: np.ndarray,
-                 groups: list[np.ndarray], measured: np.ndarray) -> Outcome:
+                 groups: list[np.ndarray], predicted: np.ndarray) -> Outcome:
         p, t = self.params, self.tuning
         cores = np.asarray(state.active)
         cost = self.costs.of(cores)
@@ -122,34 +127,25 @@ class Rsspp:
         for group in groups:
             target[group] = demand[group].mean()
         scaled = target + p.imbalance_alpha * (demand - target)
-        spread = cost * np.sqrt(np.bincount(where, weights=self.rates.variance, minlength=len(cores)))
-        trigger = p.imbalance_threshold + t.significance * spread
-        givers = np.flatnonzero((~resting if t.rest_mode in ('both','give') else True) & (scaled - target > trigger))
+        before = np.abs(scaled - target)
+        givers = np.flatnonzero(~resting & (scaled - target > p.imbalance_threshold))
+        average = float(target.mean())
         began = perf_counter()
         relief = relieve_overloaded(
             scaled, target, where, self.rates.rate,
-            t.risk_weight * self.rates.variance * cost[where] ** 2, cost,
-            givers, (~resting if t.rest_mode in ('both','receive') else np.ones(len(resting), bool)), p.imbalance_threshold,
-            t.min_gain * p.imbalance_threshold ** 2 * ((float(target.mean()) / 0.75) ** 2 if t.relative else 1.0))
+            t.risk_weight * self.rates.variance * cost[where] ** 2, cost, givers,
+            np.ones(len(cores), dtype=bool), p.imbalance_threshold,
+            t.move_gain * (p.imbalance_threshold * average) ** 2)
         spent = perf_counter() - began
         state.receivers = set()
         for bucket, receiver in relief.moves:
             state.table[bucket] = cores[receiver]
             state.receivers.add(int(cores[receiver]))
         after = np.abs(relief.demand - target)
-        after[resting] = 0.0
-        before = np.abs(scaled - target)
-        before[resting] = 0.0
-        if t.tick_mode == "pre":
-            signal = float(before.sum())
-        elif t.tick_mode == "any":
-            signal = 1.0 if (before > p.imbalance_threshold).any() else 0.0
-        elif t.tick_mode == "any2":
-            signal = 1.0 if (before > 2 * p.imbalance_threshold).any() else 0.0
-        else:
-            signal = None
+        # Any core found beyond the threshold calls for the shortest tick.
+        urgency = 2 * RESET_IMBALANCE if (before > p.imbalance_threshold).any() else 0.0
         return Outcome(float(after.sum()), runs=[RunStat(float(np.sum(after ** 2)), spent)],
-                       core_loads=measured, tick_imbalance=signal)
+                       core_loads=predicted, tick_imbalance=urgency)
 
     def _move_dancers(self, state: BalancerState, demand: np.ndarray) -> bool:
         """Move every bucket carrying over half a core off a core above target."""

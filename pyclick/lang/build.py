@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pyclick.errors import ErrorCollector, Landmark
 from pyclick.lang import syntax as s
 from pyclick.lang.classes import REST, Binding, Compound, Primitive
-from pyclick.lang.configstr import shift_word, split_args, split_words, unquote
+from pyclick.lang.configstr import shift_word, shown, split_args, split_words, unquote
 from pyclick.lang.parser import parse_text
 from pyclick.lang.ports import Endpoint, PortList, join
 from pyclick.lang.scope import Body, LocalElement
@@ -150,7 +150,7 @@ class _ScopeReader:
                 continue
             variable, value = shift_word(arg)
             if not _VARIABLE.fullmatch(variable):
-                self.error(f"bad 'define' declaration: '{variable}' is not a variable",
+                self.error(f"bad 'define' declaration: {shown(variable)} is not a variable",
                            statement.landmark)
                 continue
             if self.declare_parameter(variable[1:], statement.landmark):
@@ -178,7 +178,7 @@ class _ScopeReader:
             elif kind == "library" and len(words) == 2:
                 self.library(unquote(words[1]), statement.landmark, nesting)
             else:
-                self.error(f"bad requirement '{arg}'", statement.landmark)
+                self.error(f"bad requirement {shown(arg)}", statement.landmark)
 
     def library(self, path: str, landmark: Landmark, nesting: int) -> None:
         """Read the Click file ``path`` (relative to the requiring file) here, once."""
@@ -187,7 +187,7 @@ class _ScopeReader:
             return
         full = os.path.join(os.path.dirname(self.filename), path)
         if not os.path.isfile(full):
-            self.error(f"library '{path}' not found", landmark)
+            self.error(f"library {shown(path, 200)} not found", landmark)
             return
         real = os.path.realpath(full)
         if real in self.session.libraries:
@@ -197,7 +197,7 @@ class _ScopeReader:
             with open(full, encoding="utf-8", errors="replace") as f:
                 text = f.read()
         except OSError as err:
-            self.error(f"cannot read library '{path}': {err.strerror}", landmark)
+            self.error(f"cannot read library {shown(path, 200)}: {err.strerror}", landmark)
             return
         program, errors = parse_text(text, full)
         self.session.errors.messages.extend(errors)
@@ -322,9 +322,6 @@ class _ScopeReader:
         word = ref.word
         if word is None:
             return self.add_anonymous("", pending.declared, config, ref.landmark)
-        if word == "provide":
-            self.error("'provide' is a reserved word", ref.landmark)
-            return None
         word_class, declared = pending.word_class, pending.declared
         if word_class is None and word in self.names:
             index = self.names[word]
@@ -484,7 +481,7 @@ class _ScopeReader:
 
     def port_number(self, text: str, landmark: Landmark) -> int:
         if not (text.isascii() and text.isdigit()):
-            self.error(f"syntax error: port number should be integer, not '{text}'", landmark)
+            self.error(f"syntax error: port number should be integer, not {shown(text)}", landmark)
             return 0
         if int(text) > MAX_PORT:
             self.error(f"port number {text} too large (at most {MAX_PORT})", landmark)

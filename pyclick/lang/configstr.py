@@ -148,6 +148,13 @@ def split_keyword(arg: str) -> tuple[str, str] | None:
     return arg[:i], arg[i:].lstrip(_SPACE)
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """``text`` quoted for an error message: on one line, control characters escaped, cut short."""
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in text) + "'"
+
+
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 

@@ -175,32 +175,25 @@ class _Expander:
     def ends(self, node: int, port: int, outgoing: dict, reached: dict) -> tuple[tuple[int, int], ...]:
         """The element inputs that a connection into ``node``'s ``port`` arrives at.
 
-        Followed without recursion, remembering every pass-through port
-        already resolved; a loop made only of pseudo-elements leads nowhere.
+        A walk through pass-through ports, without recursion; a loop made
+        only of pseudo-elements leads nowhere. Answers are remembered for
+        the ports asked about.
         """
-        stack = [(node, port)]
-        open_ = set()
-        while stack:
-            key = stack[-1]
-            if key in reached:
-                stack.pop()
-                continue
+        start = (node, port)
+        if start in reached:
+            return reached[start]
+        found: dict[tuple[int, int], None] = {}
+        seen = {start}
+        todo = [start]
+        while todo:
+            key = todo.pop()
             if self.node_element[key[0]] is not None:
-                reached[key] = (key,)
-                stack.pop()
+                found[key] = None
                 continue
             exit_ = self.passages.get(key[0])
-            nexts = outgoing.get((exit_, key[1]), []) if exit_ is not None else []
-            if key not in open_:
-                open_.add(key)
-                todo = [n for n in nexts if n not in reached and n not in open_]
-                if todo:
-                    stack.extend(todo)
-                    continue
-            found: dict[tuple[int, int], None] = {}
-            for n in nexts:
-                found.update(dict.fromkeys(reached.get(n, ())))
-            reached[key] = tuple(found)
-            open_.discard(key)
-            stack.pop()
-        return reached[(node, port)]
+            for next_key in outgoing.get((exit_, key[1]), ()) if exit_ is not None else ():
+                if next_key not in seen:
+                    seen.add(next_key)
+                    todo.append(next_key)
+        reached[start] = tuple(found)
+        return reached[start]

@@ -10,21 +10,29 @@ still be checked.
 from __future__ import annotations
 
 import contextvars
+import copy
 import functools
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
+import regex
 from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
+from pyclick.lang.configstr import shown
 from pyclick.lang.linemap import LineMap
 
 #: Past this many syntax errors in one text the parser gives up.
 MAX_SYNTAX_ERRORS = 30
+#: At the end of the input, at most this many open groups and compounds are closed.
+MAX_CLOSED_AT_END = 200
 
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
+#: Words that can never name an element or a class.
+RESERVED = frozenset({"elementclass", "require", "define", "provide"})
 
 
 @dataclass
@@ -61,6 +69,14 @@ def _on_directive(token: Token) -> Token:
     return token
 
 
+def _on_identifier(token: Token) -> Token:
+    # The contextual lexer reads a keyword where no keyword can stand as
+    # an identifier; Click reserves them everywhere.
+    if token in RESERVED:
+        _run.get().syntax_error(token.start_pos, token.line, f"'{token}' is a reserved word")
+    return token
+
+
 def _on_block_comment(token: Token) -> Token:
     if len(token) < 4 or not token.endswith("*/"):
         _run.get().error(token.start_pos, token.line, "comment never closed: expected '*/'")
@@ -73,14 +89,13 @@ def _lark() -> Lark:
     return Lark(grammar, parser="lalr", lexer="contextual", regex=True,
                 maybe_placeholders=True,
                 lexer_callbacks={"LINE_DIRECTIVE": _on_directive,
-                                 "BLOCK_COMMENT": _on_block_comment})
+                                 "BLOCK_COMMENT": _on_block_comment,
+                                 "IDENT": _on_identifier})
 
 
 @functools.cache
-def _closed_config():
+def _closed_config() -> regex.Pattern:
     """The compiled CONFIG terminal: a whole, balanced ``(configuration)``."""
-    import regex
-
     return regex.compile(_lark().get_terminal("CONFIG").pattern.to_regexp())
 
 
@@ -89,24 +104,17 @@ def config_reads_back(config: str) -> bool:
     return _closed_config().fullmatch(f"({config})") is not None
 
 
-def _describe(token: Token) -> str:
-    text = str(token)
-    if len(text) > 24:
-        text = text[:20] + "..."
-    return f"'{text}'"
-
-
 def _recover(error: UnexpectedInput) -> bool:
     """lark's on_error hook: record ``error`` and say whether to go on."""
     run = _run.get()
     if len(run.errors) >= MAX_SYNTAX_ERRORS:
         return False
     if isinstance(error, UnexpectedCharacters):
-        run.syntax_error(error.pos_in_stream, error.line, f"syntax error near '{error.char}'")
+        run.syntax_error(error.pos_in_stream, error.line, f"syntax error near {shown(error.char)}")
         return True
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
         token = error.token
-        run.syntax_error(token.start_pos, token.line, f"syntax error near {_describe(token)}")
+        run.syntax_error(token.start_pos, token.line, f"syntax error near {shown(token, 24)}")
         return True
     if isinstance(error, UnexpectedToken):
         return _close_at_end(run, error)
@@ -117,14 +125,28 @@ def _close_at_end(run: _ParseRun, error: UnexpectedToken) -> bool:
     """At the end of the input, close what is still open, if that is all that is missing."""
     parser = error.interactive_parser
     missing = []
-    while "$END" not in (accepted := parser.accepts()):
-        closer = next((name for name in _CLOSERS if name in accepted), None)
-        if closer is None or len(missing) > 1000:
-            run.error(len(run.text), run.end_line, "unexpected end of file")
+    while not _accepts(parser, "$END"):
+        closer = next((name for name in _CLOSERS if _accepts(parser, name)), None)
+        if closer is None or len(missing) == MAX_CLOSED_AT_END:
+            message = f"expected '{missing[0]}'" if missing else "unexpected end of file"
+            run.error(len(run.text), run.end_line, message)
             return False
         missing.append(_CLOSERS[closer])
         parser.feed_token(Token.new_borrow_pos(closer, _CLOSERS[closer], error.token))
     run.error(len(run.text), run.end_line, f"expected '{missing[0]}'")
+    return True
+
+
+def _accepts(parser: InteractiveParser, terminal: str) -> bool:
+    """Whether ``parser`` can take ``terminal`` next (tried on a copy, without building trees)."""
+    trial = parser.copy(deepcopy_values=False)
+    conf = copy.copy(trial.parser_state.parse_conf)
+    conf.callbacks = {}
+    trial.parser_state.parse_conf = conf
+    try:
+        trial.feed_token(Token(terminal, ""))
+    except UnexpectedToken:
+        return False
     return True
 
 
@@ -169,8 +191,7 @@ class _ToSyntax(Transformer_NonRecursive):
         return s.Config(token[1:], False, self._at(token))
 
     def start(self, children: list) -> s.Program:
-        run = self._run
-        return s.Program(run.lines.filename, list(children), run.lines.landmark(run.end_line))
+        return s.Program(self._run.lines.filename, list(children))
 
     def connection(self, children: list) -> s.Connection:
         segments: list[tuple[s.Item, ...]] = []
@@ -219,8 +240,8 @@ class _ToSyntax(Transformer_NonRecursive):
         return s.ElementRef(None, compound, conf, compound.landmark)
 
     def group(self, children: list) -> s.Group:
-        lpar, *statements, rpar = children
-        return s.Group(tuple(statements), self._at(lpar), self._at(rpar))
+        lpar, *statements, _ = children
+        return s.Group(tuple(statements), self._at(lpar))
 
     def class_name(self, children: list) -> s.ClassName:
         (word,) = children
@@ -241,6 +262,7 @@ class _ToSyntax(Transformer_NonRecursive):
 
     def compound_body(self, children: list) -> s.CompoundBody:
         formals, *statements = children
+        # compound() knows where each definition starts and sets the landmark.
         return s.CompoundBody(tuple(formals or ()), tuple(statements), Landmark("", 0))
 
     def formals(self, children: list) -> list[s.Formal]:

@@ -106,7 +106,6 @@ class Group:
 
     statements: tuple["Statement", ...]
     landmark: Landmark
-    end_landmark: Landmark
 
 
 @dataclass(frozen=True)
@@ -178,4 +177,3 @@ class Program:
 
     filename: str
     statements: list[Statement] = field(default_factory=list)
-    end_landmark: Landmark | None = None
