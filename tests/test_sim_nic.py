@@ -217,3 +217,18 @@ def test_batched_and_stepwise_runs_agree(tmp_path):
     assert batched.dropped_total.sum() > 0
     for name in ("received_total", "processed_total", "dropped_total", "queued"):
         assert np.array_equal(getattr(batched, name), getattr(stepwise, name)), name
+
+
+def test_static_baseline_equals_the_measured_imbalance_of_a_static_table():
+    nic = make_nic(cores=4, capacity=1e6)
+    nic.advance_to(5.0)
+    measured = nic.stats.imbalance_per_second()
+    assert np.allclose(nic.stats.static_imbalance_per_second(), measured)
+    # Funnelling half the buckets to core 0 changes the measurement, not the baseline.
+    table = even_table(128, 4)
+    table[:64] = 0
+    nic.write_table(table)
+    nic.advance_to(10.0)
+    skewed = nic.stats.imbalance_per_second()[5:]
+    baseline = nic.stats.static_imbalance_per_second()[5:]
+    assert (skewed > baseline).all()

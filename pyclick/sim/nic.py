@@ -76,7 +76,8 @@ class SimulatedNIC:
         return {"received": np.zeros(self.cores, np.int64),
                 "processed": np.zeros(self.cores, np.int64),
                 "dropped": np.zeros(self.cores, np.int64),
-                "active": np.zeros(self.cores, bool)}
+                "active": np.zeros(self.cores, bool),
+                "buckets": np.zeros(len(self._table), np.int64)}
 
     # --- time
     @property
@@ -128,6 +129,7 @@ class SimulatedNIC:
         self._second["processed"] += served
         self._second["dropped"] += dropped
         self._second["active"] |= self._in_table
+        self._second["buckets"] += per_bucket
         self._index += count
 
     def _budgets(self, count: int) -> np.ndarray:
@@ -177,7 +179,7 @@ class SimulatedNIC:
     def _close_second(self) -> None:
         second = self._second
         self.stats.add_second(second["received"], second["processed"], second["dropped"],
-                              second["active"])
+                              second["active"], second["buckets"])
         self._second = self._zero_second()
 
     # --- RssDevice
@@ -220,6 +222,8 @@ class SimulatedNIC:
         self._set_table(even_table(reta_size, self.cores))
         self._bucket_counts = np.zeros(reta_size, np.int64)
         self.bucket_totals = np.zeros(reta_size, np.int64)
+        # The static-table baseline of this second restarts with the new size.
+        self._second["buckets"] = np.zeros(reta_size, np.int64)
 
     # --- BucketCounter
     def read_counts(self) -> np.ndarray:

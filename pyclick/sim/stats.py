@@ -21,12 +21,14 @@ class SimStats:
         self._processed: list[np.ndarray] = []
         self._dropped: list[np.ndarray] = []
         self._active: list[np.ndarray] = []
+        self._buckets: list[np.ndarray] = []
         #: Table writes that changed at least one bucket, and buckets changed.
         self.table_writes = 0
         self.buckets_moved = 0
 
     def add_second(self, received: np.ndarray, processed: np.ndarray, dropped: np.ndarray,
-                   active: np.ndarray) -> None:
+                   active: np.ndarray, buckets: np.ndarray) -> None:
+        self._buckets.append(buckets.copy())
         self._received.append(received.copy())
         self._processed.append(processed.copy())
         self._dropped.append(dropped.copy())
@@ -78,6 +80,23 @@ class SimStats:
             result[s] = np.inf if low == 0 else (high - low) / low
         return result
 
+    def static_imbalance_per_second(self) -> np.ndarray:
+        """The paper's metric had the same arrivals met a static, even table.
+
+        Each second's per-bucket arrivals are spread over as many cores as
+        were in use that second, bucket ``b`` to core ``b % n``, as static
+        RSS does: the baseline a balancer's imbalance is compared with.
+        """
+        result = np.full(self.seconds, np.nan)
+        for s, (buckets, active) in enumerate(zip(self._buckets, self._active)):
+            n = int(active.sum())
+            if n == 0:
+                continue
+            counts = np.bincount(np.arange(len(buckets)) % n, weights=buckets, minlength=n)
+            low = counts.min()
+            result[s] = np.inf if low == 0 else (counts.max() - low) / low
+        return result
+
     def drop_ratio(self) -> float:
         """Dropped packets over received packets, whole run."""
         received = self.received.sum()
@@ -88,16 +107,22 @@ class SimStats:
         if self.seconds == 0:
             return "no complete simulated second yet"
         loads = self.loads_per_second().mean(axis=0)
-        imbalance = self.imbalance_per_second()
-        finite = imbalance[np.isfinite(imbalance)]
         lines = [
             f"simulated seconds: {self.seconds}",
             "mean load per core: " + " ".join(f"{x:.2f}" for x in loads),
             "imbalance (max-min)/min per second: "
-            + (f"median {np.median(finite) * 100:.1f}%, p95 {np.percentile(finite, 95) * 100:.1f}%"
-               if len(finite) else "undefined"),
+            + _median_p95(self.imbalance_per_second()),
+            "the same traffic on a static RSS table: "
+            + _median_p95(self.static_imbalance_per_second()),
             f"packets: received {self.received.sum()}, processed {self.processed.sum()}, "
             f"dropped {self.dropped.sum()} ({self.drop_ratio() * 100:.3f}%)",
             f"table writes: {self.table_writes}, buckets moved: {self.buckets_moved}",
         ]
         return "\n".join(lines)
+
+
+def _median_p95(values: np.ndarray) -> str:
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return "undefined"
+    return f"median {np.median(finite) * 100:.1f}%, p95 {np.percentile(finite, 95) * 100:.1f}%"
