@@ -9,8 +9,10 @@ counts and steers every packet through a CPUMAP to the CPU its bucket names.
 A socket application (one worker pinned per CPU, receiving the datagrams
 that CPU processed, a fixed amount of work per datagram) makes CPU load
 follow the packets. The sender's flows are chosen so that the heavy ones
-fall in buckets of CPU 0 under the initial table: CPU 0 is hot by
-construction, and the balancer must move buckets to CPU 1.
+fall in buckets of CPU 0 under the initial table, and the sender runs on
+CPU 0 too (its own cost stays small next to the application's work per
+datagram): CPU 0 is hot by construction, and the balancer must move
+buckets to CPU 1.
 
 While it runs, the test reads the program's maps directly from the kernel
 (by the id of the program attached to the interface): the counters, the
@@ -49,8 +51,8 @@ DPORT = 5000
 CPUS = (0, 1)
 HEAVY_FLOWS, HEAVY_WEIGHT = 4, 24
 LIGHT_FLOWS, LIGHT_WEIGHT = 32, 1
-RATE, TRAFFIC_SECONDS = 3000, 8.0
-WORK_US = 200
+RATE, TRAFFIC_SECONDS = 1200, 8.0
+WORK_US = 400
 #: The tail of the run over which the balanced state is judged.
 JUDGED_SECONDS = 3.0
 #: Time for the whole router to initialize once the program is attached.
@@ -174,7 +176,7 @@ def watch_maps(maps: Maps, stop: threading.Event, watch: Watch) -> None:
             watch.writes += 1
         previous = table
         watch.samples.append((time.monotonic(), table, maps.landed()))
-        stop.wait(0.02)
+        stop.wait(0.05)
 
 
 def bucket_of(pair, sport: int) -> int:
@@ -255,7 +257,7 @@ def run_traffic(pair, flows: dict[int, int], maps: Maps, initial: np.ndarray) ->
         poller.start()
         try:
             sender = subprocess.run(
-                in_netns(pair.send_ns, "taskset", "-c", str(CPUS[1]), sys.executable,
+                in_netns(pair.send_ns, "taskset", "-c", str(CPUS[0]), sys.executable,
                          str(UDP_LOAD), "send", pair.send_addr, pair.recv_addr, str(DPORT),
                          "--flows", *(f"{p}:{w}" for p, w in flows.items()),
                          "--packets", str(int(RATE * TRAFFIC_SECONDS)),

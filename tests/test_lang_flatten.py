@@ -205,6 +205,8 @@ def test_command_line_variables_override_defines():
 
 def test_variable_cycles_stop():
     assert elements("define($A <$B>, $B <$A>); p :: P($A)")["p"][1].startswith("<<<<")
+    assert errors("define($A " + "$A" * 10 + ");\np :: P($A)") == [
+        "t.click:2: configuration of 'p' longer than 1000000 characters once variables are expanded"]
 
 
 def test_compound_variables_are_lexically_scoped():

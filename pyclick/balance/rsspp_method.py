@@ -14,8 +14,11 @@ itself:
 - moves: for the most overloaded core, the (bucket, receiver) pair that
   best lowers the squared deviations from the average, net of a risk
   charge on buckets whose rate is hard to predict, and only when the gain
-  is worth a migration (``pyclick.balance.solver``). Gains are judged
-  relative to the average load, like the imbalance itself;
+  is worth a migration (``pyclick.balance.solver``): the squared
+  imbalance it removes until the next decision must outweigh a fixed
+  price per move (``RssppTuning.move_cost``). Gains are judged relative
+  to the average load, like the imbalance itself, and the shorter the
+  tick, the more a move must gain per tick;
 - pace: the tick returns to TIMER whenever some core was found beyond
   IMBALANCE_THRESHOLD and doubles (up to TIMER_MAX) only once every core
   is within it and nothing moved. Short ticks give fresh counts, and fresh
@@ -58,9 +61,11 @@ class RssppTuning:
     deviations is learnt; ``jump_sigmas``: how far beyond its expected
     error (in standard deviations) an observation resets the level;
     ``cost_horizon``: time constant (s) of the per-core packet cost;
-    ``move_gain``: the least drop of the sum of squared relative deviations
-    (deviation / average load) a move must bring, in units of
-    IMBALANCE_THRESHOLD squared; ``risk_weight``: how much of a bucket's
+    ``move_cost``: what a migration is worth, in seconds of a
+    threshold-sized imbalance: a move must remove at least
+    (IMBALANCE_THRESHOLD x average load)^2 x move_cost of squared imbalance
+    x time before the next decision, which comes after TIMER whenever
+    moves are considered; ``risk_weight``: how much of a bucket's
     prediction variance is charged against moving it.
     """
 
@@ -68,7 +73,7 @@ class RssppTuning:
     persistence_horizon: float = 1.0
     jump_sigmas: float = 4.0
     cost_horizon: float = 1.0
-    move_gain: float = 100.0
+    move_cost: float = 1.0
     risk_weight: float = 1.0
 
 
@@ -126,26 +131,32 @@ class Rsspp:
         target = np.empty(len(demand))
         for group in groups:
             target[group] = demand[group].mean()
-        scaled = target + p.imbalance_alpha * (demand - target)
-        before = np.abs(scaled - target)
-        givers = np.flatnonzero(~resting & (scaled - target > p.imbalance_threshold))
-        average = float(target.mean())
+        load = target + p.imbalance_alpha * (demand - target)
+        before = np.abs(load - target)
+        overloaded = ~resting & (load - target > p.imbalance_threshold)
+        risk = t.risk_weight * self.rates.variance * cost[where] ** 2
+        min_gain = (p.imbalance_threshold * float(target.mean())) ** 2 * t.move_cost / p.timer
         began = perf_counter()
-        relief = relieve_overloaded(
-            scaled, target, where, self.rates.rate,
-            t.risk_weight * self.rates.variance * cost[where] ** 2, cost, givers,
-            np.ones(len(cores), dtype=bool), p.imbalance_threshold,
-            t.move_gain * (p.imbalance_threshold * average) ** 2)
+        moves: list[tuple[int, int]] = []
+        for group in groups:
+            member = np.zeros(len(cores), dtype=bool)
+            member[group] = True
+            relief = relieve_overloaded(load, target, where, self.rates.rate, risk, cost,
+                                        np.flatnonzero(overloaded & member), member,
+                                        p.imbalance_threshold, min_gain)
+            load = relief.demand
+            moves += relief.moves
         spent = perf_counter() - began
         state.receivers = set()
-        for bucket, receiver in relief.moves:
+        for bucket, receiver in moves:
             state.table[bucket] = cores[receiver]
             state.receivers.add(int(cores[receiver]))
-        after = np.abs(relief.demand - target)
+        after = np.abs(load - target)
         # Any core found beyond the threshold calls for the shortest tick.
         urgency = 2 * RESET_IMBALANCE if (before > p.imbalance_threshold).any() else 0.0
-        return Outcome(float(after.sum()), runs=[RunStat(float(np.sum(after ** 2)), spent)],
-                       core_loads=predicted, tick_imbalance=urgency)
+        runs = [RunStat(float(np.sum(after ** 2)), spent)] if overloaded.any() else []
+        return Outcome(float(after.sum()), runs=runs, core_loads=predicted,
+                       tick_imbalance=urgency)
 
     def _move_dancers(self, state: BalancerState, demand: np.ndarray) -> bool:
         """Move every bucket carrying over half a core off a core above target."""

@@ -1,19 +1,20 @@
 """Our assignment search: relieve overloaded cores with the fewest useful moves.
 
 The objective is the sum over cores of the squared deviation of predicted
-load from the group average. Repeatedly, the most overloaded core that can
-still give picks, among its buckets and every core below the average, the
-single (bucket, receiver) pair that lowers the objective the most, net of
-a risk charge for buckets whose rate is volatile; it stops giving once it
-is within the threshold or no move is worth ``min_gain``. Buckets leave
-only cores that were overloaded when the tick began, and a bucket moves at
-most once per tick. Costs per packet may differ per core, so a bucket
-weighs rate x cost of the core it is on.
+load from the group average. Each step makes the single move, over every
+bucket of every overloaded core and every core below the average, that
+lowers the objective the most, net of a risk charge for buckets whose rate
+is hard to predict; the search stops when no move is worth ``min_gain``.
+Buckets leave only cores that were overloaded when the tick began, a core
+stops giving once within the threshold or down to its last busy bucket,
+a receiver stops receiving once at the average, and a bucket moves at most
+once per tick. Costs per packet may differ per core, so a bucket weighs
+rate x cost of the core it is on.
 
-Each step is one small numpy matrix (buckets of one core x receivers). A
-giver whose excess could not buy ``min_gain`` even with a bucket of the
-ideal size is dropped without building its matrix: moving load p from
-excess e to excess d < 0 lowers the objective by at most (e - d)^2 / 2.
+The gains live in one matrix (candidate buckets x receivers) kept as a
+giver part per bucket minus a receiver part per (bucket, receiver). A move
+changes only the rows of its giver and the column of its receiver, so each
+step recomputes those and takes one argmax.
 """
 
 from __future__ import annotations
@@ -44,37 +45,47 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
     """
     demand = np.array(demand, dtype=np.float64)
     excess = demand - target
-    open_givers = {int(g) for g in givers}
-    holdings: dict[int, np.ndarray] = {}
     moves: list[tuple[int, int]] = []
-    while open_givers:
-        giver = max(open_givers, key=excess.__getitem__)
-        receivers = np.flatnonzero(can_receive & (excess < 0))
-        if not receivers.size:
+    receivers = np.flatnonzero(can_receive & (excess < 0))
+    is_giver = np.zeros(len(demand), dtype=bool)
+    is_giver[givers] = True
+    busy = rate > 0
+    candidates = np.flatnonzero(is_giver[owner] & busy)
+    if not receivers.size or not candidates.size:
+        return Relief(moves, demand)
+
+    # gain[j, r] = giver_part[j] - receiver_part[j, r]: the drop of the
+    # squared deviation of bucket j's core and of receiver r, net of risk.
+    source = owner[candidates]
+    leaving = rate[candidates] * cost[source]
+    giver_part = (2 * excess[source] - leaving) * leaving - risk[candidates]
+    arriving = rate[candidates][:, None] * cost[receivers][None, :]
+    receiver_part = (2 * excess[receivers][None, :] + arriving) * arriving
+    held = np.bincount(owner[busy], minlength=len(demand))
+    giver_part[held[source] < 2] = -np.inf
+
+    while True:
+        best = int(np.argmax(giver_part[:, None] - receiver_part))
+        j, col = divmod(best, receivers.size)
+        if giver_part[j] - receiver_part[j, col] < min_gain:
             break
-        lowest = excess[receivers].min()
-        if excess[giver] <= threshold or (excess[giver] - lowest) ** 2 / 2 < min_gain:
-            open_givers.discard(giver)
-            continue
-        if giver not in holdings:
-            holdings[giver] = np.flatnonzero((owner == giver) & (rate > 0))
-        b = holdings[giver]
-        if b.size < 2:
-            open_givers.discard(giver)
-            continue
-        leaving = rate[b] * cost[giver]
-        arriving = rate[b][:, None] * cost[receivers][None, :]
-        gain = ((2 * excess[giver] - leaving) * leaving - risk[b])[:, None] \
-            - (2 * excess[receivers][None, :] + arriving) * arriving
-        row, col = divmod(int(np.argmax(gain)), receivers.size)
-        if gain[row, col] < min_gain:
-            open_givers.discard(giver)
-            continue
-        receiver = int(receivers[col])
-        excess[giver] -= leaving[row]
-        excess[receiver] += arriving[row, col]
-        demand[giver] -= leaving[row]
-        demand[receiver] += arriving[row, col]
-        holdings[giver] = np.delete(b, row)
-        moves.append((int(b[row]), receiver))
+        giver, receiver = int(source[j]), int(receivers[col])
+        excess[giver] -= leaving[j]
+        excess[receiver] += arriving[j, col]
+        demand[giver] -= leaving[j]
+        demand[receiver] += arriving[j, col]
+        held[giver] -= 1
+        moves.append((int(candidates[j]), receiver))
+        giver_part[j] = -np.inf
+        # Only the giver's buckets and the receiver's column see new excesses.
+        rows = np.flatnonzero((source == giver) & np.isfinite(giver_part))
+        if excess[giver] <= threshold or held[giver] < 2:
+            giver_part[rows] = -np.inf
+        else:
+            giver_part[rows] = (2 * excess[giver] - leaving[rows]) * leaving[rows] \
+                - risk[candidates[rows]]
+        if excess[receiver] >= 0:
+            receiver_part[:, col] = np.inf
+        else:
+            receiver_part[:, col] = (2 * excess[receiver] + arriving[:, col]) * arriving[:, col]
     return Relief(moves, demand)

@@ -22,7 +22,7 @@ from pyclick.lang import syntax as s
 from pyclick.lang.classes import REST, Binding, Compound, Primitive
 from pyclick.lang.configstr import shift_word, shown, split_args, split_words, unquote
 from pyclick.lang.parser import parse_text
-from pyclick.lang.ports import Endpoint, PortList, join
+from pyclick.lang.ports import Endpoint, PortList, boundary_errors, join, port_count, port_runs
 from pyclick.lang.scope import Body, LocalElement
 
 #: Groups and compound classes nested deeper than this are refused.
@@ -59,21 +59,6 @@ def read_program(program: s.Program, session: Session) -> Body:
     reader.read(program.statements, 0)
     reader.name_anonymous()
     return reader.body
-
-
-def ranges(numbers: list[int]) -> list[str]:
-    """``[1, 2, 3, 7]`` as ``["1-3", "7"]``."""
-    runs: list[list[int]] = []
-    for n in sorted(numbers):
-        if runs and n == runs[-1][1] + 1:
-            runs[-1][1] = n
-        else:
-            runs.append([n, n])
-    return [str(a) if a == b else f"{a}-{b}" for a, b in runs]
-
-
-def port_count(used: set[int]) -> int:
-    return max(used) + 1 if used else 0
 
 
 @dataclass
@@ -251,8 +236,8 @@ class _ScopeReader:
         formals = self.formals(body.formals)
         self.read(body.statements, nesting)
         printable = name or "<anonymous>"
-        ninputs = self.pseudo_ports(0, printable, body.landmark)
-        noutputs = self.pseudo_ports(1, printable, body.landmark)
+        ninputs = self.pseudo_ports(0, "input", printable, body.landmark)
+        noutputs = self.pseudo_ports(1, "output", printable, body.landmark)
         self.name_anonymous()
         return Compound(name, formals, self.body, self.depth, body.landmark, ninputs, noutputs)
 
@@ -277,10 +262,10 @@ class _ScopeReader:
             accepted.append(formal)
         return tuple(accepted)
 
-    def pseudo_ports(self, index: int, owner: str, landmark: Landmark) -> int:
-        """Check a pseudo-element's use; the number of ports it gives its owner."""
+    def pseudo_ports(self, index: int, pseudo: str, owner: str, landmark: Landmark) -> int:
+        """Check the use of pseudo-element ``pseudo`` (``input`` or ``output``) of
+        ``owner``; the number of ports it gives its owner."""
         element = self.body.elements[index]
-        pseudo = element.name.rsplit("/", 1)[-1]
         if pseudo == "input":
             wrong, used, wrong_at, other = element.inputs_used, element.outputs_used, \
                 element.first_input_use, "output"
@@ -292,7 +277,7 @@ class _ScopeReader:
                        f"(see {wrong_at})", landmark)
         count = port_count(used)
         missing = [p for p in range(count) if p not in used]
-        for run in ranges(missing):
+        for run in port_runs(missing):
             self.error(f"'{owner}' {pseudo} {run} missing", landmark)
         return count
 
@@ -477,6 +462,10 @@ class _ScopeReader:
             numbers.append(first)
             if item.last is not None:
                 numbers.extend(range(first + 1, self.port_number(item.last, item.landmark) + 1))
+            if len(numbers) > MAX_PORT + 1:
+                self.error(f"more than {MAX_PORT + 1} ports in one port list", spec.landmark)
+                del numbers[MAX_PORT + 1:]
+                break
         return PortList(tuple(numbers or [0]) if spec.open else tuple(numbers), spec.open)
 
     def port_number(self, text: str, landmark: Landmark) -> int:
@@ -515,20 +504,17 @@ class _ScopeReader:
                 del self.names[pseudo]
             else:
                 self.names[pseudo] = index
-        ninputs = self.pseudo_ports(entry, "<anonymous group>", group.landmark)
-        noutputs = self.pseudo_ports(exit_, "<anonymous group>", group.landmark)
+        ninputs = self.pseudo_ports(entry, "input", "<anonymous group>", group.landmark)
+        noutputs = self.pseudo_ports(exit_, "output", "<anonymous group>", group.landmark)
         inputs = self.ports(item.in_port) if item.in_port else PortList(tuple(range(ninputs)))
         outputs = self.ports(item.out_port) if item.out_port else PortList(tuple(range(noutputs)))
         return Endpoint(outer, inputs, outputs)
 
     def group_ports(self, outer: int, group: s.Group) -> None:
         """Every port of a group is connected outside it, and only those."""
-        element = self.body.elements[outer]
-        ninputs = port_count(self.body.elements[outer + 1].outputs_used)
-        noutputs = port_count(self.body.elements[outer + 2].inputs_used)
-        for side, used, count in (("input", element.inputs_used, ninputs),
-                                  ("output", element.outputs_used, noutputs)):
-            for run in ranges([p for p in used if p >= count]):
-                self.error(f"'<anonymous group>' has no {side} {run}", group.landmark)
-            for run in ranges([p for p in range(count) if p not in used]):
-                self.error(f"'<anonymous group>' {side} {run} unused", group.landmark)
+        elements = self.body.elements
+        ninputs = port_count(elements[outer + 1].outputs_used)
+        noutputs = port_count(elements[outer + 2].inputs_used)
+        for message in boundary_errors("<anonymous group>", elements[outer].inputs_used, ninputs,
+                                       elements[outer].outputs_used, noutputs):
+            self.error(message, group.landmark)

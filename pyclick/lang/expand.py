@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pyclick.errors import ErrorCollector, Landmark
-from pyclick.lang.build import port_count, ranges
 from pyclick.lang.classes import Compound, Primitive, candidates, choose, use_signature
 from pyclick.lang.configstr import split_args
 from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
+from pyclick.lang.ports import boundary_errors, port_count
 from pyclick.lang.scope import Body, LocalElement
-from pyclick.lang.variables import Environment
+from pyclick.lang.variables import MAX_LENGTH, Environment, ExpansionTooLong
 
 #: A configuration may not expand to more elements than this.
 MAX_ELEMENTS = 100_000
@@ -98,7 +98,12 @@ class _Expander:
         return True
 
     def instantiate(self, element: LocalElement, name: str, env: Environment, depth: int) -> int:
-        config = env.expand(element.config)
+        try:
+            config = env.expand(element.config)
+        except ExpansionTooLong:
+            self.errors.error(f"configuration of '{name}' longer than {MAX_LENGTH} characters "
+                              "once variables are expanded", element.landmark)
+            return self.node()
         binding = element.binding
         if isinstance(binding, Compound):
             args = split_args(config)
@@ -144,12 +149,9 @@ class _Expander:
 
     def check_ports(self, element: LocalElement, name: str, compound: Compound) -> None:
         """Each port of the instance is used outside and exists inside."""
-        for side, used, count in (("input", element.inputs_used, compound.ninputs),
-                                  ("output", element.outputs_used, compound.noutputs)):
-            for run in ranges([p for p in used if p >= count]):
-                self.errors.error(f"'{name}' has no {side} {run}", element.landmark)
-            for run in ranges([p for p in range(count) if p not in used]):
-                self.errors.error(f"'{name}' {side} {run} unused", element.landmark)
+        for message in boundary_errors(name, element.inputs_used, compound.ninputs,
+                                       element.outputs_used, compound.noutputs):
+            self.errors.error(message, element.landmark)
 
     # --- wiring
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The most port pairs one arrow may join.
+MAX_JOINED = 65536
+
 
 @dataclass(frozen=True)
 class PortList:
@@ -94,6 +97,8 @@ def join(outputs: list[Endpoint], inputs: list[Endpoint],
     out = _Side([e.outputs for e in outputs])
     into = _Side([e.inputs for e in inputs])
     out_opens, in_opens = out.analyse(), into.analyse()
+    if max(out.minimum, into.minimum) > MAX_JOINED:
+        return [], [f"a connection may not join more than {MAX_JOINED} ports"]
     if out_opens + in_opens > 1:
         errors.append("at most one open port list allowed per connection")
         if into.minimum < out.minimum:
@@ -136,4 +141,32 @@ def _mismatch(out: _Side, into: _Side, stretchable: list[bool], many: bool) -> l
         errors.append(f"connection mismatch: {n_out} or more outputs connected to {n_in} inputs")
     elif not stretchable[0] and n_out < n_in:
         errors.append(f"connection mismatch: {n_out} outputs connected to {n_in} or more inputs")
+    return errors
+
+
+def port_count(used: set[int]) -> int:
+    """How many ports an element has when ``used`` are the ones connected."""
+    return max(used) + 1 if used else 0
+
+
+def port_runs(numbers: list[int]) -> list[str]:
+    """Port numbers as runs for messages: ``[1, 2, 3, 7]`` as ``["1-3", "7"]``."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return [str(a) if a == b else f"{a}-{b}" for a, b in runs]
+
+
+def boundary_errors(owner: str, inputs_used: set[int], ninputs: int,
+                    outputs_used: set[int], noutputs: int) -> list[str]:
+    """What is wrong when a group or compound with ``ninputs`` inputs and
+    ``noutputs`` outputs is connected on the ports ``*_used``."""
+    errors = []
+    for side, used, count in (("input", inputs_used, ninputs), ("output", outputs_used, noutputs)):
+        errors += [f"'{owner}' has no {side} {run}" for run in port_runs([p for p in used if p >= count])]
+        errors += [f"'{owner}' {side} {run} unused"
+                   for run in port_runs([p for p in range(count) if p not in used])]
     return errors

@@ -4,7 +4,7 @@ A :class:`Program` is what :func:`pyclick.lang.parse` returns. Nothing here
 is resolved yet: whether an identifier names an element or a class, what
 variables expand to and which compound overload applies are decided when
 the program is flattened. Every node carries the landmark of its first
-token, after ``#`` line directives.
+token, after ``#`` line directives (compound classes, see CompoundClass).
 """
 
 from __future__ import annotations
@@ -65,7 +65,11 @@ class Formal:
 
 @dataclass(frozen=True)
 class CompoundBody:
-    """One definition of a compound class: ``formals | statements``."""
+    """One definition of a compound class: ``formals | statements``.
+
+    Located at the ``{`` or ``||`` before it (see CompoundClass for the first
+    definition of an ``elementclass``).
+    """
 
     formals: tuple[Formal, ...]
     statements: tuple["Statement", ...]
@@ -74,7 +78,12 @@ class CompoundBody:
 
 @dataclass(frozen=True)
 class CompoundClass:
-    """``{ body || body ... }``; ``extends`` for a final ``|| ...``."""
+    """``{ body || body ... }``; ``extends`` for a final ``|| ...``.
+
+    Located at its ``{``, except that a class defined by ``elementclass``
+    starts with the ``//`` comment lines right above the statement, if
+    any: its documentation. Errors about the class point there.
+    """
 
     bodies: tuple[CompoundBody, ...]
     extends: bool

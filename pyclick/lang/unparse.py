@@ -2,7 +2,9 @@
 
 The text declares every element (``name :: Class(config);``), then lists
 every connection (``a [1] -> [2] b;``); read back with
-:func:`pyclick.lang.flatten`, it gives the same graph.
+:func:`pyclick.lang.flatten`, it gives the same graph. (Flat text cannot
+say it when a class bears the name of an element, nor keep a configuration
+string whose parentheses an expanded variable left unbalanced.)
 """
 
 from __future__ import annotations

@@ -18,9 +18,15 @@ from pyclick.lang.configstr import comment_at, quote_inside_double, skip_comment
 
 #: How many levels of variables-within-values are expanded.
 MAX_DEPTH = 10
+#: The longest string an expansion may produce.
+MAX_LENGTH = 1_000_000
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 _BRACED = re.compile(r"\s*([A-Za-z0-9_]*)\s*(?:\[\s*(\d+)\s*\]\s*)?(-)?")
+
+
+class ExpansionTooLong(Exception):
+    """An expansion grew past MAX_LENGTH characters."""
 
 
 class Environment:
@@ -36,6 +42,9 @@ class Environment:
         self.values = values
         self.parent = parent
         self.depth = depth
+        # Values never change, so each reference is worked out once per
+        # depth: without this, a value using a variable n times costs n**depth.
+        self._known: dict[tuple[str, bool, int], str | None] = {}
 
     def lookup(self, name: str) -> str | None:
         env: Environment | None = self
@@ -53,13 +62,22 @@ class Environment:
         return env
 
     def expand(self, text: str, depth: int = 0) -> str:
-        """``text`` with its variable references replaced."""
+        """``text`` with its variable references replaced.
+
+        Raises ExpansionTooLong past MAX_LENGTH characters.
+        """
         if "$" not in text:
             return text
         return _Expansion(self, text, depth).run()
 
     def _value(self, reference: str, braced: bool, depth: int) -> str | None:
         """What ``$reference`` (``${reference}`` when braced) expands to, or None."""
+        key = (reference, braced, depth)
+        if key not in self._known:
+            self._known[key] = self._work_out(reference, braced, depth)
+        return self._known[key]
+
+    def _work_out(self, reference: str, braced: bool, depth: int) -> str | None:
         name, index, default = reference, None, None
         if braced:
             match = _BRACED.match(reference)
@@ -85,6 +103,7 @@ class _Expansion:
         self.text = text
         self.depth = depth
         self.out: list[str] = []
+        self.length = 0
         self.copied = 0
 
     def run(self) -> str:
@@ -146,6 +165,9 @@ class _Expansion:
         elif quote == '"':
             value = quote_inside_double(value)
         self.out.append(value)
+        self.length += len(value) + start - self.copied
+        if self.length > MAX_LENGTH:
+            raise ExpansionTooLong()
         self.copied = end
         return end
 
