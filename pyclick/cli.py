@@ -50,7 +50,8 @@ def _parser() -> _Parser:
     p.add_argument("-q", "--quit", action="store_true",
                    help="check the configuration (classes, arguments, ports), do not run")
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="write the flattened configuration to FILE ('-' = standard output)")
+                   help="write the flattened configuration to FILE ('-' = standard output) "
+                        "and exit without running it (with -q, check it too)")
     p.add_argument("-h", "--handler", action="append", default=[], metavar="ELEMENT.HANDLER",
                    help="print this read handler's value when the router stops")
     p.add_argument("-j", "--threads", type=int, metavar="N",
@@ -79,12 +80,26 @@ class LogFormatter(logging.Formatter):
 
 
 class _CommandHandler(logging.StreamHandler):
-    """The handler the command installs (replaced, not stacked, on each run)."""
+    """The handler the command installs (replaced, not stacked, on each run).
+
+    Without an explicit stream it writes to whatever ``sys.stderr`` is when
+    a record comes, so a caller that swaps standard error (an embedding
+    program, a test harness) never leaves it writing to a closed file.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream or sys.stderr)
+        self._follow_stderr = stream is None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._follow_stderr:
+            self.stream = sys.stderr
+        super().emit(record)
 
 
 def configure_logging(verbose: bool, quiet_warnings: bool, stream: TextIO | None = None) -> None:
     """Log to standard error; -v shows debugging messages, -w hides warnings."""
-    handler = _CommandHandler(stream or sys.stderr)
+    handler = _CommandHandler(stream)
     handler.setFormatter(LogFormatter("%(asctime)s %(levelname)s %(where)s%(message)s"))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _CommandHandler)]:
@@ -134,6 +149,10 @@ def _run(opts: argparse.Namespace) -> int:
     flat = _flatten(text, filename, variables)
     if opts.output:
         _write_output(flat, opts.output)
+        # Unlike click(1), -o never goes on to run the router: flattening an
+        # operational configuration must not touch the interfaces it names.
+        if not opts.quit:
+            return 0
     _add_control_sockets(flat, opts)
 
     router = Router(flat, threads=opts.threads, simtime=opts.simtime, source=text)

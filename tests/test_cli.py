@@ -197,6 +197,14 @@ def test_output_writes_the_flat_configuration_even_with_unknown_classes(capsys, 
     assert out == flat_text
 
 
+def test_output_alone_neither_configures_nor_runs(capsys, tmp_path):
+    log = tmp_path / "log"
+    status, out, err = run_cli(capsys, "-o", "-", "-e", f"a :: CliLog({log}); b :: Unknown1")
+    assert status == 0 and err == ""
+    assert out.splitlines() == [f"a :: CliLog({log});", "b :: Unknown1;"]
+    assert not log.exists()
+
+
 # --- running
 
 def test_handlers_printed_when_the_router_stops(capsys):

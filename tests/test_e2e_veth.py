@@ -16,9 +16,12 @@ buckets to CPU 1.
 
 While it runs, the test reads the program's maps directly from the kernel
 (by the id of the program attached to the interface): the counters, the
-table and the per-CPU landing counts.
+table and the per-CPU landing counts. An XDP program attached before the
+run must be back on the interface after it.
 
-Root only; skipped with the reason when not root or BPF is unavailable.
+Root only; skipped with the reason when not root, when BPF is unavailable,
+or when other programs keep the CPUs busy (CYCLES realcpu would see their
+load, not the test's).
 """
 
 from __future__ import annotations

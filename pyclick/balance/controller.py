@@ -8,7 +8,7 @@ benchmarks and the tests all drive this same object.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from time import perf_counter
+from time import thread_time
 
 import numpy as np
 
@@ -31,7 +31,9 @@ class Decision:
     ``table`` is the new table (a copy); ``moves`` every changed bucket as
     (bucket, old_core, new_core) in bucket order; ``next_tick`` seconds to
     wait; ``imbalance`` the residual imbalance the method expects (sum over
-    cores of |average - load|); ``solver_time`` seconds spent deciding;
+    cores of |average - load|); ``solver_time`` CPU seconds the deciding
+    thread spent on the decision (its own CPU time, so that other work on
+    the machine does not inflate it);
     ``runs`` the solver's runs; ``loads`` the per-core loads the method
     balanced for ``cores`` (the cores in use when the tick began);
     ``active`` the cores in use after it, ``added``/``removed`` the change.
@@ -104,10 +106,10 @@ class Controller:
             loads = balance_target_loads(loads, self.params.cpus)
         before_table = state.table.copy()
         before_cores = list(state.active)
-        began = perf_counter()
+        began = thread_time()
         outcome = self.method.rebalance(state, loads, counts,
                                         state.tick if elapsed is None else elapsed)
-        spent = perf_counter() - began
+        spent = thread_time() - began
         moves = table_moves(before_table, state.table)
         if outcome.adapt_tick:
             signal = outcome.residual_imbalance if outcome.tick_imbalance is None \

@@ -37,8 +37,11 @@ def share_of_core_load(table: np.ndarray, counts: np.ndarray, core_index: np.nda
 class CoreCosts:
     """Smoothed load per packet/s of every core (busy fraction x seconds per packet).
 
-    Learnt only from cores below SATURATED_LOAD that received packets; a
-    core never seen unsaturated borrows the median of the others.
+    Learnt from cores below SATURATED_LOAD that received packets. A
+    saturated core only says its cost is at least its load over its packets
+    (it would have been busier had it been able to): that bound raises its
+    estimate but never lowers it. A core with no estimate at all borrows the
+    median of the others.
     """
 
     def __init__(self, ncores: int, horizon: float) -> None:
@@ -47,15 +50,17 @@ class CoreCosts:
 
     def update(self, cores: np.ndarray, loads: np.ndarray, packets: np.ndarray,
                elapsed: float) -> None:
-        usable = (loads < SATURATED_LOAD) & (packets > 0)
-        if not usable.any():
+        seen = packets > 0
+        if not seen.any():
             return
-        observed = loads[usable] * elapsed / packets[usable]
-        ids = cores[usable]
+        ids = cores[seen]
+        observed = loads[seen] * elapsed / packets[seen]
         previous = self.cost[ids]
         weight = 1.0 - np.exp(-elapsed / self.horizon)
-        self.cost[ids] = np.where(np.isnan(previous), observed,
-                                  previous + weight * (observed - previous))
+        smoothed = np.where(np.isnan(previous), observed,
+                            previous + weight * (observed - previous))
+        bounded = np.fmax(previous, observed)
+        self.cost[ids] = np.where(loads[seen] < SATURATED_LOAD, smoothed, bounded)
 
     def of(self, cores: np.ndarray) -> np.ndarray:
         """Cost of each named core, filling unknown ones with the median known cost."""

@@ -11,6 +11,10 @@ from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
 from pyclick.balance.state import BalancerState
 
+#: DANCER: a bucket carrying more than this share of a core's load is moved
+#: off a core above TARGET_LOAD.
+DANCER_SHARE = 0.5
+
 
 @dataclass
 class Outcome:

@@ -31,33 +31,12 @@ import numpy as np
 
 from pyclick.balance import autoscale
 from pyclick.balance.estimate import share_of_core_load
-from pyclick.balance.method import Outcome
+from pyclick.balance.method import DANCER_SHARE, Outcome
+from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat, reference_greedy
 from pyclick.balance.state import BalancerState
 from pyclick.balance.tables import even_table
-
-#: A bucket above this share of a core is a dancer (DANCER).
-DANCER_SHARE = 0.5
-
-
-def socket_groups(cores: list[int], loads: np.ndarray, sockets, threshold: float
-                  ) -> list[np.ndarray]:
-    """Positions of ``cores`` grouped per socket, or one group when unbalanced.
-
-    Sockets are balanced separately only while every socket's average load
-    is within 2 x threshold of the machine's average.
-    """
-    everything = [np.arange(len(cores))]
-    if sockets is None:
-        return everything
-    of_core = np.asarray([sockets[c] for c in cores])
-    groups = [np.flatnonzero(of_core == s) for s in np.unique(of_core)]
-    machine = loads.mean()
-    if any(abs(loads[g].mean() - machine) > 2 * threshold for g in groups):
-        return everything
-    return groups
-
 
 class RssppReference:
     """The reference RSS++ method (see the module docstring)."""

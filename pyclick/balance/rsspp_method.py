@@ -36,17 +36,17 @@ that a tick corrects, as in the reference.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from time import perf_counter
+from time import thread_time
 from typing import ClassVar
 
 import numpy as np
 
 from pyclick.balance import autoscale
 from pyclick.balance.estimate import CoreCosts, PersistentRates
-from pyclick.balance.method import Outcome
+from pyclick.balance.method import DANCER_SHARE, Outcome
+from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
-from pyclick.balance.reference_method import DANCER_SHARE, socket_groups
 from pyclick.balance.solver import relieve_overloaded
 from pyclick.balance.state import BalancerState
 from pyclick.balance.tick import RESET_IMBALANCE
@@ -136,7 +136,7 @@ class Rsspp:
         overloaded = ~resting & (load - target > p.imbalance_threshold)
         risk = t.risk_weight * self.rates.variance * cost[where] ** 2
         min_gain = (p.imbalance_threshold * float(target.mean())) ** 2 * t.move_cost / p.timer
-        began = perf_counter()
+        began = thread_time()
         moves: list[tuple[int, int]] = []
         for group in groups:
             member = np.zeros(len(cores), dtype=bool)
@@ -146,7 +146,7 @@ class Rsspp:
                                         p.imbalance_threshold, min_gain)
             load = relief.demand
             moves += relief.moves
-        spent = perf_counter() - began
+        spent = thread_time() - began
         state.receivers = set()
         for bucket, receiver in moves:
             state.table[bucket] = cores[receiver]

@@ -59,10 +59,18 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
     source = owner[candidates]
     leaving = rate[candidates] * cost[source]
     giver_part = (2 * excess[source] - leaving) * leaving - risk[candidates]
+    # A receiver at excess d gains at most d^2 (when filled exactly to its
+    # target), so buckets below min_gain even then need no matrix row.
+    hopeful = giver_part + excess[receivers].min() ** 2 >= min_gain
+    candidates, source = candidates[hopeful], source[hopeful]
+    leaving, giver_part = leaving[hopeful], giver_part[hopeful]
+    if not candidates.size:
+        return Relief(moves, demand)
     arriving = rate[candidates][:, None] * cost[receivers][None, :]
     receiver_part = (2 * excess[receivers][None, :] + arriving) * arriving
     held = np.bincount(owner[busy], minlength=len(demand))
     giver_part[held[source] < 2] = -np.inf
+    rows_of = {g: np.flatnonzero(source == g) for g in np.unique(source).tolist()}
 
     while True:
         best = int(np.argmax(giver_part[:, None] - receiver_part))
@@ -78,7 +86,8 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
         moves.append((int(candidates[j]), receiver))
         giver_part[j] = -np.inf
         # Only the giver's buckets and the receiver's column see new excesses.
-        rows = np.flatnonzero((source == giver) & np.isfinite(giver_part))
+        rows = rows_of[giver]
+        rows = rows_of[giver] = rows[np.isfinite(giver_part[rows])]
         if excess[giver] <= threshold or held[giver] < 2:
             giver_part[rows] = -np.inf
         else:

@@ -26,6 +26,7 @@ class BalancerState:
     available: list[int]
     tick: float
     receivers: set[int] = field(default_factory=set)
+    _positions: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def fresh(cls, params: BalanceParams) -> "BalancerState":
@@ -41,6 +42,7 @@ class BalancerState:
             return None
         core = self.available.pop()
         self.active.append(core)
+        self._positions = None
         return core
 
     def remove_core(self, core: int) -> None:
@@ -49,13 +51,15 @@ class BalancerState:
             raise ValueError(f"core {core} still holds buckets")
         self.active.remove(core)
         self.available.append(core)
+        self._positions = None
 
     def core_positions(self) -> np.ndarray:
         """Map core id -> position in ``active`` (-1 for cores not in use)."""
-        size = max(self.params.cpus, int(self.table.max()) + 1, max(self.active) + 1)
-        positions = np.full(size, -1, dtype=np.int64)
-        positions[self.active] = np.arange(len(self.active))
-        return positions
+        if self._positions is None:
+            size = max(self.params.cpus, max(self.active) + 1)
+            self._positions = np.full(size, -1, dtype=np.int64)
+            self._positions[self.active] = np.arange(len(self.active))
+        return self._positions
 
     def bucket_positions(self) -> np.ndarray:
         """Position in ``active`` of the core serving each bucket."""

@@ -43,6 +43,15 @@ def MSEC(text: str, args: Args) -> float:
         raise ValueError("expected milliseconds or a time (e.g. 100, 100ms, 1s)") from None
 
 
+def given(value, default):
+    """``value``, or ``default`` for an argument that failed to parse.
+
+    The parse error is already reported; the stand-in keeps the checks of
+    the other arguments meaningful.
+    """
+    return default if value is None else value
+
+
 class ThreadBusyLoad:
     """LoadSource over the router's worker threads: busy time of the thread on each CPU."""
 
@@ -181,13 +190,12 @@ class DeviceBalancer(Element):
             # Known once DEV can tell its queue count; a stand-in until then.
             cpus = max(start or 1, 1)
         self.params = BalanceParams(
-            method=self.method or "rss", reta_size=reta_size or 0, cpus=cpus,
+            method=self.method or "rss", reta_size=given(reta_size, 128), cpus=cpus,
             start_cpus=None if start is None or start < 0 else start,
-            timer=timer or 0.1, timer_max=timer_max, target=target or "load",
-            target_load=target_load if target_load is not None else 0.8,
-            imbalance_alpha=alpha if alpha is not None else 1.0,
-            imbalance_threshold=threshold if threshold is not None else 0.02,
-            autoscale=bool(autoscale), dancer=bool(dancer), numa=bool(numa))
+            timer=given(timer, 0.1), timer_max=timer_max, target=given(target, "load"),
+            target_load=given(target_load, 0.8), imbalance_alpha=given(alpha, 1.0),
+            imbalance_threshold=given(threshold, 0.02), autoscale=bool(autoscale),
+            dancer=bool(dancer), numa=bool(numa))
         for keyword, problem in self.params.problems():
             args.error(f"{keyword}: {problem}")
         if start is not None and start < -1:
@@ -302,7 +310,7 @@ class DeviceBalancer(Element):
         return nodes
 
     def _fail(self, message: str) -> None:
-        raise ConfigError(f"While configuring '{self.declaration()}': {message}",
+        raise ConfigError(f"While initializing '{self.declaration()}': {message}",
                           self.landmark)
 
     def _device_loads(self) -> LoadSource | None:

@@ -1,0 +1,180 @@
+"""Every balancing method driven through the Controller on seeded synthetic ticks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyclick.balance import BalanceParams, Controller, canonical_name
+from pyclick.balance.controller import balance_target_loads
+from pyclick.balance.tables import even_table, moves_by_source, rotate_table, table_moves
+
+METHODS = ("rss", "rssrr", "rsspp", "rsspp-ref")
+
+
+class Workload:
+    """Seeded heavy-tailed bucket rates that wander around their means.
+
+    Loads are proportional to each core's packets (capped at 1).
+    """
+
+    def __init__(self, reta: int, cores: int, load: float, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.mean = self.rng.pareto(2.5, reta) + 1.0
+        self.drift = np.zeros(reta)
+        self.weight = self.mean.copy()
+        self.reta, self.cores, self.load = reta, cores, load
+        self.capacity = 1e6
+
+    def tick(self, controller: Controller, dt: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+        self.drift = 0.9 * self.drift + self.rng.normal(0.0, 0.1, self.reta)
+        self.weight = self.mean * np.exp(self.drift)
+        rate = self.weight / self.weight.sum() * self.load * self.capacity * self.cores
+        counts = self.rng.poisson(rate * dt)
+        per_core = np.bincount(controller.table, weights=counts,
+                               minlength=max(controller.active) + 1)
+        loads = np.minimum(per_core[controller.active] / (self.capacity * dt), 1.0)
+        return loads, counts
+
+
+def drive(method: str, ticks: int = 200, seed: int = 3, **params
+          ) -> tuple[Controller, list, Workload]:
+    settings = dict(method=method, reta_size=128, cpus=8, timer=0.01, timer_max=0.08)
+    settings.update(params)
+    controller = Controller(BalanceParams(**settings))
+    work = Workload(settings["reta_size"], settings["cpus"], 0.7, seed)
+    decisions = []
+    for _ in range(ticks):
+        loads, counts = work.tick(controller)
+        decisions.append(controller.step(loads, counts, 0.01))
+    return controller, decisions, work
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("autoscale", [False, True])
+def test_every_bucket_stays_on_a_core_in_use(method, autoscale):
+    controller = Controller(BalanceParams(method=method, reta_size=128, cpus=8, start_cpus=4,
+                                          timer=0.01, autoscale=autoscale, target_load=0.6))
+    work = Workload(128, 8, 0.7, seed=11)
+    for tick in range(150):
+        if tick == 50 and len(controller.active) < 8:
+            controller.set_cpus(len(controller.active) + 1)
+        loads, counts = work.tick(controller)
+        decision = controller.step(loads, counts, 0.01)
+        assert set(np.unique(decision.table)) <= set(decision.active)
+        assert len(set(decision.active)) == len(decision.active)
+        assert all(0 <= core < 8 for core in decision.active)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_same_seed_same_decisions(method):
+    _, first, _ = drive(method, ticks=80, seed=5)
+    _, second, _ = drive(method, ticks=80, seed=5)
+    assert [d.moves for d in first] == [d.moves for d in second]
+    assert [d.next_tick for d in first] == [d.next_tick for d in second]
+
+
+def test_rsspp_moves_buckets_only_away_from_overloaded_cores():
+    _, decisions, _ = drive("rsspp", ticks=300, seed=7)
+    threshold = 0.02
+    moved = 0
+    for d in decisions:
+        load = dict(zip(d.cores, d.loads))
+        average = float(np.mean(d.loads))
+        for _, old, new in d.moves:
+            assert load[old] - average > threshold
+            assert load[new] < load[old]
+            moved += 1
+    assert moved > 0
+
+
+def test_rsspp_ref_moves_buckets_only_away_from_overloaded_cores():
+    _, decisions, _ = drive("rsspp-ref", ticks=300, seed=7)
+    moved = 0
+    for d in decisions:
+        load = dict(zip(d.cores, d.loads))
+        average = float(np.mean(d.loads))
+        for _, old, new in d.moves:
+            assert average - load[old] < -0.02
+            assert average - load[new] > 0.02
+            moved += 1
+    assert moved > 0
+
+
+def test_rsspp_balances_better_than_static_rss_with_few_moves():
+    def spread(method):
+        controller, decisions, work = drive(method, ticks=400, seed=9, timer_max=0.01)
+        per_core = np.bincount(controller.table, weights=work.mean, minlength=8)
+        return per_core.max() / per_core.min() - 1, sum(len(d.moves) for d in decisions)
+
+    rss_spread, _ = spread("rss")
+    ours_spread, moves = spread("rsspp")
+    assert ours_spread < rss_spread / 3
+    assert moves < 400
+
+
+def test_a_core_that_just_received_gives_nothing_at_the_next_tick():
+    _, decisions, _ = drive("rsspp", ticks=300, seed=4)
+    for before, after in zip(decisions, decisions[1:]):
+        receivers = {new for _, _, new in before.moves}
+        assert not receivers & {old for _, old, _ in after.moves}
+
+
+def test_rsspp_ref_leaves_a_core_that_just_received_out_entirely():
+    _, decisions, _ = drive("rsspp-ref", ticks=300, seed=4)
+    for before, after in zip(decisions, decisions[1:]):
+        receivers = {new for _, _, new in before.moves}
+        touched = {old for _, old, _ in after.moves} | {new for _, _, new in after.moves}
+        assert not receivers & touched
+
+
+def test_static_rss_never_moves_and_keeps_the_tick():
+    _, decisions, _ = drive("rss", ticks=50)
+    assert all(not d.moves for d in decisions)
+    assert {d.next_tick for d in decisions} == {0.01}
+
+
+def test_rssrr_rotates_every_entry_by_one_core_each_tick():
+    controller, decisions, _ = drive("rssrr", ticks=3)
+    first = even_table(128, range(8))
+    assert np.array_equal(decisions[0].table, (first + 1) % 8)
+    assert np.array_equal(decisions[2].table, (first + 3) % 8)
+    assert len(decisions[0].moves) == 128
+
+
+def test_aliases_name_our_method():
+    assert canonical_name("pianorss") == canonical_name("rss++") == "rsspp"
+    assert canonical_name("RSSPP-REF") == "rsspp-ref"
+    with pytest.raises(ValueError, match="DPDK"):
+        canonical_name("metron")
+    with pytest.raises(ValueError, match="unknown method 'nope'.*rsspp"):
+        canonical_name("nope")
+
+
+def test_table_helpers():
+    assert list(even_table(6, [2, 5])) == [2, 5, 2, 5, 2, 5]
+    assert list(rotate_table(np.array([2, 5, 7]), [2, 5])) == [5, 2, 2]
+    old, new = np.array([0, 1, 1, 2]), np.array([0, 2, 0, 2])
+    assert table_moves(old, new) == [(1, 1, 2), (2, 1, 0)]
+    assert moves_by_source([(1, 1, 2), (2, 1, 0), (5, 3, 0)]) == {1: [(1, 2), (2, 0)],
+                                                                  3: [(5, 0)]}
+
+
+def test_balance_target_reads_loads_relative_to_the_average():
+    loads = balance_target_loads(np.array([0.2, 0.4, 0.6]), 3)
+    assert np.allclose(loads, [0.25, 0.5, 0.75])
+    assert np.allclose(balance_target_loads(np.array([0.05, 0.1]), 2), [0.5, 0.5])
+
+
+def test_bad_inputs_are_refused_with_what_was_expected():
+    controller = Controller(BalanceParams(method="rsspp", reta_size=16, cpus=4))
+    with pytest.raises(ValueError, match="expected 4 loads"):
+        controller.step(np.zeros(3), np.zeros(16))
+    with pytest.raises(ValueError, match="expected 16 bucket counts"):
+        controller.step(np.zeros(4), np.zeros(8))
+    with pytest.raises(ValueError, match="TIMER_MAX"):
+        Controller(BalanceParams(timer=0.1, timer_max=0.05))
+    with pytest.raises(ValueError, match="cannot go down"):
+        controller.set_cpus(2)
+    with pytest.raises(ValueError, match="CPUS allows 4"):
+        controller.set_cpus(5)

@@ -1,0 +1,150 @@
+"""Our solver (relieve_overloaded) and our estimators, on hand-made and seeded inputs."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from pyclick.balance.estimate import CoreCosts, PersistentRates, share_of_core_load
+from pyclick.balance.solver import relieve_overloaded
+
+
+def objective(demand, target):
+    return float(np.sum((demand - target) ** 2))
+
+
+def brute_force_best(demand, target, owner, rate, givers, receivers):
+    """Best single move by exhaustive search (equal costs, no risk)."""
+    best, choice = -np.inf, None
+    for bucket, receiver in itertools.product(range(len(owner)), receivers):
+        if owner[bucket] not in givers or rate[bucket] == 0:
+            continue
+        after = demand.copy()
+        after[owner[bucket]] -= rate[bucket]
+        after[receiver] += rate[bucket]
+        gain = objective(demand, target) - objective(after, target)
+        if gain > best:
+            best, choice = gain, (bucket, receiver)
+    return choice
+
+
+def test_first_move_is_the_best_single_move():
+    owner = np.array([0, 0, 0, 0, 1, 2, 3, 3])
+    rate = np.array([0.2, 0.15, 0.3, 0.35, 0.5, 0.6, 0.4, 0.3])
+    demand = np.bincount(owner, weights=rate, minlength=4)
+    target = np.full(4, demand.mean())
+    relief = relieve_overloaded(demand, target, owner, rate, np.zeros(8), np.ones(4),
+                                np.array([0, 3]), np.ones(4, bool), 0.02, 1e-6)
+    excess = demand - target
+    assert relief.moves[0] == brute_force_best(demand, target, owner, rate, {0, 3},
+                                               np.flatnonzero(excess < 0))
+    assert objective(relief.demand, target) < objective(demand, target)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_moves_respect_the_rules(seed):
+    rng = np.random.default_rng(seed)
+    cores, reta = 6, 48
+    owner = rng.integers(0, cores, reta)
+    rate = rng.pareto(2.0, reta) * rng.integers(0, 2, reta)
+    demand = np.bincount(owner, weights=rate, minlength=cores)
+    target = np.full(cores, demand.mean())
+    givers = np.flatnonzero(demand - target > 0.05)
+    relief = relieve_overloaded(demand, target, owner, rate, np.zeros(reta), np.ones(cores),
+                                givers, np.ones(cores, bool), 0.05, 1e-3)
+    moved = [bucket for bucket, _ in relief.moves]
+    assert len(moved) == len(set(moved))
+    assert all(owner[b] in givers and rate[b] > 0 for b in moved)
+    assert all(demand[r] < target[r] for _, r in relief.moves)
+    busy_left = np.bincount(np.delete(owner, moved)[np.delete(rate, moved) > 0],
+                            minlength=cores)
+    busy_before = np.bincount(owner[rate > 0], minlength=cores)
+    assert all(busy_left[g] >= 1 for g in givers if busy_before[g] >= 1)
+    assert objective(relief.demand, target) <= objective(demand, target) + 1e-12
+
+
+def test_nothing_moves_when_no_move_is_worth_its_price():
+    owner = np.array([0, 0, 1, 1])
+    rate = np.array([0.5, 0.1, 0.2, 0.2])
+    demand = np.bincount(owner, weights=rate)
+    target = np.full(2, demand.mean())
+    cheap = relieve_overloaded(demand, target, owner, rate, np.zeros(4), np.ones(2),
+                               np.array([0]), np.ones(2, bool), 0.02, 0.001)
+    dear = relieve_overloaded(demand, target, owner, rate, np.zeros(4), np.ones(2),
+                              np.array([0]), np.ones(2, bool), 0.02, 1.0)
+    assert cheap.moves and not dear.moves
+
+
+def test_risk_charge_prefers_the_steady_bucket():
+    owner = np.array([0, 0, 0, 1, 1])
+    rate = np.array([0.1, 0.1, 0.5, 0.25, 0.25])
+    demand = np.bincount(owner, weights=rate)
+    target = np.full(2, demand.mean())
+    risky_first = np.array([0.05, 0.0, 0.0, 0.0, 0.0])
+    relief = relieve_overloaded(demand, target, owner, rate, risky_first, np.ones(2),
+                                np.array([0]), np.ones(2, bool), 0.02, 1e-6)
+    assert relief.moves[0] == (1, 1)
+
+
+def test_a_single_busy_bucket_is_never_moved():
+    owner = np.array([0, 0, 1, 2])
+    rate = np.array([0.9, 0.0, 0.1, 0.1])
+    demand = np.bincount(owner, weights=rate)
+    target = np.full(3, demand.mean())
+    relief = relieve_overloaded(demand, target, owner, rate, np.zeros(4), np.ones(3),
+                                np.array([0]), np.ones(3, bool), 0.02, 1e-6)
+    assert relief.moves == []
+
+
+def test_share_of_core_load_splits_each_core_by_packets():
+    table = np.array([0, 0, 1, 2])
+    positions = np.array([0, 1, -1])
+    weights = share_of_core_load(table, np.array([30.0, 10.0, 50.0, 7.0]), positions,
+                                 np.array([0.8, 0.5]))
+    assert np.allclose(weights, [0.6, 0.2, 0.5, 0.0])
+
+
+def test_persistent_rates_learn_how_much_of_a_deviation_survives():
+    rng = np.random.default_rng(1)
+    level = rng.uniform(5e5, 1e6, 256)
+    deviation = np.zeros(256)
+    rates = PersistentRates(256, horizon=2.0, persistence_horizon=2.0)
+    for _ in range(2000):
+        deviation = 0.6 * deviation + rng.normal(0, 0.1, 256) * level
+        rates.update(rng.poisson((level + deviation) * 0.01), 0.01)
+    assert rates.persistence == pytest.approx(0.6, abs=0.1)
+
+
+def test_persistent_rates_jump_to_a_new_level_at_once():
+    rng = np.random.default_rng(2)
+    rates = PersistentRates(8, horizon=1.0)
+    steady = np.full(8, 1e5)
+    for _ in range(200):
+        rates.update(rng.poisson(steady * 0.01), 0.01)
+    shifted = steady.copy()
+    shifted[3] = 6e5
+    rates.update(rng.poisson(shifted * 0.01), 0.01)
+    assert rates.rate[3] == pytest.approx(6e5, rel=0.1)
+    assert rates.rate[0] == pytest.approx(1e5, rel=0.1)
+
+
+def test_core_costs_learn_from_unsaturated_cores_and_bound_saturated_ones():
+    costs = CoreCosts(4, horizon=0.1)
+    cores = np.array([0, 1, 2])
+    # Core 2 is saturated from the start: 20000 packets in 10 ms would need
+    # 2 s of work at 1 µs each, it reports 100% busy.
+    costs.update(cores, np.array([0.5, 0.25, 1.0]), np.array([5000.0, 2500.0, 20000.0]), 0.01)
+    assert costs.of(np.array([2]))[0] == pytest.approx(0.5e-6)
+    for _ in range(100):
+        costs.update(cores, np.array([0.5, 0.25, 0.6]), np.array([5000.0, 2500.0, 6000.0]),
+                     0.01)
+        costs.update(cores, np.array([0.5, 0.25, 1.0]), np.array([5000.0, 2500.0, 20000.0]),
+                     0.01)
+    learnt = costs.of(np.array([0, 1, 2, 3]))
+    assert learnt[0] == pytest.approx(1e-6) and learnt[1] == pytest.approx(1e-6)
+    # Saturated ticks never drag core 2 below what its unsaturated ones taught.
+    assert learnt[2] == pytest.approx(1e-6, rel=0.01)
+    # Core 3 was never seen: it borrows the median.
+    assert learnt[3] == pytest.approx(1e-6)
