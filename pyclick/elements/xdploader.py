@@ -18,26 +18,27 @@ from pyclick.kernel.xdp import MODES, XdpAttachment, ifindex
 #: Counter size when neither RETA_SIZE nor the device tells one.
 DEFAULT_RETA_SIZE = 512
 HASHES = ("auto", "nic", "toeplitz")
-PROJECT_DIR = BPF_DIR.parents[1]
 
 
 def bpf_source(path: str) -> Path:
     """The BPF C source PATH names; ``X.o`` stands for the ``X.c`` beside it.
 
-    Relative paths are tried from the working directory, then from the
-    project directory (where ``conf/bpf`` lives).
+    A relative path is tried from the working directory; failing that, a
+    program of the same name shipped with pyclick (``conf/bpf``) is used,
+    so the README's ``conf/bpf/xdp_count.o`` works from any directory.
     """
     given = Path(path)
     wanted = given.with_suffix(".c") if given.suffix == ".o" else given
-    bases = [Path.cwd()] if given.is_absolute() else [Path.cwd(), PROJECT_DIR]
-    for base in bases:
-        candidate = base / wanted
+    candidates = [Path.cwd() / wanted]
+    if not given.is_absolute():
+        candidates.append(BPF_DIR / wanted.name)
+    for candidate in candidates:
         if candidate.is_file():
-            return candidate
-    if given.suffix == ".o" and any((base / given).is_file() for base in bases):
+            return candidate.resolve()
+    if given.suffix == ".o" and (Path.cwd() / given).is_file():
         raise ValueError(f"'{path}' is a compiled object; XDPLoader builds programs from "
                          f"their C source with bcc and needs '{wanted}' beside it")
-    raise ValueError(f"no BPF program '{wanted}' (looked in {', '.join(map(str, bases))})")
+    raise ValueError(f"no BPF program '{wanted}' (looked for {', '.join(map(str, candidates))})")
 
 
 def BPF_SOURCE(text: str, args: Args) -> Path:
@@ -58,9 +59,9 @@ class XDPLoader(Element):
 
     PATH is a BPF C file compiled with bcc when the router starts, with
     RETA_SIZE passed as a define. A PATH ending in .o (as in the RSS++
-    README, conf/bpf/xdp_count.o) names the .c file beside it; relative
-    paths are looked up from the working directory, then from the project
-    directory. A program of one's own must declare count_map the same way;
+    README, conf/bpf/xdp_count.o) names the .c file beside it; a relative
+    path is looked up from the working directory, then among the programs
+    shipped with pyclick (conf/bpf), by file name. A program of one's own must declare count_map the same way;
     when it declares toeplitz_map, that map is filled from the key.
 
     The key and table size come from DEV's RSS configuration (ethtool)

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from pyclick.kernel import bcc_loader, bpf_syscall
-from pyclick.sim.toeplitz import MICROSOFT_KEY, _byte_tables
+from pyclick.sim.toeplitz import MICROSOFT_KEY, byte_tables
 
-#: Where the shipped BPF C sources live (the ``conf/bpf`` folder of the project).
-BPF_DIR = Path(__file__).resolve().parents[2] / "conf" / "bpf"
+#: Where the shipped BPF C sources live: ``pyclick/bpf``, which is the
+#: project's ``conf/bpf`` folder (a link in the source tree, a copy once installed).
+BPF_DIR = Path(__file__).resolve().parent.parent / "bpf"
 COUNT_SOURCE = BPF_DIR / "xdp_count.c"
 
 XDP_ENTRY = "xdp_count"
@@ -36,7 +37,7 @@ def toeplitz_table(key: bytes) -> np.ndarray:
     if len(key) < HASH_INPUT_MAX + 4:
         raise ValueError(f"the RSS key must have at least {HASH_INPUT_MAX + 4} bytes to hash "
                          f"IPv6 flows, got {len(key)}")
-    return np.ascontiguousarray(_byte_tables(bytes(key))[:HASH_INPUT_MAX])
+    return np.ascontiguousarray(byte_tables(bytes(key))[:HASH_INPUT_MAX])
 
 
 @functools.cache

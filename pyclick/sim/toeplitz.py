@@ -68,7 +68,6 @@ def byte_tables(key: bytes) -> np.ndarray:
 
 
 # The name pyclick.kernel.rss_program imports.
-_byte_tables = byte_tables
 
 
 def toeplitz_hashes(key: bytes, data: np.ndarray) -> np.ndarray:
