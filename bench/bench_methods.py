@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pyclick.balance import BalanceParams, Controller  # noqa: E402
+from pyclick.balance.rsspp_method import Rsspp, RssppTuning  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
 from pyclick.sim.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator  # noqa: E402
@@ -116,7 +117,8 @@ def recovery(times: np.ndarray, deviation: np.ndarray, shift: float,
 
 
 def simulate(method: str, scenario: Scenario, seed: int, duration: int,
-             timer_ms: int = 10, timer_max_ms: int = 1000) -> Run:
+             timer_ms: int = 10, timer_max_ms: int = 1000,
+             tuning: RssppTuning = RssppTuning()) -> Run:
     shift = None if scenario.shift_at is None else scenario.shift_at * duration
     capacity = CAPACITY_PPS
     config = TrafficConfig(seed=seed, shift_at=shift,
@@ -124,10 +126,10 @@ def simulate(method: str, scenario: Scenario, seed: int, duration: int,
     traffic = TrafficGenerator(config, MICROSOFT_KEY, scenario.reta)
     nic = SimulatedNIC(scenario.cores, scenario.reta, traffic, capacity, QUEUE_PACKETS,
                        MICROSOFT_KEY)
-    controller = Controller(BalanceParams(
-        method=method, reta_size=scenario.reta, cpus=scenario.cores,
-        timer=timer_ms / 1000, timer_max=timer_max_ms / 1000,
-        target_load=scenario.load, imbalance_threshold=THRESHOLD))
+    params = BalanceParams(method=method, reta_size=scenario.reta, cpus=scenario.cores,
+                           timer=timer_ms / 1000, timer_max=timer_max_ms / 1000,
+                           target_load=scenario.load, imbalance_threshold=THRESHOLD)
+    controller = Controller(params, Rsspp(params, tuning) if method == "rsspp" else None)
     nic.write_table(controller.table)
 
     # Integer milliseconds keep tick and second boundaries exact.
@@ -263,22 +265,27 @@ def main() -> int:
     parser.add_argument("--timer", type=int, default=10, help="TIMER, ms (README: 10)")
     parser.add_argument("--timer-max", type=int, default=1000,
                         help="TIMER_MAX, ms (README: 1000)")
+    parser.add_argument("--move-cost", type=float, default=RssppTuning.move_cost,
+                        help="rsspp's price of a move (RssppTuning.move_cost, seconds)")
     parser.add_argument("--scenario", action="append", default=[],
                         help="only scenarios whose name contains this (repeatable)")
     opts = parser.parse_args()
     seeds, duration = (1, 20) if opts.quick else (opts.seeds, opts.duration)
     chosen = [s for s in SCENARIOS
               if not opts.scenario or any(word in s.name for word in opts.scenario)]
+    tuning = RssppTuning(move_cost=opts.move_cost)
     print(f"# bench_methods: {seeds} seed(s) x {duration} simulated s, TIMER {opts.timer} ms, "
           f"TIMER_MAX {opts.timer_max} ms, IMBALANCE_THRESHOLD {THRESHOLD}, "
-          f"{CAPACITY_PPS / 1e6:g} Mpps per core\n\ntraffic: {TrafficConfig()}\n")
+          f"rsspp move_cost {opts.move_cost:g} s, "
+          f"{CAPACITY_PPS / 1e6:g} Mpps per core\n\ntraffic: the TrafficConfig defaults, "
+          f"offering load x cores x {CAPACITY_PPS / 1e6:g} Mpps: {TrafficConfig()}\n")
     verdicts: list[str] = []
     began = time.perf_counter()
     for scenario in chosen:
         results = {}
         for method in METHODS:
             results[method] = summarize([simulate(method, scenario, seed, duration,
-                                                  opts.timer, opts.timer_max)
+                                                  opts.timer, opts.timer_max, tuning)
                                          for seed in range(1, seeds + 1)])
         print(table(scenario, results), flush=True)
         verdicts += check_targets(scenario, results)

@@ -31,173 +31,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from pyclick.errors import ConfigError
+from pyclick.lang import configstr
+from pyclick.lang.configstr import ELEMENT_KEYWORD, split_keyword
+# Elements take the lexical helpers from here, with the argument types.
+from pyclick.lang.configstr import quote, split_words, unquote  # noqa: F401
+from pyclick.lang.configstr import strip_comments as uncomment
 
 if TYPE_CHECKING:
     from pyclick.element import Element
 
 ArgType = Callable[[str, "Args"], Any]
 
-_KEYWORD = re.compile(r"([A-Z_][A-Z0-9_]*)(?:\s+(.*))?\Z", re.DOTALL)
-_OPENERS = {"(": ")", "[": "]", "{": "}"}
-
-
-# --- lexical helpers -------------------------------------------------------
-
-def uncomment(text: str) -> str:
-    """Remove ``//`` and ``/* */`` comments that are outside quotes."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in "\"'":
-            end = _quote_end(text, i)
-            out.append(text[i:end])
-            i = end
-        elif text.startswith("//", i):
-            newline = text.find("\n", i)
-            i = n if newline < 0 else newline
-        elif text.startswith("/*", i):
-            close = text.find("*/", i + 2)
-            # A comment is whitespace to the surrounding argument.
-            out.append(" ")
-            i = n if close < 0 else close + 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def _quote_end(text: str, start: int) -> int:
-    """Index just past the quoted string opening at ``start`` (or the end of text)."""
-    quote = text[start]
-    i = start + 1
-    while i < len(text):
-        if quote == '"' and text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == quote:
-            return i + 1
-        i += 1
-    return len(text)
-
 
 def split_args(config: str) -> list[str]:
-    """Split a configuration into stripped arguments; empty arguments are dropped."""
-    text = uncomment(config)
-    args: list[str] = []
-    closers: list[str] = []
-    start = i = 0
-    while i < len(text):
-        c = text[i]
-        if c in "\"'":
-            i = _quote_end(text, i)
-            continue
-        if c in _OPENERS:
-            closers.append(_OPENERS[c])
-        elif closers and c == closers[-1]:
-            closers.pop()
-        elif c == "," and not closers:
-            args.append(text[start:i].strip())
-            start = i + 1
-        i += 1
-    args.append(text[start:].strip())
-    return [a for a in args if a]
-
-
-def split_words(text: str) -> list[str]:
-    """Split on whitespace outside quotes (quotes are kept)."""
-    words: list[str] = []
-    i, n = 0, len(text)
-    current: list[str] = []
-    while i < n:
-        c = text[i]
-        if c in "\"'":
-            end = _quote_end(text, i)
-            current.append(text[i:end])
-            i = end
-        elif c.isspace():
-            if current:
-                words.append("".join(current))
-                current = []
-            i += 1
-        else:
-            current.append(c)
-            i += 1
-    if current:
-        words.append("".join(current))
-    return words
-
-
-_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
-                   "v": "\v", "\\": "\\", '"': '"', "'": "'", "$": "$", "\n": ""}
-
-
-def unquote(text: str) -> str:
-    """Click unquoting: "double" quotes take backslash escapes, 'single' none.
-
-    Quoted and unquoted parts concatenate (``"a"b'c'`` is ``abc``). Escapes
-    in double quotes: ``\\n \\t \\r \\a \\b \\f \\v \\\\ \\" \\' \\$``, octal
-    ``\\OOO``, ``\\xHH`` and Click's hex block ``\\<48 65 6c>``.
-    """
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "'":
-            end = _quote_end(text, i)
-            closed = end - 1 > i and text[end - 1] == "'"
-            out.append(text[i + 1:end - 1] if closed else text[i + 1:end])
-            i = end
-        elif c == '"':
-            i = _unquote_double(text, i + 1, out)
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def _unquote_double(text: str, i: int, out: list[str]) -> int:
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            return i + 1
-        if c != "\\" or i + 1 >= n:
-            out.append(c)
-            i += 1
-            continue
-        e = text[i + 1]
-        if e in _SIMPLE_ESCAPES:
-            out.append(_SIMPLE_ESCAPES[e])
-            i += 2
-        elif e in "01234567":
-            digits = re.match(r"[0-7]{1,3}", text[i + 1:]).group()
-            out.append(chr(int(digits, 8) & 0xFF))
-            i += 1 + len(digits)
-        elif e == "x" and re.match(r"[0-9a-fA-F]{2}", text[i + 2:i + 4]):
-            out.append(chr(int(text[i + 2:i + 4], 16)))
-            i += 4
-        elif e == "<":
-            close = text.find(">", i)
-            hexdigits = re.sub(r"\s", "", text[i + 2:close]) if close > 0 else "x"
-            if re.fullmatch(r"(?:[0-9a-fA-F]{2})*", hexdigits):
-                out.append(bytes.fromhex(hexdigits).decode("latin-1"))
-                i = close + 1
-            else:
-                out.append(c)
-                i += 1
-        else:
-            out.append(e)
-            i += 2
-    return i
-
-
-def quote(text: str) -> str:
-    """Quote ``text`` so that :func:`unquote` gives it back."""
-    if text and re.fullmatch(r"[A-Za-z0-9_.:/@+-]+", text):
-        return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    """The arguments of an element's configuration: commas inside brackets do
+    not split, and empty arguments are dropped."""
+    return [arg for arg in configstr.split_args(uncomment(config), brackets=True) if arg]
 
 
 # --- types -------------------------------------------------------------------
@@ -343,9 +192,9 @@ class _Arg:
 
 
 def _parse_arg(raw: str) -> _Arg:
-    m = _KEYWORD.match(raw)
-    if m:
-        return _Arg(raw, m.group(1), (m.group(2) or "").strip())
+    keyword = split_keyword(raw, ELEMENT_KEYWORD)
+    if keyword:
+        return _Arg(raw, *keyword)
     return _Arg(raw, None, raw)
 
 

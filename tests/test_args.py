@@ -7,9 +7,9 @@ import pytest
 from pyclick.args import (BOOL, BYTES, ELEMENT, FLOAT, INT, STRING, TIME, UNSIGNED, WORD, Args,
                           Choice, ListOf, quote, split_args, uncomment, unquote)
 from pyclick.element import Element
-from pyclick.errors import ConfigError, Landmark
-from pyclick.lang.model import FlatConfig, FlatElement
+from pyclick.errors import ConfigError
 from pyclick.router import Router
+from tests.helpers import flat_config
 
 
 class ArgsProbe(Element):
@@ -20,9 +20,7 @@ class ArgsProbe(Element):
 
 
 def probe_router(*names: str) -> Router:
-    flat = FlatConfig([FlatElement(n, "ArgsProbe", "", Landmark("conf.click", i + 1))
-                       for i, n in enumerate(names)])
-    return Router(flat)
+    return Router(flat_config([(n, "ArgsProbe", "") for n in names], at="conf.click"))
 
 
 def errors_of(args: Args) -> list[str]:
@@ -63,6 +61,11 @@ def test_unquote_single_quotes_are_literal_and_parts_concatenate():
 def test_quote_round_trips():
     for text in ["simple", "with space", 'q"uote', "back\\slash", "", "new\nline"]:
         assert unquote(quote(text)) == text
+
+
+def test_quoted_text_is_one_argument_even_with_comment_marks():
+    for text in ["/run//pyclick.sock", "a, b", "x /* y */"]:
+        assert [unquote(arg) for arg in split_args(quote(text))] == [text]
 
 
 # --- positional and keyword arguments

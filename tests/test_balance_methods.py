@@ -7,6 +7,7 @@ import pytest
 
 from pyclick.balance import BalanceParams, Controller, canonical_name
 from pyclick.balance.controller import balance_target_loads
+from pyclick.balance.rsspp_method import Rsspp, RssppTuning
 from pyclick.balance.tables import even_table, moves_by_source, rotate_table, table_moves
 
 METHODS = ("rss", "rssrr", "rsspp", "rsspp-ref")
@@ -37,11 +38,12 @@ class Workload:
         return loads, counts
 
 
-def drive(method: str, ticks: int = 200, seed: int = 3, **params
-          ) -> tuple[Controller, list, Workload]:
+def drive(method: str, ticks: int = 200, seed: int = 3, tuning: RssppTuning | None = None,
+          **params) -> tuple[Controller, list, Workload]:
     settings = dict(method=method, reta_size=128, cpus=8, timer=0.01, timer_max=0.08)
     settings.update(params)
-    controller = Controller(BalanceParams(**settings))
+    balance = BalanceParams(**settings)
+    controller = Controller(balance, Rsspp(balance, tuning) if tuning else None)
     work = Workload(settings["reta_size"], settings["cpus"], 0.7, seed)
     decisions = []
     for _ in range(ticks):
@@ -111,6 +113,13 @@ def test_rsspp_balances_better_than_static_rss_with_few_moves():
     ours_spread, moves = spread("rsspp")
     assert ours_spread < rss_spread / 3
     assert moves < 400
+
+
+def test_a_dearer_move_buys_fewer_moves():
+    moves = [sum(len(d.moves) for d in drive("rsspp", ticks=300, seed=6,
+                                              tuning=RssppTuning(move_cost=cost))[1])
+             for cost in (0.1, 1.2, 10.0)]
+    assert moves[0] > moves[1] > moves[2]
 
 
 def test_a_core_that_just_received_gives_nothing_at_the_next_tick():

@@ -12,10 +12,10 @@ import time
 import pytest
 
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.router import Router
 from pyclick.runtime.controlsocket_protocol import BANNER, Session
 from pyclick.runtime.handlers import HandlerError
+from tests.helpers import Connection, Declaration, config_error_of, configured_router
 
 
 # --- the protocol engine, against a plain table of handlers ------------------
@@ -269,13 +269,8 @@ def test_help_lists_commands():
 LANDMARK = Landmark("<test>", 1)
 
 
-def build(elements: list[tuple[str, str, str]],
-          connections: list[tuple[str, int, str, int]] = ()) -> Router:
-    flat = FlatConfig([FlatElement(n, c, cfg, LANDMARK) for n, c, cfg in elements],
-                      [FlatConnection(a, ap, b, bp, LANDMARK) for a, ap, b, bp in connections])
-    router = Router(flat)
-    router.configure()
-    return router
+def build(elements: list[Declaration], connections: list[Connection] = ()) -> Router:
+    return configured_router(elements, connections, at=LANDMARK)
 
 
 class Running:
@@ -545,7 +540,5 @@ def test_tcp_port_in_use_and_port_search():
     ("TCP, 0, COLOUR red", "COLOUR: unknown keyword"),
 ])
 def test_configuration_mistakes_name_element_and_keyword(config, message):
-    with pytest.raises(ConfigError) as err:
-        build([("cs", "ControlSocket", config)])
-    text = str(err.value)
+    text = str(config_error_of(build, [("cs", "ControlSocket", config)]))
     assert "<test>:1" in text and "cs :: ControlSocket" in text and message in text

@@ -11,11 +11,11 @@ from pyclick.element import Element
 from pyclick.elements.counter import DecayingRate
 from pyclick.elements.printelement import hex_groups
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.packet import Packet
 from pyclick.router import Router
 from pyclick.runtime.handlers import HandlerError
 from pyclick.sim.pcap import write_pcap
+from tests.helpers import config_error_of, configured_router
 
 LANDMARK = Landmark("<test>", 3)
 
@@ -39,11 +39,7 @@ class StdTestSink(Element):
 
 
 def build(elements, connections=(), simtime=True) -> Router:
-    flat = FlatConfig([FlatElement(n, c, cfg, LANDMARK) for n, c, cfg in elements],
-                      [FlatConnection(a, ap, b, bp, LANDMARK) for a, ap, b, bp in connections])
-    router = Router(flat, simtime=simtime)
-    router.configure()
-    return router
+    return configured_router(elements, connections, at=LANDMARK, simtime=simtime)
 
 
 def chain(*elements, simtime=True) -> Router:
@@ -57,9 +53,7 @@ def run(router: Router) -> int:
 
 
 def config_error(*elements) -> str:
-    with pytest.raises(ConfigError) as err:
-        chain(*elements)
-    return str(err.value)
+    return str(config_error_of(chain, *elements))
 
 
 # --- Discard and Idle -----------------------------------------------------------

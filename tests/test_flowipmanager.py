@@ -6,11 +6,12 @@ import logging
 
 import pytest
 
-from pyclick.errors import ConfigError, Landmark
+from pyclick.errors import Landmark
 from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.packet import Packet
 from pyclick.router import Router
 from pyclick.sim.flows import build_frame
+from tests.helpers import config_error_of
 
 LINE = Landmark("flows.click", 3)
 
@@ -56,9 +57,7 @@ def per_flow_packets(r: Router) -> dict[int, int]:
     ("SIZE 3", "SIZE: unknown keyword"),
 ])
 def test_configuration_mistakes_name_the_place_element_and_keyword(config, message):
-    with pytest.raises(ConfigError) as caught:
-        router(config)
-    text = str(caught.value)
+    text = str(config_error_of(router, config))
     assert "flows.click:3:" in text and "fim :: FlowIPManager" in text and message in text
 
 

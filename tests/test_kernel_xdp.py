@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyclick.errors import ConfigError, Landmark
+from pyclick.errors import ConfigError
 from pyclick.kernel.bucket_counts import fold
 from pyclick.kernel.rss_program import HASH_INPUT_MAX, toeplitz_table
-from pyclick.lang.model import FlatConfig, FlatElement
+from pyclick.router import Router
 from pyclick.sim.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
+from tests.helpers import config_error_of, configured_router
 from tests.netns import inside, skip_reason, veth_pair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,29 +111,20 @@ def test_bpf_source_resolves_the_readme_object_name_to_the_shipped_c_file(tmp_pa
     assert bpf_source("mine.o") == tmp_path / "mine.c"
 
 
-def router_for(*elements: tuple[str, str, str]):
-    from pyclick.router import Router
-
-    flat = FlatConfig(elements=[FlatElement(name, cls, config, Landmark("test.click", line))
-                                for line, (name, cls, config) in enumerate(elements, 1)])
-    return Router(flat)
+def loader_router(config: str) -> Router:
+    return configured_router([("xdp", "XDPLoader", config)], at="test.click")
 
 
 def test_xdploader_argument_errors_name_element_and_keyword():
-    router = router_for(("xdp", "XDPLoader", "PATH nowhere.o, DEV eth0, MODE fast, CLEAN maybe"))
-    with pytest.raises(ConfigError) as caught:
-        router.configure()
-    text = "\n".join(caught.value.messages)
+    error = config_error_of(loader_router, "PATH nowhere.o, DEV eth0, MODE fast, CLEAN maybe")
+    text = "\n".join(error.messages)
     assert "test.click:1" in text and "xdp :: XDPLoader" in text
     assert "PATH: no BPF program 'nowhere.c'" in text
     assert "MODE:" in text and "CLEAN:" in text
 
 
 def test_xdploader_needs_path_and_dev():
-    router = router_for(("xdp", "XDPLoader", ""))
-    with pytest.raises(ConfigError) as caught:
-        router.configure()
-    text = "\n".join(caught.value.messages)
+    text = "\n".join(config_error_of(loader_router, "").messages)
     assert "PATH: missing mandatory argument" in text and "DEV: missing mandatory argument" in text
 
 
@@ -476,19 +468,13 @@ def test_software_rss_rejects_bad_tables_and_cpus(pair):
 
 # --- the XDPLoader element ---------------------------------------------------------------
 
-def loader_router(pair, config: str):
-    router = router_for(("xdp", "XDPLoader", config))
-    router.configure()
-    return router
-
-
 @needs_bpf
 def test_xdploader_counts_per_bucket_and_detaches_at_cleanup(pair):
     from pyclick.kernel.xdp import xdp_state
 
     ports = list(range(31000, 31016))
     with inside(pair.recv_ns):
-        router = loader_router(pair, f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}, "
+        router = loader_router(f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}, "
                                      f"RETA_SIZE 256")
         router.initialize()
         xdp = router.element("xdp")
@@ -520,7 +506,7 @@ def test_xdploader_clean_false_leaves_the_program_counting(pair):
     from pyclick.kernel.xdp import xdp_state
 
     with inside(pair.recv_ns):
-        router = loader_router(pair, f"PATH conf/bpf/xdp_count.c, DEV {pair.recv_if}, "
+        router = loader_router(f"PATH conf/bpf/xdp_count.c, DEV {pair.recv_if}, "
                                      f"CLEAN false, MODE generic")
         router.initialize()
         router.cleanup()
@@ -535,7 +521,7 @@ def test_xdploader_reads_software_rss_counts_instead_of_attaching(pair):
 
     with inside(pair.recv_ns), softrss.SoftwareRSS(pair.recv_if, 32, [0, 1]) as rss:
         attached = xdp_state(pair.recv_if)
-        router = loader_router(pair, f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}")
+        router = loader_router(f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}")
         router.initialize()
         xdp = router.element("xdp")
         try:
@@ -567,10 +553,8 @@ def test_xdploader_detaches_when_the_process_ends_without_cleanup(pair, ending):
 
     script = (
         "import os, signal\n"
-        "from tests.test_kernel_xdp import router_for\n"
-        "router = router_for(('xdp', 'XDPLoader',\n"
-        f"                     'PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}'))\n"
-        "router.configure()\n"
+        "from tests.test_kernel_xdp import loader_router\n"
+        f"router = loader_router('PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}')\n"
         "router.initialize()\n"
         "print('attached', flush=True)\n"
         f"{ending}\n")
@@ -586,14 +570,14 @@ def test_xdploader_detaches_when_the_process_ends_without_cleanup(pair, ending):
 def test_xdploader_failed_initialize_is_reported_and_leaves_nothing(pair, tmp_path):
     from pyclick.kernel.xdp import xdp_state
 
-    router = loader_router(pair, "PATH conf/bpf/xdp_count.o, DEV nosuch0")
+    router = loader_router("PATH conf/bpf/xdp_count.o, DEV nosuch0")
     with pytest.raises(ConfigError, match="nosuch0"):
         router.run(handle_signals=False)
 
     no_counter = tmp_path / "pass.c"
     no_counter.write_text("int xdp_count(struct xdp_md *ctx) { return XDP_PASS; }\n")
     with inside(pair.recv_ns):
-        router = loader_router(pair, f"PATH {no_counter}, DEV {pair.recv_if}")
+        router = loader_router(f"PATH {no_counter}, DEV {pair.recv_if}")
         with pytest.raises(ConfigError, match="declares no count_map"):
             router.run(handle_signals=False)
         assert xdp_state(pair.recv_if).mode is None
@@ -633,7 +617,7 @@ def test_nic_hash_counts_each_flow_in_one_bucket(pair):
     from pyclick.kernel.xdp import xdp_state
 
     with inside(pair.recv_ns):
-        router = loader_router(pair, f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}, "
+        router = loader_router(f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}, "
                                      f"HASH nic, RETA_SIZE 64")
         router.initialize()
         xdp = router.element("xdp")
@@ -659,11 +643,11 @@ def test_nic_hash_counts_each_flow_in_one_bucket(pair):
 @needs_bpf
 def test_nic_hash_refused_by_a_driver_without_it_is_reported(pair):
     with inside(pair.recv_ns):
-        router = loader_router(pair, "PATH conf/bpf/xdp_count.o, DEV lo, HASH nic")
+        router = loader_router("PATH conf/bpf/xdp_count.o, DEV lo, HASH nic")
         with pytest.raises(ConfigError, match="HASH nic on lo: the driver does not give XDP"):
             router.run(handle_signals=False)
         # Without an RSS table, HASH auto counts with the Toeplitz program.
-        router = loader_router(pair, f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}")
+        router = loader_router(f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}")
         router.initialize()
         try:
             assert router.handlers.read("xdp.hash") == "toeplitz"

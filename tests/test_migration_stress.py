@@ -22,7 +22,6 @@ from pyclick.args import Args
 from pyclick.element import Element
 from pyclick.errors import Landmark
 from pyclick.flow.state import state_of
-from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.packet import Packet
 from pyclick.router import Router
 from pyclick.runtime.timers import Timer
@@ -30,6 +29,7 @@ from pyclick.sim.datapath import ThreadedDataPath
 from pyclick.sim.nic import SimulatedNIC
 from pyclick.sim.toeplitz import MICROSOFT_KEY
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator
+from tests.helpers import configured_router
 
 CORES = 4
 RETA = 128
@@ -64,17 +64,32 @@ class MigrationStressSink(Element):
             ids.append(packet.anno["id"])
 
 
+#: The flow path every test drives: FlowIPManager -> FlowCounter -> checking sink.
+FLOW_PATH = [("fim", "FlowIPManager", f"RETA_SIZE {RETA}, CHECK true, TIMEOUT 0"),
+             ("fc", "FlowCounter", ""),
+             ("sink", "MigrationStressSink", "")]
+FLOW_CONNECTIONS = [("fim", 0, "fc", 0), ("fc", 0, "sink", 0)]
+
+
 def build_router() -> Router:
-    here = Landmark("stress.click", 1)
-    flat = FlatConfig(
-        [FlatElement("fim", "FlowIPManager", f"RETA_SIZE {RETA}, CHECK true, TIMEOUT 0", here),
-         FlatElement("fc", "FlowCounter", "", here),
-         FlatElement("sink", "MigrationStressSink", "", here)],
-        [FlatConnection("fim", 0, "fc", 0, here), FlatConnection("fc", 0, "sink", 0, here)])
-    router = Router(flat)
-    router.configure()
+    router = configured_router(FLOW_PATH, FLOW_CONNECTIONS, at=Landmark("stress.click", 1))
     router.initialize()
     return router
+
+
+def assert_flows_whole(router: Router, per_flow: dict[tuple, int], sent: int,
+                       moves: int) -> None:
+    """Every packet arrived once, in order within its flow, and was counted
+    with its flow; no table was used off its core; every move completed."""
+    fim, fc, sink = (router.element(n) for n in ("fim", "fc", "sink"))
+    ids = sorted(i for part in sink.ids_per_thread for i in part)
+    assert ids == list(range(sent)), "packets lost or duplicated"
+    assert sink.out_of_order == []
+    counted = {key: fc.tally_of(state).packets for key, state in fim.flow_items()}
+    assert counted == per_flow
+    assert fim.check.violations == []
+    assert int(router.handlers.read("fim.migrations")) == moves
+    assert router.handlers.read("fim.pending") == "0"
 
 
 def seeded_stream(traffic: TrafficGenerator) -> tuple[list[list[Packet]], dict[tuple, int]]:
@@ -138,7 +153,7 @@ def traffic_setup():
 def test_migrations_under_load_lose_nothing_and_keep_flows_whole(traffic_setup):
     nic, windows, per_flow = traffic_setup
     router = build_router()
-    fim, fc, sink = router.element("fim"), router.element("fc"), router.element("sink")
+    fim = router.element("fim")
     fim.init_assignment(nic.read_table())
     mover = Mover(nic, fim, seed=5)
     path = ThreadedDataPath(nic, fim, managers=[fim])
@@ -158,16 +173,8 @@ def test_migrations_under_load_lose_nothing_and_keep_flows_whole(traffic_setup):
     assert mover.error is None
     sent = sum(len(window) for window in windows)
 
-    ids = sorted(i for part in sink.ids_per_thread for i in part)
-    assert ids == list(range(sent)), "packets lost or duplicated"
-    assert sink.out_of_order == []
-    counted = {key: fc.tally_of(state).packets for key, state in fim.flow_items()}
-    assert counted == per_flow
-    assert fim.check.violations == []
-
+    assert_flows_whole(router, per_flow, sent, mover.moves)
     assert mover.moves >= MIN_MOVES
-    assert int(router.handlers.read("fim.migrations")) == mover.moves
-    assert router.handlers.read("fim.pending") == "0"
     assert router.handlers.read("fim.parked") == "0"
     assert int(router.handlers.read("fim.parked_total")) > 0
     assert sum(path.processed) == sent
@@ -222,24 +229,16 @@ class StressFeeder(Element):
 
 
 def balanced_router(method: str, nic_extra: str = "") -> Router:
-    here = Landmark("balanced.click", 1)
     elements = [
         ("fd", "SimNIC", f"CORES {CORES}, RETA_SIZE {RETA}, DURATION 0, PROGRESS 0, QUIET true"
                          + nic_extra),
         ("xdp", "SimCounter", "DEV fd"),
         ("db", "DeviceBalancer", f"METHOD {method}, DEV fd, RSSCOUNTER xdp, MANAGER fim, "
                                  f"RETA_SIZE {RETA}, TIMER 2, VERBOSE 0"),
-        ("fim", "FlowIPManager", f"RETA_SIZE {RETA}, CHECK true, TIMEOUT 0"),
-        ("fc", "FlowCounter", ""),
-        ("sink", "MigrationStressSink", ""),
+        *FLOW_PATH,
         ("feeder", "StressFeeder", ""),
     ]
-    flat = FlatConfig([FlatElement(name, cls, config, here) for name, cls, config in elements],
-                      [FlatConnection("fim", 0, "fc", 0, here),
-                       FlatConnection("fc", 0, "sink", 0, here)])
-    router = Router(flat)
-    router.configure()
-    return router
+    return configured_router(elements, FLOW_CONNECTIONS, at=Landmark("balanced.click", 1))
 
 
 @pytest.mark.parametrize("method, nic_extra, least_moves", [
@@ -250,7 +249,7 @@ def test_devicebalancer_migrations_under_load(traffic_setup, method, nic_extra, 
     """DeviceBalancer, ticking every 2 ms of simulated time, moves the buckets."""
     _, windows, per_flow = traffic_setup
     router = balanced_router(method, nic_extra)
-    fd, fim, fc, sink = (router.element(n) for n in ("fd", "fim", "fc", "sink"))
+    fd, fim = router.element("fd"), router.element("fim")
     fim.init_assignment(fd.read_table())
     path = ThreadedDataPath(fd, fim, managers=[fim])
     feeder = router.element("feeder")
@@ -264,12 +263,5 @@ def test_devicebalancer_migrations_under_load(traffic_setup, method, nic_extra, 
     sent = sum(len(window) for window in windows)
     moves = int(router.handlers.read("db.moves").split()[0])
 
-    ids = sorted(i for part in sink.ids_per_thread for i in part)
-    assert ids == list(range(sent)), "packets lost or duplicated"
-    assert sink.out_of_order == []
-    counted = {key: fc.tally_of(state).packets for key, state in fim.flow_items()}
-    assert counted == per_flow
-    assert fim.check.violations == []
+    assert_flows_whole(router, per_flow, sent, moves)
     assert moves >= least_moves
-    assert int(router.handlers.read("fim.migrations")) == moves
-    assert router.handlers.read("fim.pending") == "0"

@@ -11,10 +11,10 @@ import pytest
 from pyclick.args import INT, STRING, Args
 from pyclick.element import Element, read_handler
 from pyclick.errors import Landmark
-from pyclick.lang.model import FlatConfig, FlatElement
 from pyclick.router import Router
 from pyclick.runtime.placement import cpu_list, place
 from pyclick.runtime.timers import Timer
+from tests.helpers import Declaration, config_error_of, configured_router, flat_config
 
 CPUS = sorted(os.sched_getaffinity(0))
 
@@ -103,12 +103,8 @@ class Cleaned(Element):
         Cleaned.log.append(self.name)
 
 
-def router_for(*decls: tuple[str, str, str], threads: int | None = None) -> Router:
-    flat = FlatConfig([FlatElement(name, cls, config, Landmark("threads.click", i + 1))
-                       for i, (name, cls, config) in enumerate(decls)])
-    router = Router(flat, threads=threads)
-    router.configure()
-    return router
+def router_for(*decls: Declaration, threads: int | None = None) -> Router:
+    return configured_router(decls, at="threads.click", threads=threads)
 
 
 @pytest.mark.skipif(len(CPUS) < 2, reason="needs two CPUs")
@@ -147,13 +143,9 @@ def test_missing_cpu_gets_a_warning_and_the_last_cpu():
 
 
 def test_static_thread_sched_argument_errors():
-    flat = FlatConfig([FlatElement("a", "WhereAmI", "", Landmark("t.click", 1)),
-                       FlatElement("s", "StaticThreadSched", "a x, nobody 1, a", Landmark(
-                           "t.click", 2))])
-    router = Router(flat)
-    with pytest.raises(Exception) as info:
-        router.configure()
-    assert info.value.messages == [
+    router = Router(flat_config([("a", "WhereAmI", ""),
+                                 ("s", "StaticThreadSched", "a x, nobody 1, a")], at="t.click"))
+    assert config_error_of(router.configure).messages == [
         "t.click:2: While configuring 's :: StaticThreadSched': "
         "THREAD: expected unsigned integer, got 'x'",
         "t.click:2: While configuring 's :: StaticThreadSched': "

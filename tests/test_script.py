@@ -13,9 +13,9 @@ from pyclick.cli import main
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.elements.scriptexpr import FUNCTIONS, ScriptError, expand
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.router import Router
 from pyclick.runtime.handlers import HandlerError
+from tests.helpers import config_error_of, configured_router
 
 LANDMARK = Landmark("<test>", 2)
 REPO = Path(__file__).resolve().parent.parent
@@ -43,11 +43,7 @@ class ScriptTestKnob(Element):
 
 
 def build(elements, connections=(), simtime=True) -> Router:
-    flat = FlatConfig([FlatElement(n, c, cfg, LANDMARK) for n, c, cfg in elements],
-                      [FlatConnection(a, ap, b, bp, LANDMARK) for a, ap, b, bp in connections])
-    router = Router(flat, simtime=simtime)
-    router.configure()
-    return router
+    return configured_router(elements, connections, at=LANDMARK, simtime=simtime)
 
 
 def run_script(script: str, *others, simtime=True) -> Router:
@@ -290,9 +286,7 @@ def test_runtime_errors_name_the_element_and_instruction(caplog, capsys):
     ("TYPE SIGNAL", "TYPE: expected ACTIVE or PASSIVE"),
 ])
 def test_configuration_mistakes(script, message):
-    with pytest.raises(ConfigError) as err:
-        build([("s", "Script", script)])
-    text = str(err.value)
+    text = str(config_error_of(build, [("s", "Script", script)]))
     assert "<test>:2" in text and "s :: Script" in text and message in text
 
 

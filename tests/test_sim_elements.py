@@ -7,8 +7,7 @@ import pytest
 
 from pyclick.args import ELEMENT, TIME, Args
 from pyclick.element import Element, read_handler
-from pyclick.errors import ConfigError, Landmark
-from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
+from pyclick.errors import Landmark
 from pyclick.packet import Packet
 from pyclick.router import Router
 from pyclick.runtime.timers import Timer
@@ -16,6 +15,7 @@ from pyclick.seams import BucketCounter, LoadSource, RssDevice
 from pyclick.sim.flows import TCP, build_frame
 from pyclick.sim.pcap import write_pcap
 from pyclick.sim.toeplitz import address_bytes
+from tests.helpers import config_error_of, configured_router
 
 LANDMARK = Landmark("sim.click", 4)
 
@@ -66,11 +66,7 @@ class SimTestMover(Element):
 
 
 def build(elements, connections=()) -> Router:
-    flat = FlatConfig([FlatElement(n, c, cfg, LANDMARK) for n, c, cfg in elements],
-                      [FlatConnection(a, ap, b, bp, LANDMARK) for a, ap, b, bp in connections])
-    router = Router(flat)
-    router.configure()
-    return router
+    return configured_router(elements, connections, at=LANDMARK)
 
 
 def nic_router(config: str, *extra, sink: str = "Discard") -> Router:
@@ -79,9 +75,7 @@ def nic_router(config: str, *extra, sink: str = "Discard") -> Router:
 
 
 def config_errors(*elements) -> str:
-    with pytest.raises(ConfigError) as err:
-        build(list(elements))
-    return str(err.value)
+    return str(config_error_of(build, list(elements)))
 
 
 def test_runs_in_simulated_time_for_its_duration_then_stops(capsys):

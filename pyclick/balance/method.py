@@ -22,9 +22,10 @@ class Outcome:
 
     ``residual_imbalance`` is the sum over cores of |average - load| the
     method expects after its moves; ``tick_imbalance`` the imbalance the
-    tick rule reacts to (None: the residual); ``adapt_tick`` False keeps the tick at
-    TIMER (the static methods). ``core_loads`` are the per-core loads the
-    method balanced (aligned with the active cores before the decision).
+    tick rule reacts to (None: the residual); ``adapt_tick`` False keeps
+    the tick at TIMER (the static methods). ``core_loads`` are the per-core
+    loads the method balanced (aligned with the active cores before the
+    decision).
     """
 
     residual_imbalance: float = 0.0

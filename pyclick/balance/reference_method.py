@@ -38,6 +38,7 @@ from pyclick.balance.reference_greedy import RunStat, reference_greedy
 from pyclick.balance.state import BalancerState
 from pyclick.balance.tables import even_table
 
+
 class RssppReference:
     """The reference RSS++ method (see the module docstring)."""
 
@@ -68,7 +69,6 @@ class RssppReference:
         if p.dancer:
             self._move_dancers(state, load, counts, where)
 
-        packets = np.bincount(where, weights=counts, minlength=len(load))
         busy = np.bincount(where, weights=(counts > 0).astype(np.float64), minlength=len(load))
         groups = socket_groups(state.active, load, p.sockets if numa else None,
                                p.imbalance_threshold)

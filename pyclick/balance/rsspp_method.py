@@ -73,7 +73,7 @@ class RssppTuning:
     persistence_horizon: float = 1.0
     jump_sigmas: float = 4.0
     cost_horizon: float = 1.0
-    move_cost: float = 1.0
+    move_cost: float = 1.2
     risk_weight: float = 1.0
 
 
@@ -141,11 +141,12 @@ class Rsspp:
         for group in groups:
             member = np.zeros(len(cores), dtype=bool)
             member[group] = True
-            relief = relieve_overloaded(load, target, where, self.rates.rate, risk, cost,
-                                        np.flatnonzero(overloaded & member), member,
-                                        p.imbalance_threshold, min_gain)
-            load = relief.demand
-            moves += relief.moves
+            givers = np.flatnonzero(overloaded & member)
+            if givers.size:
+                relief = relieve_overloaded(load, target, where, self.rates.rate, risk, cost,
+                                            givers, member, p.imbalance_threshold, min_gain)
+                load = relief.demand
+                moves += relief.moves
         spent = thread_time() - began
         state.receivers = set()
         for bucket, receiver in moves:

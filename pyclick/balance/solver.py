@@ -70,7 +70,6 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
     receiver_part = (2 * excess[receivers][None, :] + arriving) * arriving
     held = np.bincount(owner[busy], minlength=len(demand))
     giver_part[held[source] < 2] = -np.inf
-    rows_of = {g: np.flatnonzero(source == g) for g in np.unique(source).tolist()}
 
     while True:
         best = int(np.argmax(giver_part[:, None] - receiver_part))
@@ -86,8 +85,7 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
         moves.append((int(candidates[j]), receiver))
         giver_part[j] = -np.inf
         # Only the giver's buckets and the receiver's column see new excesses.
-        rows = rows_of[giver]
-        rows = rows_of[giver] = rows[np.isfinite(giver_part[rows])]
+        rows = np.flatnonzero((source == giver) & np.isfinite(giver_part))
         if excess[giver] <= threshold or held[giver] < 2:
             giver_part[rows] = -np.inf
         else:

@@ -76,7 +76,7 @@ class ThreadBusyLoad:
 
 
 class DeviceBalancer(Element):
-    """DeviceBalancer(METHOD, DEV, CPUS, STARTCPU, TIMER, TIMER_MAX, CYCLES, RSSCOUNTER, TARGET_LOAD, ...) -- balances a NIC's RSS table among cores (RSS++)
+    """DeviceBalancer(METHOD, DEV, KEYWORDS) -- balances a NIC's RSS table among cores (RSS++)
 
     Description
     Every TIMER, DeviceBalancer reads the load of each core serving DEV's RX
@@ -131,7 +131,7 @@ class DeviceBalancer(Element):
     MARK -- DPDK flow-rule marking; accepted for compatibility, no effect here, default true
     GROUP -- DPDK flow-rule groups; accepted for compatibility, no effect here, default true
     TARGET_LOAD -- load a core should not exceed (autoscale, dancers), default 0.8
-    RSSCOUNTER -- per-bucket packet counter (XDPLoader, SimCounter); mandatory for rsspp and rsspp-ref
+    RSSCOUNTER -- per-bucket counter (XDPLoader, SimCounter); mandatory for rsspp, rsspp-ref
     IMBALANCE_ALPHA -- fraction of the imbalance corrected per tick, default 1
     IMBALANCE_THRESHOLD -- deviation from the average load tolerated, default 0.02
     DANCER -- move a bucket carrying over half a core off a core above TARGET_LOAD, default false

@@ -173,6 +173,8 @@ class FlowIPManager(Element):
             self._push_bound(self.ownership.slots[core], batch)
 
     def _push_bound(self, slot: CoreSlot, batch: list[Packet]) -> None:
+        # The per-core fast path: _push_unbound repeats this loop with a
+        # per-packet owner lookup rather than slowing it down with one.
         ownership = self.ownership
         if slot.inbox:
             ownership.receive(slot)

@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Iterator
-
-import numpy as np
 
 from pyclick.args import BOOL, ELEMENT, STRING, UNSIGNED, Args
 from pyclick.element import Element, read_handler
 from pyclick.errors import ConfigError
-
-
-@dataclass
-class _Snapshot:
-    """What one balancer last published; replaced whole, never mutated."""
-
-    device: str
-    cores: list[int] = field(default_factory=list)
-    loads: list[float] = field(default_factory=list)
-    bucket_rates: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    imbalance: float = 0.0
-    tick: float = 0.0
-    solver_seconds: float = 0.0
-    moves: int = 0
-    table_writes: int = 0
-    errors: int = 0
 
 
 class Metrics(Element):
@@ -74,7 +55,7 @@ class Metrics(Element):
                               f"expected a port number (0..65535), got {self.port}",
                               self.landmark)
         self._server = None
-        self._snapshots: dict[str, _Snapshot] = {}
+        self.balancers: list[Element] = []
 
     def initialize(self) -> None:
         try:
@@ -86,10 +67,11 @@ class Metrics(Element):
         balancers = self.balancer_elements or [
             e for e in self.router.elements if e.class_name() == "DeviceBalancer"]
         for balancer in balancers:
-            if not hasattr(balancer, "observers"):
-                raise ConfigError(f"BALANCER: '{balancer.declaration()}' is not a DeviceBalancer",
+            if not hasattr(balancer, "last_decision"):
+                raise ConfigError(f"While initializing '{self.declaration()}': BALANCER: "
+                                  f"'{balancer.declaration()}' is not a DeviceBalancer",
                                   self.landmark)
-            self._watch(balancer)
+        self.balancers = balancers
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self)
         try:
@@ -105,30 +87,16 @@ class Metrics(Element):
             self._server.server_close()
             self._server = None
 
-    def _watch(self, balancer: Element) -> None:
-        device = balancer.dev.name
-        self._snapshots[balancer.name] = _Snapshot(device)
-
-        def observe(decision, counts: np.ndarray, elapsed: float) -> None:
-            # Runs on the balancer's thread; a scrape reads whole snapshots only.
-            old = self._snapshots[balancer.name]
-            rates = counts / elapsed if elapsed > 0 else np.zeros(len(counts))
-            self._snapshots[balancer.name] = _Snapshot(
-                device=device, cores=list(decision.cores),
-                loads=[float(x) for x in decision.loads], bucket_rates=rates,
-                imbalance=float(decision.imbalance), tick=float(decision.next_tick),
-                solver_seconds=float(decision.solver_time),
-                moves=old.moves + len(decision.moves),
-                table_writes=old.table_writes + (1 if decision.moves else 0),
-                errors=balancer.tick_errors)
-
-        balancer.tick_observers.append(observe)
-
     # --- prometheus_client collector protocol
     def collect(self) -> Iterator[object]:
+        """Called by the HTTP thread at every scrape.
+
+        It reads each balancer's last published decision, a reference the
+        balancer replaces whole after every tick, so a scrape always sees one
+        tick's numbers and never blocks the balancer.
+        """
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        snaps = list(self._snapshots.values())
         load = GaugeMetricFamily("pyclick_core_load", "Load of each core at the last tick",
                                  labels=["device", "core"])
         rate = GaugeMetricFamily("pyclick_bucket_packet_rate",
@@ -145,18 +113,21 @@ class Metrics(Element):
                                      labels=["device"])
         errors = CounterMetricFamily("pyclick_errors", "Failed ticks since start",
                                      labels=["device"])
-        for s in snaps:
-            for core, value in zip(s.cores, s.loads):
-                load.add_metric([s.device, str(core)], value)
-            if self.buckets:
-                for bucket, value in enumerate(s.bucket_rates):
-                    rate.add_metric([s.device, str(bucket)], float(value))
-            imbalance.add_metric([s.device], s.imbalance)
-            tick.add_metric([s.device], s.tick)
-            solver.add_metric([s.device], s.solver_seconds)
-            moved.add_metric([s.device], s.moves)
-            writes.add_metric([s.device], s.table_writes)
-            errors.add_metric([s.device], s.errors)
+        for balancer in self.balancers:
+            device = balancer.dev.name
+            decision = balancer.last_decision
+            if decision is not None:
+                for core, value in zip(decision.cores, decision.loads):
+                    load.add_metric([device, str(core)], float(value))
+                if self.buckets and decision.elapsed > 0:
+                    for bucket, count in enumerate(decision.counts):
+                        rate.add_metric([device, str(bucket)], float(count) / decision.elapsed)
+                imbalance.add_metric([device], float(decision.imbalance))
+                tick.add_metric([device], float(decision.next_tick))
+                solver.add_metric([device], float(decision.solver_time))
+            moved.add_metric([device], balancer.total_moves)
+            writes.add_metric([device], balancer.table_writes)
+            errors.add_metric([device], balancer.tick_errors)
         yield from (load, rate, imbalance, tick, solver, moved, writes, errors)
 
     @read_handler("port")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 
 from pyclick.args import BOOL, INT, STRING, Args, Choice
-from pyclick.element import Element, read_handler, write_handler
-from pyclick.elements.handlercall import parse_value
+from pyclick.elements.switchable import Switchable
 from pyclick.packet import Packet
 
 
@@ -22,7 +21,7 @@ def ascii_groups(data: bytes) -> str:
     return " ".join(shown[i:i + 8] for i in range(0, len(shown), 8))
 
 
-class Print(Element):
+class Print(Switchable):
     """Print(LABEL, MAXLENGTH, KEYWORDS) -- prints packet contents
 
     Description
@@ -78,15 +77,3 @@ class Print(Element):
         elif shown and self.contents == "ASCII":
             line += " | " + ascii_groups(shown)
         return line
-
-    @read_handler("active")
-    def _read_active(self) -> str:
-        return "true" if self.active else "false"
-
-    @write_handler("active")
-    def _write_active(self, value: str) -> None:
-        self.active = parse_value(BOOL, value)
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 
 from pyclick.args import BOOL, INT, STRING, TIME, UNSIGNED, Args
-from pyclick.element import Element, read_handler, write_handler
+from pyclick.element import read_handler, write_handler
 from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
+from pyclick.elements.switchable import Switchable
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
 from pyclick.runtime.handlers import HandlerError
@@ -32,8 +33,8 @@ def _to_bytes(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-class _Source(Element):
-    """What both sources share: the ending (STOP / END_CALL), active and count."""
+class _Source(Switchable):
+    """What both sources share besides ``active`` and ``count``: the ending (STOP / END_CALL)."""
 
     registered = False
     port_count = "0/1"
@@ -58,19 +59,6 @@ class _Source(Element):
             except HandlerError as err:
                 self.log.error("%s: END_CALL %s: %s", self.declaration(), self.end_call.name,
                                err.message)
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
-
-    @read_handler("active")
-    def _read_active(self) -> str:
-        return "true" if self.active else "false"
-
-    @write_handler("active")
-    def _write_active(self, value: str) -> None:
-        self.active = parse_value(BOOL, value)
-        self._wake()
 
     def _wake(self) -> None:
         """Resume emitting after a handler changed what remains to do."""

@@ -13,7 +13,7 @@ from pyclick.kernel.bucket_counts import BucketCounts
 from pyclick.kernel.ethtool import DeviceError, EthtoolRSS
 from pyclick.kernel.rss_program import BPF_DIR, DEFAULT_KEY, RssProgram
 from pyclick.kernel.rxhash import RxHashCounter, RxHashUnavailable
-from pyclick.kernel.xdp import MODES, XdpAttachment, ifindex
+from pyclick.kernel.xdp import MODES, XdpAttachment, detach_and_close, ifindex
 
 #: Counter size when neither RETA_SIZE nor the device tells one.
 DEFAULT_RETA_SIZE = 512
@@ -211,15 +211,11 @@ class XDPLoader(Element):
         if self._guard is not None:
             exitguard.cancel(self._guard)
             self._guard = None
-        try:
-            if self.attachment is not None and self.clean:
-                self.attachment.detach()
-        finally:
-            self.attachment = None
-            self.counts = None
-            if self.program is not None:
-                self.program.close()
-                self.program = None
+        # Without CLEAN the program stays attached, counting.
+        attachment = self.attachment if self.clean else None
+        program = self.program
+        self.attachment = self.counts = self.program = None
+        detach_and_close(attachment, program)
 
     # --- BucketCounter
     def read_counts(self, size: int | None = None) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 from pyclick.kernel import bpf_syscall
 from pyclick.kernel.bucket_counts import BucketCounts
 from pyclick.kernel.rss_program import DEFAULT_KEY, RssProgram
-from pyclick.kernel.xdp import XdpAttachment
+from pyclick.kernel.xdp import XdpAttachment, detach_and_close
 
 #: Packets a CPUMAP entry queues for its CPU before dropping.
 DEFAULT_QSIZE = 2048
@@ -105,15 +105,11 @@ class SoftwareRSS:
 
     def stop(self) -> None:
         """Detach (restoring the interface's previous XDP program) and release all."""
+        attachment, program = self.attachment, self.program
+        self.attachment = self.counts = self.program = None
         try:
-            if self.attachment is not None:
-                self.attachment.detach()
+            detach_and_close(attachment, program)
         finally:
-            self.attachment = None
-            self.counts = None
-            if self.program is not None:
-                self.program.close()
-                self.program = None
             with _registry_lock:
                 if _registry.get(self.ifname) is self:
                     del _registry[self.ifname]

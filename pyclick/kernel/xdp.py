@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from typing import Protocol
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -177,3 +178,20 @@ class XdpAttachment:
 
     def __exit__(self, *exc: object) -> None:
         self.detach()
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def detach_and_close(attachment: XdpAttachment | None, program: _Closable | None) -> None:
+    """Detach ``attachment``, then close ``program`` even when detaching failed.
+
+    Either may be None (nothing attached, or the program is kept attached).
+    """
+    try:
+        if attachment is not None:
+            attachment.detach()
+    finally:
+        if program is not None:
+            program.close()

@@ -1,15 +1,23 @@
 """Configuration strings as Click reads them: arguments, words, keywords, quotes.
 
-These are the lexical rules the language front end needs to split compound
-arguments, ``define`` and ``require`` lists: arguments are separated by
-commas and words by spaces, except inside single or double quotes, comments
-(which count as a space) and ``\\<hex>`` data runs.
+These are the lexical rules shared by the language front end (compound
+arguments, ``define`` and ``require`` lists) and by elements reading their
+own arguments (:mod:`pyclick.args`): arguments are separated by commas and
+words by spaces, except inside single or double quotes, comments (which
+count as a space) and ``\\<hex>`` data runs.
 """
 
 from __future__ import annotations
 
+import re
+
 _SPACE = " \t\n\v\f\r"
-_KEYWORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:?!")
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+#: A keyword of a compound class's formals: letters, digits and ``_.:?!``.
+COMPOUND_KEYWORD = re.compile(r"[A-Za-z0-9_.:?!]+")
+#: A keyword of an element's arguments: capitals, digits and ``_``, not starting with a digit.
+ELEMENT_KEYWORD = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 def skip_quoted(text: str, i: int) -> int:
@@ -84,21 +92,51 @@ def uncomment(text: str) -> str:
     return " ".join(pieces)
 
 
-def split_args(config: str) -> list[str]:
+def strip_comments(text: str) -> str:
+    """``text`` with its comments removed and its layout otherwise kept.
+
+    A ``/* */`` comment leaves one space; a ``//`` comment's newline stays.
+    """
+    pieces: list[str] = []
+    start = i = 0
+    while i < len(text):
+        if not comment_at(text, i):
+            i = skip_token(text, i)
+            continue
+        pieces.append(text[start:i])
+        end = skip_comment(text, i)
+        if text.startswith("/*", i):
+            pieces.append(" ")
+            start = end
+        else:
+            start = end - 1 if text[end - 1] == "\n" else end
+        i = end
+    pieces.append(text[start:])
+    return "".join(pieces)
+
+
+def split_args(config: str, *, brackets: bool = False) -> list[str]:
     """The comma-separated arguments of ``config``, each uncommented.
 
-    An empty last argument is dropped, so ``X(1, )`` has one argument.
+    An empty last argument is dropped, so ``X(1, )`` has one argument. With
+    ``brackets`` (the way elements read their arguments), commas inside
+    parentheses, brackets or braces do not split either.
     """
     args: list[str] = []
+    closers: list[str] = []
     start, i, n = 0, 0, len(config)
     while i < n:
         c = config[i]
-        if c == ",":
+        if c == "," and not closers:
             args.append(uncomment(config[start:i]))
             start = i = i + 1
         elif comment_at(config, i):
             i = skip_comment(config, i)
         else:
+            if brackets and c in _BRACKETS:
+                closers.append(_BRACKETS[c])
+            elif closers and c == closers[-1]:
+                closers.pop()
             i = skip_token(config, i)
     last = uncomment(config[start:])
     if last:
@@ -107,7 +145,7 @@ def split_args(config: str) -> list[str]:
 
 
 def split_words(text: str) -> list[str]:
-    """The space-separated words of ``text``; comments separate words too."""
+    """The space-separated words of ``text`` (quotes kept); comments separate words too."""
     words: list[str] = []
     while text:
         word, text = shift_word(text)
@@ -136,16 +174,14 @@ def _skip_space_and_comments(text: str, i: int) -> int:
     return i
 
 
-def split_keyword(arg: str) -> tuple[str, str] | None:
-    """``("KEY", "value")`` when ``arg`` starts with a keyword word, else None."""
-    i = 0
-    while i < len(arg) and arg[i] not in _SPACE:
-        if arg[i] not in _KEYWORD_CHARS:
-            return None
-        i += 1
-    if i == 0:
+def split_keyword(arg: str, keyword: re.Pattern[str] = COMPOUND_KEYWORD) -> tuple[str, str] | None:
+    """``("KEY", "value")`` when the first word of ``arg`` is a ``keyword``, else None."""
+    end = 0
+    while end < len(arg) and arg[end] not in _SPACE:
+        end += 1
+    if not keyword.fullmatch(arg, 0, end):
         return None
-    return arg[:i], arg[i:].lstrip(_SPACE)
+    return arg[:end], arg[end:].lstrip(_SPACE)
 
 
 def shown(text: str, limit: int = 40) -> str:
@@ -155,50 +191,87 @@ def shown(text: str, limit: int = 40) -> str:
     return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in text) + "'"
 
 
-_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+            "\n": ""}
+_OCTAL = re.compile(r"[0-7]{1,3}")
+_HEX_PAIR = re.compile(r"[0-9a-fA-F]{2}")
+_HEX_DATA = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 
 def unquote(word: str) -> str:
-    """``word`` with one level of quoting removed and double-quote escapes applied."""
+    """``word`` with one level of quoting removed.
+
+    Quoted and unquoted parts concatenate (``"a"b'c'`` is ``abc``). Single
+    quotes are literal; double quotes take backslash escapes: ``\\n \\t \\r
+    \\a \\b \\f \\v``, octal ``\\OOO``, ``\\xHH``, the hex data run
+    ``\\<48 65 6c>``, and a backslash before any other character (``\\\\``,
+    ``\\"``, ``\\$``) stands for that character.
+    """
     out: list[str] = []
     i, n = 0, len(word)
     while i < n:
         c = word[i]
-        if c in "'\"":
+        if c == "'":
             end = skip_quoted(word, i)
-            inner = word[i + 1:end - 1 if end - i > 1 and word[end - 1] == c else end]
-            out.append(_unescape(inner) if c == '"' else inner)
+            closed = end - i > 1 and word[end - 1] == "'"
+            out.append(word[i + 1:end - 1 if closed else end])
             i = end
+        elif c == '"':
+            i = _unescape_double(word, i + 1, out)
         else:
             out.append(c)
             i += 1
     return "".join(out)
 
 
-def _unescape(text: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(text)
+def _unescape_double(text: str, i: int, out: list[str]) -> int:
+    """Append the double-quoted text from ``i`` on to ``out``; the index past its closing quote."""
+    n = len(text)
     while i < n:
         c = text[i]
-        if c != "\\" or i + 1 == n:
+        if c == '"':
+            return i + 1
+        if c != "\\" or i + 1 >= n:
             out.append(c)
             i += 1
             continue
-        nxt = text[i + 1]
-        if nxt == "\n":
+        e = text[i + 1]
+        if e in _ESCAPES:
+            out.append(_ESCAPES[e])
             i += 2
-        elif nxt in _ESCAPES:
-            out.append(_ESCAPES[nxt])
-            i += 2
-        elif nxt == "<":
-            end = skip_data(text, i)
-            digits = "".join(ch for ch in text[i + 2:end - 1] if ch in "0123456789abcdefABCDEF")
-            out.append(bytes.fromhex(digits[: len(digits) // 2 * 2]).decode("latin-1"))
-            i = end
+        elif octal := _OCTAL.match(text, i + 1):
+            out.append(chr(int(octal.group(), 8) & 0xFF))
+            i = octal.end()
+        elif e == "x" and _HEX_PAIR.match(text, i + 2):
+            out.append(chr(int(text[i + 2:i + 4], 16)))
+            i += 4
+        elif e == "<":
+            i = _unescape_data(text, i, out)
         else:
-            out.append(nxt)
+            out.append(e)
             i += 2
-    return "".join(out)
+    return i
+
+
+def _unescape_data(text: str, i: int, out: list[str]) -> int:
+    """``text[i:i+2]`` is ``\\<``: append the bytes of a well-formed hex run, else a backslash."""
+    end = skip_data(text, i)
+    digits = "".join(text[i + 2:end - 1].split())
+    if text[end - 1] != ">" or not _HEX_DATA.fullmatch(digits):
+        out.append("\\")
+        return i + 1
+    out.append(bytes.fromhex(digits).decode("latin-1"))
+    return end
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:/@+-]+")
+
+
+def quote(text: str) -> str:
+    """``text`` as one word that :func:`unquote` gives back: bare if plain, else double-quoted."""
+    if _PLAIN_WORD.fullmatch(text) and "//" not in text:
+        return text
+    return '"' + quote_inside_double(text) + '"'
 
 
 def quote_inside_double(text: str) -> str:

@@ -1,0 +1,50 @@
+"""What several test files share: routers built from element tuples, and
+the ConfigError a step raises."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import pytest
+
+from pyclick.errors import ConfigError, Landmark
+from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
+from pyclick.router import Router
+
+#: An element: ``(name, class, config)``.
+Declaration = tuple[str, str, str]
+#: A connection: ``(from element, output, to element, input)``.
+Connection = tuple[str, int, str, int]
+
+
+def flat_config(elements: Iterable[Declaration], connections: Iterable[Connection] = (), *,
+                at: Landmark | str) -> FlatConfig:
+    """The flat graph of ``elements`` and ``connections``, all declared at
+    landmark ``at``; when ``at`` is a file name, element i is on its line i
+    (from 1) and the connections on the lines after the elements."""
+    elements = list(elements)
+
+    def line(number: int) -> Landmark:
+        return at if isinstance(at, Landmark) else Landmark(at, number)
+
+    return FlatConfig(
+        [FlatElement(name, cls, config, line(i))
+         for i, (name, cls, config) in enumerate(elements, 1)],
+        [FlatConnection(a, out, b, in_, line(len(elements) + i))
+         for i, (a, out, b, in_) in enumerate(connections, 1)])
+
+
+def configured_router(elements: Iterable[Declaration], connections: Iterable[Connection] = (),
+                      *, at: Landmark | str, **options: Any) -> Router:
+    """A configured Router of ``flat_config(elements, connections, at=at)``;
+    ``options`` go to Router (``simtime``, ``threads``)."""
+    router = Router(flat_config(elements, connections, at=at), **options)
+    router.configure()
+    return router
+
+
+def config_error_of(step: Callable[..., object], *args: Any, **kwargs: Any) -> ConfigError:
+    """The ConfigError that ``step(*args, **kwargs)`` raises (the test fails without one)."""
+    with pytest.raises(ConfigError) as caught:
+        step(*args, **kwargs)
+    return caught.value
