@@ -33,6 +33,7 @@ class TickRecord:
 
     @classmethod
     def of(cls, t: float, decision: Decision, counts: np.ndarray) -> "TickRecord":
+        """The record of ``decision``, taken at router time ``t`` from ``counts``."""
         return cls(t=round(t, 6), tick=decision.next_tick, cores=list(decision.cores),
                    loads=[round(float(x), 4) for x in decision.loads],
                    counts=[int(x) for x in counts], table=[int(x) for x in decision.table],

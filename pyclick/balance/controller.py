@@ -36,7 +36,9 @@ class Decision:
     the machine does not inflate it);
     ``runs`` the solver's runs; ``loads`` the per-core loads the method
     balanced for ``cores`` (the cores in use when the tick began);
-    ``active`` the cores in use after it, ``added``/``removed`` the change.
+    ``active`` the cores in use after it, ``added``/``removed`` the change;
+    ``counts`` the packets per bucket the tick was decided on and
+    ``elapsed`` the seconds they cover.
     """
 
     table: np.ndarray
@@ -50,6 +52,8 @@ class Decision:
     active: list[int] = field(default_factory=list)
     added: list[int] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    elapsed: float = 0.0
 
 
 def balance_target_loads(loads: np.ndarray, max_cpus: int) -> np.ndarray:
@@ -107,8 +111,9 @@ class Controller:
         before_table = state.table.copy()
         before_cores = list(state.active)
         began = thread_time()
-        outcome = self.method.rebalance(state, loads, counts,
-                                        state.tick if elapsed is None else elapsed)
+        if elapsed is None:
+            elapsed = state.tick
+        outcome = self.method.rebalance(state, loads, counts, elapsed)
         spent = thread_time() - began
         moves = table_moves(before_table, state.table)
         if outcome.adapt_tick:
@@ -122,7 +127,7 @@ class Controller:
             loads=loads if outcome.core_loads is None else outcome.core_loads,
             cores=before_cores, active=list(state.active),
             added=_missing(state.active, before_cores),
-            removed=_missing(before_cores, state.active))
+            removed=_missing(before_cores, state.active), counts=counts, elapsed=elapsed)
 
     def set_cpus(self, count: int) -> Decision:
         """Bring cores into use until ``count`` are (the ``cpus`` handler)."""

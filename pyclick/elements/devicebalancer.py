@@ -15,12 +15,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from pyclick.args import BOOL, ELEMENT, FLOAT, INT, TIME, UNSIGNED, WORD, Args, Choice
+from pyclick.args import BOOL, ELEMENT, FLOAT, INT, STRING, TIME, UNSIGNED, WORD, Args, Choice
 from pyclick.balance import BalanceParams, Controller, Decision, canonical_name
 from pyclick.balance.run_stats import RunStatsTable
 from pyclick.balance.tables import moves_by_source
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.errors import ConfigError
+from pyclick.record import Recorder, TickRecord
 from pyclick.runtime.timers import Timer
 from pyclick.seams import BucketCounter, LoadSource, MigrationListener, RssDevice
 
@@ -136,6 +137,7 @@ class DeviceBalancer(Element):
     IMBALANCE_THRESHOLD -- deviation from the average load tolerated, default 0.02
     DANCER -- move a bucket carrying over half a core off a core above TARGET_LOAD, default false
     NUMA -- balance within each NUMA socket first, default false
+    RECORD -- file to write one JSON line per tick to (loads, counts, table, moves; see pyclick-plot), default none
 
     Element handlers
     active (read/write) -- whether the balancer runs
@@ -182,6 +184,7 @@ class DeviceBalancer(Element):
         threshold = args.read("IMBALANCE_THRESHOLD", FLOAT, 0.02)
         dancer = args.read("DANCER", BOOL, False)
         numa = args.read("NUMA", BOOL, False)
+        self.record_path: str | None = args.read("RECORD", STRING)
 
         self.method = self._check_method(args, method)
         self._check_roles(args)
@@ -209,6 +212,10 @@ class DeviceBalancer(Element):
         self.last_decision: Decision | None = None
         self.observers: list[Callable[[Decision], None]] = []
         self.total_moves = 0
+        #: Table writes done, and ticks skipped because a counter or load read failed.
+        self.table_writes = 0
+        self.tick_errors = 0
+        self.recorder: Recorder | None = None
         self.run_stats = RunStatsTable()
         self._last_tick_time = 0.0
         self._started = False
@@ -241,6 +248,11 @@ class DeviceBalancer(Element):
     # --- start
     def initialize(self) -> None:
         self.load_source = self._make_load_source()
+        if self.record_path is not None:
+            try:
+                self.recorder = Recorder(self.record_path)
+            except OSError as err:
+                self._fail(f"RECORD: cannot write '{self.record_path}': {err.strerror}")
         self._timer = Timer(self, self._tick)
         if self._dev_ready():
             self._start()
@@ -251,8 +263,12 @@ class DeviceBalancer(Element):
 
     def _dev_ready(self) -> bool:
         """Whether DEV was initialized before this element (it comes first)."""
+        return self._initialized_before(self.dev)
+
+    def _initialized_before(self, element: Element) -> bool:
+        """Elements initialize in configuration order: those before this one are ready."""
         elements = self.router.elements
-        return elements.index(self.dev) < elements.index(self)
+        return elements.index(element) < elements.index(self)
 
     def _start(self) -> None:
         """Check DEV's table, install the first table and tell MANAGER."""
@@ -339,13 +355,17 @@ class DeviceBalancer(Element):
     def _discard_history(self) -> None:
         """Start the first tick's measurements now, not at some earlier time."""
         self.load_source.read_loads(self._cpu_ids(self.controller.active))
-        if self.counter is not None:
+        # A counter declared after this element (the README's XDPLoader) is
+        # not running yet: it starts from zero by itself.
+        if self.counter is not None and self._initialized_before(self.counter):
             self.counter.read_counts()
         self._last_tick_time = self.router.now()
 
     def cleanup(self) -> None:
         if self._timer is not None:
             self._timer.unschedule()
+        if self.recorder is not None:
+            self.recorder.close()
 
     # --- the tick
     def _cpu_ids(self, queues: Sequence[int]) -> list[int]:
@@ -361,8 +381,17 @@ class DeviceBalancer(Element):
             self._start()
         controller = self.controller
         now = self.router.now()
-        loads = self.load_source.read_loads(self._cpu_ids(controller.active))
-        counts = self._read_counts()
+        try:
+            loads = self.load_source.read_loads(self._cpu_ids(controller.active))
+            counts = self._read_counts()
+        except OSError as err:
+            # A failed read (a map or /proc/stat momentarily unreadable) costs
+            # this tick only; the next one measures from here.
+            self.tick_errors += 1
+            self.log.warning("tick skipped: %s", err)
+            self._last_tick_time = now
+            self._timer.schedule_after(controller.tick)
+            return
         elapsed = now - self._last_tick_time
         self._last_tick_time = now
         decision = controller.step(loads, counts, elapsed if elapsed > 0 else None)
@@ -389,6 +418,7 @@ class DeviceBalancer(Element):
             for source, moves in moves_by_source(decision.moves).items():
                 self.manager.pre_migrate(source, moves)
         self.dev.write_table(decision.table)
+        self.table_writes += 1
         if self.manager is not None:
             self.manager.post_migrate(decision.moves)
 
@@ -399,6 +429,8 @@ class DeviceBalancer(Element):
         if self.verbose >= 2 or (self.verbose and (decision.moves or decision.added
                                                    or decision.removed)):
             self._log_decision(decision)
+        if self.recorder is not None:
+            self.recorder.write(TickRecord.of(self.router.now(), decision, decision.counts))
         for observer in self.observers:
             observer(decision)
 
