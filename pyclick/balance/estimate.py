@@ -123,3 +123,33 @@ class PersistentRates:
                                  (1 - weight) * (self.variance + weight * square))
         self._deviation = observed - self.level
         self.rate = self.level + self.persistence * self._deviation
+
+
+class ServedExcess:
+    """How much more than the average each core has served lately, in load x seconds.
+
+    Every tick adds each core's served load x elapsed minus the average
+    over the cores in use, and the sum forgets with time constant
+    ``horizon``. Divided by ``horizon`` it is the core's recent excess
+    load: balancing the next ticks against it evens out the work each
+    core does over a second, which is what per-second packet counts see,
+    instead of only the next tick's prediction, whose errors would
+    otherwise add up on the same cores.
+    """
+
+    def __init__(self, ncores: int, horizon: float) -> None:
+        self.horizon = horizon
+        self.excess = np.zeros(ncores)
+
+    def update(self, cores: np.ndarray, served: np.ndarray, elapsed: float) -> None:
+        """``served``: load x seconds each of ``cores`` served during the last ``elapsed``."""
+        self.excess *= np.exp(-elapsed / self.horizon)
+        self.excess[cores] += served - served.mean()
+
+    def forget(self, cores: np.ndarray) -> None:
+        """Cores leaving or entering use start with a clean slate."""
+        self.excess[cores] = 0.0
+
+    def of(self, cores: np.ndarray) -> np.ndarray:
+        """Recent excess load of each named core (load units)."""
+        return self.excess[cores] / self.horizon

@@ -42,7 +42,7 @@ from typing import ClassVar
 import numpy as np
 
 from pyclick.balance import autoscale
-from pyclick.balance.estimate import CoreCosts, PersistentRates
+from pyclick.balance.estimate import CoreCosts, PersistentRates, ServedExcess
 from pyclick.balance.method import DANCER_SHARE, Outcome
 from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
@@ -73,8 +73,15 @@ class RssppTuning:
     persistence_horizon: float = 1.0
     jump_sigmas: float = 4.0
     cost_horizon: float = 1.0
-    move_cost: float = 1.2
+    move_cost: float = 2.0
     risk_weight: float = 1.0
+    excess_horizon: float = 0.5
+    excess_weight: float = 2.0
+    per_core_costs: bool = False
+    price_cores: int = 8
+    price_power: float = 3.0
+    price_reta: int = 128
+    reta_power: float = 0.5
 
 
 class Rsspp:
@@ -88,9 +95,11 @@ class Rsspp:
         self.rates = PersistentRates(params.reta_size, tuning.level_horizon,
                                      tuning.jump_sigmas, tuning.persistence_horizon)
         self.costs = CoreCosts(params.cpus, tuning.cost_horizon)
+        self.excess = ServedExcess(params.cpus, tuning.excess_horizon)
 
     def cores_added(self, state: BalancerState) -> None:
         """New cores start empty; the next tick fills them as underloaded cores."""
+        self.excess.forget(np.asarray(state.active))
 
     def rebalance(self, state: BalancerState, loads: np.ndarray, counts: np.ndarray,
                   elapsed: float) -> Outcome:
@@ -100,42 +109,57 @@ class Rsspp:
         cores = np.asarray(state.active)
         packets = np.bincount(where, weights=counts, minlength=len(cores))
         self.costs.update(cores, np.asarray(loads, dtype=np.float64), packets, elapsed)
+        self.excess.update(cores, packets * self._cost(cores), elapsed)
         self.rates.update(counts, elapsed)
-        demand = self._demand(state, where)
-        predicted = demand.copy()
+        demand = self._demand(state, where, self._cost(cores))
         numa = p.numa and p.sockets is not None
 
         if p.autoscale:
-            if autoscale.should_remove(demand, p.target_load):
-                return self._remove_core(state, demand)
-            if autoscale.should_add(demand, p.target_load) and state.add_core() is not None:
+            # How many cores are needed is an absolute question: each core's own cost.
+            needed = self._demand(state, where, self.costs.of(cores))
+            if autoscale.should_remove(needed, p.target_load):
+                return self._remove_core(state, needed)
+            if autoscale.should_add(needed, p.target_load) and state.add_core() is not None:
                 demand = np.append(demand, 0.0)
+                self.excess.forget(np.asarray(state.active[-1:]))
                 numa = False
         if p.dancer and self._move_dancers(state, demand):
             where = state.bucket_positions()
         groups = socket_groups(state.active, demand, p.sockets if numa else None,
                                p.imbalance_threshold)
-        return self._balance(state, demand, where, groups, predicted)
+        return self._balance(state, demand, where, groups)
 
-    def _demand(self, state: BalancerState, where: np.ndarray) -> np.ndarray:
-        cost = self.costs.of(np.asarray(state.active))
+    def _cost(self, cores: np.ndarray) -> np.ndarray:
+        """Load per packet/s of each named core."""
+        cost = self.costs.of(cores)
+        if self.tuning.per_core_costs or not cost.size:
+            return cost
+        # Cores of one machine cost the same per packet; per-core ratios of
+        # load to arrivals are noisy (a queue draining after saturation
+        # inflates them), and the median is robust to the few that are off.
+        return np.full_like(cost, np.median(cost))
+
+    def _demand(self, state: BalancerState, where: np.ndarray, cost: np.ndarray) -> np.ndarray:
         return np.bincount(where, weights=self.rates.rate * cost[where],
                            minlength=len(state.active))
 
     def _balance(self, state: BalancerState, demand: np.ndarray, where: np.ndarray,
-                 groups: list[np.ndarray], predicted: np.ndarray) -> Outcome:
+                 groups: list[np.ndarray]) -> Outcome:
         p, t = self.params, self.tuning
         cores = np.asarray(state.active)
-        cost = self.costs.of(cores)
+        cost = self._cost(cores)
         resting = state.resting_mask()
+        # A core that served more than its share lately is due less now.
+        owed = demand + t.excess_weight * self.excess.of(cores)
         target = np.empty(len(demand))
         for group in groups:
-            target[group] = demand[group].mean()
-        load = target + p.imbalance_alpha * (demand - target)
+            target[group] = owed[group].mean()
+        load = target + p.imbalance_alpha * (owed - target)
         before = np.abs(load - target)
         overloaded = ~resting & (load - target > p.imbalance_threshold)
         risk = t.risk_weight * self.rates.variance * cost[where] ** 2
-        min_gain = (p.imbalance_threshold * float(target.mean())) ** 2 * t.move_cost / p.timer
+        min_gain = (p.imbalance_threshold * float(target.mean())) ** 2 * t.move_cost / p.timer \
+            * self._price_scale(len(cores))
         began = thread_time()
         moves: list[tuple[int, int]] = []
         for group in groups:
@@ -156,14 +180,21 @@ class Rsspp:
         # Any core found beyond the threshold calls for the shortest tick.
         urgency = 2 * RESET_IMBALANCE if (before > p.imbalance_threshold).any() else 0.0
         runs = [RunStat(float(np.sum(after ** 2)), spent)] if overloaded.any() else []
-        return Outcome(float(after.sum()), runs=runs, core_loads=predicted,
+        return Outcome(float(after.sum()), runs=runs, core_loads=owed,
                        tick_imbalance=urgency)
+
+    def _price_scale(self, ncores: int) -> float:
+        """How much cheaper a move is than ``move_cost`` on this many cores and buckets."""
+        t = self.tuning
+        fewer_cores = min(1.0, t.price_cores / ncores) ** t.price_power
+        smaller_buckets = min(1.0, t.price_reta / self.params.reta_size) ** t.reta_power
+        return fewer_cores * smaller_buckets
 
     def _move_dancers(self, state: BalancerState, demand: np.ndarray) -> bool:
         """Move every bucket carrying over half a core off a core above target."""
         cores = np.asarray(state.active)
         where = state.bucket_positions()
-        cost = self.costs.of(cores)
+        cost = self._cost(cores)
         weight = self.rates.rate * cost[where]
         held = np.bincount(where, weights=(self.rates.rate > 0).astype(np.float64),
                            minlength=len(cores))
@@ -195,6 +226,7 @@ class Rsspp:
         kept_cores = np.asarray([state.active[i] for i in keep], dtype=np.int64)
         state.table[leaving] = kept_cores[receiver]
         state.remove_core(core)
+        self.excess.forget(np.asarray([core]))
         state.receivers = {int(c) for c in kept_cores[np.unique(receiver)]}
         residual = float(np.abs(remaining.mean() - remaining).sum())
         return Outcome(residual, core_loads=demand)

@@ -68,7 +68,7 @@ class FlowCounter(Element):
     flows (read) -- flows seen (counted from their first packet here)
 
     Example
-    FromDevice(eth0) -> FlowIPManager -> fc :: FlowCounter -> Discard;
+    FromDevice(eth0, ACTIVE true) -> FlowIPManager -> fc :: FlowCounter -> Discard;
     """
 
     port_count = "1/1"

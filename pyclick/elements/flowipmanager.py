@@ -68,7 +68,7 @@ class FlowIPManager(Element):
     violations (read) -- with CHECK true: the ownership violations found, one per line
 
     Example
-    src :: FromDevice(eth0) -> fim :: FlowIPManager(RETA_SIZE 128, TIMEOUT 30s)
+    src :: FromDevice(eth0, ACTIVE true) -> fim :: FlowIPManager(RETA_SIZE 128, TIMEOUT 30s)
         -> FlowCounter -> Discard;
     DeviceBalancer(METHOD rsspp, DEV src, RSSCOUNTER xdp, MANAGER fim, RETA_SIZE 128);
     """
