@@ -187,3 +187,14 @@ def test_bad_inputs_are_refused_with_what_was_expected():
         controller.set_cpus(2)
     with pytest.raises(ValueError, match="CPUS allows 4"):
         controller.set_cpus(5)
+
+
+def test_moves_get_cheaper_with_more_cores_and_smaller_buckets_never_dearer():
+    def scale(cpus, reta):
+        return Rsspp(BalanceParams(method="rsspp", reta_size=reta, cpus=cpus))._price_scale(cpus)
+
+    assert scale(4, 64) == scale(8, 128) == 1.0
+    assert scale(18, 128) < scale(8, 128)
+    assert scale(8, 512) < scale(8, 128)
+    # The fall stops at 3 x price_cores.
+    assert scale(64, 128) == scale(24, 128) < scale(18, 128)

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from pyclick.balance.estimate import CoreCosts, PersistentRates, share_of_core_load
+from pyclick.balance.estimate import CoreCosts, PersistentRates, ServedExcess, share_of_core_load
 from pyclick.balance.solver import relieve_overloaded
 
 
@@ -148,3 +148,16 @@ def test_core_costs_learn_from_unsaturated_cores_and_bound_saturated_ones():
     assert learnt[2] == pytest.approx(1e-6, rel=0.01)
     # Core 3 was never seen: it borrows the median.
     assert learnt[3] == pytest.approx(1e-6)
+
+
+def test_served_excess_remembers_who_served_more_and_forgets_with_time():
+    excess = ServedExcess(4, horizon=0.5)
+    cores = np.array([0, 1, 2])
+    excess.update(cores, np.array([0.012, 0.009, 0.009]), 0.01)
+    recent = excess.of(cores)
+    assert recent[0] == pytest.approx(0.002 / 0.5) and recent[1] == pytest.approx(-0.001 / 0.5)
+    assert recent.sum() == pytest.approx(0.0)
+    excess.update(cores, np.array([0.01, 0.01, 0.01]), 0.5)
+    assert excess.of(cores)[0] == pytest.approx(recent[0] * np.exp(-1))
+    excess.forget(np.array([0]))
+    assert excess.of(np.array([0, 3])).tolist() == [0.0, 0.0]

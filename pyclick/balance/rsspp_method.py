@@ -7,8 +7,8 @@ itself:
 
 - prediction: each bucket's next-tick packet rate is a slow level plus the
   share of its last deviation that persists (learnt from the traffic
-  itself), times the cost per packet of its core learnt while unsaturated
-  (``pyclick.balance.estimate``). The reference weighs buckets by last
+  itself), times one cost per packet shared by the cores (the median of
+  each core's, learnt while unsaturated: ``pyclick.balance.estimate``). The reference weighs buckets by last
   tick's counts alone, so it chases deviations that have already faded,
   and it cannot see demand beyond 100% on a saturated core;
 - moves: for the most overloaded core, the (bucket, receiver) pair that
@@ -16,9 +16,15 @@ itself:
   charge on buckets whose rate is hard to predict, and only when the gain
   is worth a migration (``pyclick.balance.solver``): the squared
   imbalance it removes until the next decision must outweigh a fixed
-  price per move (``RssppTuning.move_cost``). Gains are judged relative
-  to the average load, like the imbalance itself, and the shorter the
-  tick, the more a move must gain per tick;
+  price per move (``RssppTuning.move_cost``, cheaper on more cores and
+  with smaller buckets). Gains are judged relative to the average load,
+  like the imbalance itself, and the shorter the tick, the more a move
+  must gain per tick;
+- memory: a core that served more than the average over the last half
+  second or so (``ServedExcess``) is treated as that much more loaded, so
+  prediction errors do not pile up on the same cores: each core's work
+  over a second, which per-second packet counts see, evens out, not only
+  the next tick's prediction;
 - pace: the tick returns to TIMER whenever some core was found beyond
   IMBALANCE_THRESHOLD and doubles (up to TIMER_MAX) only once every core
   is within it and nothing moved. Short ticks give fresh counts, and fresh
@@ -65,8 +71,22 @@ class RssppTuning:
     threshold-sized imbalance: a move must remove at least
     (IMBALANCE_THRESHOLD x average load)^2 x move_cost of squared imbalance
     x time before the next decision, which comes after TIMER whenever
-    moves are considered; ``risk_weight``: how much of a bucket's
-    prediction variance is charged against moving it.
+    moves are considered, on ``price_cores`` cores and ``price_reta``
+    buckets; ``price_power`` and ``reta_power``: how fast that price falls
+    with more cores ((price_cores / cores) ** price_power, down to 3 x
+    price_cores) and with more, smaller buckets ((price_reta / RETA_SIZE)
+    ** reta_power); it never rises above ``move_cost``. More cores spread
+    the same traffic over fewer buckets per core, so each core's per-second
+    count wanders more and needs more corrections; smaller buckets gain
+    less per move. The exponents are calibrated on bench_methods' traffic
+    at 8 and 18 cores and RETA 128 and 512; ``risk_weight``: how much of a
+    bucket's prediction variance is charged against moving it;
+    ``excess_horizon``: time constant (s) over which each core's work above
+    the average is remembered (``ServedExcess``); ``excess_weight``: how
+    much of that recent excess load is added to the core's predicted load
+    (0: balance the prediction alone); ``per_core_costs``: balance with each
+    core's own learnt cost per packet instead of their median (for cores of
+    unequal speed; autoscale always uses each core's own).
     """
 
     level_horizon: float = 1.0
@@ -81,7 +101,7 @@ class RssppTuning:
     price_cores: int = 8
     price_power: float = 3.0
     price_reta: int = 128
-    reta_power: float = 0.5
+    reta_power: float = 0.33
 
 
 class Rsspp:
@@ -186,7 +206,9 @@ class Rsspp:
     def _price_scale(self, ncores: int) -> float:
         """How much cheaper a move is than ``move_cost`` on this many cores and buckets."""
         t = self.tuning
-        fewer_cores = min(1.0, t.price_cores / ncores) ** t.price_power
+        # The price stops falling beyond 3 x price_cores: the search's time
+        # grows with the moves it makes per tick.
+        fewer_cores = min(1.0, t.price_cores / min(ncores, 3 * t.price_cores)) ** t.price_power
         smaller_buckets = min(1.0, t.price_reta / self.params.reta_size) ** t.reta_power
         return fewer_cores * smaller_buckets
 
