@@ -185,7 +185,7 @@ class Rsspp:
         for group in groups:
             member = np.zeros(len(cores), dtype=bool)
             member[group] = True
-            givers = np.flatnonzero(overloaded & member)
+            givers = (overloaded & member).nonzero()[0]
             if givers.size:
                 relief = relieve_overloaded(load, target, where, self.rates.rate, risk, cost,
                                             givers, member, p.imbalance_threshold, min_gain)

@@ -46,53 +46,75 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
     demand = np.array(demand, dtype=np.float64)
     excess = demand - target
     moves: list[tuple[int, int]] = []
-    receivers = np.flatnonzero(can_receive & (excess < 0))
+    receivers = (can_receive & (excess < 0)).nonzero()[0]
     is_giver = np.zeros(len(demand), dtype=bool)
     is_giver[givers] = True
     busy = rate > 0
-    candidates = np.flatnonzero(is_giver[owner] & busy)
+    candidates = (is_giver[owner] & busy).nonzero()[0]
     if not receivers.size or not candidates.size:
         return Relief(moves, demand)
 
-    # gain[j, r] = giver_part[j] - receiver_part[j, r]: the drop of the
+    # gain[j, r] = giver_part[j] - receiver_part[r, j]: the drop of the
     # squared deviation of bucket j's core and of receiver r, net of risk.
     source = owner[candidates]
-    leaving = rate[candidates] * cost[source]
-    giver_part = (2 * excess[source] - leaving) * leaving - risk[candidates]
+    moving, risk = rate[candidates], risk[candidates]
+    leaving = moving * cost[source]
+    giver_part = (2 * excess[source] - leaving) * leaving - risk
     # A receiver at excess d gains at most d^2 (when filled exactly to its
     # target), so buckets below min_gain even then need no matrix row.
-    hopeful = giver_part + excess[receivers].min() ** 2 >= min_gain
-    candidates, source = candidates[hopeful], source[hopeful]
+    below = excess[receivers]
+    hopeful = giver_part + below.min() ** 2 >= min_gain
+    candidates, source, moving, risk = \
+        candidates[hopeful], source[hopeful], moving[hopeful], risk[hopeful]
     leaving, giver_part = leaving[hopeful], giver_part[hopeful]
     if not candidates.size:
         return Relief(moves, demand)
-    arriving = rate[candidates][:, None] * cost[receivers][None, :]
-    receiver_part = (2 * excess[receivers][None, :] + arriving) * arriving
+    # One contiguous row per receiver, the part a move into it refreshes.
+    arriving = cost[receivers][:, None] * moving
+    receiver_part = (2 * below[:, None] + arriving) * arriving
     held = np.bincount(owner[busy], minlength=len(demand))
     giver_part[held[source] < 2] = -np.inf
+    gain = giver_part[:, None] - receiver_part.T
+    # Each giver's rows, as a mask: found once, used at each of its moves.
+    owned_by = dict(zip(givers.tolist(), source == givers[:, None]))
 
+    # The steps read and write single cores and buckets: Python scalars
+    # (the same doubles) cost far less there than numpy's.
+    width = receivers.size
+    bucket_of, source_of, receiver_of = candidates.tolist(), source.tolist(), receivers.tolist()
+    leaving_of = leaving.tolist()
+    excess_of, demand_of, held_of = excess.tolist(), demand.tolist(), held.tolist()
     while True:
-        best = int(np.argmax(giver_part[:, None] - receiver_part))
-        j, col = divmod(best, receivers.size)
-        if giver_part[j] - receiver_part[j, col] < min_gain:
+        best = int(gain.argmax())
+        if gain.item(best) < min_gain:
             break
-        giver, receiver = int(source[j]), int(receivers[col])
-        excess[giver] -= leaving[j]
-        excess[receiver] += arriving[j, col]
-        demand[giver] -= leaving[j]
-        demand[receiver] += arriving[j, col]
-        held[giver] -= 1
-        moves.append((int(candidates[j]), receiver))
-        giver_part[j] = -np.inf
+        j, col = divmod(best, width)
+        giver, receiver = source_of[j], receiver_of[col]
+        moved_out, moved_in = leaving_of[j], arriving.item(col, j)
+        excess_of[giver] -= moved_out
+        excess_of[receiver] += moved_in
+        demand_of[giver] -= moved_out
+        demand_of[receiver] += moved_in
+        held_of[giver] -= 1
+        moves.append((bucket_of[j], receiver))
         # Only the giver's buckets and the receiver's column see new excesses.
-        rows = np.flatnonzero((source == giver) & np.isfinite(giver_part))
-        if excess[giver] <= threshold or held[giver] < 2:
-            giver_part[rows] = -np.inf
+        own = owned_by[giver]
+        if excess_of[giver] <= threshold or held_of[giver] < 2:
+            giver_part[own] = -np.inf
+            gain[own] = -np.inf
         else:
-            giver_part[rows] = (2 * excess[giver] - leaving[rows]) * leaving[rows] \
-                - risk[candidates[rows]]
-        if excess[receiver] >= 0:
-            receiver_part[:, col] = np.inf
+            giver_part[j] = -np.inf
+            gain[j] = -np.inf
+            rows = (own & np.isfinite(giver_part)).nonzero()[0]
+            out = leaving[rows]
+            giver_part[rows] = (2 * excess_of[giver] - out) * out - risk[rows]
+            gain[rows] = giver_part[rows, None] - receiver_part[:, rows].T
+        refreshed = receiver_part[col]
+        if excess_of[receiver] >= 0:
+            refreshed[:] = np.inf
         else:
-            receiver_part[:, col] = (2 * excess[receiver] + arriving[:, col]) * arriving[:, col]
-    return Relief(moves, demand)
+            into = arriving[col]
+            np.add(into, 2 * excess_of[receiver], out=refreshed)
+            refreshed *= into
+        np.subtract(giver_part, refreshed, out=gain[:, col])
+    return Relief(moves, np.array(demand_of))
