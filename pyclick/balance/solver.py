@@ -75,8 +75,8 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
     held = np.bincount(owner[busy], minlength=len(demand))
     giver_part[held[source] < 2] = -np.inf
     gain = giver_part[:, None] - receiver_part.T
-    # Each giver's rows, as a mask: found once, used at each of its moves.
-    owned_by = dict(zip(givers.tolist(), source == givers[:, None]))
+    # Each giver's rows, found at its first move and kept for the next ones.
+    owned_by: dict[int, np.ndarray] = {}
 
     # The steps read and write single cores and buckets: Python scalars
     # (the same doubles) cost far less there than numpy's.
@@ -95,20 +95,24 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
         excess_of[receiver] += moved_in
         demand_of[giver] -= moved_out
         demand_of[receiver] += moved_in
+        demand[giver], demand[receiver] = demand_of[giver], demand_of[receiver]
         held_of[giver] -= 1
         moves.append((bucket_of[j], receiver))
         # Only the giver's buckets and the receiver's column see new excesses.
-        own = owned_by[giver]
+        own = owned_by.get(giver)
+        if own is None:
+            own = owned_by[giver] = (source == giver).nonzero()[0]
         if excess_of[giver] <= threshold or held_of[giver] < 2:
             giver_part[own] = -np.inf
             gain[own] = -np.inf
         else:
             giver_part[j] = -np.inf
             gain[j] = -np.inf
-            rows = (own & np.isfinite(giver_part)).nonzero()[0]
+            rows = own[np.isfinite(giver_part[own])]
             out = leaving[rows]
-            giver_part[rows] = (2 * excess_of[giver] - out) * out - risk[rows]
-            gain[rows] = giver_part[rows, None] - receiver_part[:, rows].T
+            part = (2 * excess_of[giver] - out) * out - risk[rows]
+            giver_part[rows] = part
+            gain[rows] = part[:, None] - receiver_part[:, rows].T
         refreshed = receiver_part[col]
         if excess_of[receiver] >= 0:
             refreshed[:] = np.inf
@@ -117,4 +121,4 @@ def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray
             np.add(into, 2 * excess_of[receiver], out=refreshed)
             refreshed *= into
         np.subtract(giver_part, refreshed, out=gain[:, col])
-    return Relief(moves, np.array(demand_of))
+    return Relief(moves, demand)
