@@ -20,9 +20,14 @@ Run from the project directory::
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+# Run from a checkout without installing: the project directory comes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pyclick.sim.nic import SimulatedNIC
 from pyclick.sim.toeplitz import MICROSOFT_KEY
