@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
-import numpy as np
-
 from pyclick.balance import Decision
 
 
@@ -32,11 +30,11 @@ class TickRecord:
     solver_us: float
 
     @classmethod
-    def of(cls, t: float, decision: Decision, counts: np.ndarray) -> "TickRecord":
-        """The record of ``decision``, taken at router time ``t`` from ``counts``."""
+    def of(cls, t: float, decision: Decision) -> "TickRecord":
+        """The record of ``decision``, taken at router time ``t``."""
         return cls(t=round(t, 6), tick=decision.next_tick, cores=list(decision.cores),
                    loads=[round(float(x), 4) for x in decision.loads],
-                   counts=[int(x) for x in counts], table=[int(x) for x in decision.table],
+                   counts=[int(x) for x in decision.counts], table=[int(x) for x in decision.table],
                    moves=[[int(b), int(o), int(n)] for b, o, n in decision.moves],
                    imbalance=round(float(decision.imbalance), 5),
                    solver_us=round(decision.solver_time * 1e6, 1))

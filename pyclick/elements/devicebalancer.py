@@ -430,7 +430,7 @@ class DeviceBalancer(Element):
                                                    or decision.removed)):
             self._log_decision(decision)
         if self.recorder is not None:
-            self.recorder.write(TickRecord.of(self.router.now(), decision, decision.counts))
+            self.recorder.write(TickRecord.of(self.router.now(), decision))
         for observer in self.observers:
             observer(decision)
 
