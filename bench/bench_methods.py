@@ -15,10 +15,13 @@ process. Per scenario and method:
   shift until the cores are back within IMBALANCE_THRESHOLD of their usual
   balance (see ``recovery``).
 
-Ratios are against ``rss`` and ``rsspp-ref`` of the same run. Run::
+Ratios are against ``rss`` and ``rsspp-ref`` of the same run. With
+``--against REV`` the tables also hold ``rsspp`` and ``rsspp-ref`` as
+``pyclick/balance`` had them at git revision REV, on the same traffic. Run::
 
     python bench/bench_methods.py                 # every scenario, 2 seeds x 60 s
     python bench/bench_methods.py --quick         # 1 seed x 20 s
+    python bench/bench_methods.py --quick --against c13a226
 """
 
 from __future__ import annotations
@@ -29,15 +32,17 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_decision import balance_at  # noqa: E402
 from pyclick.balance import BalanceParams, Controller  # noqa: E402
-from pyclick.balance.rsspp_method import Rsspp, RssppTuning  # noqa: E402
+from pyclick.balance.move_price import DEFAULT_MOVE_COST  # noqa: E402
+from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
-from pyclick.sim.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator  # noqa: E402
 
 METHODS = ("rss", "rssrr", "rsspp-ref", "rsspp")
@@ -116,9 +121,19 @@ def recovery(times: np.ndarray, deviation: np.ndarray, shift: float,
     return None
 
 
+def controller_for(params: BalanceParams, package: ModuleType | None) -> Controller:
+    """Our controller, or that of an earlier ``package`` of balancing code (with the
+    settings it knows, its own price of a move among them)."""
+    if package is None:
+        return Controller(params)
+    known = vars(package.BalanceParams())
+    return package.Controller(package.BalanceParams(
+        **{k: v for k, v in vars(params).items() if k in known}))
+
+
 def simulate(method: str, scenario: Scenario, seed: int, duration: int,
              timer_ms: int = 10, timer_max_ms: int = 1000,
-             tuning: RssppTuning = RssppTuning()) -> Run:
+             move_cost: float = DEFAULT_MOVE_COST, package: ModuleType | None = None) -> Run:
     shift = None if scenario.shift_at is None else scenario.shift_at * duration
     capacity = CAPACITY_PPS
     config = TrafficConfig(seed=seed, shift_at=shift,
@@ -128,8 +143,9 @@ def simulate(method: str, scenario: Scenario, seed: int, duration: int,
                        MICROSOFT_KEY)
     params = BalanceParams(method=method, reta_size=scenario.reta, cpus=scenario.cores,
                            timer=timer_ms / 1000, timer_max=timer_max_ms / 1000,
-                           target_load=scenario.load, imbalance_threshold=THRESHOLD)
-    controller = Controller(params, Rsspp(params, tuning) if method == "rsspp" else None)
+                           target_load=scenario.load, imbalance_threshold=THRESHOLD,
+                           move_cost=move_cost)
+    controller = controller_for(params, package)
     nic.write_table(controller.table)
 
     # Integer milliseconds keep tick and second boundaries exact.
@@ -265,18 +281,20 @@ def main() -> int:
     parser.add_argument("--timer", type=int, default=10, help="TIMER, ms (README: 10)")
     parser.add_argument("--timer-max", type=int, default=1000,
                         help="TIMER_MAX, ms (README: 1000)")
-    parser.add_argument("--move-cost", type=float, default=RssppTuning.move_cost,
-                        help="rsspp's price of a move (RssppTuning.move_cost, seconds)")
+    parser.add_argument("--move-cost", type=float, default=DEFAULT_MOVE_COST,
+                        help="rsspp's MOVE_COST (pyclick.balance.move_price)")
     parser.add_argument("--scenario", action="append", default=[],
                         help="only scenarios whose name contains this (repeatable)")
+    parser.add_argument("--against", metavar="REV",
+                        help="also run rsspp and rsspp-ref as they were at git revision REV")
     opts = parser.parse_args()
+    before = balance_at(opts.against) if opts.against else None
     seeds, duration = (1, 20) if opts.quick else (opts.seeds, opts.duration)
     chosen = [s for s in SCENARIOS
               if not opts.scenario or any(word in s.name for word in opts.scenario)]
-    tuning = RssppTuning(move_cost=opts.move_cost)
     print(f"# bench_methods: {seeds} seed(s) x {duration} simulated s, TIMER {opts.timer} ms, "
           f"TIMER_MAX {opts.timer_max} ms, IMBALANCE_THRESHOLD {THRESHOLD}, "
-          f"rsspp move_cost {opts.move_cost:g} s, "
+          f"rsspp MOVE_COST {opts.move_cost:g}, "
           f"{CAPACITY_PPS / 1e6:g} Mpps per core\n\ntraffic: the TrafficConfig defaults, "
           f"offering load x cores x {CAPACITY_PPS / 1e6:g} Mpps: {TrafficConfig()}\n")
     verdicts: list[str] = []
@@ -285,8 +303,13 @@ def main() -> int:
         results = {}
         for method in METHODS:
             results[method] = summarize([simulate(method, scenario, seed, duration,
-                                                  opts.timer, opts.timer_max, tuning)
+                                                  opts.timer, opts.timer_max, opts.move_cost)
                                          for seed in range(1, seeds + 1)])
+        if before is not None:
+            for method in ("rsspp-ref", "rsspp"):
+                results[f"{method} at {opts.against}"] = summarize(
+                    [simulate(method, scenario, seed, duration, opts.timer, opts.timer_max,
+                              opts.move_cost, before) for seed in range(1, seeds + 1)])
         print(table(scenario, results), flush=True)
         verdicts += check_targets(scenario, results)
     print("## Targets\n")

@@ -27,8 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pyclick.balance import BalanceParams, Controller  # noqa: E402
+from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
-from pyclick.sim.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator  # noqa: E402
 
 SIZES = ((128, 8), (128, 18), (512, 32), (512, 64))

@@ -1,7 +1,7 @@
 // RSS++ on a real interface: the configuration of the original RSS++ README.
 // Run as root:   pyclick conf/rsspp.click IF=eth0
-// The XDP object path is resolved to the program's source in conf/bpf/
-// (see `pyclick --doc XDPLoader`).
+// The XDP object path is resolved by file name to the program's source
+// shipped with pyclick, pyclick/bpf/ (see `pyclick --doc XDPLoader`).
 define ($IF eth0,
         $CPU 18,
         $RETA 128,

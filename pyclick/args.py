@@ -19,8 +19,21 @@ single ConfigError listing them all, each line naming the element, its class
 and the keyword.
 
 A type is any callable ``(text, args) -> value`` raising
-``ValueError("expected ...")``. A message starting with "expected" is
-completed with the text that was given (``..., got 'abc'``).
+``ValueError("expected ...")``. A message starting with "expected" or
+"must be" is completed with the text that was given (``..., got 'abc'``),
+shortened to its first 60 characters and its size when longer.
+
+Numbers (``INT``, ``UNSIGNED``, ``FLOAT``, ``TIME``, ``MSEC``) declare the
+range an element accepts, ``UNSIGNED.range(1, 4096)`` or
+``args.read("CORES", UNSIGNED, 8, range=(1, 4096))``; a value outside is
+refused with the range in the message. Real numbers and times are finite:
+``inf`` and ``nan`` are refused unless a type allows infinity
+(``TIME.or_infinite()``). :attr:`Args.declared` keeps the type of every
+keyword read, so tests and manuals can list the ranges.
+
+``ELEMENT`` arguments are remembered in :attr:`Args.references`: the
+router initializes every element named this way before the element that
+named it.
 """
 
 from __future__ import annotations
@@ -30,7 +43,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from pyclick.errors import ConfigError
+from pyclick.errors import ConfigError, NoSuchElement
 from pyclick.lang import configstr
 from pyclick.lang.configstr import ELEMENT_KEYWORD, split_keyword
 # Elements take the lexical helpers from here, with the argument types.
@@ -60,35 +73,178 @@ def BOOL(text: str, args: "Args") -> bool:
     raise ValueError("expected boolean (true/false, yes/no, 1/0)")
 
 
-def INT(text: str, args: "Args") -> int:
+#: Longest integer accepted, in digits: far beyond any range an element
+#: declares, and short enough that converting it costs nothing.
+MAX_DIGITS = 100
+#: Arguments longer than this are shortened when quoted in a message.
+QUOTE_LIMIT = 60
+
+
+def _parse_int(text: str) -> int:
+    digits = text.strip()
+    if len(digits) > MAX_DIGITS:
+        if re.fullmatch(r"[+-]?[0-9]+", digits):
+            raise ValueError(f"expected integer of at most {MAX_DIGITS} digits")
+        raise ValueError("expected integer")
+    if not digits.isascii():
+        raise ValueError("expected integer")
     try:
-        return int(text, 0)
+        return int(digits, 0)
     except ValueError:
         pass
     # int(x, 0) refuses leading zeros ("010"): read them as decimal.
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text, 10)
+    if re.fullmatch(r"[+-]?\d+", digits):
+        return int(digits, 10)
     raise ValueError("expected integer")
 
 
-def UNSIGNED(text: str, args: "Args") -> int:
+def _parse_unsigned(text: str) -> int:
     try:
-        value = INT(text, args)
-    except ValueError:
-        value = -1
+        value = _parse_int(text)
+    except ValueError as err:
+        raise ValueError(str(err).replace("integer", "unsigned integer", 1)) from None
     if value < 0:
         raise ValueError("expected unsigned integer")
     return value
 
 
-def FLOAT(text: str, args: "Args") -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
+def _parse_float(text: str) -> float:
+    word = text.strip()
+    if len(word) > MAX_DIGITS or not word.isascii():
         raise ValueError("expected real number")
-    return value
+    try:
+        return float(word)
+    except ValueError:
+        raise ValueError("expected real number") from None
+
+
+_TIME_UNITS = {
+    "": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0,
+    "ms": 1e-3, "msec": 1e-3, "us": 1e-6, "usec": 1e-6, "ns": 1e-9, "nsec": 1e-9,
+    "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0, "day": 86400.0,
+}
+_TIME = re.compile(r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-z]*)\Z")
+
+
+def _time_parser(bare_unit: float, what: str) -> Callable[[str], float]:
+    """A duration in seconds; ``bare_unit`` is what a number without unit counts in."""
+
+    def parse(text: str) -> float:
+        word = text.strip()
+        if word in ("inf", "infinity"):
+            return math.inf
+        m = _TIME.match(word) if len(word) <= MAX_DIGITS else None
+        if not m or m.group(2) not in _TIME_UNITS:
+            raise ValueError(f"expected {what}")
+        scale = bare_unit if m.group(2) == "" else _TIME_UNITS[m.group(2)]
+        return float(m.group(1)) * scale
+
+    return parse
+
+
+def _bound_text(value: float, unit: str) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{text}{unit}"
+
+
+class Number:
+    """A numeric argument type, with an optional declared range.
+
+    ``INT``, ``UNSIGNED``, ``FLOAT`` and ``TIME`` are Numbers. An element
+    declares the values it can live with, and Args refuses the others
+    with a message saying what is allowed::
+
+        cores = args.read("CORES", UNSIGNED.range(1, 4096), 8)
+        step = args.read("STEP", TIME.range(1e-6, 1), 0.001)
+        load = args.read("LOAD", FLOAT.range(0, 1, open_low=True), 0.6)
+
+    Infinities and NaN are refused: a real number or a time is finite
+    unless the type says otherwise (``TIME.or_infinite()``, written
+    ``inf``); NaN is never a value. ``range_text()`` describes the range
+    for manuals and messages.
+    """
+
+    def __init__(self, name: str, parse: Callable[[str], int | float], *, unit: str = "",
+                 low: float | None = None, high: float | None = None, open_low: bool = False,
+                 open_high: bool = False, infinite: bool = False,
+                 declared: bool = False) -> None:
+        self.name = name
+        self.parse = parse
+        #: Appended to the bounds in messages (`` s`` for times).
+        self.unit = unit
+        self.low, self.high = low, high
+        self.open_low, self.open_high = open_low, open_high
+        self.infinite = infinite
+        #: Whether the element declared this range (``range()``), rather than
+        #: taking the type's own (a time is never negative).
+        self.declared = declared
+
+    def __call__(self, text: str, args: "Args | None") -> Any:
+        value = self.parse(text)
+        if isinstance(value, float) and math.isnan(value):
+            raise ValueError(f"expected {self._noun()}, not NaN")
+        if isinstance(value, float) and math.isinf(value) and not self.infinite:
+            raise ValueError(f"expected finite {self._noun()}")
+        if not self.contains(value):
+            raise ValueError(f"must be {self.range_text()}")
+        return value
+
+    def range(self, low: float | None = None, high: float | None = None, *,
+              open_low: bool = False, open_high: bool = False) -> "Number":
+        """The same type restricted to ``low``..``high`` (inclusive unless open)."""
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"empty range {low}..{high}")
+        return self._copy(low=low, high=high, open_low=open_low, open_high=open_high,
+                          declared=True)
+
+    def or_infinite(self) -> "Number":
+        """The same type accepting ``inf`` (a time that never comes, a limit never reached)."""
+        return self._copy(infinite=True)
+
+    def contains(self, value: float) -> bool:
+        if self.low is not None and (value <= self.low if self.open_low else value < self.low):
+            return False
+        if self.high is not None and (value >= self.high if self.open_high
+                                      else value > self.high):
+            return False
+        return True
+
+    def range_text(self) -> str:
+        """``at least 1 and at most 4096``, ``greater than 0``...; "" without range."""
+        parts = []
+        if self.low is not None:
+            word = "greater than" if self.open_low else "at least"
+            parts.append(f"{word} {_bound_text(self.low, self.unit)}")
+        if self.high is not None:
+            word = "less than" if self.open_high else "at most"
+            parts.append(f"{word} {_bound_text(self.high, self.unit)}")
+        return " and ".join(parts)
+
+    def _noun(self) -> str:
+        return "time" if self.unit else "real number"
+
+    def _copy(self, **changes: Any) -> "Number":
+        settings = dict(unit=self.unit, low=self.low, high=self.high, open_low=self.open_low,
+                        open_high=self.open_high, infinite=self.infinite,
+                        declared=self.declared)
+        settings.update(changes)
+        return Number(self.name, self.parse, **settings)
+
+    def __repr__(self) -> str:
+        text = self.range_text()
+        return f"{self.name}({text})" if text else self.name
+
+
+INT = Number("INT", _parse_int)
+UNSIGNED = Number("UNSIGNED", _parse_unsigned)
+FLOAT = Number("FLOAT", _parse_float)
+#: A duration in seconds; a bare number is seconds (``10``, ``10ms``, ``2min``).
+TIME = Number("TIME", _time_parser(1.0, "time (e.g. 10ms, 1s)"), unit=" s", low=0)
+#: A duration in seconds where a bare number counts milliseconds (Click's TIMER).
+MSEC = Number("MSEC", _time_parser(1e-3, "milliseconds or a time (e.g. 100, 100ms, 1s)"),
+              unit=" s", low=0)
 
 
 def STRING(text: str, args: "Args") -> str:
@@ -101,33 +257,20 @@ def WORD(text: str, args: "Args") -> str:
     return unquote(text)
 
 
-_TIME_UNITS = {
-    "": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0,
-    "ms": 1e-3, "msec": 1e-3, "us": 1e-6, "usec": 1e-6, "ns": 1e-9, "nsec": 1e-9,
-    "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0, "day": 86400.0,
-}
-_TIME = re.compile(r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-z]*)\Z")
-
-
-def TIME(text: str, args: "Args") -> float:
-    """A duration in seconds; a bare number is seconds (``10``, ``10ms``, ``2min``)."""
-    m = _TIME.match(text.strip())
-    if not m or m.group(2) not in _TIME_UNITS:
-        raise ValueError("expected time (e.g. 10ms, 1s)")
-    return float(m.group(1)) * _TIME_UNITS[m.group(2)]
-
-
 def ELEMENT(text: str, args: "Args") -> "Element":
-    """An element name, looked up relative to the reading element's compound."""
+    """An element name, looked up relative to the reading element's compound.
+
+    The element found is added to ``args.references``.
+    """
     name = unquote(text)
     if args.element is None:
-        raise ValueError(f"no router to look up element '{name}'")
-    from pyclick.router import NoSuchElement
-
+        raise ValueError(f"no router to look up element '{shorten(name)}'")
     try:
-        return args.element.router.find(name, args.element)
-    except NoSuchElement as err:
-        raise ValueError(str(err)) from None
+        found = args.element.router.find(name, args.element)
+    except NoSuchElement:
+        raise ValueError(f"no element named '{shorten(name)}'") from None
+    args.references.append(found)
+    return found
 
 
 def BYTES(text: str, args: "Args") -> bytes:
@@ -172,8 +315,18 @@ class Choice:
         return word
 
 
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` as quoted in a message: at most ``limit`` characters, then its size."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…({len(text.encode('utf-8', 'surrogateescape'))} bytes)"
+
+
 def _with_text(message: str, text: str) -> str:
-    return f"{message}, got '{text}'" if message.startswith("expected") else message
+    """Complete "expected ..." and "must be ..." with the text given (shortened)."""
+    if message.startswith(("expected", "must be")):
+        return f"{message}, got '{shorten(text.strip())}'"
+    return message
 
 
 # --- the reader ---------------------------------------------------------------
@@ -199,6 +352,16 @@ def _parse_arg(raw: str) -> _Arg:
 
 
 _MISSING = object()
+#: A declared range: ``(low, high)``, either may be None.
+Bounds = tuple["float | None", "float | None"]
+
+
+def _ranged(type: ArgType, bounds: Bounds | None) -> ArgType:
+    if bounds is None:
+        return type
+    if not isinstance(type, Number):
+        raise TypeError(f"range= needs a Number type (INT, UNSIGNED, FLOAT, TIME), not {type!r}")
+    return type.range(*bounds)
 
 
 class Args:
@@ -213,8 +376,13 @@ class Args:
         self.config = config
         self.element = element
         self.errors: list[str] = []
+        #: Every element an ``ELEMENT`` argument named, in reading order.
+        self.references: list[Element] = []
         self._args = [_parse_arg(a) for a in split_args(config)]
         self._known: list[str] = []
+        #: The type each keyword was read with, in reading order (ranges
+        #: included): what the manual and the argument tests know of it.
+        self.declared: dict[str, ArgType] = {}
         # Positional arguments are the leading ones without a keyword value.
         self._npositional = next((i for i, a in enumerate(self._args)
                                   if a.keyword is not None and not a.bare), len(self._args))
@@ -222,25 +390,31 @@ class Args:
         self._completed = False
 
     # --- reading
-    def read_mp(self, key: str, type: ArgType) -> Any:
+    # ``range=(low, high)`` restricts a Number type: ``read("CORES", UNSIGNED,
+    # 8, range=(1, 4096))`` is ``read("CORES", UNSIGNED.range(1, 4096), 8)``.
+    def read_mp(self, key: str, type: ArgType, *, range: Bounds | None = None) -> Any:
         """Mandatory argument, by keyword or at the next position."""
-        return self._read(key, type, None, positional=True, mandatory=True)
+        return self._read(key, _ranged(type, range), None, positional=True, mandatory=True)
 
-    def read_p(self, key: str, type: ArgType, default: Any = None) -> Any:
+    def read_p(self, key: str, type: ArgType, default: Any = None, *,
+               range: Bounds | None = None) -> Any:
         """Optional argument, by keyword or at the next position."""
-        return self._read(key, type, default, positional=True, mandatory=False)
+        return self._read(key, _ranged(type, range), default, positional=True,
+                          mandatory=False)
 
-    def read_m(self, key: str, type: ArgType) -> Any:
+    def read_m(self, key: str, type: ArgType, *, range: Bounds | None = None) -> Any:
         """Mandatory keyword argument."""
-        return self._read(key, type, None, positional=False, mandatory=True)
+        return self._read(key, _ranged(type, range), None, positional=False, mandatory=True)
 
-    def read(self, key: str, type: ArgType, default: Any = None) -> Any:
+    def read(self, key: str, type: ArgType, default: Any = None, *,
+             range: Bounds | None = None) -> Any:
         """Optional keyword argument."""
-        return self._read(key, type, default, positional=False, mandatory=False)
+        return self._read(key, _ranged(type, range), default, positional=False,
+                          mandatory=False)
 
     def read_all(self, key: str, type: ArgType) -> list[Any]:
         """Every occurrence of a repeatable keyword, in order."""
-        self._learn(key)
+        self._learn(key, type)
         values = []
         for arg in self._keyword_args(key):
             arg.consumed = True
@@ -277,9 +451,10 @@ class Args:
                 if arg.consumed:
                     continue
                 if arg.keyword is not None and not (arg.bare and self._positional_slot(arg)):
-                    self._error(f"{arg.keyword}: unknown keyword{self._keyword_hint()}")
+                    self._error(f"{shorten(arg.keyword)}: unknown keyword"
+                                f"{self._keyword_hint()}")
                 else:
-                    self._error(f"too many arguments: '{arg.raw}'")
+                    self._error(f"too many arguments: '{shorten(arg.raw)}'")
         if self.errors:
             raise ConfigError(messages=self.errors)
         return self
@@ -307,9 +482,10 @@ class Args:
         return f" (known: {', '.join(self._known)})" if self._known else ""
 
     # --- internals
-    def _learn(self, key: str) -> None:
+    def _learn(self, key: str, type: ArgType) -> None:
         if key not in self._known:
             self._known.append(key)
+        self.declared.setdefault(key, type)
 
     def _keyword_args(self, key: str):
         return (a for a in self._args if a.keyword == key and not a.consumed)
@@ -319,7 +495,7 @@ class Args:
 
     def _read(self, key: str, type: ArgType, default: Any, *, positional: bool,
               mandatory: bool) -> Any:
-        self._learn(key)
+        self._learn(key, type)
         found = list(self._keyword_args(key))
         text: str | None = None
         if found:

@@ -7,25 +7,38 @@
 The configuration comes from ``-e``, ``-f``, the router file, or standard
 input. ``param=value`` sets the configuration variable ``$param``.
 User mistakes are printed as ``FILE:LINE: message`` lines on standard error
-with exit status 1.
+with exit status 1. ``-q`` only configures: no element is initialized, so
+nothing outside the process is touched. ``--doc CLASS`` imports only the
+module that defines CLASS; ``--list`` imports every element module.
+
+SIGINT, SIGTERM, SIGHUP and SIGQUIT end the command at any moment with
+status 128 + the signal's number and one line, ``pyclick: stopped by
+SIGTERM``: a running router first stops in order and cleans up. The
+router and the language are imported only once those handlers are in
+place, so that even an early signal unwinds without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import inspect
 import logging
 import os
+import re
+import resource
 import sys
-from typing import TextIO
+import time
+from typing import TYPE_CHECKING, TextIO
 
 import pyclick
-from pyclick import registry
-from pyclick.args import quote
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang.model import FlatConfig, FlatElement
-from pyclick.router import Router
-from pyclick.runtime.handlers import HandlerError
+from pyclick.runtime.handlers import PERMISSION_DENIED, HandlerError
+from pyclick.runtime.stopsignals import Interrupted, catch, raise_interrupted
+
+if TYPE_CHECKING:
+    from pyclick.lang.model import FlatConfig
+    from pyclick.router import Router
 
 PROG = "pyclick"
 _COMMAND_LINE = Landmark("<command line>", 1)
@@ -50,33 +63,95 @@ def _parser() -> _Parser:
     p.add_argument("-q", "--quit", action="store_true",
                    help="check the configuration (classes, arguments, ports), do not run")
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="write the flattened configuration to FILE ('-' = standard output) "
-                        "and exit without running it (with -q, check it too)")
-    p.add_argument("-h", "--handler", action="append", default=[], metavar="ELEMENT.HANDLER",
-                   help="print this read handler's value when the router stops")
+                   help="write the flattened configuration to FILE ('-' = standard output), "
+                        "then run it unless -q is given")
+    p.add_argument("-h", "--handler", action="append", default=[], metavar="ELEMENT.H",
+                   help="call read handler H (of ELEMENT: a name, a class or a pattern) after "
+                        "running the driver and print its value to standard output")
+    p.add_argument("-x", "--exit-handler", metavar="ELEMENT.H",
+                   help="use handler ELEMENT.H's value (an integer or a boolean) as exit status")
+    p.add_argument("-t", "--time", action="store_true",
+                   help="print how long the driver took (user, system and wall time)")
+    p.add_argument("-C", "--clickpath", metavar="PATH",
+                   help="look for element modules in the directories of PATH (colon-separated)")
     p.add_argument("-j", "--threads", type=int, metavar="N",
                    help="run N worker threads, thread i pinned to CPU i")
     p.add_argument("-w", "--no-warnings", action="store_true", help="do not print warnings")
-    p.add_argument("--simtime", action="store_true", help="run in simulated time")
+    p.add_argument("--simtime", "--simulation-time", action="store_true",
+                   help="run in simulated time; --simtime=TIME starts it at TIME seconds")
+    p.add_argument("--simtime-start", type=_seconds, default=0.0, help=argparse.SUPPRESS)
     p.add_argument("-p", "--port", help="listen for ControlSocket connections on TCP PORT")
     p.add_argument("-u", "--unix-socket", metavar="PATH",
                    help="listen for ControlSocket connections on UNIX socket PATH")
     p.add_argument("--doc", metavar="CLASS", help="print the manual of element class CLASS")
     p.add_argument("--list", action="store_true", help="list element classes")
-    p.add_argument("-v", "--verbose", action="store_true", help="print debugging messages")
-    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("--cleanup", metavar="IF",
+                   help="put interface IF back as a pyclick that did not stop by itself "
+                        "left it (from its state record under /run/pyclick), and exit")
+    p.add_argument("--verbose", action="store_true", help="print debugging messages")
+    p.add_argument("-v", "--version", action="store_true", help="print the version and exit")
     p.add_argument("--help", action="store_true", help="print this message and exit")
     return p
 
 
+#: The syslog priority of each log level, which the journal reads from a ``<N>`` prefix.
+_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
+             logging.CRITICAL: 2}
+
+
+#: A landmark at the front of a message (``FILE:LINE: ...``), as the router writes its warnings.
+_LEADING_LANDMARK = re.compile(r"(\S+:\d+): ")
+
+
 class LogFormatter(logging.Formatter):
-    """``time level [element] message``; the element part when the record has one."""
+    """Log lines in the style of configuration errors: ``FILE:LINE: warning: [element] message``.
+
+    The landmark is the record's own (``extra={"landmark": ...}``) or, for a
+    warning, the one its message starts with; a warning says ``warning:``
+    after it, as Click's do; ``[element]`` names the element that logged.
+    That is the whole line on a terminal (``destination`` 'terminal'); to a
+    file or a pipe ('file') a line starts with its time; to the journal
+    ('journal'), which keeps the time itself, with the priority it files
+    the line under.
+    """
+
+    def __init__(self, destination: str = "terminal") -> None:
+        super().__init__()
+        self.destination = destination
 
     def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        landmark = getattr(record, "landmark", None)
+        warning = record.levelno == logging.WARNING
+        if landmark is None and warning and (leading := _LEADING_LANDMARK.match(message)):
+            landmark, message = leading.group(1), message[leading.end():]
         element = getattr(record, "element", None)
-        where = f"[{element}] " if element else ""
-        record.where = where
-        return super().format(record)
+        text = ((f"{landmark}: " if landmark else "") + ("warning: " if warning else "")
+                + (f"[{element}] " if element else "") + message)
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        if self.destination == "journal":
+            priority = _PRIORITY.get(record.levelno, 6)
+            return "\n".join(f"<{priority}>{line}" for line in text.splitlines())
+        if self.destination == "file":
+            return f"{self.formatTime(record)} {text}"
+        return text
+
+
+def log_destination(stream: TextIO) -> str:
+    """'journal' when ``stream`` is the journal systemd gave us (``JOURNAL_STREAM`` names
+    its device and inode), 'terminal' on a TTY, else 'file'."""
+    try:
+        device, inode = (int(x) for x in os.environ.get("JOURNAL_STREAM", "").split(":"))
+        status = os.fstat(stream.fileno())
+        if (status.st_dev, status.st_ino) == (device, inode):
+            return "journal"
+    except (ValueError, OSError, AttributeError):   # unset, malformed, or not a real file
+        pass
+    try:
+        return "terminal" if stream.isatty() else "file"
+    except (AttributeError, ValueError):   # no isatty, or a closed stream
+        return "file"
 
 
 class _CommandHandler(logging.StreamHandler):
@@ -94,13 +169,16 @@ class _CommandHandler(logging.StreamHandler):
     def emit(self, record: logging.LogRecord) -> None:
         if self._follow_stderr:
             self.stream = sys.stderr
+        if isinstance(self.formatter, LogFormatter):
+            self.formatter.destination = log_destination(self.stream)
         super().emit(record)
 
 
 def configure_logging(verbose: bool, quiet_warnings: bool, stream: TextIO | None = None) -> None:
-    """Log to standard error; -v shows debugging messages, -w hides warnings."""
+    """Log to standard error (``LogFormatter``'s lines, dated off a terminal);
+    -v shows debugging messages, -w hides warnings."""
     handler = _CommandHandler(stream)
-    handler.setFormatter(LogFormatter("%(asctime)s %(levelname)s %(where)s%(message)s"))
+    handler.setFormatter(LogFormatter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _CommandHandler)]:
         root.removeHandler(old)
@@ -111,8 +189,43 @@ def configure_logging(verbose: bool, quiet_warnings: bool, stream: TextIO | None
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; return its exit status."""
+    restore = catch(raise_interrupted)
     try:
-        opts = _parser().parse_intermixed_args(argv)
+        try:
+            return _main(argv)
+        except Interrupted as err:
+            print(f"{PROG}: {err}", file=sys.stderr)
+            return err.exit_status
+    except Interrupted as err:  # a second signal while the first was being reported
+        return err.exit_status
+    finally:
+        restore()
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--simtime: expected seconds, got '{text}'") from None
+
+
+def _simtime_values(argv: list[str]) -> list[str]:
+    """click's ``--simtime[=TIME]``: a value only after '=', so that a router file
+    after a bare --simtime stays the router file."""
+    out = []
+    for word in argv:
+        name, eq, value = word.partition("=")
+        if eq and name in ("--simtime", "--simulation-time"):
+            out += ["--simtime", "--simtime-start", value]
+        else:
+            out.append(word)
+    return out
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        opts = _parser().parse_intermixed_args(
+            _simtime_values(sys.argv[1:] if argv is None else argv))
         return _run(opts)
     except UsageError as err:
         print(f"{PROG}: {err}\nUsage: {_parser().usage}\nTry '{PROG} --help'.", file=sys.stderr)
@@ -135,37 +248,62 @@ def _run(opts: argparse.Namespace) -> int:
         print(f"{PROG} {pyclick.__version__}")
         return 0
     if opts.list:
-        _print_classes()
+        _print_classes(opts)
         return 0
     if opts.doc:
-        print(manual(registry.lookup(opts.doc)))
+        print(manual(_registry(opts).lookup(opts.doc)))
         return 0
+    if opts.cleanup:
+        return _cleanup(opts)
     if opts.threads is not None and opts.threads < 1:
         raise UsageError("-j/--threads: expected a positive number of threads")
+    sockets = _control_sockets(opts)
     configure_logging(opts.verbose, opts.no_warnings)
 
     variables, router_file = _split_words(opts.words)
     text, filename = _read_config(opts, router_file)
     flat = _flatten(text, filename, variables)
     if opts.output:
+        # As click(1): the flat configuration is written, and the router
+        # still runs unless -q is given.
         _write_output(flat, opts.output)
-        # Unlike click(1), -o never goes on to run the router: flattening an
-        # operational configuration must not touch the interfaces it names.
-        if not opts.quit:
-            return 0
-    _add_control_sockets(flat, opts)
+    _add_control_sockets(flat, sockets)
 
-    router = Router(flat, threads=opts.threads, simtime=opts.simtime, source=text)
+    from pyclick.router import Router
+
+    router = Router(flat, threads=opts.threads, simtime=opts.simtime, source=text,
+                    registry=_registry(opts), simtime_start=opts.simtime_start)
     router.configure()
     if opts.quit:
-        return _print_handlers(router, opts.handler)
+        return _report(router, opts, _Timing())
     handler_status = [0]
+    started = _Timing()
 
     def print_handlers() -> None:
-        handler_status[0] = _print_handlers(router, opts.handler)
+        handler_status[0] = _report(router, opts, started)
 
     status = router.run(before_cleanup=print_handlers)
+    if router.stop_signal is not None:
+        raise Interrupted(router.stop_signal)
+    if opts.exit_handler is not None:
+        return handler_status[0]
     return max(status, handler_status[0])
+
+
+def _cleanup(opts: argparse.Namespace) -> int:
+    """--cleanup IF: restore what a killed pyclick left on IF (pyclick.kernel.ownership)."""
+    if opts.words or opts.expression is not None or opts.file:
+        raise UsageError("--cleanup takes an interface, not a configuration")
+    from pyclick.kernel import ownership
+    from pyclick.kernel.recovery import RestoreError
+    from pyclick.kernel.staterecord import RecordError
+
+    try:
+        print(ownership.cleanup(opts.cleanup))
+    except (ownership.InterfaceBusy, RestoreError, RecordError, OSError) as err:
+        print(f"{PROG}: --cleanup {opts.cleanup}: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _split_words(words: list[str]) -> tuple[dict[str, str], str | None]:
@@ -190,14 +328,17 @@ def _read_config(opts: argparse.Namespace, router_file: str | None) -> tuple[str
         raise UsageError("give one configuration: -e, -f or a router file")
     if opts.expression is not None:
         return opts.expression, "<expr>"
+    from pyclick.lang import decode_config
+
     path = opts.file or router_file
     if path is None or path == "-":
-        return sys.stdin.read(), "<stdin>"
+        return decode_config(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read(), path
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as err:
         raise ConfigError(f"{PROG}: cannot read {path}: {err.strerror}") from None
+    return decode_config(data, path), path
 
 
 def _flatten(text: str, filename: str, variables: dict[str, str]) -> FlatConfig:
@@ -221,34 +362,180 @@ def _write_output(flat: FlatConfig, path: str) -> None:
         raise ConfigError(f"{PROG}: cannot write {path}: {err.strerror}") from None
 
 
-def _add_control_sockets(flat: FlatConfig, opts: argparse.Namespace) -> None:
+def _control_sockets(opts: argparse.Namespace) -> list[tuple[str, str]]:
+    """The ControlSocket configurations -p and -u ask for, as (kind, config).
+
+    Each value is checked here, whole, so that nothing but a port or a path
+    reaches the configuration (``-p '0, ADDRESS 0.0.0.0'`` is refused).
+    """
     sockets = []
     if opts.port is not None:
+        match = _PORT.fullmatch(opts.port)
+        if match is None or int(match.group(1)) > 65535:
+            raise UsageError("-p/--port: expected a TCP port from 0 to 65535, or N+ for the "
+                             f"first free port from N, got '{_shown(opts.port)}'")
         sockets.append(("tcp", f"TCP, {opts.port}"))
     if opts.unix_socket is not None:
-        sockets.append(("unix", f"UNIX, {quote(opts.unix_socket)}"))
+        path = opts.unix_socket
+        size = len(os.fsencode(path))
+        if not path or "\0" in path or size > _UNIX_PATH_MAX:
+            raise UsageError(f"-u/--unix-socket: expected a socket path of 1 to {_UNIX_PATH_MAX} "
+                             f"bytes, got '{_shown(path)}'")
+        from pyclick.args import quote
+
+        sockets.append(("unix", f"UNIX, {quote(path)}"))
+    return sockets
+
+
+_PORT = re.compile(r"([0-9]{1,5})\+?")
+# sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+_UNIX_PATH_MAX = 107
+
+
+def _shown(text: str) -> str:
+    """A command-line value as quoted in a message: printable, at most 60 characters."""
+    text = text.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return text if len(text) <= 60 else f"{text[:60]}…({len(text)} characters)"
+
+
+def _add_control_sockets(flat: FlatConfig, sockets: list[tuple[str, str]]) -> None:
+    from pyclick.lang.model import FlatElement
+
     for kind, config in sockets:
         flat.elements.append(FlatElement(f"pyclick_{kind}_control", "ControlSocket", config,
                                          _COMMAND_LINE))
 
 
+class _Timing:
+    """Where -t counts from: CPU times and the wall clock when the driver starts."""
+
+    def __init__(self) -> None:
+        self.wall = time.monotonic()
+        self.usage = resource.getrusage(resource.RUSAGE_SELF)
+
+    def report(self) -> str:
+        """click's line: ``0.123u 0.004s 0:01.23`` (user, system, wall)."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        user = round((usage.ru_utime - self.usage.ru_utime) * 1000)
+        system = round((usage.ru_stime - self.usage.ru_stime) * 1000)
+        wall = round((time.monotonic() - self.wall) * 100)
+        seconds = wall // 100
+        return (f"{user // 1000}.{user % 1000:03d}u {system // 1000}.{system % 1000:03d}s "
+                f"{seconds // 60}:{seconds % 60:02d}.{wall % 100:02d}")
+
+
+def _report(router: Router, opts: argparse.Namespace, timing: _Timing) -> int:
+    """What click prints once the driver stopped (or, with -q, instead of running
+    it): -t, then -h, then -x's status."""
+    if opts.time:
+        print(timing.report(), flush=True)
+    status = _print_handlers(router, opts.handler)
+    if opts.exit_handler is not None:
+        status = _exit_status(router, opts.exit_handler)
+    return status
+
+
 def _print_handlers(router: Router, names: list[str]) -> int:
-    """Print ``NAME:`` and the value of each read handler; 1 if one failed."""
+    """Print read handlers as click(1) does; 1 if one failed.
+
+    One handler prints its bare value; several print ``NAME:``, the value
+    and an empty line each. ``ELEMENT.H`` names an element, or else every
+    element of class ELEMENT or whose name matches the pattern ELEMENT (with
+    ``*``, ``?``, ``[...]``), and then names are printed too. A name
+    without a dot is a global handler.
+    """
     status = 0
+    several = len(names) > 1
     for name in names:
-        try:
-            value = router.handlers.read(name)
-        except HandlerError as err:
-            print(f"{PROG}: {name}: {err.message}", file=sys.stderr)
+        element_part, dot, handler = name.partition(".")
+        if not dot or not element_part:
+            status |= _print_handler(router, "", handler if dot else name, several)
+            continue
+        targets, matched = _handler_elements(router, element_part, handler)
+        if targets is None:
             status = 1
             continue
-        sys.stdout.write(f"{name}:\n{value}" + ("" if value.endswith("\n") else "\n"))
+        for element in targets:
+            status |= _print_handler(router, element, handler, several or matched)
     sys.stdout.flush()
     return status
 
 
-def _print_classes() -> None:
-    classes = registry.all_classes()
+def _handler_elements(router: Router, part: str, handler: str) -> tuple[list[str] | None, bool]:
+    """The names of the elements ``part`` stands for, and whether it was a class
+    or a pattern; None (after the message) when it stands for none."""
+    if router.element(part) is not None:
+        return [part], False
+    pattern = any(c in part for c in "?*[")
+    found = False
+    names = []
+    for element in router.elements:
+        if pattern:
+            hit = fnmatch.fnmatchcase(element.name, part)
+        else:
+            hit = any(cls.__name__ == part for cls in type(element).__mro__[:-2])
+        found = found or hit
+        if hit:
+            try:
+                router.handlers.check(f"{element.name}.{handler}", write=False)
+            except HandlerError:
+                continue
+            names.append(element.name)
+    if not found:
+        print(f"no element {'matching ' if pattern else ''}'{part}'", file=sys.stderr)
+        return None, True
+    return names, True
+
+
+def _print_handler(router: Router, element: str, handler: str, with_name: bool) -> int:
+    full = f"{element}.{handler}" if element else handler
+    try:
+        router.handlers.check(full, write=False)
+    except HandlerError as err:
+        what = "is a write handler" if err.code == PERMISSION_DENIED else None
+        print(f"'{full}' {what}" if what else f"no '{full}' handler", file=sys.stderr)
+        return 1
+    try:
+        value = router.handlers.read(full)
+    except HandlerError as err:
+        print(f"{full}: {err.message}", file=sys.stderr)
+        return 1
+    if not value.endswith("\n"):
+        value += "\n"
+    sys.stdout.write(f"{full}:\n{value}\n" if with_name else value)
+    return 0
+
+
+def _exit_status(router: Router, name: str) -> int:
+    """-x: the handler's value as an exit status (a boolean: true 0, false 1); -1
+    when it cannot be read or is neither."""
+    try:
+        value = router.handlers.read(name).strip()
+    except HandlerError as err:
+        print(f"{name}: {err.message}", file=sys.stderr)
+        return -1
+    try:
+        return int(value, 0)
+    except ValueError:
+        pass
+    if value.lower() in ("true", "yes", "1"):
+        return 0
+    if value.lower() in ("false", "no", "0"):
+        return 1
+    print("exit handler value should be integer", file=sys.stderr)
+    return -1
+
+
+def _registry(opts: argparse.Namespace):
+    """The class registry, with -C's element search path (or $CLICKPATH's)."""
+    from pyclick.registry import Registry
+
+    path = opts.clickpath if opts.clickpath is not None else os.environ.get("CLICKPATH", "")
+    return Registry(search_path=path.split(":"))
+
+
+def _print_classes(opts: argparse.Namespace) -> None:
+    classes = _registry(opts).all_classes()
     width = max((len(name) for name in classes), default=0)
     for name, cls in classes.items():
         print(f"{name:<{width}}  {cls.summary()}".rstrip())

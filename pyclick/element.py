@@ -21,21 +21,72 @@ A plugin element is a plain subclass::
             return self.message
 
 The docstring is the element's manual: first line ``Synopsis -- summary``,
-then sections. Subclasses are registered by class name when their module is
-imported (``pyclick.registry``); no decorator is needed.
+then sections. Subclasses are found by class name (``pyclick.registry``); no
+decorator is needed.
+
+An element talks to its router only through :class:`RouterServices`, the
+protocol ``element.router`` satisfies: the time, stopping, finding other
+elements, handlers, thread placement, the exit guard. Timers and tasks
+(``Timer(self, callback)``, ``Task(self, callback)``) reach the scheduler
+through ``element.scheduling``.
+
+Two class attributes are read by the router before any element is
+configured: ``simulated_time`` (an element that only makes sense in
+simulated time, such as a simulated NIC, switches the whole router to it,
+whatever its place in the configuration) and ``configure_phase`` (Click's
+phases: elements configure in (phase, declaration) order and initialize
+after the elements they name; see ``pyclick.runtime.order``).
+
+Push and pull (Click's model): ``processing`` declares each port's kind
+with Click's codes, ``h`` push, ``l`` pull, ``a`` agnostic (``"h/h"``,
+``"h/l"``, ``"a/ah"``...; the constants :data:`PUSH`, :data:`PULL`,
+:data:`AGNOSTIC`, :data:`PUSH_TO_PULL`, :data:`PULL_TO_PUSH`,
+:data:`PROCESSING_A_AH`). The router resolves agnostic ports through the
+graph before configure; ``input_is_pull(i)`` and ``output_is_push(i)``
+tell the outcome. Packets move in batches when pushed and one at a time
+(or in batches) when pulled:
+
+- a push input receives ``push(port, batch)``; the element sends with
+  ``output_push(port, batch)``;
+- a pull output answers ``pull(port) -> Packet | None`` and
+  ``pull_batch(port, max) -> list[Packet]``; the element asks its own
+  pull inputs with ``input_pull(port)`` and ``input_pull_batch(port, max)``.
+
+An agnostic element usually defines only ``simple_action(packet)`` (or
+``simple_action_batch(batch)``) returning the packet to pass on, or None to
+drop it: the base class derives push, pull and pull_batch from it. Unlike
+Click, the default processing is push: an element written with ``push``
+alone cannot be pulled. See docs/plugins.md.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence
 
 from pyclick.errors import Landmark
+from pyclick.runtime.notifier import Notifier
+from pyclick.runtime.processing import (AGNOSTIC, COMPLETE_FLOW, PROCESSING_A_AH, PULL,
+                                        PULL_CODE, PULL_TO_PUSH, PUSH, PUSH_CODE, PUSH_TO_PULL)
 
 if TYPE_CHECKING:
     from pyclick.args import Args
+    from pyclick.kernel.exitguard import ExitGuard
     from pyclick.packet import Packet
-    from pyclick.router import Router
+    from pyclick.runtime.handlers import Handlers
+    from pyclick.runtime.scheduling import SchedulingHandle
+    from pyclick.runtime.threads import WorkerThread
+
+#: Click's configure phases: lower phases configure (and, references aside,
+#: initialize) first.
+CONFIGURE_PHASE_FIRST = 0
+CONFIGURE_PHASE_INFO = 20
+CONFIGURE_PHASE_PRIVILEGED = 90
+CONFIGURE_PHASE_DEFAULT = 100
+CONFIGURE_PHASE_LAST = 2000
+
+__all__ = ["AGNOSTIC", "COMPLETE_FLOW", "PROCESSING_A_AH", "PULL", "PULL_TO_PUSH", "PUSH",
+           "PUSH_TO_PULL", "Element", "RouterServices", "read_handler", "write_handler"]
 
 
 def read_handler(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
@@ -62,6 +113,59 @@ def write_handler(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     return mark
 
 
+class RouterServices(Protocol):
+    """What an element may ask of the router it belongs to (``element.router``)."""
+
+    #: The handler table: ``read``, ``write``, ``check``, ``add_read``, ``add_write``.
+    handlers: Handlers
+    #: Undos of kernel changes that must run however the process ends.
+    exit_guard: ExitGuard
+    #: Where timers and tasks find the scheduler (bound at initialize).
+    scheduling: SchedulingHandle
+
+    @property
+    def simtime(self) -> bool:
+        """Whether the router runs in simulated time (known before configure)."""
+
+    @property
+    def elements(self) -> Sequence[Element]:
+        """Every element, in declaration order."""
+
+    def now(self) -> float:
+        """Router time in seconds (simulated time starts at 0)."""
+
+    def stop(self, reason: str = "") -> None:
+        """Stop the router now, from any thread; the first reason is kept."""
+
+    def please_stop_driver(self, reason: str = "") -> None:
+        """A driver stop event (Click's ``please_stop_driver``: a source's STOP, the
+        ``stop`` handler): the router stops once the tasks already scheduled ran,
+        unless a driver script (DriverManager) takes the event."""
+
+    def attach_driver(self, element: Element, on_stop_event: Callable[[str], Any]) -> None:
+        """Make ``element`` the router's driver script: it hears every driver stop
+        event instead of the router stopping. ValueError if one is attached already."""
+
+    def find(self, name: str, context: Element | None = None) -> Element:
+        """``name`` looked up from ``context``'s compound outwards; raises NoSuchElement."""
+
+    def element(self, name: str) -> Element | None:
+        """The element with exactly this name, or None."""
+
+    def call_on_home(self, element: Element, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on ``element``'s home thread and return its result."""
+
+    def assign_thread(self, element: Element, cpu: int, landmark: Landmark | None = None) -> None:
+        """Run ``element`` on the thread pinned to ``cpu`` (from configure)."""
+
+    def cpu_of(self, element: Element) -> int:
+        """The CPU ``element``'s thread is pinned to; -1 when not pinned."""
+
+    def worker_threads(self) -> Sequence[WorkerThread]:
+        """The real-time worker threads (``cpu``, ``busy_seconds``), from initialize
+        on; none in simulated time."""
+
+
 class Element:
     """Base class of all elements."""
 
@@ -73,6 +177,18 @@ class Element:
     #: Set False on elements that are only known to the flattener for
     #: compatibility and refuse to be instantiated (none by default).
     registered: ClassVar[bool] = True
+    #: True on classes that need simulated time: one such element in a
+    #: configuration runs the whole router in simulated time.
+    simulated_time: ClassVar[bool] = False
+    #: Click's configure phase (``CONFIGURE_PHASE_*``): the order of
+    #: configure, and of initialize among elements that do not name each other.
+    configure_phase: ClassVar[int] = CONFIGURE_PHASE_DEFAULT
+    #: Click's processing code (see the module docstring).
+    processing: ClassVar[str] = PUSH
+    #: Click's flow code: which inputs may send packets to which outputs.
+    flow_code: ClassVar[str] = COMPLETE_FLOW
+    #: Click's flags; ``S0``: neither makes nor takes packets (notifiers look through).
+    flags: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -86,19 +202,30 @@ class Element:
         cls.read_handlers = reads
         cls.write_handlers = writes
 
-    def __init__(self, name: str, router: "Router", landmark: Landmark, config: str) -> None:
+    def __init__(self, name: str, router: RouterServices, landmark: Landmark,
+                 config: str) -> None:
         self.name = name
         self.router = router
         self.landmark = landmark
         self.config = config
-        #: outputs[i] is the (element, port) that output i pushes to, or None.
+        #: outputs[i] is the (element, port) that output i is connected to, or None.
         self.outputs: list[tuple["Element", int] | None] = []
+        #: inputs[i] is the (element, port) connected to input i, or None.
+        self.inputs: list[tuple["Element", int] | None] = []
         self.ninputs = 0
+        #: Each port's processing once the router resolved it: "h" push, "l" pull.
+        self.input_processing: list[str] = []
+        self.output_processing: list[str] = []
         #: Index of the worker thread this element's timers and tasks run on.
         self.home_thread = 0
 
-    # --- lifecycle (Click order: configure all, initialize all, cleanup reversed)
-    def configure(self, args: "Args") -> None:
+    @property
+    def scheduling(self) -> SchedulingHandle:
+        """The router's scheduling handle, through which timers and tasks are scheduled."""
+        return self.router.scheduling
+
+    # --- lifecycle (configure all, initialize all, cleanup in reverse; see the router)
+    def configure(self, args: Args) -> None:
         """Parse the configuration; the default accepts an empty one."""
         args.complete()
 
@@ -108,28 +235,93 @@ class Element:
     def cleanup(self) -> None:
         """Release what initialize acquired; called in reverse order."""
 
-    # --- packets
+    # --- ports
     @property
     def noutputs(self) -> int:
         return len(self.outputs)
 
+    def input_is_pull(self, port: int) -> bool:
+        return self.input_processing[port] == PULL_CODE
+
+    def input_is_push(self, port: int) -> bool:
+        return self.input_processing[port] == PUSH_CODE
+
+    def output_is_push(self, port: int) -> bool:
+        return self.output_processing[port] == PUSH_CODE
+
+    def output_is_pull(self, port: int) -> bool:
+        return self.output_processing[port] == PULL_CODE
+
+    def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
+        """This element's ``which`` notifier ("empty" on a pull output, "full" on a
+        push input) for a port, when it has one (Queue); None by default."""
+        return None
+
+    # --- packets
+    def simple_action(self, packet: "Packet") -> "Packet | None":
+        """What an agnostic element does to one packet: the packet to pass on, or
+        None to drop it. The default passes it unchanged."""
+        return packet
+
+    def simple_action_batch(self, batch: list["Packet"]) -> list["Packet"]:
+        """``simple_action`` over a batch; override it to work on whole batches."""
+        action = self.simple_action
+        out = []
+        for packet in batch:
+            kept = action(packet)
+            if kept is not None:
+                out.append(kept)
+        return out
+
     def push(self, port: int, batch: list["Packet"]) -> None:
-        """Receive a batch on input ``port``; the default forwards to output 0."""
-        self.output_push(0, batch)
+        """Receive a batch on push input ``port``; the default passes the
+        ``simple_action_batch`` of it to output 0."""
+        batch = self.simple_action_batch(batch)
+        if batch:
+            self.output_push(0, batch)
+
+    def pull(self, port: int) -> "Packet | None":
+        """Answer a pull on output ``port``: a packet or None. The default pulls
+        input 0 and applies ``simple_action``."""
+        packet = self.input_pull(0)
+        return None if packet is None else self.simple_action(packet)
+
+    def pull_batch(self, port: int, max_packets: int) -> list["Packet"]:
+        """Answer a pull of up to ``max_packets`` packets on output ``port``, fewer
+        when fewer are ready. The default calls ``pull`` until it answers None."""
+        batch = []
+        while len(batch) < max_packets:
+            packet = self.pull(port)
+            if packet is None:
+                break
+            batch.append(packet)
+        return batch
 
     def output_push(self, port: int, batch: list["Packet"]) -> None:
-        """Send a batch out of ``port``; an unconnected output drops it."""
+        """Send a batch out of push output ``port``; an unconnected output drops it."""
         if port < len(self.outputs):
             peer = self.outputs[port]
             if peer is not None:
                 peer[0].push(peer[1], batch)
 
+    def input_pull(self, port: int) -> "Packet | None":
+        """Pull one packet from pull input ``port``; None when none is ready or
+        the input is not connected."""
+        peer = self.inputs[port] if port < len(self.inputs) else None
+        return None if peer is None else peer[0].pull(peer[1])
+
+    def input_pull_batch(self, port: int, max_packets: int) -> list["Packet"]:
+        """Pull up to ``max_packets`` packets from pull input ``port``."""
+        peer = self.inputs[port] if port < len(self.inputs) else None
+        return [] if peer is None else peer[0].pull_batch(peer[1], max_packets)
+
     # --- logging
     @property
     def log(self) -> logging.LoggerAdapter:
-        """A logger whose records carry this element's name."""
+        """A logger whose records carry this element's name and landmark, so that its
+        warnings read like configuration messages (``FILE:LINE: warning: ...``)."""
         return logging.LoggerAdapter(logging.getLogger(f"pyclick.{self.class_name()}"),
-                                     {"element": self.name})
+                                     {"element": self.name, "landmark": str(self.landmark)})
 
     # --- identity
     @classmethod

@@ -1,4 +1,5 @@
-"""Errors with landmarks, reported the Click way (``FILE:LINE: message``)."""
+"""Errors with landmarks, reported the Click way (``FILE:LINE: message``), and the
+lookup failures of the router (no such element, unknown element class)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,15 @@ class ErrorCollector:
 
     def __bool__(self) -> bool:
         return bool(self.messages)
+
+
+class NoSuchElement(LookupError):
+    """A configuration names an element that does not exist."""
+
+
+class UnknownClass(ConfigError):
+    """A configuration names an element class nobody defines."""
+
+
+class ElementModuleError(ConfigError):
+    """The module that defines a named element class failed to import."""

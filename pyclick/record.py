@@ -1,20 +1,51 @@
-"""Run recordings: one JSON object per balancer tick, one per line.
+"""Run recordings: one record per balancer tick, in a compact file or in JSON lines.
 
 A record holds ``t`` (router time, seconds), ``tick`` (seconds until the
 next tick), ``cores`` (the cores the loads belong to), ``loads``,
-``counts`` (packets per bucket in the tick), ``table`` (after the tick),
+``counts`` (packets per bucket), ``table`` (after the tick),
 ``moves`` ([bucket, old_core, new_core], ...), ``imbalance`` and
-``solver_us``. ``pyclick-plot`` draws them.
+``solver_us``; ``in_use``, the cores in use after the tick. When the
+device measures how its cores serve packets (a SimNIC does), a record also
+holds ``ideal``, the fewest cores that would keep the tick's offered load
+under TARGET_LOAD, ceil(offered / (TARGET_LOAD x core capacity)) (at most
+the device's cores),
+``drops``, the packets dropped during the tick, and ``latency_us``, the
+p50, p95 and p99 delay of the tick's packets (empty when none was
+served). ``pyclick-plot`` draws them.
+
+A file whose name ends in ``.jsonl`` or ``.json`` gets one JSON object per
+tick, every tick with its own counts. Any other name gets the compact
+format of ``pyclick.recordcodec``, about a tenth of the size: there, the
+counts of the ticks during which the table did not change, within one
+second, are summed into the last of them (the others hold none), which
+keeps every per-core and per-second figure exact (each tick's packets were
+steered by the same table). ``pyclick-plot --to-json FILE`` turns either
+into JSON lines.
+
+Given a size, a recording is rotated: FILE is renamed FILE.1 (FILE.1 to
+FILE.2, ..., the oldest beyond FILE.KEEP removed) and a new FILE started,
+each file readable alone. ``read_recording`` reads a rotated set in order.
 """
+
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+import os
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator, Protocol
+
+import numpy as np
 
 from pyclick.balance import Decision
+from pyclick.recordcodec import MAGIC, FrameError, FrameState, decode, encode, get_varint
+from pyclick.seams import ServiceMeter
+from pyclick.sim.histogram import quantiles
+
+LATENCY_QUANTILES = (0.5, 0.95, 0.99)
 
 
 @dataclass
@@ -28,6 +59,10 @@ class TickRecord:
     moves: list[list[int]]
     imbalance: float
     solver_us: float
+    in_use: int = 0
+    ideal: int | None = None
+    drops: int | None = None
+    latency_us: list[float] = field(default_factory=list)
 
     @classmethod
     def of(cls, t: float, decision: Decision) -> "TickRecord":
@@ -37,35 +72,275 @@ class TickRecord:
                    counts=[int(x) for x in decision.counts], table=[int(x) for x in decision.table],
                    moves=[[int(b), int(o), int(n)] for b, o, n in decision.moves],
                    imbalance=round(float(decision.imbalance), 5),
-                   solver_us=round(decision.solver_time * 1e6, 1))
+                   solver_us=round(decision.solver_time * 1e6, 1), in_use=len(decision.active))
+
+
+class ServiceRecorder:
+    """What a device that meters its service adds to each record: drops, delays, ideal cores.
+
+    It keeps the device's totals at the previous record, so that each
+    record tells about its own tick.
+    """
+
+    def __init__(self, device: ServiceMeter, target_load: float) -> None:
+        self.device = device
+        self.target_load = target_load
+        self._dropped = device.packets_dropped()
+        self._latency = device.latency_histogram()[1].copy()
+
+    def complete(self, record: TickRecord, decision: Decision) -> None:
+        dropped = self.device.packets_dropped()
+        edges, latency = self.device.latency_histogram()
+        record.drops = dropped - self._dropped
+        tick = latency - self._latency
+        if tick.sum() > 0:
+            record.latency_us = [round(x, 2) for x in quantiles(edges, tick, LATENCY_QUANTILES)]
+        self._dropped, self._latency = dropped, latency.copy()
+        if decision.elapsed > 0:
+            offered = float(np.sum(decision.counts)) / decision.elapsed
+            record.ideal = min(self.device.queue_count(), math.ceil(
+                offered / (self.target_load * self.device.core_capacity()) - 1e-9))
+
+
+#: Rotated files kept beside the one being written (FILE.1 ... FILE.KEEP).
+KEEP = 9
+
+#: Where a reader tells how many bytes of its file it has read.
+BytesRead = Callable[[int], None]
+
+
+class Rotation:
+    """Size-based rotation of ``path``: past ``max_bytes`` (0: never), FILE becomes FILE.1."""
+
+    def __init__(self, path: Path, max_bytes: int = 0, keep: int = KEEP) -> None:
+        self.path, self.max_bytes, self.keep = path, max_bytes, keep
+
+    def due(self, size: int) -> bool:
+        return self.max_bytes > 0 and size >= self.max_bytes
+
+    def rotate(self) -> None:
+        for index in range(self.keep - 1, 0, -1):
+            older = rotated(self.path, index)
+            if older.exists():
+                os.replace(older, rotated(self.path, index + 1))
+        if self.keep > 0:
+            os.replace(self.path, rotated(self.path, 1))
+
+
+def rotated(path: Path, index: int) -> Path:
+    return path.with_name(f"{path.name}.{index}")
+
+
+class RecordWriter(Protocol):
+    def write(self, record: TickRecord) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class JsonLinesWriter:
+    """One JSON object per line, flushed at each so that a crash loses none."""
+
+    def __init__(self, rotation: Rotation) -> None:
+        self.rotation = rotation
+        self._file: IO[str] = open(rotation.path, "w", encoding="utf-8")
+
+    def write(self, record: TickRecord) -> None:
+        self._file.write(json.dumps(record.__dict__, separators=(",", ":")) + "\n")
+        self._file.flush()
+        if self.rotation.due(self._file.tell()):
+            self._file.close()
+            self.rotation.rotate()
+            self._file = open(self.rotation.path, "w", encoding="utf-8")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class CompactWriter:
+    """Frames of ``pyclick.recordcodec``, the counts summed over spans of ticks.
+
+    A span ends at a tick that changes the table (the next tick's packets
+    follow another table), at the end of a second, and when the cores or
+    the table size change. Each record is held until the next one comes,
+    to know whether it ends its span; the stream is flushed at each span's
+    end, so a crash loses at most the last second.
+    """
+
+    def __init__(self, rotation: Rotation) -> None:
+        self.rotation = rotation
+        self._pending: TickRecord | None = None
+        self._span_table: list[int] | None = None
+        self._span_counts: np.ndarray | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self._file: IO[bytes] = open(self.rotation.path, "wb")
+        self._file.write(MAGIC)
+        self._deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+        self._state = FrameState()
+
+    def write(self, record: TickRecord) -> None:
+        if self._pending is not None:
+            self._emit(self._pending, self._span_ends(self._pending, record))
+        if self._span_counts is None:
+            self._span_counts = np.asarray(record.counts, dtype=np.int64)
+        else:
+            self._span_counts += np.asarray(record.counts, dtype=np.int64)
+        self._pending = record
+
+    def _span_ends(self, last: TickRecord, following: TickRecord) -> bool:
+        return (last.table != self._span_table or int(following.t) != int(last.t)
+                or following.cores != last.cores or len(following.counts) != len(last.counts))
+
+    def _emit(self, record: TickRecord, span_ends: bool) -> None:
+        fields = dict(record.__dict__)
+        fields["counts"] = [int(x) for x in self._span_counts] if span_ends else []
+        self._file.write(self._deflate.compress(encode(fields, self._state)))
+        if span_ends:
+            self._span_table, self._span_counts = record.table, None
+            self._file.write(self._deflate.flush(zlib.Z_SYNC_FLUSH))
+            self._file.flush()
+            if self.rotation.due(self._file.tell()):
+                self._finish()
+                self.rotation.rotate()
+                self._start()
+
+    def _finish(self) -> None:
+        self._file.write(self._deflate.flush(zlib.Z_FINISH))
+        self._file.close()
+
+    def close(self) -> None:
+        if self._pending is not None:
+            self._emit(self._pending, True)
+            self._pending = None
+        self._finish()
+
+
+def compact(path: str | Path) -> bool:
+    """Whether RECORD ``path`` gets the compact format (every name but .jsonl and .json)."""
+    return Path(path).suffix.lower() not in (".jsonl", ".json")
 
 
 class Recorder:
-    """Appends TickRecords to a file, flushing each line so a crash loses none."""
+    """Writes TickRecords to a recording (compact, or JSON lines by the file's name).
 
-    def __init__(self, path: str | Path) -> None:
+    It observes a balancer: called with each decision, it records it at the
+    time ``now()`` tells. Given the balanced ``device`` and the balancer's
+    ``target_load``, it also records what the device measures of its
+    service when it does (``seams.ServiceMeter``). Past ``max_bytes`` (0:
+    never) the file is rotated, ``keep`` older files kept.
+    """
+
+    def __init__(self, path: str | Path, now: Callable[[], float], device: object = None,
+                 target_load: float = 1.0, max_bytes: int = 0, keep: int = KEEP) -> None:
         self.path = Path(path)
-        self._file: IO[str] | None = open(self.path, "w", encoding="utf-8")
+        self.now = now
+        self.service = (ServiceRecorder(device, target_load) if isinstance(device, ServiceMeter)
+                        else None)
+        rotation = Rotation(self.path, max_bytes, keep)
+        self._writer: RecordWriter | None = (CompactWriter(rotation) if compact(self.path)
+                                             else JsonLinesWriter(rotation))
+
+    def __call__(self, decision: Decision) -> None:
+        record = TickRecord.of(self.now(), decision)
+        if self.service is not None:
+            self.service.complete(record, decision)
+        self.write(record)
 
     def write(self, record: TickRecord) -> None:
-        if self._file is None:
+        if self._writer is None:
             raise ValueError(f"recording {self.path} is closed")
-        self._file.write(json.dumps(record.__dict__, separators=(",", ":")) + "\n")
-        self._file.flush()
+        self._writer.write(record)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
-def read_records(path: str | Path) -> Iterator[TickRecord]:
-    """The records of a recording; a malformed line raises ValueError naming it."""
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+def read_records(path: str | Path, progress: BytesRead | None = None) -> Iterator[TickRecord]:
+    """The records of one recording file, in either format.
+
+    A last record cut short (the writer died while writing it) is left
+    out; a malformed record elsewhere raises ValueError naming it.
+    ``progress`` hears how many bytes have been read.
+    """
+    with open(path, "rb") as f:
+        start = f.read(len(MAGIC))
+        if start == MAGIC:
+            yield from _compact_records(path, f, progress or _ignore)
+        else:
+            f.seek(0)
+            yield from _json_records(path, f, progress or _ignore)
+
+
+def recording_files(path: str | Path) -> list[Path]:
+    """A rotated set, oldest first: FILE.N, ..., FILE.1, FILE (those that exist)."""
+    path = Path(path)
+    older = []
+    while rotated(path, len(older) + 1).exists():
+        older.append(rotated(path, len(older) + 1))
+    return older[::-1] + ([path] if path.exists() or not older else [])
+
+
+def read_recording(path: str | Path, progress: BytesRead | None = None) -> Iterator[TickRecord]:
+    """The records of ``path`` and of the files rotated out of it, oldest first."""
+    done = 0
+    for file in recording_files(path):
+        size = file.stat().st_size if file.exists() else 0
+        yield from read_records(file, None if progress is None
+                                else lambda n, base=done: progress(base + n))
+        done += size
+
+
+def _ignore(_: int) -> None:
+    pass
+
+
+def _json_records(path: str | Path, f: IO[bytes], progress: BytesRead) -> Iterator[TickRecord]:
+    done = 0
+    for number, raw in enumerate(f, 1):
+        done += len(raw)
+        if number % 256 == 0:
+            progress(done)
+        try:
+            line = raw.decode("utf-8")
             if not line.strip():
                 continue
+            yield TickRecord(**json.loads(line))
+        except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as err:
+            if not raw.endswith(b"\n"):
+                break   # the last line, cut short
+            raise ValueError(f"{path}:{number}: not a tick record: {err}") from None
+    progress(done)
+
+
+def _compact_records(path: str | Path, f: IO[bytes], progress: BytesRead) -> Iterator[TickRecord]:
+    inflate = zlib.decompressobj(-15)
+    state = FrameState()
+    pending = b""
+    offset = len(MAGIC)
+    number = 0
+    while chunk := f.read(1 << 20):
+        try:
+            data = pending + inflate.decompress(chunk)
+        except zlib.error as err:
+            raise ValueError(f"{path}: corrupt data between bytes {offset} and "
+                             f"{offset + len(chunk)}: {err}") from None
+        offset += len(chunk)
+        view, pos = memoryview(data), 0
+        while True:
             try:
-                yield TickRecord(**json.loads(line))
-            except (json.JSONDecodeError, TypeError) as err:
-                raise ValueError(f"{path}:{number}: not a tick record: {err}") from None
+                size, body = get_varint(view, pos)
+            except FrameError:
+                break
+            if body + size > len(view):
+                break
+            number += 1
+            try:
+                yield TickRecord(**decode(view[body:body + size], state))
+            except FrameError as err:
+                raise ValueError(f"{path}: record {number}: {err}") from None
+            pos = body + size
+        pending = bytes(view[pos:])
+        progress(offset)

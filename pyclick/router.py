@@ -6,11 +6,30 @@ Life of a router::
     router.configure()             # every element parses its arguments
     status = router.run()          # initialize in order, run, clean up in reverse
 
+The router is the one place that wires the pieces together: it owns the
+class registry (``pyclick.registry``), the exit guard
+(``pyclick.kernel.exitguard``), the handler table, and the scheduling
+handle that its elements' timers and tasks reach the scheduler through; it
+is the :class:`~pyclick.runtime.host.Host` the schedulers run for.
+
+Simulated time is decided before any element is configured: from the
+``simtime`` argument, or because a class in the configuration sets
+``simulated_time`` (a simulated NIC). Configuring has no effect on the
+router beyond what elements declare (``assign_thread``), so the order of
+declarations does not change the outcome.
+
+Order: elements configure in (``configure_phase``, declaration index)
+order, as in Click. They initialize after every element they name through
+an ``ELEMENT`` argument, and otherwise in that same order; the members of a
+cycle of references go one after the other in (phase, index) order (see
+``pyclick.runtime.order``). Cleanup runs in exactly the reverse of
+initialization, whatever ended the run:
+``stop()``, SIGINT, SIGTERM, a failing timer or task, or an initialize that
+failed half-way (then only the elements initialized so far are cleaned up).
+A failing cleanup is reported and the others still run.
+
 Every phase reports all the mistakes it finds at once in one ConfigError
-(``FILE:LINE: message`` lines). Cleanup runs in reverse initialization order
-whatever ended the run: ``stop()``, SIGINT, SIGTERM, a failing timer or task,
-or an initialize that failed half-way (then only the elements initialized so
-far are cleaned up). A failing cleanup is reported and the others still run.
+(``FILE:LINE: message`` lines).
 
 Threads: elements run on worker threads (see ``pyclick.runtime.threads``).
 Without ``threads``, there is one unpinned default thread plus one thread per
@@ -26,19 +45,26 @@ import os
 import re
 import signal
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from pyclick import registry
 from pyclick.args import Args
 from pyclick.element import Element
-from pyclick.errors import ConfigError, ErrorCollector, Landmark
+from pyclick.errors import ConfigError, ErrorCollector, Landmark, NoSuchElement
+from pyclick.kernel.exitguard import ExitGuard
 from pyclick.lang.model import FlatConfig
+from pyclick.registry import Registry
 from pyclick.runtime.clock import RealClock, SimClock
-from pyclick.runtime.handlers import Handlers
-from pyclick.runtime.placement import place
 from pyclick.runtime.graph import hook_up
+from pyclick.runtime.calls import CallTimedOut
+from pyclick.runtime.handlers import HANDLER_FAILED, HandlerError, Handlers
+from pyclick.runtime.host import Owner
+from pyclick.runtime.order import dependency_order
+from pyclick.runtime.placement import place
+from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.simloop import SimScheduler
-from pyclick.runtime.threads import RealtimeScheduler
+from pyclick.runtime.tasks import Task
+from pyclick.runtime.stopsignals import Interrupted, catch, signal_name
+from pyclick.runtime.threads import RealtimeScheduler, WorkerThread
 
 #: Provisions that ``require(NAME)`` accepts without importing anything.
 PROVISIONS = frozenset({"userlevel", "linux", "int64", "batch", "pyclick", "compact_config"})
@@ -49,43 +75,65 @@ _log = logging.getLogger("pyclick.router")
 _PLACED = re.compile(r"[^:\n]+:\d+: ")
 
 
-class NoSuchElement(LookupError):
-    """``router.find`` found no element with that name."""
-
-
 class Router:
     """A router built from a flat configuration (see the module docstring)."""
 
     def __init__(self, flat: FlatConfig, *, threads: int | None = None, simtime: bool = False,
-                 source: str | None = None) -> None:
+                 source: str | None = None, registry: Registry | None = None,
+                 simtime_start: float = 0.0) -> None:
         if threads is not None and threads < 1:
             raise ValueError("threads must be at least 1")
         self.flat = flat
         #: The configuration text as written, when known (global ``config`` handler).
         self.source = source
+        #: Where element classes come from (``require(package ...)`` adds to it).
+        self.registry = registry if registry is not None else Registry()
+        #: Undos of kernel changes, run however the process ends.
+        self.exit_guard = ExitGuard()
         self.elements: list[Element] = []
         self.handlers = Handlers(self)
         #: Configuration warnings (``FILE:LINE: warning: ...``), also logged.
         self.warnings: list[str] = []
-        self.clock: RealClock | SimClock = SimClock() if simtime else RealClock()
+        #: Where simulated time starts (``--simtime=TIME``).
+        self._simtime_start = simtime_start
+        self.clock: RealClock | SimClock = SimClock(simtime_start) if simtime else RealClock()
         self.scheduler: RealtimeScheduler | SimScheduler | None = None
+        #: Handed to every element: its timers and tasks reach the scheduler through it.
+        self.scheduling = SchedulingHandle(self.now)
         #: 0, or 1 once an element failed while running.
         self.exit_status = 0
         self.stop_reason = ""
+        #: The signal that stopped the run, if one did.
+        self.stop_signal: int | None = None
         self._nthreads = threads
         self._by_name: dict[str, Element] = {}
         self._assigned: dict[str, tuple[int, Landmark | None]] = {}
         self._thread_cpus: list[int | None] = []
         self._initialized: list[Element] = []
+        #: Elements each element named through ELEMENT arguments (known after configure).
+        self._references: dict[int, list[int]] = {}
         self._stop_event = threading.Event()
         self._stop_lock = threading.Lock()
+        #: The driver script (DriverManager) and what it does with a driver stop event.
+        self._driver: tuple[Element, Callable[[str], Any]] | None = None
+        self._stop_requests: list[str] = []
+        self._stop_task: Task | None = None
         self._pending_signal: int | None = None
+        # True while the scheduler's loop runs on this thread; the SIGALRM
+        # handler the stop watchdog replaced while it is armed (see _catch_signals).
+        self._looping = False
+        self._watchdog: list[Any] = []
         self._build()
 
     # --- looking things up
     @property
     def simtime(self) -> bool:
         return self.clock.simulated
+
+    @property
+    def requirements(self) -> Sequence[tuple[str, str]]:
+        """The configuration's ``require`` statements as (kind, value)."""
+        return self.flat.requirements
 
     def now(self) -> float:
         """Router time in seconds (simulated time starts at 0)."""
@@ -118,10 +166,12 @@ class Router:
         classes: list[type[Element]] = []
         for decl in self.flat.elements:
             try:
-                classes.append(registry.lookup(decl.class_name, decl.landmark))
+                classes.append(self.registry.lookup(decl.class_name, decl.landmark))
             except ConfigError as err:
                 errors.absorb(err)
         errors.raise_if_any()
+        if any(cls.simulated_time for cls in classes):
+            self.clock = SimClock(self._simtime_start)
         for decl, cls in zip(self.flat.elements, classes):
             element = cls(decl.name, self, decl.landmark, decl.config)
             self.elements.append(element)
@@ -130,39 +180,48 @@ class Router:
         errors.raise_if_any()
 
     def _require(self, kind: str, value: str, errors: ErrorCollector) -> None:
+        landmark = self.flat.requirement_landmarks.get((kind, value))
         if kind == "package":
             try:
-                registry.require_package(value)
+                self.registry.require_package(value, landmark)
             except ConfigError as err:
                 errors.absorb(err)
         elif kind:
-            errors.error(f"require({kind} {value}): unsupported requirement kind '{kind}'")
+            errors.error(f"require({kind} {value}): unsupported requirement kind '{kind}'",
+                         landmark)
         elif value not in PROVISIONS:
-            errors.error(f"require({value}): requirement '{value}' not available")
+            errors.error(f"require({value}): requirement '{value}' not available", landmark)
 
     # --- configuring
-    def use_simtime(self) -> None:
-        """Run in simulated time (an element may ask for it from configure())."""
-        if self.scheduler is not None:
-            raise RuntimeError("simulated time must be chosen before the router starts")
-        if not self.simtime:
-            self.clock = SimClock()
-
     def assign_thread(self, element: Element, cpu: int, landmark: Landmark | None = None) -> None:
         """Run ``element`` on the thread pinned to ``cpu`` (StaticThreadSched)."""
         self._assigned[element.name] = (cpu, landmark)
 
     def configure(self) -> None:
-        """Configure every element; raise one ConfigError holding every element's errors."""
+        """Configure every element in (phase, index) order; raise one ConfigError
+        holding every element's errors."""
         errors = ErrorCollector()
-        for element in self.elements:
-            for message in self._configure_one(element):
+        index = {id(element): i for i, element in enumerate(self.elements)}
+        for i in sorted(range(len(self.elements)), key=self._phase_key):
+            element = self.elements[i]
+            args = Args(element.config, element)
+            for message in self._configure_one(element, args):
                 errors.error(message)
+            self._references[i] = [index[id(named)] for named in args.references]
         errors.raise_if_any()
         self._plan_threads()
 
-    def _configure_one(self, element: Element) -> list[str]:
-        args = Args(element.config, element)
+    def _phase_key(self, i: int) -> tuple[int, int]:
+        return (type(self.elements[i]).configure_phase, i)
+
+    def initialization_order(self) -> list[Element]:
+        """The order ``initialize()`` follows (see the module docstring)."""
+        indices = range(len(self.elements))
+        order = dependency_order(indices, {i: self._phase_key(i) for i in indices},
+                                 self._references)
+        return [self.elements[i] for i in order]
+
+    def _configure_one(self, element: Element, args: Args) -> list[str]:
         try:
             element.configure(args)
             args.complete()
@@ -181,8 +240,13 @@ class Router:
 
     def _plan_threads(self) -> None:
         """Decide every worker thread's CPU and every element's home thread."""
-        placement = place(self._assigned, self._nthreads, sorted(os.sched_getaffinity(0)),
-                          self._warn)
+        available = sorted(os.sched_getaffinity(0))
+        if self.simtime:
+            # Simulated time pins nothing and runs every thread's work on one
+            # thread: the CPUs a configuration names are simulated, all there.
+            named = [cpu for cpu, _ in self._assigned.values()]
+            available = list(range(max(named + [(self._nthreads or 1) - 1, 0]) + 1))
+        placement = place(self._assigned, self._nthreads, available, self._warn)
         self._thread_cpus = placement.thread_cpus
         for element in self.elements:
             element.home_thread = placement.home.get(element.name, 0)
@@ -212,30 +276,52 @@ class Router:
         """Initialize, run until stopped, then clean up; return the exit status.
 
         ``before_cleanup`` runs after the elements stopped and before any
-        cleanup (to read handlers). SIGINT and SIGTERM stop the router when
-        ``handle_signals`` is set and this is the main thread. Raises
-        ConfigError when initialization fails (after cleaning up).
+        cleanup (to read handlers). When ``handle_signals`` is set and this
+        is the main thread, SIGINT, SIGTERM, SIGHUP and SIGQUIT stop the
+        router in order (``stop_signal`` tells which); a second signal, or a
+        first one the simulated-time loop does not heed within
+        ``STOP_TIMEOUT`` (a callback stuck on this thread), raises
+        :class:`~pyclick.runtime.stopsignals.Interrupted` after stopping the
+        threads and cleaning up. Raises ConfigError when initialization
+        fails (after cleaning up).
         """
         restore = self._catch_signals() if handle_signals else None
         try:
-            self.initialize()
             try:
+                self.initialize()
+                if self._pending_signal is None and not self._stop_event.is_set():
+                    self._loop()
                 if self._pending_signal is not None:
-                    self._stop_for_signal()
-                elif not self._stop_event.is_set():
-                    self.scheduler.run()
-                    if self._pending_signal is not None:
-                        self._stop_for_signal()
-                self.stop("finished")
-                self.scheduler.join(STOP_TIMEOUT)
+                    self._stop_for_signal(self._pending_signal)
+                self._end_loop()
                 if before_cleanup is not None:
                     before_cleanup()
+            except Interrupted as err:
+                self._stop_for_signal(err.signum)
+                self._end_loop()
+                raise
             finally:
                 self.cleanup()
         finally:
             if restore is not None:
                 restore()
         return self.exit_status
+
+    def _loop(self) -> None:
+        self._looping = True
+        try:
+            self.scheduler.run()
+        finally:
+            self._looping = False
+            self._disarm_watchdog()
+
+    def _end_loop(self) -> None:
+        """Stop the scheduler and wait (bounded) for its threads."""
+        self.stop("finished")
+        if self.scheduler is not None:
+            self.scheduler.join(STOP_TIMEOUT)
+            if self.scheduler.failed:
+                self.exit_status = 1
 
     def initialize(self) -> None:
         """Initialize elements in order; on a failure clean up the initialized ones and raise."""
@@ -244,7 +330,8 @@ class Router:
                 self._plan_threads()
             self.scheduler = (SimScheduler(self, self.clock) if isinstance(self.clock, SimClock)
                               else RealtimeScheduler(self, self._thread_cpus))
-        for element in self.elements:
+            self.scheduling.bind(self.scheduler)
+        for element in self.initialization_order():
             try:
                 element.initialize()
             except Exception as err:
@@ -257,7 +344,8 @@ class Router:
             self._initialized.append(element)
 
     def cleanup(self) -> None:
-        """Clean up initialized elements in reverse order; failures are reported, not raised."""
+        """Clean up initialized elements in reverse order of initialization; failures are
+        reported, not raised."""
         while self._initialized:
             element = self._initialized.pop()
             try:
@@ -268,11 +356,11 @@ class Router:
                            exc_info=_log.isEnabledFor(logging.DEBUG) and err,
                            extra={"element": element.name})
 
-    def active_scheduler(self) -> RealtimeScheduler | SimScheduler:
-        """The scheduler, which exists from initialize() on (for timers and tasks)."""
-        if self.scheduler is None:
-            raise RuntimeError("timers and tasks can only be scheduled from initialize() on")
-        return self.scheduler
+    def worker_threads(self) -> list[WorkerThread]:
+        """The real-time worker threads, from initialize() on; none in simulated time."""
+        if isinstance(self.scheduler, RealtimeScheduler):
+            return list(self.scheduler.workers)
+        return []
 
     def stop(self, reason: str = "") -> None:
         """Ask the router to stop (from any thread); the first reason given is kept."""
@@ -282,6 +370,39 @@ class Router:
         self._stop_event.set()
         if self.scheduler is not None:
             self.scheduler.stop()
+
+    def please_stop_driver(self, reason: str = "") -> None:
+        """A driver stop event, as Click's ``please_stop_driver`` (a source's STOP,
+        the ``stop`` handler): it takes effect on the driver's thread once the
+        tasks scheduled before it have run, so a pull chain moves the packets
+        already sent; a driver script (DriverManager), if any, hears it instead.
+        Before the router runs, and after it stopped, it stops at once."""
+        if self.scheduling.scheduler is None or self.stopped:
+            self.stop(reason)
+            return
+        with self._stop_lock:
+            self._stop_requests.append(reason or "stopped")
+            if self._stop_task is None:
+                owner = self._driver[0] if self._driver else _DriverThread(self.scheduling)
+                self._stop_task = Task(owner, self._run_stop_events)
+            task = self._stop_task
+        task.reschedule()
+
+    def attach_driver(self, element: Element, on_stop_event: Callable[[str], Any]) -> None:
+        """Make ``element`` the driver script (see ``please_stop_driver``)."""
+        if self._driver is not None and self._driver[0] is not element:
+            raise ValueError("router has more than one driver script")
+        self._driver = (element, on_stop_event)
+
+    def _run_stop_events(self) -> bool:
+        with self._stop_lock:
+            reasons, self._stop_requests = self._stop_requests, []
+        for reason in reasons:
+            if self._driver is None:
+                self.stop(reason)
+                break
+            self._driver[1](reason)
+        return False
 
     @property
     def stopped(self) -> bool:
@@ -293,20 +414,33 @@ class Router:
         # here, outside the handler, where taking locks is safe.
         while not self._stop_event.wait(0.1):
             if self._pending_signal is not None:
-                self._stop_for_signal()
+                self._stop_for_signal(self._pending_signal)
 
-    def element_failed(self, element: Element, what: str, err: BaseException) -> None:
+    def element_failed(self, owner: Owner, what: str, err: BaseException) -> None:
         """Report an exception raised by an element's timer or task, and stop with status 1."""
-        _log.error("%s: %s of '%s' failed: %s", element.landmark, what, element.declaration(),
-                   _describe_exception(err), exc_info=err, extra={"element": element.name})
+        element = self._by_name.get(owner.name)
+        declaration = element.declaration() if element is not None else owner.name
+        # A described failure (bad data, a device error) is its message; only
+        # an unexpected exception, a bug, shows its traceback without -v.
+        trace = _log.isEnabledFor(logging.DEBUG) or not _is_described(err)
+        _log.error("%s: %s of '%s' failed: %s", owner.landmark, what, declaration,
+                   _describe_exception(err), exc_info=err if trace else None,
+                   extra={"element": owner.name})
         self.exit_status = 1
-        self.stop(f"{what} of '{element.name}' failed")
+        self.stop(f"{what} of '{owner.name}' failed")
 
-    def call_on_home(self, element: Element, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` on ``element``'s home thread (directly when not running)."""
+    def call_on_home(self, element: Owner, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on ``element``'s home thread (directly when not running).
+
+        Once stopped, a thread still stuck in a callback is given a few
+        seconds; then the call fails as a handler does (520), with the reason.
+        """
         if self.scheduler is None:
             return fn()
-        return self.scheduler.call(element, fn)
+        try:
+            return self.scheduler.call(element, fn)
+        except CallTimedOut as err:
+            raise HandlerError(HANDLER_FAILED, str(err)) from None
 
     # --- signals
     def _catch_signals(self) -> Callable[[], None] | None:
@@ -314,21 +448,44 @@ class Router:
             return None
 
         def note(signum: int, frame: object) -> None:
-            # Only plain assignments here: the interrupted code may hold locks.
+            if self._pending_signal is not None:
+                # A second signal: whoever sent it will not wait for the
+                # orderly stop any longer.
+                raise Interrupted(signum)
+            # No locks here (the interrupted code may hold them): flags only,
+            # acted upon by wait_for_stop and run.
             self._pending_signal = signum
+            if self.stop_signal is None:
+                self.stop_signal = signum  # even in cleanup: the process ends as signalled
             if self.scheduler is not None:
                 self.scheduler.stopping = True
+            if self._looping:
+                # The simulated-time loop runs callbacks on this thread: one
+                # stuck there would never see the flag.
+                self._watchdog.append(signal.signal(signal.SIGALRM, overdue))
+                signal.setitimer(signal.ITIMER_REAL, STOP_TIMEOUT)
 
-        previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+        def overdue(signum: int, frame: object) -> None:
+            if self._looping and self._pending_signal is not None:
+                raise Interrupted(self._pending_signal)
+
+        restore_stop = catch(note)
 
         def restore() -> None:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            self._disarm_watchdog()
+            restore_stop()
 
         return restore
 
-    def _stop_for_signal(self) -> None:
-        self.stop(f"received {signal.Signals(self._pending_signal).name}")
+    def _disarm_watchdog(self) -> None:
+        if self._watchdog:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._watchdog.pop())
+
+    def _stop_for_signal(self, signum: int) -> None:
+        if self.stop_signal is None:
+            self.stop_signal = signum
+        self.stop(f"received {signal_name(signum)}")
 
     # --- configuration text
     def config_text(self) -> str:
@@ -341,6 +498,18 @@ class Router:
         return unparse(self.flat)
 
 
+class _DriverThread:
+    """The owner of the router's own task (driver stop events without a driver
+    script): thread 0, where Click's driver runs."""
+
+    name = "router"
+    landmark = Landmark("<router>", 0)
+    home_thread = 0
+
+    def __init__(self, scheduling: SchedulingHandle) -> None:
+        self.scheduling = scheduling
+
+
 def _placed(element: Element, phase: str, message: str) -> str:
     """Give a message without a place the element's landmark and declaration."""
     if _PLACED.match(message):
@@ -348,8 +517,13 @@ def _placed(element: Element, phase: str, message: str) -> str:
     return f"{element.landmark}: While {phase} '{element.declaration()}': {message}"
 
 
+def _is_described(err: BaseException) -> bool:
+    """Whether the exception's message says all a user needs (no traceback)."""
+    return isinstance(err, (ValueError, RuntimeError, OSError, ConfigError)) and bool(str(err))
+
+
 def _describe_exception(err: BaseException) -> str:
-    if isinstance(err, (ValueError, RuntimeError, OSError)) and str(err):
+    if _is_described(err):
         return str(err)
     return f"{type(err).__name__}: {err}"
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs pyclick into ./.venv.
+# Installs pyclick into ./.venv, editable: the command and the tests both
+# run the code of this working tree.
 #
 #   scripts/setup.sh           the package and its run-time dependencies (no root)
 #   scripts/setup.sh --test    also, as root, the Debian packages of the kernel
 #                              path (bcc, kernel headers, iproute2, ethtool,
+#                              bpftool and clang for compiled BPF objects,
 #                              systemd-analyze) and the test dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,13 +24,15 @@ if $with_test; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq python3-bpfcc linux-headers-amd64 iproute2 ethtool systemd >/dev/null
+  apt-get install -y -qq python3-bpfcc linux-headers-amd64 iproute2 ethtool systemd \
+    bpftool clang linux-libc-dev >/dev/null
 fi
 
 python3 -m venv --system-site-packages .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if $with_test; then
-  .venv/bin/python -m pip install -q ".[test,metrics,plot]"
+  extras="test,metrics,plot"
 else
-  .venv/bin/python -m pip install -q ".[metrics,plot]"
+  extras="metrics,plot"
 fi
+.venv/bin/python -m pip install -q --editable ".[$extras]"

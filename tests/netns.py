@@ -1,4 +1,9 @@
-"""Network namespaces joined by a veth pair, for the kernel tests (root only).
+"""What the kernel tests need of the host, and network namespaces joined by
+a veth pair for them (root only).
+
+Each prerequisite has a name (``root``, ``bcc``, ``ip``, ...) that tests
+list in a ``requires`` mark (see conftest.py) or pass to ``require``: a
+missing one skips the test with the reason, or fails it under CI=true.
 
 Every test gets its own pair of namespaces with unique names; the context
 manager deletes them (and so their links) however the test ends. IPv6 is
@@ -14,25 +19,119 @@ import functools
 import itertools
 import json
 import os
+import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterator
 
-from pyroute2.netns import popns, pushns
+import pytest
 
 _serial = itertools.count()
 
+#: What ``veth_pair`` needs.
+VETH = ("root", "netns", "ip", "sysctl", "ethtool")
+
+
+def _root() -> str | None:
+    if os.geteuid() == 0:
+        return None
+    return "needs root (network namespaces, XDP, CAP_NET_ADMIN)"
+
+
+def _netns() -> str | None:
+    if os.path.exists("/proc/self/ns/net"):
+        return None
+    return "the kernel has no network namespaces (CONFIG_NET_NS)"
+
+
+def _command(name: str, package: str) -> Callable[[], str | None]:
+    def check() -> str | None:
+        if shutil.which(name):
+            return None
+        return f"the {name} command is not installed (apt-get install {package})"
+    return check
+
+
+def _bcc() -> str | None:
+    from pyclick.kernel import bcc_loader
+    unmet = [r for r in bcc_loader.check() if not r.ok and r.what != "root"]
+    if not unmet:
+        return None
+    return "BPF unavailable: " + "; ".join(f"{r.what}: {r.detail}" for r in unmet)
+
+
+def _debian_bcc() -> str | None:
+    if Path("/usr/lib/python3/dist-packages/bcc").is_dir():
+        return None
+    return "Debian's bcc is not installed (apt-get install python3-bpfcc)"
+
+
+def _kernel_btf() -> str | None:
+    if Path("/sys/kernel/btf/vmlinux").exists():
+        return None
+    return "the kernel publishes no BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)"
+
+
+def _pyclick_command() -> str | None:
+    if pyclick_command():
+        return None
+    return "the pyclick command is not installed (scripts/setup.sh)"
+
+
+def pyclick_command() -> str | None:
+    """The pyclick command installed beside the Python running the tests (a
+    venv), else the one on PATH."""
+    return (shutil.which("pyclick", path=str(Path(sys.executable).parent))
+            or shutil.which("pyclick"))
+
+
+CHECKS: dict[str, Callable[[], str | None]] = {
+    "root": _root,
+    "netns": _netns,
+    "ip": _command("ip", "iproute2"),
+    "sysctl": _command("sysctl", "procps"),
+    "ethtool": _command("ethtool", "ethtool"),
+    "taskset": _command("taskset", "util-linux"),
+    "systemd-analyze": _command("systemd-analyze", "systemd"),
+    "bcc": _bcc,
+    "debian-bcc": _debian_bcc,
+    "kernel-btf": _kernel_btf,
+    "pyclick-command": _pyclick_command,
+}
+
 
 @functools.cache
+def missing(name: str) -> str | None:
+    """Why prerequisite ``name`` is not met here, or None when it is."""
+    return CHECKS[name]()
+
+
+def in_ci() -> bool:
+    """Whether the tests run under CI (the environment variable CI=true)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(*names: str) -> None:
+    """Stop the calling test unless every prerequisite in ``names`` is met:
+    a skip naming the first one missing, or a failure under CI=true, where
+    ``scripts/setup.sh --test`` prepared the machine and a kernel test that
+    does not run would otherwise leave CI green. Names are checked in order
+    and the first missing one ends the checks: without root, bcc is not
+    even tried."""
+    for name in names:
+        reason = missing(name)
+        if reason is None:
+            continue
+        if in_ci():
+            pytest.fail(f"CI=true and a prerequisite is missing: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
 def skip_reason() -> str | None:
-    """Why the kernel tests cannot run here, or None when they can."""
-    if os.geteuid() != 0:
-        return "kernel tests need root (network namespaces, XDP)"
-    from pyclick.kernel import bcc_loader
-    missing = [r for r in bcc_loader.check() if not r.ok]
-    if missing:
-        return "BPF unavailable: " + "; ".join(f"{r.what}: {r.detail}" for r in missing)
-    return None
+    """Why root-and-bcc kernel tests cannot run here, or None when they can."""
+    return missing("root") or missing("bcc")
 
 
 def ip(*args: str) -> str:
@@ -75,6 +174,7 @@ def mac_address(ns: str, ifname: str) -> str:
 @contextlib.contextmanager
 def veth_pair(queues: int = 2) -> Iterator[VethPair]:
     """Two fresh namespaces joined by a ``queues``-queue veth pair, addresses set."""
+    require(*VETH)
     tag = f"{os.getpid() % 100000}x{next(_serial)}"
     pair = VethPair(f"pyck-send-{tag}", f"pyck-recv-{tag}", f"ps{tag}", f"pr{tag}",
                     "192.0.2.1", "192.0.2.2")
@@ -110,6 +210,8 @@ def veth_pair(queues: int = 2) -> Iterator[VethPair]:
 @contextlib.contextmanager
 def inside(ns: str) -> Iterator[None]:
     """Run the body with this thread in namespace ``ns`` (sockets stay there)."""
+    from pyroute2.netns import popns, pushns
+
     pushns(ns)
     try:
         yield

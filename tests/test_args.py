@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from pyclick.args import (BOOL, BYTES, ELEMENT, FLOAT, INT, STRING, TIME, UNSIGNED, WORD, Args,
-                          Choice, ListOf, quote, split_args, uncomment, unquote)
+from pyclick.args import (BOOL, BYTES, ELEMENT, FLOAT, INT, MSEC, STRING, TIME, UNSIGNED, WORD,
+                          Args, Choice, ListOf, quote, shorten, split_args, uncomment, unquote)
 from pyclick.element import Element
 from pyclick.errors import ConfigError
 from pyclick.router import Router
@@ -213,12 +215,23 @@ def test_element_resolves_relative_to_the_compound():
     assert router.find("x").name == "x"
 
 
+def test_elements_named_are_recorded_in_reading_order():
+    router = probe_router("db", "fd", "xdp")
+    args = Args("xdp, DEV fd, OTHER nosuch, ALSO fd", router.element("db"))
+    args.read_p("COUNTER", ELEMENT)
+    args.read_m("DEV", ELEMENT)
+    args.read("OTHER", ELEMENT)
+    args.read("ALSO", ELEMENT)
+    assert [e.name for e in args.references] == ["xdp", "fd", "fd"]
+
+
 def test_unknown_element_error_names_place_element_class_and_keyword():
     router = probe_router("db")
     args = Args("DEV nosuch", router.element("db"))
     assert args.read_m("DEV", ELEMENT) is None
     assert errors_of(args) == [
         "conf.click:1: While configuring 'db :: ArgsProbe': DEV: no element named 'nosuch'"]
+    assert args.references == []
 
 
 # --- errors
@@ -273,3 +286,114 @@ def test_complete_is_idempotent():
     args.read_mp("N", INT)
     assert args.complete() is args
     assert args.complete() is args
+
+
+# --- declared ranges, infinities, long values
+
+@pytest.mark.parametrize("type_, text, expected", [
+    (UNSIGNED.range(1, 4096), "1", 1),
+    (UNSIGNED.range(1, 4096), "4096", 4096),
+    (INT.range(-1, 10), "-1", -1),
+    (FLOAT.range(0, 1, open_low=True), "1", 1.0),
+    (FLOAT.range(0, 1, open_low=True), "1e-300", 1e-300),
+    (TIME.range(0.001, 1), "1ms", 0.001),
+    (TIME.range(0.001, 1), "1s", 1.0),
+    (MSEC, "100", 0.1),
+    (MSEC, "100ms", 0.1),
+    (MSEC, "2s", 2.0),
+    (TIME.or_infinite(), "inf", math.inf),
+])
+def test_values_inside_a_declared_range(type_, text, expected):
+    assert type_(text, Args("")) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("type_, text, expected", [
+    (UNSIGNED.range(1, 4096), "0", "must be at least 1 and at most 4096"),
+    (UNSIGNED.range(1, 4096), "4097", "must be at least 1 and at most 4096"),
+    (INT.range(high=10), "11", "must be at most 10"),
+    (FLOAT.range(0, 1, open_low=True), "0", "must be greater than 0 and at most 1"),
+    (FLOAT.range(0, 1, open_high=True), "1", "must be at least 0 and less than 1"),
+    (TIME.range(0.001, 1), "2s", "must be at least 0.001 s and at most 1 s"),
+    (TIME.range(0.001), "100us", "must be at least 0.001 s"),
+])
+def test_values_outside_a_declared_range(type_, text, expected):
+    with pytest.raises(ValueError) as err:
+        type_(text, Args(""))
+    assert str(err.value) == expected
+
+
+@pytest.mark.parametrize("type_, text, expected", [
+    (FLOAT, "inf", "expected finite real number"),
+    (FLOAT, "-Infinity", "expected finite real number"),
+    (FLOAT, "1e999", "expected finite real number"),
+    (FLOAT, "nan", "expected real number, not NaN"),
+    (TIME, "1e999", "expected finite time"),
+    (TIME, "inf", "expected finite time"),
+    (MSEC, "1e999ms", "expected finite time"),
+    (TIME.or_infinite(), "nan", "expected time (e.g. 10ms, 1s)"),
+    (INT, "9" * 101, "expected integer of at most 100 digits"),
+    (UNSIGNED, "9" * 5000, "expected unsigned integer of at most 100 digits"),
+    (INT, "\u00b2", "expected integer"),
+    (UNSIGNED, "\u0661\u0662", "expected unsigned integer"),
+    (FLOAT, "\u0661", "expected real number"),
+])
+def test_infinities_nan_and_odd_digits_are_refused(type_, text, expected):
+    with pytest.raises(ValueError) as err:
+        type_(text, Args(""))
+    assert str(err.value) == expected
+
+
+def test_range_keyword_of_the_read_methods():
+    router = probe_router("sim")
+    args = Args("9000, LOAD 0, STEP 2s", router.element("sim"))
+    assert args.read_p("CORES", UNSIGNED, 8, range=(1, 4096)) == 8
+    assert args.read("LOAD", FLOAT, 0.6, range=(0, None)) == 0.0
+    assert args.read("STEP", TIME, 0.001, range=(1e-6, 1)) == 0.001
+    prefix = "conf.click:1: While configuring 'sim :: ArgsProbe': "
+    assert errors_of(args) == [
+        prefix + "CORES: must be at least 1 and at most 4096, got '9000'",
+        prefix + "STEP: must be at least 1e-06 s and at most 1 s, got '2s'"]
+    with pytest.raises(TypeError):
+        Args("X y").read("X", STRING, range=(0, 1))
+
+
+def test_declared_types_are_recorded_with_their_ranges():
+    args = Args("A 1")
+    cores = UNSIGNED.range(1, 4096)
+    args.read("A", INT)
+    args.read("CORES", cores, 8)
+    args.read("LOAD", FLOAT, range=(0, 1))
+    args.read_all("PORT", UNSIGNED)
+    assert list(args.declared) == ["A", "CORES", "LOAD", "PORT"]
+    assert args.declared["CORES"] is cores and args.declared["A"] is INT
+    assert args.declared["LOAD"].range_text() == "at least 0 and at most 1"
+    assert args.declared["LOAD"].declared and not args.declared["A"].declared
+    assert not TIME.declared and TIME.range_text() == "at least 0 s"
+
+
+def test_a_range_cannot_be_empty():
+    with pytest.raises(ValueError):
+        UNSIGNED.range(5, 1)
+
+
+def test_long_values_are_shortened_in_messages():
+    router = probe_router("e")
+    long_value = "x" * 1_000_000
+    args = Args(f"N {long_value}, {'Y' * 200} 1, {'z' * 100}", router.element("e"))
+    args.read("N", INT)
+    messages = errors_of(args)
+    prefix = "conf.click:1: While configuring 'e :: ArgsProbe': "
+    assert messages == [
+        prefix + f"N: expected integer, got '{'x' * 60}…(1000000 bytes)'",
+        prefix + f"{'Y' * 60}…(200 bytes): unknown keyword (known: N)",
+        prefix + f"too many arguments: '{'z' * 60}…(100 bytes)'"]
+    assert shorten("é" * 61) == "é" * 60 + "…(122 bytes)"
+    assert shorten("short") == "short"
+
+
+def test_element_names_in_errors_are_shortened():
+    router = probe_router("e")
+    args = Args(f"DEV {'n' * 500}", router.element("e"))
+    args.read("DEV", ELEMENT)
+    assert errors_of(args) == ["conf.click:1: While configuring 'e :: ArgsProbe': "
+                               f"DEV: no element named '{'n' * 60}…(500 bytes)'"]

@@ -7,8 +7,8 @@ import pytest
 
 from pyclick.balance import BalanceParams, Controller, canonical_name
 from pyclick.balance.controller import balance_target_loads
-from pyclick.balance.rsspp_method import Rsspp, RssppTuning
-from pyclick.balance.tables import even_table, moves_by_source, rotate_table, table_moves
+from pyclick.balance.tables import moves_by_source, rotate_table, table_moves
+from pyclick.rss.indirection import even_table
 
 METHODS = ("rss", "rssrr", "rsspp", "rsspp-ref")
 
@@ -38,12 +38,12 @@ class Workload:
         return loads, counts
 
 
-def drive(method: str, ticks: int = 200, seed: int = 3, tuning: RssppTuning | None = None,
+def drive(method: str, ticks: int = 200, seed: int = 3,
           **params) -> tuple[Controller, list, Workload]:
     settings = dict(method=method, reta_size=128, cpus=8, timer=0.01, timer_max=0.08)
     settings.update(params)
     balance = BalanceParams(**settings)
-    controller = Controller(balance, Rsspp(balance, tuning) if tuning else None)
+    controller = Controller(balance)
     work = Workload(settings["reta_size"], settings["cpus"], 0.7, seed)
     decisions = []
     for _ in range(ticks):
@@ -116,9 +116,8 @@ def test_rsspp_balances_better_than_static_rss_with_few_moves():
 
 
 def test_a_dearer_move_buys_fewer_moves():
-    moves = [sum(len(d.moves) for d in drive("rsspp", ticks=300, seed=6,
-                                              tuning=RssppTuning(move_cost=cost))[1])
-             for cost in (0.1, 1.2, 10.0)]
+    moves = [sum(len(d.moves) for d in drive("rsspp", ticks=300, seed=6, move_cost=cost)[1])
+             for cost in (0.001, 0.01, 0.1)]
     assert moves[0] > moves[1] > moves[2]
 
 
@@ -187,14 +186,3 @@ def test_bad_inputs_are_refused_with_what_was_expected():
         controller.set_cpus(2)
     with pytest.raises(ValueError, match="CPUS allows 4"):
         controller.set_cpus(5)
-
-
-def test_moves_get_cheaper_with_more_cores_and_smaller_buckets_never_dearer():
-    def scale(cpus, reta):
-        return Rsspp(BalanceParams(method="rsspp", reta_size=reta, cpus=cpus))._price_scale(cpus)
-
-    assert scale(4, 64) == scale(8, 128) == 1.0
-    assert scale(18, 128) < scale(8, 128)
-    assert scale(8, 512) < scale(8, 128)
-    # The fall stops at 3 x price_cores.
-    assert scale(64, 128) == scale(24, 128) < scale(18, 128)

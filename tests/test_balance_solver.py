@@ -7,16 +7,27 @@ import itertools
 import numpy as np
 import pytest
 
-from pyclick.balance.estimate import CoreCosts, PersistentRates, ServedExcess, share_of_core_load
-from pyclick.balance.solver import relieve_overloaded
+from pyclick.balance.estimate import (CoreCosts, PersistentRates, ServedExcess, median,
+                                      share_of_core_load)
+from pyclick.balance.solver import relieve_overloaded, relieve_overloaded_per_core
 
 
-def objective(demand, target):
-    return float(np.sum((demand - target) ** 2))
+def objective(excess):
+    return float(np.sum(np.square(excess)))
 
 
-def brute_force_best(demand, target, owner, rate, givers, receivers):
+def relieve(demand, owner, rate, givers, threshold, min_gain, variance=None, risk_weight=1.0,
+            cost=1.0):
+    """relieve_overloaded around the group average, every core allowed to receive."""
+    excess = (demand - demand.mean()).tolist()
+    variance = np.zeros(len(owner)) if variance is None else variance
+    return relieve_overloaded(excess, list(givers), list(range(len(demand))), owner, rate,
+                              variance, cost, risk_weight, threshold, min_gain)
+
+
+def brute_force_best(demand, owner, rate, givers, receivers):
     """Best single move by exhaustive search (equal costs, no risk)."""
+    target = demand.mean()
     best, choice = -np.inf, None
     for bucket, receiver in itertools.product(range(len(owner)), receivers):
         if owner[bucket] not in givers or rate[bucket] == 0:
@@ -24,7 +35,7 @@ def brute_force_best(demand, target, owner, rate, givers, receivers):
         after = demand.copy()
         after[owner[bucket]] -= rate[bucket]
         after[receiver] += rate[bucket]
-        gain = objective(demand, target) - objective(after, target)
+        gain = objective(demand - target) - objective(after - target)
         if gain > best:
             best, choice = gain, (bucket, receiver)
     return choice
@@ -34,13 +45,10 @@ def test_first_move_is_the_best_single_move():
     owner = np.array([0, 0, 0, 0, 1, 2, 3, 3])
     rate = np.array([0.2, 0.15, 0.3, 0.35, 0.5, 0.6, 0.4, 0.3])
     demand = np.bincount(owner, weights=rate, minlength=4)
-    target = np.full(4, demand.mean())
-    relief = relieve_overloaded(demand, target, owner, rate, np.zeros(8), np.ones(4),
-                                np.array([0, 3]), np.ones(4, bool), 0.02, 1e-6)
-    excess = demand - target
-    assert relief.moves[0] == brute_force_best(demand, target, owner, rate, {0, 3},
-                                               np.flatnonzero(excess < 0))
-    assert objective(relief.demand, target) < objective(demand, target)
+    relief = relieve(demand, owner, rate, [0, 3], 0.02, 1e-6)
+    below = np.flatnonzero(demand < demand.mean())
+    assert relief.moves[0] == brute_force_best(demand, owner, rate, {0, 3}, below)
+    assert objective(relief.excess) < objective(demand - demand.mean())
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -50,41 +58,51 @@ def test_moves_respect_the_rules(seed):
     owner = rng.integers(0, cores, reta)
     rate = rng.pareto(2.0, reta) * rng.integers(0, 2, reta)
     demand = np.bincount(owner, weights=rate, minlength=cores)
-    target = np.full(cores, demand.mean())
+    target = demand.mean()
     givers = np.flatnonzero(demand - target > 0.05)
-    relief = relieve_overloaded(demand, target, owner, rate, np.zeros(reta), np.ones(cores),
-                                givers, np.ones(cores, bool), 0.05, 1e-3)
+    relief = relieve(demand, owner, rate, givers, 0.05, 1e-3)
     moved = [bucket for bucket, _ in relief.moves]
     assert len(moved) == len(set(moved))
     assert all(owner[b] in givers and rate[b] > 0 for b in moved)
-    assert all(demand[r] < target[r] for _, r in relief.moves)
+    assert all(demand[r] < target for _, r in relief.moves)
     busy_left = np.bincount(np.delete(owner, moved)[np.delete(rate, moved) > 0],
                             minlength=cores)
     busy_before = np.bincount(owner[rate > 0], minlength=cores)
     assert all(busy_left[g] >= 1 for g in givers if busy_before[g] >= 1)
-    assert objective(relief.demand, target) <= objective(demand, target) + 1e-12
+    assert objective(relief.excess) <= objective(demand - target) + 1e-12
+    # The excesses returned are those the moves leave.
+    after = demand.copy()
+    for bucket, receiver in relief.moves:
+        after[owner[bucket]] -= rate[bucket]
+        after[receiver] += rate[bucket]
+    assert np.allclose(relief.excess, after - target)
+
+
+def test_a_move_must_gain_its_price():
+    # Giver 0.1 above the average, receiver 0.1 below: moving the 0.1
+    # bucket gains 2 x 0.1 x 0.2 - 2 x 0.1^2 = 0.02, the most any move
+    # between them can gain ((0.1 + 0.1)^2 / 2).
+    owner = np.array([0, 0, 1])
+    rate = np.array([0.1, 0.35, 0.25])
+    demand = np.bincount(owner, weights=rate)
+    assert relieve(demand, owner, rate, [0], 0.02, 0.019).moves == [(0, 1)]
+    assert relieve(demand, owner, rate, [0], 0.02, 0.021).moves == []
 
 
 def test_nothing_moves_when_no_move_is_worth_its_price():
     owner = np.array([0, 0, 1, 1])
     rate = np.array([0.5, 0.1, 0.2, 0.2])
     demand = np.bincount(owner, weights=rate)
-    target = np.full(2, demand.mean())
-    cheap = relieve_overloaded(demand, target, owner, rate, np.zeros(4), np.ones(2),
-                               np.array([0]), np.ones(2, bool), 0.02, 0.001)
-    dear = relieve_overloaded(demand, target, owner, rate, np.zeros(4), np.ones(2),
-                              np.array([0]), np.ones(2, bool), 0.02, 1.0)
-    assert cheap.moves and not dear.moves
+    assert relieve(demand, owner, rate, [0], 0.02, 0.001).moves
+    assert not relieve(demand, owner, rate, [0], 0.02, 1.0).moves
 
 
 def test_risk_charge_prefers_the_steady_bucket():
     owner = np.array([0, 0, 0, 1, 1])
     rate = np.array([0.1, 0.1, 0.5, 0.25, 0.25])
     demand = np.bincount(owner, weights=rate)
-    target = np.full(2, demand.mean())
     risky_first = np.array([0.05, 0.0, 0.0, 0.0, 0.0])
-    relief = relieve_overloaded(demand, target, owner, rate, risky_first, np.ones(2),
-                                np.array([0]), np.ones(2, bool), 0.02, 1e-6)
+    relief = relieve(demand, owner, rate, [0], 0.02, 1e-6, variance=risky_first)
     assert relief.moves[0] == (1, 1)
 
 
@@ -92,10 +110,56 @@ def test_a_single_busy_bucket_is_never_moved():
     owner = np.array([0, 0, 1, 2])
     rate = np.array([0.9, 0.0, 0.1, 0.1])
     demand = np.bincount(owner, weights=rate)
-    target = np.full(3, demand.mean())
-    relief = relieve_overloaded(demand, target, owner, rate, np.zeros(4), np.ones(3),
-                                np.array([0]), np.ones(3, bool), 0.02, 1e-6)
-    assert relief.moves == []
+    assert relieve(demand, owner, rate, [0], 0.02, 1e-6).moves == []
+
+
+def test_only_the_receivers_named_receive():
+    # Cores 1 and 2 are both below the average; only cores 0 and 2 may
+    # receive, and core 0 is above it.
+    owner = np.array([0, 0, 0, 1, 2])
+    rate = np.array([0.3, 0.3, 0.3, 0.1, 0.2])
+    demand = np.bincount(owner, weights=rate)
+    excess = (demand - demand.mean()).tolist()
+    relief = relieve_overloaded(excess, [0], [0, 2], owner, rate, np.zeros(5), 1.0, 1.0,
+                                0.02, 1e-6)
+    assert relief.moves and all(receiver == 2 for _, receiver in relief.moves)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_costs_per_core_search_agrees_when_every_core_costs_the_same(seed):
+    rng = np.random.default_rng(100 + seed)
+    cores, reta = 8, 64
+    owner = rng.integers(0, cores, reta)
+    rate = rng.pareto(2.0, reta) * rng.integers(0, 2, reta) * 0.1
+    variance = rng.uniform(0, 0.02, reta)
+    demand = np.bincount(owner, weights=rate * 2.0, minlength=cores)
+    excess = (demand - demand.mean()).tolist()
+    givers = np.flatnonzero(demand - demand.mean() > 0.02).tolist()
+    below = np.flatnonzero(demand < demand.mean()).tolist()
+    shared = relieve_overloaded(excess, givers, below, owner, rate, variance, 2.0, 0.5, 0.02,
+                                1e-4)
+    per_core = relieve_overloaded_per_core(excess, givers, below, owner, rate, variance,
+                                           [2.0] * cores, 0.5, 0.02, 1e-4)
+    assert shared.moves == per_core.moves
+    assert np.allclose(shared.excess, per_core.excess)
+
+
+def test_costs_per_core_weigh_a_bucket_by_the_core_it_lands_on():
+    # Core 0 (cost 1) is 0.2 over its target and holds buckets of rate 0.2
+    # and 0.3. Core 1 (cost 1) is 0.2 under, core 2 (cost 3) 0.25 under.
+    # Bucket 0 to core 1: (2*0.2 - 0.2)*0.2 - (2*-0.2 + 0.2)*0.2 = 0.04 + 0.04 = 0.08;
+    # to core 2 it weighs 0.6: 0.04 - (2*-0.25 + 0.6)*0.6 = -0.02. Bucket 1
+    # to core 1: (0.4 - 0.3)*0.3 - (-0.4 + 0.3)*0.3 = 0.06. With one shared
+    # cost, core 2 (furthest below) would have been the receiver.
+    owner = np.array([0, 0, 1, 2])
+    rate = np.array([0.2, 0.3, 0.0, 0.0])
+    relief = relieve_overloaded_per_core([0.2, -0.2, -0.25], [0], [1, 2], owner, rate,
+                                         np.zeros(4), [1.0, 1.0, 3.0], 0.0, 0.02, 1e-6)
+    assert relief.moves == [(0, 1)]
+    assert relief.excess == pytest.approx([0.0, 0.0, -0.25])
+    shared = relieve_overloaded([0.2, -0.2, -0.25], [0], [1, 2], owner, rate, np.zeros(4),
+                                1.0, 0.0, 0.02, 1e-6)
+    assert shared.moves == [(0, 2)]
 
 
 def test_share_of_core_load_splits_each_core_by_packets():
@@ -156,8 +220,13 @@ def test_served_excess_remembers_who_served_more_and_forgets_with_time():
     excess.update(cores, np.array([0.012, 0.009, 0.009]), 0.01)
     recent = excess.of(cores)
     assert recent[0] == pytest.approx(0.002 / 0.5) and recent[1] == pytest.approx(-0.001 / 0.5)
-    assert recent.sum() == pytest.approx(0.0)
+    assert sum(recent) == pytest.approx(0.0)
     excess.update(cores, np.array([0.01, 0.01, 0.01]), 0.5)
     assert excess.of(cores)[0] == pytest.approx(recent[0] * np.exp(-1))
     excess.forget(np.array([0]))
-    assert excess.of(np.array([0, 3])).tolist() == [0.0, 0.0]
+    assert excess.of([0, 3]) == [0.0, 0.0]
+
+
+def test_median_of_odd_and_even_counts():
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([4.0, 1.0, 3.0, 2.0]) == 2.5

@@ -96,7 +96,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 def test_version_help_list_doc(capsys):
     assert run_cli(capsys, "--version")[:2] == (0, f"pyclick {pyclick.__version__}\n")
     status, out, _ = run_cli(capsys, "--help")
-    assert status == 0 and "--simtime" in out and "--handler ELEMENT.HANDLER" in out
+    assert status == 0 and "--simtime" in out and "--handler ELEMENT.H" in out
     status, out, _ = run_cli(capsys, "--list")
     assert status == 0
     assert any(line.split() == ["StaticThreadSched", "pins", "elements", "to", "CPU", "threads"]
@@ -127,6 +127,21 @@ def test_quit_checks_without_initializing(capsys, tmp_path):
     status, out, err = run_cli(capsys, "-q", "-e", f"a :: CliLog({log})")
     assert (status, out, err) == (0, "", "")
     assert not log.exists()
+
+
+def test_simulated_time_does_not_depend_on_declaration_order(capsys):
+    # SimNIC's class puts the router in simulated time before anything is
+    # configured, so FromDevice sees it whichever comes first.
+    answers = []
+    for config in ("fd :: FromDevice(lo, ACTIVE true) -> Discard; SimNIC(QUIET true)",
+                   "SimNIC(QUIET true); fd :: FromDevice(lo, ACTIVE true) -> Discard"):
+        status, out, err = run_cli(capsys, "-q", "-e", config)
+        answers.append((status, [line for line in err.splitlines()
+                                 if line.startswith("<expr>:")]))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 1
+    assert ("<expr>:1: While configuring 'fd :: FromDevice': ACTIVE true receives live packets "
+            "and cannot run in simulated time") in answers[0][1]
 
 
 def test_quit_reports_unknown_classes_and_argument_errors_with_places(capsys):
@@ -164,11 +179,10 @@ def test_port_errors_and_warnings(capsys):
 def test_config_from_file_positional_and_stdin(capsys, tmp_path, monkeypatch):
     conf = tmp_path / "r.click"
     conf.write_text("t :: CliTicker(2);\n")
-    assert run_cli(capsys, "--simtime", "-f", str(conf), "-h", "t.ticks")[:2] == (
-        0, "t.ticks:\n2\n")
-    assert run_cli(capsys, "--simtime", str(conf), "-h", "t.ticks")[:2] == (0, "t.ticks:\n2\n")
+    assert run_cli(capsys, "--simtime", "-f", str(conf), "-h", "t.ticks")[:2] == (0, "2\n")
+    assert run_cli(capsys, "--simtime", str(conf), "-h", "t.ticks")[:2] == (0, "2\n")
     monkeypatch.setattr(sys, "stdin", open(conf))
-    assert run_cli(capsys, "--simtime", "-h", "t.ticks")[:2] == (0, "t.ticks:\n2\n")
+    assert run_cli(capsys, "--simtime", "-h", "t.ticks")[:2] == (0, "2\n")
 
 
 def test_missing_file_and_two_configurations(capsys, tmp_path):
@@ -183,7 +197,7 @@ def test_parameters_set_configuration_variables(capsys):
     status, out, _ = run_cli(capsys, "--simtime", "N=5", "-e", config, "P=10ms", "-h",
                              "t.ticks", "-h", "t.config")
     assert status == 0
-    assert out == "t.ticks:\n5\nt.config:\n5, 10ms\n"
+    assert out == "t.ticks:\n5\n\nt.config:\n5, 10ms\n\n"
 
 
 def test_output_writes_the_flat_configuration_even_with_unknown_classes(capsys, tmp_path):
@@ -197,12 +211,14 @@ def test_output_writes_the_flat_configuration_even_with_unknown_classes(capsys, 
     assert out == flat_text
 
 
-def test_output_alone_neither_configures_nor_runs(capsys, tmp_path):
+def test_output_writes_the_flat_configuration_then_runs_it_unless_quit(capsys, tmp_path):
     log = tmp_path / "log"
-    status, out, err = run_cli(capsys, "-o", "-", "-e", f"a :: CliLog({log}); b :: Unknown1")
-    assert status == 0 and err == ""
-    assert out.splitlines() == [f"a :: CliLog({log});", "b :: Unknown1;"]
+    status, out, err = run_cli(capsys, "-q", "-o", "-", "-e", f"a :: CliLog({log})")
+    assert (status, err, out.splitlines()) == (0, "", [f"a :: CliLog({log});"])
     assert not log.exists()
+    status, out, err = run_cli(capsys, "--simtime", "-o", "-", "-e", f"a :: CliLog({log})")
+    assert (status, err, out.splitlines()) == (0, "", [f"a :: CliLog({log});"])
+    assert log.read_text() == "initialize a\ncleanup a\n"
 
 
 # --- running
@@ -211,15 +227,15 @@ def test_handlers_printed_when_the_router_stops(capsys):
     status, out, err = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(4, 1min)",
                                "-h", "a.ticks", "-h", "version", "-h", "a.class")
     assert status == 0
-    assert out == f"a.ticks:\n4\nversion:\n{pyclick.__version__}\na.class:\nCliTicker\n"
+    assert out == f"a.ticks:\n4\n\nversion:\n{pyclick.__version__}\n\na.class:\nCliTicker\n\n"
 
 
 def test_unknown_handler_is_an_error(capsys):
     status, out, err = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(1)",
                                "-h", "a.nope", "-h", "a.ticks")
     assert status == 1
-    assert out == "a.ticks:\n1\n"
-    assert err == "pyclick: a.nope: no handler named 'a.nope'\n"
+    assert out == "a.ticks:\n1\n\n"
+    assert err == "no 'a.nope' handler\n"
 
 
 def test_initialize_failure_cleans_up_and_reports(capsys, tmp_path):
@@ -234,7 +250,7 @@ def test_initialize_failure_cleans_up_and_reports(capsys, tmp_path):
 def test_threads_option(capsys):
     status, out, _ = run_cli(capsys, "-j", "1", "-e", "a :: CliTicker(2, 1ms)",
                              "-h", "a.ticks")
-    assert (status, out) == (0, "a.ticks:\n2\n")
+    assert (status, out) == (0, "2\n")
 
 
 def test_control_socket_options_add_an_element(capsys, tmp_path):
@@ -242,11 +258,11 @@ def test_control_socket_options_add_an_element(capsys, tmp_path):
     status, out, err = run_cli(capsys, "-q", "-u", str(sock), "-p", "0", "-e",
                                "a :: CliTicker", "-h", "list")
     assert status == 0, err
-    names = out.splitlines()[2:]
+    names = out.splitlines()[1:]
     assert names[0] == "a" and len(names) == 3
     status, out, err = run_cli(capsys, "-q", "-u", str(sock), "-e", "a :: CliTicker",
                                "-h", f"{names[-1]}.config")
-    assert status == 0 and out.splitlines()[1] == f'UNIX, "{sock}"'
+    assert status == 0 and out.splitlines()[0] == f'UNIX, "{sock}"'
 
 
 # --- a real process: signals, failures
@@ -280,7 +296,8 @@ def test_signal_runs_every_cleanup_in_reverse_order(tmp_path, signum):
     wait_for_line(log, "initialize c", proc)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 128 + signum, err
+    assert err == f"pyclick: stopped by {signal.Signals(signum).name}\n"
     assert log.read_text().splitlines() == [
         "initialize a", "initialize b", "initialize c",
         "cleanup c", "cleanup b", "cleanup a"]

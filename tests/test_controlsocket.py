@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from pyclick.element import Element, read_handler, write_handler
+from pyclick.elements.controlsocket import listen_backlog
 from pyclick.errors import ConfigError, Landmark
 from pyclick.router import Router
 from pyclick.runtime.controlsocket_protocol import BANNER, Session
@@ -542,3 +544,134 @@ def test_tcp_port_in_use_and_port_search():
 def test_configuration_mistakes_name_element_and_keyword(config, message):
     text = str(config_error_of(build, [("cs", "ControlSocket", config)]))
     assert "<test>:1" in text and "cs :: ControlSocket" in text and message in text
+
+
+# --- robustness: one reply at a time, every request answered ------------------------
+
+def test_next_reply_answers_one_request_at_a_time():
+    s, table = session()
+    s.receive(b"WRITE e.x 1\nREAD e.x\nWRITE e.x 2\nREAD e.x")
+    assert s.next_reply() == b"200 Write handler 'e.x' OK\r\n"
+    assert s.next_reply() == b"200 Read handler 'e.x' OK\r\nDATA 1\r\n1"
+    assert table.values["e.x"] == "1"                 # the next write waits for its turn
+    assert codes(s.next_reply()) == [200]
+    assert s.next_reply() is None                      # 'READ e.x' has no line end yet
+    s.end_of_input()
+    assert s.next_reply() == b"200 Read handler 'e.x' OK\r\nDATA 1\r\n2"
+    assert s.next_reply() is None and s.closed
+
+
+def test_blank_lines_and_data_commands_do_not_end_the_turn_early():
+    s, table = session()
+    s.receive(b"\n\nWRITEUNTIL e.x\nv\n\nREAD e.x\n")
+    assert codes(s.next_reply()) == [200] and table.values["e.x"] == "v\n"
+    assert s.next_reply().endswith(b"DATA 2\r\nv\n")
+    assert s.next_reply() is None and not s.closed
+
+
+@pytest.mark.parametrize("request_line", [
+    "READDATA e.echo \u00b2", "READDATA e.echo \u0661", "WRITEDATA e.x 1e3", "LLRPC e#1 \u00b2",
+    "READDATA e.echo -" + "9" * 5000])
+def test_malformed_data_lengths_are_answered(request_line):
+    s, _ = session()
+    out = s.feed(request_line.encode() + b"\n" + b"READ e.x\n")
+    assert codes(out) == [500, 200] and b"Bad data length" in out
+    assert len(out.split(b"\r\n")[0]) < 200
+
+
+def test_a_huge_data_length_is_refused_as_too_large():
+    s, _ = session()
+    assert codes(s.feed(b"READDATA e.echo " + b"9" * 5000 + b"\n")) == [521]
+
+
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt(), GeneratorExit(),
+                                    RuntimeError("bug"), MemoryError()])
+def test_a_handler_raising_anything_is_answered_520_and_the_session_goes_on(raised):
+    s, table = session()
+
+    def fail(params: str) -> str:
+        raise raised
+
+    table.reads["e.odd"] = fail
+    table.writes["e.odd"] = fail
+    out = s.feed(b"READ e.odd\nWRITE e.odd 1\nREAD e.x\n")
+    assert codes(out) == [520, 520, 200]
+    assert type(raised).__name__.encode() in out and not s.closed
+
+
+def test_an_unknown_command_of_any_length_is_answered_briefly():
+    s, _ = session()
+    out = s.feed(b"X" * 60_000 + b"\n")
+    assert codes(out) == [501] and len(out) < 200
+
+
+class ExitingHandlers(Element):
+    """ExitingHandlers() -- handlers that raise SystemExit and KeyboardInterrupt"""
+
+    @read_handler("exit")
+    def _exit(self) -> str:
+        raise SystemExit(4)
+
+    @write_handler("interrupt")
+    def _interrupt(self, value: str) -> None:
+        raise KeyboardInterrupt
+
+
+def test_base_exceptions_of_handlers_over_the_wire_are_520():
+    router = build([("x", "ExitingHandlers", ""), ("cs", "ControlSocket", "TCP, 0")])
+    with Running(router) as run:
+        client = run.connect()
+        client.send(b"READ x.exit\r\n")
+        code, lines = client.reply()
+        assert code == 520 and lines[-1] == "SystemExit: 4"
+        assert client.command("WRITE x.interrupt 1") == 520
+        assert client.read("x.class") == "ExitingHandlers"     # still usable
+        assert not run.router.stopped
+        client.close()
+
+
+def test_listen_backlog_is_the_system_maximum_and_at_least_128():
+    with open("/proc/sys/net/core/somaxconn") as f:
+        system = int(f.read())
+    assert listen_backlog() == max(128, system)
+    with Running(counting_router("TCP, 0")) as run:
+        assert run.cs._server.request_queue_size == listen_backlog()
+
+
+# --- the command line's -p and -u ---------------------------------------------------
+
+@pytest.mark.parametrize("option, value, message", [
+    ("-p", "0, ADDRESS 127.0.0.2", "-p/--port: expected a TCP port from 0 to 65535"),
+    ("-p", "70000", "-p/--port: expected a TCP port from 0 to 65535"),
+    ("-p", "", "-p/--port: expected a TCP port"),
+    ("-p", "12 34", "-p/--port: expected a TCP port"),
+    ("-p", "\u00b2", "-p/--port: expected a TCP port"),
+    ("-p", "7" * 500, "got '" + "7" * 60 + "…"),
+    ("-u", "", "-u/--unix-socket: expected a socket path of 1 to 107 bytes"),
+    ("-u", "/tmp/" + "s" * 200, "-u/--unix-socket: expected a socket path of 1 to 107 bytes"),
+    ("-u", "/tmp/a\0b", "-u/--unix-socket: expected a socket path"),
+])
+def test_command_line_sockets_are_checked_before_the_configuration(capsys, option, value,
+                                                                   message):
+    from pyclick.cli import main
+
+    assert main([option, value, "-q", "-e", "Idle -> Discard"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Usage:" in err and err.count("\n") <= 4
+
+
+@pytest.mark.parametrize("value", ["0", "7777", "65535", "9000+"])
+def test_command_line_ports_that_are_accepted(capsys, value):
+    from pyclick.cli import main
+
+    assert main(["-p", value, "-q", "-e", "Idle -> Discard"]) == 0
+
+
+def test_a_unix_path_from_the_command_line_is_one_argument(tmp_path, capsys):
+    from pyclick.cli import main
+
+    path = tmp_path / 'odd", ADDRESS 0.0.0.0'
+    assert main(["-u", str(path), "-q", "-e", "Idle -> Discard",
+                 "-h", "pyclick_unix_control.config"]) == 0
+    escaped = str(path).replace('"', '\\"')
+    assert capsys.readouterr().out == f'UNIX, "{escaped}"\n'

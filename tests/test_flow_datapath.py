@@ -14,9 +14,9 @@ from pyclick.flow.cores import current_core
 from pyclick.lang.model import FlatConfig, FlatElement
 from pyclick.packet import Packet
 from pyclick.router import Router
+from pyclick.rss.toeplitz import MICROSOFT_KEY
 from pyclick.sim.datapath import DataPathError, ThreadedDataPath
 from pyclick.sim.nic import SimulatedNIC
-from pyclick.sim.toeplitz import MICROSOFT_KEY
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator
 
 

@@ -2,16 +2,19 @@
 
 The NIC's table is played by ``MemoryNic``, a table kept in memory that
 checks writes as a driver does, standing in for EthtoolRSS (no RSS-capable
-NIC exists on a test machine). Everything FromDevice decides is its own
-code. The exit paths run in child processes whose NIC table lives in a
-file, so what the process left behind can be read after it ended. The
-kernel tests use a real veth in network namespaces of their own.
+NIC exists on a test machine); with it, FromDevice is not asked for
+CAP_NET_ADMIN, and the interface locks and state records go to a directory
+of the test's own, so these tests pass without privileges. Everything
+FromDevice decides is its own code. The exit paths run in child processes
+whose NIC table lives in a file, so what the process left behind can be
+read after it ended. The kernel tests use a real veth in network namespaces
+of their own.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
 import os
 import resource
 import signal
@@ -31,20 +34,19 @@ from pyroute2.netns import create_socket
 from pyclick.element import Element
 from pyclick.elements.fromdevice import FromDevice, rss_hash
 from pyclick.errors import ConfigError, Landmark
-from pyclick.kernel import exitguard
 from pyclick.kernel.ethtool import NoRssTable, RssConfig
 from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.router import Router
-from pyclick.seams import RssDevice
-from pyclick.sim.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
-from tests.netns import inside, skip_reason, veth_pair
+from pyclick.rss.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
+from pyclick.seams import OwnLoadSource, QueueDescription, RssDevice
+from tests.helpers import configured_router
+from tests.netns import VETH, inside, veth_pair
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-IS_ROOT = os.geteuid() == 0
 KEY = bytes(range(40))
-needs_root = pytest.mark.skipif(not IS_ROOT, reason="FromDevice needs CAP_NET_ADMIN")
-needs_bpf = pytest.mark.skipif(bool(skip_reason()), reason=skip_reason() or "")
+needs_veth = pytest.mark.requires(*VETH)
+needs_bpf = pytest.mark.requires(*VETH, "bcc")
 
 
 class MemoryNic:
@@ -115,9 +117,18 @@ class Collect(Element):
         self.packets.extend(batch)
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch) -> Path:
+    """Interface locks and state records of this test (pyclick.kernel.ownership)."""
+    directory = tmp_path / "state"
+    monkeypatch.setenv("PYCLICK_STATE_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def memory_nic(monkeypatch):
     monkeypatch.setattr(FromDevice, "hardware_backend", MemoryNic)
+    monkeypatch.setattr(FromDevice, "may_change_devices", staticmethod(lambda: True))
     MemoryNic.install("nic0", np.arange(16) % 4)
     yield MemoryNic
     assert MemoryNic.open_handles == 0, "FromDevice left a device handle open"
@@ -143,9 +154,9 @@ def configured(config: str, **kw) -> tuple[Router, FromDevice]:
 def test_hardware_table_is_saved_and_restored(memory_nic):
     router, fd = configured("nic0, ACTIVE false")
     assert isinstance(fd, RssDevice)
+    router.initialize()
     assert (fd.mode, fd.driver) == ("hardware", "memnic")
     assert (fd.reta_size(), fd.queue_count(), fd.hash_key()) == (16, 4, KEY)
-    router.initialize()
     original = memory_nic.tables["nic0"].copy()
     moved = np.zeros(16, dtype=np.int64)
     fd.write_table(moved)
@@ -155,7 +166,17 @@ def test_hardware_table_is_saved_and_restored(memory_nic):
     router.cleanup()
     np.testing.assert_array_equal(memory_nic.tables["nic0"], original)
     assert memory_nic.writes["nic0"] == 2
-    assert exitguard.pending() == []
+    assert router.exit_guard.pending() == []
+
+
+def test_configure_touches_no_interface(monkeypatch):
+    opened = []
+    monkeypatch.setattr(FromDevice, "hardware_backend", opened.append)
+    monkeypatch.setattr(FromDevice, "may_change_devices", staticmethod(opened.clear))
+    router, fd = configured("nosuchif0, MODE hardware, RETA_SIZE 64")
+    assert opened == [] and fd.mode == ""
+    with pytest.raises(RuntimeError, match="not initialized"):
+        fd.reta_size()
 
 
 def test_an_untouched_table_is_not_rewritten(memory_nic):
@@ -200,10 +221,16 @@ def test_handlers_describe_the_device(memory_nic):
 
 
 def test_balancer_facing_extras(memory_nic):
-    _, fd = configured("nic0")
-    assert fd.load_source("realcpu") is None
-    assert "'nic0' (memnic) has 4 RX queues" in fd.describe_queues()
-    assert "ethtool -L nic0 combined N" in fd.describe_queues()
+    router, fd = configured("nic0")
+    router.initialize()
+    try:
+        # No load source of its own: the balancer reads /proc/stat or its threads.
+        assert isinstance(fd, QueueDescription) and not isinstance(fd, OwnLoadSource)
+        assert fd.describe_queues() == ("'nic0' (memnic) has 4 RX queues; "
+                                        "'ethtool -L nic0 combined N' changes the count")
+        assert fd.software_rss("nic0") is None
+    finally:
+        router.cleanup()
 
 
 def test_table_calls_before_initialize_are_refused(memory_nic):
@@ -213,27 +240,71 @@ def test_table_calls_before_initialize_are_refused(memory_nic):
 
 
 def test_reta_size_must_match_the_nic(memory_nic):
+    router, _ = configured("nic0, RETA_SIZE 128")
     with pytest.raises(ConfigError) as caught:
-        configured("nic0, RETA_SIZE 128")
-    message = str(caught.value)
-    assert message.startswith("test.click:1: ")
-    assert "RETA_SIZE 128 differs from the 16 entries" in message
+        router.initialize()
+    assert str(caught.value) == (
+        "test.click:1: While initializing 'fd :: FromDevice': RETA_SIZE 128 differs from the "
+        "16 entries of the RSS table of 'nic0' (a NIC's table size is fixed; omit RETA_SIZE)")
+
+
+def test_without_the_right_to_change_interfaces_initialize_says_so(memory_nic, monkeypatch):
+    monkeypatch.setattr(FromDevice, "may_change_devices", staticmethod(lambda: False))
+    router, _ = configured("nic0")
+    with pytest.raises(ConfigError) as caught:
+        router.initialize()
+    assert str(caught.value) == ("test.click:1: While initializing 'fd :: FromDevice': changing "
+                                 "the RSS table of 'nic0' needs root or CAP_NET_ADMIN")
+    assert memory_nic.writes["nic0"] == 0
 
 
 def test_software_keywords_with_hardware(memory_nic, caplog):
     with pytest.raises(ConfigError, match="QUEUE_CPUS, KEY: only used by MODE software"):
         configured("nic0, MODE hardware, QUEUE_CPUS 0 1, KEY 00112233")
+    router, _ = configured("nic0, QUEUE_CPUS 0")
     with caplog.at_level(logging.WARNING):
-        configured("nic0, QUEUE_CPUS 0")
-    assert "QUEUE_CPUS ignored" in caplog.text
+        router.initialize()
+    router.cleanup()
+    assert "nic0: QUEUE_CPUS ignored, 'nic0' has a hardware RSS table" in caplog.text
 
 
 def test_hardware_mode_without_a_table_names_the_driver(memory_nic):
     MemoryNic.install("soft0", np.zeros(4), driver="notable")
+    router, _ = configured("soft0, MODE hardware")
     with pytest.raises(ConfigError) as caught:
-        configured("soft0, MODE hardware")
+        router.initialize()
     message = str(caught.value)
     assert "driver 'notable'" in message and "(MODE software)" in message
+
+
+class MemorySoftRss:
+    """Software RSS without a kernel: a table in memory, started or not."""
+
+    def __init__(self, ifname: str, reta_size: int, cpus, key: bytes, mode: str,
+                 ledger=None, owner: str = "") -> None:
+        self.table = np.arange(reta_size) % len(cpus or [0])
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def stop(self) -> None:
+        self.started = False
+
+
+def test_one_interface_runs_one_software_rss(memory_nic, monkeypatch):
+    monkeypatch.setattr(FromDevice, "software_backend", MemorySoftRss)
+    MemoryNic.install("soft0", np.zeros(4), driver="notable")
+    router = configured_router([("a", "FromDevice", "soft0, QUEUE_CPUS 0 1"),
+                                ("b", "FromDevice", "soft0")], at="two.click")
+    a = router.element("a")
+    with pytest.raises(ConfigError) as caught:
+        router.initialize()
+    assert str(caught.value) == ("two.click:2: While initializing 'b :: FromDevice': "
+                                 "software RSS already runs on soft0")
+    # The first one was cleaned up with the failed start.
+    assert (a.mode, a.driver, a.device.started) == ("software", "notable", False)
+    assert router.exit_guard.pending() == []
 
 
 def test_argument_mistakes_are_all_reported(memory_nic):
@@ -252,47 +323,8 @@ def test_active_true_needs_real_time(memory_nic):
 
 # --- other ends of the process: atexit and signals, in child processes ------------
 
-def _child_ends_by_signal() -> None:
-    os.kill(os.getpid(), signal.SIGHUP)
-
-
-def test_a_forked_child_does_not_undo_its_parents_changes(tmp_path):
-    marker = tmp_path / "undone"
-    token = exitguard.on_exit("parent's table", marker.touch)
-    try:
-        context = multiprocessing.get_context("fork")
-        child = context.Process(target=_child_ends_by_signal)
-        child.start()
-        child.join(timeout=30)
-        assert child.exitcode == -signal.SIGHUP
-        assert not marker.exists()
-        assert exitguard.pending() == ["parent's table"]
-    finally:
-        exitguard.cancel(token)
-
-
-def test_exit_guard_runs_newest_first_and_survives_a_failing_undo():
-    ran = []
-
-    def fail() -> None:
-        ran.append("fail")
-        raise OSError("device gone")
-
-    first = exitguard.on_exit("first", lambda: ran.append("first"))
-    exitguard.on_exit("failing", fail)
-    cancelled = exitguard.on_exit("cancelled", lambda: ran.append("cancelled"))
-    exitguard.on_exit("last", lambda: ran.append("last"))
-    exitguard.cancel(cancelled)
-    assert exitguard.pending() == ["first", "failing", "last"]
-    exitguard.run_pending()
-    assert ran == ["last", "fail", "first"]
-    assert exitguard.pending() == []
-    exitguard.cancel(first)
-
-
-
 EXIT_SCRIPT = textwrap.dedent("""
-    import os, signal, sys, time
+    import logging, os, signal, sys, time
     from pathlib import Path
     import numpy as np
     from pyclick.elements.fromdevice import FromDevice
@@ -317,6 +349,8 @@ EXIT_SCRIPT = textwrap.dedent("""
         def close(self): pass
 
     FromDevice.hardware_backend = FileNic
+    FromDevice.may_change_devices = staticmethod(lambda: True)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     here = Landmark("exit.click", 1)
     router = Router(FlatConfig(elements=[FlatElement("fd", "FromDevice", "nic0", here)]))
     router.configure()
@@ -331,6 +365,10 @@ EXIT_SCRIPT = textwrap.dedent("""
         threading.Timer(0.2, balance_then_signal).start()
         sys.exit(router.run())
     router.initialize()
+    if how == "restart":
+        print("restarted", np.loadtxt(STATE, dtype=np.int64).tolist(), flush=True)
+        router.cleanup()
+        sys.exit(0)
     fd.write_table(np.zeros(8, dtype=np.int64))
     print("written", flush=True)
     if how == "exit":
@@ -347,72 +385,106 @@ def _no_core_dump() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-@needs_root
 @pytest.mark.parametrize("how, status", [
     ("exit", 3), ("exception", 1), ("SIGHUP", -signal.SIGHUP), ("SIGTERM", -signal.SIGTERM),
     ("SIGQUIT", -signal.SIGQUIT), ("router-sigterm", 0)])
-def test_every_exit_path_restores_the_table(tmp_path, how, status):
+def test_every_exit_path_restores_the_table(tmp_path, state_dir, how, status):
     state = tmp_path / "table"
     original = np.arange(8) % 4
     np.savetxt(state, original, fmt="%d")
-    script = tmp_path / "exit_paths.py"
-    script.write_text(EXIT_SCRIPT)
-    done = subprocess.run([sys.executable, str(script), str(state), how], env=CHILD_ENV,
-                          cwd=tmp_path, preexec_fn=_no_core_dump, capture_output=True,
-                          text=True, timeout=60)
+    done = run_exit_script(tmp_path, state_dir, how)
     assert "written" in done.stdout, done.stderr
     assert done.returncode == status, done.stderr
     np.testing.assert_array_equal(np.loadtxt(state, dtype=np.int64), original)
+    # Nothing is left to restore, so nothing is left of the lock and record.
+    assert sorted(p.name for p in state_dir.iterdir()) == []
 
 
-def test_without_cap_net_admin_configure_says_so(tmp_path):
+def run_exit_script(tmp_path: Path, state_dir: Path, how: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "exit_paths.py"
+    script.write_text(EXIT_SCRIPT)
+    return subprocess.run([sys.executable, str(script), str(tmp_path / "table"), how],
+                          env={**CHILD_ENV, "PYCLICK_STATE_DIR": str(state_dir)},
+                          cwd=tmp_path, preexec_fn=_no_core_dump, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_after_sigkill_the_next_start_puts_the_table_back(tmp_path, state_dir):
+    np.savetxt(tmp_path / "table", np.arange(8) % 4, fmt="%d")
+    killed = run_exit_script(tmp_path, state_dir, "SIGKILL")
+    assert killed.stdout == "written\n" and killed.returncode == -signal.SIGKILL, killed.stderr
+    # SIGKILL runs nothing: the balancer's table stays, the record says what it replaced.
+    assert np.loadtxt(tmp_path / "table", dtype=np.int64).tolist() == [0] * 8
+    record = json.loads((state_dir / "nic0.json").read_text())
+    assert record["rss_table"] == [0, 1, 2, 3, 0, 1, 2, 3] and record["xdp"] == []
+    dead = record["pid"]
+
+    restarted = run_exit_script(tmp_path, state_dir, "restart")
+    assert restarted.returncode == 0, restarted.stderr
+    assert restarted.stdout == "restarted [0, 1, 2, 3, 0, 1, 2, 3]\n"
+    said = [line for line in restarted.stderr.splitlines() if line.startswith("nic0:")]
+    assert said == [f"nic0: pyclick (pid {dead}) ended without restoring it; restored from "
+                    f"its state record: RSS table put back (8 entries)"]
+    assert sorted(p.name for p in state_dir.iterdir()) == []
+
+
+def test_without_cap_net_admin_only_initialize_refuses(tmp_path):
     script = textwrap.dedent("""
         import os, sys
-        from pyclick import registry
+        import pyclick.elements.fromdevice
         from pyclick.errors import ConfigError, Landmark
         from pyclick.lang.model import FlatConfig, FlatElement
         from pyclick.router import Router
-        registry.all_classes()
         if os.geteuid() == 0:
             os.setgid(65534)
             os.setuid(65534)
         router = Router(FlatConfig(elements=[
             FlatElement("fd", "FromDevice", "lo", Landmark("perm.click", 4))]))
+        router.configure()
+        print("configured")
         try:
-            router.configure()
+            router.initialize()
         except ConfigError as err:
             print(err)
     """)
     done = subprocess.run([sys.executable, "-c", script], env=CHILD_ENV, capture_output=True,
                           text=True, timeout=60)
-    assert "perm.click:4: While configuring 'fd :: FromDevice': changing the RSS table of " \
-           "'lo' needs root or CAP_NET_ADMIN" in done.stdout, done.stderr
+    assert done.stdout.splitlines() == [
+        "configured", "perm.click:4: While initializing 'fd :: FromDevice': changing the RSS "
+        "table of 'lo' needs root or CAP_NET_ADMIN"], done.stderr
+
+
+def test_checking_a_configuration_touches_no_interface(capsys):
+    from pyclick.cli import main
+
+    assert main(["-q", "-e", "fd :: FromDevice(nosuchif0, MODE hardware) -> Discard"]) == 0
 
 
 # --- the real kernel: a veth in namespaces of our own -----------------------------------
 
 @pytest.fixture
 def veth():
-    if not IS_ROOT:
-        pytest.skip("creating network namespaces needs root")
     with veth_pair(queues=2) as pair:
         yield pair
 
 
-@needs_root
+@needs_veth
 def test_veth_in_hardware_mode_names_the_driver(veth):
     with inside(veth.recv_ns):
+        router, _ = configured(f"{veth.recv_if}, MODE hardware")
         with pytest.raises(ConfigError) as caught:
-            configured(f"{veth.recv_if}, MODE hardware")
+            router.initialize()
     message = str(caught.value)
     assert f"driver 'veth' of interface '{veth.recv_if}'" in message
     assert "(MODE software)" in message
 
 
-@needs_root
-def test_missing_interface_is_a_configure_error():
-    with pytest.raises(ConfigError, match="interface 'nosuchif0' does not exist"):
-        configured("nosuchif0")
+def test_missing_interface_is_an_initialize_error(monkeypatch):
+    monkeypatch.setattr(FromDevice, "may_change_devices", staticmethod(lambda: True))
+    router, _ = configured("nosuchif0")
+    with pytest.raises(ConfigError, match="test.click:1: While initializing 'fd :: FromDevice': "
+                                          "interface 'nosuchif0' does not exist"):
+        router.initialize()
 
 
 def xdp_attached(ns: str, ifname: str) -> bool:
@@ -426,11 +498,12 @@ def xdp_attached(ns: str, ifname: str) -> bool:
 def test_auto_mode_on_veth_runs_software_rss(veth, caplog):
     with inside(veth.recv_ns), caplog.at_level(logging.INFO):
         router, fd = configured(f"{veth.recv_if}, QUEUE_CPUS 0 1, RETA_SIZE 64")
-        assert (fd.mode, fd.driver) == ("software", "veth")
-        assert "driver 'veth' has no RSS table; using software RSS" in caplog.text
-        assert (fd.reta_size(), fd.queue_count()) == (64, 2)
         router.initialize()
         try:
+            assert (fd.mode, fd.driver) == ("software", "veth")
+            assert "driver 'veth' has no RSS table; using software RSS" in caplog.text
+            assert (fd.reta_size(), fd.queue_count()) == (64, 2)
+            assert fd.software_rss(veth.recv_if) is fd.device
             assert xdp_attached(veth.recv_ns, veth.recv_if)
             np.testing.assert_array_equal(fd.read_table(), np.arange(64) % 2)
             table = np.random.default_rng(3).integers(0, 2, size=64)
@@ -440,7 +513,7 @@ def test_auto_mode_on_veth_runs_software_rss(veth, caplog):
         finally:
             router.cleanup()
         assert not xdp_attached(veth.recv_ns, veth.recv_if)
-        assert exitguard.pending() == []
+        assert router.exit_guard.pending() == []
 
 
 # --- ACTIVE true: frames received through AF_PACKET ------------------------------------
@@ -455,7 +528,7 @@ def test_rss_hash_follows_the_nic_inputs():
     assert rss_hash(MICROSOFT_KEY, None) == 0
 
 
-@needs_root
+@needs_veth
 def test_active_true_emits_received_frames(veth, memory_nic):
     MemoryNic.install(veth.recv_if, np.arange(16) % 4)
     with inside(veth.recv_ns):

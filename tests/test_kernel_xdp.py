@@ -1,10 +1,10 @@
 """The XDP side of the kernel path: hashing and counting in BPF, attaching,
 software RSS and the XDPLoader element.
 
-Tests that load BPF programs need root and bcc; they are skipped with the
-reason otherwise. Packets are crafted here and either run through the
-program with BPF_PROG_TEST_RUN or sent across a veth pair between two
-fresh network namespaces.
+Tests that load BPF programs need root and bcc; without them they are
+skipped with the reason, or fail under CI=true. Packets are crafted here
+and either run through the program with BPF_PROG_TEST_RUN or sent across
+a veth pair between two fresh network namespaces.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import random
+import shutil
 import socket
 import struct
+import subprocess
 import time
 from pathlib import Path
 
@@ -22,16 +24,57 @@ import pytest
 
 from pyclick.errors import ConfigError
 from pyclick.kernel.bucket_counts import fold
-from pyclick.kernel.rss_program import HASH_INPUT_MAX, toeplitz_table
+from pyclick.kernel.rss_program import COUNT_SOURCE, HASH_INPUT_MAX, toeplitz_table
 from pyclick.router import Router
-from pyclick.sim.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
+from pyclick.rss.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
 from tests.helpers import config_error_of, configured_router
-from tests.netns import inside, skip_reason, veth_pair
+from tests.netns import in_ci, inside, veth_pair
 
 ROOT = Path(__file__).resolve().parents[1]
 XDP_PASS, XDP_REDIRECT = 2, 4
 
-needs_bpf = pytest.mark.skipif(bool(skip_reason()), reason=skip_reason() or "")
+needs_bpf = pytest.mark.requires("root", "bcc")
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch):
+    """Interface locks, state records and BPF pins of this test, not the system's."""
+    from pyclick.kernel import bpffs
+
+    directory = tmp_path / "state"
+    monkeypatch.setenv("PYCLICK_STATE_DIR", str(directory))
+    yield directory
+    if bpffs.is_bpffs(directory / "bpf"):
+        bpffs.unmount(directory / "bpf")
+
+
+def need_commands(*names: str) -> None:
+    """Skip with the reason (fail under CI=true) unless every command is installed."""
+    missing = [name for name in names if shutil.which(name) is None]
+    if not missing:
+        return
+    reason = f"not installed: {', '.join(missing)} (apt-get install {' '.join(missing)})"
+    if in_ci():
+        pytest.fail(f"CI=true and a prerequisite is missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def compile_object(source: Path, target: Path) -> Path:
+    """``source`` built into a BPF object with clang, as the XDPLoader manual says."""
+    need_commands("clang")
+    multiarch = subprocess.run(["clang", "-print-multiarch"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    built = subprocess.run(["clang", "-O2", "-g", "-target", "bpf",
+                            f"-I/usr/include/{multiarch}", "-c", str(source), "-o", str(target)],
+                           capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    return target
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory) -> Path:
+    """The shipped xdp_count.c as a BPF object (512 buckets, its default)."""
+    return compile_object(COUNT_SOURCE, tmp_path_factory.mktemp("bpf") / "xdp_count.o")
 
 
 # --- crafted frames ------------------------------------------------------------
@@ -96,19 +139,37 @@ def test_fold_adds_buckets_congruent_modulo_the_table_size():
         fold(counts, 5)
 
 
+def elf_header(machine: int) -> bytes:
+    """The first 20 bytes of a little-endian 64-bit ELF relocatable for ``machine``."""
+    return b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack("<HH", 1, machine)
+
+
 def test_bpf_source_resolves_the_readme_object_name_to_the_shipped_c_file(tmp_path, monkeypatch):
-    from pyclick.elements.xdploader import bpf_source
+    from pyclick.elements.xdploader import bpf_source, is_object
 
     monkeypatch.chdir(tmp_path)
-    assert bpf_source("conf/bpf/xdp_count.o") == ROOT / "conf/bpf/xdp_count.c"
-    assert bpf_source(str(ROOT / "conf/bpf/xdp_count.c")) == ROOT / "conf/bpf/xdp_count.c"
-    (tmp_path / "mine.o").write_bytes(b"\x7fELF")
-    with pytest.raises(ValueError, match="compiled object.*'mine.c'"):
-        bpf_source("mine.o")
-    with pytest.raises(ValueError, match="no BPF program 'nowhere.c'"):
+    shipped = ROOT / "pyclick/bpf/xdp_count.c"
+    assert bpf_source("conf/bpf/xdp_count.o") == shipped
+    assert bpf_source(str(shipped)) == shipped and not is_object(shipped)
+    with pytest.raises(ValueError, match="no BPF program 'nowhere.o'"):
         bpf_source("nowhere.o")
     (tmp_path / "mine.c").write_text("/* a program */")
     assert bpf_source("mine.o") == tmp_path / "mine.c"
+
+
+def test_an_existing_object_is_taken_as_it_is_once_checked(tmp_path, monkeypatch):
+    from pyclick.elements.xdploader import bpf_source, is_object
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.c").write_text("/* its source, not used */")
+    (tmp_path / "mine.o").write_bytes(elf_header(247) + bytes(44))
+    assert bpf_source("mine.o") == tmp_path / "mine.o" and is_object(tmp_path / "mine.o")
+    (tmp_path / "mine.o").write_bytes(b"\x7fELF")
+    with pytest.raises(ValueError, match="'mine.o' is not an ELF object file"):
+        bpf_source("mine.o")
+    (tmp_path / "mine.o").write_bytes(elf_header(62) + bytes(44))
+    with pytest.raises(ValueError, match="'mine.o' is an object for ELF machine 62, not BPF"):
+        bpf_source("mine.o")
 
 
 def loader_router(config: str) -> Router:
@@ -119,8 +180,18 @@ def test_xdploader_argument_errors_name_element_and_keyword():
     error = config_error_of(loader_router, "PATH nowhere.o, DEV eth0, MODE fast, CLEAN maybe")
     text = "\n".join(error.messages)
     assert "test.click:1" in text and "xdp :: XDPLoader" in text
-    assert "PATH: no BPF program 'nowhere.c'" in text
+    assert "PATH: no BPF program 'nowhere.o'" in text
     assert "MODE:" in text and "CLEAN:" in text
+
+
+def test_xdploader_clashing_arguments_are_configuration_errors():
+    error = config_error_of(loader_router, "PATH conf/bpf/xdp_count.o, DEV eth0, RETA_SIZE 0, "
+                                           "HASH nic, MODE generic")
+    assert error.messages == [
+        "test.click:1: While configuring 'xdp :: XDPLoader': RETA_SIZE: must be at least 1 and "
+        "at most 65536, got '0'",
+        "test.click:1: While configuring 'xdp :: XDPLoader': HASH nic: the driver's hash needs "
+        "MODE native or auto"]
 
 
 def test_xdploader_needs_path_and_dev():
@@ -181,8 +252,7 @@ def test_missing_bcc_says_which_package_to_install(tmp_path, monkeypatch):
     assert str(tmp_path) not in sys.path
 
 
-@pytest.mark.skipif(not (Path("/usr/lib/python3/dist-packages/bcc").is_dir()),
-                    reason="Debian's python3-bpfcc is not installed")
+@pytest.mark.requires("debian-bcc")
 def test_debian_bcc_is_imported_without_shadowing_other_packages():
     import subprocess
     import sys
@@ -420,7 +490,7 @@ def test_software_rss_counts_every_packet_and_steers_it_to_the_table_cpu(pair, m
         rss.start()
         assert xdp_state(pair.recv_if).mode == mode
     try:
-        assert softrss.for_interface(pair.recv_if) is rss
+        assert rss.started
         assert rss.reta_size() == 64 and rss.queue_count() == 2
         assert rss.read_table().tolist() == (np.arange(64) % 2).tolist()
         skewed = np.zeros(64, dtype=np.int64)
@@ -446,7 +516,7 @@ def test_software_rss_counts_every_packet_and_steers_it_to_the_table_cpu(pair, m
         with inside(pair.recv_ns):
             rss.stop()
             assert xdp_state(pair.recv_if).mode is None
-    assert softrss.for_interface(pair.recv_if) is None
+    assert not rss.started
 
 
 @needs_bpf
@@ -462,8 +532,6 @@ def test_software_rss_rejects_bad_tables_and_cpus(pair):
             rss.write_table(np.ones(8, dtype=int))
         with pytest.raises(ValueError, match="8-bucket"):
             rss.write_table(np.zeros(4, dtype=int))
-        with pytest.raises(RuntimeError, match="already runs"):
-            softrss.SoftwareRSS(pair.recv_if, 8, [0]).start()
 
 
 # --- the XDPLoader element ---------------------------------------------------------------
@@ -516,17 +584,20 @@ def test_xdploader_clean_false_leaves_the_program_counting(pair):
 
 @needs_bpf
 def test_xdploader_reads_software_rss_counts_instead_of_attaching(pair):
-    from pyclick.kernel import softrss
     from pyclick.kernel.xdp import xdp_state
 
-    with inside(pair.recv_ns), softrss.SoftwareRSS(pair.recv_if, 32, [0, 1]) as rss:
-        attached = xdp_state(pair.recv_if)
-        router = loader_router(f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}")
+    with inside(pair.recv_ns):
+        before = xdp_state(pair.recv_if)
+        # Declared before the FromDevice whose program it shares, it still starts after it.
+        router = configured_router([
+            ("xdp", "XDPLoader", f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}"),
+            ("fd", "FromDevice", f"{pair.recv_if}, MODE software, QUEUE_CPUS 0 1, RETA_SIZE 32")],
+            at="test.click")
         router.initialize()
-        xdp = router.element("xdp")
+        xdp, rss = router.element("xdp"), router.element("fd").device
         try:
             assert router.handlers.read("xdp.mode") == "shared"
-            assert xdp_state(pair.recv_if) == attached
+            assert xdp.program is None and xdp.shared is rss
             assert "reta_map" in router.handlers.read("xdp.maps").split()
             for sock in udp_senders(pair, range(32000, 32010)):
                 sock.sendto(b"x", (pair.recv_addr, 7))
@@ -538,13 +609,13 @@ def test_xdploader_reads_software_rss_counts_instead_of_attaching(pair):
             assert rss.read_counts().sum() == 10
         finally:
             router.cleanup()
-        assert xdp_state(pair.recv_if) == attached
+        assert xdp_state(pair.recv_if) == before
 
 
 @needs_bpf
 @pytest.mark.parametrize("ending", ["raise SystemExit(3)",
                                     "os.kill(os.getpid(), signal.SIGTERM)"])
-def test_xdploader_detaches_when_the_process_ends_without_cleanup(pair, ending):
+def test_xdploader_detaches_when_the_process_ends_without_cleanup(pair, ending, state_dir):
     import subprocess
     import sys
 
@@ -564,6 +635,8 @@ def test_xdploader_detaches_when_the_process_ends_without_cleanup(pair, ending):
     assert result.returncode != 0
     with inside(pair.recv_ns):
         assert xdp_state(pair.recv_if).mode is None
+    # Everything was put back, so the lock and the state record went too.
+    assert list(state_dir.iterdir()) == []
 
 
 @needs_bpf
@@ -581,6 +654,99 @@ def test_xdploader_failed_initialize_is_reported_and_leaves_nothing(pair, tmp_pa
         with pytest.raises(ConfigError, match="declares no count_map"):
             router.run(handle_signals=False)
         assert xdp_state(pair.recv_if).mode is None
+
+
+# --- compiled BPF objects, loaded as they are through bpftool ------------------------------
+
+needs_object_loading = pytest.mark.requires("root", "bcc", "ip", "netns")
+
+
+def loaded_ids(xdp) -> tuple[set[int], set[int]]:
+    """Ids of the element's program and of its maps."""
+    from pyclick.kernel import bpf_syscall
+
+    program = bpf_syscall.prog_info(xdp.program.xdp_fd)
+    return {program.id}, set(program.map_ids)
+
+
+def wait_gone(programs: set[int], maps: set[int]) -> None:
+    from pyclick.kernel import bpf_syscall
+
+    wait_until(lambda: not programs & set(bpf_syscall.prog_ids())
+               and not maps & set(bpf_syscall.map_ids()), timeout=10)
+
+
+@needs_object_loading
+def test_xdploader_loads_the_compiled_object_and_counts_with_its_count_map(pair, compiled,
+                                                                           state_dir):
+    from pyclick.kernel.bpf_object import ObjectProgram
+    from pyclick.kernel.xdp import xdp_state
+
+    need_commands("bpftool")
+    ports = list(range(34000, 34016))
+    with inside(pair.recv_ns):
+        router = loader_router(f"PATH {compiled}, DEV {pair.recv_if}")
+        router.initialize()
+        xdp = router.element("xdp")
+        try:
+            assert isinstance(xdp.program, ObjectProgram)
+            programs, maps = loaded_ids(xdp)
+            assert len(maps) == 2
+            assert xdp_state(pair.recv_if).prog_id in programs
+            assert router.handlers.read("xdp.maps").split() == ["count_map", "toeplitz_map"]
+            # The object was compiled with 512 buckets, and says so.
+            assert router.handlers.read("xdp.reta_size") == "512"
+            for sock in udp_senders(pair, ports):
+                sock.sendto(b"x", (pair.recv_addr, 7))
+                sock.close()
+            wait_until(lambda: xdp.counts.totals().sum() == len(ports))
+            expected = np.bincount(expected_buckets(pair, ports, 7, MICROSOFT_KEY, 512),
+                                   minlength=512)
+            assert xdp.read_counts().tolist() == expected.tolist()
+        finally:
+            router.cleanup()
+        assert xdp_state(pair.recv_if).mode is None
+    wait_gone(programs, maps)
+    # bpftool's pins went as soon as the objects were open.
+    assert not list((state_dir / "bpf").glob("*/load-*"))
+
+
+@needs_object_loading
+def test_an_object_with_another_table_size_than_asked_is_refused(pair, compiled):
+    from pyclick.kernel.xdp import xdp_state
+
+    need_commands("bpftool")
+    with inside(pair.recv_ns):
+        router = loader_router(f"PATH {compiled}, DEV {pair.recv_if}, RETA_SIZE 256")
+        with pytest.raises(ConfigError) as caught:
+            router.run(handle_signals=False)
+        assert xdp_state(pair.recv_if).mode is None
+    assert str(caught.value) == (
+        "test.click:1: While initializing 'xdp :: XDPLoader': RETA_SIZE 256 differs from the "
+        "512 entries of count_map in xdp_count.o (fixed when it was compiled)")
+
+
+@needs_object_loading
+def test_objects_without_a_counter_or_refused_by_the_kernel_are_reported(pair, tmp_path):
+    from pyclick.kernel.xdp import xdp_state
+
+    need_commands("bpftool")
+    headers = "#include <linux/bpf.h>\n#define SEC(s) __attribute__((section(s), used))\n"
+    (tmp_path / "pass.c").write_text(
+        headers + 'SEC("xdp") int xdp_count(struct xdp_md *ctx) { return XDP_PASS; }\n'
+        'char _license[] SEC("license") = "GPL";\n')
+    # Reads the packet without checking its length: the verifier refuses it.
+    (tmp_path / "unchecked.c").write_text(
+        headers + 'SEC("xdp") int xdp_count(struct xdp_md *ctx) '
+        '{ return *(int *)(long)ctx->data; }\nchar _license[] SEC("license") = "GPL";\n')
+    with inside(pair.recv_ns):
+        for name, message in (("pass", "declares no count_map"),
+                              ("unchecked", "the kernel or libbpf refused the object")):
+            built = compile_object(tmp_path / f"{name}.c", tmp_path / f"{name}.o")
+            router = loader_router(f"PATH {built}, DEV {pair.recv_if}")
+            with pytest.raises(ConfigError, match=message):
+                router.run(handle_signals=False)
+            assert xdp_state(pair.recv_if).mode is None
 
 
 # --- counting by the NIC's own RX hash (kfunc) ---------------------------------------------
@@ -603,7 +769,7 @@ def test_rx_hash_program_jumps_land_on_the_return():
                                                                      for op, _, _, imm in insns]
 
 
-@pytest.mark.skipif(not Path("/sys/kernel/btf/vmlinux").exists(), reason="no kernel BTF")
+@pytest.mark.requires("kernel-btf")
 def test_kfunc_ids_come_from_the_kernel_btf():
     from pyclick.kernel.rxhash import RxHashUnavailable, kfunc_btf_id
 

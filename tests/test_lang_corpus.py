@@ -1,10 +1,12 @@
-"""The shared Click corpus: reference graphs and reference error lines.
+"""The Click corpus (tests/corpus/): reference graphs and reference error lines.
 
 Every valid ``NN-*.click`` must flatten to the graph the original Click's
 flattener gives (``expected/NN-*.json``, configs normalised by the
 corpus's ``click_canon.py``), both directly and through ``unparse``; the
 flat text must read back to the same graph. Every ``bad-*.click`` must fail
-with a first message at the reference's ``FILE:LINE``.
+with a first message at the reference's ``FILE:LINE``. An empty or
+incomplete corpus fails ``test_corpus_is_complete`` rather than leaving the
+other tests without cases.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pyclick.errors import ConfigError
 from pyclick.lang import flatten, unparse
 from pyclick.lang.model import FlatConfig
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "click-corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 VALID = sorted(CORPUS.glob("[0-9]*.click"))
 BAD = sorted(CORPUS.glob("bad-*.click"))
 LANDMARK = re.compile(r"^(.*):(\d+): ")
@@ -49,10 +51,14 @@ def expected_graph(path: Path) -> dict:
     return json.loads((CORPUS / "expected" / f"{path.stem}.json").read_text())
 
 
-def test_corpus_is_present():
+def test_corpus_is_complete():
     assert CORPUS.is_dir(), f"the Click corpus is missing: {CORPUS}"
     assert (CORPUS / "click_canon.py").is_file()
-    assert len(VALID) >= 20 and len(BAD) >= 10
+    assert len(VALID) >= 20 and len(BAD) >= 10, (len(VALID), len(BAD))
+    # Every case has its reference answer, and every answer its case.
+    cases = {f"{p.stem}.json" for p in VALID} | {f"{p.stem}.err" for p in BAD}
+    answers = {p.name for p in (CORPUS / "expected").iterdir()}
+    assert cases == answers, (sorted(cases - answers), sorted(answers - cases))
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang import expand, flatten, unparse
+from pyclick.lang import flatten, limits, unparse
 
 
 def elements(text: str, **kwargs) -> dict[str, tuple[str, str]]:
@@ -261,9 +261,9 @@ def test_nesting_and_size_limits(monkeypatch):
         f"elementclass C{i} {{ input -> C{i - 1} -> output }}\n" for i in range(1, 120))
     assert errors(chain + "Idle -> C119 -> Discard") == \
         ["t.click:21: compound elements nested more than 100 deep"]
-    monkeypatch.setattr(expand, "MAX_ELEMENTS", 10)
+    monkeypatch.setattr(limits, "MAX_ELEMENTS", 10)
     assert errors("elementclass T { input -> A -> B -> C -> output }\nx -> T -> T -> T -> T -> y") \
-        == ["t.click:1: configuration expands to more than 10 elements"]
+        == ["t.click:2: configuration expands to more than 10 elements"]
 
 
 # --- unparse

@@ -48,7 +48,7 @@ def test_chain_segments_ports_and_arrows():
     (connection,) = parse("a [1] -> [2] b, c => [0-2, 4,] d").statements
     first, second, third = connection.segments
     assert [a.many for a in connection.arrows] == [False, True]
-    assert first[0].out_port.ranges == (s.PortRange("1", None, Landmark("<expr>", 1)),)
+    assert first[0].out_port.ranges == (s.PortItem("1", None, Landmark("<expr>", 1)),)
     assert [i.target.word for i in second] == ["b", "c"]
     port = third[0].in_port
     assert [(r.first, r.last) for r in port.ranges] == [("0", "2"), ("4", None)]

@@ -24,10 +24,10 @@ from pyclick.errors import Landmark
 from pyclick.flow.state import state_of
 from pyclick.packet import Packet
 from pyclick.router import Router
+from pyclick.rss.toeplitz import MICROSOFT_KEY
 from pyclick.runtime.timers import Timer
 from pyclick.sim.datapath import ThreadedDataPath
 from pyclick.sim.nic import SimulatedNIC
-from pyclick.sim.toeplitz import MICROSOFT_KEY
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator
 from tests.helpers import configured_router
 
@@ -75,6 +75,14 @@ def build_router() -> Router:
     router = configured_router(FLOW_PATH, FLOW_CONNECTIONS, at=Landmark("stress.click", 1))
     router.initialize()
     return router
+
+
+def started_path(nic: SimulatedNIC) -> tuple[Router, ThreadedDataPath]:
+    """The flow path's router and a running data path from ``nic`` into its manager."""
+    router = build_router()
+    fim = router.element("fim")
+    fim.init_assignment(nic.read_table())
+    return router, ThreadedDataPath(nic, fim, managers=[fim]).start()
 
 
 def assert_flows_whole(router: Router, per_flow: dict[tuple, int], sent: int,
@@ -152,12 +160,8 @@ def traffic_setup():
 
 def test_migrations_under_load_lose_nothing_and_keep_flows_whole(traffic_setup):
     nic, windows, per_flow = traffic_setup
-    router = build_router()
-    fim = router.element("fim")
-    fim.init_assignment(nic.read_table())
-    mover = Mover(nic, fim, seed=5)
-    path = ThreadedDataPath(nic, fim, managers=[fim])
-    path.start()
+    router, path = started_path(nic)
+    mover = Mover(nic, router.element("fim"), seed=5)
     mover.start()
     try:
         for index, window in enumerate(windows):
@@ -190,11 +194,8 @@ class HandOverOnTheCaller:
 
 def test_the_ownership_check_catches_a_hand_off_without_fence(traffic_setup):
     nic, windows, _ = traffic_setup
-    router = build_router()
+    router, path = started_path(nic)
     fim = router.element("fim")
-    fim.init_assignment(nic.read_table())
-    path = ThreadedDataPath(nic, fim, managers=[fim])
-    path.start()
     try:
         for window in windows[:50]:
             path.inject(window)

@@ -1,18 +1,24 @@
-"""Router building, lifecycle, timers and tasks in simulated time, handlers."""
+"""Router building, lifecycle and its order, timers and tasks in simulated time, handlers."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 import pytest
 
-from pyclick.args import BOOL, INT, STRING, TIME, Args
-from pyclick.element import Element, read_handler, write_handler
+from pyclick.args import BOOL, ELEMENT, INT, STRING, TIME, Args
+from pyclick.element import (CONFIGURE_PHASE_FIRST, CONFIGURE_PHASE_INFO, CONFIGURE_PHASE_LAST,
+                             Element, read_handler, write_handler)
 from pyclick.errors import ConfigError, Landmark
 from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.router import Router
+from pyclick.runtime.clock import SimClock
 from pyclick.runtime.handlers import HandlerError
+from pyclick.runtime.order import dependency_order
+from pyclick.runtime.scheduling import SchedulingHandle
+from pyclick.runtime.simloop import SimScheduler
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
@@ -124,12 +130,45 @@ class Knob(Element):
         self.value = ""
 
 
-class AsksSimtime(Element):
-    """AsksSimtime -- switches the router to simulated time"""
+class Simulated(Element):
+    """Simulated -- its class needs simulated time"""
+
+    simulated_time = True
+
+
+class LiveOnly(Element):
+    """LiveOnly -- refuses simulated time at configure"""
 
     def configure(self, args: Args) -> None:
+        if self.router.simtime:
+            args.error("cannot run in simulated time")
         args.complete()
-        self.router.use_simtime()
+
+
+class Uses(LifeStep):
+    """Uses(ELEMENT...) -- a LifeStep naming other elements"""
+
+    def configure(self, args: Args) -> None:
+        self.uses = [args.convert("ELEMENT", word, ELEMENT) for word in args.rest()]
+        super().configure(args)
+
+
+class InfoUses(Uses):
+    """InfoUses(ELEMENT...) -- configures in Click's INFO phase"""
+
+    configure_phase = CONFIGURE_PHASE_INFO
+
+
+class FirstUses(Uses):
+    """FirstUses(ELEMENT...) -- configures in Click's FIRST phase"""
+
+    configure_phase = CONFIGURE_PHASE_FIRST
+
+
+class LastUses(Uses):
+    """LastUses(ELEMENT...) -- configures in Click's LAST phase"""
+
+    configure_phase = CONFIGURE_PHASE_LAST
 
 
 class Pipe(Element):
@@ -183,9 +222,9 @@ def test_port_errors_name_element_port_and_connection_place():
                     connections=(("a", 2, "b", 0), ("a", 0, "c", 1), ("b", 0, "c", 0),
                                  ("b", 0, "a", 0))))
     assert info.value.messages == [
-        "conf.click:103: 'b :: Pipe' output 0 connected more than once",
         "conf.click:100: 'a :: Pipe' has no output 2 (too many outputs: Pipe has 1-2)",
         "conf.click:101: 'c :: LifeStep' has no input 1 (too many inputs: LifeStep has 0-1)",
+        "conf.click:103: illegal reuse of 'b :: Pipe' push output 0",
     ]
 
 
@@ -350,13 +389,28 @@ def test_tasks_run_before_time_advances():
                       ("t", "1"), ("t", "2")]
 
 
-def test_element_may_ask_for_simtime():
-    router = Router(flat("s :: AsksSimtime", "t :: Tick(3600, 2)"))
-    assert not router.simtime
-    router.configure()
+@pytest.mark.parametrize("order", [("s :: Simulated", "t :: Tick(3600, 2)"),
+                                   ("t :: Tick(3600, 2)", "s :: Simulated")])
+def test_a_class_needing_simtime_switches_the_router_before_configure(order):
+    router = Router(flat(*order))
     assert router.simtime
+    router.configure()
     router.run()
     assert router.now() == 7200.0
+
+
+def test_simtime_does_not_depend_on_declaration_order():
+    errors = [config_error(Router(flat("l :: LiveOnly", "s :: Simulated")).configure),
+              config_error(Router(flat("s :: Simulated", "l :: LiveOnly")).configure)]
+    assert [e.messages for e in errors] == [
+        ["conf.click:1: While configuring 'l :: LiveOnly': cannot run in simulated time"],
+        ["conf.click:2: While configuring 'l :: LiveOnly': cannot run in simulated time"]]
+
+
+def config_error(step) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        step()
+    return info.value
 
 
 def test_timer_reschedule_unschedule_and_expiry():
@@ -385,10 +439,142 @@ def test_timer_reschedule_unschedule_and_expiry():
     assert router.element("j").a.expiry == 9.0
 
 
-def test_timers_need_a_started_router():
+def test_timers_and_tasks_need_a_started_router():
     router = Router(flat("a :: LifeStep"))
-    with pytest.raises(RuntimeError, match="from initialize"):
+    message = "timers and tasks can only be scheduled from initialize\\(\\) on"
+    with pytest.raises(RuntimeError, match=message):
         Timer(router.element("a"), lambda: None).schedule_after(1)
+    with pytest.raises(RuntimeError, match=message):
+        Task(router.element("a"), lambda: True).reschedule()
+    # Cancelling what was never scheduled is harmless.
+    Timer(router.element("a"), lambda: None).unschedule()
+
+
+# --- the runtime without a router
+
+class FakeHost:
+    """A Host for the runtime alone: a clock, and notes of what it was told."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self.scheduler = SimScheduler(self, clock)
+        self.stops: list[str] = []
+        self.failures: list[tuple[str, str, str]] = []
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def stop(self, reason: str = "") -> None:
+        self.stops.append(reason)
+        self.scheduler.stop()
+
+    def element_failed(self, owner, what: str, err: BaseException) -> None:
+        self.failures.append((owner.name, what, str(err)))
+
+    def wait_for_stop(self) -> None:
+        raise AssertionError("the simulated loop never waits")
+
+
+@dataclass
+class FakeOwner:
+    name: str
+    scheduling: SchedulingHandle
+    landmark: Landmark = Landmark("fake", 1)
+    home_thread: int = 0
+
+
+def test_timers_and_tasks_run_for_any_host_and_owner():
+    clock = SimClock()
+    host = FakeHost(clock)
+    handle = SchedulingHandle(host.now)
+    owner = FakeOwner("o", handle)
+    seen = []
+    timer = Timer(owner, lambda: seen.append(("timer", clock.now())))
+    task = Task(owner, lambda: seen.append(("task", clock.now())) or True)
+    failing = Timer(owner, lambda: 1 / 0)
+    handle.bind(host.scheduler)
+    timer.schedule_at(2.5)
+    failing.schedule_at(4)
+    task.reschedule()
+    host.scheduler.run()
+    assert seen == [("task", 0.0), ("timer", 2.5)]
+    assert host.failures == [("o", "timer", "division by zero")]
+    assert host.stops == ["nothing left to run"]
+
+
+# --- configure and initialize order
+
+def test_configure_and_initialize_follow_configure_phases():
+    router = sim_router("a :: LastUses", "b :: LifeStep", "c :: InfoUses", "d :: FirstUses",
+                        "e :: LifeStep")
+    router.initialize()
+    router.cleanup()
+    assert EVENTS == [("d", "configure"), ("c", "configure"), ("b", "configure"),
+                      ("e", "configure"), ("a", "configure"),
+                      ("d", "initialize"), ("c", "initialize"), ("b", "initialize"),
+                      ("e", "initialize"), ("a", "initialize"),
+                      ("a", "cleanup"), ("e", "cleanup"), ("b", "cleanup"), ("c", "cleanup"),
+                      ("d", "cleanup")]
+
+
+def test_named_elements_initialize_first():
+    # The README's shape: a balancer naming its device and counter, declared
+    # before them, pinned by a thread scheduler (Click's INFO phase) that names it.
+    router = sim_router("db :: Uses(fd, xdp)", "sts :: InfoUses(db)", "fd :: Uses",
+                        "xdp :: Uses(fd)", "m :: InfoUses")
+    # Configure: phase INFO first (sts, m), then the rest in declaration order.
+    assert [e for e in EVENTS] == [("sts", "configure"), ("m", "configure"),
+                                   ("db", "configure"), ("fd", "configure"),
+                                   ("xdp", "configure")]
+    EVENTS.clear()
+    router.initialize()
+    router.cleanup()
+    # m and fd name nothing: m goes first by its phase. fd frees xdp, fd and
+    # xdp free db, and db frees sts.
+    assert [name for name, step in EVENTS if step == "initialize"] == \
+        ["m", "fd", "xdp", "db", "sts"]
+    assert [name for name, step in EVENTS if step == "cleanup"] == \
+        ["sts", "db", "xdp", "fd", "m"]
+
+
+def test_a_reference_cycle_falls_back_to_phase_and_index():
+    # a and b name each other (a cycle), a also names x; y names b and itself.
+    router = sim_router("a :: Uses(b, x)", "b :: Uses(a)", "x :: Uses", "c :: FirstUses",
+                        "y :: Uses(b, y)")
+    router.initialize()
+    router.cleanup()
+    # c (phase FIRST) first; the cycle {a, b} waits for x, then goes in index
+    # order; y waits for the cycle.
+    assert [name for name, step in EVENTS if step == "initialize"] == ["c", "x", "a", "b", "y"]
+    assert [name for name, step in EVENTS if step == "cleanup"] == ["y", "b", "a", "x", "c"]
+
+
+def test_a_failed_initialize_cleans_up_in_reverse_of_the_derived_order():
+    router = sim_router("a :: Uses(b)", "b :: LifeStep", "x :: Uses(a, FAIL_INIT true)",
+                        "c :: LifeStep")
+    with pytest.raises(ConfigError, match="conf.click:3: While initializing 'x :: Uses'"):
+        router.initialize()
+    assert [e for e in EVENTS if e[1] != "configure"] == [
+        ("b", "initialize"), ("a", "initialize"), ("a", "cleanup"), ("b", "cleanup")]
+
+
+def test_dependency_order_by_hand():
+    # 0 <- 1 <- 2 form a chain declared backwards; 3 and 4 form a cycle that
+    # also needs 5; 6 has the least key and needs nothing.
+    keys = {0: (100, 0), 1: (100, 1), 2: (100, 2), 3: (100, 3), 4: (100, 4), 5: (100, 5),
+            6: (0, 6)}
+    depends_on = {0: [1], 1: [2], 3: [4, 5], 4: [3], 9: [0]}
+    assert dependency_order(list(keys), keys, depends_on) == [6, 2, 1, 0, 5, 3, 4]
+
+
+def test_dependency_order_of_a_long_chain_needs_no_recursion():
+    n = 5000
+    keys = {i: (100, i) for i in range(n)}
+    depends_on = {i: [i + 1] for i in range(n - 1)}
+    depends_on[n - 1] = [0]          # one cycle through every node: index order
+    assert dependency_order(list(keys), keys, depends_on) == list(range(n))
+    del depends_on[n - 1]            # a chain: the last first
+    assert dependency_order(list(keys), keys, depends_on) == list(range(n - 1, -1, -1))
 
 
 # --- handlers

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyclick.cli import main
 from pyclick.element import Element, read_handler, write_handler
@@ -299,23 +302,103 @@ def test_init_failure_stops_the_start():
 
 # --- whole configurations, through the command -------------------------------------
 
-EXPERIMENT = ("InfiniteSource(LIMIT 10) -> c :: Counter -> Print(x) -> Discard; "
-              "Script(wait 0.1, print $(c.count), stop)")
+EXPERIMENT = ('InfiniteSource(LIMIT 10, DATA "\\<' + "00" * 64 + '>") -> c :: Counter '
+              "-> Print(x) -> Discard; Script(wait 0.1, print $(c.count), stop)")
 PACKET_LINE = "x:   64 | " + " ".join(["00000000"] * 6)
 
 
 @pytest.mark.parametrize("options", [["--simtime"], []])
 def test_script_drives_an_experiment_and_stops_it(capsys, options):
     assert main(options + ["-e", EXPERIMENT]) == 0
-    assert capsys.readouterr().out.splitlines() == [PACKET_LINE] * 10 + ["10"]
+    printed = capsys.readouterr()
+    assert printed.out.splitlines() == ["10"]
+    assert printed.err.splitlines() == [PACKET_LINE] * 10
 
 
 def test_experiment_as_a_subprocess():
     result = subprocess.run(
         [sys.executable, "-m", "pyclick", "-e",
-         "src :: InfiniteSource(LIMIT 3, BURST 2) -> c :: Counter -> Discard; "
+         "src :: InfiniteSource(LIMIT 3, BURST 2, LENGTH 64) -> c :: Counter -> Discard; "
          "Script(wait 50ms, print \"packets $(c.count) bytes $(c.byte_count)\", "
          "write c.reset, print $(c.count), stop)"],
         cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "packets 3 bytes 192\n0\n"
+
+
+# --- hostile expressions: the script ends, the router does not ------------------------
+
+@pytest.mark.parametrize("expression, message", [
+    ("$(random 0)", "random: expected N of at least 1, got 0"),
+    ("$(random 5 1)", "with A <= B"),
+    ("$(ceil nan)", "expected a finite number, got 'nan'"),
+    ("$(floor 1e999)", "expected a finite number, got '1e999'"),
+    ("$(div 1 0)", "div: division by zero"),
+    ("$(idiv 1e300 1e-300)", "idiv:"),
+    ('$(sprintf "%999999999d" 1)', "field widths and precisions are numbers up to 4096"),
+    ('$(sprintf "%*d" 5 1)', "field widths and precisions"),
+    ("$(mod " + "9" * 500 + " 7)", "expected a number, got '" + "9" * 60 + "…(500 bytes)'"),
+])
+def test_expression_errors_end_the_script_and_the_router_runs_on(caplog, capsys, expression,
+                                                                 message):
+    router = build([("s", "Script", f"print {expression}, print \"after\""),
+                    ("t", "Script", "wait 1, print \"still running\", stop")])
+    with caplog.at_level(logging.ERROR):
+        assert router.run(handle_signals=False) == 0
+    assert message in caplog.text and "s :: Script" in caplog.text
+    assert capsys.readouterr().out == "still running\n"
+    assert router.stop_reason == "t: stop" and router.element("s").finished
+
+
+class ScriptTestWhere(Element):
+    """ScriptTestWhere() -- tells the thread its handler runs on"""
+
+    @read_handler("thread")
+    def _read_thread(self) -> str:
+        return threading.current_thread().name
+
+
+def test_a_huge_wait_keeps_the_worker_thread_alive(capsys):
+    """Thread 0 has nothing to do for 1e300 s; it must still serve its handlers."""
+    router = build([("s", "Script", "wait 1e300, print \"too early\""),
+                    ("w", "ScriptTestWhere", ""),
+                    ("t", "Script", "wait 100ms, print $(w.thread), stop"),
+                    ("sched", "StaticThreadSched", "t 0")], simtime=False)
+    assert router.run(handle_signals=False) == 0
+    assert capsys.readouterr().out == "pyclick-worker-0\n"
+
+
+def test_an_infinite_wait_is_refused_when_configured():
+    text = str(config_error_of(build, [("s", "Script", "wait 1e999")]))
+    assert "'wait 1e999': expected finite time" in text
+
+
+def test_a_negative_pause_count_is_refused():
+    text = str(config_error_of(build, [("s", "Script", "pause -1")]))
+    assert "'pause -1': expected 'pause [COUNT]': expected unsigned integer, got '-1'" in text
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(sorted(FUNCTIONS)),
+       st.lists(st.one_of(
+           st.sampled_from(["nan", "inf", "-inf", "1e999", "-0", "0", "1e308", "1e-320",
+                            "9" * 400, "9" * 5000, "0x" + "f" * 300, "\u00b2", "'q'", '"%s"',
+                            "%999999999d", "%*d", "true", ""]),
+           st.integers(-2**70, 2**70).map(str),
+           st.floats().map(repr),
+           st.text(max_size=8)), max_size=4))
+def test_functions_answer_or_raise_script_errors_only(name, words):
+    try:
+        result = FUNCTIONS[name](" ".join(words))
+    except ScriptError:
+        return
+    assert isinstance(result, str) and len(result) < 100_000
+
+
+def test_a_long_pause_takes_its_steps_at_once(capsys):
+    count = 2**31 - 1
+    router = build([("a", "Script", f"pause {count}, print \"resumed $(now)\", stop"),
+                    ("b", "Script", f"wait 1, write a.step {count - 1}, wait 1, "
+                                    f"write a.step {count}, print \"$?\"")])
+    router.run(handle_signals=False)
+    assert capsys.readouterr().out == "resumed 2.000000\n0\n"

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
+from pyclick.rss.indirection import even_table
+from pyclick.rss.toeplitz import MICROSOFT_KEY, address_bytes, toeplitz_hash, tuple_bytes
 from pyclick.seams import BucketCounter, LoadSource, RssDevice
 from pyclick.sim.flows import TCP, build_frame
-from pyclick.sim.nic import SimulatedNIC, even_table
+from pyclick.sim.nic import SimulatedNIC
 from pyclick.sim.pcap import write_pcap
-from pyclick.sim.toeplitz import MICROSOFT_KEY, address_bytes, toeplitz_hash, tuple_bytes
 from pyclick.sim.traffic import PcapTraffic, TrafficConfig, TrafficGenerator
 
 
@@ -25,7 +26,7 @@ def test_implements_the_device_seams():
     assert isinstance(nic, LoadSource)
     assert nic.reta_size() == 128 and nic.queue_count() == 4
     assert nic.hash_key() == MICROSOFT_KEY
-    assert np.array_equal(nic.read_table(), even_table(128, 4))
+    assert nic.read_table().tolist() == [0, 1, 2, 3] * 32
 
 
 @pytest.mark.parametrize("capacity", [20_000.0, 30_000.0, 80_000.0])
@@ -145,7 +146,7 @@ def test_resizing_the_table():
     nic.advance_to(0.1)
     nic.set_reta_size(512)
     assert nic.reta_size() == 512
-    assert np.array_equal(nic.read_table(), even_table(512, 4))
+    assert nic.read_table().tolist() == [0, 1, 2, 3] * 128
     nic.advance_to(0.2)
     assert nic.read_counts().shape == (512,)
 
@@ -225,10 +226,57 @@ def test_static_baseline_equals_the_measured_imbalance_of_a_static_table():
     measured = nic.stats.imbalance_per_second()
     assert np.allclose(nic.stats.static_imbalance_per_second(), measured)
     # Funnelling half the buckets to core 0 changes the measurement, not the baseline.
-    table = even_table(128, 4)
+    table = even_table(128, range(4))
     table[:64] = 0
     nic.write_table(table)
     nic.advance_to(10.0)
     skewed = nic.stats.imbalance_per_second()[5:]
     baseline = nic.stats.static_imbalance_per_second()[5:]
     assert (skewed > baseline).all()
+
+
+def test_a_core_counts_in_a_seconds_imbalance_only_if_named_throughout_it():
+    nic = make_nic(capacity=1e6)
+    nic.advance_to(1.5)
+    table = nic.read_table()
+    table[table == 3] = 0            # core 3 leaves half-way through second 1
+    nic.write_table(table)
+    nic.advance_to(3.0)
+    assert nic.stats.active.tolist() == [[True] * 4, [True, True, True, False],
+                                         [True, True, True, False]]
+    received = nic.stats.received
+    assert 0 < received[1, 3] < received[0, 3] and received[2, 3] == 0
+    low, high = received[1, :3].min(), received[1, :3].max()
+    assert nic.stats.imbalance_per_second()[1] == pytest.approx((high - low) / low)
+    assert nic.stats.cores_in_use_per_second().tolist() == [4, 3.5, 3]
+    assert nic.stats.core_changes == 1
+
+
+def footprint(stats) -> dict[str, int]:
+    """Bytes held by each array of the statistics (a histogram's by its counts)."""
+    sizes = {}
+    for name, value in vars(stats).items():
+        assert not isinstance(value, (list, dict)), name
+        array = getattr(value, "counts", value)
+        if isinstance(array, np.ndarray):
+            sizes[name] = array.nbytes
+    return sizes
+
+
+def test_per_second_statistics_take_bounded_memory():
+    generator = TrafficGenerator(TrafficConfig(seed=1, rate_pps=20_000.0), MICROSOFT_KEY, 64)
+    nic = SimulatedNIC(4, 64, generator, 10_000.0, 256, MICROSOFT_KEY, step=0.01, history=5)
+    nic.advance_to(3.0)
+    early = footprint(nic.stats)
+    assert nic.stats.received.shape == (3, 4)
+    nic.advance_to(40.0)
+    stats = nic.stats
+    assert footprint(stats) == early
+    assert stats.seconds == 40
+    # The last five seconds are whole; the run is in the sums.
+    assert stats.received.shape == (5, 4) and len(stats.imbalance_per_second()) == 5
+    assert np.array_equal(stats.received_sum, nic.received_total)
+    assert np.array_equal(stats.dropped_sum, nic.dropped_total)
+    assert stats.latency.total == pytest.approx(stats.processed_sum.sum() + nic.queued.sum())
+    # Every admitted packet has its delay; every second its imbalance.
+    assert stats.imbalance.total == 40

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from pyclick.rss.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
 from pyclick.sim.flows import TCP, UDP
-from pyclick.sim.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator
 
 
@@ -149,5 +149,71 @@ def test_resizing_the_table_rebuckets_the_flows():
     ("elephant_share", 1.5, "elephant_share"),
 ])
 def test_bad_configuration_is_named(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        generator(**{field: value})
+
+
+def test_heavy_tailed_lives_keep_the_number_of_flows():
+    # Weibull lives of shape 0.5: most flows are short, a few very long; by
+    # Little's law the population stays at its mean whatever the shape.
+    traffic = generator(seed=17, flows=4000, mean_lifetime=1.0, lifetime_shape=0.5,
+                        elephants=0, elephant_share=0.0)
+    counts = []
+    for second in range(8):
+        traffic.windows(float(second), 0.01, 100)
+        counts.append(traffic.flow_count)
+    assert np.mean(counts) == pytest.approx(4000, rel=0.04)
+
+
+def test_flows_that_live_forever_never_change():
+    traffic = generator(seed=18, flows=300, mean_lifetime=float("inf"), elephants=2,
+                        elephant_lifetime=float("inf"))
+    mice, elephants = traffic.flow_ids(), traffic.flow_ids(elephants=True)
+    traffic.windows(0.0, 0.01, 1000)
+    assert np.array_equal(np.sort(traffic.flow_ids()), np.sort(mice))
+    assert np.array_equal(np.sort(traffic.flow_ids(elephants=True)), np.sort(elephants))
+
+
+def test_calm_on_off_elephants_send_nothing():
+    # Elephants only (they carry all the load), no flicker: when none bursts, silence.
+    traffic = generator(seed=19, elephants=3, elephant_lifetime=float("inf"),
+                        elephant_share=1.0, calm_factor=0.0,
+                        burst_factor=1.0, burst_on=0.05, burst_off=0.05, flicker=0.0,
+                        rate_pps=10_000)
+    totals = {}
+    for i in range(400):
+        traffic.windows(i * 0.01, 0.01, 1)
+        totals.setdefault(traffic.bursting, []).append(traffic.bucket_rates().sum())
+    assert set(totals) == {0, 1, 2, 3}
+    assert max(totals[0]) == 0.0 and min(totals[3]) > 0.0
+
+
+def test_elephants_change_every_shift_period():
+    traffic = generator(seed=20, elephants=4, elephant_lifetime=float("inf"), shift_every=2.0)
+    herds = []
+    for t in (0.0, 1.99, 2.0, 3.99, 4.0):
+        traffic.windows(t, 0.01, 1)
+        herds.append(frozenset(traffic.flow_ids(elephants=True).tolist()))
+    assert herds[0] == herds[1] and herds[2] == herds[3]
+    assert len({herds[0], herds[2], herds[4]}) == 3 and all(len(h) == 4 for h in herds)
+
+
+def test_lognormal_rates():
+    traffic = generator(seed=21, rate_law="lognormal", lognormal_sigma=0.8, elephants=0,
+                        elephant_share=0.0)
+    logs = np.log(traffic.flow_weights())
+    assert np.median(logs) == pytest.approx(0.0, abs=0.05)
+    assert np.std(logs) == pytest.approx(0.8, rel=0.05)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("rate_law", "zipf", "rate_law must be one of pareto, lognormal"),
+    ("lifetime_shape", 0.0, "lifetime_shape"),
+    ("calm_factor", -1.0, "calm_factor"),
+    ("shift_at", float("inf"), "shift_at must be a finite time"),
+    ("shift_every", 0.001, "shift_every must be at least one epoch"),
+    ("rate_pps", float("inf"), "rate_pps must be positive and finite"),
+])
+def test_bad_new_settings_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):
         generator(**{field: value})

@@ -1,14 +1,16 @@
 """The shipped systemd unit passes systemd's own checker."""
 
+import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.netns import pyclick_command
+
 UNIT = Path(__file__).resolve().parents[1] / "conf" / "pyclick-rsspp.service"
+INSTALL = UNIT.parents[1] / "scripts" / "install-service.sh"
 
 
 def _unit_text() -> str:
@@ -25,18 +27,34 @@ def test_unit_is_hardened_and_restarts():
     assert "$PYCLICK_ARGS" in text
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
-                    reason="systemd-analyze is not installed (apt-get install systemd)")
-def test_systemd_analyze_verify(tmp_path):
-    # The command installed beside the Python running the tests (a venv).
-    pyclick = shutil.which("pyclick", path=str(Path(sys.executable).parent)) or shutil.which("pyclick")
-    if pyclick is None:
-        pytest.skip("the pyclick command is not installed (pip install .)")
-    # Point ExecStart at where the command is installed on this machine;
-    # everything else is verified as shipped.
-    text = _unit_text().replace("/usr/local/bin/pyclick", pyclick)
-    unit = tmp_path / UNIT.name
-    unit.write_text(text)
-    result = subprocess.run(["systemd-analyze", "verify", str(unit)],
+def _install(root: Path) -> Path:
+    """Run the README's install step into the staging tree ``root``; the installed unit."""
+    subprocess.run([str(INSTALL), "--root", str(root)], check=True, capture_output=True,
+                   text=True, timeout=60)
+    return root / "etc/systemd/system/pyclick-rsspp.service"
+
+
+@pytest.mark.requires("pyclick-command")
+def test_install_step_creates_the_command_the_unit_runs(tmp_path):
+    unit = _install(tmp_path)
+    command = re.search(r"^ExecStart=(\S+)", unit.read_text(), re.M).group(1)
+    installed = tmp_path / command.lstrip("/")
+    assert installed.is_symlink() and os.access(installed, os.X_OK)
+    assert installed.resolve() == Path(pyclick_command()).resolve()
+    assert (tmp_path / "etc/pyclick/rsspp.click").read_text() == \
+        (UNIT.parent / "rsspp.click").read_text()
+    assert (tmp_path / "etc/default/pyclick-rsspp").read_text() == "PYCLICK_ARGS=IF=eth0\n"
+
+
+@pytest.mark.requires("systemd-analyze", "pyclick-command")
+def test_systemd_analyze_verify_after_the_install_step(tmp_path):
+    unit = _install(tmp_path / "root")
+    # systemd-analyze checks the command on this machine's root: point
+    # ExecStart at where the install step put it in the staging tree.
+    text = unit.read_text().replace("ExecStart=/usr/local/bin/pyclick",
+                                    f"ExecStart={tmp_path}/root/usr/local/bin/pyclick")
+    checked = tmp_path / unit.name
+    checked.write_text(text)
+    result = subprocess.run(["systemd-analyze", "verify", str(checked)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

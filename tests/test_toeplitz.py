@@ -5,7 +5,7 @@ import ipaddress
 import numpy as np
 import pytest
 
-from pyclick.sim.toeplitz import (MICROSOFT_KEY, toeplitz_hash, toeplitz_hashes, tuple_bytes,
+from pyclick.rss.toeplitz import (MICROSOFT_KEY, toeplitz_hash, toeplitz_hashes, tuple_bytes,
                                   tuple_rows)
 
 # Microsoft, "Verifying the RSS Hash Calculation": destination (port),

@@ -7,13 +7,15 @@ Run inside a namespace (``ip netns exec NS python tests/udp_load.py ...``):
     flows taking turns in proportion to their weights, at about PPS
     packets per second; prints {"sport": packets sent, ...} as JSON.
 
-``sink ADDR PORT --cpus C ... --seconds S --work-us W``
+``sink ADDR PORT --cpus C ... --work-us W``
     one process per CPU, pinned to it, each with a socket of one
     SO_REUSEPORT group whose SO_INCOMING_CPU is that CPU, so the kernel
     hands every datagram to the socket of the CPU that processed it; each
     datagram costs W microseconds of work, as a socket application's
-    request would. After S seconds, and once no datagram came for a
-    second, prints {"cpu": datagrams, ...} as JSON.
+    request would. Prints "ready" once every socket is bound; once its
+    standard input closes (the caller knows every datagram was delivered:
+    the kernel may hold them a while on a busy CPU) and the sockets are
+    empty, prints {"cpu": datagrams, ...} as JSON.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ import time
 
 SO_INCOMING_CPU = getattr(socket, "SO_INCOMING_CPU", 49)
 PAYLOAD = bytes(64)
-#: The sink stops once its time is up and no datagram came for this long.
-QUIET_SECONDS = 1.0
+#: Once told to stop, a sink worker stops when no datagram came for this long.
+EMPTY_SECONDS = 0.1
 
 
 def weighted_schedule(weights: list[int]) -> list[int]:
@@ -64,25 +66,24 @@ def send(opts: argparse.Namespace) -> dict[str, int]:
     return {str(sport): count for (sport, _), count in zip(flows, sent)}
 
 
-def _sink_worker(cpu: int, opts: argparse.Namespace, ready, results) -> None:
+def _sink_worker(cpu: int, opts: argparse.Namespace, ready, stop, results) -> None:
     os.sched_setaffinity(0, {cpu})
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.SOL_SOCKET, SO_INCOMING_CPU, cpu)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     sock.bind((opts.addr, opts.port))
-    sock.settimeout(0.1)
+    sock.settimeout(EMPTY_SECONDS)
     ready.put(cpu)
     received = 0
     work = opts.work_us * 1e-6
-    deadline = time.monotonic() + opts.seconds
-    last = time.monotonic()
-    while time.monotonic() < deadline or time.monotonic() - last < QUIET_SECONDS:
+    while True:
         try:
             sock.recv(2048)
         except socket.timeout:
+            if stop.is_set():
+                break
             continue
-        last = time.monotonic()
         received += 1
         busy_until = time.perf_counter() + work
         while time.perf_counter() < busy_until:
@@ -93,15 +94,19 @@ def _sink_worker(cpu: int, opts: argparse.Namespace, ready, results) -> None:
 def sink(opts: argparse.Namespace) -> dict[str, int]:
     ready: multiprocessing.Queue = multiprocessing.Queue()
     results: multiprocessing.Queue = multiprocessing.Queue()
+    stop = multiprocessing.Event()
     workers = []
     for cpu in opts.cpus:
-        worker = multiprocessing.Process(target=_sink_worker, args=(cpu, opts, ready, results))
+        worker = multiprocessing.Process(target=_sink_worker,
+                                         args=(cpu, opts, ready, stop, results))
         worker.start()
         # One at a time, so that the group's sockets are ordered like the CPUs.
         ready.get(timeout=10)
         workers.append(worker)
     print("ready", flush=True)
-    counts = dict(results.get(timeout=opts.seconds + 60) for _ in workers)
+    sys.stdin.read()
+    stop.set()
+    counts = dict(results.get(timeout=60) for _ in workers)
     for worker in workers:
         worker.join()
     return {str(cpu): counts[cpu] for cpu in opts.cpus}
@@ -122,7 +127,6 @@ def main(argv: list[str]) -> int:
     receiver.add_argument("addr")
     receiver.add_argument("port", type=int)
     receiver.add_argument("--cpus", type=int, nargs="+", required=True)
-    receiver.add_argument("--seconds", type=float, required=True)
     receiver.add_argument("--work-us", type=float, default=0.0)
     opts = parser.parse_args(argv)
     result = send(opts) if opts.command == "send" else sink(opts)

@@ -115,7 +115,9 @@ class Controller:
             elapsed = state.tick
         outcome = self.method.rebalance(state, loads, counts, elapsed)
         spent = thread_time() - began
-        moves = table_moves(before_table, state.table)
+        # Most ticks move nothing: one comparison settles it.
+        changed = np.count_nonzero(before_table != state.table)
+        moves = table_moves(before_table, state.table) if changed else []
         if outcome.adapt_tick:
             signal = outcome.residual_imbalance if outcome.tick_imbalance is None \
                 else outcome.tick_imbalance

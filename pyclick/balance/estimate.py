@@ -12,6 +12,9 @@ saturation is what reveals how far over capacity it really is.
 
 from __future__ import annotations
 
+import math
+from typing import Sequence
+
 import numpy as np
 
 #: A core at or above this load is saturated: its load no longer grows with
@@ -27,11 +30,24 @@ def share_of_core_load(table: np.ndarray, counts: np.ndarray, core_index: np.nda
     core not in use; its buckets weigh 0).
     """
     where = core_index[table]
-    packets = np.bincount(where[where >= 0], weights=counts[where >= 0],
-                          minlength=len(loads))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_packet = np.where(packets > 0, loads / packets, 0.0)
-    return np.where(where >= 0, counts * per_packet[np.maximum(where, 0)], 0.0)
+    served = where >= 0
+    if not served.all():
+        # Buckets of cores not in use weigh nothing (parked on position 0).
+        counts = np.where(served, counts, 0)
+        where = np.where(served, where, 0)
+    packets = np.bincount(where, weights=counts, minlength=len(loads)).tolist()
+    per_packet = np.array([load / count if count > 0 else 0.0
+                           for load, count in zip(loads.tolist(), packets)])
+    return counts * per_packet[where]
+
+
+def median(values: Sequence[float]) -> float:
+    """The middle value (the mean of the two middle ones for an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 class CoreCosts:
@@ -41,34 +57,37 @@ class CoreCosts:
     saturated core only says its cost is at least its load over its packets
     (it would have been busier had it been able to): that bound raises its
     estimate but never lowers it. A core with no estimate at all borrows the
-    median of the others.
+    median of the others. Per-core values are plain floats: a machine has
+    few cores, and a per-core loop costs less than array calls there.
     """
 
     def __init__(self, ncores: int, horizon: float) -> None:
         self.horizon = horizon
-        self.cost = np.full(ncores, np.nan)
+        self.cost = [math.nan] * ncores
 
-    def update(self, cores: np.ndarray, loads: np.ndarray, packets: np.ndarray,
+    def update(self, cores: Sequence[int], loads: Sequence[float], packets: Sequence[float],
                elapsed: float) -> None:
-        seen = packets > 0
-        if not seen.any():
-            return
-        ids = cores[seen]
-        observed = loads[seen] * elapsed / packets[seen]
-        previous = self.cost[ids]
-        weight = 1.0 - np.exp(-elapsed / self.horizon)
-        smoothed = np.where(np.isnan(previous), observed,
-                            previous + weight * (observed - previous))
-        bounded = np.fmax(previous, observed)
-        self.cost[ids] = np.where(loads[seen] < SATURATED_LOAD, smoothed, bounded)
+        weight = 1.0 - math.exp(-elapsed / self.horizon)
+        cost = self.cost
+        for core, load, count in zip(cores, loads, packets):
+            if count <= 0:
+                continue
+            observed = load * elapsed / count
+            previous = cost[core]
+            if math.isnan(previous):
+                cost[core] = observed
+            elif load < SATURATED_LOAD:
+                cost[core] = previous + weight * (observed - previous)
+            elif observed > previous:
+                cost[core] = observed
 
-    def of(self, cores: np.ndarray) -> np.ndarray:
+    def of(self, cores: Sequence[int]) -> list[float]:
         """Cost of each named core, filling unknown ones with the median known cost."""
-        costs = self.cost[cores]
-        unknown = np.isnan(costs)
-        if unknown.any():
-            known = self.cost[~np.isnan(self.cost)]
-            costs[unknown] = float(np.median(known)) if known.size else 0.0
+        costs = [self.cost[c] for c in cores]
+        if any(map(math.isnan, costs)):
+            known = [c for c in self.cost if not math.isnan(c)]
+            fill = median(known) if known else 0.0
+            costs = [fill if math.isnan(c) else c for c in costs]
         return costs
 
 
@@ -93,36 +112,53 @@ class PersistentRates:
         self.rate = np.zeros(reta_size)
         self.variance = np.zeros(reta_size)
         self.persistence = 0.5
-        self._deviation: np.ndarray | None = None
+        self._deviation = np.zeros(reta_size)
+        # The last deviation's squared norm, kept from the tick that made it.
+        self._last_spread = 0.0
         self._covariance = 0.0
         self._spread = 0.0
         self.seen = False
 
     def update(self, counts: np.ndarray, elapsed: float) -> None:
-        observed = np.asarray(counts, dtype=np.float64) / elapsed
+        # Every line below is one array operation: there are few buckets
+        # and the calls, not the arithmetic, are what a tick pays for.
+        observed = counts / elapsed
         if not self.seen:
             self.level = observed
             self.rate = observed.copy()
             self.variance = observed / elapsed
-            self._deviation = np.zeros_like(observed)
             self.seen = True
             return
         deviation = observed - self.level
-        learn = 1.0 - np.exp(-elapsed / self.persistence_horizon)
-        self._covariance += learn * (float(self._deviation @ deviation) - self._covariance)
-        self._spread += learn * (float(self._deviation @ self._deviation) - self._spread)
+        learn = 1.0 - math.exp(-elapsed / self.persistence_horizon)
+        self._covariance += learn * (float(self._deviation.dot(deviation)) - self._covariance)
+        self._spread += learn * (self._last_spread - self._spread)
         if self._spread > 0:
             self.persistence = min(max(self._covariance / self._spread, 0.0), 1.0)
-        error = observed - self.rate
-        square = error * error
-        noise = self.variance + observed / elapsed
-        jumped = square > (self.jump_sigmas ** 2) * noise
-        weight = 1.0 - np.exp(-elapsed / self.horizon)
-        self.level = np.where(jumped, observed, self.level + weight * deviation)
-        self.variance = np.where(jumped, self.variance,
-                                 (1 - weight) * (self.variance + weight * square))
-        self._deviation = observed - self.level
-        self.rate = self.level + self.persistence * self._deviation
+        square = observed - self.rate
+        square *= square
+        noise = observed / elapsed
+        noise += self.variance
+        noise *= self.jump_sigmas ** 2
+        jumped = square > noise
+        weight = 1.0 - math.exp(-elapsed / self.horizon)
+        square *= weight
+        if np.count_nonzero(jumped):
+            self.level = np.where(jumped, observed, self.level + weight * deviation)
+            self.variance = np.where(jumped, self.variance,
+                                     (1 - weight) * (self.variance + square))
+            self._deviation = observed - self.level
+        else:
+            # The level moves by weight x deviation: what it leaves of the
+            # deviation is the rest.
+            deviation *= 1 - weight
+            self._deviation = deviation
+            self.level = observed - deviation
+            self.variance += square
+            self.variance *= 1 - weight
+        self._last_spread = float(self._deviation.dot(self._deviation))
+        np.multiply(self._deviation, self.persistence, out=self.rate)
+        self.rate += self.level
 
 
 class ServedExcess:
@@ -134,22 +170,29 @@ class ServedExcess:
     load: balancing the next ticks against it evens out the work each
     core does over a second, which is what per-second packet counts see,
     instead of only the next tick's prediction, whose errors would
-    otherwise add up on the same cores.
+    otherwise add up on the same cores. A core entering or leaving use
+    starts afresh (``forget``), so only the cores in use are kept up.
     """
 
     def __init__(self, ncores: int, horizon: float) -> None:
         self.horizon = horizon
-        self.excess = np.zeros(ncores)
+        self.excess = [0.0] * ncores
 
-    def update(self, cores: np.ndarray, served: np.ndarray, elapsed: float) -> None:
+    def update(self, cores: Sequence[int], served: Sequence[float], elapsed: float) -> None:
         """``served``: load x seconds each of ``cores`` served during the last ``elapsed``."""
-        self.excess *= np.exp(-elapsed / self.horizon)
-        self.excess[cores] += served - served.mean()
+        if not len(served):
+            return
+        decay = math.exp(-elapsed / self.horizon)
+        average = sum(served) / len(served)
+        excess = self.excess
+        for core, work in zip(cores, served):
+            excess[core] = excess[core] * decay + (work - average)
 
-    def forget(self, cores: np.ndarray) -> None:
+    def forget(self, cores: Sequence[int]) -> None:
         """Cores leaving or entering use start with a clean slate."""
-        self.excess[cores] = 0.0
+        for core in cores:
+            self.excess[core] = 0.0
 
-    def of(self, cores: np.ndarray) -> np.ndarray:
+    def of(self, cores: Sequence[int]) -> list[float]:
         """Recent excess load of each named core (load units)."""
-        return self.excess[cores] / self.horizon
+        return [self.excess[c] / self.horizon for c in cores]

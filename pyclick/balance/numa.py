@@ -7,8 +7,8 @@ from typing import Sequence
 import numpy as np
 
 
-def socket_groups(cores: Sequence[int], loads: np.ndarray, sockets: Sequence[int] | None,
-                  threshold: float) -> list[np.ndarray]:
+def socket_groups(cores: Sequence[int], loads: Sequence[float], sockets: Sequence[int] | None,
+                  threshold: float) -> list[list[int]]:
     """Positions of ``cores`` grouped per socket, or one group for the whole machine.
 
     ``sockets[c]`` is the socket of core c. Sockets are balanced separately
@@ -16,12 +16,15 @@ def socket_groups(cores: Sequence[int], loads: np.ndarray, sockets: Sequence[int
     machine's average; otherwise (or without ``sockets``) load must cross
     sockets and all cores form one group.
     """
-    everything = [np.arange(len(cores))]
+    everything = [list(range(len(cores)))]
     if sockets is None:
         return everything
-    of_core = np.asarray([sockets[c] for c in cores])
-    groups = [np.flatnonzero(of_core == s) for s in np.unique(of_core)]
-    machine = loads.mean()
-    if any(abs(loads[g].mean() - machine) > 2 * threshold for g in groups):
+    members: dict[int, list[int]] = {}
+    for position, core in enumerate(cores):
+        members.setdefault(sockets[core], []).append(position)
+    groups = [members[socket] for socket in sorted(members)]
+    load = np.asarray(loads, dtype=np.float64)
+    machine = load.mean()
+    if any(abs(load[g].mean() - machine) > 2 * threshold for g in groups):
         return everything
     return groups

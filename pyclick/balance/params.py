@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from pyclick.balance.move_price import DEFAULT_MOVE_COST
+
 
 @dataclass
 class BalanceParams:
@@ -18,6 +20,8 @@ class BalanceParams:
     ``cpus`` is how many cores may serve queues (cores 0..cpus-1 in queue
     numbering); ``start_cpus`` how many are in use at start (None: all).
     ``sockets`` gives the socket of each core (index = core) for NUMA.
+    ``move_cost`` is rsspp's MOVE_COST, the price of a move
+    (``pyclick.balance.move_price``).
     """
 
     method: str = "rsspp"
@@ -34,6 +38,7 @@ class BalanceParams:
     dancer: bool = False
     numa: bool = False
     sockets: Sequence[int] | None = None
+    move_cost: float = DEFAULT_MOVE_COST
 
     @property
     def initial_cpus(self) -> int:
@@ -69,6 +74,8 @@ class BalanceParams:
         if not 0 <= self.imbalance_threshold < 1:
             found.append(("IMBALANCE_THRESHOLD",
                           f"must be in [0, 1), got {self.imbalance_threshold:g}"))
+        if not self.move_cost >= 0:
+            found.append(("MOVE_COST", f"must be at least 0, got {self.move_cost:g}"))
         if self.sockets is not None and len(self.sockets) < self.cpus:
             found.append(("NUMA", f"socket map covers {len(self.sockets)} cores, "
                                   f"CPUS is {self.cpus}"))

@@ -17,10 +17,13 @@ Per tick, as the reference does it:
    load in the last tick; the reference greedy chooses the moves;
 6. the tick follows the reference rule on the residual imbalance.
 
-Where the original's code and its documented intent differ we follow the
-intent: the overshoot search keeps its best run, a removed core's buckets go
-to the least loaded cores (not merely to the least served so far), and moves
-made by DANCER are announced like every other move.
+The greedy's overshoot search applies its last run, as the reference's
+code does (``pyclick.balance.reference_greedy``), even where an earlier run
+left less imbalance: this is the baseline as it runs, not as it was meant.
+Two departures remain, where the original's code and its documented intent
+differ and the intent is followed: a removed core's buckets go to the least
+loaded cores (not merely to the least served so far), and moves made by
+DANCER are announced like every other move.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat, reference_greedy
 from pyclick.balance.state import BalancerState
-from pyclick.balance.tables import even_table
+from pyclick.rss.indirection import even_table
 
 
 class RssppReference:
@@ -74,8 +77,9 @@ class RssppReference:
                                p.imbalance_threshold)
         imbalance = np.zeros(len(load))
         for group in groups:
-            imbalance[group] = (load[group].mean() - load[group]) * p.imbalance_alpha
-        resting = np.isin(np.asarray(state.active), list(state.receivers))
+            members = load[group]
+            imbalance[group] = (members.mean() - members) * p.imbalance_alpha
+        resting = state.resting_mask()
         imbalance[resting] = 0.0
         state.receivers = set()
 
@@ -86,12 +90,13 @@ class RssppReference:
                                         bucket_load, where, counts)
         return Outcome(float(np.abs(imbalance).sum()), runs, core_loads=load)
 
-    def _balance_group(self, state: BalancerState, group: np.ndarray,
+    def _balance_group(self, state: BalancerState, group: list[int],
                        imbalance: np.ndarray, busy: np.ndarray, resting: np.ndarray,
                        bucket_load: np.ndarray, where: np.ndarray,
                        counts: np.ndarray) -> list[RunStat]:
         threshold = self.params.imbalance_threshold
-        live = group[~resting[group]]
+        members = np.asarray(group, dtype=np.int64)
+        live = members[~resting[members]]
         under = live[imbalance[live] > threshold]
         over = live[(imbalance[live] < -threshold) & (busy[live] > 1)]
         if not len(under) or not len(over):
@@ -103,15 +108,17 @@ class RssppReference:
             return []
         result = reference_greedy(bucket_load[candidates], over_slot[where[candidates]],
                                   -imbalance[over], imbalance[under])
-        for bucket, to in zip(candidates, result.transfer):
-            if to < 0:
-                continue
-            source, receiver = where[bucket], under[to]
-            imbalance[source] += bucket_load[bucket]
-            imbalance[receiver] -= bucket_load[bucket]
-            core = state.active[receiver]
-            state.table[bucket] = core
-            state.receivers.add(core)
+        moved = result.transfer >= 0
+        buckets = candidates[moved]
+        receivers = under[result.transfer[moved]]
+        weights = bucket_load[buckets]
+        for source, receiver, weight in zip(where[buckets].tolist(), receivers.tolist(),
+                                            weights.tolist()):
+            imbalance[source] += weight
+            imbalance[receiver] -= weight
+        cores = np.asarray(state.active, dtype=np.int64)[receivers]
+        state.table[buckets] = cores
+        state.receivers.update(cores.tolist())
         return result.runs
 
     def _move_dancers(self, state: BalancerState, load: np.ndarray, counts: np.ndarray,

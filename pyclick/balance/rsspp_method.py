@@ -15,11 +15,11 @@ itself:
   best lowers the squared deviations from the average, net of a risk
   charge on buckets whose rate is hard to predict, and only when the gain
   is worth a migration (``pyclick.balance.solver``): the squared
-  imbalance it removes until the next decision must outweigh a fixed
-  price per move (``RssppTuning.move_cost``, cheaper on more cores and
-  with smaller buckets). Gains are judged relative to the average load,
-  like the imbalance itself, and the shorter the tick, the more a move
-  must gain per tick;
+  imbalance it removes, over the time the traffic's imbalances are
+  measured to last, must outweigh MOVE_COST (``BalanceParams.move_cost``)
+  by more than the noise of the predictions, and a bucket goes back to the
+  core it just left only for a gain that persists
+  (``pyclick.balance.move_price``);
 - memory: a core that served more than the average over the last half
   second or so (``ServedExcess``) is treated as that much more loaded, so
   prediction errors do not pile up on the same cores: each core's work
@@ -42,18 +42,20 @@ that a tick corrects, as in the reference.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from time import thread_time
+from operator import mul
+from time import perf_counter
 from typing import ClassVar
 
 import numpy as np
 
 from pyclick.balance import autoscale
-from pyclick.balance.estimate import CoreCosts, PersistentRates, ServedExcess
+from pyclick.balance.estimate import CoreCosts, PersistentRates, ServedExcess, median
 from pyclick.balance.method import DANCER_SHARE, Outcome
+from pyclick.balance.move_price import MovePrice
 from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
-from pyclick.balance.solver import relieve_overloaded
+from pyclick.balance.solver import Relief, relieve_overloaded, relieve_overloaded_per_core
 from pyclick.balance.state import BalancerState
 from pyclick.balance.tick import RESET_IMBALANCE
 
@@ -67,19 +69,7 @@ class RssppTuning:
     deviations is learnt; ``jump_sigmas``: how far beyond its expected
     error (in standard deviations) an observation resets the level;
     ``cost_horizon``: time constant (s) of the per-core packet cost;
-    ``move_cost``: what a migration is worth, in seconds of a
-    threshold-sized imbalance: a move must remove at least
-    (IMBALANCE_THRESHOLD x average load)^2 x move_cost of squared imbalance
-    x time before the next decision, which comes after TIMER whenever
-    moves are considered, on ``price_cores`` cores and ``price_reta``
-    buckets; ``price_power`` and ``reta_power``: how fast that price falls
-    with more cores ((price_cores / cores) ** price_power, down to 3 x
-    price_cores) and with more, smaller buckets ((price_reta / RETA_SIZE)
-    ** reta_power); it never rises above ``move_cost``. More cores spread
-    the same traffic over fewer buckets per core, so each core's per-second
-    count wanders more and needs more corrections; smaller buckets gain
-    less per move. The exponents are calibrated on bench_methods' traffic
-    at 8 and 18 cores and RETA 128 and 512; ``risk_weight``: how much of a
+    ``risk_weight``: how much of a
     bucket's prediction variance is charged against moving it;
     ``excess_horizon``: time constant (s) over which each core's work above
     the average is remembered (``ServedExcess``); ``excess_weight``: how
@@ -93,19 +83,18 @@ class RssppTuning:
     persistence_horizon: float = 1.0
     jump_sigmas: float = 4.0
     cost_horizon: float = 1.0
-    move_cost: float = 2.0
     risk_weight: float = 1.0
     excess_horizon: float = 0.5
     excess_weight: float = 2.0
     per_core_costs: bool = False
-    price_cores: int = 8
-    price_power: float = 3.0
-    price_reta: int = 128
-    reta_power: float = 0.33
 
 
 class Rsspp:
-    """Our RSS++ method (see the module docstring)."""
+    """Our RSS++ method (see the module docstring).
+
+    Per-core quantities are plain float lists (a machine has few cores and a
+    list costs less than an array call there); per-bucket ones are arrays.
+    """
 
     name: ClassVar[str] = "rsspp"
 
@@ -116,139 +105,172 @@ class Rsspp:
                                      tuning.jump_sigmas, tuning.persistence_horizon)
         self.costs = CoreCosts(params.cpus, tuning.cost_horizon)
         self.excess = ServedExcess(params.cpus, tuning.excess_horizon)
+        self.price = MovePrice(params.reta_size, params.move_cost)
 
     def cores_added(self, state: BalancerState) -> None:
         """New cores start empty; the next tick fills them as underloaded cores."""
-        self.excess.forget(np.asarray(state.active))
+        self.excess.forget(state.active)
 
     def rebalance(self, state: BalancerState, loads: np.ndarray, counts: np.ndarray,
                   elapsed: float) -> Outcome:
         p = self.params
+        active = state.active
         where = state.bucket_positions()
+        # Converted once: the estimates below would each convert integer counts again.
         counts = np.asarray(counts, dtype=np.float64)
-        cores = np.asarray(state.active)
-        packets = np.bincount(where, weights=counts, minlength=len(cores))
-        self.costs.update(cores, np.asarray(loads, dtype=np.float64), packets, elapsed)
-        self.excess.update(cores, packets * self._cost(cores), elapsed)
+        packets = np.bincount(where, weights=counts, minlength=len(active)).tolist()
+        self.costs.update(active, loads.tolist(), packets, elapsed)
+        cost = self._cost(active)
+        self.excess.update(active, [k * c for k, c in zip(packets, cost)], elapsed)
         self.rates.update(counts, elapsed)
-        demand = self._demand(state, where, self._cost(cores))
+        self.price.observe(counts, elapsed)
+        demand = self._demand(where, cost)
         numa = p.numa and p.sockets is not None
 
         if p.autoscale:
             # How many cores are needed is an absolute question: each core's own cost.
-            needed = self._demand(state, where, self.costs.of(cores))
-            if autoscale.should_remove(needed, p.target_load):
+            needed = self._demand(where, self.costs.of(active))
+            if autoscale.should_remove(np.asarray(needed), p.target_load):
                 return self._remove_core(state, needed)
-            if autoscale.should_add(needed, p.target_load) and state.add_core() is not None:
-                demand = np.append(demand, 0.0)
-                self.excess.forget(np.asarray(state.active[-1:]))
+            if autoscale.should_add(np.asarray(needed), p.target_load) \
+                    and state.add_core() is not None:
+                demand.append(0.0)
+                self.excess.forget(state.active[-1:])
+                cost = self._cost(state.active)
                 numa = False
-        if p.dancer and self._move_dancers(state, demand):
+        if p.dancer and self._move_dancers(state, demand, cost):
             where = state.bucket_positions()
         groups = socket_groups(state.active, demand, p.sockets if numa else None,
                                p.imbalance_threshold)
-        return self._balance(state, demand, where, groups)
+        return self._balance(state, demand, where, groups, cost)
 
-    def _cost(self, cores: np.ndarray) -> np.ndarray:
+    def _cost(self, cores: list[int]) -> list[float]:
         """Load per packet/s of each named core."""
         cost = self.costs.of(cores)
-        if self.tuning.per_core_costs or not cost.size:
+        if self.tuning.per_core_costs or not cost:
             return cost
         # Cores of one machine cost the same per packet; per-core ratios of
         # load to arrivals are noisy (a queue draining after saturation
         # inflates them), and the median is robust to the few that are off.
-        return np.full_like(cost, np.median(cost))
+        return [median(cost)] * len(cost)
 
-    def _demand(self, state: BalancerState, where: np.ndarray, cost: np.ndarray) -> np.ndarray:
-        return np.bincount(where, weights=self.rates.rate * cost[where],
-                           minlength=len(state.active))
+    def _demand(self, where: np.ndarray, cost: list[float]) -> list[float]:
+        """Predicted load of each core position: its buckets' rates x its cost per packet."""
+        if min(cost) == max(cost):
+            weight = self.rates.rate * cost[0]
+        else:
+            weight = self.rates.rate * np.asarray(cost)[where]
+        return np.bincount(where, weights=weight, minlength=len(cost)).tolist()
 
-    def _balance(self, state: BalancerState, demand: np.ndarray, where: np.ndarray,
-                 groups: list[np.ndarray]) -> Outcome:
+    def _balance(self, state: BalancerState, demand: list[float], where: np.ndarray,
+                 groups: list[list[int]], cost: list[float]) -> Outcome:
         p, t = self.params, self.tuning
-        cores = np.asarray(state.active)
-        cost = self._cost(cores)
-        resting = state.resting_mask()
+        active = state.active
+        resting = state.receivers
+        state.receivers = set()
         # A core that served more than its share lately is due less now.
-        owed = demand + t.excess_weight * self.excess.of(cores)
-        target = np.empty(len(demand))
-        for group in groups:
-            target[group] = owed[group].mean()
-        load = target + p.imbalance_alpha * (owed - target)
-        before = np.abs(load - target)
-        overloaded = ~resting & (load - target > p.imbalance_threshold)
-        risk = t.risk_weight * self.rates.variance * cost[where] ** 2
-        min_gain = (p.imbalance_threshold * float(target.mean())) ** 2 * t.move_cost / p.timer \
-            * self._price_scale(len(cores))
-        began = thread_time()
+        weight = t.excess_weight
+        owed = [d + weight * x for d, x in zip(demand, self.excess.of(active))]
+        target = self._targets(owed, groups)
+        alpha, threshold = p.imbalance_alpha, p.imbalance_threshold
+        excess = [alpha * (o - a) for o, a in zip(owed, target)]
+        # Any core found beyond the threshold calls for the shortest tick.
+        urgency = 2 * RESET_IMBALANCE if max(map(abs, excess)) > threshold else 0.0
+        givers = [k for k, e in enumerate(excess) if e > threshold and active[k] not in resting]
+        if not givers:
+            return Outcome(sum(map(abs, excess)), core_loads=np.array(owed),
+                           tick_imbalance=urgency)
+        least_gain = self.price.least_gain(sum(target) / len(target))
+        per_packet = np.asarray(cost)[where]
+        began = perf_counter()
         moves: list[tuple[int, int]] = []
         for group in groups:
-            member = np.zeros(len(cores), dtype=bool)
-            member[group] = True
-            givers = (overloaded & member).nonzero()[0]
-            if givers.size:
-                relief = relieve_overloaded(load, target, where, self.rates.rate, risk, cost,
-                                            givers, member, p.imbalance_threshold, min_gain)
-                load = relief.demand
-                moves += relief.moves
-        spent = thread_time() - began
-        state.receivers = set()
+            if len(groups) > 1:
+                members = set(group)
+                relief = self._relieve(excess, [g for g in givers if g in members], group,
+                                       where, cost, per_packet, least_gain)
+            else:
+                relief = self._relieve(excess, givers, group, where, cost, per_packet,
+                                       least_gain)
+            relief = self.price.hold(relief, active, where, self.rates, per_packet, group,
+                                     alpha, least_gain)
+            excess = relief.excess
+            moves += relief.moves
+        spent = perf_counter() - began
+        self.price.record([(bucket, active[where[bucket]]) for bucket, _ in moves])
         for bucket, receiver in moves:
-            state.table[bucket] = cores[receiver]
-            state.receivers.add(int(cores[receiver]))
-        after = np.abs(load - target)
-        # Any core found beyond the threshold calls for the shortest tick.
-        urgency = 2 * RESET_IMBALANCE if (before > p.imbalance_threshold).any() else 0.0
-        runs = [RunStat(float(np.sum(after ** 2)), spent)] if overloaded.any() else []
-        return Outcome(float(after.sum()), runs=runs, core_loads=owed,
+            state.table[bucket] = active[receiver]
+            state.receivers.add(active[receiver])
+        runs = [RunStat(sum(map(mul, excess, excess)), spent)]
+        return Outcome(sum(map(abs, excess)), runs=runs, core_loads=np.array(owed),
                        tick_imbalance=urgency)
 
-    def _price_scale(self, ncores: int) -> float:
-        """How much cheaper a move is than ``move_cost`` on this many cores and buckets."""
-        t = self.tuning
-        # The price stops falling beyond 3 x price_cores: the search's time
-        # grows with the moves it makes per tick.
-        fewer_cores = min(1.0, t.price_cores / min(ncores, 3 * t.price_cores)) ** t.price_power
-        smaller_buckets = min(1.0, t.price_reta / self.params.reta_size) ** t.reta_power
-        return fewer_cores * smaller_buckets
+    @staticmethod
+    def _targets(owed: list[float], groups: list[list[int]]) -> list[float]:
+        """Each core position's target: the average of its group."""
+        if len(groups) == 1:
+            return [sum(owed) / len(owed)] * len(owed)
+        target = [0.0] * len(owed)
+        for group in groups:
+            average = sum([owed[k] for k in group]) / len(group)
+            for k in group:
+                target[k] = average
+        return target
 
-    def _move_dancers(self, state: BalancerState, demand: np.ndarray) -> bool:
+    def _relieve(self, excess: list[float], givers: list[int], receivers: list[int],
+                 where: np.ndarray, cost: list[float], per_packet: np.ndarray,
+                 min_gain: float) -> Relief:
+        t, threshold = self.tuning, self.params.imbalance_threshold
+        rates = self.rates
+        # The solver charges variance x risk_weight x cost^2 per bucket; the
+        # noise charge enters in those units, risk_weight folded in.
+        charges = self.price.noise_charges(rates, where, per_packet, receivers, len(excess))
+        risk = t.risk_weight * rates.variance
+        risk += np.divide(charges, per_packet * per_packet, out=np.zeros_like(charges),
+                          where=per_packet > 0)
+        if t.per_core_costs:
+            return relieve_overloaded_per_core(excess, givers, receivers, where, rates.rate,
+                                               risk, cost, 1.0, threshold, min_gain)
+        return relieve_overloaded(excess, givers, receivers, where, rates.rate, risk,
+                                  cost[0], 1.0, threshold, min_gain)
+
+    def _move_dancers(self, state: BalancerState, demand: list[float], cost: list[float]) -> bool:
         """Move every bucket carrying over half a core off a core above target."""
-        cores = np.asarray(state.active)
+        active = state.active
         where = state.bucket_positions()
-        cost = self._cost(cores)
-        weight = self.rates.rate * cost[where]
-        held = np.bincount(where, weights=(self.rates.rate > 0).astype(np.float64),
-                           minlength=len(cores))
-        high = demand > self.params.target_load
+        rate = self.rates.rate
+        weight = rate * np.asarray(cost)[where]
+        held = np.bincount(where, weights=(rate > 0).astype(np.float64),
+                           minlength=len(active)).tolist()
+        high = np.asarray(demand) > self.params.target_load
         moved = False
-        for bucket in np.flatnonzero(high[where] & (weight > DANCER_SHARE)):
-            core = where[bucket]
-            least = int(np.argmin(demand))
+        for bucket in np.flatnonzero(high[where] & (weight > DANCER_SHARE)).tolist():
+            core = int(where[bucket])
+            least = min(range(len(demand)), key=demand.__getitem__)
             if held[core] <= 1 or least == core:
                 continue
-            demand[core] -= weight[bucket]
-            demand[least] += self.rates.rate[bucket] * cost[least]
+            demand[core] -= float(weight[bucket])
+            demand[least] += float(rate[bucket]) * cost[least]
             held[core] -= 1
             held[least] += 1
-            state.table[bucket] = cores[least]
+            state.table[bucket] = active[least]
             moved = True
         return moved
 
-    def _remove_core(self, state: BalancerState, demand: np.ndarray) -> Outcome:
-        victim = int(np.argmin(demand))
+    def _remove_core(self, state: BalancerState, demand: list[float]) -> Outcome:
+        victim = min(range(len(demand)), key=demand.__getitem__)
         core = state.active[victim]
-        cost = self.costs.of(np.asarray(state.active))
+        cost = self.costs.of(state.active)
         leaving = np.flatnonzero(state.table == core)
         keep = [i for i in range(len(demand)) if i != victim]
-        remaining = demand[keep]
+        remaining = np.array([demand[i] for i in keep])
         weight = self.rates.rate[leaving] * cost[victim]
         receiver = autoscale.spread_heaviest_first(weight, remaining)
         np.add.at(remaining, receiver, weight)
         kept_cores = np.asarray([state.active[i] for i in keep], dtype=np.int64)
         state.table[leaving] = kept_cores[receiver]
         state.remove_core(core)
-        self.excess.forget(np.asarray([core]))
+        self.excess.forget([core])
         state.receivers = {int(c) for c in kept_cores[np.unique(receiver)]}
         residual = float(np.abs(remaining.mean() - remaining).sum())
-        return Outcome(residual, core_loads=demand)
+        return Outcome(residual, core_loads=np.asarray(demand))

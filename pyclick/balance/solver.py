@@ -8,17 +8,27 @@ is hard to predict; the search stops when no move is worth ``min_gain``.
 Buckets leave only cores that were overloaded when the tick began, a core
 stops giving once within the threshold or down to its last busy bucket,
 a receiver stops receiving once at the average, and a bucket moves at most
-once per tick. Costs per packet may differ per core, so a bucket weighs
-rate x cost of the core it is on.
+once per tick.
 
-The gains live in one matrix (candidate buckets x receivers) kept as a
-giver part per bucket minus a receiver part per (bucket, receiver). A move
-changes only the rows of its giver and the column of its receiver, so each
-step recomputes those and takes one argmax.
+A bucket weighs rate x cost of the core it is on. When every core costs the
+same per packet (``relieve_overloaded``), moving a bucket of weight w from
+a giver at excess e_g to a receiver at excess e_r gains
+2 w (e_g - e_r) - 2 w^2 - risk: for every bucket the best receiver is the
+one furthest below its target, so each step scores the buckets against that
+one receiver only. The gain is at most (e_g - e_r)^2 / 2, which settles
+most ticks on few cores before any array is built. With costs per core
+(``relieve_overloaded_per_core``) the best receiver depends on the bucket,
+and the gains live in one matrix (candidate buckets x receivers); a move
+changes only its giver's rows and its receiver's column, so each step
+recomputes those and takes one argmax.
+
+Excesses (load minus target) are per core position, plain floats; bucket
+quantities are arrays indexed by bucket.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,99 +36,170 @@ import numpy as np
 
 @dataclass
 class Relief:
-    """Moves chosen as (bucket, receiver position) and the loads they leave."""
+    """Moves chosen as (bucket, receiver position) and the excesses they leave."""
 
     moves: list[tuple[int, int]]
-    demand: np.ndarray
+    excess: list[float]
 
 
-def relieve_overloaded(demand: np.ndarray, target: np.ndarray, owner: np.ndarray,
-                       rate: np.ndarray, risk: np.ndarray, cost: np.ndarray,
-                       givers: np.ndarray, can_receive: np.ndarray, threshold: float,
+def _candidates(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The busy buckets of ``givers``, grouped by giver (bucket order within one)."""
+    giving = np.zeros(ncores, dtype=bool)
+    for g in givers:
+        giving[g] = True
+    candidates = (giving[owner] & (rate > 0)).nonzero()[0]
+    source = owner[candidates]
+    order = source.argsort(kind="stable")
+    return candidates[order], source[order]
+
+
+def _giver_rows(source: np.ndarray, ncores: int) -> tuple[list[int], list[int], list[int]]:
+    """Where each core's rows start and end in ``source`` (sorted), and how many there are."""
+    held = np.bincount(source, minlength=ncores)
+    end = held.cumsum()
+    return (end - held).tolist(), end.tolist(), held.tolist()
+
+
+def relieve_overloaded(excess: list[float], givers: list[int], receivers: list[int],
+                       owner: np.ndarray, rate: np.ndarray, variance: np.ndarray,
+                       cost: float, risk_weight: float, threshold: float,
                        min_gain: float) -> Relief:
-    """Choose moves from ``givers`` to cores of ``can_receive`` below their target.
+    """Choose moves from ``givers`` to ``receivers`` when every core costs ``cost`` per packet.
 
-    ``demand``/``target``/``cost``/``can_receive`` are per core position;
-    ``owner``/``rate``/``risk`` per bucket (``risk`` is the charge, in
-    squared load, for moving that bucket). ``demand`` is not modified; the
-    returned Relief holds the loads after the moves.
+    ``excess`` is load minus target per core position; ``receivers`` are
+    the distinct positions that may receive (those below target will);
+    ``owner``/``rate``/``variance`` are per bucket (``owner`` a position).
+    Moving bucket j is charged ``risk_weight`` x variance[j] x cost^2.
     """
-    demand = np.array(demand, dtype=np.float64)
-    excess = demand - target
+    if not givers or not receivers:
+        return Relief([], excess)
+    highest = max(map(excess.__getitem__, givers))
+    # The lowest excess of all cores bounds the gain as well as the
+    # receivers' lowest, and costs less to find.
+    lowest = min(excess)
+    if lowest >= 0 or (highest - lowest) ** 2 / 2 < min_gain:
+        return Relief([], excess)
+    if len(receivers) == len(excess):
+        below = [(e, r) for r, e in enumerate(excess) if e < 0]
+    else:
+        below = [(excess[r], r) for r in receivers if excess[r] < 0]
+    if not below:
+        return Relief([], excess)
+    candidates, source = _candidates(owner, rate, givers, len(excess))
+    if not candidates.size:
+        return Relief([], excess)
+    excess = list(excess)
+    start, end, held = _giver_rows(source, len(excess))
+    weight = rate[candidates] * cost
+    # Half the gain: weight_j (giver_excess_j - receiver_excess) + fixed_j.
+    fixed = variance[candidates]
+    fixed *= -risk_weight * cost * cost / 2
+    fixed -= weight * weight
+    giver_excess = np.empty(len(candidates))
+    for g in givers:
+        rows = slice(start[g], end[g])
+        giver_excess[rows] = excess[g]
+        if held[g] < 2:
+            fixed[rows] = -np.inf
+    half_gain = min_gain / 2
+    bucket_of, source_of, weight_of = candidates.tolist(), source.tolist(), weight.tolist()
+
+    heapq.heapify(below)
     moves: list[tuple[int, int]] = []
-    receivers = (can_receive & (excess < 0)).nonzero()[0]
-    is_giver = np.zeros(len(demand), dtype=bool)
-    is_giver[givers] = True
-    busy = rate > 0
-    candidates = (is_giver[owner] & busy).nonzero()[0]
-    if not receivers.size or not candidates.size:
-        return Relief(moves, demand)
+    while below:
+        lowest, receiver = below[0]
+        score = giver_excess - lowest
+        score *= weight
+        score += fixed
+        j = int(score.argmax())
+        if not score.item(j) >= half_gain:
+            break
+        giver, moved = source_of[j], weight_of[j]
+        moves.append((bucket_of[j], receiver))
+        excess[giver] -= moved
+        excess[receiver] = lowest + moved
+        held[giver] -= 1
+        fixed[j] = -np.inf
+        rows = slice(start[giver], end[giver])
+        if excess[giver] <= threshold or held[giver] < 2:
+            fixed[rows] = -np.inf
+        else:
+            giver_excess[rows] = excess[giver]
+        if excess[receiver] >= 0:
+            heapq.heappop(below)
+        else:
+            heapq.heapreplace(below, (excess[receiver], receiver))
+    return Relief(moves, excess)
+
+
+def relieve_overloaded_per_core(excess: list[float], givers: list[int], receivers: list[int],
+                                owner: np.ndarray, rate: np.ndarray, variance: np.ndarray,
+                                cost: list[float], risk_weight: float, threshold: float,
+                                min_gain: float) -> Relief:
+    """As ``relieve_overloaded``, with ``cost[k]`` the cost per packet of core position k.
+
+    A bucket on core k weighs rate x cost[k] there and rate x cost[r] on
+    receiver r; its risk charge is ``risk_weight`` x variance x cost[k]^2.
+    """
+    excess = list(excess)
+    receivers = [r for r in receivers if excess[r] < 0]
+    if not givers or not receivers:
+        return Relief([], excess)
+    candidates, source = _candidates(owner, rate, givers, len(excess))
+    if not candidates.size:
+        return Relief([], excess)
+    costs = np.asarray(cost, dtype=np.float64)
+    excess_now = np.asarray(excess, dtype=np.float64)
 
     # gain[j, r] = giver_part[j] - receiver_part[r, j]: the drop of the
     # squared deviation of bucket j's core and of receiver r, net of risk.
-    source = owner[candidates]
-    moving, risk = rate[candidates], risk[candidates]
-    leaving = moving * cost[source]
-    giver_part = (2 * excess[source] - leaving) * leaving - risk
-    # A receiver at excess d gains at most d^2 (when filled exactly to its
-    # target), so buckets below min_gain even then need no matrix row.
-    below = excess[receivers]
-    hopeful = giver_part + below.min() ** 2 >= min_gain
-    candidates, source, moving, risk = \
-        candidates[hopeful], source[hopeful], moving[hopeful], risk[hopeful]
-    leaving, giver_part = leaving[hopeful], giver_part[hopeful]
-    if not candidates.size:
-        return Relief(moves, demand)
+    moving = rate[candidates]
+    leaving = moving * costs[source]
+    risk = risk_weight * variance[candidates] * costs[source] ** 2
+    giver_part = (2 * excess_now[source] - leaving) * leaving - risk
     # One contiguous row per receiver, the part a move into it refreshes.
-    arriving = cost[receivers][:, None] * moving
+    below = excess_now[receivers]
+    arriving = costs[receivers][:, None] * moving
     receiver_part = (2 * below[:, None] + arriving) * arriving
-    held = np.bincount(owner[busy], minlength=len(demand))
-    giver_part[held[source] < 2] = -np.inf
+    start, end, held = _giver_rows(source, len(excess))
+    for g in givers:
+        if held[g] < 2:
+            giver_part[start[g]:end[g]] = -np.inf
     gain = giver_part[:, None] - receiver_part.T
-    # Each giver's rows, found at its first move and kept for the next ones.
-    owned_by: dict[int, np.ndarray] = {}
 
-    # The steps read and write single cores and buckets: Python scalars
-    # (the same doubles) cost far less there than numpy's.
-    width = receivers.size
-    bucket_of, source_of, receiver_of = candidates.tolist(), source.tolist(), receivers.tolist()
-    leaving_of = leaving.tolist()
-    excess_of, demand_of, held_of = excess.tolist(), demand.tolist(), held.tolist()
+    width = len(receivers)
+    bucket_of, source_of, leaving_of = candidates.tolist(), source.tolist(), leaving.tolist()
+    moves: list[tuple[int, int]] = []
     while True:
         best = int(gain.argmax())
-        if gain.item(best) < min_gain:
+        if not gain.item(best) >= min_gain:
             break
         j, col = divmod(best, width)
-        giver, receiver = source_of[j], receiver_of[col]
-        moved_out, moved_in = leaving_of[j], arriving.item(col, j)
-        excess_of[giver] -= moved_out
-        excess_of[receiver] += moved_in
-        demand_of[giver] -= moved_out
-        demand_of[receiver] += moved_in
-        demand[giver], demand[receiver] = demand_of[giver], demand_of[receiver]
-        held_of[giver] -= 1
+        giver, receiver = source_of[j], receivers[col]
         moves.append((bucket_of[j], receiver))
+        excess[giver] -= leaving_of[j]
+        excess[receiver] += arriving.item(col, j)
+        held[giver] -= 1
         # Only the giver's buckets and the receiver's column see new excesses.
-        own = owned_by.get(giver)
-        if own is None:
-            own = owned_by[giver] = (source == giver).nonzero()[0]
-        if excess_of[giver] <= threshold or held_of[giver] < 2:
-            giver_part[own] = -np.inf
-            gain[own] = -np.inf
+        rows = slice(start[giver], end[giver])
+        giver_part[j] = -np.inf
+        gain[j] = -np.inf
+        if excess[giver] <= threshold or held[giver] < 2:
+            giver_part[rows] = -np.inf
+            gain[rows] = -np.inf
         else:
-            giver_part[j] = -np.inf
-            gain[j] = -np.inf
-            rows = own[np.isfinite(giver_part[own])]
+            live = np.isfinite(giver_part[rows])
             out = leaving[rows]
-            part = (2 * excess_of[giver] - out) * out - risk[rows]
+            part = np.where(live, (2 * excess[giver] - out) * out - risk[rows], -np.inf)
             giver_part[rows] = part
             gain[rows] = part[:, None] - receiver_part[:, rows].T
         refreshed = receiver_part[col]
-        if excess_of[receiver] >= 0:
+        if excess[receiver] >= 0:
             refreshed[:] = np.inf
         else:
             into = arriving[col]
-            np.add(into, 2 * excess_of[receiver], out=refreshed)
+            np.add(into, 2 * excess[receiver], out=refreshed)
             refreshed *= into
         np.subtract(giver_part, refreshed, out=gain[:, col])
-    return Relief(moves, demand)
+    return Relief(moves, excess)

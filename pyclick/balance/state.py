@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pyclick.balance.params import BalanceParams
+from pyclick.rss.indirection import even_table
 
 
 @dataclass
@@ -33,8 +34,7 @@ class BalancerState:
         start = params.initial_cpus
         active = list(range(start))
         available = list(range(params.cpus - 1, start - 1, -1))
-        table = np.asarray(active, dtype=np.int64)[np.arange(params.reta_size) % start]
-        return cls(params, table, active, available, params.timer)
+        return cls(params, even_table(params.reta_size, active), active, available, params.timer)
 
     def add_core(self) -> int | None:
         """Bring the next available core into use; None when all are in use."""

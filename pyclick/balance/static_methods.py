@@ -9,7 +9,8 @@ import numpy as np
 from pyclick.balance.method import Outcome, spread_imbalance
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.state import BalancerState
-from pyclick.balance.tables import even_table, rotate_table
+from pyclick.balance.tables import rotate_table
+from pyclick.rss.indirection import even_table
 
 
 class StaticRss:

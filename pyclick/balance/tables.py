@@ -1,8 +1,9 @@
-"""Indirection-table arithmetic: even spreads, rotation and table diffs.
+"""Indirection-table arithmetic: rotation, table diffs and per-core sums.
 
 A table is an int array of length RETA size whose entries name cores
-(queue numbers). These helpers never look at load; they are the whole of
-the static methods and the bookkeeping shared by the dynamic ones.
+(queue numbers). These helpers never look at load; with the even table
+(``pyclick.rss.indirection``) they are the whole of the static methods and the
+bookkeeping shared by the dynamic ones.
 """
 
 from __future__ import annotations
@@ -12,13 +13,6 @@ from typing import Sequence
 import numpy as np
 
 Move = tuple[int, int, int]
-
-
-def even_table(reta_size: int, cores: Sequence[int]) -> np.ndarray:
-    """Bucket ``i`` goes to ``cores[i % len(cores)]``, as static RSS does."""
-    if not len(cores):
-        raise ValueError("an indirection table needs at least one core")
-    return np.asarray(cores, dtype=np.int64)[np.arange(reta_size) % len(cores)]
 
 
 def rotate_table(table: np.ndarray, cores: Sequence[int]) -> np.ndarray:
@@ -36,7 +30,8 @@ def rotate_table(table: np.ndarray, cores: Sequence[int]) -> np.ndarray:
 def table_moves(old: np.ndarray, new: np.ndarray) -> list[Move]:
     """Every bucket whose core changed, as (bucket, old_core, new_core)."""
     changed = np.flatnonzero(old != new)
-    return [(int(b), int(old[b]), int(new[b])) for b in changed]
+    # One conversion per array, not three numpy scalar reads per move.
+    return list(zip(changed.tolist(), old[changed].tolist(), new[changed].tolist()))
 
 
 def moves_by_source(moves: Sequence[Move]) -> dict[int, list[tuple[int, int]]]:

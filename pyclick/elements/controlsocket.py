@@ -4,34 +4,44 @@ The protocol itself is :mod:`pyclick.runtime.controlsocket_protocol`; this
 module listens, accepts, and moves bytes between sockets and sessions, one
 thread per client (socketserver), handler calls going through
 ``router.handlers`` (which runs them on the owning element's thread).
+
+Each client thread answers one request at a time and sends the answer
+before it reads more, so a client that sends faster than it reads is slowed
+by its own socket buffers, and the server's memory stays bounded by one
+request and one reply per client. The listen backlog is the system's
+(``/proc/sys/net/core/somaxconn``, at least 128), so that a burst of
+connections waits in the kernel instead of being refused.
 """
 
 from __future__ import annotations
 
 import errno
 import ipaddress
+import logging
 import os
+import re
 import socket
 import socketserver
 import stat
+import sys
 import tempfile
 import threading
-from typing import TYPE_CHECKING
 
-from pyclick.args import BOOL, STRING, UNSIGNED, WORD, Args
-from pyclick.element import Element, read_handler
+from pyclick.args import BOOL, STRING, UNSIGNED, WORD, Args, shorten
+from pyclick.element import Element, RouterServices, read_handler
 from pyclick.errors import ConfigError
 from pyclick.runtime.controlsocket_protocol import (DEFAULT_MAX_DATA, DEFAULT_MAX_LINE,
                                                     Session)
-
-if TYPE_CHECKING:
-    from pyclick.router import Router
 
 #: With PORT N+, how many ports from N on are tried.
 PORT_SEARCH = 64
 #: How long cleanup waits for client threads to finish a handler call.
 CLIENT_EXIT_TIMEOUT = 2.0
 _RECV_SIZE = 65536
+#: The smallest listen backlog asked for (the kernel caps it at somaxconn).
+MIN_BACKLOG = 128
+_SOMAXCONN = "/proc/sys/net/core/somaxconn"
+_INDEX = re.compile(r"[0-9]{1,9}")
 # sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
 _UNIX_PATH_MAX = 107
 
@@ -43,12 +53,12 @@ class RouterHandlerTable:
     1-based index in the configuration (``3.count``).
     """
 
-    def __init__(self, router: "Router") -> None:
+    def __init__(self, router: RouterServices) -> None:
         self.router = router
 
     def _resolve(self, name: str) -> str:
         element, dot, handler = name.partition(".")
-        if dot and element.isdigit() and self.router.element(element) is None:
+        if dot and _INDEX.fullmatch(element) and self.router.element(element) is None:
             index = int(element)
             if 1 <= index <= len(self.router.elements):
                 return f"{self.router.elements[index - 1].name}.{handler}"
@@ -82,12 +92,17 @@ class _Client(socketserver.BaseRequestHandler):
                               max_data=listener.owner.max_data)
             sock.sendall(session.greeting())
             while not session.closed:
+                reply = session.next_reply()
+                if reply is not None:
+                    sock.sendall(reply)
+                    continue
                 data = sock.recv(_RECV_SIZE)
                 if listener.closing:
                     break
-                reply = session.feed(data) if data else session.finish()
-                if reply:
-                    sock.sendall(reply)
+                if data:
+                    session.receive(data)
+                else:
+                    session.end_of_input()
         except OSError:
             pass  # the client went away (or cleanup shut the socket): nothing to answer
         finally:
@@ -100,6 +115,12 @@ class _Listener:
 
     daemon_threads = True
     owner: "ControlSocket"
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client thread failed outside the protocol: say so, without a traceback."""
+        self.owner.log.error("%s: connection from %s failed: %s", self.owner.declaration(),
+                             client_address, sys.exc_info()[1],
+                             exc_info=self.owner.log.isEnabledFor(logging.DEBUG))
 
     def setup_tracking(self, owner: "ControlSocket") -> None:
         self.owner = owner
@@ -141,6 +162,16 @@ class _Tcp6Listener(_TcpListener):
 
 class _UnixListener(_Listener, socketserver.ThreadingUnixStreamServer):
     pass
+
+
+def listen_backlog() -> int:
+    """The system's largest listen backlog, and at least MIN_BACKLOG."""
+    try:
+        with open(_SOMAXCONN) as f:
+            system = int(f.read())
+    except (OSError, ValueError):
+        system = socket.SOMAXCONN
+    return max(MIN_BACKLOG, system)
 
 
 def _tcp_port(text: str, args: Args) -> tuple[int, bool]:
@@ -215,7 +246,7 @@ class ControlSocket(Element):
             if len(os.fsencode(self.path)) > _UNIX_PATH_MAX:
                 args.error(f"FILENAME: longer than {_UNIX_PATH_MAX} bytes")
         elif kind is not None:
-            args.error(f"TYPE: expected TCP or UNIX, got '{kind}'")
+            args.error(f"TYPE: expected TCP or UNIX, got '{shorten(kind)}'")
         self.read_only = args.read("READONLY", BOOL, False)
         localhost_given = args.has("LOCALHOST")
         self.localhost = args.read("LOCALHOST", BOOL, True)
@@ -267,6 +298,7 @@ class ControlSocket(Element):
         last = min(65535, self.port + PORT_SEARCH - 1) if self.port_search else self.port
         for port in range(self.port, last + 1):
             server = listener((host, port), _Client, bind_and_activate=False)
+            server.request_queue_size = listen_backlog()
             try:
                 server.server_bind()
                 server.server_activate()
@@ -292,11 +324,14 @@ class ControlSocket(Element):
         staging = os.path.join(private, "s")
         try:
             server = _UnixListener(staging, _Client, bind_and_activate=False)
+            server.request_queue_size = listen_backlog()
             try:
                 server.server_bind()
                 os.chmod(staging, 0o600)
-                os.rename(staging, self.path)
+                # Listening before the socket appears at its path: a client
+                # that finds the path is never refused.
                 server.server_activate()
+                os.rename(staging, self.path)
             except OSError:
                 server.server_close()
                 raise

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 
 from pyclick.args import UNSIGNED, Args, split_words
-from pyclick.element import Element, read_handler, write_handler
-from pyclick.elements.handlercall import HandlerCall
+from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.elements.handlercall import HandlerCall, parse_value
 from pyclick.packet import Packet
 from pyclick.runtime.handlers import HandlerError
 
@@ -76,9 +76,14 @@ class Counter(Element):
     """Counter(KEYWORDS) -- measures packet count and rate
 
     Description
-    Passes packets unchanged from its input to its output, counting packets
-    and bytes and estimating their recent rate (exponentially weighted over
-    about a second of the router's clock, so simulated time works too).
+    Passes packets unchanged from its input to its output, push or pull,
+    counting packets and bytes and estimating their recent rate
+    (exponentially weighted over about a second of the router's clock, so
+    simulated time works too). A COUNT_CALL or BYTE_COUNT_CALL handler is
+    called before the packet that reaches its count goes on.
+
+    Ports
+    one agnostic input, one agnostic output
 
     Keyword arguments
     COUNT_CALL -- 'N HANDLER [VALUE]': when the packet count reaches N, call write handler HANDLER with VALUE (again after a reset); default none
@@ -91,12 +96,15 @@ class Counter(Element):
     byte_rate (read) -- recent byte rate, bytes per second
     bit_rate (read) -- recent bit rate, bits per second
     reset (write) -- sets counts and rates to zero (also reset_counts)
+    count_call (write) -- a new COUNT_CALL setting
+    byte_count_call (write) -- a new BYTE_COUNT_CALL setting
 
     Example
     InfiniteSource(LIMIT 100) -> c :: Counter(COUNT_CALL 100 stop) -> Discard;
     """
 
     port_count = "1/1"
+    processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
         self.count_call: _Trigger | None = args.read(
@@ -112,8 +120,8 @@ class Counter(Element):
     def initialize(self) -> None:
         self._reset()
 
-    def push(self, port: int, batch: list[Packet]) -> None:
-        nbytes = sum(len(p.data) for p in batch)
+    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
+        nbytes = sum(map(len, batch))
         now = self.router.now()
         self.count += len(batch)
         self.byte_count += nbytes
@@ -121,7 +129,14 @@ class Counter(Element):
         self._byte_rate.add(now, nbytes)
         self._fire(self.count_call, self.count)
         self._fire(self.byte_count_call, self.byte_count)
-        self.output_push(0, batch)
+        return batch
+
+    def simple_action(self, packet: Packet) -> Packet:
+        return self.simple_action_batch([packet])[0]
+
+    def pull_batch(self, port: int, max_packets: int) -> list[Packet]:
+        batch = self.input_pull_batch(0, max_packets)
+        return self.simple_action_batch(batch) if batch else batch
 
     def _fire(self, trigger: _Trigger | None, total: int) -> None:
         """Call the trigger's handler the first time ``total`` reaches it."""
@@ -166,3 +181,20 @@ class Counter(Element):
     @write_handler("reset_counts")
     def _write_reset(self, value: str) -> None:
         self._reset()
+
+    @write_handler("count_call")
+    def _write_count_call(self, value: str) -> None:
+        self.count_call = self._new_trigger(value, "packet", self.count_call)
+
+    @write_handler("byte_count_call")
+    def _write_byte_count_call(self, value: str) -> None:
+        self.byte_count_call = self._new_trigger(value, "byte", self.byte_count_call)
+
+    def _new_trigger(self, text: str, unit: str, current: _Trigger | None) -> _Trigger | None:
+        """``N HANDLER [VALUE]``, or just ``N`` to keep the handler; empty removes it."""
+        words = split_words(text)
+        if not words:
+            return None
+        if len(words) == 1 and current is not None:
+            return _Trigger(parse_value(UNSIGNED, words[0]), current.call)
+        return _trigger_type(text, Args("", self), unit)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 from pyclick.args import Args
 from pyclick.element import Element, read_handler
+from pyclick.elements.flowipmanager import FlowIPManager
+from pyclick.errors import ConfigError
 from pyclick.flow.state import state_of
 from pyclick.packet import Packet
 
@@ -24,6 +26,12 @@ class FlowTally:
         return f"FlowTally(packets={self.packets}, bytes={self.bytes})"
 
 
+class _ThreadPart(threading.local):
+    """This thread's counter list; None until the thread counts."""
+
+    part: list[int] | None = None
+
+
 class ThreadTotals:
     """Totals every thread adds to without a lock; readers sum the per-thread parts.
 
@@ -35,11 +43,11 @@ class ThreadTotals:
 
     def __init__(self, fields: int) -> None:
         self._fields = fields
-        self._local = threading.local()
+        self._local = _ThreadPart()
         self._parts: list[list[int]] = []
 
     def mine(self) -> list[int]:
-        part = getattr(self._local, "part", None)
+        part = self._local.part
         if part is None:
             part = self._local.part = [0] * self._fields
             self._parts.append(part)
@@ -52,6 +60,37 @@ class ThreadTotals:
 _PACKETS, _BYTES, _FLOWS = range(3)
 
 
+def _unmanaged_path(target: Element, elements: Sequence[Element]) -> str | None:
+    """How packets can reach ``target`` without flow state, or None if they cannot.
+
+    Walks the graph upstream from ``target``; a FlowIPManager's output 0 ends
+    a path (its packets have state), its output 1 or an element with no
+    input (a source) is a path without state.
+    """
+    upstream: dict[int, list[tuple[Element, int]]] = {}
+    for element in elements:
+        for port, peer in enumerate(element.outputs):
+            if peer is not None:
+                upstream.setdefault(id(peer[0]), []).append((element, port))
+    seen = {id(target)}
+    todo = [target]
+    while todo:
+        node = todo.pop()
+        for source, port in upstream.get(id(node), []):
+            if isinstance(source, FlowIPManager):
+                if port != 0:
+                    return (f"'{source.declaration()}' output {port} carries packets "
+                            "without flow state to it")
+                continue
+            if id(source) in seen:
+                continue
+            seen.add(id(source))
+            if not upstream.get(id(source)):
+                return f"packets from '{source.declaration()}' reach it without flow state"
+            todo.append(source)
+    return None
+
+
 class FlowCounter(Element):
     """FlowCounter() -- counts the packets and bytes of every flow
 
@@ -60,7 +99,10 @@ class FlowCounter(Element):
     follow the flow when its bucket moves to another core. Must be
     downstream of a FlowIPManager whose STATE is dict (the default): the
     counts are kept in the state under this element's name, as a FlowTally
-    with fields packets and bytes. Packets pass unchanged.
+    with fields packets and bytes. Packets pass unchanged. A path that
+    reaches it without passing a FlowIPManager's output 0 (from a source
+    upstream, or from a manager's output 1, where packets have no flow
+    state) is an error when the router starts.
 
     Element handlers
     count (read) -- packets counted
@@ -77,6 +119,11 @@ class FlowCounter(Element):
         args.complete()
         self._totals = ThreadTotals(3)
         self._warned = False
+
+    def initialize(self) -> None:
+        problem = _unmanaged_path(self, self.router.elements)
+        if problem is not None:
+            raise ConfigError(f"not downstream of a FlowIPManager: {problem}")
 
     def push(self, port: int, batch: list[Packet]) -> None:
         totals = self._totals.mine()

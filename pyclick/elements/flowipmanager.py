@@ -7,7 +7,7 @@ from typing import Any, Hashable, Iterator, Sequence
 
 import numpy as np
 
-from pyclick.args import BOOL, TIME, UNSIGNED, Args
+from pyclick.args import BOOL, TIME, UNSIGNED, Args, shorten
 from pyclick.element import Element, read_handler
 from pyclick.flow.cores import current_core
 from pyclick.flow.guard import CheckedFlowTable, OwnershipCheck
@@ -19,6 +19,14 @@ from pyclick.packet import Packet
 
 #: Tables are swept for idle flows this many times per TIMEOUT.
 SWEEPS_PER_TIMEOUT = 4
+
+
+def STATE(text: str, args: Args) -> StateKind:
+    """A state kind (``pyclick.flow.state``); the errors quote the name, which may be long."""
+    try:
+        return parse_state_kind(text)
+    except ValueError as err:
+        raise ValueError(shorten(str(err), 200)) from None
 
 
 class FlowIPManager(Element):
@@ -48,11 +56,11 @@ class FlowIPManager(Element):
     TIMEOUT (in packet timestamps) are forgotten by their owner core.
 
     Keyword arguments
-    RETA_SIZE -- buckets of the indirection table (as in DeviceBalancer); default 128
-    CAPACITY -- most flows in one bucket's table; default 65536
-    TIMEOUT -- idle time after which a flow is forgotten, 0 for never; default 60s
+    RETA_SIZE -- buckets of the indirection table (as in DeviceBalancer), 1 to 65536; default 128
+    CAPACITY -- most flows in one bucket's table, 1 to 2^24; default 65536
+    TIMEOUT -- idle time after which a flow is forgotten, up to 1 day, 0 for never; default 60s
     STATE -- per-flow state: dict, bytes (RESERVE bytes) or a factory's dotted name; default dict
-    RESERVE -- size in bytes of the STATE bytes area; default 0
+    RESERVE -- size in bytes of the STATE bytes area, 0 to 65536; default 0
     CHECK -- record flow-table uses breaking single ownership (slow); default false
 
     Element handlers
@@ -76,16 +84,12 @@ class FlowIPManager(Element):
     port_count = "1/1-2"
 
     def configure(self, args: Args) -> None:
-        reta_size = args.read("RETA_SIZE", UNSIGNED, 128)
-        capacity = args.read("CAPACITY", UNSIGNED, 65536)
-        self.timeout: float = args.read("TIMEOUT", TIME, 60.0)
-        kind: StateKind = args.read("STATE", parse_state_kind, StateKind("dict"))
-        reserve = args.read("RESERVE", UNSIGNED, 0)
+        reta_size = args.read("RETA_SIZE", UNSIGNED.range(1, 65536), 128)
+        capacity = args.read("CAPACITY", UNSIGNED.range(1, 2**24), 65536)
+        self.timeout: float = args.read("TIMEOUT", TIME.range(0, 86400), 60.0)
+        kind: StateKind = args.read("STATE", STATE, StateKind("dict"))
+        reserve = args.read("RESERVE", UNSIGNED.range(0, 65536), 0)
         checked = args.read("CHECK", BOOL, False)
-        if reta_size == 0:
-            args.error("RETA_SIZE: must be at least 1")
-        if capacity == 0:
-            args.error("CAPACITY: must be at least 1")
         try:
             factory = kind.make_factory(reserve)
         except ValueError as err:

@@ -11,16 +11,18 @@ from pyclick.args import BOOL, BYTES, UNSIGNED, WORD, Args, Choice, ListOf
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.errors import ConfigError
 from pyclick.flow.key import parse_frame
-from pyclick.kernel import exitguard
 from pyclick.kernel.ethtool import EthtoolRSS, NoRssTable, RssConfig
 from pyclick.kernel.netdev import DeviceError, NetDevice, has_net_admin
-from pyclick.kernel.packetsocket import PacketSocket
+from pyclick.kernel.ownership import InterfaceBusy, InterfaceClaim
+from pyclick.kernel.recovery import RestoreError
+from pyclick.kernel.ring import ReceiveRing
 from pyclick.kernel.rss_program import DEFAULT_KEY
-from pyclick.kernel.softrss import SoftwareRSS
+from pyclick.kernel.softrss import SoftwareRSS, running_on
+from pyclick.kernel.staterecord import RecordError
 from pyclick.kernel.xdp import MODES as XDP_MODES
 from pyclick.packet import Packet
+from pyclick.rss.toeplitz import toeplitz_hashes, tuple_bytes
 from pyclick.runtime.tasks import Task
-from pyclick.sim.toeplitz import toeplitz_hashes, tuple_bytes
 
 DEFAULT_SOFTWARE_RETA_SIZE = 128
 DEFAULT_BURST = 32
@@ -54,8 +56,15 @@ class FromDevice(Element):
     ethtool (netlink on kernels that have RSS_SET, the SIOCETHTOOL ioctl
     otherwise). The table found at start is saved and put back at cleanup,
     and also when the process ends in any other way Python notices (an
-    exception, exit, SIGHUP, SIGTERM, SIGQUIT); only SIGKILL or a crash
-    leave the balancer's last table on the NIC.
+    exception, exit, SIGHUP, SIGTERM, SIGQUIT).
+
+    Before changing IFNAME, FromDevice locks it for the process
+    (/run/pyclick/IFNAME.lock): a second pyclick on the same interface is
+    refused with the first one's PID. What it changes is noted in a state
+    record beside the lock (the table found at start, the XDP program and
+    CPUMAP of software RSS, the program they replaced). After SIGKILL or a
+    crash, the next start on IFNAME, or 'pyclick --cleanup IFNAME', puts
+    back what the record names and says so in one line.
 
     With MODE software, for drivers without a programmable table (veth,
     virtio_net, many virtual NICs), an XDP program implements one: it
@@ -77,19 +86,22 @@ class FromDevice(Element):
     under the device's key). Packets still reach the kernel's stack.
     ACTIVE true needs real time and CAP_NET_RAW.
 
-    Changing the table needs root or CAP_NET_ADMIN. DeviceBalancer
-    checks its CPUS against the queue count FromDevice reports; with a
-    NIC, 'ethtool -L IFNAME combined N' changes the number of queues.
+    FromDevice looks at IFNAME only when the router starts: checking a
+    configuration (pyclick -q) never touches an interface. Starting needs
+    root or CAP_NET_ADMIN. DeviceBalancer checks its CPUS against the
+    queue count FromDevice reports; with a NIC, 'ethtool -L IFNAME
+    combined N' changes the number of queues. Two FromDevice elements
+    cannot both run software RSS on one interface.
 
     Keyword arguments
     IFNAME -- interface name, mandatory
     ACTIVE -- emit received frames as packets, default false
     MODE -- auto, hardware or software, default auto
-    RETA_SIZE -- table size; software RSS default 128; with a NIC, only its own size is accepted
-    QUEUE_CPUS -- software RSS: the CPU serving each queue, space separated, default all CPUs
+    RETA_SIZE -- table size, 1 to 65536; software RSS default 128; with a NIC, only its own size is accepted
+    QUEUE_CPUS -- software RSS: the CPU serving each queue (0 to 4095), space separated, default all CPUs
     KEY -- software RSS: Toeplitz key (hex), default the Microsoft key
     XDP_MODE -- software RSS: auto, native or generic XDP, default auto
-    BURST -- ACTIVE true: most frames emitted per batch, default 32
+    BURST -- ACTIVE true: most frames emitted per batch, 1 to 65536, default 32
 
     Element handlers
     mode (read) -- hardware or software
@@ -113,8 +125,10 @@ class FromDevice(Element):
     #: manager with ``read() -> RssConfig``, ``driver()`` and ``close()``.
     hardware_backend: ClassVar[Callable[[str], Any]] = EthtoolRSS
     #: Builds software RSS: ``backend(ifname, reta_size, cpus, key, mode)``,
-    #: an RssDevice with ``start()`` and ``stop()``.
+    #: an RssDevice with ``start()``, ``stop()`` and ``started``.
     software_backend: ClassVar[Callable[..., Any]] = SoftwareRSS
+    #: Whether this process may change interfaces (CAP_NET_ADMIN); asked at initialize.
+    may_change_devices: ClassVar[Callable[[], bool]] = staticmethod(has_net_admin)
 
     def configure(self, args: Args) -> None:
         # Asked before reading: has() does not see arguments already read.
@@ -122,20 +136,17 @@ class FromDevice(Element):
         self.ifname: str = args.read_mp("IFNAME", WORD)
         self.active: bool = args.read("ACTIVE", BOOL, False)
         self.wanted_mode: str = args.read("MODE", Choice("auto", "hardware", "software"), "auto")
-        self.wanted_size: int | None = args.read("RETA_SIZE", UNSIGNED)
-        self.queue_cpus: list[int] | None = args.read("QUEUE_CPUS", ListOf(UNSIGNED))
+        self.wanted_size: int | None = args.read("RETA_SIZE", UNSIGNED.range(1, 65536))
+        self.queue_cpus: list[int] | None = args.read("QUEUE_CPUS",
+                                                      ListOf(UNSIGNED.range(0, 4095)))
         self.key: bytes | None = args.read("KEY", BYTES)
         self.xdp_mode: str = args.read("XDP_MODE", Choice(*XDP_MODES), "auto")
-        self.burst: int = args.read("BURST", UNSIGNED, DEFAULT_BURST)
-        if self.wanted_size == 0:
-            args.error("RETA_SIZE: must be at least 1")
-        if self.burst == 0:
-            args.error("BURST: must be at least 1")
+        self.burst: int = args.read("BURST", UNSIGNED.range(1, 65536), DEFAULT_BURST)
         if self.active and self.router.simtime:
             args.error("ACTIVE true receives live packets and cannot run in simulated time")
-        if not has_net_admin():
-            args.error(f"changing the RSS table of '{self.ifname}' needs root or CAP_NET_ADMIN")
-        args.complete()
+        if self.wanted_mode == "hardware" and self._software_given:
+            args.error(f"{', '.join(self._software_given)}: only used by MODE software")
+        #: hardware or software, chosen at initialize.
         self.mode = ""
         self.driver = ""
         self.device: Any = None
@@ -143,78 +154,78 @@ class FromDevice(Element):
         self._saved: np.ndarray | None = None
         self._changed = False
         self._guard: int | None = None
+        self._claim: InterfaceClaim | None = None
         self._table_lock = threading.Lock()
         self._receiver: _Receiver | None = None
         self.received = 0
-        self._choose_mode(args)
-        args.complete()
 
-    # --- choosing hardware or software RSS (configure time, nothing changed yet)
-    def _choose_mode(self, args: Args) -> None:
+    # --- choosing hardware or software RSS (at initialize: configure touches no interface)
+    def _choose_mode(self) -> None:
         if self.wanted_mode != "software":
             try:
-                self._probe_hardware(args)
+                self._probe_hardware()
                 return
             except NoRssTable as err:
                 if self.wanted_mode == "hardware":
-                    args.error(f"{err} (MODE software)")
-                    return
+                    self._fail(f"{err} (MODE software)")
                 self.log.info("%s: driver '%s' has no RSS table; using software RSS "
                               "(XDP and a CPUMAP)", self.ifname, err.driver)
                 self.driver = err.driver
-            except DeviceError as err:
-                args.error(str(err))
-                return
-        self._prepare_software(args)
+        self._prepare_software()
 
-    def _probe_hardware(self, args: Args) -> None:
+    def _probe_hardware(self) -> None:
         with self.hardware_backend(self.ifname) as device:
             self._probed = device.read()
             self.driver = device.driver()
         self.mode = "hardware"
         size = self._probed.table.size
         if self.wanted_size not in (None, size):
-            args.error(f"RETA_SIZE {self.wanted_size} differs from the {size} entries of "
-                       f"the RSS table of '{self.ifname}' (a NIC's table size is fixed; "
-                       f"omit RETA_SIZE)")
+            self._fail(f"RETA_SIZE {self.wanted_size} differs from the {size} entries of the "
+                       f"RSS table of '{self.ifname}' (a NIC's table size is fixed; omit "
+                       f"RETA_SIZE)")
         if self._software_given:
-            given = ", ".join(self._software_given)
-            if self.wanted_mode == "hardware":
-                args.error(f"{given}: only used by MODE software")
-            else:
-                self.log.warning("%s: %s ignored, '%s' has a hardware RSS table",
-                                 self.ifname, given, self.ifname)
+            self.log.warning("%s: %s ignored, '%s' has a hardware RSS table", self.ifname,
+                             ", ".join(self._software_given), self.ifname)
 
-    def _prepare_software(self, args: Args) -> None:
+    def _prepare_software(self) -> None:
         if not self.driver:
-            try:
-                self.driver = NetDevice(self.ifname).driver()
-            except DeviceError as err:
-                args.error(str(err))
-                return
+            self.driver = NetDevice(self.ifname).driver()
         try:
             self.device = self.software_backend(
                 self.ifname, reta_size=self.wanted_size or DEFAULT_SOFTWARE_RETA_SIZE,
-                cpus=self.queue_cpus, key=self.key or DEFAULT_KEY, mode=self.xdp_mode)
+                cpus=self.queue_cpus, key=self.key or DEFAULT_KEY, mode=self.xdp_mode,
+                ledger=self._claim, owner=self.name)
         except ValueError as err:
-            args.error(str(err))
-            return
+            self._fail(str(err))
         self.mode = "software"
+        others = [element for element in self.router.elements if element is not self]
+        if running_on(self.ifname, others) is not None:
+            self._fail(f"software RSS already runs on {self.ifname}")
+
+    def _fail(self, message: str) -> None:
+        raise ConfigError(f"While initializing '{self.declaration()}': {message}", self.landmark)
 
     # --- lifecycle
     def initialize(self) -> None:
+        if not self.may_change_devices():
+            self._fail(f"changing the RSS table of '{self.ifname}' needs root or CAP_NET_ADMIN")
         try:
+            self._claim = self.router.exit_guard.claim(self.ifname, self.hardware_backend)
+        except (InterfaceBusy, RestoreError, RecordError, OSError) as err:
+            self._fail(str(err))
+        try:
+            self._choose_mode()
             if self.mode == "hardware":
                 self._open_hardware()
             else:
                 self.device.start()
-                self._guard = exitguard.on_exit(f"software RSS on {self.ifname}",
-                                                self.device.stop)
+                self._guard = self.router.exit_guard.on_exit(
+                    f"software RSS on {self.ifname}", self.device.stop)
             if self.active:
                 self._receiver = _Receiver(self)
         except DeviceError as err:
             self._release()
-            raise ConfigError(messages=[str(err)]) from None
+            self._fail(str(err))
         except BaseException:
             self._release()
             raise
@@ -222,7 +233,9 @@ class FromDevice(Element):
     def _open_hardware(self) -> None:
         self.device = self.hardware_backend(self.ifname)
         self._saved = self.device.read_table()
-        self._guard = exitguard.on_exit(f"RSS table of {self.ifname}", self._restore_at_exit)
+        self._claim.note_table(self._saved.tolist())
+        self._guard = self.router.exit_guard.on_exit(f"RSS table of {self.ifname}",
+                                                     self._restore_at_exit)
         self.log.info("%s (%s): %d-entry RSS table over %d queues saved, restored at exit",
                       self.ifname, self.driver, self._saved.size, self.device.queue_count())
 
@@ -236,17 +249,22 @@ class FromDevice(Element):
                 self._receiver.stop()
                 self._receiver = None
             if self._guard is not None:
-                exitguard.cancel(self._guard)
+                self.router.exit_guard.cancel(self._guard)
                 self._guard = None
             if self.mode == "hardware":
                 with self._table_lock:
                     self._restore()
+                if self._claim is not None:
+                    self._claim.forget_table()
             elif self.device is not None:
                 self.device.stop()
         finally:
             if self.mode == "hardware" and self.device is not None:
                 self.device.close()
                 self.device = None
+            if self._claim is not None:
+                self.router.exit_guard.unclaim(self._claim)
+                self._claim = None
 
     def _restore(self) -> None:
         """Write the saved table back if this run changed it; call with the table lock."""
@@ -261,6 +279,8 @@ class FromDevice(Element):
         if self._table_lock.acquire(timeout=EXIT_RESTORE_WAIT):
             try:
                 self._restore()
+                if self._claim is not None:
+                    self._claim.forget_table()
             finally:
                 self._table_lock.release()
 
@@ -273,15 +293,17 @@ class FromDevice(Element):
     def reta_size(self) -> int:
         if self.mode == "hardware":
             return int(self._probed.table.size)
-        return self.device.reta_size()
+        return self._initialized_device().reta_size()
 
     def queue_count(self) -> int:
-        return self._probed.queues if self.mode == "hardware" else self.device.queue_count()
+        if self.mode == "hardware":
+            return self._probed.queues
+        return self._initialized_device().queue_count()
 
     def hash_key(self) -> bytes:
         if self.mode == "hardware":
             return self._probed.key or DEFAULT_KEY
-        return self.device.hash_key()
+        return self._initialized_device().hash_key()
 
     def read_table(self) -> np.ndarray:
         return self._initialized_device().read_table()
@@ -293,11 +315,7 @@ class FromDevice(Element):
             self._changed = True
             device.write_table(table)
 
-    # --- what DeviceBalancer asks besides the table
-    def load_source(self, cycles: str) -> None:
-        """No load source of its own: DeviceBalancer measures ``realcpu`` with /proc/stat."""
-        return None
-
+    # --- what others ask besides the table (seams.QueueDescription, softrss.SoftwareRssHost)
     def describe_queues(self) -> str:
         """Where the queue count comes from and how to change it, for error messages."""
         if self.mode == "hardware":
@@ -305,6 +323,13 @@ class FromDevice(Element):
                     f"'ethtool -L {self.ifname} combined N' changes the count")
         return (f"software RSS on '{self.ifname}' steers to {self.queue_count()} CPUs; "
                 f"QUEUE_CPUS of '{self.name}' chooses them")
+
+    def software_rss(self, ifname: str) -> SoftwareRSS | None:
+        """The software RSS this element runs on ``ifname``, if it runs one."""
+        if self.mode == "software" and ifname == self.ifname and self.device is not None \
+                and self.device.started:
+            return self.device
+        return None
 
     # --- handlers
     @read_handler("mode")
@@ -349,7 +374,7 @@ class FromDevice(Element):
 
 
 class _Receiver:
-    """ACTIVE true: frames from an AF_PACKET socket, pushed as packet batches.
+    """ACTIVE true: frames from a TPACKET_V3 ring, pushed as packet batches.
 
     A waiter thread blocks until frames are waiting, then schedules a task
     on FromDevice's home thread, which emits up to BURST frames per run
@@ -362,7 +387,7 @@ class _Receiver:
     def __init__(self, element: FromDevice):
         self.element = element
         self.key = element.hash_key()
-        self.socket = PacketSocket(element.ifname)
+        self.socket = ReceiveRing(element.ifname)
         self.task = Task(element, self._emit)
         self._drained = threading.Event()
         self._drained.set()
@@ -388,8 +413,8 @@ class _Receiver:
         now = self.element.router.now()
         batch = []
         for frame in frames:
-            flow = parse_frame(frame)
-            batch.append(Packet(frame, now, rss_hash(self.key, flow), flow))
+            flow = parse_frame(frame.data)
+            batch.append(Packet(frame.data, now, rss_hash(self.key, flow), flow))
         self.element.received += len(batch)
         self.element.output_push(0, batch)
         return True

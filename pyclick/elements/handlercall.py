@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pyclick.args import ArgType, split_words
-from pyclick.router import NoSuchElement
+from pyclick.errors import NoSuchElement
 
 if TYPE_CHECKING:
     from pyclick.args import Args

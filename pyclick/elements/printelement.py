@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 from pyclick.args import BOOL, INT, STRING, Args, Choice
+from pyclick.element import AGNOSTIC
 from pyclick.elements.switchable import Switchable
-from pyclick.packet import Packet
+from pyclick.packet import ANNO_SIZE, Packet
 
 
 def hex_groups(data: bytes) -> str:
@@ -16,27 +17,32 @@ def hex_groups(data: bytes) -> str:
 
 
 def ascii_groups(data: bytes) -> str:
-    """Printable ASCII, dots elsewhere, in groups of eight bytes."""
+    """Printable ASCII, dots elsewhere, each group of eight bytes after a space."""
     shown = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
-    return " ".join(shown[i:i + 8] for i in range(0, len(shown), 8))
+    return "".join(" " + shown[i:i + 8] for i in range(0, len(shown), 8))
 
 
 class Print(Switchable):
     """Print(LABEL, MAXLENGTH, KEYWORDS) -- prints packet contents
 
     Description
-    Writes one line to standard output for every packet that passes, then
-    forwards the packet unchanged. The line holds LABEL, the packet length
-    and up to MAXLENGTH bytes of the packet, in hexadecimal groups of four
-    bytes:
+    Writes one line to standard error for every packet that passes, push
+    or pull, then forwards the packet unchanged. The line holds LABEL, the
+    packet length and up to MAXLENGTH bytes of the packet, in hexadecimal
+    groups of four bytes:
 
         x:   64 | 00112233 44556677 ...
 
+    Ports
+    one agnostic input, one agnostic output
+
     Keyword arguments
     LABEL -- text printed first, followed by a colon; default none
-    MAXLENGTH -- bytes of content shown; negative shows the whole packet; default 24
+    MAXLENGTH -- bytes of content shown, 0 to 2^20, or -1 for the whole packet; default 24
     CONTENTS -- HEX, ASCII or NONE; default HEX
     TIMESTAMP -- also print each packet's timestamp (seconds); default false
+    PRINTANNO -- also print the packet's annotation area in hexadecimal; default false
+    HEADROOM -- also print the packet's headroom and tailroom, as (h16 t0); default false
     ACTIVE -- print only while true; default true
 
     Element handlers
@@ -48,32 +54,50 @@ class Print(Switchable):
     """
 
     port_count = "1/1"
+    processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
         self.label = args.read_p("LABEL", STRING, "")
-        self.maxlength = args.read_p("MAXLENGTH", INT, 24)
-        self.contents = args.read("CONTENTS", Choice("HEX", "ASCII", "NONE"), "HEX")
+        self.maxlength = args.read_p("MAXLENGTH", INT.range(-1, 2**20), 24)
+        self.contents = args.read("CONTENTS", _CONTENTS, "HEX")
         self.timestamp = args.read("TIMESTAMP", BOOL, False)
+        self.print_anno = args.read("PRINTANNO", BOOL, False)
+        self.headroom = args.read("HEADROOM", BOOL, False)
         self.active = args.read("ACTIVE", BOOL, True)
         args.complete()
         self.count = 0
 
-    def push(self, port: int, batch: list[Packet]) -> None:
+    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
         if self.active and batch:
-            sys.stdout.write("".join(self.format(p) + "\n" for p in batch))
-            sys.stdout.flush()
+            sys.stderr.write("".join(self.format(p) + "\n" for p in batch))
+            sys.stderr.flush()
             self.count += len(batch)
-        self.output_push(0, batch)
+        return batch
 
     def format(self, packet: Packet) -> str:
         """The line printed for ``packet``."""
         parts = [self.label] if self.label else []
         if self.timestamp:
             parts.append(f"{packet.timestamp:.6f}")
-        line = ": ".join(parts + [f"{len(packet.data):4d}"])
-        shown = packet.data if self.maxlength < 0 else packet.data[:self.maxlength]
+        line = ": ".join(parts + [f"{len(packet):4d}"])
+        if self.headroom:
+            line += f" (h{packet.headroom} t{packet.tailroom})"
+        if self.print_anno:
+            line += " | " + packet.anno_bytes(0, ANNO_SIZE).hex()
+        data = packet.data
+        shown = data if self.maxlength < 0 else data[:self.maxlength]
         if shown and self.contents == "HEX":
             line += " | " + hex_groups(shown)
         elif shown and self.contents == "ASCII":
             line += " | " + ascii_groups(shown)
         return line
+
+
+def _CONTENTS(text: str, args: Args) -> str:
+    """NONE, HEX or ASCII (any case), or a boolean (true is HEX, as in Click)."""
+    word = text.strip().upper()
+    if word in ("TRUE", "YES", "1"):
+        return "HEX"
+    if word in ("FALSE", "NO", "0"):
+        return "NONE"
+    return Choice("HEX", "ASCII", "NONE")(word, args)

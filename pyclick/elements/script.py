@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from pyclick.args import TIME, UNSIGNED, WORD, Args, unquote
+from pyclick.args import TIME, UNSIGNED, WORD, Args, shorten, unquote
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.elements.handlercall import handler_name, parse_value
 from pyclick.elements.scriptexpr import (FUNCTIONS, ScriptError, expand, parse_bool,
@@ -28,6 +28,11 @@ from pyclick.runtime.timers import Timer
 MAX_GOTOS = 1000
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: A pause's count and the steps written at once.
+_STEPS = UNSIGNED.range(0, 2**31 - 1)
+#: What a failing instruction may raise besides ScriptError: a bad number
+#: or a nesting too deep, in text the script was given or computed.
+_INSTRUCTION_FAILURES = (ArithmeticError, ValueError, TypeError, RecursionError)
 _GOTO_SPECIALS = ("exit", "end", "loop", "error", "stop")
 _NO_ARGUMENT = ("loop", "end", "exit", "stop")
 _WITH_VARIABLE = ("set", "setq", "init", "initq", "export", "exportq")
@@ -103,8 +108,10 @@ def _check(ins: Instruction, labels: dict[str, int]) -> str | None:
         except ValueError as err:
             return str(err)
     if ins.op == "pause" and ins.text and "$" not in ins.text:
-        if not ins.text.isdigit():
-            return f"expected 'pause [COUNT]', got '{ins.text}'"
+        try:
+            parse_value(_STEPS, ins.text)
+        except ValueError as err:
+            return f"expected 'pause [COUNT]': {err}"
     return None
 
 
@@ -140,7 +147,7 @@ class Script(Element):
       read HANDLER [ARGS] -- print 'HANDLER:' and its value to standard error
       write HANDLER [VALUE] -- call a write handler (writeq: unquote VALUE)
       wait TIME -- wait TIME (10, 100ms, 1s...) on the router's clock, or until step
-      pause [COUNT] -- wait until the step handler was written COUNT times (default 1)
+      pause [COUNT] -- wait until the step handler was written COUNT times (up to 2^31-1, default 1)
       label NAME -- a place to go to
       goto NAME [CONDITION] -- jump if CONDITION is true (or absent); NAME may be exit, end, loop, error or stop
       loop -- go back to the first instruction
@@ -156,7 +163,7 @@ class Script(Element):
 
     Element handlers
     run (read with arguments, write) -- run the script from the start; reading returns the return value
-    step (write) -- end the current wait, or count towards a pause (value: how many steps, default 1)
+    step (write) -- end the current wait, or count towards a pause (value: how many steps, up to 2^31-1, default 1)
     goto (write) -- continue at the given label
     get (read with arguments) -- the value of a variable
     set (write) -- 'VAR VALUE': set a variable
@@ -235,11 +242,12 @@ class Script(Element):
         """Run from ``ip``; a failing instruction ends the script (ScriptError names it)."""
         try:
             self._execute()
-        except ScriptError as err:
+        except _INSTRUCTION_FAILURES as err:
             self.finished = True
             ins = self.program[self.ip - 1] if 0 < self.ip <= len(self.program) else None
-            where = f" at '{ins}'" if ins else ""
-            raise ScriptError(f"{self.declaration()}{where}: {err}") from None
+            where = f" at '{shorten(str(ins))}'" if ins else ""
+            why = str(err) if isinstance(err, ScriptError) else f"{type(err).__name__}: {err}"
+            raise ScriptError(f"{self.declaration()}{where}: {why}") from None
         finally:
             self.running = False
 
@@ -277,8 +285,11 @@ class Script(Element):
             self._timer.schedule_after(self._parse_time(self._expand(ins.text)))
             raise _Blocked
         elif op == "pause":
-            count = self._expand(ins.text)
-            self._pause_left = int(parse_number(count)) if count else 1
+            count = self._expand(ins.text).strip()
+            try:
+                self._pause_left = parse_value(_STEPS, count) if count else 1
+            except ValueError as err:
+                raise ScriptError(f"pause: {err}") from None
             raise _Blocked
         elif op == "goto":
             return self._goto(ins.text)
@@ -438,7 +449,11 @@ class Script(Element):
         if not bounds:
             return str(self._random.randrange(2**31))
         if len(bounds) == 1:
+            if bounds[0] < 1:
+                raise ScriptError(f"random: expected N of at least 1, got {bounds[0]}")
             return str(self._random.randrange(bounds[0]))
+        if len(bounds) > 2 or bounds[0] > bounds[1]:
+            raise ScriptError("random: expected 'random', 'random N' or 'random A B' with A <= B")
         return str(self._random.randint(bounds[0], bounds[1]))
 
     def _fn_access(self, text: str, write: bool) -> str:
@@ -460,16 +475,20 @@ class Script(Element):
 
     @write_handler("step")
     def _write_step(self, value: str) -> None:
-        steps = parse_value(UNSIGNED, value) if value.strip() else 1
-        for _ in range(steps):
+        steps = parse_value(_STEPS, value) if value.strip() else 1
+        while steps > 0:
             if self.finished or self.running:
                 return
             if self._timer.scheduled:
                 self._timer.unschedule()
+                steps -= 1
             elif self._pause_left > 0:
-                self._pause_left -= 1
+                # A pause takes as many steps as it still needs at once.
+                taken = min(steps, self._pause_left)
+                self._pause_left -= taken
+                steps -= taken
                 if self._pause_left:
-                    continue
+                    return
             else:
                 return
             self._run()

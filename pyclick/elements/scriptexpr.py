@@ -6,6 +6,10 @@ args...)`` is replaced by the handler's value, and both nest. Single quotes
 protect text from substitution; double quotes do not. The functions
 (``add``, ``lt``, ``sprintf``...) are what ``$(add 1 2)`` calls when the
 name has no element part.
+
+Every mistake in a function's arguments (a word that is not a number, NaN,
+an infinity, a division by zero, a result too large to write) is a
+:class:`ScriptError`, which ends the script, never the router.
 """
 
 from __future__ import annotations
@@ -14,10 +18,15 @@ import math
 import re
 from typing import Callable
 
-from pyclick.args import BOOL, split_words, unquote
+from pyclick.args import BOOL, shorten, split_words, unquote
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 _SPECIAL_VARIABLES = "?#$"
+#: Longest number a function reads, in characters (a double has 309 digits).
+MAX_NUMBER_TEXT = 400
+#: Widest field or precision sprintf accepts: the text it makes stays small.
+MAX_FORMAT_WIDTH = 4096
+_FORMAT_SIZES = re.compile(r"%[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?")
 
 Number = int | float
 Lookup = Callable[[str], "str | None"]
@@ -127,17 +136,24 @@ def unparse_bool(value: bool) -> str:
 
 
 def parse_number(text: str) -> Number:
+    """An integer or a finite real number; ScriptError for anything else."""
     word = unquote(text.strip())
-    for convert in (lambda w: int(w, 10), lambda w: int(w, 0), float):
-        try:
-            return convert(word)
-        except ValueError:
-            continue
-    raise ScriptError(f"expected a number, got '{text}'")
+    if len(word) <= MAX_NUMBER_TEXT and word.isascii():
+        for convert in (lambda w: int(w, 10), lambda w: int(w, 0), float):
+            try:
+                value = convert(word)
+            except ValueError:
+                continue
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ScriptError(f"expected a finite number, got '{shorten(text)}'")
+            return value
+    raise ScriptError(f"expected a number, got '{shorten(text)}'")
 
 
 def unparse_number(value: Number) -> str:
     if isinstance(value, int):
+        if value.bit_length() > MAX_NUMBER_TEXT * 3:
+            raise ScriptError("result too large")
         return str(value)
     if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -238,6 +254,11 @@ def _in(args: list[str]) -> str:
 def _sprintf(args: list[str]) -> str:
     if not args:
         raise ScriptError("sprintf: expected a format")
+    for match in _FORMAT_SIZES.finditer(unquote(args[0])):
+        for size in match.groups(""):
+            if size == "*" or (size and int(size) > MAX_FORMAT_WIDTH):
+                raise ScriptError("sprintf: field widths and precisions are numbers up to "
+                                  f"{MAX_FORMAT_WIDTH}")
     values: list[object] = []
     for arg in args[1:]:
         try:
@@ -296,9 +317,24 @@ _ON_WORDS: dict[str, Callable[[list[str]], str]] = {
     "sprintf": _sprintf,
 }
 
+def _guarded(name: str, fn: Callable[[str], str]) -> Callable[[str], str]:
+    """``fn`` with every arithmetic or conversion failure turned into a ScriptError."""
+
+    def run(text: str) -> str:
+        try:
+            return fn(text)
+        except ScriptError:
+            raise
+        except (ArithmeticError, ValueError, TypeError) as err:
+            raise ScriptError(f"{name}: {err}") from None
+
+    return run
+
+
 #: Functions by name, each taking its raw argument text.
 FUNCTIONS: dict[str, Callable[[str], str]] = {
-    **{name: (lambda fn: lambda text: fn(split_words(text)))(fn) for name, fn in _ON_WORDS.items()},
+    **{name: _guarded(name, (lambda fn: lambda text: fn(split_words(text)))(fn))
+       for name, fn in _ON_WORDS.items()},
     "length": lambda text: str(len(text)),
     "unquote": unquote,
 }

@@ -1,40 +1,56 @@
 """Packet sources: InfiniteSource (generated packets) and FromDump (pcap replay).
 
-Both push from a task, a burst per run, so they share the router's threads
-with the rest of the configuration; both can stop the router or call a
-handler when they run out.
+Both emit from a task, a burst per run, so they share the router's threads
+with the rest of the configuration; both can stop the driver or call a
+handler when they run out. RatedSource and TimedSource (their own modules)
+make packets the same way, with :func:`packet_bytes`.
 """
 
 from __future__ import annotations
 
 import os
 
-from pyclick.args import BOOL, INT, STRING, TIME, UNSIGNED, Args
-from pyclick.element import read_handler, write_handler
+from pyclick.args import BOOL, INT, STRING, TIME, Args
+from pyclick.element import AGNOSTIC, read_handler, write_handler
+from pyclick.elements.clickargs import DATA, to_bytes
 from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
 from pyclick.elements.switchable import Switchable
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
 from pyclick.runtime.handlers import HandlerError
+from pyclick.runtime.notifier import EMPTY, Notifier, downstream_full_signal
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 from pyclick.sim.pcap import PcapError, PcapRecord, read_pcap
 
-#: InfiniteSource's packet when DATA is not given: 64 zero bytes.
-DEFAULT_DATA = bytes(64)
+#: The generated packets' contents when DATA is not given: Click's (69 bytes),
+#: so that byte counts match Click's.
+DEFAULT_DATA = b"Random bullshit in a packet, at least 64 bytes long. Well, now it is."
 
 _LINKTYPE_NAMES = {1: "ETHER", 101: "IP", 113: "LINUX_SLL", 228: "IP4", 229: "IP6"}
 
+#: Longest packet InfiniteSource makes (LENGTH): an IP datagram's maximum.
+MAX_LENGTH = 65535
+#: Most packets a source emits in one task run (BURST).
+MAX_BURST = 65536
+_LENGTH = INT.range(-1, MAX_LENGTH)
+_BURST = INT.range(1, MAX_BURST)
+_LIMIT = INT.range(None, 2**63 - 1)
 
-def _to_bytes(text: str) -> bytes:
-    """Configuration text as packet bytes (characters above 255 as UTF-8)."""
-    if all(ord(c) < 256 for c in text):
-        return text.encode("latin-1")
-    return text.encode("utf-8")
+
+def packet_bytes(data: bytes, length: int) -> bytes:
+    """DATA cut to LENGTH, or repeated to fill it; LENGTH negative keeps DATA."""
+    if length < 0 or length == len(data):
+        return data
+    if length < len(data):
+        return data[:length]
+    if not data:
+        return bytes(length)
+    return (data * (length // len(data) + 1))[:length]
 
 
 class _Source(Switchable):
-    """What both sources share besides ``active`` and ``count``: the ending (STOP / END_CALL)."""
+    """What the sources share besides ``active`` and ``count``: the ending (STOP / END_CALL)."""
 
     registered = False
     port_count = "0/1"
@@ -47,12 +63,12 @@ class _Source(Switchable):
             args.error("STOP and END_CALL are mutually exclusive")
 
     def _finished(self) -> None:
-        """The source ran out: stop the router or call END_CALL, once per run-out."""
+        """The source ran out: a driver stop event or the END_CALL, once per run-out."""
         if self._ended:
             return
         self._ended = True
         if self.stop_when_done:
-            self.router.stop(f"{self.name}: all packets sent")
+            self.router.please_stop_driver(f"{self.name}: all packets sent")
         elif self.end_call is not None:
             try:
                 self.end_call.write(self)
@@ -69,17 +85,28 @@ class InfiniteSource(_Source):
     """InfiniteSource(DATA, LIMIT, BURST, ACTIVE, KEYWORDS) -- generates packets whenever scheduled
 
     Description
-    Pushes BURST packets holding DATA every time its task runs, until LIMIT
-    packets were sent (forever when LIMIT is negative). Each packet's
-    timestamp is the router's clock when it was made.
+    Creates packets consisting of DATA. In push context, its task pushes
+    BURST such packets (as one batch) every time it runs, which is often;
+    in pull context, every pull gets one. Stops after LIMIT packets (never
+    when LIMIT is negative); sends only while ACTIVE. Each packet's
+    timestamp is the router's clock when it was made. The packets share
+    DATA's bytes until an element changes them.
+
+    In push context, InfiniteSource listens for downstream full
+    notification: it waits while the Queue it feeds is full. Once LIMIT
+    packets are sent, its next run stops the driver (STOP) or calls
+    END_CALL.
+
+    Ports
+    one agnostic output
 
     Keyword arguments
-    DATA -- packet contents (a string; escapes like \\<0800> allowed); default 64 zero bytes
-    LIMIT -- packets to send, negative for no limit; default -1
-    BURST -- packets per task run; default 1
+    DATA -- packet contents (a string; Click's \\<0800> hex data allowed); default 69 bytes of text
+    LIMIT -- packets to send, negative for no limit (at most 2^63-1); default -1
+    BURST -- packets per task run, 1 to 65536; default 1
     ACTIVE -- send only while true; default true
-    LENGTH -- pad with zeros or cut DATA to this length; default the length of DATA
-    STOP -- stop the router once LIMIT packets are sent; default false
+    LENGTH -- packet length, up to 65535: DATA cut, or repeated to fill; default DATA's length (-1)
+    STOP -- stop the driver once LIMIT packets are sent; default false
     END_CALL -- write handler (with value) called once LIMIT packets are sent; default none
     TIMESTAMP -- set packet timestamps; default true
 
@@ -90,61 +117,87 @@ class InfiniteSource(_Source):
 
     Example
     InfiniteSource(LIMIT 10, STOP true) -> c :: Counter -> Discard;
+    InfiniteSource(\\<0800>) -> Queue -> Unqueue -> Discard;
     """
 
+    processing = AGNOSTIC
+    flags = "S1"
+
     def configure(self, args: Args) -> None:
-        data = args.read_p("DATA", STRING)
-        self.limit = args.read_p("LIMIT", INT, -1)
-        self.burst = args.read_p("BURST", UNSIGNED, 1)
+        self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
+        self.limit = args.read_p("LIMIT", _LIMIT, -1)
+        self.burst = args.read_p("BURST", _BURST, 1)
         self.active = args.read_p("ACTIVE", BOOL, True)
-        length = args.read("LENGTH", UNSIGNED)
         self.timestamp = args.read("TIMESTAMP", BOOL, True)
+        self.length = args.read("LENGTH", _LENGTH, -1)
+        if args.has("DATASIZE"):
+            self.length = args.read("DATASIZE", _LENGTH, -1)
         self._read_ending(args)
-        if self.burst == 0:
-            args.error("BURST: must be at least 1")
         args.complete()
-        self.data = DEFAULT_DATA if data is None else _to_bytes(data)
-        self.length = len(self.data) if length is None else length
+        self._bytes = packet_bytes(self.data, self.length)
         self.count = 0
         self._task = Task(self, self._run)
+        self._notifier = Notifier(active=self.active)
 
     def initialize(self) -> None:
-        self._wake()
+        if self.output_is_push(0):
+            self._nonfull = downstream_full_signal(self, 0, self._task.reschedule)
+            if self.active:
+                self._task.reschedule()
 
-    def _wake(self) -> None:
-        if self.active:
-            self._task.reschedule()
+    def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
+        return self._notifier if isoutput and which == EMPTY else None
 
     def _done(self) -> bool:
         return 0 <= self.limit <= self.count
 
-    def _packet_bytes(self) -> bytes:
-        if self.length <= len(self.data):
-            return self.data[:self.length]
-        return self.data + bytes(self.length - len(self.data))
+    def _make(self, n: int) -> list[Packet]:
+        data = self._bytes
+        now = self.router.now() if self.timestamp else 0.0
+        self.count += n
+        return [Packet(data, now) for _ in range(n)]
 
     def _run(self) -> bool:
-        if not self.active:
-            self._task.unschedule()
+        if not self.active or not self._nonfull:
             return False
-        n = 0
-        if not self._done():
-            n = self.burst if self.limit < 0 else min(self.burst, self.limit - self.count)
-            data = self._packet_bytes()
-            now = self.router.now() if self.timestamp else 0.0
-            self.count += n
-            self.output_push(0, [Packet(data=data, timestamp=now) for _ in range(n)])
-        if self._done():
-            self._task.unschedule()
-            self._finished()
-        else:
+        n = self.burst
+        if self.limit >= 0:
+            n = max(0, min(n, self.limit - self.count))
+        if n > 0:
+            self.output_push(0, self._make(n))
             self._task.reschedule()
-        return n > 0
+            return True
+        if self._done():
+            self._finished()
+        return False
+
+    def pull(self, port: int) -> Packet | None:
+        batch = self.pull_batch(port, 1)
+        return batch[0] if batch else None
+
+    def pull_batch(self, port: int, max_packets: int) -> list[Packet]:
+        n = max_packets if self.active else 0
+        if self.limit >= 0:
+            n = max(0, min(n, self.limit - self.count))
+        if n > 0:
+            return self._make(n)
+        if self.active and self._done():
+            self._finished()
+        self._notifier.sleep()
+        return []
+
+    def _wake(self) -> None:
+        if not self.active or self._done() or self.scheduling.scheduler is None:
+            return
+        self._ended = False
+        if self.output_is_push(0):
+            self._task.reschedule()
+        else:
+            self._notifier.wake()
 
     @write_handler("reset")
     def _write_reset(self, value: str) -> None:
         self.count = 0
-        self._ended = False
         self._wake()
 
     @read_handler("data")
@@ -153,8 +206,8 @@ class InfiniteSource(_Source):
 
     @write_handler("data")
     def _write_data(self, value: str) -> None:
-        self.data = _to_bytes(parse_value(STRING, value))
-        self.length = len(self.data)
+        self.data = to_bytes(parse_value(STRING, value))
+        self._bytes = packet_bytes(self.data, self.length)
 
     @read_handler("length")
     def _read_length(self) -> str:
@@ -162,7 +215,8 @@ class InfiniteSource(_Source):
 
     @write_handler("length")
     def _write_length(self, value: str) -> None:
-        self.length = parse_value(UNSIGNED, value)
+        self.length = parse_value(_LENGTH, value)
+        self._bytes = packet_bytes(self.data, self.length)
 
     @read_handler("limit")
     def _read_limit(self) -> str:
@@ -170,8 +224,7 @@ class InfiniteSource(_Source):
 
     @write_handler("limit")
     def _write_limit(self, value: str) -> None:
-        self.limit = parse_value(INT, value)
-        self._ended = False
+        self.limit = parse_value(_LIMIT, value)
         self._wake()
 
     @read_handler("burst")
@@ -180,10 +233,7 @@ class InfiniteSource(_Source):
 
     @write_handler("burst")
     def _write_burst(self, value: str) -> None:
-        burst = parse_value(UNSIGNED, value)
-        if burst == 0:
-            raise ValueError("burst must be at least 1")
-        self.burst = burst
+        self.burst = parse_value(_BURST, value)
 
 
 class FromDump(_Source):
@@ -203,7 +253,7 @@ class FromDump(_Source):
     END_CALL -- write handler (with value) called when the file is done; default none
     ACTIVE -- emit only while true; default true
     TIMING -- keep the file's timing; default false
-    BURST -- packets per task run without TIMING; default 32
+    BURST -- packets per task run without TIMING, 1 to 65536; default 32
     END_AFTER -- stop at the first packet this long after the file's first one; default none
 
     Element handlers
@@ -222,11 +272,9 @@ class FromDump(_Source):
         self.filename = args.read_mp("FILENAME", STRING)
         self.active = args.read("ACTIVE", BOOL, True)
         self.timing = args.read("TIMING", BOOL, False)
-        self.burst = args.read("BURST", UNSIGNED, 32)
-        self.end_after = args.read("END_AFTER", TIME)
+        self.burst = args.read("BURST", _BURST, 32)
+        self.end_after = args.read("END_AFTER", TIME.range(0))
         self._read_ending(args)
-        if self.burst == 0:
-            args.error("BURST: must be at least 1")
         args.complete()
         self.count = 0
         self.linktype = 0
@@ -248,7 +296,7 @@ class FromDump(_Source):
         self._wake()
 
     def _wake(self) -> None:
-        if not self.active:
+        if not self.active or self.scheduling.scheduler is None:
             return
         if self.timing:
             self._schedule_next()

@@ -1,4 +1,4 @@
-"""Switchable: the base of elements that can be paused and count their packets."""
+"""Activatable and Switchable: the bases of elements that can be paused."""
 
 from __future__ import annotations
 
@@ -7,21 +7,15 @@ from pyclick.element import Element, read_handler, write_handler
 from pyclick.elements.handlercall import parse_value
 
 
-class Switchable(Element):
-    """The ``active`` (read/write) and ``count`` (read) handlers.
+class Activatable(Element):
+    """The ``active`` (read/write) handler.
 
-    A subclass sets ``self.active`` (whether it does its work) and
-    ``self.count`` (packets handled) in configure(); :meth:`_wake` runs
-    after the ``active`` handler was written.
+    A subclass sets ``self.active`` (whether it does its work) in
+    configure(); :meth:`_wake` runs after the ``active`` handler was written.
     """
 
     registered = False
     active: bool
-    count: int
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
 
     @read_handler("active")
     def _read_active(self) -> str:
@@ -34,3 +28,17 @@ class Switchable(Element):
 
     def _wake(self) -> None:
         """Resume work after a handler changed what there is to do; nothing by default."""
+
+
+class Switchable(Activatable):
+    """The ``active`` (read/write) and ``count`` (read) handlers.
+
+    A subclass also sets ``self.count`` (packets handled) in configure().
+    """
+
+    registered = False
+    count: int
+
+    @read_handler("count")
+    def _read_count(self) -> str:
+        return str(self.count)

@@ -2,7 +2,8 @@
 
 Creating maps and loading bytecode assembled in Python (for what bcc
 cannot compile), test runs of a program on a crafted packet
-(BPF_PROG_TEST_RUN), handles on programs and maps by id and their info
+(BPF_PROG_TEST_RUN), handles on programs and maps by id or by their pin
+in a BPF filesystem, the ids of every loaded program and map, their info
 records, and whole-array reads and writes in one call
 (BPF_MAP_LOOKUP_BATCH / BPF_MAP_UPDATE_BATCH) straight into numpy arrays,
 which bcc's table classes only offer entry by entry. None of this needs a
@@ -27,7 +28,11 @@ _SYSCALL_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "
 BPF_MAP_CREATE = 0
 BPF_MAP_LOOKUP_ELEM = 1
 BPF_PROG_LOAD = 5
+BPF_OBJ_PIN = 6
+BPF_OBJ_GET = 7
 BPF_PROG_TEST_RUN = 10
+BPF_PROG_GET_NEXT_ID = 11
+BPF_MAP_GET_NEXT_ID = 12
 BPF_PROG_GET_FD_BY_ID = 13
 BPF_MAP_GET_FD_BY_ID = 14
 BPF_OBJ_GET_INFO_BY_FD = 15
@@ -151,6 +156,48 @@ def prog_fd_by_id(prog_id: int) -> int:
 def map_fd_by_id(map_id: int) -> int:
     """A new file descriptor on the map ``map_id``."""
     return _bpf(BPF_MAP_GET_FD_BY_ID, _GetFdByIdAttr(id=map_id), "BPF_MAP_GET_FD_BY_ID")
+
+
+def _next_ids(cmd: int, what: str) -> list[int]:
+    ids = []
+    attr = _GetFdByIdAttr(id=0)
+    while True:
+        try:
+            _bpf(cmd, attr, what)
+        except BpfError as err:
+            if err.errno == errno.ENOENT:
+                return ids
+            raise
+        ids.append(attr.next_id)
+        attr.id = attr.next_id
+
+
+def prog_ids() -> list[int]:
+    """Ids of every program loaded in the kernel, ascending."""
+    return _next_ids(BPF_PROG_GET_NEXT_ID, "BPF_PROG_GET_NEXT_ID")
+
+
+def map_ids() -> list[int]:
+    """Ids of every map in the kernel, ascending."""
+    return _next_ids(BPF_MAP_GET_NEXT_ID, "BPF_MAP_GET_NEXT_ID")
+
+
+class _ObjAttr(ctypes.Structure):
+    _fields_ = [("pathname", ctypes.c_uint64), ("bpf_fd", ctypes.c_uint32),
+                ("file_flags", ctypes.c_uint32)]
+
+
+def obj_pin(fd: int, path: str) -> None:
+    """Pin the program or map ``fd`` at ``path`` in a BPF filesystem."""
+    name = ctypes.create_string_buffer(os.fsencode(path))
+    _bpf(BPF_OBJ_PIN, _ObjAttr(pathname=ctypes.addressof(name), bpf_fd=fd),
+         f"BPF_OBJ_PIN {path}")
+
+
+def obj_get(path: str) -> int:
+    """A new file descriptor on the program or map pinned at ``path``."""
+    name = ctypes.create_string_buffer(os.fsencode(path))
+    return _bpf(BPF_OBJ_GET, _ObjAttr(pathname=ctypes.addressof(name)), f"BPF_OBJ_GET {path}")
 
 
 class _InfoAttr(ctypes.Structure):

@@ -1,4 +1,4 @@
-"""The shipped XDP RSS program (``conf/bpf/xdp_count.c``), built and primed.
+"""The shipped XDP RSS program (``pyclick/bpf/xdp_count.c``), built and primed.
 
 ``RssProgram`` compiles a BPF C source with bcc for one table size, loads
 its XDP entry point and fills its Toeplitz table from the hash key. It
@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from pyclick.kernel import bcc_loader, bpf_syscall
-from pyclick.sim.toeplitz import MICROSOFT_KEY, byte_tables
+from pyclick.rss.toeplitz import MICROSOFT_KEY, byte_tables
 
-#: Where the shipped BPF C sources live: ``pyclick/bpf``, which is the
-#: project's ``conf/bpf`` folder (a link in the source tree, a copy once installed).
+#: Where the shipped BPF C sources live: ``pyclick/bpf``, package data that
+#: installs with pyclick (bcc compiles from a file, hence a path).
 BPF_DIR = Path(__file__).resolve().parent.parent / "bpf"
 COUNT_SOURCE = BPF_DIR / "xdp_count.c"
 

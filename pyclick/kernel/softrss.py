@@ -10,42 +10,48 @@ counts, on the CPU where each packet lands, its bucket (``landed_map``),
 which proves the steering.
 
 It is an RSS device and a bucket counter at once. Queue ``q`` of the table
-is served by ``cpus[q]``. While started it is registered for its interface
-(``for_interface``), so that an XDPLoader on the same interface reads its
-counters instead of attaching a second program.
+is served by ``cpus[q]``. Whoever starts it (FromDevice) is a
+:class:`SoftwareRssHost`: an XDPLoader on the same interface finds the
+running program through :func:`running_on` among the router's elements, and
+reads its counters instead of attaching a second program.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Sequence
+from typing import Iterable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from pyclick.kernel import bpf_syscall
 from pyclick.kernel.bucket_counts import BucketCounts
 from pyclick.kernel.rss_program import DEFAULT_KEY, RssProgram
-from pyclick.kernel.xdp import XdpAttachment, detach_and_close
+from pyclick.kernel.xdp import XdpAttachment, XdpLedger, detach_and_close
+from pyclick.rss.indirection import even_table
 
 #: Packets a CPUMAP entry queues for its CPU before dropping.
 DEFAULT_QSIZE = 2048
 
 log = logging.getLogger("pyclick.kernel.softrss")
 
-_registry: dict[str, "SoftwareRSS"] = {}
-_registry_lock = threading.Lock()
+
+@runtime_checkable
+class SoftwareRssHost(Protocol):
+    """Something that may run software RSS on an interface (FromDevice)."""
+
+    def software_rss(self, ifname: str) -> "SoftwareRSS | None":
+        """Its started software RSS on ``ifname``, if it runs one."""
 
 
-def for_interface(ifname: str) -> "SoftwareRSS | None":
-    """The started SoftwareRSS of ``ifname`` in this process, if any."""
-    with _registry_lock:
-        return _registry.get(ifname)
-
-
-def even_table(reta_size: int, queues: int) -> np.ndarray:
-    """The static RSS table: bucket i to queue i mod queues."""
-    return np.arange(reta_size, dtype=np.int64) % queues
+def running_on(ifname: str, candidates: Iterable[object]) -> "SoftwareRSS | None":
+    """The started software RSS on ``ifname`` of the first host among ``candidates``
+    that runs one."""
+    for candidate in candidates:
+        if isinstance(candidate, SoftwareRssHost):
+            found = candidate.software_rss(ifname)
+            if found is not None:
+                return found
+    return None
 
 
 class SoftwareRSS:
@@ -53,7 +59,8 @@ class SoftwareRSS:
 
     def __init__(self, ifname: str, reta_size: int = 128, cpus: Sequence[int] | None = None,
                  key: bytes = DEFAULT_KEY, mode: str = "auto",
-                 qsize: int = DEFAULT_QSIZE) -> None:
+                 qsize: int = DEFAULT_QSIZE, ledger: XdpLedger | None = None,
+                 owner: str = "") -> None:
         cpu_list = list(range(bpf_syscall.possible_cpus())) if cpus is None else list(cpus)
         if not cpu_list:
             raise ValueError("software RSS needs at least one CPU")
@@ -69,6 +76,9 @@ class SoftwareRSS:
         self.key = bytes(key)
         self.mode = mode
         self.qsize = qsize
+        #: Where the attachment is noted (the interface's state record), under ``owner``.
+        self.ledger = ledger
+        self.owner = owner
         self._reta_size = reta_size
         self._queue_of_cpu = np.full(int(self.cpus.max()) + 1, -1, dtype=np.int64)
         self._queue_of_cpu[self.cpus] = np.arange(len(self.cpus))
@@ -85,17 +95,16 @@ class SoftwareRSS:
         """Load the program, install the even table and attach to the interface."""
         if self.started:
             return
-        with _registry_lock:
-            if self.ifname in _registry:
-                raise RuntimeError(f"software RSS already runs on {self.ifname}")
-            _registry[self.ifname] = self
         try:
             self.program = RssProgram(self._reta_size, self.key,
                                       redirect_cpus=int(self.cpus.max()) + 1)
             self._fill_cpu_map()
-            self.write_table(even_table(self._reta_size, len(self.cpus)))
+            self.write_table(even_table(self._reta_size, range(len(self.cpus))))
             self.counts = BucketCounts(self.program.map_fd("count_map"), self._reta_size)
-            self.attachment = XdpAttachment(self.ifname, self.program.xdp_fd, self.mode)
+            self.attachment = XdpAttachment(
+                self.ifname, self.program.xdp_fd, self.mode, ledger=self.ledger,
+                owner=self.owner, companions=[self.program.landed_fd],
+                cpumap={"map_id": self._cpu_map_id(), "cpus": self.cpus.tolist()})
             used = self.attachment.attach()
         except BaseException:
             self.stop()
@@ -107,12 +116,7 @@ class SoftwareRSS:
         """Detach (restoring the interface's previous XDP program) and release all."""
         attachment, program = self.attachment, self.program
         self.attachment = self.counts = self.program = None
-        try:
-            detach_and_close(attachment, program)
-        finally:
-            with _registry_lock:
-                if _registry.get(self.ifname) is self:
-                    del _registry[self.ifname]
+        detach_and_close(attachment, program)
 
     def __enter__(self) -> "SoftwareRSS":
         self.start()
@@ -128,6 +132,9 @@ class SoftwareRSS:
             entry.qsize = self.qsize
             entry.bpf_prog.fd = self._program().landed_fd
             cpu_map[cpu_map.Key(cpu)] = entry
+
+    def _cpu_map_id(self) -> int:
+        return bpf_syscall.map_info(self._program().map_fd("cpu_map")).id
 
     def _program(self) -> RssProgram:
         if self.program is None:

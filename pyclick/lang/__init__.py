@@ -1,5 +1,6 @@
 """The Click language front end: parse, flatten, and write back Click text.
 
+- :func:`decode_config` reads configuration bytes as text;
 - :func:`parse` reads Click text into plain data (:mod:`pyclick.lang.syntax`);
 - :func:`flatten` reads it all the way to the flat graph the router runs
   (:class:`~pyclick.lang.model.FlatConfig`): compound elements, groups and
@@ -7,20 +8,28 @@
 - :func:`unparse` writes a flat graph back as Click text (``pyclick -o``).
 
 Mistakes are reported together, as one :class:`~pyclick.errors.ConfigError`
-whose messages each start with ``FILE:LINE:``.
+whose messages each start with ``FILE:LINE:``. No text makes them run
+without bound: what flattening builds is limited (:mod:`pyclick.lang.limits`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import re
+from collections.abc import Iterator
+
 from pyclick.errors import ConfigError, ErrorCollector
-from pyclick.lang.build import Session, read_program
+from pyclick.lang import limits
+from pyclick.lang.build import Flattening, read_program
 from pyclick.lang.expand import expand_program
 from pyclick.lang.model import FlatConfig
 from pyclick.lang.parser import parse_text
+from pyclick.lang.source import decode_config
 from pyclick.lang.syntax import Program
 from pyclick.lang.unparse import unparse
 
-__all__ = ["parse", "flatten", "unparse", "Program", "FlatConfig"]
+__all__ = ["decode_config", "parse", "flatten", "unparse", "Program", "FlatConfig"]
 
 
 def parse(text: str, filename: str = "<expr>") -> Program:
@@ -28,7 +37,8 @@ def parse(text: str, filename: str = "<expr>") -> Program:
 
     Raises ConfigError listing every syntax error.
     """
-    program, errors = parse_text(text, filename)
+    with _collector_paused():
+        program, errors = parse_text(text, filename)
     if errors or program is None:
         raise ConfigError(messages=errors)
     return program
@@ -44,13 +54,48 @@ def flatten(text: str, filename: str = "<expr>",
     ``filename``'s directory. Raises ConfigError with every mistake found.
     """
     errors = ErrorCollector()
-    program, syntax_errors = parse_text(text, filename)
-    errors.messages.extend(syntax_errors)
-    if program is None:
-        errors.raise_if_any()
-    session = Session(errors)
-    body = read_program(program, session)
-    overrides = {name.removeprefix("$"): value for name, value in (variables or {}).items()}
-    flat = expand_program(body, overrides, errors, session.requirements)
-    errors.raise_if_any()
+    with _collector_paused():
+        program, syntax_errors = parse_text(text, filename)
+        errors.messages.extend(syntax_errors)
+        if program is None:
+            _raise_if_any(errors)
+        flattening = Flattening(errors)
+        body = read_program(program, flattening)
+        overrides = {name.removeprefix("$"): value for name, value in (variables or {}).items()}
+        flat = expand_program(body, overrides, errors, flattening.requirements)
+    _raise_if_any(errors)
+    flat.requirement_landmarks = flattening.requirement_landmarks
     return flat
+
+
+_LANDMARK = re.compile(r"^(.*?:\d+): ")
+
+
+def _raise_if_any(errors: ErrorCollector) -> None:
+    """Raise the errors found, the first MAX_ERRORS of them and how many more there were."""
+    messages = errors.messages
+    if len(messages) > limits.MAX_ERRORS:
+        last = _LANDMARK.match(messages[limits.MAX_ERRORS - 1])
+        more = len(messages) - limits.MAX_ERRORS
+        messages = messages[:limits.MAX_ERRORS]
+        if last:
+            messages.append(f"{last.group(1)}: {more} more errors not shown")
+    if messages:
+        raise ConfigError(messages=messages)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, and restore it whatever happens.
+
+    Reading a configuration makes many objects and frees almost none: left
+    running, the collector would go over all of them again and again. What
+    is built is bounded (:mod:`pyclick.lang.limits`), so the pause is too.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -17,45 +17,51 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from pyclick.errors import ErrorCollector, Landmark
+from pyclick.errors import ConfigError, ErrorCollector, Landmark
 from pyclick.lang import syntax as s
 from pyclick.lang.classes import REST, Binding, Compound, Primitive
-from pyclick.lang.configstr import shift_word, shown, split_args, split_words, unquote
+from pyclick.lang.configstr import brief, shift_word, shown, split_args, split_words, unquote
+from pyclick.lang.joins import (NO_PORTS, Endpoint, PortList, boundary_errors, join,
+                                port_count, port_runs)
 from pyclick.lang.parser import parse_text
-from pyclick.lang.ports import Endpoint, PortList, boundary_errors, join, port_count, port_runs
 from pyclick.lang.scope import Body, LocalElement
+from pyclick.lang.source import decode_config
 
 #: Groups and compound classes nested deeper than this are refused.
 MAX_NESTING = 100
 #: The largest port number accepted.
 MAX_PORT = 65535
+#: The longest library file read, in bytes.
+MAX_LIBRARY_SIZE = 16 * 1024 * 1024
 
 _PSEUDO = ("input", "output")
 _VARIABLE = re.compile(r"\$[A-Za-z0-9_]+")
 
 
 @dataclass
-class Session:
+class Flattening:
     """What one flattening shares across scopes and files."""
 
     errors: ErrorCollector
     primitives: dict[str, Primitive] = field(default_factory=dict)
     requirements: list[tuple[str, str]] = field(default_factory=list)
+    requirement_landmarks: dict[tuple[str, str], Landmark] = field(default_factory=dict)
     libraries: set[str] = field(default_factory=set)
 
     def primitive(self, name: str) -> Primitive:
         return self.primitives.setdefault(name, Primitive(name))
 
-    def require(self, requirement: tuple[str, str]) -> None:
-        if requirement not in self.requirements:
+    def require(self, requirement: tuple[str, str], landmark: Landmark) -> None:
+        if requirement not in self.requirement_landmarks:
             self.requirements.append(requirement)
+            self.requirement_landmarks[requirement] = landmark
 
 
-def read_program(program: s.Program, session: Session) -> Body:
+def read_program(program: s.Program, flattening: Flattening) -> Body:
     """The file scope of ``program``, libraries it requires included."""
     if os.path.isfile(program.filename):
-        session.libraries.add(os.path.realpath(program.filename))
-    reader = _ScopeReader(session, None, 0, 0, program.filename)
+        flattening.libraries.add(os.path.realpath(program.filename))
+    reader = _ScopeReader(flattening, None, 0, 0, program.filename)
     reader.read(program.statements, 0)
     reader.name_anonymous()
     return reader.body
@@ -81,9 +87,9 @@ class _Pending:
 class _ScopeReader:
     """Reads the statements of one scope into a :class:`Body`."""
 
-    def __init__(self, session: Session, parent: "_ScopeReader | None", depth: int,
+    def __init__(self, flattening: Flattening, parent: "_ScopeReader | None", depth: int,
                  anonymous_offset: int, filename: str):
-        self.session = session
+        self.flattening = flattening
         self.parent = parent
         self.depth = depth
         self.offset = anonymous_offset
@@ -95,7 +101,7 @@ class _ScopeReader:
         self.groups_open = 0
 
     def error(self, message: str, landmark: Landmark) -> None:
-        self.session.errors.error(message, landmark)
+        self.flattening.errors.error(message, landmark)
 
     @property
     def nested(self) -> bool:
@@ -124,7 +130,7 @@ class _ScopeReader:
         name = statement.name
         taken = name in self.names
         if taken:
-            self.error(f"'{name}' already used as an element name", statement.landmark)
+            self.error(f"'{brief(name)}' already used as an element name", statement.landmark)
         binding = self.class_spec(statement.spec, nesting, name)
         if not taken:
             self.classes[name] = binding
@@ -143,7 +149,7 @@ class _ScopeReader:
 
     def declare_parameter(self, name: str, landmark: Landmark) -> bool:
         if name in self.parameters:
-            self.error(f"parameter '${name}' multiply defined", landmark)
+            self.error(f"parameter '${brief(name)}' multiply defined", landmark)
             return False
         self.parameters.add(name)
         return True
@@ -156,12 +162,13 @@ class _ScopeReader:
             kind = unquote(words[0])
             if kind not in ("compact_config", "package", "library") and len(words) == 1:
                 kind, words = "package", ["package", words[0]]
+            name = unquote(words[1]) if len(words) == 2 else ""
             if kind == "compact_config" and len(words) == 1:
-                self.session.require(("", "compact_config"))
-            elif kind == "package" and len(words) == 2:
-                self.session.require(("package", unquote(words[1])))
-            elif kind == "library" and len(words) == 2:
-                self.library(unquote(words[1]), statement.landmark, nesting)
+                self.flattening.require(("", "compact_config"), statement.landmark)
+            elif kind == "package" and name:
+                self.flattening.require(("package", name), statement.landmark)
+            elif kind == "library" and name:
+                self.library(name, statement.landmark, nesting)
             else:
                 self.error(f"bad requirement {shown(arg)}", statement.landmark)
 
@@ -171,21 +178,29 @@ class _ScopeReader:
             self.error("'require(library ...)' may only be used at file scope", landmark)
             return
         full = os.path.join(os.path.dirname(self.filename), path)
-        if not os.path.isfile(full):
-            self.error(f"library {shown(path, 200)} not found", landmark)
+        if "\0" in full or not os.path.isfile(full):
+            self.error(f"library {shown(path)} not found", landmark)
             return
         real = os.path.realpath(full)
-        if real in self.session.libraries:
+        if real in self.flattening.libraries:
             return
-        self.session.libraries.add(real)
+        self.flattening.libraries.add(real)
         try:
-            with open(full, encoding="utf-8", errors="replace") as f:
-                text = f.read()
+            with open(full, "rb") as f:
+                data = f.read(MAX_LIBRARY_SIZE + 1)
         except OSError as err:
-            self.error(f"cannot read library {shown(path, 200)}: {err.strerror}", landmark)
+            self.error(f"cannot read library {shown(path)}: {err.strerror}", landmark)
+            return
+        if len(data) > MAX_LIBRARY_SIZE:
+            self.error(f"library {shown(path)} is larger than {MAX_LIBRARY_SIZE} bytes", landmark)
+            return
+        try:
+            text = decode_config(data, full)
+        except ConfigError as err:
+            self.flattening.errors.absorb(err)
             return
         program, errors = parse_text(text, full)
-        self.session.errors.messages.extend(errors)
+        self.flattening.errors.messages.extend(errors)
         if program is not None:
             requiring, self.filename = self.filename, full
             self.read(program.statements, nesting)
@@ -200,15 +215,15 @@ class _ScopeReader:
             if name in scope.classes:
                 return scope.classes[name]
             scope = scope.parent
-        return self.session.primitives.get(name)
+        return self.flattening.primitives.get(name)
 
     def force_class(self, name: str, landmark: Landmark) -> Binding:
         """The class ``name``, made a primitive class if it is not one yet."""
         binding = self.class_of(name)
         if binding is None:
             if name in self.names:
-                self.error(f"'{name}' was previously used as an element name", landmark)
-            binding = self.session.primitive(name)
+                self.error(f"'{brief(name)}' was previously used as an element name", landmark)
+            binding = self.flattening.primitive(name)
         return binding
 
     def class_spec(self, spec: s.ClassSpec, nesting: int, name: str = "") -> Binding:
@@ -219,13 +234,13 @@ class _ScopeReader:
     def compound_class(self, spec: s.CompoundClass, name: str, nesting: int) -> Compound:
         definitions = []
         for body in spec.bodies:
-            reader = _ScopeReader(self.session, self, self.depth + 1, 2, self.filename)
+            reader = _ScopeReader(self.flattening, self, self.depth + 1, 2, self.filename)
             definitions.append(reader.read_compound(name, body, nesting + 1))
         for earlier, later in zip(definitions, definitions[1:]):
             earlier.overload = later
         if spec.extends:
             if name:
-                definitions[-1].overload = self.class_of(name) or self.session.primitive(name)
+                definitions[-1].overload = self.class_of(name) or self.flattening.primitive(name)
             else:
                 self.error("cannot extend an anonymous compound class", spec.landmark)
         return definitions[0]
@@ -235,7 +250,7 @@ class _ScopeReader:
             self.names[pseudo] = self.body.add(LocalElement(pseudo, None, "", body.landmark))
         formals = self.formals(body.formals)
         self.read(body.statements, nesting)
-        printable = name or "<anonymous>"
+        printable = brief(name) if name else "<anonymous>"
         ninputs = self.pseudo_ports(0, "input", printable, body.landmark)
         noutputs = self.pseudo_ports(1, "output", printable, body.landmark)
         self.name_anonymous()
@@ -250,8 +265,8 @@ class _ScopeReader:
                 continue
             if formal.keyword is not None:
                 if formal.keyword in keywords:
-                    self.error(f"repeated keyword parameter '{formal.keyword}' in compound element",
-                               formal.landmark)
+                    self.error(f"repeated keyword parameter '{brief(formal.keyword)}' in "
+                               "compound element", formal.landmark)
                 keywords.add(formal.keyword)
             previous = accepted[-1].keyword if accepted else None
             if not out_of_order and accepted and (
@@ -285,15 +300,20 @@ class _ScopeReader:
 
     def name_anonymous(self) -> None:
         """Give anonymous elements their final names, ``Class@N``, skipping names in use."""
+        # Numbers only grow along the scope and names are only added, so a
+        # search for a free number goes on where the last one for the same
+        # class stopped: every number is tried once.
+        searched: dict[str, int] = {}
         for index, element in enumerate(self.body.elements):
             if not element.anonymous or element.binding is None:
                 continue
             name = element.name
             if name in self.names:
                 prefix, number = name.rsplit("@", 1)
-                n = int(number)
+                n = max(int(number), searched.get(prefix, 0))
                 while f"{prefix}@{n}" in self.names:
                     n += 1
+                searched[prefix] = n
                 name = element.name = f"{prefix}@{n}"
             self.names[name] = index
 
@@ -311,17 +331,17 @@ class _ScopeReader:
         if word_class is None and word in self.names:
             index = self.names[word]
             if declared is not None:
-                self.error(f"redeclaration of element '{word}'", ref.landmark)
-                self.error(f"element '{word}' previously declared here",
+                self.error(f"redeclaration of element '{brief(word)}'", ref.landmark)
+                self.error(f"element '{brief(word)}' previously declared here",
                            self.body.elements[index].landmark)
             elif pending.config is not None:
-                self.error(f"configuration string ignored on element reference '{word}'",
+                self.error(f"configuration string ignored on element reference '{brief(word)}'",
                            ref.landmark)
             return index
         spec = pending.declared_spec
         if declared is not None and (word_class is not None
                                      or isinstance(spec, s.ClassName) and spec.name == word):
-            self.error(f"class '{word}' used as element name", ref.landmark)
+            self.error(f"class '{brief(word)}' used as element name", ref.landmark)
             if word_class is None:
                 return None
         elif declared is None and word_class is None:
@@ -329,14 +349,14 @@ class _ScopeReader:
                 self.error(f"'{word}' means something only inside groups and compound classes",
                            ref.landmark)
                 return None
-            word_class = self.session.primitive(word)
+            word_class = self.flattening.primitive(word)
         if word_class is not None:
             return self.add_anonymous(word, word_class, config, ref.landmark)
         return self.add_named(word, declared, config, ref.landmark)
 
     def add_named(self, name: str, binding: Binding, config: str, landmark: Landmark) -> int:
         if any(part.isdigit() for part in name.split("/")):
-            self.error(f"element name '{name}' has all-digit component", landmark)
+            self.error(f"element name '{brief(name)}' has all-digit component", landmark)
         index = self.body.add(LocalElement(name, binding, config, landmark))
         self.names[name] = index
         return index
@@ -380,9 +400,9 @@ class _ScopeReader:
     def missing_segment(self, before: s.Arrow | None, after: s.Arrow | None) -> list[Endpoint] | None:
         """An element list left out: implicit ``input``/``output``, or a mistake."""
         if before is None and after is not None and self.nested:
-            return [Endpoint(self.names["input"], PortList(), PortList())]
+            return [Endpoint(self.names["input"], NO_PORTS, NO_PORTS)]
         if after is None and before is not None and self.nested:
-            return [Endpoint(self.names["output"], PortList(), PortList())]
+            return [Endpoint(self.names["output"], NO_PORTS, NO_PORTS)]
         if after is not None:
             self.error(f"syntax error near '{'=>' if after.many else '->'}'", after.landmark)
         else:
@@ -434,9 +454,9 @@ class _ScopeReader:
             return None
         ports = self.ports(item.in_port)
         if before is None and after is not None:
-            return Endpoint(self.names["input"], PortList(), ports)
+            return Endpoint(self.names["input"], NO_PORTS, ports)
         if after is None and before is not None:
-            return Endpoint(self.names["output"], ports, PortList())
+            return Endpoint(self.names["output"], ports, NO_PORTS)
         if before is not None:
             self.error("implicit ports used in the middle of a chain", item.landmark)
         else:
@@ -455,7 +475,7 @@ class _ScopeReader:
 
     def ports(self, spec: s.PortSpec | None) -> PortList:
         if spec is None:
-            return PortList()
+            return NO_PORTS
         numbers: list[int] = []
         for item in spec.ranges:
             first = self.port_number(item.first, item.landmark)
@@ -472,10 +492,12 @@ class _ScopeReader:
         if not (text.isascii() and text.isdigit()):
             self.error(f"syntax error: port number should be integer, not {shown(text)}", landmark)
             return 0
-        if int(text) > MAX_PORT:
-            self.error(f"port number {text} too large (at most {MAX_PORT})", landmark)
+        # Compared as digits first: Python refuses to convert very long numbers.
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_PORT)) or int(digits) > MAX_PORT:
+            self.error(f"port number {brief(text)} too large (at most {MAX_PORT})", landmark)
             return 0
-        return int(text)
+        return int(digits)
 
     def join(self, outputs: list[Endpoint], inputs: list[Endpoint], arrow: s.Arrow) -> None:
         connections, errors = join(outputs, inputs, arrow.many)

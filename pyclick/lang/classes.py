@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 from pyclick.errors import Landmark
-from pyclick.lang.configstr import split_keyword
+from pyclick.lang.configstr import brief, split_keyword
 from pyclick.lang.syntax import Formal
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class Compound:
 
     @property
     def printable_name(self) -> str:
-        return self.name or "<anonymous>"
+        return brief(self.name) if self.name else "<anonymous>"
 
     def signature(self) -> str:
         """``Name(<arg>, KEY, ...)[1 input, 2 outputs]``, for error messages."""
@@ -64,7 +64,8 @@ def _count(n: int, what: str) -> str:
 def use_signature(name: str, nargs: int, ninputs: int, noutputs: int) -> str:
     """How a use of a compound looked: ``Name[1 argument, 1 input, 1 output]``."""
     args = f"{_count(nargs, 'argument')}, " if nargs else ""
-    return f"{name or '<anonymous>'}[{args}{_count(ninputs, 'input')}, {_count(noutputs, 'output')}]"
+    printable = brief(name) if name else "<anonymous>"
+    return f"{printable}[{args}{_count(ninputs, 'input')}, {_count(noutputs, 'output')}]"
 
 
 def assign_arguments(formals: tuple[Formal, ...], args: list[str]) -> list[str] | None:
@@ -109,7 +110,7 @@ def assign_arguments(formals: tuple[Formal, ...], args: list[str]) -> list[str] 
 
 
 @dataclass
-class Choice:
+class CompoundMatch:
     """The outcome of matching a use of a compound against its definitions."""
 
     binding: Binding | None
@@ -117,7 +118,7 @@ class Choice:
     matched: bool
 
 
-def choose(compound: Compound, args: list[str], ninputs: int, noutputs: int) -> Choice:
+def choose(compound: Compound, args: list[str], ninputs: int, noutputs: int) -> CompoundMatch:
     """The first definition matching the arguments and the ports in use.
 
     When none matches exactly, the last one that accepts the arguments is
@@ -132,14 +133,14 @@ def choose(compound: Compound, args: list[str], ninputs: int, noutputs: int) -> 
         values = assign_arguments(candidate.formals, args)
         if values is not None:
             if (candidate.ninputs, candidate.noutputs) == (ninputs, noutputs):
-                return Choice(candidate, values, True)
+                return CompoundMatch(candidate, values, True)
             closest = (candidate, values)
         candidate = candidate.overload
     if candidate is not None:
-        return Choice(candidate, None, True)
+        return CompoundMatch(candidate, None, True)
     if closest is None:
-        return Choice(None, None, False)
-    return Choice(closest[0], closest[1], tried == 1)
+        return CompoundMatch(None, None, False)
+    return CompoundMatch(closest[0], closest[1], tried == 1)
 
 
 def candidates(compound: Compound) -> list[Compound]:

@@ -184,10 +184,28 @@ def split_keyword(arg: str, keyword: re.Pattern[str] = COMPOUND_KEYWORD) -> tupl
     return arg[:end], arg[end:].lstrip(_SPACE)
 
 
-def shown(text: str, limit: int = 40) -> str:
-    """``text`` quoted for an error message: on one line, control characters escaped, cut short."""
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
+#: Error messages quote at most this many characters of a value.
+SHOWN_LENGTH = 60
+
+
+def shown(text: str, limit: int = SHOWN_LENGTH) -> str:
+    """``text`` quoted for an error message, on one line with control characters escaped.
+
+    A text longer than ``limit`` characters is cut there, and its length given.
+    """
+    if len(text) <= limit:
+        return _quoted(text)
+    return f"{_quoted(text[:limit])[:-1]}...' ({len(text)} characters)"
+
+
+def brief(name: str, limit: int = SHOWN_LENGTH) -> str:
+    """A name for an error message, cut after ``limit`` characters with its length given."""
+    if len(name) <= limit:
+        return name
+    return f"{name[:limit]}... ({len(name)} characters)"
+
+
+def _quoted(text: str) -> str:
     return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in text) + "'"
 
 
@@ -202,7 +220,8 @@ def unquote(word: str) -> str:
     """``word`` with one level of quoting removed.
 
     Quoted and unquoted parts concatenate (``"a"b'c'`` is ``abc``). Single
-    quotes are literal; double quotes take backslash escapes: ``\\n \\t \\r
+    quotes are literal; the hex data run ``\\<48 65>`` is decoded outside
+    quotes too; double quotes take backslash escapes: ``\\n \\t \\r
     \\a \\b \\f \\v``, octal ``\\OOO``, ``\\xHH``, the hex data run
     ``\\<48 65 6c>``, and a backslash before any other character (``\\\\``,
     ``\\"``, ``\\$``) stands for that character.
@@ -218,6 +237,9 @@ def unquote(word: str) -> str:
             i = end
         elif c == '"':
             i = _unescape_double(word, i + 1, out)
+        elif c == "\\" and word.startswith("\\<", i):
+            # As in Click, hex data needs no quotes: DATA \<0800>.
+            i = _unescape_data(word, i, out)
         else:
             out.append(c)
             i += 1

@@ -13,7 +13,12 @@ import re
 
 from pyclick.errors import Landmark
 
-_DIRECTIVE = re.compile(r'#[ \t]*(?:line[ \t]+)?(\d+)[ \t]*(?:"((?:\\.|[^"\\])*)"?)?')
+#: A directive's line number has at most this many digits.
+MAX_LINE_DIGITS = 9
+#: A directive's file name has at most this many characters.
+MAX_NAME_LENGTH = 4096
+
+_DIRECTIVE = re.compile(r'#[ \t]*(?:line[ \t]+)?([0-9]+)[ \t]*(?:"((?:\\.|[^"\\])*)"?)?')
 
 
 class LineMap:
@@ -23,25 +28,38 @@ class LineMap:
         self.filename = filename
         self._raw_lines: list[int] = []
         self._targets: list[tuple[str, int]] = []
+        # Every token asks for its line's landmark: one object per line.
+        self._known: dict[int, Landmark] = {}
 
-    def directive(self, raw_line: int, text: str) -> bool:
-        """Apply the directive ``text`` found on ``raw_line``; false if it is not one."""
+    def directive(self, raw_line: int, text: str) -> str | None:
+        """Apply the directive ``text`` found on ``raw_line``; what is wrong with it, if any."""
         match = _DIRECTIVE.match(text)
         if not match:
-            return False
+            return "unknown preprocessor directive"
         number, name = match.groups()
+        if len(number.lstrip("0")) > MAX_LINE_DIGITS:
+            return f"line number in directive has more than {MAX_LINE_DIGITS} digits"
+        if name is not None and len(name) > MAX_NAME_LENGTH:
+            return f"file name in directive longer than {MAX_NAME_LENGTH} characters"
         if name is None:
             file = self.landmark(raw_line).file
         else:
             file = re.sub(r"\\(.)", r"\1", name) or self.filename
         self._raw_lines.append(raw_line)
         self._targets.append((file, int(number)))
-        return True
+        self._known.clear()
+        return None
 
     def landmark(self, raw_line: int) -> Landmark:
         """The landmark of the text's line ``raw_line`` (1-based)."""
+        known = self._known.get(raw_line)
+        if known is not None:
+            return known
         at = bisect.bisect_left(self._raw_lines, raw_line) - 1
         if at < 0:
-            return Landmark(self.filename, raw_line)
-        file, number = self._targets[at]
-        return Landmark(file, number + raw_line - self._raw_lines[at] - 1)
+            landmark = Landmark(self.filename, raw_line)
+        else:
+            file, number = self._targets[at]
+            landmark = Landmark(file, number + raw_line - self._raw_lines[at] - 1)
+        self._known[raw_line] = landmark
+        return landmark

@@ -21,9 +21,14 @@ class FlatElement:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class FlatConnection:
-    """``from_element [from_port] -> [to_port] to_element``."""
+    """``from_element [from_port] -> [to_port] to_element``.
+
+    Hashed and compared without its landmark. Not frozen, because a frozen
+    dataclass costs three times as much to make and a large configuration
+    has tens of thousands of connections; nothing changes one once made.
+    """
 
     from_element: str
     from_port: int
@@ -38,9 +43,11 @@ class FlatConfig:
 
     ``elements`` is in declaration order; ``connections`` has no repeats;
     ``requirements`` lists every ``require(...)`` as (kind, value) pairs,
-    e.g. ("package", "mypackage") or ("", "compact_config").
+    e.g. ("package", "mypackage") or ("", "compact_config"), and
+    ``requirement_landmarks`` where each was first required.
     """
 
     elements: list[FlatElement] = field(default_factory=list)
     connections: list[FlatConnection] = field(default_factory=list)
     requirements: list[tuple[str, str]] = field(default_factory=list)
+    requirement_landmarks: dict[tuple[str, str], Landmark] = field(default_factory=dict)

@@ -1,10 +1,13 @@
 """Parsing Click text into a :class:`~pyclick.lang.syntax.Program`.
 
-The grammar is ``grammar/click.lark`` (LALR(1), contextual lexer). Syntax
-errors do not stop the parse: each is recorded, the offending token is
-skipped, and at the end of the input any unclosed ``{`` or ``(`` is closed,
-so that one run reports every mistake and the rest of the program can
-still be checked.
+The grammar is ``pyclick/grammar/click.lark`` (LALR(1), contextual lexer).
+lark builds no parse tree: the syntax classes are made as rules are reduced
+(:class:`_ToSyntax` is lark's inline transformer), and the parsing tables
+come from a cache in the user's cache directory when one can be kept there.
+Syntax errors do not stop the parse: each is recorded, the offending token
+is skipped, and at the end of the input any unclosed ``{`` or ``(`` is
+closed, so that one run reports every mistake and the rest of the program
+can still be checked.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from __future__ import annotations
 import contextvars
 import copy
 import functools
+import hashlib
+import os
+import sys
 from dataclasses import dataclass, field, replace
-from importlib import resources
 
+import lark
 import regex
-from lark import Lark, Token, Transformer_NonRecursive
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
@@ -24,6 +30,7 @@ from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
 from pyclick.lang.configstr import shown
 from pyclick.lang.linemap import LineMap
+from pyclick.lang.source import encoding_error
 
 #: Past this many syntax errors in one text the parser gives up.
 MAX_SYNTAX_ERRORS = 30
@@ -33,16 +40,22 @@ MAX_CLOSED_AT_END = 200
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
 #: Words that can never name an element or a class.
 RESERVED = frozenset({"elementclass", "require", "define", "provide"})
+_GRAMMAR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "grammar", "click.lark")
+_OPTIONS = dict(parser="lalr", lexer="contextual", regex=True, maybe_placeholders=True)
 
 
 @dataclass
 class _ParseRun:
-    """What one parse collects besides its tree: directives and errors."""
+    """What one parse collects besides its program: directives and errors."""
 
     lines: LineMap
     text: str
     errors: list[tuple[int, str]] = field(default_factory=list)
     last_error_line: int = 0
+    #: Where each line starts, worked out when a class's documentation is looked for.
+    line_starts: list[int] = field(default_factory=list)
+    doc_starts: dict[int, Landmark] = field(default_factory=dict)
 
     def error(self, pos: int, raw_line: int, message: str) -> None:
         self.errors.append((pos, f"{self.lines.landmark(raw_line)}: {message}"))
@@ -58,14 +71,25 @@ class _ParseRun:
     def end_line(self) -> int:
         return self.text.count("\n") + 1
 
+    def line(self, number: int) -> str:
+        """The text of raw line ``number`` (1-based)."""
+        if not self.line_starts:
+            self.line_starts = [0] + [m.end() for m in regex.finditer("\n", self.text)]
+        start = self.line_starts[number - 1]
+        end = self.line_starts[number] - 1 if number < len(self.line_starts) else len(self.text)
+        return self.text[start:end]
 
-_run: contextvars.ContextVar[_ParseRun] = contextvars.ContextVar("pyclick_lang_parse_run")
+
+# lark calls the lexer callbacks and the transformer with tokens and
+# children only: the parse they belong to is found here.
+_RUN: contextvars.ContextVar[_ParseRun] = contextvars.ContextVar("pyclick_lang_parse_run")
 
 
 def _on_directive(token: Token) -> Token:
-    run = _run.get()
-    if not run.lines.directive(token.line, str(token)):
-        run.error(token.start_pos, token.line, "unknown preprocessor directive")
+    run = _RUN.get()
+    mistake = run.lines.directive(token.line, str(token))
+    if mistake is not None:
+        run.error(token.start_pos, token.line, mistake)
     return token
 
 
@@ -73,24 +97,56 @@ def _on_identifier(token: Token) -> Token:
     # The contextual lexer reads a keyword where no keyword can stand as
     # an identifier; Click reserves them everywhere.
     if token in RESERVED:
-        _run.get().syntax_error(token.start_pos, token.line, f"'{token}' is a reserved word")
+        _RUN.get().syntax_error(token.start_pos, token.line, f"'{token}' is a reserved word")
     return token
 
 
 def _on_block_comment(token: Token) -> Token:
     if len(token) < 4 or not token.endswith("*/"):
-        _run.get().error(token.start_pos, token.line, "comment never closed: expected '*/'")
+        _RUN.get().error(token.start_pos, token.line, "comment never closed: expected '*/'")
     return token
 
 
 @functools.cache
 def _lark() -> Lark:
-    grammar = resources.files("pyclick").joinpath("grammar", "click.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", regex=True,
-                maybe_placeholders=True,
+    with open(_GRAMMAR, encoding="utf-8") as f:
+        grammar = f.read()
+    return _load_lark(grammar, _cache_file(grammar))
+
+
+def _load_lark(grammar: str, cache: str | bool) -> Lark:
+    """The parser for ``grammar``, its tables read from ``cache`` or analysed (and saved there).
+
+    lark rebuilds a cache file it cannot read, and carries on without one it cannot write.
+    """
+    return Lark(grammar, **_OPTIONS, cache=cache, transformer=_ToSyntax(),
                 lexer_callbacks={"LINE_DIRECTIVE": _on_directive,
                                  "BLOCK_COMMENT": _on_block_comment,
                                  "IDENT": _on_identifier})
+
+
+def _cache_file(grammar: str) -> str | bool:
+    """Where lark keeps the analysed grammar: the user's cache directory, or nowhere.
+
+    The name depends on the grammar and the versions of lark and Python, so
+    installations side by side never share a stale file. lark reads the file
+    with pickle: only a directory of this user's that no one else can write
+    to is used. Without one (no home, a read-only home) the grammar is
+    analysed on each start instead.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return False
+    directory = os.path.join(base, "pyclick")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        status = os.stat(directory)
+    except OSError:
+        return False
+    if status.st_uid != os.geteuid() or status.st_mode & 0o022:
+        return False
+    key = hashlib.sha256(f"{grammar}{_OPTIONS}{lark.__version__}{sys.version}".encode()).hexdigest()
+    return os.path.join(directory, f"click-grammar-{key[:20]}.lark")
 
 
 @functools.cache
@@ -106,7 +162,7 @@ def config_reads_back(config: str) -> bool:
 
 def _recover(error: UnexpectedInput) -> bool:
     """lark's on_error hook: record ``error`` and say whether to go on."""
-    run = _run.get()
+    run = _RUN.get()
     if len(run.errors) >= MAX_SYNTAX_ERRORS:
         return False
     if isinstance(error, UnexpectedCharacters):
@@ -138,7 +194,7 @@ def _close_at_end(run: _ParseRun, error: UnexpectedToken) -> bool:
 
 
 def _accepts(parser: InteractiveParser, terminal: str) -> bool:
-    """Whether ``parser`` can take ``terminal`` next (tried on a copy, without building trees)."""
+    """Whether ``parser`` can take ``terminal`` next (tried on a copy, building nothing)."""
     trial = parser.copy(deepcopy_values=False)
     conf = copy.copy(trial.parser_state.parse_conf)
     conf.callbacks = {}
@@ -154,98 +210,119 @@ def parse_text(text: str, filename: str) -> tuple[s.Program | None, list[str]]:
     """Parse ``text``; the program (None if unrecoverable) and every syntax error.
 
     Carriage returns count as newlines, as in Click; they are turned into
-    newlines first.
+    newlines first. Text holding characters that UTF-8 cannot encode (bytes
+    that were not UTF-8, kept as lone surrogates) is refused.
     """
+    refused = encoding_error(text, filename)
+    if refused is not None:
+        return None, [refused]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     run = _ParseRun(LineMap(filename), text)
-    token = _run.set(run)
+    token = _RUN.set(run)
     try:
-        tree = _lark().parse(text, on_error=_recover)
+        program = _lark().parse(text, on_error=_recover)
     except UnexpectedInput:
-        tree = None
+        program = None
     finally:
-        _run.reset(token)
-    program = None
-    if tree is not None:
-        program = _ToSyntax(run).transform(tree)
+        _RUN.reset(token)
     run.errors.sort(key=lambda e: e[0])
     return program, [message for _, message in run.errors]
 
 
-class _ToSyntax(Transformer_NonRecursive):
-    """Turns lark's tree into :mod:`pyclick.lang.syntax` data."""
+def _at(token: Token) -> Landmark:
+    return _RUN.get().lines.landmark(token.line)
 
-    def __init__(self, run: _ParseRun):
-        super().__init__()
-        self._run = run
 
-    def _at(self, token: Token) -> Landmark:
-        return self._run.lines.landmark(token.line)
+def _config_of(token: Token) -> s.Config:
+    if token.type == "CONFIG":
+        return s.Config(token[1:-1], True, _at(token))
+    run = _RUN.get()
+    # Reported at the end of the text, after what the parser finds missing there.
+    run.error(len(run.text) + 1, run.end_line,
+              f"expected ')': the configuration string opened at {_at(token)} never ends")
+    return s.Config(token[1:], False, _at(token))
 
-    def _config(self, token: Token) -> s.Config:
-        if token.type == "CONFIG":
-            return s.Config(token[1:-1], True, self._at(token))
-        run = self._run
-        run.error(len(run.text), run.end_line,
-                  f"expected ')': the configuration string opened at {self._at(token)} never ends")
-        return s.Config(token[1:], False, self._at(token))
+
+def _item(in_port: s.PortSpec | None, target: s.ElementRef | s.Group,
+          out_port: s.PortSpec | None) -> s.Item:
+    return s.Item(in_port, target, out_port, in_port.landmark if in_port else target.landmark)
+
+
+def _port(children: list, open_: bool) -> s.PortSpec:
+    ranges = tuple(c for c in children if isinstance(c, s.PortItem))
+    return s.PortSpec(ranges, open_, _at(children[0]))
+
+
+def _doc_start(keyword: Token) -> Landmark:
+    """Where a class definition starts: its ``//`` comment block, if one is right above."""
+    run = _RUN.get()
+    line = keyword.line
+    if line not in run.doc_starts:
+        first = line
+        while first > 1 and run.line(first - 1).lstrip().startswith("//"):
+            first -= 1
+        run.doc_starts[line] = run.lines.landmark(first)
+    return run.doc_starts[line]
+
+
+class _ToSyntax(Transformer):
+    """Makes :mod:`pyclick.lang.syntax` data as lark reduces each rule.
+
+    One method per rule of the grammar (and nothing else: lark looks rules
+    up by name here); the parse under way is in ``_RUN``.
+    """
 
     def start(self, children: list) -> s.Program:
-        return s.Program(self._run.lines.filename, list(children))
+        return s.Program(_RUN.get().lines.filename, list(children))
 
     def connection(self, children: list) -> s.Connection:
+        # Elements and arrows, in order: the arrows cut the elements into lists.
         segments: list[tuple[s.Item, ...]] = []
         arrows: list[s.Arrow] = []
+        items: list[s.Item] = []
         for child in children:
-            if isinstance(child, Token):
-                if len(segments) == len(arrows):
-                    segments.append(())
-                arrows.append(s.Arrow(child.type == "ARROW2", self._at(child)))
+            if type(child) is Token:
+                segments.append(tuple(items))
+                items = []
+                arrows.append(s.Arrow(child.type == "ARROW2", _at(child)))
             else:
-                segments.append(child or ())
-        if len(segments) == len(arrows):
-            segments.append(())
-        first = next(item.landmark for seg in segments for item in seg) if any(segments) \
-            else arrows[0].landmark
+                items.append(child)
+        segments.append(tuple(items))
+        first = next((seg[0].landmark for seg in segments if seg), None) or arrows[0].landmark
         return s.Connection(tuple(segments), tuple(arrows), first)
 
-    def segment(self, children: list) -> tuple[s.Item, ...]:
-        return tuple(children)
+    def name_ref(self, children: list) -> s.Item:
+        in_port, word, out_port = children
+        return _item(in_port, s.ElementRef(str(word), None, None, _at(word)), out_port)
 
-    def element(self, children: list) -> s.Item:
-        in_port, target, out_port = children
-        landmark = in_port.landmark if in_port else target.landmark
-        return s.Item(in_port, target, out_port, landmark)
+    # An optional configuration string leaves no placeholder behind ([_config]
+    # is an inlined rule): ``config`` has the token or nothing.
+    def declaration(self, children: list) -> s.Item:
+        in_port, word, _, spec, *config, out_port = children
+        conf = _config_of(config[0]) if config else None
+        return _item(in_port, s.ElementRef(str(word), spec, conf, _at(word)), out_port)
+
+    def class_call(self, children: list) -> s.Item:
+        in_port, word, config, out_port = children
+        return _item(in_port, s.ElementRef(str(word), None, _config_of(config), _at(word)),
+                     out_port)
+
+    def compound_call(self, children: list) -> s.Item:
+        in_port, compound, *config, out_port = children
+        conf = _config_of(config[0]) if config else None
+        return _item(in_port, s.ElementRef(None, compound, conf, compound.landmark), out_port)
+
+    def group(self, children: list) -> s.Item:
+        in_port, lpar, *statements, _, out_port = children
+        return _item(in_port, s.Group(tuple(statements), _at(lpar)), out_port)
 
     def bare_port(self, children: list) -> s.Item:
         (port,) = children
         return s.Item(port, None, None, port.landmark)
 
-    def name_ref(self, children: list) -> s.ElementRef:
-        (word,) = children
-        return s.ElementRef(str(word), None, None, self._at(word))
-
-    def declaration(self, children: list) -> s.ElementRef:
-        word, _, spec, *config = children
-        conf = self._config(config[0]) if config and config[0] is not None else None
-        return s.ElementRef(str(word), spec, conf, self._at(word))
-
-    def class_call(self, children: list) -> s.ElementRef:
-        word, config = children
-        return s.ElementRef(str(word), None, self._config(config), self._at(word))
-
-    def compound_call(self, children: list) -> s.ElementRef:
-        compound, *config = children
-        conf = self._config(config[0]) if config and config[0] is not None else None
-        return s.ElementRef(None, compound, conf, compound.landmark)
-
-    def group(self, children: list) -> s.Group:
-        lpar, *statements, _ = children
-        return s.Group(tuple(statements), self._at(lpar))
-
     def class_name(self, children: list) -> s.ClassName:
         (word,) = children
-        return s.ClassName(str(word), self._at(word))
+        return s.ClassName(str(word), _at(word))
 
     def compound(self, children: list) -> s.CompoundClass:
         # Each definition is located at the token before it: '{' or '||'.
@@ -254,11 +331,11 @@ class _ToSyntax(Transformer_NonRecursive):
         extends = False
         for child in children[1:]:
             if isinstance(child, s.CompoundBody):
-                bodies.append(replace(child, landmark=self._at(opener)))
+                bodies.append(replace(child, landmark=_at(opener)))
             elif isinstance(child, Token):
                 extends = extends or child.type == "DOTS"
                 opener = child
-        return s.CompoundClass(tuple(bodies), extends, self._at(children[0]))
+        return s.CompoundClass(tuple(bodies), extends, _at(children[0]))
 
     def compound_body(self, children: list) -> s.CompoundBody:
         formals, *statements = children
@@ -271,47 +348,35 @@ class _ToSyntax(Transformer_NonRecursive):
     def formal(self, children: list) -> s.Formal:
         if len(children) == 1:
             (var,) = children
-            return s.Formal(var[1:], None, self._at(var))
+            return s.Formal(var[1:], None, _at(var))
         keyword, var = children
-        return s.Formal(var[1:], str(keyword), self._at(keyword))
-
-    def _port(self, children: list, open_: bool) -> s.PortSpec:
-        ranges = tuple(c for c in children if isinstance(c, s.PortRange))
-        return s.PortSpec(ranges, open_, self._at(children[0]))
+        return s.Formal(var[1:], str(keyword), _at(keyword))
 
     def port_open(self, children: list) -> s.PortSpec:
-        return self._port(children, True)
+        return _port(children, True)
 
     def port_list(self, children: list) -> s.PortSpec:
-        return self._port(children, False)
+        return _port(children, False)
 
     def port_list_open(self, children: list) -> s.PortSpec:
-        return self._port(children, True)
+        return _port(children, True)
 
-    def port_item(self, children: list) -> s.PortRange:
-        first, *last = children
-        return s.PortRange(str(first), str(last[0]) if last else None, self._at(first))
+    def port_item(self, children: list) -> s.PortItem:
+        first = children[0]
+        return s.PortItem(str(first), str(children[1]) if len(children) > 1 else None, _at(first))
 
     def elementclass(self, children: list) -> s.ElementClassDef:
         keyword, name, spec = children
         if isinstance(spec, s.CompoundClass):
-            start = self._doc_start(keyword)
+            start = _doc_start(keyword)
             first = replace(spec.bodies[0], landmark=start)
             spec = replace(spec, bodies=(first, *spec.bodies[1:]), landmark=start)
-        return s.ElementClassDef(str(name), spec, self._at(keyword))
-
-    def _doc_start(self, keyword: Token) -> Landmark:
-        """Where a class definition starts: its ``//`` comment block, if one is right above."""
-        lines = self._run.text.split("\n", keyword.line)[: keyword.line - 1]
-        first = keyword.line
-        while first > 1 and lines[first - 2].lstrip().startswith("//"):
-            first -= 1
-        return self._run.lines.landmark(first)
+        return s.ElementClassDef(str(name), spec, _at(keyword))
 
     def require(self, children: list) -> s.Require:
         keyword, config = children
-        return s.Require(self._config(config), self._at(keyword))
+        return s.Require(_config_of(config), _at(keyword))
 
     def define(self, children: list) -> s.Define:
         keyword, config = children
-        return s.Define(self._config(config), self._at(keyword))
+        return s.Define(_config_of(config), _at(keyword))

@@ -33,7 +33,7 @@ class LocalElement:
     first_output_use: Landmark | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LocalConnection:
     from_index: int
     from_port: int

@@ -5,6 +5,10 @@ is resolved yet: whether an identifier names an element or a class, what
 variables expand to and which compound overload applies are decided when
 the program is flattened. Every node carries the landmark of its first
 token, after ``#`` line directives (compound classes, see CompoundClass).
+
+The parser makes these nodes by the thousand, so they are plain slotted
+dataclasses rather than frozen ones (which cost twice as much to make);
+nothing changes a node once the parser has made it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Union
 from pyclick.errors import Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Config:
     """A configuration string, without its parentheses and kept raw.
 
@@ -28,8 +32,8 @@ class Config:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
-class PortRange:
+@dataclass(slots=True)
+class PortItem:
     """One item of a port list: ``first`` or ``first-last``, as written."""
 
     first: str
@@ -37,16 +41,16 @@ class PortRange:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PortSpec:
     """``[0]``, ``[0, 2-3]``; ``open`` for ``[]`` or a trailing comma."""
 
-    ranges: tuple[PortRange, ...]
+    ranges: tuple[PortItem, ...]
     open: bool
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ClassName:
     """A class named by an identifier (primitive, compound or synonym)."""
 
@@ -54,7 +58,7 @@ class ClassName:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Formal:
     """A compound parameter: ``$var``, or ``KEYWORD $var`` when keyword is set."""
 
@@ -63,7 +67,7 @@ class Formal:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CompoundBody:
     """One definition of a compound class: ``formals | statements``.
 
@@ -76,7 +80,7 @@ class CompoundBody:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CompoundClass:
     """``{ body || body ... }``; ``extends`` for a final ``|| ...``.
 
@@ -93,7 +97,7 @@ class CompoundClass:
 ClassSpec = Union[ClassName, CompoundClass]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ElementRef:
     """What stands where an element is expected.
 
@@ -109,7 +113,7 @@ class ElementRef:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Group:
     """``( statements )``: an element group, expanded away in place."""
 
@@ -117,7 +121,7 @@ class Group:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
     """One element of a comma-separated list, with its optional ports.
 
@@ -131,7 +135,7 @@ class Item:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Arrow:
     """``->`` (``many`` false) or ``=>`` (``many`` true)."""
 
@@ -139,7 +143,7 @@ class Arrow:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Connection:
     """A chain ``list arrow list arrow ...``; ``len(segments) == len(arrows) + 1``.
 
@@ -152,7 +156,7 @@ class Connection:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ElementClassDef:
     """``elementclass NAME { ... }`` or the synonym ``elementclass NAME OTHER``."""
 
@@ -161,7 +165,7 @@ class ElementClassDef:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Define:
     """``define($NAME value, ...)``."""
 
@@ -169,7 +173,7 @@ class Define:
     landmark: Landmark
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Require:
     """``require(package NAME, library FILE, ...)``."""
 

@@ -21,7 +21,13 @@ _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:/@+-]+")
 def unparse(flat: FlatConfig) -> str:
     """Click text for ``flat``: requirements, declarations, then connections."""
     lines = [_requirement(kind, value) for kind, value in flat.requirements]
-    lines += [f"{e.name} :: {e.class_name}{_config(e.config)};" for e in flat.elements]
+    # Compound instances repeat their elements' configurations: each is looked at once.
+    configs: dict[str, str] = {}
+    for e in flat.elements:
+        config = configs.get(e.config)
+        if config is None:
+            config = configs[e.config] = _config(e.config)
+        lines.append(f"{e.name} :: {e.class_name}{config};")
     lines += [f"{c.from_element}{_port(c.from_port)} -> {_port(c.to_port, before=False)}"
               f"{c.to_element};" for c in flat.connections]
     return "".join(line + "\n" for line in lines)

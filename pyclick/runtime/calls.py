@@ -5,6 +5,12 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from pyclick.runtime.stopsignals import Interrupted
+
+
+class CallTimedOut(RuntimeError):
+    """The thread a call was handed to did not run it in time."""
+
 
 class Call:
     """Runs ``fn`` once (on whichever thread calls :meth:`run`) and keeps the outcome.
@@ -24,16 +30,26 @@ class Call:
     def run(self) -> None:
         try:
             self._result = self.fn()
+        except Interrupted as err:
+            # A stop signal hit the thread running the call (the main
+            # thread): the waiter learns it, and this thread unwinds.
+            self._error = err
+            self._finish()
+            raise
         except BaseException as err:  # handed over to the waiting thread as is
             self._error = err
+        self._finish()
+
+    def _finish(self) -> None:
         self.done = True
         self._finished.set()
         if self.waiter is not None:
             with self.waiter:
                 self.waiter.notify_all()
 
-    def wait(self) -> None:
-        self._finished.wait()
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the call ran (at most ``timeout`` seconds); tell whether it did."""
+        return self._finished.wait(timeout)
 
     def outcome(self) -> Any:
         """The result, or the exception raised again in the caller's thread."""

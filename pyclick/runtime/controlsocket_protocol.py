@@ -1,10 +1,18 @@
 """Click's ControlSocket protocol, version 1.3, without any I/O.
 
 A :class:`Session` is one client connection seen as a byte-stream
-transformer: :meth:`Session.feed` takes whatever the client sent and returns
-the bytes to send back. The server (``pyclick.elements.controlsocket``) only
-moves bytes; everything the protocol says lives here, so it can be exercised
-against any :class:`HandlerTable`.
+transformer: :meth:`Session.receive` takes whatever the client sent, and
+:meth:`Session.next_reply` answers one request at a time, so that a server
+sends each reply before it reads more: a client that pipelines thousands of
+requests without reading the answers is held back by its own socket, not
+buffered by the server. :meth:`Session.feed` does both at once (all the
+replies to what was given). The server (``pyclick.elements.controlsocket``)
+only moves bytes; everything the protocol says lives here, so it can be
+exercised against any :class:`HandlerTable`.
+
+Every request gets an answer with a code, whatever it holds: bad lengths,
+bytes that are not UTF-8, a handler that raises anything at all (520, with
+the exception's type and message).
 
 Wire format, as Click defines it: requests are lines ended by CR, LF or
 CRLF; every reply is one or more ``CODE text`` lines ended by CRLF (all but
@@ -30,6 +38,9 @@ DEFAULT_MAX_LINE = 64 * 1024
 DEFAULT_MAX_DATA = 16 * 1024 * 1024
 
 _LINE_END = re.compile(rb"[\r\n]")
+_DATA_LENGTH = re.compile(r"[0-9]+")
+# A data length with more digits than this is beyond any limit anyway.
+_LENGTH_DIGITS = 18
 
 
 class Code(IntEnum):
@@ -98,6 +109,10 @@ class _DataRequest:
         return self.length < 0
 
 
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…({len(text)} characters)"
+
+
 def _printable(text: str) -> str:
     """Escape what could break a reply line (CR, LF and other controls)."""
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
@@ -135,6 +150,7 @@ class Session:
         self._in = bytearray()
         self._out = bytearray()
         self._pending: _DataRequest | None = None
+        self._eof = False
         self._skipping_line = False
         # A line ended by CR at the very end of a chunk may be the first
         # half of a CRLF: the LF, if it comes, is not an empty line.
@@ -145,21 +161,41 @@ class Session:
         """What the server sends first on a new connection."""
         return BANNER
 
-    def feed(self, data: bytes) -> bytes:
-        """Take bytes from the client; return the replies now complete."""
+    def receive(self, data: bytes) -> None:
+        """Take bytes from the client; :meth:`next_reply` answers them."""
         self._in += data
-        while not self.closed and self._step(at_eof=False):
-            pass
-        return self._take_output()
+
+    def end_of_input(self) -> None:
+        """The client closed its side: what is left is answered, then the session closes."""
+        self._eof = True
+
+    def next_reply(self) -> bytes | None:
+        """Handle requests from the input until one is answered; return that answer.
+
+        None when the input holds no complete request: read more from the
+        client (or, after :meth:`end_of_input`, the session is closed).
+        """
+        while not self.closed and not self._out:
+            if not self._step(at_eof=self._eof):
+                if self._eof:
+                    self._close_at_end_of_input()
+                break
+        return self._take_output() or None
+
+    def feed(self, data: bytes) -> bytes:
+        """Take bytes from the client; return every reply now complete."""
+        self.receive(data)
+        return b"".join(iter(self.next_reply, None))
 
     def finish(self) -> bytes:
         """The client closed its side: answer what is left, then close."""
-        while not self.closed and self._in and self._step(at_eof=True):
-            pass
-        if not self.closed and self._pending is not None and not self._pending.discard:
+        self.end_of_input()
+        return b"".join(iter(self.next_reply, None))
+
+    def _close_at_end_of_input(self) -> None:
+        if self._pending is not None and not self._pending.discard:
             self._reply(Code.SYNTAX, "Not enough data")
         self.closed = True
-        return self._take_output()
 
     def _take_output(self) -> bytes:
         out = bytes(self._out)
@@ -314,12 +350,12 @@ class Session:
         elif verb == "HELP":
             self._reply(Code.OK, "Commands supported:", *_HELP)
         else:
-            self._reply(Code.UNIMPLEMENTED, f"Command '{verb}' unimplemented")
+            self._reply(Code.UNIMPLEMENTED, f"Command '{_shortened(verb)}' unimplemented")
 
     def _expect_bytes(self, req: _DataRequest, count: str) -> None:
-        if not count.isdigit():
-            return self._reply(Code.SYNTAX, f"Bad data length '{count}'")
-        req.length = int(count)
+        if not _DATA_LENGTH.fullmatch(count):
+            return self._reply(Code.SYNTAX, f"Bad data length '{_shortened(count)}'")
+        req.length = int(count) if len(count) <= _LENGTH_DIGITS else 10 ** _LENGTH_DIGITS
         if req.length > self.max_data:
             self._reply(Code.DATA_TOO_BIG, f"Data too large (limit {self.max_data} bytes)")
             req.discard = True
@@ -340,6 +376,8 @@ class Session:
             value = self.handlers.read(canonical_handler_name(name), params)
         except HandlerError as err:
             return self._reply_error(err, f"Read handler '{name}' error")
+        except BaseException as err:  # SystemExit too: the client gets its answer
+            return self._reply_raised(err, f"Read handler '{name}' error")
         payload = _encode(value)
         self._reply(Code.OK, f"Read handler '{name}' OK")
         self._out += b"DATA %d\r\n" % len(payload) + payload
@@ -354,6 +392,8 @@ class Session:
             self.handlers.write(full, value)
         except HandlerError as err:
             return self._reply_error(err, f"Write handler '{name}' error")
+        except BaseException as err:  # SystemExit too: the client gets its answer
+            return self._reply_raised(err, f"Write handler '{name}' error")
         self._reply(Code.OK, f"Write handler '{name}' OK")
 
     def _check(self, name: str, write: bool) -> None:
@@ -361,11 +401,17 @@ class Session:
             self.handlers.check(canonical_handler_name(name), write)
         except HandlerError as err:
             return self._reply_error(err, None)
+        except BaseException as err:
+            return self._reply_raised(err, f"Handler '{name}' error")
         if write and self.read_only:
             return self._reply(Code.PERMISSION, f"Permission denied for '{name}'")
         self._reply(Code.OK, f"{'Write' if write else 'Read'} handler '{name}' OK")
 
     # --- replies
+    def _reply_raised(self, err: BaseException, context: str) -> None:
+        """A handler raised something else than HandlerError: 520, with what it was."""
+        self._reply(Code.HANDLER_ERROR, f"{context}:", f"{type(err).__name__}: {err}")
+
     def _reply_error(self, err: HandlerError, context: str | None) -> None:
         code = err.code if 200 <= err.code <= 599 else Code.UNSPECIFIED
         lines = [line for line in str(err.message).splitlines() if line.strip()]

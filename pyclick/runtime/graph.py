@@ -1,28 +1,71 @@
-"""Hooking elements together: connections checked against port counts."""
+"""Hooking elements together: connections checked against port counts and processing.
+
+Works on anything shaped like a :class:`Node` (the router's elements), so
+the runtime needs no element class. The checks and their wording follow
+Click's router:
+
+1. both ends exist, and each port is within its class's port count
+   (``'a :: X' has no output 2 ...``);
+2. push and pull: agnostic ports are resolved (``pyclick.runtime.processing``);
+   a push output connected to a pull input, or the reverse, is
+   ``'a :: X' push output 0 connected to 'b :: Y' pull input 0``, and an
+   agnostic element whose linked ports end up different is
+   ``agnostic 'a :: X' in mixed context: push input 0, pull output 0``;
+3. a push output or a pull input connected more than once is
+   ``illegal reuse of 'a :: X' push output 0`` (pull outputs and push
+   inputs may be shared);
+4. ports left unconnected get a warning.
+
+Errors name the connection's place, except a mixed agnostic element, which is
+named at its own place.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from typing import Any, Callable, Mapping, Protocol
 
-from pyclick.element import Element
 from pyclick.errors import ErrorCollector, Landmark
 from pyclick.lang.model import FlatConnection
 from pyclick.runtime.ports import PortRange, parse_port_count
+from pyclick.runtime.processing import (PULL_CODE, PUSH_CODE, Tie, kind, other_kind,
+                                        port_flow, processing_vector, resolve)
 
 Warn = Callable[[str, Landmark], None]
 
 
-def hook_up(elements: dict[str, Element], connections: list[FlatConnection],
-            errors: ErrorCollector, warn: Warn) -> None:
-    """Set every element's ``ninputs`` and ``outputs`` from the connections.
+class Node(Protocol):
+    """What hooking up needs of an element; it sets the port attributes below."""
 
-    Errors (unknown ends, ports past a class's maximum, a push output
-    connected twice) go to ``errors`` with the connection's landmark;
-    unconnected ports get a warning with the element's landmark.
-    """
+    name: str
+    landmark: Landmark
+    #: Click's port count declaration, ``IN/OUT`` (see ``pyclick.runtime.ports``).
+    port_count: str
+    #: Click's processing code (``"h/l"``, ``"a/ah"``...) and flow code (``"x/x"``).
+    processing: str
+    flow_code: str
+    ninputs: int
+    #: ``outputs[i]``: the (node, input port) output i is connected to, or None.
+    outputs: list[Any]
+    #: ``inputs[i]``: the (node, output port) connected to input i, or None.
+    inputs: list[Any]
+    #: Each port's resolved processing: ``"h"`` (push) or ``"l"`` (pull).
+    input_processing: list[str]
+    output_processing: list[str]
+
+    def declaration(self) -> str:
+        """``name :: Class``, for messages."""
+
+    def class_name(self) -> str:
+        """The element class's name, for messages."""
+
+
+def hook_up(elements: Mapping[str, Node], connections: list[FlatConnection],
+            errors: ErrorCollector, warn: Warn) -> None:
+    """Set every element's ports from the connections (see the module docstring)."""
     inputs: dict[str, dict[int, FlatConnection]] = defaultdict(dict)
     outputs: dict[str, dict[int, FlatConnection]] = defaultdict(dict)
+    valid: list[FlatConnection] = []
     for conn in connections:
         source, target = elements.get(conn.from_element), elements.get(conn.to_element)
         for end, name in ((source, conn.from_element), (target, conn.to_element)):
@@ -30,37 +73,107 @@ def hook_up(elements: dict[str, Element], connections: list[FlatConnection],
                 errors.error(f"no element named '{name}'", conn.landmark)
         if source is None or target is None:
             continue
-        if conn.from_port in outputs[source.name]:
-            errors.error(f"'{source.declaration()}' output {conn.from_port} "
-                         "connected more than once", conn.landmark)
-        outputs[source.name][conn.from_port] = conn
+        valid.append(conn)
+        outputs[source.name].setdefault(conn.from_port, conn)
         inputs[target.name].setdefault(conn.to_port, conn)
-    for element in elements.values():
+    nodes = list(elements.values())
+    for element in nodes:
         try:
-            counts = parse_port_count(type(element).port_count)
+            counts = parse_port_count(element.port_count)
         except ValueError as err:
             errors.error(f"'{element.declaration()}': class {err}", element.landmark)
+            element.ninputs, element.outputs = 0, []
             continue
         ins, outs = inputs[element.name], outputs[element.name]
         element.ninputs = _port_total(element, "input", counts.inputs, ins, errors, warn)
         out_range = counts.outputs or PortRange(element.ninputs, element.ninputs)
         total = _port_total(element, "output", out_range, outs, errors, warn)
         element.outputs = [None] * total
-        for port, conn in outs.items():
-            if port < total:
-                element.outputs[port] = (elements[conn.to_element], conn.to_port)
+    in_range = [c for c in valid if c.from_port < len(elements[c.from_element].outputs)
+                and c.to_port < elements[c.to_element].ninputs]
+    _processing(nodes, elements, in_range, errors)
+    _check_reuse(elements, in_range, errors)
+    for element in nodes:
+        element.inputs = [None] * element.ninputs
+    for conn in in_range:
+        source, target = elements[conn.from_element], elements[conn.to_element]
+        if source.outputs[conn.from_port] is None:
+            source.outputs[conn.from_port] = (target, conn.to_port)
+        if target.inputs[conn.to_port] is None:
+            target.inputs[conn.to_port] = (source, conn.from_port)
 
 
-def _port_total(element: Element, kind: str, allowed: PortRange,
+def _processing(nodes: list[Node], elements: Mapping[str, Node],
+                connections: list[FlatConnection], errors: ErrorCollector) -> None:
+    """Resolve every port's processing; report the conflicts in Click's words."""
+    index = {node.name: i for i, node in enumerate(nodes)}
+    in_codes: list[list[str]] = []
+    out_codes: list[list[str]] = []
+    for node in nodes:
+        try:
+            ins, outs = processing_vector(node.processing, node.ninputs, len(node.outputs))
+        except ValueError as err:
+            errors.error(f"'{node.declaration()}': {err}", node.landmark)
+            ins, outs = [PUSH_CODE] * node.ninputs, [PUSH_CODE] * len(node.outputs)
+        in_codes.append(ins)
+        out_codes.append(outs)
+    ties = [Tie(index[c.from_element], c.from_port, index[c.to_element], c.to_port)
+            for c in connections]
+    places = {id(tie): conn.landmark for tie, conn in zip(ties, connections)}
+
+    def flows(e: int, port: int) -> list[bool]:
+        node = nodes[e]
+        try:
+            return port_flow(node.flow_code, False, port, node.ninputs, len(node.outputs))
+        except ValueError as err:
+            errors.error(f"'{node.declaration()}' {err}", node.landmark)
+            return [False] * len(node.outputs)
+
+    def conflict(tie: Tie, out_code: str) -> None:
+        source, target = nodes[tie.source], nodes[tie.target]
+        if tie.inside:
+            errors.error(f"agnostic '{source.declaration()}' in mixed context: "
+                         f"{other_kind(out_code)} input {tie.in_port}, "
+                         f"{kind(out_code)} output {tie.out_port}", source.landmark)
+        else:
+            errors.error(f"'{source.declaration()}' {kind(out_code)} output {tie.out_port} "
+                         f"connected to '{target.declaration()}' {other_kind(out_code)} "
+                         f"input {tie.in_port}", places[id(tie)])
+
+    resolve(in_codes, out_codes, ties, flows, conflict)
+    for node, ins, outs in zip(nodes, in_codes, out_codes):
+        node.input_processing = ins
+        node.output_processing = outs
+
+
+def _check_reuse(elements: Mapping[str, Node], connections: list[FlatConnection],
+                 errors: ErrorCollector) -> None:
+    """A push output feeds one input, a pull input is fed by one output."""
+    pushed: dict[tuple[str, int], tuple[str, int]] = {}
+    pulled: dict[tuple[str, int], tuple[str, int]] = {}
+    for conn in connections:
+        source, target = elements[conn.from_element], elements[conn.to_element]
+        out_end, in_end = (source.name, conn.from_port), (target.name, conn.to_port)
+        if source.output_processing[conn.from_port] == PUSH_CODE:
+            if pushed.setdefault(out_end, in_end) != in_end:
+                errors.error(f"illegal reuse of '{source.declaration()}' push output "
+                             f"{conn.from_port}", conn.landmark)
+        if target.input_processing[conn.to_port] == PULL_CODE:
+            if pulled.setdefault(in_end, out_end) != out_end:
+                errors.error(f"illegal reuse of '{target.declaration()}' pull input "
+                             f"{conn.to_port}", conn.landmark)
+
+
+def _port_total(element: Node, kind_: str, allowed: PortRange,
                 used: dict[int, FlatConnection], errors: ErrorCollector, warn: Warn) -> int:
     """How many ports of one side the element gets; reports the ports it cannot have."""
     total = max([allowed.low] + [port + 1 for port in used])
     if allowed.high is not None and total > allowed.high:
         for port in sorted(p for p in used if p >= allowed.high):
-            errors.error(f"'{element.declaration()}' has no {kind} {port} (too many {kind}s: "
+            errors.error(f"'{element.declaration()}' has no {kind_} {port} (too many {kind_}s: "
                          f"{element.class_name()} has {allowed})", used[port].landmark)
         total = allowed.high
     for port in range(total):
         if port not in used:
-            warn(f"'{element.declaration()}' {kind} {port} unused", element.landmark)
+            warn(f"'{element.declaration()}' {kind_} {port} unused", element.landmark)
     return total

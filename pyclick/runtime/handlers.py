@@ -14,7 +14,11 @@ handler has run; a worker thread that waits keeps serving calls addressed to
 itself, so two threads calling each other's handlers cannot deadlock.
 Before the router starts and after it stops, handlers run in the caller's
 thread. Global handlers only read immutable router state or call
-``router.stop()``, which is thread safe, so they run in the caller's thread.
+``stop()``, which is thread safe, so they run in the caller's thread.
+
+The table works on an :class:`ElementTable` (the router: its elements, how
+to reach an element's home thread, how to stop, the configuration texts)
+holding :class:`HandlerElement` objects, not on the router itself.
 
 Failures raise :class:`HandlerError` with ControlSocket's codes.
 """
@@ -24,13 +28,10 @@ from __future__ import annotations
 import inspect
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import pyclick
-
-if TYPE_CHECKING:
-    from pyclick.element import Element
-    from pyclick.router import Router
+from pyclick.runtime.host import Owner
 
 NO_SUCH_ELEMENT = 510
 NO_SUCH_HANDLER = 511
@@ -51,6 +52,55 @@ class HandlerError(Exception):
 
 ReadFn = Callable[[str], str]
 WriteFn = Callable[[str], Any]
+
+
+class HandlerElement(Owner, Protocol):
+    """What the handler table needs of an element."""
+
+    config: str
+    ninputs: int
+    #: ``outputs[i]``: the (element, input port) that output i pushes to, or None.
+    outputs: list[Any]
+    #: Handlers the element's class declares: handler name -> method name.
+    read_handlers: Mapping[str, str]
+    write_handlers: Mapping[str, str]
+
+    @property
+    def noutputs(self) -> int:
+        """Number of outputs."""
+
+    def class_name(self) -> str:
+        """The element class's name."""
+
+
+class ElementTable(Protocol):
+    """What the handler table needs of the router."""
+
+    @property
+    def elements(self) -> Sequence[HandlerElement]:
+        """Every element, in declaration order."""
+
+    @property
+    def requirements(self) -> Sequence[tuple[str, str]]:
+        """The configuration's ``require`` statements as (kind, value)."""
+
+    def element(self, name: str) -> HandlerElement | None:
+        """The element with exactly this name, or None."""
+
+    def call_on_home(self, owner: Owner, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on ``owner``'s home thread (directly when not running)."""
+
+    def stop(self, reason: str = "") -> None:
+        """Ask the router to stop (thread safe)."""
+
+    def please_stop_driver(self, reason: str = "") -> None:
+        """A driver stop event (the ``stop`` handler; thread safe)."""
+
+    def config_text(self) -> str:
+        """The configuration as written."""
+
+    def flat_config_text(self) -> str:
+        """The flattened configuration."""
 
 
 @dataclass
@@ -91,8 +141,8 @@ def _reader(fn: Callable[..., Any], name: str) -> ReadFn:
 class Handlers:
     """The handler table of one router: ``read``, ``write``, ``check``, ``list``."""
 
-    def __init__(self, router: "Router") -> None:
-        self.router = router
+    def __init__(self, table: ElementTable) -> None:
+        self.table = table
         self._extra: dict[str, dict[str, Handler]] = {}
 
     # --- calls
@@ -118,32 +168,32 @@ class Handlers:
             kind = "read-only" if write else "write-only"
             raise HandlerError(PERMISSION_DENIED, f"handler '{name}' is {kind}")
 
-    def list(self, element: "Element | None") -> list[Handler]:
+    def list(self, element: HandlerElement | None) -> list[Handler]:
         """The handlers of ``element`` (None: the global handlers), sorted by name."""
         table = self._element_handlers(element) if element else self._global_handlers()
         return [table[k] for k in sorted(table)]
 
     # --- registration of handlers that are not declared by decorators
-    def add_read(self, element: "Element", name: str, fn: Callable[..., Any]) -> None:
+    def add_read(self, element: HandlerElement, name: str, fn: Callable[..., Any]) -> None:
         """Add read handler ``name`` to ``element``: ``fn()`` or ``fn(params)`` -> str."""
         self._extra_entry(element, name).read = _reader(fn, name)
 
-    def add_write(self, element: "Element", name: str, fn: WriteFn) -> None:
+    def add_write(self, element: HandlerElement, name: str, fn: WriteFn) -> None:
         """Add write handler ``name`` to ``element``: ``fn(value)``."""
         self._extra_entry(element, name).write = fn
 
-    def _extra_entry(self, element: "Element", name: str) -> Handler:
+    def _extra_entry(self, element: HandlerElement, name: str) -> Handler:
         return self._extra.setdefault(element.name, {}).setdefault(name, Handler(name))
 
     # --- lookup
-    def _find(self, full_name: str) -> tuple["Element | None", Handler]:
+    def _find(self, full_name: str) -> tuple[HandlerElement | None, Handler]:
         # Element names never hold a dot; handler names may.
         element_name, dot, handler_name = full_name.partition(".")
         if not dot:
             element_name, handler_name = "", full_name
         element = None
         if element_name:
-            element = self.router.element(element_name)
+            element = self.table.element(element_name)
             if element is None:
                 raise HandlerError(NO_SUCH_ELEMENT, f"no element named '{element_name}'")
         table = self._element_handlers(element) if element else self._global_handlers()
@@ -152,7 +202,7 @@ class Handlers:
             raise HandlerError(NO_SUCH_HANDLER, f"no handler named '{full_name}'")
         return element, handler
 
-    def _element_handlers(self, element: "Element") -> dict[str, Handler]:
+    def _element_handlers(self, element: HandlerElement) -> dict[str, Handler]:
         table: dict[str, Handler] = {
             "name": Handler("name", _reader(lambda: element.name, "name")),
             "class": Handler("class", _reader(element.class_name, "class")),
@@ -172,35 +222,35 @@ class Handlers:
         return table
 
     def _global_handlers(self) -> dict[str, Handler]:
-        router = self.router
+        table = self.table
 
         def stop(value: str) -> None:
-            router.stop("stop handler written")
+            table.please_stop_driver("stop handler written")
 
         readers: dict[str, Callable[[], str]] = {
             "version": lambda: pyclick.__version__,
-            "list": lambda: "\n".join([str(len(router.elements))]
-                                      + [e.name for e in router.elements]),
-            "classes": lambda: "\n".join(sorted({e.class_name() for e in router.elements})),
-            "config": router.config_text,
-            "flatconfig": router.flat_config_text,
+            "list": lambda: "\n".join([str(len(table.elements))]
+                                      + [e.name for e in table.elements]),
+            "classes": lambda: "\n".join(sorted({e.class_name() for e in table.elements})),
+            "config": table.config_text,
+            "flatconfig": table.flat_config_text,
             "requirements": lambda: "\n".join(f"{k} {v}".strip()
-                                              for k, v in router.flat.requirements),
+                                              for k, v in table.requirements),
             "handlers": lambda: self._describe(None),
         }
-        table = {name: Handler(name, _reader(fn, name)) for name, fn in readers.items()}
-        table["stop"] = Handler("stop", write=stop)
-        return table
+        handlers = {name: Handler(name, _reader(fn, name)) for name, fn in readers.items()}
+        handlers["stop"] = Handler("stop", write=stop)
+        return handlers
 
-    def _describe(self, element: "Element | None") -> str:
+    def _describe(self, element: HandlerElement | None) -> str:
         return "\n".join(f"{h.name}\t{h.flags}" for h in self.list(element))
 
     # --- execution
-    def _call(self, element: "Element | None", name: str, fn: Callable[[], Any]) -> Any:
+    def _call(self, element: HandlerElement | None, name: str, fn: Callable[[], Any]) -> Any:
         try:
             if element is None:
                 return fn()
-            return self.router.call_on_home(element, fn)
+            return self.table.call_on_home(element, fn)
         except HandlerError:
             raise
         except ValueError as err:
@@ -210,7 +260,7 @@ class Handlers:
             raise HandlerError(HANDLER_FAILED, f"{name}: {type(err).__name__}: {err}") from None
 
 
-def describe_ports(element: "Element") -> str:
+def describe_ports(element: HandlerElement) -> str:
     """The ``ports`` handler: port counts, then each output's peer."""
     lines = [f"{element.ninputs} input{'s' if element.ninputs != 1 else ''}",
              f"{element.noutputs} output{'s' if element.noutputs != 1 else ''}"]

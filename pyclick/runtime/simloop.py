@@ -5,33 +5,33 @@ then scheduling order), then runs pending tasks; when nothing is due it
 jumps the clock to the next expiry. Nothing waits for real time, so a
 simulation runs as fast as its events are handled, and the same
 configuration gives the same sequence of events on every run. The loop
-ends when the router is stopped or nothing is left to run.
+ends when it is stopped or nothing is left to run (then it stops its
+:class:`~pyclick.runtime.host.Host`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from pyclick.runtime.calls import Call
 from pyclick.runtime.clock import SimClock
+from pyclick.runtime.host import Host, Owner
 from pyclick.runtime.tasks import Task, TaskQueue
 from pyclick.runtime.threads import run_guarded
 from pyclick.runtime.timers import Timer, TimerHeap
 
-if TYPE_CHECKING:
-    from pyclick.element import Element
-    from pyclick.router import Router
-
 
 class SimScheduler:
-    """Runs every element's timers and tasks in simulated time on the calling thread."""
+    """Runs every owner's timers and tasks in simulated time on the calling thread."""
 
-    def __init__(self, router: "Router", clock: SimClock) -> None:
-        self.router = router
+    def __init__(self, host: Host, clock: SimClock) -> None:
+        self.host = host
         self.clock = clock
         self.stopping = False
+        #: Never set: the loop's own failures reach the caller of run().
+        self.failed = False
         self.timers = TimerHeap()
         self.tasks = TaskQueue()
         self.calls: deque[Call] = deque()
@@ -61,7 +61,7 @@ class SimScheduler:
             self.tasks.remove(task)
 
     # --- calls
-    def call(self, element: "Element", fn: Callable[[], Any]) -> Any:
+    def call(self, owner: Owner, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` between two events of the loop (directly when not running)."""
         if self._loop_thread in (None, threading.current_thread()):
             return fn()
@@ -77,7 +77,7 @@ class SimScheduler:
 
     # --- lifecycle
     def run(self) -> None:
-        """Run events until the router stops or nothing is left to do."""
+        """Run events until stopped or nothing is left to do."""
         self._loop_thread = threading.current_thread()
         try:
             self._loop()
@@ -89,7 +89,7 @@ class SimScheduler:
                 call.run()
 
     def _loop(self) -> None:
-        router, clock = self.router, self.clock
+        host, clock = self.host, self.clock
         while not self.stopping:
             with self.lock:
                 calls = self._take_calls()
@@ -103,13 +103,13 @@ class SimScheduler:
             for call in calls:
                 call.run()
             if timer is not None:
-                run_guarded(router, timer.element, "timer", timer.callback)
+                run_guarded(host, timer.owner, "timer", timer.callback)
             for task in tasks:
                 if self.stopping:
                     break
-                run_guarded(router, task.element, "task", task.callback)
+                run_guarded(host, task.owner, "task", task.callback)
             if timer is None and not tasks and not calls:
-                router.stop("nothing left to run")
+                host.stop("nothing left to run")
 
     def _take_calls(self) -> list[Call]:
         if not self.calls:

@@ -13,40 +13,41 @@ again (Click's model, so that an idle element costs nothing)::
         return sent > 0                      # did useful work
 
 The boolean tells the thread whether the run was useful; useful time is
-what the thread's load (``WorkerThread.busy_seconds``) counts.
+what the thread's load (``WorkerThread.busy_seconds``) counts. Like a timer,
+a task reaches its scheduler through its owner's scheduling handle
+(:class:`~pyclick.runtime.host.Owner`).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-if TYPE_CHECKING:
-    from pyclick.element import Element
+from pyclick.runtime.host import Owner
 
 
 class Task:
-    """A task owned by ``element``; ``callback() -> bool`` (did work)."""
+    """A task owned by ``owner``; ``callback() -> bool`` (did work)."""
 
-    def __init__(self, element: "Element", callback: Callable[[], bool]) -> None:
-        self.element = element
+    def __init__(self, owner: Owner, callback: Callable[[], bool]) -> None:
+        self.owner = owner
         self.callback = callback
         self.scheduled = False
         self._generation = 0
 
     def reschedule(self) -> None:
         """Run the callback once more, soon (no effect if already pending)."""
-        self.element.router.active_scheduler().add_task(self)
+        self.owner.scheduling.active().add_task(self)
 
     def unschedule(self) -> None:
         """Cancel a pending run."""
-        scheduler = self.element.router.scheduler
+        scheduler = self.owner.scheduling.scheduler
         if scheduler is not None:
             scheduler.remove_task(self)
         self.scheduled = False
 
     def __repr__(self) -> str:
-        return f"<Task of {self.element.name} {'scheduled' if self.scheduled else 'idle'}>"
+        return f"<Task of {self.owner.name} {'scheduled' if self.scheduled else 'idle'}>"
 
 
 class TaskQueue:

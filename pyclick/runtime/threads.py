@@ -1,9 +1,19 @@
 """Real-time scheduling: worker threads, each optionally pinned to one CPU.
 
-Every element has a home thread (``element.home_thread``, an index into the
-scheduler's workers). Its timers, tasks and handler calls run there. A
-pinned worker calls ``os.sched_setaffinity(0, {cpu})`` from inside itself,
-which on Linux pins just that thread.
+Every owner of timers and tasks (an element) has a home thread
+(``owner.home_thread``, an index into the scheduler's workers). Its timers,
+tasks and handler calls run there. A pinned worker calls
+``os.sched_setaffinity(0, {cpu})`` from inside itself, which on Linux pins
+just that thread. The scheduler serves a :class:`~pyclick.runtime.host.Host`:
+it waits on the host until stopped and reports failing callbacks to it.
+
+A worker never dies silently: whatever a callback raises, BaseException
+included (``SystemExit``, ``KeyboardInterrupt``), is reported to the host,
+which stops the router with status 1; a failure of the loop itself is
+logged, stops the host and marks the scheduler :attr:`failed`. After the
+router stopped, a call to an element whose thread is stuck in a callback
+gives up after :data:`STOPPED_CALL_TIMEOUT` seconds (:class:`CallTimedOut`)
+instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -13,27 +23,35 @@ import os
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from pyclick.runtime.calls import Call
+from pyclick.runtime.calls import Call, CallTimedOut
 from pyclick.runtime.clock import RealClock
+from pyclick.runtime.host import Host, Owner
+from pyclick.runtime.stopsignals import Interrupted
 from pyclick.runtime.tasks import Task, TaskQueue
 from pyclick.runtime.timers import Timer, TimerHeap
 
-if TYPE_CHECKING:
-    from pyclick.element import Element
-    from pyclick.router import Router
+#: Longest a worker sleeps at once: a timer due in 1e300 s must not make
+#: the wait overflow (waits are bounded by threading.TIMEOUT_MAX).
+MAX_SLEEP = 60.0
+#: How long a call waits for a thread still stuck in a callback once the
+#: router has stopped (a handler read at exit, for instance).
+STOPPED_CALL_TIMEOUT = 2.0
+# How often a caller waiting for a call looks whether the router stopped.
+_WAIT_SLICE = 0.1
 
 _log = logging.getLogger("pyclick.threads")
 
 
-def run_guarded(router: "Router", element: "Element", what: str,
-                callback: Callable[[], Any]) -> Any:
-    """Run an element's timer or task callback; a failure stops the router."""
+def run_guarded(host: Host, owner: Owner, what: str, callback: Callable[[], Any]) -> Any:
+    """Run an owner's timer or task callback; any failure is reported to the host."""
     try:
         return callback()
-    except Exception as err:
-        router.element_failed(element, what, err)
+    except Interrupted:
+        raise  # a stop signal on the main thread, not a failure of the callback
+    except BaseException as err:  # SystemExit or KeyboardInterrupt too: never lose a thread
+        host.element_failed(owner, what, err)
         return False
 
 
@@ -54,9 +72,10 @@ class WorkerThread:
         #: The kernel thread id, once the thread runs.
         self.native_id: int | None = None
         self.accepting = False
+        #: Set when the thread did not stop in time: it is stuck in a callback.
+        self.stuck = False
         self.thread = threading.Thread(target=self._main, name=f"pyclick-worker-{index}",
                                        daemon=True)
-
 
     def post(self, call: Call) -> bool:
         """Queue a call for this thread; False when the thread no longer runs."""
@@ -86,10 +105,12 @@ class WorkerThread:
 
     def _main(self) -> None:
         self.native_id = threading.get_native_id()
-        if self.cpu is not None:
-            os.sched_setaffinity(0, {self.cpu})
         try:
+            if self.cpu is not None:
+                os.sched_setaffinity(0, {self.cpu})
             self._loop()
+        except BaseException as err:  # a failure of the loop itself, not of a callback
+            self.scheduler.thread_failed(self, err)
         finally:
             with self.cond:
                 self.accepting = False
@@ -100,7 +121,7 @@ class WorkerThread:
     def _loop(self) -> None:
         scheduler = self.scheduler
         clock = scheduler.clock
-        router = scheduler.router
+        host = scheduler.host
         while not scheduler.stopping:
             with self.cond:
                 calls = self._take_calls()
@@ -114,7 +135,7 @@ class WorkerThread:
                 if timer is None:
                     break
                 start = time.perf_counter()
-                run_guarded(router, timer.element, "timer", timer.callback)
+                run_guarded(host, timer.owner, "timer", timer.callback)
                 self.busy_seconds += time.perf_counter() - start
                 worked = True
             with self.cond:
@@ -123,7 +144,7 @@ class WorkerThread:
                 if scheduler.stopping:
                     break
                 start = time.perf_counter()
-                if run_guarded(router, task.element, "task", task.callback):
+                if run_guarded(host, task.owner, "task", task.callback):
                     self.busy_seconds += time.perf_counter() - start
                 worked = True
             if not worked:
@@ -135,16 +156,18 @@ class WorkerThread:
                 return
             expiry = self.timers.next_expiry()
             if expiry is None or expiry > now:
-                self.cond.wait(None if expiry is None else expiry - now)
+                self.cond.wait(None if expiry is None else min(expiry - now, MAX_SLEEP))
 
 
 class RealtimeScheduler:
-    """Runs the router on worker threads in real time until stopped."""
+    """Runs timers, tasks and calls on worker threads in real time until stopped."""
 
-    def __init__(self, router: "Router", cpus: list[int | None]) -> None:
-        self.router = router
+    def __init__(self, host: Host, cpus: list[int | None]) -> None:
+        self.host = host
         self.clock = RealClock()
         self.stopping = False
+        #: True once a worker's loop failed (not a callback: those go to the host).
+        self.failed = False
         self.workers = [WorkerThread(self, i, cpu) for i, cpu in enumerate(cpus)]
 
     def now(self) -> float:
@@ -152,53 +175,76 @@ class RealtimeScheduler:
 
     # --- timers and tasks
     def add_timer(self, timer: Timer, t: float) -> None:
-        worker = self._home(timer.element)
+        worker = self._home(timer.owner)
         with worker.cond:
             worker.timers.push(timer, t)
             worker.cond.notify()
 
     def remove_timer(self, timer: Timer) -> None:
-        worker = self._home(timer.element)
+        worker = self._home(timer.owner)
         with worker.cond:
             worker.timers.remove(timer)
 
     def add_task(self, task: Task) -> None:
-        worker = self._home(task.element)
+        worker = self._home(task.owner)
         with worker.cond:
             worker.tasks.push(task)
             worker.cond.notify()
 
     def remove_task(self, task: Task) -> None:
-        worker = self._home(task.element)
+        worker = self._home(task.owner)
         with worker.cond:
             worker.tasks.remove(task)
 
-    # --- calls on an element's thread
-    def call(self, element: "Element", fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` on ``element``'s home thread and return its result."""
-        home = self._home(element)
+    # --- calls on an owner's thread
+    def call(self, owner: Owner, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on ``owner``'s home thread and return its result."""
+        home = self._home(owner)
         current = self._current_worker()
         if current is home:
             return fn()
+        if home.stuck:
+            raise CallTimedOut(f"worker thread {home.index} is stuck in a timer or task")
         call = Call(fn, current.cond if current else None)
         if not home.post(call):
             return fn()
         if current is not None:
             current.wait_for(call)
         else:
-            call.wait()
+            self._wait_outside(call, home)
         return call.outcome()
+
+    def _wait_outside(self, call: Call, home: WorkerThread) -> None:
+        """Wait for ``call`` from a thread that is no worker; bounded once stopping."""
+        deadline: float | None = None
+        while not call.wait(_WAIT_SLICE):
+            if not self.stopping:
+                continue
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + STOPPED_CALL_TIMEOUT
+            elif now >= deadline:
+                raise CallTimedOut(f"worker thread {home.index} did not answer within "
+                                   f"{STOPPED_CALL_TIMEOUT:g} s after the router stopped "
+                                   "(stuck in a timer or task)")
 
     # --- lifecycle
     def run(self) -> None:
-        """Start the workers and return once the router is asked to stop."""
+        """Start the workers and return once the host is asked to stop."""
         # Every worker accepts calls before any runs: the first timers may
         # already call handlers of elements on threads not started yet.
         for worker in self.workers:
             worker.accepting = True
         for worker in self.workers:
             worker.thread.start()
-        self.router.wait_for_stop()
+        self.host.wait_for_stop()
+
+    def thread_failed(self, worker: WorkerThread, err: BaseException) -> None:
+        """A worker's loop failed: report it and stop everything."""
+        self.failed = True
+        _log.critical("worker thread %d failed: %s: %s", worker.index, type(err).__name__, err,
+                      exc_info=_log.isEnabledFor(logging.DEBUG) and err)
+        self.host.stop(f"worker thread {worker.index} failed")
 
     def stop(self) -> None:
         self.stopping = True
@@ -213,11 +259,12 @@ class RealtimeScheduler:
             if worker.thread.is_alive():
                 worker.thread.join(max(0.0, deadline - time.monotonic()))
             if worker.thread.is_alive():
-                _log.warning("worker thread %d did not stop within %.0f s; cleaning up anyway",
+                worker.stuck = True
+                _log.warning("worker thread %d did not stop within %g s; cleaning up anyway",
                              worker.index, timeout)
 
-    def _home(self, element: "Element") -> WorkerThread:
-        return self.workers[element.home_thread]
+    def _home(self, owner: Owner) -> WorkerThread:
+        return self.workers[owner.home_thread]
 
     def _current_worker(self) -> WorkerThread | None:
         me = threading.current_thread()

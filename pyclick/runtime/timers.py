@@ -1,4 +1,4 @@
-"""Timers: run an element's callback at a given time on its home thread.
+"""Timers: run an owner's callback at a given time on its home thread.
 
 ::
 
@@ -9,28 +9,26 @@
         ...
         self.timer.reschedule_after(0.1)    # periodic, without drift
 
-Times are in the router's clock (``router.now()``), simulated or real. Timers
-due at the same time fire in the order they were scheduled.
+The owner (an element, see :class:`~pyclick.runtime.host.Owner`) carries the
+scheduling handle through which the timer reaches its scheduler. Times are
+in the router's clock (``router.now()``), simulated or real. Timers of one
+thread due at the same time fire in the order they were scheduled.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-if TYPE_CHECKING:
-    from pyclick.element import Element
-
-# Ties between timers due at the same time are broken by scheduling order.
-scheduling_order = itertools.count()
+from pyclick.runtime.host import Owner
 
 
 class Timer:
-    """A one-shot timer owned by ``element``; ``callback()`` runs when it expires."""
+    """A one-shot timer owned by ``owner``; ``callback()`` runs when it expires."""
 
-    def __init__(self, element: "Element", callback: Callable[[], object]) -> None:
-        self.element = element
+    def __init__(self, owner: Owner, callback: Callable[[], object]) -> None:
+        self.owner = owner
         self.callback = callback
         #: Due time while scheduled; the last expiry once it has fired.
         self.expiry: float | None = None
@@ -39,27 +37,27 @@ class Timer:
 
     def schedule_at(self, t: float) -> None:
         """Fire at router time ``t`` (replaces any pending expiry)."""
-        self.element.router.active_scheduler().add_timer(self, t)
+        self.owner.scheduling.active().add_timer(self, t)
 
     def schedule_after(self, seconds: float) -> None:
         """Fire ``seconds`` from now."""
-        self.schedule_at(self.element.router.now() + seconds)
+        self.schedule_at(self.owner.scheduling.now() + seconds)
 
     def reschedule_after(self, seconds: float) -> None:
         """Fire ``seconds`` after the previous expiry (from now if there was none)."""
-        base = self.expiry if self.expiry is not None else self.element.router.now()
+        base = self.expiry if self.expiry is not None else self.owner.scheduling.now()
         self.schedule_at(base + seconds)
 
     def unschedule(self) -> None:
         """Cancel a pending expiry (no effect when not scheduled)."""
-        scheduler = self.element.router.scheduler
+        scheduler = self.owner.scheduling.scheduler
         if scheduler is not None:
             scheduler.remove_timer(self)
         self.scheduled = False
 
     def __repr__(self) -> str:
         state = f"at {self.expiry}" if self.scheduled else "idle"
-        return f"<Timer of {self.element.name} {state}>"
+        return f"<Timer of {self.owner.name} {state}>"
 
 
 class TimerHeap:
@@ -71,12 +69,14 @@ class TimerHeap:
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, int, Timer]] = []
+        # Ties between timers due at the same time go by scheduling order.
+        self._order = itertools.count()
 
     def push(self, timer: Timer, t: float) -> None:
         timer._generation += 1
         timer.expiry = t
         timer.scheduled = True
-        heapq.heappush(self._heap, (t, next(scheduling_order), timer._generation, timer))
+        heapq.heappush(self._heap, (t, next(self._order), timer._generation, timer))
 
     def remove(self, timer: Timer) -> None:
         timer._generation += 1

@@ -1,12 +1,20 @@
-"""The simulated NIC: RSS hashing, traffic, queues and cores in simulated time.
+"""The simulated NIC: traffic, queues and cores in simulated time.
 
-- ``toeplitz``: the Toeplitz hash and the NIC's hash input layout;
+Its packets are hashed as a NIC hashes them (``pyclick.rss.toeplitz``).
+
 - ``flows``, ``population``: flow 5-tuples, frames and live-flow tables;
-- ``traffic``: the synthetic flow model and pcap replay (``pcap``);
+- ``traffic``: the synthetic flow model; ``families``: its named settings;
+  ``profile``: offered load that changes over time;
+- ``pcap``, ``dissect``, ``replay``: capture files, frames to hashes, and
+  their replay, streamed as simulated time advances;
 - ``nic``: the NIC model (indirection table, queues, cores), which
   implements the RssDevice, BucketCounter and LoadSource seams;
-- ``stats``: per-second statistics and the imbalance metric;
-- ``datapath``: threads that process real Packet objects per simulated core.
+- ``queueing``: each core's FIFO queue, step by step: drops and every
+  packet's delay;
+- ``stats``: per-second statistics in bounded memory, the imbalance metric;
+  ``histogram``: the log-spaced histograms they keep the whole run in;
+- ``datapath``: threads that process real Packet objects per simulated core;
+- ``progress``: progress bars for long runs, on a terminal only.
 
 The elements SimNIC and SimCounter (``pyclick.elements.simnic``) put the
 model in a router.

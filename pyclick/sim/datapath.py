@@ -5,8 +5,8 @@ device's current indirection table and appends each packet to the FIFO
 queue of the core that the packet's bucket (RSS hash modulo table size)
 names. One worker thread per queue, bound to its core
 (``pyclick.flow.bind_core``), takes batches from its queue in order and
-pushes them into the entry element. A table write, by DeviceBalancer or a
-test, applies to every burst steered after it.
+pushes them into the entry (an element's input, in a router). A table
+write, by DeviceBalancer or a test, applies to every burst steered after it.
 
 The data path is the ``CoreFence`` of the flow managers attached to it: a
 fence is a callback appended to a core's queue while holding the lock the
@@ -29,7 +29,6 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from pyclick.element import Element
 from pyclick.flow.cores import bind_core
 from pyclick.flow.ownership import CoreFence
 from pyclick.packet import Packet
@@ -53,6 +52,12 @@ class FlowManager(Protocol):
     def pending(self) -> int: ...
 
 
+class PacketSink(Protocol):
+    """Where the workers push their batches: an element's input port, in a router."""
+
+    def push(self, port: int, batch: list[Packet]) -> None: ...
+
+
 class PacketSource(Protocol):
     """A seeded packet stream, such as ``pyclick.sim.traffic.TrafficGenerator``."""
 
@@ -69,7 +74,7 @@ _STOP = object()
 class ThreadedDataPath:
     """Worker threads serving the queues of ``device``, pushing into ``entry``."""
 
-    def __init__(self, device: RssDevice, entry: Element, *, port: int = 0, burst: int = 32,
+    def __init__(self, device: RssDevice, entry: PacketSink, *, port: int = 0, burst: int = 32,
                  managers: Sequence[FlowManager] = (), backlog: int = 4096) -> None:
         self.device = device
         self.cores = device.queue_count()

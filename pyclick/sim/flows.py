@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from pyclick.sim.toeplitz import toeplitz_hashes, tuple_rows
+from pyclick.rss.toeplitz import toeplitz_hashes, tuple_rows
 
 TCP = 6
 UDP = 17

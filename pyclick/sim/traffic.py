@@ -7,15 +7,20 @@ path the NIC model uses) and which individual packets arrive
 (``packets``, for data paths that handle real Packet objects).
 
 The synthetic model (``TrafficGenerator``) keeps a population of flows:
-mice arrive as a Poisson process and live an exponential time; their rates
-are Pareto distributed (heavy tailed). A small set of elephant flows carries
-a fixed share of the load, lives longer and bursts on and off. At
-``shift_at`` every elephant is replaced at once by new ones (a traffic
-shift). Each bucket's rate also flickers (a slowly drifting log-normal
-factor), as the flows sharing it speed up and slow down. Flow rates are
+mice arrive as a Poisson process and live an exponential time (or a
+Weibull one, heavy tailed when its shape is below 1, or forever); their
+rates are Pareto (heavy tailed) or log-normal distributed. A small set of
+elephant flows carries a fixed share of the load, lives longer and bursts:
+its rate is multiplied by ``burst_factor`` while bursting and by
+``calm_factor`` in between (0 makes it an on/off source). At ``shift_at``,
+and every ``shift_every``, every elephant is replaced at once by new ones
+(a traffic shift). Each bucket's rate also flickers (a slowly drifting
+log-normal factor), as the flows sharing it speed up and slow down. A
+``LoadProfile`` scales the whole offered rate over time. Flow rates are
 piecewise constant over short epochs; packet counts within a window are
 Poisson draws around those rates. Every random choice comes from
-generators seeded by ``TrafficConfig.seed``.
+generators seeded by ``TrafficConfig.seed``. Named settings of the model,
+the traffic families, are in ``pyclick.sim.families``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 from pyclick.packet import Packet
 from pyclick.sim.flows import FlowSet, random_flows
 from pyclick.sim.population import Population
+from pyclick.sim.profile import LoadProfile
 from pyclick.sim.replay import PcapTraffic
 
 __all__ = ["PcapTraffic", "Traffic", "TrafficConfig", "TrafficGenerator"]
@@ -66,25 +72,36 @@ class TrafficConfig:
     rate_pps: float = 1_000_000.0
     #: Mean number of concurrent mouse flows.
     flows: int = 8000
-    #: Mean lifetime of a mouse flow, seconds.
+    #: Mean lifetime of a mouse flow, seconds; infinite: flows live forever.
     mean_lifetime: float = 2.0
+    #: Shape of the Weibull distribution of mouse lifetimes: 1 is the
+    #: exponential, below 1 a heavy tail (many short flows, a few very long).
+    lifetime_shape: float = 1.0
+    #: Distribution of flow rates: "pareto" or "lognormal".
+    rate_law: str = "pareto"
     #: Shape of the Pareto distribution of flow rates (smaller = heavier tail).
     pareto_shape: float = 1.9
-    #: A single flow's rate weight is capped at this multiple of the smallest.
+    #: Standard deviation of the log of a flow's rate, for "lognormal".
+    lognormal_sigma: float = 1.0
+    #: A single flow's rate weight is capped at this multiple of the smallest
+    #: (Pareto) or of the median (log-normal).
     pareto_cap: float = 2000.0
     #: Number of concurrent elephant flows.
     elephants: int = 16
     #: Share of the mean load the elephants carry together.
     elephant_share: float = 0.14
-    #: Mean lifetime of an elephant, seconds.
+    #: Mean lifetime (exponential) of an elephant, seconds; infinite: forever.
     elephant_lifetime: float = 5.0
-    #: Rate multiplier of a bursting elephant.
+    #: Rate multiplier of a bursting elephant, and of a calm one (0: on/off).
     burst_factor: float = 3.0
+    calm_factor: float = 1.0
     #: Mean duration of a burst and of the calm between bursts, seconds.
     burst_on: float = 0.5
     burst_off: float = 2.0
     #: Time (seconds) when every elephant is replaced by a new one; None = never.
     shift_at: float | None = None
+    #: Every elephant is also replaced every this many seconds; None = never.
+    shift_every: float | None = None
     #: Share of flows that are IPv6, and of flows that are UDP.
     ipv6_fraction: float = 0.1
     udp_fraction: float = 0.2
@@ -96,14 +113,33 @@ class TrafficConfig:
     flicker_time: float = 0.1
     #: Flow rates change only at multiples of this period, seconds.
     epoch: float = 0.01
+    #: Scales the offered rate over time; None = constant.
+    profile: LoadProfile | None = None
 
     def validate(self) -> None:
         """Raise ValueError naming the first out-of-range parameter."""
-        positive = ("rate_pps", "mean_lifetime", "elephant_lifetime", "burst_factor",
-                    "burst_on", "burst_off", "flicker_time", "epoch")
+        positive = ("rate_pps", "burst_factor", "burst_on", "burst_off", "flicker_time", "epoch")
         for name in positive:
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be positive and finite")
+        for name in ("mean_lifetime", "elephant_lifetime"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
+        if not 0.1 <= self.lifetime_shape <= 10:
+            raise ValueError("lifetime_shape must be between 0.1 and 10")
+        if self.rate_law not in RATE_LAWS:
+            raise ValueError(f"rate_law must be one of {', '.join(RATE_LAWS)}")
+        if not 0 <= self.lognormal_sigma <= 5:
+            raise ValueError("lognormal_sigma must be between 0 and 5")
+        if not (0 <= self.calm_factor and math.isfinite(self.calm_factor)):
+            raise ValueError("calm_factor must not be negative")
+        for name in ("shift_at", "shift_every"):
+            value = getattr(self, name)
+            if value is not None and not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite time")
+        if self.shift_every is not None and not self.shift_every >= self.epoch:
+            raise ValueError("shift_every must be at least one epoch")
         if self.flows < 1:
             raise ValueError("flows must be at least 1")
         if self.elephants < 0:
@@ -123,6 +159,10 @@ class TrafficConfig:
 
 #: Births and deaths are drawn this far ahead, seconds.
 BLOCK_SECONDS = 1.0
+#: The distributions of flow rates.
+RATE_LAWS = ("pareto", "lognormal")
+#: The death epoch of a flow that lives forever.
+NEVER = np.iinfo(np.int64).max // 4
 
 
 def _epoch_index(t: float, epoch: float) -> int:
@@ -154,15 +194,18 @@ class TrafficGenerator:
         self._block_epochs = max(1, round(BLOCK_SECONDS / config.epoch))
         self._shift_epoch = (math.ceil(config.shift_at / config.epoch - 1e-9)
                              if config.shift_at is not None else None)
+        self._shift_every = (max(1, round(config.shift_every / config.epoch))
+                             if config.shift_every is not None else None)
         self._mice = Population(2 * config.flows + 64, reta_size)
         self._elephants = Population(2 * config.elephants + 8, reta_size)
         self._pool = FlowSet.empty()
         self._pool_next = 0
         self._created = 0
         self._frames: dict[tuple[bool, int], tuple[int, bytes, tuple, int]] = {}
-        # Lifetimes are memoryless, so the steady state starts right away.
-        self._births(self._mice, np.zeros(config.flows, np.int64))
-        self._births(self._elephants, np.zeros(config.elephants, np.int64))
+        # The first flows are drawn already under way, with what is left of
+        # their lives, so the steady state starts right away.
+        self._births(self._mice, np.zeros(config.flows, np.int64), under_way=True)
+        self._births(self._elephants, np.zeros(config.elephants, np.int64), under_way=True)
         self._plan_block(0)
         self._update_rates()
 
@@ -181,25 +224,58 @@ class TrafficGenerator:
         self._created += count
         return taken
 
-    def _births(self, population: Population, born: np.ndarray) -> None:
+    def _lifetimes(self, mean: float, shape: float, count: int, under_way: bool) -> np.ndarray:
+        """Lifetimes (seconds) of ``count`` new flows, or the rest of the lives of flows
+        already ``under_way`` when the traffic starts."""
+        rng = self._flow_rng
+        if math.isinf(mean):
+            return np.full(count, math.inf)
+        if shape == 1.0:
+            # Memoryless: what is left of a life has the life's distribution.
+            return rng.exponential(mean, count)
+        scale = mean / math.gamma(1 + 1 / shape)
+        if not under_way:
+            return scale * rng.weibull(shape, count)
+        # A flow seen under way is picked in proportion to its lifetime (a
+        # length-biased Weibull: scale * Gamma(1 + 1/shape)^(1/shape)), and
+        # is seen at a uniformly drawn point of it.
+        lived = scale * rng.gamma(1 + 1 / shape, 1.0, count) ** (1 / shape)
+        return lived * rng.random(count)
+
+    def _weights(self, count: int) -> np.ndarray:
+        """Rate weights of ``count`` new flows."""
+        cfg, rng = self.config, self._flow_rng
+        if cfg.rate_law == "lognormal":
+            return np.minimum(rng.lognormal(0.0, cfg.lognormal_sigma, count), cfg.pareto_cap)
+        return np.minimum(rng.pareto(cfg.pareto_shape, count) + 1.0, cfg.pareto_cap)
+
+    def _births(self, population: Population, born: np.ndarray, under_way: bool = False) -> None:
         """New flows born in the given epochs, with their lifetimes and weights."""
         count = len(born)
         if count == 0:
             return
         cfg, rng = self.config, self._flow_rng
         elephant = population is self._elephants
-        lifetime = cfg.elephant_lifetime if elephant else cfg.mean_lifetime
-        expiry = born * cfg.epoch + rng.exponential(lifetime, count)
+        if elephant:
+            lives = self._lifetimes(cfg.elephant_lifetime, 1.0, count, under_way)
+        else:
+            lives = self._lifetimes(cfg.mean_lifetime, cfg.lifetime_shape, count, under_way)
+        expiry = born * cfg.epoch + lives
         # Gone from the first epoch starting at or after its expiry; a flow
         # lives at least the epoch it is born in.
-        dies = np.maximum(np.ceil(expiry / cfg.epoch - 1e-9).astype(np.int64), born + 1)
-        weight = np.minimum(rng.pareto(cfg.pareto_shape, count) + 1.0, cfg.pareto_cap)
+        dies = np.full(count, NEVER, np.int64)
+        ends = np.isfinite(expiry)
+        dies[ends] = np.maximum(np.ceil(expiry[ends] / cfg.epoch - 1e-9).astype(np.int64),
+                                born[ends] + 1)
+        weight = self._weights(count)
         on = cfg.burst_on / (cfg.burst_on + cfg.burst_off)
         bursting = (rng.random(count) < on) if elephant else np.zeros(count, bool)
         population.add(self._take_from_pool(count), born, dies, weight, bursting)
 
     def _arrivals(self, first: int, count: int, per_second: float) -> np.ndarray:
         """Birth epochs of a Poisson arrival process over epochs first .. first+count-1."""
+        if per_second == 0:
+            return np.zeros(0, np.int64)
         per_epoch = self._flow_rng.poisson(per_second * self.config.epoch, count)
         if first == 0:
             per_epoch[0] = 0     # epoch 0 holds the initial population
@@ -214,13 +290,22 @@ class TrafficGenerator:
         if cfg.elephants:
             self._births(self._elephants, self._arrivals(
                 first, count, cfg.elephants / cfg.elephant_lifetime))
-        shift = self._shift_epoch
-        if shift is not None and first <= shift < first + count and shift > 0:
+        for shift in self._shift_epochs(first, count):
             self._elephants.end_all(shift)
             self._births(self._elephants, np.full(cfg.elephants, shift, np.int64))
         self._block_first = first
         self._mice_rows = self._mice.weight_rows(first, count)
         self._mice_totals = self._mice_rows.sum(axis=1)
+
+    def _shift_epochs(self, first: int, count: int) -> list[int]:
+        """The epochs of the block starting at ``first`` in which the elephants change."""
+        shifts = set()
+        if self._shift_epoch is not None and first <= self._shift_epoch < first + count:
+            shifts.add(self._shift_epoch)
+        every = self._shift_every
+        if every is not None:
+            shifts.update(range(-(-first // every) * every, first + count, every))
+        return sorted(shift for shift in shifts if shift > 0)
 
     def _step_epoch(self) -> None:
         """Move from epoch e to e + 1."""
@@ -263,14 +348,19 @@ class TrafficGenerator:
             return mice, 0.0
         # Normalised by the mean burst multiplier: bursts add load on top.
         on = cfg.burst_on / (cfg.burst_on + cfg.burst_off)
-        mean_multiplier = on * cfg.burst_factor + (1 - on)
+        mean_multiplier = on * cfg.burst_factor + (1 - on) * cfg.calm_factor
         return mice, cfg.rate_pps * cfg.elephant_share / (elephant_weight * mean_multiplier)
 
     def _elephant_weights(self) -> np.ndarray:
-        """Each elephant slot's weight this epoch: 0 when not alive, boosted when bursting."""
+        """Each elephant slot's weight this epoch: 0 when not alive, scaled by its burst state."""
         herd = self._elephants
-        boost = np.where(herd.bursting, self.config.burst_factor, 1.0)
+        boost = np.where(herd.bursting, self.config.burst_factor, self.config.calm_factor)
         return np.where(herd.alive_at(self._epoch), herd.weight * boost, 0.0)
+
+    def _profile_level(self, epoch: int) -> float:
+        """The profile's mean level over ``epoch`` (1 without a profile)."""
+        profile, length = self.config.profile, self.config.epoch
+        return 1.0 if profile is None else profile.mean(epoch * length, (epoch + 1) * length)
 
     def _update_rates(self) -> None:
         """Per-bucket rates (packets/s) for the current epoch."""
@@ -281,7 +371,10 @@ class TrafficGenerator:
             rate += elephant_scale * np.bincount(self._elephants.bucket,
                                                  weights=self._elephant_weights(),
                                                  minlength=self.reta_size)
+        self._level = self._profile_level(self._epoch)
         self._bucket_rate = rate * self._flicker_factors()
+        if self.config.profile is not None:
+            self._bucket_rate *= self._level
 
     def _advance_to_epoch(self, epoch: int) -> None:
         if epoch < self._epoch:
@@ -358,7 +451,7 @@ class TrafficGenerator:
             self._advance_to_epoch(_epoch_index(start, epoch))
             stop = min(t + dt, (self._epoch + 1) * epoch)
             mice_scale, elephant_scale = self._scales()
-            factors = self._flicker_factors()
+            factors = self._flicker_factors() * self._level
             for population, rate in ((self._mice, mice_scale * self._mice.weight),
                                      (self._elephants, elephant_scale * self._elephant_weights())):
                 alive = population.alive_at(self._epoch)
@@ -392,6 +485,11 @@ class TrafficGenerator:
         return out
 
     # --- introspection
+    def offered_rate(self, start: float, stop: float) -> float:
+        """The mean offered rate (packets/s) over ``[start, stop)``, as the profile sets it."""
+        profile = self.config.profile
+        return self.config.rate_pps * (1.0 if profile is None else profile.mean(start, stop))
+
     @property
     def flow_count(self) -> int:
         """Flows alive in the current epoch."""

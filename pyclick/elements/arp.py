@@ -1,0 +1,423 @@
+"""ARPResponder and ARPQuerier: the two halves of ARP on an Ethernet interface."""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from dataclasses import dataclass
+
+from collections import OrderedDict
+
+from pyclick.args import BOOL, TIME, UNSIGNED, Args
+from pyclick.element import PROCESSING_A_AH, PUSH, Element, read_handler, write_handler
+from pyclick.elements.handlercall import parse_value
+from pyclick.elements.inet import ETHERADDR, IPADDR, reject, unparse_ether, unparse_ip
+from pyclick.packet import Packet
+
+ETHERTYPE_ARP = 0x0806
+#: The fixed part of an Ethernet/IPv4 ARP request: hardware Ethernet, protocol IPv4,
+#: address lengths 6 and 4, operation request.
+_REQUEST = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)
+_REPLY = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2)
+#: An Ethernet header and an Ethernet/IPv4 ARP message.
+ARP_FRAME_LENGTH = 14 + 28
+BROADCAST_ETHER = b"\xff" * 6
+#: Least time between two queries for one address (at most 10 a second).
+QUERY_INTERVAL = 0.1
+#: The longest timeout accepted: a year.
+_TIMEOUT = TIME.range(0, 365 * 86400.0)
+
+
+@dataclass(frozen=True)
+class Entry:
+    network: ipaddress.IPv4Network
+    ether: bytes
+
+    def text(self) -> str:
+        return f"{self.network} {unparse_ether(self.ether)}"
+
+
+def parse_entries(text: str) -> list[Entry]:
+    """``IP/MASK [IP/MASK...] ETH``: one entry per network; ValueError when wrong."""
+    words = text.split()
+    if len(words) < 2:
+        raise ValueError("expected 'IP/MASK [IP/MASK...] ETH'")
+    ether = ETHERADDR(words[-1])
+    entries = []
+    for word in words[:-1]:
+        try:
+            network = ipaddress.IPv4Network(word, strict=False)
+        except ValueError:
+            raise ValueError(f"bad IP address or network '{word}'") from None
+        entries.append(Entry(network, ether))
+    return entries
+
+
+class ARPResponder(Element):
+    """ARPResponder(IP/MASK [IP/MASK...] ETH, IP2/MASK2 ETH2, ...) -- generates responses to ARP queries
+
+    Description
+    Expects ARP requests, Ethernet header included. When one of its
+    networks holds the address asked for (the most specific one, when
+    several do), ARPResponder answers with an ARP reply giving that
+    network's Ethernet address, sent to the asker, and consumes the
+    request. Other packets (requests it cannot answer, replies, non-ARP
+    frames) leave by output 1 when it is connected, and are dropped
+    otherwise. Networks are written 18.26.7.0/24 or 18.26.7.0/255.255.255.0;
+    an address alone is a /32. Serves proxy ARP as well as a host's own
+    addresses. The reply keeps the request's VLAN annotation.
+
+    Ports
+    one agnostic input; agnostic output 0 (replies), optional push output 1
+
+    Element handlers
+    table (read) -- the entries, one network and Ethernet address per line
+    lookup (read with parameter) -- takes an IP address; returns its Ethernet address, or nothing
+    add (write) -- adds entries, written as an argument is
+    remove (write) -- removes the entry of one network (IP/MASK)
+
+    Example
+    // ARP replies for 18.26.4.24, and proxy ARP for net 18.26.7.
+    c :: Classifier(12/0806 20/0001, -);
+    FromDump(trace.pcap, STOP true) -> c;
+    c[0] -> ARPResponder(18.26.4.24 18.26.7.0/24 00-00-C0-AE-67-EF) -> answered :: Counter -> Discard;
+    c[1] -> Discard;
+    """
+
+    port_count = "1/1-2"
+    processing = PROCESSING_A_AH
+
+    def configure(self, args: Args) -> None:
+        entries: list[Entry] = []
+        for number, text in enumerate(args.rest(), 1):
+            try:
+                entries += parse_entries(text)
+            except ValueError as err:
+                args.error(f"argument {number}: {err}")
+        args.complete()
+        self.entries = entries
+
+    def initialize(self) -> None:
+        self.router.handlers.add_read(self, "lookup", self._lookup_handler)
+
+    def lookup(self, address: bytes) -> bytes | None:
+        """The Ethernet address of the most specific network holding ``address``."""
+        ip = ipaddress.IPv4Address(address)
+        best: Entry | None = None
+        for entry in self.entries:
+            if ip in entry.network and (best is None
+                                        or entry.network.prefixlen > best.network.prefixlen):
+                best = entry
+        return None if best is None else best.ether
+
+    def simple_action(self, packet: Packet) -> Packet | None:
+        data = packet.data
+        if len(data) >= ARP_FRAME_LENGTH and data[12:14] == b"\x08\x06" \
+                and data[14:22] == _REQUEST:
+            sender_ether, sender_ip = data[22:28], data[28:32]
+            target_ip = data[38:42]
+            ether = self.lookup(target_ip)
+            if ether is not None:
+                reply = Packet.make(sender_ether + ether + struct.pack("!H", ETHERTYPE_ARP)
+                                    + _REPLY + ether + target_ip + sender_ether + sender_ip,
+                                    timestamp=packet.timestamp)
+                reply.set_mac_header(0)
+                reply.vlan_tci = packet.vlan_tci
+                return reply
+        reject(self, packet)
+        return None
+
+    @read_handler("table")
+    def _read_table(self) -> str:
+        return "".join(entry.text() + "\n" for entry in self.entries)
+
+    def _lookup_handler(self, params: str) -> str:
+        ether = self.lookup(IPADDR(params))
+        return "" if ether is None else unparse_ether(ether)
+
+    @write_handler("add")
+    def _write_add(self, value: str) -> None:
+        self.entries = self.entries + parse_entries(value)
+
+    @write_handler("remove")
+    def _write_remove(self, value: str) -> None:
+        try:
+            network = ipaddress.IPv4Network(value.strip(), strict=False)
+        except ValueError:
+            raise ValueError(f"expected IP/MASK, got '{value.strip()}'") from None
+        kept = [e for e in self.entries if e.network != network]
+        if len(kept) == len(self.entries):
+            raise ValueError(f"no entry for {network}")
+        self.entries = kept
+
+
+@dataclass
+class _Neighbor:
+    """What ARPQuerier knows of one IP address."""
+
+    ether: bytes | None = None
+    #: When the Ethernet address was learned (router time).
+    learned: float = 0.0
+    #: When a query for the address was last sent; None if never.
+    queried: float | None = None
+    waiting: list[Packet] | None = None
+
+
+class ARPQuerier(Element):
+    """ARPQuerier(IP, ETH, KEYWORDS) -- encapsulates IP packets in Ethernet headers found via ARP
+
+    Description
+    Handles most of the ARP protocol for the host whose IP address is IP
+    and Ethernet address ETH. IP packets arrive on input 0 with their
+    destination IP address annotation set. When the Ethernet address of
+    the destination is known, the packet gets an Ethernet header (type
+    0x0800, from ETH to that address) and leaves by output 0. Otherwise
+    the packet waits, and an ARP query is sent (broadcast, from IP and ETH;
+    at most 10 a second for one address). ARP replies arrive on input 1,
+    Ethernet header included: the address learned is recorded and the
+    packets waiting for it are sent. With two outputs, queries leave by
+    output 1; with one, by output 0.
+
+    Packets for 0.0.0.0 are dropped; packets for 255.255.255.255 and the
+    BROADCAST address go to FF-FF-FF-FF-FF-FF; multicast packets to
+    01-00-5E-xx-yy-zz, the last 23 bits of the group (RFC 1112). An entry
+    expires TIMEOUT after it was learned; past POLL_TIMEOUT, sending to it
+    also sends a renewal query (unicast, or broadcast with BROADCAST_POLL).
+
+    Ports
+    input 0 push (IP packets), input 1 push (ARP replies); output 0 push, optional output 1 push (queries)
+
+    Keyword arguments
+    IP -- this host's IP address, optionally with a prefix (18.26.4.24/24) that gives BROADCAST; mandatory
+    ETH -- this host's Ethernet address; mandatory
+    CAPACITY -- most packets waiting in all, 0 for no limit; default 2048
+    ENTRY_CAPACITY -- most addresses known, 0 for no limit (the oldest entry goes first); default 0
+    ENTRY_PACKET_CAPACITY -- most packets waiting for one address, 0 for no limit; default 0
+    TIMEOUT -- how long a learned address stays valid, up to a year; default 5min
+    POLL_TIMEOUT -- age past which an entry in use is renewed, 0 for never, up to a year; default 1min
+    BROADCAST -- the local IP broadcast address; default from IP's prefix, if given
+    BROADCAST_POLL -- send renewal queries broadcast; default false
+
+    Element handlers
+    ipaddr (read/write) -- the IP setting
+    broadcast (read) -- the broadcast address
+    table (read) -- one line per entry: IP, 1 if valid (else 0), Ethernet address, age in seconds
+    stats (read) -- packets dropped and queries sent
+    queries, responses, drops (read) -- queries sent, replies received, packets dropped
+    count (read) -- entries in the table
+    length (read) -- packets waiting
+    insert (write) -- 'IP ETH': records an entry
+    delete (write) -- 'IP': forgets an entry (and drops its waiting packets)
+    clear (write) -- forgets every entry
+
+    Example
+    c :: Classifier(12/0806 20/0002, 12/0800, -);
+    a :: ARPQuerier(18.26.4.24, 00:00:C0:AE:67:EF);
+    FromDump(trace.pcap, STOP true) -> c;
+    c[0] -> [1]a;
+    c[1] -> Strip(14) -> CheckIPHeader -> [0]a;
+    c[2] -> Discard;
+    a[0] -> Discard;
+    a[1] -> Discard;
+    """
+
+    port_count = "2/1-2"
+    processing = PUSH
+    flow_code = "xy/x"
+
+    def configure(self, args: Args) -> None:
+        address = args.read_mp("IP", _address_with_prefix)
+        self.ether = args.read_mp("ETH", ETHERADDR)
+        self.capacity = args.read("CAPACITY", UNSIGNED.range(0, 1 << 24), 2048)
+        self.entry_capacity = args.read("ENTRY_CAPACITY", UNSIGNED.range(0, 1 << 24), 0)
+        self.entry_packet_capacity = args.read("ENTRY_PACKET_CAPACITY",
+                                               UNSIGNED.range(0, 1 << 24), 0)
+        self.timeout = args.read("TIMEOUT", TIME.range(0, 365 * 86400.0, open_low=True), 300.0)
+        self.poll_timeout = args.read("POLL_TIMEOUT", _TIMEOUT, 60.0)
+        broadcast = args.read("BROADCAST", IPADDR)
+        self.broadcast_poll = args.read("BROADCAST_POLL", BOOL, False)
+        args.complete()
+        self.ip, network = address
+        if broadcast is None and network is not None and network.prefixlen < 31:
+            broadcast = network.broadcast_address.packed
+        self.broadcast = broadcast
+        self.table: OrderedDict[bytes, _Neighbor] = OrderedDict()
+        self.queries = self.responses = self.drops = self.waiting = 0
+
+    # --- input 0: IP packets
+    def push(self, port: int, batch: list[Packet]) -> None:
+        if port == 1:
+            for packet in batch:
+                self._learn(packet)
+            return
+        ready: list[Packet] = []
+        now = self.router.now()
+        for packet in batch:
+            destination = packet.dst_ip
+            if destination == bytes(4):
+                self.drops += 1
+            elif destination == b"\xff" * 4 or destination == self.broadcast:
+                ready.append(self._encapsulated(packet, BROADCAST_ETHER))
+            elif destination[0] & 0xF0 == 0xE0:
+                group = b"\x01\x00\x5e" + bytes([destination[1] & 0x7F]) + destination[2:]
+                ready.append(self._encapsulated(packet, group))
+            else:
+                neighbor = self.table.get(destination)
+                if neighbor is not None and neighbor.ether is not None \
+                        and now - neighbor.learned < self.timeout:
+                    if self.poll_timeout and now - neighbor.learned >= self.poll_timeout:
+                        self._query(destination, neighbor, now, packet,
+                                    None if self.broadcast_poll else neighbor.ether)
+                    ready.append(self._encapsulated(packet, neighbor.ether))
+                else:
+                    self._wait(destination, packet, now)
+        if ready:
+            self.output_push(0, ready)
+
+    def _encapsulated(self, packet: Packet, ether: bytes) -> Packet:
+        packet.push(14)
+        packet.write(0, ether + self.ether + b"\x08\x00")
+        packet.set_mac_header(0)
+        return packet
+
+    def _wait(self, destination: bytes, packet: Packet, now: float) -> None:
+        neighbor = self.table.get(destination)
+        if neighbor is None:
+            neighbor = self._add(destination)
+        if neighbor.waiting is None:
+            neighbor.waiting = []
+        full = (self.capacity and self.waiting >= self.capacity) or \
+            (self.entry_packet_capacity and len(neighbor.waiting) >= self.entry_packet_capacity)
+        if full:
+            self.drops += 1
+        else:
+            neighbor.waiting.append(packet)
+            self.waiting += 1
+        self._query(destination, neighbor, now, packet, None)
+
+    def _add(self, destination: bytes) -> _Neighbor:
+        if self.entry_capacity and len(self.table) >= self.entry_capacity:
+            _, oldest = self.table.popitem(last=False)
+            self._forget(oldest)
+        neighbor = _Neighbor()
+        self.table[destination] = neighbor
+        return neighbor
+
+    def _forget(self, neighbor: _Neighbor) -> None:
+        if neighbor.waiting:
+            self.drops += len(neighbor.waiting)
+            self.waiting -= len(neighbor.waiting)
+        neighbor.waiting = None
+
+    def _query(self, destination: bytes, neighbor: _Neighbor, now: float, cause: Packet,
+               unicast: bytes | None) -> None:
+        if neighbor.queried is not None and now - neighbor.queried < QUERY_INTERVAL:
+            return
+        neighbor.queried = now
+        frame = ((unicast or BROADCAST_ETHER) + self.ether + struct.pack("!H", ETHERTYPE_ARP)
+                 + _REQUEST + self.ether + self.ip + bytes(6) + destination)
+        query = Packet.make(frame, timestamp=now)
+        query.set_mac_header(0)
+        query.vlan_tci = cause.vlan_tci
+        self.queries += 1
+        self.output_push(1 if self.noutputs > 1 else 0, [query])
+
+    # --- input 1: ARP replies
+    def _learn(self, packet: Packet) -> None:
+        data = packet.data
+        if len(data) < ARP_FRAME_LENGTH or data[12:14] != b"\x08\x06" or \
+                data[14:22] != _REPLY:
+            self.drops += 1
+            return
+        self.responses += 1
+        self.record(data[28:32], data[22:28])
+
+    def record(self, address: bytes, ether: bytes) -> None:
+        """Learn that ``address`` is at ``ether``, and send what waited for it."""
+        neighbor = self.table.get(address) or self._add(address)
+        neighbor.ether, neighbor.learned = ether, self.router.now()
+        self.table.move_to_end(address)
+        waiting, neighbor.waiting = neighbor.waiting or [], None
+        self.waiting -= len(waiting)
+        if waiting:
+            self.output_push(0, [self._encapsulated(p, ether) for p in waiting])
+
+    # --- handlers
+    @read_handler("ipaddr")
+    def _read_ipaddr(self) -> str:
+        return unparse_ip(self.ip)
+
+    @write_handler("ipaddr")
+    def _write_ipaddr(self, value: str) -> None:
+        self.ip = parse_value(IPADDR, value)
+
+    @read_handler("broadcast")
+    def _read_broadcast(self) -> str:
+        return "" if self.broadcast is None else unparse_ip(self.broadcast)
+
+    @read_handler("table")
+    def _read_table(self) -> str:
+        now = self.router.now()
+        lines = []
+        for address, neighbor in self.table.items():
+            if neighbor.ether is None:
+                continue
+            valid = 1 if now - neighbor.learned < self.timeout else 0
+            lines.append(f"{unparse_ip(address)} {valid} {unparse_ether(neighbor.ether)} "
+                         f"{now - neighbor.learned:.6f}\n")
+        return "".join(lines)
+
+    @read_handler("stats")
+    def _read_stats(self) -> str:
+        return f"{self.drops} packets killed\n{self.queries} ARP queries sent\n"
+
+    @read_handler("queries")
+    def _read_queries(self) -> str:
+        return str(self.queries)
+
+    @read_handler("responses")
+    def _read_responses(self) -> str:
+        return str(self.responses)
+
+    @read_handler("drops")
+    def _read_drops(self) -> str:
+        return str(self.drops)
+
+    @read_handler("count")
+    def _read_count(self) -> str:
+        return str(sum(1 for n in self.table.values() if n.ether is not None))
+
+    @read_handler("length")
+    def _read_length(self) -> str:
+        return str(self.waiting)
+
+    @write_handler("insert")
+    def _write_insert(self, value: str) -> None:
+        words = value.split()
+        if len(words) != 2:
+            raise ValueError("expected 'IP ETH'")
+        self.record(parse_value(IPADDR, words[0]), parse_value(ETHERADDR, words[1]))
+
+    @write_handler("delete")
+    def _write_delete(self, value: str) -> None:
+        neighbor = self.table.pop(parse_value(IPADDR, value), None)
+        if neighbor is not None:
+            self._forget(neighbor)
+
+    @write_handler("clear")
+    def _write_clear(self, value: str) -> None:
+        for neighbor in self.table.values():
+            self._forget(neighbor)
+        self.table.clear()
+
+
+def _address_with_prefix(text: str, args: Args | None) -> tuple[bytes, ipaddress.IPv4Network | None]:
+    """An IP address, optionally with a prefix (which gives the broadcast address)."""
+    word = text.strip()
+    if "/" not in word:
+        return IPADDR(word, args), None
+    try:
+        interface = ipaddress.IPv4Interface(word)
+    except ValueError:
+        raise ValueError("expected IP address (with an optional prefix)") from None
+    return interface.ip.packed, interface.network

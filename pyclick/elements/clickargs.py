@@ -1,0 +1,79 @@
+"""Argument types of the packet elements, read as Click reads them.
+
+- :data:`BANDWIDTH`: a rate in bytes per second: ``384kbps`` (bits),
+  ``20kBps`` (bytes), with the prefixes k, M, G (powers of 1000) and Ki, Mi,
+  Gi (powers of 1024); a bare number is bytes per second. It is a Number:
+  finite, and ranged as the element declares (``BANDWIDTH.range(0, 1e12)``);
+- :func:`ANNO1`: a one-byte annotation, by name (``PAINT``) or by offset in
+  the annotation area (``17``);
+- :func:`PROBABILITY`: a real number from 0 to 1;
+- :func:`DATA`: packet contents, a string whose characters are bytes (Click's
+  ``\\<hex>`` data included), returned as bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pyclick.args import FLOAT, STRING, Number
+from pyclick.packet import ANNO_SIZE, ANNOTATIONS
+
+if TYPE_CHECKING:
+    from pyclick.args import Args
+
+_BANDWIDTH = re.compile(r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKMG]i?)?(bps|Bps|baud)?\Z")
+_PREFIX = {None: 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9,
+           "ki": 1024, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3}
+
+
+def _parse_bandwidth(text: str) -> float:
+    """Bytes per second (see the module docstring)."""
+    m = _BANDWIDTH.match(text.strip())
+    if not m:
+        raise ValueError("expected bandwidth (e.g. 10Mbps, 20kBps)")
+    value = float(m.group(1)) * _PREFIX[m.group(2)]
+    return value / 8 if m.group(3) in ("bps", "baud") else value
+
+
+BANDWIDTH = Number("BANDWIDTH", _parse_bandwidth)
+
+
+def unparse_bandwidth(bytes_per_second: float) -> str:
+    """A bandwidth as Click prints one: bits per second with a prefix (``800kbps``)."""
+    bits = bytes_per_second * 8
+    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if bits >= factor:
+            return f"{bits / factor:.6g}{prefix}bps"
+    return f"{bits:.6g}bps"
+
+
+def ANNO1(text: str, args: Args) -> int:
+    """The offset of a one-byte annotation, named or numbered."""
+    word = text.strip()
+    if word.upper() in ANNOTATIONS:
+        offset, size = ANNOTATIONS[word.upper()]
+        if size != 1:
+            raise ValueError(f"annotation '{word}' is {size} bytes, expected 1")
+        return offset
+    if re.fullmatch(r"\d+", word) and int(word) < ANNO_SIZE:
+        return int(word)
+    raise ValueError(f"expected one-byte annotation (a name such as PAINT, or 0-{ANNO_SIZE - 1})")
+
+
+def PROBABILITY(text: str, args: Args) -> float:
+    value = FLOAT(text, args)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("expected probability between 0 and 1")
+    return value
+
+
+def DATA(text: str, args: Args) -> bytes:
+    """Packet bytes from a configuration string (characters above 255 as UTF-8)."""
+    return to_bytes(STRING(text, args))
+
+
+def to_bytes(text: str) -> bytes:
+    if all(ord(c) < 256 for c in text):
+        return text.encode("latin-1")
+    return text.encode("utf-8")

@@ -1,0 +1,85 @@
+"""DecIPTTL: the router's hop, one less time to live."""
+
+from __future__ import annotations
+
+from pyclick.args import BOOL, Args
+from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
+from pyclick.elements.handlercall import parse_value
+from pyclick.elements.inet import ip_header_offset, reject
+from pyclick.packet import Packet
+
+
+def decremented(packet: Packet, at: int) -> None:
+    """Take one from the TTL of the IP header at ``at`` and patch its checksum:
+    the TTL/protocol word dropped by 0x0100, so the one's complement sum
+    rises by as much (RFC 1141)."""
+    data = packet.writable_data()
+    data[at + 8] -= 1
+    total = ((data[at + 10] << 8) | data[at + 11]) + 0x0100
+    total = (total & 0xFFFF) + (total >> 16)
+    data[at + 10], data[at + 11] = total >> 8, total & 0xFF
+
+
+class DecIPTTL(Element):
+    """DecIPTTL(KEYWORDS) -- decrements IP time-to-live, drops dead packets
+
+    Description
+    Expects IP packets (the network header annotation says where the header
+    is; at the start of the packet when no element set it). A packet whose
+    TTL is 1 or less has expired: it leaves by output 1 when that is
+    connected, and is dropped otherwise. Other packets get their TTL
+    decremented, their checksum updated to match (incrementally), and
+    leave by output 0. Output 1 usually leads to ICMPError. Packets too
+    short to hold an IP header pass unchanged.
+
+    Ports
+    one agnostic input; agnostic output 0, optional push output 1 (expired packets)
+
+    Keyword arguments
+    ACTIVE -- decrement TTLs; when false, every packet passes unchanged; default true
+    MULTICAST -- decrement the TTL of multicast packets too (destination in 224.0.0.0/4); default true
+
+    Element handlers
+    drops (read) -- expired packets so far
+    active (read/write) -- the ACTIVE setting
+
+    Example
+    FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader -> dt :: DecIPTTL -> Discard;
+    dt[1] -> expired :: Counter -> Discard;
+    """
+
+    port_count = "1/1-2"
+    processing = PROCESSING_A_AH
+
+    def configure(self, args: Args) -> None:
+        self.active = args.read("ACTIVE", BOOL, True)
+        self.multicast = args.read("MULTICAST", BOOL, True)
+        args.complete()
+        self.drops = 0
+
+    def simple_action(self, packet: Packet) -> Packet | None:
+        if not self.active:
+            return packet
+        at = ip_header_offset(packet)
+        if at < 0 or len(packet) < at + 20:
+            return packet
+        if not self.multicast and packet.byte(at + 16) & 0xF0 == 0xE0:
+            return packet
+        if packet.byte(at + 8) <= 1:
+            self.drops += 1
+            reject(self, packet)
+            return None
+        decremented(packet, at)
+        return packet
+
+    @read_handler("drops")
+    def _read_drops(self) -> str:
+        return str(self.drops)
+
+    @read_handler("active")
+    def _read_active(self) -> str:
+        return "true" if self.active else "false"
+
+    @write_handler("active")
+    def _write_active(self, value: str) -> None:
+        self.active = parse_value(BOOL, value)

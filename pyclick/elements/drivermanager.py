@@ -1,0 +1,77 @@
+"""DriverManager: a Script that decides when driver stop events stop the router."""
+
+from __future__ import annotations
+
+from pyclick.args import Args
+from pyclick.elements.script import Script
+from pyclick.elements.scriptexpr import ScriptError, split_first
+
+#: Click's names of the waiting instructions, as Script spells them.
+_WAITS = {"wait_stop": "pause", "wait_step": "pause", "wait_time": "wait", "wait_for": "wait"}
+
+
+def _as_script(instruction: str) -> str:
+    op, rest = split_first(instruction)
+    if op == "wait" and not rest:
+        return "pause"
+    if op in _WAITS:
+        return f"{_WAITS[op]} {rest}".rstrip()
+    return instruction
+
+
+class DriverManager(Script):
+    """DriverManager(INSTRUCTIONS...) -- a Script that manages driver stop events
+
+    Description
+    Driver stop events suggest that the driver should stop: a source's
+    STOP once it has sent its packets, a write to the global stop handler,
+    a Script's stop instruction. Without a DriverManager the first one
+    stops the router. With one, each stop event steps the DriverManager's
+    script instead, and the router stops only when the script ends or runs
+    its stop instruction.
+
+    The script starts when the router does. Its instructions are Script's
+    (see Script), with these that wait:
+
+      wait_stop [N], wait_step [N], wait (no argument) -- wait for N stop events (default 1)
+      wait_time TIME, wait_for TIME, wait TIME -- wait TIME on the router's clock; a stop event ends the wait early
+      stop -- stop the router now
+
+    A DriverManager with no instructions waits for one stop event, then
+    stops. A configuration has at most one DriverManager.
+
+    Element handlers
+    step (write) -- as a stop event: end the current wait (value: how many steps, default 1)
+    run, goto, get, set (read or write) -- as Script's
+
+    Example
+    InfiniteSource(LIMIT 10, STOP true) -> Queue -> Unqueue -> c :: Counter -> Discard;
+    DriverManager(wait_stop, print "counted $(c.count)", stop);
+    """
+
+    def configure(self, args: Args) -> None:
+        program = [_as_script(text) for text in args.rest()]
+        args.complete()
+        try:
+            self.router.attach_driver(self, self._stop_event)
+        except ValueError as err:
+            args.error(str(err))
+            args.complete()
+        # Click ends a driver script with stop: its end stops the router.
+        super().configure(Args(", ".join((program or ["pause"]) + ["stop"]), self))
+
+    def _stop_event(self, reason: str) -> None:
+        """One driver stop event: a step of the script; the router stops once it ended."""
+        if self.finished:
+            self.router.stop(reason)
+            return
+        try:
+            if self.ip == 0 and self._timer.scheduled:
+                # The script has not started yet: it starts first, as in Click.
+                self._timer.unschedule()
+                self._run()
+            self._write_step("")
+        except ScriptError as err:
+            self.log.error("%s: %s", self.landmark, err)
+        if self.finished:
+            self.router.stop(reason)

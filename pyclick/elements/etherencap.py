@@ -1,0 +1,86 @@
+"""EtherEncap: an Ethernet header in front of each packet."""
+
+from __future__ import annotations
+
+import struct
+
+from pyclick.args import UNSIGNED, Args
+from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.elements.handlercall import parse_value
+from pyclick.elements.inet import ETHERADDR, unparse_ether
+from pyclick.packet import Packet
+
+_ETHERTYPE = UNSIGNED.range(0, 0xFFFF)
+
+
+class EtherEncap(Element):
+    """EtherEncap(ETHERTYPE, SRC, DST) -- encapsulates packets in Ethernet header
+
+    Description
+    Puts a 14-byte Ethernet header in front of each packet: destination
+    DST, source SRC, type ETHERTYPE (a number, 0x0800 for IP). When the
+    packet still holds bytes stripped off before (Strip), they are reused,
+    without moving the data. The MAC header annotation is set to the new
+    header. For IP packets you probably want ARPQuerier instead.
+
+    Ports
+    one agnostic input, one agnostic output
+
+    Keyword arguments
+    ETHERTYPE -- the Ethernet type, 0 to 0xFFFF; mandatory
+    SRC -- the source Ethernet address; mandatory
+    DST -- the destination Ethernet address; mandatory
+
+    Element handlers
+    src, dst (read/write) -- the SRC and DST addresses
+    ethertype (read/write) -- the ETHERTYPE setting
+
+    Example
+    InfiniteSource(LIMIT 1) -> EtherEncap(0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2) -> Print -> Discard;
+    """
+
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    def configure(self, args: Args) -> None:
+        self.ethertype = args.read_mp("ETHERTYPE", _ETHERTYPE)
+        self.src = args.read_mp("SRC", ETHERADDR)
+        self.dst = args.read_mp("DST", ETHERADDR)
+        args.complete()
+        self._header = self._make_header()
+
+    def _make_header(self) -> bytes:
+        return self.dst + self.src + struct.pack("!H", self.ethertype)
+
+    def simple_action(self, packet: Packet) -> Packet:
+        packet.push(14)
+        packet.write(0, self._header)
+        packet.set_mac_header(0)
+        return packet
+
+    @read_handler("src")
+    def _read_src(self) -> str:
+        return unparse_ether(self.src)
+
+    @write_handler("src")
+    def _write_src(self, value: str) -> None:
+        self.src = parse_value(ETHERADDR, value)
+        self._header = self._make_header()
+
+    @read_handler("dst")
+    def _read_dst(self) -> str:
+        return unparse_ether(self.dst)
+
+    @write_handler("dst")
+    def _write_dst(self, value: str) -> None:
+        self.dst = parse_value(ETHERADDR, value)
+        self._header = self._make_header()
+
+    @read_handler("ethertype")
+    def _read_ethertype(self) -> str:
+        return f"0x{self.ethertype:04x}"
+
+    @write_handler("ethertype")
+    def _write_ethertype(self, value: str) -> None:
+        self.ethertype = parse_value(_ETHERTYPE, value)
+        self._header = self._make_header()

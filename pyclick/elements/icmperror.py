@@ -1,0 +1,161 @@
+"""ICMPError: the ICMP error a router sends back about a packet it cannot forward."""
+
+from __future__ import annotations
+
+import struct
+
+from pyclick.args import BOOL, UNSIGNED, Args, ListOf
+from pyclick.element import AGNOSTIC, Element
+from pyclick.elements.inet import IPADDR, checksum
+from pyclick.packet import ANNOTATIONS, BROADCAST, MULTICAST, Packet
+
+TYPES = {"unreachable": 3, "sourcequench": 4, "redirect": 5, "timeexceeded": 11,
+         "parameterproblem": 12}
+CODES = {3: {"net": 0, "host": 1, "protocol": 2, "port": 3, "needfrag": 4},
+         5: {"net": 0, "host": 1},
+         11: {"transit": 0, "reassembly": 1},
+         12: {"erroratptr": 0, "missingopt": 1, "length": 2}}
+#: ICMP types that are errors: never answered with an error.
+ERROR_TYPES = frozenset({3, 4, 5, 11, 12})
+#: The TTL of the errors made (Click's).
+TTL = 200
+_BYTE = UNSIGNED.range(0, 255)
+_PARAMPROB, _FIX_IP_SRC = ANNOTATIONS["ICMP_PARAMPROB"][0], ANNOTATIONS["FIX_IP_SRC"][0]
+
+
+def _unicast(address: bytes) -> bool:
+    """Not 0.0.0.0, not a multicast, experimental or broadcast address."""
+    return address != bytes(4) and address[0] < 224
+
+
+def _valid_source(address: bytes) -> bool:
+    """Not on net 0 or the loopback net, and unicast."""
+    return address[0] not in (0, 127) and _unicast(address)
+
+
+class ICMPError(Element):
+    """ICMPError(SRC, TYPE, CODE, KEYWORDS) -- generates ICMP error packets
+
+    Description
+    Answers each incoming IP packet with an ICMP error of type TYPE and
+    code CODE, sent from SRC to the packet's source; the incoming packet is
+    consumed. The error holds the packet's IP header and the start of its
+    payload, as much as fits in MTU bytes. Its IP header has TTL 200, TOS
+    0, an ID counting up from 1, and correct checksums; its destination IP
+    address annotation is set to the packet's source, and so is the
+    fix_ip_src annotation unless USE_FIX_ANNO is false.
+
+    TYPE and CODE are numbers from 0 to 255 or names: unreachable (3),
+    sourcequench (4), redirect (5), timeexceeded (11), parameterproblem
+    (12); codes net, host, protocol, port, needfrag for unreachable; net,
+    host for redirect; transit, reassembly for timeexceeded; erroratptr,
+    missingopt, length for parameterproblem.
+
+    As RFC 1812 asks, no error answers an ICMP error, a fragment other than
+    the first, a packet sent to a broadcast or multicast address, one that
+    arrived as a link-level broadcast or multicast (packet type
+    annotation), one from an invalid source (net 0, loopback, multicast),
+    or one from or to an address in BADADDRS. A redirect carries the
+    packet's destination annotation as the gateway; a parameter problem
+    with code 0 its ICMP_PARAMPROB annotation as the pointer; an
+    unreachable needfrag the PMTU. Source routes are not copied into the
+    errors.
+
+    Input packets need their network header annotation (CheckIPHeader);
+    packets without one are dropped.
+
+    Ports
+    one agnostic input, one agnostic output
+
+    Keyword arguments
+    SRC -- the errors' source address; mandatory
+    TYPE -- the ICMP type; mandatory
+    CODE -- the ICMP code; default 0
+    BADADDRS -- addresses never answered (as source or destination); default none
+    MTU -- the largest error packet, at least 28 bytes; default 576
+    PMTU -- the next-hop MTU reported by unreachable needfrag errors; default 0
+    USE_FIX_ANNO -- set the fix_ip_src annotation; default true
+
+    Example
+    FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader -> dt :: DecIPTTL -> Discard;
+    dt[1] -> ICMPError(18.26.4.24, timeexceeded) -> errors :: Counter -> Discard;
+    """
+
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    def configure(self, args: Args) -> None:
+        self.src = args.read_mp("SRC", IPADDR)
+        self.type = args.read_mp("TYPE", self._type)
+        code_text = args.read_p("CODE", lambda text, a: text.strip(), "0")
+        self.bad_addresses = frozenset(args.read("BADADDRS", ListOf(IPADDR), []))
+        self.mtu = args.read("MTU", UNSIGNED.range(28, 65535), 576)
+        self.pmtu = args.read("PMTU", UNSIGNED.range(0, 65535), 0)
+        self.use_fix_anno = args.read("USE_FIX_ANNO", BOOL, True)
+        if self.type is not None:
+            self.code = args.convert("CODE", code_text, self._code, 0)
+        args.complete()
+        self._id = 1
+
+    @staticmethod
+    def _type(text: str, args: Args | None) -> int:
+        word = text.strip().lower()
+        if word in TYPES:
+            return TYPES[word]
+        try:
+            return _BYTE(word, args)
+        except ValueError:
+            raise ValueError(f"expected ICMP type (0-255 or {', '.join(TYPES)})") from None
+
+    def _code(self, text: str, args: Args | None) -> int:
+        names = CODES.get(self.type, {})
+        word = text.lower()
+        if word in names:
+            return names[word]
+        try:
+            return _BYTE(word, args)
+        except ValueError:
+            known = f" or {', '.join(names)}" if names else ""
+            raise ValueError(f"expected ICMP code (0-255{known})") from None
+
+    def _answerable(self, packet: Packet, ip: bytes) -> bool:
+        hlen = (ip[0] & 15) * 4
+        if ip[9] == 1 and (len(ip) < hlen + 4 or ip[hlen] in ERROR_TYPES):
+            return False
+        src, dst = ip[12:16], ip[16:20]
+        if not _unicast(dst) or not _valid_source(src):
+            return False
+        if packet.packet_type in (BROADCAST, MULTICAST):
+            return False
+        if struct.unpack_from("!H", ip, 6)[0] & 0x1FFF:
+            return False
+        return src not in self.bad_addresses and dst not in self.bad_addresses
+
+    def simple_action(self, packet: Packet) -> Packet | None:
+        offset = packet.network_header_offset
+        if offset is None or offset < 0:
+            return None
+        ip = packet.data[offset:]
+        if len(ip) < 20 or not self._answerable(packet, ip):
+            return None
+        rest = 0
+        if self.type == 12 and self.code == 0:
+            rest = packet.anno_u8(_PARAMPROB) << 24
+        elif self.type == 3 and self.code == 4:
+            rest = self.pmtu
+        quoted = ip[:self.mtu - 28]
+        if self.type == 5:
+            icmp = struct.pack("!BBH4s", self.type, self.code, 0, packet.dst_ip) + quoted
+        else:
+            icmp = struct.pack("!BBHI", self.type, self.code, 0, rest) + quoted
+        icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+        header = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), self._id, 0,
+                                       TTL, 1, 0, self.src, ip[12:16]))
+        header[10:12] = struct.pack("!H", checksum(header))
+        self._id = (self._id + 1) & 0xFFFF
+        error = Packet.make(bytes(header) + icmp, timestamp=self.router.now())
+        error.set_network_header(0, 20)
+        error.dst_ip = ip[12:16]
+        if self.use_fix_anno:
+            error.set_anno_u8(_FIX_IP_SRC, 1)
+        return error

@@ -1,0 +1,265 @@
+"""IPPrint: one tcpdump-like line per IP packet."""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+import sys
+from typing import TextIO
+
+from pyclick.args import BOOL, INT, STRING, Args, Choice
+from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.elements.handlercall import parse_value
+from pyclick.errors import ConfigError
+from pyclick.packet import Packet
+
+ICMP_NAMES = {0: "echo-reply", 3: "unreachable", 4: "sourcequench", 5: "redirect", 8: "echo",
+              9: "routeradvert", 10: "routersolicit", 11: "timeexceeded",
+              12: "parameterproblem", 13: "timestamp", 14: "timestamp-reply", 15: "inforeq",
+              16: "inforeq-reply", 17: "maskreq", 18: "maskreq-reply"}
+UNREACHABLE_CODES = {0: "net", 1: "host", 2: "protocol", 3: "port", 4: "needfrag",
+                     5: "srcroutefail"}
+PROTOCOL_NAMES = {1: "icmp", 6: "tcp", 17: "udp"}
+
+
+def _address(data: bytes, at: int) -> str:
+    return str(ipaddress.IPv4Address(data[at:at + 4]))
+
+
+def _hex_lines(data: bytes) -> str:
+    """24 bytes a line, each line indented by two spaces, groups of 4 bytes."""
+    lines = []
+    for i in range(0, len(data), 24):
+        chunk = data[i:i + 24].hex()
+        lines.append("\n  " + " ".join(chunk[j:j + 8] for j in range(0, len(chunk), 8)))
+    return "".join(lines)
+
+
+class IPPrint(Element):
+    """IPPrint(LABEL, KEYWORDS) -- pretty-prints IP packets
+
+    Description
+    Prints one line to standard error (or OUTFILE) for each IP packet, in a
+    tcpdump-like format, then passes the packet on unchanged. The line
+    holds LABEL, the timestamp, the optional IP fields asked for, then:
+
+      SRC.SPORT > DST.DPORT: FLAGS SEQ:END(SEQLEN,LENGTH,IPLEN) ack ACK win WIN -- TCP
+      SRC.SPORT > DST.DPORT: udp ULEN -- UDP
+      SRC > DST: icmp echo (ID, SEQ), icmp TYPE ... -- ICMP
+      SRC > DST: ip-proto-N -- other protocols
+
+    followed by '(frag ID:LEN@OFFSET+)' for fragments. TCP flags are S, F,
+    R and P, or '.' when none of them is set. Short packets print
+    'truncated-ip', 'truncated-tcp'... Packets without a network header
+    annotation (CheckIPHeader and MarkIPHeader set it) pass unprinted.
+
+    Ports
+    one agnostic input, one agnostic output
+
+    Keyword arguments
+    LABEL -- text printed first, followed by a colon; default none
+    CONTENTS -- NONE, HEX or ASCII: also print the packet's bytes; default NONE
+    PAYLOAD -- like CONTENTS, for the transport payload only (give one of CONTENTS and PAYLOAD)
+    MAXLENGTH -- most bytes of contents printed, -1 for all; default 1500
+    ID, TTL, TOS, LENGTH -- print the IP ID, TTL, TOS, total length; default false
+    TIMESTAMP -- print the packet's timestamp; default true
+    AGGREGATE -- print the aggregate annotation; default false
+    PAINT -- print the paint annotation; default false
+    SWAP -- read ICMP echo identifiers and sequence numbers in network byte order (false: little-endian, as old pings wrote them); default true
+    OUTFILE -- write to this file instead of standard error
+    ACTIVE -- print only while true; default true
+
+    Element handlers
+    active (read/write) -- the ACTIVE setting
+
+    Example
+    // Prints "x: 1.0.0.1.1234 > 2.0.0.2.53: udp 77".
+    InfiniteSource(LIMIT 1) -> UDPIPEncap(1.0.0.1, 1234, 2.0.0.2, 53) -> IPPrint(x, TIMESTAMP false) -> Discard;
+    """
+
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    def configure(self, args: Args) -> None:
+        kinds = Choice("NONE", "HEX", "ASCII")
+        self.label = args.read_p("LABEL", STRING, "")
+        contents = args.read("CONTENTS", kinds)
+        payload = args.read("PAYLOAD", kinds)
+        self.maxlength = args.read("MAXLENGTH", INT.range(-1, None), 1500)
+        self.print_id = args.read("ID", BOOL, False)
+        self.print_ttl = args.read("TTL", BOOL, False)
+        self.print_tos = args.read("TOS", BOOL, False)
+        self.print_length = args.read("LENGTH", BOOL, False)
+        self.print_timestamp = args.read("TIMESTAMP", BOOL, True)
+        self.print_aggregate = args.read("AGGREGATE", BOOL, False)
+        self.print_paint = args.read("PAINT", BOOL, False)
+        self.swap = args.read("SWAP", BOOL, True)
+        self.outfile = args.read("OUTFILE", STRING)
+        self.active = args.read("ACTIVE", BOOL, True)
+        if contents is not None and payload is not None:
+            args.error("give at most one of CONTENTS and PAYLOAD")
+        args.complete()
+        self.contents = payload or contents or "NONE"
+        self.payload_only = payload is not None
+        self._out: TextIO = sys.stderr
+
+    def initialize(self) -> None:
+        if self.outfile is not None:
+            try:
+                self._out = open(self.outfile, "w", encoding="utf-8")
+            except OSError as err:
+                raise ConfigError(f"{self.declaration()}: {self.outfile}: {err.strerror}",
+                                  self.landmark) from None
+
+    def cleanup(self) -> None:
+        if self._out is not sys.stderr:
+            self._out.close()
+
+    def simple_action(self, packet: Packet) -> Packet:
+        if self.active and packet.network_header_offset is not None:
+            print(self.line(packet), file=self._out, flush=True)
+        return packet
+
+    def line(self, packet: Packet) -> str:
+        """The line printed for ``packet`` (its network header annotation must be set)."""
+        parts = []
+        if self.label:
+            parts.append(f"{self.label}: ")
+        if self.print_timestamp:
+            parts.append(f"{packet.timestamp:.6f}: ")
+        if self.print_aggregate:
+            parts.append(f"#{packet.aggregate}")
+        if self.print_paint:
+            parts.append(f"{'.' if self.print_aggregate else 'paint '}{packet.paint}")
+        if self.print_aggregate or self.print_paint:
+            parts.append(": ")
+        data = packet.data
+        nh = packet.network_header_offset or 0
+        ip = data[nh:] if nh >= 0 else b""
+        if len(ip) < 20:
+            return "".join(parts) + "truncated-ip"
+        ip_len, ident, frag = struct.unpack_from("!HHH", ip, 2)
+        hlen = (ip[0] & 15) * 4
+        payload_len = ip_len - hlen
+        transport = ip[hlen:hlen + max(payload_len, 0)]
+        if self.print_id:
+            parts.append(f"id {ident} ")
+        if self.print_ttl:
+            parts.append(f"ttl {ip[8]} ")
+        if self.print_tos:
+            parts.append(f"tos {ip[1]} ")
+        if self.print_length:
+            parts.append(f"length {ip_len} ")
+        first = frag & 0x1FFF == 0
+        proto = ip[9]
+        if proto == 6:
+            parts.append(self._tcp(ip, transport, first, len(data), ip_len, hlen))
+        elif proto == 17:
+            parts.append(self._udp(ip, transport, first))
+        elif proto == 1:
+            parts.append(self._icmp(ip, transport, first))
+        else:
+            parts.append(f"{_address(ip, 12)} > {_address(ip, 16)}: ip-proto-{proto}")
+        if frag & 0x3FFF:
+            more = "+" if frag & 0x2000 else ""
+            parts.append(f" (frag {ident}:{payload_len}@{(frag & 0x1FFF) << 3}{more})")
+        if self.contents != "NONE":
+            parts.append(self._contents(data, transport, proto, first))
+        return "".join(parts)
+
+    @staticmethod
+    def _pair(ip: bytes) -> str:
+        return f"{_address(ip, 12)} > {_address(ip, 16)}"
+
+    def _tcp(self, ip: bytes, tcp: bytes, first: bool, length: int, ip_len: int,
+             hlen: int) -> str:
+        if len(tcp) < 4 or not first:
+            return self._pair(ip) + (": truncated-tcp" if first else ": tcp")
+        sport, dport = struct.unpack_from("!HH", tcp)
+        head = f"{_address(ip, 12)}.{sport} > {_address(ip, 16)}.{dport}: "
+        if len(tcp) < 14:
+            return head + "truncated-tcp"
+        seq, ack = struct.unpack_from("!II", tcp, 4)
+        flags = tcp[13]
+        seqlen = ip_len - hlen - (tcp[12] >> 4) * 4
+        marks = ""
+        if flags & 0x02:
+            marks, seqlen = marks + "S", seqlen + 1
+        if flags & 0x01:
+            marks, seqlen = marks + "F", seqlen + 1
+        if flags & 0x04:
+            marks += "R"
+        if flags & 0x08:
+            marks += "P"
+        text = head + (marks or ".") + f" {seq}:{(seq + seqlen) & 0xFFFFFFFF}" \
+            f"({seqlen},{length},{ip_len})"
+        if flags & 0x10:
+            text += f" ack {ack}"
+        if len(tcp) < 16:
+            return text + "truncated-tcp"
+        return text + f" win {struct.unpack_from('!H', tcp, 14)[0]}"
+
+    def _udp(self, ip: bytes, udp: bytes, first: bool) -> str:
+        if len(udp) < 4 or not first:
+            return self._pair(ip) + (": truncated-udp" if first else ": udp")
+        sport, dport = struct.unpack_from("!HH", udp)
+        head = f"{_address(ip, 12)}.{sport} > {_address(ip, 16)}.{dport}: "
+        if len(udp) < 8:
+            return head + "truncated-udp"
+        return head + f"udp {struct.unpack_from('!H', udp, 4)[0]}"
+
+    def _icmp(self, ip: bytes, icmp: bytes, first: bool) -> str:
+        head = self._pair(ip) + ": "
+        if not first:
+            return head + "icmp"
+        if len(icmp) < 2:
+            return head + "truncated-icmp"
+        kind, code = icmp[0], icmp[1]
+        if kind in (0, 8):
+            if len(icmp) < 8:
+                return head + f"icmp {ICMP_NAMES[kind]} truncated-icmp"
+            ident, seq = struct.unpack_from("!HH" if self.swap else "<HH", icmp, 4)
+            return head + f"icmp {ICMP_NAMES[kind]} ({ident}, {seq})"
+        if kind == 3:
+            reason = UNREACHABLE_CODES.get(code, f"code {code}")
+            inner = icmp[8:]
+            if len(inner) < 20:
+                return head + f"icmp unreachable {reason} truncated-icmp"
+            text = head + f"icmp {_address(inner, 16)} unreachable {reason}"
+            inner_proto = inner[9]
+            if code == 2:
+                text += f" {PROTOCOL_NAMES.get(inner_proto, f'protocol {inner_proto}')}"
+            elif code == 3:
+                text += f" {PROTOCOL_NAMES.get(inner_proto, f'protocol {inner_proto}')}"
+                ports = inner[(inner[0] & 15) * 4:]
+                if len(ports) < 4:
+                    return text + "truncated-icmp"
+                text += f"/{struct.unpack_from('!H', ports, 2)[0]}"
+            elif code == 4 and len(icmp) >= 8 and struct.unpack_from("!H", icmp, 6)[0]:
+                text += f" (mtu {struct.unpack_from('!H', icmp, 6)[0]})"
+            return text
+        text = head + "icmp " + ICMP_NAMES.get(kind, f"type {kind}")
+        return text + (f" code {code}" if code else "")
+
+    def _contents(self, data: bytes, transport: bytes, proto: int, first: bool) -> str:
+        shown = data
+        if self.payload_only:
+            skip = 0
+            if first and proto == 6 and len(transport) >= 13:
+                skip = (transport[12] >> 4) * 4
+            elif first and proto == 17:
+                skip = 8
+            shown = transport[skip:]
+        if self.maxlength >= 0:
+            shown = shown[:self.maxlength]
+        if self.contents == "HEX":
+            return _hex_lines(shown)
+        return "\n  " + "".join(chr(b) if 32 <= b < 127 else "." for b in shown)
+
+    @read_handler("active")
+    def _read_active(self) -> str:
+        return "true" if self.active else "false"
+
+    @write_handler("active")
+    def _write_active(self, value: str) -> None:
+        self.active = parse_value(BOOL, value)

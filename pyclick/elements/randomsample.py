@@ -1,0 +1,103 @@
+"""RandomSample: keeps each packet with a given probability."""
+
+from __future__ import annotations
+
+import random
+
+from pyclick.args import BOOL, Args
+from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
+from pyclick.elements.clickargs import PROBABILITY
+from pyclick.elements.handlercall import parse_value
+from pyclick.packet import Packet
+
+
+class RandomSample(Element):
+    """RandomSample(P, KEYWORDS) -- samples packets with some probability
+
+    Description
+    Samples packets with probability P: on average one packet in 1/P goes
+    out output 0. The others are dropped, or pushed out output 1 when it
+    exists. Without P, one of SAMPLE and DROP must be given. While inactive,
+    every packet goes to output 0.
+
+    Ports
+    one agnostic input; output 0 agnostic, optional output 1 push
+
+    Keyword arguments
+    P, SAMPLE -- the probability that a packet is kept, 0 to 1
+    DROP -- the probability that a packet is dropped (1 - SAMPLE)
+    ACTIVE -- sample only while true; default true
+
+    Element handlers
+    sampling_prob (read/write) -- the probability of keeping a packet
+    drop_prob (read/write) -- the probability of dropping one
+    active (read/write) -- the ACTIVE setting
+    drops (read) -- packets dropped (or sent to output 1) so far
+
+    Example
+    InfiniteSource(LIMIT 1000) -> RandomSample(0.1) -> c :: Counter -> Discard;
+    """
+
+    port_count = "1/1-2"
+    processing = PROCESSING_A_AH
+
+    def configure(self, args: Args) -> None:
+        p = args.read_p("P", PROBABILITY)
+        sample = args.read("SAMPLE", PROBABILITY)
+        drop = args.read("DROP", PROBABILITY)
+        self.active = args.read("ACTIVE", BOOL, True)
+        if sample is not None and drop is not None:
+            args.error("give at most one of SAMPLE and DROP")
+        elif p is None and sample is None and drop is None:
+            args.error("give P, SAMPLE or DROP")
+        args.complete()
+        if drop is not None:
+            self.sampling_prob = 1.0 - drop
+        else:
+            self.sampling_prob = sample if sample is not None else p
+        self.drops = 0
+        self._random = random.Random()
+
+    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
+        if not self.active:
+            return batch
+        draw, prob = self._random.random, self.sampling_prob
+        kept, dropped = [], []
+        for packet in batch:
+            (kept if draw() < prob else dropped).append(packet)
+        if dropped:
+            self.drops += len(dropped)
+            self.output_push(1, dropped)
+        return kept
+
+    def simple_action(self, packet: Packet) -> Packet | None:
+        kept = self.simple_action_batch([packet])
+        return kept[0] if kept else None
+
+    @read_handler("sampling_prob")
+    def _read_sampling(self) -> str:
+        return f"{self.sampling_prob:.6g}"
+
+    @write_handler("sampling_prob")
+    def _write_sampling(self, value: str) -> None:
+        self.sampling_prob = parse_value(PROBABILITY, value)
+
+    @read_handler("drop_prob")
+    def _read_drop(self) -> str:
+        return f"{1.0 - self.sampling_prob:.6g}"
+
+    @write_handler("drop_prob")
+    def _write_drop(self, value: str) -> None:
+        self.sampling_prob = 1.0 - parse_value(PROBABILITY, value)
+
+    @read_handler("active")
+    def _read_active(self) -> str:
+        return "true" if self.active else "false"
+
+    @write_handler("active")
+    def _write_active(self, value: str) -> None:
+        self.active = parse_value(BOOL, value)
+
+    @read_handler("drops")
+    def _read_drops(self) -> str:
+        return str(self.drops)

@@ -1,0 +1,181 @@
+"""RatedSource: generates packets at a given rate."""
+
+from __future__ import annotations
+
+import math
+
+from pyclick.args import BOOL, INT, STRING, UNSIGNED, Args
+from pyclick.element import AGNOSTIC, read_handler, write_handler
+from pyclick.elements.clickargs import BANDWIDTH, DATA, to_bytes
+from pyclick.elements.handlercall import parse_value
+from pyclick.elements.sources import DEFAULT_DATA, _Source, packet_bytes
+from pyclick.elements.tokenbucket import TokenBucket
+from pyclick.packet import Packet
+from pyclick.runtime.notifier import EMPTY, Notifier
+from pyclick.runtime.tasks import Task
+from pyclick.runtime.timers import Timer
+
+
+def _burst(rate: float) -> float:
+    """The token bucket's capacity for ``rate`` (Click's: 2, or a hundredth of a second)."""
+    return 2 if rate < 200 else rate / 100
+
+
+class RatedSource(_Source):
+    """RatedSource(DATA, RATE, LIMIT, ACTIVE, KEYWORDS) -- generates packets at specified rate
+
+    Description
+    Creates packets consisting of DATA, emitting at most LIMIT of them at a
+    rate of RATE packets per second on the router's clock (the first at
+    once). In push context its task pushes each packet when its token
+    bucket allows and sleeps on a timer in between; in pull context a pull
+    gets a packet only when the rate allows, and pullers sleep in between.
+    Sends only while ACTIVE. Once LIMIT packets are sent, STOP stops the
+    driver.
+
+    Ports
+    one agnostic output
+
+    Keyword arguments
+    DATA -- packet contents (a string); default 69 bytes of text
+    RATE -- packets per second, 0 to 10^9; default 10
+    LIMIT -- packets to send, at most 2^63-1, negative for no limit; default -1
+    ACTIVE -- send only while true; default true
+    LENGTH -- packet length, up to 65535: DATA cut, or repeated to fill; -1 for DATA's length, the default
+    BANDWIDTH -- sets RATE from a bandwidth (above 0, at most 10^12 bytes/s) and the packet length (e.g. 1Mbps)
+    STOP -- stop the driver once LIMIT packets are sent; default false
+
+    Element handlers
+    count (read) -- packets sent
+    reset (write) -- sets count to 0, so LIMIT more packets will be sent
+    data, length, rate, limit, active (read/write) -- the settings of the same names
+
+    Example
+    RatedSource(\\<0800>, 10, 1000) -> Queue -> Unqueue -> Discard;
+    """
+
+    processing = AGNOSTIC
+
+    def configure(self, args: Args) -> None:
+        self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
+        rate = args.read_p("RATE", UNSIGNED.range(0, 10**9), 10)
+        self.limit = args.read_p("LIMIT", INT.range(None, 2**63 - 1), -1)
+        self.active = args.read_p("ACTIVE", BOOL, True)
+        self.length = args.read("LENGTH", INT.range(-1, 65535), -1)
+        bandwidth = args.read("BANDWIDTH", BANDWIDTH.range(0, 1e12, open_low=True))
+        self.stop_when_done = args.read("STOP", BOOL, False)
+        self.end_call = None
+        self._ended = False
+        args.complete()
+        self._bytes = packet_bytes(self.data, self.length)
+        if bandwidth is not None and bandwidth > 0:
+            rate = int(bandwidth // max(len(self._bytes), 1))
+        self.rate = rate
+        self.count = 0
+        self._bucket = TokenBucket(rate, _burst(rate), tokens=1)
+        self._task = Task(self, self._run)
+        self._timer = Timer(self, self._on_timer)
+        self._notifier = Notifier(active=self.active)
+
+    def initialize(self) -> None:
+        self._bucket = TokenBucket(self.rate, _burst(self.rate), tokens=1, now=self.router.now())
+        if self.output_is_push(0) and self.active:
+            self._task.reschedule()
+
+    def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
+        return self._notifier if isoutput and which == EMPTY else None
+
+    def _ready(self) -> int:
+        """How many packets may go now (0 schedules the timer for the next one)."""
+        if not self.active:
+            return 0
+        if 0 <= self.limit <= self.count:
+            self._finished()
+            return 0
+        bucket = self._bucket
+        bucket.refill(self.router.now())
+        n = math.floor(bucket.tokens + 1e-9)
+        if self.limit >= 0:
+            n = min(n, self.limit - self.count)
+        if n <= 0 and self.rate > 0:
+            self._timer.schedule_after(bucket.time_until_contains(1))
+        return max(n, 0)
+
+    def _make(self, n: int) -> list[Packet]:
+        self._bucket.remove(n)
+        self.count += n
+        now = self.router.now()
+        return [Packet(self._bytes, now) for _ in range(n)]
+
+    def _run(self) -> bool:
+        n = self._ready()
+        if n == 0:
+            return False
+        self.output_push(0, self._make(n))
+        self._task.reschedule()
+        return True
+
+    def _on_timer(self) -> None:
+        if self.output_is_push(0):
+            self._task.reschedule()
+        else:
+            self._notifier.wake()
+
+    def pull(self, port: int) -> Packet | None:
+        batch = self.pull_batch(port, 1)
+        return batch[0] if batch else None
+
+    def pull_batch(self, port: int, max_packets: int) -> list[Packet]:
+        n = min(self._ready(), max_packets)
+        if n == 0:
+            self._notifier.sleep()
+            return []
+        return self._make(n)
+
+    def _wake(self) -> None:
+        if not self.active or 0 <= self.limit <= self.count or self.scheduling.scheduler is None:
+            return
+        self._ended = False
+        self._on_timer()
+
+    @write_handler("reset")
+    def _write_reset(self, value: str) -> None:
+        self.count = 0
+        self._wake()
+
+    @read_handler("data")
+    def _read_data(self) -> str:
+        return self.data.decode("latin-1")
+
+    @write_handler("data")
+    def _write_data(self, value: str) -> None:
+        self.data = to_bytes(parse_value(STRING, value))
+        self._bytes = packet_bytes(self.data, self.length)
+
+    @read_handler("length")
+    def _read_length(self) -> str:
+        return str(self.length)
+
+    @write_handler("length")
+    def _write_length(self, value: str) -> None:
+        self.length = parse_value(INT, value)
+        self._bytes = packet_bytes(self.data, self.length)
+
+    @read_handler("rate")
+    def _read_rate(self) -> str:
+        return str(self.rate)
+
+    @write_handler("rate")
+    def _write_rate(self, value: str) -> None:
+        self.rate = parse_value(UNSIGNED, value)
+        self._bucket.assign_adjust(self.rate, _burst(self.rate))
+        self._wake()
+
+    @read_handler("limit")
+    def _read_limit(self) -> str:
+        return str(self.limit)
+
+    @write_handler("limit")
+    def _write_limit(self, value: str) -> None:
+        self.limit = parse_value(INT, value)
+        self._wake()

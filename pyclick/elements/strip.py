@@ -1,0 +1,77 @@
+"""Strip and Unstrip: bytes off and back onto the front of packets."""
+
+from __future__ import annotations
+
+from pyclick.args import UNSIGNED, Args
+from pyclick.element import AGNOSTIC, Element
+from pyclick.packet import Packet
+
+
+class Strip(Element):
+    """Strip(LENGTH) -- strips bytes from front of packets
+
+    Description
+    Deletes the first LENGTH bytes from each packet (all of a shorter one).
+    The bytes stay in the packet's headroom: Unstrip puts them back. Costs
+    no copy.
+
+    Ports
+    one agnostic input, one agnostic output
+
+    Keyword arguments
+    LENGTH -- bytes to remove, 0 to 65535; mandatory
+
+    Example
+    FromDump(trace.pcap) -> Strip(14) -> CheckIPHeader -> Discard;
+    """
+
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    def configure(self, args: Args) -> None:
+        self.length = args.read_mp("LENGTH", UNSIGNED.range(0, 65535))
+        args.complete()
+
+    def simple_action(self, packet: Packet) -> Packet:
+        return packet.pull(self.length)
+
+    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
+        n = self.length
+        for packet in batch:
+            packet.pull(n)
+        return batch
+
+
+class Unstrip(Element):
+    """Unstrip(LENGTH) -- unstrips bytes from front of packets
+
+    Description
+    Puts LENGTH bytes back at the front of each packet: the bytes removed
+    before by Strip when the packet still holds them (no copy), zeros when
+    it has no headroom left.
+
+    Ports
+    one agnostic input, one agnostic output
+
+    Keyword arguments
+    LENGTH -- bytes to put back, 0 to 65535; mandatory
+
+    Example
+    InfiniteSource(LIMIT 1) -> Strip(14) -> Unstrip(14) -> Print -> Discard;
+    """
+
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    def configure(self, args: Args) -> None:
+        self.length = args.read_mp("LENGTH", UNSIGNED.range(0, 65535))
+        args.complete()
+
+    def simple_action(self, packet: Packet) -> Packet:
+        return packet.push(self.length)
+
+    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
+        n = self.length
+        for packet in batch:
+            packet.push(n)
+        return batch

@@ -1,0 +1,191 @@
+"""Joining two element lists across ``->`` or ``=>``: which port meets which.
+
+Each side of an arrow is a list of endpoints, each with an optional port
+list. ``a, b -> x`` joins every output to the one input, ``c [0-2] =>
+p, q, r`` pairs ports in order, and an open list (``[]``, ``[2,]``) or,
+across ``=>``, a single endpoint without ports, stretches to as many
+consecutive ports as the other side needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyclick.lang.configstr import brief
+
+#: The most port pairs one arrow may join.
+MAX_JOINED = 65536
+
+
+@dataclass(frozen=True)
+class PortList:
+    """The ports written next to an element: none, ``[0, 2]``, or open (``[]``, ``[3,]``)."""
+
+    numbers: tuple[int, ...] = ()
+    open: bool = False
+
+    @property
+    def written(self) -> bool:
+        return bool(self.numbers)
+
+
+#: No ports written.
+NO_PORTS = PortList()
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """An element of a list with the ports it offers on each side."""
+
+    index: int
+    inputs: PortList
+    outputs: PortList
+
+
+@dataclass
+class _Side:
+    """Stepping through one side's ports, endpoint after endpoint."""
+
+    lists: list[PortList]
+    minimum: int = 0
+    stretch: int = 0
+    stepping: bool = False
+    at: int = 0
+    position: int = 0
+    port: int = -1
+
+    def analyse(self) -> int:
+        """Count the ports this side needs at least; the number of open lists."""
+        opens = 0
+        for ports in self.lists:
+            if ports.open:
+                self.minimum += len(ports.numbers)
+                opens += 1
+            else:
+                self.minimum += max(1, len(ports.numbers))
+        return opens
+
+    def current(self) -> int:
+        if self.port < 0:
+            numbers = self.lists[self.at].numbers
+            self.port = numbers[0] if numbers else 0
+        return self.port
+
+    def step(self) -> None:
+        ports = self.lists[self.at]
+        self.position += 1
+        numbers = ports.numbers
+        if self.position < len(numbers):
+            self.port = numbers[self.position]
+        elif ports.open and self.stretch > 0:
+            self.port = numbers[-1] + self.position - (len(numbers) - 1)
+            self.stretch -= 1
+        elif not numbers and self.minimum == 1 and self.stretch > 0:
+            self.port = self.position
+            self.stretch -= 1
+        else:
+            self.at += 1
+            self.position = 0
+            self.port = -1
+
+    @property
+    def done(self) -> bool:
+        return self.at >= len(self.lists)
+
+
+def join(outputs: list[Endpoint], inputs: list[Endpoint],
+         many: bool) -> tuple[list[tuple[int, int, int, int]], list[str]]:
+    """The connections ``outputs -> inputs`` (``=>`` when ``many``) and any errors.
+
+    Connections are ``(from_index, from_port, to_index, to_port)``.
+    """
+    if len(outputs) == len(inputs) == 1:
+        # The common case, one element to one, with at most a port each.
+        source, target = outputs[0], inputs[0]
+        out_ports, in_ports = source.outputs, target.inputs
+        if not out_ports.open and not in_ports.open \
+                and len(out_ports.numbers) <= 1 and len(in_ports.numbers) <= 1:
+            return [(source.index, out_ports.numbers[0] if out_ports.numbers else 0,
+                     target.index, in_ports.numbers[0] if in_ports.numbers else 0)], []
+    errors: list[str] = []
+    out = _Side([e.outputs for e in outputs])
+    into = _Side([e.inputs for e in inputs])
+    out_opens, in_opens = out.analyse(), into.analyse()
+    if max(out.minimum, into.minimum) > MAX_JOINED:
+        return [], [f"a connection may not join more than {MAX_JOINED} ports"]
+    if out_opens + in_opens > 1:
+        errors.append("at most one open port list allowed per connection")
+        if into.minimum < out.minimum:
+            out_opens = 0
+        else:
+            in_opens = 0
+    stretchable = [out_opens > 0, in_opens > 0]
+    if many:
+        # '=>' lets one element without ports take consecutive ports.
+        for k, (side, other, first) in enumerate(((out, into, outputs[0].outputs),
+                                                   (into, out, inputs[0].inputs))):
+            if side.minimum == 1 and other.minimum > 1 and not first.written and not first.open:
+                stretchable[k] = True
+    for side, other, can in ((out, into, stretchable[0]), (into, out, stretchable[1])):
+        side.stepping = side.minimum > 1 or can
+        side.stretch = other.minimum - side.minimum if can else 0
+    if out.stepping and into.stepping:
+        errors.extend(_mismatch(out, into, stretchable, many))
+    elif not out.stepping and not into.stepping:
+        into.stepping = True
+
+    connections = []
+    while not out.done and not into.done:
+        connections.append((outputs[out.at].index, out.current(),
+                            inputs[into.at].index, into.current()))
+        for side in (out, into):
+            if side.stepping:
+                side.step()
+    return connections, errors
+
+
+def _mismatch(out: _Side, into: _Side, stretchable: list[bool], many: bool) -> list[str]:
+    errors = []
+    if not many:
+        errors.append("syntax error: many-to-many connections require '=>'")
+    n_out, n_in = out.minimum, into.minimum
+    if not stretchable[0] and not stretchable[1] and n_out != n_in:
+        errors.append(f"connection mismatch: {n_out} outputs connected to {n_in} inputs")
+    elif not stretchable[1] and n_in < n_out:
+        errors.append(f"connection mismatch: {n_out} or more outputs connected to {n_in} inputs")
+    elif not stretchable[0] and n_out < n_in:
+        errors.append(f"connection mismatch: {n_out} outputs connected to {n_in} or more inputs")
+    return errors
+
+
+def port_count(used: set[int]) -> int:
+    """How many ports an element has when ``used`` are the ones connected."""
+    return max(used) + 1 if used else 0
+
+
+def port_runs(numbers: list[int]) -> list[str]:
+    """Port numbers as runs for messages: ``[1, 2, 3, 7]`` as ``["1-3", "7"]``."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return [str(a) if a == b else f"{a}-{b}" for a, b in runs]
+
+
+def boundary_errors(owner: str, inputs_used: set[int], ninputs: int,
+                    outputs_used: set[int], noutputs: int) -> list[str]:
+    """What is wrong when a group or compound with ``ninputs`` inputs and
+    ``noutputs`` outputs is connected on the ports ``*_used``."""
+    if len(inputs_used) == ninputs and len(outputs_used) == noutputs \
+            and all(len(used) == 0 or max(used) == len(used) - 1
+                    for used in (inputs_used, outputs_used)):
+        return []
+    errors = []
+    owner = brief(owner)
+    for side, used, count in (("input", inputs_used, ninputs), ("output", outputs_used, noutputs)):
+        errors += [f"'{owner}' has no {side} {run}" for run in port_runs([p for p in used if p >= count])]
+        errors += [f"'{owner}' {side} {run} unused"
+                   for run in port_runs([p for p in range(count) if p not in used])]
+    return errors

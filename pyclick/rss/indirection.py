@@ -1,0 +1,22 @@
+"""The indirection table a NIC starts from: buckets dealt round-robin.
+
+A table is an int array of length RETA size whose entries name cores
+(queue numbers). Static RSS never changes the even table; the balancers
+start from it and the simulator's statistics compare against it.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def even_table(reta_size: int, cores: Sequence[int]) -> np.ndarray:
+    """Bucket ``i`` goes to ``cores[i % len(cores)]``, as static RSS does.
+
+    ``range(n)`` gives the table of a NIC whose queues are numbered 0 to n - 1.
+    """
+    if not len(cores):
+        raise ValueError("an indirection table needs at least one core")
+    return np.asarray(cores, dtype=np.int64)[np.arange(reta_size) % len(cores)]

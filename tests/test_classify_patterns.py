@@ -1,0 +1,240 @@
+"""The pattern languages and their compiler: the decision tree agrees with the
+patterns read one by one, on random patterns and random packets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from pyclick.classify import tree
+from pyclick.classify.ippatterns import parse_ip_pattern
+from pyclick.classify.rawpatterns import PatternError, parse_pattern
+from pyclick.classify.tree import (DATA, NET, Field, TooComplex, compile_patterns, conj, disj,
+                                   evaluate, ip_layout, data_layout, neg)
+from pyclick.packet import Packet
+from tests.frames import icmp, ip_header, tcp, udp
+
+# --- Classifier patterns ---------------------------------------------------------------
+
+BYTES = st.sampled_from([0x00, 0x06, 0x08, 0x45, 0xFF, 0x0F, 0xF0])
+
+
+@st.composite
+def raw_clause(draw) -> str:
+    size = draw(st.integers(1, 3))
+    value = "".join(draw(st.sampled_from("0068f?")) for _ in range(2 * size))
+    mask = ""
+    if draw(st.booleans()):
+        mask = "%" + "".join(draw(st.sampled_from("0f8?")) for _ in range(2 * size))
+    bang = "!" if draw(st.booleans()) else ""
+    return f"{bang}{draw(st.integers(0, 12))}/{value}{mask}"
+
+
+raw_pattern = st.one_of(st.just("-"), st.lists(raw_clause(), min_size=1, max_size=3)
+                        .map(" ".join))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(raw_pattern, min_size=1, max_size=5),
+       st.lists(st.lists(BYTES, max_size=16).map(bytes), min_size=1, max_size=20),
+       st.integers(0, 3))
+def test_classifier_tree_equals_patterns_read_one_by_one(texts, frames, strip):
+    formulas = [(i, parse_pattern(t)) for i, t in enumerate(texts)]
+    classification = compile_patterns(formulas, data_layout)
+    packets = [Packet(frame).pull(strip) for frame in frames]
+    expected = [evaluate(formulas, data_layout, packet) for packet in packets]
+    assert [classification.match(packet) for packet in packets] == expected
+    assert classification.match_batch(packets) == expected
+
+
+# --- IPClassifier patterns ---------------------------------------------------------------
+
+PRIMITIVES = ["tcp", "udp", "icmp", "ip proto 50", "src host 10.0.0.1", "dst host 10.0.0.2",
+              "net 10.0.0.0/8", "src or dst net 192.168.0.0/16", "src and dst net 10.0.0.0/8",
+              "port 53", "dst port 80", "src udp port 53", "tcp dst port > 1023",
+              "tcp port != 80", "udp src port <= 81", "syn", "ack", "fin ack", "tcp opt rst",
+              "icmp type echo", "icmp type != 0", "ip frag", "ip unfrag", "ip ttl < 10",
+              "ip ttl >= 64", "ip tos 0x10", "ip dscp 4", "ip ect", "ip ce", "ip hl 6",
+              "ip[9] = 17", "ip[12:2] == 0x0a00", "transp[0:2] & 0xff00 != 0",
+              "tcp[13] & 0x12", "tcp win 1024", "ip id > 100", "true", "false",
+              "src port 53 or 80"]
+#: Tests on the same bytes as others (the protocol, the TTL), drawn often: they
+#: are where the compiler draws conclusions from one answer to another.
+OVERLAPPING = ["tcp", "udp", "icmp", "ip proto 50", "ip ttl 64", "ip ttl > 64", "ip ttl < 64",
+               "ip ttl 10", "ip ttl > 9", "ip ttl > 10", "ip ttl != 10"]
+
+
+@st.composite
+def ip_expression(draw, depth: int = 0) -> str:
+    if depth >= 2 or draw(st.booleans()):
+        return draw(st.sampled_from(OVERLAPPING) | st.sampled_from(PRIMITIVES))
+    left = draw(ip_expression(depth + 1))
+    right = draw(ip_expression(depth + 1))
+    form = draw(st.sampled_from(["{} and {}", "{} or {}", "not ({}) and {}", "({}) || !({})",
+                                 "{} ? {} : tcp", "({}) ({})"]))
+    return form.format(left, right)
+
+
+ip_pattern = st.one_of(st.just("-"), ip_expression())
+
+
+@st.composite
+def ip_frame(draw) -> bytes:
+    proto = draw(st.sampled_from([1, 6, 17, 50]))
+    sport = draw(st.sampled_from([53, 80, 81, 1023, 1024]))
+    dport = draw(st.sampled_from([53, 80, 81, 1023, 1024]))
+    if proto == 6:
+        transport = tcp(sport, dport, draw(st.integers(0, 63)), draw(st.sampled_from([1024, 5])))
+    elif proto == 17:
+        transport = udp(sport, dport)
+    elif proto == 1:
+        transport = icmp(draw(st.sampled_from([0, 8, 3])))
+    else:
+        transport = bytes(8)
+    addresses = st.sampled_from(["10.0.0.1", "10.0.0.2", "192.168.1.1", "1.2.3.4"])
+    options = draw(st.sampled_from([b"", b"\x01\x01\x01\x00"]))
+    frame = ip_header(draw(addresses), draw(addresses), proto, len(transport),
+                      ttl=draw(st.sampled_from([1, 9, 10, 64, 200])),
+                      tos=draw(st.sampled_from([0, 0x10, 0x11, 0x13])),
+                      ident=draw(st.sampled_from([0, 100, 101])),
+                      frag=draw(st.sampled_from([0, 0x4000, 0x2000, 0x0001])),
+                      options=options) + transport
+    truncated = draw(st.integers(0, 4)) == 0
+    return frame[:draw(st.integers(0, len(frame)))] if truncated else frame
+
+
+def annotated(frame: bytes, how: int) -> Packet:
+    """0: a bare IP packet; 1: behind an Ethernet header, with the MAC and network
+    header annotations set (as CheckIPHeader would); 2: the same, stripped to IP."""
+    if how == 0 or len(frame) < 20:
+        return Packet(frame)
+    packet = Packet(bytes(range(14)) + frame)
+    packet.set_mac_header(0)
+    packet.set_network_header(14, (frame[0] & 15) * 4)
+    return packet.pull(14) if how == 2 else packet
+
+
+PRIMITIVES += ["ether host 00:01:02:03:04:05", "src ether host 06:07:08:09:0a:0b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ip_pattern, min_size=1, max_size=5),
+       st.lists(st.tuples(ip_frame(), st.integers(0, 2)), min_size=1, max_size=20))
+def test_ipclassifier_tree_equals_patterns_read_one_by_one(texts, frames):
+    formulas = [(i, parse_ip_pattern(t)) for i, t in enumerate(texts)]
+    classification = compile_patterns(formulas, ip_layout)
+    packets = [annotated(frame, how) for frame, how in frames]
+    expected = [evaluate(formulas, ip_layout, packet) for packet in packets]
+    assert [classification.match(packet) for packet in packets] == expected
+    assert classification.match_batch(packets) == expected
+
+
+# --- the compiler ------------------------------------------------------------------------
+
+def test_a_known_byte_decides_the_other_tests_on_it():
+    tcp_, udp_ = Field(NET, 9, 1, 0xFF, "==", 6), Field(NET, 9, 1, 0xFF, "==", 17)
+    classification = compile_patterns([(0, tcp_), (1, udp_), (2, True)], ip_layout)
+    # The tree never asks "udp?" of a TCP packet.
+    assert classification.program() == ("0  net+9/06%ff  yes->[0]  no->step 1\n"
+                                         "1  net+9/11%ff  yes->[1]  no->[2]\n")
+
+
+def test_ordering_tests_follow_from_a_known_value():
+    ttl = Field(NET, 8, 1, 0xFF, "==", 64)
+    low = Field(NET, 8, 1, 0xFF, "<", 10)
+    classification = compile_patterns([(0, conj(ttl, low)), (1, True)], ip_layout)
+    assert classification.outputs() == {1}
+
+
+def test_subtrees_are_shared_and_code_stays_linear():
+    # 12 independent byte tests in a chain of ors: a tree would double at
+    # every level; the shared subtrees keep one node per test.
+    fields = [Field(DATA, i, 1, 0xFF, "==", 1) for i in range(12)]
+    classification = compile_patterns([(0, disj(*fields)), (1, True)], data_layout)
+    assert len(classification.program().splitlines()) == 12
+    assert classification.match(Packet(bytes(11) + b"\x01")) == 0
+    assert classification.match(Packet(bytes(12))) == 1
+
+
+def test_too_many_decisions_is_an_error(monkeypatch):
+    monkeypatch.setattr(tree, "MAX_NODES", 5)
+    fields = [Field(DATA, i, 1, 0xFF, "==", 1) for i in range(8)]
+    with pytest.raises(TooComplex):
+        compile_patterns([(i, f) for i, f in enumerate(fields)], data_layout)
+
+
+def test_missing_base_fails_its_tests_and_their_negations_hold():
+    mac = Field(tree.MAC, 0, 6, (1 << 48) - 1, "==", 0)
+    classification = compile_patterns([(0, mac), (1, neg(mac))], ip_layout)
+    assert classification.match(Packet(bytes(40))) == 1
+
+
+def test_pattern_positions():
+    with pytest.raises(PatternError) as err:
+        parse_pattern("12/0800 !14/4%f")
+    assert (err.value.position, err.value.message) == (13, "value has less than 2 hex digits")
+    with pytest.raises(PatternError) as err:
+        parse_ip_pattern("tcp and ip ttl > 256")
+    assert (err.value.position, err.value.message) == (18,
+                                                       "value 256 out of range (0 to 255)")
+
+
+def test_src_or_dst_and_juxtaposition_read_as_click_does():
+    assert parse_ip_pattern("src or dst host 1.2.3.4") == parse_ip_pattern("host 1.2.3.4")
+    assert parse_ip_pattern("fin ack") == parse_ip_pattern("tcp opt fin and tcp opt ack")
+    assert parse_ip_pattern("src port 80 or 81") == \
+        parse_ip_pattern("src port 80 or src port 81")
+    assert parse_ip_pattern("10.0.0.0/8") == parse_ip_pattern("net 10.0.0.0 mask 255.0.0.0")
+    assert parse_ip_pattern("any") is True and parse_ip_pattern("all") is True
+
+
+@st.composite
+def overlapping_pattern(draw) -> str:
+    words = draw(st.lists(st.sampled_from(OVERLAPPING), min_size=1, max_size=3))
+    joins = draw(st.lists(st.sampled_from([" and ", " or ", " and not "]),
+                          min_size=len(words) - 1, max_size=len(words) - 1))
+    return words[0] + "".join(j + w for j, w in zip(joins, words[1:]))
+
+
+@settings(max_examples=200, deadline=None)
+@example(["ip ttl 64 and ip ttl < 64", "ip ttl 10 and ip ttl > 10 or tcp"],
+         [ip_header("1.1.1.1", "2.2.2.2", 6, 0, ttl=64), ip_header("1.1.1.1", "2.2.2.2", 6, 0, ttl=10)])
+@given(st.lists(overlapping_pattern(), min_size=1, max_size=4),
+       st.lists(ip_frame(), min_size=1, max_size=20))
+def test_conclusions_between_tests_on_the_same_bytes_are_sound(texts, frames):
+    formulas = [(i, parse_ip_pattern(t)) for i, t in enumerate(texts)]
+    classification = compile_patterns(formulas, ip_layout)
+    packets = [Packet(frame) for frame in frames]
+    expected = [evaluate(formulas, ip_layout, packet) for packet in packets]
+    assert [classification.match(packet) for packet in packets] == expected
+    assert classification.match_batch(packets) == expected
+
+
+WORDS = st.sampled_from(PRIMITIVES + OVERLAPPING + [
+    "and", "or", "not", "!", "(", ")", "?", ":", "&", "==", "!=", "<", ">=", "src", "dst",
+    "src or dst", "ip", "ether", "host", "net", "port", "proto", "opt", "type", "ttl", "mask",
+    "255.0.0.0", "10.0.0.0/33", "1.2.3", "00:11:22:33:44:55", "99999999999", "0x", "ip[",
+    "ip[1:9]", "tcp[70000]", "transp[2:2]", "-", "all", "echo", "www", "icmp type", ","])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(WORDS, max_size=8).map(" ".join) | st.text(max_size=30))
+def test_any_ip_pattern_text_parses_or_fails_with_a_position(text):
+    try:
+        formula = parse_ip_pattern(text)
+    except PatternError as err:
+        assert 1 <= err.position <= len(text) + 1
+    else:
+        compile_patterns([(0, formula)], ip_layout)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789abcdef?/%! -x", max_size=30))
+def test_any_classifier_pattern_text_parses_or_fails_with_a_position(text):
+    try:
+        formula = parse_pattern(text)
+    except PatternError as err:
+        assert 1 <= err.position <= len(text) + 1
+    else:
+        compile_patterns([(0, formula)], data_layout)

@@ -1,0 +1,183 @@
+"""Click one-liners through the command, as click(1) runs them: handler values,
+-h, -x, -t, -o, -C, --simtime=TIME, -v, Print on standard error, unquoted hex data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import pyclick
+from pyclick.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "clickpath"
+
+
+def click(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# --- one-liners and their handler values
+
+@pytest.mark.parametrize("config, handlers, expected", [
+    ("InfiniteSource(LIMIT 10) -> t :: Tee(2); t[0] -> a :: Counter -> Discard;"
+     "t[1] -> b :: Counter -> Discard", ["a.count", "b.count"], ["10", "10"]),
+    ("InfiniteSource(LIMIT 7) -> r :: RoundRobinSwitch; r[0] -> a :: Counter -> Discard;"
+     "r[1] -> b :: Counter -> Discard", ["a.count", "b.count"], ["4", "3"]),
+    ("InfiniteSource(LIMIT 10) -> q :: Queue -> Unqueue -> c :: Counter -> Discard",
+     ["c.count", "q.length"], ["10", "0"]),
+    ("InfiniteSource(LIMIT 10, LENGTH 100) -> Strip(14) -> c :: Counter -> Discard",
+     ["c.count", "c.byte_count"], ["10", "860"]),
+    ("InfiniteSource(LIMIT 5) -> Paint(1) -> s :: PaintSwitch; s[0] -> a :: Counter -> Discard;"
+     "s[1] -> b :: Counter -> Discard", ["a.count", "b.count"], ["0", "5"]),
+    ("InfiniteSource(LIMIT 6) -> s :: Switch(-1); s[0] -> c :: Counter -> Discard",
+     ["c.count"], ["0"]),
+])
+def test_one_liner_handler_values(capsys, config, handlers, expected):
+    argv = ["--simtime", "-e", config]
+    for name in handlers:
+        argv += ["-h", name]
+    status, out, _ = click(capsys, *argv)
+    assert status == 0
+    if len(handlers) == 1:
+        assert out == f"{expected[0]}\n"
+    else:
+        assert out == "".join(f"{n}:\n{v}\n\n" for n, v in zip(handlers, expected))
+
+
+def test_driver_manager_stop_in_real_time(capsys):
+    status, out, _ = click(capsys, "-e", "InfiniteSource(LIMIT 10, STOP true) -> q :: Queue "
+                           "-> Unqueue -> c :: Counter -> Discard; DriverManager(wait_stop, stop)",
+                           "-h", "c.count")
+    assert (status, out) == (0, "10\n")
+
+
+# --- -h
+
+def test_one_handler_prints_its_bare_value(capsys):
+    assert click(capsys, "--simtime", "-e", "InfiniteSource(LIMIT 3) -> c :: Counter -> Discard",
+                 "-h", "c.count")[:2] == (0, "3\n")
+
+
+def test_global_handler_without_element(capsys):
+    assert click(capsys, "-q", "-e", "Idle", "-h", "version")[:2] == \
+        (0, f"{pyclick.__version__}\n")
+    assert click(capsys, "-q", "-e", "Idle", "-h", ".version")[:2] == \
+        (0, f"{pyclick.__version__}\n")
+
+
+def test_handler_of_every_element_of_a_class_prints_names(capsys):
+    config = ("InfiniteSource(LIMIT 2) -> a :: Counter -> b :: Counter -> Print(x, ACTIVE false)"
+              " -> Discard")
+    status, out, _ = click(capsys, "--simtime", "-e", config, "-h", "Counter.count")
+    assert (status, out) == (0, "a.count:\n2\n\nb.count:\n2\n\n")
+
+
+def test_handler_of_elements_matching_a_pattern(capsys):
+    config = ("InfiniteSource(LIMIT 2) -> c1 :: Counter -> c2 :: Counter -> d :: Counter "
+              "-> Discard")
+    status, out, _ = click(capsys, "--simtime", "-e", config, "-h", "c?.count")
+    assert (status, out) == (0, "c1.count:\n2\n\nc2.count:\n2\n\n")
+
+
+def test_handler_errors_in_clicks_words(capsys):
+    config = "InfiniteSource(LIMIT 1) -> c :: Counter -> Discard"
+    status, out, err = click(capsys, "--simtime", "-e", config, "-h", "x.count", "-h", "z*.count",
+                             "-h", "c.nope", "-h", "c.reset", "-h", "c.count")
+    assert status == 1
+    assert err.splitlines() == ["no element 'x'", "no element matching 'z*'",
+                                "no 'c.nope' handler", "'c.reset' is a write handler"]
+    assert out == "c.count:\n1\n\n"
+
+
+def test_quit_reads_handlers_without_running(capsys):
+    assert click(capsys, "-q", "-e", "InfiniteSource -> c :: Counter -> Discard",
+                 "-h", "c.count")[:2] == (0, "0\n")
+
+
+# --- -x, -t
+
+@pytest.mark.parametrize("value, status", [("7", 7), ("0", 0), ("true", 0), ("false", 1)])
+def test_exit_handler_gives_the_status(capsys, value, status):
+    config = f"s :: Script(TYPE PASSIVE, return {value})"
+    assert click(capsys, "-q", "-e", config, "-x", "s.run")[0] == status
+
+
+def test_exit_handler_that_is_not_a_number(capsys):
+    status, _, err = click(capsys, "-q", "-e", "s :: Script(TYPE PASSIVE, return many)",
+                           "-x", "s.run")
+    assert status == -1 and err == "exit handler value should be integer\n"
+
+
+def test_exit_handler_from_a_count(capsys):
+    assert click(capsys, "--simtime", "-e", "InfiniteSource(LIMIT 3) -> c :: Counter -> Discard",
+                 "-x", "c.count")[0] == 3
+
+
+def test_time_is_printed_before_the_handlers(capsys):
+    status, out, _ = click(capsys, "--simtime", "-t", "-e",
+                           "InfiniteSource(LIMIT 3) -> c :: Counter -> Discard", "-h", "c.count")
+    lines = out.splitlines()
+    assert status == 0 and lines[1:] == ["3"]
+    assert re.fullmatch(r"\d+\.\d{3}u \d+\.\d{3}s \d+:\d{2}\.\d{2}", lines[0]), lines[0]
+
+
+# --- -o, --simtime=TIME, -v
+
+def test_output_also_runs_unless_quit(capsys, tmp_path):
+    flat = tmp_path / "flat.click"
+    status, out, _ = click(capsys, "--simtime", "-o", str(flat), "-e",
+                           "InfiniteSource(LIMIT 4) -> c :: Counter -> Discard", "-h", "c.count")
+    assert (status, out) == (0, "4\n")
+    assert "c :: Counter" in flat.read_text()
+
+
+def test_simtime_start(capsys):
+    config = "s :: Script(wait 1, stop)"
+    assert click(capsys, "--simtime=100", "-e", config, "-h", "s.now")[:2] == (0, "101.000000\n")
+    assert click(capsys, "--simtime", "-e", config, "-h", "s.now")[:2] == (0, "1.000000\n")
+    status, _, err = click(capsys, "--simtime=soon", "-e", config)
+    assert status == 1 and "--simtime: expected seconds, got 'soon'" in err
+
+
+def test_v_is_the_version(capsys):
+    assert click(capsys, "-v")[:2] == (0, f"pyclick {pyclick.__version__}\n")
+
+
+# --- -C: the element search path
+
+def test_clickpath_finds_plugin_modules(capsys):
+    status, out, err = click(capsys, "-C", str(EXAMPLES), "--simtime",
+                             str(EXAMPLES / "demo.click"), "-h", "log.sizes")
+    assert (status, out) == (0, "2 2 1\n"), err
+    assert "reversed:    3 |  cba" in err
+
+
+def test_clickpath_from_the_environment_and_require(capsys, monkeypatch, tmp_path):
+    (tmp_path / "cpathmod.py").write_text(
+        "from pyclick.element import Element\n"
+        "class CpathNothing(Element):\n"
+        "    '''CpathNothing() -- does nothing'''\n")
+    monkeypatch.setenv("CLICKPATH", str(tmp_path))
+    assert click(capsys, "-q", "-e", "CpathNothing")[0] == 0
+    monkeypatch.delenv("CLICKPATH")
+    assert click(capsys, "-q", "-C", str(tmp_path), "-e",
+                 "require(package cpathmod); CpathNothing")[0] == 0
+
+
+def test_unknown_class_without_clickpath(capsys, tmp_path):
+    status, _, err = click(capsys, "-q", "-C", str(tmp_path), "-e", "CpathAbsent")
+    assert status == 1 and "unknown element class 'CpathAbsent'" in err
+
+
+# --- Print and hex data
+
+def test_print_writes_to_standard_error_and_hex_data_needs_no_quotes(capsys):
+    status, out, err = click(capsys, "--simtime", "-e",
+                             r"InfiniteSource(DATA \<00 11 22 33 44>, LIMIT 2) -> Print(x) "
+                             "-> Discard")
+    assert (status, out) == (0, "")
+    assert err == "x:    5 | 00112233 44\n" * 2

@@ -1,0 +1,248 @@
+"""Sources, the driver manager, shaping and measuring, from their Click manuals:
+InfiniteSource, RatedSource, TimedSource, DriverManager, Shaper,
+BandwidthShaper, Meter, BandwidthMeter, AverageCounter, Counter."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyclick.element import Element
+from pyclick.errors import ConfigError
+from pyclick.lang import flatten
+from pyclick.packet import Packet
+from pyclick.router import Router
+
+
+class SrcTimes(Element):
+    """SrcTimes() -- remembers when each packet arrives"""
+
+    port_count = "1/0"
+
+    def configure(self, args) -> None:
+        args.complete()
+        self.times: list[float] = []
+
+    def push(self, port: int, batch: list[Packet]) -> None:
+        self.times += [self.router.now()] * len(batch)
+
+
+def router_of(config: str, simtime: bool = True) -> Router:
+    router = Router(flatten(config, filename="s.click"), simtime=simtime)
+    router.configure()
+    return router
+
+
+def run(config: str, *handlers: str, simtime: bool = True) -> list[str]:
+    router = router_of(config, simtime)
+    values: list[str] = []
+    router.run(handle_signals=False,
+               before_cleanup=lambda: values.extend(router.handlers.read(h) for h in handlers))
+    return values
+
+
+def times(config: str) -> list[float]:
+    router = router_of(config)
+    router.run(handle_signals=False)
+    return router.element("k").times
+
+
+# --- InfiniteSource
+
+def test_infinite_source_limit_burst_and_byte_counts():
+    # Click's default DATA is 69 bytes.
+    assert run("InfiniteSource(LIMIT 10, BURST 4) -> c :: Counter -> Discard",
+               "c.count", "c.byte_count") == ["10", "690"]
+
+
+def test_infinite_source_pulled():
+    assert run("s :: InfiniteSource(LIMIT 7) -> Unqueue(BURST 3) -> c :: Counter -> Discard",
+               "c.count", "s.count") == ["7", "7"]
+
+
+def test_infinite_source_pulled_through_agnostic_elements():
+    assert run("InfiniteSource(LIMIT 5, LENGTH 20) -> Strip(4) -> c :: Counter -> Discard(BURST 2)",
+               "c.count", "c.byte_count") == ["5", "80"]
+
+
+def test_infinite_source_stop_waits_for_the_pull_chain():
+    assert run("InfiniteSource(LIMIT 10, STOP true) -> Queue -> Unqueue -> c :: Counter "
+               "-> Discard", "c.count", simtime=False) == ["10"]
+
+
+def test_infinite_source_reset_and_limit_handlers():
+    config = ("s :: InfiniteSource(LIMIT 3) -> c :: Counter -> Discard;"
+              "Script(wait 1, write s.reset, wait 1, write s.limit 5, wait 1, stop)")
+    assert run(config, "c.count", "s.count") == ["8", "5"]
+
+
+def test_infinite_source_data_length_repeats_data():
+    assert run('InfiniteSource("abc", LENGTH 7, LIMIT 1) -> c :: Counter -> Discard',
+               "c.byte_count", "InfiniteSource@1.data") == ["7", "abc"]
+
+
+# --- RatedSource
+
+def test_rated_source_rate_and_limit():
+    # One token at the start, then 4 per second: packets at 0, 0.25, 0.5, 0.75, 1.0.
+    assert times("RatedSource(RATE 4, LIMIT 5) -> k :: SrcTimes") == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_rated_source_stop_and_handlers():
+    config = "r :: RatedSource(\\<0800>, 10, 20, STOP true) -> c :: Counter -> Discard"
+    assert run(config, "c.count", "c.byte_count", "r.rate", "r.limit") == ["20", "40", "10", "20"]
+
+
+def test_rated_source_bandwidth_sets_the_rate():
+    # 100-byte packets at 8 kbit/s (1000 bytes/s): 10 packets per second.
+    assert run("r :: RatedSource(LENGTH 100, BANDWIDTH 8kbps, LIMIT 1) -> Discard",
+               "r.rate") == ["10"]
+
+
+def test_rated_source_pulled_sleeps_between_packets():
+    assert times("RatedSource(RATE 2, LIMIT 3) -> Unqueue -> k :: SrcTimes") == [0.0, 0.5, 1.0]
+
+
+# --- TimedSource
+
+def test_timed_source_every_interval():
+    assert times("TimedSource(0.5, LIMIT 3) -> k :: SrcTimes") == [0.5, 1.0, 1.5]
+
+
+def test_timed_source_stop_is_one_interval_after_the_last_packet():
+    router = router_of("TimedSource(2, LIMIT 2, STOP true) -> Discard")
+    router.run(handle_signals=False)
+    assert router.now() == 6.0
+    assert router.stop_reason == "TimedSource@1: all packets sent"
+
+
+def test_timed_source_handlers():
+    router = router_of('t :: TimedSource(1, "xy", HEADROOM 40) -> Discard')
+    h = router.handlers
+    assert (h.read("t.data"), h.read("t.interval"), h.read("t.headroom"), h.read("t.limit")) == \
+        ("xy", "1s", "40", "-1")
+
+
+# --- DriverManager
+
+def test_driver_manager_waits_for_the_stop_events_it_is_told():
+    # Two sources each stop the driver once; the router stops at the second.
+    config = ("a :: InfiniteSource(LIMIT 2, STOP true) -> ca :: Counter -> Discard;"
+              "b :: TimedSource(5, LIMIT 1, STOP true) -> cb :: Counter -> Discard;"
+              "DriverManager(wait_stop 2, stop)")
+    router = router_of(config)
+    router.run(handle_signals=False)
+    assert router.now() == 10.0       # b's stop: one interval after its packet at 5
+    assert (router.handlers.read("ca.count"), router.handlers.read("cb.count")) == ("2", "1")
+
+
+def test_driver_manager_can_keep_running_after_a_stop(capsys):
+    config = ("InfiniteSource(LIMIT 3, STOP true) -> c :: Counter -> Discard;"
+              "DriverManager(wait_stop, print \"at $(c.count)\", wait_time 2s, "
+              "print \"still $(c.count)\")")
+    router = router_of(config)
+    router.run(handle_signals=False)
+    assert capsys.readouterr().out == "at 3\nstill 3\n"
+    assert router.now() == 2.0
+
+
+def test_driver_manager_without_instructions_stops_at_the_first_event():
+    router = router_of("InfiniteSource(LIMIT 4, STOP true) -> c :: Counter -> Discard;"
+                       "DriverManager; TimedSource(1) -> Discard")
+    router.run(handle_signals=False)
+    assert router.stop_reason == "DriverManager@4: stop"
+    assert router.now() == 0.0 and router.handlers.read("c.count") == "4"
+
+
+def test_driver_manager_wait_time_and_stop_handler():
+    config = ("Idle -> Discard; DriverManager(wait 3s, write stop, wait_stop, stop);"
+              "TimedSource(1) -> c :: Counter -> Discard")
+    router = router_of(config)
+    router.run(handle_signals=False)
+    assert router.now() == 3.0 and router.handlers.read("c.count") == "3"
+
+
+def test_driver_manager_stop_event_ends_a_wait_early():
+    config = ("InfiniteSource(LIMIT 1, STOP true) -> Discard;"
+              "DriverManager(wait 100s, stop)")
+    router = router_of(config)
+    router.run(handle_signals=False)
+    assert router.now() == 0.0
+
+
+# --- Shaper and BandwidthShaper
+
+def test_shaper_lets_rate_packets_per_second_through():
+    assert times("InfiniteSource(LIMIT 50) -> Queue -> Shaper(4) -> Unqueue -> k :: SrcTimes;"
+                 "Script(wait 1.1, stop)") == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_bandwidth_shaper_counts_bytes():
+    # 100-byte packets at 800 bytes/s: one every 0.125 s.
+    got = times("InfiniteSource(LENGTH 100, LIMIT 50) -> Queue -> BandwidthShaper(6400bps) "
+                "-> Unqueue -> k :: SrcTimes; Script(wait 0.3, stop)")
+    assert got == [0.0, 0.125, 0.25]
+
+
+def test_shaper_rate_handlers():
+    router = router_of("Idle -> s :: Shaper(10) -> Discard; Idle -> b :: BandwidthShaper(1MBps) "
+                       "-> Discard")
+    assert router.handlers.read("s.rate") == "10"
+    assert router.handlers.read("b.rate") == "8Mbps"
+
+
+# --- Meter and BandwidthMeter
+
+def test_meter_sends_fast_traffic_to_the_upper_output():
+    # 10 packets per millisecond against 1: the average starts at 0 and is
+    # 10/16 after the first millisecond, above 1 after the second. So the
+    # packets of the first two milliseconds (about 20) go to output 0.
+    slow, fast = map(int, run("RatedSource(RATE 10000, LIMIT 2000) -> m :: Meter(1000);"
+                              "m[0] -> slow :: Counter -> Discard;"
+                              "m[1] -> fast :: Counter -> Discard", "slow.count", "fast.count"))
+    assert slow + fast == 2000 and 18 <= slow <= 22
+
+
+def test_meter_sends_slow_traffic_to_output_0():
+    assert run("RatedSource(RATE 100, LIMIT 200) -> m :: Meter(1000, 2000);"
+               "m[0] -> slow :: Counter -> Discard; m[1] -> mid :: Counter -> Discard;"
+               "m[2] -> fast :: Counter -> Discard",
+               "slow.count", "mid.count", "fast.count") == ["200", "0", "0"]
+
+
+def test_meter_arguments_must_match_the_outputs_and_increase():
+    with pytest.raises(ConfigError, match="need 1 arguments, one less than the number of output"):
+        router_of("m :: Meter(10, 20); Idle -> m; m[0] -> Discard; m[1] -> Discard")
+    with pytest.raises(ConfigError, match="rate 2 must be > rate 1"):
+        router_of("m :: Meter(20, 10); Idle -> m; m[0] -> Discard; m[1] -> Discard; "
+                  "m[2] -> Discard")
+
+
+def test_bandwidth_meter_measures_bytes():
+    # 1000 packets per second of 100 bytes: 100 kB/s, above 50kBps, below 200kBps.
+    assert run("RatedSource(LENGTH 100, RATE 1000, LIMIT 500) -> m :: BandwidthMeter(50kBps, "
+               "200kBps); m[0] -> a :: Counter -> Discard; m[1] -> b :: Counter -> Discard;"
+               "m[2] -> c :: Counter -> Discard", "c.count", "m.meters") == \
+        ["0", "50000\n200000"]
+
+
+# --- AverageCounter and Counter
+
+def test_average_counter_rate_is_count_over_the_span():
+    # 11 packets from 0 to 1 s at 10 per second: 11 per second, as Click counts.
+    assert run("RatedSource(RATE 10, LIMIT 11) -> a :: AverageCounter -> Discard",
+               "a.count", "a.byte_count", "a.rate", "a.byte_rate") == ["11", "759", "11", "759"]
+
+
+def test_average_counter_ignores_the_first_seconds():
+    # Packets at 0, 0.5, ..., 3.0; IGNORE 1 leaves those from 1.0 on: 5 over 2 s.
+    assert run("RatedSource(RATE 2, LIMIT 7) -> a :: AverageCounter(1) -> Discard",
+               "a.count", "a.rate") == ["5", "2.5"]
+
+
+def test_counter_rate_and_count_call_handlers():
+    config = ("RatedSource(RATE 100, LIMIT 300) -> c :: Counter -> Discard;"
+              "Script(wait 1.5, write c.count_call 200 stop, wait 10, stop)")
+    router = router_of(config)
+    router.run(handle_signals=False)
+    assert router.handlers.read("c.count") == "200"
+    assert abs(float(router.handlers.read("c.rate")) - 100) < 1

@@ -1,0 +1,820 @@
+"""The IP and Ethernet elements, each as its Click manual describes it."""
+
+from __future__ import annotations
+
+import logging
+import struct
+
+import pytest
+
+from pyclick.args import Args
+from pyclick.cli import main
+from pyclick.element import Element
+from pyclick.elements.inet import checksum
+from pyclick.errors import Landmark
+from pyclick.packet import BROADCAST, HOST, MULTICAST, OTHERHOST, Packet
+from pyclick.sim.pcap import read_pcap
+from tests.frames import click_hex, ether, icmp, ip_header, ip_packet, tcp, udp
+from tests.helpers import config_error_of, configured_router
+
+LANDMARK = Landmark("ip.click", 3)
+ME, OTHER = "00:00:00:00:00:0a", "00:00:00:00:00:0b"
+
+
+class IPTestSink(Element):
+    """IPTestSink() -- keeps the packets it receives
+
+    Description
+    A test sink.
+    """
+
+    port_count = "1/0"
+
+    def configure(self, args: Args) -> None:
+        args.complete()
+        self.packets: list[Packet] = []
+
+    def push(self, port: int, batch: list[Packet]) -> None:
+        self.packets.extend(batch)
+
+
+def element(cls: str, config: str = "", outputs: int = 1):
+    """The element ``e`` of a router where each of its outputs leads to a sink ``s<i>``;
+    returns (element, sinks)."""
+    elements = [("e", cls, config)] + [(f"s{i}", "IPTestSink", "") for i in range(outputs)]
+    router = configured_router(elements, [("e", i, f"s{i}", 0) for i in range(outputs)],
+                               at=LANDMARK, simtime=True)
+    return router.element("e"), [router.element(f"s{i}") for i in range(outputs)]
+
+
+def push(cls: str, config: str, frames: list[bytes | Packet], outputs: int = 2):
+    """The packets out of each output after pushing ``frames``."""
+    e, sinks = element(cls, config, outputs)
+    e.push(0, [f if isinstance(f, Packet) else Packet(f) for f in frames])
+    return e, [s.packets for s in sinks]
+
+
+UDP = ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1000, 53, b"abcd"))
+
+
+# --- CheckIPHeader -------------------------------------------------------------------
+
+def test_checkipheader_passes_a_valid_packet_and_marks_it():
+    padded = ether(OTHER, ME, 0x0800, UDP) + bytes(6)
+    e, (good, bad) = push("CheckIPHeader", "14", [padded])
+    (packet,) = good
+    assert bad == []
+    # Cut to 14 + the IP length (32); the IP header annotation at 14, 20 bytes.
+    assert len(packet) == 14 + 32
+    assert (packet.network_header_offset, packet.transport_header_offset) == (14, 34)
+    assert packet.dst_ip == bytes([10, 0, 0, 2])
+
+
+@pytest.mark.parametrize("frame, reason", [
+    (UDP[:19], "tiny packet"),
+    (bytes([0x65]) + UDP[1:], "bad IP version"),
+    (bytes([0x44]) + UDP[1:], "bad IP header length"),
+    (UDP[:2] + struct.pack("!H", 33) + UDP[4:], "bad IP length"),
+    (UDP[:2] + struct.pack("!H", 19) + UDP[4:], "bad IP length"),
+    (ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2), good_checksum=False), "bad IP checksum"),
+])
+def test_checkipheader_refuses_invalid_packets_on_output_1(frame, reason, caplog):
+    with caplog.at_level(logging.WARNING):
+        e, (good, bad) = push("CheckIPHeader", "DETAILS true", [frame, frame])
+    assert good == [] and len(bad) == 2
+    assert e.router.handlers.read("e.drops") == "2"
+    assert caplog.text.count(f"IP header check failed: {reason}") == 1
+    e.router.initialize()
+    try:
+        details = e.router.handlers.read("e.drop_details").splitlines()
+        assert f"2\t{reason}" in details and len(details) == 6
+    finally:
+        e.router.cleanup()
+
+
+def test_checkipheader_without_output_1_drops_and_checksum_false_skips_the_check():
+    frame = ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2), good_checksum=False)
+    e, (good,) = push("CheckIPHeader", "", [frame], outputs=1)
+    assert good == [] and e.drops == 1
+    e, (good,) = push("CheckIPHeader", "CHECKSUM false", [frame], outputs=1)
+    assert len(good) == 1
+
+
+def test_checkipheader_interfaces_refuse_broadcast_sources_except_to_us():
+    def frame(src, dst):
+        return ip_packet(src, dst, 17, udp(1, 2))
+    config = "INTERFACES 18.26.4.9/24 18.32.9.44/28"
+    frames = [frame("18.26.4.255", "1.1.1.1"), frame("18.32.9.47", "1.1.1.1"),
+              frame("0.0.0.0", "1.1.1.1"), frame("18.26.4.255", "18.26.4.9"),
+              frame("18.26.4.7", "1.1.1.1")]
+    e, (good, bad) = push("CheckIPHeader", config, frames)
+    assert [p.data for p in bad] == frames[:3]
+    assert [p.data for p in good] == frames[3:]
+
+
+def test_checkipheader_in_pull_context(capsys):
+    config = (f"InfiniteSource({click_hex(UDP)}, LIMIT 5, STOP true) -> q :: Queue "
+              "-> c :: CheckIPHeader -> Unqueue -> n :: Counter -> Discard; c[1] -> Discard")
+    assert main(["-e", config, "-h", "n.count", "-h", "c.drops"]) == 0
+    assert capsys.readouterr().out == "n.count:\n5\n\nc.drops:\n0\n\n"
+
+
+def test_markipheader():
+    frame = ether(OTHER, ME, 0x0800, ip_packet("1.1.1.1", "2.2.2.2", 6, tcp(1, 2),
+                                                options=b"\x01\x01\x01\x00"))
+    e, (out,) = push("MarkIPHeader", "14", [frame], outputs=1)
+    assert (out[0].network_header_offset, out[0].network_header_length) == (14, 24)
+
+
+# --- DecIPTTL ------------------------------------------------------------------------
+
+def test_decipttl_decrements_and_keeps_the_checksum_right():
+    frame = ip_packet("1.1.1.1", "2.2.2.2", 6, tcp(1, 2), ttl=64)
+    e, (out, expired) = push("DecIPTTL", "", [frame])
+    data = out[0].data
+    assert data[8] == 63 and checksum(data[:20]) == 0
+    assert data == ip_packet("1.1.1.1", "2.2.2.2", 6, tcp(1, 2), ttl=63)
+    # The original bytes are untouched (the packet was copied before writing).
+    assert frame[8] == 64
+
+
+@pytest.mark.parametrize("ttl", [0, 1])
+def test_decipttl_expired_packets_leave_by_output_1(ttl):
+    frame = ip_packet("1.1.1.1", "2.2.2.2", 6, tcp(1, 2), ttl=ttl)
+    e, (out, expired) = push("DecIPTTL", "", [frame])
+    assert out == [] and [p.data for p in expired] == [frame]
+    assert e.router.handlers.read("e.drops") == "1"
+
+
+def test_decipttl_uses_the_ip_header_annotation_and_multicast_setting():
+    frame = ether(OTHER, ME, 0x0800, ip_packet("1.1.1.1", "224.0.0.5", 17, udp(1, 2), ttl=5))
+    packet = Packet(frame)
+    packet.set_network_header(14, 20)
+    e, (out, _) = push("DecIPTTL", "", [packet])
+    assert out[0].data[14 + 8] == 4
+    packet = Packet(frame)
+    packet.set_network_header(14, 20)
+    e, (out, _) = push("DecIPTTL", "MULTICAST false", [packet])
+    assert out[0].data[14 + 8] == 5
+
+
+def test_decipttl_checksum_carries_around():
+    # A checksum of 0xFF00 plus 0x0100 overflows: the carry wraps to 0x0001.
+    header = bytearray(ip_header("1.1.1.1", "2.2.2.2", 6, 0, ttl=9))
+    header[10:12] = b"\xff\x00"
+    e, (out, _) = push("DecIPTTL", "", [bytes(header)])
+    assert out[0].data[10:12] == b"\x00\x01"
+
+
+# --- EtherEncap and UDPIPEncap --------------------------------------------------------
+
+def test_etherencap_prepends_the_header():
+    e, (out,) = push("EtherEncap", "0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2", [b"payload"], outputs=1)
+    assert out[0].data == b"\x02" * 6 + b"\x01" * 6 + b"\x08\x00payload"
+    assert out[0].mac_header_offset == 0
+    handlers = e.router.handlers
+    assert handlers.read("e.src") == "01-01-01-01-01-01"
+    assert handlers.read("e.ethertype") == "0x0800"
+
+
+def test_etherencap_after_strip_reuses_the_headroom():
+    frame = ether(OTHER, ME, 0x0800, b"data")
+    packet = Packet(frame).pull(14)
+    e, (out,) = push("EtherEncap", f"0x86dd, {ME}, {OTHER}", [packet], outputs=1)
+    assert out[0].data == ether(OTHER, ME, 0x86DD, b"data")
+    assert out[0].headroom == packet.headroom
+
+
+def test_etherencap_handlers_write():
+    e, (sink,) = element("EtherEncap", "0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2")
+    e.router.handlers.write("e.dst", "00-00-00-00-00-0b")
+    e.push(0, [Packet(b"x")])
+    assert sink.packets[0].data[:6] == bytes.fromhex("00000000000b")
+
+
+def test_udpipencap_builds_valid_headers():
+    e, (out,) = push("UDPIPEncap", "1.0.0.1, 1234, 2.0.0.2, 5678", [b"hello", b"hi"], outputs=1)
+    first, second = (p.data for p in out)
+    ip, udp_header = first[:20], first[20:28]
+    assert ip == ip_header("1.0.0.1", "2.0.0.2", 17, 13, ttl=250, ident=0)
+    assert second[4:6] == b"\x00\x01"  # the ID counts up
+    sport, dport, length, csum = struct.unpack("!HHHH", udp_header)
+    assert (sport, dport, length) == (1234, 5678, 13)
+    pseudo = bytes([1, 0, 0, 1, 2, 0, 0, 2, 0, 17]) + struct.pack("!H", 13)
+    assert checksum(pseudo + first[20:]) == 0
+    assert out[0].network_header_offset == 0 and out[0].dst_ip == bytes([2, 0, 0, 2])
+
+
+def test_udpipencap_without_checksum_and_with_dst_anno():
+    packet = Packet(b"x")
+    packet.dst_ip = bytes([9, 9, 9, 9])
+    e, (out,) = push("UDPIPEncap", "1.0.0.1, 1, DST_ANNO, 2, false", [packet], outputs=1)
+    assert out[0].data[16:20] == bytes([9, 9, 9, 9]) and out[0].data[26:28] == b"\0\0"
+    assert e.router.handlers.read("e.dst") == "DST_ANNO"
+
+
+def test_udpipencap_round_trip_through_checkipheader_and_strip(capsys):
+    config = ("InfiniteSource(LIMIT 4, STOP true) -> UDPIPEncap(1.0.0.1, 1, 2.0.0.2, 2) "
+              "-> c :: CheckIPHeader -> i :: IPClassifier(udp dst port 2 and src host 1.0.0.1) "
+              "-> Strip(28) -> n :: Counter -> Discard; c[1] -> Discard")
+    assert main(["-e", config, "-h", "n.count", "-h", "n.byte_count"]) == 0
+    assert capsys.readouterr().out == "n.count:\n4\n\nn.byte_count:\n276\n\n"
+
+
+@pytest.mark.parametrize("cls, config, message", [
+    ("EtherEncap", "0x10000, 1:1:1:1:1:1, 2:2:2:2:2:2", "ETHERTYPE: must be at least 0 and at most 65535"),
+    ("EtherEncap", "0x0800, 1:1:1:1:1, 2:2:2:2:2:2", "SRC: expected Ethernet address"),
+    ("UDPIPEncap", "1.0.0.1, 70000, 2.0.0.2, 1", "SPORT: must be at least 0 and at most 65535"),
+    ("UDPIPEncap", "1.0.0.256, 1, 2.0.0.2, 1", "SRC: expected IP address"),
+    ("CheckIPHeader", "INTERFACES 1.2.3.4/33", "INTERFACES: list item 1: expected IP address"),
+    ("SetIPAddress", "1.2.3", "ADDR: expected IP address"),
+    ("GetIPAddress", "", "OFFSET: missing mandatory argument"),
+    ("HostEtherFilter", "", "ETHER: missing mandatory argument"),
+])
+def test_argument_errors_carry_landmarks(cls, config, message):
+    err = config_error_of(element, cls, config)
+    assert str(err).startswith(f"ip.click:3: While configuring 'e :: {cls}': {message}"), \
+        str(err)
+
+
+# --- addresses and annotations --------------------------------------------------------
+
+def test_getipaddress_copies_four_bytes_into_the_annotation():
+    e, (out,) = push("GetIPAddress", "16", [UDP, UDP[:18]], outputs=1)
+    assert out[0].dst_ip == bytes([10, 0, 0, 2])
+    assert out[1].dst_ip == bytes(4)
+    e, (out,) = push("GetIPAddress", "IP src", [UDP], outputs=1)
+    assert out[0].dst_ip == bytes([10, 0, 0, 1])
+    e, (out,) = push("GetIPAddress", "12, 4", [UDP], outputs=1)
+    assert out[0].anno_bytes(4, 4) == bytes([10, 0, 0, 1]) and out[0].dst_ip == bytes(4)
+
+
+def test_setipaddress_and_its_handler():
+    e, (out,) = push("SetIPAddress", "10.1.2.3", [b"x"], outputs=1)
+    assert out[0].dst_ip == bytes([10, 1, 2, 3])
+    e.router.handlers.write("e.addr", "10.9.9.9")
+    assert e.router.handlers.read("e.addr") == "10.9.9.9"
+
+
+def test_hostetherfilter_sets_packet_types_and_filters():
+    frames = [ether(ME, OTHER, 0x0800, b""), ether("ff:ff:ff:ff:ff:ff", OTHER, 0x0800, b""),
+              ether("01:00:5e:00:00:01", OTHER, 0x0800, b""), ether(OTHER, ME, 0x0800, b""),
+              ether("00:00:00:00:00:0c", OTHER, 0x0800, b"")]
+    e, (out, filtered) = push("HostEtherFilter", ME, frames)
+    assert [p.packet_type for p in out] == [HOST, BROADCAST, MULTICAST]
+    assert [p.data for p in filtered] == frames[3:]
+    assert filtered[1].packet_type == OTHERHOST
+    e, (out, filtered) = push("HostEtherFilter", f"{ME}, true, false", frames)
+    assert [p.data for p in filtered] == [frames[3]]
+    assert [p.packet_type for p in out] == [HOST, BROADCAST, MULTICAST, OTHERHOST]
+
+
+def test_dropbroadcasts():
+    packets = [Packet(b"a"), Packet(b"b"), Packet(b"c")]
+    packets[1].packet_type = BROADCAST
+    packets[2].packet_type = MULTICAST
+    e, (out, dropped) = push("DropBroadcasts", "", packets)
+    assert out == packets[:1] and dropped == packets[1:]
+    assert e.router.handlers.read("e.drops") == "2"
+
+
+# --- ToDump ---------------------------------------------------------------------------
+
+def test_todump_writes_a_classic_pcap(tmp_path, capsys):
+    path = tmp_path / "out.pcap"
+    frame = ether(OTHER, ME, 0x0800, UDP)
+    config = (f"InfiniteSource({click_hex(frame)}, LIMIT 2, STOP true) -> SetTimestamp(1.25) "
+              f"-> t :: ToDump({path}, SNAPLEN 20) -> c :: Counter -> Discard")
+    assert main(["-e", config, "-h", "t.count", "-h", "c.count"]) == 0
+    assert capsys.readouterr().out == "t.count:\n2\n\nc.count:\n2\n\n"
+    data = path.read_bytes()
+    magic, major, minor, _, _, snaplen, linktype = struct.unpack("=IHHiIII", data[:24])
+    assert (magic, major, minor, snaplen, linktype) == (0xA1B2C3D4, 2, 4, 20, 1)
+    record = struct.pack("=IIII", 1, 250000, 20, len(frame)) + frame[:20]
+    assert data[24:] == record * 2
+
+
+def test_todump_round_trips_through_fromdump(tmp_path, capsys):
+    first, second = tmp_path / "a.pcap", tmp_path / "b.pcap"
+    frames = [ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 53)),
+              ip_packet("10.0.0.1", "10.0.0.2", 6, tcp(1, 80)),
+              ip_packet("10.0.0.3", "10.0.0.2", 17, udp(1, 54))]
+    sources = " ".join(f"s{i} :: InfiniteSource({click_hex(f)}, LIMIT 1, STOP true) -> m;"
+                       for i, f in enumerate(frames))
+    config = f"m :: Null; {sources} m -> ToDump({first}, ENCAP IP, SNAPLEN 0)"
+    assert main(["-e", config]) == 0
+    config = (f"f :: FromDump({first}, STOP true) -> c :: IPClassifier(udp, -); "
+              f"c[0] -> u :: Counter -> ToDump({second}, USE_ENCAP_FROM f, SNAPLEN 0); "
+              "c[1] -> Discard")
+    assert main(["-e", config, "-h", "u.count", "-h", "f.encap"]) == 0
+    assert capsys.readouterr().out == "u.count:\n2\n\nf.encap:\nIP\n\n"
+    linktype, records = read_pcap(str(second))
+    assert linktype == 101 and [r.frame for r in records] == [frames[0], frames[2]]
+
+
+def test_todump_in_pull_context_pulls_by_itself(tmp_path, capsys):
+    path = tmp_path / "pulled.pcap"
+    config = f"InfiniteSource(LIMIT 5, STOP true) -> Queue -> t :: ToDump({path}, NANO true)"
+    assert main(["-e", config, "-h", "t.count"]) == 0
+    assert capsys.readouterr().out == "5\n"
+    data = path.read_bytes()
+    assert struct.unpack("=I", data[:4])[0] == 0xA1B23C4D
+    assert len(data) == 24 + 5 * (16 + 69)
+
+
+def test_todump_errors(tmp_path):
+    err = config_error_of(element, "ToDump", f"{tmp_path}/x.pcap, ENCAP TOKENRING", 0)
+    assert "ENCAP: expected encapsulation (ETHER, IP" in str(err)
+    e, _ = element("ToDump", f"{tmp_path}/missing/x.pcap", 0)
+    err = config_error_of(e.router.initialize)
+    assert str(err).startswith("ip.click:3: e :: ToDump: ") and "No such file" in str(err)
+
+
+# --- IPPrint ----------------------------------------------------------------------------
+
+def marked(frame: bytes, timestamp: float = 0.0) -> Packet:
+    packet = Packet(frame, timestamp)
+    packet.set_network_header(0, (frame[0] & 15) * 4)
+    return packet
+
+
+@pytest.mark.parametrize("config, frame, line", [
+    ("x, TIMESTAMP false", UDP, "x: 10.0.0.1.1000 > 10.0.0.2.53: udp 12"),
+    ("TIMESTAMP false",
+     ip_packet("1.1.1.1", "2.2.2.2", 6, tcp(80, 1000, 0x12, 512, b"hello")),
+     # SYN counts one: 1:7(6,...); SYN and ACK: "S" then " ack 0".
+     "1.1.1.1.80 > 2.2.2.2.1000: S 1:7(6,45,45) ack 0 win 512"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 6, tcp(80, 1000, 0x00)),
+     "1.1.1.1.80 > 2.2.2.2.1000: . 1:1(0,40,40) win 1024"),
+    ("TIMESTAMP false, ID true, TTL true, TOS true, LENGTH true",
+     ip_packet("1.1.1.1", "2.2.2.2", 50, b"", ident=9, ttl=3, tos=4),
+     "id 9 ttl 3 tos 4 length 20 1.1.1.1 > 2.2.2.2: ip-proto-50"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([8, 0, 0, 0, 0, 7, 0, 2])),
+     "1.1.1.1 > 2.2.2.2: icmp echo (7, 2)"),
+    ("TIMESTAMP false, SWAP false",
+     ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([8, 0, 0, 0, 0, 7, 0, 2])),
+     "1.1.1.1 > 2.2.2.2: icmp echo (1792, 512)"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([11, 1, 0, 0, 0, 0, 0, 0])),
+     "1.1.1.1 > 2.2.2.2: icmp timeexceeded code 1"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 17, udp(1, 2), frag=0x2000, ident=5),
+     "1.1.1.1.1 > 2.2.2.2.2: udp 8 (frag 5:8@0+)"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 17, udp(1, 2), frag=0x0003, ident=5),
+     "1.1.1.1 > 2.2.2.2: udp (frag 5:8@24)"),
+    ("TIMESTAMP false", UDP[:12], "truncated-ip"),
+    ("l", UDP, "l: 1.500000: 10.0.0.1.1000 > 10.0.0.2.53: udp 12"),
+    ("TIMESTAMP false, PAYLOAD ASCII", UDP, "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  abcd"),
+    ("TIMESTAMP false, CONTENTS HEX, MAXLENGTH 6", UDP,
+     "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  45000020 0000"),
+])
+def test_ipprint_lines(config, frame, line):
+    e, _ = element("IPPrint", config)
+    assert e.line(marked(frame, 1.5)) == line
+
+
+def test_ipprint_writes_outfile_skips_unmarked_packets_and_inactive(tmp_path):
+    path = tmp_path / "lines.txt"
+    e, (sink,) = element("IPPrint", f"p, TIMESTAMP false, OUTFILE {path}")
+    e.router.initialize()
+    try:
+        e.push(0, [marked(UDP), Packet(UDP)])
+        e.router.handlers.write("e.active", "false")
+        e.push(0, [marked(UDP)])
+    finally:
+        e.router.cleanup()
+    assert path.read_text() == "p: 10.0.0.1.1000 > 10.0.0.2.53: udp 12\n"
+    assert len(sink.packets) == 3
+
+
+# --- StaticIPLookup ----------------------------------------------------------------------
+
+ROUTES = "18.26.4.24/32 0, 18.26.4.0/255.255.255.0 1, 0.0.0.0/0 18.26.4.1 1, 10.0.0.0/8 2"
+
+
+def with_destination(address: str) -> Packet:
+    packet = Packet(b"x")
+    packet.dst_ip = bytes(int(x) for x in address.split("."))
+    return packet
+
+
+def test_staticiplookup_longest_prefix_and_gateway(caplog):
+    packets = [with_destination(a) for a in
+               ("18.26.4.24", "18.26.4.25", "1.2.3.4", "10.9.9.9")]
+    e, (zero, one, two) = push("StaticIPLookup", ROUTES, packets, outputs=3)
+    assert zero == packets[:1] and one == packets[1:3] and two == packets[3:]
+    assert packets[1].dst_ip == bytes([18, 26, 4, 25])
+    assert packets[2].dst_ip == bytes([18, 26, 4, 1])
+    assert e.router.handlers.read("e.table") == (
+        "18.26.4.24/32\t\t-\t\t0\n"
+        "18.26.4.0/24\t\t-\t\t1\n"
+        "0.0.0.0/0\t\t18.26.4.1\t1\n"
+        "10.0.0.0/8\t\t-\t\t2\n")
+
+
+def test_staticiplookup_without_route_drops_and_lookup_handler(caplog):
+    with caplog.at_level(logging.WARNING):
+        e, (zero,) = push("StaticIPLookup", "18.26.4.24/32 0", [with_destination("1.1.1.1")],
+                          outputs=1)
+    assert zero == [] and "no route for 1.1.1.1" in caplog.text
+    e, _ = element("StaticIPLookup", ROUTES, 3)
+    e.router.initialize()
+    try:
+        assert e.router.handlers.read("e.lookup", "18.26.4.24") == "0"
+        assert e.router.handlers.read("e.lookup", "99.1.1.1") == "1 18.26.4.1"
+    finally:
+        e.router.cleanup()
+
+
+def test_staticiplookup_errors():
+    err = config_error_of(element, "StaticIPLookup",
+                          "1.0.0.0/8 0, 1.0.0.0/8 0, 2.0.0.0/33 0, 3.0.0.0/8 4, 4.0.0.0/8", 1)
+    prefix = "ip.click:3: While configuring 'e :: StaticIPLookup': "
+    assert str(err).splitlines() == [
+        prefix + "route 2: a route for 1.0.0.0/8 already exists",
+        prefix + "route 3: bad network '2.0.0.0/33'",
+        prefix + "route 4: output 4 out of range (the element has 1 outputs)",
+        prefix + "route 5: expected 'ADDR/MASK [GW] OUT'"]
+
+
+# --- ICMPError ------------------------------------------------------------------------------
+
+def test_icmperror_time_exceeded():
+    original = ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1000, 53, b"abcd"), ttl=1)
+    e, (out,) = push("ICMPError", "18.26.4.24, timeexceeded", [marked(original)], outputs=1)
+    (error,) = out
+    icmp = struct.pack("!BBHI", 11, 0, 0, 0) + original
+    icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+    assert error.data == ip_header("18.26.4.24", "10.0.0.1", 1, len(icmp), ttl=200, ident=1) + icmp
+    assert error.dst_ip == bytes([10, 0, 0, 1]) and error.network_header_offset == 0
+    assert error.anno_u8(19) == 1
+
+
+def test_icmperror_needfrag_carries_the_pmtu_and_mtu_limits_the_quote():
+    original = ip_packet("10.0.0.1", "20.0.0.2", 6, tcp(1, 2, payload=bytes(100)))
+    e, (out,) = push("ICMPError", "1.1.1.1, unreachable, needfrag, PMTU 1400, MTU 60",
+                     [marked(original)], outputs=1)
+    data = out[0].data
+    assert len(data) == 60 and data[20:22] == bytes([3, 4])
+    assert struct.unpack("!I", data[24:28])[0] == 1400 and data[28:] == original[:32]
+    assert checksum(data[20:]) == 0 and checksum(data[:20]) == 0
+
+
+@pytest.mark.parametrize("frame, packet_type", [
+    (ip_packet("10.0.0.1", "20.0.0.2", 1, bytes([3, 1, 0, 0, 0, 0, 0, 0])), HOST),
+    (ip_packet("10.0.0.1", "255.255.255.255", 17, udp(1, 2)), HOST),
+    (ip_packet("10.0.0.1", "224.0.0.1", 17, udp(1, 2)), HOST),
+    (ip_packet("0.0.0.1", "20.0.0.2", 17, udp(1, 2)), HOST),
+    (ip_packet("127.0.0.1", "20.0.0.2", 17, udp(1, 2)), HOST),
+    (ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1, 2), frag=0x0001), HOST),
+    (ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1, 2)), BROADCAST),
+    (ip_packet("10.0.0.9", "20.0.0.2", 17, udp(1, 2)), HOST),
+])
+def test_icmperror_never_answers(frame, packet_type):
+    packet = marked(frame)
+    packet.packet_type = packet_type
+    e, (out,) = push("ICMPError", "1.1.1.1, 3, 1, BADADDRS 10.0.0.9", [packet], outputs=1)
+    assert out == []
+
+
+def test_icmperror_redirect_gateway_and_errors():
+    packet = marked(ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1, 2)))
+    packet.dst_ip = bytes([10, 0, 0, 254])
+    e, (out,) = push("ICMPError", "1.1.1.1, redirect, host", [packet], outputs=1)
+    assert out[0].data[20:22] == bytes([5, 1]) and out[0].data[24:28] == bytes([10, 0, 0, 254])
+    err = config_error_of(element, "ICMPError", "1.1.1.1, redirect, port")
+    assert "CODE: expected ICMP code (0-255 or net, host), got 'port'" in str(err)
+    err = config_error_of(element, "ICMPError", "1.1.1.1, bogus")
+    assert "TYPE: expected ICMP type (0-255 or unreachable" in str(err)
+
+
+def test_decipttl_to_icmperror_one_liner(capsys):
+    frame = ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1, 2), ttl=1)
+    config = (f"InfiniteSource({click_hex(frame)}, LIMIT 3, STOP true) -> CheckIPHeader "
+              "-> dt :: DecIPTTL -> Discard; dt[1] -> ICMPError(18.26.4.24, timeexceeded) "
+              "-> i :: IPClassifier(icmp type timeexceeded and dst host 10.0.0.1) "
+              "-> n :: Counter -> Discard")
+    assert main(["-e", config, "-h", "n.count", "-h", "dt.drops"]) == 0
+    assert capsys.readouterr().out == "n.count:\n3\n\ndt.drops:\n3\n\n"
+
+
+# --- ARPResponder ------------------------------------------------------------------------------
+
+def arp(op: int, sender_ether: str, sender_ip: str, target_ether: str, target_ip: str) -> bytes:
+    def mac(text):
+        return bytes(int(x, 16) for x in text.split(":"))
+    body = struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + mac(sender_ether) + \
+        bytes(int(x) for x in sender_ip.split(".")) + mac(target_ether) + \
+        bytes(int(x) for x in target_ip.split("."))
+    dst = "ff:ff:ff:ff:ff:ff" if op == 1 else target_ether
+    return ether(dst, sender_ether, 0x0806, body)
+
+
+RESPONDER = "18.26.4.24 18.26.7.0/24 00-00-C0-AE-67-EF, 18.26.7.9 00:00:00:00:00:99"
+
+
+def test_arpresponder_answers_what_it_knows():
+    asker = "00:00:00:00:00:01"
+    request = arp(1, asker, "18.26.4.1", "00:00:00:00:00:00", "18.26.7.5")
+    e, (out, other) = push("ARPResponder", RESPONDER, [request])
+    assert other == []
+    assert out[0].data == arp(2, "00:00:c0:ae:67:ef", "18.26.7.5", asker, "18.26.4.1")
+    # 18.26.7.9/32 is more specific than 18.26.7.0/24.
+    request = arp(1, asker, "18.26.4.1", "00:00:00:00:00:00", "18.26.7.9")
+    e, (out, other) = push("ARPResponder", RESPONDER, [request])
+    assert out[0].data[6:12] == bytes.fromhex("000000000099")
+
+
+def test_arpresponder_passes_the_rest_on_output_1():
+    asker = "00:00:00:00:00:01"
+    frames = [arp(1, asker, "18.26.4.1", "00:00:00:00:00:00", "18.26.8.5"),
+              arp(2, asker, "18.26.4.1", "00:00:00:00:00:02", "18.26.4.24"), UDP]
+    e, (out, other) = push("ARPResponder", RESPONDER, frames)
+    assert out == [] and [p.data for p in other] == frames
+
+
+def test_arpresponder_handlers():
+    e, _ = element("ARPResponder", RESPONDER, 1)
+    handlers = e.router.handlers
+    e.router.initialize()
+    try:
+        assert handlers.read("e.table") == ("18.26.4.24/32 00-00-C0-AE-67-EF\n"
+                                            "18.26.7.0/24 00-00-C0-AE-67-EF\n"
+                                            "18.26.7.9/32 00-00-00-00-00-99\n")
+        assert handlers.read("e.lookup", "18.26.7.200") == "00-00-C0-AE-67-EF"
+        handlers.write("e.add", "10.0.0.0/8 00:00:00:00:00:10")
+        handlers.write("e.remove", "18.26.7.0/24")
+        assert handlers.read("e.lookup", "10.1.1.1") == "00-00-00-00-00-10"
+        assert handlers.read("e.lookup", "18.26.7.200") == ""
+    finally:
+        e.router.cleanup()
+    err = config_error_of(element, "ARPResponder", "18.26.4.24, 1.2.3.4/40 00:00:00:00:00:01")
+    prefix = "ip.click:3: While configuring 'e :: ARPResponder': "
+    assert str(err).splitlines() == [
+        prefix + "argument 1: expected 'IP/MASK [IP/MASK...] ETH'",
+        prefix + "argument 2: bad IP address or network '1.2.3.4/40'"]
+
+
+# --- ARPQuerier ------------------------------------------------------------------------------
+
+QUERIER = "18.26.4.24/24, 00:00:c0:ae:67:ef"
+MY_MAC = "00:00:c0:ae:67:ef"
+
+
+def to(address: str, payload: bytes = UDP) -> Packet:
+    packet = Packet(payload)
+    packet.dst_ip = bytes(int(x) for x in address.split("."))
+    return packet
+
+
+def test_arpquerier_queries_then_sends_what_waited(monkeypatch):
+    e, (out, queries) = element("ARPQuerier", QUERIER, 2)
+    e.push(0, [to("18.26.4.9"), to("18.26.4.9")])
+    # One query (at most 10 a second for an address), two packets waiting.
+    assert [q.data for q in queries.packets] == [
+        arp(1, MY_MAC, "18.26.4.24", "00:00:00:00:00:00", "18.26.4.9")]
+    assert out.packets == [] and e.router.handlers.read("e.length") == "2"
+    e.push(1, [Packet(arp(2, "00:00:00:00:00:09", "18.26.4.9", MY_MAC, "18.26.4.24"))])
+    assert [p.data for p in out.packets] == [ether("00:00:00:00:00:09", MY_MAC, 0x0800, UDP)] * 2
+    e.push(0, [to("18.26.4.9")])
+    assert len(out.packets) == 3 and len(queries.packets) == 1
+    handlers = e.router.handlers
+    assert handlers.read("e.table") == "18.26.4.9 1 00-00-00-00-00-09 0.000000\n"
+    assert (handlers.read("e.queries"), handlers.read("e.responses")) == ("1", "1")
+    # Past TIMEOUT (5 minutes) the entry is no longer used: a new query goes out.
+    monkeypatch.setattr(e.router, "now", lambda: 301.0)
+    e.push(0, [to("18.26.4.9")])
+    assert len(out.packets) == 3 and len(queries.packets) == 2
+    assert handlers.read("e.table") == "18.26.4.9 0 00-00-00-00-00-09 301.000000\n"
+
+
+def test_arpquerier_broadcast_multicast_and_zero():
+    e, (out, queries) = element("ARPQuerier", QUERIER, 2)
+    e.push(0, [to("255.255.255.255"), to("18.26.4.255"), to("224.129.2.3"), to("0.0.0.0")])
+    assert [p.data[:6] for p in out.packets] == [b"\xff" * 6, b"\xff" * 6,
+                                                 bytes.fromhex("01005e010203")]
+    assert queries.packets == [] and e.router.handlers.read("e.drops") == "1"
+    assert e.router.handlers.read("e.broadcast") == "18.26.4.255"
+
+
+def test_arpquerier_renewal_poll_and_one_output(monkeypatch):
+    e, (out,) = element("ARPQuerier", QUERIER + ", POLL_TIMEOUT 10s", 1)
+    e.router.handlers.write("e.insert", "18.26.4.9 00:00:00:00:00:09")
+    monkeypatch.setattr(e.router, "now", lambda: 11.0)
+    e.push(0, [to("18.26.4.9")])
+    # A unicast renewal query, then the packet, both on output 0.
+    query = arp(1, MY_MAC, "18.26.4.24", "00:00:00:00:00:00", "18.26.4.9")
+    assert [p.data for p in out.packets] == [
+        ether("00:00:00:00:00:09", MY_MAC, 0x0806, query[14:]),
+        ether("00:00:00:00:00:09", MY_MAC, 0x0800, UDP)]
+
+
+def test_arpquerier_capacities_and_table_writes():
+    e, (out, queries) = element("ARPQuerier", QUERIER + ", ENTRY_PACKET_CAPACITY 1", 2)
+    e.push(0, [to("18.26.4.9"), to("18.26.4.9")])
+    handlers = e.router.handlers
+    assert handlers.read("e.length") == "1" and handlers.read("e.drops") == "1"
+    handlers.write("e.delete", "18.26.4.9")
+    assert handlers.read("e.length") == "0" and handlers.read("e.drops") == "2"
+    handlers.write("e.insert", "18.26.4.8 00:00:00:00:00:08")
+    assert handlers.read("e.count") == "1"
+    handlers.write("e.clear", "")
+    assert handlers.read("e.count") == "0"
+    assert handlers.read("e.stats") == "2 packets killed\n1 ARP queries sent\n"
+
+
+# --- IPFragmenter -----------------------------------------------------------------------------
+
+def test_ipfragmenter_splits_into_fragments_of_the_mtu():
+    payload = bytes(range(256)) * 5 + bytes(120)  # 1400 bytes
+    original = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, payload), ident=77)
+    packet = Packet(original)
+    packet.paint = 3
+    e, (out, refused) = push("IPFragmenter", "576", [packet])
+    assert refused == [] and len(out) == 3
+    transport = original[20:]
+    # 1408 bytes after the header: 552 + 552 + 304, offsets 0, 69 and 138 (units of 8).
+    expected = [(552, 0, 0x2000), (552, 69, 0x2000), (304, 138, 0)]
+    start = 0
+    for fragment, (length, offset, more) in zip(out, expected):
+        data = fragment.data
+        assert data == ip_header("1.0.0.1", "2.0.0.2", 17, length, ident=77,
+                                 frag=offset | more) + transport[start:start + length]
+        assert fragment.paint == 3 and fragment.network_header_offset == 0
+        start += length
+    assert e.router.handlers.read("e.fragments") == "3"
+
+
+def test_ipfragmenter_df_small_packets_and_options():
+    small = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(100)))
+    df = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(100)), frag=0x4000)
+    e, (out, refused) = push("IPFragmenter", "100", [small, df])
+    assert [p.data for p in refused] == [df] and len(out) == 2  # small: 128 > 100: split
+    assert e.router.handlers.read("e.drops") == "1"
+    e, (out, refused) = push("IPFragmenter", "128", [small])
+    assert [p.data for p in out] == [small]
+    e, (out, refused) = push("IPFragmenter", "100, HONOR_DF false", [df])
+    assert refused == [] and len(out) == 2 and not out[0].data[6] & 0x40
+    # A copied option (0x83, loose source route, 8 bytes with padding) goes to every
+    # fragment; a non-copied one (0x07, record route) only to the first.
+    options = bytes([0x83, 7, 4, 1, 2, 3, 4, 0, 0x07, 3, 4, 0])
+    original = ip_packet("1.0.0.1", "2.0.0.2", 17, bytes(64), options=options)
+    e, (out, _) = push("IPFragmenter", "64", [original])
+    assert out[0].data[20:32] == options
+    assert [p.data[0] for p in out[1:]] == [0x47] * (len(out) - 1)
+    assert out[1].data[20:28] == bytes([0x83, 7, 4, 1, 2, 3, 4, 0])
+    assert all(checksum(p.data[:(p.data[0] & 15) * 4]) == 0 for p in out)
+    assert b"".join(p.data[(p.data[0] & 15) * 4:] for p in out) == bytes(64)
+
+
+# --- IPReassembler -----------------------------------------------------------------------------
+
+def fragments_of(original: bytes, mtu: int) -> list[Packet]:
+    e, (out, _) = push("IPFragmenter", str(mtu), [Packet(original)])
+    return out
+
+
+def test_ipreassembler_restores_the_datagram_in_any_order():
+    original = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(range(200)) * 6), ident=5)
+    pieces = fragments_of(original, 300)
+    assert len(pieces) == 5
+    plain = Packet(UDP)
+    e, (out, incomplete) = push("IPReassembler", "MAX_MTU_ANNO 28",
+                                [pieces[3], plain, pieces[0], pieces[4], pieces[2], pieces[1]])
+    assert out[0] is plain
+    assert [p.data for p in out[1:]] == [original] and incomplete == []
+    assert out[1].anno_u16(28) == 300  # 20 + 280 data bytes in each full fragment
+    assert e.router.handlers.read("e.held") == "0" and e.memory == 0
+
+
+def test_ipreassembler_keeps_the_mac_header_of_the_first_fragment():
+    original = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(100)))
+    pieces = fragments_of(original, 60)
+    first = Packet(ether(OTHER, ME, 0x0800, pieces[0].data))
+    first.set_network_header(14, 20)
+    e, (out,) = push("IPReassembler", "", [first] + pieces[1:], outputs=1)
+    assert [p.data for p in out] == [ether(OTHER, ME, 0x0800, original)]
+    assert out[0].network_header_offset == 14
+
+
+def test_ipreassembler_gives_up_past_himem_onto_output_1():
+    datagrams = [ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(1000)), ident=i)
+                 for i in range(3)]
+    # The first fragment of each (536 data bytes) only: 3 x (536 + 64) > 1024.
+    firsts = [fragments_of(d, 556)[0] for d in datagrams]
+    e, (out, given_up) = push("IPReassembler", "HIMEM 1024", firsts)
+    assert out == [] and len(given_up) == 2
+    assert given_up[0].data[:20] == ip_header("1.0.0.1", "2.0.0.2", 17, 536, ident=0)
+    assert given_up[0].data[20:] == datagrams[0][20:556]
+    assert e.router.handlers.read("e.held") == "1"
+
+
+def test_fragment_reassemble_one_liner(capsys):
+    config = ("InfiniteSource(LENGTH 1400, LIMIT 3, STOP true) -> UDPIPEncap(1.0.0.1, 1, 2.0.0.2, 2) "
+              "-> f :: IPFragmenter(576) -> a :: Counter -> IPReassembler -> c :: CheckIPHeader "
+              "-> b :: Counter -> Discard")
+    assert main(["-e", config, "-h", "a.count", "-h", "b.count", "-h", "b.byte_count"]) == 0
+    assert capsys.readouterr().out == "a.count:\n9\n\nb.count:\n3\n\nb.byte_count:\n4284\n\n"
+
+
+def test_ipreassembler_expires_incomplete_datagrams_after_30_seconds(capsys):
+    original = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(100)))
+    first = fragments_of(original, 60)[0]
+    config = (f"InfiniteSource({click_hex(first.data)}, LIMIT 1) -> r :: IPReassembler "
+              "-> Discard; r[1] -> c :: Counter -> Discard; "
+              "Script(wait 29s, read c.count, read r.held, wait 7s, stop)")
+    assert main(["--simtime", "-e", config, "-h", "c.count", "-h", "r.held"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "c.count:\n1\n\nr.held:\n0\n\n"
+    assert "c.count:\n0" in captured.err and "r.held:\n1" in captured.err
+
+
+# --- IPRewriter -------------------------------------------------------------------------------
+
+def rewriter(config: str, inputs: int = 2, outputs: int = 2):
+    elements = [("e", "IPRewriter", config)] + \
+        [(f"s{i}", "IPTestSink", "") for i in range(outputs)] + \
+        [(f"i{i}", "Idle", "") for i in range(inputs)]
+    connections = [("e", i, f"s{i}", 0) for i in range(outputs)] + \
+        [(f"i{i}", 0, "e", i) for i in range(inputs)]
+    router = configured_router(elements, connections, at=LANDMARK, simtime=True)
+    return router.element("e"), [router.element(f"s{i}") for i in range(outputs)]
+
+
+def transport_checksum_ok(frame: bytes) -> bool:
+    hlen = (frame[0] & 15) * 4
+    pseudo = frame[12:20] + bytes([0, frame[9]]) + struct.pack("!H", len(frame) - hlen)
+    return checksum(pseudo + frame[hlen:]) == 0
+
+
+def with_udp_checksum(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
+    frame = bytearray(ip_packet(src, dst, 17, udp(sport, dport, payload)))
+    pseudo = frame[12:20] + bytes([0, 17]) + struct.pack("!H", len(frame) - 20)
+    frame[26:28] = struct.pack("!H", checksum(pseudo + frame[20:]))
+    return bytes(frame)
+
+
+def test_iprewriter_pattern_rewrites_the_flow_and_its_replies():
+    e, (out, back) = rewriter("pattern 18.26.4.24 1024-65535# - - 0 1, drop")
+    outgoing = with_udp_checksum("10.0.0.1", "1.1.1.1", 5000, 53, b"query")
+    e.push(0, [Packet(outgoing), Packet(outgoing)])
+    expected = with_udp_checksum("18.26.4.24", "1.1.1.1", 1024, 53, b"query")
+    assert [p.data for p in out.packets] == [expected, expected]
+    assert out.packets[0].dst_ip == bytes([1, 1, 1, 1])
+    reply = with_udp_checksum("1.1.1.1", "18.26.4.24", 53, 1024, b"answer")
+    e.push(1, [Packet(reply), Packet(with_udp_checksum("1.1.1.1", "18.26.4.24", 53, 1025, b""))])
+    assert [p.data for p in back.packets] == [
+        with_udp_checksum("1.1.1.1", "10.0.0.1", 53, 5000, b"answer")]
+    assert e.router.handlers.read("e.table_size") == "2"
+    assert e.router.handlers.read("e.table") == (
+        "(10.0.0.1, 5000, 1.1.1.1, 53, 17) => (18.26.4.24, 1024, 1.1.1.1, 53) [0]\n"
+        "(1.1.1.1, 53, 18.26.4.24, 1024, 17) => (1.1.1.1, 53, 10.0.0.1, 5000) [1]\n")
+    # A second flow gets the next port.
+    e.push(0, [Packet(with_udp_checksum("10.0.0.2", "1.1.1.1", 5000, 53, b""))])
+    assert out.packets[-1].data[20:22] == struct.pack("!H", 1025)
+
+
+def test_iprewriter_keeps_the_source_port_when_free_and_fixes_tcp_checksums():
+    e, (out, back) = rewriter("pattern 18.26.4.24 4000-5000 2.2.2.2 80 0 1, drop")
+    frame = bytearray(ip_packet("10.0.0.1", "1.1.1.1", 6, tcp(4500, 8080, 0x02)))
+    pseudo = frame[12:20] + bytes([0, 6]) + struct.pack("!H", len(frame) - 20)
+    frame[36:38] = struct.pack("!H", checksum(pseudo + frame[20:]))
+    e.push(0, [Packet(bytes(frame))])
+    data = out.packets[0].data
+    assert data[12:20] == bytes([18, 26, 4, 24, 2, 2, 2, 2])
+    assert struct.unpack("!HH", data[20:24]) == (4500, 80)
+    assert checksum(data[:20]) == 0 and transport_checksum_ok(data)
+
+
+def test_iprewriter_keep_pass_drop_and_non_tcp_udp():
+    e, (out, back) = rewriter("keep 0 1, pass 1", inputs=2)
+    frame = with_udp_checksum("10.0.0.1", "1.1.1.1", 5000, 53, b"")
+    icmp_frame = ip_packet("10.0.0.1", "1.1.1.1", 1, icmp(8))
+    e.push(0, [Packet(frame), Packet(icmp_frame)])
+    assert [p.data for p in out.packets] == [frame]
+    e.push(1, [Packet(icmp_frame), Packet(with_udp_checksum("1.1.1.1", "10.0.0.1", 53, 5000,
+                                                             b""))])
+    # The ICMP packet passes (spec pass 1); the reply matches the keep mapping: output 1.
+    assert [p.data[9] for p in back.packets] == [1, 17]
+    e, (out,) = rewriter("drop", inputs=1, outputs=1)
+    e.push(0, [Packet(frame)])
+    assert out.packets == []
+
+
+def test_iprewriter_timeouts_and_port_exhaustion(monkeypatch):
+    e, (out, back) = rewriter("pattern 18.26.4.24 1024-1024 - - 0 1, drop, UDP_TIMEOUT 10")
+    e.push(0, [Packet(with_udp_checksum("10.0.0.1", "1.1.1.1", 5000, 53, b""))])
+    e.push(0, [Packet(with_udp_checksum("10.0.0.2", "1.1.1.1", 5000, 53, b""))])
+    assert len(out.packets) == 1 and e.router.handlers.read("e.mapping_failures") == "1"
+    monkeypatch.setattr(e.router, "now", lambda: 10.0)
+    e.push(0, [Packet(with_udp_checksum("10.0.0.1", "1.1.1.1", 5000, 53, b""))])
+    # Expired and installed again (same port free again).
+    assert len(out.packets) == 2 and e.router.handlers.read("e.table_size") == "2"
+
+
+def test_iprewriter_errors():
+    err = config_error_of(rewriter, "pattern 1.2.3.4 10-5 - - 0 1, pass 7")
+    prefix = "ip.click:3: While configuring 'e :: IPRewriter': "
+    assert str(err).splitlines() == [
+        prefix + "input spec 0: bad port range '10-5'",
+        prefix + "input spec 1: output out of range (the element has 2 outputs)"]
+    err = config_error_of(rewriter, "drop", inputs=2)
+    assert "need 2 arguments, one per input port" in str(err)
