@@ -9,39 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from pyclick.args import Args
 from pyclick.cli import main
-from pyclick.element import Element
 from pyclick.errors import Landmark
 from pyclick.packet import Packet
 from pyclick.runtime.handlers import HandlerError
 from tests.frames import click_hex, ether, icmp, ip_packet, tcp, udp
 from tests.helpers import config_error_of, configured_router
+from tests.sinks import KeepingTestSink
 
 ROOT = Path(__file__).resolve().parents[1]
 LANDMARK = Landmark("filters.click", 7)
+SINK = KeepingTestSink.__name__
 MAC_A, MAC_B = "00:00:00:00:00:0a", "00:00:00:00:00:0b"
 
 
-class ClassifyTestSink(Element):
-    """ClassifyTestSink() -- keeps the packets it receives
-
-    Description
-    A test sink.
-    """
-
-    port_count = "1/0"
-
-    def configure(self, args: Args) -> None:
-        args.complete()
-        self.packets: list[Packet] = []
-
-    def push(self, port: int, batch: list[Packet]) -> None:
-        self.packets.extend(batch)
-
-
 def router_with(cls: str, config: str, outputs: int):
-    elements = [("c", cls, config)] + [(f"s{i}", "ClassifyTestSink", "") for i in range(outputs)]
+    elements = [("c", cls, config)] + [(f"s{i}", SINK, "") for i in range(outputs)]
     connections = [("c", i, f"s{i}", 0) for i in range(outputs)]
     return configured_router(elements, connections, at=LANDMARK, simtime=True)
 

@@ -7,41 +7,24 @@ import struct
 
 import pytest
 
-from pyclick.args import Args
 from pyclick.cli import main
-from pyclick.element import Element
 from pyclick.elements.inet import checksum
 from pyclick.errors import Landmark
 from pyclick.packet import BROADCAST, HOST, MULTICAST, OTHERHOST, Packet
 from pyclick.sim.pcap import read_pcap
 from tests.frames import click_hex, ether, icmp, ip_header, ip_packet, tcp, udp
 from tests.helpers import config_error_of, configured_router
+from tests.sinks import KeepingTestSink
 
 LANDMARK = Landmark("ip.click", 3)
+SINK = KeepingTestSink.__name__
 ME, OTHER = "00:00:00:00:00:0a", "00:00:00:00:00:0b"
-
-
-class IPTestSink(Element):
-    """IPTestSink() -- keeps the packets it receives
-
-    Description
-    A test sink.
-    """
-
-    port_count = "1/0"
-
-    def configure(self, args: Args) -> None:
-        args.complete()
-        self.packets: list[Packet] = []
-
-    def push(self, port: int, batch: list[Packet]) -> None:
-        self.packets.extend(batch)
 
 
 def element(cls: str, config: str = "", outputs: int = 1):
     """The element ``e`` of a router where each of its outputs leads to a sink ``s<i>``;
     returns (element, sinks)."""
-    elements = [("e", cls, config)] + [(f"s{i}", "IPTestSink", "") for i in range(outputs)]
+    elements = [("e", cls, config)] + [(f"s{i}", SINK, "") for i in range(outputs)]
     router = configured_router(elements, [("e", i, f"s{i}", 0) for i in range(outputs)],
                                at=LANDMARK, simtime=True)
     return router.element("e"), [router.element(f"s{i}") for i in range(outputs)]
@@ -731,7 +714,7 @@ def test_ipreassembler_expires_incomplete_datagrams_after_30_seconds(capsys):
 
 def rewriter(config: str, inputs: int = 2, outputs: int = 2):
     elements = [("e", "IPRewriter", config)] + \
-        [(f"s{i}", "IPTestSink", "") for i in range(outputs)] + \
+        [(f"s{i}", SINK, "") for i in range(outputs)] + \
         [(f"i{i}", "Idle", "") for i in range(inputs)]
     connections = [("e", i, f"s{i}", 0) for i in range(outputs)] + \
         [(f"i{i}", 0, "e", i) for i in range(inputs)]

@@ -36,6 +36,8 @@ CLASS_MODULES = MappingProxyType({
     "HashSwitch": "hashswitch",
     "HostEtherFilter": "hostetherfilter",
     "ICMPError": "icmperror",
+    "IP6NDAdvertiser": "ip6nd",
+    "IP6NDSolicitor": "ip6nd",
     "IPClassifier": "ipclassifier",
     "IPFilter": "ipclassifier",
     "IPFragmenter": "ipfragmenter",

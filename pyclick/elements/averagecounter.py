@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pyclick.args import FLOAT, Args
-from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.element import read_handler, write_handler
+from pyclick.elements.counter import Counting
 from pyclick.packet import Packet
 
 #: The shortest span a rate is computed over (Click's one jiffy).
 MIN_SPAN = 0.001
 
 
-class AverageCounter(Element):
+class AverageCounter(Counting):
     """AverageCounter(IGNORE) -- measures historical packet count and rate
 
     Description
@@ -37,9 +38,6 @@ class AverageCounter(Element):
     Example
     RatedSource(RATE 100, LIMIT 101, STOP true) -> a :: AverageCounter -> Discard;
     """
-
-    port_count = "1/1"
-    processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
         self.ignore = args.read_p("IGNORE", FLOAT.range(0, 86400), 0.0)
@@ -69,14 +67,6 @@ class AverageCounter(Element):
         first = self._last if self._first is None else self._first
         span = max(self._last - first - self.ignore, MIN_SPAN)
         return f"{total / span:.12g}"
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
-
-    @read_handler("byte_count")
-    def _read_byte_count(self) -> str:
-        return str(self.byte_count)
 
     @read_handler("rate")
     def _read_rate(self) -> str:

@@ -72,7 +72,26 @@ def _trigger_type(text: str, args: Args, unit: str) -> _Trigger:
     return _Trigger(threshold, HandlerCall.parse(text.strip()[len(words[0]):], args.element))
 
 
-class Counter(Element):
+class Counting(Element):
+    """What the counters share: one agnostic input and output, and the
+    ``count`` and ``byte_count`` read handlers (set in configure())."""
+
+    registered = False
+    port_count = "1/1"
+    processing = AGNOSTIC
+    count: int
+    byte_count: int
+
+    @read_handler("count")
+    def _read_count(self) -> str:
+        return str(self.count)
+
+    @read_handler("byte_count")
+    def _read_byte_count(self) -> str:
+        return str(self.byte_count)
+
+
+class Counter(Counting):
     """Counter(KEYWORDS) -- measures packet count and rate
 
     Description
@@ -102,9 +121,6 @@ class Counter(Element):
     Example
     InfiniteSource(LIMIT 100) -> c :: Counter(COUNT_CALL 100 stop) -> Discard;
     """
-
-    port_count = "1/1"
-    processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
         self.count_call: _Trigger | None = args.read(
@@ -156,14 +172,6 @@ class Counter(Element):
                 trigger.fired = False
         self._packet_rate.reset(now)
         self._byte_rate.reset(now)
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
-
-    @read_handler("byte_count")
-    def _read_byte_count(self) -> str:
-        return str(self.byte_count)
 
     @read_handler("rate")
     def _read_rate(self) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pyclick.args import BOOL, Args
-from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
-from pyclick.elements.handlercall import parse_value
+from pyclick.element import PROCESSING_A_AH, read_handler
 from pyclick.elements.inet import ip_header_offset, reject
+from pyclick.elements.switchable import Activatable
 from pyclick.packet import Packet
 
 
@@ -20,7 +20,7 @@ def decremented(packet: Packet, at: int) -> None:
     data[at + 10], data[at + 11] = total >> 8, total & 0xFF
 
 
-class DecIPTTL(Element):
+class DecIPTTL(Activatable):
     """DecIPTTL(KEYWORDS) -- decrements IP time-to-live, drops dead packets
 
     Description
@@ -75,11 +75,3 @@ class DecIPTTL(Element):
     @read_handler("drops")
     def _read_drops(self) -> str:
         return str(self.drops)
-
-    @read_handler("active")
-    def _read_active(self) -> str:
-        return "true" if self.active else "false"
-
-    @write_handler("active")
-    def _write_active(self, value: str) -> None:
-        self.active = parse_value(BOOL, value)

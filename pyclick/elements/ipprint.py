@@ -8,8 +8,8 @@ import sys
 from typing import TextIO
 
 from pyclick.args import BOOL, INT, STRING, Args, Choice
-from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
-from pyclick.elements.handlercall import parse_value
+from pyclick.element import AGNOSTIC
+from pyclick.elements.switchable import Activatable
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
 
@@ -35,7 +35,7 @@ def _hex_lines(data: bytes) -> str:
     return "".join(lines)
 
 
-class IPPrint(Element):
+class IPPrint(Activatable):
     """IPPrint(LABEL, KEYWORDS) -- pretty-prints IP packets
 
     Description
@@ -255,11 +255,3 @@ class IPPrint(Element):
         if self.contents == "HEX":
             return _hex_lines(shown)
         return "\n  " + "".join(chr(b) if 32 <= b < 127 else "." for b in shown)
-
-    @read_handler("active")
-    def _read_active(self) -> str:
-        return "true" if self.active else "false"
-
-    @write_handler("active")
-    def _write_active(self, value: str) -> None:
-        self.active = parse_value(BOOL, value)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 
 from pyclick.args import BOOL, Args
-from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
+from pyclick.element import PROCESSING_A_AH, read_handler, write_handler
 from pyclick.elements.clickargs import PROBABILITY
 from pyclick.elements.handlercall import parse_value
+from pyclick.elements.switchable import Activatable
 from pyclick.packet import Packet
 
 
-class RandomSample(Element):
+class RandomSample(Activatable):
     """RandomSample(P, KEYWORDS) -- samples packets with some probability
 
     Description
@@ -89,14 +90,6 @@ class RandomSample(Element):
     @write_handler("drop_prob")
     def _write_drop(self, value: str) -> None:
         self.sampling_prob = 1.0 - parse_value(PROBABILITY, value)
-
-    @read_handler("active")
-    def _read_active(self) -> str:
-        return "true" if self.active else "false"
-
-    @write_handler("active")
-    def _write_active(self, value: str) -> None:
-        self.active = parse_value(BOOL, value)
 
     @read_handler("drops")
     def _read_drops(self) -> str:

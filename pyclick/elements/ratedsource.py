@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from pyclick.args import BOOL, INT, STRING, UNSIGNED, Args
+from pyclick.args import BOOL, INT, UNSIGNED, Args
 from pyclick.element import AGNOSTIC, read_handler, write_handler
-from pyclick.elements.clickargs import BANDWIDTH, DATA, to_bytes
+from pyclick.elements.clickargs import BANDWIDTH, DATA
 from pyclick.elements.handlercall import parse_value
-from pyclick.elements.sources import DEFAULT_DATA, _Source, packet_bytes
+from pyclick.elements.sources import DEFAULT_DATA, _GeneratingSource, packet_bytes
 from pyclick.elements.tokenbucket import TokenBucket
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import EMPTY, Notifier
@@ -21,7 +21,7 @@ def _burst(rate: float) -> float:
     return 2 if rate < 200 else rate / 100
 
 
-class RatedSource(_Source):
+class RatedSource(_GeneratingSource):
     """RatedSource(DATA, RATE, LIMIT, ACTIVE, KEYWORDS) -- generates packets at specified rate
 
     Description
@@ -89,7 +89,7 @@ class RatedSource(_Source):
         """How many packets may go now (0 schedules the timer for the next one)."""
         if not self.active:
             return 0
-        if 0 <= self.limit <= self.count:
+        if self._done():
             self._finished()
             return 0
         bucket = self._bucket
@@ -133,23 +133,12 @@ class RatedSource(_Source):
         return self._make(n)
 
     def _wake(self) -> None:
-        if not self.active or 0 <= self.limit <= self.count or self.scheduling.scheduler is None:
+        if not self.active or self._done() or self.scheduling.scheduler is None:
             return
         self._ended = False
         self._on_timer()
 
-    @write_handler("reset")
-    def _write_reset(self, value: str) -> None:
-        self.count = 0
-        self._wake()
-
-    @read_handler("data")
-    def _read_data(self) -> str:
-        return self.data.decode("latin-1")
-
-    @write_handler("data")
-    def _write_data(self, value: str) -> None:
-        self.data = to_bytes(parse_value(STRING, value))
+    def _remake(self) -> None:
         self._bytes = packet_bytes(self.data, self.length)
 
     @read_handler("length")
@@ -159,7 +148,7 @@ class RatedSource(_Source):
     @write_handler("length")
     def _write_length(self, value: str) -> None:
         self.length = parse_value(INT, value)
-        self._bytes = packet_bytes(self.data, self.length)
+        self._remake()
 
     @read_handler("rate")
     def _read_rate(self) -> str:
@@ -169,13 +158,4 @@ class RatedSource(_Source):
     def _write_rate(self, value: str) -> None:
         self.rate = parse_value(UNSIGNED, value)
         self._bucket.assign_adjust(self.rate, _burst(self.rate))
-        self._wake()
-
-    @read_handler("limit")
-    def _read_limit(self) -> str:
-        return str(self.limit)
-
-    @write_handler("limit")
-    def _write_limit(self, value: str) -> None:
-        self.limit = parse_value(INT, value)
         self._wake()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pyclick.args import BOOL, TIME, UNSIGNED, Args
-from pyclick.element import PULL_TO_PUSH, Element, read_handler, write_handler
+from pyclick.element import PULL_TO_PUSH, read_handler, write_handler
 from pyclick.elements.handlercall import parse_value
+from pyclick.elements.switchable import Switchable
 from pyclick.elements.tokenbucket import TokenBucket
 from pyclick.runtime.notifier import upstream_empty_signal
 from pyclick.runtime.tasks import Task
@@ -14,7 +15,7 @@ from pyclick.runtime.timers import Timer
 DEFAULT_BURST_DURATION = 0.020
 
 
-class RatedUnqueue(Element):
+class RatedUnqueue(Switchable):
     """RatedUnqueue(RATE, KEYWORDS) -- pull-to-push converter
 
     Description
@@ -101,19 +102,6 @@ class RatedUnqueue(Element):
         self.rate = parse_value(UNSIGNED, value)
         self._bucket.assign(self.rate, self._capacity(self.rate))
         self._wake()
-
-    @read_handler("active")
-    def _read_active(self) -> str:
-        return "true" if self.active else "false"
-
-    @write_handler("active")
-    def _write_active(self, value: str) -> None:
-        self.active = parse_value(BOOL, value)
-        self._wake()
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
 
     def _wake(self) -> None:
         if self.active and self.scheduling.scheduler is not None:

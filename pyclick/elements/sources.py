@@ -9,8 +9,9 @@ make packets the same way, with :func:`packet_bytes`.
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
-from pyclick.args import BOOL, INT, STRING, TIME, Args
+from pyclick.args import BOOL, INT, STRING, TIME, Args, Number
 from pyclick.element import AGNOSTIC, read_handler, write_handler
 from pyclick.elements.clickargs import DATA, to_bytes
 from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
@@ -81,7 +82,51 @@ class _Source(Switchable):
         raise NotImplementedError
 
 
-class InfiniteSource(_Source):
+class _GeneratingSource(_Source):
+    """What the sources that make packets of DATA share: LIMIT and the
+    ``reset``, ``data`` and ``limit`` handlers.
+
+    A subclass sets ``self.data`` and ``self.limit`` in configure();
+    :meth:`_remake` runs after ``data`` was written.
+    """
+
+    registered = False
+    data: bytes
+    limit: int
+    #: How the ``limit`` handler reads its value.
+    limit_type: ClassVar[Number] = INT
+
+    def _done(self) -> bool:
+        return 0 <= self.limit <= self.count
+
+    def _remake(self) -> None:
+        """Rebuild what is made from DATA; nothing by default."""
+
+    @write_handler("reset")
+    def _write_reset(self, value: str) -> None:
+        self.count = 0
+        self._wake()
+
+    @read_handler("data")
+    def _read_data(self) -> str:
+        return self.data.decode("latin-1")
+
+    @write_handler("data")
+    def _write_data(self, value: str) -> None:
+        self.data = to_bytes(parse_value(STRING, value))
+        self._remake()
+
+    @read_handler("limit")
+    def _read_limit(self) -> str:
+        return str(self.limit)
+
+    @write_handler("limit")
+    def _write_limit(self, value: str) -> None:
+        self.limit = parse_value(self.limit_type, value)
+        self._wake()
+
+
+class InfiniteSource(_GeneratingSource):
     """InfiniteSource(DATA, LIMIT, BURST, ACTIVE, KEYWORDS) -- generates packets whenever scheduled
 
     Description
@@ -122,6 +167,7 @@ class InfiniteSource(_Source):
 
     processing = AGNOSTIC
     flags = "S1"
+    limit_type = _LIMIT
 
     def configure(self, args: Args) -> None:
         self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
@@ -148,8 +194,8 @@ class InfiniteSource(_Source):
     def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
         return self._notifier if isoutput and which == EMPTY else None
 
-    def _done(self) -> bool:
-        return 0 <= self.limit <= self.count
+    def _remake(self) -> None:
+        self._bytes = packet_bytes(self.data, self.length)
 
     def _make(self, n: int) -> list[Packet]:
         data = self._bytes
@@ -195,20 +241,6 @@ class InfiniteSource(_Source):
         else:
             self._notifier.wake()
 
-    @write_handler("reset")
-    def _write_reset(self, value: str) -> None:
-        self.count = 0
-        self._wake()
-
-    @read_handler("data")
-    def _read_data(self) -> str:
-        return self.data.decode("latin-1")
-
-    @write_handler("data")
-    def _write_data(self, value: str) -> None:
-        self.data = to_bytes(parse_value(STRING, value))
-        self._bytes = packet_bytes(self.data, self.length)
-
     @read_handler("length")
     def _read_length(self) -> str:
         return str(self.length)
@@ -216,16 +248,7 @@ class InfiniteSource(_Source):
     @write_handler("length")
     def _write_length(self, value: str) -> None:
         self.length = parse_value(_LENGTH, value)
-        self._bytes = packet_bytes(self.data, self.length)
-
-    @read_handler("limit")
-    def _read_limit(self) -> str:
-        return str(self.limit)
-
-    @write_handler("limit")
-    def _write_limit(self, value: str) -> None:
-        self.limit = parse_value(_LIMIT, value)
-        self._wake()
+        self._remake()
 
     @read_handler("burst")
     def _read_burst(self) -> str:

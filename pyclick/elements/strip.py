@@ -7,7 +7,30 @@ from pyclick.element import AGNOSTIC, Element
 from pyclick.packet import Packet
 
 
-class Strip(Element):
+class _Shift(Element):
+    """LENGTH bytes moved at the front of each packet, by :attr:`_shift`
+    (``Packet.pull`` or ``Packet.push``)."""
+
+    registered = False
+    port_count = "1/1"
+    processing = AGNOSTIC
+    _shift: staticmethod[[Packet, int], Packet]
+
+    def configure(self, args: Args) -> None:
+        self.length = args.read_mp("LENGTH", UNSIGNED.range(0, 65535))
+        args.complete()
+
+    def simple_action(self, packet: Packet) -> Packet:
+        return self._shift(packet, self.length)
+
+    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
+        n, shift = self.length, self._shift
+        for packet in batch:
+            shift(packet, n)
+        return batch
+
+
+class Strip(_Shift):
     """Strip(LENGTH) -- strips bytes from front of packets
 
     Description
@@ -25,24 +48,10 @@ class Strip(Element):
     FromDump(trace.pcap) -> Strip(14) -> CheckIPHeader -> Discard;
     """
 
-    port_count = "1/1"
-    processing = AGNOSTIC
-
-    def configure(self, args: Args) -> None:
-        self.length = args.read_mp("LENGTH", UNSIGNED.range(0, 65535))
-        args.complete()
-
-    def simple_action(self, packet: Packet) -> Packet:
-        return packet.pull(self.length)
-
-    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
-        n = self.length
-        for packet in batch:
-            packet.pull(n)
-        return batch
+    _shift = staticmethod(Packet.pull)
 
 
-class Unstrip(Element):
+class Unstrip(_Shift):
     """Unstrip(LENGTH) -- unstrips bytes from front of packets
 
     Description
@@ -60,18 +69,4 @@ class Unstrip(Element):
     InfiniteSource(LIMIT 1) -> Strip(14) -> Unstrip(14) -> Print -> Discard;
     """
 
-    port_count = "1/1"
-    processing = AGNOSTIC
-
-    def configure(self, args: Args) -> None:
-        self.length = args.read_mp("LENGTH", UNSIGNED.range(0, 65535))
-        args.complete()
-
-    def simple_action(self, packet: Packet) -> Packet:
-        return packet.push(self.length)
-
-    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
-        n = self.length
-        for packet in batch:
-            packet.push(n)
-        return batch
+    _shift = staticmethod(Packet.push)

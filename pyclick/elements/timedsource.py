@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from pyclick.args import BOOL, INT, STRING, TIME, UNSIGNED, Args
+from pyclick.args import BOOL, INT, TIME, UNSIGNED, Args
 from pyclick.element import PUSH, read_handler, write_handler
-from pyclick.elements.clickargs import DATA, to_bytes
+from pyclick.elements.clickargs import DATA
 from pyclick.elements.handlercall import parse_value
-from pyclick.elements.sources import DEFAULT_DATA, _Source
+from pyclick.elements.sources import DEFAULT_DATA, _GeneratingSource
 from pyclick.packet import DEFAULT_HEADROOM, Packet
 from pyclick.runtime.timers import Timer
 
 
-class TimedSource(_Source):
+class TimedSource(_GeneratingSource):
     """TimedSource(INTERVAL, DATA, KEYWORDS) -- periodically generates a packet
 
     Description
@@ -62,7 +62,7 @@ class TimedSource(_Source):
     def _tick(self) -> None:
         if not self.active:
             return
-        if self.limit < 0 or self.count < self.limit:
+        if not self._done():
             packet = Packet.make(self.data, headroom=self.headroom, timestamp=self.router.now())
             self.count += 1
             self.output_push(0, [packet])
@@ -75,19 +75,6 @@ class TimedSource(_Source):
             self._ended = False
             self._timer.schedule_after(self.interval)
 
-    @write_handler("reset")
-    def _write_reset(self, value: str) -> None:
-        self.count = 0
-        self._wake()
-
-    @read_handler("data")
-    def _read_data(self) -> str:
-        return self.data.decode("latin-1")
-
-    @write_handler("data")
-    def _write_data(self, value: str) -> None:
-        self.data = to_bytes(parse_value(STRING, value))
-
     @read_handler("interval")
     def _read_interval(self) -> str:
         return f"{self.interval:g}s"
@@ -95,15 +82,6 @@ class TimedSource(_Source):
     @write_handler("interval")
     def _write_interval(self, value: str) -> None:
         self.interval = parse_value(TIME, value)
-
-    @read_handler("limit")
-    def _read_limit(self) -> str:
-        return str(self.limit)
-
-    @write_handler("limit")
-    def _write_limit(self, value: str) -> None:
-        self.limit = parse_value(INT, value)
-        self._wake()
 
     @read_handler("headroom")
     def _read_headroom(self) -> str:

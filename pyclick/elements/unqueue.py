@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pyclick.args import BOOL, INT, Args
-from pyclick.element import PULL_TO_PUSH, Element, read_handler, write_handler
+from pyclick.element import PULL_TO_PUSH, read_handler, write_handler
 from pyclick.elements.handlercall import parse_value
+from pyclick.elements.switchable import Switchable
 from pyclick.runtime.notifier import upstream_empty_signal
 from pyclick.runtime.tasks import Task
 
@@ -12,7 +13,7 @@ from pyclick.runtime.tasks import Task
 UNLIMITED_BURST = 0x7FFFFFFF
 
 
-class Unqueue(Element):
+class Unqueue(Switchable):
     """Unqueue(BURST, KEYWORDS) -- pull-to-push converter
 
     Description
@@ -83,23 +84,10 @@ class Unqueue(Element):
         if self.active and (self.limit < 0 or self.count < self.limit):
             self._task.reschedule()
 
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
-
     @write_handler("reset")
     @write_handler("reset_counts")
     def _write_reset(self, value: str) -> None:
         self.count = 0
-        self._wake()
-
-    @read_handler("active")
-    def _read_active(self) -> str:
-        return "true" if self.active else "false"
-
-    @write_handler("active")
-    def _write_active(self, value: str) -> None:
-        self.active = parse_value(BOOL, value)
         self._wake()
 
     @read_handler("burst")
