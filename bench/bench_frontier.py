@@ -306,13 +306,8 @@ def _points(value: float) -> str:
 
 
 def _cell(figures: Figures, floor: float) -> str:
-    return _text(figures.imbalance, figures.moves_per_s, figures.p95_us, figures.drops, floor)
-
-
-def _text(imbalance: float, moves_per_s: float, p95_us: float, drops: float,
-          floor: float) -> str:
-    return (f"{_pct(imbalance)} ({_points(imbalance - floor)}), {moves_per_s:.1f}/s, "
-            f"{p95_us:.0f} µs, {_pct(drops, 2)}")
+    return (f"{_pct(figures.imbalance)} ({_points(figures.imbalance - floor)}), "
+            f"{figures.moves_per_s:.1f}/s, {figures.p95_us:.0f} µs, {_pct(figures.drops, 2)}")
 
 
 def family_table(family: str, rows: list[tuple[Scenario, dict[Setting, Figures]]],
@@ -326,8 +321,9 @@ def family_table(family: str, rows: list[tuple[Scenario, dict[Setting, Figures]]
              "drops.", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for scenario, runs in rows:
         first = runs[REFERENCE]
-        static = _text(first.static_imbalance, 0.0, first.static_p95_us, first.static_drops,
-                       first.floor)
+        static = (f"{_pct(first.static_imbalance)} "
+                  f"({_points(first.static_imbalance - first.floor)}), 0/s, "
+                  f"{first.static_p95_us:.0f} µs, {_pct(first.static_drops, 2)}")
         cells = [f"{scenario.cores}, {scenario.reta}, {scenario.load:g}", _pct(first.floor),
                  static, _cell(runs[REFERENCE], first.floor),
                  _cell(runs[REFERENCE_FIXED], first.floor)]

@@ -162,7 +162,7 @@ def graph(flat: FlatConfig) -> tuple:
             flat.requirements)
 
 
-@settings(max_examples=4000, **SETTINGS)
+@settings(max_examples=6000, **SETTINGS)
 @given(programs)
 def test_generated_programs_flatten_or_fail_cleanly(text):
     flat = check_total(text)
@@ -172,7 +172,7 @@ def test_generated_programs_flatten_or_fail_cleanly(text):
         assert again is not None and graph(again) == graph(flat)
 
 
-@settings(max_examples=4500, **SETTINGS)
+@settings(max_examples=6500, **SETTINGS)
 @given(mutated)
 def test_mutated_programs_flatten_or_fail_cleanly(text):
     check_total(text)
