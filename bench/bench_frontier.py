@@ -169,13 +169,11 @@ def foresight_floor(per_second: np.ndarray, cores: int) -> float:
     return float(np.median(values)) if values else math.nan
 
 
-def simulate(scenario: Scenario, setting: Setting, seed: int, duration: int,
-             controller: Controller | None = None) -> Figures:
-    """Drive the scenario's NIC with ``setting`` (or a given ``controller``) for
-    ``duration`` simulated seconds."""
+def simulate(scenario: Scenario, setting: Setting, seed: int, duration: int) -> Figures:
+    """Drive the scenario's NIC with ``setting`` for ``duration`` simulated seconds."""
     began = time.perf_counter()
     nic = scenario.nic(seed=seed, duration=duration)
-    controller = controller or Controller(setting.params(scenario))
+    controller = Controller(setting.params(scenario))
     loop = BalancerLoop(controller, nic, nic, nic)
     loop.start(0.0)
     # Integer milliseconds keep tick and second boundaries exact.
