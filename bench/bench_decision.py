@@ -17,13 +17,22 @@ median over ticks; the plain median over every replay is given too. With
 ``--against REV`` the same recordings are replayed, interleaved with ours,
 through ``pyclick/balance`` as it was at git revision REV (extracted to a
 temporary directory under another package name), and the table says
-whether its decisions were identical to ours.
+how our time compares.
+
+Speed must not change a decision: every recording is also replayed once
+through ``pyclick/balance`` at ``--same-as REV`` (default ``HEAD``, the
+last commit), and the table says whether every tick's moves and next tick
+were identical to ours. Beyond the timed cases, the same check runs on
+recordings made with the options the timed cases leave at their defaults
+(autoscale, dancers, NUMA sockets, TARGET balance, IMBALANCE_ALPHA,
+MOVE_COST), so that a speed-up of one path cannot change another unseen.
 
 The C++ column holds the decision times measured for RSS++'s C++
 implementation on this machine; there is no C++ build here, so they are
 quoted, not re-measured. Run::
 
-    python bench/bench_decision.py --against c13a226
+    python bench/bench_decision.py --against c13a226   # times against c13a226, moves against HEAD
+    python bench/bench_decision.py --check-only        # decisions only, no timing
 """
 
 from __future__ import annotations
@@ -65,6 +74,13 @@ class Case:
     cpp_us: float | None
     target_ratio: float | None = None
     target_us: float | None = None
+    options: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def label(self) -> str:
+        extra = ", ".join(f"{len(set(v))} sockets" if k == "sockets" else f"{k}={v}"
+                          for k, v in self.options)
+        return f"{self.reta}x{self.cores} {self.method}" + (f" ({extra})" if extra else "")
 
 
 CASES = (
@@ -76,6 +92,21 @@ CASES = (
     Case(512, 64, "rsspp-ref", "solve", 90.0, target_ratio=5.0),
     Case(2048, 256, "rsspp-ref", "decision", None),
 )
+
+#: Recordings whose decisions are only compared (not timed): the options the
+#: timed cases leave at their defaults, each on one size.
+SOCKETS = tuple(core * 2 // 16 for core in range(16))
+CHECKED = tuple(Case(reta, cores, method, "decision", None, options=options)
+                for method in ("rsspp", "rsspp-ref")
+                for reta, cores, options in (
+                    (128, 8, (("autoscale", True), ("start_cpus", 4))),
+                    (16, 8, (("dancer", True),)),
+                    (128, 16, (("numa", True), ("sockets", SOCKETS))),
+                    (128, 8, (("target", "balance"),)),
+                    (256, 16, (("imbalance_alpha", 0.5),)),
+                    (128, 8, (("move_cost", 0.001),)),
+                    (512, 32, ()),
+                ) if method == "rsspp" or ("move_cost", 0.001) not in options)
 
 
 def balance_at(revision: str) -> ModuleType:
@@ -118,12 +149,12 @@ def controller_of(package: ModuleType, case: Case) -> pyclick.balance.Controller
     """A controller of ``package`` (ours or an earlier revision's) for ``case``."""
     return package.Controller(package.BalanceParams(
         method=case.method, reta_size=case.reta, cpus=case.cores, timer=TICK, timer_max=TICK,
-        target_load=LOAD))
+        target_load=LOAD, **dict(case.options)))
 
 
 def replay(package: ModuleType, case: Case, inputs: list[tuple[np.ndarray, np.ndarray]]
            ) -> tuple[np.ndarray, list]:
-    """Microseconds per tick of ``case.what``, and the moves decided."""
+    """Microseconds per tick of ``case.what``, and each tick's moves and next tick."""
     controller = controller_of(package, case)
     clock = time.thread_time
     spent, moves = [], []
@@ -133,8 +164,17 @@ def replay(package: ModuleType, case: Case, inputs: list[tuple[np.ndarray, np.nd
         took = clock() - began
         spent.append(took if case.what == "decision"
                      else sum(run.seconds for run in decision.runs))
-        moves.append(decision.moves)
+        moves.append((decision.moves, decision.next_tick))
     return np.array(spent) * 1e6, moves
+
+
+def sameness(ours: list, theirs: list) -> str:
+    """'yes' when every tick decided alike, else where they first parted."""
+    if ours == theirs:
+        return "yes"
+    first = next(i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b)
+    same = sum(a == b for a, b in zip(ours, theirs))
+    return f"NO: {same} of {len(ours)} ticks, first differs at tick {first + 1}"
 
 
 @dataclass
@@ -162,50 +202,70 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ticks", type=int, default=200, help="decisions recorded per case")
     parser.add_argument("--repeat", type=int, default=5, help="replays per case and revision")
-    parser.add_argument("--against", metavar="REV", help="also replay pyclick/balance at REV")
+    parser.add_argument("--against", metavar="REV", help="also time pyclick/balance at REV")
+    parser.add_argument("--same-as", metavar="REV", default="HEAD",
+                        help="whose decisions ours must equal (default: HEAD)")
+    parser.add_argument("--check-only", action="store_true",
+                        help="compare decisions only, time nothing")
     parser.add_argument("--case", action="append", default=[],
                         help="only cases whose 'BUCKETSxCORES method' contains this")
     opts = parser.parse_args()
     before = balance_at(opts.against) if opts.against else None
-    chosen = [c for c in CASES if not opts.case
-              or any(word in f"{c.reta}x{c.cores} {c.method}" for word in opts.case)]
-    print(f"# bench_decision: {opts.ticks} decisions per case, {opts.repeat} interleaved "
-          f"replays, tick {TICK * 1000:g} ms, load {LOAD}"
-          + (f", against {opts.against}" if opts.against else "") + "\n")
-    print("| buckets x cores | method | timed | ours µs (best per tick) | ours µs (median) | "
-          "before µs (best per tick) | ours / before | same decisions as before | C++ µs | "
-          "ours / C++ | target |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    reference = balance_at(opts.same_as)
+    chosen = [c for c in CASES if not opts.case or any(word in c.label for word in opts.case)]
+    checked = [c for c in CHECKED if not opts.case or any(word in c.label for word in opts.case)]
     began = time.perf_counter()
-    recordings: dict[tuple[int, int, str], list] = {}
-    for case in chosen:
-        key = (case.reta, case.cores, case.method)
+    recordings: dict[str, list] = {}
+
+    def inputs_of(case: Case) -> list:
+        key = f"{case.reta}x{case.cores} {case.method} {case.options}"
         if key not in recordings:
             recordings[key] = record(case, opts.ticks)
-        inputs = recordings[key]
+        return recordings[key]
+
+    if not opts.check_only:
+        print(f"# bench_decision: {opts.ticks} decisions per case, {opts.repeat} interleaved "
+              f"replays, tick {TICK * 1000:g} ms, load {LOAD}"
+              + (f", against {opts.against}" if opts.against else "") + "\n")
+        print("| buckets x cores | method | timed | ours µs (best per tick) | ours µs (median) | "
+              "before µs (best per tick) | ours / before | "
+              f"same decisions as {opts.same_as} | C++ µs | ours / C++ | target |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for case in chosen if not opts.check_only else []:
+        inputs = inputs_of(case)
         ours_runs, before_runs = [], []
-        ours_moves = before_moves = None
+        ours_moves = None
         for _ in range(opts.repeat):
             spent, ours_moves = replay(pyclick.balance, case, inputs)
             ours_runs.append(spent)
             if before is not None:
-                spent, before_moves = replay(before, case, inputs)
-                before_runs.append(spent)
+                before_runs.append(replay(before, case, inputs)[0])
+        _, their_moves = replay(reference, case, inputs)
         ours = timings(ours_runs)
         row = f"| {case.reta} x {case.cores} | {case.method} | {case.what} | " \
               f"{ours.best:.1f} | {ours.median:.1f} | "
         if before is not None:
             then = timings(before_runs)
-            same = sum(a == b for a, b in zip(ours_moves, before_moves))
-            row += f"{then.best:.1f} | {ours.best / then.best:.2f} | " \
-                   f"{'yes' if same == len(inputs) else f'{same} of {len(inputs)} ticks'} | "
+            row += f"{then.best:.1f} | {ours.best / then.best:.2f} | "
         else:
-            row += "- | - | - | "
+            row += "- | - | "
+        row += sameness(ours_moves, their_moves) + " | "
         if case.cpp_us is not None:
             row += f"{case.cpp_us:g} | {ours.best / case.cpp_us:.1f} | "
         else:
             row += "- | - | "
         print(row + verdict(case, ours.best) + " |", flush=True)
+    print(f"\n| decisions compared with {opts.same_as} | ticks | ticks that moved | moves | same |")
+    print("|---|---|---|---|---|")
+    # A recording's decisions once, whatever is timed on it.
+    compared = {c.label: c for c in (chosen if opts.check_only else []) + checked}
+    for case in compared.values():
+        inputs = inputs_of(case)
+        _, ours_moves = replay(pyclick.balance, case, inputs)
+        _, their_moves = replay(reference, case, inputs)
+        moved = [len(m) for m, _ in ours_moves]
+        print(f"| {case.label} | {len(inputs)} | {sum(map(bool, moved))} | {sum(moved)} | "
+              f"{sameness(ours_moves, their_moves)} |", flush=True)
     print(f"\n(wall time {time.perf_counter() - began:.0f} s)")
     return 0
 

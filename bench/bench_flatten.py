@@ -7,7 +7,10 @@ round starts one process per package timed and reports its wall and CPU
 time, its peak memory, and the phases it measured itself: importing
 ``pyclick.lang``, flattening, writing back. With ``--before DIR`` an older
 copy of the package is timed in the same run, rounds interleaved, and each
-figure is given as the ratio new / old; make the copy with::
+figure is given as the ratio new / old. Click's own ``click-flatten`` (found on
+the ``PATH``, or named by ``--click-flatten``) is timed in the same rounds,
+writing the flat text to a file as ``pyclick -o`` does, and every package's
+whole process (wall and CPU time) is given as a multiple of it. Make the older copy with::
 
     mkdir -p /tmp/before && git archive COMMIT pyclick | tar -x -C /tmp/before
 
@@ -25,7 +28,8 @@ minutes there).
 
 Run from the project directory::
 
-    python bench/bench_flatten.py [--rounds N] [--before DIR] [--hostile-before] [--timeout S]
+    python bench/bench_flatten.py [--rounds N] [--before DIR] [--click-flatten PATH]
+                                  [--speed-only] [--hostile-before] [--timeout S]
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -143,15 +149,34 @@ def run_child(package_root: Path, path: Path, timeout: float) -> dict:
     return result
 
 
-def speed(packages: dict[str, Path], path: Path, rounds: int, timeout: float) -> None:
+def run_click_flatten(program: str, path: Path, timeout: float) -> dict[str, float]:
+    """Wall and CPU time of Click's ``click-flatten`` on ``path``, its output written to a file."""
+    with tempfile.TemporaryFile() as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([program, str(path)], stdout=out, check=True, timeout=timeout)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall": wall, "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
+
+
+def speed(packages: dict[str, Path], path: Path, rounds: int, timeout: float,
+          click_flatten: str | None) -> None:
     runs: dict[str, list[dict]] = {name: [] for name in packages}
     baseline = []
+    spawn = []
+    reference: list[dict[str, float]] = []
     for root in packages.values():
         run_child(root, path, timeout)
     for round_ in range(rounds):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         baseline.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        subprocess.run(["true"], check=True)
+        spawn.append(time.perf_counter() - started)
+        if click_flatten:
+            reference.append(run_click_flatten(click_flatten, path, timeout))
         order = list(packages) if round_ % 2 == 0 else list(reversed(packages))
         for name in order:
             runs[name].append(run_child(packages[name], path, timeout))
@@ -159,19 +184,34 @@ def speed(packages: dict[str, Path], path: Path, rounds: int, timeout: float) ->
     print(f"answers: {answers}")
     print(f"interpreter start alone (`python -c pass`): {min(baseline) * 1000:.0f} ms best, "
           f"{statistics.median(baseline) * 1000:.0f} ms median")
+    print(f"starting a process from this one (`true`): {min(spawn) * 1000:.0f} ms best, "
+          f"{statistics.median(spawn) * 1000:.0f} ms median")
+    if reference:
+        walls = [r["wall"] for r in reference]
+        ref_wall, ref_median = min(walls), statistics.median(walls)
+        ref_cpu = min(r["cpu"] for r in reference)
+        print(f"click-flatten ({click_flatten}): {ref_wall * 1000:.0f} ms best, "
+              f"{ref_median * 1000:.0f} ms median, {ref_cpu * 1000:.0f} ms CPU best")
     print()
-    print("| package | whole process ms (best, median) | CPU ms (best) | import ms | flatten ms "
-          "| write back ms | peak MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| package | whole process ms (best, median) "
+          "| × click-flatten (best, median, median of rounds) "
+          "| CPU ms (best) | CPU × click-flatten | import ms | flatten ms | write back ms "
+          "| peak MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     best: dict[str, dict[str, float]] = {}
     for name, results in runs.items():
         best[name] = {key: min(r[key] for r in results)
                       for key in ("wall", "cpu", "import", "flatten", "unparse", "rss_mb")}
         median = statistics.median(r["wall"] for r in results)
         b = best[name]
-        print(f"| {name} | {b['wall'] * 1000:.0f}, {median * 1000:.0f} | {b['cpu'] * 1000:.0f} | "
-              f"{b['import'] * 1000:.0f} | {b['flatten'] * 1000:.0f} | "
-              f"{b['unparse'] * 1000:.0f} | {b['rss_mb']:.0f} |")
+        # Each round's own ratio too: both were timed within seconds of each other.
+        times = (f"{b['wall'] / ref_wall:.1f}, {median / ref_median:.1f}, "
+                 f"{statistics.median(r['wall'] / f['wall'] for r, f in zip(results, reference)):.1f}"
+                 if reference else "-")
+        cpu_times = f"{b['cpu'] / ref_cpu:.1f}" if reference else "-"
+        print(f"| {name} | {b['wall'] * 1000:.0f}, {median * 1000:.0f} | {times} | "
+              f"{b['cpu'] * 1000:.0f} | {cpu_times} | {b['import'] * 1000:.0f} | "
+              f"{b['flatten'] * 1000:.0f} | {b['unparse'] * 1000:.0f} | {b['rss_mb']:.0f} |")
     if len(best) == 2:
         new, old = best["now"], best["before"]
         print()
@@ -207,8 +247,12 @@ def main() -> None:
                         help="rounds of the speed comparison (0: hostile inputs only)")
     parser.add_argument("--before", type=Path, metavar="DIR",
                         help="a directory holding an older pyclick package to time alongside")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="time the 7,001-element configuration only, no hostile inputs")
     parser.add_argument("--hostile-before", action="store_true",
                         help="run the hostile inputs with the older package too")
+    parser.add_argument("--click-flatten", metavar="PATH", default=shutil.which("click-flatten"),
+                        help="Click's click-flatten, timed as the reference (default: on PATH)")
     parser.add_argument("--timeout", type=float, default=60.0)
     opts = parser.parse_args()
     packages = {"now": ROOT}
@@ -224,9 +268,10 @@ def main() -> None:
         path.write_text(compound_7001())
         if opts.rounds > 0:
             print(f"7,001-element configuration, {opts.rounds} rounds")
-            speed(packages, path, opts.rounds, opts.timeout)
-        hostile_packages = packages if opts.hostile_before else {"now": ROOT}
-        hostile_table(hostile_packages, directory, opts.timeout)
+            speed(packages, path, opts.rounds, opts.timeout, opts.click_flatten)
+        if not opts.speed_only:
+            hostile_packages = packages if opts.hostile_before else {"now": ROOT}
+            hostile_table(hostile_packages, directory, opts.timeout)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from pyclick.balance.loop import BalancerLoop  # noqa: E402
 from pyclick.balance.move_price import DEFAULT_MOVE_COST  # noqa: E402
 from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
+from pyclick.sim.progress import progress_bar  # noqa: E402
 from pyclick.sim.replay import PcapTraffic  # noqa: E402
 from pyclick.sim.stats import imbalance  # noqa: E402
 
@@ -384,8 +385,13 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     jobs = [(scenario, setting, opts.seed, duration) for scenario in chosen
             for setting in settings]
+    bar = progress_bar(len(jobs), "bench_frontier", "runs")
+    results: list[Figures] = []
     with ProcessPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        results = list(pool.map(_job, jobs))
+        for figures in pool.map(_job, jobs):
+            results.append(figures)
+            bar.advance_to(len(results))
+    bar.close()
     runs: dict[Scenario, dict[Setting, Figures]] = {}
     for (scenario, setting, _, _), figures in zip(jobs, results):
         runs.setdefault(scenario, {})[setting] = figures

@@ -43,6 +43,7 @@ from pyclick.balance import BalanceParams, Controller  # noqa: E402
 from pyclick.balance.move_price import DEFAULT_MOVE_COST  # noqa: E402
 from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
+from pyclick.sim.progress import progress_bar  # noqa: E402
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator  # noqa: E402
 
 METHODS = ("rss", "rssrr", "rsspp-ref", "rsspp")
@@ -299,19 +300,28 @@ def main() -> int:
           f"offering load x cores x {CAPACITY_PPS / 1e6:g} Mpps: {TrafficConfig()}\n")
     verdicts: list[str] = []
     began = time.perf_counter()
+    per_scenario = len(METHODS) + (2 if before is not None else 0)
+    bar = progress_bar(len(chosen) * per_scenario * seeds, "bench_methods", "runs")
+    done = 0
+
+    def runs(method: str, scenario: Scenario, package: ModuleType | None = None) -> Summary:
+        nonlocal done
+        outcome = []
+        for seed in range(1, seeds + 1):
+            outcome.append(simulate(method, scenario, seed, duration, opts.timer,
+                                    opts.timer_max, opts.move_cost, package))
+            done += 1
+            bar.advance_to(done)
+        return summarize(outcome)
+
     for scenario in chosen:
-        results = {}
-        for method in METHODS:
-            results[method] = summarize([simulate(method, scenario, seed, duration,
-                                                  opts.timer, opts.timer_max, opts.move_cost)
-                                         for seed in range(1, seeds + 1)])
+        results = {method: runs(method, scenario) for method in METHODS}
         if before is not None:
             for method in ("rsspp-ref", "rsspp"):
-                results[f"{method} at {opts.against}"] = summarize(
-                    [simulate(method, scenario, seed, duration, opts.timer, opts.timer_max,
-                              opts.move_cost, before) for seed in range(1, seeds + 1)])
-        print(table(scenario, results), flush=True)
+                results[f"{method} at {opts.against}"] = runs(method, scenario, before)
+        bar.write(table(scenario, results))
         verdicts += check_targets(scenario, results)
+    bar.close()
     print("## Targets\n")
     print("\n".join(verdicts))
     print(f"\n(wall time {time.perf_counter() - began:.0f} s)")

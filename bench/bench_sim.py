@@ -13,8 +13,10 @@ Three measurements, each its own command:
   counts predict the next tick's (median relative L1 error at ticks of
   10 ms, 100 ms and 1 s);
 - ``--demo N``: the README's demo, ``pyclick conf/rsspp-sim.click``, run N
-  times as a user runs it (wall and CPU time of the process), then once
-  more in this process with the CPU time of each part: the traffic model,
+  times as a user runs it (wall and CPU time of the process) beside
+  ``python -c pass`` and, with ``--before TREE``, beside the demo of another
+  checkout (``git worktree add TREE REV``), interleaved; then once more in
+  a process of its own with the CPU time of each part: the traffic model,
   the NIC model, the balancer's decisions, the rest;
 - ``--soak HOURS``: a long run of the NIC model (8 cores, 128 buckets,
   load 0.6, steps of one second, read every second as a balancer would)
@@ -24,7 +26,7 @@ Three measurements, each its own command:
 Run from the project directory::
 
     python bench/bench_sim.py [--duration S] [--seeds N]
-    python bench/bench_sim.py --demo 3
+    python bench/bench_sim.py --demo 3 [--before TREE]
     python bench/bench_sim.py --soak 24
 """
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import resource
 import subprocess
 import sys
@@ -85,38 +88,88 @@ def calibration(duration: float, seeds: int) -> None:
     print(f"{duration:g} simulated seconds, static RSS, mean load {LOAD}")
     print("| cores | RETA | seed | wall s | CPU s | imbalance median | p95 | drops "
           "| latency p50 µs | p99 µs |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+    bar = progress_bar(len(SETUPS) * seeds + 2, "bench_sim", "runs")
+    done = 0
     for cores, reta_size in SETUPS:
         for seed in range(1, seeds + 1):
             wall, cpu, nic = run(cores, reta_size, duration, seed)
             stats = nic.stats
             median, p95 = stats.imbalance.quantiles((0.5, 0.95))
             p50, _, p99 = stats.latency.quantiles((0.5, 0.95, 0.99))
-            print(f"| {cores} | {reta_size} | {seed} | {wall:.2f} | {cpu:.2f} | "
-                  f"{median * 100:.1f}% | {p95 * 100:.1f}% | {stats.drop_ratio() * 100:.3f}% | "
-                  f"{p50:.1f} | {p99:.1f} |")
+            bar.write(f"| {cores} | {reta_size} | {seed} | {wall:.2f} | {cpu:.2f} | "
+                      f"{median * 100:.1f}% | {p95 * 100:.1f}% | "
+                      f"{stats.drop_ratio() * 100:.3f}% | {p50:.1f} | {p99:.1f} |")
+            done += 1
+            bar.advance_to(done)
+    errors = {}
+    for reta_size in (128, 512):
+        errors[reta_size] = prediction_errors(1, reta_size)
+        done += 1
+        bar.advance_to(done)
+    bar.close()
     print()
     print("| RETA | prediction error at 10 ms | 100 ms | 1 s |")
     print("|---:|---:|---:|---:|")
-    for reta_size in (128, 512):
-        errors = prediction_errors(1, reta_size)
-        print(f"| {reta_size} | " + " | ".join(f"{e * 100:.1f}%" for e in errors) + " |")
+    for reta_size, reta_errors in errors.items():
+        print(f"| {reta_size} | " + " | ".join(f"{e * 100:.1f}%" for e in reta_errors) + " |")
 
 
-def demo(runs: int) -> None:
-    command = [sys.executable, "-m", "pyclick", DEMO]
-    print(f"`pyclick {DEMO}`, {runs} runs (wall and CPU time of the process)")
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        wall = time.perf_counter() - wall
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        print(f"  wall {wall:.2f} s, CPU {cpu:.2f} s")
-    print("CPU time by part, one run in this process:")
-    for part, seconds in demo_parts().items():
-        print(f"  {part:28s} {seconds:5.2f} s")
+def timed_run(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``command`` in ``cwd``; its output is dropped."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    # Standard error through a pipe: the demo's own bar would fight this one.
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    wall = time.perf_counter() - wall
+    if done.returncode:
+        sys.exit(f"{' '.join(command)} in {cwd}: {done.stderr}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def demo(runs: int, before: Path | None = None) -> None:
+    """The demo as a user runs it, ``runs`` times, beside ``python -c pass`` (the
+    interpreter's start) and, given ``before``, beside the demo of that other tree
+    (a checkout of an earlier commit), the runs interleaved."""
+    trees = {"this tree": ROOT} if before is None else {"before": before, "this tree": ROOT}
+    commands = {"python -c pass": ([sys.executable, "-c", "pass"], ROOT)}
+    commands.update({name: ([sys.executable, "-m", "pyclick", DEMO], tree)
+                     for name, tree in trees.items()})
+    print(f"`pyclick {DEMO}`, {runs} runs of each, interleaved (wall and CPU seconds "
+          "of the process)", flush=True)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    bar = progress_bar(runs * len(commands), "bench_sim --demo", "runs")
+    for done in range(runs):
+        for name, (command, cwd) in commands.items():
+            times[name].append(timed_run(command, cwd))
+            bar.advance_to(done * len(commands) + len(times[name]))
+    bar.close()
+    print("| | wall s | CPU s | best CPU s |")
+    print("|---|---|---|---:|")
+    for name, runs_of in times.items():
+        walls = ", ".join(f"{wall:.2f}" for wall, _ in runs_of)
+        cpus = ", ".join(f"{cpu:.2f}" for _, cpu in runs_of)
+        print(f"| {name} | {walls} | {cpus} | {min(cpu for _, cpu in runs_of):.2f} |")
+    print("\nCPU seconds by part, one run of each in its own process:")
+    parts = {name: tree_parts(tree) for name, tree in trees.items()}
+    names = list(next(iter(parts.values())))
+    print("| part | " + " | ".join(parts) + " |")
+    print("|---|" + "---:|" * len(parts))
+    for part in names:
+        print(f"| {part} | " + " | ".join(f"{p.get(part, 0.0):.2f}" for p in parts.values())
+              + " |")
+
+
+def tree_parts(tree: Path) -> dict[str, float]:
+    """``demo_parts`` of the checkout at ``tree`` (its own bench_sim.py), in a process
+    of its own."""
+    code = ("import json, sys; sys.path.insert(0, 'bench'); import bench_sim; "
+            "print(json.dumps(bench_sim.demo_parts()))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def demo_parts() -> dict[str, float]:
@@ -204,11 +257,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--demo", type=int, metavar="RUNS", help="time the README's demo")
+    parser.add_argument("--before", type=Path, metavar="TREE",
+                        help="with --demo: also time the demo of this checkout (git worktree)")
     parser.add_argument("--soak", type=float, metavar="HOURS",
                         help="memory of a long run, every simulated hour")
     opts = parser.parse_args()
     if opts.demo:
-        demo(opts.demo)
+        demo(opts.demo, opts.before)
     elif opts.soak:
         soak(opts.soak)
     else:

@@ -443,6 +443,15 @@ class Args:
         self._cursor = self._npositional
         return remaining
 
+    def accept_rest(self) -> list[str]:
+        """Every argument not read yet, keyword arguments included, raw, in order,
+        marked read: for an element that takes any configuration (ClickyInfo)."""
+        remaining = [arg.raw for arg in self._args if not arg.consumed]
+        for arg in self._args:
+            arg.consumed = True
+        self._cursor = self._npositional
+        return remaining
+
     def complete(self) -> "Args":
         """Raise a ConfigError holding every error of this configuration, if any."""
         if not self._completed:

@@ -33,7 +33,23 @@ Annotations:
 
 Construction stays what it was: ``Packet(data, timestamp, rss_hash, flow,
 anno)``, every argument optional; :meth:`Packet.make` builds a writable
-packet with headroom.
+packet with headroom, :func:`fresh_batch` many packets of the same bytes.
+
+Batch loops. Elements that touch every packet of a batch (Strip, Counter,
+CheckIPHeader, the classifiers) would spend most of their time in method
+and property calls, so this module gives them whole-batch functions
+(:func:`pull_batch`, :func:`push_batch`, :func:`batch_length`) and states
+the layout their own per-packet loops may read and set directly, slot by
+slot, keeping the invariants below:
+
+- ``_buf``: the buffer; never written while ``_shared`` is true;
+- ``_head``, ``_tail``: the data is ``_buf[_head:_tail]``,
+  ``0 <= _head <= _tail <= len(_buf)``;
+- ``_mac``, ``_nh``, ``_th``: absolute positions in ``_buf`` of the MAC,
+  network and transport headers, -1 when not set;
+- ``_annos``: Click's annotation area: None for all zeros; ``bytes`` of at
+  most :data:`ANNO_SIZE` bytes, zeros after them (shared by clones, copied
+  on the first write); or a private ``bytearray`` of :data:`ANNO_SIZE` bytes.
 """
 
 from __future__ import annotations
@@ -95,7 +111,7 @@ class Packet:
         self._tail = len(buf)
         #: The buffer may be seen by another packet: copy before writing.
         self._shared = True
-        self._annos: bytearray | None = None
+        self._annos: bytes | bytearray | None = None
         self._mac = self._nh = self._th = -1
         self.timestamp = timestamp
         self.rss_hash = rss_hash
@@ -258,7 +274,8 @@ class Packet:
         twin._buf = self._buf
         twin._head, twin._tail = self._head, self._tail
         twin._shared = self._shared = True
-        twin._annos = None if self._annos is None else bytearray(self._annos)
+        annos = self._annos
+        twin._annos = annos if type(annos) is not bytearray else bytes(annos)
         twin._mac, twin._nh, twin._th = self._mac, self._nh, self._th
         twin.timestamp = self.timestamp
         twin.rss_hash = self.rss_hash
@@ -312,15 +329,23 @@ class Packet:
 
     # --- Click's annotation area
     def _area(self) -> bytearray:
-        if self._annos is None:
-            self._annos = bytearray(ANNO_SIZE)
-        return self._annos
+        """The annotation area, private and writable."""
+        area = self._annos
+        if type(area) is not bytearray:
+            area = bytearray(ANNO_SIZE) if area is None else bytearray(area.ljust(ANNO_SIZE, b"\0"))
+            self._annos = area
+        return area
 
     def anno_bytes(self, offset: int, size: int) -> bytes:
-        if self._annos is None:
+        area = self._annos
+        if area is None:
             _check_anno(offset, size)
             return bytes(size)
-        return bytes(self._annos[offset:offset + size])
+        chunk = bytes(area[offset:offset + size])
+        if len(chunk) < size:
+            _check_anno(offset, size)
+            chunk += bytes(size - len(chunk))
+        return chunk
 
     def set_anno_bytes(self, offset: int, value: bytes) -> None:
         _check_anno(offset, len(value))
@@ -329,7 +354,8 @@ class Packet:
     def anno_u8(self, offset: int) -> int:
         if not 0 <= offset < ANNO_SIZE:
             _check_anno(offset, 1)
-        return 0 if self._annos is None else self._annos[offset]
+        area = self._annos
+        return 0 if area is None or offset >= len(area) else area[offset]
 
     def set_anno_u8(self, offset: int, value: int) -> None:
         if not 0 <= offset < ANNO_SIZE:
@@ -337,6 +363,8 @@ class Packet:
         area = self._annos
         if area is None:
             area = self._annos = bytearray(ANNO_SIZE)
+        elif type(area) is not bytearray:
+            area = self._area()
         area[offset] = value & 0xFF
 
     def anno_u16(self, offset: int) -> int:
@@ -357,13 +385,16 @@ class Packet:
 
     @property
     def paint(self) -> int:
-        return 0 if self._annos is None else self._annos[16]
+        area = self._annos
+        return 0 if area is None or len(area) <= 16 else area[16]
 
     @paint.setter
     def paint(self, value: int) -> None:
         area = self._annos
         if area is None:
             area = self._annos = bytearray(ANNO_SIZE)
+        elif type(area) is not bytearray:
+            area = self._area()
         area[16] = value & 0xFF
 
     @property
@@ -375,10 +406,7 @@ class Packet:
     def dst_ip(self, value: bytes) -> None:
         if len(value) != 4:
             raise ValueError("an IPv4 address is 4 bytes")
-        area = self._annos
-        if area is None:
-            area = self._annos = bytearray(ANNO_SIZE)
-        area[0:4] = value
+        self._area()[0:4] = value
 
     @property
     def vlan_tci(self) -> int:
@@ -414,6 +442,52 @@ class Packet:
 
     def __repr__(self) -> str:
         return f"<Packet {len(self)} bytes>"
+
+
+def fresh_batch(data: bytes, count: int, timestamp: float = 0.0) -> list[Packet]:
+    """``count`` packets of ``data`` (shared copy-on-write), each as
+    ``Packet(data, timestamp)`` makes it, without a call per packet."""
+    new, cls, end = object.__new__, Packet, len(data)
+    batch = []
+    append = batch.append
+    for _ in range(count):
+        packet = new(cls)
+        packet._buf = data
+        packet._head = 0
+        packet._tail = end
+        packet._shared = True
+        packet._annos = packet.flow = packet._anno = None
+        packet._mac = packet._nh = packet._th = -1
+        packet.timestamp = timestamp
+        packet.rss_hash = packet.packet_type = 0
+        append(packet)
+    return batch
+
+
+def pull_batch(batch: list[Packet], n: int) -> None:
+    """:meth:`Packet.pull` of ``n`` bytes on every packet of ``batch``."""
+    if n <= 0:
+        return
+    for packet in batch:
+        head = packet._head + n
+        tail = packet._tail
+        packet._head = head if head < tail else tail
+
+
+def push_batch(batch: list[Packet], n: int) -> None:
+    """:meth:`Packet.push` of ``n`` bytes on every packet of ``batch``."""
+    if n <= 0:
+        return
+    for packet in batch:
+        if n <= packet._head:
+            packet._head -= n
+        else:
+            packet.push(n)
+
+
+def batch_length(batch: list[Packet]) -> int:
+    """The bytes of data in all the packets of ``batch``."""
+    return sum([packet._tail - packet._head for packet in batch])
 
 
 def _check_anno(offset: int, size: int) -> None:

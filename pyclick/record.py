@@ -15,12 +15,13 @@ served). ``pyclick-plot`` draws them.
 
 A file whose name ends in ``.jsonl`` or ``.json`` gets one JSON object per
 tick, every tick with its own counts. Any other name gets the compact
-format of ``pyclick.recordcodec``, about a tenth of the size: there, the
-counts of the ticks during which the table did not change, within one
-second, are summed into the last of them (the others hold none), which
-keeps every per-core and per-second figure exact (each tick's packets were
-steered by the same table). ``pyclick-plot --to-json FILE`` turns either
-into JSON lines.
+format of ``pyclick.recordcodec``, a twentieth of the size or less: there,
+each bucket's counts are summed over the ticks of one second during which
+the table kept it on one core, and given at the tick that moves it or at
+the second's last tick (other ticks hold 0 for it, or no counts at all),
+which keeps every per-second figure, per bucket and per core, exact
+(``CompactWriter``). ``pyclick-plot --to-json FILE`` turns either into
+JSON lines.
 
 Given a size, a recording is rotated: FILE is renamed FILE.1 (FILE.1 to
 FILE.2, ..., the oldest beyond FILE.KEEP removed) and a new FILE started,
@@ -41,7 +42,7 @@ from typing import IO, Callable, Iterator, Protocol
 import numpy as np
 
 from pyclick.balance import Decision
-from pyclick.recordcodec import MAGIC, FrameError, FrameState, decode, encode, get_varint
+from pyclick.recordcodec import MAGIC, MAGIC_1, FrameError, FrameState, decode, encode, get_varint
 from pyclick.seams import ServiceMeter
 from pyclick.sim.histogram import quantiles
 
@@ -157,20 +158,24 @@ class JsonLinesWriter:
 
 
 class CompactWriter:
-    """Frames of ``pyclick.recordcodec``, the counts summed over spans of ticks.
+    """Frames of ``pyclick.recordcodec``, each bucket's counts summed while its core stays.
 
-    A span ends at a tick that changes the table (the next tick's packets
-    follow another table), at the end of a second, and when the cores or
-    the table size change. Each record is held until the next one comes,
-    to know whether it ends its span; the stream is flushed at each span's
-    end, so a crash loses at most the last second.
+    A bucket's packets are summed over the ticks during which the table
+    kept it on one core, within one second: the record of a tick that moves
+    buckets holds the sums of those buckets (its others read 0), the last
+    record of a second holds every bucket's, and so does a record after
+    which the cores or the table size change. Every per-second figure, per
+    bucket and per core, is kept exactly, each bucket's packets under the
+    core that served them (the table of the record before the one holding
+    them). The stream is flushed once a second, at the record holding every
+    bucket's sums, so a crash loses at most the last second; rotation
+    happens there too.
     """
 
     def __init__(self, rotation: Rotation) -> None:
         self.rotation = rotation
         self._pending: TickRecord | None = None
-        self._span_table: list[int] | None = None
-        self._span_counts: np.ndarray | None = None
+        self._sums: np.ndarray | None = None
         self._start()
 
     def _start(self) -> None:
@@ -181,23 +186,37 @@ class CompactWriter:
 
     def write(self, record: TickRecord) -> None:
         if self._pending is not None:
-            self._emit(self._pending, self._span_ends(self._pending, record))
-        if self._span_counts is None:
-            self._span_counts = np.asarray(record.counts, dtype=np.int64)
+            self._emit(self._pending, self._ends_block(self._pending, record))
+        counts = np.array(record.counts, dtype=np.int64)
+        if self._sums is None or self._sums.shape != counts.shape:
+            self._sums = counts
         else:
-            self._span_counts += np.asarray(record.counts, dtype=np.int64)
+            self._sums += counts
         self._pending = record
 
-    def _span_ends(self, last: TickRecord, following: TickRecord) -> bool:
-        return (last.table != self._span_table or int(following.t) != int(last.t)
-                or following.cores != last.cores or len(following.counts) != len(last.counts))
+    def _ends_block(self, last: TickRecord, following: TickRecord) -> bool:
+        return (int(following.t) != int(last.t) or following.cores != last.cores
+                or len(following.counts) != len(last.counts))
 
-    def _emit(self, record: TickRecord, span_ends: bool) -> None:
+    def _emit(self, record: TickRecord, ends_block: bool) -> None:
         fields = dict(record.__dict__)
-        fields["counts"] = [int(x) for x in self._span_counts] if span_ends else []
-        self._file.write(self._deflate.compress(encode(fields, self._state)))
-        if span_ends:
-            self._span_table, self._span_counts = record.table, None
+        previous = self._state.table
+        sums = self._sums
+        partial = (not ends_block and sums is not None and len(previous) == len(record.table)
+                   == len(sums))
+        if not partial:
+            fields["counts"] = [] if sums is None else sums.tolist()
+            self._sums = None
+            frame = encode(fields, self._state)
+        else:
+            changed = np.flatnonzero(np.asarray(previous) != np.asarray(record.table))
+            counts = np.zeros_like(sums)
+            counts[changed] = sums[changed]
+            sums[changed] = 0
+            fields["counts"] = counts.tolist() if changed.size else []
+            frame = encode(fields, self._state, some_counts=bool(changed.size))
+        self._file.write(self._deflate.compress(frame))
+        if not partial:
             self._file.write(self._deflate.flush(zlib.Z_SYNC_FLUSH))
             self._file.flush()
             if self.rotation.due(self._file.tell()):
@@ -267,7 +286,7 @@ def read_records(path: str | Path, progress: BytesRead | None = None) -> Iterato
     """
     with open(path, "rb") as f:
         start = f.read(len(MAGIC))
-        if start == MAGIC:
+        if start in (MAGIC, MAGIC_1):
             yield from _compact_records(path, f, progress or _ignore)
         else:
             f.seek(0)

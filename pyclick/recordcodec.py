@@ -1,10 +1,11 @@
 """The compact recording format: tick records as varint frames in one deflate stream.
 
 A file is the header ``MAGIC`` followed by a raw deflate stream, flushed
-(``Z_SYNC_FLUSH``) whenever counts are written, so that a reader gets
-every flushed frame back when the writer died mid-write: a stream cut
-short only loses its tail. Inside the stream each frame is its length
-(a varint) followed by the frame.
+(``Z_SYNC_FLUSH``) at the end of each block of frames (a second of
+records, see ``record.CompactWriter``), so that a reader gets every
+flushed frame back when the writer died mid-write: a stream cut short only
+loses its last block. Inside the stream each frame is its length (a
+varint) followed by the frame.
 
 A frame holds what changed since the previous frame of the same file: the
 time as a difference of microseconds, the cores only when they change,
@@ -15,8 +16,12 @@ digits they were rounded to, and a value that is not (NaN, a value with
 more digits) as an 8-byte double, so that what is read back is equal to
 what was written.
 
-Counts are packets per bucket and are the bulk of a record: they are
-written as the sums over a span of ticks (see ``record.CompactWriter``).
+Counts are packets per bucket and are the bulk of a record: a frame holds
+them for every bucket, for the buckets whose entry it changes in the table
+(the others read as 0), or for none; each value is a bucket's packets
+summed over the ticks since its last value (see ``record.CompactWriter``).
+Files of ``MAGIC_1``, whose frames hold counts for every bucket or none,
+read the same way.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ import math
 import struct
 from dataclasses import dataclass, field
 
-MAGIC = b"PYCLICK-RECORD 1\n"
+MAGIC = b"PYCLICK-RECORD 2\n"
+#: The first version's header: its frames are those of this one without ``_SOME_COUNTS``.
+MAGIC_1 = b"PYCLICK-RECORD 1\n"
 
-_CORES, _TABLE, _COUNTS, _IDEAL, _DROPS, _LATENCY, _RAW_TIME = (1 << i for i in range(7))
+_CORES, _TABLE, _COUNTS, _IDEAL, _DROPS, _LATENCY, _RAW_TIME, _SOME_COUNTS = (
+    1 << i for i in range(8))
 _DOUBLE = struct.Struct("<d")
 
 
@@ -101,6 +109,13 @@ def _get_list(data: bytes | memoryview, pos: int) -> tuple[list[int], int]:
     return values, pos
 
 
+def changed_buckets(old: list[int], new: list[int]) -> list[int]:
+    """The buckets whose entry differs between two tables of one size."""
+    if len(old) != len(new):
+        raise FrameError(f"a table of {len(new)} buckets follows one of {len(old)}")
+    return [bucket for bucket, (a, b) in enumerate(zip(old, new)) if a != b]
+
+
 @dataclass
 class FrameState:
     """What the frames of one file so far leave behind: each frame is read against it."""
@@ -110,8 +125,12 @@ class FrameState:
     table: list[int] = field(default_factory=list)
 
 
-def encode(fields: dict, state: FrameState) -> bytes:
-    """One frame of a tick record's ``fields`` (``TickRecord.__dict__``), updating ``state``."""
+def encode(fields: dict, state: FrameState, some_counts: bool = False) -> bytes:
+    """One frame of a tick record's ``fields`` (``TickRecord.__dict__``), updating ``state``.
+
+    With ``some_counts``, the counts are those of the buckets whose entry
+    this record changes in the table, every other bucket's count being 0.
+    """
     body = bytearray()
     flags = 0
     micros = round(fields["t"] * 1e6)
@@ -128,7 +147,15 @@ def encode(fields: dict, state: FrameState) -> bytes:
         moved[bucket] = new
     if moved != table:
         flags |= _TABLE
-    flags |= ((_COUNTS if fields["counts"] else 0) | (_IDEAL if fields["ideal"] is not None else 0)
+    counts = fields["counts"]
+    if some_counts:
+        changed = changed_buckets(state.table, table)
+        if len(counts) != len(table) or sum(counts) != sum(counts[b] for b in changed):
+            raise ValueError("counts of buckets this record does not move")
+        flags |= _SOME_COUNTS
+    elif counts:
+        flags |= _COUNTS
+    flags |= ((_IDEAL if fields["ideal"] is not None else 0)
               | (_DROPS if fields["drops"] is not None else 0)
               | (_LATENCY if fields["latency_us"] else 0))
     put_varint(body, flags)
@@ -151,11 +178,13 @@ def encode(fields: dict, state: FrameState) -> bytes:
     if flags & _TABLE:
         _put_list(body, table)
     state.table = list(table)
+    if flags & _SOME_COUNTS:
+        _put_list(body, [counts[b] for b in changed])
     put_decimal(body, fields["imbalance"], 5)
     put_decimal(body, fields["solver_us"], 1)
     put_varint(body, fields["in_use"])
     if flags & _COUNTS:
-        _put_list(body, fields["counts"])
+        _put_list(body, counts)
     if flags & _IDEAL:
         put_varint(body, fields["ideal"])
     if flags & _DROPS:
@@ -197,17 +226,27 @@ def decode(body: bytes | memoryview, state: FrameState) -> dict:
             value, pos = get_varint(body, pos)
             move.append(value)
         moves.append(move)
+    before = state.table
     if flags & _TABLE:
         state.table, pos = _get_list(body, pos)
     else:
+        state.table = list(before)
         for bucket, _, new in moves:
             if bucket >= len(state.table):
                 raise FrameError(f"a move of bucket {bucket} outside the table")
             state.table[bucket] = new
+    counts: list[int] = []
+    if flags & _SOME_COUNTS:
+        changed = changed_buckets(before, state.table)
+        values, pos = _get_list(body, pos)
+        if len(values) != len(changed):
+            raise FrameError(f"{len(values)} counts for {len(changed)} changed buckets")
+        counts = [0] * len(state.table)
+        for bucket, value in zip(changed, values):
+            counts[bucket] = value
     imbalance, pos = get_decimal(body, pos, 5)
     solver_us, pos = get_decimal(body, pos, 1)
     in_use, pos = get_varint(body, pos)
-    counts: list[int] = []
     if flags & _COUNTS:
         counts, pos = _get_list(body, pos)
     ideal = drops = None

@@ -30,7 +30,6 @@ subclasses are still registered.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import importlib.util
 import logging
 import sys
@@ -160,6 +159,9 @@ class Registry:
     def _load_plugins(self) -> list[str]:
         """Load every entry point of the group, once; the failures, described."""
         if self._plugin_failures is None:
+            # Reading the installed distributions costs more than the rest of
+            # a start-up: only a name no other place defines pays for it.
+            import importlib.metadata
             self._plugin_failures = []
             for entry in importlib.metadata.entry_points(group=self._group):
                 try:

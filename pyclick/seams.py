@@ -14,9 +14,10 @@ when it starts: :class:`QueueDescription`, :class:`ResizableTable`,
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is only loaded once a device or a balancer starts
+    import numpy as np
 
 #: How a balancer measures the load of a core (DeviceBalancer's CYCLES).
 CYCLES_MODES = ("realcpu", "cycles", "cpu", "queue", "cyclesqueue")
@@ -77,6 +78,18 @@ class MigrationListener(Protocol):
 
     def post_migrate(self, moves: Sequence[tuple[int, int, int]]) -> None:
         """All moves of this tick as (bucket, old_core, new_core), now live."""
+
+
+@runtime_checkable
+class TableBalancer(Protocol):
+    """An element that balances a device's table (DeviceBalancer).
+
+    A device that changes an interface to offer a table (FromDevice) does
+    so only when one of the router's elements balances it.
+    """
+
+    def balances(self, device: object) -> bool:
+        """Whether this element balances ``device``'s table."""
 
 
 # --- optional capabilities of an RssDevice

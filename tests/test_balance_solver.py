@@ -9,7 +9,8 @@ import pytest
 
 from pyclick.balance.estimate import (CoreCosts, PersistentRates, ServedExcess, median,
                                       share_of_core_load)
-from pyclick.balance.solver import relieve_overloaded, relieve_overloaded_per_core
+from pyclick.balance.solver import (_candidates, _giver_rows, relieve_overloaded,
+                                   relieve_overloaded_per_core)
 
 
 def objective(excess):
@@ -230,3 +231,15 @@ def test_served_excess_remembers_who_served_more_and_forgets_with_time():
 def test_median_of_odd_and_even_counts():
     assert median([3.0, 1.0, 2.0]) == 2.0
     assert median([4.0, 1.0, 3.0, 2.0]) == 2.5
+
+
+def test_candidates_of_one_giver_and_of_several_are_grouped_alike():
+    # Buckets 0, 2 and 4 are on core 2, bucket 2 idle; bucket 1 is on core 0.
+    owner = np.array([2, 0, 2, 1, 2])
+    rate = np.array([1.0, 1.0, 0.0, 1.0, 2.0])
+    candidates, source = _candidates(owner, rate, [2], 3)
+    assert candidates.tolist() == [0, 4] and source.tolist() == [2, 2]
+    candidates, source = _candidates(owner, rate, [2, 0], 3)
+    assert candidates.tolist() == [1, 0, 4] and source.tolist() == [0, 2, 2]
+    assert _giver_rows(np.array([2, 2]), [2], 3)[1:] == ([0, 0, 2], [0, 0, 2])
+    assert _giver_rows(np.array([0, 2, 2]), [2, 0], 3) == ([0, 1, 1], [1, 1, 3], [1, 0, 2])

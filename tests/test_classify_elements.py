@@ -23,17 +23,21 @@ SINK = KeepingTestSink.__name__
 MAC_A, MAC_B = "00:00:00:00:00:0a", "00:00:00:00:00:0b"
 
 
-def router_with(cls: str, config: str, outputs: int):
+def router_with(cls: str, config: str, outputs: int, info: str | None = None):
+    """``cls`` with a test sink on each output; ``info``: the configuration of an
+    AddressInfo declared after it."""
     elements = [("c", cls, config)] + [(f"s{i}", SINK, "") for i in range(outputs)]
+    if info is not None:
+        elements.append(("names", "AddressInfo", info))
     connections = [("c", i, f"s{i}", 0) for i in range(outputs)]
     return configured_router(elements, connections, at=LANDMARK, simtime=True)
 
 
 def outputs_of(cls: str, config: str, outputs: int, frames: list[bytes],
-               strip: int = 0) -> list[int]:
+               strip: int = 0, info: str | None = None) -> list[int]:
     """The output each frame leaves by (-1: dropped), pushed one by one, then as one batch
     (which must agree)."""
-    router = router_with(cls, config, outputs)
+    router = router_with(cls, config, outputs, info)
     element = router.element("c")
     sinks = [router.element(f"s{i}") for i in range(outputs)]
 
@@ -252,7 +256,7 @@ def test_ipclassifier_pattern_handlers():
     ("-, ip proto 300", "pattern 1: position 10: value 300 out of range (0 to 255)"),
     ("foo, -", "pattern 0: position 1: unknown word 'foo'"),
     ("80, -", "pattern 0: position 1: specify header field or 'port'"),
-    ("tcp and echo, -", "pattern 0: position 9: 'echo' is ambiguous"),
+    ("udp and echo, -", "pattern 0: position 9: 'echo' is ambiguous"),
     ("icmp port 5, -", "pattern 0: position 1: port needs tcp or udp"),
     ("-, src host 10.0.0.1 and tcp port", "pattern 1: position 23: port missing"),
     ("ip ttl >, -", "pattern 0: position 8: dangling operator near '>'"),
@@ -260,6 +264,108 @@ def test_ipclassifier_pattern_handlers():
 ])
 def test_ipclassifier_pattern_errors_carry_landmarks(config, message):
     err = config_error_of(router_with, "IPClassifier", config, 2)
+    assert str(err).startswith(
+        f"filters.click:7: While configuring 'c :: IPClassifier': {message}"), str(err)
+
+
+# --- address names and ICMP type names ---------------------------------------------------
+
+INFO = "intern 10.0.0.1 10.0.0.0/8 00:50:ba:85:84:a9, extern 209.6.198.213 209.6.198.0/24"
+
+
+@pytest.mark.parametrize("pattern, frame, matches", [
+    # A bare name is its IPv4 address: 10.0.0.1 only, not its network.
+    ("dst intern", udp_frame("1.1.1.1", "10.0.0.1", 1, 2), True),
+    ("dst intern", udp_frame("1.1.1.1", "10.0.0.2", 1, 2), False),
+    ("dst host intern", udp_frame("10.0.0.1", "10.0.0.2", 1, 2), False),
+    ("src host intern", udp_frame("10.0.0.1", "10.0.0.2", 1, 2), True),
+    # After 'net', a name with a prefix is its prefix, 10.0.0.0/8.
+    ("src net intern", udp_frame("10.9.8.7", "1.1.1.1", 1, 2), True),
+    ("src net intern", udp_frame("11.0.0.1", "1.1.1.1", 1, 2), False),
+    ("src intern:ipnet", udp_frame("10.200.0.1", "1.1.1.1", 1, 2), True),
+    ("dst net extern:ipnet", udp_frame("1.1.1.1", "209.6.198.77", 1, 2), True),
+    ("dst net extern:ipnet", udp_frame("1.1.1.1", "209.6.199.77", 1, 2), False),
+    ("dst extern:bcast", udp_frame("1.1.1.1", "209.6.198.255", 1, 2), True),
+    ("dst intern/24", udp_frame("1.1.1.1", "10.0.0.200", 1, 2), True),
+    ("dst intern/24", udp_frame("1.1.1.1", "10.0.1.200", 1, 2), False),
+    ("dst intern mask 255.255.0.0", udp_frame("1.1.1.1", "10.0.77.1", 1, 2), True),
+    ("dst intern mask 255.255.0.0", udp_frame("1.1.1.1", "10.1.0.1", 1, 2), False),
+    ("dst host intern or dst host extern", udp_frame("1.1.1.1", "209.6.198.213", 1, 2), True),
+    ("src host extern and tcp port www", tcp_frame("209.6.198.213", "1.1.1.1", 9, 80), True),
+    # 'icmp echo' is 'icmp type echo'; 'tcp echo' and 'port echo' are port 7.
+    ("icmp echo", ip_packet("1.1.1.1", "2.2.2.2", 1, icmp(8)), True),
+    ("icmp echo", ip_packet("1.1.1.1", "2.2.2.2", 1, icmp(0)), False),
+    ("icmp echo-reply", ip_packet("1.1.1.1", "2.2.2.2", 1, icmp(0)), True),
+    ("icmp type echo-reply", ip_packet("1.1.1.1", "2.2.2.2", 1, icmp(8)), False),
+    ("dst intern and icmp echo", ip_packet("2.2.2.2", "10.0.0.1", 1, icmp(8)), True),
+    ("tcp echo", tcp_frame("1.1.1.1", "2.2.2.2", 9, 7), True),
+    ("port echo", udp_frame("1.1.1.1", "2.2.2.2", 7, 9), True),
+    ("port echo", ip_packet("1.1.1.1", "2.2.2.2", 1, icmp(8)), False),
+])
+def test_ipclassifier_reads_address_names_and_icmp_names(pattern, frame, matches):
+    assert outputs_of("IPClassifier", pattern, 1, [frame], info=INFO) == [0 if matches else -1]
+
+
+def test_ether_host_reads_an_ethernet_name():
+    frame = ether(MAC_B, "00:50:ba:85:84:a9", 0x0800, udp_frame("1.1.1.1", "2.2.2.2", 7, 53))
+    router = router_with("IPClassifier", "src ether host intern, -", 2, INFO)
+    marked = Packet(frame).pull(14)
+    marked.set_mac_header(-14)
+    router.element("c").push(0, [marked])
+    assert router.element("s0").packets == [marked]
+
+
+def test_host_with_an_ethernet_address_is_an_ethernet_host():
+    # 'src host' followed by an Ethernet address (literal or a name for one only)
+    # reads the MAC header, as 'src ether host' does.
+    frame = ether(MAC_B, "00:50:ba:85:84:a9", 0x0800, udp_frame("1.1.1.1", "2.2.2.2", 7, 53))
+    for pattern in ("src host 00:50:ba:85:84:a9", "src host lan_card"):
+        router = router_with("IPClassifier", f"{pattern}, -", 2,
+                             "lan_card 00:50:ba:85:84:a9")
+        marked = Packet(frame).pull(14)
+        marked.set_mac_header(-14)
+        router.element("c").push(0, [marked])
+        assert router.element("s0").packets == [marked], pattern
+
+
+def test_ipfilter_reads_address_names():
+    config = "allow src net intern and not dst intern, 1 dst host extern, deny all"
+    frames = [udp_frame("10.3.3.3", "8.8.8.8", 1, 2), udp_frame("10.3.3.3", "10.0.0.1", 1, 2),
+              udp_frame("8.8.8.8", "209.6.198.213", 1, 2)]
+    assert outputs_of("IPFilter", config, 2, frames, info=INFO) == [0, -1, 1]
+
+
+def test_a_network_device_name_is_its_address():
+    # Click reads a device's name as its address: lo is 127.0.0.1 on every Linux.
+    frames = [udp_frame("1.1.1.1", "127.0.0.1", 1, 2), udp_frame("1.1.1.1", "127.0.0.2", 1, 2)]
+    assert outputs_of("IPClassifier", "dst host lo", 1, frames) == [0, -1]
+
+
+def test_pattern_handler_reads_names_too():
+    router = router_with("IPClassifier", "tcp, -", 2, INFO)
+    router.initialize()
+    try:
+        router.handlers.write("c.pattern0", "dst extern")
+        router.element("c").push(0, [Packet(udp_frame("1.1.1.1", "209.6.198.213", 1, 2))])
+        assert len(router.element("s0").packets) == 1
+    finally:
+        router.cleanup()
+
+
+@pytest.mark.parametrize("config, message", [
+    ("dst host nowhere, -", "pattern 0: position 10: 'nowhere' is neither an address nor a "
+                            "known address name"),
+    ("-, src net nowhere:ipnet", "pattern 1: position 9: 'nowhere:ipnet' is neither"),
+    ("dst nowhere, -", "pattern 0: position 5: 'nowhere' is neither"),
+    ("nowhere, -", "pattern 0: position 1: unknown word 'nowhere'"),
+    # A name of one kind only is not the other kind.
+    ("net intern_only_ip, -", "pattern 0: position 1: address missing"),
+    ("echo, -", "pattern 0: position 1: 'echo' is ambiguous; try 'port echo', 'icmp type echo'"),
+    ("icmp www, -", "pattern 0: position 6: 'www' is meaningless here; try 'port www'"),
+    ("udp syn, -", "pattern 0: position 5: 'syn' is meaningless here; try 'tcp opt syn'"),
+])
+def test_name_errors_carry_landmarks(config, message):
+    err = config_error_of(router_with, "IPClassifier", config, 2, INFO + ", intern_only_ip 1.2.3.4")
     assert str(err).startswith(
         f"filters.click:7: While configuring 'c :: IPClassifier': {message}"), str(err)
 

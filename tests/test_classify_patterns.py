@@ -189,6 +189,49 @@ def test_src_or_dst_and_juxtaposition_read_as_click_does():
     assert parse_ip_pattern("any") is True and parse_ip_pattern("all") is True
 
 
+class Names:
+    """Address names as an AddressInfo(me 10.0.0.1 10.0.0.0/8 00:00:00:00:00:01) gives them."""
+
+    def ip(self, word):
+        return {"me": 0x0A000001, "me:ip": 0x0A000001}.get(word)
+
+    def prefix(self, word):
+        return {"me": (0x0A000000, 0xFF000000), "me:ipnet": (0x0A000000, 0xFF000000),
+                "me/24": (0x0A000001, 0xFFFFFF00)}.get(word)
+
+    def ether(self, word):
+        return {"me": bytes(5) + b"\x01", "me:eth": bytes(5) + b"\x01"}.get(word)
+
+
+def test_names_read_as_click_reads_them():
+    names = Names()
+    assert parse_ip_pattern("dst me", names) == parse_ip_pattern("dst host 10.0.0.1")
+    assert parse_ip_pattern("dst host me:ip", names) == parse_ip_pattern("dst host 10.0.0.1")
+    assert parse_ip_pattern("src net me", names) == parse_ip_pattern("src net 10.0.0.0/8")
+    assert parse_ip_pattern("me:ipnet", names) == parse_ip_pattern("net 10.0.0.0/8")
+    assert parse_ip_pattern("src me/24", names) == parse_ip_pattern("src net 10.0.0.0/24")
+    assert parse_ip_pattern("ether host me", names) == \
+        parse_ip_pattern("ether host 00:00:00:00:00:01")
+    assert parse_ip_pattern("src me:eth", names) == \
+        parse_ip_pattern("src ether host 00:00:00:00:00:01")
+    assert parse_ip_pattern("src host me:eth", names) == \
+        parse_ip_pattern("src ether host 00:00:00:00:00:01")
+    with pytest.raises(PatternError) as err:
+        parse_ip_pattern("tcp and net me:eth", names)
+    assert (err.value.position, err.value.message) == (9, "address missing")
+
+
+def test_icmp_type_names_after_icmp():
+    assert parse_ip_pattern("icmp echo") == parse_ip_pattern("icmp type 8")
+    assert parse_ip_pattern("icmp echo-reply") == parse_ip_pattern("icmp type 0")
+    assert parse_ip_pattern("tcp echo") == parse_ip_pattern("tcp port 7")
+    assert parse_ip_pattern("port echo") == parse_ip_pattern("port 7")
+    with pytest.raises(PatternError) as err:
+        parse_ip_pattern("src echo")
+    assert (err.value.position, err.value.message) == (
+        5, "'echo' is ambiguous; try 'port echo', 'icmp type echo'")
+
+
 @st.composite
 def overlapping_pattern(draw) -> str:
     words = draw(st.lists(st.sampled_from(OVERLAPPING), min_size=1, max_size=3))

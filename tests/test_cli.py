@@ -108,6 +108,32 @@ def test_version_help_list_doc(capsys):
     assert "PERIOD -- time between ticks" in out
 
 
+#: Loads the command line in a fresh interpreter, runs it, and prints the
+#: modules of the kernel adapters (and the libraries they use) it loaded.
+#: Every router has an exit guard, which uses the standard library only.
+KERNEL_MODULES_LOADED = """
+import contextlib, io, sys
+from pyclick.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    status = main(sys.argv[1:])
+print(status, sorted(m for m in sys.modules
+                     if m.startswith(("pyclick.kernel.", "pyroute2", "bcc"))
+                     and m != "pyclick.kernel.exitguard"))
+"""
+
+
+@pytest.mark.parametrize("options", [
+    ["--list"],
+    ["--doc", "FromDevice"], ["--doc", "ToDevice"], ["--doc", "FromHost"],
+    ["--doc", "DeviceBalancer"], ["--doc", "XDPLoader"],
+    ["-q", "-e", "Idle -> Discard"],
+])
+def test_manuals_and_one_liners_load_no_kernel_adapter(options):
+    done = subprocess.run([sys.executable, "-c", KERNEL_MODULES_LOADED, *options],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "0 []", done.stderr
+
+
 def test_doc_of_unknown_class(capsys):
     assert run_cli(capsys, "--doc", "NoSuchClass") == (
         1, "", "unknown element class 'NoSuchClass'\n")

@@ -298,3 +298,23 @@ def test_the_readme_configuration_runs_on_the_simulated_nic():
     run(router)
     assert int(router.handlers.read("db.moves").splitlines()[0]) > 0
     assert len(router.handlers.read("db.load").splitlines()) == 8
+
+
+def test_method_names_checked_at_configure_are_the_methods():
+    # Configure checks METHOD against the names alone, without loading the methods.
+    from pyclick.balance.methods import METHODS
+    from pyclick.balance.names import METHOD_NAMES
+
+    assert sorted(METHOD_NAMES) == sorted(METHODS)
+
+
+def test_the_balancer_names_the_device_whose_table_it_takes():
+    from pyclick.seams import TableBalancer
+
+    router = Router(flatten("nic :: DbTestBareNic; other :: DbTestBareNic; "
+                            "db :: DeviceBalancer(METHOD rss, DEV nic)", filename="db.click"),
+                    simtime=True)
+    router.configure()
+    db = router.element("db")
+    assert isinstance(db, TableBalancer)
+    assert db.balances(router.element("nic")) and not db.balances(router.element("other"))

@@ -436,6 +436,10 @@ def test_readme_configuration_balances_a_skewed_socket_load(pair, previous_progr
         _, err = router.communicate(timeout=60)
         assert router.returncode == 128 + signal.SIGTERM, err
         assert "Traceback" not in err, err
+        # The software RSS takeover of the balanced interface, said once.
+        said = [line for line in err.splitlines() if "takes it over" in line]
+        assert len(said) == 1 and (f"{pair.recv_if}: driver 'veth' has no RSS table; software "
+                                   f"RSS takes it over: XDP in ") in said[0], err
         with inside(pair.recv_ns):
             assert xdp_state(pair.recv_if) == XdpState("native", previous_program)
         final = maps.table()

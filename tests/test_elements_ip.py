@@ -506,6 +506,28 @@ def test_arpresponder_answers_what_it_knows():
     assert out[0].data[6:12] == bytes.fromhex("000000000099")
 
 
+def named_router(info: str, *declarations: tuple[str, str, str]):
+    """A router of ``declarations`` with an AddressInfo(``info``) declared last."""
+    return configured_router(list(declarations) + [("names", "AddressInfo", info)],
+                             at=LANDMARK, simtime=True)
+
+
+def test_arpresponder_reads_names_written_in_capitals():
+    # Names look like keywords (MY_ADDR 00:...): as in Click, the arguments are read whole.
+    router = named_router("MY_ADDR 18.26.4.24 00:00:00:00:00:99, LAN 18.26.7.0/24",
+                          ("e", "ARPResponder", "MY_ADDR, LAN:ipnet 00:00:00:00:00:10"))
+    assert router.handlers.read("e.table") == ("18.26.4.24/32 00-00-00-00-00-99\n"
+                                               "18.26.7.0/24 00-00-00-00-00-10\n")
+
+
+def test_arpquerier_reports_only_its_bad_ethernet_address():
+    err = config_error_of(named_router, "ME 18.26.4.24",
+                          ("e", "ARPQuerier", "ME, no-such-device0"))
+    assert str(err).splitlines() == [
+        "ip.click:3: While configuring 'e :: ARPQuerier': ETH: expected Ethernet address "
+        "(e.g. 00:11:22:33:44:55), got 'no-such-device0'"]
+
+
 def test_arpresponder_passes_the_rest_on_output_1():
     asker = "00:00:00:00:00:01"
     frames = [arp(1, asker, "18.26.4.1", "00:00:00:00:00:00", "18.26.8.5"),
@@ -708,96 +730,3 @@ def test_ipreassembler_expires_incomplete_datagrams_after_30_seconds(capsys):
     captured = capsys.readouterr()
     assert captured.out == "c.count:\n1\n\nr.held:\n0\n\n"
     assert "c.count:\n0" in captured.err and "r.held:\n1" in captured.err
-
-
-# --- IPRewriter -------------------------------------------------------------------------------
-
-def rewriter(config: str, inputs: int = 2, outputs: int = 2):
-    elements = [("e", "IPRewriter", config)] + \
-        [(f"s{i}", SINK, "") for i in range(outputs)] + \
-        [(f"i{i}", "Idle", "") for i in range(inputs)]
-    connections = [("e", i, f"s{i}", 0) for i in range(outputs)] + \
-        [(f"i{i}", 0, "e", i) for i in range(inputs)]
-    router = configured_router(elements, connections, at=LANDMARK, simtime=True)
-    return router.element("e"), [router.element(f"s{i}") for i in range(outputs)]
-
-
-def transport_checksum_ok(frame: bytes) -> bool:
-    hlen = (frame[0] & 15) * 4
-    pseudo = frame[12:20] + bytes([0, frame[9]]) + struct.pack("!H", len(frame) - hlen)
-    return checksum(pseudo + frame[hlen:]) == 0
-
-
-def with_udp_checksum(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
-    frame = bytearray(ip_packet(src, dst, 17, udp(sport, dport, payload)))
-    pseudo = frame[12:20] + bytes([0, 17]) + struct.pack("!H", len(frame) - 20)
-    frame[26:28] = struct.pack("!H", checksum(pseudo + frame[20:]))
-    return bytes(frame)
-
-
-def test_iprewriter_pattern_rewrites_the_flow_and_its_replies():
-    e, (out, back) = rewriter("pattern 18.26.4.24 1024-65535# - - 0 1, drop")
-    outgoing = with_udp_checksum("10.0.0.1", "1.1.1.1", 5000, 53, b"query")
-    e.push(0, [Packet(outgoing), Packet(outgoing)])
-    expected = with_udp_checksum("18.26.4.24", "1.1.1.1", 1024, 53, b"query")
-    assert [p.data for p in out.packets] == [expected, expected]
-    assert out.packets[0].dst_ip == bytes([1, 1, 1, 1])
-    reply = with_udp_checksum("1.1.1.1", "18.26.4.24", 53, 1024, b"answer")
-    e.push(1, [Packet(reply), Packet(with_udp_checksum("1.1.1.1", "18.26.4.24", 53, 1025, b""))])
-    assert [p.data for p in back.packets] == [
-        with_udp_checksum("1.1.1.1", "10.0.0.1", 53, 5000, b"answer")]
-    assert e.router.handlers.read("e.table_size") == "2"
-    assert e.router.handlers.read("e.table") == (
-        "(10.0.0.1, 5000, 1.1.1.1, 53, 17) => (18.26.4.24, 1024, 1.1.1.1, 53) [0]\n"
-        "(1.1.1.1, 53, 18.26.4.24, 1024, 17) => (1.1.1.1, 53, 10.0.0.1, 5000) [1]\n")
-    # A second flow gets the next port.
-    e.push(0, [Packet(with_udp_checksum("10.0.0.2", "1.1.1.1", 5000, 53, b""))])
-    assert out.packets[-1].data[20:22] == struct.pack("!H", 1025)
-
-
-def test_iprewriter_keeps_the_source_port_when_free_and_fixes_tcp_checksums():
-    e, (out, back) = rewriter("pattern 18.26.4.24 4000-5000 2.2.2.2 80 0 1, drop")
-    frame = bytearray(ip_packet("10.0.0.1", "1.1.1.1", 6, tcp(4500, 8080, 0x02)))
-    pseudo = frame[12:20] + bytes([0, 6]) + struct.pack("!H", len(frame) - 20)
-    frame[36:38] = struct.pack("!H", checksum(pseudo + frame[20:]))
-    e.push(0, [Packet(bytes(frame))])
-    data = out.packets[0].data
-    assert data[12:20] == bytes([18, 26, 4, 24, 2, 2, 2, 2])
-    assert struct.unpack("!HH", data[20:24]) == (4500, 80)
-    assert checksum(data[:20]) == 0 and transport_checksum_ok(data)
-
-
-def test_iprewriter_keep_pass_drop_and_non_tcp_udp():
-    e, (out, back) = rewriter("keep 0 1, pass 1", inputs=2)
-    frame = with_udp_checksum("10.0.0.1", "1.1.1.1", 5000, 53, b"")
-    icmp_frame = ip_packet("10.0.0.1", "1.1.1.1", 1, icmp(8))
-    e.push(0, [Packet(frame), Packet(icmp_frame)])
-    assert [p.data for p in out.packets] == [frame]
-    e.push(1, [Packet(icmp_frame), Packet(with_udp_checksum("1.1.1.1", "10.0.0.1", 53, 5000,
-                                                             b""))])
-    # The ICMP packet passes (spec pass 1); the reply matches the keep mapping: output 1.
-    assert [p.data[9] for p in back.packets] == [1, 17]
-    e, (out,) = rewriter("drop", inputs=1, outputs=1)
-    e.push(0, [Packet(frame)])
-    assert out.packets == []
-
-
-def test_iprewriter_timeouts_and_port_exhaustion(monkeypatch):
-    e, (out, back) = rewriter("pattern 18.26.4.24 1024-1024 - - 0 1, drop, UDP_TIMEOUT 10")
-    e.push(0, [Packet(with_udp_checksum("10.0.0.1", "1.1.1.1", 5000, 53, b""))])
-    e.push(0, [Packet(with_udp_checksum("10.0.0.2", "1.1.1.1", 5000, 53, b""))])
-    assert len(out.packets) == 1 and e.router.handlers.read("e.mapping_failures") == "1"
-    monkeypatch.setattr(e.router, "now", lambda: 10.0)
-    e.push(0, [Packet(with_udp_checksum("10.0.0.1", "1.1.1.1", 5000, 53, b""))])
-    # Expired and installed again (same port free again).
-    assert len(out.packets) == 2 and e.router.handlers.read("e.table_size") == "2"
-
-
-def test_iprewriter_errors():
-    err = config_error_of(rewriter, "pattern 1.2.3.4 10-5 - - 0 1, pass 7")
-    prefix = "ip.click:3: While configuring 'e :: IPRewriter': "
-    assert str(err).splitlines() == [
-        prefix + "input spec 0: bad port range '10-5'",
-        prefix + "input spec 1: output out of range (the element has 2 outputs)"]
-    err = config_error_of(rewriter, "drop", inputs=2)
-    assert "need 2 arguments, one per input port" in str(err)

@@ -19,9 +19,12 @@ ME, PEER = "00:00:00:00:00:0a", "00:00:00:00:00:0b"
 PAYLOAD = bytes.fromhex("6000000000083b40") + bytes(32) + b"abcdefgh"
 
 
-def element(cls: str, config: str, outputs: int):
+def element(cls: str, config: str, outputs: int, info: str | None = None):
+    """``cls`` with a test sink on each output; ``info``: an AddressInfo declared after it."""
     elements = [("e", cls, config)] + [(f"s{i}", KeepingTestSink.__name__, "")
                                        for i in range(outputs)]
+    if info is not None:
+        elements.append(("names", "AddressInfo", info))
     router = configured_router(elements, [("e", i, f"s{i}", 0) for i in range(outputs)],
                                at=LANDMARK, simtime=True)
     return router.element("e"), [router.element(f"s{i}") for i in range(outputs)]
@@ -117,6 +120,30 @@ def test_advertiser_configuration_errors():
     assert str(err).splitlines() == [
         prefix + "argument 1: expected 'IP6/PREFIX [IP6/PREFIX...] ETH'",
         prefix + "argument 2: bad IPv6 address or prefix 'fe80::1/129'"]
+
+
+def test_advertiser_reads_address_names():
+    # 'me' names both fe80::1 and ME: alone it is the whole entry, as in ARPResponder(me).
+    info = f"me fe80::1 {ME}, lan fe80::/64, peer {PEER}"
+    e, (out,) = element("IP6NDAdvertiser", "me, lan:ip6net peer", 1, info)
+    assert e.router.handlers.read("e.table") == (
+        "fe80::1/128 00-00-00-00-00-0A\nfe80::/64 00-00-00-00-00-0B\n")
+    e.push(0, [Packet(ASK_FE80_1)])
+    # The same advertisement as for IP6NDAdvertiser(fe80::1 ME): checksum 0xba12.
+    assert [p.data for p in out.packets] == [
+        nd(PEER, ME, "fe80::1", "fe80::2", advertisement(0xC0, "fe80::1", ME), 0xBA12)]
+
+
+def test_advertiser_refuses_an_unknown_name():
+    err = config_error_of(element, "IP6NDAdvertiser", f"nowhere {ME}", 1, f"me fe80::1 {ME}")
+    assert str(err).splitlines() == [
+        "nd.click:2: While configuring 'e :: IP6NDAdvertiser': argument 1: "
+        "bad IPv6 address or prefix 'nowhere'"]
+
+
+def test_solicitor_reads_address_names():
+    e, (out,) = element("IP6NDSolicitor", "me, me", 1, f"me fe80::1 {ME}")
+    assert (e.ip, e.ether) == (ip6("fe80::1"), mac(ME))
 
 
 def to(address: str) -> Packet:

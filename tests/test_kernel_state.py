@@ -81,7 +81,7 @@ def files(directory: Path) -> list[str]:
 # --- the record and the lock, with the in-memory NIC ------------------------------
 
 def test_the_record_names_the_table_found_at_start_and_goes_at_cleanup(memory_nic, state_dir):
-    router, fd = configured("nic0")
+    router, fd = configured("nic0, ACTIVE false")
     router.initialize()
     fd.write_table(np.zeros(16, dtype=np.int64))
     record = json.loads((state_dir / "nic0.json").read_text())
@@ -95,10 +95,10 @@ def test_the_record_names_the_table_found_at_start_and_goes_at_cleanup(memory_ni
 
 def test_a_second_router_on_the_interface_is_refused_and_the_first_keeps_it(memory_nic,
                                                                              state_dir):
-    first, fd = configured("nic0")
+    first, fd = configured("nic0, ACTIVE false")
     first.initialize()
     fd.write_table(np.full(16, 2))
-    second, _ = configured("nic0")
+    second, _ = configured("nic0, ACTIVE false")
     with pytest.raises(ConfigError) as caught:
         second.initialize()
     assert str(caught.value) == (
@@ -118,7 +118,7 @@ def test_a_dead_owners_record_is_restored_at_the_next_start(memory_nic, state_di
     memory_nic.install("nic0", np.zeros(16))
     state_dir.mkdir()
     (state_dir / "nic0.json").write_text(dead_record(found).to_json())
-    router, fd = configured("nic0")
+    router, fd = configured("nic0, ACTIVE false")
     with caplog.at_level(logging.INFO, logger="pyclick"):
         router.initialize()
     assert memory_nic.tables["nic0"].tolist() == found
@@ -144,7 +144,7 @@ def test_cleanup_restores_what_a_dead_owner_left_and_is_refused_while_one_lives(
     assert memory_nic.tables["nic0"].tolist() == ORIGINAL
     assert files(state_dir) == []
 
-    router, fd = configured("nic0")
+    router, fd = configured("nic0, ACTIVE false")
     router.initialize()
     try:
         with pytest.raises(ownership.InterfaceBusy, match=f"pid {os.getpid()}"):
@@ -173,7 +173,7 @@ def test_the_cleanup_option(state_dir, capsys):
 def test_an_unreadable_record_stops_the_start_and_names_the_file(memory_nic, state_dir):
     state_dir.mkdir()
     (state_dir / "nic0.json").write_text("{not json")
-    router, _ = configured("nic0")
+    router, _ = configured("nic0, ACTIVE false")
     with pytest.raises(ConfigError) as caught:
         router.initialize()
     assert str(caught.value).startswith(
@@ -252,6 +252,23 @@ def test_the_record_reads_back_what_was_written():
         StateRecord.from_json(json.dumps({"format": 1, "interface": "eth0"}), "r.json")
 
 
+def test_the_ingress_filter_is_recorded_until_forgotten(state_dir):
+    claim = ownership.claim("nic0")
+    try:
+        claim.note_ingress_drop()
+        saved = json.loads((state_dir / "nic0.json").read_text())
+        assert saved["ingress_drop"] is True and saved["rss_table"] is None
+        assert not StateRecord.from_json(json.dumps(saved), "r.json").empty()
+        claim.forget_ingress_drop()
+        assert files(state_dir) == ["nic0.lock"]
+    finally:
+        claim.close()
+    # A record written before the field existed reads as without it.
+    older = json.loads(dead_record([1, 0]).to_json())
+    del older["ingress_drop"]
+    assert StateRecord.from_json(json.dumps(older), "r.json").ingress_drop is False
+
+
 # --- the exit guard's claims ----------------------------------------------------------
 
 def test_the_routers_elements_share_one_claim_released_by_the_last(state_dir):
@@ -293,7 +310,9 @@ def test_an_undo_that_fails_at_exit_leaves_the_record_for_later(state_dir, caplo
 # --- the kernel exit-path matrix ---------------------------------------------------------
 
 needs_kernel = pytest.mark.requires(*VETH, "bcc")
-SOFTWARE_RSS = "fd :: FromDevice({dev}, MODE software, QUEUE_CPUS 0 1, RETA_SIZE 64) -> Discard"
+SOFTWARE_RSS = ("fd :: FromDevice({dev}, MODE software, QUEUE_CPUS 0 1, RETA_SIZE 64, "
+                "ACTIVE false) -> Discard; "
+                "DeviceBalancer(METHOD rss, DEV fd, RETA_SIZE 64, CYCLES realcpu, VERBOSE 0)")
 COUNTER = "xdp :: XDPLoader(PATH {path}, DEV {dev})"
 
 

@@ -588,13 +588,17 @@ def test_xdploader_reads_software_rss_counts_instead_of_attaching(pair):
 
     with inside(pair.recv_ns):
         before = xdp_state(pair.recv_if)
-        # Declared before the FromDevice whose program it shares, it still starts after it.
+        # Declared before the FromDevice whose program it shares, it still starts after it;
+        # the FromDevice runs software RSS because a balancer names it.
         router = configured_router([
             ("xdp", "XDPLoader", f"PATH conf/bpf/xdp_count.o, DEV {pair.recv_if}"),
-            ("fd", "FromDevice", f"{pair.recv_if}, MODE software, QUEUE_CPUS 0 1, RETA_SIZE 32")],
+            ("fd", "FromDevice", f"{pair.recv_if}, MODE software, QUEUE_CPUS 0 1, RETA_SIZE 32, "
+                                 f"ACTIVE false"),
+            ("db", "DeviceBalancer", "METHOD rss, DEV fd, RETA_SIZE 32, CYCLES realcpu, "
+                                     "VERBOSE 0, ACTIVE false")],
             at="test.click")
         router.initialize()
-        xdp, rss = router.element("xdp"), router.element("fd").device
+        xdp, rss = router.element("xdp"), router.element("fd").table.device
         try:
             assert router.handlers.read("xdp.mode") == "shared"
             assert xdp.program is None and xdp.shared is rss
@@ -819,3 +823,10 @@ def test_nic_hash_refused_by_a_driver_without_it_is_reported(pair):
             assert router.handlers.read("xdp.hash") == "toeplitz"
         finally:
             router.cleanup()
+
+
+def test_xdploader_looks_for_programs_where_the_kernel_compiles_them():
+    from pyclick.elements.xdploader import SHIPPED_BPF
+    from pyclick.kernel.rss_program import BPF_DIR
+
+    assert SHIPPED_BPF == BPF_DIR and (SHIPPED_BPF / "xdp_count.c").is_file()

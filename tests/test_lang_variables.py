@@ -29,7 +29,8 @@ def config_of(reference: str, **variables: str) -> str:
     ("${X[1 ]}", "a b c"),        # but not before ']': no index
     ("${X [1]}", "b"),            # nor between the name and '['
     ("${X[01]}", "b"),            # octal 1
-    ("${X[010]}", ""),            # octal 8: past the last word
+    ("${X[010]}", "${X[010]}"),   # octal 8: past the last word, an empty word, and
+                                  # a string that expands to nothing stays as written
     ("${X[08]}", "a b c"),        # octal stops at '8', which is not ']'
     ("${X[0x2]}", "c"),
     ("${X[0b10]}", "c"),
@@ -38,7 +39,7 @@ def config_of(reference: str, **variables: str) -> str:
     ("${X[+2]}", "c"),
     ("${X[-0]}", "a"),
     ("${X[-1]}", "a b c"),        # negative: the whole value
-    ("${X[" + "9" * 5000 + "]}", ""),          # saturates at 2**31 - 1
+    ("${X[" + "9" * 5000 + "]}", "${X[" + "9" * 5000 + "]}"),  # saturates at 2**31 - 1
     ("${X[-" + "9" * 5000 + "]}", "a b c"),    # saturates at -2**31
     ("${X[1]junk}", "b"),         # what follows the index is not looked at
     ("${X[1-d]}", "a b c"),       # X is defined: the default is not used
@@ -93,3 +94,23 @@ def test_braced_parts():
     assert braced_parts(" NAME [ 3]-x y") == ("NAME", 3, "x y")
     assert braced_parts("NAME-") == ("NAME", None, "")
     assert braced_parts("") == ("", None, None)
+
+
+# Click keeps a configuration string as written when its references wrote
+# nothing: each expanded to an empty word, with nothing before it. Checked
+# against click-flatten, with X = "a b c" and Y = "y".
+@pytest.mark.parametrize("reference, expected", [
+    ("${X[5]}", "${X[5]}"),
+    ("${X[5]} tail", "${X[5]} tail"),         # what follows does not count
+    ("${X[5]}${X[6]}", "${X[5]}${X[6]}"),
+    ("a${X[5]}", "a"),                        # what comes before does
+    (" ${X[5]}", " "),
+    ("${X[5]}$Y", "y"),                       # so does a later word
+    ("${X[5]}$U", "${X[5]}$U"),               # an unknown variable writes nothing
+    ("$U${X[5]}", "$U"),                      # but what comes before it is written
+    ('"${X[5]}"', '""'),                      # the quotes are written
+    ("${X[5]-d}", "${X[5]-d}"),               # X is defined: no default, an empty word
+])
+def test_configuration_expanding_to_nothing_is_kept_as_written(reference, expected):
+    (element,) = flatten(f"define($X a b c, $Y y); p :: P({reference})", "t.click").elements
+    assert element.config == expected

@@ -316,7 +316,8 @@ PEER_MAC = "02:00:00:00:00:02"
 
 
 @needs_namespace
-def test_fromhost_tohost_round_trip():
+@pytest.mark.parametrize("tohost", ["ToHost(pyt0)", "ToHost"], ids=["devname", "only-fromhost"])
+def test_fromhost_tohost_round_trip(tohost):
     with namespace() as ns:
         listener = udp_socket(ns, 5555)
         to_kernel = (bytes.fromhex(TAP_MAC.replace(":", "")) + bytes.fromhex(
@@ -324,7 +325,7 @@ def test_fromhost_tohost_round_trip():
             + udp_datagram("10.9.0.2", "10.9.0.1", 7777, 5555, b"to the kernel"))
         config = (f"fh :: FromHost(pyt0, 10.9.0.1/24, ETHER {TAP_MAC}) -> c :: Counter "
                   f"-> Discard; InfiniteSource(\\<{to_kernel.hex()}>, LIMIT 3) "
-                  f"-> th :: ToHost(pyt0)")
+                  f"-> th :: {tohost}")
         try:
             with running(config, ns) as router:
                 # Kernel to router: UDP to a neighbour behind the device.
@@ -396,11 +397,137 @@ def test_tap_argument_errors(config, message):
     assert configure_error(config) == message
 
 
-def test_tohost_needs_a_fromhost_with_its_devname():
-    router = Router(flatten("Idle -> ToHost(fake0)", filename="io.click"))
+def test_tohost_without_devname_refuses_several_fromhosts():
+    error = configure_error("a :: FromHost(f0) -> Discard; b :: FromHost(f1) -> Discard; "
+                            "Idle -> ToHost")
+    assert error.startswith("io.click:1: While configuring 'ToHost@")
+    assert error.endswith(" :: ToHost': no DEVNAME, and 2 FromHost elements ('a', 'b'): give "
+                          "the DEVNAME of the one ToHost writes through")
+
+
+@pytest.mark.parametrize("config", ["Idle -> ToHost", "Idle -> ToHost(fake0)"])
+def test_tohost_alone_configures_without_a_fromhost(config):
+    router = Router(flatten(config, filename="io.click"))
     router.configure()
-    with pytest.raises(ConfigError) as caught:
+    assert router.element("ToHost@2").devname == ("fake0" if "fake0" in config else "")
+
+
+@needs_namespace
+@pytest.mark.parametrize("tohost, prefix", [("ToHost(pyt9)", "pyt9"), ("ToHost", "tohost")],
+                         ids=["devname", "own-name"])
+def test_tohost_alone_makes_its_own_tap_device(tohost, prefix):
+    frame = (bytes.fromhex(TAP_MAC.replace(":", "")) + bytes.fromhex(PEER_MAC.replace(":", ""))
+             + b"\x08\x00" + udp_datagram("10.9.0.2", "10.9.0.1", 7777, 5555, b"alone"))
+    config = f"InfiniteSource(\\<{frame.hex()}>, LIMIT 3) -> th :: {tohost}"
+    with namespace() as ns:
+        with running(config, ns) as router:
+            assert wait_until(lambda: router.read("th.count") == "3")
+            name = router.read("th.dev_name")
+            assert name.startswith(prefix)
+            # The kernel received the three frames on the device ToHost made.
+            [link] = json.loads(ip("-n", ns, "-s", "-j", "link", "show", "dev", name))
+            assert link["stats64"]["rx"]["packets"] == 3
+        assert name not in ip("-n", ns, "-o", "link", "show")
+
+
+# --- ToHostSniffers: a dummy interface shows frames to packet sockets only --------------
+
+SNIFF = "io.click:1: While initializing 'ToHostSniffers@2 :: ToHostSniffers': "
+
+
+def link_stats(ns: str, ifname: str) -> dict[str, dict[str, int]]:
+    """The kernel's counters of ``ifname``: ``{"rx": {"packets": ...}, "tx": {...}}``."""
+    return json.loads(ip("-n", ns, "-s", "-j", "link", "show", "dev", ifname))[0]["stats64"]
+
+
+def link_exists(ns: str, ifname: str) -> bool:
+    return subprocess.run(["ip", "-n", ns, "link", "show", "dev", ifname],
+                          capture_output=True).returncode == 0
+
+
+@needs_namespace
+def test_tohostsniffers_shows_frames_to_sniffers_only_and_deletes_its_interface():
+    from pyclick.kernel.ownership import state_dir
+    from pyclick.packet import Packet
+
+    with namespace() as ns, inside(ns):
+        router = Router(flatten("Idle -> ToHostSniffers(sniff0)", filename="io.click"))
+        router.configure()
         router.initialize()
-    assert str(caught.value) == ("io.click:1: While initializing 'ToHost@2 :: ToHost': "
-                                 "ToHost(fake0) needs an initialized FromHost with the same "
-                                 "DEVNAME")
+        try:
+            sniffer = ReceiveRing("sniff0", outbound=True, retire_ms=1)
+            kind = json.loads(ip("-n", ns, "-d", "-j", "link", "show", "dev",
+                                 "sniff0"))[0]["linkinfo"]["info_kind"]
+            assert kind in ("dummy", "ifb")
+            record = json.loads((state_dir() / f"sniff0@{ns}.json").read_text())
+            assert record["created"] is True
+            before = link_stats(ns, "sniff0")
+            frames = [frame(b"\xff" * 6, n) for n in range(5)]
+            router.element("ToHostSniffers@2").push(0, [Packet(f) for f in frames])
+            got: list = []
+            wait_until(lambda: got.extend(sniffer.receive(10)) or len(got) >= 5)
+            sniffer.close()
+            assert [f.data for f in got] == frames
+            assert {f.packet_type for f in got} == {4}      # PACKET_OUTGOING
+            assert router.handlers.read("ToHostSniffers@2.count") == "5"
+            # The driver dropped the frames: dummy counts them as sent, ifb as
+            # dropped on arrival (what tc did not redirect to it).
+            after = link_stats(ns, "sniff0")
+            counted = ("tx", "packets") if kind == "dummy" else ("rx", "dropped")
+            assert after[counted[0]][counted[1]] - before[counted[0]][counted[1]] == 5
+        finally:
+            router.cleanup()
+        assert not link_exists(ns, "sniff0")
+        assert not (state_dir() / f"sniff0@{ns}.json").exists()
+        assert router.exit_guard.pending() == []
+
+
+@needs_namespace
+def test_tohostsniffers_refuses_an_interface_that_is_not_a_dummy():
+    with namespace() as ns, inside(ns):
+        router = Router(flatten("Idle -> ToHostSniffers(lo)", filename="io.click"))
+        router.configure()
+        with pytest.raises(ConfigError) as caught:
+            router.initialize()
+    assert str(caught.value) == SNIFF + (
+        "'lo' is a network interface, not a dummy one: packets sent on it would leave on a "
+        "wire; name a dummy interface, or a free name for ToHostSniffers to create one")
+
+
+@needs_namespace
+@pytest.mark.requires("pyclick-command")
+def test_tohostsniffers_interface_is_deleted_after_sigkill(tmp_path):
+    import signal
+
+    from tests.netns import pyclick_command
+
+    env = {**os.environ, "PYCLICK_STATE_DIR": str(tmp_path)}
+    with namespace() as ns:
+        run = subprocess.Popen(in_netns(ns, pyclick_command(), "-e",
+                                        "Idle -> ToHostSniffers(sniff1)"),
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            assert wait_until(lambda: (tmp_path / f"sniff1@{ns}.json").exists()), \
+                run.stderr.read1().decode() if run.poll() is not None else "not started"
+        finally:
+            run.send_signal(signal.SIGKILL)
+            run.wait(timeout=30)
+        assert link_exists(ns, "sniff1")
+        cleanup = subprocess.run(in_netns(ns, pyclick_command(), "--cleanup", "sniff1"),
+                                 env=env, capture_output=True, text=True, timeout=60)
+        assert cleanup.returncode == 0, cleanup.stderr
+        assert cleanup.stdout.endswith(
+            "restored from its state record: interface sniff1 that pyclick created deleted\n")
+        assert not link_exists(ns, "sniff1")
+
+
+def test_tohostsniffers_is_checked_without_touching_an_interface():
+    router = Router(flatten("Idle -> ToHostSniffers; Idle -> ToHostSniffers(s0, TYPE IP)",
+                            filename="io.click"))
+    router.configure()
+    first, second = router.elements[1], router.elements[3]
+    assert (first.devname, first.type, second.devname, second.type) == (
+        "pyclicksniff0", "ETHER", "s0", "IP")
+    assert configure_error("Idle -> ToHostSniffers(s0, TYPE ARCNET)") == (
+        "io.click:1: While configuring 'ToHostSniffers@2 :: ToHostSniffers': TYPE: expected "
+        "one of ETHER, IP, got 'ARCNET'")

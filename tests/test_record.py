@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from pyclick.cli import main
 from pyclick.plot import main as plot_main
 from pyclick.plot import per_second_imbalance
 from pyclick.record import Recorder, TickRecord, read_recording, read_records, recording_files
+from pyclick.recordcodec import FrameState, encode
 
 
 def tick(t: float, counts: list[int], table: list[int], moves=(), **extra) -> TickRecord:
@@ -51,18 +53,53 @@ def same(a: TickRecord, b: TickRecord, counts: list[int]) -> None:
             assert left[key] == right[key], key
 
 
-def test_compact_round_trip_sums_counts_over_each_span_of_one_table(tmp_path):
+def test_compact_round_trip_sums_each_buckets_counts_while_its_core_stays(tmp_path):
     records = five_ticks()
     write(tmp_path / "run.rec", records)
     back = list(read_records(tmp_path / "run.rec"))
     assert len(back) == 5
-    # 0.1 s ends a span (the table before it is not known); 0.2 s and 0.3 s
-    # were steered by the same table, and 0.3 s changes it; 0.4 s ends its
-    # second; 1.1 s is the last.
-    expected = [[1, 2, 3, 4], [], [110, 220, 330, 440], [5, 6, 7, 8], [0, 0, 0, 9]]
+    # 0.1 s holds every bucket (the table before it is not known); 0.2 s
+    # moves nothing; 0.3 s moves bucket 1, which gives its packets of 0.2 s
+    # and 0.3 s (20 + 200); 0.4 s ends its second and gives every other
+    # bucket's since 0.1 s (bucket 0: 10 + 100 + 5) and bucket 1's since
+    # 0.3 s; 1.1 s is the last.
+    expected = [[1, 2, 3, 4], [], [0, 220, 0, 0], [115, 6, 337, 448], [0, 0, 0, 9]]
     for got, written, counts in zip(back, records, expected):
         same(got, written, counts)
-    assert (tmp_path / "run.rec").read_bytes().startswith(b"PYCLICK-RECORD 1\n")
+    assert (tmp_path / "run.rec").read_bytes().startswith(b"PYCLICK-RECORD 2\n")
+
+
+def test_a_table_replaced_without_moves_gives_the_counts_of_the_buckets_it_changed(tmp_path):
+    records = [tick(0.1, [1, 1, 1, 1], [0, 1, 0, 1]),
+               tick(0.2, [2, 3, 4, 5], [1, 0, 0, 1]),      # buckets 0 and 1 swapped cores
+               tick(0.3, [10, 10, 10, 10], [1, 0, 0, 1])]
+    write(tmp_path / "run.rec", records)
+    back = list(read_records(tmp_path / "run.rec"))
+    # Buckets 0 and 1 give their 0.2 s packets there; 2 and 3 keep theirs
+    # (4 and 5) until the last record.
+    for got, written, counts in zip(back, records, [[1, 1, 1, 1], [2, 3, 0, 0],
+                                                    [10, 10, 14, 15]]):
+        same(got, written, counts)
+
+
+def test_counts_of_buckets_a_record_does_not_change_are_refused():
+    state = FrameState()
+    encode(dict(tick(0.1, [1, 1], [0, 1]).__dict__), state)
+    with pytest.raises(ValueError, match="does not move"):
+        encode(dict(tick(0.2, [0, 1], [1, 1], moves=[(0, 0, 1)]).__dict__), state,
+               some_counts=True)
+
+
+def test_the_first_compact_version_still_reads(tmp_path):
+    path = tmp_path / "old.rec"
+    state, deflate = FrameState(), zlib.compressobj(9, zlib.DEFLATED, -15)
+    records = five_ticks()[:2]
+    frames = b"".join(encode(dict(r.__dict__), state) for r in records)
+    path.write_bytes(b"PYCLICK-RECORD 1\n" + deflate.compress(frames) + deflate.flush())
+    back = list(read_records(path))
+    for got, written in zip(back, records):
+        same(got, written, written.counts)
+    assert len(back) == 2
 
 
 def test_json_lines_keep_every_tick_and_agree_per_second(tmp_path):
@@ -100,11 +137,11 @@ def test_rotated_compact_files_each_read_alone(tmp_path):
     files = recording_files(path)
     assert len(files) > 3 and files[-1] == path and files[0].name == f"run.rec.{len(files) - 1}"
     for file in files:
-        assert file.read_bytes().startswith(b"PYCLICK-RECORD 1\n")
+        assert file.read_bytes().startswith(b"PYCLICK-RECORD 2\n")
         assert next(read_records(file)).cores == [0, 1]   # each file names its cores
     back = list(read_recording(path))
     assert [r.t for r in back] == [r.t for r in records]
-    # Ticks two a second: each second's two ticks share a table, so one span.
+    # Ticks two a second, one table: each second's last tick holds its sums.
     assert sum(sum(r.counts) for r in back) == sum(sum(r.counts) for r in records)
 
 
@@ -137,7 +174,7 @@ def test_plot_converts_to_json_and_stays_quiet_off_a_terminal(tmp_path, capsys):
     out, err = capsys.readouterr()
     lines = [json.loads(x) for x in out.splitlines()]
     assert [x["t"] for x in lines] == [0.1, 0.2, 0.3, 0.4, 1.1]
-    assert lines[2]["counts"] == [110, 220, 330, 440]
+    assert lines[2]["counts"] == [0, 220, 0, 0]
     assert err == ""   # standard error is not a terminal here: no progress bar
     assert plot_main([str(path), "-o", str(tmp_path / "run.png")]) == 0
     assert capsys.readouterr().err == ""

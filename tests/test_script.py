@@ -402,3 +402,44 @@ def test_a_long_pause_takes_its_steps_at_once(capsys):
                                     f"write a.step {count}, print \"$?\"")])
     router.run(handle_signals=False)
     assert capsys.readouterr().out == "resumed 2.000000\n0\n"
+
+
+# --- stop is a driver stop event; the interface a driver script uses ----------------------
+
+def test_stop_instruction_is_a_driver_stop_event_a_driver_manager_hears(capsys):
+    # Script a stops at 1 s and b at 2 s: two stop events; the DriverManager
+    # waits for both, so the router runs until 2 s instead of stopping at 1 s.
+    router = build([("a", "Script", "wait 1, stop"), ("b", "Script", "wait 2, stop"),
+                    ("dm", "DriverManager", "wait_stop 2, print $(now)")])
+    assert router.run(handle_signals=False) == 0
+    assert capsys.readouterr().out == "2.000000\n"
+    assert router.stop_reason == "dm: stop"
+
+
+def test_stop_instruction_without_a_driver_manager_stops_the_router(capsys):
+    router = build([("a", "Script", "wait 1, stop"), ("b", "Script", "wait 2, print late")])
+    router.run(handle_signals=False)
+    assert capsys.readouterr().out == ""
+    assert router.stop_reason == "a: stop"
+    assert router.now() == 1.0
+
+
+def test_start_now_and_step_are_what_a_driver_script_uses(capsys):
+    program = 'print "one", pause, print "two", wait 5, print "three"'
+    router = build([("s", "Script", program)])
+    router.initialize()
+    try:
+        script = router.element("s")
+        assert script.waiting_to_start
+        script.start_now()
+        assert not script.waiting_to_start
+        assert capsys.readouterr().out == "one\n"
+        script.step()
+        assert capsys.readouterr().out == "two\n"
+        script.step()  # cuts the wait short
+        assert capsys.readouterr().out == "three\n"
+        assert script.finished
+        script.step()  # nothing left to step
+        assert capsys.readouterr().out == ""
+    finally:
+        router.cleanup()

@@ -1,7 +1,9 @@
 """Progress bars: on a terminal only, never under QUIET, never without one."""
 
+import importlib.util
 import io
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +96,25 @@ def test_reading_a_damaged_captures_end_shows_a_bar_on_a_terminal(at_once, monke
     monkeypatch.setattr(sys, "stderr", pipe)
     configured_router([("fd", "SimNIC", f"PCAP {path}")], at=Landmark("bar.click", 1))
     assert pipe.getvalue() == ""
+
+
+def bench_sim():
+    """bench/bench_sim.py, imported from its file (bench/ is not a package)."""
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_sim.py"
+    spec = importlib.util.spec_from_file_location("bench_sim", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_benchmark_shows_its_bar_on_a_terminal_only(at_once, monkeypatch, capsys):
+    soak = bench_sim().soak
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    soak(120 / 3600)                        # two simulated minutes, the bar moves every one
+    assert "soak:" in terminal.getvalue() and "/120 simulated s" in terminal.getvalue()
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    soak(120 / 3600)
+    assert pipe.getvalue() == ""
+    assert capsys.readouterr().out.count("simulated seconds: 120") == 2

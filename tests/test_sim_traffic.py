@@ -135,6 +135,32 @@ def test_steered_counts_agree_with_the_table():
                                                             minlength=5).astype(np.int64))
 
 
+def test_cores_far_below_the_hint_get_an_even_spread_and_hot_ones_a_random_one():
+    # 100 kpps on 4 cores: about 250 packets per core in each 10 ms epoch,
+    # 25 per 1 ms step. Core 0 takes a hint it cannot reach (10,000 per
+    # step), core 1 one it could (20 per step: a mean of 25 is above it).
+    traffic = generator(seed=17, rate_pps=100_000)
+    table = np.arange(128) % 4
+    calm = np.array([10_000.0, 20.0, 10_000.0, 10_000.0])
+    per_core, per_bucket = traffic.steered(0.0, 0.001, 10, table, 4, calm)
+    totals = np.bincount(table, weights=per_bucket, minlength=4).astype(np.int64)
+    assert np.array_equal(per_core.sum(axis=0), totals)
+    even = per_core[:, [0, 2, 3]]
+    assert (even.max(axis=0) - even.min(axis=0) <= 1).all()
+    # Even would put totals // 10 or one more in every step; a random spread
+    # of about 250 packets over 10 steps (standard deviation 4.7) almost never does.
+    assert per_core[:, 1].max() - per_core[:, 1].min() > 1
+
+
+def test_counts_per_bucket_do_not_depend_on_the_table():
+    one, other = generator(seed=18), generator(seed=18)
+    for tick in range(20):
+        _, first = one.steered(tick * 0.01, 0.001, 10, np.arange(128) % 2, 2)
+        _, second = other.steered(tick * 0.01, 0.001, 10, np.arange(128) % 7, 7,
+                                  np.full(7, 50.0))
+        assert np.array_equal(first, second)
+
+
 def test_resizing_the_table_rebuckets_the_flows():
     traffic = generator(reta_size=128, seed=16)
     traffic.set_reta_size(512)

@@ -51,12 +51,9 @@ from typing import Protocol
 
 import numpy as np
 
+from pyclick.balance.params import DEFAULT_MOVE_COST  # noqa: F401  (the price explained here)
 from pyclick.balance.solver import Relief
 
-#: MOVE_COST's default: what one move must remove, in squared relative
-#: imbalance x seconds, at the README's settings (TIMER 10, TIMER_MAX 1000,
-#: RETA_SIZE 128, 18 cores, TARGET_LOAD 0.75).
-DEFAULT_MOVE_COST = 0.01
 #: Seconds of counts per window when learning how long deviations last: the
 #: window of the per-second imbalance a balancer is judged on.
 LIFE_WINDOW = 1.0
@@ -136,8 +133,9 @@ class RecentMoves:
 
     def __init__(self, reta_size: int) -> None:
         self.now = 0.0
-        self.moved_at = np.full(reta_size, -math.inf)
-        self.origin = np.full(reta_size, -1, dtype=np.int64)
+        # Lists: read one bucket at a time, where numpy scalars cost more.
+        self.moved_at = [-math.inf] * reta_size
+        self.origin = [-1] * reta_size
 
     def advance(self, elapsed: float) -> None:
         self.now += elapsed
@@ -193,7 +191,7 @@ class MovePrice:
         self.recent.record(moves)
 
     @staticmethod
-    def noise_charges(rates: BucketRates, where: np.ndarray, per_packet: np.ndarray,
+    def noise_charges(rates: BucketRates, where: np.ndarray, per_packet: np.ndarray | float,
                       receivers: list[int], ncores: int) -> np.ndarray:
         """Per bucket, NOISE_SIGMAS x the standard deviation of its move's gain.
 
@@ -206,8 +204,23 @@ class MovePrice:
         spread = np.sqrt(noise + noise[receivers].max())
         return 2.0 * NOISE_SIGMAS * rates.rate * per_packet * spread[where]
 
+    @staticmethod
+    def noise_shift(rates: BucketRates, where: np.ndarray, per_packet: float,
+                    receivers: list[int], ncores: int) -> list[float]:
+        """``noise_charges`` when every core costs ``per_packet``, per unit of load moved.
+
+        A bucket's charge is 2 w x NOISE_SIGMAS x the spread of its giver g;
+        as half a gain, w (e_g - e_r) - w^2, less half that charge, it reads
+        w (e_g - shift_g - e_r) - w^2: a shift of the giver's excess, one
+        number per core position.
+        """
+        square = per_packet * per_packet
+        variance = np.bincount(where, weights=rates.variance, minlength=ncores).tolist()
+        loudest = max([variance[r] for r in receivers]) * square
+        return [NOISE_SIGMAS * math.sqrt(v * square + loudest) for v in variance]
+
     def hold(self, relief: Relief, active: list[int], where: np.ndarray, rates: BucketRates,
-             per_packet: np.ndarray, receivers: list[int], alpha: float,
+             per_packet: np.ndarray | float, receivers: list[int], alpha: float,
              least_gain: float) -> Relief:
         """``relief`` without the moves that send a bucket back to the core it just left,
         unless the persisting part of their gain clears the price and HOLD_SIGMAS x
@@ -219,10 +232,17 @@ class MovePrice:
         dropped moves are taken back out of the excesses.
         """
         moves = relief.moves
+        if not moves:
+            return relief
+        recent = self.recent
+        # Most moves do not send a bucket back where it came from: one list read settles them.
         back = {(bucket, receiver) for bucket, receiver in moves
-                if self.recent.returning(bucket, active[receiver], self.life)}
+                if recent.origin[bucket] == active[receiver]
+                and recent.returning(bucket, active[receiver], self.life)}
         if not back:
             return relief
+        # One cost for every core comes as a number: the same per bucket.
+        per_packet = np.broadcast_to(per_packet, where.shape)
         ncores = len(relief.excess)
         level = np.bincount(where, weights=rates.level * per_packet, minlength=ncores)
         lasting = alpha * (level - level[receivers].mean())
@@ -243,7 +263,7 @@ class MovePrice:
         return Relief(kept, excess)
 
 
-def core_noise(rates: BucketRates, where: np.ndarray, per_packet: np.ndarray,
+def core_noise(rates: BucketRates, where: np.ndarray, per_packet: np.ndarray | float,
                ncores: int) -> np.ndarray:
     """The variance of each core position's predicted load (its buckets' errors
     taken as independent)."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from pyclick.balance.move_price import DEFAULT_MOVE_COST
+#: MOVE_COST's default (``pyclick.balance.move_price``): what one move must
+#: remove, in squared relative imbalance x seconds, at the README's settings
+#: (TIMER 10, TIMER_MAX 1000, RETA_SIZE 128, 18 cores, TARGET_LOAD 0.75).
+DEFAULT_MOVE_COST = 0.01
 
 
 @dataclass

@@ -55,7 +55,8 @@ from pyclick.balance.move_price import MovePrice
 from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
-from pyclick.balance.solver import Relief, relieve_overloaded, relieve_overloaded_per_core
+from pyclick.balance.solver import (Relief, busy_buckets, fixed_half_gain, receivers_below,
+                                    relieve_candidates, relieve_overloaded_per_core)
 from pyclick.balance.state import BalancerState
 from pyclick.balance.tick import RESET_IMBALANCE
 
@@ -171,17 +172,24 @@ class Rsspp:
         # A core that served more than its share lately is due less now.
         weight = t.excess_weight
         owed = [d + weight * x for d, x in zip(demand, self.excess.of(active))]
-        target = self._targets(owed, groups)
         alpha, threshold = p.imbalance_alpha, p.imbalance_threshold
-        excess = [alpha * (o - a) for o, a in zip(owed, target)]
+        if len(groups) == 1:
+            # One group: every core's target is the one average.
+            average = sum(owed) / len(owed)
+            excess = [alpha * (o - average) for o in owed]
+        else:
+            target = self._targets(owed, groups)
+            average = sum(target) / len(target)
+            excess = [alpha * (o - a) for o, a in zip(owed, target)]
         # Any core found beyond the threshold calls for the shortest tick.
         urgency = 2 * RESET_IMBALANCE if max(map(abs, excess)) > threshold else 0.0
         givers = [k for k, e in enumerate(excess) if e > threshold and active[k] not in resting]
         if not givers:
             return Outcome(sum(map(abs, excess)), core_loads=np.array(owed),
                            tick_imbalance=urgency)
-        least_gain = self.price.least_gain(sum(target) / len(target))
-        per_packet = np.asarray(cost)[where]
+        least_gain = self.price.least_gain(average)
+        # One cost for every core (the default): a number, not an array of it.
+        per_packet = np.asarray(cost)[where] if t.per_core_costs else cost[0]
         began = perf_counter()
         moves: list[tuple[int, int]] = []
         for group in groups:
@@ -197,19 +205,19 @@ class Rsspp:
             excess = relief.excess
             moves += relief.moves
         spent = perf_counter() - began
-        self.price.record([(bucket, active[where[bucket]]) for bucket, _ in moves])
-        for bucket, receiver in moves:
-            state.table[bucket] = active[receiver]
-            state.receivers.add(active[receiver])
+        if moves:
+            table = state.table
+            self.price.record([(bucket, int(table[bucket])) for bucket, _ in moves])
+            for bucket, receiver in moves:
+                table[bucket] = active[receiver]
+                state.receivers.add(active[receiver])
         runs = [RunStat(sum(map(mul, excess, excess)), spent)]
         return Outcome(sum(map(abs, excess)), runs=runs, core_loads=np.array(owed),
                        tick_imbalance=urgency)
 
     @staticmethod
     def _targets(owed: list[float], groups: list[list[int]]) -> list[float]:
-        """Each core position's target: the average of its group."""
-        if len(groups) == 1:
-            return [sum(owed) / len(owed)] * len(owed)
+        """Each core position's target: the average of its group (several groups)."""
         target = [0.0] * len(owed)
         for group in groups:
             average = sum([owed[k] for k in group]) / len(group)
@@ -218,21 +226,32 @@ class Rsspp:
         return target
 
     def _relieve(self, excess: list[float], givers: list[int], receivers: list[int],
-                 where: np.ndarray, cost: list[float], per_packet: np.ndarray,
+                 where: np.ndarray, cost: list[float], per_packet: np.ndarray | float,
                  min_gain: float) -> Relief:
         t, threshold = self.tuning, self.params.imbalance_threshold
         rates = self.rates
-        # The solver charges variance x risk_weight x cost^2 per bucket; the
-        # noise charge enters in those units, risk_weight folded in.
-        charges = self.price.noise_charges(rates, where, per_packet, receivers, len(excess))
-        risk = t.risk_weight * rates.variance
-        risk += np.divide(charges, per_packet * per_packet, out=np.zeros_like(charges),
-                          where=per_packet > 0)
         if t.per_core_costs:
+            # The solver charges variance x risk_weight x cost^2 per bucket; the
+            # noise charge enters in those units, risk_weight folded in.
+            charges = self.price.noise_charges(rates, where, per_packet, receivers, len(excess))
+            risk = t.risk_weight * rates.variance
+            risk += np.divide(charges, per_packet * per_packet, out=np.zeros_like(charges),
+                              where=per_packet > 0)
             return relieve_overloaded_per_core(excess, givers, receivers, where, rates.rate,
                                                risk, cost, 1.0, threshold, min_gain)
-        return relieve_overloaded(excess, givers, receivers, where, rates.rate, risk,
-                                  cost[0], 1.0, threshold, min_gain)
+        shift = self.price.noise_shift(rates, where, per_packet, receivers, len(excess))
+        below = receivers_below(excess, givers, receivers, min_gain, shift)
+        if not below:
+            return Relief([], excess)
+        # Only the givers' busy buckets can move.
+        candidates, source = busy_buckets(where, rates.rate, givers, len(excess))
+        if not candidates.size:
+            return Relief([], excess)
+        weight = rates.rate[candidates] * per_packet
+        fixed = fixed_half_gain(weight, rates.variance[candidates],
+                                t.risk_weight * per_packet * per_packet)
+        return relieve_candidates(excess, givers, below, candidates, source, weight, fixed,
+                                  shift, threshold, min_gain)
 
     def _move_dancers(self, state: BalancerState, demand: list[float], cost: list[float]) -> bool:
         """Move every bucket carrying over half a core off a core above target."""

@@ -45,6 +45,10 @@ class Relief:
 def _candidates(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: int
                 ) -> tuple[np.ndarray, np.ndarray]:
     """The busy buckets of ``givers``, grouped by giver (bucket order within one)."""
+    if len(givers) == 1:
+        # A tick with one overloaded core: its buckets need no grouping.
+        candidates = ((owner == givers[0]) & (rate > 0)).nonzero()[0]
+        return candidates, np.full(len(candidates), givers[0], dtype=owner.dtype)
     giving = np.zeros(ncores, dtype=bool)
     for g in givers:
         giving[g] = True
@@ -54,11 +58,51 @@ def _candidates(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: 
     return candidates[order], source[order]
 
 
-def _giver_rows(source: np.ndarray, ncores: int) -> tuple[list[int], list[int], list[int]]:
-    """Where each core's rows start and end in ``source`` (sorted), and how many there are."""
+def _giver_rows(source: np.ndarray, givers: list[int], ncores: int
+                ) -> tuple[list[int], list[int], list[int]]:
+    """Where each giver's rows start and end in ``source`` (sorted), and how many there are."""
+    if len(givers) == 1:
+        rows = [0] * ncores
+        rows[givers[0]] = len(source)
+        return [0] * ncores, rows, list(rows)
     held = np.bincount(source, minlength=ncores)
     end = held.cumsum()
     return (end - held).tolist(), end.tolist(), held.tolist()
+
+
+def receivers_below(excess: list[float], givers: list[int], receivers: list[int],
+                    min_gain: float, shift: list[float] | None = None
+                    ) -> list[tuple[float, int]]:
+    """The receivers below target as (excess, position), or none at all when no move
+    from ``givers`` can gain ``min_gain`` (a gain is at most (e_g - shift_g - e_r)^2 / 2,
+    ``shift`` as in ``relieve_candidates``)."""
+    if not givers or not receivers:
+        return []
+    if shift is None:
+        highest = max(map(excess.__getitem__, givers))
+    else:
+        highest = max([excess[g] - shift[g] for g in givers])
+    # The lowest excess of all cores bounds the gain as well as the
+    # receivers' lowest, and costs less to find.
+    lowest = min(excess)
+    if lowest >= 0 or (highest - lowest) ** 2 / 2 < min_gain:
+        return []
+    if len(receivers) == len(excess):
+        return [(e, r) for r, e in enumerate(excess) if e < 0]
+    return [(excess[r], r) for r in receivers if excess[r] < 0]
+
+
+def busy_buckets(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The busy buckets of ``givers`` in bucket order, and the giver of each."""
+    if len(givers) == 1:
+        candidates = ((owner == givers[0]) & (rate > 0)).nonzero()[0]
+        return candidates, np.full(len(candidates), givers[0], dtype=owner.dtype)
+    giving = np.zeros(ncores, dtype=bool)
+    for g in givers:
+        giving[g] = True
+    candidates = (giving[owner] & (rate > 0)).nonzero()[0]
+    return candidates, owner[candidates]
 
 
 def relieve_overloaded(excess: list[float], givers: list[int], receivers: list[int],
@@ -72,60 +116,84 @@ def relieve_overloaded(excess: list[float], givers: list[int], receivers: list[i
     ``owner``/``rate``/``variance`` are per bucket (``owner`` a position).
     Moving bucket j is charged ``risk_weight`` x variance[j] x cost^2.
     """
-    if not givers or not receivers:
-        return Relief([], excess)
-    highest = max(map(excess.__getitem__, givers))
-    # The lowest excess of all cores bounds the gain as well as the
-    # receivers' lowest, and costs less to find.
-    lowest = min(excess)
-    if lowest >= 0 or (highest - lowest) ** 2 / 2 < min_gain:
-        return Relief([], excess)
-    if len(receivers) == len(excess):
-        below = [(e, r) for r, e in enumerate(excess) if e < 0]
-    else:
-        below = [(excess[r], r) for r in receivers if excess[r] < 0]
+    below = receivers_below(excess, givers, receivers, min_gain)
     if not below:
         return Relief([], excess)
-    candidates, source = _candidates(owner, rate, givers, len(excess))
+    candidates, source = busy_buckets(owner, rate, givers, len(excess))
+    weight = rate[candidates] * cost
+    return relieve_candidates(excess, givers, below, candidates, source, weight,
+                              fixed_half_gain(weight, variance[candidates],
+                                              risk_weight * cost * cost),
+                              None, threshold, min_gain)
+
+
+def fixed_half_gain(weight: np.ndarray, variance: np.ndarray, charge: float) -> np.ndarray:
+    """The part of half a move's gain that no excess changes: -w^2 - charge x variance / 2."""
+    fixed = variance * (-charge / 2)
+    fixed -= weight * weight
+    return fixed
+
+
+def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple[float, int]],
+                       candidates: np.ndarray, source: np.ndarray, weight: np.ndarray,
+                       fixed: np.ndarray, shift: list[float] | None, threshold: float,
+                       min_gain: float) -> Relief:
+    """The search of ``relieve_overloaded`` once its receivers (``below``, from
+    ``receivers_below``) and candidate buckets (from ``busy_buckets``) are known.
+
+    Candidate j (its load ``weight[j]``, on giver g) gains twice
+    weight[j] (e_g - shift[g] - e_lowest) + fixed[j] (``fixed_half_gain``);
+    ``shift`` (per core position, None for none) charges every unit of load
+    a giver sends, as the noise of a gain does. Each step scores every
+    candidate against the lowest receiver in three array operations.
+    """
     if not candidates.size:
         return Relief([], excess)
     excess = list(excess)
-    start, end, held = _giver_rows(source, len(excess))
-    weight = rate[candidates] * cost
-    # Half the gain: weight_j (giver_excess_j - receiver_excess) + fixed_j.
-    fixed = variance[candidates]
-    fixed *= -risk_weight * cost * cost / 2
-    fixed -= weight * weight
-    giver_excess = np.empty(len(candidates))
-    for g in givers:
-        rows = slice(start[g], end[g])
-        giver_excess[rows] = excess[g]
-        if held[g] < 2:
-            fixed[rows] = -np.inf
+    ncores = len(excess)
+    held = [0] * ncores
+    if len(givers) == 1:
+        held[givers[0]] = len(candidates)
+    else:
+        held = np.bincount(source, minlength=ncores).tolist()
+    scored = excess if shift is None else [e - s for e, s in zip(excess, shift)]
+    giver_excess = np.array(scored)[source]
+    lonely = [g for g in givers if held[g] == 1]
+    if len(lonely) == 1:
+        fixed[source == lonely[0]] = -np.inf
+    elif lonely:
+        alone = np.zeros(ncores, dtype=bool)
+        for g in lonely:
+            alone[g] = True
+        fixed[alone[source]] = -np.inf
     half_gain = min_gain / 2
-    bucket_of, source_of, weight_of = candidates.tolist(), source.tolist(), weight.tolist()
-
     heapq.heapify(below)
     moves: list[tuple[int, int]] = []
+    score = np.empty_like(weight)
+    source_of = bucket_of = weight_of = None
     while below:
         lowest, receiver = below[0]
-        score = giver_excess - lowest
+        np.subtract(giver_excess, lowest, out=score)
         score *= weight
         score += fixed
         j = int(score.argmax())
         if not score.item(j) >= half_gain:
             break
+        if source_of is None:
+            # Most ticks stop at the first step: the lists only for those that move.
+            source_of, bucket_of, weight_of = source.tolist(), candidates.tolist(), weight.tolist()
         giver, moved = source_of[j], weight_of[j]
         moves.append((bucket_of[j], receiver))
         excess[giver] -= moved
         excess[receiver] = lowest + moved
         held[giver] -= 1
         fixed[j] = -np.inf
-        rows = slice(start[giver], end[giver])
         if excess[giver] <= threshold or held[giver] < 2:
-            fixed[rows] = -np.inf
+            if held[giver]:
+                fixed[source == giver] = -np.inf
         else:
-            giver_excess[rows] = excess[giver]
+            giver_excess[source == giver] = excess[giver] if shift is None \
+                else excess[giver] - shift[giver]
         if excess[receiver] >= 0:
             heapq.heappop(below)
         else:
@@ -162,7 +230,7 @@ def relieve_overloaded_per_core(excess: list[float], givers: list[int], receiver
     below = excess_now[receivers]
     arriving = costs[receivers][:, None] * moving
     receiver_part = (2 * below[:, None] + arriving) * arriving
-    start, end, held = _giver_rows(source, len(excess))
+    start, end, held = _giver_rows(source, givers, len(excess))
     for g in givers:
         if held[g] < 2:
             giver_part[start[g]:end[g]] = -np.inf

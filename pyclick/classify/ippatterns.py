@@ -18,7 +18,16 @@ primitive is ``[SRCDST] [PROTO] [TYPE] [& MASK] [OP] [VALUE]``:
 - VALUE: a number (decimal or 0x hex), an IP address, a network
   (``10.0.0.0/8``, ``10.0.0.0 mask 255.0.0.0``), an Ethernet address, or a
   name: protocol, port (``www``, ``ssh``...), TCP flag (``syn``...), ICMP
-  type (``echo``...).
+  type (``echo``...). A name read in several tables must be told apart by
+  what precedes it, as in Click: ``echo`` alone is ambiguous (a port or an
+  ICMP type), ``icmp echo`` is ``icmp type echo`` and ``tcp echo`` or
+  ``port echo`` a port.
+
+A value may also be a name: the ``names`` given to :func:`parse_ip_pattern`
+(:class:`AddressNames`) turn it into an IPv4 address, a prefix or an
+Ethernet address, as an element's address arguments do (``dst host me``,
+``src net me:ipnet``, ``dst me``); a word that is neither a keyword, a
+literal nor a known name is an error at its position.
 
 A value alone takes its type from its form (an address is a host, a
 network a net, ``syn`` a TCP flag, ``www`` a port) and a bare number the
@@ -41,6 +50,7 @@ import functools
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
@@ -133,20 +143,40 @@ _ETHER = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}\Z")
 _BRACKETS = re.compile(r"(\w+)\s*\[\s*(\d+)\s*(?::\s*(\d+)\s*)?\]")
 
 
+#: Words of the language itself, never read as address names.
+KEYWORDS = TYPES | frozenset(PROTOCOLS) | frozenset(
+    ("src", "dst", "dest", "ip", "ether", "mask", "true", "false"))
+
+
+class AddressNames(Protocol):
+    """What the pattern's words that are not literal addresses stand for
+    (the names an element's address arguments accept); None: not such a name."""
+
+    def ip(self, word: str) -> int | None:
+        """The IPv4 address ``word`` names, as an integer."""
+
+    def prefix(self, word: str) -> tuple[int, int] | None:
+        """The IPv4 prefix ``word`` names: address and netmask as integers."""
+
+    def ether(self, word: str) -> bytes | None:
+        """The Ethernet address ``word`` names (6 bytes)."""
+
+
 @functools.cache
 def _parser() -> Lark:
     return Lark(GRAMMAR, parser="lalr", lexer="contextual")
 
 
-def parse_ip_pattern(text: str) -> Formula:
-    """The formula of one IPClassifier pattern (see the module docstring)."""
+def parse_ip_pattern(text: str, names: AddressNames | None = None) -> Formula:
+    """The formula of one IPClassifier pattern (see the module docstring);
+    ``names`` reads the words that are not literal addresses (none when None)."""
     if text.strip() in ("-", "any", "all"):
         return True
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as err:
         raise syntax_error(err, text, _NAMES) from None
-    return _Walker().formula(tree)
+    return _Walker(names).formula(tree)
 
 
 def proto_test(proto: int) -> Field:
@@ -198,8 +228,9 @@ class _Walker:
     """Turns the parse tree into a formula, left to right, remembering the
     previous primitive for values written alone (``port 80 or 81``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: AddressNames | None) -> None:
         self.prev: _Primitive | None = None
+        self.names = names
 
     def formula(self, node: Tree | Token) -> Formula:
         kind = node.data
@@ -325,18 +356,7 @@ class _Walker:
         if wanted == "proto":
             prim.kind, prim.value = "proto", PROTOCOLS[word]
             return 1
-        if wanted in (None, "port") and word in PORTS:
-            if wanted is None and word in ICMP_TYPES:
-                raise PatternError(tokens[at].start_pos + 1,
-                                   f"'{text}' is ambiguous: say 'port {text}' or "
-                                   f"'icmp type {text}'")
-            prim.kind, prim.value = "port", PORTS[word]
-            return 1
-        if wanted in (None, "opt") and word in TCP_FLAGS:
-            prim.kind, prim.value = "opt", TCP_FLAGS[word]
-            return 1
-        if wanted is None and word in ICMP_TYPES:
-            prim.kind, prim.value = "icmp", ICMP_TYPES[word]
+        if wanted in (None, "port", "opt") and _named_value(prim, word, tokens[at]):
             return 1
         number = _integer(text)
         if number is not None:
@@ -349,10 +369,14 @@ class _Walker:
                     prim.value = int(ipaddress.IPv4Address(text))
                     prim.net_mask = int(ipaddress.IPv4Address(str(tokens[at + 2])))
                 except ValueError:
-                    raise PatternError(tokens[at].start_pos + 1,
-                                       f"bad network '{text} mask {tokens[at + 2]}'") from None
-                prim.kind = "net"
-                return 3
+                    # Either may be a name (me mask 255.255.0.0), read below.
+                    if self.names is None:
+                        raise PatternError(
+                            tokens[at].start_pos + 1,
+                            f"bad network '{text} mask {tokens[at + 2]}'") from None
+                else:
+                    prim.kind = "net"
+                    return 3
             try:
                 prim.value = int(ipaddress.IPv4Address(text))
                 prim.kind = "host"
@@ -363,31 +387,77 @@ class _Walker:
                 try:
                     network = ipaddress.IPv4Network(text, strict=False)
                 except ValueError:
-                    raise PatternError(tokens[at].start_pos + 1,
-                                       f"bad network '{text}'") from None
-                prim.kind, prim.value = "net", int(network.network_address)
-                prim.net_mask = int(network.netmask)
-                return 1
+                    # A prefix may be written with names (me/24), read below.
+                    if self.names is None:
+                        raise PatternError(tokens[at].start_pos + 1,
+                                           f"bad network '{text}'") from None
+                else:
+                    prim.kind, prim.value = "net", int(network.network_address)
+                    prim.net_mask = int(network.netmask)
+                    return 1
         if prim.header != "ip" and _ETHER.match(text):
             prim.kind = "ether"
             prim.value = bytes(int(part, 16) for part in text.split(":"))
             return 1
+        if word not in KEYWORDS and wanted in (None, "host", "net"):
+            used = self._name(prim, text, tokens, at)
+            if used:
+                return used
+            if wanted is not None or prim.srcdst is not None or prim.header is not None:
+                raise PatternError(tokens[at].start_pos + 1,
+                                   f"'{text}' is neither an address nor a known address name")
         if wanted is None and prim.op == "==" and prim.mask is None and \
                 prim.proto is None and prim.srcdst is None and prim.header is None:
             raise PatternError(tokens[at].start_pos + 1, f"unknown word '{text}'")
+        return 0
+
+    def _name(self, prim: _Primitive, text: str, tokens: list[Token], at: int) -> int:
+        """Read a name into ``prim`` as Click reads one: an IPv4 address (with
+        ``mask`` after it, a network; after ``net``, its prefix when it has one),
+        else an IPv4 prefix, else an Ethernet address. The words it took, 0
+        when it names none."""
+        names = self.names
+        if names is None:
+            return 0
+        if prim.header != "ether":
+            host = names.ip(text)
+            if host is not None:
+                if _following_is_mask(tokens, at):
+                    mask = names.ip(str(tokens[at + 2]))
+                    if mask is None:
+                        raise PatternError(tokens[at + 2].start_pos + 1,
+                                           f"bad netmask '{tokens[at + 2]}'")
+                    prim.kind, prim.value, prim.net_mask = "net", host, mask
+                    return 3
+                network = names.prefix(text) if prim.type == "net" else None
+                if network is None:
+                    prim.kind, prim.value = "host", host
+                else:
+                    prim.kind, (prim.value, prim.net_mask) = "net", network
+                return 1
+            network = names.prefix(text)
+            if network is not None:
+                prim.kind, (prim.value, prim.net_mask) = "net", network
+                return 1
+        if prim.header != "ip":
+            ether = names.ether(text)
+            if ether is not None:
+                prim.kind, prim.value = "ether", ether
+                return 1
         return 0
 
     # --- meaning
     def _check(self, prim: _Primitive) -> Formula:
         prev = self.prev
         kind = prim.kind
+        if kind == "ether" and prim.header is None:
+            # As in Click, an Ethernet address makes 'host' an Ethernet host.
+            prim.header = "ether"
         if prim.type is None and prim.bracket is None:
             if kind in ("host", "net", "opt", "ether"):
                 prim.type = {"host": "host", "net": "net", "opt": "opt", "ether": "host"}[kind]
                 if prim.srcdst is None and prev is not None:
                     prim.srcdst = prev.srcdst
-                if kind == "ether":
-                    prim.header = "ether"
             elif kind == "port":
                 prim.type = "port"
                 if prev is not None:
@@ -409,6 +479,34 @@ class _Walker:
                 prim.type, prim.kind, prim.value = "proto", "proto", prim.proto
                 prim.proto = None
         return _meaning(prim)
+
+
+def _following_is_mask(tokens: list[Token], at: int) -> bool:
+    """Whether the value at ``at`` is followed by ``mask NETMASK``."""
+    return at + 2 < len(tokens) and str(tokens[at + 1]).lower() == "mask"
+
+
+def _named_value(prim: _Primitive, word: str, token: Token) -> bool:
+    """Read a port, TCP flag or ICMP type name into ``prim`` as Click does: the
+    tables that know ``word`` are those the primitive's type and protocol allow
+    (``icmp echo`` is an ICMP type, ``tcp echo`` a port); a name left in two
+    is ambiguous, a name known only where it is not allowed meaningless."""
+    proto, wanted = prim.proto, prim.type
+    tables = (("port", PORTS, "port", (None, TCP, UDP), "port"),
+              ("opt", TCP_FLAGS, "opt", (None, TCP), "tcp opt"),
+              ("icmp", ICMP_TYPES, "type", (None, ICMP), "icmp type"))
+    known = [(kind, table[word], type_, protos, spelled)
+             for kind, table, type_, protos, spelled in tables if word in table]
+    if not known:
+        return False
+    allowed = [(kind, value) for kind, value, type_, protos, _ in known
+               if wanted in (None, type_) and proto in protos]
+    if len(allowed) == 1:
+        prim.kind, prim.value = allowed[0]
+        return True
+    tries = ", ".join(f"'{spelled} {word}'" for *_, spelled in known)
+    what = "ambiguous" if allowed else "meaningless here"
+    raise PatternError(token.start_pos + 1, f"'{word}' is {what}; try {tries}")
 
 
 def _integer(text: str) -> int | None:
@@ -457,13 +555,16 @@ def _meaning(prim: _Primitive) -> Formula:
                 "ce": Field(NET, 1, 1, 0x03, "==", 0x03)}[type_]
     if type_ in ("host", "net"):
         if prim.header == "ether":
+            if type_ == "net":
+                raise PatternError(prim.position, "address missing")
             _need(prim, "Ethernet address", "ether")
             _equality_only(prim)
             value = int.from_bytes(prim.value, "big")  # type: ignore[arg-type]
             tests = {side: Field(MAC, offset, 6, (1 << 48) - 1, "==", value)
                      for side, offset in (("src", 6), ("dst", 0))}
         else:
-            _need(prim, "address", "host", "net")
+            # As in Click, 'host' takes an address and 'net' a network, not the other.
+            _need(prim, "address", type_)
             _equality_only(prim)
             mask = prim.net_mask & (prim.mask if prim.mask is not None else 0xFFFFFFFF)
             value = prim.value & mask  # type: ignore[operator]

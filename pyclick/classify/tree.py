@@ -119,7 +119,9 @@ class Layout(Protocol):
 
 #: The variable that holds each base's position in the generated code.
 BASE_VARS = {DATA: "D", NET: "N", TRANSP: "T", MAC: "M"}
-_START = ["b = packet.buffer", "D = packet.data_offset", "E = D + len(packet)"]
+# The generated code reads the packet's layout directly (pyclick.packet
+# describes it): a property call per base would cost more than the tree.
+_START = ["b = packet._buf", "D = packet._head", "E = packet._tail"]
 
 
 class _DataLayout:
@@ -157,15 +159,14 @@ class _IPLayout:
 
     def source(self, bases: set[str]) -> list[str]:
         lines = list(_START)
-        if bases & {NET, TRANSP}:
-            lines += ["n = packet.network_header_offset", "N = D if n is None else D + n"]
         if TRANSP in bases:
-            lines += ["t = packet.transport_header_offset",
-                      "if t is not None and n is not None: T = D + t",
-                      "elif N < E: T = N + (b[N] & 15) * 4",
-                      "else: T = -1"]
+            lines += ["N = packet._nh", "T = packet._th",
+                      "if N < 0:", "    N = D", "    T = -1",
+                      "if T < 0:", "    T = N + (b[N] & 15) * 4 if N < E else -1"]
+        elif NET in bases:
+            lines += ["N = packet._nh", "if N < 0:", "    N = D"]
         if MAC in bases:
-            lines += ["m = packet.mac_header_offset", "M = -1 if m is None else D + m"]
+            lines.append("M = packet._mac")
         return lines
 
 
@@ -354,26 +355,37 @@ def compile_patterns(patterns: list[tuple[int, Formula]], layout: Layout) -> Cla
 
 def _condition(field: Field) -> str:
     var = BASE_VARS[field.base]
-    at = f"{var} + {field.offset}" if field.offset else var
+
+    def at(delta: int) -> str:
+        offset = field.offset + delta
+        return f"{var} + {offset}" if offset > 0 else f"{var} - {-offset}" if offset else var
+
     if field.size == 1:
-        read = f"b[{at}]"
+        read = f"b[{at(0)}]"
     elif field.size == 2:
-        read = f"(b[{at}] << 8 | b[{at} + 1])"
+        read = f"(b[{at(0)}] << 8 | b[{at(1)}])"
     else:
-        read = f"int.from_bytes(b[{at}:{at} + {field.size}], 'big')"
+        read = f"int.from_bytes(b[{at(0)}:{at(field.size)}], 'big')"
     full = (1 << (8 * field.size)) - 1
     if field.mask != full:
         read = f"({read} & {field.mask:#x})"
     # A base the packet lacks is -1; the data's is always there.
-    guard = f"{at} <= E - {field.size}" if field.base == DATA else \
-        f"{var} >= 0 and {at} <= E - {field.size}"
+    reach = field.offset + field.size
+    guard = f"{var} <= E - {reach}" if field.base == DATA else f"0 <= {var} <= E - {reach}"
     return f"{guard} and {read} {field.op} {field.value:#x}"
+
+
+#: Deepest tree written inline into the batch loop; deeper ones are called
+#: as a function (Python allows 100 levels of indentation).
+MAX_INLINE_DEPTH = 60
 
 
 def _generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
                                                     Callable[[list[Packet]], list[int]]]:
     """Python source for the tree: nested ifs, a function per shared subtree;
-    ``match(packet)`` and ``match_batch(packets)`` around it."""
+    ``match(packet)`` around it, and ``match_batch(packets)`` with the tree
+    written out again inside its loop (a function call per packet would
+    cost as much as the tests)."""
     nodes = _nodes(root)
     parents: dict[int, int] = {}
     for node in nodes:
@@ -403,9 +415,25 @@ def _generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
     prologue = layout.source(bases)
     functions += ["def match(packet):"] + [f"    {line}" for line in prologue]
     functions.append(f"    return _tree({arguments})")
+    def inline(node: Node, indent: str, top: bool) -> list[str]:
+        """The tree appending each packet's output (if/elif/else: there is no return)."""
+        if isinstance(node, Leaf):
+            return [f"{indent}append({node.output})"]
+        if not top and id(node) in shared:
+            return [f"{indent}append({shared[id(node)]}({arguments}))"]
+        lines = [f"{indent}if {_condition(node.field)}:"] + inline(node.yes, indent + "    ", False)
+        no = node.no
+        while isinstance(no, Test) and id(no) not in shared:
+            lines += [f"{indent}elif {_condition(no.field)}:"] + inline(no.yes, indent + "    ", False)
+            no = no.no
+        return lines + [f"{indent}else:"] + inline(no, indent + "    ", False)
+
+    loop = inline(root, " " * 8, True)
+    if max(len(line) - len(line.lstrip()) for line in loop) > 4 * MAX_INLINE_DEPTH:
+        loop = [f"        append(_tree({arguments}))"]
     functions += ["def match_batch(batch):", "    out = []", "    append = out.append",
                   "    for packet in batch:"] + [f"        {line}" for line in prologue]
-    functions += [f"        append(_tree({arguments}))", "    return out"]
+    functions += loop + ["    return out"]
     namespace: dict[str, object] = {}
     exec(compile("\n".join(functions), "<classification>", "exec"), namespace)
     return namespace["match"], namespace["match_batch"]  # type: ignore[return-value]

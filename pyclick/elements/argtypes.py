@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pyclick.args import ELEMENT, FLOAT, MSEC, UNSIGNED, WORD, Number, shorten
-from pyclick.balance import canonical_name
+from pyclick.balance.names import canonical_name
 
 if TYPE_CHECKING:
     from pyclick.args import Args
@@ -30,6 +30,8 @@ CORE_COUNT = UNSIGNED.range(1, 4096)
 SHARE = FLOAT.range(0, 1, open_low=True)
 #: A balancer's tick: a microsecond is below anything it can act on, an hour far above.
 TICK = MSEC.range(0.001, 3600)
+#: How an XDP program attaches (pyclick.kernel.xdp.MODES, which loads with the kernel adapters).
+XDP_MODES = ("auto", "native", "generic")
 
 
 class Role:

@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 from pyclick.args import BOOL, TIME, UNSIGNED, Args
 from pyclick.element import PROCESSING_A_AH, PUSH, Element, read_handler, write_handler
+from pyclick.elements.addresstable import Entry, most_specific, parse_ip_entries
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import ETHERADDR, IPADDR, reject, unparse_ether, unparse_ip
 from pyclick.packet import Packet
@@ -28,31 +29,6 @@ QUERY_INTERVAL = 0.1
 _TIMEOUT = TIME.range(0, 365 * 86400.0)
 
 
-@dataclass(frozen=True)
-class Entry:
-    network: ipaddress.IPv4Network
-    ether: bytes
-
-    def text(self) -> str:
-        return f"{self.network} {unparse_ether(self.ether)}"
-
-
-def parse_entries(text: str) -> list[Entry]:
-    """``IP/MASK [IP/MASK...] ETH``: one entry per network; ValueError when wrong."""
-    words = text.split()
-    if len(words) < 2:
-        raise ValueError("expected 'IP/MASK [IP/MASK...] ETH'")
-    ether = ETHERADDR(words[-1])
-    entries = []
-    for word in words[:-1]:
-        try:
-            network = ipaddress.IPv4Network(word, strict=False)
-        except ValueError:
-            raise ValueError(f"bad IP address or network '{word}'") from None
-        entries.append(Entry(network, ether))
-    return entries
-
-
 class ARPResponder(Element):
     """ARPResponder(IP/MASK [IP/MASK...] ETH, IP2/MASK2 ETH2, ...) -- generates responses to ARP queries
 
@@ -65,7 +41,10 @@ class ARPResponder(Element):
     frames) leave by output 1 when it is connected, and are dropped
     otherwise. Networks are written 18.26.7.0/24 or 18.26.7.0/255.255.255.0;
     an address alone is a /32. Serves proxy ARP as well as a host's own
-    addresses. The reply keeps the request's VLAN annotation.
+    addresses. The reply keeps the request's VLAN annotation. Addresses may
+    be names an AddressInfo defines, or network devices' names; a name for
+    both an IP address and an Ethernet address may be a whole argument:
+    ARPResponder(me).
 
     Ports
     one agnostic input; agnostic output 0 (replies), optional push output 1
@@ -89,9 +68,11 @@ class ARPResponder(Element):
 
     def configure(self, args: Args) -> None:
         entries: list[Entry] = []
-        for number, text in enumerate(args.rest(), 1):
+        # Arguments are read whole, as Click reads them: a capitalized name
+        # (MY_ADDR 10.0.0.1) is not a keyword.
+        for number, text in enumerate(args.accept_rest(), 1):
             try:
-                entries += parse_entries(text)
+                entries += parse_ip_entries(text, args)
             except ValueError as err:
                 args.error(f"argument {number}: {err}")
         args.complete()
@@ -102,13 +83,7 @@ class ARPResponder(Element):
 
     def lookup(self, address: bytes) -> bytes | None:
         """The Ethernet address of the most specific network holding ``address``."""
-        ip = ipaddress.IPv4Address(address)
-        best: Entry | None = None
-        for entry in self.entries:
-            if ip in entry.network and (best is None
-                                        or entry.network.prefixlen > best.network.prefixlen):
-                best = entry
-        return None if best is None else best.ether
+        return most_specific(self.entries, address)
 
     def simple_action(self, packet: Packet) -> Packet | None:
         data = packet.data
@@ -137,7 +112,7 @@ class ARPResponder(Element):
 
     @write_handler("add")
     def _write_add(self, value: str) -> None:
-        self.entries = self.entries + parse_entries(value)
+        self.entries = self.entries + parse_ip_entries(value)
 
     @write_handler("remove")
     def _write_remove(self, value: str) -> None:
@@ -226,8 +201,15 @@ class ARPQuerier(Element):
     flow_code = "xy/x"
 
     def configure(self, args: Args) -> None:
-        address = args.read_mp("IP", _address_with_prefix)
-        self.ether = args.read_mp("ETH", ETHERADDR)
+        # As in Click, one name (AddressInfo) may give both addresses: ARPQuerier(me).
+        ip_text = args.read_mp("IP", _raw)
+        address = (args.convert("IP", ip_text, _address_with_prefix)
+                   if ip_text is not None else None)
+        ether_text = args.read_p("ETH", _raw)
+        if ether_text is None:
+            ether_text = ip_text
+        self.ether = (args.convert("ETH", ether_text, ETHERADDR)
+                      if ether_text is not None else None)
         self.capacity = args.read("CAPACITY", UNSIGNED.range(0, 1 << 24), 2048)
         self.entry_capacity = args.read("ENTRY_CAPACITY", UNSIGNED.range(0, 1 << 24), 0)
         self.entry_packet_capacity = args.read("ENTRY_PACKET_CAPACITY",
@@ -409,6 +391,10 @@ class ARPQuerier(Element):
         for neighbor in self.table.values():
             self._forget(neighbor)
         self.table.clear()
+
+
+def _raw(text: str, args: Args | None) -> str:
+    return text
 
 
 def _address_with_prefix(text: str, args: Args | None) -> tuple[bytes, ipaddress.IPv4Network | None]:

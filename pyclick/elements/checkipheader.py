@@ -16,8 +16,6 @@ REASONS = ("tiny packet", "bad IP version", "bad IP header length", "bad IP leng
 TINY, BAD_VERSION, BAD_HLEN, BAD_LENGTH, BAD_CHECKSUM, BAD_SOURCE = range(len(REASONS))
 _OFFSET = UNSIGNED.range(0, 65535)
 _LENGTH = struct.Struct("!H")
-#: A header without options, as ten 16-bit words (its checksum is their sum).
-_WORDS = struct.Struct("!10H")
 
 
 class CheckIPHeader(Element):
@@ -119,35 +117,48 @@ class CheckIPHeader(Element):
         return packet
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
-        """The common case inline (a 20-byte header, no address lists), the
-        others through :meth:`simple_action`."""
+        """Valid packets inline, reading and setting the packets' layout
+        directly (see pyclick.packet); refused ones (and every packet when
+        BADSRC or INTERFACES is given) through :meth:`simple_action`, which
+        finds the reason."""
         if self.bad_sources:
             return super().simple_action_batch(batch)
-        offset, check, words = self.offset, self.check_checksum, _WORDS.unpack_from
+        offset, check, slow = self.offset, self.check_checksum, self.simple_action
+        from_bytes = int.from_bytes
         out = []
+        append = out.append
         for packet in batch:
-            buf = packet.buffer
-            start = packet.data_offset + offset
-            available = len(packet) - offset
-            if available < 20 or buf[start] != 0x45:
-                if self.simple_action(packet) is not None:
-                    out.append(packet)
-                continue
-            length = buf[start + 2] << 8 | buf[start + 3]
-            if length > available or length < 20:
-                self._refuse(BAD_LENGTH, packet)
-                continue
-            if check:
-                total = sum(words(buf, start))
-                total = (total & 0xFFFF) + (total >> 16)
-                if (total & 0xFFFF) + (total >> 16) != 0xFFFF:
-                    self._refuse(BAD_CHECKSUM, packet)
+            buf = packet._buf
+            start = packet._head + offset
+            tail = packet._tail
+            if tail - start >= 20:
+                first = buf[start]
+                header_end = start + ((first & 0x0F) << 2)
+                ip_end = start + (buf[start + 2] << 8 | buf[start + 3])
+                # Version 4 and a header of 20 bytes or more: 0x45 to 0x4F.
+                # The header's 16-bit words sum to 0xFFFF in ones' complement
+                # exactly when the header, as one number, is a nonzero multiple
+                # of 0xFFFF (2**16 is 1 modulo 0xFFFF).
+                if 0x45 <= first <= 0x4F and header_end <= ip_end <= tail and (
+                        not check or from_bytes(buf[start:header_end], "big") % 0xFFFF == 0):
+                    packet._nh = start
+                    packet._th = header_end
+                    if tail > ip_end:
+                        packet._tail = ip_end
+                    # The destination address annotation: an area of just
+                    # those 4 bytes when the packet has none (the rest is zeros).
+                    area = packet._annos
+                    if area is None:
+                        address = buf[start + 16:start + 20]
+                        packet._annos = address if type(address) is bytes else bytes(address)
+                    elif type(area) is bytearray:
+                        area[0:4] = buf[start + 16:start + 20]
+                    else:
+                        packet._annos = bytes(buf[start + 16:start + 20]) + area[4:]
+                    append(packet)
                     continue
-            packet.set_network_header(offset, 20)
-            if available > length:
-                packet.take(available - length)
-            packet.set_anno_bytes(0, buf[start + 16:start + 20])
-            out.append(packet)
+            if slow(packet) is not None:
+                append(packet)
         return out
 
     @read_handler("drops")

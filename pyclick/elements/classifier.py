@@ -85,7 +85,9 @@ class Classifier(Element):
     processing = PUSH
 
     def configure(self, args: Args) -> None:
-        patterns = args.rest()
+        # Arguments are read whole, as Click reads them: a capitalized name
+        # (MY_ADDR 10.0.0.1) is not a keyword.
+        patterns = args.accept_rest()
         if len(patterns) != self.noutputs:
             args.error(f"need {self.noutputs} arguments, one per output port")
         formulas: list[tuple[int, Formula]] = []

@@ -1,9 +1,11 @@
 """Argument types of the packet elements, read as Click reads them.
 
-- :data:`BANDWIDTH`: a rate in bytes per second: ``384kbps`` (bits),
-  ``20kBps`` (bytes), with the prefixes k, M, G (powers of 1000) and Ki, Mi,
-  Gi (powers of 1024); a bare number is bytes per second. It is a Number:
-  finite, and ranged as the element declares (``BANDWIDTH.range(0, 1e12)``);
+- :data:`BANDWIDTH`: a rate in bytes per second, with Click's units: bits
+  per second as ``bps``, ``b/s`` or ``baud`` (``384kbps``), bytes per second
+  as ``Bps`` or ``B/s`` (``20kBps``, ``131072B/s``), a prefix k or K, M, G
+  (powers of 1000) right before the unit; a bare number is bytes per
+  second. It is a Number: finite, and ranged as the element declares
+  (``BANDWIDTH.range(0, 1e12)``);
 - :func:`ANNO1`: a one-byte annotation, by name (``PAINT``) or by offset in
   the annotation area (``17``);
 - :func:`PROBABILITY`: a real number from 0 to 1;
@@ -22,18 +24,21 @@ from pyclick.packet import ANNO_SIZE, ANNOTATIONS
 if TYPE_CHECKING:
     from pyclick.args import Args
 
-_BANDWIDTH = re.compile(r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKMG]i?)?(bps|Bps|baud)?\Z")
-_PREFIX = {None: 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9,
-           "ki": 1024, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3}
+#: A number, then optionally a unit with an optional prefix right before it
+#: (Click's units are case-sensitive: b is a bit, B a byte).
+_BANDWIDTH = re.compile(r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*"
+                        r"(?:([kKMG])?(bps|b/s|baud|Bps|B/s))?\Z")
+_PREFIX = {None: 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+_BITS = ("bps", "b/s", "baud")
 
 
 def _parse_bandwidth(text: str) -> float:
     """Bytes per second (see the module docstring)."""
     m = _BANDWIDTH.match(text.strip())
     if not m:
-        raise ValueError("expected bandwidth (e.g. 10Mbps, 20kBps)")
+        raise ValueError("expected bandwidth (e.g. 10Mbps, 20kBps, 131072B/s)")
     value = float(m.group(1)) * _PREFIX[m.group(2)]
-    return value / 8 if m.group(3) in ("bps", "baud") else value
+    return value / 8 if m.group(3) in _BITS else value
 
 
 BANDWIDTH = Number("BANDWIDTH", _parse_bandwidth)

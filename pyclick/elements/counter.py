@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pyclick.args import UNSIGNED, Args, split_words
 from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
 from pyclick.elements.handlercall import HandlerCall, parse_value
-from pyclick.packet import Packet
+from pyclick.packet import Packet, batch_length
 from pyclick.runtime.handlers import HandlerError
 
 #: Time constant of the rate average, seconds.
@@ -137,14 +137,16 @@ class Counter(Counting):
         self._reset()
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
-        nbytes = sum(map(len, batch))
+        npackets, nbytes = len(batch), batch_length(batch)
         now = self.router.now()
-        self.count += len(batch)
+        self.count += npackets
         self.byte_count += nbytes
-        self._packet_rate.add(now, len(batch))
+        self._packet_rate.add(now, npackets)
         self._byte_rate.add(now, nbytes)
-        self._fire(self.count_call, self.count)
-        self._fire(self.byte_count_call, self.byte_count)
+        if self.count_call is not None:
+            self._fire(self.count_call, self.count)
+        if self.byte_count_call is not None:
+            self._fire(self.byte_count_call, self.byte_count)
         return batch
 
     def simple_action(self, packet: Packet) -> Packet:

@@ -1,25 +1,23 @@
-"""DeviceBalancer: argument parsing, wiring and handlers around a BalancerLoop
-(``pyclick.balance.loop``), fitted to DEV by ``pyclick.balance.fit`` and measuring
-loads from ``pyclick.runtime.loads``."""
+"""DeviceBalancer: arguments, wiring and handlers around a BalancerLoop (pyclick.balance.loop)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from pyclick.args import BOOL, FLOAT, INT, STRING, UNSIGNED, Args, Choice
-from pyclick.balance import BalanceParams, Controller
-from pyclick.balance.fit import DeviceMismatch, fit_to_device
-from pyclick.balance.loop import BalancerLoop, DecisionLog, DecisionObserver, LoopCounters
+from pyclick.balance.params import BalanceParams
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.elements.argtypes import CORE_COUNT, METHOD, SHARE, TICK, OrValue, Role
 from pyclick.elements.loopviews import decision_view, loop_view
 from pyclick.errors import ConfigError
-from pyclick.kernel.topology import cpu_nodes
-from pyclick.record import Recorder
-from pyclick.runtime.loads import NoLoadSource, load_source
 from pyclick.runtime.timers import Timer
 from pyclick.seams import (CYCLES_MODES, BucketCounter, MigrationListener, MoveListener,
                            RssDevice, TargetListener)
+
+if TYPE_CHECKING:  # the balancing core, numpy and the kernel load when the balancer starts
+    from pyclick.balance.loop import BalancerLoop, DecisionObserver, LoopCounters
+    from pyclick.record import Recorder
 
 
 class DeviceBalancer(Element):
@@ -31,8 +29,7 @@ class DeviceBalancer(Element):
     indirection table with METHOD, and writes it to DEV. When buckets change core it first
     tells MANAGER, per source core, which buckets are leaving (pre_migrate), then writes the
     table, then tells it the moves are live (post_migrate), so that per-flow state follows
-    its flows. DEV, RSSCOUNTER and MANAGER start before the balancer, which then installs
-    the even table of static RSS.
+    its flows. DEV, RSSCOUNTER and MANAGER start first; the balancer then installs an even table.
 
     Methods: 'rss' keeps the even table; 'rssrr' moves every entry to the next core at each
     tick; 'rsspp' (also 'pianorss', 'rss++') is RSS++: it predicts each bucket's load from
@@ -122,8 +119,7 @@ class DeviceBalancer(Element):
         self.verbose: int = args.read("VERBOSE", UNSIGNED.range(0, 2), 1)
         self.manager = args.read("MANAGER", Role(MigrationListener, "a migration listener"))
         reta_size = args.read("RETA_SIZE", UNSIGNED.range(1, 65536), 128)
-        args.read("MARK", BOOL, True)
-        args.read("GROUP", BOOL, True)
+        args.read("MARK", BOOL, True), args.read("GROUP", BOOL, True)
         target_load = args.read("TARGET_LOAD", SHARE, 0.8)
         self.counter = args.read("RSSCOUNTER", Role(BucketCounter, "a bucket counter"))
         alpha = args.read("IMBALANCE_ALPHA", SHARE, 1.0)
@@ -152,6 +148,12 @@ class DeviceBalancer(Element):
 
     # --- start: DEV, RSSCOUNTER and MANAGER are initialized already
     def initialize(self) -> None:
+        from pyclick.balance import Controller
+        from pyclick.balance.fit import DeviceMismatch, fit_to_device
+        from pyclick.balance.loop import BalancerLoop, DecisionLog
+        from pyclick.kernel.topology import cpu_nodes
+        from pyclick.record import Recorder
+        from pyclick.runtime.loads import NoLoadSource, load_source
         offset = self.core_offset
         try:
             fit_to_device(self.params, self.dev, self.dev.name, cpus_given=self._cpus_given,
@@ -197,16 +199,19 @@ class DeviceBalancer(Element):
     def device_name(self) -> str:
         return self.dev.name
 
+    def balances(self, device: object) -> bool:  # seams.TableBalancer
+        return device is self.dev
+
     def subscribe(self, observer: DecisionObserver) -> None:
         self.observers.append(observer)
 
     def counters(self) -> LoopCounters:
+        from pyclick.balance.loop import LoopCounters
         return replace(self.loop.counters) if self.loop else LoopCounters()
 
     # --- handlers: the read handlers declared as a table, as Click's add_handlers() does
     _read_active = read_handler("active")(lambda self: "true" if self.active else "false")
-    _read_autoscale = read_handler("autoscale")(
-        lambda self: "true" if self.params.autoscale else "false")
+    _read_autoscale = read_handler("autoscale")(lambda self: str(self.params.autoscale).lower())
     _read_tick = read_handler("tick")(lambda self: "{:g}".format(
         1000 * (self.loop.controller.tick if self.loop else self.params.timer)))
     _read_cpus = loop_view("cpus", lambda loop: " ".join(map(str, loop.controller.active)))

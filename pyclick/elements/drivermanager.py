@@ -60,18 +60,18 @@ class DriverManager(Script):
         # Click ends a driver script with stop: its end stops the router.
         super().configure(Args(", ".join((program or ["pause"]) + ["stop"]), self))
 
+    def stop_instruction(self) -> None:
+        # The driver script decides: its stop stops the router now.
+        self.router.stop(f"{self.name}: stop")
+
     def _stop_event(self, reason: str) -> None:
         """One driver stop event: a step of the script; the router stops once it ended."""
-        if self.finished:
-            self.router.stop(reason)
-            return
-        try:
-            if self.ip == 0 and self._timer.scheduled:
-                # The script has not started yet: it starts first, as in Click.
-                self._timer.unschedule()
-                self._run()
-            self._write_step("")
-        except ScriptError as err:
-            self.log.error("%s: %s", self.landmark, err)
+        if not self.finished:
+            try:
+                # A script that has not started yet starts first, as in Click.
+                self.start_now()
+                self.step()
+            except ScriptError as err:
+                self.log.error("%s: %s", self.landmark, err)
         if self.finished:
             self.router.stop(reason)

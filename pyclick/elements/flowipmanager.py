@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Hashable, Iterator, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Hashable, Iterator, Sequence
 
 from pyclick.args import BOOL, TIME, UNSIGNED, Args, shorten
 from pyclick.element import Element, read_handler
@@ -16,6 +14,9 @@ from pyclick.flow.ownership import BucketOwnership, CoreFence, CoreSlot, Immedia
 from pyclick.flow.state import FLOW_STATE, StateKind, parse_state_kind, state_of
 from pyclick.flow.table import FlowTable
 from pyclick.packet import Packet
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Tables are swept for idle flows this many times per TIMEOUT.
 SWEEPS_PER_TIMEOUT = 4

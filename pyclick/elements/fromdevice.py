@@ -1,41 +1,85 @@
-"""FromDevice: a kernel interface, as the RSS device DeviceBalancer programs."""
+"""FromDevice: packets from a kernel interface, and its RSS table for DeviceBalancer."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Callable, ClassVar
+import time
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-import numpy as np
-
-from pyclick.args import BOOL, BYTES, UNSIGNED, WORD, Args, Choice, ListOf
+from pyclick.args import BOOL, BYTES, STRING, UNSIGNED, WORD, Args, Choice, ListOf, shorten
 from pyclick.element import Element, read_handler, write_handler
+from pyclick.elements.argtypes import XDP_MODES
+from pyclick.elements.polldevice import ReceiveTask, initialize_failed
 from pyclick.errors import ConfigError
-from pyclick.flow.key import parse_frame
-from pyclick.kernel.ethtool import EthtoolRSS, NoRssTable, RssConfig
-from pyclick.kernel.netdev import DeviceError, NetDevice, has_net_admin
-from pyclick.kernel.ownership import InterfaceBusy, InterfaceClaim
-from pyclick.kernel.recovery import RestoreError
-from pyclick.kernel.ring import ReceiveRing
-from pyclick.kernel.rss_program import DEFAULT_KEY
-from pyclick.kernel.softrss import SoftwareRSS, running_on
-from pyclick.kernel.staterecord import RecordError
-from pyclick.kernel.xdp import MODES as XDP_MODES
-from pyclick.packet import Packet
-from pyclick.rss.toeplitz import toeplitz_hashes, tuple_bytes
-from pyclick.runtime.tasks import Task
+from pyclick.packet import DEFAULT_HEADROOM, Packet
+from pyclick.seams import TableBalancer
 
-DEFAULT_SOFTWARE_RETA_SIZE = 128
-DEFAULT_BURST = 32
+if TYPE_CHECKING:  # the kernel adapters and numpy load when the router starts
+    import numpy as np
+
+    from pyclick.kernel.ingressfilter import IngressDrop
+    from pyclick.kernel.ownership import InterfaceClaim
+    from pyclick.kernel.ring import Frame, ReceiveRing
+    from pyclick.kernel.softrss import SoftwareRSS
+    from pyclick.kernel.takeover import TableTakeover
+
+#: Click's user-level FromDevice reads one packet per scheduling by default.
+DEFAULT_BURST = 1
+#: Keywords of the RSS table, used only when a DeviceBalancer balances the device.
+TABLE_KEYWORDS = ("MODE", "RETA_SIZE", "QUEUE_CPUS", "KEY", "XDP_MODE")
 #: Keywords that only mean something for software RSS.
 SOFTWARE_KEYWORDS = ("QUEUE_CPUS", "KEY", "XDP_MODE")
-#: How long an exit-time restore waits for a table write under way elsewhere.
-EXIT_RESTORE_WAIT = 1.0
 #: TCP and UDP: the protocols whose ports enter the RSS hash.
 _HASHED_PORTS = (6, 17)
+#: Click's snap length, and the range it accepts.
+DEFAULT_SNAPLEN = 2046
+SNAPLEN_RANGE = (14, 65535)
+#: Click's default headroom, grown so that an IP header after a 14-byte
+#: Ethernet header starts on a 4-byte boundary.
+FROMDEVICE_HEADROOM = DEFAULT_HEADROOM + (4 - (DEFAULT_HEADROOM + 2) % 4) % 4
+MAX_HEADROOM = 8190
+#: Capture methods of Click on Linux; both read through the packet-socket ring here.
+METHODS = ("LINUX", "PCAP")
+_ETHERTYPE_IPV4 = 0x0800
+_ETHERTYPE_IPV6 = 0x86DD
+_ETHERTYPE_VLAN = 0x8100
+_ETHER_HEADER = 14
+
+
+def mark_ip_header(packet: Packet) -> bool:
+    """FORCE_IP: find the IPv4 or IPv6 header after the Ethernet header (one
+    802.1Q tag allowed), set the network header (and, for IPv4, the
+    destination IP annotation); False when the frame carries no whole IP
+    header."""
+    data = packet.data
+    if len(data) < _ETHER_HEADER:
+        return False
+    ethertype = int.from_bytes(data[12:14], "big")
+    offset = _ETHER_HEADER
+    if ethertype == _ETHERTYPE_VLAN and len(data) >= _ETHER_HEADER + 4:
+        ethertype = int.from_bytes(data[16:18], "big")
+        offset += 4
+    if ethertype not in (_ETHERTYPE_IPV4, _ETHERTYPE_IPV6) or len(data) <= offset:
+        return False
+    version = data[offset] >> 4
+    if version == 4:
+        length = (data[offset] & 0x0F) * 4
+        if length < 20 or offset + length > len(data):
+            return False
+        packet.set_network_header(offset, length)
+        packet.dst_ip = data[offset + 16:offset + 20]
+        return True
+    if version == 6 and offset + 40 <= len(data):
+        packet.set_network_header(offset, 40)
+        return True
+    return False
 
 
 def rss_hash(key: bytes, flow: tuple[str, str, int, int, int] | None) -> int:
     """The NIC's Toeplitz hash of a flow: 4-tuple for TCP/UDP, addresses otherwise."""
+    import numpy as np
+
+    from pyclick.rss.toeplitz import toeplitz_hashes, tuple_bytes
+
     if flow is None:
         return 0
     src, dst, sport, dport, proto = flow
@@ -43,14 +87,74 @@ def rss_hash(key: bytes, flow: tuple[str, str, int, int, int] | None) -> int:
     return int(toeplitz_hashes(key, np.frombuffer(data, dtype=np.uint8)[None, :])[0])
 
 
+def _ethtool(ifname: str) -> Any:
+    from pyclick.kernel.ethtool import EthtoolRSS
+
+    return EthtoolRSS(ifname)
+
+
+def _software_rss(ifname: str, **settings: Any) -> SoftwareRSS:
+    from pyclick.kernel.softrss import SoftwareRSS
+
+    return SoftwareRSS(ifname, **settings)
+
+
+def _has_net_admin() -> bool:
+    from pyclick.kernel.netdev import has_net_admin
+
+    return has_net_admin()
+
+
 class FromDevice(Element):
-    """FromDevice(IFNAME, KEYWORDS) -- a kernel interface, as the RSS device DeviceBalancer programs
+    """FromDevice(DEVNAME [, PROMISC, SNAPLEN, KEYWORDS]) -- reads packets from a network device; the RSS device DeviceBalancer programs
 
     Description
-    Stands for the kernel interface IFNAME. DeviceBalancer names it as DEV
-    and reads and writes its RSS indirection table through it: bucket i of
-    the table names the RX queue, and so the core, that serves the packets
-    whose RSS hash is i modulo the table size.
+    Emits every frame the Linux interface DEVNAME receives, link-level
+    header included, with the packet type, flow and RSS hash annotations
+    set (the hash is the Toeplitz hash the NIC computes, under the key of
+    the balanced table, else the Microsoft key), the MAC header at the
+    start, and, with TIMESTAMP true, the timestamp annotation set to the
+    time the kernel received the frame (on the router's clock). Frames
+    longer than SNAPLEN are cut to SNAPLEN bytes, the rest counted in the
+    extra length annotation. Frames are read through an AF_PACKET socket
+    with a memory-mapped TPACKET_V3 ring, at most BURST per scheduling,
+    whatever METHOD says: Click's LINUX and PCAP methods are both accepted
+    and read the same way, and a BPF_FILTER expression is refused. With
+    PROTOCOL, only frames of that link-level protocol (an EtherType, such
+    as 0x0800) are emitted. With FORCE_IP true, output 0 gets only IP
+    packets (IPv4 or IPv6 after the Ethernet header and at most one VLAN
+    tag), with the IP header annotation and, for IPv4, the destination
+    address annotation set; the other frames go to output 1, or are
+    dropped when it is not connected. With PROMISC true the interface also
+    receives frames for other hosts while FromDevice runs (the socket's
+    promiscuous membership, which the kernel drops with the socket, however
+    the process ends). With OUTBOUND true, the frames this host sends on
+    DEVNAME are emitted too. Receiving needs real time and CAP_NET_RAW.
+
+    As Click's user-level FromDevice, it is a sniffer by default: the
+    kernel's network stack also receives every frame. With SNIFFER false,
+    the stack gets none of the frames arriving on DEVNAME while FromDevice
+    still receives them all: the kernel hands a frame to packet sockets
+    before its traffic-control ingress hook, so FromDevice adds a clsact
+    qdisc to DEVNAME whose ingress filter drops everything, says so in one
+    log line, and removes it at cleanup, as it does the RSS table below
+    (exit, exceptions, signals; after SIGKILL or a crash, the next start or
+    'pyclick --cleanup DEVNAME'). A clsact or ingress qdisc already on
+    DEVNAME is somebody else's: FromDevice refuses to start rather than
+    touch it. SNIFFER false needs root (CAP_NET_ADMIN, and CAP_BPF for the
+    filter's two-instruction program) and a kernel with the cls_bpf
+    classifier. Frames this host sends are not affected.
+
+    With ACTIVE false, no packet enters the router: FromDevice opens no
+    socket and only stands for the interface, as the RSS++ setup of a
+    socket application does.
+
+    Otherwise FromDevice changes nothing on the interface unless a
+    DeviceBalancer names it as DEV. Then FromDevice takes the interface's RSS indirection
+    table over for it, and says so in one log line naming the interface:
+    bucket i of the table names the RX queue, and so the core, that serves
+    the packets whose RSS hash is i modulo the table size. Taking the table
+    over needs root or CAP_NET_ADMIN.
 
     With MODE hardware, the table is the NIC's own, read and written with
     ethtool (netlink on kernels that have RSS_SET, the SIOCETHTOOL ioctl
@@ -58,287 +162,360 @@ class FromDevice(Element):
     and also when the process ends in any other way Python notices (an
     exception, exit, SIGHUP, SIGTERM, SIGQUIT).
 
-    Before changing IFNAME, FromDevice locks it for the process
-    (/run/pyclick/IFNAME.lock): a second pyclick on the same interface is
-    refused with the first one's PID. What it changes is noted in a state
-    record beside the lock (the table found at start, the XDP program and
-    CPUMAP of software RSS, the program they replaced). After SIGKILL or a
-    crash, the next start on IFNAME, or 'pyclick --cleanup IFNAME', puts
-    back what the record names and says so in one line.
-
     With MODE software, for drivers without a programmable table (veth,
     virtio_net, many virtual NICs), an XDP program implements one: it
     hashes each packet with the Toeplitz function under KEY and steers it
     through a CPUMAP to the CPU the table names, queue q being CPU
     QUEUE_CPUS[q]. The program also counts packets per bucket; an
     XDPLoader on the same interface reads those counters. The program is
-    detached at cleanup (and at any other exit, as above).
+    detached at cleanup (and at any other exit, as above). Two FromDevice
+    elements cannot both run software RSS on one interface.
 
     MODE auto, the default, uses the NIC's table when its driver has one
-    and software RSS otherwise, saying so in the log.
+    and software RSS otherwise.
 
-    With ACTIVE false, the default, no packet enters the router: the
-    kernel's network stack receives them, and FromDevice only handles the
-    table (the RSS++ setup of a socket application). With ACTIVE true,
-    FromDevice also emits a copy of every frame IFNAME receives, read
-    through an AF_PACKET socket in bursts of up to BURST frames, with the
-    flow and RSS hash annotations set (the hash as the NIC computes it
-    under the device's key). Packets still reach the kernel's stack.
-    ACTIVE true needs real time and CAP_NET_RAW.
+    Before taking the table over, FromDevice locks DEVNAME for the process
+    (/run/pyclick/DEVNAME.lock): a second pyclick balancing the same
+    interface is refused with the first one's PID (so does SNIFFER false).
+    What it changes is noted in a state record beside the lock (the table
+    found at start, the XDP program and CPUMAP of software RSS, the program
+    they replaced, the clsact qdisc of SNIFFER false). After
+    SIGKILL or a crash, the next start on DEVNAME, or 'pyclick --cleanup
+    DEVNAME', puts back what the record names and says so in one line.
+    DeviceBalancer checks its CPUS against the queue count FromDevice
+    reports; with a NIC, 'ethtool -L DEVNAME combined N' changes the number
+    of queues. The table keywords (MODE, RETA_SIZE, QUEUE_CPUS, KEY,
+    XDP_MODE) are ignored, with a warning, when no DeviceBalancer names
+    the element.
 
-    FromDevice looks at IFNAME only when the router starts: checking a
-    configuration (pyclick -q) never touches an interface. Starting needs
-    root or CAP_NET_ADMIN. DeviceBalancer checks its CPUS against the
-    queue count FromDevice reports; with a NIC, 'ethtool -L IFNAME
-    combined N' changes the number of queues. Two FromDevice elements
-    cannot both run software RSS on one interface.
+    FromDevice looks at DEVNAME only when the router starts: checking a
+    configuration (pyclick -q) never touches an interface.
+
+    Ports
+    no inputs; output 0 emits the frames, output 1 (optional) the non-IP
+    frames when FORCE_IP is true
 
     Keyword arguments
-    IFNAME -- interface name, mandatory
-    ACTIVE -- emit received frames as packets, default false
-    MODE -- auto, hardware or software, default auto
-    RETA_SIZE -- table size, 1 to 65536; software RSS default 128; with a NIC, only its own size is accepted
+    DEVNAME -- interface name, mandatory
+    PROMISC -- ACTIVE true: receive frames for other hosts too, default false
+    SNAPLEN -- longest packet emitted, 14 to 65535 bytes, default 2046
+    SNIFFER -- the kernel's stack receives the frames too, default true; false drops them before the stack (ACTIVE true)
+    FORCE_IP -- emit only IP packets on output 0, IP header annotation set, default false
+    METHOD -- LINUX or PCAP (both read through the packet-socket ring), default PCAP
+    CAPTURE -- old name of METHOD
+    BPF_FILTER -- must be empty (filter expressions are not supported), default empty
+    PROTOCOL -- emit only frames of this link-level protocol, 0 to 65535 (0: all), default 0
+    OUTBOUND -- ACTIVE true: emit the frames this host sends on DEVNAME too, default false
+    HEADROOM -- bytes of headroom in each packet, 0 to 8190, default 30
+    BURST -- most packets emitted per scheduling, 1 to 65536, default 1
+    TIMESTAMP -- set the timestamp annotation to the frame's arrival, default true
+    ACTIVE -- emit received frames as packets, default true
+    MODE -- balanced table: auto, hardware or software, default auto
+    RETA_SIZE -- balanced table size, 1 to 65536; software RSS default 128; with a NIC, only its own size is accepted
     QUEUE_CPUS -- software RSS: the CPU serving each queue (0 to 4095), space separated, default all CPUs
     KEY -- software RSS: Toeplitz key (hex), default the Microsoft key
     XDP_MODE -- software RSS: auto, native or generic XDP, default auto
-    BURST -- ACTIVE true: most frames emitted per batch, 1 to 65536, default 32
 
     Element handlers
-    mode (read) -- hardware or software
-    driver (read) -- the interface's driver
-    reta_size (read) -- buckets in the table
-    queues (read) -- RX queues (hardware) or CPUs (software) the table may name
-    table (read) -- the current table, the queue of each bucket, space separated
+    count (read) -- packets emitted, on either output
+    reset_counts (write) -- sets count to 0
+    kernel_drops (read) -- frames the kernel dropped because the ring was full
+    mode (read) -- balanced table: hardware or software; empty when not balanced
+    driver (read) -- balanced table: the interface's driver
+    reta_size (read) -- balanced table: buckets in the table
+    queues (read) -- balanced table: RX queues (hardware) or CPUs (software) the table may name
+    table (read) -- balanced table: the current table, the queue of each bucket, space separated
     saved_table (read) -- MODE hardware: the table found at start, put back at cleanup
-    key (read) -- the RSS hash key, hex
-    count (read) -- ACTIVE true: packets emitted
+    key (read) -- balanced table: the RSS hash key, hex
     restore (write) -- MODE hardware: put the saved table back now
 
     Example
+    FromDevice(eth0, PROMISC true) -> c :: Counter -> Discard;
+
+    FromDevice(eth0, SNIFFER false, METHOD LINUX) -> Queue -> ToDevice(eth1);
+
     fd :: FromDevice(eth0, ACTIVE false) -> Discard;
     db :: DeviceBalancer(METHOD rsspp, DEV fd, CPUS 8, RSSCOUNTER xdp, CYCLES realcpu);
     xdp :: XDPLoader(PATH conf/bpf/xdp_count.o, DEV eth0, CLEAN false);
     """
 
-    port_count = "0/1"
-    #: Opens the NIC's table: ``backend(ifname)``, an RssDevice and context
-    #: manager with ``read() -> RssConfig``, ``driver()`` and ``close()``.
-    hardware_backend: ClassVar[Callable[[str], Any]] = EthtoolRSS
-    #: Builds software RSS: ``backend(ifname, reta_size, cpus, key, mode)``,
-    #: an RssDevice with ``start()``, ``stop()`` and ``started``.
-    software_backend: ClassVar[Callable[..., Any]] = SoftwareRSS
-    #: Whether this process may change interfaces (CAP_NET_ADMIN); asked at initialize.
-    may_change_devices: ClassVar[Callable[[], bool]] = staticmethod(has_net_admin)
+    port_count = "0/1-2"
+    #: Opens the NIC's table (see pyclick.kernel.takeover.Backends).
+    hardware_backend: ClassVar[Callable[[str], Any]] = staticmethod(_ethtool)
+    #: Builds software RSS (see pyclick.kernel.takeover.Backends).
+    software_backend: ClassVar[Callable[..., Any]] = staticmethod(_software_rss)
+    #: Whether this process may change interfaces (CAP_NET_ADMIN); asked when balanced.
+    may_change_devices: ClassVar[Callable[[], bool]] = staticmethod(_has_net_admin)
 
     def configure(self, args: Args) -> None:
         # Asked before reading: has() does not see arguments already read.
+        self._table_given = [k for k in TABLE_KEYWORDS if args.has(k)]
         self._software_given = [k for k in SOFTWARE_KEYWORDS if args.has(k)]
-        self.ifname: str = args.read_mp("IFNAME", WORD)
-        self.active: bool = args.read("ACTIVE", BOOL, False)
+        self.devname: str = args.read_mp("DEVNAME", WORD)
+        self.promisc: bool = args.read_p("PROMISC", BOOL, False)
+        self.snaplen: int = args.read_p("SNAPLEN", UNSIGNED.range(*SNAPLEN_RANGE),
+                                        DEFAULT_SNAPLEN)
+        self.sniffer: bool = args.read("SNIFFER", BOOL, True)
+        self.force_ip: bool = args.read("FORCE_IP", BOOL, False)
+        method = args.read("METHOD", WORD)
+        capture = args.read("CAPTURE", WORD)
+        bpf_filter: str = args.read("BPF_FILTER", STRING, "")
+        self.protocol: int = args.read("PROTOCOL", UNSIGNED.range(0, 0xFFFF), 0)
+        self.outbound: bool = args.read("OUTBOUND", BOOL, False)
+        self.headroom: int = args.read("HEADROOM", UNSIGNED.range(0, MAX_HEADROOM),
+                                       FROMDEVICE_HEADROOM)
+        self.burst: int = args.read("BURST", UNSIGNED.range(1, 65536), DEFAULT_BURST)
+        self.timestamp: bool = args.read("TIMESTAMP", BOOL, True)
+        self.active: bool = args.read("ACTIVE", BOOL, True)
         self.wanted_mode: str = args.read("MODE", Choice("auto", "hardware", "software"), "auto")
         self.wanted_size: int | None = args.read("RETA_SIZE", UNSIGNED.range(1, 65536))
         self.queue_cpus: list[int] | None = args.read("QUEUE_CPUS",
                                                       ListOf(UNSIGNED.range(0, 4095)))
         self.key: bytes | None = args.read("KEY", BYTES)
         self.xdp_mode: str = args.read("XDP_MODE", Choice(*XDP_MODES), "auto")
-        self.burst: int = args.read("BURST", UNSIGNED.range(1, 65536), DEFAULT_BURST)
-        if self.active and self.router.simtime:
+        self.method = self._method(args, method, capture)
+        if bpf_filter.strip():
+            args.error("BPF_FILTER: filter expressions are not supported (no compiler for "
+                       "them is built in); leave it empty and select packets with "
+                       "Classifier or IPClassifier after FromDevice")
+        if not self.active:
+            idle = [said for said, on in (("PROMISC true", self.promisc),
+                                          ("OUTBOUND true", self.outbound),
+                                          ("SNIFFER false", not self.sniffer)) if on]
+            if idle:
+                args.error(f"{' and '.join(idle)}: only used with ACTIVE true (ACTIVE false "
+                           f"receives nothing)")
+        elif self.router.simtime:
             args.error("ACTIVE true receives live packets and cannot run in simulated time")
         if self.wanted_mode == "hardware" and self._software_given:
             args.error(f"{', '.join(self._software_given)}: only used by MODE software")
-        #: hardware or software, chosen at initialize.
-        self.mode = ""
-        self.driver = ""
-        self.device: Any = None
-        self._probed: RssConfig | None = None
-        self._saved: np.ndarray | None = None
-        self._changed = False
-        self._guard: int | None = None
-        self._claim: InterfaceClaim | None = None
-        self._table_lock = threading.Lock()
-        self._receiver: _Receiver | None = None
-        self.received = 0
+        #: The RSS table, once a DeviceBalancer's takeover started.
+        self.table: TableTakeover | None = None
+        self._ingress: IngressDrop | None = None
+        self._ingress_claim: InterfaceClaim | None = None
+        self._ingress_guard: int | None = None
+        self._ring: ReceiveRing | None = None
+        self._receiver: ReceiveTask | None = None
+        self._hash_key = b""
+        self.count = 0
+        self._drops = 0
 
-    # --- choosing hardware or software RSS (at initialize: configure touches no interface)
-    def _choose_mode(self) -> None:
-        if self.wanted_mode != "software":
-            try:
-                self._probe_hardware()
-                return
-            except NoRssTable as err:
-                if self.wanted_mode == "hardware":
-                    self._fail(f"{err} (MODE software)")
-                self.log.info("%s: driver '%s' has no RSS table; using software RSS "
-                              "(XDP and a CPUMAP)", self.ifname, err.driver)
-                self.driver = err.driver
-        self._prepare_software()
-
-    def _probe_hardware(self) -> None:
-        with self.hardware_backend(self.ifname) as device:
-            self._probed = device.read()
-            self.driver = device.driver()
-        self.mode = "hardware"
-        size = self._probed.table.size
-        if self.wanted_size not in (None, size):
-            self._fail(f"RETA_SIZE {self.wanted_size} differs from the {size} entries of the "
-                       f"RSS table of '{self.ifname}' (a NIC's table size is fixed; omit "
-                       f"RETA_SIZE)")
-        if self._software_given:
-            self.log.warning("%s: %s ignored, '%s' has a hardware RSS table", self.ifname,
-                             ", ".join(self._software_given), self.ifname)
-
-    def _prepare_software(self) -> None:
-        if not self.driver:
-            self.driver = NetDevice(self.ifname).driver()
-        try:
-            self.device = self.software_backend(
-                self.ifname, reta_size=self.wanted_size or DEFAULT_SOFTWARE_RETA_SIZE,
-                cpus=self.queue_cpus, key=self.key or DEFAULT_KEY, mode=self.xdp_mode,
-                ledger=self._claim, owner=self.name)
-        except ValueError as err:
-            self._fail(str(err))
-        self.mode = "software"
-        others = [element for element in self.router.elements if element is not self]
-        if running_on(self.ifname, others) is not None:
-            self._fail(f"software RSS already runs on {self.ifname}")
-
-    def _fail(self, message: str) -> None:
-        raise ConfigError(f"While initializing '{self.declaration()}': {message}", self.landmark)
+    @staticmethod
+    def _method(args: Args, method: str | None, capture: str | None) -> str:
+        if method is not None and capture is not None and method != capture:
+            args.error(f"METHOD {shorten(method)} and CAPTURE {shorten(capture)}: CAPTURE is "
+                       f"the old name of METHOD, give one")
+        chosen = method or capture or "PCAP"
+        if chosen not in METHODS:
+            args.error(f"{'METHOD' if method else 'CAPTURE'} {shorten(chosen)}: unknown capture "
+                       f"method; on Linux FromDevice reads with {' or '.join(METHODS)}")
+        return chosen
 
     # --- lifecycle
     def initialize(self) -> None:
-        if not self.may_change_devices():
-            self._fail(f"changing the RSS table of '{self.ifname}' needs root or CAP_NET_ADMIN")
+        if self.active and not self.sniffer and not self.may_change_devices():
+            raise ConfigError(f"While initializing '{self.declaration()}': SNIFFER false "
+                              f"keeps received frames from the network stack of "
+                              f"'{self.devname}' with a tc ingress filter, which needs root "
+                              f"or CAP_NET_ADMIN", self.landmark)
         try:
-            self._claim = self.router.exit_guard.claim(self.ifname, self.hardware_backend)
-        except (InterfaceBusy, RestoreError, RecordError, OSError) as err:
-            self._fail(str(err))
-        try:
-            self._choose_mode()
-            if self.mode == "hardware":
-                self._open_hardware()
-            else:
-                self.device.start()
-                self._guard = self.router.exit_guard.on_exit(
-                    f"software RSS on {self.ifname}", self.device.stop)
+            if self._balanced():
+                self._take_table_over()
+            elif self._table_given:
+                self.log.warning("%s: %s ignored, no DeviceBalancer balances '%s'",
+                                 self.devname, ", ".join(self._table_given), self.name)
             if self.active:
-                self._receiver = _Receiver(self)
-        except DeviceError as err:
-            self._release()
-            self._fail(str(err))
+                self._start_receiving()
+                if not self.sniffer:
+                    self._keep_frames_from_stack()
         except BaseException:
-            self._release()
+            self.cleanup()
             raise
 
-    def _open_hardware(self) -> None:
-        self.device = self.hardware_backend(self.ifname)
-        self._saved = self.device.read_table()
-        self._claim.note_table(self._saved.tolist())
-        self._guard = self.router.exit_guard.on_exit(f"RSS table of {self.ifname}",
-                                                     self._restore_at_exit)
-        self.log.info("%s (%s): %d-entry RSS table over %d queues saved, restored at exit",
-                      self.ifname, self.driver, self._saved.size, self.device.queue_count())
+    def _balanced(self) -> bool:
+        return any(isinstance(element, TableBalancer) and element.balances(self)
+                   for element in self.router.elements if element is not self)
+
+    def _take_table_over(self) -> None:
+        from pyclick.kernel.takeover import (Backends, TableTakeover, TakeoverError,
+                                             TakeoverRequest)
+
+        request = TakeoverRequest(
+            self.devname, self.name, mode=self.wanted_mode, reta_size=self.wanted_size,
+            queue_cpus=self.queue_cpus, key=self.key, xdp_mode=self.xdp_mode,
+            software_given=self._software_given)
+        backends = Backends(self.hardware_backend, self.software_backend,
+                            self.may_change_devices)
+        self.table = TableTakeover(request, backends, self.router.exit_guard, self.log)
+        others = [element for element in self.router.elements if element is not self]
+        try:
+            self.table.start(others)
+        except TakeoverError as err:
+            raise ConfigError(f"While initializing '{self.declaration()}': {err}",
+                              self.landmark) from None
+
+    def _start_receiving(self) -> None:
+        from pyclick.kernel.netdev import DeviceError
+        from pyclick.kernel.ring import ReceiveRing
+        from pyclick.rss.toeplitz import MICROSOFT_KEY
+
+        self._hash_key = self.table.hash_key() if self.table is not None else MICROSOFT_KEY
+        try:
+            self._ring = ReceiveRing(self.devname, outbound=self.outbound, promisc=self.promisc)
+        except (DeviceError, OSError) as err:
+            raise initialize_failed(self, err) from None
+        self._receiver = ReceiveTask(self, self._ring, self.burst, self._emit)
+
+    def _keep_frames_from_stack(self) -> None:
+        """SNIFFER false: a tc ingress filter drops every received frame after the
+        ring's copy (pyclick.kernel.ingressfilter)."""
+        from pyclick.kernel.ingressfilter import IngressDrop
+        from pyclick.kernel.netdev import DeviceError
+        from pyclick.kernel.ownership import InterfaceBusy
+        from pyclick.kernel.recovery import RestoreError
+        from pyclick.kernel.staterecord import RecordError
+
+        guard = self.router.exit_guard
+        try:
+            self._ingress_claim = guard.claim(self.devname)
+            self._ingress = IngressDrop(self.devname, self._ingress_claim)
+            self._ingress_guard = guard.on_exit(f"tc ingress filter on {self.devname}",
+                                                self._ingress.remove)
+            self._ingress.install()
+        except (DeviceError, OSError, InterfaceBusy, RestoreError, RecordError) as err:
+            raise initialize_failed(self, err) from None
+        self.log.info("%s: SNIFFER false: a clsact qdisc drops every frame arriving on it "
+                      "after FromDevice's copy, so the network stack gets none; removed at exit",
+                      self.devname)
+
+    def _stop_keeping_frames(self) -> None:
+        guard = self.router.exit_guard
+        try:
+            if self._ingress is not None:
+                self._ingress.remove()
+                self._ingress = None
+        finally:
+            if self._ingress_guard is not None:
+                guard.cancel(self._ingress_guard)
+                self._ingress_guard = None
+            if self._ingress_claim is not None:
+                guard.unclaim(self._ingress_claim)
+                self._ingress_claim = None
 
     def cleanup(self) -> None:
-        self._release()
+        try:
+            self._stop_keeping_frames()
+        finally:
+            self._stop_receiving()
 
-    def _release(self) -> None:
-        """Stop receiving, put the kernel back as found, and let go of the device."""
+    def _stop_receiving(self) -> None:
         try:
             if self._receiver is not None:
                 self._receiver.stop()
                 self._receiver = None
-            if self._guard is not None:
-                self.router.exit_guard.cancel(self._guard)
-                self._guard = None
-            if self.mode == "hardware":
-                with self._table_lock:
-                    self._restore()
-                if self._claim is not None:
-                    self._claim.forget_table()
-            elif self.device is not None:
-                self.device.stop()
+            if self._ring is not None:
+                self._ring.close()
+                self._ring = None
         finally:
-            if self.mode == "hardware" and self.device is not None:
-                self.device.close()
-                self.device = None
-            if self._claim is not None:
-                self.router.exit_guard.unclaim(self._claim)
-                self._claim = None
+            if self.table is not None:
+                self.table.stop()
 
-    def _restore(self) -> None:
-        """Write the saved table back if this run changed it; call with the table lock."""
-        if self._changed and self._saved is not None and self.device is not None:
-            self.device.write_table(self._saved)
-            self._changed = False
-            self.log.info("%s: RSS table restored", self.ifname)
+    def _emit(self, limit: int) -> int:
+        frames = self._ring.receive(limit)
+        if not frames:
+            return 0
+        # The kernel stamps frames on the wall clock; packets carry the router's.
+        clock_offset = self.router.now() - time.time()
+        batch: list[Packet] = []
+        other: list[Packet] = []
+        for frame in frames:
+            if self.protocol and frame.protocol != self.protocol:
+                continue
+            packet = self._packet(frame, clock_offset)
+            if self.force_ip and not mark_ip_header(packet):
+                other.append(packet)
+            else:
+                batch.append(packet)
+        self.count += len(batch) + len(other)
+        if batch:
+            self.output_push(0, batch)
+        if other:
+            self.output_push(1, other)
+        return len(frames)
 
-    def _restore_at_exit(self) -> None:
-        # The exit may interrupt the thread that holds the lock: then give up
-        # rather than wait for ourselves.
-        if self._table_lock.acquire(timeout=EXIT_RESTORE_WAIT):
-            try:
-                self._restore()
-                if self._claim is not None:
-                    self._claim.forget_table()
-            finally:
-                self._table_lock.release()
+    def _packet(self, frame: Frame, clock_offset: float) -> Packet:
+        from pyclick.flow.key import parse_frame
 
-    def _initialized_device(self) -> Any:
-        if self.device is None or (self.mode == "software" and not self.device.started):
-            raise RuntimeError(f"FromDevice '{self.name}' is not initialized")
-        return self.device
+        data = frame.data[:self.snaplen]
+        packet = Packet.make(data, headroom=self.headroom,
+                             timestamp=frame.timestamp + clock_offset if self.timestamp else 0.0)
+        # The flow and hash of the whole frame, as the NIC sees it.
+        packet.flow = parse_frame(frame.data)
+        packet.rss_hash = rss_hash(self._hash_key, packet.flow)
+        packet.packet_type = frame.packet_type
+        packet.set_mac_header(0)
+        if frame.wire_length > len(data):
+            packet.extra_length = frame.wire_length - len(data)
+        return packet
 
-    # --- RssDevice
+    # --- RssDevice, through the takeover
+    def _taken(self) -> TableTakeover:
+        if self.table is None:
+            raise RuntimeError(f"FromDevice '{self.name}' is not initialized or no "
+                               f"DeviceBalancer balances it")
+        return self.table
+
     def reta_size(self) -> int:
-        if self.mode == "hardware":
-            return int(self._probed.table.size)
-        return self._initialized_device().reta_size()
+        return self._taken().reta_size()
 
     def queue_count(self) -> int:
-        if self.mode == "hardware":
-            return self._probed.queues
-        return self._initialized_device().queue_count()
+        return self._taken().queue_count()
 
     def hash_key(self) -> bytes:
-        if self.mode == "hardware":
-            return self._probed.key or DEFAULT_KEY
-        return self._initialized_device().hash_key()
+        return self._taken().hash_key()
 
     def read_table(self) -> np.ndarray:
-        return self._initialized_device().read_table()
+        return self._taken().read_table()
 
     def write_table(self, table: np.ndarray) -> None:
-        device = self._initialized_device()
-        with self._table_lock:
-            # Marked first: a write that fails half-way still needs the restore.
-            self._changed = True
-            device.write_table(table)
+        self._taken().write_table(table)
 
     # --- what others ask besides the table (seams.QueueDescription, softrss.SoftwareRssHost)
     def describe_queues(self) -> str:
         """Where the queue count comes from and how to change it, for error messages."""
-        if self.mode == "hardware":
-            return (f"'{self.ifname}' ({self.driver}) has {self.queue_count()} RX queues; "
-                    f"'ethtool -L {self.ifname} combined N' changes the count")
-        return (f"software RSS on '{self.ifname}' steers to {self.queue_count()} CPUs; "
-                f"QUEUE_CPUS of '{self.name}' chooses them")
+        return self._taken().describe_queues(self.name)
 
     def software_rss(self, ifname: str) -> SoftwareRSS | None:
         """The software RSS this element runs on ``ifname``, if it runs one."""
-        if self.mode == "software" and ifname == self.ifname and self.device is not None \
-                and self.device.started:
-            return self.device
-        return None
+        if self.table is None or ifname != self.devname:
+            return None
+        return self.table.software_rss()
 
     # --- handlers
+    @read_handler("count")
+    def _read_count(self) -> str:
+        return str(self.count)
+
+    @write_handler("reset_counts")
+    def _write_reset(self, value: str) -> None:
+        self.count = 0
+        self._drops = 0
+        if self._ring is not None:
+            self._ring.statistics()
+
+    @read_handler("kernel_drops")
+    def _read_kernel_drops(self) -> str:
+        if self._ring is not None:
+            self._drops += self._ring.statistics()[1]
+        return str(self._drops)
+
     @read_handler("mode")
     def _read_mode(self) -> str:
-        return self.mode
+        return self.table.mode if self.table is not None else ""
 
     @read_handler("driver")
     def _read_driver(self) -> str:
-        return self.driver
+        return self.table.driver if self.table is not None else ""
 
     @read_handler("reta_size")
     def _read_reta_size(self) -> str:
@@ -354,73 +531,13 @@ class FromDevice(Element):
 
     @read_handler("saved_table")
     def _read_saved_table(self) -> str:
-        return "" if self._saved is None else " ".join(str(q) for q in self._saved.tolist())
+        saved = self.table.saved if self.table is not None else None
+        return "" if saved is None else " ".join(str(q) for q in saved.tolist())
 
     @read_handler("key")
     def _read_key(self) -> str:
         return self.hash_key().hex()
 
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.received)
-
     @write_handler("restore")
     def _write_restore(self, value: str) -> None:
-        if self.mode != "hardware":
-            raise ValueError("only MODE hardware saves a table to restore")
-        self._initialized_device()
-        with self._table_lock:
-            self._restore()
-
-
-class _Receiver:
-    """ACTIVE true: frames from a TPACKET_V3 ring, pushed as packet batches.
-
-    A waiter thread blocks until frames are waiting, then schedules a task
-    on FromDevice's home thread, which emits up to BURST frames per run
-    and runs again while more wait. The waiter sleeps while the task
-    drains, so an idle interface costs nothing.
-    """
-
-    WAIT = 0.1
-
-    def __init__(self, element: FromDevice):
-        self.element = element
-        self.key = element.hash_key()
-        self.socket = ReceiveRing(element.ifname)
-        self.task = Task(element, self._emit)
-        self._drained = threading.Event()
-        self._drained.set()
-        self._stopping = threading.Event()
-        self._waiter = threading.Thread(target=self._wait_for_frames, daemon=True,
-                                        name=f"{element.name} receive")
-        self._waiter.start()
-
-    def _wait_for_frames(self) -> None:
-        while not self._stopping.is_set():
-            if self._drained.wait(self.WAIT) and self.socket.wait(self.WAIT):
-                self._drained.clear()
-                self.task.reschedule()
-
-    def _emit(self) -> bool:
-        frames = self.socket.receive(self.element.burst)
-        if len(frames) == self.element.burst:
-            self.task.reschedule()
-        else:
-            self._drained.set()
-        if not frames:
-            return False
-        now = self.element.router.now()
-        batch = []
-        for frame in frames:
-            flow = parse_frame(frame.data)
-            batch.append(Packet(frame.data, now, rss_hash(self.key, flow), flow))
-        self.element.received += len(batch)
-        self.element.output_push(0, batch)
-        return True
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._waiter.join()
-        self.task.unschedule()
-        self.socket.close()
+        self._taken().restore()

@@ -3,30 +3,13 @@ ToHost writes through."""
 
 from __future__ import annotations
 
-import ipaddress
-
-from pyclick.args import UNSIGNED, WORD, Args
-from pyclick.element import Element, read_handler
+from pyclick.args import WORD, Args
 from pyclick.elements.inet import ETHERADDR, IPPREFIX
-from pyclick.elements.polldevice import ReceiveTask, initialize_failed, live_only
-from pyclick.kernel.netdev import DeviceError
-from pyclick.kernel.tap import TunDevice
-from pyclick.packet import DEFAULT_HEADROOM, Packet
-
-#: Frames emitted per task run.
-BURST = 32
-DEFAULT_MTU = 1500
+from pyclick.elements.tundevice import TunTapElement, tap_address
+from pyclick.packet import Packet
 
 
-def tap_address(address: tuple[bytes, int] | None) -> ipaddress.IPv4Interface | None:
-    """The interface address of an IPPREFIX value."""
-    if address is None:
-        return None
-    ip, length = address
-    return ipaddress.IPv4Interface((ipaddress.IPv4Address(ip), length))
-
-
-class FromHost(Element):
+class FromHost(TunTapElement):
     """FromHost(DEVNAME, DST, KEYWORDS) -- interface to a Linux TAP device
 
     Description
@@ -69,48 +52,11 @@ class FromHost(Element):
     port_count = "0/1"
 
     def configure(self, args: Args) -> None:
-        self.devname: str = args.read_mp("DEVNAME", WORD)
-        self.dst = tap_address(args.read_p("DST", IPPREFIX))
-        self.ether: bytes | None = args.read("ETHER", ETHERADDR)
-        self.mtu: int = args.read("MTU", UNSIGNED.range(68, 65535), DEFAULT_MTU)
-        self.headroom: int = args.read("HEADROOM", UNSIGNED.range(0, 1 << 16), DEFAULT_HEADROOM)
-        args.complete()
-        live_only(self, args)
-        self.count = 0
-        self.device: TunDevice | None = None
-        self._receiver: ReceiveTask | None = None
+        self.devname = args.read_mp("DEVNAME", WORD)
+        self.address = tap_address(args.read_p("DST", IPPREFIX))
+        self.ether = args.read("ETHER", ETHERADDR)
+        self.read_device_settings(args)
 
-    def initialize(self) -> None:
-        try:
-            self.device = TunDevice(self.devname, tap=True)
-            self.device.set_up(prefix=self.dst, ether=self.ether, mtu=self.mtu)
-        except (DeviceError, OSError) as err:
-            self.cleanup()
-            raise initialize_failed(self, err) from err
-        self._receiver = ReceiveTask(self, self.device, BURST, self._emit)
-
-    def cleanup(self) -> None:
-        if self._receiver is not None:
-            self._receiver.stop()
-            self._receiver = None
-        if self.device is not None:
-            self.device.close()
-            self.device = None
-
-    def _emit(self, limit: int) -> int:
-        assert self.device is not None
-        frames = self.device.read(limit)
-        if frames:
-            now = self.router.now()
-            self.count += len(frames)
-            self.output_push(0, [Packet.make(f, headroom=self.headroom, timestamp=now)
-                                 for f in frames])
-        return len(frames)
-
-    @read_handler("dev_name")
-    def _read_dev_name(self) -> str:
-        return self.devname
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
+    def emit(self, frames: list[tuple[bytes, Packet]]) -> None:
+        self.count += len(frames)
+        self.output_push(0, [packet for _, packet in frames])

@@ -1,10 +1,17 @@
 """What the IP and Ethernet elements share: the Internet checksum, address
 argument types, and where a packet's IP header is.
 
-- :func:`checksum`: the Internet checksum (RFC 1071) of some bytes;
+- :func:`checksum`: the Internet checksum (RFC 1071) of some bytes, and
+  :func:`transport_checksum`, the same over a TCP or UDP segment with the
+  IPv4 pseudo-header in front;
 - :func:`IPADDR`, :func:`IPPREFIX` (``10.0.0.1/24`` or ``10.0.0.1
-  255.255.255.0``), :func:`ETHERADDR`: argument types returning bytes in
-  network order (and the prefix length);
+  255.255.255.0``), :func:`IP_OR_PREFIX`, :func:`ETHERADDR`,
+  :func:`IP6ADDR`, :func:`IP6PREFIX`: argument types returning bytes in
+  network order (and the prefix length). Each also takes a name an
+  AddressInfo of the router defines (``me``, ``me:ip``, ``me:ipnet``,
+  ``me:bcast``, ``me:gw``, ``me:eth``, ``me:ip6``, ``me:ip6net``; see
+  ``pyclick.elements.addressnames``), and, as Click does, the name of a
+  network device for its Ethernet or IPv4 address;
 - :func:`ip_header_offset`: the IP header's offset in a packet's data, from
   its network header annotation, 0 when no element set it;
 - :func:`reject`: where the elements with an optional output for refused
@@ -18,6 +25,7 @@ import re
 import struct
 from typing import TYPE_CHECKING
 
+from pyclick.elements.addressnames import AddressKind, find_address, split_suffix
 from pyclick.packet import Packet
 
 if TYPE_CHECKING:
@@ -25,6 +33,10 @@ if TYPE_CHECKING:
     from pyclick.element import Element
 
 _ETHER = re.compile(r"[0-9A-Fa-f]{1,2}([:-])[0-9A-Fa-f]{1,2}(\1[0-9A-Fa-f]{1,2}){4}\Z")
+
+
+#: The first one to three bytes of an IPv4 address.
+_PARTIAL = re.compile(r"\d{1,3}(\.\d{1,3}){0,2}\Z")
 
 
 def checksum(data: bytes | bytearray | memoryview) -> int:
@@ -37,34 +49,178 @@ def checksum(data: bytes | bytearray | memoryview) -> int:
     return ~total & 0xFFFF
 
 
+def transport_checksum(src: bytes, dst: bytes, protocol: int,
+                       segment: bytes | bytearray | memoryview) -> int:
+    """The checksum of a TCP or UDP ``segment`` carried from ``src`` to ``dst``
+    (4 bytes each), its IPv4 pseudo-header included (RFC 793, RFC 768)."""
+    pseudo = bytes(src) + bytes(dst) + struct.pack("!BBH", 0, protocol, len(segment))
+    return checksum(pseudo + bytes(segment))
+
+
 def IPADDR(text: str, args: Args | None = None) -> bytes:
-    """An IPv4 address, as 4 bytes."""
+    """An IPv4 address, as 4 bytes: written out, or a name for one."""
     try:
         return ipaddress.IPv4Address(text.strip()).packed
     except ValueError:
-        raise ValueError("expected IP address") from None
+        pass
+    named = _named_ip(text.strip(), args)
+    if named is None:
+        raise ValueError("expected IP address")
+    return named
 
 
 def IPPREFIX(text: str, args: Args | None = None) -> tuple[bytes, int]:
-    """An address with a prefix length: ``18.26.4.9/24`` or ``18.26.4.9 255.255.255.0``."""
+    """An address with a prefix length: ``18.26.4.9/24`` or ``18.26.4.9
+    255.255.255.0``; the address and the length may be names (``me/24``,
+    ``me:ipnet``). A bare address is a /32."""
     words = text.split()
-    try:
-        if len(words) == 2:
-            address, mask = ipaddress.IPv4Address(words[0]), ipaddress.IPv4Address(words[1])
-            length = ipaddress.IPv4Network(f"0.0.0.0/{mask}").prefixlen
-            return address.packed, length
-        interface = ipaddress.IPv4Interface(text.strip())
-        return interface.ip.packed, interface.network.prefixlen
-    except ValueError:
-        raise ValueError("expected IP address with prefix (e.g. 10.0.0.1/24)") from None
+    found = None
+    if len(words) == 2:
+        found = _with_mask(words[0], words[1], args)
+    elif len(words) == 1:
+        word = words[0]
+        address, slash, length = word.rpartition("/")
+        found = (_with_mask(address, length, args) if slash and length
+                 else _literal_prefix(word) or _named_prefix(word, args))
+    if found is None:
+        raise ValueError("expected IP address with prefix (e.g. 10.0.0.1/24)")
+    return found
+
+
+def IP_OR_PREFIX(text: str, args: Args | None = None) -> tuple[bytes, int]:
+    """An address prefix where an address stands for itself alone (/32): a
+    name with both an address and a prefix gives its address, unless
+    written ``NAME:ipnet`` (Click's prefixes that allow a bare address)."""
+    word = text.strip()
+    if "/" not in word and " " not in word:
+        try:
+            return IPADDR(word, args), 32
+        except ValueError:
+            pass
+    return IPPREFIX(text, args)
 
 
 def ETHERADDR(text: str, args: Args | None = None) -> bytes:
-    """An Ethernet address (``00:11:22:33:44:55`` or with dashes), as 6 bytes."""
+    """An Ethernet address (``00:11:22:33:44:55`` or with dashes), as 6 bytes;
+    or a name for one (``me``, ``me:eth``), or a device's name."""
     word = text.strip()
-    if not _ETHER.match(word):
+    if _ETHER.match(word):
+        return bytes(int(part, 16) for part in re.split("[:-]", word))
+    name = split_suffix(word, AddressKind.ETHER)
+    named = None
+    if name is not None:
+        named = find_address(name, AddressKind.ETHER, args)
+        if named is None and args is not None and args.element is not None:
+            # The interface layer is loaded only when a name is an interface's, so that
+            # --list and --doc load no kernel adapter.
+            from pyclick.kernel import ifaddr
+            named = ifaddr.ether_address(name)
+    if named is None:
         raise ValueError("expected Ethernet address (e.g. 00:11:22:33:44:55)")
-    return bytes(int(part, 16) for part in re.split("[:-]", word))
+    return named
+
+
+def IP6ADDR(text: str, args: Args | None = None) -> bytes:
+    """An IPv6 address, as 16 bytes: written out, or a name for one (``me:ip6``)."""
+    word = text.strip()
+    try:
+        return ipaddress.IPv6Address(word).packed
+    except ValueError:
+        pass
+    name = split_suffix(word, AddressKind.IP6)
+    named = None if name is None else find_address(name, AddressKind.IP6, args)
+    if named is None:
+        raise ValueError("expected IPv6 address")
+    return named
+
+
+def IP6PREFIX(text: str, args: Args | None = None) -> tuple[bytes, int]:
+    """An IPv6 address with a prefix length (``fe80::1/64``; a bare address is
+    a /128), or a name for one (``me:ip6net``)."""
+    word = text.strip()
+    try:
+        interface = ipaddress.IPv6Interface(word)
+        return interface.ip.packed, interface.network.prefixlen
+    except ValueError:
+        pass
+    address, slash, length = word.rpartition("/")
+    if slash and length.isdigit() and int(length) <= 128:
+        try:
+            return IP6ADDR(address, args), int(length)
+        except ValueError:
+            pass
+    name = split_suffix(word, AddressKind.IP6NET)
+    named = None if name is None else find_address(name, AddressKind.IP6NET, args)
+    if named is None:
+        raise ValueError("expected IPv6 address with prefix (e.g. fe80::1/64)")
+    return named
+
+
+def _literal_prefix(word: str) -> tuple[bytes, int] | None:
+    try:
+        interface = ipaddress.IPv4Interface(word)
+    except ValueError:
+        return None
+    return interface.ip.packed, interface.network.prefixlen
+
+
+def _with_mask(address: str, mask: str, args: Args | None) -> tuple[bytes, int] | None:
+    """``address`` (or a name) with a prefix length or a netmask (or a name).
+
+    As in Click, an address may be cut short (``10/8``, ``0/0``) when the
+    prefix covers only the bytes written.
+    """
+    if _PARTIAL.match(address) and mask.isdigit():
+        parts = [int(part) for part in address.split(".")]
+        if int(mask) > 8 * len(parts) or max(parts) > 255:
+            return None
+        return bytes(parts).ljust(4, b"\0"), int(mask)
+    try:
+        ip = IPADDR(address, args)
+    except ValueError:
+        return None
+    if mask.isdigit():
+        return (ip, int(mask)) if int(mask) <= 32 else None
+    try:
+        netmask = ipaddress.IPv4Address(IPADDR(mask, args))
+        length = ipaddress.IPv4Network(f"0.0.0.0/{netmask}").prefixlen
+    except ValueError:
+        return None
+    return ip, length
+
+
+def _named_ip(word: str, args: Args | None) -> bytes | None:
+    """The IPv4 address a name stands for: ``NAME``, ``NAME:ip``, ``NAME:bcast`` (the
+    broadcast address of its prefix), ``NAME:gw`` (its prefix's first address)."""
+    name, colon, suffix = word.rpartition(":")
+    if colon and suffix.lower() in ("bcast", "gw"):
+        prefix = _named_prefix(name, args)
+        if prefix is None:
+            return None
+        network = ipaddress.IPv4Network(prefix, strict=False)
+        if suffix.lower() == "bcast":
+            return network.broadcast_address.packed
+        return (network.network_address + 1).packed
+    name = split_suffix(word, AddressKind.IP)
+    if name is None:
+        return None
+    named = find_address(name, AddressKind.IP, args)
+    if named is None and args is not None and args.element is not None:
+        from pyclick.kernel import ifaddr
+        device = ifaddr.ipv4_address(name)
+        named = device[0] if device else None
+    return named
+
+
+def _named_prefix(word: str, args: Args | None) -> tuple[bytes, int] | None:
+    name = split_suffix(word, AddressKind.IPNET)
+    if name is None:
+        return None
+    named = find_address(name, AddressKind.IPNET, args)
+    if named is None and args is not None and args.element is not None:
+        from pyclick.kernel import ifaddr
+        named = ifaddr.ipv4_address(name)
+    return named
 
 
 def unparse_ether(address: bytes) -> str:
@@ -74,6 +230,10 @@ def unparse_ether(address: bytes) -> str:
 
 def unparse_ip(address: bytes) -> str:
     return str(ipaddress.IPv4Address(address))
+
+
+def unparse_ip6(address: bytes) -> str:
+    return str(ipaddress.IPv6Address(address))
 
 
 def ip_header_offset(packet: Packet) -> int:

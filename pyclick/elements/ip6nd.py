@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from dataclasses import dataclass
 
 from pyclick.args import TIME, Args
 from pyclick.element import PROCESSING_A_AH, PUSH, Element, read_handler
-from pyclick.elements.inet import ETHERADDR, checksum, reject, unparse_ether
+from pyclick.elements.addresstable import Entry, most_specific, parse_ip6_entries
+from pyclick.elements.inet import (ETHERADDR, IP6ADDR, checksum, reject, unparse_ether,
+                                   unparse_ip6)
 from pyclick.packet import Packet
 
 ETHERTYPE_IP6 = 0x86DD
@@ -31,18 +32,6 @@ UNSPECIFIED = bytes(16)
 ALL_NODES = bytes.fromhex("ff020000000000000000000000000001")
 #: ff02::1:ff00:0/104, the solicited-node multicast prefix.
 SOLICITED_NODE_PREFIX = bytes.fromhex("ff0200000000000000000001ff")
-
-
-def IP6ADDR(text: str, args: Args | None = None) -> bytes:
-    """An IPv6 address, as 16 bytes."""
-    try:
-        return ipaddress.IPv6Address(text.strip()).packed
-    except ValueError:
-        raise ValueError("expected IPv6 address") from None
-
-
-def unparse_ip6(address: bytes) -> str:
-    return str(ipaddress.IPv6Address(address))
 
 
 def multicast_ether(address: bytes) -> bytes:
@@ -80,31 +69,6 @@ def nd_message(data: bytes, kind: int) -> bytes | None:
     return message
 
 
-@dataclass(frozen=True)
-class Entry:
-    network: ipaddress.IPv6Network
-    ether: bytes
-
-    def text(self) -> str:
-        return f"{self.network} {unparse_ether(self.ether)}"
-
-
-def parse_entries(text: str) -> list[Entry]:
-    """``IP6/PREFIX [IP6/PREFIX...] ETH``: one entry per network; ValueError when wrong."""
-    words = text.split()
-    if len(words) < 2:
-        raise ValueError("expected 'IP6/PREFIX [IP6/PREFIX...] ETH'")
-    ether = ETHERADDR(words[-1])
-    entries = []
-    for word in words[:-1]:
-        try:
-            network = ipaddress.IPv6Network(word, strict=False)
-        except ValueError:
-            raise ValueError(f"bad IPv6 address or prefix '{word}'") from None
-        entries.append(Entry(network, ether))
-    return entries
-
-
 class IP6NDAdvertiser(Element):
     """IP6NDAdvertiser(IP6/PREFIX [IP6/PREFIX...] ETH, IP62/PREFIX2 ETH2, ...) -- answers IPv6 neighbor solicitations
 
@@ -122,7 +86,9 @@ class IP6NDAdvertiser(Element):
     hop limit is 255 and their ICMPv6 checksum is right. Other packets
     leave by output 1 when it is connected, and are dropped otherwise. An
     address alone is a /128. Serves proxy neighbor discovery as well as a
-    host's own addresses.
+    host's own addresses. Addresses may be names an AddressInfo defines
+    (NAME:ip6, NAME:ip6net, NAME:eth); a name for both an IPv6 address
+    and an Ethernet address may be a whole argument: IP6NDAdvertiser(me).
 
     Ports
     one agnostic input; agnostic output 0 (advertisements), optional push output 1
@@ -143,9 +109,11 @@ class IP6NDAdvertiser(Element):
 
     def configure(self, args: Args) -> None:
         entries: list[Entry] = []
-        for number, text in enumerate(args.rest(), 1):
+        # Arguments are read whole, as Click reads them: a capitalized name
+        # (MY_ADDR 10.0.0.1) is not a keyword.
+        for number, text in enumerate(args.accept_rest(), 1):
             try:
-                entries += parse_entries(text)
+                entries += parse_ip6_entries(text, args)
             except ValueError as err:
                 args.error(f"argument {number}: {err}")
         args.complete()
@@ -153,13 +121,7 @@ class IP6NDAdvertiser(Element):
 
     def lookup(self, address: bytes) -> bytes | None:
         """The Ethernet address of the most specific network holding ``address``."""
-        ip = ipaddress.IPv6Address(address)
-        best: Entry | None = None
-        for entry in self.entries:
-            if ip in entry.network and (best is None
-                                        or entry.network.prefixlen > best.network.prefixlen):
-                best = entry
-        return None if best is None else best.ether
+        return most_specific(self.entries, address)
 
     def simple_action(self, packet: Packet) -> Packet | None:
         data = packet.data

@@ -5,15 +5,44 @@ from __future__ import annotations
 import re
 
 from pyclick.args import Args
-from pyclick.classify.ippatterns import parse_ip_pattern
+from pyclick.classify.ippatterns import AddressNames, parse_ip_pattern
 from pyclick.classify.rawpatterns import PatternError
 from pyclick.classify.tree import (Classification, Formula, TooComplex, compile_patterns,
                                    ip_layout)
 from pyclick.element import PUSH, Element, read_handler
 from pyclick.elements.classifier import push_classified, warn_unreachable
+from pyclick.elements.inet import ETHERADDR, IPADDR, IPPREFIX
 from pyclick.packet import Packet
 
 _ACTION = re.compile(r"\s*(\S+)\s*")
+
+
+class ArgumentNames:
+    """The words of a pattern that are not literal addresses, read as the
+    element's address arguments read them: names an AddressInfo defines
+    (``me``, ``me:ipnet``, ``me:eth``...) and network devices' names."""
+
+    def __init__(self, args: Args) -> None:
+        self.args = args
+
+    def ip(self, word: str) -> int | None:
+        try:
+            return int.from_bytes(IPADDR(word, self.args), "big")
+        except ValueError:
+            return None
+
+    def prefix(self, word: str) -> tuple[int, int] | None:
+        try:
+            address, length = IPPREFIX(word, self.args)
+        except ValueError:
+            return None
+        return int.from_bytes(address, "big"), (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+
+    def ether(self, word: str) -> bytes | None:
+        try:
+            return ETHERADDR(word, self.args)
+        except ValueError:
+            return None
 
 
 class IPClassifier(Element):
@@ -54,6 +83,15 @@ class IPClassifier(Element):
     the primitive before it ('src port 80 or 81'). A pattern '-', 'any' or
     'all' matches every packet.
 
+    Addresses may be names, read as address arguments are: names an
+    AddressInfo defines (wherever it is declared) and network devices'
+    names. A name alone is its IPv4 address ('dst me'); after 'net', its
+    prefix when it has one ('src net me', or 'src me:ipnet'); after
+    'ether host', its Ethernet address. A word that is no keyword,
+    literal or name is an error. A port, TCP flag or ICMP type name is
+    read in the tables the words before it allow: 'icmp echo' is 'icmp
+    type echo' and 'tcp echo' the port, while 'echo' alone is ambiguous.
+
     Ports, ICMP types, TCP flags and windows and transport fields hold
     only on first fragments of their protocol's packets, and their != and
     ordering operators keep that condition: 'src tcp port != 5' matches
@@ -87,11 +125,14 @@ class IPClassifier(Element):
     processing = PUSH
 
     def configure(self, args: Args) -> None:
-        self.patterns = args.rest()
+        # Arguments are read whole, as Click reads them: a capitalized name
+        # (MY_ADDR 10.0.0.1) is not a keyword.
+        self.patterns = args.accept_rest()
         if len(self.patterns) != self.noutputs:
             args.error(f"need {self.noutputs} arguments, one per output port")
         rules = [(index, index, text, 0) for index, text in enumerate(self.patterns)]
-        self.classification = _compiled(args, rules)
+        self.names = ArgumentNames(args)
+        self.classification = _compiled(args, rules, self.names)
         args.complete()
 
     def initialize(self) -> None:
@@ -117,7 +158,7 @@ class IPClassifier(Element):
             formulas = []
             for output, text in enumerate(patterns):
                 try:
-                    formulas.append((output, parse_ip_pattern(text)))
+                    formulas.append((output, parse_ip_pattern(text, self.names)))
                 except PatternError as err:
                     raise ValueError(f"pattern {output}: {err}") from None
             try:
@@ -165,7 +206,9 @@ class IPFilter(Element):
 
     def configure(self, args: Args) -> None:
         rules = []
-        for index, text in enumerate(args.rest()):
+        # Arguments are read whole, as Click reads them: a capitalized name
+        # (MY_ADDR 10.0.0.1) is not a keyword.
+        for index, text in enumerate(args.accept_rest()):
             m = _ACTION.match(text)
             word = m.group(1) if m else ""
             if word == "allow":
@@ -184,7 +227,7 @@ class IPFilter(Element):
                 continue
             assert m is not None
             rules.append((index, output, text[m.end():], m.end()))
-        self.classification = _compiled(args, rules)
+        self.classification = _compiled(args, rules, ArgumentNames(args))
         args.complete()
         #: The outputs some rule sends packets to.
         self.targets = {output for _, output, _, _ in rules if output >= 0}
@@ -200,13 +243,15 @@ class IPFilter(Element):
         return self.classification.program()
 
 
-def _compiled(args: Args, rules: list[tuple[int, int, str, int]]) -> Classification | None:
+def _compiled(args: Args, rules: list[tuple[int, int, str, int]],
+              names: AddressNames) -> Classification | None:
     """The classification of ``rules`` (index, output, pattern text, where the
-    pattern starts in its argument); errors go to ``args``."""
+    pattern starts in its argument), address names read by ``names``; errors
+    go to ``args``."""
     formulas: list[tuple[int, Formula]] = []
     for index, output, text, start in rules:
         try:
-            formulas.append((output, parse_ip_pattern(text)))
+            formulas.append((output, parse_ip_pattern(text, names)))
         except PatternError as err:
             args.error(f"pattern {index}: position {err.position + start}: {err.message}")
     if len(formulas) < len(rules):

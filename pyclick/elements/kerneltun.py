@@ -1,21 +1,20 @@
-"""KernelTun: IP packets to and from the kernel through a TUN device."""
+"""KernelTun and KernelTap: IP packets, or Ethernet frames, to and from the
+kernel through a TUN or TAP device."""
 
 from __future__ import annotations
 
-from pyclick.args import UNSIGNED, WORD, Args
-from pyclick.element import Element, read_handler
-from pyclick.elements.fromhost import DEFAULT_MTU, tap_address
-from pyclick.elements.inet import IPPREFIX
-from pyclick.elements.polldevice import ReceiveTask, initialize_failed, live_only
-from pyclick.kernel.netdev import DeviceError
-from pyclick.kernel.tap import TunDevice
-from pyclick.packet import DEFAULT_HEADROOM, Packet
+from pyclick.args import BOOL, UNSIGNED, WORD, Args
+from pyclick.element import read_handler
+from pyclick.elements.inet import ETHERADDR, IPPREFIX
+from pyclick.elements.tundevice import TunTapElement, tap_address
+from pyclick.packet import Packet
 from pyclick.runtime.notifier import upstream_empty_signal
 from pyclick.runtime.tasks import Task
 
 #: Packets a pull input takes per task run.
 PULL_BURST = 32
 _IP_HEADER = 20
+_ETHER_HEADER = 14
 
 
 def is_ipv4(data: bytes) -> bool:
@@ -25,7 +24,7 @@ def is_ipv4(data: bytes) -> bool:
     return int.from_bytes(data[2:4], "big") <= len(data)
 
 
-class KernelTun(Element):
+class KernelTun(TunTapElement):
     """KernelTun(ADDR, KEYWORDS) -- interface to a Linux TUN device
 
     Description
@@ -41,6 +40,11 @@ class KernelTun(Element):
     the kernel as if they came in on the device. Packets longer than MTU
     are dropped, as are those the kernel refuses.
 
+    With TAP true the device is a TAP device, as KernelTap's: Ethernet
+    frames both ways, every frame the kernel sends out of output 0, and
+    ETHER sets the device's Ethernet address (the kernel only takes frames
+    sent to that address).
+
     Packets addressed to ADDR itself are answered by the kernel: say
     KernelTun(192.0.2.1/24) runs, 'ping 192.0.2.1' never reaches the
     router, but 'ping 192.0.2.2' does. The device, its address and its
@@ -54,13 +58,16 @@ class KernelTun(Element):
     Keyword arguments
     ADDR -- the kernel's address and prefix on the device, mandatory
     DEVNAME -- the device's name; default the kernel's choice (tun0...)
+    TAP -- a TAP device (Ethernet frames) rather than TUN; default false
+    ETHER -- the TAP device's Ethernet address; default the kernel's choice
     BURST -- most packets emitted per scheduling, at least 1; default 1
     MTU -- the device's MTU; default 1500
     HEADROOM -- bytes of headroom in each packet; default 28
+    IGNORE_QUEUE_OVERFLOWS -- accepted for Click's sake: a packet the kernel has no room for is counted in drops, never reported; default false
 
     Element handlers
     dev_name (read) -- the device's name
-    count (read) -- IP packets emitted on output 0
+    count (read) -- packets emitted on output 0
     drops (read) -- input packets dropped (too long, or refused by the kernel)
 
     Example
@@ -71,30 +78,22 @@ class KernelTun(Element):
     port_count = "0-1/1-2"
     processing = "a/h"
     flow_code = "x/y"
+    #: Whether TAP is true unless the configuration says otherwise.
+    default_tap = False
 
     def configure(self, args: Args) -> None:
-        self.addr = tap_address(args.read_mp("ADDR", IPPREFIX))
-        self.devname: str = args.read("DEVNAME", WORD, "")
-        self.burst: int = args.read("BURST", UNSIGNED.range(1, 1 << 20), 1)
-        self.mtu: int = args.read("MTU", UNSIGNED.range(68, 65535), DEFAULT_MTU)
-        self.headroom: int = args.read("HEADROOM", UNSIGNED.range(0, 1 << 16), DEFAULT_HEADROOM)
-        args.complete()
-        live_only(self, args)
-        self.count = 0
+        self.address = tap_address(args.read_mp("ADDR", IPPREFIX))
+        self.devname = args.read("DEVNAME", WORD, "")
+        self.tap = args.read("TAP", BOOL, self.default_tap)
+        self.ether = args.read("ETHER", ETHERADDR)
+        self.burst = args.read("BURST", UNSIGNED.range(1, 1 << 20), 1)
+        args.read("IGNORE_QUEUE_OVERFLOWS", BOOL, False)
+        self.read_device_settings(args)
         self.drops = 0
-        self.device: TunDevice | None = None
-        self._receiver: ReceiveTask | None = None
         self._pull_task: Task | None = None
 
     def initialize(self) -> None:
-        try:
-            self.device = TunDevice(self.devname, tap=False)
-            self.device.set_up(prefix=self.addr, mtu=self.mtu)
-        except (DeviceError, OSError) as err:
-            self.cleanup()
-            raise initialize_failed(self, err) from err
-        self.devname = self.device.name
-        self._receiver = ReceiveTask(self, self.device, self.burst, self._emit)
+        super().initialize()
         if self.ninputs and self.input_is_pull(0):
             self._pull_task = Task(self, self._pull)
             self._signal = upstream_empty_signal(self, 0, self._pull_task.reschedule)
@@ -104,24 +103,16 @@ class KernelTun(Element):
         if self._pull_task is not None:
             self._pull_task.unschedule()
             self._pull_task = None
-        if self._receiver is not None:
-            self._receiver.stop()
-            self._receiver = None
-        if self.device is not None:
-            self.device.close()
-            self.device = None
+        super().cleanup()
 
-    def _emit(self, limit: int) -> int:
-        assert self.device is not None
-        data = self.device.read(limit)
-        if not data:
-            return 0
-        now = self.router.now()
+    def emit(self, frames: list[tuple[bytes, Packet]]) -> None:
         good: list[Packet] = []
         bad: list[Packet] = []
-        for raw in data:
-            packet = Packet.make(raw, headroom=self.headroom, timestamp=now)
-            if is_ipv4(raw):
+        for raw, packet in frames:
+            if self.tap:
+                packet.set_mac_header(0, _ETHER_HEADER)
+                good.append(packet)
+            elif is_ipv4(raw):
                 packet.set_network_header(0, (raw[0] & 0xF) * 4)
                 good.append(packet)
             else:
@@ -131,12 +122,12 @@ class KernelTun(Element):
             self.output_push(0, good)
         if bad:
             self.output_push(1, bad)
-        return len(data)
 
     def push(self, port: int, batch: list[Packet]) -> None:
         device = self.device
+        limit = self.mtu + (_ETHER_HEADER if self.tap else 0)
         for packet in batch:
-            if device is None or len(packet) > self.mtu or not device.write(packet.data):
+            if device is None or len(packet) > limit or not device.write(packet.data):
                 self.drops += 1
 
     def _pull(self) -> bool:
@@ -148,14 +139,43 @@ class KernelTun(Element):
             self._pull_task.reschedule()
         return bool(batch)
 
-    @read_handler("dev_name")
-    def _read_dev_name(self) -> str:
-        return self.devname
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
-
     @read_handler("drops")
     def _read_drops(self) -> str:
         return str(self.drops)
+
+
+class KernelTap(KernelTun):
+    """KernelTap(ADDR, KEYWORDS) -- interface to a Linux TAP device
+
+    Description
+    KernelTun on a TAP device: creates a TAP device, gives the kernel the
+    address ADDR on it (such as 192.0.2.1/24) and brings it up. Every
+    Ethernet frame the kernel sends out of the device is emitted on output
+    0; frames arriving on the input are handed to the kernel as received
+    on the device. Give the device its Ethernet address with ETHER and
+    send the kernel frames addressed to it, or the kernel ignores them.
+    The kernel asks for its neighbours' Ethernet addresses with ARP: answer
+    with an ARPResponder. KernelTap takes KernelTun's keywords (TAP is
+    true); see KernelTun.
+
+    Ports
+    zero or one agnostic input; one or two push outputs
+
+    Keyword arguments
+    ADDR -- the kernel's address and prefix on the device, mandatory
+    ETHER -- the device's Ethernet address; default the kernel's choice
+    DEVNAME, BURST, MTU, HEADROOM, IGNORE_QUEUE_OVERFLOWS -- as KernelTun's
+
+    Element handlers
+    dev_name (read) -- the device's name
+    count (read) -- frames emitted on output 0
+    drops (read) -- input frames dropped (too long, or refused by the kernel)
+
+    Example
+    tap :: KernelTap(192.0.2.1/24, ETHER 2:2:2:2:2:2)
+        -> c :: Classifier(12/0806, -);
+    c[0] -> ARPResponder(0/0 1:1:1:1:1:1) -> tap;
+    c[1] -> Discard;
+    """
+
+    default_tap = True

@@ -8,11 +8,13 @@ before the loop (or its first decision) exists.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from pyclick.balance import Decision
-from pyclick.balance.loop import BalancerLoop
 from pyclick.element import read_handler
+
+if TYPE_CHECKING:  # the balancing core loads when a balancer starts
+    from pyclick.balance import Decision
+    from pyclick.balance.loop import BalancerLoop
 
 
 def loop_view(name: str, show: Callable[[BalancerLoop], str], before: str = "") -> Callable:

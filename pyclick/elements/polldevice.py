@@ -7,15 +7,16 @@ FromHost, KernelTun) turn a file that becomes readable into task runs.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from pyclick.args import BOOL, UNSIGNED, WORD, Args
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.errors import ConfigError
-from pyclick.kernel.netdev import DeviceError
-from pyclick.kernel.ring import ReceiveRing
 from pyclick.packet import Packet
 from pyclick.runtime.tasks import Task
+
+if TYPE_CHECKING:  # the kernel adapters load when the router starts
+    from pyclick.kernel.ring import ReceiveRing
 
 DEFAULT_BURST = 8
 DEFAULT_HEADROOM = 64
@@ -138,6 +139,9 @@ class PollDevice(Element):
         self._receiver: ReceiveTask | None = None
 
     def initialize(self) -> None:
+        from pyclick.kernel.netdev import DeviceError
+        from pyclick.kernel.ring import ReceiveRing
+
         try:
             self._ring = ReceiveRing(self.devname, promisc=self.promisc)
         except (DeviceError, OSError) as err:

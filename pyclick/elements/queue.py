@@ -109,7 +109,12 @@ class SimpleQueue(Element):
         if n == 0:
             self._pulled_empty()
             return []
-        batch = [queue.popleft() for _ in range(n)]
+        if n == len(queue):
+            batch = list(queue)
+            queue.clear()
+        else:
+            popleft = queue.popleft
+            batch = [popleft() for _ in range(n)]
         self._dequeued()
         return batch
 

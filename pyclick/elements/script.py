@@ -152,7 +152,7 @@ class Script(Element):
       goto NAME [CONDITION] -- jump if CONDITION is true (or absent); NAME may be exit, end, loop, error or stop
       loop -- go back to the first instruction
       end, exit -- end the script
-      stop -- end the script and stop the router
+      stop -- end the script and stop the router, through a driver stop event: the router stops once the tasks already scheduled ran, or a DriverManager hears the event
       return [VALUE] -- end the script; a passive run returns VALUE
       error [MESSAGE] -- end the script reporting MESSAGE
 
@@ -192,6 +192,7 @@ class Script(Element):
         self.return_value = ""
         self.running = False
         self.finished = False
+        self._started = False
         self._pause_left = 0
         self._random = random.Random()
         self._timer = Timer(self, self._resume)
@@ -253,7 +254,7 @@ class Script(Element):
 
     def _execute(self) -> None:
         """Run instructions from ``ip`` until the script blocks or ends."""
-        self.running = True
+        self.running = self._started = True
         gotos = 0
         try:
             while self.ip < len(self.program):
@@ -299,7 +300,7 @@ class Script(Element):
         elif op in ("end", "exit"):
             raise _Ended
         elif op == "stop":
-            self.router.stop(f"{self.name}: stop")
+            self.stop_instruction()
             raise _Ended
         elif op in ("return", "returnq"):
             value = self._expand(ins.text)
@@ -323,8 +324,46 @@ class Script(Element):
         if target == "error":
             raise ScriptError("error")
         if target == "stop":
-            self.router.stop(f"{self.name}: stop")
+            self.stop_instruction()
         raise _Ended
+
+    # --- what a driver script (DriverManager) uses and overrides
+    def stop_instruction(self) -> None:
+        """What ``stop`` (and ``goto stop``) does: a driver stop event, as Click's
+        (the router stops once the tasks already scheduled ran, unless a driver
+        script takes the event). The driver script itself stops the router."""
+        self.router.please_stop_driver(f"{self.name}: stop")
+
+    @property
+    def waiting_to_start(self) -> bool:
+        """Whether the script was set to start with the router and has not run yet."""
+        return not self._started and self._timer.scheduled
+
+    def start_now(self) -> None:
+        """Run a script that waits to start now, rather than when its timer fires."""
+        if self.waiting_to_start:
+            self._timer.unschedule()
+            self._run()
+
+    def step(self, steps: int = 1) -> None:
+        """End the current wait, or count ``steps`` towards a pause, and go on
+        (the step handler); raises ScriptError when an instruction fails."""
+        while steps > 0:
+            if self.finished or self.running:
+                return
+            if self._timer.scheduled:
+                self._timer.unschedule()
+                steps -= 1
+            elif self._pause_left > 0:
+                # A pause takes as many steps as it still needs at once.
+                taken = min(steps, self._pause_left)
+                self._pause_left -= taken
+                steps -= taken
+                if self._pause_left:
+                    return
+            else:
+                return
+            self._run()
 
     # --- instructions
     def _assign(self, ins: Instruction, quoted: bool) -> None:
@@ -475,23 +514,7 @@ class Script(Element):
 
     @write_handler("step")
     def _write_step(self, value: str) -> None:
-        steps = parse_value(_STEPS, value) if value.strip() else 1
-        while steps > 0:
-            if self.finished or self.running:
-                return
-            if self._timer.scheduled:
-                self._timer.unschedule()
-                steps -= 1
-            elif self._pause_left > 0:
-                # A pause takes as many steps as it still needs at once.
-                taken = min(steps, self._pause_left)
-                self._pause_left -= taken
-                steps -= taken
-                if self._pause_left:
-                    return
-            else:
-                return
-            self._run()
+        self.step(parse_value(_STEPS, value) if value.strip() else 1)
 
     @write_handler("goto")
     def _write_goto(self, value: str) -> None:

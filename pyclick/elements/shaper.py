@@ -126,8 +126,9 @@ class BandwidthShaper(Shaper):
 
     Description
     BandwidthShaper is a pull element that lets at most RATE bytes per
-    second through, on the router's clock (RATE is a bandwidth: 1Mbps,
-    20kBps...). A pull on output 0 pulls its input only while the bytes let
+    second through, on the router's clock (RATE is a bandwidth with
+    Click's units: 1Mbps, 8000b/s, 20kBps, 131072B/s; a bare number is
+    bytes per second). A pull on output 0 pulls its input only while the bytes let
     through so far are within RATE times the time since the first packet.
     Pulled often and evenly, it emits at RATE with little burstiness. A
     pull on the optional output 1 returns a packet that does not meet the

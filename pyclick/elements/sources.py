@@ -17,7 +17,7 @@ from pyclick.elements.clickargs import DATA, to_bytes
 from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
 from pyclick.elements.switchable import Switchable
 from pyclick.errors import ConfigError
-from pyclick.packet import Packet
+from pyclick.packet import Packet, fresh_batch
 from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.notifier import EMPTY, Notifier, downstream_full_signal
 from pyclick.runtime.tasks import Task
@@ -201,7 +201,7 @@ class InfiniteSource(_GeneratingSource):
         data = self._bytes
         now = self.router.now() if self.timestamp else 0.0
         self.count += n
-        return [Packet(data, now) for _ in range(n)]
+        return fresh_batch(data, n, now)
 
     def _run(self) -> bool:
         if not self.active or not self._nonfull:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pyclick.args import Args
 from pyclick.element import PUSH, Element, read_handler
-from pyclick.elements.inet import IPADDR, unparse_ip
+from pyclick.elements.inet import IP_OR_PREFIX, IPADDR, unparse_ip
 from pyclick.packet import Packet
 
 #: Packets without a route are reported this many times, then silently dropped.
@@ -34,16 +34,18 @@ class Route:
                 + ("\t" if len(gateway) < 9 else "") + str(self.port))
 
 
-def parse_route(text: str) -> tuple[ipaddress.IPv4Network, bytes | None, int]:
-    """``ADDR/MASK [GW] OUT``; ValueError saying what is wrong."""
+def parse_route(text: str, args: Args | None = None) -> tuple[ipaddress.IPv4Network,
+                                                              bytes | None, int]:
+    """``ADDR/MASK [GW] OUT``; ValueError saying what is wrong. Addresses may be
+    names (AddressInfo)."""
     words = text.split()
     if len(words) not in (2, 3):
         raise ValueError("expected 'ADDR/MASK [GW] OUT'")
     try:
-        network = ipaddress.IPv4Network(words[0], strict=False)
+        network = ipaddress.IPv4Network(IP_OR_PREFIX(words[0], args), strict=False)
     except ValueError:
         raise ValueError(f"bad network '{words[0]}'") from None
-    gateway = IPADDR(words[1]) if len(words) == 3 else None
+    gateway = IPADDR(words[1], args) if len(words) == 3 else None
     if not words[-1].isdigit():
         raise ValueError(f"bad output port '{words[-1]}'")
     return network, gateway, int(words[-1])
@@ -86,7 +88,7 @@ class StaticIPLookup(Element):
         seen: set[tuple[int, int]] = set()
         for number, text in enumerate(args.rest(), 1):
             try:
-                network, gateway, port = parse_route(text)
+                network, gateway, port = parse_route(text, args)
             except ValueError as err:
                 args.error(f"route {number}: {err}")
                 continue

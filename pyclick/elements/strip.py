@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pyclick.args import UNSIGNED, Args
 from pyclick.element import AGNOSTIC, Element
-from pyclick.packet import Packet
+from pyclick.packet import Packet, pull_batch, push_batch
 
 
 class _Shift(Element):
     """LENGTH bytes moved at the front of each packet, by :attr:`_shift`
-    (``Packet.pull`` or ``Packet.push``)."""
+    (``Packet.pull`` or ``Packet.push``) and, a batch at a time, by
+    :attr:`_shift_batch`."""
 
     registered = False
     port_count = "1/1"
     processing = AGNOSTIC
     _shift: staticmethod[[Packet, int], Packet]
+    _shift_batch: staticmethod[[list[Packet], int], None]
 
     def configure(self, args: Args) -> None:
         self.length = args.read_mp("LENGTH", UNSIGNED.range(0, 65535))
@@ -24,9 +26,7 @@ class _Shift(Element):
         return self._shift(packet, self.length)
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
-        n, shift = self.length, self._shift
-        for packet in batch:
-            shift(packet, n)
+        self._shift_batch(batch, self.length)
         return batch
 
 
@@ -49,6 +49,7 @@ class Strip(_Shift):
     """
 
     _shift = staticmethod(Packet.pull)
+    _shift_batch = staticmethod(pull_batch)
 
 
 class Unstrip(_Shift):
@@ -70,3 +71,4 @@ class Unstrip(_Shift):
     """
 
     _shift = staticmethod(Packet.push)
+    _shift_batch = staticmethod(push_batch)

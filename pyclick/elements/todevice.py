@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pyclick.args import UNSIGNED, WORD, Args
 from pyclick.element import PULL_TO_PUSH, Element, read_handler, write_handler
 from pyclick.elements.polldevice import initialize_failed, live_only
-from pyclick.kernel.netdev import DeviceError
-from pyclick.kernel.ring import SendSocket
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import upstream_empty_signal
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
+
+if TYPE_CHECKING:
+    from pyclick.kernel.ring import SendSocket
 
 #: How long ToDevice waits before retrying when the interface's queue is full.
 FULL_QUEUE_RETRY = 0.001
@@ -74,6 +77,11 @@ class ToDevice(Element):
         self._retry = Timer(self, self._task.reschedule)
 
     def initialize(self) -> None:
+        # The device layer (and pyroute2) is loaded by a router that opens a device, not by
+        # --list, --doc or a checked configuration.
+        from pyclick.kernel.netdev import DeviceError
+        from pyclick.kernel.ring import SendSocket
+
         try:
             self._socket = SendSocket(self.devname)
         except (DeviceError, OSError) as err:

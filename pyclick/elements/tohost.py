@@ -1,18 +1,24 @@
-"""ToHost: hands Ethernet frames to the kernel through FromHost's TAP device."""
+"""ToHost: hands Ethernet frames to the kernel through a TAP device."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from pyclick.args import WORD, Args
 from pyclick.element import CONFIGURE_PHASE_DEFAULT, Element, read_handler
 from pyclick.elements.fromhost import FromHost
-from pyclick.elements.polldevice import live_only
-from pyclick.errors import ConfigError
-from pyclick.kernel.tap import TunDevice
+from pyclick.elements.polldevice import initialize_failed, live_only
 from pyclick.packet import Packet
+
+if TYPE_CHECKING:
+    from pyclick.kernel.tap import TunDevice
+
+#: The kernel numbers the TAP device ToHost makes when nothing names one.
+OWN_DEVICE_PATTERN = "tohost%d"
 
 
 class ToHost(Element):
-    """ToHost(DEVNAME) -- sends packets to Linux through a TAP device
+    """ToHost([DEVNAME]) -- sends packets to Linux through a TAP device
 
     Description
     Hands every packet pushed to it to the ordinary Linux network stack:
@@ -23,19 +29,27 @@ class ToHost(Element):
     device refuses (shorter than an Ethernet header, longer than its MTU)
     are counted as drops.
 
-    ToHost writes through the device of the FromHost with the same
-    DEVNAME, which the configuration must hold (as in Click at user
-    level).
+    When the configuration holds a FromHost with the same DEVNAME, ToHost
+    writes through that FromHost's device, so the kernel's replies come
+    out of the FromHost. Otherwise ToHost makes its own TAP device named
+    DEVNAME at initialize, brings it up without an address, and removes
+    it at cleanup. Without DEVNAME, as Click's kernel-module
+    configurations write it, ToHost uses the device of the
+    configuration's FromHost when there is exactly one, and makes its own
+    device (the kernel names it tohost0, tohost1, ...) when there is
+    none. Making a device needs CAP_NET_ADMIN; checking a configuration
+    (pyclick -q) makes none.
 
     Ports
     one push input, no outputs
 
     Keyword arguments
-    DEVNAME -- the TAP device, that of a FromHost, mandatory
+    DEVNAME -- the TAP device; default that of the configuration's only FromHost, or a device of its own
 
     Element handlers
     count (read) -- packets handed to the kernel
     drops (read) -- packets the device refused
+    dev_name (read) -- the TAP device written through
 
     Example
     FromHost(fake0, 192.0.2.1/24) -> EtherMirror -> ToHost(fake0);
@@ -46,24 +60,48 @@ class ToHost(Element):
     configure_phase = CONFIGURE_PHASE_DEFAULT + 1
 
     def configure(self, args: Args) -> None:
-        self.devname: str = args.read_mp("DEVNAME", WORD)
+        devname: str | None = args.read_p("DEVNAME", WORD)
         args.complete()
         live_only(self, args)
+        hosts = [e for e in self.router.elements if isinstance(e, FromHost)]
+        if devname is None and len(hosts) > 1:
+            args.error(f"no DEVNAME, and {len(hosts)} FromHost elements "
+                       f"({', '.join(repr(h.name) for h in hosts)}): give the DEVNAME "
+                       f"of the one ToHost writes through")
+        #: The FromHost whose device ToHost writes through, if any.
+        self._host: FromHost | None = next(
+            (h for h in hosts if devname is None or h.devname == devname), None)
+        #: The TAP device's name; settled at initialize when ToHost names none.
+        self.devname: str = devname or ""
         self.count = 0
         self.drops = 0
         self._device: TunDevice | None = None
+        #: The device ToHost made itself, closed (and so removed) at cleanup.
+        self._own: TunDevice | None = None
 
     def initialize(self) -> None:
-        for element in self.router.elements:
-            if isinstance(element, FromHost) and element.devname == self.devname \
-                    and element.device is not None:
-                self._device = element.device
-                return
-        raise ConfigError(f"While initializing '{self.declaration()}': ToHost({self.devname}) "
-                          f"needs an initialized FromHost with the same DEVNAME", self.landmark)
+        if self._host is not None:
+            self._device = self._host.device
+            self.devname = self._host.devname
+            return
+        # Loaded only by a router that makes a device, not by a checked configuration.
+        from pyclick.kernel.netdev import DeviceError
+        from pyclick.kernel.tap import TunDevice
+
+        try:
+            self._own = TunDevice(self.devname or OWN_DEVICE_PATTERN, tap=True)
+            self._own.set_up()
+        except (DeviceError, OSError) as err:
+            self.cleanup()
+            raise initialize_failed(self, err) from err
+        self._device = self._own
+        self.devname = self._own.name
 
     def cleanup(self) -> None:
         self._device = None
+        if self._own is not None:
+            self._own.close()
+            self._own = None
 
     def push(self, port: int, batch: list[Packet]) -> None:
         device = self._device
@@ -83,3 +121,7 @@ class ToHost(Element):
     @read_handler("drops")
     def _read_drops(self) -> str:
         return str(self.drops)
+
+    @read_handler("dev_name")
+    def _read_dev_name(self) -> str:
+        return self.devname

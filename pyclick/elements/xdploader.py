@@ -4,25 +4,47 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pyclick.args import BOOL, BYTES, STRING, UNSIGNED, Args, Choice, shorten
 from pyclick.element import CONFIGURE_PHASE_DEFAULT, Element, read_handler
+from pyclick.elements.argtypes import XDP_MODES
 from pyclick.errors import ConfigError
-from pyclick.kernel.bpf_object import ObjectProgram, check_object
-from pyclick.kernel.bucket_counts import BucketCounts
-from pyclick.kernel.ethtool import DeviceError, EthtoolRSS
-from pyclick.kernel.ownership import InterfaceClaim
-from pyclick.kernel.rss_program import BPF_DIR, DEFAULT_KEY, RssProgram
-from pyclick.kernel.rxhash import RxHashCounter, RxHashUnavailable
-from pyclick.kernel.softrss import SoftwareRSS, running_on
-from pyclick.kernel.staterecord import RecordError
-from pyclick.kernel.xdp import MODES, XdpAttachment, detach_and_close, ifindex
+
+if TYPE_CHECKING:  # the kernel adapters, bcc and numpy load when the router starts
+    import numpy as np
+
+    from pyclick.kernel.bpf_object import ObjectProgram
+    from pyclick.kernel.bucket_counts import BucketCounts
+    from pyclick.kernel.ownership import InterfaceClaim
+    from pyclick.kernel.rss_program import RssProgram
+    from pyclick.kernel.rxhash import RxHashCounter
+    from pyclick.kernel.softrss import SoftwareRSS
+    from pyclick.kernel.xdp import XdpAttachment
 
 #: Counter size when neither RETA_SIZE nor the device tells one.
 DEFAULT_RETA_SIZE = 512
 HASHES = ("auto", "nic", "toeplitz")
+#: The programs shipped with pyclick (pyclick.kernel.rss_program.BPF_DIR compiles them).
+SHIPPED_BPF = Path(__file__).resolve().parent.parent / "bpf"
+#: ELF e_machine of BPF objects.
+EM_BPF = 247
+
+
+def check_object(path: Path) -> None:
+    """Raise ValueError unless ``path`` is an ELF object for BPF (read, not loaded)."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(20)
+    except OSError as err:
+        raise ValueError(f"cannot read '{path}': {err.strerror}") from None
+    if header[:4] != b"\x7fELF" or len(header) < 20:
+        raise ValueError(f"'{path}' is not an ELF object file")
+    order = "little" if header[5] == 1 else "big"
+    machine = int.from_bytes(header[18:20], order)
+    if machine != EM_BPF:
+        raise ValueError(f"'{path}' is an object for ELF machine {machine}, not BPF "
+                         f"(compile it with clang -target bpf)")
 
 
 def bpf_source(path: str) -> Path:
@@ -41,7 +63,7 @@ def bpf_source(path: str) -> Path:
     wanted = given.with_suffix(".c") if given.suffix == ".o" else given
     candidates = [Path.cwd() / wanted]
     if not given.is_absolute():
-        candidates.append(BPF_DIR / wanted.name)
+        candidates.append(SHIPPED_BPF / wanted.name)
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
@@ -101,7 +123,8 @@ class XDPLoader(Element):
     back to PATH when the driver cannot give the hash, and uses PATH for
     interfaces without an RSS table; HASH toeplitz always uses PATH.
 
-    When a FromDevice of the configuration runs software RSS on DEV, that
+    When a FromDevice of the configuration runs software RSS on DEV (as
+    it does for a DeviceBalancer on a driver without an RSS table), that
     XDP program already counts: XDPLoader reads its count_map instead of
     attaching a second program. XDPLoader starts after the FromDevice
     elements, wherever it is declared.
@@ -144,7 +167,7 @@ class XDPLoader(Element):
         self.source: Path | None = args.read_mp("PATH", BPF_SOURCE)
         self.dev: str = args.read_mp("DEV", STRING)
         self.clean: bool = args.read("CLEAN", BOOL, True)
-        self.mode: str = args.read("MODE", Choice(*MODES), "auto")
+        self.mode: str = args.read("MODE", Choice(*XDP_MODES), "auto")
         self.hash: str = args.read("HASH", Choice(*HASHES), "auto")
         self.requested_size: int | None = args.read("RETA_SIZE", UNSIGNED.range(1, 65536))
         self.requested_key: bytes | None = args.read("KEY", BYTES)
@@ -160,6 +183,9 @@ class XDPLoader(Element):
 
     # --- lifecycle
     def initialize(self) -> None:
+        from pyclick.kernel.netdev import DeviceError
+        from pyclick.kernel.staterecord import RecordError
+
         try:
             self._start()
         except (RuntimeError, OSError, DeviceError, RecordError) as err:
@@ -168,6 +194,11 @@ class XDPLoader(Element):
                               self.landmark) from None
 
     def _start(self) -> None:
+        from pyclick.kernel.bucket_counts import BucketCounts
+        from pyclick.kernel.rxhash import RxHashCounter
+        from pyclick.kernel.softrss import running_on
+        from pyclick.kernel.xdp import XdpAttachment, ifindex
+
         self.shared = running_on(self.dev, self.router.elements)
         if self.shared is not None:
             self._count_with_software_rss(self.shared)
@@ -199,6 +230,9 @@ class XDPLoader(Element):
     def _load(self, index: int, key: bytes, size: int, has_table: bool
               ) -> RssProgram | RxHashCounter | ObjectProgram:
         """The counting program HASH asks for (see the manual)."""
+        from pyclick.kernel.rss_program import RssProgram
+        from pyclick.kernel.rxhash import RxHashCounter, RxHashUnavailable
+
         if self.hash == "nic" or (self.hash == "auto" and has_table):
             try:
                 return RxHashCounter(index, size)
@@ -217,6 +251,8 @@ class XDPLoader(Element):
         return program
 
     def _load_object(self, key: bytes) -> ObjectProgram:
+        from pyclick.kernel.bpf_object import ObjectProgram
+
         # Pinned while bpftool loads it: noted, so that a kill meanwhile is cleaned up.
         pins = self._claim.pin_directory() / f"load-{os.getpid()}"
         self._claim.note_pins(pins)
@@ -227,6 +263,8 @@ class XDPLoader(Element):
 
     def _counted_size(self, wanted: int) -> int:
         """Buckets the loaded program counts: ``wanted``, unless an object fixed it."""
+        from pyclick.kernel.bpf_object import ObjectProgram
+
         size = wanted
         if isinstance(self.program, ObjectProgram):
             size = self.program.reta_size
@@ -241,9 +279,13 @@ class XDPLoader(Element):
         return size
 
     def _hash_name(self) -> str:
+        from pyclick.kernel.rxhash import RxHashCounter
+
         return "nic" if isinstance(self.program, RxHashCounter) else "toeplitz"
 
     def _count_with_software_rss(self, shared: SoftwareRSS) -> None:
+        from pyclick.kernel.bucket_counts import BucketCounts
+
         program = shared.program
         self.counts = BucketCounts(program.map_fd("count_map"), shared.reta_size())
         self.table_size = shared.reta_size()
@@ -260,6 +302,9 @@ class XDPLoader(Element):
 
         Arguments first, then the device, then the defaults.
         """
+        from pyclick.kernel.ethtool import DeviceError, EthtoolRSS
+        from pyclick.kernel.rss_program import DEFAULT_KEY
+
         device_key, device_size = None, None
         try:
             with EthtoolRSS(self.dev) as device:
@@ -279,6 +324,8 @@ class XDPLoader(Element):
         self._release()
 
     def _release(self) -> None:
+        from pyclick.kernel.xdp import detach_and_close
+
         if self._guard is not None:
             self.router.exit_guard.cancel(self._guard)
             self._guard = None
@@ -337,5 +384,7 @@ class XDPLoader(Element):
     def _counts(self) -> str:
         if self.counts is None:
             return ""
+        import numpy as np
+
         totals = self.counts.totals()
         return "\n".join(f"{bucket} {totals[bucket]}" for bucket in np.flatnonzero(totals))

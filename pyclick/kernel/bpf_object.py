@@ -22,8 +22,6 @@ from pyclick.kernel import bpf_syscall, bpffs
 from pyclick.kernel.rss_program import DEFAULT_KEY, XDP_ENTRY, toeplitz_table
 
 BPFTOOL_HINT = "apt-get install bpftool"
-#: ELF e_machine of BPF objects.
-EM_BPF = 247
 #: bpftool runs the verifier on every program; a large one takes seconds.
 LOAD_TIMEOUT = 120.0
 BPF_MAP_TYPE_PERCPU_ARRAY = 6
@@ -31,22 +29,6 @@ BPF_MAP_TYPE_PERCPU_ARRAY = 6
 
 class BpfObjectError(RuntimeError):
     """An object file that cannot be loaded; the message names it and says why."""
-
-
-def check_object(path: Path) -> None:
-    """Raise ValueError unless ``path`` is an ELF object for BPF (read, not loaded)."""
-    try:
-        with path.open("rb") as f:
-            header = f.read(20)
-    except OSError as err:
-        raise ValueError(f"cannot read '{path}': {err.strerror}") from None
-    if header[:4] != b"\x7fELF" or len(header) < 20:
-        raise ValueError(f"'{path}' is not an ELF object file")
-    order = "little" if header[5] == 1 else "big"
-    machine = int.from_bytes(header[18:20], order)
-    if machine != EM_BPF:
-        raise ValueError(f"'{path}' is an object for ELF machine {machine}, not BPF "
-                         f"(compile it with clang -target bpf)")
 
 
 def _what_went_wrong(stderr: str) -> str:

@@ -121,6 +121,27 @@ class InterfaceClaim:
     def held(self) -> bool:
         return self._lock_fd is not None
 
+    # --- an interface pyclick created
+    def note_created(self, ifindex: int) -> None:
+        """This process created the interface, which got index ``ifindex``."""
+        self.record.ifindex = ifindex
+        self.record.created = True
+        self._save()
+
+    def forget_created(self) -> None:
+        """The interface this process created is deleted."""
+        self.record.created = False
+        self._save()
+
+    # --- the ingress filter keeping received frames from the stack (IngressLedger)
+    def note_ingress_drop(self) -> None:
+        self.record.ingress_drop = True
+        self._save()
+
+    def forget_ingress_drop(self) -> None:
+        self.record.ingress_drop = False
+        self._save()
+
     # --- the RSS table
     def note_table(self, table: list[int]) -> None:
         """The NIC's table as found, before anything writes it."""

@@ -3,8 +3,10 @@
 What the record names (:mod:`pyclick.kernel.staterecord`) is undone in the
 order that makes the interface as it was: pyclick's XDP program is
 replaced by the program found there at start (from its pin) or by none,
-the NIC's table found at start is written back, and pyclick's pins are
-removed, which frees what they held. A program attached since by somebody
+the NIC's table found at start is written back, the clsact qdisc that
+kept received frames from the network stack is removed, an interface
+pyclick created is deleted, and pyclick's pins are removed, which frees what they
+held. A program attached since by somebody
 else is left alone, and so is an interface that was deleted and created
 again (nothing of the old one is left on it), and so is a namespace
 created again under the name of the one the record was written in.
@@ -68,6 +70,10 @@ def restore(record: StateRecord, pins: Path,
             done.append(_restore_xdp(record))
         if record.rss_table is not None:
             done.append(_restore_table(record, open_table or _ethtool))
+        if record.ingress_drop:
+            done.append(_remove_ingress_drop(record))
+        if record.created:
+            done.append(_delete_created(record))
     for loading in record.pins:
         bpffs.remove_pins(Path(loading))
     if record.pins:
@@ -124,6 +130,26 @@ def _previous_program(prog_id: int, pin: str | None, mode: str | None) -> tuple[
         except OSError:
             continue
     return -1, f"program {prog_id} that was there before is gone (nothing kept it)"
+
+
+def _remove_ingress_drop(record: StateRecord) -> str:
+    from pyclick.kernel import ingressfilter
+
+    try:
+        return ingressfilter.remove_from(record.interface)
+    except DeviceError as err:
+        raise RestoreError(f"{record.interface}: {err}") from err
+
+
+def _delete_created(record: StateRecord) -> str:
+    from pyclick.kernel import dummy
+
+    try:
+        dummy.delete(record.interface, record.ifindex)
+    except DeviceError as err:
+        raise RestoreError(f"{record.interface}: cannot delete the interface pyclick "
+                           f"created: {err}") from err
+    return f"interface {record.interface} that pyclick created deleted"
 
 
 def _restore_table(record: StateRecord, open_table: Callable[[str], TableWriter]) -> str:

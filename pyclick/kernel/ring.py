@@ -44,8 +44,10 @@ _BLOCK_STATUS = 8
 _BLOCK_HEAD = struct.Struct("=III")
 # struct tpacket3_hdr: next_offset, sec, nsec, snaplen, len, status, mac, net,
 # then hv1 (rxhash, vlan_tci, ...); struct sockaddr_ll follows at
-# TPACKET_ALIGN(sizeof(tpacket3_hdr)) = 48, its pkttype 10 bytes in.
+# TPACKET_ALIGN(sizeof(tpacket3_hdr)) = 48, its protocol (network order) 2
+# bytes in, its pkttype 10 bytes in.
 _FRAME_HEAD = struct.Struct("=IIIIIIHHI")
+_PROTOCOL_AT = 48 + 2
 _PKTTYPE_AT = 48 + 10
 # struct tpacket_req3 and struct tpacket_stats_v3.
 _REQ3 = struct.Struct("=IIIIIII")
@@ -66,13 +68,16 @@ DEFAULT_RETIRE_MS = 2
 @dataclass(frozen=True)
 class Frame:
     """A received frame: its bytes (up to the snap length), its length on the
-    wire, its arrival time, the kernel's RX hash and its packet type."""
+    wire, its arrival time (seconds since the epoch), the kernel's RX hash,
+    its packet type and its link-level protocol (the EtherType the kernel
+    read, VLAN tags it removed skipped)."""
 
     data: bytes
     wire_length: int
     timestamp: float
     rx_hash: int
     packet_type: int
+    protocol: int = 0
 
 
 def _open(ifname: str, what: str) -> socket.socket:
@@ -155,7 +160,9 @@ class ReceiveRing:
                  rx_hash) = _FRAME_HEAD.unpack_from(ring, offset)
                 start = offset + mac
                 frames.append(Frame(ring[start:start + snaplen], length, sec + nsec * 1e-9,
-                                    rx_hash, ring[offset + _PKTTYPE_AT]))
+                                    rx_hash, ring[offset + _PKTTYPE_AT],
+                                    int.from_bytes(ring[offset + _PROTOCOL_AT:
+                                                        offset + _PROTOCOL_AT + 2], "big")))
                 offset += next_offset
                 left -= 1
             if left:

@@ -10,7 +10,8 @@ counts, on the CPU where each packet lands, its bucket (``landed_map``),
 which proves the steering.
 
 It is an RSS device and a bucket counter at once. Queue ``q`` of the table
-is served by ``cpus[q]``. Whoever starts it (FromDevice) is a
+is served by ``cpus[q]``. Whoever starts it (FromDevice, through a
+:class:`~pyclick.kernel.takeover.TableTakeover`) is a
 :class:`SoftwareRssHost`: an XDPLoader on the same interface finds the
 running program through :func:`running_on` among the router's elements, and
 reads its counters instead of attaching a second program.
@@ -18,7 +19,6 @@ reads its counters instead of attaching a second program.
 
 from __future__ import annotations
 
-import logging
 from typing import Iterable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -31,9 +31,6 @@ from pyclick.rss.indirection import even_table
 
 #: Packets a CPUMAP entry queues for its CPU before dropping.
 DEFAULT_QSIZE = 2048
-
-log = logging.getLogger("pyclick.kernel.softrss")
-
 
 @runtime_checkable
 class SoftwareRssHost(Protocol):
@@ -91,10 +88,11 @@ class SoftwareRSS:
     def started(self) -> bool:
         return self.attachment is not None and self.attachment.attached
 
-    def start(self) -> None:
-        """Load the program, install the even table and attach to the interface."""
+    def start(self) -> str:
+        """Load the program, install the even table and attach to the interface;
+        returns the XDP mode used (native or generic)."""
         if self.started:
-            return
+            return self.attachment.mode
         try:
             self.program = RssProgram(self._reta_size, self.key,
                                       redirect_cpus=int(self.cpus.max()) + 1)
@@ -109,8 +107,7 @@ class SoftwareRSS:
         except BaseException:
             self.stop()
             raise
-        log.info("software RSS on %s: XDP in %s mode steers %d buckets to CPUs %s "
-                 "through a CPUMAP", self.ifname, used, self._reta_size, self.cpus.tolist())
+        return used
 
     def stop(self) -> None:
         """Detach (restoring the interface's previous XDP program) and release all."""

@@ -19,13 +19,21 @@ file says what is left to put back. It is JSON, one file per interface
          "cpumap": {"map_id": 104, "cpus": [0, 1]},   # or null
          "previous": {"prog_id": 0, "mode": null, "pin": null}}
       ],
-      "pins": []                        # directories of pins being loaded
+      "pins": [],                       # directories of pins being loaded
+      "created": false,                 # pyclick created the interface (a dummy)
+      "ingress_drop": false             # pyclick's clsact qdisc dropping what arrives
     }
 
 ``previous`` is the program that was attached before pyclick's (id 0 and
 mode null: none); ``pin`` is where pyclick pinned it so that it survives
 pyclick's death. ``prog_id`` and ``map_ids`` name kernel objects, whose ids
-the kernel never hands out again while they exist.
+the kernel never hands out again while they exist. ``created`` says that
+pyclick created the interface itself (ToHostSniffers' dummy): putting it
+back means deleting it, if it still has the recorded index.
+``ingress_drop`` says that pyclick added a clsact qdisc whose ingress
+filter keeps received frames from the network stack (FromDevice's SNIFFER
+false, :mod:`pyclick.kernel.ingressfilter`); putting it back means
+removing them.
 """
 
 from __future__ import annotations
@@ -79,10 +87,13 @@ class StateRecord:
     rss_table: list[int] | None = None
     xdp: list[InstalledXdp] = field(default_factory=list)
     pins: list[str] = field(default_factory=list)
+    created: bool = False
+    ingress_drop: bool = False
 
     def empty(self) -> bool:
         """Whether nothing is left to put back."""
-        return self.rss_table is None and not self.xdp and not self.pins
+        return (self.rss_table is None and not self.xdp and not self.pins and not self.created
+                and not self.ingress_drop)
 
     def program_ids(self) -> set[int]:
         return {prog for entry in self.xdp for prog in entry.program_ids()}

@@ -375,7 +375,7 @@ class _ScopeReader:
         for k, items in enumerate(segments):
             before = arrows[k - 1] if k > 0 else None
             after = arrows[k] if k < len(arrows) else None
-            endpoints = self.segment(items, before, after, nesting, groups)
+            endpoints = self.segment(items, before, after, nesting, groups, connection.end)
             if endpoints and previous and before is not None:
                 self.join(previous, endpoints, before)
             previous = endpoints
@@ -383,7 +383,7 @@ class _ScopeReader:
             self.group_ports(endpoint.index, group)
 
     def segment(self, items: tuple[s.Item, ...], before: s.Arrow | None, after: s.Arrow | None,
-                nesting: int, groups: list) -> list[Endpoint] | None:
+                nesting: int, groups: list, end: Landmark) -> list[Endpoint] | None:
         if not items:
             return self.missing_segment(before, after)
         pending = [self.prepare(item, nesting, groups) for item in items]
@@ -394,7 +394,7 @@ class _ScopeReader:
             endpoint = p.endpoint or self.resolve(p, before, after)
             if endpoint is not None:
                 endpoints.append(endpoint)
-        self.check_end_ports(pending, before, after)
+        self.check_end_ports(pending, before, after, end)
         return endpoints
 
     def missing_segment(self, before: s.Arrow | None, after: s.Arrow | None) -> list[Endpoint] | None:
@@ -464,14 +464,15 @@ class _ScopeReader:
         return None
 
     def check_end_ports(self, pending: list[_Pending], before: s.Arrow | None,
-                        after: s.Arrow | None) -> None:
+                        after: s.Arrow | None, end: Landmark) -> None:
+        # Reported where Click's lexer is when it finds them: at the arrow after
+        # the first list, and after the token that follows the last one.
         named = [p.item for p in pending if p.item.target is not None]
         if before is None and any(item.in_port for item in named):
-            item = next(item for item in named if item.in_port)
-            self.error("input ports ignored at start of chain", item.landmark)
+            self.error("input ports ignored at start of chain",
+                       after.landmark if after is not None else end)
         if after is None and any(item.out_port for item in named):
-            item = next(item for item in named if item.out_port)
-            self.error("output ports ignored at end of chain", item.landmark)
+            self.error("output ports ignored at end of chain", end)
 
     def ports(self, spec: s.PortSpec | None) -> PortList:
         if spec is None:

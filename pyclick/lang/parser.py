@@ -1,6 +1,7 @@
 """Parsing Click text into a :class:`~pyclick.lang.syntax.Program`.
 
-The grammar is ``pyclick/grammar/click.lark`` (LALR(1), contextual lexer).
+The grammar is ``pyclick/grammar/click.lark`` (LALR(1), contextual lexer,
+read through :class:`~pyclick.lang.lexer.ClickLexer`).
 lark builds no parse tree: the syntax classes are made as rules are reduced
 (:class:`_ToSyntax` is lark's inline transformer), and the parsing tables
 come from a cache in the user's cache directory when one can be kept there.
@@ -18,17 +19,20 @@ import functools
 import hashlib
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import lark
 import regex
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lark import PostLex
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
 from pyclick.lang.configstr import shown
+from pyclick.lang.lexer import ClickLexer
 from pyclick.lang.linemap import LineMap
 from pyclick.lang.source import encoding_error
 
@@ -53,6 +57,8 @@ class _ParseRun:
     text: str
     errors: list[tuple[int, str]] = field(default_factory=list)
     last_error_line: int = 0
+    #: The token the parser has just been given: while a rule is reduced, the one after it.
+    lookahead: Token | None = None
     #: Where each line starts, worked out when a class's documentation is looked for.
     line_starts: list[int] = field(default_factory=list)
     doc_starts: dict[int, Landmark] = field(default_factory=dict)
@@ -83,6 +89,18 @@ class _ParseRun:
 # lark calls the lexer callbacks and the transformer with tokens and
 # children only: the parse they belong to is found here.
 _RUN: contextvars.ContextVar[_ParseRun] = contextvars.ContextVar("pyclick_lang_parse_run")
+
+
+class _Lookahead(PostLex):
+    """Keeps the token the parser is given last in the parse run (None at the end of the
+    text), so that a rule reduced knows what follows it."""
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        run = _RUN.get()
+        for token in stream:
+            run.lookahead = token
+            yield token
+        run.lookahead = None
 
 
 def _on_directive(token: Token) -> Token:
@@ -120,6 +138,7 @@ def _load_lark(grammar: str, cache: str | bool) -> Lark:
     lark rebuilds a cache file it cannot read, and carries on without one it cannot write.
     """
     return Lark(grammar, **_OPTIONS, cache=cache, transformer=_ToSyntax(),
+                _plugins={"ContextualLexer": ClickLexer}, postlex=_Lookahead(),
                 lexer_callbacks={"LINE_DIRECTIVE": _on_directive,
                                  "BLOCK_COMMENT": _on_block_comment,
                                  "IDENT": _on_identifier})
@@ -233,6 +252,15 @@ def _at(token: Token) -> Landmark:
     return _RUN.get().lines.landmark(token.line)
 
 
+def _end_of_lookahead() -> Landmark:
+    """Where the token after the rule being reduced ends (Click's line at that point)."""
+    run = _RUN.get()
+    token = run.lookahead
+    if token is None:
+        return run.lines.landmark(run.end_line)
+    return run.lines.landmark(token.end_line)
+
+
 def _config_of(token: Token) -> s.Config:
     if token.type == "CONFIG":
         return s.Config(token[1:-1], True, _at(token))
@@ -289,7 +317,7 @@ class _ToSyntax(Transformer):
                 items.append(child)
         segments.append(tuple(items))
         first = next((seg[0].landmark for seg in segments if seg), None) or arrows[0].landmark
-        return s.Connection(tuple(segments), tuple(arrows), first)
+        return s.Connection(tuple(segments), tuple(arrows), first, _end_of_lookahead())
 
     def name_ref(self, children: list) -> s.Item:
         in_port, word, out_port = children
@@ -299,6 +327,8 @@ class _ToSyntax(Transformer):
     # is an inlined rule): ``config`` has the token or nothing.
     def declaration(self, children: list) -> s.Item:
         in_port, word, _, spec, *config, out_port = children
+        if type(spec) is Token:
+            spec = s.ClassName(str(spec), _at(spec))
         conf = _config_of(config[0]) if config else None
         return _item(in_port, s.ElementRef(str(word), spec, conf, _at(word)), out_port)
 
@@ -351,6 +381,21 @@ class _ToSyntax(Transformer):
             return s.Formal(var[1:], None, _at(var))
         keyword, var = children
         return s.Formal(var[1:], str(keyword), _at(keyword))
+
+    def port_token(self, children: list) -> s.PortSpec:
+        # The whole list in one token (see PORT): items split at commas,
+        # ranges at the dash; a last item left empty leaves the ports open.
+        (token,) = children
+        at = _at(token)
+        words = token[1:-1].split(",")
+        open_ = not words[-1].strip()
+        if open_:
+            words.pop()
+        items = []
+        for word in words:
+            first, dash, last = word.partition("-")
+            items.append(s.PortItem(first.strip(), last.strip() if dash else None, at))
+        return s.PortSpec(tuple(items), open_, at)
 
     def port_open(self, children: list) -> s.PortSpec:
         return _port(children, True)

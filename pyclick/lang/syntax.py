@@ -149,11 +149,14 @@ class Connection:
 
     An empty segment is an element list left out at the start or end of a
     chain (implicit ``input``/``output``) or, in the middle, a mistake.
+    ``end`` is where what follows the chain ends (``;``, the next statement,
+    the end of the text): Click reports output ports left at the end there.
     """
 
     segments: tuple[tuple[Item, ...], ...]
     arrows: tuple[Arrow, ...]
     landmark: Landmark
+    end: Landmark
 
 
 @dataclass(slots=True)

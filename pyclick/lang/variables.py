@@ -14,7 +14,11 @@ the ``[`` but not precede the ``]``; the number is a C integer (a sign,
 ``0x`` for hexadecimal, ``0b`` for binary, a leading ``0`` for octal,
 single underscores between digits) that saturates at 32 bits; a negative
 index, or anything but a number closed by ``]``, means the whole value. A
-``-`` where the index reading stopped starts the default.
+``-`` where the index reading stopped starts the default. An index past
+the last word gives an empty word, and a configuration string whose
+references all expand to empty words with nothing before them is kept as
+written, references included (``${X[5]}`` stays ``${X[5]}``, while
+``a${X[5]}`` becomes ``a``), as Click keeps it.
 """
 
 from __future__ import annotations
@@ -192,6 +196,8 @@ class _Expansion:
         self.out: list[str] = []
         self.length = 0
         self.copied = 0
+        #: Whether Click's expansion would have written anything by now (see run).
+        self.wrote = False
 
     def run(self) -> str:
         text, n = self.text, len(self.text)
@@ -213,6 +219,11 @@ class _Expansion:
                 i = end
             else:
                 i += 1
+        if not self.wrote:
+            # Click's quirk: when the references found wrote nothing (each
+            # expanded to an empty string with nothing before it), the
+            # configuration string is kept as written, references included.
+            return text
         self.out.append(text[self.copied:])
         return "".join(self.out)
 
@@ -244,13 +255,17 @@ class _Expansion:
         if renamed:
             reference = env.expand(reference, depth + 1)
         value = env._value(reference, brackets == "{}", depth)
+        # Click writes out what comes before a reference, whether it expands or not.
+        before = self.length + start - self.copied
         if value is None and not renamed:
+            self.wrote = self.wrote or before > 0
             return end
         self.out.append(self.text[self.copied:start])
         if value is None:
             value = f"${brackets[0]}{reference}{brackets[1]}"
         elif quote == '"':
             value = quote_inside_double(value)
+        self.wrote = self.wrote or before > 0 or value != ""
         self.out.append(value)
         self.length += len(value) + start - self.copied
         if self.length > MAX_LENGTH:

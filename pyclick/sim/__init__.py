@@ -4,7 +4,8 @@ Its packets are hashed as a NIC hashes them (``pyclick.rss.toeplitz``).
 
 - ``flows``, ``population``: flow 5-tuples, frames and live-flow tables;
 - ``traffic``: the synthetic flow model; ``families``: its named settings;
-  ``profile``: offered load that changes over time;
+  ``profile``: offered load that changes over time; ``bursts``: the
+  elephants' on/off bursts over a block of epochs;
 - ``pcap``, ``dissect``, ``replay``: capture files, frames to hashes, and
   their replay, streamed as simulated time advances;
 - ``nic``: the NIC model (indirection table, queues, cores), which

@@ -160,8 +160,9 @@ class PcapTraffic:
     def window(self, t: float, dt: float) -> np.ndarray:
         return self.windows(t, dt, 1)[0]
 
-    def steered(self, t: float, dt: float, count: int, table: np.ndarray,
-                cores: int) -> tuple[np.ndarray, np.ndarray]:
+    def steered(self, t: float, dt: float, count: int, table: np.ndarray, cores: int,
+                calm_below: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        # The capture's own timestamps spread the packets: the hint is not needed.
         taken, window = self._take(t, dt, count)
         bucket = (taken.hashes % self.reta_size).astype(np.int64)
         per_core = np.bincount(window * cores + table[bucket], minlength=count * cores)

@@ -18,7 +18,10 @@ and every ``shift_every``, every elephant is replaced at once by new ones
 log-normal factor), as the flows sharing it speed up and slow down. A
 ``LoadProfile`` scales the whole offered rate over time. Flow rates are
 piecewise constant over short epochs; packet counts within a window are
-Poisson draws around those rates. Every random choice comes from
+Poisson draws around those rates. The epochs are planned a block (one
+simulated second) at a time, in whole-block array operations: births and
+deaths, bursts, scales and every epoch's per-bucket rates, so that a tick
+only reads its row and draws its counts. Every random choice comes from
 generators seeded by ``TrafficConfig.seed``. Named settings of the model,
 the traffic families, are in ``pyclick.sim.families``.
 """
@@ -32,6 +35,7 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from pyclick.packet import Packet
+from pyclick.sim.bursts import burst_states
 from pyclick.sim.flows import FlowSet, random_flows
 from pyclick.sim.population import Population
 from pyclick.sim.profile import LoadProfile
@@ -46,9 +50,14 @@ class Traffic(Protocol):
     def windows(self, t: float, dt: float, count: int) -> np.ndarray:
         """Packets per bucket in ``count`` consecutive windows of ``dt`` from ``t``."""
 
-    def steered(self, t: float, dt: float, count: int, table: np.ndarray,
-                cores: int) -> tuple[np.ndarray, np.ndarray]:
-        """Arrivals through ``table``: (per window and core, per bucket)."""
+    def steered(self, t: float, dt: float, count: int, table: np.ndarray, cores: int,
+                calm_below: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Arrivals through ``table``: (per window and core, per bucket).
+
+        ``calm_below`` (per core, packets per window) is a hint: a core
+        whose arrivals stay well below it in every window cannot queue, so
+        how they spread over the windows does not matter to it.
+        """
 
     def window(self, t: float, dt: float) -> np.ndarray: ...
 
@@ -182,13 +191,15 @@ class TrafficGenerator:
         self.config = config
         self.key = key
         self.reta_size = reta_size
-        seeds = np.random.SeedSequence(config.seed).spawn(4)
+        seeds = np.random.SeedSequence(config.seed).spawn(5)
         # Separate streams: the flow population does not depend on how
-        # windows are batched, nor on whether packets or counts are drawn.
+        # windows are batched, nor on whether packets or counts are drawn,
+        # and the counts per bucket not on the table that steers them.
         self._flow_rng = np.random.default_rng(seeds[0])
         self._count_rng = np.random.default_rng(seeds[1])
         self._packet_rng = np.random.default_rng(seeds[2])
         self._flicker_rng = np.random.default_rng(seeds[3])
+        self._spread_rng = np.random.default_rng(seeds[4])
         self._flicker = self._flicker_rng.normal(0.0, config.flicker, reta_size)
         self._epoch = 0
         self._block_epochs = max(1, round(BLOCK_SECONDS / config.epoch))
@@ -202,12 +213,13 @@ class TrafficGenerator:
         self._pool_next = 0
         self._created = 0
         self._frames: dict[tuple[bool, int], tuple[int, bytes, tuple, int]] = {}
+        self._splits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # The first flows are drawn already under way, with what is left of
         # their lives, so the steady state starts right away.
         self._births(self._mice, np.zeros(config.flows, np.int64), under_way=True)
         self._births(self._elephants, np.zeros(config.elephants, np.int64), under_way=True)
         self._plan_block(0)
-        self._update_rates()
+        self._plan_rates(0, drift_first=False)
 
     # --- the population
     def _take_from_pool(self, count: int) -> FlowSet:
@@ -282,7 +294,8 @@ class TrafficGenerator:
         return np.repeat(np.arange(first, first + count), per_epoch)
 
     def _plan_block(self, first: int) -> None:
-        """Draw the births and deaths of the block of epochs starting at ``first``."""
+        """Draw the births and deaths of the block of epochs starting at ``first``,
+        then the elephants' bursts and the load scales of every epoch in it."""
         cfg, count = self.config, self._block_epochs
         self._mice.release_dead(first)
         self._elephants.release_dead(first)
@@ -296,6 +309,11 @@ class TrafficGenerator:
         self._block_first = first
         self._mice_rows = self._mice.weight_rows(first, count)
         self._mice_totals = self._mice_rows.sum(axis=1)
+        epochs = np.arange(first, first + count)[:, None]
+        herd = self._elephants
+        self._herd_alive = herd.occupied & (herd.born <= epochs) & (herd.dies > epochs)
+        self._plan_bursts(first)
+        self._plan_scales()
 
     def _shift_epochs(self, first: int, count: int) -> list[int]:
         """The epochs of the block starting at ``first`` in which the elephants change."""
@@ -307,81 +325,121 @@ class TrafficGenerator:
             shifts.update(range(-(-first // every) * every, first + count, every))
         return sorted(shift for shift in shifts if shift > 0)
 
-    def _step_epoch(self) -> None:
-        """Move from epoch e to e + 1."""
-        self._epoch += 1
-        if self._epoch >= self._block_first + self._block_epochs:
-            self._plan_block(self._epoch)
-        self._toggle_bursts()
-        self._drift_flicker()
-        self._update_rates()
+    def _plan_bursts(self, first: int) -> None:
+        """Each elephant slot's burst state in every epoch of the block.
 
-    def _toggle_bursts(self) -> None:
+        Every live elephant draws once per epoch, from epoch 1 on, in the
+        order an epoch-by-epoch walk would draw: the draws of the block
+        come in one call.
+        """
         cfg, herd = self.config, self._elephants
-        stop = 1.0 - math.exp(-cfg.epoch / cfg.burst_on)
-        start = 1.0 - math.exp(-cfg.epoch / cfg.burst_off)
-        live = np.flatnonzero(herd.alive_at(self._epoch))
-        draw = self._flow_rng.random(len(live))
-        flip = np.where(herd.bursting[live], draw < stop, draw < start)
-        herd.bursting[live[flip]] ^= True
+        live = self._herd_alive.copy()
+        if first == 0:
+            live[0] = False     # epoch 0 is where the traffic starts: no change yet
+        draws = self._flow_rng.random(int(np.count_nonzero(live)))
+        self._bursts = burst_states(herd.bursting, live, draws,
+                                    start=1.0 - math.exp(-cfg.epoch / cfg.burst_off),
+                                    stop=1.0 - math.exp(-cfg.epoch / cfg.burst_on))
 
-    def _drift_flicker(self) -> None:
-        """One epoch of the log-rate factors' AR(1) drift (stationary variance flicker²)."""
-        cfg = self.config
-        keep = math.exp(-cfg.epoch / cfg.flicker_time)
-        noise = self._flicker_rng.normal(0.0, cfg.flicker * math.sqrt(1 - keep * keep),
-                                         self.reta_size)
-        self._flicker = keep * self._flicker + noise
-
-    def _flicker_factors(self) -> np.ndarray:
-        # exp(N(0, s²)) has mean exp(s²/2): divided out to keep the mean load.
-        return np.exp(self._flicker - self.config.flicker ** 2 / 2)
-
-    def _scales(self) -> tuple[float, float]:
-        """Packets/s per unit of weight, for mice and for elephants, this epoch."""
-        cfg = self.config
-        elephant_weight = float(self._elephants.weight[self._elephants.alive_at(self._epoch)].sum())
-        mice_share = 1.0 - cfg.elephant_share if elephant_weight > 0 else 1.0
-        mice_weight = self._mice_totals[self._epoch - self._block_first]
-        mice = cfg.rate_pps * mice_share / max(mice_weight, 1e-12)
-        if elephant_weight == 0:
-            return mice, 0.0
+    def _plan_scales(self) -> None:
+        """Packets/s per unit of weight, for mice and for elephants, in every epoch of the block,
+        and the elephants' weights once their bursts are applied."""
+        cfg, herd = self.config, self._elephants
+        alive = self._herd_alive
+        boost = np.where(self._bursts, cfg.burst_factor, cfg.calm_factor)
+        self._herd_weights = np.where(alive, herd.weight * boost, 0.0)
+        # The herd changes a few times per block: one sum per stretch where it holds
+        # (summed as the live weights alone, the way a single epoch's are).
+        elephant_weight = np.empty(len(alive))
+        changes = np.flatnonzero((alive[1:] != alive[:-1]).any(axis=1)) + 1
+        bounds = [0, *changes.tolist(), len(alive)]
+        for begin, end in zip(bounds[:-1], bounds[1:]):
+            elephant_weight[begin:end] = float(herd.weight[alive[begin]].sum())
+        has_elephants = elephant_weight > 0
+        mice_share = np.where(has_elephants, 1.0 - cfg.elephant_share, 1.0)
+        self._mice_scale = cfg.rate_pps * mice_share / np.maximum(self._mice_totals, 1e-12)
         # Normalised by the mean burst multiplier: bursts add load on top.
         on = cfg.burst_on / (cfg.burst_on + cfg.burst_off)
         mean_multiplier = on * cfg.burst_factor + (1 - on) * cfg.calm_factor
-        return mice, cfg.rate_pps * cfg.elephant_share / (elephant_weight * mean_multiplier)
+        self._elephant_scale = np.zeros(len(alive))
+        self._elephant_scale[has_elephants] = (cfg.rate_pps * cfg.elephant_share
+                                               / (elephant_weight[has_elephants]
+                                                  * mean_multiplier))
+        profile, length = cfg.profile, cfg.epoch
+        first = self._block_first
+        self._levels = (np.ones(len(alive)) if profile is None else
+                        np.array([profile.mean(e * length, (e + 1) * length)
+                                  for e in range(first, first + len(alive))]))
+
+    def _plan_rates(self, epoch: int, drift_first: bool) -> None:
+        """Per-bucket rates (packets/s) from ``epoch`` to the end of its block.
+
+        The flicker drifts once per epoch after ``epoch`` (and in ``epoch``
+        too when ``drift_first``); the noise of those epochs is drawn in
+        one call, and the generator's state before it is kept so that a
+        resize can take back the draws of the epochs not yet reached.
+        """
+        cfg, size = self.config, self.reta_size
+        row = epoch - self._block_first
+        rows = self._block_epochs - row
+        keep = math.exp(-cfg.epoch / cfg.flicker_time)
+        drifts = rows if drift_first else rows - 1
+        self._noise_mark = (self._flicker_rng.bit_generator.state, epoch + rows - drifts, size)
+        noise = self._flicker_rng.normal(0.0, cfg.flicker * math.sqrt(1 - keep * keep),
+                                         (drifts, size))
+        flicker = np.empty((rows, size))
+        current = self._flicker
+        for index in range(rows):
+            if index >= rows - drifts:
+                # One epoch of the log-rate factors' AR(1) drift (stationary variance flicker²).
+                current = keep * current + noise[index - (rows - drifts)]
+            flicker[index] = current
+        herd = self._elephants
+        rate = np.maximum(self._mice_rows[row:], 0.0) * self._mice_scale[row:, None]
+        with_elephants = np.flatnonzero(self._elephant_scale[row:])
+        if len(with_elephants):
+            cells = (np.arange(rows)[:, None] * size + herd.bucket).ravel()
+            elephants = np.bincount(cells, weights=self._herd_weights[row:].ravel(),
+                                    minlength=rows * size).reshape(rows, size)
+            rate[with_elephants] += (self._elephant_scale[row:][with_elephants, None]
+                                     * elephants[with_elephants])
+        # exp(N(0, s²)) has mean exp(s²/2): divided out to keep the mean load.
+        self._factors = np.exp(flicker - cfg.flicker ** 2 / 2)
+        self._rates = rate * self._factors
+        if cfg.profile is not None:
+            self._rates *= self._levels[row:, None]
+        self._rates_first = epoch
+        self._flicker_rows = flicker
+
+    def _unplan_noise(self) -> None:
+        """Rewind the flicker's generator to where an epoch-by-epoch walk would be now."""
+        state, first, size = self._noise_mark
+        self._flicker_rng.bit_generator.state = state
+        drifted = self._epoch - first + 1
+        if drifted > 0:
+            self._flicker_rng.normal(0.0, 1.0, (drifted, size))
+
+    @property
+    def _bucket_rate(self) -> np.ndarray:
+        return self._rates[self._epoch - self._rates_first]
 
     def _elephant_weights(self) -> np.ndarray:
         """Each elephant slot's weight this epoch: 0 when not alive, scaled by its burst state."""
-        herd = self._elephants
-        boost = np.where(herd.bursting, self.config.burst_factor, self.config.calm_factor)
-        return np.where(herd.alive_at(self._epoch), herd.weight * boost, 0.0)
-
-    def _profile_level(self, epoch: int) -> float:
-        """The profile's mean level over ``epoch`` (1 without a profile)."""
-        profile, length = self.config.profile, self.config.epoch
-        return 1.0 if profile is None else profile.mean(epoch * length, (epoch + 1) * length)
-
-    def _update_rates(self) -> None:
-        """Per-bucket rates (packets/s) for the current epoch."""
-        mice_scale, elephant_scale = self._scales()
-        mice_weight = self._mice_rows[self._epoch - self._block_first]
-        rate = np.maximum(mice_weight, 0.0) * mice_scale
-        if elephant_scale:
-            rate += elephant_scale * np.bincount(self._elephants.bucket,
-                                                 weights=self._elephant_weights(),
-                                                 minlength=self.reta_size)
-        self._level = self._profile_level(self._epoch)
-        self._bucket_rate = rate * self._flicker_factors()
-        if self.config.profile is not None:
-            self._bucket_rate *= self._level
+        return self._herd_weights[self._epoch - self._block_first]
 
     def _advance_to_epoch(self, epoch: int) -> None:
         if epoch < self._epoch:
             raise ValueError(f"traffic time goes forward only (asked for epoch {epoch}, "
                              f"at {self._epoch})")
-        while self._epoch < epoch:
-            self._step_epoch()
+        herd = self._elephants
+        while epoch >= self._block_first + self._block_epochs:
+            # The next block starts from the states the last epoch of this one left.
+            self._flicker = self._flicker_rows[-1]
+            herd.bursting[:] = self._bursts[-1]
+            self._epoch = self._block_first + self._block_epochs
+            self._plan_block(self._epoch)
+            self._plan_rates(self._epoch, drift_first=True)
+        self._epoch = epoch
 
     def _segments(self, t: float, dt: float, count: int) -> Iterator[tuple[int, int]]:
         """Split ``count`` windows from ``t`` into runs within one epoch each."""
@@ -398,12 +456,13 @@ class TrafficGenerator:
     # --- the questions the NIC asks
     def set_reta_size(self, reta_size: int) -> None:
         """Count buckets modulo ``reta_size`` from now on."""
+        self._unplan_noise()
         self.reta_size = reta_size
         self._flicker = self._flicker_rng.normal(0.0, self.config.flicker, reta_size)
         self._mice.set_reta_size(reta_size)
         self._elephants.set_reta_size(reta_size)
         self._mice_rows = self._mice.weight_rows(self._block_first, self._block_epochs)
-        self._update_rates()
+        self._plan_rates(self._epoch, drift_first=False)
 
     def windows(self, t: float, dt: float, count: int) -> np.ndarray:
         """Packets per bucket for ``count`` windows of ``dt`` from ``t``: (count, reta)."""
@@ -417,26 +476,62 @@ class TrafficGenerator:
         """Packets per bucket arriving in ``[t, t + dt)`` (int64, length reta_size)."""
         return self.windows(t, dt, 1)[0]
 
-    def steered(self, t: float, dt: float, count: int, table: np.ndarray,
-                cores: int) -> tuple[np.ndarray, np.ndarray]:
+    def steered(self, t: float, dt: float, count: int, table: np.ndarray, cores: int,
+                calm_below: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Arrivals of ``count`` windows through ``table``: per window and core, and per bucket.
 
         Returns ``(per_core, per_bucket)``: int64 arrays of shape
         (count, cores) and (reta_size,). Same distribution as summing
         ``windows`` through the table, drawn per epoch instead of per
-        window and bucket, which is what makes long runs fast.
+        window and bucket, which is what makes long runs fast. Given its
+        total, a Poisson process spreads uniformly over the windows: each
+        core's packets are spread at random, except, with ``calm_below``
+        (per core, packets per window), those of a core whose mean window
+        is five standard deviations below it, which get an even spread: no
+        spread of theirs could queue a packet, and the draws are spared.
+        The spreads come from a stream of their own, so the counts per
+        bucket do not depend on the table.
         """
         per_core = np.empty((count, cores), dtype=np.int64)
-        per_bucket = np.zeros(self.reta_size, dtype=np.int64)
+        per_bucket = None
         for first, last in self._segments(t, dt, count):
             steps = last - first
             totals = self._count_rng.poisson(self._bucket_rate * (dt * steps))
-            per_bucket += totals
-            core_totals = np.bincount(table, weights=totals, minlength=cores)
-            # Given its total, a Poisson process spreads uniformly over the steps.
-            per_core[first:last] = self._count_rng.multinomial(
-                core_totals.astype(np.int64), np.full(steps, 1.0 / steps)).T
+            per_bucket = totals if per_bucket is None else per_bucket + totals
+            core_totals = np.bincount(table, weights=totals, minlength=cores).astype(np.int64)
+            per_core[first:last] = self._spread(core_totals, steps, calm_below)
+        if per_bucket is None:
+            per_bucket = np.zeros(self.reta_size, dtype=np.int64)
         return per_core, per_bucket
+
+    def _spread(self, totals: np.ndarray, steps: int,
+                calm_below: np.ndarray | None) -> np.ndarray:
+        """Each core's ``totals`` spread over ``steps`` windows: (steps, cores)."""
+        if steps == 1:
+            return totals[None, :]
+        split, offsets = self._even_split(steps)
+        if calm_below is None:
+            return self._spread_rng.multinomial(totals, split).T
+        # (n + i) // k for i = 0 .. k-1 are k near-equal parts of n that add up to n.
+        spread = (totals + offsets) // steps
+        # Most ticks, not even the busiest core comes near the calmest hint: no draw.
+        busiest = totals.max() / steps
+        if busiest + 5 * math.sqrt(busiest) < calm_below.min():
+            return spread
+        mean = totals / steps
+        drawn = mean + 5 * np.sqrt(mean) >= calm_below
+        if drawn.any():
+            spread[:, drawn] = self._spread_rng.multinomial(totals[drawn], split).T
+        return spread
+
+    def _even_split(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """Equal probabilities over ``steps`` steps, and the column 0 .. steps-1 (the same
+        few step counts come back every tick)."""
+        split = self._splits.get(steps)
+        if split is None:
+            split = self._splits[steps] = (np.full(steps, 1.0 / steps),
+                                           np.arange(steps)[:, None])
+        return split
 
     def packets(self, t: float, dt: float) -> list[Packet]:
         """The packets arriving in ``[t, t + dt)``, in arrival order.
@@ -450,8 +545,9 @@ class TrafficGenerator:
         while start < t + dt - 1e-12:
             self._advance_to_epoch(_epoch_index(start, epoch))
             stop = min(t + dt, (self._epoch + 1) * epoch)
-            mice_scale, elephant_scale = self._scales()
-            factors = self._flicker_factors() * self._level
+            row = self._epoch - self._block_first
+            mice_scale, elephant_scale = self._mice_scale[row], self._elephant_scale[row]
+            factors = self._factors[self._epoch - self._rates_first] * self._levels[row]
             for population, rate in ((self._mice, mice_scale * self._mice.weight),
                                      (self._elephants, elephant_scale * self._elephant_weights())):
                 alive = population.alive_at(self._epoch)
@@ -513,4 +609,6 @@ class TrafficGenerator:
     def bursting(self) -> int:
         """Elephants bursting in the current epoch."""
         herd = self._elephants
-        return int((herd.bursting & herd.alive_at(self._epoch)).sum())
+        # The herd's own burst states are brought up to date at block ends only.
+        return int((self._bursts[self._epoch - self._block_first]
+                    & herd.alive_at(self._epoch)).sum())

@@ -1,0 +1,131 @@
+"""ICMPPingRewriter: rewrites ICMP echo requests and their replies (pings through a NAT)."""
+
+from __future__ import annotations
+
+import struct
+from typing import TYPE_CHECKING
+
+from pyclick.args import BOOL, Args
+from pyclick.element import read_handler
+from pyclick.elements.rewriterbase import SECONDS, ICMP, RewriterBase, ip_header, rewrite_addresses
+from pyclick.elements.rewriterspec import Key
+from pyclick.elements.rewritertable import Flow, Map, Timeouts, adjust_checksum
+
+if TYPE_CHECKING:
+    from pyclick.packet import Packet
+
+ECHO_REPLY, ECHO = 0, 8
+
+
+def echo_key(source: bytes, destination: bytes, identifier: int, request: bool) -> Key:
+    """The flow identifier of an echo request (or reply): the identifier stands
+    for the source port and the identifier plus one for the destination port
+    (the other way round for a reply), so that a reply's identifier is the
+    reverse of its request's."""
+    following = (identifier + 1) & 0xFFFF
+    if request:
+        return (source, identifier, destination, following)
+    return (source, following, destination, identifier)
+
+
+class ICMPPingRewriter(RewriterBase):
+    """ICMPPingRewriter(INPUTSPEC1, ..., INPUTSPECn, KEYWORDS) -- rewrites ICMP echo requests and replies
+
+    Description
+    Lets pings through a network address translator: rewrites the addresses
+    and the identifier of ICMP echo requests by the INPUTSPEC of their input
+    (IPRewriter's input specifications; a pattern's SPORT is the identifier,
+    usually a range to choose from, and its DPORT is not used), and rewrites
+    the replies back so they answer the original request.
+
+    A request (SRC, DST, ID) rewritten to (SRC', DST', ID') installs two
+    mappings: requests (SRC, DST, ID) become (SRC', DST', ID') and leave by
+    FOUTPUT; replies (DST', SRC', ID') become (DST, SRC, ID) and leave by
+    ROUTPUT. The table prints them as flows whose ports are ID and ID+1
+    (ID+1 and ID for replies). A mapping expires TIMEOUT after its last
+    packet. Echo replies with no mapping, other ICMP messages and other
+    packets are dropped unless their input's spec is 'pass'. The ICMP and
+    IP checksums are updated incrementally. REPLY_ANNO is not available.
+
+    Ports
+    one or more push inputs, one or more push outputs
+
+    Keyword arguments
+    TIMEOUT -- idle time before a mapping expires; default 5min
+    GUARANTEE -- time after each packet during which the mapping is not evicted for room; default 5s
+    MAPPING_CAPACITY, CAPACITY -- most ping flows held (a number, or a rewriter whose capacity this one shares); default 2147483647
+    REAP_INTERVAL -- how often expired mappings are removed; default 15min
+    DST_ANNO -- set the destination address annotation to the rewritten destination; default true
+
+    Element handlers
+    table (read) -- the mappings, one per line (see IPRewriter)
+    mappings (read) -- the same (an older name)
+    table_size, nmappings (read) -- ping flows mapped
+    size (read) -- flows in the flow set (more when several rewriters share a capacity)
+    capacity (read/write) -- the capacity of the flow set
+    mapping_failures (read) -- requests dropped for want of an identifier or of room
+    patterns (read) -- the input specs, with their live flows
+    clear (write) -- remove every mapping
+    patternN (read/write) -- input N's spec; writing one replaces it and removes the flows it installed
+
+    Example
+    pr :: ICMPPingRewriter(pattern 18.26.4.24 1024-65535# - - 0 1, drop);
+    Idle -> [0]pr; Idle -> [1]pr; pr[0] -> Discard; pr[1] -> Discard;
+    """
+
+    def read_keywords(self, args: Args) -> None:
+        self.dst_anno = args.read("DST_ANNO", BOOL, True)
+        self.timeouts = Timeouts(args.read("TIMEOUT", SECONDS, 300.0),
+                                 args.read("GUARANTEE", SECONDS, 5.0))
+        self.table: Map = {}
+
+    def maps(self) -> list[Map]:
+        return [self.table]
+
+    def flow_parts(self, protocol: int) -> tuple[Map, Timeouts, type[Flow]] | None:
+        return (self.table, self.timeouts, Flow) if protocol == ICMP else None
+
+    def complete_key(self, key: Key) -> Key:
+        return (key[0], key[1], key[2], (key[1] + 1) & 0xFFFF)
+
+    def handle(self, port: int, packet: Packet, now: float) -> int:
+        where = ip_header(packet, need=8)
+        if where is None or where[2] != ICMP:
+            return self.unhandled(port)
+        at, t, _ = where
+        data = packet.data
+        kind = data[t]
+        if kind not in (ECHO, ECHO_REPLY):
+            return self.unhandled(port)
+        (identifier,) = struct.unpack_from("!H", data, t + 4)
+        key = echo_key(data[at + 12:at + 16], data[at + 16:at + 20], identifier, kind == ECHO)
+        if kind == ECHO_REPLY:
+            entry = self.table.get(key)
+            if entry is None or entry[0].expired(now):
+                return self.unhandled(port)
+        found = self.flow_for(port, key, ICMP, now)
+        if isinstance(found, int):
+            return found
+        flow, direction = found
+        self._apply(packet.writable_data(), at, t, flow.new[direction], direction)
+        if self.dst_anno:
+            packet.dst_ip = flow.new[direction][2]
+        flow.saw_packet(direction, now)
+        return flow.outputs[direction]
+
+    @staticmethod
+    def _apply(data: memoryview, at: int, t: int, new: Key, direction: int) -> None:
+        rewrite_addresses(data, at, new)
+        old = bytes(data[t + 4:t + 6])
+        identifier = struct.pack("!H", new[1] if direction == 0 else new[3])
+        data[t + 4:t + 6] = identifier
+        (old_sum,) = struct.unpack_from("!H", data, t + 2)
+        struct.pack_into("!H", data, t + 2, adjust_checksum(old_sum, old, identifier))
+
+    @read_handler("table")
+    def _read_table(self) -> str:
+        return self.table_text(self.table)
+
+    @read_handler("mappings")
+    def _read_mappings(self) -> str:
+        return self.table_text(self.table)

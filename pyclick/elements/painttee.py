@@ -1,0 +1,59 @@
+"""PaintTee: a copy of each packet of one colour out of a second output."""
+
+from __future__ import annotations
+
+from pyclick.args import Args
+from pyclick.element import PUSH, Element, read_handler, write_handler
+from pyclick.elements.clickargs import ANNO1
+from pyclick.elements.handlercall import parse_value
+from pyclick.elements.paint import COLOR, PAINT
+from pyclick.packet import Packet
+
+
+class PaintTee(Element):
+    """PaintTee(COLOR, ANNO) -- duplicates packets with given paint annotation
+
+    Description
+    Sends every packet out output 0, and a copy of each packet whose paint
+    annotation is COLOR out output 1 (the copy first). ANNO names another
+    one-byte annotation to test instead of PAINT. With Paint and ICMPError
+    it makes ICMP redirects: packets routed back out of the interface they
+    came in on (painted there) also go to an ICMPError.
+
+    Ports
+    one push input, two push outputs
+
+    Keyword arguments
+    COLOR -- the color, 0 to 255; mandatory
+    ANNO -- the annotation tested; default PAINT
+
+    Element handlers
+    color (read/write) -- the COLOR setting
+
+    Example
+    InfiniteSource(LIMIT 2) -> Paint(7) -> pt :: PaintTee(7) -> Discard;
+    pt[1] -> c :: Counter -> Discard;
+    """
+
+    port_count = "1/2"
+    processing = PUSH
+
+    def configure(self, args: Args) -> None:
+        self.color = args.read_mp("COLOR", COLOR)
+        self.anno = args.read_p("ANNO", ANNO1, PAINT)
+        args.complete()
+
+    def push(self, port: int, batch: list[Packet]) -> None:
+        anno, color = self.anno, self.color
+        copies = [packet.clone() for packet in batch if packet.anno_u8(anno) == color]
+        if copies:
+            self.output_push(1, copies)
+        self.output_push(0, batch)
+
+    @read_handler("color")
+    def _read_color(self) -> str:
+        return str(self.color)
+
+    @write_handler("color")
+    def _write_color(self, value: str) -> None:
+        self.color = parse_value(COLOR, value)

@@ -1,0 +1,85 @@
+"""SchedOrderTest: records the order in which the scheduler runs tasks."""
+
+from __future__ import annotations
+
+from pyclick.args import BOOL, INT, UNSIGNED, Args
+from pyclick.element import Element, read_handler
+from pyclick.runtime.tasks import Task
+
+DEFAULT_SIZE = 1024
+
+
+class _Record:
+    """The IDs of the first ``size`` task runs, shared by a router's SchedOrderTests."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.order: list[int] = []
+
+
+class SchedOrderTest(Element):
+    """SchedOrderTest(ID, KEYWORDS) -- remembers scheduling order
+
+    Description
+    Each SchedOrderTest runs a task that reschedules itself and, each time
+    it runs, writes ID down in a record all the router's SchedOrderTests
+    share, until the record holds SIZE IDs (the largest SIZE any of them
+    gives). The order handler shows the record: the order in which the
+    scheduler ran their tasks. pyclick's scheduler runs every scheduled
+    task once per round, so ScheduleInfo parameters do not change it.
+
+    Ports
+    none
+
+    Keyword arguments
+    ID -- the number written down; mandatory
+    SIZE -- the most IDs recorded, 1 to 2^20; default 1024
+    LIMIT -- runs of this task, at most 2^32-1 (0: no limit); default 0
+    STOP -- once the record is full, send a driver stop event at each run; default false
+
+    Element handlers
+    order (read) -- the IDs recorded, separated by spaces
+
+    Example
+    SchedOrderTest(1, SIZE 6); SchedOrderTest(2, SIZE 6, STOP true);
+    """
+
+    port_count = "0/0"
+
+    def configure(self, args: Args) -> None:
+        self.id = args.read_mp("ID", INT.range(-2**31, 2**31 - 1))
+        self.size = args.read("SIZE", UNSIGNED.range(1, 1 << 20), DEFAULT_SIZE)
+        self.stop = args.read("STOP", BOOL, False)
+        self.limit = args.read("LIMIT", UNSIGNED.range(0, 2**32 - 1), 0)
+        args.complete()
+        self.count = 0
+        self.record: _Record | None = None
+        self._task = Task(self, self._run)
+
+    def initialize(self) -> None:
+        tests = [e for e in self.router.elements if isinstance(e, SchedOrderTest)]
+        first = tests[0]
+        if first.record is None:
+            first.record = _Record(max(test.size for test in tests))
+        self.record = first.record
+        self._task.reschedule()
+
+    def cleanup(self) -> None:
+        self._task.unschedule()
+
+    def _run(self) -> bool:
+        record = self.record
+        assert record is not None
+        if len(record.order) < record.size:
+            record.order.append(self.id)
+        elif self.stop:
+            self.router.please_stop_driver(f"{self.name}: record full")
+        self.count += 1
+        if self.limit == 0 or self.count < self.limit:
+            self._task.reschedule()
+        return True
+
+    @read_handler("order")
+    def _read_order(self) -> str:
+        record = self.record
+        return " ".join(str(i) for i in record.order) + "\n" if record and record.order else ""
