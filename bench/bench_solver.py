@@ -5,9 +5,10 @@ same simulated traffic (same seed) with a fixed 10 ms tick, so that every
 tick is a decision, and we time every ``Controller.step``:
 
 - decision: the whole step (estimates, autoscale checks, solver, bookkeeping);
-- solver: the assignment search alone (``relieve_overloaded`` for rsspp,
-  the reference greedy with its overshoot search for rsspp-ref), on the
-  ticks where the method had something to solve.
+- solver: the assignment search alone (for rsspp, ``pyclick.balance.solver``'s
+  search with its noise charges and the hold on returning buckets; for
+  rsspp-ref, the reference greedy with its overshoot search), on the ticks
+  where the method had something to solve.
 
 Medians and 99th percentiles in microseconds. The machine is shared, so
 each configuration is run ``--repeat`` times and the run with the lowest

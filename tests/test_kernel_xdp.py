@@ -257,11 +257,13 @@ def test_debian_bcc_is_imported_without_shadowing_other_packages():
     import subprocess
     import sys
 
-    probe = ("import sys; from pyclick.kernel import bcc_loader; bcc = bcc_loader.import_bcc(); "
-             "print(bcc.__file__); print(any('dist-packages' in p for p in sys.path))")
+    # Debian's own interpreter has dist-packages on its path from the start;
+    # importing bcc must not add it for any other interpreter.
+    probe = ("import sys; before = list(sys.path); from pyclick.kernel import bcc_loader; "
+             "bcc = bcc_loader.import_bcc(); print(bcc.__file__); print(sys.path == before)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.split()
-    assert out == ["/usr/lib/python3/dist-packages/bcc/__init__.py", "False"]
+    assert out == ["/usr/lib/python3/dist-packages/bcc/__init__.py", "True"]
 
 
 # --- BPF programs under BPF_PROG_TEST_RUN -----------------------------------------

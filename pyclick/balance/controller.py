@@ -116,8 +116,8 @@ class Controller:
         outcome = self.method.rebalance(state, loads, counts, elapsed)
         spent = thread_time() - began
         # Most ticks move nothing: one comparison settles it.
-        changed = np.count_nonzero(before_table != state.table)
-        moves = table_moves(before_table, state.table) if changed else []
+        changed = np.flatnonzero(before_table != state.table)
+        moves = table_moves(before_table, state.table, changed) if changed.size else []
         if outcome.adapt_tick:
             signal = outcome.residual_imbalance if outcome.tick_imbalance is None \
                 else outcome.tick_imbalance

@@ -74,7 +74,8 @@ class CoreCosts:
                 continue
             observed = load * elapsed / count
             previous = cost[core]
-            if math.isnan(previous):
+            # NaN, the one value unequal to itself: no call per core.
+            if previous != previous:
                 cost[core] = observed
             elif load < SATURATED_LOAD:
                 cost[core] = previous + weight * (observed - previous)

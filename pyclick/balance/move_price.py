@@ -206,8 +206,9 @@ class MovePrice:
 
     @staticmethod
     def noise_shift(rates: BucketRates, where: np.ndarray, per_packet: float,
-                    receivers: list[int], ncores: int) -> list[float]:
-        """``noise_charges`` when every core costs ``per_packet``, per unit of load moved.
+                    receivers: list[int], givers: list[int], ncores: int) -> list[float]:
+        """``noise_charges`` when every core costs ``per_packet``, per unit of load moved,
+        for each of ``givers`` (0 at the other core positions).
 
         A bucket's charge is 2 w x NOISE_SIGMAS x the spread of its giver g;
         as half a gain, w (e_g - e_r) - w^2, less half that charge, it reads
@@ -216,8 +217,12 @@ class MovePrice:
         """
         square = per_packet * per_packet
         variance = np.bincount(where, weights=rates.variance, minlength=ncores).tolist()
-        loudest = max([variance[r] for r in receivers]) * square
-        return [NOISE_SIGMAS * math.sqrt(v * square + loudest) for v in variance]
+        loudest = (max(variance) if len(receivers) == ncores
+                   else max([variance[r] for r in receivers])) * square
+        shift = [0.0] * ncores
+        for g in givers:
+            shift[g] = NOISE_SIGMAS * math.sqrt(variance[g] * square + loudest)
+        return shift
 
     def hold(self, relief: Relief, active: list[int], where: np.ndarray, rates: BucketRates,
              per_packet: np.ndarray | float, receivers: list[int], alpha: float,

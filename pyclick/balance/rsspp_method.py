@@ -8,9 +8,10 @@ itself:
 - prediction: each bucket's next-tick packet rate is a slow level plus the
   share of its last deviation that persists (learnt from the traffic
   itself), times one cost per packet shared by the cores (the median of
-  each core's, learnt while unsaturated: ``pyclick.balance.estimate``). The reference weighs buckets by last
-  tick's counts alone, so it chases deviations that have already faded,
-  and it cannot see demand beyond 100% on a saturated core;
+  each core's, learnt while unsaturated: ``pyclick.balance.estimate``).
+  The reference weighs buckets by last tick's counts alone, so it chases
+  deviations that have already faded, and it cannot see demand beyond
+  100% on a saturated core;
 - moves: for the most overloaded core, the (bucket, receiver) pair that
   best lowers the squared deviations from the average, net of a risk
   charge on buckets whose rate is hard to predict, and only when the gain
@@ -239,7 +240,8 @@ class Rsspp:
                               where=per_packet > 0)
             return relieve_overloaded_per_core(excess, givers, receivers, where, rates.rate,
                                                risk, cost, 1.0, threshold, min_gain)
-        shift = self.price.noise_shift(rates, where, per_packet, receivers, len(excess))
+        shift = self.price.noise_shift(rates, where, per_packet, receivers, givers,
+                                       len(excess))
         below = receivers_below(excess, givers, receivers, min_gain, shift)
         if not below:
             return Relief([], excess)

@@ -143,9 +143,10 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
 
     Candidate j (its load ``weight[j]``, on giver g) gains twice
     weight[j] (e_g - shift[g] - e_lowest) + fixed[j] (``fixed_half_gain``);
-    ``shift`` (per core position, None for none) charges every unit of load
-    a giver sends, as the noise of a gain does. Each step scores every
-    candidate against the lowest receiver in three array operations.
+    ``shift`` (per core position, read at the givers only; None for none)
+    charges every unit of load a giver sends, as the noise of a gain does.
+    Each step scores every candidate against the lowest receiver in three
+    array operations.
     """
     if not candidates.size:
         return Relief([], excess)
@@ -156,7 +157,10 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
         held[givers[0]] = len(candidates)
     else:
         held = np.bincount(source, minlength=ncores).tolist()
-    scored = excess if shift is None else [e - s for e, s in zip(excess, shift)]
+    scored = list(excess)
+    if shift is not None:
+        for g in givers:
+            scored[g] -= shift[g]
     giver_excess = np.array(scored)[source]
     lonely = [g for g in givers if held[g] == 1]
     if len(lonely) == 1:

@@ -27,9 +27,14 @@ def rotate_table(table: np.ndarray, cores: Sequence[int]) -> np.ndarray:
     return order[np.where(current < 0, 0, (current + 1) % len(order))]
 
 
-def table_moves(old: np.ndarray, new: np.ndarray) -> list[Move]:
-    """Every bucket whose core changed, as (bucket, old_core, new_core)."""
-    changed = np.flatnonzero(old != new)
+def table_moves(old: np.ndarray, new: np.ndarray, changed: np.ndarray | None = None
+                ) -> list[Move]:
+    """Every bucket whose core changed, as (bucket, old_core, new_core).
+
+    ``changed``: those buckets' indices in order, when the caller has them already.
+    """
+    if changed is None:
+        changed = np.flatnonzero(old != new)
     # One conversion per array, not three numpy scalar reads per move.
     return list(zip(changed.tolist(), old[changed].tolist(), new[changed].tolist()))
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import struct
 
 from pyclick.args import BOOL, Args
-from pyclick.element import AGNOSTIC, PROCESSING_A_AH, Element, read_handler
-from pyclick.elements.inet import checksum, ip_header_offset, reject, transport_checksum
+from pyclick.element import AGNOSTIC, PROCESSING_A_AH
+from pyclick.elements.dropcounting import DropCounting
+from pyclick.elements.inet import checksum, ip_header_offset, transport_checksum
 from pyclick.elements.ipproto import TCP, UDP
 from pyclick.packet import Packet
 
@@ -32,7 +33,7 @@ def _fragment(data: bytes | memoryview, at: int) -> bool:
     return _WORD.unpack_from(data, at + 6)[0] & 0x3FFF != 0
 
 
-class SetIPChecksum(Element):
+class SetIPChecksum(DropCounting):
     """SetIPChecksum -- sets IP packets' checksums
 
     Description
@@ -57,30 +58,20 @@ class SetIPChecksum(Element):
     port_count = "1/1"
     processing = AGNOSTIC
 
-    def configure(self, args: Args) -> None:
-        args.complete()
-        self.drops = 0
-
     def simple_action(self, packet: Packet) -> Packet | None:
         at = ip_header_offset(packet)
         available = len(packet) - at
         hlen = (packet.byte(at) & 15) * 4 if 0 <= at and available >= 20 else 0
         if hlen < 20 or hlen > available:
-            if self.drops == 0:
-                self.log.warning("%s: bad input packet", self.name)
-            self.drops += 1
+            self.refuse(packet, "bad input packet")
             return None
         data = packet.writable_data()
         data[at + 10:at + 12] = b"\0\0"
         _WORD.pack_into(data, at + 10, checksum(data[at:at + hlen]))
         return packet
 
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)
 
-
-class SetTCPChecksum(Element):
+class SetTCPChecksum(DropCounting):
     """SetTCPChecksum(FIXOFF) -- sets TCP packets' checksums
 
     Description
@@ -118,9 +109,7 @@ class SetTCPChecksum(Element):
     def simple_action(self, packet: Packet) -> Packet | None:
         where = ip_segment(packet)
         if where is None or where[2] < 20:
-            if self.drops == 0:
-                self.log.warning("%s: bad lengths", self.name)
-            self.drops += 1
+            self.refuse(packet, "bad lengths")
             return None
         at, transport, length = where
         data = packet.writable_data()
@@ -136,12 +125,8 @@ class SetTCPChecksum(Element):
             data[transport:transport + length]))
         return packet
 
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)
 
-
-class SetUDPChecksum(Element):
+class SetUDPChecksum(DropCounting):
     """SetUDPChecksum -- sets UDP packets' checksums
 
     Description
@@ -167,10 +152,6 @@ class SetUDPChecksum(Element):
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 
-    def configure(self, args: Args) -> None:
-        args.complete()
-        self.drops = 0
-
     def simple_action(self, packet: Packet) -> Packet | None:
         at, transport = packet.network_header_offset, packet.transport_header_offset
         ok = at is not None and transport is not None and 0 <= at and len(packet) >= at + 20 \
@@ -181,10 +162,8 @@ class SetUDPChecksum(Element):
             ok = not _fragment(packet.buffer, start + at) and 8 <= length \
                 and transport + length <= len(packet)
         if not ok:
-            if self.drops == 0 and self.noutputs < 2:
-                self.log.warning("%s: fragment or short packet", self.name)
-            self.drops += 1
-            reject(self, packet)
+            # Reported only when refused packets are dropped rather than sent on.
+            self.refuse(packet, "fragment or short packet" if self.noutputs < 2 else None)
             return None
         data = packet.writable_data()
         data[transport + 6:transport + 8] = b"\0\0"
@@ -192,7 +171,3 @@ class SetUDPChecksum(Element):
                                   data[transport:transport + length])
         _WORD.pack_into(data, transport + 6, csum or 0xFFFF)
         return packet
-
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)

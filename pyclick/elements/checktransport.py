@@ -6,8 +6,9 @@ import struct
 from typing import ClassVar
 
 from pyclick.args import BOOL, Args
-from pyclick.element import PROCESSING_A_AH, Element, read_handler
-from pyclick.elements.inet import reject, transport_checksum
+from pyclick.element import PROCESSING_A_AH
+from pyclick.elements.dropcounting import DropCounting
+from pyclick.elements.inet import transport_checksum
 from pyclick.elements.ipproto import TCP, UDP
 from pyclick.packet import Packet
 
@@ -15,7 +16,7 @@ NOT_MINE, BAD_LENGTH, BAD_CHECKSUM = range(3)
 _WORD = struct.Struct("!H")
 
 
-class _CheckTransportHeader(Element):
+class _CheckTransportHeader(DropCounting):
     """What both checks share: the drops, their reasons, VERBOSE and DETAILS.
 
     A subclass names its protocol and says how long its segment is.
@@ -50,12 +51,9 @@ class _CheckTransportHeader(Element):
         return True
 
     def _refuse(self, reason: int, packet: Packet) -> None:
-        if self.drops == 0 or self.verbose:
-            self.log.warning("%s: %s header check failed: %s", self.name,
-                             self.protocol_name, self.reasons[reason])
-        self.drops += 1
         self.reason_drops[reason] += 1
-        reject(self, packet)
+        self.refuse(packet, f"{self.protocol_name} header check failed: {self.reasons[reason]}",
+                    every=self.verbose)
 
     def simple_action(self, packet: Packet) -> Packet | None:
         at = packet.network_header_offset
@@ -74,10 +72,6 @@ class _CheckTransportHeader(Element):
                 data[transport:transport + length]) != 0:
             return self._refuse(BAD_CHECKSUM, packet)
         return packet
-
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)
 
     def _drop_details(self) -> str:
         return "".join(f"{count}\t{reason}\n"

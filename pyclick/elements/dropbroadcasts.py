@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pyclick.args import Args
-from pyclick.element import PROCESSING_A_AH, Element, read_handler
-from pyclick.elements.inet import reject
+from pyclick.element import PROCESSING_A_AH
+from pyclick.elements.dropcounting import DropCounting
 from pyclick.packet import BROADCAST, MULTICAST, Packet
 
 
-class DropBroadcasts(Element):
+class DropBroadcasts(DropCounting):
     """DropBroadcasts() -- drops link-level broadcast and multicast packets
 
     Description
@@ -30,19 +29,10 @@ class DropBroadcasts(Element):
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 
-    def configure(self, args: Args) -> None:
-        args.complete()
-        self.drops = 0
-
     def simple_action(self, packet: Packet) -> Packet | None:
         if packet.packet_type not in (BROADCAST, MULTICAST):
             return packet
         if self.drops == 0:
             self.log.warning("%s: dropped a packet", self.declaration())
-        self.drops += 1
-        reject(self, packet)
+        self.refuse(packet)
         return None
-
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import struct
-
 from pyclick.args import BOOL, INT, UNSIGNED, Args
 from pyclick.element import PULL, Element, read_handler, write_handler
 from pyclick.elements.handlercall import parse_value
-from pyclick.elements.inet import ETHERADDR, IPADDR, checksum
+from pyclick.elements.inet import ETHERADDR, IPADDR, ipv4_header, udp_header
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import EMPTY, Notifier
 from pyclick.runtime.timers import Timer
@@ -27,16 +25,10 @@ PORT = UNSIGNED.range(0, 65535)
 def udp_frame(length: int, src_eth: bytes, dst_eth: bytes, src_ip: bytes, dst_ip: bytes,
               sport: int, dport: int, with_checksum: bool) -> bytes:
     """An Ethernet frame of ``length`` bytes holding a UDP/IP packet of zeros."""
-    udp_length = length - ETHER_HEADER - IP_HEADER
-    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, length - ETHER_HEADER, 0, 0, TTL,
-                               PROTO_UDP, 0, src_ip, dst_ip))
-    ip[10:12] = checksum(ip).to_bytes(2, "big")
-    udp = bytearray(struct.pack("!HHHH", sport, dport, udp_length, 0)) + bytes(
-        udp_length - UDP_HEADER)
-    if with_checksum:
-        pseudo = struct.pack("!4s4sBBH", src_ip, dst_ip, 0, PROTO_UDP, udp_length)
-        udp[6:8] = (checksum(pseudo + udp) or 0xFFFF).to_bytes(2, "big")
-    return dst_eth + src_eth + b"\x08\x00" + bytes(ip) + bytes(udp)
+    payload = bytes(length - ETHER_HEADER - IP_HEADER - UDP_HEADER)
+    ip = ipv4_header(length - ETHER_HEADER, 0, TTL, PROTO_UDP, src_ip, dst_ip)
+    udp = udp_header(src_ip, sport, dst_ip, dport, payload, with_checksum)
+    return dst_eth + src_eth + b"\x08\x00" + ip + udp + payload
 
 
 class FastUDPSource(Element):

@@ -6,7 +6,8 @@ import struct
 
 from pyclick.args import BOOL, UNSIGNED, Args, ListOf
 from pyclick.element import AGNOSTIC, Element
-from pyclick.elements.inet import IPADDR, checksum
+from pyclick.elements.inet import IPADDR, checksum, ipv4_header
+from pyclick.elements.ipproto import ICMP
 from pyclick.packet import ANNOTATIONS, BROADCAST, MULTICAST, Packet
 
 TYPES = {"unreachable": 3, "sourcequench": 4, "redirect": 5, "timeexceeded": 11,
@@ -149,11 +150,9 @@ class ICMPError(Element):
         else:
             icmp = struct.pack("!BBHI", self.type, self.code, 0, rest) + quoted
         icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
-        header = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), self._id, 0,
-                                       TTL, 1, 0, self.src, ip[12:16]))
-        header[10:12] = struct.pack("!H", checksum(header))
+        header = ipv4_header(20 + len(icmp), self._id, TTL, ICMP, self.src, ip[12:16])
         self._id = (self._id + 1) & 0xFFFF
-        error = Packet.make(bytes(header) + icmp, timestamp=self.router.now())
+        error = Packet.make(header + icmp, timestamp=self.router.now())
         error.set_network_header(0, 20)
         error.dst_ip = ip[12:16]
         if self.use_fix_anno:

@@ -11,8 +11,10 @@ from pyclick.args import BOOL, INT, TIME, UNSIGNED, Args
 from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
 from pyclick.elements.clickargs import DATA
 from pyclick.elements.handlercall import parse_value
-from pyclick.elements.inet import IPADDR, checksum, ip_header_offset, reject, unparse_ip
+from pyclick.elements.inet import (IPADDR, checksum, ip_header_offset, ipv4_header, reject,
+                                   unparse_ip)
 from pyclick.elements.ipproto import ICMP
+from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.elements.switchable import Activatable
 from pyclick.packet import Packet
 from pyclick.runtime.timers import Timer
@@ -153,11 +155,9 @@ class ICMPPingSource(Activatable):
         payload = self.data if packet is None else packet.data[HEADERS:]
         echo = struct.pack("!BBHHH", ECHO, 0, 0, self.identifier, sequence) + payload
         echo = echo[:2] + struct.pack("!H", checksum(echo)) + echo[4:]
-        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, HEADERS + len(payload), sequence,
-                                   0, TTL, ICMP, 0, self.src, self.dst))
-        ip[10:12] = struct.pack("!H", checksum(ip))
+        ip = ipv4_header(HEADERS + len(payload), sequence, TTL, ICMP, self.src, self.dst)
         now = self.router.now()
-        made = Packet.make(bytes(ip) + echo, timestamp=now)
+        made = Packet.make(ip + echo, timestamp=now)
         made.set_network_header(0, 20)
         made.dst_ip = self.dst
         self._sent[sequence] = now
@@ -249,21 +249,8 @@ class ICMPPingSource(Activatable):
     def _read_count(self) -> str:
         return str(self.count)
 
-    @read_handler("src")
-    def _read_src(self) -> str:
-        return unparse_ip(self.src)
-
-    @write_handler("src")
-    def _write_src(self, value: str) -> None:
-        self.src = parse_value(IPADDR, value)
-
-    @read_handler("dst")
-    def _read_dst(self) -> str:
-        return unparse_ip(self.dst)
-
-    @write_handler("dst")
-    def _write_dst(self, value: str) -> None:
-        self.dst = parse_value(IPADDR, value)
+    _read_src, _write_src = setting_handlers("src", IPADDR, unparse_ip)
+    _read_dst, _write_dst = setting_handlers("dst", IPADDR, unparse_ip)
 
     @write_handler("limit")
     def _write_limit(self, value: str) -> None:

@@ -6,10 +6,10 @@ import struct
 from typing import TYPE_CHECKING
 
 from pyclick.args import BOOL, Args
-from pyclick.element import read_handler
-from pyclick.elements.rewriterbase import SECONDS, ICMP, RewriterBase, ip_header, rewrite_addresses
+from pyclick.elements.rewriterbase import (SECONDS, ICMP, SingleTableRewriter, ip_header,
+                                           rewrite_addresses)
 from pyclick.elements.rewriterspec import Key
-from pyclick.elements.rewritertable import Flow, Map, Timeouts, adjust_checksum
+from pyclick.elements.rewritertable import Flow, Timeouts, adjust_checksum
 
 if TYPE_CHECKING:
     from pyclick.packet import Packet
@@ -28,7 +28,7 @@ def echo_key(source: bytes, destination: bytes, identifier: int, request: bool) 
     return (source, following, destination, identifier)
 
 
-class ICMPPingRewriter(RewriterBase):
+class ICMPPingRewriter(SingleTableRewriter):
     """ICMPPingRewriter(INPUTSPEC1, ..., INPUTSPECn, KEYWORDS) -- rewrites ICMP echo requests and replies
 
     Description
@@ -73,17 +73,12 @@ class ICMPPingRewriter(RewriterBase):
     Idle -> [0]pr; Idle -> [1]pr; pr[0] -> Discard; pr[1] -> Discard;
     """
 
+    protocols = (ICMP,)
+
     def read_keywords(self, args: Args) -> None:
         self.dst_anno = args.read("DST_ANNO", BOOL, True)
         self.timeouts = Timeouts(args.read("TIMEOUT", SECONDS, 300.0),
                                  args.read("GUARANTEE", SECONDS, 5.0))
-        self.table: Map = {}
-
-    def maps(self) -> list[Map]:
-        return [self.table]
-
-    def flow_parts(self, protocol: int) -> tuple[Map, Timeouts, type[Flow]] | None:
-        return (self.table, self.timeouts, Flow) if protocol == ICMP else None
 
     def complete_key(self, key: Key) -> Key:
         return (key[0], key[1], key[2], (key[1] + 1) & 0xFFFF)
@@ -103,29 +98,14 @@ class ICMPPingRewriter(RewriterBase):
             entry = self.table.get(key)
             if entry is None or entry[0].expired(now):
                 return self.unhandled(port)
-        found = self.flow_for(port, key, ICMP, now)
-        if isinstance(found, int):
-            return found
-        flow, direction = found
-        self._apply(packet.writable_data(), at, t, flow.new[direction], direction)
-        if self.dst_anno:
-            packet.dst_ip = flow.new[direction][2]
-        flow.saw_packet(direction, now)
-        return flow.outputs[direction]
+        return self.forward(port, packet, key, where, now)
 
-    @staticmethod
-    def _apply(data: memoryview, at: int, t: int, new: Key, direction: int) -> None:
+    def rewrite(self, flow: Flow, data: memoryview, at: int, t: int, direction: int,
+                protocol: int) -> None:
+        new = flow.new[direction]
         rewrite_addresses(data, at, new)
         old = bytes(data[t + 4:t + 6])
         identifier = struct.pack("!H", new[1] if direction == 0 else new[3])
         data[t + 4:t + 6] = identifier
         (old_sum,) = struct.unpack_from("!H", data, t + 2)
         struct.pack_into("!H", data, t + 2, adjust_checksum(old_sum, old, identifier))
-
-    @read_handler("table")
-    def _read_table(self) -> str:
-        return self.table_text(self.table)
-
-    @read_handler("mappings")
-    def _read_mappings(self) -> str:
-        return self.table_text(self.table)

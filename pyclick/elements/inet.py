@@ -4,6 +4,8 @@ argument types, and where a packet's IP header is.
 - :func:`checksum`: the Internet checksum (RFC 1071) of some bytes, and
   :func:`transport_checksum`, the same over a TCP or UDP segment with the
   IPv4 pseudo-header in front;
+- :func:`ipv4_header` and :func:`udp_header`: the headers the elements that
+  make packets put in front, checksums set;
 - :func:`IPADDR`, :func:`IPPREFIX` (``10.0.0.1/24`` or ``10.0.0.1
   255.255.255.0``), :func:`IP_OR_PREFIX`, :func:`ETHERADDR`,
   :func:`IP6ADDR`, :func:`IP6PREFIX`: argument types returning bytes in
@@ -23,9 +25,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyclick.elements.addressnames import AddressKind, find_address, split_suffix
+from pyclick.elements.ipproto import UDP
 from pyclick.packet import Packet
 
 if TYPE_CHECKING:
@@ -37,6 +40,9 @@ _ETHER = re.compile(r"[0-9A-Fa-f]{1,2}([:-])[0-9A-Fa-f]{1,2}(\1[0-9A-Fa-f]{1,2})
 
 #: The first one to three bytes of an IPv4 address.
 _PARTIAL = re.compile(r"\d{1,3}(\.\d{1,3}){0,2}\Z")
+_WORD = struct.Struct("!H")
+_IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")
+_UDP_HEADER = struct.Struct("!HHHH")
 
 
 def checksum(data: bytes | bytearray | memoryview) -> int:
@@ -55,6 +61,30 @@ def transport_checksum(src: bytes, dst: bytes, protocol: int,
     (4 bytes each), its IPv4 pseudo-header included (RFC 793, RFC 768)."""
     pseudo = bytes(src) + bytes(dst) + struct.pack("!BBH", 0, protocol, len(segment))
     return checksum(pseudo + bytes(segment))
+
+
+def ipv4_header(length: int, ident: int, ttl: int, protocol: int, src: bytes, dst: bytes,
+                tos: int = 0, fragment: int = 0) -> bytes:
+    """A 20-byte IPv4 header, no options, of a packet ``length`` bytes long from
+    ``src`` to ``dst``, its checksum set; ``fragment`` holds the flags and the
+    fragment offset."""
+    header = bytearray(_IPV4_HEADER.pack(0x45, tos, length, ident, fragment, ttl, protocol, 0,
+                                         src, dst))
+    _WORD.pack_into(header, 10, checksum(header))
+    return bytes(header)
+
+
+def udp_header(src: bytes, sport: int, dst: bytes, dport: int,
+               payload: bytes | bytearray | memoryview, with_checksum: bool) -> bytes:
+    """The 8-byte UDP header of ``payload`` sent from ``src``:``sport`` to
+    ``dst``:``dport``; its checksum is 0 (none) unless ``with_checksum``, and a
+    computed 0 is sent as 0xFFFF (RFC 768)."""
+    length = len(payload) + 8
+    header = _UDP_HEADER.pack(sport, dport, length, 0)
+    if not with_checksum:
+        return header
+    udp_sum = transport_checksum(src, dst, UDP, header + bytes(payload)) or 0xFFFF
+    return _UDP_HEADER.pack(sport, dport, length, udp_sum)
 
 
 def IPADDR(text: str, args: Args | None = None) -> bytes:
@@ -127,11 +157,7 @@ def IP6ADDR(text: str, args: Args | None = None) -> bytes:
         return ipaddress.IPv6Address(word).packed
     except ValueError:
         pass
-    name = split_suffix(word, AddressKind.IP6)
-    named = None if name is None else find_address(name, AddressKind.IP6, args)
-    if named is None:
-        raise ValueError("expected IPv6 address")
-    return named
+    return _named_ip6(word, AddressKind.IP6, args, "expected IPv6 address")
 
 
 def IP6PREFIX(text: str, args: Args | None = None) -> tuple[bytes, int]:
@@ -149,10 +175,17 @@ def IP6PREFIX(text: str, args: Args | None = None) -> tuple[bytes, int]:
             return IP6ADDR(address, args), int(length)
         except ValueError:
             pass
-    name = split_suffix(word, AddressKind.IP6NET)
-    named = None if name is None else find_address(name, AddressKind.IP6NET, args)
+    return _named_ip6(word, AddressKind.IP6NET, args,
+                      "expected IPv6 address with prefix (e.g. fe80::1/64)")
+
+
+def _named_ip6(word: str, kind: AddressKind, args: Args | None, expected: str) -> Any:
+    """What an AddressInfo name of ``kind`` stands for (``me:ip6``, ``me:ip6net``);
+    a ValueError saying what was ``expected`` when it stands for none."""
+    name = split_suffix(word, kind)
+    named = None if name is None else find_address(name, kind, args)
     if named is None:
-        raise ValueError("expected IPv6 address with prefix (e.g. fe80::1/64)")
+        raise ValueError(expected)
     return named
 
 

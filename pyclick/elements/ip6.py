@@ -5,8 +5,9 @@ from __future__ import annotations
 import struct
 
 from pyclick.args import UNSIGNED, Args, ListOf
-from pyclick.element import AGNOSTIC, PROCESSING_A_AH, Element, read_handler
-from pyclick.elements.inet import IP6ADDR, ip_header_offset, reject
+from pyclick.element import AGNOSTIC, PROCESSING_A_AH, Element
+from pyclick.elements.dropcounting import DropCounting
+from pyclick.elements.inet import IP6ADDR, ip_header_offset
 from pyclick.packet import ANNOTATIONS, Packet
 
 #: The fixed IPv6 header.
@@ -21,7 +22,7 @@ REASONS = ("tiny packet", "bad IP6 version", "bad IP6 payload length", "bad sour
 TINY, BAD_VERSION, BAD_LENGTH, BAD_SOURCE = range(len(REASONS))
 
 
-class CheckIP6Header(Element):
+class CheckIP6Header(DropCounting):
     """CheckIP6Header(BADADDRS, OFFSET) -- checks IPv6 header
 
     Description
@@ -63,10 +64,7 @@ class CheckIP6Header(Element):
         self.drops = 0
 
     def _refuse(self, reason: int, packet: Packet) -> None:
-        if self.drops == 0:
-            self.log.warning("%s: IP6 header check failed: %s", self.name, REASONS[reason])
-        self.drops += 1
-        reject(self, packet)
+        self.refuse(packet, f"IP6 header check failed: {REASONS[reason]}")
 
     def simple_action(self, packet: Packet) -> Packet | None:
         offset = self.offset
@@ -84,10 +82,6 @@ class CheckIP6Header(Element):
         packet.set_network_header(offset, IP6_HEADER_LENGTH)
         packet.take(available - IP6_HEADER_LENGTH - payload)
         return packet
-
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)
 
 
 class GetIP6Address(Element):
@@ -125,7 +119,7 @@ class GetIP6Address(Element):
         return packet
 
 
-class DecIP6HLIM(Element):
+class DecIP6HLIM(DropCounting):
     """DecIP6HLIM -- decrements IPv6 hop limit, drops expired packets
 
     Description
@@ -151,22 +145,13 @@ class DecIP6HLIM(Element):
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 
-    def configure(self, args: Args) -> None:
-        args.complete()
-        self.drops = 0
-
     def simple_action(self, packet: Packet) -> Packet | None:
         at = ip_header_offset(packet)
         if at < 0 or len(packet) < at + IP6_HEADER_LENGTH:
             return packet
         limit = packet.byte(at + 7)
         if limit <= 1:
-            self.drops += 1
-            reject(self, packet)
+            self.refuse(packet)
             return None
         packet.write(at + 7, bytes([limit - 1]))
         return packet
-
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)

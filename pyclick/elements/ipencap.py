@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import struct
-
 from pyclick.args import BOOL, UNSIGNED, Args
-from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
-from pyclick.elements.handlercall import parse_value
-from pyclick.elements.inet import IPADDR, checksum, unparse_ip
+from pyclick.element import AGNOSTIC, Element
+from pyclick.elements.inet import IPADDR, ipv4_header, unparse_ip
 from pyclick.elements.ipproto import IP_PROTO
+from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import Packet
 
 #: The DST that takes each packet's destination IP address annotation.
@@ -26,6 +24,11 @@ def _DESTINATION(text: str, args: Args | None) -> bytes | None:
         return IPADDR(text, args)
     except ValueError:
         raise ValueError("expected IP address or 'DST_ANNO'") from None
+
+
+def unparse_destination(dst: bytes | None) -> str:
+    """A DST setting: an IP address, or DST_ANNO."""
+    return DST_ANNO if dst is None else unparse_ip(dst)
 
 
 def _ECT(text: str, args: Args) -> int:
@@ -100,31 +103,16 @@ class IPEncap(Element):
     def simple_action(self, packet: Packet) -> Packet:
         dst = packet.dst_ip if self.dst is None else self.dst
         packet.push(20)
-        header = bytearray(struct.pack(
-            "!BBHHHBBH4s4s", 0x45, self.tos, len(packet) & 0xFFFF, self._id,
-            DONT_FRAGMENT if self.dont_fragment else 0, self.ttl, self.protocol, 0, self.src, dst))
-        header[10:12] = struct.pack("!H", checksum(header))
-        packet.write(0, header)
+        packet.write(0, ipv4_header(len(packet) & 0xFFFF, self._id, self.ttl, self.protocol,
+                                    self.src, dst, tos=self.tos,
+                                    fragment=DONT_FRAGMENT if self.dont_fragment else 0))
         self._id = (self._id + 1) & 0xFFFF
         packet.set_network_header(0, 20)
         packet.dst_ip = dst
         return packet
 
-    @read_handler("src")
-    def _read_src(self) -> str:
-        return unparse_ip(self.src)
-
-    @write_handler("src")
-    def _write_src(self, value: str) -> None:
-        self.src = parse_value(IPADDR, value)
-
-    @read_handler("dst")
-    def _read_dst(self) -> str:
-        return DST_ANNO if self.dst is None else unparse_ip(self.dst)
-
-    @write_handler("dst")
-    def _write_dst(self, value: str) -> None:
-        self.dst = parse_value(_DESTINATION, value)
+    _read_src, _write_src = setting_handlers("src", IPADDR, unparse_ip)
+    _read_dst, _write_dst = setting_handlers("dst", _DESTINATION, unparse_destination)
 
 
 class StripIPHeader(Element):

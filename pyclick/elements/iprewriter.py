@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyclick.args import BOOL, Args
 from pyclick.element import read_handler
-from pyclick.elements.rewriterbase import TCP, UDP, RewriterBase, ip_header, packet_key
+from pyclick.elements.rewriterbase import TCP, UDP, RewriterBase
 from pyclick.elements.rewritertable import Flow, Map, Timeouts
 from pyclick.elements.tcprewriter import TCPFlow, lookup_text, tcp_timeouts
 from pyclick.elements.udprewriter import rewrite_datagram, udp_timeouts
-
-if TYPE_CHECKING:
-    from pyclick.packet import Packet
 
 
 class IPRewriter(RewriterBase):
@@ -119,39 +114,21 @@ class IPRewriter(RewriterBase):
             return self.udp_table, self.udp_timeouts, Flow
         return None
 
-    def handle(self, port: int, packet: Packet, now: float) -> int:
-        where = ip_header(packet)
-        if where is None:
-            return self.unhandled(port)
-        at, t, protocol = where
-        found = self.flow_for(port, packet_key(packet.data, at, t), protocol, now)
-        if isinstance(found, int):
-            return found
-        flow, direction = found
-        data = packet.writable_data()
+    def rewrite(self, flow: Flow, data: memoryview, at: int, t: int, direction: int,
+                protocol: int) -> None:
         if isinstance(flow, TCPFlow):
             flow.apply(data, at, t, direction)
         else:
             rewrite_datagram(flow, data, at, t, direction, protocol)
-        if self.dst_anno:
-            packet.dst_ip = flow.new[direction][2]
-        flow.saw_packet(direction, now)
-        return flow.outputs[direction]
 
     @read_handler("tcp_table")
+    @read_handler("tcp_mappings")
     def _read_tcp_table(self) -> str:
         return self.table_text(self.tcp_table)
 
     @read_handler("udp_table")
-    def _read_udp_table(self) -> str:
-        return self.table_text(self.udp_table)
-
-    @read_handler("tcp_mappings")
-    def _read_tcp_mappings(self) -> str:
-        return self.table_text(self.tcp_table)
-
     @read_handler("udp_mappings")
-    def _read_udp_mappings(self) -> str:
+    def _read_udp_table(self) -> str:
         return self.table_text(self.udp_table)
 
     @read_handler("tcp_lookup")

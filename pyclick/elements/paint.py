@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pyclick.args import Args
-from pyclick.element import AGNOSTIC, PROCESSING_A_AH, PUSH, Element, read_handler, write_handler
+from pyclick.element import AGNOSTIC, PROCESSING_A_AH, PUSH, Element
 from pyclick.elements.clickargs import ANNO1
-from pyclick.elements.handlercall import parse_value
+from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import ANNOTATIONS, Packet
 
 #: Offset of the PAINT annotation, the default ANNO.
@@ -22,8 +22,9 @@ def COLOR(text: str, args: Args) -> int:
     return value
 
 
-class _Colored(Element):
-    """The COLOR and ANNO arguments and the color handler."""
+class Colored(Element):
+    """The COLOR and ANNO arguments and the color handler of Paint, CheckPaint
+    and PaintTee (no manual: not an element class of its own)."""
 
     registered = False
 
@@ -32,16 +33,10 @@ class _Colored(Element):
         self.anno = args.read_p("ANNO", ANNO1, PAINT)
         args.complete()
 
-    @read_handler("color")
-    def _read_color(self) -> str:
-        return str(self.color)
-
-    @write_handler("color")
-    def _write_color(self, value: str) -> None:
-        self.color = parse_value(COLOR, value)
+    _read_color, _write_color = setting_handlers("color", COLOR)
 
 
-class Paint(_Colored):
+class Paint(Colored):
     """Paint(COLOR, ANNO) -- sets packet paint annotations
 
     Description
@@ -79,7 +74,7 @@ class Paint(_Colored):
         return batch
 
 
-class CheckPaint(_Colored):
+class CheckPaint(Colored):
     """CheckPaint(COLOR, ANNO) -- checks packets' paint annotation
 
     Description

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pyclick.args import Args
-from pyclick.element import PUSH, Element, read_handler, write_handler
-from pyclick.elements.clickargs import ANNO1
-from pyclick.elements.handlercall import parse_value
-from pyclick.elements.paint import COLOR, PAINT
+from pyclick.element import PUSH
+from pyclick.elements.paint import Colored
 from pyclick.packet import Packet
 
 
-class PaintTee(Element):
+class PaintTee(Colored):
     """PaintTee(COLOR, ANNO) -- duplicates packets with given paint annotation
 
     Description
@@ -38,22 +35,9 @@ class PaintTee(Element):
     port_count = "1/2"
     processing = PUSH
 
-    def configure(self, args: Args) -> None:
-        self.color = args.read_mp("COLOR", COLOR)
-        self.anno = args.read_p("ANNO", ANNO1, PAINT)
-        args.complete()
-
     def push(self, port: int, batch: list[Packet]) -> None:
         anno, color = self.anno, self.color
         copies = [packet.clone() for packet in batch if packet.anno_u8(anno) == color]
         if copies:
             self.output_push(1, copies)
         self.output_push(0, batch)
-
-    @read_handler("color")
-    def _read_color(self) -> str:
-        return str(self.color)
-
-    @write_handler("color")
-    def _write_color(self, value: str) -> None:
-        self.color = parse_value(COLOR, value)

@@ -3,10 +3,12 @@
 :class:`RewriterBase` reads the keywords every rewriter has (capacity,
 reaping), one input spec per input, and keeps the flow set; it finds or
 installs the flow of a packet (:meth:`RewriterBase.flow_for`) and answers
-the common handlers. A subclass reads its own keywords (timeouts) in
-:meth:`RewriterBase.read_keywords`, says which maps it prints, and rewrites
-packets. :func:`rewrite_addresses` and :func:`rewrite_ports` patch headers
-and update their checksums incrementally.
+the common handlers, and forwards a packet by its flow
+(:meth:`RewriterBase.forward`). A subclass reads its own keywords (timeouts)
+in :meth:`RewriterBase.read_keywords`, says which maps it prints, and
+rewrites a packet's headers; :class:`SingleTableRewriter` keeps every flow
+in one table. :func:`rewrite_addresses` and :func:`rewrite_ports` patch
+headers and update their checksums incrementally.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ class RewriterBase(Element):
     registered = False
     port_count = "1-/1-"
     processing = PUSH
+    #: DST_ANNO: give a rewritten packet its new destination address as annotation
+    #: (every rewriter reads it among its own keywords).
+    dst_anno: bool
+
     # --- configuration
     def read_keywords(self, args: Args) -> None:
         """Read the subclass's own keywords (timeouts, DST_ANNO)."""
@@ -194,8 +200,36 @@ class RewriterBase(Element):
 
     # --- packets
     def handle(self, port: int, packet: Packet, now: float) -> int:
-        """Rewrite one packet arrived on ``port``; the output it leaves by, -1 to drop it."""
+        """Rewrite one packet arrived on ``port``; the output it leaves by, -1 to drop it.
+        A TCP or UDP packet's flow is known by its addresses and ports; a rewriter
+        of other packets says how it knows theirs."""
+        where = ip_header(packet)
+        if where is None:
+            return self.unhandled(port)
+        at, t, _ = where
+        return self.forward(port, packet, packet_key(packet.data, at, t), where, now)
+
+    def rewrite(self, flow: Flow, data: memoryview, at: int, t: int, direction: int,
+                protocol: int) -> None:
+        """Rewrite the headers of a packet of ``flow`` going in ``direction``, its IP
+        header at ``at`` and its transport header at ``t``."""
         raise NotImplementedError
+
+    def forward(self, port: int, packet: Packet, key: Key, where: tuple[int, int, int],
+                now: float) -> int:
+        """Rewrite ``packet`` (identifier ``key``, headers where :func:`ip_header`
+        found them) by its flow, installing one by input ``port``'s spec if needed;
+        the output it leaves by, -1 to drop it."""
+        at, t, protocol = where
+        found = self.flow_for(port, key, protocol, now)
+        if isinstance(found, int):
+            return found
+        flow, direction = found
+        self.rewrite(flow, packet.writable_data(), at, t, direction, protocol)
+        if self.dst_anno:
+            packet.dst_ip = flow.new[direction][2]
+        flow.saw_packet(direction, now)
+        return flow.outputs[direction]
 
     def unhandled(self, port: int) -> int:
         """Where a packet the rewriter cannot map goes: a 'pass' input's output, or nowhere."""
@@ -251,6 +285,32 @@ class RewriterBase(Element):
     @write_handler("clear")
     def _write_clear(self, value: str) -> None:
         self.flowset.clear(self.maps())
+
+
+class SingleTableRewriter(RewriterBase):
+    """Base of the rewriters with one mapping table, ``table``, for the IP
+    protocols in ``protocols`` (no manual: not an element class of its own)."""
+
+    registered = False
+    protocols: tuple[int, ...]
+    flow_class: type[Flow] = Flow
+    #: The flows' timeouts (read among the subclass's keywords).
+    timeouts: Timeouts
+
+    def configure(self, args: Args) -> None:
+        self.table: Map = {}
+        super().configure(args)
+
+    def maps(self) -> list[Map]:
+        return [self.table]
+
+    def flow_parts(self, protocol: int) -> tuple[Map, Timeouts, type[Flow]] | None:
+        return (self.table, self.timeouts, self.flow_class) if protocol in self.protocols else None
+
+    @read_handler("table")
+    @read_handler("mappings")
+    def _read_table(self) -> str:
+        return self.table_text(self.table)
 
 
 def ip_header(packet: Packet, need: int = 8) -> tuple[int, int, int] | None:

@@ -4,18 +4,15 @@ with IPRewriter."""
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyclick.args import BOOL, Args, split_words
 from pyclick.element import read_handler
 from pyclick.elements.inet import IPADDR, unparse_ip
-from pyclick.elements.rewriterbase import (SECONDS, TCP, RewriterBase, ip_header, packet_key,
+from pyclick.elements.rewriterbase import (SECONDS, TCP, SingleTableRewriter,
                                            rewrite_addresses)
 from pyclick.elements.rewriterspec import Key
 from pyclick.elements.rewritertable import Flow, Map, Timeouts, adjust_checksum
-
-if TYPE_CHECKING:
-    from pyclick.packet import Packet
 
 _FIN, _SYN, _RST = 0x01, 0x02, 0x04
 _MASK = 0xFFFFFFFF
@@ -181,7 +178,7 @@ def lookup_text(table: Map, params: str) -> str:
     return f"{unparse_ip(new[0])} {new[1]} {unparse_ip(new[2])} {new[3]}"
 
 
-class TCPRewriter(RewriterBase):
+class TCPRewriter(SingleTableRewriter):
     """TCPRewriter(INPUTSPEC1, ..., INPUTSPECn, KEYWORDS) -- rewrites TCP packets' addresses, ports and sequence numbers
 
     Description
@@ -229,40 +226,17 @@ class TCPRewriter(RewriterBase):
     Idle -> [0]rw; Idle -> [1]rw; rw[0] -> Discard; rw[1] -> Discard;
     """
 
+    protocols = (TCP,)
+    flow_class = TCPFlow
+
     def read_keywords(self, args: Args) -> None:
         self.timeouts = tcp_timeouts(args)
         self.dst_anno = args.read("DST_ANNO", BOOL, True)
-        self.table: Map = {}
 
-    def maps(self) -> list[Map]:
-        return [self.table]
-
-    def flow_parts(self, protocol: int) -> tuple[Map, Timeouts, type[Flow]] | None:
-        return (self.table, self.timeouts, TCPFlow) if protocol == TCP else None
-
-    def handle(self, port: int, packet: Packet, now: float) -> int:
-        where = ip_header(packet)
-        if where is None:
-            return self.unhandled(port)
-        at, t, protocol = where
-        found = self.flow_for(port, packet_key(packet.data, at, t), protocol, now)
-        if isinstance(found, int):
-            return found
-        flow, direction = found
+    def rewrite(self, flow: Flow, data: memoryview, at: int, t: int, direction: int,
+                protocol: int) -> None:
         assert isinstance(flow, TCPFlow)
-        flow.apply(packet.writable_data(), at, t, direction)
-        if self.dst_anno:
-            packet.dst_ip = flow.new[direction][2]
-        flow.saw_packet(direction, now)
-        return flow.outputs[direction]
-
-    @read_handler("table")
-    def _read_table(self) -> str:
-        return self.table_text(self.table)
-
-    @read_handler("mappings")
-    def _read_mappings(self) -> str:
-        return self.table_text(self.table)
+        flow.apply(data, at, t, direction)
 
     @read_handler("lookup")
     def _read_lookup(self, params: str) -> str:

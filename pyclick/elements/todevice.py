@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pyclick.args import UNSIGNED, WORD, Args
-from pyclick.element import PULL_TO_PUSH, Element, read_handler, write_handler
+from pyclick.element import PULL_TO_PUSH, read_handler, write_handler
+from pyclick.elements.kernelsender import KernelSender
 from pyclick.elements.polldevice import initialize_failed, live_only
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import upstream_empty_signal
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 FULL_QUEUE_RETRY = 0.001
 
 
-class ToDevice(Element):
+class ToDevice(KernelSender):
     """ToDevice(DEVNAME, KEYWORDS) -- sends packets to network device
 
     Description
@@ -134,14 +135,6 @@ class ToDevice(Element):
         elif budget == 0 or self._signal:
             self._task.reschedule()
         return bool(sent or refused)
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
-
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)
 
     @read_handler("pulls")
     def _read_pulls(self) -> str:

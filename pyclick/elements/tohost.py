@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pyclick.args import WORD, Args
-from pyclick.element import CONFIGURE_PHASE_DEFAULT, Element, read_handler
+from pyclick.element import CONFIGURE_PHASE_DEFAULT, read_handler
 from pyclick.elements.fromhost import FromHost
+from pyclick.elements.kernelsender import KernelSender
 from pyclick.elements.polldevice import initialize_failed, live_only
 from pyclick.packet import Packet
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 OWN_DEVICE_PATTERN = "tohost%d"
 
 
-class ToHost(Element):
+class ToHost(KernelSender):
     """ToHost([DEVNAME]) -- sends packets to Linux through a TAP device
 
     Description
@@ -104,23 +105,7 @@ class ToHost(Element):
             self._own = None
 
     def push(self, port: int, batch: list[Packet]) -> None:
-        device = self._device
-        if device is None:
-            self.drops += len(batch)
-            return
-        for packet in batch:
-            if device.write(packet.data):
-                self.count += 1
-            else:
-                self.drops += 1
-
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
-
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)
+        self.hand_over(batch, None if self._device is None else self._device.write)
 
     @read_handler("dev_name")
     def _read_dev_name(self) -> str:

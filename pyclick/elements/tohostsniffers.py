@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pyclick.args import WORD, Args, Choice
-from pyclick.element import Element, read_handler
+from pyclick.elements.kernelsender import KernelSender
 from pyclick.elements.polldevice import initialize_failed, live_only
 from pyclick.packet import Packet
 
@@ -19,7 +19,7 @@ DEFAULT_DEVNAME = "pyclicksniff0"
 _ETHER_HEADERS = {4: bytes(12) + b"\x08\x00", 6: bytes(12) + b"\x86\xdd"}
 
 
-class ToHostSniffers(Element):
+class ToHostSniffers(KernelSender):
     """ToHostSniffers([DEVNAME, KEYWORDS]) -- sends packets to the host's packet sniffers only
 
     Description
@@ -139,23 +139,13 @@ class ToHostSniffers(Element):
 
     def push(self, port: int, batch: list[Packet]) -> None:
         sock = self._socket
-        if sock is None:
-            self.drops += len(batch)
-            return
-        for packet in batch:
-            frame = packet.data
-            if self.type == "IP":
-                version = frame[0] >> 4 if frame else 4
-                frame = _ETHER_HEADERS.get(version, _ETHER_HEADERS[4]) + frame
-            if sock.send(frame):
-                self.count += 1
-            else:
-                self.drops += 1
+        if sock is not None and self.type == "IP":
+            self.hand_over(batch, self._send_ip)
+        else:
+            self.hand_over(batch, None if sock is None else sock.send)
 
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(self.count)
-
-    @read_handler("drops")
-    def _read_drops(self) -> str:
-        return str(self.drops)
+    def _send_ip(self, frame: bytes) -> bool:
+        """Send an IP packet behind an Ethernet header of its IP version's type."""
+        assert self._socket is not None
+        version = frame[0] >> 4 if frame else 4
+        return self._socket.send(_ETHER_HEADERS.get(version, _ETHER_HEADERS[4]) + frame)

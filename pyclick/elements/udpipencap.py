@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import struct
-
 from pyclick.args import BOOL, UNSIGNED, Args
-from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
-from pyclick.elements.handlercall import parse_value
-from pyclick.elements.inet import IPADDR, checksum, unparse_ip
+from pyclick.element import AGNOSTIC, Element
+from pyclick.elements.inet import IPADDR, ipv4_header, udp_header, unparse_ip
+from pyclick.elements.ipencap import DST_ANNO, unparse_destination
+from pyclick.elements.ipproto import UDP
+from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import Packet
 
 _PORT = UNSIGNED.range(0, 65535)
 #: The TTL of the packets UDPIPEncap makes (Click's).
 TTL = 250
-_IP = struct.Struct("!BBHHHBBH4s4s")
-_UDP = struct.Struct("!HHHH")
 #: The longest payload that fits a datagram with both headers.
 MAX_PAYLOAD = 65535 - 28
 
 
 def _destination(text: str, args: Args | None) -> bytes | None:
     """An IP address, or None for DST_ANNO (the packet's destination annotation)."""
-    return None if text.strip() == "DST_ANNO" else IPADDR(text, args)
+    return None if text.strip() == DST_ANNO else IPADDR(text, args)
 
 
 class UDPIPEncap(Element):
@@ -72,49 +70,16 @@ class UDPIPEncap(Element):
         if payload_length > MAX_PAYLOAD:
             return None
         dst = packet.dst_ip if self.dst is None else self.dst
-        udp_length = payload_length + 8
-        udp_sum = 0
-        if self.checksum:
-            pseudo = self.src + dst + struct.pack("!BBH", 0, 17, udp_length)
-            header = _UDP.pack(self.sport, self.dport, udp_length, 0)
-            udp_sum = checksum(pseudo + header + packet.data) or 0xFFFF
-        ip = bytearray(_IP.pack(0x45, 0, udp_length + 20, self._id, 0, TTL, 17, 0, self.src, dst))
-        ip[10:12] = struct.pack("!H", checksum(ip))
+        udp = udp_header(self.src, self.sport, dst, self.dport, packet.data, self.checksum)
+        ip = ipv4_header(payload_length + 28, self._id, TTL, UDP, self.src, dst)
         self._id = (self._id + 1) & 0xFFFF
         packet.push(28)
-        packet.write(0, bytes(ip) + _UDP.pack(self.sport, self.dport, udp_length, udp_sum))
+        packet.write(0, ip + udp)
         packet.set_network_header(0, 20)
         packet.dst_ip = dst
         return packet
 
-    @read_handler("src")
-    def _read_src(self) -> str:
-        return unparse_ip(self.src)
-
-    @write_handler("src")
-    def _write_src(self, value: str) -> None:
-        self.src = parse_value(IPADDR, value)
-
-    @read_handler("dst")
-    def _read_dst(self) -> str:
-        return "DST_ANNO" if self.dst is None else unparse_ip(self.dst)
-
-    @write_handler("dst")
-    def _write_dst(self, value: str) -> None:
-        self.dst = parse_value(_destination, value)
-
-    @read_handler("sport")
-    def _read_sport(self) -> str:
-        return str(self.sport)
-
-    @write_handler("sport")
-    def _write_sport(self, value: str) -> None:
-        self.sport = parse_value(_PORT, value)
-
-    @read_handler("dport")
-    def _read_dport(self) -> str:
-        return str(self.dport)
-
-    @write_handler("dport")
-    def _write_dport(self, value: str) -> None:
-        self.dport = parse_value(_PORT, value)
+    _read_src, _write_src = setting_handlers("src", IPADDR, unparse_ip)
+    _read_dst, _write_dst = setting_handlers("dst", _destination, unparse_destination)
+    _read_sport, _write_sport = setting_handlers("sport", _PORT)
+    _read_dport, _write_dport = setting_handlers("dport", _PORT)

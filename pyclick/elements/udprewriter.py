@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyclick.args import BOOL, Args
-from pyclick.element import read_handler
-from pyclick.elements.rewriterbase import (SECONDS, TCP, UDP, RewriterBase, ip_header,
-                                           packet_key, rewrite_addresses, rewrite_ports)
-from pyclick.elements.rewritertable import Flow, Map, Timeouts
-
-if TYPE_CHECKING:
-    from pyclick.packet import Packet
+from pyclick.elements.rewriterbase import (SECONDS, TCP, UDP, SingleTableRewriter,
+                                           rewrite_addresses, rewrite_ports)
+from pyclick.elements.rewritertable import Flow, Timeouts
 
 
 def rewrite_datagram(flow: Flow, data: memoryview, at: int, t: int, direction: int,
@@ -39,7 +33,7 @@ def udp_timeouts(args: Args, short_names: bool) -> Timeouts:
     return Timeouts(timeout, guarantee, streaming=timeout if streaming is None else streaming)
 
 
-class UDPRewriter(RewriterBase):
+class UDPRewriter(SingleTableRewriter):
     """UDPRewriter(INPUTSPEC1, ..., INPUTSPECn, KEYWORDS) -- rewrites UDP (and TCP) packets' addresses and ports
 
     Description
@@ -80,36 +74,12 @@ class UDPRewriter(RewriterBase):
     Idle -> [0]rw; Idle -> [1]rw; rw[0] -> Discard; rw[1] -> Discard;
     """
 
+    protocols = (TCP, UDP)
+
     def read_keywords(self, args: Args) -> None:
         self.dst_anno = args.read("DST_ANNO", BOOL, True)
         self.timeouts = udp_timeouts(args, short_names=True)
-        self.table: Map = {}
 
-    def maps(self) -> list[Map]:
-        return [self.table]
-
-    def flow_parts(self, protocol: int) -> tuple[Map, Timeouts, type[Flow]] | None:
-        return (self.table, self.timeouts, Flow) if protocol in (TCP, UDP) else None
-
-    def handle(self, port: int, packet: Packet, now: float) -> int:
-        where = ip_header(packet)
-        if where is None:
-            return self.unhandled(port)
-        at, t, protocol = where
-        found = self.flow_for(port, packet_key(packet.data, at, t), protocol, now)
-        if isinstance(found, int):
-            return found
-        flow, direction = found
-        rewrite_datagram(flow, packet.writable_data(), at, t, direction, protocol)
-        if self.dst_anno:
-            packet.dst_ip = flow.new[direction][2]
-        flow.saw_packet(direction, now)
-        return flow.outputs[direction]
-
-    @read_handler("table")
-    def _read_table(self) -> str:
-        return self.table_text(self.table)
-
-    @read_handler("mappings")
-    def _read_mappings(self) -> str:
-        return self.table_text(self.table)
+    def rewrite(self, flow: Flow, data: memoryview, at: int, t: int, direction: int,
+                protocol: int) -> None:
+        rewrite_datagram(flow, data, at, t, direction, protocol)
