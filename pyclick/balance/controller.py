@@ -115,8 +115,9 @@ class Controller:
             elapsed = state.tick
         outcome = self.method.rebalance(state, loads, counts, elapsed)
         spent = thread_time() - began
-        # Most ticks move nothing: one comparison settles it.
-        changed = np.flatnonzero(before_table != state.table)
+        # Most ticks move nothing: one comparison settles it (``nonzero`` on
+        # the flat mask: ``np.flatnonzero`` adds a reshape and a Python call).
+        changed = (before_table != state.table).nonzero()[0]
         moves = table_moves(before_table, state.table, changed) if changed.size else []
         if outcome.adapt_tick:
             signal = outcome.residual_imbalance if outcome.tick_imbalance is None \
@@ -124,7 +125,9 @@ class Controller:
             state.tick = next_tick(state.tick, signal, bool(moves),
                                    self.params.timer, self.params.longest_tick)
         return Decision(
-            table=state.table.copy(), moves=moves, next_tick=state.tick,
+            # Unchanged, the table is the copy taken before: no second one.
+            table=state.table.copy() if changed.size else before_table, moves=moves,
+            next_tick=state.tick,
             imbalance=outcome.residual_imbalance, solver_time=spent, runs=outcome.runs,
             loads=loads if outcome.core_loads is None else outcome.core_loads,
             cores=before_cores, active=list(state.active),

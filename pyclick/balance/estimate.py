@@ -109,11 +109,33 @@ class PersistentRates:
         self.horizon = horizon
         self.jump_sigmas = jump_sigmas
         self.persistence_horizon = persistence_horizon
+        # Written into, not made anew: a tick pays for numpy's calls, and a
+        # call that allocates its result costs more than one writing into a
+        # buffer. Read them anew every tick (``variance`` alternates between
+        # two buffers on ticks where some bucket jumps).
         self.level = np.zeros(reta_size)
         self.rate = np.zeros(reta_size)
         self.variance = np.zeros(reta_size)
         self.persistence = 0.5
-        self._deviation = np.zeros(reta_size)
+        # Each tick's deviation sits in the first half of a pair whose second
+        # half holds the squared errors, so that one multiplication weighs
+        # both; two pairs alternate, as the last deviation is still read.
+        self._pairs = (np.zeros(2 * reta_size), np.zeros(2 * reta_size))
+        self._deviation = self._pairs[0][:reta_size]
+        self._tick = 0
+        # Operands as arrays: numpy takes a Python float operand through a
+        # slower path than an array of it. Made again when the elapsed time
+        # changes: the elapsed time itself, and (1 - weight) over the first
+        # half, weight over the second.
+        self._elapsed = np.zeros(reta_size)
+        self._weights = np.zeros(2 * reta_size)
+        self._weighed = math.nan
+        self._learn = 0.0
+        self._jump_bound = np.full(reta_size, jump_sigmas ** 2)
+        self._observed = np.zeros(reta_size)
+        self._noise = np.zeros(reta_size)
+        self._spare = np.zeros(reta_size)
+        self._jumped = np.zeros(reta_size, dtype=bool)
         # The last deviation's squared norm, kept from the tick that made it.
         self._last_spread = 0.0
         self._covariance = 0.0
@@ -123,43 +145,65 @@ class PersistentRates:
     def update(self, counts: np.ndarray, elapsed: float) -> None:
         # Every line below is one array operation: there are few buckets
         # and the calls, not the arithmetic, are what a tick pays for.
-        observed = counts / elapsed
+        level, variance = self.level, self.variance
         if not self.seen:
-            self.level = observed
-            self.rate = observed.copy()
-            self.variance = observed / elapsed
+            np.divide(counts, elapsed, out=level)
+            np.copyto(self.rate, level)
+            np.divide(level, elapsed, out=variance)
             self.seen = True
             return
-        deviation = observed - self.level
-        learn = 1.0 - math.exp(-elapsed / self.persistence_horizon)
+        size = len(level)
+        self._tick ^= 1
+        pair = self._pairs[self._tick]
+        deviation, square = pair[:size], pair[size:]
+        if elapsed != self._weighed:
+            self._weigh(elapsed)
+        observed = np.divide(counts, self._elapsed, out=self._observed)
+        np.subtract(observed, level, out=deviation)
+        learn = self._learn
         self._covariance += learn * (float(self._deviation.dot(deviation)) - self._covariance)
         self._spread += learn * (self._last_spread - self._spread)
         if self._spread > 0:
             self.persistence = min(max(self._covariance / self._spread, 0.0), 1.0)
-        square = observed - self.rate
+        np.subtract(observed, self.rate, out=square)
         square *= square
-        noise = observed / elapsed
-        noise += self.variance
-        noise *= self.jump_sigmas ** 2
-        jumped = square > noise
-        weight = 1.0 - math.exp(-elapsed / self.horizon)
-        square *= weight
+        noise = np.divide(observed, self._elapsed, out=self._noise)
+        noise += variance
+        noise *= self._jump_bound
+        jumped = np.greater(square, noise, out=self._jumped)
+        # 1 - weight, over the buckets.
+        kept_share = self._weights[:size]
         if np.count_nonzero(jumped):
-            self.level = np.where(jumped, observed, self.level + weight * deviation)
-            self.variance = np.where(jumped, self.variance,
-                                     (1 - weight) * (self.variance + square))
-            self._deviation = observed - self.level
+            # Jumped buckets take the observed rate as their level and keep
+            # their variance; the others move as below, by weight x deviation.
+            pair *= self._weights[size]
+            level += deviation
+            np.copyto(level, observed, where=jumped)
+            kept = np.add(variance, square, out=self._spare)
+            kept *= kept_share
+            np.copyto(kept, variance, where=jumped)
+            self.variance, self._spare = kept, variance
+            np.subtract(observed, level, out=deviation)
         else:
             # The level moves by weight x deviation: what it leaves of the
             # deviation is the rest.
-            deviation *= 1 - weight
-            self._deviation = deviation
-            self.level = observed - deviation
-            self.variance += square
-            self.variance *= 1 - weight
-        self._last_spread = float(self._deviation.dot(self._deviation))
-        np.multiply(self._deviation, self.persistence, out=self.rate)
-        self.rate += self.level
+            pair *= self._weights
+            np.subtract(observed, deviation, out=level)
+            variance += square
+            variance *= kept_share
+        self._deviation = deviation
+        self._last_spread = float(deviation.dot(deviation))
+        np.multiply(deviation, self.persistence, out=self.rate)
+        self.rate += level
+
+    def _weigh(self, elapsed: float) -> None:
+        size = len(self._elapsed)
+        weight = 1.0 - math.exp(-elapsed / self.horizon)
+        self._elapsed.fill(elapsed)
+        self._weights[:size] = 1 - weight
+        self._weights[size:] = weight
+        self._learn = 1.0 - math.exp(-elapsed / self.persistence_horizon)
+        self._weighed = elapsed
 
 
 class ServedExcess:

@@ -42,13 +42,21 @@ class Relief:
     excess: list[float]
 
 
+def _filled(size: int, value: float, dtype: type | np.dtype) -> np.ndarray:
+    """An array of ``size`` times ``value``: ``np.full``'s Python layer costs more
+    than its two calls on the small arrays of a tick."""
+    filled = np.empty(size, dtype=dtype)
+    filled.fill(value)
+    return filled
+
+
 def _candidates(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: int
                 ) -> tuple[np.ndarray, np.ndarray]:
     """The busy buckets of ``givers``, grouped by giver (bucket order within one)."""
     if len(givers) == 1:
         # A tick with one overloaded core: its buckets need no grouping.
         candidates = ((owner == givers[0]) & (rate > 0)).nonzero()[0]
-        return candidates, np.full(len(candidates), givers[0], dtype=owner.dtype)
+        return candidates, _filled(len(candidates), givers[0], owner.dtype)
     giving = np.zeros(ncores, dtype=bool)
     for g in givers:
         giving[g] = True
@@ -97,7 +105,7 @@ def busy_buckets(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores:
     """The busy buckets of ``givers`` in bucket order, and the giver of each."""
     if len(givers) == 1:
         candidates = ((owner == givers[0]) & (rate > 0)).nonzero()[0]
-        return candidates, np.full(len(candidates), givers[0], dtype=owner.dtype)
+        return candidates, _filled(len(candidates), givers[0], owner.dtype)
     giving = np.zeros(ncores, dtype=bool)
     for g in givers:
         giving[g] = True
@@ -161,7 +169,11 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
     if shift is not None:
         for g in givers:
             scored[g] -= shift[g]
-    giver_excess = np.array(scored)[source]
+    if len(givers) == 1:
+        # One giver: one value, without the gather.
+        giver_excess = _filled(len(source), scored[givers[0]], np.float64)
+    else:
+        giver_excess = np.array(scored)[source]
     lonely = [g for g in givers if held[g] == 1]
     if len(lonely) == 1:
         fixed[source == lonely[0]] = -np.inf
