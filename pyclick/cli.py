@@ -108,7 +108,8 @@ class LogFormatter(logging.Formatter):
 
     The landmark is the record's own (``extra={"landmark": ...}``) or, for a
     warning, the one its message starts with; a warning says ``warning:``
-    after it, as Click's do; ``[element]`` names the element that logged.
+    after it, as Click's do; ``[element]`` names the element that logged,
+    unless the message starts with its name already.
     That is the whole line on a terminal (``destination`` 'terminal'); to a
     file or a pipe ('file') a line starts with its time; to the journal
     ('journal'), which keeps the time itself, with the priority it files
@@ -126,8 +127,10 @@ class LogFormatter(logging.Formatter):
         if landmark is None and warning and (leading := _LEADING_LANDMARK.match(message)):
             landmark, message = leading.group(1), message[leading.end():]
         element = getattr(record, "element", None)
+        # Most element messages open with the element's declaration, as Click's do.
+        named = element and not message.startswith(element)
         text = ((f"{landmark}: " if landmark else "") + ("warning: " if warning else "")
-                + (f"[{element}] " if element else "") + message)
+                + (f"[{element}] " if named else "") + message)
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         if self.destination == "journal":

@@ -194,18 +194,20 @@ def log_lines(stream: io.StringIO, records) -> list[str]:
 RECORDS = [(logging.WARNING, "BURST size 0", {"landmark": "conf.click:3", "element": "u"}),
            (logging.INFO, "3 moves", {"element": "db"}),
            (logging.ERROR, "worker thread 1 failed", None),
-           (logging.WARNING, "conf.click:9: 'a :: Null' output 0 unused", None)]
+           (logging.WARNING, "conf.click:9: 'a :: Null' output 0 unused", None),
+           (logging.WARNING, "q :: Queue: overflow", {"landmark": "conf.click:4", "element": "q"})]
 
 
 def test_on_a_terminal_warnings_read_like_errors_without_times():
     assert log_lines(Terminal(), RECORDS) == [
         "conf.click:3: warning: [u] BURST size 0", "[db] 3 moves", "worker thread 1 failed",
-        "conf.click:9: warning: 'a :: Null' output 0 unused"]
+        "conf.click:9: warning: 'a :: Null' output 0 unused",
+        "conf.click:4: warning: q :: Queue: overflow"]
 
 
 def test_to_a_file_each_line_starts_with_its_time():
     lines = log_lines(io.StringIO(), RECORDS)
-    assert len(lines) == 4
+    assert len(lines) == 5
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} conf.click:3: warning: \[u\] BURST "
                         r"size 0", lines[0])
     assert lines[1].endswith(" [db] 3 moves")
@@ -220,7 +222,8 @@ def test_to_the_journal_each_line_carries_its_priority(tmp_path, monkeypatch):
         stream.seek(0)
         assert stream.read().splitlines() == [
             "<4>conf.click:3: warning: [u] BURST size 0", "<6>[db] 3 moves",
-            "<3>worker thread 1 failed", "<4>conf.click:9: warning: 'a :: Null' output 0 unused"]
+            "<3>worker thread 1 failed", "<4>conf.click:9: warning: 'a :: Null' output 0 unused",
+            "<4>conf.click:4: warning: q :: Queue: overflow"]
     # Another file than the journal's is a file.
     with open(tmp_path / "other", "w") as other:
         assert log_destination(other) == "file"

@@ -115,10 +115,12 @@ class Controller:
             elapsed = state.tick
         outcome = self.method.rebalance(state, loads, counts, elapsed)
         spent = thread_time() - began
-        # Most ticks move nothing: one comparison settles it (``nonzero`` on
-        # the flat mask: ``np.flatnonzero`` adds a reshape and a Python call).
-        changed = (before_table != state.table).nonzero()[0]
-        moves = table_moves(before_table, state.table, changed) if changed.size else []
+        # Most ticks move nothing: the method says so, or one comparison
+        # settles it (``nonzero`` on the flat mask: ``np.flatnonzero`` adds
+        # a reshape and a Python call).
+        changed = None if outcome.table_kept else (before_table != state.table).nonzero()[0]
+        moves = table_moves(before_table, state.table, changed) \
+            if changed is not None and changed.size else []
         if outcome.adapt_tick:
             signal = outcome.residual_imbalance if outcome.tick_imbalance is None \
                 else outcome.tick_imbalance
@@ -126,7 +128,7 @@ class Controller:
                                    self.params.timer, self.params.longest_tick)
         return Decision(
             # Unchanged, the table is the copy taken before: no second one.
-            table=state.table.copy() if changed.size else before_table, moves=moves,
+            table=state.table.copy() if moves else before_table, moves=moves,
             next_tick=state.tick,
             imbalance=outcome.residual_imbalance, solver_time=spent, runs=outcome.runs,
             loads=loads if outcome.core_loads is None else outcome.core_loads,

@@ -241,3 +241,9 @@ class ServedExcess:
     def of(self, cores: Sequence[int]) -> list[float]:
         """Recent excess load of each named core (load units)."""
         return [self.excess[c] / self.horizon for c in cores]
+
+    def added(self, cores: Sequence[int], loads: Sequence[float], weight: float) -> list[float]:
+        """``loads`` (one per named core) plus ``weight`` x each core's recent excess
+        load: ``of`` and the sum in one pass."""
+        excess, horizon = self.excess, self.horizon
+        return [load + weight * (excess[c] / horizon) for c, load in zip(cores, loads)]

@@ -25,7 +25,9 @@ class Outcome:
     tick rule reacts to (None: the residual); ``adapt_tick`` False keeps
     the tick at TIMER (the static methods). ``core_loads`` are the per-core
     loads the method balanced (aligned with the active cores before the
-    decision).
+    decision). ``table_kept`` True says the method wrote nothing into the
+    table (the controller then looks for no changed bucket); False, that
+    it may have.
     """
 
     residual_imbalance: float = 0.0
@@ -33,6 +35,7 @@ class Outcome:
     adapt_tick: bool = True
     core_loads: np.ndarray | None = None
     tick_imbalance: float | None = None
+    table_kept: bool = False
 
 
 class Method(Protocol):

@@ -56,8 +56,9 @@ from pyclick.balance.move_price import MovePrice
 from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
-from pyclick.balance.solver import (Relief, busy_buckets, fixed_half_gain, receivers_below,
-                                    relieve_candidates, relieve_overloaded_per_core)
+from pyclick.balance.solver import (Relief, busy_buckets, fixed_half_gain, no_gain,
+                                    receivers_below, relieve_candidates,
+                                    relieve_overloaded_per_core)
 from pyclick.balance.state import BalancerState
 from pyclick.balance.tick import RESET_IMBALANCE
 
@@ -126,7 +127,8 @@ class Rsspp:
         self.excess.update(active, [k * c for k, c in zip(packets, cost)], elapsed)
         self.rates.update(counts, elapsed)
         self.price.observe(counts, elapsed)
-        demand = self._demand(where, cost)
+        load = self._bucket_loads(where, cost)
+        demand = np.bincount(where, weights=load, minlength=len(cost)).tolist()
         numa = p.numa and p.sockets is not None
 
         if p.autoscale:
@@ -139,12 +141,16 @@ class Rsspp:
                 demand.append(0.0)
                 self.excess.forget(state.active[-1:])
                 cost = self._cost(state.active)
+                load = self._bucket_loads(where, cost)
                 numa = False
-        if p.dancer and self._move_dancers(state, demand, cost):
+        danced = p.dancer and self._move_dancers(state, demand, cost)
+        if danced:
             where = state.bucket_positions()
         groups = socket_groups(state.active, demand, p.sockets if numa else None,
                                p.imbalance_threshold)
-        return self._balance(state, demand, where, groups, cost)
+        outcome = self._balance(state, demand, where, groups, cost, load)
+        outcome.table_kept = outcome.table_kept and not danced
+        return outcome
 
     def _cost(self, cores: list[int]) -> list[float]:
         """Load per packet/s of each named core."""
@@ -156,23 +162,26 @@ class Rsspp:
         # inflates them), and the median is robust to the few that are off.
         return [median(cost)] * len(cost)
 
+    def _bucket_loads(self, where: np.ndarray, cost: list[float]) -> np.ndarray:
+        """Predicted load of each bucket: its rate x its core's cost per packet."""
+        if min(cost) == max(cost):
+            return self.rates.rate * cost[0]
+        return self.rates.rate * np.asarray(cost)[where]
+
     def _demand(self, where: np.ndarray, cost: list[float]) -> list[float]:
         """Predicted load of each core position: its buckets' rates x its cost per packet."""
-        if min(cost) == max(cost):
-            weight = self.rates.rate * cost[0]
-        else:
-            weight = self.rates.rate * np.asarray(cost)[where]
-        return np.bincount(where, weights=weight, minlength=len(cost)).tolist()
+        return np.bincount(where, weights=self._bucket_loads(where, cost),
+                           minlength=len(cost)).tolist()
 
     def _balance(self, state: BalancerState, demand: list[float], where: np.ndarray,
-                 groups: list[list[int]], cost: list[float]) -> Outcome:
+                 groups: list[list[int]], cost: list[float], load: np.ndarray) -> Outcome:
+        """``load`` is each bucket's predicted load (``_bucket_loads``) at ``cost``."""
         p, t = self.params, self.tuning
         active = state.active
         resting = state.receivers
         state.receivers = set()
         # A core that served more than its share lately is due less now.
-        weight = t.excess_weight
-        owed = [d + weight * x for d, x in zip(demand, self.excess.of(active))]
+        owed = self.excess.added(active, demand, t.excess_weight)
         alpha, threshold = p.imbalance_alpha, p.imbalance_threshold
         if len(groups) == 1:
             # One group: every core's target is the one average.
@@ -187,7 +196,7 @@ class Rsspp:
         givers = [k for k, e in enumerate(excess) if e > threshold and active[k] not in resting]
         if not givers:
             return Outcome(sum(map(abs, excess)), core_loads=np.array(owed),
-                           tick_imbalance=urgency)
+                           tick_imbalance=urgency, table_kept=True)
         least_gain = self.price.least_gain(average)
         # One cost for every core (the default): a number, not an array of it.
         per_packet = np.asarray(cost)[where] if t.per_core_costs else cost[0]
@@ -197,12 +206,13 @@ class Rsspp:
             if len(groups) > 1:
                 members = set(group)
                 relief = self._relieve(excess, [g for g in givers if g in members], group,
-                                       where, cost, per_packet, least_gain)
+                                       where, cost, per_packet, load, least_gain)
             else:
-                relief = self._relieve(excess, givers, group, where, cost, per_packet,
+                relief = self._relieve(excess, givers, group, where, cost, per_packet, load,
                                        least_gain)
-            relief = self.price.hold(relief, active, where, self.rates, per_packet, group,
-                                     alpha, least_gain)
+            if relief.moves:
+                relief = self.price.hold(relief, active, where, self.rates, per_packet, group,
+                                         alpha, least_gain)
             excess = relief.excess
             moves += relief.moves
         spent = perf_counter() - began
@@ -214,7 +224,7 @@ class Rsspp:
                 state.receivers.add(active[receiver])
         runs = [RunStat(sum(map(mul, excess, excess)), spent)]
         return Outcome(sum(map(abs, excess)), runs=runs, core_loads=np.array(owed),
-                       tick_imbalance=urgency)
+                       tick_imbalance=urgency, table_kept=not moves)
 
     @staticmethod
     def _targets(owed: list[float], groups: list[list[int]]) -> list[float]:
@@ -228,7 +238,7 @@ class Rsspp:
 
     def _relieve(self, excess: list[float], givers: list[int], receivers: list[int],
                  where: np.ndarray, cost: list[float], per_packet: np.ndarray | float,
-                 min_gain: float) -> Relief:
+                 load: np.ndarray, min_gain: float) -> Relief:
         t, threshold = self.tuning, self.params.imbalance_threshold
         rates = self.rates
         if t.per_core_costs:
@@ -240,6 +250,10 @@ class Rsspp:
                               where=per_packet > 0)
             return relieve_overloaded_per_core(excess, givers, receivers, where, rates.rate,
                                                risk, cost, 1.0, threshold, min_gain)
+        # The noise shifts only lower the givers' excesses: a tick the bound
+        # settles without them needs no per-core variances.
+        if not givers or no_gain(excess, givers, min_gain):
+            return Relief([], excess)
         shift = self.price.noise_shift(rates, where, per_packet, receivers, givers,
                                        len(excess))
         below = receivers_below(excess, givers, receivers, min_gain, shift)
@@ -249,7 +263,8 @@ class Rsspp:
         candidates, source = busy_buckets(where, rates.rate, givers, len(excess))
         if not candidates.size:
             return Relief([], excess)
-        weight = rates.rate[candidates] * per_packet
+        # One cost for every core: the loads already are rate x per_packet.
+        weight = load[candidates]
         fixed = fixed_half_gain(weight, rates.variance[candidates],
                                 t.risk_weight * per_packet * per_packet)
         return relieve_candidates(excess, givers, below, candidates, source, weight, fixed,

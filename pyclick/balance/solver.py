@@ -78,14 +78,10 @@ def _giver_rows(source: np.ndarray, givers: list[int], ncores: int
     return (end - held).tolist(), end.tolist(), held.tolist()
 
 
-def receivers_below(excess: list[float], givers: list[int], receivers: list[int],
-                    min_gain: float, shift: list[float] | None = None
-                    ) -> list[tuple[float, int]]:
-    """The receivers below target as (excess, position), or none at all when no move
-    from ``givers`` can gain ``min_gain`` (a gain is at most (e_g - shift_g - e_r)^2 / 2,
-    ``shift`` as in ``relieve_candidates``)."""
-    if not givers or not receivers:
-        return []
+def no_gain(excess: list[float], givers: list[int], min_gain: float,
+            shift: list[float] | None = None) -> bool:
+    """Whether no move from ``givers`` (not empty) can gain ``min_gain``: a gain is at most
+    (e_g - shift_g - e_r)^2 / 2, and no core is below target when the lowest is not."""
     if shift is None:
         highest = max(map(excess.__getitem__, givers))
     else:
@@ -93,7 +89,16 @@ def receivers_below(excess: list[float], givers: list[int], receivers: list[int]
     # The lowest excess of all cores bounds the gain as well as the
     # receivers' lowest, and costs less to find.
     lowest = min(excess)
-    if lowest >= 0 or (highest - lowest) ** 2 / 2 < min_gain:
+    return lowest >= 0 or (highest - lowest) ** 2 / 2 < min_gain
+
+
+def receivers_below(excess: list[float], givers: list[int], receivers: list[int],
+                    min_gain: float, shift: list[float] | None = None
+                    ) -> list[tuple[float, int]]:
+    """The receivers below target as (excess, position), or none at all when no move
+    from ``givers`` can gain ``min_gain`` (a gain is at most (e_g - shift_g - e_r)^2 / 2,
+    ``shift`` as in ``relieve_candidates``)."""
+    if not givers or not receivers or no_gain(excess, givers, min_gain, shift):
         return []
     if len(receivers) == len(excess):
         return [(e, r) for r, e in enumerate(excess) if e < 0]
@@ -161,10 +166,14 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
     excess = list(excess)
     ncores = len(excess)
     held = [0] * ncores
+    # Nearly every tick that gets here moves, and the move needs the lists;
+    # counting a few givers in a list of a few dozen costs less than a bincount.
+    source_of, bucket_of, weight_of = source.tolist(), candidates.tolist(), weight.tolist()
     if len(givers) == 1:
         held[givers[0]] = len(candidates)
     else:
-        held = np.bincount(source, minlength=ncores).tolist()
+        for g in givers:
+            held[g] = source_of.count(g)
     scored = list(excess)
     if shift is not None:
         for g in givers:
@@ -183,10 +192,11 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
             alone[g] = True
         fixed[alone[source]] = -np.inf
     half_gain = min_gain / 2
+    # The givers whose buckets may still move.
+    giving = [g for g in givers if held[g] > 1]
     heapq.heapify(below)
     moves: list[tuple[int, int]] = []
     score = np.empty_like(weight)
-    source_of = bucket_of = weight_of = None
     while below:
         lowest, receiver = below[0]
         np.subtract(giver_excess, lowest, out=score)
@@ -195,25 +205,33 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
         j = int(score.argmax())
         if not score.item(j) >= half_gain:
             break
-        if source_of is None:
-            # Most ticks stop at the first step: the lists only for those that move.
-            source_of, bucket_of, weight_of = source.tolist(), candidates.tolist(), weight.tolist()
         giver, moved = source_of[j], weight_of[j]
         moves.append((bucket_of[j], receiver))
         excess[giver] -= moved
         excess[receiver] = lowest + moved
         held[giver] -= 1
-        fixed[j] = -np.inf
-        if excess[giver] <= threshold or held[giver] < 2:
-            if held[giver]:
-                fixed[source == giver] = -np.inf
-        else:
-            giver_excess[source == giver] = excess[giver] if shift is None \
-                else excess[giver] - shift[giver]
         if excess[receiver] >= 0:
             heapq.heappop(below)
         else:
             heapq.heapreplace(below, (excess[receiver], receiver))
+        stops = excess[giver] <= threshold or held[giver] < 2
+        if stops:
+            giving.remove(giver)
+        else:
+            scored[giver] = excess[giver] if shift is None else excess[giver] - shift[giver]
+        # The bound of ``receivers_below`` again, on the givers still giving:
+        # most ticks end after one move without scoring the candidates again.
+        if not below or not giving:
+            break
+        top = max(map(scored.__getitem__, giving)) - below[0][0]
+        if top >= 0 and top * top / 2 < min_gain:
+            break
+        fixed[j] = -np.inf
+        if stops:
+            if held[giver]:
+                fixed[source == giver] = -np.inf
+        else:
+            giver_excess[source == giver] = scored[giver]
     return Relief(moves, excess)
 
 
