@@ -62,7 +62,7 @@ alone cannot be pulled. See docs/plugins.md.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, TypeVar
 
 from pyclick.errors import Landmark
 from pyclick.runtime.notifier import Notifier
@@ -113,6 +113,9 @@ def write_handler(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     return mark
 
 
+_Kind = TypeVar("_Kind")
+
+
 class RouterServices(Protocol):
     """What an element may ask of the router it belongs to (``element.router``)."""
 
@@ -151,6 +154,10 @@ class RouterServices(Protocol):
 
     def element(self, name: str) -> Element | None:
         """The element with exactly this name, or None."""
+
+    def elements_of(self, kind: type[_Kind]) -> Sequence[_Kind]:
+        """The elements that are ``kind`` (a class, or a runtime-checkable
+        protocol), in declaration order."""
 
     def call_on_home(self, element: Element, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` on ``element``'s home thread and return its result."""

@@ -45,7 +45,7 @@ import os
 import re
 import signal
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from pyclick.args import Args
 from pyclick.element import Element
@@ -75,6 +75,9 @@ _log = logging.getLogger("pyclick.router")
 _PLACED = re.compile(r"[^:\n]+:\d+: ")
 
 
+_Kind = TypeVar("_Kind")
+
+
 class Router:
     """A router built from a flat configuration (see the module docstring)."""
 
@@ -91,6 +94,8 @@ class Router:
         #: Undos of kernel changes, run however the process ends.
         self.exit_guard = ExitGuard()
         self.elements: list[Element] = []
+        #: ``elements_of`` answers: the elements never change once built.
+        self._of_kind: dict[type, tuple[Any, ...]] = {}
         self.handlers = Handlers(self)
         #: Configuration warnings (``FILE:LINE: warning: ...``), also logged.
         self.warnings: list[str] = []
@@ -142,6 +147,14 @@ class Router:
     def element(self, name: str) -> Element | None:
         """The element with exactly this name, or None."""
         return self._by_name.get(name)
+
+    def elements_of(self, kind: type[_Kind]) -> Sequence[_Kind]:
+        """The elements that are ``kind`` (a class, or a runtime-checkable
+        protocol), in declaration order."""
+        found = self._of_kind.get(kind)
+        if found is None:
+            found = self._of_kind[kind] = tuple(e for e in self.elements if isinstance(e, kind))
+        return found
 
     def find(self, name: str, context: Element | None = None) -> Element:
         """Find ``name`` as Click does, from ``context``'s compound outwards.

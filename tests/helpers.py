@@ -1,5 +1,5 @@
-"""What several test files share: routers built from element tuples, and
-the ConfigError a step raises."""
+"""What several test files share: routers built from element tuples, the
+ConfigError a step raises, and handler values printed by ``pyclick -h``."""
 
 from __future__ import annotations
 
@@ -48,3 +48,24 @@ def config_error_of(step: Callable[..., object], *args: Any, **kwargs: Any) -> C
     with pytest.raises(ConfigError) as caught:
         step(*args, **kwargs)
     return caught.value
+
+
+def handler_values(capsys: pytest.CaptureFixture[str], argv: list[str],
+                   *names: str) -> list[str]:
+    """Run the command line with ``argv`` and ``-h NAME`` for each of ``names``;
+    the values it prints, in order (a bare value for one handler, ``NAME:``
+    headers for several, as click(1) prints them)."""
+    from pyclick.cli import main
+
+    for name in names:
+        argv = [*argv, "-h", name]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    if len(names) == 1:
+        return [out.rstrip("\n")]
+    values = []
+    for name in names:
+        head = f"{name}:\n"
+        start = out.index(head) + len(head)
+        values.append(out[start:out.index("\n\n", start)])
+    return values

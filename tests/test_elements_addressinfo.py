@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from pyclick.cli import main
 from pyclick.elements.addressinfo import address_kinds
 from pyclick.elements.addressnames import AddressKind, compound_of, split_suffix
 from pyclick.errors import ConfigError
 from pyclick.kernel import ifaddr
 from pyclick.lang import flatten
 from pyclick.router import Router
+from tests.helpers import handler_values
 
 ME = "AddressInfo(me 10.0.0.1/24 00:01:02:03:04:05 fd00::1/64);"
 
@@ -24,19 +24,7 @@ def configured(text: str) -> Router:
 
 
 def handlers_of(capsys, config: str, *names: str) -> list[str]:
-    argv = ["-q", "-e", config]
-    for name in names:
-        argv += ["-h", name]
-    assert main(argv) == 0
-    out = capsys.readouterr().out
-    if len(names) == 1:
-        return [out.rstrip("\n")]
-    values = []
-    for name in names:
-        head = f"{name}:\n"
-        start = out.index(head) + len(head)
-        values.append(out[start:out.index("\n\n", start)])
-    return values
+    return handler_values(capsys, ["-q", "-e", config], *names)
 
 
 # --- what a word defines

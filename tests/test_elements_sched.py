@@ -16,6 +16,7 @@ from pyclick.errors import ConfigError
 from pyclick.lang import flatten
 from pyclick.packet import ANNOTATIONS, Packet
 from pyclick.router import Router
+from tests.helpers import handler_values as shared_handler_values
 from tests.netns import inside, ip
 from tests.sinks import KeepingTestSink
 from tests.test_packet_io import namespace, needs_namespace, running, wait_until
@@ -47,19 +48,7 @@ def painted(*colors: int) -> list[Packet]:
 
 
 def handler_values(capsys, config: str, *names: str, options: tuple[str, ...] = ()) -> list[str]:
-    argv = ["--simtime", *options, "-e", config]
-    for name in names:
-        argv += ["-h", name]
-    assert main(argv) == 0
-    out = capsys.readouterr().out
-    if len(names) == 1:
-        return [out.rstrip("\n")]
-    values = []
-    for name in names:
-        head = f"{name}:\n"
-        start = out.index(head) + len(head)
-        values.append(out[start:out.index("\n\n", start)])
-    return values
+    return shared_handler_values(capsys, ["--simtime", *options, "-e", config], *names)
 
 
 THREE_QUEUES = ("q0 :: Queue -> [0] s; q1 :: Queue -> [1] s; q2 :: Queue -> [2] s;"

@@ -16,7 +16,6 @@ element that uses it (AddressInfo configures first, as in Click).
 from __future__ import annotations
 
 import enum
-from itertools import compress
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:
@@ -69,15 +68,8 @@ def find_address(text: str, kind: AddressKind, args: Args | None) -> Any | None:
     name = text.strip()
     if element is None or not name:
         return None
-    elements = element.router.elements
-    # The protocol is checked once per class, and the elements are filtered
-    # without a Python-level loop: a name may be read thousands of times in a
-    # large configuration.
-    classes = [cls for cls in set(map(type, elements)) if issubclass(cls, AddressBook)]
-    if not classes:
-        return None
-    found_in = compress(elements, map(set(classes).__contains__, map(type, elements)))
-    books = [(compound_of(other.name), cast(AddressBook, other)) for other in found_in]
+    books = [(compound_of(other.name), cast(AddressBook, other))
+             for other in element.router.elements_of(AddressBook)]
     scope = compound_of(element.name)
     while True:
         for home, book in books:

@@ -92,6 +92,20 @@ def parse_ip6_entries(text: str, args: Args | None = None) -> list[Entry]:
                          "IP6/PREFIX [IP6/PREFIX...] ETH")
 
 
+def read_entries(args: Args, parse: Callable[[str, Args], list[Entry]]) -> list[Entry]:
+    """Every argument's entries, each parsed by ``parse``; a bad one is an error
+    naming its position. Arguments are read whole, as Click reads them: a
+    capitalized name (MY_ADDR 10.0.0.1) is not a keyword."""
+    entries: list[Entry] = []
+    for number, text in enumerate(args.accept_rest(), 1):
+        try:
+            entries += parse(text, args)
+        except ValueError as err:
+            args.error(f"argument {number}: {err}")
+    args.complete()
+    return entries
+
+
 def most_specific(entries: list[Entry], address: bytes) -> bytes | None:
     """The Ethernet address of the most specific network holding ``address``, or None."""
     ip = ipaddress.ip_address(address)

@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 from pyclick.args import BOOL, TIME, UNSIGNED, Args
 from pyclick.element import PROCESSING_A_AH, PUSH, Element, read_handler, write_handler
-from pyclick.elements.addresstable import Entry, most_specific, parse_ip_entries
+from pyclick.elements.addresstable import Entry, most_specific, parse_ip_entries, read_entries
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import ETHERADDR, IPADDR, reject, unparse_ether, unparse_ip
 from pyclick.packet import Packet
@@ -67,16 +67,7 @@ class ARPResponder(Element):
     processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
-        entries: list[Entry] = []
-        # Arguments are read whole, as Click reads them: a capitalized name
-        # (MY_ADDR 10.0.0.1) is not a keyword.
-        for number, text in enumerate(args.accept_rest(), 1):
-            try:
-                entries += parse_ip_entries(text, args)
-            except ValueError as err:
-                args.error(f"argument {number}: {err}")
-        args.complete()
-        self.entries = entries
+        self.entries: list[Entry] = read_entries(args, parse_ip_entries)
 
     def initialize(self) -> None:
         self.router.handlers.add_read(self, "lookup", self._lookup_handler)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pyclick.args import TIME, Args
 from pyclick.element import PROCESSING_A_AH, PUSH, Element, read_handler
-from pyclick.elements.addresstable import Entry, most_specific, parse_ip6_entries
+from pyclick.elements.addresstable import Entry, most_specific, parse_ip6_entries, read_entries
 from pyclick.elements.inet import (ETHERADDR, IP6ADDR, checksum, reject, unparse_ether,
                                    unparse_ip6)
 from pyclick.packet import Packet
@@ -108,16 +108,7 @@ class IP6NDAdvertiser(Element):
     processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
-        entries: list[Entry] = []
-        # Arguments are read whole, as Click reads them: a capitalized name
-        # (MY_ADDR 10.0.0.1) is not a keyword.
-        for number, text in enumerate(args.accept_rest(), 1):
-            try:
-                entries += parse_ip6_entries(text, args)
-            except ValueError as err:
-                args.error(f"argument {number}: {err}")
-        args.complete()
-        self.entries = entries
+        self.entries: list[Entry] = read_entries(args, parse_ip6_entries)
 
     def lookup(self, address: bytes) -> bytes | None:
         """The Ethernet address of the most specific network holding ``address``."""

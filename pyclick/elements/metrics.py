@@ -92,8 +92,7 @@ class Metrics(Element):
         except ImportError:
             raise ConfigError(f"'{self.declaration()}' needs the prometheus_client package: "
                               "pip install 'pyclick-router[metrics]'", self.landmark) from None
-        self.balancers = self.balancer_elements or [
-            element for element in self.router.elements if isinstance(element, Balancer)]
+        self.balancers = self.balancer_elements or list(self.router.elements_of(Balancer))
         for i, balancer in enumerate(self.balancers):
             balancer.subscribe(partial(self._heard, i))
             device = self.router.element(balancer.device_name())

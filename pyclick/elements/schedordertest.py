@@ -57,7 +57,7 @@ class SchedOrderTest(Element):
         self._task = Task(self, self._run)
 
     def initialize(self) -> None:
-        tests = [e for e in self.router.elements if isinstance(e, SchedOrderTest)]
+        tests = self.router.elements_of(SchedOrderTest)
         first = tests[0]
         if first.record is None:
             first.record = _Record(max(test.size for test in tests))

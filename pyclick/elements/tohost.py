@@ -64,7 +64,7 @@ class ToHost(KernelSender):
         devname: str | None = args.read_p("DEVNAME", WORD)
         args.complete()
         live_only(self, args)
-        hosts = [e for e in self.router.elements if isinstance(e, FromHost)]
+        hosts = self.router.elements_of(FromHost)
         if devname is None and len(hosts) > 1:
             args.error(f"no DEVNAME, and {len(hosts)} FromHost elements "
                        f"({', '.join(repr(h.name) for h in hosts)}): give the DEVNAME "
