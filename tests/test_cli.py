@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -302,16 +303,22 @@ def start_pyclick(tmp_path: Path, config: str, *options: str) -> subprocess.Pope
                             stderr=subprocess.PIPE, text=True)
 
 
-def wait_for_line(path: Path, line: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+def wait_for(ready: Callable[[], bool], what: str, proc: subprocess.Popen,
+             timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists() and line in path.read_text().splitlines():
+        if ready():
             return
         if proc.poll() is not None:
             raise AssertionError(f"pyclick exited early: {proc.communicate()}")
         time.sleep(0.02)
     proc.kill()
-    raise AssertionError(f"'{line}' never appeared in {path}")
+    raise AssertionError(f"{what} never happened")
+
+
+def wait_for_line(path: Path, line: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    wait_for(lambda: path.exists() and line in path.read_text().splitlines(),
+             f"'{line}' in {path}", proc, timeout)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -344,6 +351,8 @@ def test_unix_control_socket_reads_handlers_and_stops_the_router(tmp_path):
     sock_path = tmp_path / "ctl"
     proc = start_pyclick(tmp_path, f"a :: CliLog({log});", "-u", str(sock_path))
     wait_for_line(log, "initialize a", proc)
+    # The ControlSocket is declared after 'a', so it listens a little later.
+    wait_for(sock_path.exists, f"a socket at {sock_path}", proc)
     with socket.socket(socket.AF_UNIX) as client:
         client.connect(str(sock_path))
         reader = client.makefile("rb")

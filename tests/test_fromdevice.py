@@ -558,7 +558,9 @@ def test_without_cap_net_admin_only_initialize_refuses(tmp_path):
         from pyclick.errors import ConfigError, Landmark
         from pyclick.lang.model import FlatConfig, FlatElement
         from pyclick.router import Router
-        # Loaded while root: the interpreter's own files may be readable by root only.
+        # Loaded while root: the interpreter's files and a checkout made with
+        # mktemp -d may be readable by root only.
+        import pyclick.elements.devicebalancer
         import pyclick.kernel.takeover
         if os.geteuid() == 0:
             os.setgid(65534)
