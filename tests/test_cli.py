@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -294,13 +294,27 @@ def test_control_socket_options_add_an_element(capsys, tmp_path):
 
 # --- a real process: signals, failures
 
-def start_pyclick(tmp_path: Path, config: str, *options: str) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=f"{TESTS}{os.pathsep}{ROOT}")
-    conf = tmp_path / "probe.click"
-    conf.write_text("require(package test_cli);\n" + config)
-    return subprocess.Popen([sys.executable, "-m", "pyclick", *options, str(conf)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+@pytest.fixture
+def start_pyclick(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Starts ``pyclick`` on a configuration; a process still running when
+    the test ends (it failed half-way) is killed."""
+    started: list[subprocess.Popen] = []
+
+    def start(config: str, *options: str) -> subprocess.Popen:
+        env = dict(os.environ, PYTHONPATH=f"{TESTS}{os.pathsep}{ROOT}")
+        conf = tmp_path / "probe.click"
+        conf.write_text("require(package test_cli);\n" + config)
+        proc = subprocess.Popen([sys.executable, "-m", "pyclick", *options, str(conf)],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def wait_for(ready: Callable[[], bool], what: str, proc: subprocess.Popen,
@@ -322,9 +336,9 @@ def wait_for_line(path: Path, line: str, proc: subprocess.Popen, timeout: float 
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_signal_runs_every_cleanup_in_reverse_order(tmp_path, signum):
+def test_signal_runs_every_cleanup_in_reverse_order(tmp_path, start_pyclick, signum):
     log = tmp_path / "life.log"
-    proc = start_pyclick(tmp_path, f"a :: CliLog({log}); b :: CliLog({log}); "
+    proc = start_pyclick(f"a :: CliLog({log}); b :: CliLog({log}); "
                                    f"c :: CliLog({log}); StaticThreadSched(b 0);")
     wait_for_line(log, "initialize c", proc)
     proc.send_signal(signum)
@@ -336,9 +350,9 @@ def test_signal_runs_every_cleanup_in_reverse_order(tmp_path, signum):
         "cleanup c", "cleanup b", "cleanup a"]
 
 
-def test_failing_timer_exits_1_with_element_name_and_place(tmp_path):
+def test_failing_timer_exits_1_with_element_name_and_place(tmp_path, start_pyclick):
     log = tmp_path / "life.log"
-    proc = start_pyclick(tmp_path, f"a :: CliLog({log});\nbad :: CliLog({log}, FAIL timer);")
+    proc = start_pyclick(f"a :: CliLog({log});\nbad :: CliLog({log}, FAIL timer);")
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert "[bad]" in err and "probe.click:3: timer of 'bad :: CliLog' failed" in err
@@ -346,10 +360,10 @@ def test_failing_timer_exits_1_with_element_name_and_place(tmp_path):
     assert log.read_text().splitlines()[-2:] == ["cleanup bad", "cleanup a"]
 
 
-def test_unix_control_socket_reads_handlers_and_stops_the_router(tmp_path):
+def test_unix_control_socket_reads_handlers_and_stops_the_router(tmp_path, start_pyclick):
     log = tmp_path / "life.log"
     sock_path = tmp_path / "ctl"
-    proc = start_pyclick(tmp_path, f"a :: CliLog({log});", "-u", str(sock_path))
+    proc = start_pyclick(f"a :: CliLog({log});", "-u", str(sock_path))
     wait_for_line(log, "initialize a", proc)
     # The ControlSocket is declared after 'a', so it listens a little later.
     wait_for(sock_path.exists, f"a socket at {sock_path}", proc)
