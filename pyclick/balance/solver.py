@@ -165,15 +165,9 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
         return Relief([], excess)
     excess = list(excess)
     ncores = len(excess)
-    held = [0] * ncores
-    # Nearly every tick that gets here moves, and the move needs the lists;
-    # counting a few givers in a list of a few dozen costs less than a bincount.
+    # Nearly every tick that gets here moves, and the moves need the lists.
     source_of, bucket_of, weight_of = source.tolist(), candidates.tolist(), weight.tolist()
-    if len(givers) == 1:
-        held[givers[0]] = len(candidates)
-    else:
-        for g in givers:
-            held[g] = source_of.count(g)
+    held = np.bincount(source, minlength=ncores).tolist()
     scored = list(excess)
     if shift is not None:
         for g in givers:
