@@ -192,6 +192,10 @@ def configure_logging(verbose: bool, quiet_warnings: bool, stream: TextIO | None
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; return its exit status."""
+    # Before numpy loads: its OpenBLAS starts a thread per core that spins for a
+    # while after the import (0.1 s of a core), and a router's vectors are far too
+    # small for BLAS threads to pay. An explicit setting is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     restore = catch(raise_interrupted)
     try:
         try:

@@ -9,20 +9,41 @@ reason, or fails it under CI=true (``tests.netns.require``).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from pyclick.kernel import bpffs
+from pyclick.kernel import bcc_loader, bpffs
 
 from tests.netns import require
+
+
+#: The cache directory of the test run.
+_CACHE_DIR = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "requires(*names): host prerequisites (tests/netns.py CHECKS); "
                    "a skip when missing, a failure under CI=true")
+    config.stash[_CACHE_DIR] = _private_cache_dir()
+
+
+def _private_cache_dir() -> str:
+    """The programs and grammar tables the tests (and the commands they start) parse
+    are kept in a cache directory of the test run, never in the user's; the kernel
+    headers bcc compiles against stay where they are, as building them is slow."""
+    os.environ.setdefault("PYCLICK_CACHE", str(bcc_loader.cache_dir()))
+    directory = tempfile.mkdtemp(prefix="pyclick-cache-")
+    os.environ["XDG_CACHE_HOME"] = directory
+    return directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _CACHE_DIR in config.stash:
+        shutil.rmtree(config.stash[_CACHE_DIR], ignore_errors=True)
 
 
 @pytest.hookimpl(tryfirst=True)

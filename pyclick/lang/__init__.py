@@ -24,7 +24,7 @@ from pyclick.lang import limits
 from pyclick.lang.build import Flattening, read_program
 from pyclick.lang.expand import expand_program
 from pyclick.lang.model import FlatConfig
-from pyclick.lang.parser import parse_text
+from pyclick.lang.parsecache import parse_text
 from pyclick.lang.source import decode_config
 from pyclick.lang.syntax import Program
 from pyclick.lang.unparse import unparse

@@ -23,7 +23,7 @@ from pyclick.lang.classes import REST, Binding, Compound, Primitive
 from pyclick.lang.configstr import brief, shift_word, shown, split_args, split_words, unquote
 from pyclick.lang.joins import (NO_PORTS, Endpoint, PortList, boundary_errors, join,
                                 port_count, port_runs)
-from pyclick.lang.parser import parse_text
+from pyclick.lang.parsecache import parse_text
 from pyclick.lang.scope import Body, LocalElement
 from pyclick.lang.source import decode_config
 

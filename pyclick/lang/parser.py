@@ -9,6 +9,9 @@ Syntax errors do not stop the parse: each is recorded, the offending token
 is skipped, and at the end of the input any unclosed ``{`` or ``(`` is
 closed, so that one run reports every mistake and the rest of the program
 can still be checked.
+
+Programs parsed without a mistake are kept by :mod:`pyclick.lang.parsecache`,
+which imports this module (and lark) only for a text it does not have.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import contextvars
 import copy
 import functools
-import hashlib
 import os
 import sys
 from collections.abc import Iterator
@@ -31,6 +33,7 @@ from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
+from pyclick.lang import usercache
 from pyclick.lang.configstr import shown
 from pyclick.lang.lexer import ClickLexer
 from pyclick.lang.linemap import LineMap
@@ -148,23 +151,14 @@ def _cache_file(grammar: str) -> str | bool:
     """Where lark keeps the analysed grammar: the user's cache directory, or nowhere.
 
     The name depends on the grammar and the versions of lark and Python, so
-    installations side by side never share a stale file. lark reads the file
-    with pickle: only a directory of this user's that no one else can write
-    to is used. Without one (no home, a read-only home) the grammar is
-    analysed on each start instead.
+    installations side by side never share a stale file. Without a private
+    cache directory (:mod:`pyclick.lang.usercache`) the grammar is analysed
+    on each start instead.
     """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):
+    directory = usercache.directory()
+    if directory is None:
         return False
-    directory = os.path.join(base, "pyclick")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        status = os.stat(directory)
-    except OSError:
-        return False
-    if status.st_uid != os.geteuid() or status.st_mode & 0o022:
-        return False
-    key = hashlib.sha256(f"{grammar}{_OPTIONS}{lark.__version__}{sys.version}".encode()).hexdigest()
+    key = usercache.digest(f"{grammar}{_OPTIONS}{lark.__version__}{sys.version}".encode())
     return os.path.join(directory, f"click-grammar-{key[:20]}.lark")
 
 

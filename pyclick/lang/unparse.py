@@ -13,7 +13,6 @@ import re
 
 from pyclick.lang.configstr import quote_inside_double
 from pyclick.lang.model import FlatConfig
-from pyclick.lang.parser import config_reads_back
 
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:/@+-]+")
 
@@ -41,6 +40,10 @@ def _requirement(kind: str, value: str) -> str:
 def _config(config: str) -> str:
     if not config:
         return ""
+    # The parser (and lark) is loaded only to write text back: a configuration
+    # read from the parse cache does not need it.
+    from pyclick.lang.parser import config_reads_back
+
     # A configuration ending in a // comment needs the newline that ended it.
     if not config_reads_back(config) and config_reads_back(config + "\n"):
         config += "\n"

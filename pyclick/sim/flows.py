@@ -62,7 +62,7 @@ class FlowSet:
     def assign(self, slots: np.ndarray, other: "FlowSet") -> None:
         """Overwrite the flows at ``slots`` with ``other``'s, in order."""
         for f in fields(self):
-            getattr(self, f.name)[slots] = getattr(other, f.name)
+            _whole_rows(getattr(self, f.name))[slots] = _whole_rows(getattr(other, f.name))
 
     def resized(self, capacity: int) -> "FlowSet":
         """A copy with room for ``capacity`` flows (new room zero-filled)."""
@@ -88,16 +88,31 @@ class FlowSet:
                            int(self.sport[i]), int(self.dport[i]), int(self.proto[i]))
 
 
+def _whole_rows(array: np.ndarray) -> np.ndarray:
+    """A view of ``array`` with each row as one opaque item: numpy moves a picked row
+    of a 2-D array element by element, an opaque item at once."""
+    if array.ndim == 1:
+        return array
+    return array.view(f"V{array.shape[1] * array.itemsize}")[:, 0]
+
+
+def _picked_rows(array: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """``array[which]`` of a 2-D array, its rows moved whole."""
+    return _whole_rows(array)[which].view(array.dtype).reshape(-1, array.shape[1])
+
+
 def hash_flows(key: bytes, src: np.ndarray, dst: np.ndarray, ipv6: np.ndarray,
                sport: np.ndarray, dport: np.ndarray) -> np.ndarray:
     """RSS 4-tuple hashes of flows given as 16-byte address rows."""
     hashes = np.zeros(len(src), dtype=np.uint32)
     v4 = ~ipv6
     if v4.any():
-        hashes[v4] = toeplitz_hashes(key, tuple_rows(src[v4, :4], dst[v4, :4],
+        hashes[v4] = toeplitz_hashes(key, tuple_rows(_picked_rows(src[:, :4], v4),
+                                                     _picked_rows(dst[:, :4], v4),
                                                      sport[v4], dport[v4]))
     if ipv6.any():
-        hashes[ipv6] = toeplitz_hashes(key, tuple_rows(src[ipv6], dst[ipv6],
+        hashes[ipv6] = toeplitz_hashes(key, tuple_rows(_picked_rows(src, ipv6),
+                                                       _picked_rows(dst, ipv6),
                                                        sport[ipv6], dport[ipv6]))
     return hashes
 

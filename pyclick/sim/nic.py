@@ -61,6 +61,7 @@ class SimulatedNIC:
         if abs(steps_per_second * step - 1.0) > 1e-9:
             raise ValueError(f"step must divide one second evenly, got {step}")
         self.cores = cores
+        self._every_core = list(range(cores))
         self.traffic = traffic
         self.capacity = capacity
         self.queue_packets = queue_packets
@@ -216,14 +217,17 @@ class SimulatedNIC:
             raise ValueError(f"table must have {len(self._table)} entries, got {new.size}")
         if new.dtype.kind not in "iu":
             raise ValueError("table entries must be integers")
-        moved = int(np.count_nonzero(new != self._table))
-        if not moved:
+        changed = new != self._table
+        # A balancer's write moves a few buckets: only their new queues need checking,
+        # the others are the current table's.
+        queues = new[changed].tolist()
+        if not queues:
             return
-        if new.min() < 0 or new.max() >= self.cores:
+        if min(queues) < 0 or max(queues) >= self.cores:
             raise ValueError(f"table entries must be queues 0..{self.cores - 1}")
         self.stats.table_writes += 1
-        self.stats.buckets_moved += moved
-        self._set_table(np.array(new, dtype=np.int64))
+        self.stats.buckets_moved += len(queues)
+        self._set_table(new.astype(np.int64))
 
     def hash_key(self) -> bytes:
         return self.key
@@ -292,8 +296,11 @@ class SimulatedNIC:
         elapsed = (self._index - index) * self.step
         if not elapsed > 0:
             return np.zeros(len(cores))
-        which = np.asarray(cores, dtype=np.int64)
-        loads = (now - processed)[which] / self.capacity[which]
+        # Divided for every core, then picked: the same values in fewer operations.
+        loads = (now - processed) / self.capacity
+        # A balancer of every core names them all, in order: nothing to pick then.
+        if list(cores) != self._every_core:
+            loads = loads[np.asarray(cores, dtype=np.int64)]
         loads *= 1.0 / elapsed
         return np.minimum(loads, 1.0, out=loads)
 
@@ -377,7 +384,8 @@ class _Chunk:
         starts = self.batch_first[batches] - first
         steps = self.batch_steps[batches]
         totals = np.rint(self.batch_static[batches]).astype(np.int64)
-        for count in np.unique(steps).tolist():
+        # The few distinct step counts in Python: np.unique would import numpy.ma.
+        for count in sorted(set(steps.tolist())):
             which = steps == count
             rows = starts[which][:, None] + np.arange(count)
             group = totals[which]

@@ -388,12 +388,16 @@ class TrafficGenerator:
         noise = self._flicker_rng.normal(0.0, cfg.flicker * math.sqrt(1 - keep * keep),
                                          (drifts, size))
         flicker = np.empty((rows, size))
-        current = self._flicker
-        for index in range(rows):
-            if index >= rows - drifts:
-                # One epoch of the log-rate factors' AR(1) drift (stationary variance flicker²).
-                current = keep * current + noise[index - (rows - drifts)]
-            flicker[index] = current
+        still = rows - drifts
+        flicker[:still] = self._flicker
+        previous = self._flicker
+        for index in range(still, rows):
+            # One epoch of the log-rate factors' AR(1) drift (stationary variance flicker²),
+            # written in place: the drift is a recursion, one row after the other.
+            current = flicker[index]
+            np.multiply(previous, keep, out=current)
+            current += noise[index - still]
+            previous = current
         herd = self._elephants
         rate = np.maximum(self._mice_rows[row:], 0.0) * self._mice_scale[row:, None]
         with_elephants = np.flatnonzero(self._elephant_scale[row:])
@@ -492,16 +496,23 @@ class TrafficGenerator:
         The spreads come from a stream of their own, so the counts per
         bucket do not depend on the table.
         """
-        per_core = np.empty((count, cores), dtype=np.int64)
-        per_bucket = None
+        per_core = per_bucket = None
         for first, last in self._segments(t, dt, count):
             steps = last - first
             totals = self._count_rng.poisson(self._bucket_rate * (dt * steps))
-            per_bucket = totals if per_bucket is None else per_bucket + totals
             core_totals = np.bincount(table, weights=totals, minlength=cores).astype(np.int64)
-            per_core[first:last] = self._spread(core_totals, steps, calm_below)
-        if per_bucket is None:
-            per_bucket = np.zeros(self.reta_size, dtype=np.int64)
+            spread = self._spread(core_totals, steps, calm_below)
+            if last == count and per_core is None:
+                # The usual call lies within one epoch: its arrays are the answer.
+                return spread, totals
+            if per_core is None:
+                per_core = np.empty((count, cores), dtype=np.int64)
+                per_bucket = totals
+            else:
+                per_bucket = per_bucket + totals
+            per_core[first:last] = spread
+        if per_core is None:
+            return np.empty((0, cores), dtype=np.int64), np.zeros(self.reta_size, dtype=np.int64)
         return per_core, per_bucket
 
     def _spread(self, totals: np.ndarray, steps: int,
@@ -514,9 +525,10 @@ class TrafficGenerator:
             return self._spread_rng.multinomial(totals, split).T
         # (n + i) // k for i = 0 .. k-1 are k near-equal parts of n that add up to n.
         spread = (totals + offsets) // steps
-        # Most ticks, not even the busiest core comes near the calmest hint: no draw.
-        busiest = totals.max() / steps
-        if busiest + 5 * math.sqrt(busiest) < calm_below.min():
+        # Most ticks, not even the busiest core comes near the calmest hint: no draw
+        # (in Python floats: a few scalar operations on numpy scalars cost more).
+        busiest = int(totals.max()) / steps
+        if busiest + 5 * math.sqrt(busiest) < float(calm_below.min()):
             return spread
         mean = totals / steps
         drawn = mean + 5 * np.sqrt(mean) >= calm_below
