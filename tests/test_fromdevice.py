@@ -202,6 +202,22 @@ def test_configure_touches_no_interface(monkeypatch):
         fd.reta_size()
 
 
+def test_the_table_is_writable_only_once_saved(memory_nic, monkeypatch):
+    # A write before the table found at start was read would be put back at
+    # exit as that table: until it is saved, nothing can write.
+    def unreadable(nic):
+        assert fd.table.device is None
+        with pytest.raises(RuntimeError, match="not taken over"):
+            fd.write_table(np.zeros(16, dtype=np.int64))
+        raise OSError("table read failed")
+
+    router, fd = configured("nic0, ACTIVE false")
+    monkeypatch.setattr(MemoryNic, "read_table", unreadable)
+    with pytest.raises(ConfigError, match="initializing 'fd :: FromDevice': table read failed"):
+        router.initialize()
+    assert memory_nic.writes["nic0"] == 0
+
+
 def test_an_untouched_table_is_not_rewritten(memory_nic):
     router, fd = configured("nic0, ACTIVE false")
     router.initialize()

@@ -145,8 +145,15 @@ class TableTakeover:
                              ", ".join(self.request.software_given), self.ifname)
 
     def _open_hardware(self) -> None:
-        self.device = self.backends.hardware(self.ifname)
-        self.saved = self.device.read_table()
+        device = self.backends.hardware(self.ifname)
+        try:
+            self.saved = device.read_table()
+        except BaseException:
+            device.close()
+            raise
+        # Writable from here on only: a write that came before the table was
+        # saved would be put back at exit as the table found at start.
+        self.device = device
         self._claim.note_table(self.saved.tolist())
         self._guard = self.exit_guard.on_exit(f"RSS table of {self.ifname}",
                                               self._restore_at_exit)
