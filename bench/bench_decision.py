@@ -42,8 +42,10 @@ quoted, not re-measured. Run::
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -118,7 +120,9 @@ def balance_at(revision: str) -> ModuleType:
     name = "balance_" + re.sub(r"\W", "_", revision)
     listing = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "--name-only", revision,
                               "pyclick/balance/"], check=True, capture_output=True, text=True)
-    where = Path(tempfile.mkdtemp(prefix="bench-decision-")) / name
+    scratch = Path(tempfile.mkdtemp(prefix="bench-decision-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    where = scratch / name
     where.mkdir()
     for path in listing.stdout.split():
         if not path.endswith(".py"):
