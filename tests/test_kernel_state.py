@@ -153,6 +153,20 @@ def test_cleanup_restores_what_a_dead_owner_left_and_is_refused_while_one_lives(
         router.cleanup()
 
 
+def test_a_record_half_written_when_its_owner_died_is_removed(memory_nic, state_dir):
+    # Killed while writing its record: the new one is cut short, the last
+    # whole one says what to put back.
+    memory_nic.install("nic0", np.zeros(16))
+    state_dir.mkdir()
+    (state_dir / "nic0.json").write_text(dead_record(ORIGINAL, pid=4242).to_json())
+    (state_dir / "nic0.json.new").write_text('{"interface": "nic0", "rss_t')
+    assert ownership.cleanup("nic0", MemoryNic) == (
+        "nic0: pyclick (pid 4242) ended without restoring it; restored from its state record: "
+        "RSS table put back (16 entries)")
+    assert memory_nic.tables["nic0"].tolist() == ORIGINAL
+    assert files(state_dir) == []
+
+
 def test_the_cleanup_option(state_dir, capsys):
     from pyclick.cli import main
 

@@ -112,6 +112,8 @@ class InterfaceClaim:
         self.key = key
         self.lock_path = directory / f"{key}.lock"
         self.record_path = directory / f"{key}.json"
+        #: Where the record is written before it replaces the last one.
+        self.scratch_path = directory / f"{key}.json.new"
         self._lock_fd: int | None = lock_fd
         self.record = StateRecord(
             interface=ifname, ifindex=_ifindex_or_zero(ifname), netns=netns_inode(),
@@ -211,9 +213,8 @@ class InterfaceClaim:
         if self.record.empty():
             _unlink(self.record_path)
             return
-        scratch = self.record_path.with_suffix(".json.new")
-        scratch.write_text(self.record.to_json())
-        os.replace(scratch, self.record_path)
+        self.scratch_path.write_text(self.record.to_json())
+        os.replace(self.scratch_path, self.record_path)
 
     def close(self) -> None:
         """Release the lock; keep the record only if something is left to put back."""
@@ -287,6 +288,9 @@ def claim(ifname: str, open_table: TableOpener | None = None,
 
 
 def _restore_dead_owner(held: InterfaceClaim, open_table: TableOpener | None) -> str | None:
+    # An owner killed while writing its record leaves the new one half
+    # written: the record it was replacing still says what to put back.
+    _unlink(held.scratch_path)
     if not held.record_path.exists():
         return None
     stale = StateRecord.from_json(held.record_path.read_text(), str(held.record_path))
