@@ -53,15 +53,10 @@ def _filled(size: int, value: float, dtype: type | np.dtype) -> np.ndarray:
 def _candidates(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: int
                 ) -> tuple[np.ndarray, np.ndarray]:
     """The busy buckets of ``givers``, grouped by giver (bucket order within one)."""
+    candidates, source = busy_buckets(owner, rate, givers, ncores)
     if len(givers) == 1:
         # A tick with one overloaded core: its buckets need no grouping.
-        candidates = ((owner == givers[0]) & (rate > 0)).nonzero()[0]
-        return candidates, _filled(len(candidates), givers[0], owner.dtype)
-    giving = np.zeros(ncores, dtype=bool)
-    for g in givers:
-        giving[g] = True
-    candidates = (giving[owner] & (rate > 0)).nonzero()[0]
-    source = owner[candidates]
+        return candidates, source
     order = source.argsort(kind="stable")
     return candidates[order], source[order]
 
