@@ -135,6 +135,27 @@ def test_manuals_and_one_liners_load_no_kernel_adapter(options):
     assert done.stdout.strip() == "0 []", done.stderr
 
 
+NUMPY_LOADED = """
+import contextlib, io, sys
+from pyclick.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    status = main(sys.argv[1:])
+print(status, "numpy" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("text", [
+    "InfiniteSource(LIMIT 3, STOP true) -> c :: Counter -> Print(x) -> Discard",
+    "RatedSource(RATE 10, LIMIT 5) -> Queue -> TimedSink",
+    "FromDump(/nonexistent.pcap) -> Discard",
+])
+def test_checking_a_source_one_liner_loads_no_numpy(text):
+    # Only what a configuration runs needs numpy (a capture's reader, the simulator).
+    done = subprocess.run([sys.executable, "-c", NUMPY_LOADED, "-q", "-e", text],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "0 False", done.stderr
+
+
 def test_doc_of_unknown_class(capsys):
     assert run_cli(capsys, "--doc", "NoSuchClass") == (
         1, "", "unknown element class 'NoSuchClass'\n")

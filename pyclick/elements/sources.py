@@ -9,7 +9,7 @@ make packets the same way, with :func:`packet_bytes`.
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pyclick.args import BOOL, INT, STRING, TIME, Args, Number
 from pyclick.element import AGNOSTIC, read_handler, write_handler
@@ -22,7 +22,9 @@ from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.notifier import EMPTY, Notifier, downstream_full_signal
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
-from pyclick.sim.pcap import PcapError, PcapRecord, read_pcap
+
+if TYPE_CHECKING:
+    from pyclick.sim.pcap import PcapRecord
 
 #: The generated packets' contents when DATA is not given: Click's (69 bytes),
 #: so that byte counts match Click's.
@@ -308,6 +310,9 @@ class FromDump(_Source):
         self._timer = Timer(self, self._on_timer)
 
     def initialize(self) -> None:
+        # The capture reader brings numpy: loaded by a FromDump only, when it starts.
+        from pyclick.sim.pcap import PcapError, read_pcap
+
         try:
             self.linktype, records = read_pcap(self.filename)
         except (OSError, PcapError) as err:
