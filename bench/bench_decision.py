@@ -4,8 +4,10 @@ For each size (buckets x cores) and method, the simulator's traffic (seed 1,
 offered load 0.75) drives one controller with a fixed 10 ms tick, so that
 every tick is a decision; the per-core loads and per-bucket counts it was
 given are recorded. The recording is then replayed ``--repeat`` times
-through fresh controllers, timing every ``Controller.step`` on the deciding
-thread's CPU clock:
+through fresh controllers, timing every ``Controller.step`` on the monotonic
+clock (``perf_counter``, read in user space; the thread's CPU clock is a
+system call of about a microsecond here, which the timed interval would
+include):
 
 - decision: the whole step (estimates, autoscale checks, solver, table diff);
 - solve (rsspp-ref): the reference greedy with its overshoot search alone,
@@ -164,7 +166,7 @@ def replay(package: ModuleType, case: Case, inputs: list[tuple[np.ndarray, np.nd
            ) -> tuple[np.ndarray, list]:
     """Microseconds per tick of ``case.what``, and each tick's decision (``Verdict``)."""
     controller = controller_of(package, case)
-    clock = time.thread_time
+    clock = time.perf_counter
     spent, decided = [], []
     for loads, counts in inputs:
         began = clock()

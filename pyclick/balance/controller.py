@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from time import perf_counter
+from typing import Sequence
 
 import numpy as np
 
@@ -35,7 +36,8 @@ class Decision:
     on the monotonic clock (a thread's CPU clock is a system call, which
     would cost a few percent of a small decision);
     ``runs`` the solver's runs; ``loads`` the per-core loads the method
-    balanced for ``cores`` (the cores in use when the tick began);
+    balanced for ``cores`` (the cores in use when the tick began; an array
+    or a list of floats);
     ``active`` the cores in use after it, ``added``/``removed`` the change;
     ``counts`` the packets per bucket the tick was decided on and
     ``elapsed`` the seconds they cover.
@@ -47,7 +49,7 @@ class Decision:
     imbalance: float
     solver_time: float
     runs: list[RunStat] = field(default_factory=list)
-    loads: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    loads: Sequence[float] = field(default_factory=list)
     cores: list[int] = field(default_factory=list)
     active: list[int] = field(default_factory=list)
     added: list[int] = field(default_factory=list)

@@ -64,6 +64,8 @@ class CoreCosts:
     def __init__(self, ncores: int, horizon: float) -> None:
         self.horizon = horizon
         self.cost = [math.nan] * ncores
+        # How many cores have no estimate yet: once none, ``of`` needs no scan for them.
+        self._unknown = ncores
 
     def update(self, cores: Sequence[int], loads: Sequence[float], packets: Sequence[float],
                elapsed: float) -> None:
@@ -77,6 +79,7 @@ class CoreCosts:
             # NaN, the one value unequal to itself: no call per core.
             if previous != previous:
                 cost[core] = observed
+                self._unknown -= 1
             elif load < SATURATED_LOAD:
                 cost[core] = previous + weight * (observed - previous)
             elif observed > previous:
@@ -84,8 +87,9 @@ class CoreCosts:
 
     def of(self, cores: Sequence[int]) -> list[float]:
         """Cost of each named core, filling unknown ones with the median known cost."""
-        costs = [self.cost[c] for c in cores]
-        if any(map(math.isnan, costs)):
+        cost = self.cost
+        costs = [cost[c] for c in cores]
+        if self._unknown and any(map(math.isnan, costs)):
             known = [c for c in self.cost if not math.isnan(c)]
             fill = median(known) if known else 0.0
             costs = [fill if math.isnan(c) else c for c in costs]
@@ -121,6 +125,7 @@ class PersistentRates:
         # half holds the squared errors, so that one multiplication weighs
         # both; two pairs alternate, as the last deviation is still read.
         self._pairs = (np.zeros(2 * reta_size), np.zeros(2 * reta_size))
+        self._halves = tuple((pair[:reta_size], pair[reta_size:]) for pair in self._pairs)
         self._deviation = self._pairs[0][:reta_size]
         self._tick = 0
         # Operands as arrays: numpy takes a Python float operand through a
@@ -129,6 +134,7 @@ class PersistentRates:
         # half, weight over the second.
         self._elapsed = np.zeros(reta_size)
         self._weights = np.zeros(2 * reta_size)
+        self._kept_share = self._weights[:reta_size]
         self._weighed = math.nan
         self._learn = 0.0
         self._jump_bound = np.full(reta_size, jump_sigmas ** 2)
@@ -155,7 +161,7 @@ class PersistentRates:
         size = len(level)
         self._tick ^= 1
         pair = self._pairs[self._tick]
-        deviation, square = pair[:size], pair[size:]
+        deviation, square = self._halves[self._tick]
         if elapsed != self._weighed:
             self._weigh(elapsed)
         observed = np.divide(counts, self._elapsed, out=self._observed)
@@ -172,16 +178,16 @@ class PersistentRates:
         noise *= self._jump_bound
         jumped = np.greater(square, noise, out=self._jumped)
         # 1 - weight, over the buckets.
-        kept_share = self._weights[:size]
+        kept_share = self._kept_share
         if np.count_nonzero(jumped):
             # Jumped buckets take the observed rate as their level and keep
             # their variance; the others move as below, by weight x deviation.
             pair *= self._weights[size]
             level += deviation
-            np.copyto(level, observed, where=jumped)
+            np.putmask(level, jumped, observed)
             kept = np.add(variance, square, out=self._spare)
             kept *= kept_share
-            np.copyto(kept, variance, where=jumped)
+            np.putmask(kept, jumped, variance)
             self.variance, self._spare = kept, variance
             np.subtract(observed, level, out=deviation)
         else:

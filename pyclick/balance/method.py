@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, Sequence
 
 import numpy as np
 
@@ -25,7 +25,7 @@ class Outcome:
     tick rule reacts to (None: the residual); ``adapt_tick`` False keeps
     the tick at TIMER (the static methods). ``core_loads`` are the per-core
     loads the method balanced (aligned with the active cores before the
-    decision). ``table_kept`` True says the method wrote nothing into the
+    decision), as an array or a list of floats. ``table_kept`` True says the method wrote nothing into the
     table (the controller then looks for no changed bucket); False, that
     it may have.
     """
@@ -33,7 +33,7 @@ class Outcome:
     residual_imbalance: float = 0.0
     runs: list[RunStat] = field(default_factory=list)
     adapt_tick: bool = True
-    core_loads: np.ndarray | None = None
+    core_loads: Sequence[float] | None = None
     tick_imbalance: float | None = None
     table_kept: bool = False
 

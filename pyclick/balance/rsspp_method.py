@@ -195,7 +195,7 @@ class Rsspp:
         urgency = 2 * RESET_IMBALANCE if max(map(abs, excess)) > threshold else 0.0
         givers = [k for k, e in enumerate(excess) if e > threshold and active[k] not in resting]
         if not givers:
-            return Outcome(sum(map(abs, excess)), core_loads=np.array(owed),
+            return Outcome(sum(map(abs, excess)), core_loads=owed,
                            tick_imbalance=urgency, table_kept=True)
         least_gain = self.price.least_gain(average)
         # One cost for every core (the default): a number, not an array of it.
@@ -223,7 +223,7 @@ class Rsspp:
                 table[bucket] = active[receiver]
                 state.receivers.add(active[receiver])
         runs = [RunStat(sum(map(mul, excess, excess)), spent)]
-        return Outcome(sum(map(abs, excess)), runs=runs, core_loads=np.array(owed),
+        return Outcome(sum(map(abs, excess)), runs=runs, core_loads=owed,
                        tick_imbalance=urgency, table_kept=not moves)
 
     @staticmethod
