@@ -1,8 +1,9 @@
 """Flattening: the time a user waits for ``pyclick -o -``, and hostile configurations.
 
 Speed: the 7,001-element configuration (1,000 instances of a 7-element
-compound, each behind one port of a switch) is flattened and written back
-as flat Click text by a fresh interpreter, as ``pyclick -o -`` does. Each
+compound, each behind one port of a switch), or another shape named by
+``--config``, is flattened and written back as flat Click text by a fresh
+interpreter, as ``pyclick -o -`` does. Each
 round starts one process per package timed and reports its wall and CPU
 time, its peak memory, and the phases it measured itself: importing
 ``pyclick.lang``, flattening, writing back. With ``--before DIR`` an older
@@ -36,6 +37,7 @@ Run from the project directory::
 
     python bench/bench_flatten.py [--rounds N] [--before DIR] [--click-flatten PATH]
                                   [--speed-only] [--hostile-before] [--timeout S]
+                                  [--config stages|declared|arguments|classes]
 """
 
 from __future__ import annotations
@@ -97,6 +99,40 @@ def compound_7001() -> str:
              "sw :: RoundRobinSwitch;"]
     lines += [f"sw[{i}] -> s{i} :: Stage;" for i in range(1000)]
     return "\n".join(lines) + "\n"
+
+
+def declared_7002() -> str:
+    """7,000 elements declared one per line, then chained one connection per line:
+    the shape a generator writes, with no compound to expand once and reuse."""
+    lines = [f"e{i} :: Counter;" for i in range(7000)]
+    lines.append("Idle -> e0;")
+    lines += [f"e{i} -> e{i + 1};" for i in range(6999)]
+    lines.append("e6999 -> Discard;")
+    return "\n".join(lines) + "\n"
+
+
+def arguments_7001() -> str:
+    """1,000 instances of a 7-element compound behind a switch, with 256 different
+    arguments: instances share an expansion only when their arguments are equal."""
+    lines = ["elementclass Path { $n | input -> Counter -> Paint($n) -> Strip(14)",
+             "  -> CheckIPHeader -> Unstrip(14) -> Counter -> output }",
+             "s :: RoundRobinSwitch;", "Idle -> s;"]
+    lines += [f"s[{i}] -> Path({i % 256}) -> Discard;" for i in range(1000)]
+    return "\n".join(lines) + "\n"
+
+
+def classes_8002() -> str:
+    """200 different 8-element compound classes, each used 5 times behind a switch."""
+    lines = ["s :: RoundRobinSwitch;", "Idle -> s;"]
+    lines += [f"elementclass C{c} {{ input -> Counter -> Paint({c % 256}) -> Strip(14) "
+              f"-> Unstrip(14) -> Counter -> Queue -> Unqueue -> output }}" for c in range(200)]
+    lines += [f"s[{5 * c + r}] -> C{c} -> Discard;" for c in range(200) for r in range(5)]
+    return "\n".join(lines) + "\n"
+
+
+#: The configurations ``--config`` can time, by name.
+CONFIGS = {"stages": compound_7001, "declared": declared_7002, "arguments": arguments_7001,
+           "classes": classes_8002}
 
 
 def doubling(levels: int, first: str = "input -> Null -> output") -> str:
@@ -273,11 +309,14 @@ def main() -> None:
     parser.add_argument("--before", type=Path, metavar="DIR",
                         help="a directory holding an older pyclick package to time alongside")
     parser.add_argument("--speed-only", action="store_true",
-                        help="time the 7,001-element configuration only, no hostile inputs")
+                        help="time the configuration only, no hostile inputs")
     parser.add_argument("--hostile-before", action="store_true",
                         help="run the hostile inputs with the older package too")
     parser.add_argument("--click-flatten", metavar="PATH", default=shutil.which("click-flatten"),
                         help="Click's click-flatten, timed as the reference (default: on PATH)")
+    parser.add_argument("--config", choices=CONFIGS, default="stages",
+                        help="the configuration timed: 'stages' (the 7,001-element one, the "
+                             "default), 'declared', 'arguments' or 'classes' (see their functions)")
     parser.add_argument("--timeout", type=float, default=60.0)
     opts = parser.parse_args()
     packages = {"now": ROOT}
@@ -289,12 +328,12 @@ def main() -> None:
         directory = Path(tmp)
         for root in packages.values():
             compile_package(root)
-        path = directory / "stages-7001.click"
-        path.write_text(compound_7001())
+        path = directory / f"{opts.config}.click"
+        path.write_text(CONFIGS[opts.config]())
         cache = directory / "cache"
         cache.mkdir(mode=0o700)
         if opts.rounds > 0:
-            print(f"7,001-element configuration, {opts.rounds} rounds")
+            print(f"configuration '{opts.config}', {opts.rounds} rounds")
             speed(packages, path, opts.rounds, opts.timeout, opts.click_flatten, cache)
         if not opts.speed_only:
             hostile_packages = packages if opts.hostile_before else {"now": ROOT}
