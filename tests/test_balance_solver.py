@@ -215,6 +215,16 @@ def test_core_costs_learn_from_unsaturated_cores_and_bound_saturated_ones():
     assert learnt[3] == pytest.approx(1e-6)
 
 
+def test_core_costs_of_a_core_first_seen_late_are_its_own():
+    costs = CoreCosts(2, horizon=0.1)
+    # 0.5 busy over 10 ms for 5,000 packets: 1 µs each; core 1 idle, no packets.
+    costs.update([0, 1], [0.5, 0.0], [5000.0, 0.0], 0.01)
+    assert costs.of([0, 1]) == [pytest.approx(1e-6), pytest.approx(1e-6)]
+    # Core 1 then takes 1,000 packets at 0.2 busy: 2 µs each, its own from now on.
+    costs.update([0, 1], [0.5, 0.2], [5000.0, 1000.0], 0.01)
+    assert costs.of([0, 1]) == [pytest.approx(1e-6), pytest.approx(2e-6)]
+
+
 def test_served_excess_remembers_who_served_more_and_forgets_with_time():
     excess = ServedExcess(4, horizon=0.5)
     cores = np.array([0, 1, 2])
