@@ -180,6 +180,15 @@ def test_pattern_positions():
                                                        "value 256 out of range (0 to 255)")
 
 
+def test_nesting_is_bounded_with_an_error_not_a_crash():
+    # 199 groups around one test are 200 levels, read; one more group is refused.
+    assert parse_ip_pattern("(" * 199 + "tcp" + ")" * 199) == parse_ip_pattern("tcp")
+    with pytest.raises(PatternError, match="nested more than 200 levels deep"):
+        parse_ip_pattern("(" * 200 + "tcp" + ")" * 200)
+    with pytest.raises(PatternError, match="nested more than 200 levels deep"):
+        parse_ip_pattern("(" * 5000 + "tcp" + ")" * 5000)
+
+
 def test_src_or_dst_and_juxtaposition_read_as_click_does():
     assert parse_ip_pattern("src or dst host 1.2.3.4") == parse_ip_pattern("host 1.2.3.4")
     assert parse_ip_pattern("fin ack") == parse_ip_pattern("tcp opt fin and tcp opt ack")

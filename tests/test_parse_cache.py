@@ -4,6 +4,7 @@ parsing again; the cache stays within its bounds."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import pickle
@@ -15,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang import flatten, parsecache
+from pyclick.lang import flatten, parsecache, usercache
 from pyclick.lang import parser as lang_parser
 from pyclick.lang import syntax as s
+from tests.cachehome import DAMAGES, calls, private_cache, shelf_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.click"))
@@ -25,27 +27,17 @@ CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.click"))
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch) -> Path:
-    """A cache directory of the test's own; the directory entries go to."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    return tmp_path / "pyclick"
+    return private_cache(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def parses(monkeypatch) -> list[str]:
     """The texts lark actually parses from now on, in order."""
-    seen = []
-    parse = lang_parser.parse_text
-
-    def counting(text: str, filename: str):
-        seen.append(text)
-        return parse(text, filename)
-
-    monkeypatch.setattr(lang_parser, "parse_text", counting)
-    return seen
+    return calls(monkeypatch, lang_parser, "parse_text", 0)
 
 
 def entries(cache: Path) -> list[str]:
-    return sorted(p.name for p in cache.glob("parse-*"))
+    return shelf_entries(cache, "parse-")
 
 
 def test_a_text_parsed_again_in_a_new_interpreter_is_read_without_lark(tmp_path):
@@ -93,12 +85,7 @@ def test_a_changed_text_or_file_name_is_parsed_again(cache, parses):
     assert len(entries(cache)) == 3
 
 
-@pytest.mark.parametrize("damage", [
-    lambda data: data[:len(data) // 2],
-    lambda data: data[:-1] + bytes([data[-1] ^ 1]),
-    lambda data: b"",
-    lambda data: b"not a cache entry at all\n" * 4,
-], ids=["truncated", "one-bit", "empty", "garbage"])
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
 def test_a_damaged_entry_is_parsed_again_and_written_again(cache, parses, damage):
     first, _ = parsecache.parse_text("x :: X -> y", "t.click")
     (name,) = entries(cache)
@@ -118,7 +105,7 @@ def test_an_entry_holding_anything_but_a_program_is_refused(cache, parses, tmp_p
     parsecache.parse_text("x :: X -> y", "t.click")
     (name,) = entries(cache)
     for payload in (pickle.dumps(Runs()), pickle.dumps(Landmark("t.click", 1))):
-        (cache / name).write_bytes(parsecache._check(payload) + payload)
+        (cache / name).write_bytes(usercache.seal(payload))
         program, _ = parsecache.parse_text("x :: X -> y", "t.click")
         assert isinstance(program, s.Program)
     assert not (tmp_path / "ran").exists()
@@ -181,7 +168,8 @@ def keep(cache: Path, text: str, mtime: int) -> Path:
 
 
 def test_past_the_bound_the_entries_used_last_are_kept(cache, parses, monkeypatch):
-    monkeypatch.setattr(parsecache, "MAX_ENTRIES", 4)
+    monkeypatch.setattr(parsecache, "SHELF",
+                        dataclasses.replace(parsecache.SHELF, max_entries=4))
     a, b, c, d = (keep(cache, f"x -> e{n}", 1000 + n) for n in range(4))
     assert entries(cache) == sorted(p.name for p in (a, b, c, d))
     parsecache.parse_text("x -> e0", "t.click")          # read back: now the newest
@@ -196,7 +184,8 @@ def test_past_the_bound_the_entries_used_last_are_kept(cache, parses, monkeypatc
 def test_the_entries_stay_within_the_byte_bound(cache, parses, monkeypatch):
     first = keep(cache, "x -> e0", 1000)
     size = first.stat().st_size
-    monkeypatch.setattr(parsecache, "MAX_BYTES", 4 * size)
+    monkeypatch.setattr(parsecache, "SHELF",
+                        dataclasses.replace(parsecache.SHELF, max_bytes=4 * size))
     later = [keep(cache, f"x -> e{n}", 1000 + n) for n in range(1, 4)]
     # Four entries of a quarter of the bound each: down to three quarters, the newest.
     assert entries(cache) == sorted(p.name for p in later)

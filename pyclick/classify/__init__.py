@@ -6,7 +6,12 @@
 - :mod:`pyclick.classify.rawpatterns`: Classifier's ``offset/value%mask``
   language;
 - :mod:`pyclick.classify.ippatterns`: the tcpdump-like language of
-  IPClassifier and IPFilter.
+  IPClassifier and IPFilter;
+- :mod:`pyclick.classify.syntax`: a pattern's syntax as plain data (lark
+  parses it) and :class:`~pyclick.classify.syntax.PatternError`;
+- :mod:`pyclick.classify.syntaxcache`: the syntax of patterns read before,
+  kept in the user's cache directory, so that lark is loaded only for
+  patterns never seen.
 
 A configuration is parsed and compiled once, at configure time; a packet
 costs one walk down the tree, never a pattern interpretation.

@@ -41,24 +41,21 @@ condition (``src tcp port != 5`` is ``tcp and not src tcp port 5``).
 
 :func:`parse_ip_pattern` turns one pattern into a formula of
 :mod:`pyclick.classify.tree`; mistakes raise
-:class:`~pyclick.classify.rawpatterns.PatternError` with their position.
+:class:`~pyclick.classify.syntax.PatternError` with their position.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedInput
-
-from pyclick.classify.rawpatterns import PatternError, syntax_error
+from pyclick.classify import syntaxcache
+from pyclick.classify.syntax import Branch, Grammar, Lexeme, PatternError
 from pyclick.classify.tree import MAC, NET, TRANSP, Field, Formula, choose, conj, disj, neg
 
-GRAMMAR = r"""
+GRAMMAR = Grammar(r"""
 ?start: expr
 ?expr: orexpr | orexpr QMARK expr COLON expr -> ternary
 ?orexpr: andexpr | orexpr OR andexpr -> or_
@@ -80,12 +77,10 @@ AMP: /&(?!&)/
 WORD: /[A-Za-z0-9_][A-Za-z0-9_.:\/-]*/
 %import common.WS
 %ignore WS
-"""
-
-_NAMES = {"WORD": "a word", "FIELD": "a header field", "RELOP": "an operator",
-          "AMP": "'&'", "SRCDST": "'src or dst'", "LPAR": "'('", "RPAR": "')'",
-          "QMARK": "'?'", "COLON": "':'", "AND": "'and'", "OR": "'or'", "NOT": "'not'",
-          "$END": "end of pattern"}
+""", {"WORD": "a word", "FIELD": "a header field", "RELOP": "an operator",
+      "AMP": "'&'", "SRCDST": "'src or dst'", "LPAR": "'('", "RPAR": "')'",
+      "QMARK": "'?'", "COLON": "':'", "AND": "'and'", "OR": "'or'", "NOT": "'not'",
+      "$END": "end of pattern"})
 
 PROTOCOLS = {"icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "udp": 17}
 PORTS = {"echo": 7, "discard": 9, "daytime": 13, "chargen": 19, "ftp-data": 20, "ftp": 21,
@@ -121,6 +116,10 @@ class _Header:
     def maximum(self) -> int:
         return self.mask >> self.shift
 
+
+#: How deep groups, ``not``s and operators may nest in one pattern: far beyond any
+#: filter written by hand, well within the interpreter's recursion limit.
+MAX_NESTING = 200
 
 #: The numeric TYPE words.
 FIELDS = {
@@ -162,21 +161,12 @@ class AddressNames(Protocol):
         """The Ethernet address ``word`` names (6 bytes)."""
 
 
-@functools.cache
-def _parser() -> Lark:
-    return Lark(GRAMMAR, parser="lalr", lexer="contextual")
-
-
 def parse_ip_pattern(text: str, names: AddressNames | None = None) -> Formula:
     """The formula of one IPClassifier pattern (see the module docstring);
     ``names`` reads the words that are not literal addresses (none when None)."""
     if text.strip() in ("-", "any", "all"):
         return True
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as err:
-        raise syntax_error(err, text, _NAMES) from None
-    return _Walker(names).formula(tree)
+    return syntaxcache.read(GRAMMAR, text, _Walker(names).formula)
 
 
 def proto_test(proto: int) -> Field:
@@ -231,8 +221,18 @@ class _Walker:
     def __init__(self, names: AddressNames | None) -> None:
         self.prev: _Primitive | None = None
         self.names = names
+        self.depth = 0
 
-    def formula(self, node: Tree | Token) -> Formula:
+    def formula(self, node: Branch) -> Formula:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise PatternError(1, f"nested more than {MAX_NESTING} levels deep")
+            return self._formula(node)
+        finally:
+            self.depth -= 1
+
+    def _formula(self, node: Branch) -> Formula:
         kind = node.data
         if kind == "run":
             return self._run(node.children)
@@ -241,14 +241,14 @@ class _Walker:
         if kind == "not_":
             return neg(self.formula(node.children[1]))
         if kind == "and_":
-            parts = [c for c in node.children if isinstance(c, Tree)]
+            parts = [c for c in node.children if isinstance(c, Branch)]
             return conj(*(self.formula(c) for c in parts))
         if kind == "or_":
             return disj(self.formula(node.children[0]), self.formula(node.children[2]))
         cond = self.formula(node.children[0])
         return choose(cond, self.formula(node.children[2]), self.formula(node.children[4]))
 
-    def _run(self, tokens: list[Token]) -> Formula:
+    def _run(self, tokens: tuple[Lexeme, ...]) -> Formula:
         terms = []
         at = 0
         while at < len(tokens):
@@ -257,7 +257,7 @@ class _Walker:
         return conj(*terms)
 
     # --- one primitive
-    def _primitive(self, tokens: list[Token], at: int) -> tuple[Formula, int]:
+    def _primitive(self, tokens: tuple[Lexeme, ...], at: int) -> tuple[Formula, int]:
         first = tokens[at]
         word = str(first).lower()
         if first.type == "WORD" and word in ("true", "false"):
@@ -312,7 +312,7 @@ class _Walker:
         self.prev = prim
         return formula, at
 
-    def _bracket(self, token: Token) -> _Header:
+    def _bracket(self, token: Lexeme) -> _Header:
         m = _BRACKETS.match(str(token))
         assert m is not None
         name, pos, length = m.group(1), int(m.group(2)), int(m.group(3) or 1)
@@ -325,7 +325,7 @@ class _Walker:
         return _Header(base, pos, length, (1 << (8 * length)) - 1,
                        proto if base == TRANSP else None)
 
-    def _mask(self, token: Token) -> int:
+    def _mask(self, token: Lexeme) -> int:
         text = str(token)
         value = _integer(text)
         if value is None:
@@ -337,7 +337,7 @@ class _Walker:
             raise PatternError(token.start_pos + 1, "zero mask")
         return value
 
-    def _value(self, prim: _Primitive, tokens: list[Token], at: int) -> int:
+    def _value(self, prim: _Primitive, tokens: tuple[Lexeme, ...], at: int) -> int:
         """Read the value at ``at`` into ``prim``: the words it takes, 0 if it is not one."""
         prim.value_position = tokens[at].start_pos + 1
         text = str(tokens[at])
@@ -411,7 +411,7 @@ class _Walker:
             raise PatternError(tokens[at].start_pos + 1, f"unknown word '{text}'")
         return 0
 
-    def _name(self, prim: _Primitive, text: str, tokens: list[Token], at: int) -> int:
+    def _name(self, prim: _Primitive, text: str, tokens: tuple[Lexeme, ...], at: int) -> int:
         """Read a name into ``prim`` as Click reads one: an IPv4 address (with
         ``mask`` after it, a network; after ``net``, its prefix when it has one),
         else an IPv4 prefix, else an Ethernet address. The words it took, 0
@@ -481,12 +481,12 @@ class _Walker:
         return _meaning(prim)
 
 
-def _following_is_mask(tokens: list[Token], at: int) -> bool:
+def _following_is_mask(tokens: tuple[Lexeme, ...], at: int) -> bool:
     """Whether the value at ``at`` is followed by ``mask NETMASK``."""
     return at + 2 < len(tokens) and str(tokens[at + 1]).lower() == "mask"
 
 
-def _named_value(prim: _Primitive, word: str, token: Token) -> bool:
+def _named_value(prim: _Primitive, word: str, token: Lexeme) -> bool:
     """Read a port, TCP flag or ICMP type name into ``prim`` as Click does: the
     tables that know ``word`` are those the primitive's type and protocol allow
     (``icmp echo`` is an ICMP type, ``tcp echo`` a port); a name left in two

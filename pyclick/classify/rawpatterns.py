@@ -15,14 +15,11 @@ position (from 1) of the mistake in the pattern.
 
 from __future__ import annotations
 
-import functools
-
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
+from pyclick.classify import syntaxcache
+from pyclick.classify.syntax import Branch, Grammar, Lexeme, PatternError
 from pyclick.classify.tree import DATA, Field, Formula, conj, neg
 
-GRAMMAR = r"""
+GRAMMAR = Grammar(r"""
 start: ANY | clause*
 clause: NOT? OFFSET "/" VALUE ("%" MASK)?
 ANY: "-"
@@ -32,52 +29,22 @@ VALUE: /[0-9a-fA-F?]+/
 MASK: /[0-9a-fA-F?]+/
 %import common.WS
 %ignore WS
-"""
+""", {"OFFSET": "offset", "VALUE": "hex value", "MASK": "hex mask", "SLASH": "'/'",
+      "PERCENT": "'%'", "NOT": "'!'", "ANY": "'-'", "$END": "end of pattern"})
 
-#: What each terminal is, in error messages.
-_NAMES = {"OFFSET": "offset", "VALUE": "hex value", "MASK": "hex mask", "SLASH": "'/'",
-          "PERCENT": "'%'", "NOT": "'!'", "ANY": "'-'", "$END": "end of pattern"}
 #: Offsets past this are refused (no packet is that long).
 MAX_OFFSET = 65535
 
 
-class PatternError(ValueError):
-    """A mistake in a pattern, at ``position`` (from 1) in its text."""
-
-    def __init__(self, position: int, message: str) -> None:
-        super().__init__(f"position {position}: {message}")
-        self.position = position
-        self.message = message
-
-
-@functools.cache
-def _parser() -> Lark:
-    return Lark(GRAMMAR, parser="lalr", lexer="contextual")
-
-
-def syntax_error(err: UnexpectedInput, text: str, names: dict[str, str]) -> PatternError:
-    """A lark error as a PatternError: where, what was found, what was expected."""
-    position = (err.pos_in_stream or 0) + 1 if err.pos_in_stream is not None else len(text) + 1
-    wanted_terminals = getattr(err, "expected", None) or getattr(err, "allowed", None) or ()
-    expected = sorted({names.get(t, t.lower()) for t in wanted_terminals
-                       if not t.startswith("__")})
-    wanted = f"expected {' or '.join(expected)}" if expected else "syntax error"
-    if isinstance(err, UnexpectedCharacters):
-        return PatternError(position, f"{wanted}, got {text[err.pos_in_stream]!r}")
-    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
-        return PatternError(position, f"{wanted}, got {str(err.token)!r}")
-    return PatternError(len(text) + 1, f"{wanted} at end of pattern")
-
-
 def parse_pattern(text: str) -> Formula:
     """The formula of one Classifier pattern (see the module docstring)."""
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as err:
-        raise syntax_error(err, text, _NAMES) from None
+    return syntaxcache.read(GRAMMAR, text, _formula)
+
+
+def _formula(syntax: Branch) -> Formula:
     clauses: list[Formula] = []
-    for clause in tree.children:
-        if isinstance(clause, Token):  # "-"
+    for clause in syntax.children:
+        if isinstance(clause, Lexeme):  # "-"
             return True
         clauses.append(_clause(clause))
     return conj(*clauses)
@@ -95,21 +62,21 @@ def _nibbles(digits: str) -> tuple[int, int]:
     return value, mask
 
 
-def _clause(clause: Tree) -> Formula:
-    tokens = {t.type: t for t in clause.children}
+def _clause(clause: Branch) -> Formula:
+    tokens = {t.type: t for t in clause.children if isinstance(t, Lexeme)}
     offset_token, value_token = tokens["OFFSET"], tokens["VALUE"]
-    digits = str(value_token)
+    digits = value_token.text
     where = value_token.start_pos + 1
     if len(digits) < 2:
         raise PatternError(where, "value has less than 2 hex digits")
     if len(digits) % 2:
         raise PatternError(where, "value has odd number of hex digits")
-    offset = int(offset_token)
+    offset = int(offset_token.text)
     if offset > MAX_OFFSET:
         raise PatternError(offset_token.start_pos + 1, f"offset past {MAX_OFFSET}")
     value, mask = _nibbles(digits)
     if "MASK" in tokens:
-        mask_digits = str(tokens["MASK"])
+        mask_digits = tokens["MASK"].text
         if len(mask_digits) != len(digits):
             few = "many" if len(mask_digits) > len(digits) else "few"
             raise PatternError(tokens["MASK"].start_pos + 1, f"mask has too {few} hex digits")
