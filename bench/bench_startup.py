@@ -1,0 +1,101 @@
+"""Start-up: the wall time of ``pyclick -q`` (check a configuration, do not run it).
+
+Each round runs, one after the other, ``python -c pass`` and then, for every
+configuration, ``python -m pyclick -q`` twice: cold (the programs and
+patterns kept once parsed are removed from the cache first, the grammar's
+tables stay) and warm (right after, with the cache as the cold run left
+it). With ``--before DIR`` an older copy of the package (``git archive REV
+pyclick | tar -x -C DIR``) is run from DIR in the same rounds, warm only.
+Every command shares one fresh cache directory of the benchmark's
+(``XDG_CACHE_HOME``), and Python's bytecode is written and read back as
+in a user's runs. The table gives the best and the median over the
+rounds, in milliseconds. Run from the project directory::
+
+    python bench/bench_startup.py [--rounds N] [--before DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: What is checked: a label and the arguments after ``pyclick -q``.
+CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("`-e 'Idle -> Discard'`", ("-e", "Idle -> Discard")),
+    ("`conf/rsspp.click` (README)", (str(ROOT / "conf" / "rsspp.click"),)),
+    ("`-e 'InfiniteSource(LIMIT 3) -> Counter -> Print(x) -> Discard'`",
+     ("-e", "InfiniteSource(LIMIT 3) -> Counter -> Print(x) -> Discard")),
+    ("`-e` Classifier(12/0800, -)",
+     ("-e", "FromDump(/dev/null) -> c :: Classifier(12/0800, -); c[0] -> Discard; "
+            "c[1] -> Discard")),
+    ("`-e` IPClassifier(tcp dst port 80, udp, -)",
+     ("-e", "FromDump(/dev/null) -> Strip(14) -> CheckIPHeader -> "
+            "c :: IPClassifier(tcp dst port 80, udp, -); "
+            "c[0] -> Discard; c[1] -> Discard; c[2] -> Discard")),
+    ("`-e` IPFilter(allow tcp, deny all)",
+     ("-e", "FromDump(/dev/null) -> Strip(14) -> IPFilter(allow tcp, deny all) -> Discard")),
+    ("`conf/rsspp-sim.click` (the demo)", (str(ROOT / "conf" / "rsspp-sim.click"),)),
+)
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def forget_parsed(cache: Path) -> None:
+    """Remove what is kept once parsed (programs, patterns); the grammar's tables stay."""
+    for prefix in ("parse-", "pattern-"):
+        for entry in (cache / "pyclick").glob(f"{prefix}*"):
+            entry.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--before", type=Path, metavar="DIR",
+                        help="a directory holding an older pyclick package, run warm alongside")
+    opts = parser.parse_args()
+    if opts.before and not (opts.before / "pyclick").is_dir():
+        parser.error(f"no pyclick package in {opts.before}")
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp)
+        os.chmod(cache, 0o700)
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        env.pop("PYCLICK_CACHE", None)
+        # Bytecode is read from __pycache__ as a user's runs read it.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        rows: dict[str, list[float]] = {"`python -c pass`": []}
+        for _ in range(opts.rounds):
+            rows["`python -c pass`"].append(timed([python, "-c", "pass"], ROOT, env))
+            for label, args in CONFIGS:
+                command = [python, "-m", "pyclick", "-q", *args]
+                forget_parsed(cache)
+                rows.setdefault(f"{label}, cold", []).append(timed(command, ROOT, env))
+                rows.setdefault(f"{label}, warm", []).append(timed(command, ROOT, env))
+                if opts.before:
+                    timed(command, opts.before, env)
+                    rows.setdefault(f"{label}, before, warm", []).append(
+                        timed(command, opts.before, env))
+    print(f"# bench_startup: {opts.rounds} rounds, load average "
+          f"{os.getloadavg()[0]:.1f} at the end")
+    print()
+    print("| command | best ms | median ms |")
+    print("|---|---:|---:|")
+    for label, times in rows.items():
+        print(f"| {label} | {min(times) * 1000:.0f} | {statistics.median(times) * 1000:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
