@@ -153,3 +153,21 @@ def test_histogram_quantiles_of_an_even_spread():
     assert histogram.quantiles((0.25,))[0] == pytest.approx(200)
     assert histogram.quantiles((0.9,))[0] == pytest.approx(1000, rel=0.05)
     assert np.isnan(LogHistogram(log_edges(1.0, 10.0, 2.0)).quantiles((0.5,))[0])
+
+
+def test_long_stretches_are_scanned_to_the_same_queues_as_short_ones_walked():
+    # 1,200 cells are scanned in whole-array passes, each 40-step piece (120 cells) walked.
+    rng = np.random.default_rng(6)
+    arrivals = rng.integers(0, 25, size=(400, 3))
+    budget = rng.integers(5, 15, size=(400, 3))
+    queue, dropped = queueing.bounded(np.full(3, 7, np.int64), arrivals, budget, QUEUE)
+    pieces, lost, start = [], [], np.full(3, 7, np.int64)
+    for first in range(0, 400, 40):
+        piece, piece_lost = queueing.bounded(start, arrivals[first:first + 40],
+                                             budget[first:first + 40], QUEUE)
+        pieces.append(piece)
+        lost.append(piece_lost)
+        start = piece[-1]
+    assert np.array_equal(queue, np.vstack(pieces))
+    assert np.array_equal(dropped, np.vstack(lost))
+    assert (queue <= QUEUE).all() and dropped.sum() > 0

@@ -18,10 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-#: The key of Microsoft's RSS verification suite, also the default of many NICs.
-MICROSOFT_KEY: bytes = bytes.fromhex(
-    "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa"
-)
+# The default key, read here by the hash's users.
+from pyclick.rss.keys import MICROSOFT_KEY  # noqa: F401
 
 Address = str | bytes | int | ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from pyclick.sim.profile import LoadProfile
-from pyclick.sim.traffic import TrafficConfig
+from pyclick.sim.trafficconfig import TrafficConfig
 
 #: When a run has no end, a family that shifts its elephants "mid-run" does so here.
 OPEN_RUN_SHIFT = 30.0

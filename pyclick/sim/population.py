@@ -9,6 +9,8 @@ reused by a newcomer, so the arrays are never rebuilt.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from pyclick.sim.flows import FlowSet
@@ -45,21 +47,26 @@ class Population:
         free[:len(waiting)] = waiting
         self._free, self._free_count = free, len(waiting)
 
-    def add(self, flows: FlowSet, born: np.ndarray, dies: np.ndarray, weight: np.ndarray,
-            bursting: np.ndarray) -> np.ndarray:
-        """Place new flows, alive in epochs [born, dies), in free slots; returns the slots."""
-        count = len(flows)
+    def add(self, parts: Sequence[FlowSet], born: np.ndarray, dies: np.ndarray,
+            weight: np.ndarray, bursting: np.ndarray) -> np.ndarray:
+        """Place new flows (given in parts, one after the other), alive in epochs
+        [born, dies), in free slots; returns the slots."""
+        count = sum(len(part) for part in parts)
         if self._free_count < count:
             self._grow(count - self._free_count)
         self._free_count -= count
         slots = self._free[self._free_count:self._free_count + count].copy()
-        self.flows.assign(slots, flows)
+        first = 0
+        for part in parts:
+            placed = slots[first:first + len(part)]
+            self.flows.assign(placed, part)
+            self.bucket[placed] = part.rss_hash % self.reta_size
+            first += len(part)
         self.occupied[slots] = True
         self.born[slots] = born
         self.dies[slots] = dies
         self.weight[slots] = weight
         self.bursting[slots] = bursting
-        self.bucket[slots] = flows.rss_hash % self.reta_size
         return slots
 
     def release_dead(self, epoch: int) -> None:

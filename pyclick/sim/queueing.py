@@ -39,6 +39,12 @@ def unbounded(queued: np.ndarray, arrivals: np.ndarray, budget: np.ndarray,
     return walk
 
 
+#: Up to this many (step, queue) cells, ``bounded`` walks the steps one by one in
+#: Python: for a tick's few steps on its few overflowing queues, that costs less than
+#: the dozens of whole-array operations of the scan.
+_FEW_CELLS = 256
+
+
 def bounded(queued: np.ndarray, arrivals: np.ndarray, budget: np.ndarray,
             limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Queue at the end of each step and packets dropped in it, with at most ``limit`` queued.
@@ -49,21 +55,44 @@ def bounded(queued: np.ndarray, arrivals: np.ndarray, budget: np.ndarray,
     of the steps' maps, done in log2(steps) passes over whole arrays.
     """
     shift = (arrivals - budget).astype(np.int64)
+    if shift.size <= _FEW_CELLS:
+        return _walk(queued, shift, limit)
     low = np.zeros_like(shift)
     high = np.full_like(shift, limit)
     distance = 1
     while distance < len(shift):
         # Step k's map becomes (its map) after (the map of step k - distance).
         later = shift[distance:]
-        new_low = np.clip(low[:-distance] + later, low[distance:], high[distance:])
-        new_high = np.clip(high[:-distance] + later, low[distance:], high[distance:])
+        floor, ceiling = low[distance:], high[distance:]
+        new_low = np.minimum(np.maximum(low[:-distance] + later, floor), ceiling)
+        new_high = np.minimum(np.maximum(high[:-distance] + later, floor), ceiling)
         shift[distance:] = shift[:-distance] + later
         low[distance:], high[distance:] = new_low, new_high
         distance *= 2
-    queue = np.clip(queued + shift, low, high)
+    queue = np.minimum(np.maximum(queued + shift, low), high)
     before = np.vstack([queued[None, :], queue[:-1]])
     dropped = np.maximum(before + arrivals - budget - limit, 0)
     return queue, dropped
+
+
+def _walk(queued: np.ndarray, shift: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """``bounded`` step by step, for a few cells: ``shift`` is arrivals less budget."""
+    queues, drops = [], []
+    for level, changes in zip(queued.tolist(), shift.T.tolist()):
+        levels, dropped = [], []
+        for change in changes:
+            level += change
+            if level > limit:
+                dropped.append(level - limit)
+                level = limit
+            else:
+                dropped.append(0)
+                if level < 0:
+                    level = 0
+            levels.append(level)
+        queues.append(levels)
+        drops.append(dropped)
+    return np.array(queues, np.int64).T, np.array(drops, np.int64).T
 
 
 def serve(queued: np.ndarray, arrivals: np.ndarray, budget: np.ndarray, limit: int,

@@ -21,25 +21,27 @@ piecewise constant over short epochs; packet counts within a window are
 Poisson draws around those rates. The epochs are planned a block (one
 simulated second) at a time, in whole-block array operations: births and
 deaths, bursts, scales and every epoch's per-bucket rates, so that a tick
-only reads its row and draws its counts. Every random choice comes from
-generators seeded by ``TrafficConfig.seed``. Named settings of the model,
-the traffic families, are in ``pyclick.sim.families``.
+only reads its row and draws its counts (drawn ahead while the NIC asks
+for the same windows epoch after epoch: ``pyclick.sim.ahead``). Every
+random choice comes from generators seeded by ``TrafficConfig.seed``.
+Named settings of the model, the traffic families, are in
+``pyclick.sim.families``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 import numpy as np
 
 from pyclick.packet import Packet
+from pyclick.sim.ahead import PoissonAhead
 from pyclick.sim.bursts import burst_states
-from pyclick.sim.flows import FlowSet, random_flows
+from pyclick.sim.flows import FlowSet, TupleHasher, random_flows
 from pyclick.sim.population import Population
-from pyclick.sim.profile import LoadProfile
 from pyclick.sim.replay import PcapTraffic
+from pyclick.sim.trafficconfig import TrafficConfig
 
 __all__ = ["PcapTraffic", "Traffic", "TrafficConfig", "TrafficGenerator"]
 
@@ -66,110 +68,8 @@ class Traffic(Protocol):
     def set_reta_size(self, reta_size: int) -> None: ...
 
 
-@dataclass
-class TrafficConfig:
-    """Parameters of the synthetic flow model.
-
-    The defaults give, with an even indirection table of 128 buckets on 8
-    cores, a median per-second imbalance ((max - min) / min of per-core
-    packets) of 40 to 55% depending on the seed, close to the 54% RSS++'s
-    authors measured on a campus trace (``bench/bench_sim.py`` measures it).
-    """
-
-    seed: int = 1
-    #: Mean total offered load, packets per second.
-    rate_pps: float = 1_000_000.0
-    #: Mean number of concurrent mouse flows.
-    flows: int = 8000
-    #: Mean lifetime of a mouse flow, seconds; infinite: flows live forever.
-    mean_lifetime: float = 2.0
-    #: Shape of the Weibull distribution of mouse lifetimes: 1 is the
-    #: exponential, below 1 a heavy tail (many short flows, a few very long).
-    lifetime_shape: float = 1.0
-    #: Distribution of flow rates: "pareto" or "lognormal".
-    rate_law: str = "pareto"
-    #: Shape of the Pareto distribution of flow rates (smaller = heavier tail).
-    pareto_shape: float = 1.9
-    #: Standard deviation of the log of a flow's rate, for "lognormal".
-    lognormal_sigma: float = 1.0
-    #: A single flow's rate weight is capped at this multiple of the smallest
-    #: (Pareto) or of the median (log-normal).
-    pareto_cap: float = 2000.0
-    #: Number of concurrent elephant flows.
-    elephants: int = 16
-    #: Share of the mean load the elephants carry together.
-    elephant_share: float = 0.14
-    #: Mean lifetime (exponential) of an elephant, seconds; infinite: forever.
-    elephant_lifetime: float = 5.0
-    #: Rate multiplier of a bursting elephant, and of a calm one (0: on/off).
-    burst_factor: float = 3.0
-    calm_factor: float = 1.0
-    #: Mean duration of a burst and of the calm between bursts, seconds.
-    burst_on: float = 0.5
-    burst_off: float = 2.0
-    #: Time (seconds) when every elephant is replaced by a new one; None = never.
-    shift_at: float | None = None
-    #: Every elephant is also replaced every this many seconds; None = never.
-    shift_every: float | None = None
-    #: Share of flows that are IPv6, and of flows that are UDP.
-    ipv6_fraction: float = 0.1
-    udp_fraction: float = 0.2
-    #: Short-term burstiness: each bucket's rate is modulated by a log-normal
-    #: factor (this standard deviation of its log) that drifts with the
-    #: given correlation time, seconds, as the flows of a bucket speed up
-    #: and slow down together. 0 turns it off.
-    flicker: float = 0.3
-    flicker_time: float = 0.1
-    #: Flow rates change only at multiples of this period, seconds.
-    epoch: float = 0.01
-    #: Scales the offered rate over time; None = constant.
-    profile: LoadProfile | None = None
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first out-of-range parameter."""
-        positive = ("rate_pps", "burst_factor", "burst_on", "burst_off", "flicker_time", "epoch")
-        for name in positive:
-            value = getattr(self, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be positive and finite")
-        for name in ("mean_lifetime", "elephant_lifetime"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive")
-        if not 0.1 <= self.lifetime_shape <= 10:
-            raise ValueError("lifetime_shape must be between 0.1 and 10")
-        if self.rate_law not in RATE_LAWS:
-            raise ValueError(f"rate_law must be one of {', '.join(RATE_LAWS)}")
-        if not 0 <= self.lognormal_sigma <= 5:
-            raise ValueError("lognormal_sigma must be between 0 and 5")
-        if not (0 <= self.calm_factor and math.isfinite(self.calm_factor)):
-            raise ValueError("calm_factor must not be negative")
-        for name in ("shift_at", "shift_every"):
-            value = getattr(self, name)
-            if value is not None and not (value >= 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be a finite time")
-        if self.shift_every is not None and not self.shift_every >= self.epoch:
-            raise ValueError("shift_every must be at least one epoch")
-        if self.flows < 1:
-            raise ValueError("flows must be at least 1")
-        if self.elephants < 0:
-            raise ValueError("elephants must not be negative")
-        if not self.pareto_shape > 1:
-            raise ValueError("pareto_shape must be greater than 1")
-        if self.flicker < 0:
-            raise ValueError("flicker must not be negative")
-        if not self.pareto_cap >= 1:
-            raise ValueError("pareto_cap must be at least 1")
-        for name in ("elephant_share", "ipv6_fraction", "udp_fraction"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be between 0 and 1")
-        if self.elephants == 0 and self.elephant_share > 0:
-            raise ValueError("elephant_share needs at least one elephant")
-
-
 #: Births and deaths are drawn this far ahead, seconds.
 BLOCK_SECONDS = 1.0
-#: The distributions of flow rates.
-RATE_LAWS = ("pareto", "lognormal")
 #: The death epoch of a flow that lives forever.
 NEVER = np.iinfo(np.int64).max // 4
 
@@ -190,6 +90,7 @@ class TrafficGenerator:
         config.validate()
         self.config = config
         self.key = key
+        self._hasher = TupleHasher(key)
         self.reta_size = reta_size
         seeds = np.random.SeedSequence(config.seed).spawn(5)
         # Separate streams: the flow population does not depend on how
@@ -197,6 +98,7 @@ class TrafficGenerator:
         # and the counts per bucket not on the table that steers them.
         self._flow_rng = np.random.default_rng(seeds[0])
         self._count_rng = np.random.default_rng(seeds[1])
+        self._counts = PoissonAhead(self._count_rng)
         self._packet_rng = np.random.default_rng(seeds[2])
         self._flicker_rng = np.random.default_rng(seeds[3])
         self._spread_rng = np.random.default_rng(seeds[4])
@@ -222,16 +124,23 @@ class TrafficGenerator:
         self._plan_rates(0, drift_first=False)
 
     # --- the population
-    def _take_from_pool(self, count: int) -> FlowSet:
+    def _take_from_pool(self, count: int) -> list[FlowSet]:
+        """``count`` new flows: what is left of the pool, then fresh ones (in parts: a
+        population places each part where it belongs, which spares joining them)."""
         # Flows are made in large batches: hashing and address drawing cost
         # mostly per call, not per flow.
-        if self._pool_next + count > len(self._pool):
-            rest = self._pool.select(slice(self._pool_next, None))
-            fresh = random_flows(self._flow_rng, max(4096, count), self._created + len(rest),
-                                 self.key, self.config.ipv6_fraction, self.config.udp_fraction)
-            self._pool = rest.joined(fresh)
+        taken = []
+        left = len(self._pool) - self._pool_next
+        if left < count:
+            if left:
+                taken.append(self._pool.select(slice(self._pool_next, None)))
+            self._pool = random_flows(self._flow_rng, max(4096, count), self._created + left,
+                                      self._hasher, self.config.ipv6_fraction,
+                                      self.config.udp_fraction)
             self._pool_next = 0
-        taken = self._pool.select(slice(self._pool_next, self._pool_next + count))
+            self._created += left
+            count -= left
+        taken.append(self._pool.select(slice(self._pool_next, self._pool_next + count)))
         self._pool_next += count
         self._created += count
         return taken
@@ -460,6 +369,7 @@ class TrafficGenerator:
     # --- the questions the NIC asks
     def set_reta_size(self, reta_size: int) -> None:
         """Count buckets modulo ``reta_size`` from now on."""
+        self._counts.settle()
         self._unplan_noise()
         self.reta_size = reta_size
         self._flicker = self._flicker_rng.normal(0.0, self.config.flicker, reta_size)
@@ -471,6 +381,7 @@ class TrafficGenerator:
     def windows(self, t: float, dt: float, count: int) -> np.ndarray:
         """Packets per bucket for ``count`` windows of ``dt`` from ``t``: (count, reta)."""
         out = np.empty((count, self.reta_size), dtype=np.int64)
+        self._counts.settle()
         for first, last in self._segments(t, dt, count):
             out[first:last] = self._count_rng.poisson(self._bucket_rate * dt,
                                                       (last - first, self.reta_size))
@@ -499,7 +410,8 @@ class TrafficGenerator:
         per_core = per_bucket = None
         for first, last in self._segments(t, dt, count):
             steps = last - first
-            totals = self._count_rng.poisson(self._bucket_rate * (dt * steps))
+            totals = self._counts.counts(self._epoch, dt * steps, self._rates,
+                                         self._epoch - self._rates_first)
             core_totals = np.bincount(table, weights=totals, minlength=cores).astype(np.int64)
             spread = self._spread(core_totals, steps, calm_below)
             if last == count and per_core is None:
@@ -526,9 +438,9 @@ class TrafficGenerator:
         # (n + i) // k for i = 0 .. k-1 are k near-equal parts of n that add up to n.
         spread = (totals + offsets) // steps
         # Most ticks, not even the busiest core comes near the calmest hint: no draw
-        # (in Python floats: a few scalar operations on numpy scalars cost more).
-        busiest = int(totals.max()) / steps
-        if busiest + 5 * math.sqrt(busiest) < float(calm_below.min()):
+        # (in Python numbers: on a few cores, numpy's reductions cost more).
+        busiest = max(totals.tolist()) / steps
+        if busiest + 5 * math.sqrt(busiest) < min(calm_below.tolist()):
             return spread
         mean = totals / steps
         drawn = mean + 5 * np.sqrt(mean) >= calm_below
