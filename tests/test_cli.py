@@ -148,9 +148,12 @@ print(status, "numpy" in sys.modules)
     "InfiniteSource(LIMIT 3, STOP true) -> c :: Counter -> Print(x) -> Discard",
     "RatedSource(RATE 10, LIMIT 5) -> Queue -> TimedSink",
     "FromDump(/nonexistent.pcap) -> Discard",
+    "fd :: SimNIC(CORES 4, TRAFFIC onoff, DURATION 5) -> Discard; "
+    "db :: DeviceBalancer(METHOD rsspp, DEV fd, CPUS 4, RSSCOUNTER c, CYCLES realcpu); "
+    "c :: SimCounter(DEV fd)",
 ])
 def test_checking_a_source_one_liner_loads_no_numpy(text):
-    # Only what a configuration runs needs numpy (a capture's reader, the simulator).
+    # Only what a configuration runs needs numpy (a capture's reader, the simulator's model).
     done = subprocess.run([sys.executable, "-c", NUMPY_LOADED, "-q", "-e", text],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "0 False", done.stderr

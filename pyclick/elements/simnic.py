@@ -8,21 +8,28 @@ indirection table, the queues and the cores.
 
 from __future__ import annotations
 
-import numpy as np
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pyclick.args import (BOOL, BYTES, ELEMENT, FLOAT, STRING, TIME, UNSIGNED, Args, Choice,
                           shorten)
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.elements.argtypes import CORE_COUNT, OrValue
-from pyclick.rss.toeplitz import MICROSOFT_KEY
+from pyclick.rss.keys import MICROSOFT_KEY
 from pyclick.runtime.timers import Timer
 from pyclick.seams import CYCLES_MODES
 from pyclick.sim.families import BY_NAME, DEFAULT_FAMILY, family_config
-from pyclick.sim.nic import SimulatedNIC
-from pyclick.sim.pcap import PcapError
 from pyclick.sim.profile import LoadProfile, parse_profile
 from pyclick.sim.progress import Progress, SilentProgress, progress_bar
-from pyclick.sim.traffic import PcapTraffic, TrafficConfig, TrafficGenerator
+from pyclick.sim.trafficconfig import TrafficConfig
+
+# The model and its numpy load when the router first needs the NIC, not when
+# a configuration is only checked.
+if TYPE_CHECKING:
+    import numpy as np
+
+    from pyclick.sim.nic import SimulatedNIC
+    from pyclick.sim.traffic import PcapTraffic
 
 #: Indirection table sizes real NICs offer.
 MIN_RETA_SIZE = 64
@@ -208,24 +215,46 @@ class SimNIC(Element):
             rate = (DEFAULT_LOAD if load is None else load) * capacity * self.cores
         if duration is None and pcap is None:
             duration = 60.0
-        traffic = self._traffic(args, pcap, speedup, reta_size,
-                                family_config(family or DEFAULT_FAMILY, seed=seed, rate_pps=rate,
-                                              flows=flows, elephants=elephants,
-                                              shift_at=shift_at, duration=duration or 0.0,
-                                              profile=profile))
-        if duration is None and isinstance(traffic, PcapTraffic):
-            # A replay ends one step after its last packet, so that it is counted.
-            duration = self._capture_length(args, traffic) + self.step
+        self._config: TrafficConfig = family_config(
+            family or DEFAULT_FAMILY, seed=seed, rate_pps=rate, flows=flows, elephants=elephants,
+            shift_at=shift_at, duration=duration or 0.0, profile=profile)
+        self._replay: PcapTraffic | None = None
+        if pcap is not None:
+            # A capture is opened now, so that a missing or damaged file is a
+            # configuration error; synthetic traffic is only checked.
+            self._replay = self._open_capture(args, pcap, speedup, reta_size)
+            if duration is None and self._replay is not None:
+                # A replay ends one step after its last packet, so that it is counted.
+                duration = self._capture_length(args, self._replay) + self.step
+        else:
+            try:
+                self._config.validate()
+            except ValueError as err:
+                args.error(str(err))
         args.complete()
         self.duration = duration
+        self._reta_size = reta_size
+        self._capacity = capacity
+        self._queue = queue
+        self._seed = seed
         self._bar: Progress = SilentProgress()
-        self.nic = SimulatedNIC(self.cores, reta_size, traffic, capacity, queue, self.key,
-                                self.step, seed=seed)
         self._timer: Timer | None = None
-        #: The cores the table named at every write since the last progress line.
-        self._named = self.nic.named_cores()
         #: Buckets moved by each balancer of this table, as they announce them.
         self.balancer_moves: dict[str, int] = {}
+
+    @cached_property
+    def nic(self) -> SimulatedNIC:
+        """The NIC model, made when the router first needs it."""
+        from pyclick.sim.nic import SimulatedNIC
+        from pyclick.sim.traffic import TrafficGenerator
+
+        traffic = self._replay if self._replay is not None else \
+            TrafficGenerator(self._config, self.key, self._reta_size)
+        nic = SimulatedNIC(self.cores, self._reta_size, traffic, self._capacity, self._queue,
+                           self.key, self.step, seed=self._seed)
+        #: The cores the table named at every write since the last progress line.
+        self._named = nic.named_cores()
+        return nic
 
     def _check(self, args: Args, load: float | None, rate: float | None, pcap: str | None,
                shift_at: float | None) -> None:
@@ -253,6 +282,8 @@ class SimNIC(Element):
     def _capture_length(self, args: Args, traffic: PcapTraffic) -> float:
         """The replay's length; a bar shows the file being read when its end must be found
         by walking the records."""
+        from pyclick.sim.pcap import PcapError
+
         bar = progress_bar(traffic.size, f"{self.name}: reading {traffic.path.name}", "B",
                            shown=not self.quiet)
         try:
@@ -263,16 +294,17 @@ class SimNIC(Element):
         finally:
             bar.close()
 
-    def _traffic(self, args: Args, pcap: str | None, speedup: float, reta_size: int,
-                 config: TrafficConfig) -> TrafficGenerator | PcapTraffic | None:
+    def _open_capture(self, args: Args, pcap: str, speedup: float,
+                      reta_size: int) -> PcapTraffic | None:
+        from pyclick.sim.pcap import PcapError
+        from pyclick.sim.traffic import PcapTraffic
+
         try:
-            if pcap is not None:
-                return PcapTraffic(pcap, self.key, reta_size, speedup)
-            return TrafficGenerator(config, self.key, reta_size)
+            return PcapTraffic(pcap, self.key, reta_size, speedup)
         except OSError as err:
             args.error(f"PCAP: cannot read '{shorten(pcap)}': {err.strerror}")
         except (PcapError, ValueError) as err:
-            args.error(f"PCAP: {err}" if pcap is not None else str(err))
+            args.error(f"PCAP: {err}")
         return None
 
     def initialize(self) -> None:
@@ -322,6 +354,8 @@ class SimNIC(Element):
 
     def _emit_step(self) -> None:
         """PACKETS mode: one step of real packets, counted by the model and pushed out."""
+        import numpy as np
+
         traffic, nic = self.nic.traffic, self.nic
         batch = traffic.packets(nic.now, self.step)
         table = nic.read_table()
@@ -474,6 +508,8 @@ class SimNIC(Element):
             entries = [int(word) for word in value.split()]
         except ValueError:
             raise ValueError("expected the queue of every bucket, space separated") from None
+        import numpy as np
+
         self.write_table(np.array(entries, dtype=np.int64))
 
     @read_handler("counts")
