@@ -90,7 +90,7 @@ class CoreCosts:
         cost = self.cost
         costs = [cost[c] for c in cores]
         if self._unknown and any(map(math.isnan, costs)):
-            known = [c for c in self.cost if not math.isnan(c)]
+            known = [c for c in cost if not math.isnan(c)]
             fill = median(known) if known else 0.0
             costs = [fill if math.isnan(c) else c for c in costs]
         return costs
