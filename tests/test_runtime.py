@@ -439,6 +439,57 @@ def test_timer_reschedule_unschedule_and_expiry():
     assert router.element("j").a.expiry == 9.0
 
 
+def test_a_periodic_timer_does_not_drift():
+    # 6,000 periods of 10 ms: the k-th expiry is the float nearest to k/100,
+    # where adding 0.01 again and again is off from the sixth on (picoseconds
+    # by the 4,810th, enough to fall before a 1 ms boundary).
+    seen = []
+
+    class Metronome(Element):
+        def initialize(self) -> None:
+            self.timer = Timer(self, self.fire)
+            self.timer.schedule_at(0.01)
+
+        def fire(self) -> None:
+            seen.append(self.router.now())
+            if len(seen) < 6000:
+                self.timer.reschedule_after(0.01)
+
+    sim_router("m :: Metronome").run()
+    assert len(seen) == 6000
+    assert [k for k, t in enumerate(seen, 1) if t != k / 100] == []
+
+
+def test_a_periodic_timer_far_behind_starts_again_from_now():
+    # "a" last expired at 1 s; rescheduled by 1 s at 10 s, it would be due
+    # at 2 s, more than 2 s behind: it is due at 10 s instead (then 11 s).
+    # "b" last expired at 9 s: 9.5 s is within 2 s, so it keeps its phase:
+    # it fires at once (10 s, before "a": due earlier), then at 10.5 s.
+    # Each reschedules while fewer than five expiries were seen.
+    seen = []
+
+    class Laggard(Element):
+        def initialize(self) -> None:
+            self.a = Timer(self, lambda: self.fired("a", self.a))
+            self.b = Timer(self, lambda: self.fired("b", self.b))
+            self.wake = Timer(self, self.catch_up)
+            self.a.schedule_at(1)
+            self.b.schedule_at(9)
+            self.wake.schedule_at(10)
+
+        def fired(self, name: str, timer: Timer) -> None:
+            seen.append((name, self.router.now()))
+            if self.router.now() >= 10 and len(seen) < 5:
+                timer.reschedule_after(1)
+
+        def catch_up(self) -> None:
+            self.a.reschedule_after(1)
+            self.b.reschedule_after(0.5)
+
+    sim_router("l :: Laggard").run()
+    assert seen == [("a", 1.0), ("b", 9.0), ("b", 10.0), ("a", 10.0), ("b", 10.5), ("a", 11.0)]
+
+
 def test_timers_and_tasks_need_a_started_router():
     router = Router(flat("a :: LifeStep"))
     message = "timers and tasks can only be scheduled from initialize\\(\\) on"

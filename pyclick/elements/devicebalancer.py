@@ -193,7 +193,7 @@ class DeviceBalancer(Element):
     def _tick(self) -> None:
         if self.active:
             self.loop.tick(self.router.now())
-            self._timer.schedule_after(self.loop.controller.tick)
+            self._timer.reschedule_after(self.loop.controller.tick)
 
     # --- what the elements that follow the balancer see (pyclick.balance.loop.Balancer)
     def device_name(self) -> str:

@@ -13,6 +13,12 @@ The owner (an element, see :class:`~pyclick.runtime.host.Owner`) carries the
 scheduling handle through which the timer reaches its scheduler. Times are
 in the router's clock (``router.now()``), simulated or real. Timers of one
 thread due at the same time fire in the order they were scheduled.
+
+Like Click's Timestamps, a timer's period is counted in whole nanoseconds:
+``reschedule_after`` adds to the previous expiry in integer nanoseconds, so
+the ten-thousandth 10 ms period ends exactly 100 s after the first expiry,
+where adding floats drifts by picoseconds and can put an expiry just before
+a boundary that a simulated device counts up to.
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ import itertools
 from typing import Callable
 
 from pyclick.runtime.host import Owner
+
+#: Nanoseconds per second: the grain of a timer's periods.
+NANOSECONDS = 1_000_000_000
+#: How far behind the router's clock a periodic expiry may fall, as in Click.
+MAX_BEHIND_NS = 2 * NANOSECONDS
 
 
 class Timer:
@@ -34,9 +45,12 @@ class Timer:
         self.expiry: float | None = None
         self.scheduled = False
         self._generation = 0
+        # The last requested expiry in whole nanoseconds: periods add here.
+        self._expiry_ns: int | None = None
 
     def schedule_at(self, t: float) -> None:
         """Fire at router time ``t`` (replaces any pending expiry)."""
+        self._expiry_ns = round(t * NANOSECONDS)
         self.owner.scheduling.active().add_timer(self, t)
 
     def schedule_after(self, seconds: float) -> None:
@@ -44,9 +58,17 @@ class Timer:
         self.schedule_at(self.owner.scheduling.now() + seconds)
 
     def reschedule_after(self, seconds: float) -> None:
-        """Fire ``seconds`` after the previous expiry (from now if there was none)."""
-        base = self.expiry if self.expiry is not None else self.owner.scheduling.now()
-        self.schedule_at(base + seconds)
+        """Fire ``seconds`` after the previous expiry (from now if there was none).
+
+        An expiry more than two seconds behind the clock becomes now.
+        """
+        now = round(self.owner.scheduling.now() * NANOSECONDS)
+        base = now if self._expiry_ns is None else self._expiry_ns
+        # A timer that fell far behind (a stalled thread, a suspended host)
+        # starts again from now rather than firing every missed period.
+        expiry = base + round(seconds * NANOSECONDS)
+        self._expiry_ns = now if expiry < now - MAX_BEHIND_NS else expiry
+        self.owner.scheduling.active().add_timer(self, self._expiry_ns / NANOSECONDS)
 
     def unschedule(self) -> None:
         """Cancel a pending expiry (no effect when not scheduled)."""
