@@ -7,6 +7,7 @@ import pytest
 
 from pyclick.balance import BalanceParams, Controller, canonical_name
 from pyclick.balance.controller import balance_target_loads
+from pyclick.balance.rsspp_method import Rsspp, RssppTuning
 from pyclick.balance.tables import moves_by_source, rotate_table, table_moves
 from pyclick.rss.indirection import even_table
 
@@ -113,6 +114,42 @@ def test_rsspp_balances_better_than_static_rss_with_few_moves():
     ours_spread, moves = spread("rsspp")
     assert ours_spread < rss_spread / 3
     assert moves < 400
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"autoscale": True, "start_cpus": 4, "target_load": 0.5},
+    {"dancer": True, "reta_size": 16},
+    {"numa": True, "sockets": [0, 0, 0, 0, 1, 1, 1, 1]},
+    {"target": "balance"},
+    {"per_core_costs": True},
+], ids=["default", "autoscale", "dancer", "numa", "balance", "per-core-costs"])
+def test_rsspp_decides_alike_on_core_lists_and_core_arrays(options):
+    # Per-core quantities are float lists below Rsspp's array_cores, arrays from
+    # there on: the same floats, so every decision and figure is the same.
+    options = dict(options)
+    tuning = RssppTuning(per_core_costs=options.pop("per_core_costs", False))
+    settings = dict(method="rsspp", reta_size=128, cpus=8, timer=0.01, timer_max=0.08)
+    settings.update(options)
+    lists, arrays = (Controller(params, Rsspp(params, tuning, array_cores=cores))
+                     for params, cores in ((BalanceParams(**settings), 9),
+                                           (BalanceParams(**settings), 1)))
+    assert not lists.method.arrays and arrays.method.arrays
+    work = Workload(settings["reta_size"], 8, 0.8, seed=12)
+    moved = 0
+    for tick in range(200):
+        if tick == 100 and len(lists.active) < 8:
+            assert lists.set_cpus(8).moves == arrays.set_cpus(8).moves
+        loads, counts = work.tick(lists)
+        ours, theirs = lists.step(loads, counts, 0.01), arrays.step(loads, counts, 0.01)
+        assert (ours.moves, ours.next_tick, ours.active) == \
+            (theirs.moves, theirs.next_tick, theirs.active)
+        assert ours.imbalance == theirs.imbalance
+        assert [r.square_imbalance for r in ours.runs] == \
+            [r.square_imbalance for r in theirs.runs]
+        assert np.asarray(ours.loads).tolist() == np.asarray(theirs.loads).tolist()
+        moved += len(ours.moves)
+    assert moved > 0
 
 
 def test_a_dearer_move_buys_fewer_moves():

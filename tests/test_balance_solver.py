@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from pyclick.balance.estimate import (CoreCosts, PersistentRates, ServedExcess, median,
-                                      share_of_core_load)
+from pyclick.balance.estimate import (CoreCostArray, CoreCosts, PersistentRates, ServedExcess,
+                                      ServedExcessArray, median, share_of_core_load)
 from pyclick.balance.solver import (_candidates, _giver_rows, relieve_overloaded,
                                    relieve_overloaded_per_core)
 
@@ -195,8 +195,9 @@ def test_persistent_rates_jump_to_a_new_level_at_once():
     assert rates.rate[0] == pytest.approx(1e5, rel=0.1)
 
 
-def test_core_costs_learn_from_unsaturated_cores_and_bound_saturated_ones():
-    costs = CoreCosts(4, horizon=0.1)
+@pytest.mark.parametrize("kind", [CoreCosts, CoreCostArray])
+def test_core_costs_learn_from_unsaturated_cores_and_bound_saturated_ones(kind):
+    costs = kind(4, horizon=0.1)
     cores = np.array([0, 1, 2])
     # Core 2 is saturated from the start: 20000 packets in 10 ms would need
     # 2 s of work at 1 µs each, it reports 100% busy.
@@ -215,18 +216,53 @@ def test_core_costs_learn_from_unsaturated_cores_and_bound_saturated_ones():
     assert learnt[3] == pytest.approx(1e-6)
 
 
-def test_core_costs_of_a_core_first_seen_late_are_its_own():
-    costs = CoreCosts(2, horizon=0.1)
+@pytest.mark.parametrize("kind", [CoreCosts, CoreCostArray])
+def test_core_costs_of_a_core_first_seen_late_are_its_own(kind):
+    costs = kind(2, horizon=0.1)
+    cores = np.array([0, 1])
     # 0.5 busy over 10 ms for 5,000 packets: 1 µs each; core 1 idle, no packets.
-    costs.update([0, 1], [0.5, 0.0], [5000.0, 0.0], 0.01)
-    assert costs.of([0, 1]) == [pytest.approx(1e-6), pytest.approx(1e-6)]
+    costs.update(cores, np.array([0.5, 0.0]), np.array([5000.0, 0.0]), 0.01)
+    assert list(costs.of(cores)) == [pytest.approx(1e-6), pytest.approx(1e-6)]
     # Core 1 then takes 1,000 packets at 0.2 busy: 2 µs each, its own from now on.
-    costs.update([0, 1], [0.5, 0.2], [5000.0, 1000.0], 0.01)
-    assert costs.of([0, 1]) == [pytest.approx(1e-6), pytest.approx(2e-6)]
+    costs.update(cores, np.array([0.5, 0.2]), np.array([5000.0, 1000.0]), 0.01)
+    assert list(costs.of(cores)) == [pytest.approx(1e-6), pytest.approx(2e-6)]
 
 
-def test_served_excess_remembers_who_served_more_and_forgets_with_time():
-    excess = ServedExcess(4, horizon=0.5)
+def test_core_costs_in_an_array_are_the_lists_floats():
+    # Saturated, idle and first-seen cores on the same ticks, in a scrambled core order.
+    rng = np.random.default_rng(4)
+    lists, arrays = CoreCosts(6, horizon=0.2), CoreCostArray(6, horizon=0.2)
+    cores = np.array([4, 0, 5, 2, 1])
+    for tick in range(60):
+        loads = rng.choice([0.3, 0.6, 0.97, 1.0], size=5)
+        packets = rng.integers(0, 3, size=5) * rng.uniform(1e3, 9e3, size=5)
+        elapsed = 0.01 * (1 + tick % 3)
+        lists.update(cores.tolist(), loads.tolist(), packets.tolist(), elapsed)
+        arrays.update(cores, loads, packets, elapsed)
+        assert arrays.of(np.arange(6)).tolist() == lists.of(range(6))
+    assert arrays.cost[cores].tolist() == [lists.cost[c] for c in cores]
+
+
+def test_served_excess_in_an_array_is_the_lists_floats():
+    rng = np.random.default_rng(5)
+    lists, arrays = ServedExcess(5, horizon=0.5), ServedExcessArray(5, horizon=0.5)
+    cores = np.array([3, 1, 4, 0])
+    for tick in range(40):
+        served = rng.uniform(0.0, 0.02, size=4)
+        lists.update(cores.tolist(), served.tolist(), 0.01)
+        arrays.update(cores, served, 0.01)
+        loads = rng.uniform(0.0, 1.0, size=4)
+        assert arrays.added(cores, loads, 2.0).tolist() == \
+            lists.added(cores.tolist(), loads.tolist(), 2.0)
+        if tick == 20:
+            lists.forget([1])
+            arrays.forget([1])
+    assert arrays.of(cores).tolist() == lists.of(cores.tolist())
+
+
+@pytest.mark.parametrize("kind", [ServedExcess, ServedExcessArray])
+def test_served_excess_remembers_who_served_more_and_forgets_with_time(kind):
+    excess = kind(4, horizon=0.5)
     cores = np.array([0, 1, 2])
     excess.update(cores, np.array([0.012, 0.009, 0.009]), 0.01)
     recent = excess.of(cores)
@@ -235,12 +271,16 @@ def test_served_excess_remembers_who_served_more_and_forgets_with_time():
     excess.update(cores, np.array([0.01, 0.01, 0.01]), 0.5)
     assert excess.of(cores)[0] == pytest.approx(recent[0] * np.exp(-1))
     excess.forget(np.array([0]))
-    assert excess.of([0, 3]) == [0.0, 0.0]
+    assert list(excess.of([0, 3])) == [0.0, 0.0]
 
 
 def test_median_of_odd_and_even_counts():
     assert median([3.0, 1.0, 2.0]) == 2.0
     assert median([4.0, 1.0, 3.0, 2.0]) == 2.5
+    values = np.array([4.0, 1.0, 3.0, 2.0])
+    assert median(values) == 2.5 and median(values[:3]) == 3.0
+    # The array's own order is left alone.
+    assert values.tolist() == [4.0, 1.0, 3.0, 2.0]
 
 
 def test_candidates_of_one_giver_and_of_several_are_grouped_alike():

@@ -246,18 +246,21 @@ class MovePrice:
                 and recent.returning(bucket, active[receiver], self.life)}
         if not back:
             return relief
-        # One cost for every core comes as a number: the same per bucket.
-        per_packet = np.broadcast_to(per_packet, where.shape)
         ncores = len(relief.excess)
         level = np.bincount(where, weights=rates.level * per_packet, minlength=ncores)
-        lasting = alpha * (level - level[receivers].mean())
+        # The mean as ``np.mean`` takes it (a pairwise sum over the count),
+        # without its Python layer.
+        of_receivers = level if len(receivers) == ncores else level[receivers]
+        lasting = alpha * (level - np.add.reduce(of_receivers) / len(receivers))
         noise = core_noise(rates, where, per_packet, ncores)
+        # One cost for every core comes as a number: the same per bucket.
+        uniform = not isinstance(per_packet, np.ndarray)
         excess = list(relief.excess)
         kept = []
         for bucket, receiver in moves:
             if (bucket, receiver) in back:
                 giver = int(where[bucket])
-                load = float(rates.rate[bucket] * per_packet[bucket])
+                load = float(rates.rate[bucket] * (per_packet if uniform else per_packet[bucket]))
                 gain = 2 * load * (lasting[giver] - lasting[receiver]) - 2 * load * load
                 spread = math.sqrt(noise[giver] + noise[receiver])
                 if gain < least_gain + 2 * load * HOLD_SIGMAS * spread:

@@ -73,8 +73,17 @@ def _giver_rows(source: np.ndarray, givers: list[int], ncores: int
     return (end - held).tolist(), end.tolist(), held.tolist()
 
 
+@dataclass(frozen=True)
+class Below:
+    """What the callers of ``no_gain`` and ``receivers_below`` may know already of
+    every core's excess: the lowest, and the positions below zero in order."""
+
+    lowest: float
+    negative: list[int]
+
+
 def no_gain(excess: list[float], givers: list[int], min_gain: float,
-            shift: list[float] | None = None) -> bool:
+            shift: list[float] | None = None, below: Below | None = None) -> bool:
     """Whether no move from ``givers`` (not empty) can gain ``min_gain``: a gain is at most
     (e_g - shift_g - e_r)^2 / 2, and no core is below target when the lowest is not."""
     if shift is None:
@@ -83,32 +92,36 @@ def no_gain(excess: list[float], givers: list[int], min_gain: float,
         highest = max([excess[g] - shift[g] for g in givers])
     # The lowest excess of all cores bounds the gain as well as the
     # receivers' lowest, and costs less to find.
-    lowest = min(excess)
+    lowest = min(excess) if below is None else below.lowest
     return lowest >= 0 or (highest - lowest) ** 2 / 2 < min_gain
 
 
 def receivers_below(excess: list[float], givers: list[int], receivers: list[int],
-                    min_gain: float, shift: list[float] | None = None
-                    ) -> list[tuple[float, int]]:
+                    min_gain: float, shift: list[float] | None = None,
+                    below: Below | None = None) -> list[tuple[float, int]]:
     """The receivers below target as (excess, position), or none at all when no move
     from ``givers`` can gain ``min_gain`` (a gain is at most (e_g - shift_g - e_r)^2 / 2,
     ``shift`` as in ``relieve_candidates``)."""
-    if not givers or not receivers or no_gain(excess, givers, min_gain, shift):
+    if not givers or not receivers or no_gain(excess, givers, min_gain, shift, below):
         return []
     if len(receivers) == len(excess):
+        if below is not None:
+            return [(excess[r], r) for r in below.negative]
         return [(e, r) for r, e in enumerate(excess) if e < 0]
     return [(excess[r], r) for r in receivers if excess[r] < 0]
 
 
-def busy_buckets(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The busy buckets of ``givers`` in bucket order, and the giver of each."""
+def busy_buckets(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: int,
+                 giving: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The busy buckets of ``givers`` in bucket order, and the giver of each
+    (``giving``: True at the givers' positions, when the caller has it)."""
     if len(givers) == 1:
         candidates = ((owner == givers[0]) & (rate > 0)).nonzero()[0]
         return candidates, _filled(len(candidates), givers[0], owner.dtype)
-    giving = np.zeros(ncores, dtype=bool)
-    for g in givers:
-        giving[g] = True
+    if giving is None:
+        giving = np.zeros(ncores, dtype=bool)
+        for g in givers:
+            giving[g] = True
     candidates = (giving[owner] & (rate > 0)).nonzero()[0]
     return candidates, owner[candidates]
 
@@ -154,28 +167,37 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
     ``shift`` (per core position, read at the givers only; None for none)
     charges every unit of load a giver sends, as the noise of a gain does.
     Each step scores every candidate against the lowest receiver in three
-    array operations.
+    array operations (four with several givers: the gather of their excesses).
     """
     if not candidates.size:
         return Relief([], excess)
     excess = list(excess)
     ncores = len(excess)
-    # Nearly every tick that gets here moves, and the moves need the lists.
-    source_of, bucket_of, weight_of = source.tolist(), candidates.tolist(), weight.tolist()
     held = np.bincount(source, minlength=ncores).tolist()
     scored = list(excess)
     if shift is not None:
         for g in givers:
             scored[g] -= shift[g]
+    # A giver with a single busy bucket keeps it.
+    lonely = [g for g in givers if held[g] == 1]
+    # Several givers, every candidate with some load: each step gathers the
+    # candidates' giver excesses from one value per core position, and a
+    # giver whose buckets may no longer move gets -inf there (-inf x load +
+    # fixed is -inf, as a fixed part of -inf gives; a load of 0 would make it
+    # NaN). A gather costs less than finding a giver's candidates among all.
+    per_core = None
     if len(givers) == 1:
         # One giver: one value, without the gather.
         giver_excess = _filled(len(source), scored[givers[0]], np.float64)
+    elif weight.item(weight.argmin()) > 0:
+        per_core = np.array(scored)
+        for g in lonely:
+            per_core[g] = -np.inf
     else:
         giver_excess = np.array(scored)[source]
-    lonely = [g for g in givers if held[g] == 1]
-    if len(lonely) == 1:
+    if per_core is None and len(lonely) == 1:
         fixed[source == lonely[0]] = -np.inf
-    elif lonely:
+    elif per_core is None and lonely:
         alone = np.zeros(ncores, dtype=bool)
         for g in lonely:
             alone[g] = True
@@ -185,17 +207,18 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
     giving = [g for g in givers if held[g] > 1]
     heapq.heapify(below)
     moves: list[tuple[int, int]] = []
-    score = np.empty_like(weight)
     while below:
         lowest, receiver = below[0]
-        np.subtract(giver_excess, lowest, out=score)
+        # Made anew: ``out=`` takes a Python float operand through a slower path.
+        score = (giver_excess if per_core is None else per_core[source]) - lowest
         score *= weight
         score += fixed
         j = int(score.argmax())
         if not score.item(j) >= half_gain:
             break
-        giver, moved = source_of[j], weight_of[j]
-        moves.append((bucket_of[j], receiver))
+        # A few moves a tick: their values read one by one, not the lists made.
+        giver, moved = source.item(j), weight.item(j)
+        moves.append((candidates.item(j), receiver))
         excess[giver] -= moved
         excess[receiver] = lowest + moved
         held[giver] -= 1
@@ -216,7 +239,9 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
         if top >= 0 and top * top / 2 < min_gain:
             break
         fixed[j] = -np.inf
-        if stops:
+        if per_core is not None:
+            per_core[giver] = -np.inf if stops else scored[giver]
+        elif stops:
             if held[giver]:
                 fixed[source == giver] = -np.inf
         else:

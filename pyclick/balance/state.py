@@ -28,6 +28,7 @@ class BalancerState:
     tick: float
     receivers: set[int] = field(default_factory=set)
     _positions: np.ndarray | None = field(default=None, repr=False)
+    _index: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def fresh(cls, params: BalanceParams) -> "BalancerState":
@@ -42,7 +43,7 @@ class BalancerState:
             return None
         core = self.available.pop()
         self.active.append(core)
-        self._positions = None
+        self._positions = self._index = None
         return core
 
     def remove_core(self, core: int) -> None:
@@ -51,7 +52,7 @@ class BalancerState:
             raise ValueError(f"core {core} still holds buckets")
         self.active.remove(core)
         self.available.append(core)
-        self._positions = None
+        self._positions = self._index = None
 
     def core_positions(self) -> np.ndarray:
         """Map core id -> position in ``active`` (-1 for cores not in use)."""
@@ -60,6 +61,12 @@ class BalancerState:
             self._positions = np.full(size, -1, dtype=np.int64)
             self._positions[self.active] = np.arange(len(self.active))
         return self._positions
+
+    def active_index(self) -> np.ndarray:
+        """``active`` as an array, to index per-core arrays with."""
+        if self._index is None:
+            self._index = np.array(self.active, dtype=np.int64)
+        return self._index
 
     def bucket_positions(self) -> np.ndarray:
         """Position in ``active`` of the core serving each bucket."""
