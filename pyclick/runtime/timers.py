@@ -45,12 +45,12 @@ class Timer:
         self.expiry: float | None = None
         self.scheduled = False
         self._generation = 0
-        # The last requested expiry in whole nanoseconds: periods add here.
+        # The expiry reschedule_after set, in whole nanoseconds: periods add here.
         self._expiry_ns: int | None = None
 
     def schedule_at(self, t: float) -> None:
         """Fire at router time ``t`` (replaces any pending expiry)."""
-        self._expiry_ns = round(t * NANOSECONDS)
+        self._expiry_ns = None
         self.owner.scheduling.active().add_timer(self, t)
 
     def schedule_after(self, seconds: float) -> None:
@@ -63,7 +63,9 @@ class Timer:
         An expiry more than two seconds behind the clock becomes now.
         """
         now = round(self.owner.scheduling.now() * NANOSECONDS)
-        base = now if self._expiry_ns is None else self._expiry_ns
+        base = self._expiry_ns
+        if base is None:
+            base = now if self.expiry is None else round(self.expiry * NANOSECONDS)
         # A timer that fell far behind (a stalled thread, a suspended host)
         # starts again from now rather than firing every missed period.
         expiry = base + round(seconds * NANOSECONDS)
