@@ -1,9 +1,10 @@
 """Flattening: the time a user waits for ``pyclick -o -``, and hostile configurations.
 
 Speed: the 7,001-element configuration (1,000 instances of a 7-element
-compound, each behind one port of a switch), or another shape named by
-``--config``, is flattened and written back as flat Click text by a fresh
-interpreter, as ``pyclick -o -`` does. Each
+compound, each behind one port of a switch), or the shapes named by
+``--config`` one after the other (then a summary of them all), is flattened
+and written back as flat Click text by a fresh interpreter, as
+``pyclick -o -`` does. Each
 round starts one process per package timed and reports its wall and CPU
 time, its peak memory, and the phases it measured itself: importing
 ``pyclick.lang``, flattening, writing back. With ``--before DIR`` an older
@@ -37,7 +38,7 @@ Run from the project directory::
 
     python bench/bench_flatten.py [--rounds N] [--before DIR] [--click-flatten PATH]
                                   [--speed-only] [--hostile-before] [--timeout S]
-                                  [--config stages|declared|arguments|classes]
+                                  [--config stages|declared|arguments|classes ...]
 """
 
 from __future__ import annotations
@@ -216,7 +217,9 @@ def run_click_flatten(program: str, path: Path, timeout: float) -> dict[str, flo
 
 
 def speed(packages: dict[str, Path], path: Path, rounds: int, timeout: float,
-          click_flatten: str | None, cache: Path) -> None:
+          click_flatten: str | None, cache: Path) -> str | None:
+    """Time ``path`` and print its tables; the row of the summary of shapes (see
+    :func:`summary_header`), None without click-flatten."""
     runs: dict[str, list[dict]] = {name: [] for name in packages}
     runs[WARM] = []
     baseline = []
@@ -280,6 +283,23 @@ def speed(packages: dict[str, Path], path: Path, rounds: int, timeout: float,
         print("| best of each | " + " | ".join(
             f"{new[key] / old[key]:.2f}" for key in ("wall", "cpu", "import", "flatten", "unparse"))
             + " |")
+    if not reference:
+        return None
+    cells = [f"{ref_wall * 1000:.0f}"]
+    for name in ("now", WARM):
+        walls = [r["wall"] for r in runs[name]]
+        ratios = [r["wall"] / f["wall"] for r, f in zip(runs[name], reference)]
+        cells += [f"{min(walls) * 1000:.0f}, {statistics.median(walls) * 1000:.0f}",
+                  f"{min(walls) / ref_wall:.1f}, {statistics.median(walls) / ref_median:.1f}, "
+                  f"{statistics.median(ratios):.1f}"]
+    return " | ".join(cells)
+
+
+def summary_header() -> str:
+    """The header of the summary of several shapes: whole process, best and median, and as
+    multiples of click-flatten (best, median, median of the rounds' ratios)."""
+    return ("| configuration | click-flatten ms | pyclick ms (best, median) | × click-flatten "
+            "| parsed before: ms | × click-flatten |\n|---|---:|---:|---:|---:|---:|")
 
 
 def hostile_table(packages: dict[str, Path], directory: Path, timeout: float,
@@ -314,9 +334,10 @@ def main() -> None:
                         help="run the hostile inputs with the older package too")
     parser.add_argument("--click-flatten", metavar="PATH", default=shutil.which("click-flatten"),
                         help="Click's click-flatten, timed as the reference (default: on PATH)")
-    parser.add_argument("--config", choices=CONFIGS, default="stages",
-                        help="the configuration timed: 'stages' (the 7,001-element one, the "
-                             "default), 'declared', 'arguments' or 'classes' (see their functions)")
+    parser.add_argument("--config", choices=CONFIGS, default=["stages"], nargs="+",
+                        help="the configurations timed, one after the other: 'stages' (the "
+                             "7,001-element one, the default), 'declared', 'arguments' or "
+                             "'classes' (see their functions); with several, a summary follows")
     parser.add_argument("--timeout", type=float, default=60.0)
     opts = parser.parse_args()
     packages = {"now": ROOT}
@@ -328,13 +349,19 @@ def main() -> None:
         directory = Path(tmp)
         for root in packages.values():
             compile_package(root)
-        path = directory / f"{opts.config}.click"
-        path.write_text(CONFIGS[opts.config]())
         cache = directory / "cache"
         cache.mkdir(mode=0o700)
-        if opts.rounds > 0:
-            print(f"configuration '{opts.config}', {opts.rounds} rounds")
-            speed(packages, path, opts.rounds, opts.timeout, opts.click_flatten, cache)
+        summary = []
+        for config in opts.config if opts.rounds > 0 else ():
+            path = directory / f"{config}.click"
+            path.write_text(CONFIGS[config]())
+            print(f"configuration '{config}', {opts.rounds} rounds")
+            row = speed(packages, path, opts.rounds, opts.timeout, opts.click_flatten, cache)
+            summary.append(f"| {config} | {row} |")
+            print()
+        if len(opts.config) > 1 and opts.rounds > 0 and opts.click_flatten:
+            print(summary_header())
+            print("\n".join(summary))
         if not opts.speed_only:
             hostile_packages = packages if opts.hostile_before else {"now": ROOT}
             hostile_table(hostile_packages, directory, opts.timeout, cache)

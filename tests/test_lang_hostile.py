@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import random
 import re
+import weakref
 from unittest import mock
 
 import pytest
@@ -226,6 +227,29 @@ def test_flattening_leaves_the_collector_as_it_found_it(enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_what_flattening_made_is_left_to_the_collector_and_what_was_frozen_stays_so():
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    assert gc.get_freeze_count() == 0
+    flatten("a -> b", "t.click")
+    # Nothing left frozen: a cycle made afterwards and dropped is still collected.
+    assert gc.get_freeze_count() == 0
+    cycle = weakref.ref(Cycle())
+    gc.collect()
+    assert cycle() is None
+    kept = Cycle()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        flatten("a -> b", "t.click")
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    del kept
 
 
 # --- the grammar cache

@@ -4,14 +4,21 @@ configuration strings that end where Click's lexer ends them."""
 
 from __future__ import annotations
 
+import copy
+import functools
+import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lark import Token
+from lark.lark import PostLex
 
 from pyclick.errors import ConfigError, Landmark
 from pyclick.lang import flatten, parse
 from pyclick.lang import parser as lang_parser
 from pyclick.lang import syntax as s
+from pyclick.lang.lexer import READING, ClickLexer
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -58,16 +65,68 @@ def test_malformed_port_lists_are_reported_where_they_are(text, message):
     assert failure.value.messages[0] == message
 
 
-def with_lark_lexer_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parse through lark's contextual lexer alone, without the direct path."""
+class Lookahead(PostLex):
+    """Tells the parse under way which token lark's lexer handed the parser last, as
+    the direct path does, and keeps every token handed over in ``seen``."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        reading = READING.get()
+        for token in stream:
+            self.seen.append(described(token))
+            reading.lookahead = token
+            yield token
+        reading.lookahead = None
+
+
+def described(token: Token) -> tuple:
+    """Everything a token holds."""
+    return (token.type, token.value, type(token.value), str(token), token.start_pos, token.line,
+            token.column, token.end_line, token.end_column, token.end_pos)
+
+
+@functools.cache
+def lark_alone() -> tuple[lang_parser.Lark, Lookahead]:
+    """A parser reading through lark's contextual lexer alone, without the direct path
+    (nor the direct reductions), and what keeps the tokens it is handed."""
     with open(lang_parser._GRAMMAR, encoding="utf-8") as f:
         grammar = f.read()
+    postlex = Lookahead()
     plain = lang_parser.Lark(grammar, **lang_parser._OPTIONS, transformer=lang_parser._ToSyntax(),
-                             postlex=lang_parser._Lookahead(),
+                             postlex=postlex,
                              lexer_callbacks={"LINE_DIRECTIVE": lang_parser._on_directive,
                                               "BLOCK_COMMENT": lang_parser._on_block_comment,
                                               "IDENT": lang_parser._on_identifier})
+    return plain, postlex
+
+
+def with_lark_lexer_only(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Parse through lark's contextual lexer alone; the tokens it hands the parser."""
+    plain, postlex = lark_alone()
+    postlex.seen.clear()
     monkeypatch.setattr(lang_parser, "_lark", lambda: plain)
+    return postlex.seen
+
+
+def both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse ``text`` through the direct path, then lark's lexer alone: the same tokens,
+    the same program, the same errors."""
+    seen: list[tuple] = []
+    lex = ClickLexer.lex
+
+    def recording(self, lexer_state, parser_state):
+        for token in lex(self, lexer_state, parser_state):
+            seen.append(described(token))
+            yield token
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ClickLexer, "lex", recording)
+        direct = lang_parser.parse_text(text, "t.click")
+    alone = with_lark_lexer_only(monkeypatch)
+    assert lang_parser.parse_text(text, "t.click") == direct
+    assert seen == alone
 
 
 TEXTS = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.click"))] + [
@@ -87,9 +146,93 @@ TEXTS = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.clic
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_direct_path_reads_what_lark_alone_reads(text, monkeypatch):
-    direct = lang_parser.parse_text(text, "t.click")
-    with_lark_lexer_only(monkeypatch)
-    assert lang_parser.parse_text(text, "t.click") == direct
+    both_ways(text, monkeypatch)
+
+
+def test_reductions_are_direct_calls_and_rules_compare_by_identity():
+    lang_parser.parse_text("a :: A -> [1] b; c -> d; e :: E;", "t.click")
+    parser = lang_parser._lark().parser.parser.parser
+    made = {(rule.origin.name, tuple(symbol.name for symbol in rule.expansion)): callback
+            for rule, callback in parser.callbacks.items()}
+    # Behind filters of lark's, or building Trees for repetitions: compiled once used.
+    for used in [("element", ("IDENT",)), ("element", ("IDENT", "COLONCOLON", "IDENT")),
+                 ("element", ("port", "IDENT")), ("__connection_star_2", ("ARROW", "element")),
+                 ("___stmts_star_0", ("___stmts_star_0", "connection", "SEMICOLON"))]:
+        assert made[used].__qualname__ == "reduce"
+    # Called with lark's own list already: the method itself.
+    assert made[("connection", ("element",))].__qualname__ == "_ToSyntax.connection"
+    # In a parser that has parsed nothing yet: each made when first reduced.
+    with open(lang_parser._GRAMMAR, encoding="utf-8") as f:
+        grammar = f.read()
+    fresh = lang_parser._load_lark(grammar, lang_parser._cache_file(grammar))
+    assert {callback.__qualname__ for callback in fresh.parser.parser.parser.callbacks.values()} \
+        == {"_on_first_use.<locals>.reduce"}
+    rule = next(iter(parser.callbacks))
+    assert rule == rule and rule != copy.copy(rule)
+
+
+#: Pieces of Click text, right and wrong, put into generated texts.
+PIECES = ["a", "b2", "x/y", "_@", "7", "elementclass", "require", "define", "provide", "input",
+          "->", "=>", "::", ":", ";", ",", "-", "[0]", "[0, 2-3]", "[ 1 ,]", "[]", "[", "]", "(",
+          ")", "(1)", '("a)" b)', "('x)", "(/* ) */)", "{", "}", "||", "|", "...", "$v", "$",
+          "// c\n", "/* c */", "/* c\n", "/*", "\n", " ", "\t", '# 5 "f.click"\n', "#line 9\n",
+          "#x\n", '"', "'", "\\", "%", "*", "/"]
+#: What may stand between two tokens.
+GAPS = ["", " ", "  ", "\n", " \n\t", "// c\n", "/* c */", "/* a\n b */ ", "\n# 3\n"]
+
+
+def generated(seed: int) -> str:
+    """A text of a few Click statements with spaces, comments and line directives
+    between their tokens, one time in two with a piece put in at random (the same
+    text for the same seed)."""
+    rng = random.Random(seed)
+
+    def gap() -> str:
+        return rng.choice(GAPS) if rng.random() < 0.6 else " "
+
+    def ports() -> list[str]:
+        return rng.choice([[], [], ["[0]"], ["[1, 2-3]"], ["[", "0", ",", "1", "]"], ["[]"]])
+
+    def element(depth: int) -> list[str]:
+        kind = rng.randrange(5 if depth < 2 else 4)
+        if kind == 0:
+            body = [rng.choice(["a", "b2", "x/y", "Idle"])]
+        elif kind == 1:
+            body = [rng.choice(["a", "c"]), "::", rng.choice(["Queue", "C"])]
+            body += rng.choice([[], ["(10)"], ['("(" x)']])
+        elif kind == 2:
+            body = [rng.choice(["Counter", "Paint"]), rng.choice(["(1)", "(a, b)", "()"])]
+        elif kind == 3:
+            body = ["{", "input", "->", "output", "}"]
+        else:
+            body = ["(", *statement(depth + 1), ")"]
+        return ports() + body + ports()
+
+    def statement(depth: int) -> list[str]:
+        if rng.random() < 0.1:
+            return [rng.choice(["require", "define"]), "(", "$X", "1", ")"]
+        tokens = element(depth)
+        for _ in range(rng.randrange(4)):
+            tokens += [rng.choice(["->", "=>"]), *element(depth)]
+        return tokens
+
+    tokens: list[str] = []
+    for _ in range(rng.randint(1, 4)):
+        tokens += [*statement(0), rng.choice([";", "\n"])]
+    if rng.random() < 0.5:
+        tokens.insert(rng.randrange(len(tokens) + 1), rng.choice(PIECES))
+    return "".join(token + gap() for token in tokens)
+
+
+@pytest.mark.parametrize("seed", range(400))
+def test_direct_path_reads_generated_texts_as_lark_alone_does(seed, monkeypatch):
+    both_ways(generated(seed), monkeypatch)
+
+
+def test_generated_texts_are_mostly_read_without_a_mistake_or_with_some():
+    # Both kinds are tried: the texts are neither all right nor all wrong.
+    results = [lang_parser.parse_text(generated(seed), "t.click")[1] for seed in range(400)]
+    assert 100 < sum(1 for errors in results if errors) < 300
 
 
 # Click's lexer ends a configuration string at the parenthesis that

@@ -199,3 +199,59 @@ def test_every_corpus_program_reads_back_as_parsed(cache, parses, path):
     second, again = parsecache.parse_text(text, path.name)
     assert second == first and again == errors
     assert len(parses) == (2 if errors else 1)
+
+
+def test_one_line_chains_are_kept_as_words_and_read_back_as_parsed(cache, parses):
+    text = ("a :: A; b :: B -> c => d;\n"         # kept as words
+            "e -> f\n -> g;\n"                    # over two lines
+            "h [1] -> i; j :: J(1); k, l -> m;\n"  # ports, a configuration, a list
+            "n :: { input -> output } -> o;\n"    # a compound class
+            "# 40 \"other.click\"\np -> q;\n")      # after a line directive: kept as words
+    first, errors = parsecache.parse_text(text, "t.click")
+    assert errors == []
+    kept = [parsecache._reduce_chain(statement) is not None for statement in first.statements]
+    assert kept == [True, True, False, False, False, False, False, True]
+    second, _ = parsecache.parse_text(text, "t.click")
+    assert second == first and len(parses) == 1
+    chain = second.statements[1]
+    assert [[item.target.word for item in segment] for segment in chain.segments] == [
+        ["b"], ["c"], ["d"]]
+    assert [item.target.declared for (item,) in chain.segments] == [
+        s.ClassName("B", Landmark("t.click", 1)), None, None]
+    assert [arrow.many for arrow in chain.arrows] == [False, True]
+    assert second.statements[-1].landmark == Landmark("other.click", 40)
+
+
+def test_writing_back_a_program_read_from_the_cache_loads_no_lark(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        from pyclick.lang import flatten, unparse
+        text = unparse(flatten("a :: Print(// x\\n) -> b :: Paint(1, \\"(\\") -> c :: Idle",
+                               "small.click"))
+        print("lark" in sys.modules)
+        print(repr(text))
+    """)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
+                           capture_output=True, check=True).stdout.splitlines()
+            for _ in range(2)]
+    assert [run[0] for run in runs] == ["True", "False"]
+    assert runs[0][1] == runs[1][1] == repr(
+        'a :: Print(// x\n);\nb :: Paint(1, "(");\nc :: Idle;\na -> b;\nb -> c;\n')
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_the_configuration_pattern_kept_is_lark_s_and_a_damaged_one_is_made_again(
+        cache, damage, monkeypatch):
+    from pyclick.lang import readback
+
+    monkeypatch.setattr(readback, "_closed_config", readback._closed_config.__wrapped__)
+    assert readback.config_reads_back("1, \"(\"") and not readback.config_reads_back("1) (2")
+    (name,) = shelf_entries(cache, "terminal-")
+    entry = cache / name
+    kept = entry.read_bytes()
+    assert kept == usercache.seal(pickle.dumps(lang_parser.config_pattern(),
+                                               protocol=pickle.HIGHEST_PROTOCOL))
+    entry.write_bytes(damage(kept))
+    assert readback.config_reads_back("// x\n") and not readback.config_reads_back("// x")
+    assert entry.read_bytes() == kept

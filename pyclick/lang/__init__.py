@@ -91,11 +91,21 @@ def _collector_paused() -> Iterator[None]:
     Reading a configuration makes many objects and frees almost none: left
     running, the collector would go over all of them again and again. What
     is built is bounded (:mod:`pyclick.lang.limits`), so the pause is too.
+
+    Once restored, the collector would go over everything made meanwhile at
+    its first pass (milliseconds for thousands of elements): that is
+    moved to the oldest generation instead, whose objects are looked at
+    again only when the collector goes over them all. Freezing and unfreezing
+    does that without looking at any object; it is skipped when objects are
+    frozen already, which unfreezing would release.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         if enabled:
             gc.enable()

@@ -320,25 +320,24 @@ class _ScopeReader:
     def next_anonymous(self, class_word: str) -> str:
         return f"{class_word}@{len(self.body.elements) - self.offset + 1}"
 
-    def element(self, pending: _Pending) -> int | None:
-        """Add (or find) the element ``pending`` stands for; its index."""
-        ref = pending.item.target
-        config = pending.config.text if pending.config else ""
+    def element(self, ref: s.ElementRef, word_class: Binding | None, declared: Binding | None,
+                spec: s.ClassSpec | None, given: s.Config | None) -> int | None:
+        """Add (or find) the element ``ref`` stands for, its word meaning ``word_class``,
+        declared ``declared`` (from ``spec``) with configuration ``given``; its index."""
+        config = given.text if given else ""
         word = ref.word
         if word is None:
-            return self.add_anonymous("", pending.declared, config, ref.landmark)
-        word_class, declared = pending.word_class, pending.declared
+            return self.add_anonymous("", declared, config, ref.landmark)
         if word_class is None and word in self.names:
             index = self.names[word]
             if declared is not None:
                 self.error(f"redeclaration of element '{brief(word)}'", ref.landmark)
                 self.error(f"element '{brief(word)}' previously declared here",
                            self.body.elements[index].landmark)
-            elif pending.config is not None:
+            elif given is not None:
                 self.error(f"configuration string ignored on element reference '{brief(word)}'",
                            ref.landmark)
             return index
-        spec = pending.declared_spec
         if declared is not None and (word_class is not None
                                      or isinstance(spec, s.ClassName) and spec.name == word):
             self.error(f"class '{brief(word)}' used as element name", ref.landmark)
@@ -355,7 +354,9 @@ class _ScopeReader:
         return self.add_named(word, declared, config, ref.landmark)
 
     def add_named(self, name: str, binding: Binding, config: str, landmark: Landmark) -> int:
-        if any(part.isdigit() for part in name.split("/")):
+        # Most names have no slash: one test then, rather than a loop over the parts.
+        digits = name.isdigit() if "/" not in name else any(p.isdigit() for p in name.split("/"))
+        if digits:
             self.error(f"element name '{brief(name)}' has all-digit component", landmark)
         index = self.body.add(LocalElement(name, binding, config, landmark))
         self.names[name] = index
@@ -386,6 +387,12 @@ class _ScopeReader:
                 nesting: int, groups: list, end: Landmark) -> list[Endpoint] | None:
         if not items:
             return self.missing_segment(before, after)
+        if len(items) == 1:
+            item = items[0]
+            ref = item.target
+            if type(ref) is s.ElementRef and item.in_port is None and item.out_port is None:
+                # The common case, one element without ports: nothing to spread or check.
+                return self.plain(ref, nesting)
         pending = [self.prepare(item, nesting, groups) for item in items]
         if before is None and after is None:
             self.spread_declaration(pending)
@@ -396,6 +403,15 @@ class _ScopeReader:
                 endpoints.append(endpoint)
         self.check_end_ports(pending, before, after, end)
         return endpoints
+
+    def plain(self, ref: s.ElementRef, nesting: int) -> list[Endpoint]:
+        """The endpoint of an element standing alone in its list, without ports:
+        read as :meth:`prepare` and :meth:`resolve` read it."""
+        word_class = self.class_of(ref.word) if ref.word is not None else None
+        spec = ref.declared
+        declared = self.class_spec(spec, nesting) if spec is not None else None
+        index = self.element(ref, word_class, declared, spec, ref.config)
+        return [] if index is None else [Endpoint(index, NO_PORTS, NO_PORTS)]
 
     def missing_segment(self, before: s.Arrow | None, after: s.Arrow | None) -> list[Endpoint] | None:
         """An element list left out: implicit ``input``/``output``, or a mistake."""
@@ -441,7 +457,8 @@ class _ScopeReader:
         item = pending.item
         if item.target is None:
             return self.implicit(item, before, after)
-        index = self.element(pending)
+        index = self.element(item.target, pending.word_class, pending.declared,
+                             pending.declared_spec, pending.config)
         if index is None:
             return None
         return Endpoint(index, self.ports(item.in_port), self.ports(item.out_port))

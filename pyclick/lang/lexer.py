@@ -12,22 +12,35 @@ directives, comments never closed, variables, ``|``, ``...``, and every
 mistake). A token is read directly only when the parser can take it in its
 current state, and chosen among the terminals as lark's lexer chooses, so
 tokens, landmarks and errors are the ones lark's lexer alone gives.
+
+The loop runs once per token of the text, tens of thousands of times for a
+large configuration, and does no more than it must: a token is made as
+lark makes its own but without the checks of lark's constructor, lark's
+line counter is told where the text is read up to only as far as lark's
+lexer (and a parse resumed after a mistake) reads it, and the parse under
+way learns which token it was handed last (:data:`READING`) from the loop
+itself rather than through a stage of its own between lexer and parser.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from types import SimpleNamespace
+from typing import Any, Protocol
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.lexer import ContextualLexer, LexerState, LineCounter
 
-#: The terminals read directly, in the order they are tried: a whole port
-#: list before its bracket alone. A parenthesis opens a configuration string
+#: The terminals read directly, in the order they are tried: the most common
+#: first, and a whole port list before its bracket alone (the others start
+#: with characters of their own). A parenthesis opens a configuration string
 #: (CONFIG, or OPEN_CONFIG when it never ends) where the parser can take one,
 #: and a group (LPAR) elsewhere, as in lark's contextual lexer.
-DIRECT = ("IDENT", "PORT", "ARROW", "COLONCOLON", "SEMICOLON", "COMMA", "LSQB", "RSQB",
+DIRECT = ("IDENT", "ARROW", "SEMICOLON", "COLONCOLON", "PORT", "COMMA", "LSQB", "RSQB",
           "LBRACE", "RBRACE", "RPAR", "ARROW2", "LPAR")
 
 #: What is skipped before a token: spaces, line comments and closed block
@@ -36,6 +49,23 @@ _SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
 
 #: Words the grammar reads as keywords where one may stand.
 _KEYWORDS = {"elementclass": "ELEMENTCLASS", "require": "REQUIRE", "define": "DEFINE"}
+#: Words that can never name an element or a class: the keywords, and ``provide``.
+#: IDENT's callback, which reports them, is called for these words only.
+RESERVED = frozenset({*_KEYWORDS, "provide"})
+#: The terminals read directly that may span lines.
+_MULTILINE = frozenset({"CONFIG", "OPEN_CONFIG"})
+
+
+class Reading(Protocol):
+    """The parse under way as the lexer sees it: told of each token handed to the parser."""
+
+    #: The token handed over last; None once the text has ended.
+    lookahead: Token | None
+
+
+#: The parse under way, when it wants to know which token the parser was
+#: handed last (a rule being reduced then knows what follows it).
+READING: ContextVar[Reading] = ContextVar("pyclick_lang_reading")
 
 
 class ClickLexer(ContextualLexer):
@@ -46,8 +76,15 @@ class ClickLexer(ContextualLexer):
         terminals = conf.terminals_by_name
         patterns = (f"(?P<{name}>{terminals[name].pattern.to_regexp()})" for name in DIRECT)
         self._direct = re.compile(_SKIP + "(?:" + "|".join(patterns) + ")?")
-        self._configs = tuple((name, conf.re_module.compile(terminals[name].pattern.to_regexp()))
-                              for name in ("CONFIG", "OPEN_CONFIG"))
+        self._conf = conf
+
+    @functools.cached_property
+    def _configs(self) -> tuple[tuple[str, Any], ...]:
+        """The configuration string's terminals, compiled when a text first has one (their
+        patterns take the `regex` module several milliseconds to compile)."""
+        terminals = self._conf.terminals_by_name
+        return tuple((name, self._conf.re_module.compile(terminals[name].pattern.to_regexp()))
+                     for name in ("CONFIG", "OPEN_CONFIG"))
 
     def lex(self, lexer_state: LexerState, parser_state) -> Iterator[Token]:
         text = lexer_state.text.text
@@ -57,34 +94,69 @@ class ClickLexer(ContextualLexer):
         stack = parser_state.state_stack
         on_ident = self.root_lexer.user_callbacks.get("IDENT")
         match = self._direct.match
+        count, rindex = text.count, text.rindex
+        make = str.__new__
+        reading = READING.get(None) or SimpleNamespace()
+        # Where the text is read up to, kept here and in lark's line counter,
+        # which lark's lexer reads on from: its position as each token is handed
+        # over, its line as lines are passed, its column before lark's lexer runs.
+        pos, line, line_start = line_ctr.char_pos, line_ctr.line, line_ctr.line_start_pos
         while True:
-            pos = line_ctr.char_pos
             found = match(text, pos, end)
             kind = found.lastgroup
-            start = found.start(kind) if kind else found.end()
+            if kind is None:
+                start = stop = found.end()
+            else:
+                start, stop = found.span(kind)
             if start > pos:
-                _advance(line_ctr, text, pos, start)
+                newlines = count("\n", pos, start)
+                if newlines:
+                    line += newlines
+                    line_start = rindex("\n", pos, start) + 1
+                    line_ctr.line, line_ctr.line_start_pos = line, line_start
             if start >= end:
+                _move(line_ctr, start, line, line_start)
+                reading.lookahead = None
                 return
             accepts = states[stack[-1]]
-            value = found.group(kind) if kind else None
             if kind == "LPAR":
                 kind, value = self._parenthesis(text, start, end, accepts)
-            elif kind == "IDENT" and value in _KEYWORDS and _KEYWORDS[value] in accepts:
-                kind = _KEYWORDS[value]
+                stop = start + len(value)
+            elif kind is not None:
+                value = text[start:stop]
+                if kind == "IDENT" and value in _KEYWORDS and _KEYWORDS[value] in accepts:
+                    kind = _KEYWORDS[value]
             if kind is None or kind not in accepts:
+                _move(line_ctr, start, line, line_start)
                 token = self._lark_token(lexer_state, parser_state)
                 if token is None:
+                    reading.lookahead = None
                     return
+                reading.lookahead = token
                 yield token
+                pos, line, line_start = line_ctr.char_pos, line_ctr.line, line_ctr.line_start_pos
                 continue
-            line, column = line_ctr.line, line_ctr.column
-            _advance(line_ctr, text, start, start + len(value))
-            token = Token(kind, value, start, line, column, line_ctr.line, line_ctr.column,
-                          line_ctr.char_pos)
-            if kind == "IDENT" and on_ident is not None:
+            # Made as lark makes its tokens, without the checks of its constructor.
+            token = make(Token, value)
+            token.type = kind
+            token.value = value
+            token.start_pos = start
+            token.line = line
+            token.column = start - line_start + 1
+            if kind in _MULTILINE:
+                newlines = count("\n", start, stop)
+                if newlines:
+                    line += newlines
+                    line_start = rindex("\n", start, stop) + 1
+                    line_ctr.line, line_ctr.line_start_pos = line, line_start
+            token.end_line = line
+            token.end_column = stop - line_start + 1
+            token.end_pos = pos = stop
+            if kind == "IDENT" and on_ident is not None and value in RESERVED:
                 token = on_ident(token)
+            line_ctr.char_pos = stop
             lexer_state.last_token = token
+            reading.lookahead = token
             yield token
 
     def _parenthesis(self, text: str, start: int, end: int,
@@ -116,11 +188,9 @@ class ClickLexer(ContextualLexer):
                                   terminals_by_name=self.root_lexer.terminals_by_name) from None
 
 
-def _advance(line_ctr: LineCounter, text: str, start: int, stop: int) -> None:
-    """Move lark's line counter over ``text[start:stop]``, counting lines as it does."""
-    newlines = text.count("\n", start, stop)
-    if newlines:
-        line_ctr.line += newlines
-        line_ctr.line_start_pos = text.rindex("\n", start, stop) + 1
-    line_ctr.char_pos = stop
-    line_ctr.column = stop - line_ctr.line_start_pos + 1
+def _move(line_ctr: LineCounter, pos: int, line: int, line_start: int) -> None:
+    """Set lark's line counter at ``pos``, on ``line`` that starts at ``line_start``."""
+    line_ctr.char_pos = pos
+    line_ctr.line = line
+    line_ctr.line_start_pos = line_start
+    line_ctr.column = pos - line_start + 1

@@ -3,7 +3,8 @@
 The grammar is ``pyclick/grammar/click.lark`` (LALR(1), contextual lexer,
 read through :class:`~pyclick.lang.lexer.ClickLexer`).
 lark builds no parse tree: the syntax classes are made as rules are reduced
-(:class:`_ToSyntax` is lark's inline transformer), and the parsing tables
+(:class:`_ToSyntax` is lark's inline transformer, called through the direct
+reductions of :mod:`pyclick.lang.reductions`), and the parsing tables
 come from a cache in the user's cache directory when one can be kept there.
 Syntax errors do not stop the parse: each is recorded, the offending token
 is skipped, and at the end of the input any unclosed ``{`` or ``(`` is
@@ -21,21 +22,19 @@ import copy
 import functools
 import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import lark
 import regex
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.lark import PostLex
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
-from pyclick.lang import usercache
+from pyclick.lang import reductions, usercache
 from pyclick.lang.configstr import shown
-from pyclick.lang.lexer import ClickLexer
+from pyclick.lang.lexer import READING, RESERVED, ClickLexer
 from pyclick.lang.linemap import LineMap
 from pyclick.lang.source import encoding_error
 
@@ -45,8 +44,6 @@ MAX_SYNTAX_ERRORS = 30
 MAX_CLOSED_AT_END = 200
 
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
-#: Words that can never name an element or a class.
-RESERVED = frozenset({"elementclass", "require", "define", "provide"})
 _GRAMMAR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "grammar", "click.lark")
 _OPTIONS = dict(parser="lalr", lexer="contextual", regex=True, maybe_placeholders=True)
@@ -91,19 +88,8 @@ class _ParseRun:
 
 # lark calls the lexer callbacks and the transformer with tokens and
 # children only: the parse they belong to is found here.
+# The lexer tells it which token the parser was handed last (lexer.READING).
 _RUN: contextvars.ContextVar[_ParseRun] = contextvars.ContextVar("pyclick_lang_parse_run")
-
-
-class _Lookahead(PostLex):
-    """Keeps the token the parser is given last in the parse run (None at the end of the
-    text), so that a rule reduced knows what follows it."""
-
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        run = _RUN.get()
-        for token in stream:
-            run.lookahead = token
-            yield token
-        run.lookahead = None
 
 
 def _on_directive(token: Token) -> Token:
@@ -140,11 +126,14 @@ def _load_lark(grammar: str, cache: str | bool) -> Lark:
 
     lark rebuilds a cache file it cannot read, and carries on without one it cannot write.
     """
-    return Lark(grammar, **_OPTIONS, cache=cache, transformer=_ToSyntax(),
-                _plugins={"ContextualLexer": ClickLexer}, postlex=_Lookahead(),
+    transformer = _ToSyntax()
+    made = Lark(grammar, **_OPTIONS, cache=cache, transformer=transformer,
+                _plugins={"ContextualLexer": ClickLexer},
                 lexer_callbacks={"LINE_DIRECTIVE": _on_directive,
                                  "BLOCK_COMMENT": _on_block_comment,
                                  "IDENT": _on_identifier})
+    reductions.make_direct(made.parser.parser.parser, transformer)
+    return made
 
 
 def _cache_file(grammar: str) -> str | bool:
@@ -162,15 +151,10 @@ def _cache_file(grammar: str) -> str | bool:
     return os.path.join(directory, f"click-grammar-{key[:20]}.lark")
 
 
-@functools.cache
-def _closed_config() -> regex.Pattern:
-    """The compiled CONFIG terminal: a whole, balanced ``(configuration)``."""
-    return regex.compile(_lark().get_terminal("CONFIG").pattern.to_regexp())
-
-
-def config_reads_back(config: str) -> bool:
-    """Whether ``(config)`` reads back as exactly this configuration string."""
-    return _closed_config().fullmatch(f"({config})") is not None
+def config_pattern() -> str:
+    """The CONFIG terminal's pattern, as lark makes it: a whole, balanced
+    ``(configuration)`` (see :mod:`pyclick.lang.readback`)."""
+    return _lark().get_terminal("CONFIG").pattern.to_regexp()
 
 
 def _recover(error: UnexpectedInput) -> bool:
@@ -231,19 +215,21 @@ def parse_text(text: str, filename: str) -> tuple[s.Program | None, list[str]]:
         return None, [refused]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     run = _ParseRun(LineMap(filename), text)
-    token = _RUN.set(run)
+    token, reading = _RUN.set(run), READING.set(run)
     try:
         program = _lark().parse(text, on_error=_recover)
     except UnexpectedInput:
         program = None
     finally:
+        READING.reset(reading)
         _RUN.reset(token)
     run.errors.sort(key=lambda e: e[0])
     return program, [message for _, message in run.errors]
 
 
 def _at(token: Token) -> Landmark:
-    return _RUN.get().lines.landmark(token.line)
+    lines = _RUN.get().lines
+    return lines.known.get(token.line) or lines.landmark(token.line)
 
 
 def _end_of_lookahead() -> Landmark:
@@ -252,7 +238,8 @@ def _end_of_lookahead() -> Landmark:
     token = run.lookahead
     if token is None:
         return run.lines.landmark(run.end_line)
-    return run.lines.landmark(token.end_line)
+    lines = run.lines
+    return lines.known.get(token.end_line) or lines.landmark(token.end_line)
 
 
 def _config_of(token: Token) -> s.Config:
@@ -299,6 +286,17 @@ class _ToSyntax(Transformer):
 
     def connection(self, children: list) -> s.Connection:
         # Elements and arrows, in order: the arrows cut the elements into lists.
+        # Most connections are one element, or two and the arrow between them.
+        count = len(children)
+        if count == 1 and type(children[0]) is not Token:
+            (item,) = children
+            return s.Connection(((item,),), (), item.landmark, _end_of_lookahead())
+        if count == 3 and type(children[1]) is Token and type(children[0]) is not Token \
+                and type(children[2]) is not Token:
+            first, arrow, second = children
+            return s.Connection(((first,), (second,)),
+                                (s.Arrow(arrow.type == "ARROW2", _at(arrow)),),
+                                first.landmark, _end_of_lookahead())
         segments: list[tuple[s.Item, ...]] = []
         arrows: list[s.Arrow] = []
         items: list[s.Item] = []
@@ -315,16 +313,21 @@ class _ToSyntax(Transformer):
 
     def name_ref(self, children: list) -> s.Item:
         in_port, word, out_port = children
-        return _item(in_port, s.ElementRef(str(word), None, None, _at(word)), out_port)
+        lines = _RUN.get().lines
+        at = lines.known.get(word.line) or lines.landmark(word.line)
+        return s.Item(in_port, s.ElementRef(word.value, None, None, at), out_port,
+                      in_port.landmark if in_port else at)
 
     # An optional configuration string leaves no placeholder behind ([_config]
     # is an inlined rule): ``config`` has the token or nothing.
     def declaration(self, children: list) -> s.Item:
         in_port, word, _, spec, *config, out_port = children
+        at = _at(word)
         if type(spec) is Token:
-            spec = s.ClassName(str(spec), _at(spec))
+            spec = s.ClassName(spec.value, at if spec.line == word.line else _at(spec))
         conf = _config_of(config[0]) if config else None
-        return _item(in_port, s.ElementRef(str(word), spec, conf, _at(word)), out_port)
+        return s.Item(in_port, s.ElementRef(word.value, spec, conf, at), out_port,
+                      in_port.landmark if in_port else at)
 
     def class_call(self, children: list) -> s.Item:
         in_port, word, config, out_port = children

@@ -40,9 +40,8 @@ def _requirement(kind: str, value: str) -> str:
 def _config(config: str) -> str:
     if not config:
         return ""
-    # The parser (and lark) is loaded only to write text back: a configuration
-    # read from the parse cache does not need it.
-    from pyclick.lang.parser import config_reads_back
+    # Loaded only to write text back (with the `regex` module).
+    from pyclick.lang.readback import config_reads_back
 
     # A configuration ending in a // comment needs the newline that ended it.
     if not config_reads_back(config) and config_reads_back(config + "\n"):
