@@ -45,13 +45,11 @@ def median(values: Sequence[float] | np.ndarray) -> float:
     """The middle value (the mean of the two middle ones for an even count)."""
     if isinstance(values, np.ndarray):
         # The array's own sort: ``np.sort`` adds a Python layer.
-        ordered = values.copy()
-        ordered.sort()
-        middle = len(ordered) // 2
-        if len(ordered) % 2:
-            return ordered.item(middle)
-        return (ordered.item(middle - 1) + ordered.item(middle)) / 2
-    ordered = sorted(values)
+        in_place = values.copy()
+        in_place.sort()
+        ordered = in_place.tolist()
+    else:
+        ordered = sorted(values)
     middle = len(ordered) // 2
     if len(ordered) % 2:
         return ordered[middle]

@@ -407,11 +407,15 @@ class _ScopeReader:
     def plain(self, ref: s.ElementRef, nesting: int) -> list[Endpoint]:
         """The endpoint of an element standing alone in its list, without ports:
         read as :meth:`prepare` and :meth:`resolve` read it."""
+        word_class, declared = self.classes_of(ref, nesting)
+        index = self.element(ref, word_class, declared, ref.declared, ref.config)
+        return [] if index is None else [Endpoint(index, NO_PORTS, NO_PORTS)]
+
+    def classes_of(self, ref: s.ElementRef, nesting: int) -> tuple[Binding | None, Binding | None]:
+        """What ``ref``'s word names as a class, and the class it is declared with."""
         word_class = self.class_of(ref.word) if ref.word is not None else None
         spec = ref.declared
-        declared = self.class_spec(spec, nesting) if spec is not None else None
-        index = self.element(ref, word_class, declared, spec, ref.config)
-        return [] if index is None else [Endpoint(index, NO_PORTS, NO_PORTS)]
+        return word_class, (self.class_spec(spec, nesting) if spec is not None else None)
 
     def missing_segment(self, before: s.Arrow | None, after: s.Arrow | None) -> list[Endpoint] | None:
         """An element list left out: implicit ``input``/``output``, or a mistake."""
@@ -434,11 +438,8 @@ class _ScopeReader:
             pending.endpoint = self.group(item, target, nesting)
             groups.append((pending.endpoint, target))
         elif isinstance(target, s.ElementRef):
-            if target.word is not None:
-                pending.word_class = self.class_of(target.word)
-            if target.declared is not None:
-                pending.declared_spec = target.declared
-                pending.declared = self.class_spec(target.declared, nesting)
+            pending.word_class, pending.declared = self.classes_of(target, nesting)
+            pending.declared_spec = target.declared
             pending.config = target.config
         return pending
 

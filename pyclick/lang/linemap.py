@@ -28,9 +28,8 @@ class LineMap:
         self.filename = filename
         self._raw_lines: list[int] = []
         self._targets: list[tuple[str, int]] = []
-        #: The landmarks worked out so far, by raw line: every token asks for its
-        #: line's landmark, and gets one object per line (looked up here first).
-        self.known: dict[int, Landmark] = {}
+        # Every token asks for its line's landmark: one object per line.
+        self._known: dict[int, Landmark] = {}
 
     def directive(self, raw_line: int, text: str) -> str | None:
         """Apply the directive ``text`` found on ``raw_line``; what is wrong with it, if any."""
@@ -48,12 +47,12 @@ class LineMap:
             file = re.sub(r"\\(.)", r"\1", name) or self.filename
         self._raw_lines.append(raw_line)
         self._targets.append((file, int(number)))
-        self.known.clear()
+        self._known.clear()
         return None
 
     def landmark(self, raw_line: int) -> Landmark:
         """The landmark of the text's line ``raw_line`` (1-based)."""
-        known = self.known.get(raw_line)
+        known = self._known.get(raw_line)
         if known is not None:
             return known
         at = bisect.bisect_left(self._raw_lines, raw_line) - 1
@@ -62,5 +61,5 @@ class LineMap:
         else:
             file, number = self._targets[at]
             landmark = Landmark(file, number + raw_line - self._raw_lines[at] - 1)
-        self.known[raw_line] = landmark
+        self._known[raw_line] = landmark
         return landmark

@@ -228,8 +228,7 @@ def parse_text(text: str, filename: str) -> tuple[s.Program | None, list[str]]:
 
 
 def _at(token: Token) -> Landmark:
-    lines = _RUN.get().lines
-    return lines.known.get(token.line) or lines.landmark(token.line)
+    return _RUN.get().lines.landmark(token.line)
 
 
 def _end_of_lookahead() -> Landmark:
@@ -238,8 +237,7 @@ def _end_of_lookahead() -> Landmark:
     token = run.lookahead
     if token is None:
         return run.lines.landmark(run.end_line)
-    lines = run.lines
-    return lines.known.get(token.end_line) or lines.landmark(token.end_line)
+    return run.lines.landmark(token.end_line)
 
 
 def _config_of(token: Token) -> s.Config:
@@ -313,10 +311,7 @@ class _ToSyntax(Transformer):
 
     def name_ref(self, children: list) -> s.Item:
         in_port, word, out_port = children
-        lines = _RUN.get().lines
-        at = lines.known.get(word.line) or lines.landmark(word.line)
-        return s.Item(in_port, s.ElementRef(word.value, None, None, at), out_port,
-                      in_port.landmark if in_port else at)
+        return _item(in_port, s.ElementRef(word.value, None, None, _at(word)), out_port)
 
     # An optional configuration string leaves no placeholder behind ([_config]
     # is an inlined rule): ``config`` has the token or nothing.
@@ -326,8 +321,7 @@ class _ToSyntax(Transformer):
         if type(spec) is Token:
             spec = s.ClassName(spec.value, at if spec.line == word.line else _at(spec))
         conf = _config_of(config[0]) if config else None
-        return s.Item(in_port, s.ElementRef(word.value, spec, conf, at), out_port,
-                      in_port.landmark if in_port else at)
+        return _item(in_port, s.ElementRef(word.value, spec, conf, at), out_port)
 
     def class_call(self, children: list) -> s.Item:
         in_port, word, config, out_port = children
