@@ -34,8 +34,12 @@ IMBALANCE_ALPHA, MOVE_COST), so that a speed-up of one path cannot change
 another unseen.
 
 The C++ column holds the decision times measured for RSS++'s C++
-implementation on this machine; there is no C++ build here, so they are
-quoted, not re-measured. Run::
+implementation on this machine, beside pyclick at BESIDE_CPP; there is no
+C++ build here, so they are quoted, not re-measured. This machine's speed
+varies from day to day, so ours is compared with C++ only through the ratio
+to BESIDE_CPP timed in the same run (``--against c13a226``): ours / C++ =
+ours / c13a226 now x c13a226 / C++ then. Without it the C++ columns are
+left empty. Run::
 
     python bench/bench_decision.py --against c13a226   # times against c13a226, moves against HEAD
     python bench/bench_decision.py --check-only --same-as 57348e4   # decisions only, no timing
@@ -73,13 +77,17 @@ LOAD = 0.75
 
 @dataclass(frozen=True)
 class Case:
-    """One size and method, with the C++ figure and the target ratio to it (None: no target)."""
+    """One size and method, with the C++ figure and the target ratio to it (None: no target).
+
+    ``beside_us`` is BESIDE_CPP's time for the same case, measured in the
+    run that measured ``cpp_us``."""
 
     reta: int
     cores: int
     method: str
     what: str
     cpp_us: float | None
+    beside_us: float | None = None
     target_ratio: float | None = None
     target_us: float | None = None
     options: tuple[tuple[str, object], ...] = ()
@@ -91,13 +99,16 @@ class Case:
         return f"{self.reta}x{self.cores} {self.method}" + (f" ({extra})" if extra else "")
 
 
+#: The revision whose decisions were timed beside the C++ figures.
+BESIDE_CPP = "c13a226"
+
 CASES = (
-    Case(128, 8, "rsspp", "decision", 6.8, target_ratio=5.0),
-    Case(512, 64, "rsspp", "decision", 98.0, target_ratio=1.5),
+    Case(128, 8, "rsspp", "decision", 6.8, 150.0, target_ratio=5.0),
+    Case(512, 64, "rsspp", "decision", 98.0, 518.0, target_ratio=1.5),
     Case(2048, 256, "rsspp", "decision", None, target_us=2000.0),
     Case(128, 8, "rsspp-ref", "decision", 6.8),
     Case(512, 64, "rsspp-ref", "decision", 98.0),
-    Case(512, 64, "rsspp-ref", "solve", 90.0, target_ratio=5.0),
+    Case(512, 64, "rsspp-ref", "solve", 90.0, 1730.0, target_ratio=5.0),
     Case(2048, 256, "rsspp-ref", "decision", None),
 )
 
@@ -136,6 +147,11 @@ def balance_at(revision: str) -> ModuleType:
         (where / Path(path).name).write_text(text)
     sys.path.insert(0, str(where.parent))
     return importlib.import_module(name)
+
+
+def commit_of(revision: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", f"{revision}^{{commit}}"],
+                          check=True, capture_output=True, text=True).stdout.strip()
 
 
 def record(case: Case, ticks: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -233,12 +249,21 @@ def timings(runs: list[np.ndarray]) -> Timing:
     return Timing(float(np.median(stacked.min(axis=0))), float(np.median(stacked)))
 
 
-def verdict(case: Case, ours: float) -> str:
+def times_cpp(case: Case, ours: float, beside_now: float | None) -> float | None:
+    """Ours / C++, through BESIDE_CPP's time now (``beside_now``) and then; None
+    when either is unknown."""
+    if case.cpp_us is None or case.beside_us is None or beside_now is None:
+        return None
+    return ours / beside_now * case.beside_us / case.cpp_us
+
+
+def verdict(case: Case, ours: float, ratio: float | None) -> str:
     if case.target_us is not None:
         return f"<= {case.target_us:g} µs: {'met' if ours <= case.target_us else 'MISSED'}"
-    if case.target_ratio is not None and case.cpp_us is not None:
-        met = ours <= case.target_ratio * case.cpp_us
-        return f"<= {case.target_ratio:g}x C++: {'met' if met else 'MISSED'}"
+    if case.target_ratio is not None:
+        if ratio is None:
+            return f"<= {case.target_ratio:g}x C++: needs --against {BESIDE_CPP}"
+        return f"<= {case.target_ratio:g}x C++: {'met' if ratio <= case.target_ratio else 'MISSED'}"
     return "-"
 
 
@@ -273,7 +298,8 @@ def main() -> int:
               + (f", against {opts.against}" if opts.against else "") + "\n")
         print("| buckets x cores | method | timed | ours µs (best per tick) | ours µs (median) | "
               "before µs (best per tick) | ours / before | "
-              f"same decisions as {opts.same_as} | C++ µs | ours / C++ | target |")
+              f"same decisions as {opts.same_as} | C++ µs | ours / C++ (through {BESIDE_CPP}) "
+              "| target |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
     for case in chosen if not opts.check_only else []:
         inputs = inputs_of(case)
@@ -288,17 +314,19 @@ def main() -> int:
         ours = timings(ours_runs)
         row = f"| {case.reta} x {case.cores} | {case.method} | {case.what} | " \
               f"{ours.best:.1f} | {ours.median:.1f} | "
+        beside_now = None
         if before is not None:
             then = timings(before_runs)
             row += f"{then.best:.1f} | {ours.best / then.best:.2f} | "
+            if commit_of(opts.against) == commit_of(BESIDE_CPP):
+                beside_now = then.best
         else:
             row += "- | - | "
         row += sameness(ours_moves, their_moves) + " | "
-        if case.cpp_us is not None:
-            row += f"{case.cpp_us:g} | {ours.best / case.cpp_us:.1f} | "
-        else:
-            row += "- | - | "
-        print(row + verdict(case, ours.best) + " |", flush=True)
+        ratio = times_cpp(case, ours.best, beside_now)
+        row += f"{case.cpp_us:g} | " if case.cpp_us is not None else "- | "
+        row += f"{ratio:.1f} | " if ratio is not None else "- | "
+        print(row + verdict(case, ours.best, ratio) + " |", flush=True)
     print(f"\n| decisions compared with {opts.same_as} | ticks | ticks that moved | moves | same |")
     print("|---|---|---|---|---|")
     # A recording's decisions once, whatever is timed on it.
