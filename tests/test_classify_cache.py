@@ -208,3 +208,31 @@ def test_a_shelf_counted_now_and_then_is_counted_after_a_big_entry(cache):
     shelf.store(big, "y" * 300)
     assert shelf_entries(cache, "test-") == sorted(Path(p).name for p in (big, *small[8:]))
     assert shelf.load(big, pickle.Unpickler, str) == "y" * 300
+
+
+def test_a_pattern_grammar_is_analysed_once_and_its_tables_read_back(tmp_path):
+    # A fresh interpreter per run: the parser of a grammar is made once per process.
+    script = textwrap.dedent("""
+        import sys
+        from lark.parsers import lalr_analysis
+        from pyclick.classify import syntax
+        from pyclick.classify.ippatterns import GRAMMAR
+        if sys.argv[1] == "read":
+            def analyse(self):
+                raise AssertionError("the grammar was analysed again")
+            lalr_analysis.LALR_Analyzer.compute_lalr = analyse
+        print(repr(GRAMMAR.parse("tcp dst port 80 or udp")))
+    """)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+
+    def run(how: str) -> str:
+        return subprocess.run([sys.executable, "-c", script, how], cwd=ROOT, env=env, text=True,
+                              capture_output=True, check=True).stdout
+
+    analysed = run("analyse")
+    (tables,) = (tmp_path / "pyclick").glob("classify-grammar-*.lark")
+    assert run("read") == analysed
+    # A damaged file is analysed again and written again.
+    tables.write_bytes(b"not a cache\n\x80\x04garbage")
+    assert run("analyse") == analysed
+    assert run("read") == analysed

@@ -61,11 +61,20 @@ class Grammar(NamedTuple):
         return _plain(tree)
 
 
+#: How lark parses every pattern language.
+_OPTIONS = {"parser": "lalr", "lexer": "contextual"}
+
+
 @functools.cache
 def _parser(rules: str) -> Lark:
-    from lark import Lark
+    """The parser of ``rules``; lark keeps its analysed tables in the user's cache
+    directory, so that a first run reads them instead of analysing the grammar."""
+    import lark
 
-    return Lark(rules, parser="lalr", lexer="contextual")
+    from pyclick.lang import usercache
+
+    cache = usercache.grammar_cache("classify-grammar", f"{rules}{_OPTIONS}{lark.__version__}")
+    return lark.Lark(rules, **_OPTIONS, cache=cache)
 
 
 def _plain(tree: Tree) -> Branch:

@@ -21,7 +21,6 @@ import contextvars
 import copy
 import functools
 import os
-import sys
 from dataclasses import dataclass, field, replace
 
 import lark
@@ -137,18 +136,8 @@ def _load_lark(grammar: str, cache: str | bool) -> Lark:
 
 
 def _cache_file(grammar: str) -> str | bool:
-    """Where lark keeps the analysed grammar: the user's cache directory, or nowhere.
-
-    The name depends on the grammar and the versions of lark and Python, so
-    installations side by side never share a stale file. Without a private
-    cache directory (:mod:`pyclick.lang.usercache`) the grammar is analysed
-    on each start instead.
-    """
-    directory = usercache.directory()
-    if directory is None:
-        return False
-    key = usercache.digest(f"{grammar}{_OPTIONS}{lark.__version__}{sys.version}".encode())
-    return os.path.join(directory, f"click-grammar-{key[:20]}.lark")
+    """Where lark keeps the analysed Click grammar (:func:`usercache.grammar_cache`)."""
+    return usercache.grammar_cache("click-grammar", f"{grammar}{_OPTIONS}{lark.__version__}")
 
 
 def config_pattern() -> str:

@@ -65,6 +65,19 @@ def digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
+def grammar_cache(name: str, key: str) -> str | bool:
+    """Where lark keeps the analysed tables of the grammar called ``name``: a file of the
+    private cache directory named after ``key`` (the grammar, lark's options and version)
+    and the Python version, so that installations side by side never share a stale one;
+    False without a private directory (lark then analyses the grammar on each start).
+
+    lark reads the file back with pickle: it is only ever one of this user's own."""
+    where = directory()
+    if where is None:
+        return False
+    return os.path.join(where, f"{name}-{digest(f'{key}{sys.version}'.encode())[:20]}.lark")
+
+
 def lark_fingerprint(sources: Iterable[str]) -> bytes | None:
     """A digest of what, besides a text, decides what lark and the code around it make
     of it: the Python version, lark's own ``__init__`` (its version) and ``sources``
