@@ -5,7 +5,7 @@ configuration, ``python -m pyclick -q`` twice: cold (the programs and
 patterns kept once parsed are removed from the cache first, the grammar's
 tables stay) and warm (right after, with the cache as the cold run left
 it). With ``--before DIR`` an older copy of the package (``git archive REV
-pyclick | tar -x -C DIR``) is run from DIR in the same rounds, warm only.
+pyclick | tar -x -C DIR``) is run from DIR in the same rounds, cold and warm.
 Every command shares one fresh cache directory of the benchmark's
 (``XDG_CACHE_HOME``), and Python's bytecode is written and read back as
 in a user's runs. The table gives the best and the median over the
@@ -64,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--before", type=Path, metavar="DIR",
-                        help="a directory holding an older pyclick package, run warm alongside")
+                        help="a directory holding an older pyclick package, run alongside")
     opts = parser.parse_args()
     if opts.before and not (opts.before / "pyclick").is_dir():
         parser.error(f"no pyclick package in {opts.before}")
@@ -85,7 +85,9 @@ def main() -> None:
                 rows.setdefault(f"{label}, cold", []).append(timed(command, ROOT, env))
                 rows.setdefault(f"{label}, warm", []).append(timed(command, ROOT, env))
                 if opts.before:
-                    timed(command, opts.before, env)
+                    forget_parsed(cache)
+                    rows.setdefault(f"{label}, before, cold", []).append(
+                        timed(command, opts.before, env))
                     rows.setdefault(f"{label}, before, warm", []).append(
                         timed(command, opts.before, env))
     print(f"# bench_startup: {opts.rounds} rounds, load average "
