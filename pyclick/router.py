@@ -364,10 +364,10 @@ class Router:
             try:
                 element.cleanup()
             except Exception as err:
-                _log.error("%s: cleanup of '%s' failed: %s", element.landmark,
-                           element.declaration(), _describe_exception(err),
+                _log.error("cleanup of '%s' failed: %s", element.declaration(),
+                           _describe_exception(err),
                            exc_info=_log.isEnabledFor(logging.DEBUG) and err,
-                           extra={"element": element.name})
+                           extra={"element": element.name, "landmark": str(element.landmark)})
 
     def worker_threads(self) -> list[WorkerThread]:
         """The real-time worker threads, from initialize() on; none in simulated time."""
@@ -436,9 +436,9 @@ class Router:
         # A described failure (bad data, a device error) is its message; only
         # an unexpected exception, a bug, shows its traceback without -v.
         trace = _log.isEnabledFor(logging.DEBUG) or not _is_described(err)
-        _log.error("%s: %s of '%s' failed: %s", owner.landmark, what, declaration,
-                   _describe_exception(err), exc_info=err if trace else None,
-                   extra={"element": owner.name})
+        _log.error("%s of '%s' failed: %s", what, declaration, _describe_exception(err),
+                   exc_info=err if trace else None,
+                   extra={"element": owner.name, "landmark": str(owner.landmark)})
         self.exit_status = 1
         self.stop(f"{what} of '{owner.name}' failed")
 

@@ -379,7 +379,8 @@ def test_failing_timer_exits_1_with_element_name_and_place(tmp_path, start_pycli
     proc = start_pyclick(f"a :: CliLog({log});\nbad :: CliLog({log}, FAIL timer);")
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
-    assert "[bad]" in err and "probe.click:3: timer of 'bad :: CliLog' failed" in err
+    # The place first, as in every error and warning line.
+    assert "probe.click:3: [bad] timer of 'bad :: CliLog' failed" in err
     assert "lost the table" in err
     assert log.read_text().splitlines()[-2:] == ["cleanup bad", "cleanup a"]
 

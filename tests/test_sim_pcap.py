@@ -342,8 +342,10 @@ def test_simnic_stops_with_an_error_at_a_truncated_record(tmp_path, capsys, capl
     path = cut_capture(tmp_path, 3064 + 16 + 30)
     router = replay_router(f"CORES 2, PCAP {path}, DURATION 1, PROGRESS 10ms, QUIET true")
     assert router.run() == 1
-    assert "replay.click:5: timer of 'fd :: SimNIC' failed: " \
-           f"{path}: truncated record at byte 3064" in caplog.text
+    (failure,) = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert (failure.landmark, failure.getMessage()) == \
+        ("replay.click:5", f"timer of 'fd :: SimNIC' failed: {path}: truncated record at byte "
+         "3064 (30 of 60 bytes of packet data)")
     # Replayed 10 ms at a time: the first 30 ms, then the next 10 needed the damaged record.
     assert router.element("fd").nic.received_total.sum() == 30
 
