@@ -12,7 +12,7 @@ from pyclick.elements.inet import checksum
 from pyclick.errors import Landmark
 from pyclick.packet import BROADCAST, HOST, MULTICAST, OTHERHOST, Packet
 from pyclick.sim.pcap import read_pcap
-from tests.frames import click_hex, ether, icmp, ip_header, ip_packet, tcp, udp
+from tests.frames import click_hex, ether, ip_header, ip_packet, tcp, udp
 from tests.helpers import config_error_of, configured_router
 from tests.sinks import KeepingTestSink
 
