@@ -13,7 +13,7 @@ import functools
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 if TYPE_CHECKING:
-    from lark import Lark, Token, Tree
+    from lark import Lark, Tree
     from lark.exceptions import UnexpectedInput
 
 
