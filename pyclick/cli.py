@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, TextIO
 import pyclick
 from pyclick.errors import ConfigError, Landmark
 from pyclick.runtime.handlers import PERMISSION_DENIED, HandlerError
-from pyclick.runtime.stopsignals import Interrupted, catch, raise_interrupted
+from pyclick.runtime.stopsignals import Interrupted, Unwinder
 
 if TYPE_CHECKING:
     from pyclick.lang.model import FlatConfig
@@ -196,17 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     # while after the import (0.1 s of a core), and a router's vectors are far too
     # small for BLAS threads to pay. An explicit setting is kept.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    restore = catch(raise_interrupted)
-    try:
+    with Unwinder() as unwinder:
         try:
-            return _main(argv)
-        except Interrupted as err:
-            print(f"{PROG}: {err}", file=sys.stderr)
+            try:
+                status = _main(argv, unwinder)
+                # A signal that arrived in a callback whose exceptions Python drops.
+                unwinder.check()
+                return status
+            except Interrupted as err:
+                print(f"{PROG}: {err}", file=sys.stderr)
+                return err.exit_status
+        except Interrupted as err:  # a second signal while the first was being reported
             return err.exit_status
-    except Interrupted as err:  # a second signal while the first was being reported
-        return err.exit_status
-    finally:
-        restore()
 
 
 def _seconds(text: str) -> float:
@@ -229,11 +230,11 @@ def _simtime_values(argv: list[str]) -> list[str]:
     return out
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, unwinder: Unwinder) -> int:
     try:
         opts = _parser().parse_intermixed_args(
             _simtime_values(sys.argv[1:] if argv is None else argv))
-        return _run(opts)
+        return _run(opts, unwinder)
     except UsageError as err:
         print(f"{PROG}: {err}\nUsage: {_parser().usage}\nTry '{PROG} --help'.", file=sys.stderr)
         return 1
@@ -247,7 +248,7 @@ def _main(argv: list[str] | None) -> int:
         return 0
 
 
-def _run(opts: argparse.Namespace) -> int:
+def _run(opts: argparse.Namespace, unwinder: Unwinder) -> int:
     if opts.help:
         _parser().print_help()
         return 0
@@ -283,6 +284,9 @@ def _run(opts: argparse.Namespace) -> int:
     router.configure()
     if opts.quit:
         return _report(router, opts, _Timing())
+    # The router takes the signals over from here: one that reached a callback
+    # while the configuration was read and configured must not be lost.
+    unwinder.check()
     handler_status = [0]
     started = _Timing()
 

@@ -21,9 +21,12 @@ import subprocess
 import sys
 import textwrap
 import time
+import weakref
 from pathlib import Path
 
 import pytest
+
+from pyclick.runtime.stopsignals import Interrupted, Unwinder
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,7 +35,9 @@ EXIT_BOUND = 15.0
 
 PROBES = textwrap.dedent('''
     """Elements that mark their life in a file, and others that misbehave."""
+    import signal
     import time
+    import weakref
 
     from pyclick.args import STRING, TIME, WORD, Args
     from pyclick.element import Element, read_handler
@@ -102,6 +107,24 @@ PROBES = textwrap.dedent('''
 
         def boom(self) -> None:
             raise {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}[self.what]()
+
+
+    class SignalInCallback(Element):
+        """SignalInCallback() -- at configure, SIGTERM arrives inside a weak reference's callback"""
+
+        def configure(self, args: Args) -> None:
+            args.complete()
+            target = type("Target", (), {})()
+            self.watch = weakref.ref(target, self.arrive)
+            del target
+
+        @staticmethod
+        def arrive(ref: object) -> None:
+            signal.raise_signal(signal.SIGTERM)
+            # The handler runs at the next check of the loop: inside this callback,
+            # whose exceptions Python drops.
+            for _ in range(1000):
+                pass
 ''')
 
 
@@ -202,6 +225,35 @@ def test_signal_matrix(probes, signum, moment):
     if moment != "starting":
         assert "a" in cleaned
     assert took < EXIT_BOUND
+
+
+def test_an_interrupt_dropped_in_a_callback_is_kept_and_only_that_goes_unreported():
+    reported = []
+    previous, hook = sys.unraisablehook, reported.append
+    sys.unraisablehook = hook
+    try:
+        with Unwinder() as unwinder:
+            assert signal.getsignal(signal.SIGTERM) is unwinder
+            unwinder.check()                       # nothing received yet
+            watches = []
+            for fail in (lambda _: unwinder(signal.SIGTERM, None), lambda _: 1 / 0):
+                target = type("Target", (), {})()
+                watches.append(weakref.ref(target, fail))
+                del target                         # the callback runs; Python drops its error
+            with pytest.raises(Interrupted) as raised:
+                unwinder.check()
+        assert raised.value.exit_status == 128 + signal.SIGTERM
+        assert [type(r.exc_value) for r in reported] == [ZeroDivisionError]
+        assert sys.unraisablehook is hook
+        assert signal.getsignal(signal.SIGTERM) is not unwinder
+    finally:
+        sys.unraisablehook = previous
+
+
+def test_a_signal_python_drops_in_a_callback_still_stops_the_command(probes):
+    proc = start(probes, "SignalInCallback; Idle -> Discard")
+    out, err, took = finish(proc)
+    assert (proc.returncode, err) == (128 + signal.SIGTERM, "pyclick: stopped by SIGTERM\n")
 
 
 @pytest.mark.parametrize("options", [(), ("--simtime",)])

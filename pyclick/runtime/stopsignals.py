@@ -14,6 +14,7 @@ so that no ``except Exception`` on the way swallows it.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from typing import Any, Callable
 
@@ -47,9 +48,49 @@ class Interrupted(BaseException):
         return exit_status(self.signum)
 
 
-def raise_interrupted(signum: int, frame: Any) -> None:
-    """A signal handler: unwind with :class:`Interrupted`."""
-    raise Interrupted(signum)
+class Unwinder:
+    """Stop signals that unwind the program with :class:`Interrupted`, remembered.
+
+    Python runs a signal's handler between any two bytecodes, also inside a
+    callback whose exceptions it reports and drops ("Exception ignored in
+    ..."): a weak reference's callback, which every import runs, or a
+    finalizer. The stop would then be lost and the program carry on; so the
+    signal is kept, :meth:`check` raises it again where the program can
+    unwind, and Python's report of the one it dropped is left out.
+
+    A context manager: it installs the handler (main thread only) and the
+    hook for dropped exceptions, and puts the previous ones back.
+    """
+
+    def __init__(self) -> None:
+        #: The last stop signal received; None before any.
+        self.signum: int | None = None
+        self._restore: Callable[[], None] = lambda: None
+        self._previous_hook = sys.unraisablehook
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.signum = signum
+        raise Interrupted(signum)
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` when a stop signal arrived."""
+        if self.signum is not None:
+            raise Interrupted(self.signum)
+
+    def __enter__(self) -> Unwinder:
+        self._previous_hook = sys.unraisablehook
+        sys.unraisablehook = self._dropped
+        self._restore = catch(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._restore()
+        sys.unraisablehook = self._previous_hook
+
+    def _dropped(self, unraisable: Any) -> None:
+        # An Interrupted Python dropped is kept in ``signum``: not an error to report.
+        if not isinstance(unraisable.exc_value, Interrupted):
+            self._previous_hook(unraisable)
 
 
 def catch(handler: Handler, signals: tuple[int, ...] = STOP_SIGNALS) -> Callable[[], None]:
