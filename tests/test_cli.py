@@ -151,6 +151,9 @@ print(status, "numpy" in sys.modules)
     "fd :: SimNIC(CORES 4, TRAFFIC onoff, DURATION 5) -> Discard; "
     "db :: DeviceBalancer(METHOD rsspp, DEV fd, CPUS 4, RSSCOUNTER c, CYCLES realcpu); "
     "c :: SimCounter(DEV fd)",
+    "fd :: SimNIC(CORES 4) -> Discard; "
+    "db :: DeviceBalancer(METHOD rsspp, DEV fd, CPUS 4, RSSCOUNTER c, CYCLES realcpu); "
+    "c :: SimCounter(DEV fd); Metrics(PORT 0, BALANCER db)",
 ])
 def test_checking_a_source_one_liner_loads_no_numpy(text):
     # Only what a configuration runs needs numpy (a capture's reader, the simulator's model).

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from pyclick.args import ELEMENT, UNSIGNED, Args
-from pyclick.balance.loop import Balancer
+from pyclick.balance.published import Balancer
 from pyclick.element import Element
 from pyclick.errors import ConfigError
 from pyclick.lang import flatten

@@ -12,46 +12,16 @@ a benchmark) only says when to tick.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
 from pyclick.balance.controller import Controller, Decision
+from pyclick.balance.published import DecisionObserver, LoopCounters
 from pyclick.balance.run_stats import RunStatsTable
 from pyclick.balance.tables import moves_by_source
 from pyclick.seams import BucketCounter, LoadSource, MigrationListener, RssDevice
 
-#: Called with every decision the loop applied.
-DecisionObserver = Callable[[Decision], None]
-
 _log = logging.getLogger("pyclick.balance")
-
-
-@dataclass
-class LoopCounters:
-    """What a loop has done since it started."""
-
-    #: Buckets moved, over every published decision.
-    moves: int = 0
-    #: Tables written after the first one.
-    table_writes: int = 0
-    #: Ticks skipped because a load or count could not be read.
-    tick_errors: int = 0
-
-
-@runtime_checkable
-class Balancer(Protocol):
-    """A balancer as the elements that follow it see it (Metrics)."""
-
-    def device_name(self) -> str:
-        """The name of the device whose table it balances."""
-
-    def subscribe(self, observer: DecisionObserver) -> None:
-        """Call ``observer`` with every decision applied from now on."""
-
-    def counters(self) -> LoopCounters:
-        """Its counters so far (a copy)."""
 
 
 class DecisionLog:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pyclick.args import BOOL, FLOAT, INT, STRING, UNSIGNED, Args, Choice
 from pyclick.balance.params import BalanceParams
+from pyclick.balance.published import DecisionObserver, LoopCounters
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.elements.argtypes import CORE_COUNT, METHOD, SHARE, TICK, OrValue, Role
 from pyclick.elements.loopviews import decision_view, loop_view
@@ -16,7 +17,7 @@ from pyclick.seams import (CYCLES_MODES, BucketCounter, MigrationListener, MoveL
                            RssDevice, TargetListener)
 
 if TYPE_CHECKING:  # the balancing core, numpy and the kernel load when the balancer starts
-    from pyclick.balance.loop import BalancerLoop, DecisionObserver, LoopCounters
+    from pyclick.balance.loop import BalancerLoop
     from pyclick.record import Recorder
 
 
@@ -206,7 +207,6 @@ class DeviceBalancer(Element):
         self.observers.append(observer)
 
     def counters(self) -> LoopCounters:
-        from pyclick.balance.loop import LoopCounters
         return replace(self.loop.counters) if self.loop else LoopCounters()
 
     # --- handlers: the read handlers declared as a table, as Click's add_handlers() does

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from pyclick.args import BOOL, STRING, UNSIGNED, Args
-from pyclick.balance import Decision
-from pyclick.balance.loop import Balancer
+from pyclick.balance.published import Balancer
 from pyclick.element import Element, read_handler
 from pyclick.elements.argtypes import Role
 from pyclick.errors import ConfigError
 from pyclick.seams import ServiceMeter
-from pyclick.sim.histogram import quantiles
+
+if TYPE_CHECKING:  # numpy and the balancing core load when metrics are first served
+    from pyclick.balance import Decision
 
 #: The delay quantiles exported for a device that measures them.
 LATENCY_QUANTILES = (0.5, 0.95, 0.99)
@@ -113,6 +114,8 @@ class Metrics(Element):
         now = self.router.now()
         if meter is not None and (i not in self.service
                                   or now - self.service[i][0] >= METER_PERIOD):
+            from pyclick.sim.histogram import quantiles
+
             # Read here, on the balancer's thread, never from the scraping one.
             seconds = [x / 1e6 for x in quantiles(*meter.latency_histogram(), LATENCY_QUANTILES)]
             self.service[i] = (now, seconds, meter.packets_dropped())
