@@ -280,6 +280,8 @@ def main() -> int:
                         help="only cases whose 'BUCKETSxCORES method' contains this")
     opts = parser.parse_args()
     before = balance_at(opts.against) if opts.against else None
+    # Only the revision timed beside the C++ figures leads to them.
+    beside_cpp = opts.against is not None and commit_of(opts.against) == commit_of(BESIDE_CPP)
     reference = balance_at(opts.same_as)
     chosen = [c for c in CASES if not opts.case or any(word in c.label for word in opts.case)]
     checked = [c for c in CHECKED if not opts.case or any(word in c.label for word in opts.case)]
@@ -318,7 +320,7 @@ def main() -> int:
         if before is not None:
             then = timings(before_runs)
             row += f"{then.best:.1f} | {ours.best / then.best:.2f} | "
-            if commit_of(opts.against) == commit_of(BESIDE_CPP):
+            if beside_cpp:
                 beside_now = then.best
         else:
             row += "- | - | "

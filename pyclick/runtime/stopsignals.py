@@ -65,8 +65,6 @@ class Unwinder:
     def __init__(self) -> None:
         #: The last stop signal received; None before any.
         self.signum: int | None = None
-        self._restore: Callable[[], None] = lambda: None
-        self._previous_hook = sys.unraisablehook
 
     def __call__(self, signum: int, frame: Any) -> None:
         self.signum = signum
@@ -78,9 +76,9 @@ class Unwinder:
             raise Interrupted(self.signum)
 
     def __enter__(self) -> Unwinder:
-        self._previous_hook = sys.unraisablehook
+        self._previous_hook: Callable[[Any], object] = sys.unraisablehook
         sys.unraisablehook = self._dropped
-        self._restore = catch(self)
+        self._restore: Callable[[], None] = catch(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
