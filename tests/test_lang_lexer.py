@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import functools
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +88,24 @@ def described(token: Token) -> tuple:
             token.column, token.end_line, token.end_column, token.end_pos)
 
 
+#: What lark's lexer calls each part of a one-line statement.
+CHAIN_KINDS = {"->": "ARROW", "=>": "ARROW2", "::": "COLONCOLON", ";": "SEMICOLON"}
+
+
+def as_lark_reads(token: Token) -> list[tuple]:
+    """The tokens lark's lexer reads where the direct path read ``token``: a CHAIN_LINE
+    is its names, arrows, ``::`` and semicolon, all on its line."""
+    if token.type != "CHAIN_LINE":
+        return [described(token)]
+    parts = []
+    for part in re.finditer(r"[\w@]+(?:/[\w@]+)*|[-=]>|::|;", token.value):
+        word, column = part.group(), token.column + part.start()
+        parts.append((CHAIN_KINDS.get(word, "IDENT"), word, str, word,
+                      token.start_pos + part.start(), token.line, column, token.line,
+                      column + len(word), token.start_pos + part.end()))
+    return parts
+
+
 @functools.cache
 def lark_alone() -> tuple[lang_parser.Lark, Lookahead]:
     """A parser reading through lark's contextual lexer alone, without the direct path
@@ -118,7 +137,7 @@ def both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
     def recording(self, lexer_state, parser_state):
         for token in lex(self, lexer_state, parser_state):
-            seen.append(described(token))
+            seen.extend(as_lark_reads(token))
             yield token
 
     with monkeypatch.context() as patch:
@@ -141,6 +160,8 @@ TEXTS = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.clic
     "E(1) -> { input -> output }(2) -> define;",
     "a :: A(1) -> b :: B /* never closed\n -> c;",
     "a :: A(1 -> b;\n",
+    "x ->\na -> b;\nx -> [0]\na :: A => b;\ny -> | a -> b;\nz :: { input -> output; } c;\n",
+    "a->b;a::A;;b => c :: C ;\n@x/y->_1 ;require(x) a -> b; elementclass E { a; } b;",
 ]
 
 
@@ -181,25 +202,35 @@ PIECES = ["a", "b2", "x/y", "_@", "7", "elementclass", "require", "define", "pro
 GAPS = ["", " ", "  ", "\n", " \n\t", "// c\n", "/* c */", "/* a\n b */ ", "\n# 3\n"]
 
 
-def generated(seed: int) -> str:
+#: What may stand between two tokens of a generated one-line statement.
+PLAIN_GAPS = ["", " ", "\t ", "\n", "// c\n"]
+
+
+def generated(seed: int, plain: bool = False) -> str:
     """A text of a few Click statements with spaces, comments and line directives
     between their tokens, one time in two with a piece put in at random (the same
-    text for the same seed)."""
+    text for the same seed). ``plain``: mostly names, declarations and arrows with
+    spaces between them, as a generator writes whole configurations."""
     rng = random.Random(seed)
 
     def gap() -> str:
+        if plain:
+            return rng.choice(PLAIN_GAPS) if rng.random() < 0.2 else " "
         return rng.choice(GAPS) if rng.random() < 0.6 else " "
 
     def ports() -> list[str]:
+        if plain and rng.random() < 0.9:
+            return []
         return rng.choice([[], [], ["[0]"], ["[1, 2-3]"], ["[", "0", ",", "1", "]"], ["[]"]])
 
     def element(depth: int) -> list[str]:
-        kind = rng.randrange(5 if depth < 2 else 4)
+        kind = rng.randrange(2) if plain and rng.random() < 0.9 else \
+            rng.randrange(5 if depth < 2 else 4)
         if kind == 0:
             body = [rng.choice(["a", "b2", "x/y", "Idle"])]
         elif kind == 1:
             body = [rng.choice(["a", "c"]), "::", rng.choice(["Queue", "C"])]
-            body += rng.choice([[], ["(10)"], ['("(" x)']])
+            body += [] if plain else rng.choice([[], ["(10)"], ['("(" x)']])
         elif kind == 2:
             body = [rng.choice(["Counter", "Paint"]), rng.choice(["(1)", "(a, b)", "()"])]
         elif kind == 3:
@@ -227,6 +258,49 @@ def generated(seed: int) -> str:
 @pytest.mark.parametrize("seed", range(400))
 def test_direct_path_reads_generated_texts_as_lark_alone_does(seed, monkeypatch):
     both_ways(generated(seed), monkeypatch)
+
+
+@pytest.mark.parametrize("seed", range(400))
+def test_direct_path_reads_plain_statements_as_lark_alone_does(seed, monkeypatch):
+    both_ways(generated(seed, plain=True), monkeypatch)
+
+
+def kinds_read(text: str) -> list[str]:
+    """The kinds of token the direct path hands the parser for ``text``."""
+    kinds: list[str] = []
+    lex = ClickLexer.lex
+
+    def recording(self, lexer_state, parser_state):
+        for token in lex(self, lexer_state, parser_state):
+            kinds.append(token.type)
+            yield token
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ClickLexer, "lex", recording)
+        lang_parser.parse_text(text, "t.click")
+    return kinds
+
+
+def test_plain_texts_are_read_a_statement_at_a_time_where_one_starts():
+    # Where the parser can start a statement, a whole one on one line is one token.
+    assert sum("CHAIN_LINE" in kinds_read(generated(seed, plain=True))
+               for seed in range(400)) > 80
+    assert kinds_read("a :: A;\nb :: B; a -> b => c;\n{ input -> output; }") == \
+        ["CHAIN_LINE"] * 3 + ["LBRACE", "CHAIN_LINE", "RBRACE"]
+
+
+@pytest.mark.parametrize("text, kinds", [
+    # After an arrow (or a port) the words go on with the chain: x -> a -> b.
+    ("x ->\na -> b;", ["IDENT", "ARROW", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),
+    ("x -> [0]\na -> b;", ["IDENT", "ARROW", "PORT", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),
+    # A reserved word is lark's to report; a class with a configuration is no
+    # single name; a chain over two lines is not on one.
+    ("a -> provide;", ["IDENT", "ARROW", "IDENT", "SEMICOLON"]),
+    ("a :: A(1);", ["IDENT", "COLONCOLON", "IDENT", "CONFIG", "SEMICOLON"]),
+    ("a -> b\n-> c;", ["IDENT", "ARROW", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),
+])
+def test_one_line_statements_are_read_word_by_word_where_words_mean_more(text, kinds):
+    assert kinds_read(text) == kinds
 
 
 def test_generated_texts_are_mostly_read_without_a_mistake_or_with_some():

@@ -13,6 +13,14 @@ mistake). A token is read directly only when the parser can take it in its
 current state, and chosen among the terminals as lark's lexer chooses, so
 tokens, landmarks and errors are the ones lark's lexer alone gives.
 
+Where the parser is about to start a statement (:func:`starts_statement`),
+a whole statement of single names on one line, each perhaps declared with a
+class, and its semicolon (``a :: C;``, ``a -> b;``) is one token,
+CHAIN_LINE, which only this lexer makes: most lines of a generated
+configuration are such statements, and one token costs the parser a
+quarter of what their four or more words cost. It makes the program, the
+landmarks and the errors its words would make.
+
 The loop runs once per token of the text, tens of thousands of times for a
 large configuration, and does no more than it must: a token is made as
 lark makes its own but without the checks of lark's constructor, lark's
@@ -34,6 +42,7 @@ from typing import Any, Protocol
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.lexer import ContextualLexer, LexerState, LineCounter
+from lark.parsers.lalr_analysis import Shift
 
 #: The terminals read directly, in the order they are tried: the most common
 #: first, and a whole port list before its bracket alone (the others start
@@ -55,6 +64,20 @@ RESERVED = frozenset({*_KEYWORDS, "provide"})
 #: The terminals read directly that may span lines.
 _MULTILINE = frozenset({"CONFIG", "OPEN_CONFIG"})
 
+_NAME = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Za-z0-9_@]))" \
+        r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
+#: A whole statement of single names on one line, each perhaps declared with a
+#: class, and its semicolon (the grammar's CHAIN_LINE): names as IDENT reads
+#: them but for the reserved words, whose errors lark's path reports.
+CHAIN_LINE = (rf"{_NAME}(?:[ \t]*::[ \t]*{_NAME})?"
+              rf"(?:[ \t]*[-=]>[ \t]*{_NAME}(?:[ \t]*::[ \t]*{_NAME})?)*[ \t]*;")
+#: The kinds of token a statement most often follows (None: the start of the
+#: text); after these only, the parser's table is asked whether one starts.
+_BEFORE_STATEMENT = frozenset({None, "SEMICOLON", "CHAIN_LINE", "LBRACE", "RBRACE", "LPAR",
+                               "BAR", "BARBAR"})
+#: How many parser stacks the lexer remembers the answer of ``starts_statement`` for.
+_STACKS_KEPT = 256
+
 
 class Reading(Protocol):
     """The parse under way as the lexer sees it: told of each token handed to the parser."""
@@ -74,9 +97,15 @@ class ClickLexer(ContextualLexer):
     def __init__(self, conf, states, always_accept=()) -> None:
         super().__init__(conf, states, always_accept)
         terminals = conf.terminals_by_name
-        patterns = (f"(?P<{name}>{terminals[name].pattern.to_regexp()})" for name in DIRECT)
+        patterns = [f"(?P<{name}>{terminals[name].pattern.to_regexp()})" for name in DIRECT]
         self._direct = re.compile(_SKIP + "(?:" + "|".join(patterns) + ")?")
+        # Where a statement starts: the same, a whole one-line statement first.
+        self._statement = re.compile(
+            _SKIP + "(?:" + "|".join([f"(?P<CHAIN_LINE>{CHAIN_LINE})", *patterns]) + ")?")
         self._conf = conf
+        # starts_statement's answers by parser stack: the same few stacks come back
+        # before statement after statement.
+        self._starts: dict[tuple, bool] = {}
 
     @functools.cached_property
     def _configs(self) -> tuple[tuple[str, Any], ...]:
@@ -93,7 +122,9 @@ class ClickLexer(ContextualLexer):
         states = parser_state.parse_conf.states
         stack = parser_state.state_stack
         on_ident = self.root_lexer.user_callbacks.get("IDENT")
-        match = self._direct.match
+        match, statement = self._direct.match, self._statement.match
+        last = lexer_state.last_token
+        last = None if last is None else last.type
         count, rindex = text.count, text.rindex
         make = str.__new__
         reading = READING.get(None) or SimpleNamespace()
@@ -102,7 +133,10 @@ class ClickLexer(ContextualLexer):
         # over, its line as lines are passed, its column before lark's lexer runs.
         pos, line, line_start = line_ctr.char_pos, line_ctr.line, line_ctr.line_start_pos
         while True:
-            found = match(text, pos, end)
+            if last in _BEFORE_STATEMENT and self._starts_statement(states, stack):
+                found = statement(text, pos, end)
+            else:
+                found = match(text, pos, end)
             kind = found.lastgroup
             if kind is None:
                 start = stop = found.end()
@@ -133,6 +167,7 @@ class ClickLexer(ContextualLexer):
                     reading.lookahead = None
                     return
                 reading.lookahead = token
+                last = token.type
                 yield token
                 pos, line, line_start = line_ctr.char_pos, line_ctr.line, line_ctr.line_start_pos
                 continue
@@ -157,7 +192,18 @@ class ClickLexer(ContextualLexer):
             line_ctr.char_pos = stop
             lexer_state.last_token = token
             reading.lookahead = token
+            last = kind
             yield token
+
+    def _starts_statement(self, states: Mapping[Any, Mapping[str, tuple]], stack: list) -> bool:
+        """:func:`starts_statement`, remembered for at most ``_STACKS_KEPT`` stacks."""
+        key = tuple(stack)
+        known = self._starts.get(key)
+        if known is None:
+            if len(self._starts) >= _STACKS_KEPT:
+                self._starts.clear()
+            known = self._starts[key] = starts_statement(states, stack)
+        return known
 
     def _parenthesis(self, text: str, start: int, end: int,
                      accepts: Mapping[str, object]) -> tuple[str, str]:
@@ -186,6 +232,35 @@ class ClickLexer(ContextualLexer):
             raise UnexpectedToken(token, error.allowed, state=parser_state,
                                   token_history=[last_token],
                                   terminals_by_name=self.root_lexer.terminals_by_name) from None
+
+
+def starts_statement(states: Mapping[Any, Mapping[str, tuple]], stack: list) -> bool:
+    """Whether the parser with ``stack`` on ``states`` would take an IDENT next as the
+    first word of a statement, as it takes CHAIN_LINE: both make it reduce the same
+    rules (its stack left as it is) and then shift them from the same state.
+    After an arrow, say, the parser shifts an IDENT but reduces before a CHAIN_LINE."""
+    depth = len(stack)
+    pushed: list = []
+    state = stack[-1]
+    while True:
+        actions = states[state]
+        word, line = actions.get("IDENT"), actions.get("CHAIN_LINE")
+        if word is None or line is None:
+            return False
+        if word[0] is Shift or line[0] is Shift:
+            return word[0] is Shift and line[0] is Shift
+        rule = word[1]
+        if line[1] is not rule and line[1] != rule:
+            return False
+        size = len(rule.expansion)
+        if size >= len(pushed):
+            depth -= size - len(pushed)
+            pushed.clear()
+        else:
+            del pushed[len(pushed) - size:]
+        below = pushed[-1] if pushed else stack[depth - 1]
+        state = states[below][rule.origin.name][1]
+        pushed.append(state)
 
 
 def _move(line_ctr: LineCounter, pos: int, line: int, line_start: int) -> None:

@@ -20,7 +20,7 @@ Nodes are pickled as calls of their classes with their fields, except
 connections written on one line between single elements without ports or
 configuration (``a :: C;``, ``a -> b;``, most statements of a generated
 configuration): those are kept as their words and made again by
-:func:`chain`: about half the bytes, and half the time to write.
+:func:`~pyclick.lang.syntax.chain`: about half the bytes, and half the time to write.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _constructor(cls: type) -> Callable[[Any], tuple]:
 
 
 def _reduce_chain(connection: syntax.Connection) -> tuple | None:
-    """A connection of one line, as :func:`chain` makes it again; None for any other.
+    """A connection of one line, as :func:`syntax.chain` makes it again; None for any other.
 
     Most statements of a large configuration are chains of single elements
     on one line, each named or declared with a class and without ports or
@@ -135,22 +135,7 @@ def _reduce_chain(connection: syntax.Connection) -> tuple | None:
         if arrow.landmark is not at:
             return None
         many.append(arrow.many)
-    return chain, (tuple(words), tuple(classes), tuple(many), at, connection.end)
-
-
-def chain(words: tuple[str, ...], classes: tuple[str | None, ...], many: tuple[bool, ...],
-          at: Landmark, end: Landmark) -> syntax.Connection:
-    """The one-line connection :func:`_reduce_chain` kept: elements ``words`` declared
-    with ``classes`` (None: named only), joined by arrows (``=>`` where ``many``)."""
-    if len(words) != len(many) + 1 or len(classes) != len(words):
-        raise pickle.UnpicklingError("arrows and elements do not alternate")
-    ElementRef, Item, ClassName = syntax.ElementRef, syntax.Item, syntax.ClassName
-    segments = tuple([
-        (Item(None, ElementRef(word, None if cls is None else ClassName(cls, at), None, at),
-              None, at),)
-        for word, cls in zip(words, classes)])
-    arrows = tuple([syntax.Arrow(m, at) for m in many]) if many else ()
-    return syntax.Connection(segments, arrows, at, end)
+    return syntax.chain, (tuple(words), tuple(classes), tuple(many), at, connection.end)
 
 
 class _SyntaxUnpickler(pickle.Unpickler):
@@ -160,10 +145,8 @@ class _SyntaxUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Callable[..., Any]:
         if module == syntax.__name__:
             found = getattr(syntax, name, None)
-            if isinstance(found, type) and found.__module__ == module:
+            if (isinstance(found, type) or found is syntax.chain) and found.__module__ == module:
                 return found
         elif (module, name) == ("pyclick.errors", "Landmark"):
             return Landmark
-        elif (module, name) == (__name__, "chain"):
-            return chain
         raise pickle.UnpicklingError(f"{module}.{name} is not syntax")

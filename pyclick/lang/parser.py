@@ -21,6 +21,7 @@ import contextvars
 import copy
 import functools
 import os
+import re
 from dataclasses import dataclass, field, replace
 
 import lark
@@ -43,6 +44,8 @@ MAX_SYNTAX_ERRORS = 30
 MAX_CLOSED_AT_END = 200
 
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
+#: The parts of a CHAIN_LINE token: names, arrows and ``::``.
+_CHAIN_PARTS = re.compile(r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*|[-=]>|::")
 _GRAMMAR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "grammar", "click.lark")
 _OPTIONS = dict(parser="lalr", lexer="contextual", regex=True, maybe_placeholders=True)
@@ -297,6 +300,25 @@ class _ToSyntax(Transformer):
         segments.append(tuple(items))
         first = next((seg[0].landmark for seg in segments if seg), None) or arrows[0].landmark
         return s.Connection(tuple(segments), tuple(arrows), first, _end_of_lookahead())
+
+    def chain_line(self, children: list) -> s.Connection:
+        # A whole statement on one line, its semicolon included: everything is
+        # where it starts, as its words would each be.
+        (token,) = children
+        at = _at(token)
+        words: list[str] = []
+        classes: list[str | None] = []
+        many: list[bool] = []
+        parts = iter(_CHAIN_PARTS.findall(token))
+        for part in parts:
+            if part == "::":
+                classes[-1] = next(parts)
+            elif part == "->" or part == "=>":
+                many.append(part == "=>")
+            else:
+                words.append(part)
+                classes.append(None)
+        return s.chain(tuple(words), tuple(classes), tuple(many), at, at)
 
     def name_ref(self, children: list) -> s.Item:
         in_port, word, out_port = children

@@ -159,6 +159,22 @@ class Connection:
     end: Landmark
 
 
+def chain(words: tuple[str, ...], classes: tuple[str | None, ...], many: tuple[bool, ...],
+          at: Landmark, end: Landmark) -> Connection:
+    """A connection written on one line between single elements without ports or
+    configuration (``a :: C;``, ``a -> b;``): elements ``words`` declared with
+    ``classes`` (None: named only), joined by arrows (``=>`` where ``many``), every
+    node at ``at``."""
+    if len(words) != len(many) + 1 or len(classes) != len(words):
+        raise ValueError("arrows and elements do not alternate")
+    segments = tuple([
+        (Item(None, ElementRef(word, None if cls is None else ClassName(cls, at), None, at),
+              None, at),)
+        for word, cls in zip(words, classes)])
+    arrows = tuple([Arrow(m, at) for m in many]) if many else ()
+    return Connection(segments, arrows, at, end)
+
+
 @dataclass(slots=True)
 class ElementClassDef:
     """``elementclass NAME { ... }`` or the synonym ``elementclass NAME OTHER``."""
