@@ -44,8 +44,11 @@ MAX_SYNTAX_ERRORS = 30
 MAX_CLOSED_AT_END = 200
 
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
+_NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
 #: The parts of a CHAIN_LINE token: names, arrows and ``::``.
-_CHAIN_PARTS = re.compile(r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*|[-=]>|::")
+_CHAIN_PARTS = re.compile(rf"{_NAME}|[-=]>|::")
+#: The two CHAIN_LINE statements most lines are: a declaration and a connection of two.
+_TWO_WORDS = re.compile(rf"({_NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({_NAME})[ \t]*;")
 _GRAMMAR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "grammar", "click.lark")
 _OPTIONS = dict(parser="lalr", lexer="contextual", regex=True, maybe_placeholders=True)
@@ -306,6 +309,16 @@ class _ToSyntax(Transformer):
         # where it starts, as its words would each be.
         (token,) = children
         at = _at(token)
+        two = _TWO_WORDS.fullmatch(token)
+        if two is not None:
+            first, declared, arrow, second = two.groups()
+            if declared:
+                ref = s.ElementRef(first, s.ClassName(second, at), None, at)
+                return s.Connection(((s.Item(None, ref, None, at),),), (), at, at)
+            return s.Connection(
+                ((s.Item(None, s.ElementRef(first, None, None, at), None, at),),
+                 (s.Item(None, s.ElementRef(second, None, None, at), None, at),)),
+                (s.Arrow(arrow == "=>", at),), at, at)
         words: list[str] = []
         classes: list[str | None] = []
         many: list[bool] = []
