@@ -19,6 +19,7 @@ from pyclick.errors import ConfigError, Landmark
 from pyclick.lang import flatten, parse
 from pyclick.lang import parser as lang_parser
 from pyclick.lang import syntax as s
+from pyclick.lang import lexer
 from pyclick.lang.lexer import READING, ClickLexer
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -362,3 +363,21 @@ def test_ports_left_at_chain_ends_are_reported_where_click_reports_them(text, me
     with pytest.raises(ConfigError) as failure:
         flatten(text, "t.click")
     assert failure.value.messages[0] == message
+
+
+def test_where_statements_start_is_asked_once_per_stack_top_however_deep(monkeypatch):
+    # Nested 5,000 deep, the stacks differ only below their top few states:
+    # remembering answers by whole stacks would ask (and copy) 5,000 of them.
+    asked = []
+    ask = lexer.starts_statement
+
+    def counting(states, stack):
+        asked.append(len(stack))
+        return ask(states, stack)
+
+    monkeypatch.setattr(lexer, "starts_statement", counting)
+    lang_parser._lark().parser.lexer._starts.clear()
+    depth = 5000
+    program = parse("(" * depth + "a -> b;" + ")" * depth + ";", "t.click")
+    assert len(program.statements) == 1
+    assert 0 < len(asked) < 50

@@ -75,8 +75,10 @@ CHAIN_LINE = (rf"{_NAME}(?:[ \t]*::[ \t]*{_NAME})?"
 #: text); after these only, the parser's table is asked whether one starts.
 _BEFORE_STATEMENT = frozenset({None, "SEMICOLON", "CHAIN_LINE", "LBRACE", "RBRACE", "LPAR",
                                "BAR", "BARBAR"})
-#: How many parser stacks the lexer remembers the answer of ``starts_statement`` for.
+#: How many parser stacks the lexer remembers the answer of ``starts_statement`` for,
+#: each by how many states at its top.
 _STACKS_KEPT = 256
+_STACK_TOP = 8
 
 
 class Reading(Protocol):
@@ -196,13 +198,18 @@ class ClickLexer(ContextualLexer):
             yield token
 
     def _starts_statement(self, states: Mapping[Any, Mapping[str, tuple]], stack: list) -> bool:
-        """:func:`starts_statement`, remembered for at most ``_STACKS_KEPT`` stacks."""
-        key = tuple(stack)
+        """:func:`starts_statement`, remembered by the top ``_STACK_TOP`` states of
+        ``stack`` when it read no deeper (the same answer for any stack that has them),
+        for at most ``_STACKS_KEPT`` of them: groups nested thousands deep keep each
+        question as short as at the top."""
+        key = tuple(stack[-_STACK_TOP:])
         known = self._starts.get(key)
         if known is None:
-            if len(self._starts) >= _STACKS_KEPT:
-                self._starts.clear()
-            known = self._starts[key] = starts_statement(states, stack)
+            known, read = starts_statement(states, stack)
+            if read <= _STACK_TOP:
+                if len(self._starts) >= _STACKS_KEPT:
+                    self._starts.clear()
+                self._starts[key] = known
         return known
 
     def _parenthesis(self, text: str, start: int, end: int,
@@ -234,24 +241,27 @@ class ClickLexer(ContextualLexer):
                                   terminals_by_name=self.root_lexer.terminals_by_name) from None
 
 
-def starts_statement(states: Mapping[Any, Mapping[str, tuple]], stack: list) -> bool:
+def starts_statement(states: Mapping[Any, Mapping[str, tuple]], stack: list
+                     ) -> tuple[bool, int]:
     """Whether the parser with ``stack`` on ``states`` would take an IDENT next as the
     first word of a statement, as it takes CHAIN_LINE: both make it reduce the same
     rules (its stack left as it is) and then shift them from the same state.
-    After an arrow, say, the parser shifts an IDENT but reduces before a CHAIN_LINE."""
+    After an arrow, say, the parser shifts an IDENT but reduces before a CHAIN_LINE.
+    Also how many states from the top of ``stack`` the answer depends on."""
     depth = len(stack)
     pushed: list = []
     state = stack[-1]
     while True:
         actions = states[state]
         word, line = actions.get("IDENT"), actions.get("CHAIN_LINE")
+        read = len(stack) - depth + 1
         if word is None or line is None:
-            return False
+            return False, read
         if word[0] is Shift or line[0] is Shift:
-            return word[0] is Shift and line[0] is Shift
+            return word[0] is Shift and line[0] is Shift, read
         rule = word[1]
         if line[1] is not rule and line[1] != rule:
-            return False
+            return False, read
         size = len(rule.expansion)
         if size >= len(pushed):
             depth -= size - len(pushed)
