@@ -89,19 +89,20 @@ def described(token: Token) -> tuple:
             token.column, token.end_line, token.end_column, token.end_pos)
 
 
-#: What lark's lexer calls each part of a one-line statement.
+#: What lark's lexer calls each part of a one-line statement but names and port lists.
 CHAIN_KINDS = {"->": "ARROW", "=>": "ARROW2", "::": "COLONCOLON", ";": "SEMICOLON"}
 
 
 def as_lark_reads(token: Token) -> list[tuple]:
     """The tokens lark's lexer reads where the direct path read ``token``: a CHAIN_LINE
-    is its names, arrows, ``::`` and semicolon, all on its line."""
+    is its names, port lists, arrows, ``::`` and semicolon, all on its line."""
     if token.type != "CHAIN_LINE":
         return [described(token)]
     parts = []
-    for part in re.finditer(r"[\w@]+(?:/[\w@]+)*|[-=]>|::|;", token.value):
+    for part in re.finditer(r"\[[^]]*\]|[\w@]+(?:/[\w@]+)*|[-=]>|::|;", token.value):
         word, column = part.group(), token.column + part.start()
-        parts.append((CHAIN_KINDS.get(word, "IDENT"), word, str, word,
+        kind = "PORT" if word.startswith("[") else CHAIN_KINDS.get(word, "IDENT")
+        parts.append((kind, word, str, word,
                       token.start_pos + part.start(), token.line, column, token.line,
                       column + len(word), token.start_pos + part.end()))
     return parts
@@ -163,6 +164,8 @@ TEXTS = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.clic
     "a :: A(1 -> b;\n",
     "x ->\na -> b;\nx -> [0]\na :: A => b;\ny -> | a -> b;\nz :: { input -> output; } c;\n",
     "a->b;a::A;;b => c :: C ;\n@x/y->_1 ;require(x) a -> b; elementclass E { a; } b;",
+    "sw[0] -> s0 :: S; a [1] -> [2] b [3] => c;\na :: C [0] -> [ 1 ,] d [];\n[0] a -> b;\n"
+    "a [0] -> b [x];\nelementclass S { input -> [0] output; }",
 ]
 
 
@@ -288,6 +291,9 @@ def test_plain_texts_are_read_a_statement_at_a_time_where_one_starts():
                for seed in range(400)) > 80
     assert kinds_read("a :: A;\nb :: B; a -> b => c;\n{ input -> output; }") == \
         ["CHAIN_LINE"] * 3 + ["LBRACE", "CHAIN_LINE", "RBRACE"]
+    # Port lists on the line too, but not before the first name.
+    assert kinds_read("s[0] -> [1] t :: T [2, 3-4] => u;\n[0] a -> b;") == \
+        ["CHAIN_LINE", "PORT", "IDENT", "ARROW", "IDENT", "SEMICOLON"]
 
 
 @pytest.mark.parametrize("text, kinds", [

@@ -15,7 +15,8 @@ tokens, landmarks and errors are the ones lark's lexer alone gives.
 
 Where the parser is about to start a statement (:func:`starts_statement`),
 a whole statement of single names on one line, each perhaps declared with a
-class, and its semicolon (``a :: C;``, ``a -> b;``) is one token,
+class and given ports, and its semicolon (``a :: C;``, ``a [1] -> b;``) is
+one token,
 CHAIN_LINE, which only this lexer makes: most lines of a generated
 configuration are such statements, and one token costs the parser a
 quarter of what their four or more words cost. It makes the program, the
@@ -66,11 +67,18 @@ _MULTILINE = frozenset({"CONFIG", "OPEN_CONFIG"})
 
 _NAME = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Za-z0-9_@]))" \
         r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
-#: A whole statement of single names on one line, each perhaps declared with a
-#: class, and its semicolon (the grammar's CHAIN_LINE): names as IDENT reads
-#: them but for the reserved words, whose errors lark's path reports.
-CHAIN_LINE = (rf"{_NAME}(?:[ \t]*::[ \t]*{_NAME})?"
-              rf"(?:[ \t]*[-=]>[ \t]*{_NAME}(?:[ \t]*::[ \t]*{_NAME})?)*[ \t]*;")
+
+
+def chain_line(port: str) -> str:
+    """The pattern of a whole statement of single names on one line, each perhaps
+    declared with a class and given ports (``port``, PORT's pattern), and its
+    semicolon (the grammar's CHAIN_LINE): names as IDENT reads them but for the
+    reserved words, whose errors lark's path reports. It starts with a name, as
+    the statements :func:`starts_statement` looks for do."""
+    element = rf"{_NAME}(?:[ \t]*::[ \t]*{_NAME})?(?:[ \t]*{port})?"
+    return rf"{element}(?:[ \t]*[-=]>[ \t]*(?:{port}[ \t]*)?{element})*[ \t]*;"
+
+
 #: The kinds of token a statement most often follows (None: the start of the
 #: text); after these only, the parser's table is asked whether one starts.
 _BEFORE_STATEMENT = frozenset({None, "SEMICOLON", "CHAIN_LINE", "LBRACE", "RBRACE", "LPAR",
@@ -100,10 +108,11 @@ class ClickLexer(ContextualLexer):
         super().__init__(conf, states, always_accept)
         terminals = conf.terminals_by_name
         patterns = [f"(?P<{name}>{terminals[name].pattern.to_regexp()})" for name in DIRECT]
+        port = terminals["PORT"].pattern.to_regexp()
         self._direct = re.compile(_SKIP + "(?:" + "|".join(patterns) + ")?")
         # Where a statement starts: the same, a whole one-line statement first.
         self._statement = re.compile(
-            _SKIP + "(?:" + "|".join([f"(?P<CHAIN_LINE>{CHAIN_LINE})", *patterns]) + ")?")
+            _SKIP + "(?:" + "|".join([f"(?P<CHAIN_LINE>{chain_line(port)})", *patterns]) + ")?")
         self._conf = conf
         # starts_statement's answers by parser stack: the same few stacks come back
         # before statement after statement.

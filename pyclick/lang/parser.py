@@ -45,8 +45,8 @@ MAX_CLOSED_AT_END = 200
 
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
 _NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
-#: The parts of a CHAIN_LINE token: names, arrows and ``::``.
-_CHAIN_PARTS = re.compile(rf"{_NAME}|[-=]>|::")
+#: The parts of a CHAIN_LINE token: port lists, names, arrows and ``::``.
+_CHAIN_PARTS = re.compile(rf"\[[^\]]*\]|{_NAME}|[-=]>|::")
 #: The two CHAIN_LINE statements most lines are: a declaration and a connection of two.
 _TWO_WORDS = re.compile(rf"({_NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({_NAME})[ \t]*;")
 _GRAMMAR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -255,6 +255,20 @@ def _port(children: list, open_: bool) -> s.PortSpec:
     return s.PortSpec(ranges, open_, _at(children[0]))
 
 
+def _port_spec(text: str, at: Landmark) -> s.PortSpec:
+    """A port list written whole (see PORT): items split at commas, ranges at the
+    dash; a last item left empty leaves the ports open."""
+    words = text[1:-1].split(",")
+    open_ = not words[-1].strip()
+    if open_:
+        words.pop()
+    items = []
+    for word in words:
+        first, dash, last = word.partition("-")
+        items.append(s.PortItem(first.strip(), last.strip() if dash else None, at))
+    return s.PortSpec(tuple(items), open_, at)
+
+
 def _doc_start(keyword: Token) -> Landmark:
     """Where a class definition starts: its ``//`` comment block, if one is right above."""
     run = _RUN.get()
@@ -322,16 +336,22 @@ class _ToSyntax(Transformer):
         words: list[str] = []
         classes: list[str | None] = []
         many: list[bool] = []
+        # Each element's ports, input and output; a port list before a name is its input.
+        ports: list[list[s.PortSpec | None]] = [[None, None]]
         parts = iter(_CHAIN_PARTS.findall(token))
         for part in parts:
-            if part == "::":
+            if part[0] == "[":
+                ports[-1][len(words) == len(ports)] = _port_spec(part, at)
+            elif part == "::":
                 classes[-1] = next(parts)
             elif part == "->" or part == "=>":
                 many.append(part == "=>")
+                ports.append([None, None])
             else:
                 words.append(part)
                 classes.append(None)
-        return s.chain(tuple(words), tuple(classes), tuple(many), at, at)
+        return s.chain(tuple(words), tuple(classes), tuple(many), at, at,
+                       tuple([(in_port, out_port) for in_port, out_port in ports]))
 
     def name_ref(self, children: list) -> s.Item:
         in_port, word, out_port = children
@@ -398,19 +418,8 @@ class _ToSyntax(Transformer):
         return s.Formal(var[1:], str(keyword), _at(keyword))
 
     def port_token(self, children: list) -> s.PortSpec:
-        # The whole list in one token (see PORT): items split at commas,
-        # ranges at the dash; a last item left empty leaves the ports open.
         (token,) = children
-        at = _at(token)
-        words = token[1:-1].split(",")
-        open_ = not words[-1].strip()
-        if open_:
-            words.pop()
-        items = []
-        for word in words:
-            first, dash, last = word.partition("-")
-            items.append(s.PortItem(first.strip(), last.strip() if dash else None, at))
-        return s.PortSpec(tuple(items), open_, at)
+        return _port_spec(token, _at(token))
 
     def port_open(self, children: list) -> s.PortSpec:
         return _port(children, True)

@@ -160,17 +160,22 @@ class Connection:
 
 
 def chain(words: tuple[str, ...], classes: tuple[str | None, ...], many: tuple[bool, ...],
-          at: Landmark, end: Landmark) -> Connection:
-    """A connection written on one line between single elements without ports or
-    configuration (``a :: C;``, ``a -> b;``): elements ``words`` declared with
-    ``classes`` (None: named only), joined by arrows (``=>`` where ``many``), every
-    node at ``at``."""
-    if len(words) != len(many) + 1 or len(classes) != len(words):
+          at: Landmark, end: Landmark,
+          ports: tuple[tuple[PortSpec | None, PortSpec | None], ...] | None = None
+          ) -> Connection:
+    """A connection written on one line between single elements without configuration
+    (``a :: C;``, ``a [1] -> b;``): elements ``words`` declared with ``classes`` (None:
+    named only), with ``ports`` (input and output, None: none at all), joined by
+    arrows (``=>`` where ``many``), every node at ``at``."""
+    if len(words) != len(many) + 1 or len(classes) != len(words) \
+            or ports is not None and len(ports) != len(words):
         raise ValueError("arrows and elements do not alternate")
+    if ports is None:
+        ports = ((None, None),) * len(words)
     segments = tuple([
-        (Item(None, ElementRef(word, None if cls is None else ClassName(cls, at), None, at),
-              None, at),)
-        for word, cls in zip(words, classes)])
+        (Item(in_port, ElementRef(word, None if cls is None else ClassName(cls, at), None, at),
+              out_port, at),)
+        for word, cls, (in_port, out_port) in zip(words, classes, ports)])
     arrows = tuple([Arrow(m, at) for m in many]) if many else ()
     return Connection(segments, arrows, at, end)
 
