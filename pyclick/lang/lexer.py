@@ -16,11 +16,10 @@ tokens, landmarks and errors are the ones lark's lexer alone gives.
 Where the parser is about to start a statement (:func:`starts_statement`),
 a whole statement of single names on one line, each perhaps declared with a
 class and given ports, and its semicolon (``a :: C;``, ``a [1] -> b;``) is
-one token,
-CHAIN_LINE, which only this lexer makes: most lines of a generated
-configuration are such statements, and one token costs the parser a
-quarter of what their four or more words cost. It makes the program, the
-landmarks and the errors its words would make.
+one token, CHAIN_LINE, which only this lexer makes: most lines of a
+generated configuration are such statements, and one token costs the
+parser a quarter of what their four or more words cost. The parser makes
+of it the program, landmarks and errors its words would give.
 
 The loop runs once per token of the text, tens of thousands of times for a
 large configuration, and does no more than it must: a token is made as
@@ -65,8 +64,11 @@ RESERVED = frozenset({*_KEYWORDS, "provide"})
 #: The terminals read directly that may span lines.
 _MULTILINE = frozenset({"CONFIG", "OPEN_CONFIG"})
 
-_NAME = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Za-z0-9_@]))" \
-        r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
+#: A name as IDENT reads it.
+NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
+#: The same, but not a reserved word.
+_UNRESERVED = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Za-z0-9_@]))" \
+    + NAME
 
 
 def chain_line(port: str) -> str:
@@ -75,7 +77,7 @@ def chain_line(port: str) -> str:
     semicolon (the grammar's CHAIN_LINE): names as IDENT reads them but for the
     reserved words, whose errors lark's path reports. It starts with a name, as
     the statements :func:`starts_statement` looks for do."""
-    element = rf"{_NAME}(?:[ \t]*::[ \t]*{_NAME})?(?:[ \t]*{port})?"
+    element = rf"{_UNRESERVED}(?:[ \t]*::[ \t]*{_UNRESERVED})?(?:[ \t]*{port})?"
     return rf"{element}(?:[ \t]*[-=]>[ \t]*(?:{port}[ \t]*)?{element})*[ \t]*;"
 
 
@@ -83,9 +85,9 @@ def chain_line(port: str) -> str:
 #: text); after these only, the parser's table is asked whether one starts.
 _BEFORE_STATEMENT = frozenset({None, "SEMICOLON", "CHAIN_LINE", "LBRACE", "RBRACE", "LPAR",
                                "BAR", "BARBAR"})
-#: How many parser stacks the lexer remembers the answer of ``starts_statement`` for,
-#: each by how many states at its top.
+#: How many parser stacks the lexer remembers the answer of ``starts_statement`` for.
 _STACKS_KEPT = 256
+#: How many states at the top of a stack it remembers an answer by.
 _STACK_TOP = 8
 
 

@@ -34,7 +34,7 @@ from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
 from pyclick.lang import reductions, usercache
 from pyclick.lang.configstr import shown
-from pyclick.lang.lexer import READING, RESERVED, ClickLexer
+from pyclick.lang.lexer import NAME, READING, RESERVED, ClickLexer
 from pyclick.lang.linemap import LineMap
 from pyclick.lang.source import encoding_error
 
@@ -44,11 +44,10 @@ MAX_SYNTAX_ERRORS = 30
 MAX_CLOSED_AT_END = 200
 
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
-_NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
 #: The parts of a CHAIN_LINE token: port lists, names, arrows and ``::``.
-_CHAIN_PARTS = re.compile(rf"\[[^\]]*\]|{_NAME}|[-=]>|::")
+_CHAIN_PARTS = re.compile(rf"\[[^\]]*\]|{NAME}|[-=]>|::")
 #: The two CHAIN_LINE statements most lines are: a declaration and a connection of two.
-_TWO_WORDS = re.compile(rf"({_NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({_NAME})[ \t]*;")
+_TWO_WORDS = re.compile(rf"({NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({NAME})[ \t]*;")
 _GRAMMAR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "grammar", "click.lark")
 _OPTIONS = dict(parser="lalr", lexer="contextual", regex=True, maybe_placeholders=True)
