@@ -445,11 +445,17 @@ def link_exists(ns: str, ifname: str) -> bool:
                           capture_output=True).returncode == 0
 
 
+def host_links() -> set[str]:
+    """The names of the interfaces of the first namespace."""
+    return {link["ifname"] for link in json.loads(ip("-j", "link", "show"))}
+
+
 @needs_namespace
 def test_tohostsniffers_shows_frames_to_sniffers_only_and_deletes_its_interface():
     from pyclick.kernel.ownership import state_dir
     from pyclick.packet import Packet
 
+    host = host_links()
     with namespace() as ns, inside(ns):
         router = Router(flatten("Idle -> ToHostSniffers(sniff0)", filename="io.click"))
         router.configure()
@@ -480,6 +486,21 @@ def test_tohostsniffers_shows_frames_to_sniffers_only_and_deletes_its_interface(
         assert not link_exists(ns, "sniff0")
         assert not (state_dir() / f"sniff0@{ns}.json").exists()
         assert router.exit_guard.pending() == []
+    # Not even the interfaces a driver loading for it could make (ifb0, ifb1).
+    assert host_links() == host
+
+
+def test_ifb_driver_is_loaded_without_interfaces_of_its_own(tmp_path, monkeypatch):
+    from pyclick.kernel import dummy
+
+    ran: list[list[str]] = []
+    monkeypatch.setattr(dummy, "SYS_MODULE", tmp_path)
+    monkeypatch.setattr(dummy.subprocess, "run", lambda command, **_: ran.append(command))
+    dummy.load_ifb_bare()
+    assert [command[1:] for command in ran] == [["ifb", "numifbs=0"]]
+    (tmp_path / "ifb").mkdir()  # loaded already, or built in
+    dummy.load_ifb_bare()
+    assert len(ran) == 1
 
 
 @needs_namespace

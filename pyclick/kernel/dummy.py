@@ -12,7 +12,11 @@ redirect to it: it stands in for dummy there.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import shutil
+import subprocess
+from pathlib import Path
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -22,6 +26,8 @@ from pyclick.kernel.netdev import DeviceError, InterfaceMissing, encode_ifname, 
 IFF_UP = 0x1
 #: Kinds of link whose driver drops what it is sent, in order of preference.
 DROPPING_KINDS = ("dummy", "ifb")
+#: Where the kernel lists its drivers, loaded or built in.
+SYS_MODULE = Path("/sys/module")
 
 
 def link_kind(ifname: str) -> str | None:
@@ -79,8 +85,25 @@ def _add_dropping_link(ipr: IPRoute, ifname: str) -> str:
             # A kernel without the driver says "Unknown device type".
             if err.code != errno.EOPNOTSUPP:
                 raise
+    if last == "ifb":
+        load_ifb_bare()
     ipr.link("add", ifname=ifname, kind=last)
     return last
+
+
+def load_ifb_bare() -> None:
+    """Load the ifb driver with no interface of its own, unless it is there already.
+
+    Loaded by a first link instead, the driver would also make ifb0 and ifb1
+    in the first namespace, which would stay after ours is deleted. Without
+    modprobe, or when it refuses, the link loads the driver as before.
+    """
+    if (SYS_MODULE / "ifb").exists():
+        return
+    modprobe = shutil.which("modprobe") or "/usr/sbin/modprobe"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run([modprobe, "ifb", "numifbs=0"], capture_output=True, timeout=10,
+                       check=False)
 
 
 def delete(ifname: str, index: int) -> bool:
