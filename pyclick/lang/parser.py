@@ -325,13 +325,11 @@ class _ToSyntax(Transformer):
         two = _TWO_WORDS.fullmatch(token)
         if two is not None:
             first, declared, arrow, second = two.groups()
+            # Made as chain() makes them, without its lists.
             if declared:
-                ref = s.ElementRef(first, s.ClassName(second, at), None, at)
-                return s.Connection(((s.Item(None, ref, None, at),),), (), at, at)
-            return s.Connection(
-                ((s.Item(None, s.ElementRef(first, None, None, at), None, at),),
-                 (s.Item(None, s.ElementRef(second, None, None, at), None, at),)),
-                (s.Arrow(arrow == "=>", at),), at, at)
+                return s.Connection((s.single(first, second, at),), (), at, at)
+            return s.Connection((s.single(first, None, at), s.single(second, None, at)),
+                                (s.Arrow(arrow == "=>", at),), at, at)
         words: list[str] = []
         classes: list[str | None] = []
         many: list[bool] = []
@@ -350,7 +348,7 @@ class _ToSyntax(Transformer):
                 words.append(part)
                 classes.append(None)
         return s.chain(tuple(words), tuple(classes), tuple(many), at, at,
-                       tuple([(in_port, out_port) for in_port, out_port in ports]))
+                       tuple(map(tuple, ports)))
 
     def name_ref(self, children: list) -> s.Item:
         in_port, word, out_port = children

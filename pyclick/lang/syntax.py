@@ -172,12 +172,18 @@ def chain(words: tuple[str, ...], classes: tuple[str | None, ...], many: tuple[b
         raise ValueError("arrows and elements do not alternate")
     if ports is None:
         ports = ((None, None),) * len(words)
-    segments = tuple([
-        (Item(in_port, ElementRef(word, None if cls is None else ClassName(cls, at), None, at),
-              out_port, at),)
-        for word, cls, (in_port, out_port) in zip(words, classes, ports)])
+    segments = tuple([single(word, cls, at, in_port, out_port)
+                      for word, cls, (in_port, out_port) in zip(words, classes, ports)])
     arrows = tuple([Arrow(m, at) for m in many]) if many else ()
     return Connection(segments, arrows, at, end)
+
+
+def single(word: str, cls: str | None, at: Landmark, in_port: PortSpec | None = None,
+           out_port: PortSpec | None = None) -> tuple[Item]:
+    """The list of one element of a one-line chain (:func:`chain`): ``word``, declared
+    with ``cls`` unless None, with its ports, at ``at``."""
+    declared = None if cls is None else ClassName(cls, at)
+    return (Item(in_port, ElementRef(word, declared, None, at), out_port, at),)
 
 
 @dataclass(slots=True)
