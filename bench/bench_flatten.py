@@ -132,8 +132,19 @@ def classes_8002() -> str:
 
 
 #: The configurations ``--config`` can time, by name.
+def mixed_8002() -> str:
+    """2,000 queue paths behind a switch, written as a router's configuration is:
+    declarations with configuration strings, then chains with ports and anonymous
+    elements, a statement of single names closing each."""
+    lines = ["s :: RoundRobinSwitch; Idle -> s;"]
+    for i in range(2000):
+        lines.append(f"q{i} :: Queue(10); c{i} :: Counter;")
+        lines.append(f"s[{i}] => [0] q{i} -> Unqueue -> c{i} [0] -> d{i} :: Discard;")
+    return "\n".join(lines) + "\n"
+
+
 CONFIGS = {"stages": compound_7001, "declared": declared_7002, "arguments": arguments_7001,
-           "classes": classes_8002}
+           "classes": classes_8002, "mixed": mixed_8002}
 
 
 def doubling(levels: int, first: str = "input -> Null -> output") -> str:
