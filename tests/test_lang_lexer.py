@@ -89,7 +89,8 @@ def described(token: Token) -> tuple:
             token.column, token.end_line, token.end_column, token.end_pos)
 
 
-#: What lark's lexer calls each part of a one-line statement but names and port lists.
+#: What lark's lexer calls each part of a one-line statement but names, port lists
+#: and configuration strings.
 CHAIN_KINDS = {"->": "ARROW", "=>": "ARROW2", "::": "COLONCOLON", ";": "SEMICOLON"}
 
 
@@ -99,9 +100,10 @@ def as_lark_reads(token: Token) -> list[tuple]:
     if token.type != "CHAIN_LINE":
         return [described(token)]
     parts = []
-    for part in re.finditer(r"\[[^]]*\]|[\w@]+(?:/[\w@]+)*|[-=]>|::|;", token.value):
+    for part in re.finditer(r"\[[^]]*\]|\([^)]*\)|[\w@]+(?:/[\w@]+)*|[-=]>|::|;",
+                            token.value):
         word, column = part.group(), token.column + part.start()
-        kind = "PORT" if word.startswith("[") else CHAIN_KINDS.get(word, "IDENT")
+        kind = {"[": "PORT", "(": "CONFIG"}.get(word[0]) or CHAIN_KINDS.get(word, "IDENT")
         parts.append((kind, word, str, word,
                       token.start_pos + part.start(), token.line, column, token.line,
                       column + len(word), token.start_pos + part.end()))
@@ -166,6 +168,8 @@ TEXTS = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.clic
     "a->b;a::A;;b => c :: C ;\n@x/y->_1 ;require(x) a -> b; elementclass E { a; } b;",
     "sw[0] -> s0 :: S; a [1] -> [2] b [3] => c;\na :: C [0] -> [ 1 ,] d [];\n[0] a -> b;\n"
     "a [0] -> b [x];\nelementclass S { input -> [0] output; }",
+    "q :: Queue(10); Paint (2) -> c :: C(a b, $x) [1] -> d(;);\nx :: F(\"(\"); y :: F(a/b);\n"
+    "z :: F((1)); w :: F(a\\b) -> v;\nu :: F(a\n);",
 ]
 
 
@@ -234,7 +238,7 @@ def generated(seed: int, plain: bool = False) -> str:
             body = [rng.choice(["a", "b2", "x/y", "Idle"])]
         elif kind == 1:
             body = [rng.choice(["a", "c"]), "::", rng.choice(["Queue", "C"])]
-            body += [] if plain else rng.choice([[], ["(10)"], ['("(" x)']])
+            body += rng.choice([[], ["(10)"], ['("(" x)']])
         elif kind == 2:
             body = [rng.choice(["Counter", "Paint"]), rng.choice(["(1)", "(a, b)", "()"])]
         elif kind == 3:
@@ -294,16 +298,20 @@ def test_plain_texts_are_read_a_statement_at_a_time_where_one_starts():
     # Port lists on the line too, but not before the first name.
     assert kinds_read("s[0] -> [1] t :: T [2, 3-4] => u;\n[0] a -> b;") == \
         ["CHAIN_LINE", "PORT", "IDENT", "ARROW", "IDENT", "SEMICOLON"]
+    # Configuration strings too, when CONFIG has nothing to read specially in them.
+    assert kinds_read("q :: Queue(10) -> Paint (2) [0] -> d;\nx :: F(\"(\");") == \
+        ["CHAIN_LINE", "IDENT", "COLONCOLON", "IDENT", "CONFIG", "SEMICOLON"]
 
 
 @pytest.mark.parametrize("text, kinds", [
     # After an arrow (or a port) the words go on with the chain: x -> a -> b.
     ("x ->\na -> b;", ["IDENT", "ARROW", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),
     ("x -> [0]\na -> b;", ["IDENT", "ARROW", "PORT", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),
-    # A reserved word is lark's to report; a class with a configuration is no
-    # single name; a chain over two lines is not on one.
+    # A reserved word is lark's to report; a configuration string with a quote,
+    # comment, backslash or parenthesis is CONFIG's to read; a chain over two
+    # lines is not on one.
     ("a -> provide;", ["IDENT", "ARROW", "IDENT", "SEMICOLON"]),
-    ("a :: A(1);", ["IDENT", "COLONCOLON", "IDENT", "CONFIG", "SEMICOLON"]),
+    ("a :: A(1 // c\n);", ["IDENT", "COLONCOLON", "IDENT", "CONFIG", "SEMICOLON"]),
     ("a -> b\n-> c;", ["IDENT", "ARROW", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),
 ])
 def test_one_line_statements_are_read_word_by_word_where_words_mean_more(text, kinds):

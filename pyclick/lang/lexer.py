@@ -15,8 +15,8 @@ tokens, landmarks and errors are the ones lark's lexer alone gives.
 
 Where the parser is about to start a statement (:func:`starts_statement`),
 a whole statement of single names on one line, each perhaps declared with a
-class and given ports, and its semicolon (``a :: C;``, ``a [1] -> b;``) is
-one token, CHAIN_LINE, which only this lexer makes: most lines of a
+class and given a configuration string and ports, and its semicolon
+(``a :: C;``, ``a [1] -> Queue(10) -> b;``) is one token, CHAIN_LINE, which only this lexer makes: most lines of a
 generated configuration are such statements, and one token costs the
 parser a quarter of what their four or more words cost. The parser makes
 of it the program, landmarks and errors its words would give.
@@ -71,13 +71,20 @@ _UNRESERVED = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Z
     + NAME
 
 
+#: A configuration string without anything CONFIG reads specially (parentheses,
+#: quotes, comments, backslashes): CONFIG ends such a string at its first ``)``.
+PLAIN_CONFIG = r"\([^()\"'/\\\n]*\)"
+
+
 def chain_line(port: str) -> str:
     """The pattern of a whole statement of single names on one line, each perhaps
-    declared with a class and given ports (``port``, PORT's pattern), and its
-    semicolon (the grammar's CHAIN_LINE): names as IDENT reads them but for the
-    reserved words, whose errors lark's path reports. It starts with a name, as
-    the statements :func:`starts_statement` looks for do."""
-    element = rf"{_UNRESERVED}(?:[ \t]*::[ \t]*{_UNRESERVED})?(?:[ \t]*{port})?"
+    declared with a class, given a plain configuration string (PLAIN_CONFIG) and
+    ports (``port``, PORT's pattern), and its semicolon (the grammar's
+    CHAIN_LINE): names as IDENT reads them but for the reserved words, whose
+    errors lark's path reports. It starts with a name, as the statements
+    :func:`starts_statement` looks for do."""
+    element = (rf"{_UNRESERVED}(?:[ \t]*::[ \t]*{_UNRESERVED})?(?:[ \t]*{PLAIN_CONFIG})?"
+               rf"(?:[ \t]*{port})?")
     return rf"{element}(?:[ \t]*[-=]>[ \t]*(?:{port}[ \t]*)?{element})*[ \t]*;"
 
 

@@ -44,8 +44,9 @@ MAX_SYNTAX_ERRORS = 30
 MAX_CLOSED_AT_END = 200
 
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
-#: The parts of a CHAIN_LINE token: port lists, names, arrows and ``::``.
-_CHAIN_PARTS = re.compile(rf"\[[^\]]*\]|{NAME}|[-=]>|::")
+#: The parts of a CHAIN_LINE token: port lists, configuration strings, names, arrows
+#: and ``::``.
+_CHAIN_PARTS = re.compile(rf"\[[^\]]*\]|\([^)]*\)|{NAME}|[-=]>|::")
 #: The two CHAIN_LINE statements most lines are: a declaration and a connection of two.
 _TWO_WORDS = re.compile(rf"({NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({NAME})[ \t]*;")
 _GRAMMAR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -332,6 +333,7 @@ class _ToSyntax(Transformer):
                                 (s.Arrow(arrow == "=>", at),), at, at)
         words: list[str] = []
         classes: list[str | None] = []
+        configs: list[s.Config | None] = []
         many: list[bool] = []
         # Each element's ports, input and output; a port list before a name is its input.
         ports: list[list[s.PortSpec | None]] = [[None, None]]
@@ -339,6 +341,8 @@ class _ToSyntax(Transformer):
         for part in parts:
             if part[0] == "[":
                 ports[-1][len(words) == len(ports)] = _port_spec(part, at)
+            elif part[0] == "(":
+                configs[-1] = s.Config(part[1:-1], True, at)
             elif part == "::":
                 classes[-1] = next(parts)
             elif part == "->" or part == "=>":
@@ -347,8 +351,9 @@ class _ToSyntax(Transformer):
             else:
                 words.append(part)
                 classes.append(None)
+                configs.append(None)
         return s.chain(tuple(words), tuple(classes), tuple(many), at, at,
-                       tuple(map(tuple, ports)))
+                       tuple(map(tuple, ports)), tuple(configs))
 
     def name_ref(self, children: list) -> s.Item:
         in_port, word, out_port = children

@@ -161,29 +161,33 @@ class Connection:
 
 def chain(words: tuple[str, ...], classes: tuple[str | None, ...], many: tuple[bool, ...],
           at: Landmark, end: Landmark,
-          ports: tuple[tuple[PortSpec | None, PortSpec | None], ...] | None = None
-          ) -> Connection:
-    """A connection written on one line between single elements without configuration
-    (``a :: C;``, ``a [1] -> b;``): elements ``words`` declared with ``classes`` (None:
-    named only), with ``ports`` (input and output, None: none at all), joined by
-    arrows (``=>`` where ``many``), every node at ``at``."""
+          ports: tuple[tuple[PortSpec | None, PortSpec | None], ...] | None = None,
+          configs: tuple[Config | None, ...] | None = None) -> Connection:
+    """A connection written on one line between single elements (``a :: C;``,
+    ``a [1] -> Queue(10) -> b;``): elements ``words`` declared with ``classes`` (None:
+    named only), with ``ports`` (input and output) and ``configs`` (None: none at
+    all), joined by arrows (``=>`` where ``many``), every node at ``at``."""
     if len(words) != len(many) + 1 or len(classes) != len(words) \
-            or ports is not None and len(ports) != len(words):
+            or ports is not None and len(ports) != len(words) \
+            or configs is not None and len(configs) != len(words):
         raise ValueError("arrows and elements do not alternate")
     if ports is None:
         ports = ((None, None),) * len(words)
-    segments = tuple([single(word, cls, at, in_port, out_port)
-                      for word, cls, (in_port, out_port) in zip(words, classes, ports)])
+    if configs is None:
+        configs = (None,) * len(words)
+    segments = tuple([single(word, cls, at, in_port, out_port, config)
+                      for word, cls, (in_port, out_port), config
+                      in zip(words, classes, ports, configs)])
     arrows = tuple([Arrow(m, at) for m in many]) if many else ()
     return Connection(segments, arrows, at, end)
 
 
 def single(word: str, cls: str | None, at: Landmark, in_port: PortSpec | None = None,
-           out_port: PortSpec | None = None) -> tuple[Item]:
+           out_port: PortSpec | None = None, config: Config | None = None) -> tuple[Item]:
     """The list of one element of a one-line chain (:func:`chain`): ``word``, declared
-    with ``cls`` unless None, with its ports, at ``at``."""
+    with ``cls`` unless None, with its ports and configuration, at ``at``."""
     declared = None if cls is None else ClassName(cls, at)
-    return (Item(in_port, ElementRef(word, declared, None, at), out_port, at),)
+    return (Item(in_port, ElementRef(word, declared, config, at), out_port, at),)
 
 
 @dataclass(slots=True)
