@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang import flatten, parsecache, usercache
+from pyclick.lang import chainline, flatten, parsecache, usercache
 from pyclick.lang import parser as lang_parser
 from pyclick.lang import syntax as s
 from tests.cachehome import DAMAGES, calls, private_cache, shelf_entries
@@ -102,14 +102,20 @@ def test_an_entry_holding_anything_but_a_program_is_refused(cache, parses, tmp_p
         def __reduce__(self):
             return os.mkdir, (str(tmp_path / "ran"),)
 
+    class NotAStatement:
+        def __reduce__(self):
+            return chainline.read, ("-> ;", Landmark("t.click", 1))
+
     parsecache.parse_text("x :: X -> y", "t.click")
     (name,) = entries(cache)
-    for payload in (pickle.dumps(Runs()), pickle.dumps(Landmark("t.click", 1))):
+    for payload in (pickle.dumps(Runs()), pickle.dumps(Landmark("t.click", 1)),
+                    pickle.dumps(s.Program("t.click", [NotAStatement()]))):
         (cache / name).write_bytes(usercache.seal(payload))
         program, _ = parsecache.parse_text("x :: X -> y", "t.click")
         assert isinstance(program, s.Program)
+        assert [type(statement) for statement in program.statements] == [s.Connection]
     assert not (tmp_path / "ran").exists()
-    assert len(parses) == 3
+    assert len(parses) == 4
 
 
 def test_texts_with_mistakes_report_every_error_and_are_not_kept(cache, parses):
@@ -201,16 +207,17 @@ def test_every_corpus_program_reads_back_as_parsed(cache, parses, path):
     assert len(parses) == (2 if errors else 1)
 
 
-def test_one_line_chains_are_kept_as_words_and_read_back_as_parsed(cache, parses):
-    text = ("a :: A; b :: B -> c => d;\n"         # kept as words
+def test_one_line_chains_are_kept_as_text_and_read_back_as_parsed(cache, parses):
+    text = ("a :: A; b :: B -> c => d;\n"         # kept as text
             "e -> f\n -> g;\n"                    # over two lines
-            "h [1] -> i; j :: J(1); k, l -> m;\n"  # ports, a configuration, a list
+            "h [1] -> i; j :: J(1); k, l -> m;\n"  # ports, a configuration: text; a list
             "n :: { input -> output } -> o;\n"    # a compound class
-            "# 40 \"other.click\"\np -> q;\n")      # after a line directive: kept as words
+            "# 40 \"other.click\"\n"
+            "p -> q; r [0] -> t;\n")  # after a line directive: read word by word, then text
     first, errors = parsecache.parse_text(text, "t.click")
     assert errors == []
-    kept = [parsecache._reduce_chain(statement) is not None for statement in first.statements]
-    assert kept == [True, True, False, False, False, False, False, True]
+    kept = [statement.written is not None for statement in first.statements]
+    assert kept == [True, True, False, True, True, False, False, False, True]
     second, _ = parsecache.parse_text(text, "t.click")
     assert second == first and len(parses) == 1
     chain = second.statements[1]

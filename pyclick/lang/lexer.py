@@ -44,6 +44,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.lexer import ContextualLexer, LexerState, LineCounter
 from lark.parsers.lalr_analysis import Shift
 
+from pyclick.lang import chainline
+
 #: The terminals read directly, in the order they are tried: the most common
 #: first, and a whole port list before its bracket alone (the others start
 #: with characters of their own). A parenthesis opens a configuration string
@@ -63,30 +65,6 @@ _KEYWORDS = {"elementclass": "ELEMENTCLASS", "require": "REQUIRE", "define": "DE
 RESERVED = frozenset({*_KEYWORDS, "provide"})
 #: The terminals read directly that may span lines.
 _MULTILINE = frozenset({"CONFIG", "OPEN_CONFIG"})
-
-#: A name as IDENT reads it.
-NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
-#: The same, but not a reserved word.
-_UNRESERVED = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Za-z0-9_@]))" \
-    + NAME
-
-
-#: A configuration string without anything CONFIG reads specially (parentheses,
-#: quotes, comments, backslashes): CONFIG ends such a string at its first ``)``.
-PLAIN_CONFIG = r"\([^()\"'/\\\n]*\)"
-
-
-def chain_line(port: str) -> str:
-    """The pattern of a whole statement of single names on one line, each perhaps
-    declared with a class, given a plain configuration string (PLAIN_CONFIG) and
-    ports (``port``, PORT's pattern), and its semicolon (the grammar's
-    CHAIN_LINE): names as IDENT reads them but for the reserved words, whose
-    errors lark's path reports. It starts with a name, as the statements
-    :func:`starts_statement` looks for do."""
-    element = (rf"{_UNRESERVED}(?:[ \t]*::[ \t]*{_UNRESERVED})?(?:[ \t]*{PLAIN_CONFIG})?"
-               rf"(?:[ \t]*{port})?")
-    return rf"{element}(?:[ \t]*[-=]>[ \t]*(?:{port}[ \t]*)?{element})*[ \t]*;"
-
 
 #: The kinds of token a statement most often follows (None: the start of the
 #: text); after these only, the parser's table is asked whether one starts.
@@ -121,7 +99,7 @@ class ClickLexer(ContextualLexer):
         self._direct = re.compile(_SKIP + "(?:" + "|".join(patterns) + ")?")
         # Where a statement starts: the same, a whole one-line statement first.
         self._statement = re.compile(
-            _SKIP + "(?:" + "|".join([f"(?P<CHAIN_LINE>{chain_line(port)})", *patterns]) + ")?")
+            _SKIP + "(?:" + "|".join([f"(?P<CHAIN_LINE>{chainline.pattern(port)})", *patterns]) + ")?")
         self._conf = conf
         # starts_statement's answers by parser stack: the same few stacks come back
         # before statement after statement.

@@ -17,10 +17,10 @@ holds anything but syntax (:mod:`pyclick.lang.syntax`), is a miss and is
 written again. At most 256 entries of 64 MiB in all are kept (:data:`SHELF`).
 
 Nodes are pickled as calls of their classes with their fields, except
-connections written on one line between single elements without ports or
-configuration (``a :: C;``, ``a -> b;``, most statements of a generated
-configuration): those are kept as their words and made again by
-:func:`~pyclick.lang.syntax.chain`: about half the bytes, and half the time to write.
+statements of single elements read whole from one line (``a :: C;``,
+``s[1] -> Queue(10) -> b;``, most statements of a configuration): those are
+kept as their text and read again by :func:`~pyclick.lang.chainline.read`,
+a string for the pickler instead of a dozen nodes.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pyclick.errors import Landmark
-from pyclick.lang import syntax, usercache
+from pyclick.lang import chainline, syntax, usercache
 
 #: Where programs are kept, and how many.
 SHELF = usercache.Shelf("parse-", max_entries=256, max_bytes=64 << 20)
@@ -90,7 +90,8 @@ def _constructors() -> dict[type, Callable[[Any], tuple]]:
                if dataclasses.is_dataclass(cls) and cls.__module__ == syntax.__name__]
     table = {cls: _constructor(cls) for cls in [*classes, Landmark]}
     whole = table[syntax.Connection]
-    table[syntax.Connection] = lambda node: _reduce_chain(node) or whole(node)
+    table[syntax.Connection] = lambda node: (
+        whole(node) if node.written is None else (chainline.read, (node.written, node.landmark)))
     return table
 
 
@@ -102,51 +103,17 @@ def _constructor(cls: type) -> Callable[[Any], tuple]:
     return lambda node: (cls, fields(node))
 
 
-def _reduce_chain(connection: syntax.Connection) -> tuple | None:
-    """A connection of one line, as :func:`syntax.chain` makes it again; None for any other.
-
-    Most statements of a large configuration are chains of single elements
-    on one line, each named or declared with a class and without ports or
-    configuration (``a :: C;``, ``a -> b;``): kept as their words, such a
-    chain is a few strings for the pickler instead of ten objects.
-    """
-    at = connection.landmark
-    words = []
-    classes = []
-    for segment in connection.segments:
-        if len(segment) != 1:
-            return None
-        (item,) = segment
-        ref = item.target
-        if (type(ref) is not syntax.ElementRef or item.landmark is not at or ref.landmark is not at
-                or item.in_port is not None or item.out_port is not None or ref.config is not None
-                or ref.word is None):
-            return None
-        declared = ref.declared
-        if declared is None:
-            classes.append(None)
-        elif type(declared) is syntax.ClassName and declared.landmark is at:
-            classes.append(declared.name)
-        else:
-            return None
-        words.append(ref.word)
-    many = []
-    for arrow in connection.arrows:
-        if arrow.landmark is not at:
-            return None
-        many.append(arrow.many)
-    return syntax.chain, (tuple(words), tuple(classes), tuple(many), at, connection.end)
-
-
 class _SyntaxUnpickler(pickle.Unpickler):
-    """An unpickler that makes syntax classes, landmarks and one-line chains only (and so
-    imports nothing)."""
+    """An unpickler that makes syntax classes, landmarks and one-line statements only
+    (and so imports nothing)."""
 
     def find_class(self, module: str, name: str) -> Callable[..., Any]:
         if module == syntax.__name__:
             found = getattr(syntax, name, None)
-            if (isinstance(found, type) or found is syntax.chain) and found.__module__ == module:
+            if isinstance(found, type) and found.__module__ == module:
                 return found
+        elif (module, name) == (chainline.__name__, "read"):
+            return chainline.read
         elif (module, name) == ("pyclick.errors", "Landmark"):
             return Landmark
         raise pickle.UnpicklingError(f"{module}.{name} is not syntax")

@@ -21,7 +21,6 @@ import contextvars
 import copy
 import functools
 import os
-import re
 from dataclasses import dataclass, field, replace
 
 import lark
@@ -32,9 +31,9 @@ from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
-from pyclick.lang import reductions, usercache
+from pyclick.lang import chainline, reductions, usercache
 from pyclick.lang.configstr import shown
-from pyclick.lang.lexer import NAME, READING, RESERVED, ClickLexer
+from pyclick.lang.lexer import READING, RESERVED, ClickLexer
 from pyclick.lang.linemap import LineMap
 from pyclick.lang.source import encoding_error
 
@@ -44,11 +43,6 @@ MAX_SYNTAX_ERRORS = 30
 MAX_CLOSED_AT_END = 200
 
 _CLOSERS = {"RBRACE": "}", "RPAR": ")"}
-#: The parts of a CHAIN_LINE token: port lists, configuration strings, names, arrows
-#: and ``::``.
-_CHAIN_PARTS = re.compile(rf"\[[^\]]*\]|\([^)]*\)|{NAME}|[-=]>|::")
-#: The two CHAIN_LINE statements most lines are: a declaration and a connection of two.
-_TWO_WORDS = re.compile(rf"({NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({NAME})[ \t]*;")
 _GRAMMAR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "grammar", "click.lark")
 _OPTIONS = dict(parser="lalr", lexer="contextual", regex=True, maybe_placeholders=True)
@@ -255,20 +249,6 @@ def _port(children: list, open_: bool) -> s.PortSpec:
     return s.PortSpec(ranges, open_, _at(children[0]))
 
 
-def _port_spec(text: str, at: Landmark) -> s.PortSpec:
-    """A port list written whole (see PORT): items split at commas, ranges at the
-    dash; a last item left empty leaves the ports open."""
-    words = text[1:-1].split(",")
-    open_ = not words[-1].strip()
-    if open_:
-        words.pop()
-    items = []
-    for word in words:
-        first, dash, last = word.partition("-")
-        items.append(s.PortItem(first.strip(), last.strip() if dash else None, at))
-    return s.PortSpec(tuple(items), open_, at)
-
-
 def _doc_start(keyword: Token) -> Landmark:
     """Where a class definition starts: its ``//`` comment block, if one is right above."""
     run = _RUN.get()
@@ -319,41 +299,8 @@ class _ToSyntax(Transformer):
         return s.Connection(tuple(segments), tuple(arrows), first, _end_of_lookahead())
 
     def chain_line(self, children: list) -> s.Connection:
-        # A whole statement on one line, its semicolon included: everything is
-        # where it starts, as its words would each be.
         (token,) = children
-        at = _at(token)
-        two = _TWO_WORDS.fullmatch(token)
-        if two is not None:
-            first, declared, arrow, second = two.groups()
-            # Made as chain() makes them, without its lists.
-            if declared:
-                return s.Connection((s.single(first, second, at),), (), at, at)
-            return s.Connection((s.single(first, None, at), s.single(second, None, at)),
-                                (s.Arrow(arrow == "=>", at),), at, at)
-        words: list[str] = []
-        classes: list[str | None] = []
-        configs: list[s.Config | None] = []
-        many: list[bool] = []
-        # Each element's ports, input and output; a port list before a name is its input.
-        ports: list[list[s.PortSpec | None]] = [[None, None]]
-        parts = iter(_CHAIN_PARTS.findall(token))
-        for part in parts:
-            if part[0] == "[":
-                ports[-1][len(words) == len(ports)] = _port_spec(part, at)
-            elif part[0] == "(":
-                configs[-1] = s.Config(part[1:-1], True, at)
-            elif part == "::":
-                classes[-1] = next(parts)
-            elif part == "->" or part == "=>":
-                many.append(part == "=>")
-                ports.append([None, None])
-            else:
-                words.append(part)
-                classes.append(None)
-                configs.append(None)
-        return s.chain(tuple(words), tuple(classes), tuple(many), at, at,
-                       tuple(map(tuple, ports)), tuple(configs))
+        return chainline.read(str(token), _at(token))
 
     def name_ref(self, children: list) -> s.Item:
         in_port, word, out_port = children
@@ -421,7 +368,7 @@ class _ToSyntax(Transformer):
 
     def port_token(self, children: list) -> s.PortSpec:
         (token,) = children
-        return _port_spec(token, _at(token))
+        return chainline.port_spec(token, _at(token))
 
     def port_open(self, children: list) -> s.PortSpec:
         return _port(children, True)

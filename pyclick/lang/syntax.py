@@ -151,43 +151,16 @@ class Connection:
     chain (implicit ``input``/``output``) or, in the middle, a mistake.
     ``end`` is where what follows the chain ends (``;``, the next statement,
     the end of the text): Click reports output ports left at the end there.
+    ``written`` is the statement's text when it was read whole from one line
+    (:mod:`pyclick.lang.chainline`), which reads it again from that alone; it
+    is not part of what the connection means.
     """
 
     segments: tuple[tuple[Item, ...], ...]
     arrows: tuple[Arrow, ...]
     landmark: Landmark
     end: Landmark
-
-
-def chain(words: tuple[str, ...], classes: tuple[str | None, ...], many: tuple[bool, ...],
-          at: Landmark, end: Landmark,
-          ports: tuple[tuple[PortSpec | None, PortSpec | None], ...] | None = None,
-          configs: tuple[Config | None, ...] | None = None) -> Connection:
-    """A connection written on one line between single elements (``a :: C;``,
-    ``a [1] -> Queue(10) -> b;``): elements ``words`` declared with ``classes`` (None:
-    named only), with ``ports`` (input and output) and ``configs`` (None: none at
-    all), joined by arrows (``=>`` where ``many``), every node at ``at``."""
-    if len(words) != len(many) + 1 or len(classes) != len(words) \
-            or ports is not None and len(ports) != len(words) \
-            or configs is not None and len(configs) != len(words):
-        raise ValueError("arrows and elements do not alternate")
-    if ports is None:
-        ports = ((None, None),) * len(words)
-    if configs is None:
-        configs = (None,) * len(words)
-    segments = tuple([single(word, cls, at, in_port, out_port, config)
-                      for word, cls, (in_port, out_port), config
-                      in zip(words, classes, ports, configs)])
-    arrows = tuple([Arrow(m, at) for m in many]) if many else ()
-    return Connection(segments, arrows, at, end)
-
-
-def single(word: str, cls: str | None, at: Landmark, in_port: PortSpec | None = None,
-           out_port: PortSpec | None = None, config: Config | None = None) -> tuple[Item]:
-    """The list of one element of a one-line chain (:func:`chain`): ``word``, declared
-    with ``cls`` unless None, with its ports and configuration, at ``at``."""
-    declared = None if cls is None else ClassName(cls, at)
-    return (Item(in_port, ElementRef(word, declared, config, at), out_port, at),)
+    written: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
