@@ -170,6 +170,7 @@ TEXTS = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.clic
     "a [0] -> b [x];\nelementclass S { input -> [0] output; }",
     "q :: Queue(10); Paint (2) -> c :: C(a b, $x) [1] -> d(;);\nx :: F(\"(\"); y :: F(a/b);\n"
     "z :: F((1)); w :: F(a\\b) -> v;\nu :: F(a\n);",
+    "a :: F(1/2 /x) -> b :: F(a//)\n) -> c :: F(x/*)*/y);\nd :: F(/); e :: F(a/) -> F(/*/);",
 ]
 
 
@@ -238,9 +239,11 @@ def generated(seed: int, plain: bool = False) -> str:
             body = [rng.choice(["a", "b2", "x/y", "Idle"])]
         elif kind == 1:
             body = [rng.choice(["a", "c"]), "::", rng.choice(["Queue", "C"])]
-            body += rng.choice([[], ["(10)"], ['("(" x)']])
+            body += rng.choice([[], ["(10)"], ['("(" x)'], ["(12/0800, -)"], ["(a/*)*/)"],
+                                ["(x//)\n)"]])
         elif kind == 2:
-            body = [rng.choice(["Counter", "Paint"]), rng.choice(["(1)", "(a, b)", "()"])]
+            body = [rng.choice(["Counter", "Paint"]),
+                    rng.choice(["(1)", "(a, b)", "()", "(1/2 /3)", "(a/)"])]
         elif kind == 3:
             body = ["{", "input", "->", "output", "}"]
         else:

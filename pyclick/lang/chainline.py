@@ -8,15 +8,23 @@ statement to the parser as one token, CHAIN_LINE (:func:`pattern`), and
 :func:`read` makes of it the connection its words would give. The parse
 cache keeps such a connection as its text (:attr:`~pyclick.lang.syntax.Connection.written`)
 and reads it back with :func:`read` too: a string is much cheaper to keep than
-the dozen nodes it stands for, and nothing here needs lark.
+the dozen nodes it stands for.
+
+A text made of nothing else (``Idle -> Discard``, the usual ``-e`` one-liner,
+or a generated configuration of declarations and connections) is read by
+:func:`read_program` alone, without lark: importing it and loading the
+parser's tables would cost such a text most of its run. Nothing here needs
+lark.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
+from pyclick.lang.source import encoding_error, with_newlines
 
 #: A name as IDENT reads it.
 NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
@@ -24,8 +32,17 @@ NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
 _UNRESERVED = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Za-z0-9_@]))" \
     + NAME
 #: A configuration string without anything CONFIG reads specially (parentheses,
-#: quotes, comments, backslashes): CONFIG ends such a string at its first ``)``.
-PLAIN_CONFIG = r"\([^()\"'/\\\n]*\)"
+#: quotes, comments, backslashes; a slash starts no comment when it is not followed
+#: by another or by a star): CONFIG ends such a string at its first ``)``.
+PLAIN_CONFIG = r"\((?:[^()\"'/\\\n]|/(?![/*]))*\)"
+#: A port list on one line without comments, as the grammar's PORT reads it
+#: (a test checks they are the same): items and ranges of names, perhaps a
+#: last comma.
+_ITEM = rf"{NAME}(?:[ \t]*-[ \t]*{NAME})?"
+PORT = rf"\[[ \t]*(?:{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*(?:,[ \t]*)?)?\]"
+#: What is skipped before a token: spaces, line comments and closed block
+#: comments (an unclosed one is left to lark's lexer, which reports it).
+SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
 
 #: The parts of a statement: port lists, configuration strings, names, arrows and ``::``.
 _PARTS = re.compile(rf"\[[^\]]*\]|\([^)]*\)|{NAME}|[-=]>|::")
@@ -33,16 +50,73 @@ _PARTS = re.compile(rf"\[[^\]]*\]|\([^)]*\)|{NAME}|[-=]>|::")
 _TWO_WORDS = re.compile(rf"({NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({NAME})[ \t]*;")
 
 
-def pattern(port: str) -> str:
+def pattern() -> str:
     """The pattern of a whole statement of single names on one line, each perhaps
     declared with a class, given a plain configuration string (PLAIN_CONFIG) and
-    ports (``port``, PORT's pattern), and its semicolon (the grammar's
-    CHAIN_LINE): names as IDENT reads them but for the reserved words, whose
-    errors lark's path reports. It starts with a name, as the statements
-    the lexer looks for where one starts do."""
+    ports (PORT), and its semicolon (the grammar's CHAIN_LINE): names as IDENT
+    reads them but for the reserved words, whose errors lark's path reports.
+    It starts with a name, as the statements the lexer looks for where one
+    starts do."""
+    return _elements() + r"[ \t]*;"
+
+
+def _elements() -> str:
+    """:func:`pattern` without its semicolon."""
     element = (rf"{_UNRESERVED}(?:[ \t]*::[ \t]*{_UNRESERVED})?(?:[ \t]*{PLAIN_CONFIG})?"
-               rf"(?:[ \t]*{port})?")
-    return rf"{element}(?:[ \t]*[-=]>[ \t]*(?:{port}[ \t]*)?{element})*[ \t]*;"
+               rf"(?:[ \t]*{PORT})?")
+    return rf"{element}(?:[ \t]*[-=]>[ \t]*(?:{PORT}[ \t]*)?{element})*"
+
+
+@functools.cache
+def _program_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """A statement after what is skipped before it, with its semicolon (group 2) or
+    ending the text without one, and what may follow the last statement; compiled
+    once, and only when a text is read whole.
+
+    What is skipped is taken whole (an atomic group): tried shorter, it would
+    leave the end of a comment to be read as a statement."""
+    skip = f"(?>{SKIP})"
+    return (re.compile(f"{skip}({_elements()})(?:[ \\t]*(;)|(?={skip}\\Z))"),
+            re.compile(f"{skip}\\Z"))
+
+
+def read_program(text: str, filename: str) -> s.Program | None:
+    """The program the parser makes of ``text`` when it is made of statements of single
+    elements, one line each, every one but the last ending with its semicolon,
+    with spaces and comments between them; None for any other text (and for a
+    text holding a character UTF-8 cannot encode, whose error the parser reports).
+
+    A statement that ends the text without a semicolon ends where the text
+    does, as Click reports it (its ``end``): it is not kept as its text.
+    """
+    # A compound class or a line directive needs the parser: a text holding
+    # either is not even tried (the patterns take milliseconds to compile).
+    if "{" in text or "#" in text or encoding_error(text, filename) is not None:
+        return None
+    text = with_newlines(text)
+    statement, rest = _program_patterns()
+    # Where each statement is, found before any is read: a text that turns out
+    # not to be read whole costs the parser only this pass.
+    found = []
+    pos, line = 0, 1
+    while (match := statement.match(text, pos)) is not None:
+        start = match.start(1)
+        line += text.count("\n", pos, start)
+        found.append((line, match.group(1) if match.group(2) is None else None,
+                      start, match.end()))
+        pos = match.end()
+    if rest.match(text, pos) is None:
+        return None
+    statements: list[s.Statement] = []
+    for number, unended, start, end in found:
+        at = Landmark(filename, number)
+        if unended is None:
+            statements.append(read(text[start:end], at))
+        else:
+            connection = read(unended + ";", at)
+            statements.append(s.Connection(connection.segments, connection.arrows, at,
+                                           Landmark(filename, text.count("\n") + 1)))
+    return s.Program(filename, statements)
 
 
 def read(text: str, at: Landmark) -> s.Connection:

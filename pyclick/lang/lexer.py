@@ -54,10 +54,6 @@ from pyclick.lang import chainline
 DIRECT = ("IDENT", "ARROW", "SEMICOLON", "COLONCOLON", "PORT", "COMMA", "LSQB", "RSQB",
           "LBRACE", "RBRACE", "RPAR", "ARROW2", "LPAR")
 
-#: What is skipped before a token: spaces, line comments and closed block
-#: comments (an unclosed one is left to lark's lexer, which reports it).
-_SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
-
 #: Words the grammar reads as keywords where one may stand.
 _KEYWORDS = {"elementclass": "ELEMENTCLASS", "require": "REQUIRE", "define": "DEFINE"}
 #: Words that can never name an element or a class: the keywords, and ``provide``.
@@ -95,11 +91,10 @@ class ClickLexer(ContextualLexer):
         super().__init__(conf, states, always_accept)
         terminals = conf.terminals_by_name
         patterns = [f"(?P<{name}>{terminals[name].pattern.to_regexp()})" for name in DIRECT]
-        port = terminals["PORT"].pattern.to_regexp()
-        self._direct = re.compile(_SKIP + "(?:" + "|".join(patterns) + ")?")
+        self._direct = re.compile(chainline.SKIP + "(?:" + "|".join(patterns) + ")?")
         # Where a statement starts: the same, a whole one-line statement first.
-        self._statement = re.compile(
-            _SKIP + "(?:" + "|".join([f"(?P<CHAIN_LINE>{chainline.pattern(port)})", *patterns]) + ")?")
+        self._statement = re.compile(chainline.SKIP + "(?:" + "|".join(
+            [f"(?P<CHAIN_LINE>{chainline.pattern()})", *patterns]) + ")?")
         self._conf = conf
         # starts_statement's answers by parser stack: the same few stacks come back
         # before statement after statement.

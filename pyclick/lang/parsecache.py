@@ -2,10 +2,13 @@
 
 Reading a configuration starts with lark: importing it, loading the parsing
 tables, compiling the lexer's patterns, then parsing, which together cost a
-short command most of its run. A text that parsed without a mistake is
-therefore kept, pickled, on a :class:`~pyclick.lang.usercache.Shelf` of the
-user's cache directory, and read back the next time the same text comes
-under the same file name: lark is then not even imported.
+short command most of its run. A text made only of one-line statements of
+single elements (``Idle -> Discard``) needs none of it:
+:func:`~pyclick.lang.chainline.read_program` reads it whole, and it is not
+kept. Any other text that parsed without a mistake is kept, pickled, on a
+:class:`~pyclick.lang.usercache.Shelf` of the user's cache directory, and
+read back the next time the same text comes under the same file name: lark
+is then not even imported.
 
 An entry is named after a digest of the text, its file name, the Python
 version, the sources of the language package and of
@@ -45,7 +48,15 @@ _PACKAGE = os.path.dirname(_LANG)
 
 def parse_text(text: str, filename: str) -> tuple[syntax.Program | None, list[str]]:
     """:func:`pyclick.lang.parser.parse_text`, read from the cache when the same text was
-    parsed without a mistake before."""
+    parsed without a mistake before.
+
+    A text made only of one-line statements of single elements is read
+    whole by :func:`~pyclick.lang.chainline.read_program` instead, faster
+    than lark or the cache would give it, and is not kept.
+    """
+    program = chainline.read_program(text, filename)
+    if program is not None:
+        return program, []
     path = _entry(text, filename)
     if path is not None:
         program = SHELF.load(path, _SyntaxUnpickler, syntax.Program)

@@ -35,7 +35,7 @@ from pyclick.lang import chainline, reductions, usercache
 from pyclick.lang.configstr import shown
 from pyclick.lang.lexer import READING, RESERVED, ClickLexer
 from pyclick.lang.linemap import LineMap
-from pyclick.lang.source import encoding_error
+from pyclick.lang.source import encoding_error, with_newlines
 
 #: Past this many syntax errors in one text the parser gives up.
 MAX_SYNTAX_ERRORS = 30
@@ -202,7 +202,7 @@ def parse_text(text: str, filename: str) -> tuple[s.Program | None, list[str]]:
     refused = encoding_error(text, filename)
     if refused is not None:
         return None, [refused]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = with_newlines(text)
     run = _ParseRun(LineMap(filename), text)
     token, reading = _RUN.set(run), READING.set(run)
     try:

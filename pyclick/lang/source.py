@@ -24,6 +24,12 @@ def decode_config(data: bytes, filename: str) -> str:
         raise ConfigError(_message(filename, data[:err.start], data[err.start])) from None
 
 
+def with_newlines(text: str) -> str:
+    """``text`` with each carriage return, alone or before a newline, as a newline: Click
+    ends a line at either."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def encoding_error(text: str, filename: str) -> str | None:
     """The error for ``text`` if it holds a character UTF-8 cannot encode (a lone surrogate)."""
     if text.isascii():

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 
+from pyclick.lang.chainline import PLAIN_CONFIG
 from pyclick.lang.configstr import quote_inside_double
 from pyclick.lang.model import FlatConfig
 
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:/@+-]+")
+_PLAIN_CONFIG = re.compile(PLAIN_CONFIG)
 
 
 def unparse(flat: FlatConfig) -> str:
@@ -40,6 +42,10 @@ def _requirement(kind: str, value: str) -> str:
 def _config(config: str) -> str:
     if not config:
         return ""
+    written = f"({config})"
+    # Nothing in it that CONFIG reads specially: it ends at its parenthesis.
+    if _PLAIN_CONFIG.fullmatch(written):
+        return written
     # Loaded only to write text back (with the `regex` module).
     from pyclick.lang.readback import config_reads_back
 

@@ -1,0 +1,175 @@
+"""Texts made only of one-line statements of single elements, read without lark: the same
+program as the parser's, and every other text left to the parser."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pyclick.errors import Landmark
+from pyclick.lang import chainline
+from pyclick.lang import parser as lang_parser
+from pyclick.lang import syntax as s
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def same_as_parser(text: str) -> s.Program:
+    """What ``read_program`` makes of ``text``, checked against the parser's program."""
+    program = chainline.read_program(text, "t.click")
+    assert program is not None
+    assert lang_parser.parse_text(text, "t.click") == (program, [])
+    # ``written`` is not compared by ==: it must read back to the same connection.
+    for statement in program.statements:
+        if statement.written is not None:
+            assert chainline.read(statement.written, statement.landmark) == statement
+    return program
+
+
+def test_a_one_liner_is_its_connection_ending_where_the_text_ends():
+    program = same_as_parser("Idle -> Discard\n\n// the end\n")
+    (connection,) = program.statements
+    assert [item.target.word for (item,) in connection.segments] == ["Idle", "Discard"]
+    # Four lines: the text's last, empty, line is where the statement ends.
+    assert (connection.landmark, connection.end) == (Landmark("t.click", 1),
+                                                     Landmark("t.click", 4))
+    assert connection.written is None
+
+
+def test_statements_with_ports_configurations_and_comments_keep_their_lines():
+    text = ("s :: RoundRobinSwitch; /* two\nlines */ q :: Queue(10);\r\n"
+            "s [1] => [0] q -> Unqueue -> d :: Discard; // done\n"
+            "q2 :: Queue(5)\r")
+    program = same_as_parser(text)
+    assert [st.landmark.line for st in program.statements] == [1, 2, 3, 4]
+    assert [st.written for st in program.statements] == [
+        "s :: RoundRobinSwitch;", "q :: Queue(10);",
+        "s [1] => [0] q -> Unqueue -> d :: Discard;", None]
+    first = program.statements[2].segments[0][0]
+    assert first.out_port == s.PortSpec((s.PortItem("1", None, Landmark("t.click", 3)),),
+                                        False, Landmark("t.click", 3))
+    # A carriage return ends a line: the last statement ends on line 5.
+    assert program.statements[3].end == Landmark("t.click", 5)
+
+
+def test_an_empty_text_is_an_empty_program():
+    assert same_as_parser("  // nothing\n/* at all */\n").statements == []
+
+
+@pytest.mark.parametrize("text", [
+    "a -> b\n-> c;",                         # a chain over two lines
+    "a -> b c -> d;",                        # two statements without a semicolon between
+    "a, b -> c;",                            # a list
+    "a :: Queue(\"x\");",                    # a configuration string with a quote
+    "a :: Queue(1 // x\n);",                 # ... with a comment
+    "a :: Queue(1 /* x */);",
+    "a :: Queue(f(1));",                     # ... with parentheses
+    "x :: { input -> output };",             # a compound class
+    "a -> (b);",                             # a group
+    "elementclass E { input -> output }",    # a keyword
+    "define -> a;",                          # a reserved word
+    "# 20 \"other.click\"\na -> b;",         # a line directive
+    "a -> b; /* never closed",               # a comment never closed
+    "a -> b;\n\udcff",                       # a byte that was not UTF-8
+    "a -> $x;",                              # a variable
+    "a -> ;",                                # a mistake
+    "a [0 -> b;",
+])
+def test_any_other_text_is_left_to_the_parser(text):
+    assert chainline.read_program(text, "t.click") is None
+
+
+def one_line_text(seed: int) -> str:
+    """A text of one-line statements of single elements (the same for the same seed), with
+    spaces, comments, blank lines and carriage returns between them, and a last
+    statement with or without its semicolon."""
+    rng = random.Random(seed)
+
+    def gap() -> str:
+        return rng.choice(["", "\t", "  "]) if rng.random() < 0.3 else " "
+
+    def ports() -> str:
+        return rng.choice(["", "", "", "[0]", "[1, 2-3]", "[ 4 ,]", "[]", "[a/b]"])
+
+    def element() -> str:
+        name = rng.choice(["a", "b2", "x/y", "Idle", "q_1", "@n"])
+        if rng.random() < 0.4:
+            name += gap() + "::" + gap() + rng.choice(["Queue", "C", "Paint"])
+            name += rng.choice(["", "", gap() + "(10)", "(a, b; c)", "()", "(12/08 / 0, -)"])
+        return name
+
+    statements = []
+    for _ in range(rng.randrange(1, 8)):
+        words = element()
+        for _ in range(rng.randrange(4)):
+            out, into = ports(), ports()
+            words += gap() + out + gap() + rng.choice(["->", "=>"]) + gap() + into + gap()
+            words += element()
+        statements.append(words)
+    between = [rng.choice([" ", "\n", "\n\n", "\r\n", "\r", " // note\n", "\n/* a\nb */ "])
+               for _ in statements]
+    text = "".join(f"{st};{sep}" for st, sep in zip(statements, between))
+    if rng.random() < 0.5:
+        # The last semicolon ends the last statement: what follows it holds none.
+        last = text.rindex(";")
+        text = text[:last] + text[last + 1:]
+    return text
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_generated_one_line_texts_read_as_the_parser_reads_them(seed):
+    same_as_parser(one_line_text(seed))
+
+
+CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.click"))
+
+
+def test_the_corpus_programs_read_whole_are_the_parser_s():
+    whole = [path.name for path in CORPUS
+             if chainline.read_program(path.read_text(encoding="utf-8"), "t.click") is not None]
+    for name in whole:
+        same_as_parser((ROOT / "tests" / "corpus" / name).read_text(encoding="utf-8"))
+    assert len(whole) >= 3
+
+
+def test_a_one_liner_is_flattened_and_written_back_without_lark_and_not_kept(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        from pyclick.lang import flatten, unparse
+        flat = flatten("FromDump(x.pcap) -> c :: Counter -> [0] Discard", "<expr>")
+        print([(e.name, e.class_name, e.config, str(e.landmark)) for e in flat.elements])
+        print(repr(unparse(flat)))
+        print("lark" in sys.modules, "regex" in sys.modules)
+    """)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
+                         capture_output=True, check=True).stdout.splitlines()
+    assert out == ["[('FromDump@1', 'FromDump', 'x.pcap', '<expr>:1'), "
+                   "('c', 'Counter', '', '<expr>:1'), ('Discard@3', 'Discard', '', '<expr>:1')]",
+                   repr("FromDump@1 :: FromDump(x.pcap);\nc :: Counter;\nDiscard@3 :: Discard;\n"
+                        "FromDump@1 -> c;\nc -> Discard@3;\n"),
+                   "False False"]
+    assert not list((tmp_path / "pyclick").glob("parse-*"))
+
+
+def test_the_port_pattern_is_the_grammar_s():
+    # lark gives the pattern with its escapes read: a tab as itself, "\/" kept.
+    grammar = lang_parser._lark().get_terminal("PORT").pattern.to_regexp()
+    assert grammar.replace("\t", r"\t").replace(r"\/", "/") == chainline.PORT
+
+
+@pytest.mark.parametrize("config", ["10", "a, b; c", "LIMIT 3, $x", "x\ty", "-1 % 2 @ *",
+                                    "12/0806 20/0001, -", "a/", "/b / c"])
+def test_a_plain_configuration_reads_back_as_the_grammar_s_config_reads_it(config):
+    from pyclick.lang import readback
+
+    # What writing back takes for granted of such a string, without the grammar.
+    assert re.fullmatch(chainline.PLAIN_CONFIG, f"({config})")
+    assert readback.config_reads_back(config)
