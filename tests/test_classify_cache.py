@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from pyclick.classify import syntaxcache
+from pyclick.classify.ippatterns import GRAMMAR as IP_GRAMMAR
 from pyclick.classify.ippatterns import parse_ip_pattern
-from pyclick.classify.rawpatterns import GRAMMAR, PatternError, parse_pattern
+from pyclick.classify.rawpatterns import PatternError, parse_pattern
 from pyclick.classify.syntax import Grammar
 from pyclick.classify.tree import DATA, NET, Field
 from pyclick.cli import main
@@ -100,15 +101,39 @@ def test_patterns_configured_again_in_a_new_interpreter_are_read_without_lark(tm
         repr("0  net+9/11%ff  yes->[0]  no->[X]\n")]
 
 
+def test_classifier_patterns_are_read_without_lark_the_first_time(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        from pyclick.lang import flatten
+        from pyclick.router import Router
+        router = Router(flatten("Idle -> c :: Classifier(12/0806 20/0001, 12/0800, -);"
+                                "c[0] -> Discard; c[1] -> Discard; c[2] -> Discard",
+                                "<expr>"), simtime=True)
+        router.configure()
+        print("lark" in sys.modules, "regex" in sys.modules)
+        print(repr(router.element("c").classification.program()))
+    """)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
+                         capture_output=True, check=True).stdout.splitlines()
+    assert out == ["False False", repr(
+        "0  data+12/0806%ffff  yes->step 1  no->step 2\n"
+        # Bytes 12-13 are 0806 there: 12/0800 cannot hold, only "-".
+        "1  data+20/0001%ffff  yes->[0]  no->[2]\n"
+        "2  data+12/0800%ffff  yes->[1]  no->[2]\n")]
+    assert not list((tmp_path / "pyclick").glob("pattern-*"))
+
+
 def test_the_same_pattern_is_parsed_once_per_language(cache, parses):
+    assert parse_ip_pattern("tcp or udp") == parse_ip_pattern("tcp or udp") == ("or", TCP, UDP)
+    # Classifier's clauses read plainly: neither parsed nor kept.
     assert parse_pattern("12/0800 !14/45%f0") == parse_pattern("12/0800 !14/45%f0") == (
         "and", Field(DATA, 12, 2, 0xFFFF, "==", 0x0800), ("not", Field(DATA, 14, 1, 0xF0, "==", 0x40)))
-    assert parse_ip_pattern("tcp or udp") == parse_ip_pattern("tcp or udp") == ("or", TCP, UDP)
-    # The same text in the other language is another entry.
+    # The same text in the other language is parsed there (and is a mistake).
     with pytest.raises(PatternError):
         parse_ip_pattern("12/0800 !14/45%f0")
-    assert parses == ["12/0800 !14/45%f0", "tcp or udp", "12/0800 !14/45%f0"]
-    assert len(entries(cache)) == 2
+    assert parses == ["tcp or udp", "12/0800 !14/45%f0"]
+    assert len(entries(cache)) == 1
 
 
 def test_the_syntax_is_kept_and_names_are_read_again(cache, parses):
@@ -138,28 +163,29 @@ def test_an_entry_holding_anything_but_a_pattern_syntax_is_refused(cache, parses
         def __reduce__(self):
             return os.mkdir, (str(tmp_path / "ran"),)
 
-    parse_pattern("12/0800")
+    parse_ip_pattern("udp")
     (name,) = entries(cache)
     for payload in (pickle.dumps(Runs()), pickle.dumps(("start", ())), pickle.dumps(TCP)):
         (cache / name).write_bytes(usercache.seal(payload))
-        assert parse_pattern("12/0800") == Field(DATA, 12, 2, 0xFFFF, "==", 0x0800)
+        assert parse_ip_pattern("udp") == UDP
     assert not (tmp_path / "ran").exists()
     assert len(parses) == 4
 
 
-@pytest.mark.parametrize("parse, text, position, message", [
-    (parse_pattern, "12 08", 4, "expected '/', got '08'"),
-    (parse_pattern, "12/080", 4, "value has odd number of hex digits"),
-    (parse_ip_pattern, "tcp ? udp", 10, "expected ':' at end of pattern"),
-    (parse_ip_pattern, "udp port", 1, "port missing"),
+@pytest.mark.parametrize("parse, text, position, message, parsed", [
+    (parse_pattern, "12 08", 4, "expected '/', got '08'", True),
+    # Read plainly, and wrong in its meaning: never parsed.
+    (parse_pattern, "12/080", 4, "value has odd number of hex digits", False),
+    (parse_ip_pattern, "tcp ? udp", 10, "expected ':' at end of pattern", True),
+    (parse_ip_pattern, "udp port", 1, "port missing", True),
 ])
 def test_a_pattern_with_a_mistake_is_reported_alike_and_not_kept(cache, parses, parse, text,
-                                                                 position, message):
+                                                                 position, message, parsed):
     for _ in range(2):
         with pytest.raises(PatternError) as failure:
             parse(text)
         assert (failure.value.position, failure.value.message) == (position, message)
-    assert parses == [text, text]
+    assert parses == ([text, text] if parsed else [])
     assert entries(cache) == []
 
 
@@ -177,8 +203,8 @@ def test_no_cache_without_an_absolute_cache_home(monkeypatch, parses, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", "relative")
     for _ in range(2):
-        assert parse_pattern("-") is True
-    assert parses == ["-", "-"]
+        assert parse_ip_pattern("tcp") == TCP
+    assert parses == ["tcp", "tcp"]
     assert not (tmp_path / "relative").exists()
 
 
@@ -186,11 +212,11 @@ def test_patterns_are_kept_within_their_own_bound(cache, parses, monkeypatch):
     parsecache.parse_text("a\n-> b", "t.click")  # kept: a chain over two lines
     monkeypatch.setattr(syntaxcache, "SHELF",
                         dataclasses.replace(syntaxcache.SHELF, max_entries=2, look_every=1))
-    for text in ["10/00", "11/00", "12/00"]:
-        parse_pattern(text)
+    for text in ["src port 10", "src port 11", "src port 12"]:
+        parse_ip_pattern(text)
     # Three patterns, over the bound of two: down to three quarters of it, the one
     # written last; the program is on a shelf of its own and stays.
-    assert entries(cache) == [Path(syntaxcache._entry(GRAMMAR, "12/00")).name]
+    assert entries(cache) == [Path(syntaxcache._entry(IP_GRAMMAR, "src port 12")).name]
     assert len(list(cache.glob("parse-*"))) == 1
 
 

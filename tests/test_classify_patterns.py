@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from pyclick.classify import tree
 from pyclick.classify.ippatterns import parse_ip_pattern
+from pyclick.classify.rawpatterns import GRAMMAR as RAW_GRAMMAR
 from pyclick.classify.rawpatterns import PatternError, parse_pattern
 from pyclick.classify.tree import (DATA, NET, Field, TooComplex, compile_patterns, conj, disj,
                                    evaluate, ip_layout, data_layout, neg)
@@ -168,6 +169,26 @@ def test_missing_base_fails_its_tests_and_their_negations_hold():
     mac = Field(tree.MAC, 0, 6, (1 << 48) - 1, "==", 0)
     classification = compile_patterns([(0, mac), (1, neg(mac))], ip_layout)
     assert classification.match(Packet(bytes(40))) == 1
+
+
+#: Pieces of Classifier patterns, right and wrong, and the grammar's spaces.
+RAW_PIECES = ["0", "12", "9", "/", "%", "!", "-", "0800", "0a", "?f", "F", "ab", " ", "\t",
+              "\n", "  ", "x", "\v"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(RAW_PIECES), max_size=12))
+@example(["12", "/", "0800", "13", "/", "00"])   # a value runs into the next offset
+@example(["12", "/", "08", " ", "!", "13", "/", "00", "%", "0f"])
+@example([" ", "-", "\n"])
+def test_classifier_patterns_read_plainly_are_lark_s_and_the_others_are_left_to_it(pieces):
+    text = "".join(pieces)
+    plain = RAW_GRAMMAR.plain(text)
+    try:
+        parsed = RAW_GRAMMAR.parse(text)
+    except PatternError:
+        parsed = None
+    assert plain == parsed
 
 
 def test_pattern_positions():

@@ -15,9 +15,40 @@ position (from 1) of the mistake in the pattern.
 
 from __future__ import annotations
 
+import re
+
 from pyclick.classify import syntaxcache
 from pyclick.classify.syntax import Branch, Grammar, Lexeme, PatternError
 from pyclick.classify.tree import DATA, Field, Formula, conj, neg
+
+#: The grammar's WS, and its tokens as its lexer reads them: each as long as it
+#: goes, never given back (possessive), so that what reads plainly is what lark
+#: reads.
+_WS = r"[ \t\f\r\n]*+"
+_ANY = re.compile(rf"{_WS}(-){_WS}")
+_CLAUSE = re.compile(rf"{_WS}(?P<NOT>!)?{_WS}(?P<OFFSET>[0-9]++){_WS}/{_WS}"
+                     rf"(?P<VALUE>[0-9a-fA-F?]++)(?:{_WS}%{_WS}(?P<MASK>[0-9a-fA-F?]++))?")
+_END = re.compile(rf"{_WS}")
+_TOKENS = ("NOT", "OFFSET", "VALUE", "MASK")
+
+
+def _plain(text: str) -> Branch | None:
+    """The syntax lark gives ``text`` when it is ``-`` or a list of clauses; None for any
+    other text (lark reads it, and names its mistake)."""
+    anything = _ANY.fullmatch(text)
+    if anything is not None:
+        return Branch("start", (Lexeme("ANY", "-", anything.start(1)),))
+    clauses = []
+    pos = 0
+    while (clause := _CLAUSE.match(text, pos)) is not None:
+        clauses.append(Branch("clause", tuple(
+            Lexeme(name, clause.group(name), clause.start(name))
+            for name in _TOKENS if clause.group(name) is not None)))
+        pos = clause.end()
+    if _END.fullmatch(text, pos) is None:
+        return None
+    return Branch("start", tuple(clauses))
+
 
 GRAMMAR = Grammar(r"""
 start: ANY | clause*
@@ -30,7 +61,7 @@ MASK: /[0-9a-fA-F?]+/
 %import common.WS
 %ignore WS
 """, {"OFFSET": "offset", "VALUE": "hex value", "MASK": "hex mask", "SLASH": "'/'",
-      "PERCENT": "'%'", "NOT": "'!'", "ANY": "'-'", "$END": "end of pattern"})
+      "PERCENT": "'%'", "NOT": "'!'", "ANY": "'-'", "$END": "end of pattern"}, _plain)
 
 #: Offsets past this are refused (no packet is that long).
 MAX_OFFSET = 65535

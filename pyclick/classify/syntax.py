@@ -10,6 +10,7 @@ parsed, not before: a run whose patterns are all read back never loads it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 if TYPE_CHECKING:
@@ -45,10 +46,13 @@ class Branch(NamedTuple):
 
 
 class Grammar(NamedTuple):
-    """A pattern language: lark's grammar, and what each terminal is called in errors."""
+    """A pattern language: lark's grammar, what each terminal is called in errors, and
+    (``plain``) a reader of the texts whose syntax needs no parser, giving what
+    lark gives them, None for any other text."""
 
     rules: str
     names: dict[str, str]
+    plain: Callable[[str], Branch | None] | None = None
 
     def parse(self, text: str) -> Branch:
         """The syntax of ``text``; PatternError where it breaks the grammar."""

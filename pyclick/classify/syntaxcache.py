@@ -45,7 +45,11 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 def read(grammar: Grammar, text: str, meaning: Callable[[Branch], T]) -> T:
     """``meaning`` of the syntax of ``text`` in ``grammar``: the syntax is read back
     from the cache when ``text`` was read before without a mistake; a mistake
-    raises :class:`~pyclick.classify.syntax.PatternError`."""
+    raises :class:`~pyclick.classify.syntax.PatternError`. A text the grammar reads
+    plainly (``Grammar.plain``) needs neither the cache nor lark."""
+    syntax = None if grammar.plain is None else grammar.plain(text)
+    if syntax is not None:
+        return meaning(syntax)
     path = _entry(grammar, text)
     if path is not None:
         syntax = SHELF.load(path, _SyntaxUnpickler, Branch)
