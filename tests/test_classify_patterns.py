@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pyclick.classify import tree
+from pyclick.classify.ippatterns import GRAMMAR as IP_GRAMMAR
 from pyclick.classify.ippatterns import parse_ip_pattern
 from pyclick.classify.rawpatterns import GRAMMAR as RAW_GRAMMAR
 from pyclick.classify.rawpatterns import PatternError, parse_pattern
@@ -189,6 +190,29 @@ def test_classifier_patterns_read_plainly_are_lark_s_and_the_others_are_left_to_
     except PatternError:
         parsed = None
     assert plain == parsed
+
+
+#: Pieces of IPClassifier patterns: words, operators, and words that start like one.
+IP_PIECES = ["tcp", "udp", "dst", "port", "80", "and", "or", "not", "!", "&&", "||", "(", ")",
+             "src", "host", "1.2.3.4", "10.0.0.0/8", " ", " ", "\t", "\n", "order", "and.x",
+             "?", ":", "==", "tcp[0]", "-", "[", "&", "x-y", "note", "a:b", "www", ".x", "\v"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(IP_PIECES), max_size=8))
+@example(["tcp", " ", "dst", " ", "port", " ", "80"])
+@example(["src", " ", "or", " ", "dst"])
+def test_ip_patterns_read_plainly_are_lark_s_and_the_others_are_left_to_it(pieces):
+    text = "".join(pieces)
+    plain = IP_GRAMMAR.plain(text)
+    if plain is not None:
+        assert plain == IP_GRAMMAR.parse(text)
+
+
+def test_ip_patterns_of_words_alone_are_read_plainly():
+    assert IP_GRAMMAR.plain(" tcp dst port 80\t") == IP_GRAMMAR.parse(" tcp dst port 80\t")
+    assert [IP_GRAMMAR.plain(text) for text in ("src or dst host a", "not tcp", "order",
+                                                "(udp)", "tcp[0] = 1", "")] == [None] * 6
 
 
 def test_pattern_positions():

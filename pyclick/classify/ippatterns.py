@@ -55,6 +55,25 @@ from pyclick.classify import syntaxcache
 from pyclick.classify.syntax import Branch, Grammar, Lexeme, PatternError
 from pyclick.classify.tree import MAC, NET, TRANSP, Field, Formula, choose, conj, disj, neg
 
+#: A pattern of words alone (``tcp dst port 80``), each as the grammar's WORD reads it
+#: and never given back (possessive), between the grammar's spaces.
+_WORDS = re.compile(r"[ \t\f\r\n]*+(?:[A-Za-z0-9_][A-Za-z0-9_.:/-]*+[ \t\f\r\n]*+)+")
+_WORD = re.compile(r"[^ \t\f\r\n]+")
+#: Words that may read as an operator where they start: left to lark.
+_OPERATOR_STARTS = ("and", "or", "not")
+
+
+def _plain(text: str) -> Branch | None:
+    """The syntax lark gives a pattern of words alone, none of which could start an
+    operator (a run of primitives); None for any other text (lark reads it)."""
+    if _WORDS.fullmatch(text) is None:
+        return None
+    words = [Lexeme("WORD", word.group(), word.start()) for word in _WORD.finditer(text)]
+    if any(word.text.startswith(_OPERATOR_STARTS) for word in words):
+        return None
+    return Branch("run", tuple(words))
+
+
 GRAMMAR = Grammar(r"""
 ?start: expr
 ?expr: orexpr | orexpr QMARK expr COLON expr -> ternary
@@ -80,7 +99,7 @@ WORD: /[A-Za-z0-9_][A-Za-z0-9_.:\/-]*/
 """, {"WORD": "a word", "FIELD": "a header field", "RELOP": "an operator",
       "AMP": "'&'", "SRCDST": "'src or dst'", "LPAR": "'('", "RPAR": "')'",
       "QMARK": "'?'", "COLON": "':'", "AND": "'and'", "OR": "'or'", "NOT": "'not'",
-      "$END": "end of pattern"})
+      "$END": "end of pattern"}, _plain)
 
 PROTOCOLS = {"icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "udp": 17}
 PORTS = {"echo": 7, "discard": 9, "daytime": 13, "chargen": 19, "ftp-data": 20, "ftp": 21,
