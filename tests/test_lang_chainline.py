@@ -67,7 +67,8 @@ def test_an_empty_text_is_an_empty_program():
     "a -> b\n-> c;",                         # a chain over two lines
     "a -> b c -> d;",                        # two statements without a semicolon between
     "a, b -> c;",                            # a list
-    "a :: Queue(\"x\");",                    # a configuration string with a quote
+    "a :: Queue(\"x\\\\y\");",                 # a configuration string with an escape
+    "a :: Queue(\"x\ny\");",                # ... over two lines
     "a :: Queue(1 // x\n);",                 # ... with a comment
     "a :: Queue(1 /* x */);",
     "a :: Queue(f(1));",                     # ... with parentheses
@@ -102,7 +103,8 @@ def one_line_text(seed: int) -> str:
         name = rng.choice(["a", "b2", "x/y", "Idle", "q_1", "@n"])
         if rng.random() < 0.4:
             name += gap() + "::" + gap() + rng.choice(["Queue", "C", "Paint"])
-            name += rng.choice(["", "", gap() + "(10)", "(a, b; c)", "()", "(12/08 / 0, -)"])
+            name += rng.choice(["", "", gap() + "(10)", "(a, b; c)", "()", "(12/08 / 0, -)",
+                                '(DATA "a (b); //c", x)', "('c)' d)"])
         return name
 
     statements = []
@@ -166,7 +168,8 @@ def test_the_port_pattern_is_the_grammar_s():
 
 
 @pytest.mark.parametrize("config", ["10", "a, b; c", "LIMIT 3, $x", "x\ty", "-1 % 2 @ *",
-                                    "12/0806 20/0001, -", "a/", "/b / c"])
+                                    "12/0806 20/0001, -", "a/", "/b / c", '"(" x',
+                                    "'//)' /x"])
 def test_a_plain_configuration_reads_back_as_the_grammar_s_config_reads_it(config):
     from pyclick.lang import readback
 

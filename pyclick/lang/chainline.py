@@ -31,10 +31,11 @@ NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
 #: The same, but not a reserved word.
 _UNRESERVED = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Za-z0-9_@]))" \
     + NAME
-#: A configuration string without anything CONFIG reads specially (parentheses,
-#: quotes, comments, backslashes; a slash starts no comment when it is not followed
-#: by another or by a star): CONFIG ends such a string at its first ``)``.
-PLAIN_CONFIG = r"\((?:[^()\"'/\\\n]|/(?![/*]))*\)"
+#: A configuration string on one line that CONFIG reads without its escapes,
+#: comments or nested parentheses: characters but those, a slash that starts no
+#: comment (not followed by another or by a star), and quoted strings without a
+#: backslash. CONFIG reads such a string whole and keeps it as written.
+PLAIN_CONFIG = r"""\((?:[^()"'/\\\n]|/(?![/*])|"[^"\\\n]*"|'[^'\n]*')*\)"""
 #: A port list on one line without comments, as the grammar's PORT reads it
 #: (a test checks they are the same): items and ranges of names, perhaps a
 #: last comma.
@@ -45,7 +46,7 @@ PORT = rf"\[[ \t]*(?:{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*(?:,[ \t]*)?)?\]"
 SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
 
 #: The parts of a statement: port lists, configuration strings, names, arrows and ``::``.
-_PARTS = re.compile(rf"\[[^\]]*\]|\([^)]*\)|{NAME}|[-=]>|::")
+_PARTS = re.compile(rf"\[[^\]]*\]|{PLAIN_CONFIG}|{NAME}|[-=]>|::")
 #: The two statements most lines are: a declaration and a connection of two.
 _TWO_WORDS = re.compile(rf"({NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({NAME})[ \t]*;")
 

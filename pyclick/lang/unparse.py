@@ -43,7 +43,7 @@ def _config(config: str) -> str:
     if not config:
         return ""
     written = f"({config})"
-    # Nothing in it that CONFIG reads specially: it ends at its parenthesis.
+    # Nothing in it that CONFIG reads but as written (see PLAIN_CONFIG): it reads back.
     if _PLAIN_CONFIG.fullmatch(written):
         return written
     # Loaded only to write text back (with the `regex` module).
