@@ -59,13 +59,20 @@ def test_statements_with_ports_configurations_and_comments_keep_their_lines():
     assert program.statements[3].end == Landmark("t.click", 5)
 
 
+def test_statements_without_semicolons_end_where_the_next_one_starts():
+    program = same_as_parser("a -> b c :: C\n\n// x\nd [1] -> e\nf;")
+    assert [(st.landmark.line, st.end.line) for st in program.statements] == [
+        (1, 1), (1, 4), (4, 5), (5, 5)]
+    assert [st.written for st in program.statements] == [None, None, None, "f;"]
+
+
 def test_an_empty_text_is_an_empty_program():
     assert same_as_parser("  // nothing\n/* at all */\n").statements == []
 
 
 @pytest.mark.parametrize("text", [
     "a -> b\n-> c;",                         # a chain over two lines
-    "a -> b c -> d;",                        # two statements without a semicolon between
+    "a\n:: B;",                              # a declaration over two lines
     "a, b -> c;",                            # a list
     "a :: Queue(\"x\\\\y\");",                 # a configuration string with an escape
     "a :: Queue(\"x\ny\");",                # ... over two lines
@@ -117,7 +124,11 @@ def one_line_text(seed: int) -> str:
         statements.append(words)
     between = [rng.choice([" ", "\n", "\n\n", "\r\n", "\r", " // note\n", "\n/* a\nb */ "])
                for _ in statements]
-    text = "".join(f"{st};{sep}" for st, sep in zip(statements, between))
+    # A semicolon may be left out between statements as well.
+    ends = [rng.choice([";", ";", ""]) for _ in statements]
+    text = "".join(f"{st}{end}{sep}" for st, end, sep in zip(statements, ends, between))
+    if ";" not in text:
+        return text
     if rng.random() < 0.5:
         # The last semicolon ends the last statement: what follows it holds none.
         last = text.rindex(";")

@@ -10,11 +10,11 @@ cache keeps such a connection as its text (:attr:`~pyclick.lang.syntax.Connectio
 and reads it back with :func:`read` too: a string is much cheaper to keep than
 the dozen nodes it stands for.
 
-A text made of nothing else (``Idle -> Discard``, the usual ``-e`` one-liner,
-or a generated configuration of declarations and connections) is read by
-:func:`read_program` alone, without lark: importing it and loading the
-parser's tables would cost such a text most of its run. Nothing here needs
-lark.
+A text made of nothing else, semicolons perhaps left out (``Idle -> Discard``,
+the usual ``-e`` one-liner, or a generated configuration of declarations and
+connections), is read by :func:`read_program` alone, without lark: importing
+it and loading the parser's tables would cost such a text most of its run.
+Nothing here needs lark.
 """
 
 from __future__ import annotations
@@ -71,24 +71,26 @@ def _elements() -> str:
 @functools.cache
 def _program_patterns() -> tuple[re.Pattern, re.Pattern]:
     """A statement after what is skipped before it, with its semicolon (group 2) or
-    ending the text without one, and what may follow the last statement; compiled
-    once, and only when a text is read whole.
+    without one where the next statement starts or the text ends, and what may
+    follow the last statement; compiled once, and only when a text is read whole.
 
     What is skipped is taken whole (an atomic group): tried shorter, it would
-    leave the end of a comment to be read as a statement."""
+    leave the end of a comment to be read as a statement. A statement without
+    its semicolon ends only after a whole name, as a lexer reads one."""
     skip = f"(?>{SKIP})"
-    return (re.compile(f"{skip}({_elements()})(?:[ \\t]*(;)|(?={skip}\\Z))"),
+    return (re.compile(f"{skip}({_elements()})"
+                       f"(?:[ \\t]*(;)|(?![A-Za-z0-9_@])(?={skip}(?:\\Z|[A-Za-z0-9_@])))"),
             re.compile(f"{skip}\\Z"))
 
 
 def read_program(text: str, filename: str) -> s.Program | None:
     """The program the parser makes of ``text`` when it is made of statements of single
-    elements, one line each, every one but the last ending with its semicolon,
-    with spaces and comments between them; None for any other text (and for a
-    text holding a character UTF-8 cannot encode, whose error the parser reports).
+    elements, one line each, with spaces and comments between them; None for any
+    other text (and for a text holding a character UTF-8 cannot encode, whose
+    error the parser reports).
 
-    A statement that ends the text without a semicolon ends where the text
-    does, as Click reports it (its ``end``): it is not kept as its text.
+    A statement without its semicolon ends where the next one starts, or where
+    the text ends, as Click reports it (its ``end``).
     """
     # A compound class or a line directive needs the parser: a text holding
     # either is not even tried (the patterns take milliseconds to compile).
@@ -109,14 +111,16 @@ def read_program(text: str, filename: str) -> s.Program | None:
     if rest.match(text, pos) is None:
         return None
     statements: list[s.Statement] = []
-    for number, unended, start, end in found:
+    last_line = text.count("\n") + 1
+    for k, (number, unended, start, end) in enumerate(found):
         at = Landmark(filename, number)
         if unended is None:
             statements.append(read(text[start:end], at))
         else:
             connection = read(unended + ";", at)
+            ends = found[k + 1][0] if k + 1 < len(found) else last_line
             statements.append(s.Connection(connection.segments, connection.arrows, at,
-                                           Landmark(filename, text.count("\n") + 1)))
+                                           Landmark(filename, ends)))
     return s.Program(filename, statements)
 
 
