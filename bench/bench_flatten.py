@@ -131,7 +131,6 @@ def classes_8002() -> str:
     return "\n".join(lines) + "\n"
 
 
-#: The configurations ``--config`` can time, by name.
 def mixed_8002() -> str:
     """2,000 queue paths behind a switch, written as a router's configuration is:
     declarations with configuration strings, then chains with ports and anonymous
@@ -143,6 +142,7 @@ def mixed_8002() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The configurations ``--config`` can time, by name.
 CONFIGS = {"stages": compound_7001, "declared": declared_7002, "arguments": arguments_7001,
            "classes": classes_8002, "mixed": mixed_8002}
 

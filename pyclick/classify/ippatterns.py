@@ -52,13 +52,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pyclick.classify import syntaxcache
-from pyclick.classify.syntax import Branch, Grammar, Lexeme, PatternError
+from pyclick.classify.syntax import WS, Branch, Grammar, Lexeme, PatternError
 from pyclick.classify.tree import MAC, NET, TRANSP, Field, Formula, choose, conj, disj, neg
 
-#: A pattern of words alone (``tcp dst port 80``), each as the grammar's WORD reads it
-#: and never given back (possessive), between the grammar's spaces.
-_WORDS = re.compile(r"[ \t\f\r\n]*+(?:[A-Za-z0-9_][A-Za-z0-9_.:/-]*+[ \t\f\r\n]*+)+")
-_WORD = re.compile(r"[^ \t\f\r\n]+")
+#: The grammar's WORD, as long as it goes and never given back (possessive), and a
+#: pattern of words alone (``tcp dst port 80``) between the grammar's spaces.
+_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*+")
+_WORDS = re.compile(rf"{WS}*+(?:{_WORD.pattern}{WS}*+)+")
 #: Words that may read as an operator where they start: left to lark.
 _OPERATOR_STARTS = ("and", "or", "not")
 

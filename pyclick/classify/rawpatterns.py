@@ -18,13 +18,13 @@ from __future__ import annotations
 import re
 
 from pyclick.classify import syntaxcache
-from pyclick.classify.syntax import Branch, Grammar, Lexeme, PatternError
+from pyclick.classify.syntax import WS, Branch, Grammar, Lexeme, PatternError
 from pyclick.classify.tree import DATA, Field, Formula, conj, neg
 
 #: The grammar's WS, and its tokens as its lexer reads them: each as long as it
 #: goes, never given back (possessive), so that what reads plainly is what lark
 #: reads.
-_WS = r"[ \t\f\r\n]*+"
+_WS = f"{WS}*+"
 _ANY = re.compile(rf"{_WS}(-){_WS}")
 _CLAUSE = re.compile(rf"{_WS}(?P<NOT>!)?{_WS}(?P<OFFSET>[0-9]++){_WS}/{_WS}"
                      rf"(?P<VALUE>[0-9a-fA-F?]++)(?:{_WS}%{_WS}(?P<MASK>[0-9a-fA-F?]++))?")

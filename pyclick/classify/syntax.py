@@ -65,6 +65,10 @@ class Grammar(NamedTuple):
         return _plain(tree)
 
 
+#: The spaces every pattern grammar ignores (lark's ``common.WS``), for the readers
+#: of ``Grammar.plain``.
+WS = r"[ \t\f\r\n]"
+
 #: How lark parses every pattern language.
 _OPTIONS = {"parser": "lalr", "lexer": "contextual"}
 

@@ -45,6 +45,9 @@ PORT = rf"\[[ \t]*(?:{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*(?:,[ \t]*)?)?\]"
 #: comments (an unclosed one is left to lark's lexer, which reports it).
 SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
 
+#: What only the parser reads: compound classes, line directives, definitions.
+_PARSER_ONLY = ("{", "#", "define", "require")
+
 #: The parts of a statement: port lists, configuration strings, names, arrows and ``::``.
 _PARTS = re.compile(rf"\[[^\]]*\]|{PLAIN_CONFIG}|{NAME}|[-=]>|::")
 #: The two statements most lines are: a declaration and a connection of two.
@@ -92,9 +95,10 @@ def read_program(text: str, filename: str) -> s.Program | None:
     A statement without its semicolon ends where the next one starts, or where
     the text ends, as Click reports it (its ``end``).
     """
-    # A compound class or a line directive needs the parser: a text holding
-    # either is not even tried (the patterns take milliseconds to compile).
-    if "{" in text or "#" in text or encoding_error(text, filename) is not None:
+    # A compound class, a line directive or a definition of variables or of
+    # what is required needs the parser: a text that holds one, or only the
+    # word, is not even tried (the patterns take milliseconds to compile).
+    if any(mark in text for mark in _PARSER_ONLY):
         return None
     text = with_newlines(text)
     statement, rest = _program_patterns()
@@ -108,7 +112,7 @@ def read_program(text: str, filename: str) -> s.Program | None:
         found.append((line, match.group(1) if match.group(2) is None else None,
                       start, match.end()))
         pos = match.end()
-    if rest.match(text, pos) is None:
+    if rest.match(text, pos) is None or encoding_error(text, filename) is not None:
         return None
     statements: list[s.Statement] = []
     last_line = text.count("\n") + 1
