@@ -2,8 +2,8 @@
 a changed text, a damaged entry, a shared directory or a mistake in the text means
 parsing again; the cache stays within its bounds.
 
-The texts here have a chain over two lines: a text of one-line statements only is
-read whole, neither parsed nor kept (tests/test_lang_chainline.py)."""
+The texts here have an element list (``a, b -> c``): a text of plain statements is
+read whole, neither parsed nor kept (tests/test_lang_plainprogram.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang import chainline, flatten, parsecache, usercache
+from pyclick.lang import chainline, flatten, parsecache, plainprogram, usercache
 from pyclick.lang import parser as lang_parser
 from pyclick.lang import syntax as s
 from tests.cachehome import DAMAGES, calls, private_cache, shelf_entries
@@ -47,8 +47,9 @@ def test_a_text_parsed_again_in_a_new_interpreter_is_read_without_lark(tmp_path)
     script = textwrap.dedent("""
         import sys
         from pyclick.lang import flatten
-        flat = flatten("src :: Idle -> q :: Queue(10)\\n -> [1] sw :: Switch(1);\\n"
-                       "sw [1] -> Discard", "small.click")
+        # A line directive (naming the lines as they are) is read by the parser only.
+        flat = flatten("# 1 \\"small.click\\"\\nsrc :: Idle -> q :: Queue(10)\\n"
+                       " -> [1] sw :: Switch(1);\\nsw [1] -> Discard", "small.click")
         print("lark" in sys.modules, "regex" in sys.modules)
         print([(e.name, e.class_name, e.config, str(e.landmark)) for e in flat.elements])
         print([(c.from_element, c.from_port, c.to_port, c.to_element)
@@ -68,19 +69,19 @@ def test_a_text_parsed_again_in_a_new_interpreter_is_read_without_lark(tmp_path)
 
 
 def test_the_same_text_is_parsed_once(cache, parses):
-    first, errors = parsecache.parse_text("a :: A(1)\n-> b", "t.click")
-    second, again = parsecache.parse_text("a :: A(1)\n-> b", "t.click")
+    first, errors = parsecache.parse_text("a :: A(1), b -> c", "t.click")
+    second, again = parsecache.parse_text("a :: A(1), b -> c", "t.click")
     assert errors == again == []
     assert second == first and second is not first
-    assert parses == ["a :: A(1)\n-> b"]
+    assert parses == ["a :: A(1), b -> c"]
     assert len(entries(cache)) == 1
 
 
 def test_a_changed_text_or_file_name_is_parsed_again(cache, parses):
-    parsecache.parse_text("a :: A(1)\n-> b", "t.click")
-    changed, _ = parsecache.parse_text("a :: A(2)\n-> b", "t.click")
-    renamed, _ = parsecache.parse_text("a :: A(1)\n-> b", "u.click")
-    assert parses == ["a :: A(1)\n-> b", "a :: A(2)\n-> b", "a :: A(1)\n-> b"]
+    parsecache.parse_text("a :: A(1), b -> c", "t.click")
+    changed, _ = parsecache.parse_text("a :: A(2), b -> c", "t.click")
+    renamed, _ = parsecache.parse_text("a :: A(1), b -> c", "u.click")
+    assert parses == ["a :: A(1), b -> c", "a :: A(2), b -> c", "a :: A(1), b -> c"]
     assert changed.statements[0].segments[0][0].target.config == s.Config(
         "2", True, Landmark("t.click", 1))
     assert renamed.filename == "u.click"
@@ -90,13 +91,13 @@ def test_a_changed_text_or_file_name_is_parsed_again(cache, parses):
 
 @pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
 def test_a_damaged_entry_is_parsed_again_and_written_again(cache, parses, damage):
-    first, _ = parsecache.parse_text("x :: X\n-> y", "t.click")
+    first, _ = parsecache.parse_text("x :: X, y -> z", "t.click")
     (name,) = entries(cache)
     good = (cache / name).read_bytes()
     (cache / name).write_bytes(damage(good))
-    second, errors = parsecache.parse_text("x :: X\n-> y", "t.click")
+    second, errors = parsecache.parse_text("x :: X, y -> z", "t.click")
     assert errors == [] and second == first
-    assert parses == ["x :: X\n-> y", "x :: X\n-> y"]
+    assert parses == ["x :: X, y -> z", "x :: X, y -> z"]
     assert (cache / name).read_bytes() == good
 
 
@@ -109,12 +110,12 @@ def test_an_entry_holding_anything_but_a_program_is_refused(cache, parses, tmp_p
         def __reduce__(self):
             return chainline.read, ("-> ;", Landmark("t.click", 1))
 
-    parsecache.parse_text("x :: X\n-> y", "t.click")
+    parsecache.parse_text("x :: X, y -> z", "t.click")
     (name,) = entries(cache)
     for payload in (pickle.dumps(Runs()), pickle.dumps(Landmark("t.click", 1)),
                     pickle.dumps(s.Program("t.click", [NotAStatement()]))):
         (cache / name).write_bytes(usercache.seal(payload))
-        program, _ = parsecache.parse_text("x :: X\n-> y", "t.click")
+        program, _ = parsecache.parse_text("x :: X, y -> z", "t.click")
         assert isinstance(program, s.Program)
         assert [type(statement) for statement in program.statements] == [s.Connection]
     assert not (tmp_path / "ran").exists()
@@ -134,7 +135,7 @@ def test_texts_with_mistakes_report_every_error_and_are_not_kept(cache, parses):
 def test_mistakes_found_after_parsing_are_reported_alike_from_the_cache(cache, parses):
     for _ in range(2):
         with pytest.raises(ConfigError) as failure:
-            flatten("a :: A;\na :: B;\nc\n-> d", "t.click")
+            flatten("a :: A;\na :: B;\nc, d -> e", "t.click")
         assert failure.value.messages == ["t.click:2: redeclaration of element 'a'",
                                           "t.click:1: element 'a' previously declared here"]
     assert len(parses) == 1
@@ -144,7 +145,7 @@ def test_no_cache_in_a_directory_others_may_write_to(cache, parses):
     cache.mkdir()
     cache.chmod(0o777)
     for _ in range(2):
-        assert parsecache.parse_text("a\n-> b", "t.click")[1] == []
+        assert parsecache.parse_text("a, b -> c", "t.click")[1] == []
     assert len(parses) == 2
     assert entries(cache) == []
 
@@ -153,7 +154,7 @@ def test_no_cache_without_an_absolute_cache_home(monkeypatch, parses, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", "relative")
     for _ in range(2):
-        assert parsecache.parse_text("a\n-> b", "t.click")[1] == []
+        assert parsecache.parse_text("a, b -> c", "t.click")[1] == []
     assert len(parses) == 2
     assert not (tmp_path / "relative").exists()
 
@@ -163,8 +164,8 @@ def test_a_full_disk_loses_the_entry_quietly(cache, parses, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full)
-    program, errors = parsecache.parse_text("a\n-> b", "t.click")
-    assert errors == [] and [len(seg) for seg in program.statements[0].segments] == [1, 1]
+    program, errors = parsecache.parse_text("a, b -> c", "t.click")
+    assert errors == [] and [len(seg) for seg in program.statements[0].segments] == [2, 1]
     assert entries(cache) == []
 
 
@@ -179,23 +180,23 @@ def keep(cache: Path, text: str, mtime: int) -> Path:
 def test_past_the_bound_the_entries_used_last_are_kept(cache, parses, monkeypatch):
     monkeypatch.setattr(parsecache, "SHELF",
                         dataclasses.replace(parsecache.SHELF, max_entries=4))
-    a, b, c, d = (keep(cache, f"x\n-> e{n}", 1000 + n) for n in range(4))
+    a, b, c, d = (keep(cache, f"x, y -> e{n}", 1000 + n) for n in range(4))
     assert entries(cache) == sorted(p.name for p in (a, b, c, d))
-    parsecache.parse_text("x\n-> e0", "t.click")          # read back: now the newest
-    e = keep(cache, "x\n-> e4", 2000)
+    parsecache.parse_text("x, y -> e0", "t.click")          # read back: now the newest
+    e = keep(cache, "x, y -> e4", 2000)
     # Five entries: down to three, the ones used last.
     assert entries(cache) == sorted(p.name for p in (a, d, e))
-    assert parses == ["x\n-> e0", "x\n-> e1", "x\n-> e2", "x\n-> e3", "x\n-> e4"]
-    parsecache.parse_text("x\n-> e1", "t.click")          # removed: parsed again
-    assert parses[-1] == "x\n-> e1"
+    assert parses == ["x, y -> e0", "x, y -> e1", "x, y -> e2", "x, y -> e3", "x, y -> e4"]
+    parsecache.parse_text("x, y -> e1", "t.click")          # removed: parsed again
+    assert parses[-1] == "x, y -> e1"
 
 
 def test_the_entries_stay_within_the_byte_bound(cache, parses, monkeypatch):
-    first = keep(cache, "x\n-> e0", 1000)
+    first = keep(cache, "x, y -> e0", 1000)
     size = first.stat().st_size
     monkeypatch.setattr(parsecache, "SHELF",
                         dataclasses.replace(parsecache.SHELF, max_bytes=4 * size))
-    later = [keep(cache, f"x\n-> e{n}", 1000 + n) for n in range(1, 4)]
+    later = [keep(cache, f"x, y -> e{n}", 1000 + n) for n in range(1, 4)]
     # Four entries of a quarter of the bound each: down to three quarters, the newest.
     assert entries(cache) == sorted(p.name for p in later)
     assert {p.stat().st_size for p in later} == {size}
@@ -208,7 +209,7 @@ def test_every_corpus_program_reads_back_as_parsed(cache, parses, path):
     second, again = parsecache.parse_text(text, path.name)
     assert second == first and again == errors
     # Read whole without lark, or parsed once and then read from the cache.
-    whole = chainline.read_program(text, path.name) is not None
+    whole = plainprogram.read_program(text, path.name) is not None
     assert len(parses) == (0 if whole else 2 if errors else 1)
 
 

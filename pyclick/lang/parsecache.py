@@ -2,10 +2,10 @@
 
 Reading a configuration starts with lark: importing it, loading the parsing
 tables, compiling the lexer's patterns, then parsing, which together cost a
-short command most of its run. A text made only of one-line statements of
-single elements (``Idle -> Discard``) needs none of it:
-:func:`~pyclick.lang.chainline.read_program` reads it whole, and it is not
-kept. Any other text that parsed without a mistake is kept, pickled, on a
+short command most of its run. A text made only of statements of single
+elements and definitions (``Idle -> Discard``, ``define($N 1)``) needs none of
+it: :func:`~pyclick.lang.plainprogram.read_program` reads it whole, and it is
+not kept. Any other text that parsed without a mistake is kept, pickled, on a
 :class:`~pyclick.lang.usercache.Shelf` of the user's cache directory, and
 read back the next time the same text comes under the same file name: lark
 is then not even imported.
@@ -37,7 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pyclick.errors import Landmark
-from pyclick.lang import chainline, syntax, usercache
+from pyclick.lang import chainline, plainprogram, syntax, usercache
 
 #: Where programs are kept, and how many.
 SHELF = usercache.Shelf("parse-", max_entries=256, max_bytes=64 << 20)
@@ -50,11 +50,11 @@ def parse_text(text: str, filename: str) -> tuple[syntax.Program | None, list[st
     """:func:`pyclick.lang.parser.parse_text`, read from the cache when the same text was
     parsed without a mistake before.
 
-    A text made only of one-line statements of single elements is read
-    whole by :func:`~pyclick.lang.chainline.read_program` instead, faster
-    than lark or the cache would give it, and is not kept.
+    A text made only of statements of single elements and definitions is
+    read whole by :func:`~pyclick.lang.plainprogram.read_program` instead,
+    faster than lark or the cache would give it, and is not kept.
     """
-    program = chainline.read_program(text, filename)
+    program = plainprogram.read_program(text, filename)
     if program is not None:
         return program, []
     path = _entry(text, filename)

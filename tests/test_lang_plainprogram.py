@@ -1,0 +1,273 @@
+"""Texts of plain statements (single elements, perhaps over several lines, and
+definitions), read without lark: the same program as the parser's, landmarks
+included, and every other text left to the parser."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pyclick.errors import Landmark
+from pyclick.lang import chainline, plainprogram
+from pyclick.lang import parser as lang_parser
+from pyclick.lang import syntax as s
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def same_as_parser(text: str) -> s.Program:
+    """What ``read_program`` makes of ``text``, checked against the parser's program."""
+    program = plainprogram.read_program(text, "t.click")
+    assert program is not None
+    assert lang_parser.parse_text(text, "t.click") == (program, [])
+    # ``written`` is not compared by ==: it must read back to the same connection.
+    for statement in program.statements:
+        if isinstance(statement, s.Connection) and statement.written is not None:
+            assert chainline.read(statement.written, statement.landmark) == statement
+    return program
+
+
+def test_a_one_liner_is_its_connection_ending_where_the_text_ends():
+    program = same_as_parser("Idle -> Discard\n\n// the end\n")
+    (connection,) = program.statements
+    assert [item.target.word for (item,) in connection.segments] == ["Idle", "Discard"]
+    # Four lines: the text's last, empty, line is where the statement ends.
+    assert (connection.landmark, connection.end) == (Landmark("t.click", 1),
+                                                     Landmark("t.click", 4))
+    assert connection.written is None
+
+
+def test_statements_with_ports_configurations_and_comments_keep_their_lines():
+    text = ("s :: RoundRobinSwitch; /* two\nlines */ q :: Queue(10);\r\n"
+            "s [1] => [0] q -> Unqueue -> d :: Discard; // done\n"
+            "q2 :: Queue(5)\r")
+    program = same_as_parser(text)
+    assert [st.landmark.line for st in program.statements] == [1, 2, 3, 4]
+    assert [st.written for st in program.statements] == [
+        "s :: RoundRobinSwitch;", "q :: Queue(10);",
+        "s [1] => [0] q -> Unqueue -> d :: Discard;", None]
+    first = program.statements[2].segments[0][0]
+    assert first.out_port == s.PortSpec((s.PortItem("1", None, Landmark("t.click", 3)),),
+                                        False, Landmark("t.click", 3))
+    # A carriage return ends a line: the last statement ends on line 5.
+    assert program.statements[3].end == Landmark("t.click", 5)
+
+
+def test_statements_without_semicolons_end_where_the_next_one_starts():
+    program = same_as_parser("a -> b c :: C\n\n// x\nd [1] -> e\nf;")
+    assert [(st.landmark.line, st.end.line) for st in program.statements] == [
+        (1, 1), (1, 4), (4, 5), (5, 5)]
+    assert [st.written for st in program.statements] == [None, None, None, "f;"]
+
+
+def test_an_empty_text_is_an_empty_program():
+    assert same_as_parser("  // nothing\n/* at all */\n").statements == []
+
+
+def at(line: int) -> Landmark:
+    return Landmark("t.click", line)
+
+
+def test_statements_over_several_lines_and_definitions_keep_each_node_s_line():
+    text = ("define ($IF eth0,\n"              # 1
+            "        $BPF \"a/b.o\");\n"        # 2
+            "\n"                                # 3
+            "db :: DeviceBalancer(\n"           # 4
+            "    METHOD pianorss,\n"            # 5
+            "    DEV fd) // the balancer\n"     # 6
+            "  -> [1]\r\n"                      # 7
+            "  c :: /* a\nb */ Counter\n"       # 8, 9
+            ";\n"                               # 10
+            "StaticThreadSched(db 17) // x\n"   # 11
+            "\n"                                # 12
+            "require(package \"p\")")            # 13
+    define, chain, sched, require = same_as_parser(text).statements
+    assert define == s.Define(s.Config('$IF eth0,\n        $BPF "a/b.o"', True, at(1)), at(1))
+    assert require == s.Require(s.Config('package "p"', True, at(13)), at(13))
+    db, c = (segment[0] for segment in chain.segments)
+    assert db.target.config == s.Config("\n    METHOD pianorss,\n    DEV fd", True, at(4))
+    assert (db.landmark, db.target.declared.landmark) == (at(4), at(4))
+    # The second element starts at its input port, its name a line below.
+    assert (chain.arrows[0].landmark, c.landmark, c.in_port.landmark) == (at(7), at(7), at(7))
+    assert (c.target.landmark, c.target.declared) == (at(8), s.ClassName("Counter", at(9)))
+    assert (chain.landmark, chain.end, chain.written) == (at(4), at(10), None)
+    # Without its semicolon, a statement ends where the next one starts.
+    assert (sched.landmark, sched.end) == (at(11), at(13))
+
+
+@pytest.mark.parametrize("text", [
+    "a, b -> c;",                            # a list
+    "a :: Queue(\"x\\\\y\");",                 # a configuration string with an escape
+    "a :: Queue(1 // x\n);",                 # ... with a comment
+    "a :: Queue(1 /* x */);",
+    "a :: Queue(f(1));",                     # ... with parentheses
+    "x :: { input -> output };",             # a compound class
+    "a -> (b);",                             # a group
+    "elementclass E { input -> output }",    # a keyword
+    "define -> a;",                          # a reserved word
+    "define($X 1) -> a;",                    # a definition in a chain
+    "require(a) require;",
+    "elementclass A B;",                     # a synonym of a class
+    "a :: Queue(\n f(1));",                  # nested parentheses over lines
+    "a -> b\n[0 -> c;",                      # a port list never closed
+    "a -> b\n[0,\n1] c;",                    # ... over two lines
+    "a -> b;;",                              # an empty statement
+    "# 20 \"other.click\"\na -> b;",         # a line directive
+    "a -> b; /* never closed",               # a comment never closed
+    "a -> b;\n\udcff",                       # a byte that was not UTF-8
+    "a -> $x;",                              # a variable
+    "a -> ;",                                # a mistake
+    "a [0 -> b;",
+])
+def test_any_other_text_is_left_to_the_parser(text):
+    assert plainprogram.read_program(text, "t.click") is None
+
+
+def one_line_text(seed: int) -> str:
+    """A text of one-line statements of single elements (the same for the same seed), with
+    spaces, comments, blank lines and carriage returns between them, and a last
+    statement with or without its semicolon."""
+    rng = random.Random(seed)
+
+    def gap() -> str:
+        return rng.choice(["", "\t", "  "]) if rng.random() < 0.3 else " "
+
+    def ports() -> str:
+        return rng.choice(["", "", "", "[0]", "[1, 2-3]", "[ 4 ,]", "[]", "[a/b]"])
+
+    def element() -> str:
+        name = rng.choice(["a", "b2", "x/y", "Idle", "q_1", "@n"])
+        if rng.random() < 0.4:
+            name += gap() + "::" + gap() + rng.choice(["Queue", "C", "Paint"])
+            name += rng.choice(["", "", gap() + "(10)", "(a, b; c)", "()", "(12/08 / 0, -)",
+                                '(DATA "a (b); //c", x)', "('c)' d)"])
+        return name
+
+    statements = []
+    for _ in range(rng.randrange(1, 8)):
+        words = element()
+        for _ in range(rng.randrange(4)):
+            out, into = ports(), ports()
+            words += gap() + out + gap() + rng.choice(["->", "=>"]) + gap() + into + gap()
+            words += element()
+        statements.append(words)
+    between = [rng.choice([" ", "\n", "\n\n", "\r\n", "\r", " // note\n", "\n/* a\nb */ "])
+               for _ in statements]
+    # A semicolon may be left out between statements as well.
+    ends = [rng.choice([";", ";", ""]) for _ in statements]
+    text = "".join(f"{st}{end}{sep}" for st, end, sep in zip(statements, ends, between))
+    if ";" not in text:
+        return text
+    if rng.random() < 0.5:
+        # The last semicolon ends the last statement: what follows it holds none.
+        last = text.rindex(";")
+        text = text[:last] + text[last + 1:]
+    return text
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_generated_one_line_texts_read_as_the_parser_reads_them(seed):
+    same_as_parser(one_line_text(seed))
+
+
+def spread_text(seed: int) -> str:
+    """A text of statements of single elements spread over lines (the same for the same
+    seed), with newlines and comments between their tokens and in their configuration
+    strings, definitions among them, and semicolons sometimes left out."""
+    rng = random.Random(seed)
+
+    def gap() -> str:
+        return rng.choice(["", " ", " ", "\n", "\n  ", "\r\n", " // c\n", "/* a\nb */",
+                           "\n\n"])
+
+    def config() -> str:
+        return rng.choice(["(10)", "(\n  LIMIT 5,\n  BURST $B\n)", '(DATA "a\n(b)", x)',
+                           "('x\n)' 2)", "(a / b,\r\n c)", "()"])
+
+    def element() -> str:
+        words = rng.choice(["a", "b2", "x/y", "Idle", "@n"])
+        if rng.random() < 0.5:
+            words += gap() + "::" + gap() + rng.choice(["Queue", "C"])
+        if rng.random() < 0.4:
+            words += gap() + config()
+        return words
+
+    def ports() -> str:
+        return rng.choice(["", "", "[0]", "[1, 2-3]", "[]"])
+
+    statements = []
+    for _ in range(rng.randrange(1, 7)):
+        if rng.random() < 0.2:
+            statements.append(rng.choice(["define", "require"]) + gap() + config())
+            continue
+        words = element()
+        for _ in range(rng.randrange(3)):
+            words += gap() + ports() + gap() + rng.choice(["->", "=>"]) + gap() + ports()
+            words += gap() + element()
+        statements.append(words)
+    # Something between statements: a semicolon (perhaps on a line of its own) or not.
+    return "".join(st + rng.choice([";", "\n;", " ", "\n", " // end\n"]) + rng.choice(["\n", " "])
+                   for st in statements)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_generated_texts_over_several_lines_read_as_the_parser_reads_them(seed):
+    same_as_parser(spread_text(seed))
+
+
+CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.click"))
+
+
+def test_the_corpus_programs_read_whole_are_the_parser_s():
+    whole = [path.name for path in CORPUS
+             if plainprogram.read_program(path.read_text(encoding="utf-8"), "t.click")
+             is not None]
+    for name in whole:
+        same_as_parser((ROOT / "tests" / "corpus" / name).read_text(encoding="utf-8"))
+    assert len(whole) >= 9
+
+
+def test_a_one_liner_is_flattened_and_written_back_without_lark_and_not_kept(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        from pyclick.lang import flatten, unparse
+        flat = flatten("FromDump(x.pcap) -> c :: Counter -> [0] Discard", "<expr>")
+        print([(e.name, e.class_name, e.config, str(e.landmark)) for e in flat.elements])
+        print(repr(unparse(flat)))
+        print("lark" in sys.modules, "regex" in sys.modules)
+    """)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
+                         capture_output=True, check=True).stdout.splitlines()
+    assert out == ["[('FromDump@1', 'FromDump', 'x.pcap', '<expr>:1'), "
+                   "('c', 'Counter', '', '<expr>:1'), ('Discard@3', 'Discard', '', '<expr>:1')]",
+                   repr("FromDump@1 :: FromDump(x.pcap);\nc :: Counter;\nDiscard@3 :: Discard;\n"
+                        "FromDump@1 -> c;\nc -> Discard@3;\n"),
+                   "False False"]
+    assert not list((tmp_path / "pyclick").glob("parse-*"))
+
+
+def test_the_readme_configuration_is_checked_without_lark_and_not_kept(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        from pyclick.lang import flatten
+        with open("conf/rsspp.click", encoding="utf-8") as f:
+            flat = flatten(f.read(), "conf/rsspp.click", {"IF": "veth0"})
+        print(sorted((e.name, e.class_name) for e in flat.elements))
+        print("lark" in sys.modules, "regex" in sys.modules)
+    """)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
+                         capture_output=True, check=True).stdout.splitlines()
+    assert out == [repr(sorted([("Discard@2", "Discard"), ("StaticThreadSched@4",
+                                                          "StaticThreadSched"),
+                                ("db", "DeviceBalancer"), ("fd", "FromDevice"),
+                                ("xdp", "XDPLoader")])),
+                   "False False"]
+    assert not list((tmp_path / "pyclick").glob("parse-*"))
