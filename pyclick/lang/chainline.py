@@ -22,9 +22,10 @@ from pyclick.lang import syntax as s
 
 #: A name as IDENT reads it.
 NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
-#: The same, but not a reserved word.
-_UNRESERVED = r"(?!(?:elementclass|require|define|provide)(?![A-Za-z0-9_@]|/[A-Za-z0-9_@]))" \
-    + NAME
+#: Where a word ends: not before more of a name.
+WORD_END = r"(?![A-Za-z0-9_@]|/[A-Za-z0-9_@])"
+#: A name, but not a reserved word.
+_UNRESERVED = rf"(?!(?:elementclass|require|define|provide){WORD_END}){NAME}"
 #: A configuration string on one line that CONFIG reads without its escapes,
 #: comments or nested parentheses: characters but those, a slash that starts no
 #: comment (not followed by another or by a star), and quoted strings without a

@@ -36,8 +36,6 @@ _PARSER_ONLY = ("{", "#", "elementclass")
 #: A configuration string as on one line (chainline.PLAIN_CONFIG), but that may run
 #: over lines, quoted strings too.
 SPREAD_CONFIG = r"""\((?:[^()"'/\\]|/(?![/*])|"[^"\\]*"|'[^']*')*\)"""
-#: After a keyword: not the rest of a longer name.
-_WORD_END = r"(?![A-Za-z0-9_@]|/[A-Za-z0-9_@])"
 
 
 class _Patterns:
@@ -60,7 +58,7 @@ class _Patterns:
         self.statement = re.compile(
             f"{skip}(?:({chainline.elements()})(?:[ \\t]*(;)|{unended})"
             f"|({chainline.elements(skip, SPREAD_CONFIG)})(?:{skip}(;)|{unended})"
-            f"|(define|require){_WORD_END}{skip}({SPREAD_CONFIG})(?:{skip};)?)")
+            f"|(define|require){chainline.WORD_END}{skip}({SPREAD_CONFIG})(?:{skip};)?)")
         #: A token of a statement over several lines, after what is skipped before it.
         self.token = re.compile(
             rf"{skip}(\[[^\]]*\]|{SPREAD_CONFIG}|{chainline.NAME}|[-=]>|::)")
