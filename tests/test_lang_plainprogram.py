@@ -1,6 +1,7 @@
-"""Texts of plain statements (single elements, perhaps over several lines, and
-definitions), read without lark: the same program as the parser's, landmarks
-included, and every other text left to the parser."""
+"""Texts of plain statements (single elements, perhaps over several lines,
+definitions and compound classes of the same), read without lark: the same
+program as the parser's, landmarks included, and every other text left to the
+parser."""
 
 from __future__ import annotations
 
@@ -74,6 +75,45 @@ def at(line: int) -> Landmark:
     return Landmark("t.click", line)
 
 
+def test_compound_classes_start_at_their_documentation_and_each_overload_at_its_bars():
+    text = ("// A stage: strips and counts.\n"    # 1
+            "  // (two lines of documentation)\n"  # 2
+            "elementclass Stage { $n, SIZE\n"    # 3
+            "  $s | input -> q :: Queue($s)\n"   # 4
+            "  -> output\n"                      # 5
+            "|| input -> output };\n"            # 6
+            "elementclass Alias Stage\n"         # 7
+            "sw[1] -> Stage(1, SIZE 2) -> d;")   # 8
+    stage, alias, chain = same_as_parser(text).statements
+    assert (stage.name, stage.landmark) == ("Stage", at(3))
+    first, second = stage.spec.bodies
+    assert (stage.spec.landmark, first.landmark, second.landmark) == (at(1), at(1), at(6))
+    assert first.formals == (s.Formal("n", None, at(3)), s.Formal("s", "SIZE", at(3)))
+    (inside,) = first.statements
+    # Without its semicolon, the statement ends at the bars after it.
+    assert (inside.landmark, inside.end) == (at(4), at(6))
+    assert second.formals == () and not stage.spec.extends
+    assert alias == s.ElementClassDef("Alias", s.ClassName("Stage", at(7)), at(7))
+    assert chain.landmark == at(8)
+
+
+def test_nested_and_extended_compound_classes_read_as_the_parser_reads_them():
+    same_as_parser("elementclass Outer { $n |\n"
+                   "  elementclass Inner { input -> Paint($n) -> output }\n"
+                   "  input -> Inner -> output\n"
+                   "}\n"
+                   "elementclass Queue { || ... }\n"
+                   "elementclass Empty {}\n"
+                   "o :: Outer(1) -> Queue -> Empty;\n")
+
+
+def test_compound_classes_nested_deeper_than_the_reader_goes_are_left_to_the_parser():
+    deep = "elementclass A { " * plainprogram.DEEPEST + "x" + " }" * plainprogram.DEEPEST
+    assert plainprogram.read_program(deep, "t.click") is not None
+    deeper = "elementclass A { " + deep + " }"
+    assert plainprogram.read_program(deeper, "t.click") is None
+
+
 def test_statements_over_several_lines_and_definitions_keep_each_node_s_line():
     text = ("define ($IF eth0,\n"              # 1
             "        $BPF \"a/b.o\");\n"        # 2
@@ -109,11 +149,17 @@ def test_statements_over_several_lines_and_definitions_keep_each_node_s_line():
     "a :: Queue(f(1));",                     # ... with parentheses
     "x :: { input -> output };",             # a compound class
     "a -> (b);",                             # a group
-    "elementclass E { input -> output }",    # a keyword
     "define -> a;",                          # a reserved word
     "define($X 1) -> a;",                    # a definition in a chain
     "require(a) require;",
-    "elementclass A B;",                     # a synonym of a class
+    "elementclass A { $a $b | }",            # parameters without their comma
+    "elementclass A { $a, $b }",             # ... or their bar
+    "elementclass A { a, b -> c }",          # a list in a compound class
+    "elementclass A { a -> b",               # a compound class never closed
+    "elementclass { a }",                    # ... without a name
+    "elementclass A { a } -> b;",            # ... in a chain
+    "elementclass A { a || b }(1);",
+    "elementclass A B(1);",                  # a synonym with a configuration
     "a :: Queue(\n f(1));",                  # nested parentheses over lines
     "a -> b\n[0 -> c;",                      # a port list never closed
     "a -> b\n[0,\n1] c;",                    # ... over two lines
@@ -219,6 +265,51 @@ def spread_text(seed: int) -> str:
 @pytest.mark.parametrize("seed", range(300))
 def test_generated_texts_over_several_lines_read_as_the_parser_reads_them(seed):
     same_as_parser(spread_text(seed))
+
+
+def compound_text(seed: int) -> str:
+    """A text of compound classes (the same for the same seed): parameters, overloads,
+    classes nested in them, ``|| ...``, documentation above, statements of
+    :func:`spread_text` inside and between them."""
+    rng = random.Random(seed)
+
+    def gap() -> str:
+        return rng.choice(["", " ", "\n", " // c\n", "/* x\ny */"])
+
+    def formals() -> str:
+        chosen = rng.sample(["$a", "$b", "SIZE $s", "N $n"], rng.randrange(4))
+        # A space after the bar: "|" and "||" would make "|||", read "||" then "|".
+        if not chosen:
+            return rng.choice(["", "", "| " + gap()])
+        return gap() + ("," + gap()).join(chosen) + gap() + "| " + gap()
+
+    def body(depth: int) -> str:
+        parts = [formals()]
+        for _ in range(rng.randrange(3)):
+            if depth < 3 and rng.random() < 0.3:
+                parts.append(compound(depth + 1))
+            else:
+                parts.append(spread_text(rng.randrange(10 ** 6)))
+        return gap().join(parts)
+
+    def compound(depth: int) -> str:
+        name = rng.choice(["A", "Stage", "x/y", "Q2"])
+        bodies = [body(depth) for _ in range(rng.randrange(1, 4))]
+        extends = rng.choice(["", "", gap() + "||" + gap() + "..." + gap()])
+        doc = rng.choice(["", "// doc\n", "  // one\n// two\n"])
+        synonym = f"elementclass {name}{gap() or ' '}C{rng.choice([';', ''])}\n"
+        if rng.random() < 0.2:
+            return doc + synonym
+        return (f"{doc}elementclass {name}{gap()}{{{gap()}"
+                + ("||").join(bodies) + extends + "}" + rng.choice([";", "", "\n;"]) + "\n")
+
+    return "".join(compound(0) if rng.random() < 0.5 else spread_text(rng.randrange(10 ** 6))
+                   for _ in range(rng.randrange(1, 5)))
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_generated_texts_with_compound_classes_read_as_the_parser_reads_them(seed):
+    same_as_parser(compound_text(seed))
 
 
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.click"))

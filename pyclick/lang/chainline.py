@@ -25,7 +25,7 @@ NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
 #: Where a word ends: not before more of a name.
 WORD_END = r"(?![A-Za-z0-9_@]|/[A-Za-z0-9_@])"
 #: A name, but not a reserved word.
-_UNRESERVED = rf"(?!(?:elementclass|require|define|provide){WORD_END}){NAME}"
+UNRESERVED = rf"(?!(?:elementclass|require|define|provide){WORD_END}){NAME}"
 #: A configuration string on one line that CONFIG reads without its escapes,
 #: comments or nested parentheses: characters but those, a slash that starts no
 #: comment (not followed by another or by a star), and quoted strings without a
@@ -60,7 +60,7 @@ def elements(gap: str = r"[ \t]*", config: str = PLAIN_CONFIG) -> str:
     """:func:`pattern` without its semicolon, its tokens ``gap`` apart and its
     configuration strings ``config``: a statement that may run over several lines
     (:mod:`pyclick.lang.plainprogram`) has comments and newlines between them."""
-    element = (rf"{_UNRESERVED}(?:{gap}::{gap}{_UNRESERVED})?(?:{gap}{config})?"
+    element = (rf"{UNRESERVED}(?:{gap}::{gap}{UNRESERVED})?(?:{gap}{config})?"
                rf"(?:{gap}{PORT})?")
     return rf"{element}(?:{gap}[-=]>{gap}(?:{PORT}{gap})?{element})*"
 

@@ -3,9 +3,10 @@
 Reading a configuration starts with lark: importing it, loading the parsing
 tables, compiling the lexer's patterns, then parsing, which together cost a
 short command most of its run. A text made only of statements of single
-elements and definitions (``Idle -> Discard``, ``define($N 1)``) needs none of
-it: :func:`~pyclick.lang.plainprogram.read_program` reads it whole, and it is
-not kept. Any other text that parsed without a mistake is kept, pickled, on a
+elements, definitions and compound classes of the same (``Idle -> Discard``,
+``define($N 1)``, ``elementclass S { input -> Queue -> output }``) needs none
+of it: :func:`~pyclick.lang.plainprogram.read_program` reads it whole, and it
+is not kept. Any other text that parsed without a mistake is kept, pickled, on a
 :class:`~pyclick.lang.usercache.Shelf` of the user's cache directory, and
 read back the next time the same text comes under the same file name: lark
 is then not even imported.
@@ -50,9 +51,10 @@ def parse_text(text: str, filename: str) -> tuple[syntax.Program | None, list[st
     """:func:`pyclick.lang.parser.parse_text`, read from the cache when the same text was
     parsed without a mistake before.
 
-    A text made only of statements of single elements and definitions is
-    read whole by :func:`~pyclick.lang.plainprogram.read_program` instead,
-    faster than lark or the cache would give it, and is not kept.
+    A text made only of statements of single elements, definitions and
+    compound classes of the same is read whole by
+    :func:`~pyclick.lang.plainprogram.read_program` instead, faster than lark
+    or the cache would give it, and is not kept.
     """
     program = plainprogram.read_program(text, filename)
     if program is not None:

@@ -3,21 +3,28 @@
 Most configurations a user writes or a program generates hold nothing but
 statements of single elements (``Idle -> Discard``, ``a :: C;``,
 ``s [1] -> q :: Queue(10) -> d;``), a statement perhaps spread over lines
-(a declaration whose arguments take a line each) and definitions of
-variables or of what is required (``define($N 10)``): no compound class, no
-element list or group, no line directive. Such a text is read here, by
-regular expressions, into the program the parser makes of it, landmarks
-included; importing lark and loading the parser's tables would cost a short
-configuration most of its run. Any other text gives None, and the parser
-reads it (and reports its mistakes).
+(a declaration whose arguments take a line each), definitions of
+variables or of what is required (``define($N 10)``) and compound classes
+made of the same (``elementclass Stage { $n | input -> Queue($n) -> output
+}``, with overloads): no element list or group, no anonymous compound, no
+line directive. Such a text is read here, by regular expressions, into the
+program the parser makes of it, landmarks included; importing lark and
+loading the parser's tables would cost a configuration of a few thousand
+lines most of its run. Any other text gives None, and the parser reads it
+(and reports its mistakes).
 
 Statements on one line are read by :func:`pyclick.lang.chainline.read`;
 a statement over several lines has comments and newlines between its
 tokens and configuration strings that run over lines (without their
 escapes, comments or nested parentheses, as on one line), and each of its
 nodes is at its own line, as the parser puts it. A semicolon may be left
-out: a statement then ends where the next one starts, or at the end of the
-text, and Click reports output ports left at its end there.
+out: a statement then ends where the next token starts (the next
+statement, the end of a compound class's body, the end of the text), and
+Click reports output ports left at its end there.
+
+The text is read in one pass, compound classes by recursion (at most
+DEEPEST deep): a text that turns out to need the parser has cost it what
+was read up to there, linear in its length.
 """
 
 from __future__ import annotations
@@ -30,40 +37,80 @@ from pyclick.lang import chainline
 from pyclick.lang import syntax as s
 from pyclick.lang.source import encoding_error, with_newlines
 
-#: What only the parser reads: compound classes, line directives, synonyms of classes.
-_PARSER_ONLY = ("{", "#", "elementclass")
+#: What only the parser reads: line directives.
+_PARSER_ONLY = "#"
+#: Compound classes nested deeper than this are left to the parser: the reader
+#: goes down one call per class.
+DEEPEST = 32
 
 #: A configuration string as on one line (chainline.PLAIN_CONFIG), but that may run
 #: over lines, quoted strings too.
 SPREAD_CONFIG = r"""\((?:[^()"'/\\]|/(?![/*])|"[^"\\]*"|'[^']*')*\)"""
+#: A compound class's parameter, perhaps a keyword one: a variable, after its keyword.
+_VAR = r"\$[A-Za-z0-9_]+"
+#: What is skipped before a token, taken whole (an atomic group): tried shorter,
+#: it would leave the end of a comment to be read as a statement.
+_SKIP = f"(?>{chainline.SKIP})"
+#: Where a statement without its semicolon may end: after a whole name, as a
+#: lexer reads one, and where another statement, the end of a compound class's
+#: body or the text's end follows.
+_UNENDED = rf"(?![A-Za-z0-9_@])(?={_SKIP}(?:\Z|[A-Za-z0-9_@]|\}}|\|\|))"
 
 
 class _Patterns:
-    """The patterns of a text read whole, compiled once and only when one is read:
-    they take milliseconds to compile.
-
-    What is skipped before a token is taken whole (an atomic group): tried
-    shorter, it would leave the end of a comment to be read as a statement.
-    A statement without its semicolon ends only after a whole name, as a
-    lexer reads one, and only where another statement or the text's end
-    follows.
-    """
+    """The patterns of a text read whole, each compiled once and only when a text
+    needs it: they take milliseconds to compile, the statements over several
+    lines most (a text of one-line statements never needs them)."""
 
     def __init__(self) -> None:
-        skip = f"(?>{chainline.SKIP})"
-        unended = rf"(?![A-Za-z0-9_@])(?={skip}(?:\Z|[A-Za-z0-9_@]))"
-        #: A statement after what is skipped before it: on one line (group 1, its
-        #: semicolon group 2), over several (group 3, its semicolon group 4), or a
-        #: definition (its keyword group 5, its configuration group 6).
+        #: A statement after what is skipped before it (group 1): on one line
+        #: (group 2, its semicolon group 3), a definition (its keyword group 4,
+        #: its configuration group 5), or the start of a compound class (its
+        #: name group 6, then the class it is a synonym of, group 7, or the
+        #: brace, group 8).
         self.statement = re.compile(
-            f"{skip}(?:({chainline.elements()})(?:[ \\t]*(;)|{unended})"
-            f"|({chainline.elements(skip, SPREAD_CONFIG)})(?:{skip}(;)|{unended})"
-            f"|(define|require){chainline.WORD_END}{skip}({SPREAD_CONFIG})(?:{skip};)?)")
-        #: A token of a statement over several lines, after what is skipped before it.
-        self.token = re.compile(
-            rf"{skip}(\[[^\]]*\]|{SPREAD_CONFIG}|{chainline.NAME}|[-=]>|::)")
-        #: What may follow the last statement.
-        self.rest = re.compile(f"{skip}\\Z")
+            f"({_SKIP})(?:({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
+            f"|(define|require){chainline.WORD_END}{_SKIP}({SPREAD_CONFIG})(?:{_SKIP};)?"
+            f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
+            f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
+        #: What is skipped.
+        self.skip = re.compile(_SKIP)
+        #: A name after what is skipped.
+        self.name_next = re.compile(f"{_SKIP}[A-Za-z0-9_@]")
+
+    @functools.cached_property
+    def spread(self) -> re.Pattern:
+        """A statement over several lines after what is skipped before it (group 1):
+        the statement (group 2) and its semicolon (group 3)."""
+        return re.compile(f"({_SKIP})({chainline.elements(_SKIP, SPREAD_CONFIG)})"
+                          f"(?:{_SKIP}(;)|{_UNENDED})")
+
+    @functools.cached_property
+    def token(self) -> re.Pattern:
+        """A token of a statement over several lines, after what is skipped before it."""
+        return re.compile(rf"{_SKIP}(\[[^\]]*\]|{SPREAD_CONFIG}|{chainline.NAME}|[-=]>|::)")
+
+    @functools.cached_property
+    def formal(self) -> re.Pattern:
+        """A compound class's parameter, after what is skipped before it: perhaps a
+        keyword (group 1), a variable (group 2), then a comma or the bar that ends
+        them (group 3)."""
+        return re.compile(rf"{_SKIP}(?:({chainline.UNRESERVED}){_SKIP})?({_VAR}){_SKIP}"
+                          rf"(,|\|(?!\|))")
+
+    @functools.cached_property
+    def no_formals(self) -> re.Pattern:
+        """The bar of a compound class's body without parameters."""
+        return re.compile(rf"{_SKIP}\|(?!\|)")
+
+    @functools.cached_property
+    def closer(self) -> re.Pattern:
+        """What ends a compound class's body, after what is skipped before it
+        (group 1): the ``||`` before the next definition (group 2), or the class's
+        brace, perhaps after ``|| ...`` (group 3: it extends the class it is named
+        after), then perhaps a semicolon."""
+        return re.compile(rf"({_SKIP})(?:(\|\|)(?!{_SKIP}\.\.\.)"
+                          rf"|(?:\|\|{_SKIP}(\.\.\.){_SKIP})?\}}(?:{_SKIP};)?)")
 
 
 @functools.cache
@@ -75,66 +122,174 @@ def read_program(text: str, filename: str) -> s.Program | None:
     """The program the parser makes of ``text`` when it is made of plain statements
     (see the module's documentation); None for any other text (and for a text
     holding a character UTF-8 cannot encode, whose error the parser reports)."""
-    # A text that holds a mark of what only the parser reads, even in a
-    # comment or a configuration string, is not tried.
-    if any(mark in text for mark in _PARSER_ONLY):
+    # A text holding a line directive, even in a comment or a configuration
+    # string, is not tried.
+    if _PARSER_ONLY in text:
         return None
     text = with_newlines(text)
-    patterns = _patterns()
-    # Where each statement is, found before any is read: a text that turns out
-    # not to be read whole costs the parser only this pass.
-    found = []
-    pos, line, counted = 0, 1, 0
-    while (match := patterns.statement.match(text, pos)) is not None:
-        start = match.start(1)
-        if start < 0:
-            # Where the other kind of statement starts (-1 for the one not matched).
-            start = max(match.start(3), match.start(5))
-        # Lines counted from the last statement's start: it may span several.
-        line += text.count("\n", counted, start)
-        counted = start
-        found.append((line, match))
-        pos = match.end()
-    if patterns.rest.match(text, pos) is None or encoding_error(text, filename) is not None:
+    reader = _Reader(text, filename)
+    statements = reader.statements(0)
+    if statements is None or reader.pos != len(text) \
+            or encoding_error(text, filename) is not None:
         return None
-    last_line = text.count("\n") + 1
-    statements: list[s.Statement] = []
-    for k, (number, match) in enumerate(found):
-        at = Landmark(filename, number)
-        one_line, ended = match.group(1, 2)
-        if ended is not None:
-            statements.append(chainline.read(text[match.start(1):match.end()], at))
-            continue
-        # A statement without its semicolon ends where the next one starts.
-        unended_end = Landmark(filename, found[k + 1][0] if k + 1 < len(found) else last_line)
-        if one_line is not None:
-            connection = chainline.read(one_line + ";", at)
-            statements.append(s.Connection(connection.segments, connection.arrows, at,
-                                           unended_end))
-        elif match.start(3) >= 0:
-            semicolon = match.start(4)
-            end = unended_end if semicolon < 0 else \
-                Landmark(filename, number + text.count("\n", match.start(3), semicolon))
-            statements.append(_spread(match.group(3), number, filename, end))
-        else:
-            config = match.group(6)
-            config_at = Landmark(filename, number + text.count("\n", match.start(5),
-                                                               match.start(6)))
-            kind = s.Define if match.group(5) == "define" else s.Require
-            statements.append(kind(s.Config(config[1:-1], True, config_at), at))
     return s.Program(filename, statements)
 
 
-def _spread(text: str, line: int, filename: str, end: Landmark) -> s.Connection:
-    """The connection of ``text``, a statement over several lines starting on ``line``,
-    each node at the line of its token, ending at ``end``."""
-    parts: list[str] = []
-    places: list[Landmark] = []
-    pos = 0
-    for token in _patterns().token.finditer(text):
-        start = token.start(1)
-        line += text.count("\n", pos, start)
-        pos = start
-        parts.append(token.group(1))
-        places.append(Landmark(filename, line))
-    return chainline.connection(parts, places, end)
+class _Reader:
+    """One text read from its start: where it is (``pos``) and that place's line."""
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.text = text
+        self.filename = filename
+        self.patterns = _patterns()
+        self.pos = 0
+        self.line = 1
+        # Where ``line`` was counted up to: lines are counted once, forward.
+        self.counted = 0
+        self.lines: list[str] | None = None
+
+    def line_of(self, index: int) -> int:
+        """The line of ``index``, at or after the last index asked."""
+        self.line += self.text.count("\n", self.counted, index)
+        self.counted = index
+        return self.line
+
+    def at(self, line: int) -> Landmark:
+        return Landmark(self.filename, line)
+
+    def statements(self, depth: int) -> list[s.Statement] | None:
+        """The statements from ``pos`` on, up to what starts none (the end of the text
+        or of a compound class's body: what is skipped before it is skipped); None
+        if one of them needs the parser."""
+        text, filename, patterns = self.text, self.filename, self.patterns
+        statement = patterns.statement
+        read: list[s.Statement] = []
+        # Where the reader is, kept in locals: most texts are thousands of
+        # statements on one line each, and this loop is most of their reading.
+        pos, line, counted = self.pos, self.line, self.counted
+        while True:
+            match = statement.match(text, pos)
+            spread = match is None
+            if spread:
+                # Only a name starts a statement over several lines: at the end
+                # of the text or of a body, their pattern is not even compiled.
+                if patterns.name_next.match(text, pos) is None:
+                    break
+                match = patterns.spread.match(text, pos)
+                if match is None:
+                    break
+            start = match.end(1)
+            line += text.count("\n", counted, start)
+            counted = start
+            at = Landmark(filename, line)
+            pos = match.end()
+            if spread:
+                semicolon = match.start(3)
+                end = self.end_after(line, start, pos) if semicolon < 0 else \
+                    self.at(line + text.count("\n", start, semicolon))
+                read.append(self.spread(match.group(2), line, end))
+                continue
+            one_line, ended = match.group(2, 3)
+            if ended is not None:
+                read.append(chainline.read(text[start:pos], at))
+            elif one_line is not None:
+                connection = chainline.read(one_line + ";", at)
+                read.append(s.Connection(connection.segments, connection.arrows, at,
+                                         self.end_after(line, start, pos)))
+            elif match.start(4) >= 0:
+                config = match.group(5)
+                config_at = self.at(line + text.count("\n", start, match.start(5)))
+                kind = s.Define if match.group(4) == "define" else s.Require
+                read.append(kind(s.Config(config[1:-1], True, config_at), at))
+            else:
+                name, synonym = match.group(6, 7)
+                if synonym is not None:
+                    spec: s.ClassSpec | None = s.ClassName(synonym, self.at(
+                        line + text.count("\n", start, match.start(7))))
+                else:
+                    self.pos, self.line, self.counted = pos, line, counted
+                    spec = self.compound(line, depth)
+                    if spec is None:
+                        return None
+                    pos, line, counted = self.pos, self.line, self.counted
+                read.append(s.ElementClassDef(name, spec, at))
+        self.pos = patterns.skip.match(text, pos).end()
+        self.line, self.counted = line, counted
+        return read
+
+    def end_after(self, line: int, start: int, index: int) -> Landmark:
+        """Where the token after ``index`` starts, or the text ends, ``start`` being on
+        ``line``: a statement without its semicolon ends there."""
+        after = self.patterns.skip.match(self.text, index).end()
+        return self.at(line + self.text.count("\n", start, after))
+
+    def spread(self, text: str, line: int, end: Landmark) -> s.Connection:
+        """The connection of ``text``, a statement over several lines starting on ``line``,
+        each node at the line of its token, ending at ``end``."""
+        parts: list[str] = []
+        places: list[Landmark] = []
+        pos = 0
+        for token in self.patterns.token.finditer(text):
+            start = token.start(1)
+            line += text.count("\n", pos, start)
+            pos = start
+            parts.append(token.group(1))
+            places.append(self.at(line))
+        return chainline.connection(parts, places, end)
+
+    def compound(self, keyword_line: int, depth: int) -> s.CompoundClass | None:
+        """The compound class whose ``{`` ends at ``pos``, defined by an ``elementclass``
+        on ``keyword_line``; None if it needs the parser.
+
+        The class and its first definition start where the parser puts them:
+        at the ``//`` comment lines right above the keyword, its documentation;
+        each other definition at the ``||`` before it."""
+        if depth >= DEEPEST:
+            return None
+        start = self.at(self.doc_start(keyword_line))
+        bodies = []
+        opened_at = start
+        while True:
+            formals = self.formals()
+            if formals is None:
+                return None
+            statements = self.statements(depth + 1)
+            if statements is None:
+                return None
+            bodies.append(s.CompoundBody(formals, tuple(statements), opened_at))
+            closer = self.patterns.closer.match(self.text, self.pos)
+            if closer is None:
+                return None
+            self.pos = closer.end()
+            if closer.group(2) is None:
+                return s.CompoundClass(tuple(bodies), closer.group(3) is not None, start)
+            opened_at = self.at(self.line_of(closer.end(1)))
+
+    def formals(self) -> tuple[s.Formal, ...] | None:
+        """The parameters at ``pos``, up to their ``|``: none when the body does not start
+        with them; None for what the parser must read."""
+        text, formal = self.text, self.patterns.formal
+        bare = self.patterns.no_formals.match(text, self.pos)
+        if bare is not None:
+            self.pos = bare.end()
+            return ()
+        found: list[s.Formal] = []
+        pos = self.pos
+        while (match := formal.match(text, pos)) is not None:
+            keyword, variable = match.group(1, 2)
+            first = match.start(1) if keyword is not None else match.start(2)
+            found.append(s.Formal(variable[1:], keyword, self.at(self.line_of(first))))
+            pos = match.end()
+            if match.group(3) == "|":
+                self.pos = pos
+                return tuple(found)
+        # A parameter list that does not end with its bar is the parser's to report.
+        return None if found else ()
+
+    def doc_start(self, line: int) -> int:
+        """The first of the ``//`` comment lines right above ``line``, or ``line``."""
+        if self.lines is None:
+            self.lines = self.text.split("\n")
+        while line > 1 and self.lines[line - 2].lstrip().startswith("//"):
+            line -= 1
+        return line
