@@ -57,60 +57,58 @@ _SKIP = f"(?>{chainline.SKIP})"
 _UNENDED = rf"(?![A-Za-z0-9_@])(?={_SKIP}(?:\Z|[A-Za-z0-9_@]|\}}|\|\|))"
 
 
+class _Compiled:
+    """A pattern compiled the first time it is read, then kept by its holder: the
+    patterns take milliseconds to compile, the statements over several lines
+    most, and a text of one-line statements never needs them."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, holder: object, owner: type) -> re.Pattern:
+        compiled = re.compile(self.source)
+        holder.__dict__[self.name] = compiled
+        return compiled
+
+
 class _Patterns:
-    """The patterns of a text read whole, each compiled once and only when a text
-    needs it: they take milliseconds to compile, the statements over several
-    lines most (a text of one-line statements never needs them)."""
+    """The patterns of a text read whole, each compiled when a text first needs it."""
 
-    def __init__(self) -> None:
-        #: A statement after what is skipped before it (group 1): on one line
-        #: (group 2, its semicolon group 3), a definition (its keyword group 4,
-        #: its configuration group 5), or the start of a compound class (its
-        #: name group 6, then the class it is a synonym of, group 7, or the
-        #: brace, group 8).
-        self.statement = re.compile(
-            f"({_SKIP})(?:({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
-            f"|(define|require){chainline.WORD_END}{_SKIP}({SPREAD_CONFIG})(?:{_SKIP};)?"
-            f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
-            f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
-        #: What is skipped.
-        self.skip = re.compile(_SKIP)
-        #: A name after what is skipped.
-        self.name_next = re.compile(f"{_SKIP}[A-Za-z0-9_@]")
-
-    @functools.cached_property
-    def spread(self) -> re.Pattern:
-        """A statement over several lines after what is skipped before it (group 1):
-        the statement (group 2) and its semicolon (group 3)."""
-        return re.compile(f"({_SKIP})({chainline.elements(_SKIP, SPREAD_CONFIG)})"
-                          f"(?:{_SKIP}(;)|{_UNENDED})")
-
-    @functools.cached_property
-    def token(self) -> re.Pattern:
-        """A token of a statement over several lines, after what is skipped before it."""
-        return re.compile(rf"{_SKIP}(\[[^\]]*\]|{SPREAD_CONFIG}|{chainline.NAME}|[-=]>|::)")
-
-    @functools.cached_property
-    def formal(self) -> re.Pattern:
-        """A compound class's parameter, after what is skipped before it: perhaps a
-        keyword (group 1), a variable (group 2), then a comma or the bar that ends
-        them (group 3)."""
-        return re.compile(rf"{_SKIP}(?:({chainline.UNRESERVED}){_SKIP})?({_VAR}){_SKIP}"
-                          rf"(,|\|(?!\|))")
-
-    @functools.cached_property
-    def no_formals(self) -> re.Pattern:
-        """The bar of a compound class's body without parameters."""
-        return re.compile(rf"{_SKIP}\|(?!\|)")
-
-    @functools.cached_property
-    def closer(self) -> re.Pattern:
-        """What ends a compound class's body, after what is skipped before it
-        (group 1): the ``||`` before the next definition (group 2), or the class's
-        brace, perhaps after ``|| ...`` (group 3: it extends the class it is named
-        after), then perhaps a semicolon."""
-        return re.compile(rf"({_SKIP})(?:(\|\|)(?!{_SKIP}\.\.\.)"
-                          rf"|(?:\|\|{_SKIP}(\.\.\.){_SKIP})?\}}(?:{_SKIP};)?)")
+    #: A statement after what is skipped before it (group 1): on one line
+    #: (group 2, its semicolon group 3), a definition (its keyword group 4, its
+    #: configuration group 5), or the start of a compound class (its name group
+    #: 6, then the class it is a synonym of, group 7, or the brace, group 8).
+    statement = _Compiled(
+        f"({_SKIP})(?:({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
+        f"|(define|require){chainline.WORD_END}{_SKIP}({SPREAD_CONFIG})(?:{_SKIP};)?"
+        f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
+        f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
+    #: What is skipped.
+    skip = _Compiled(_SKIP)
+    #: A name after what is skipped.
+    name_next = _Compiled(f"{_SKIP}[A-Za-z0-9_@]")
+    #: A statement over several lines after what is skipped before it (group 1):
+    #: the statement (group 2) and its semicolon (group 3).
+    spread = _Compiled(f"({_SKIP})({chainline.elements(_SKIP, SPREAD_CONFIG)})"
+                       f"(?:{_SKIP}(;)|{_UNENDED})")
+    #: A token of a statement over several lines, after what is skipped before it.
+    token = _Compiled(rf"{_SKIP}(\[[^\]]*\]|{SPREAD_CONFIG}|{chainline.NAME}|[-=]>|::)")
+    #: A compound class's parameter, after what is skipped before it: perhaps a
+    #: keyword (group 1), a variable (group 2), then a comma or the bar that ends
+    #: them (group 3).
+    formal = _Compiled(rf"{_SKIP}(?:({chainline.UNRESERVED}){_SKIP})?({_VAR}){_SKIP}"
+                       rf"(,|\|(?!\|))")
+    #: The bar of a compound class's body without parameters.
+    no_formals = _Compiled(rf"{_SKIP}\|(?!\|)")
+    #: What ends a compound class's body, after what is skipped before it (group
+    #: 1): the ``||`` before the next definition (group 2), or the class's brace,
+    #: perhaps after ``|| ...`` (group 3: it extends the class it is named after),
+    #: then perhaps a semicolon.
+    closer = _Compiled(rf"({_SKIP})(?:(\|\|)(?!{_SKIP}\.\.\.)"
+                       rf"|(?:\|\|{_SKIP}(\.\.\.){_SKIP})?\}}(?:{_SKIP};)?)")
 
 
 @functools.cache
