@@ -72,14 +72,20 @@ def read(text: str, at: Landmark) -> s.Connection:
     Raises ValueError for a text that is not such a statement."""
     two = _TWO_WORDS.fullmatch(text)
     if two is not None:
-        first, declared, arrow, second = two.groups()
-        if declared:
-            return s.Connection((_single(first, s.ClassName(second, at), at),), (), at, at,
-                                text)
-        return s.Connection((_single(first, None, at), _single(second, None, at)),
-                            (s.Arrow(arrow == "=>", at),), at, at, text)
+        return two_words(*two.groups(), at, text)
     parts = _PARTS.findall(text)
     return connection(parts, [at] * len(parts), at, text)
+
+
+def two_words(first: str, declared: str | None, arrow: str | None, second: str,
+              at: Landmark, written: str | None = None) -> s.Connection:
+    """The statement ``first :: second;`` (``declared`` set) or ``first -> second;``
+    (``arrow``, ``->`` or ``=>``), written at ``at``: most statements are one of them."""
+    if declared:
+        return s.Connection((_single(first, s.ClassName(second, at), at),), (), at, at,
+                            written)
+    return s.Connection((_single(first, None, at), _single(second, None, at)),
+                        (s.Arrow(arrow == "=>", at),), at, at, written)
 
 
 def connection(parts: list[str], places: list[Landmark], end: Landmark,

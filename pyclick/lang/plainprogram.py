@@ -77,12 +77,16 @@ class _Compiled:
 class _Patterns:
     """The patterns of a text read whole, each compiled when a text first needs it."""
 
-    #: A statement after what is skipped before it (group 1): on one line
-    #: (group 2, its semicolon group 3), a definition (its keyword group 4, its
-    #: configuration group 5), or the start of a compound class (its name group
-    #: 6, then the class it is a synonym of, group 7, or the brace, group 8).
+    #: A statement after what is skipped before it (group 1): ``a :: C;`` or
+    #: ``a -> b;`` (groups 2 to 5: read from the groups, most statements are one
+    #: of them), another on one line (group 6, its semicolon group 7), a
+    #: definition (its keyword group 8, its configuration group 9), or the start
+    #: of a compound class (its name group 10, then the class it is a synonym
+    #: of, group 11, or the brace, group 12).
     statement = _Compiled(
-        f"({_SKIP})(?:({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
+        f"({_SKIP})(?:({chainline.UNRESERVED})[ \\t]*(?:(::)|([-=]>))[ \\t]*"
+        f"({chainline.UNRESERVED})[ \\t]*;"
+        f"|({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
         f"|(define|require){chainline.WORD_END}{_SKIP}({SPREAD_CONFIG})(?:{_SKIP};)?"
         f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
         f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
@@ -187,23 +191,26 @@ class _Reader:
                     self.at(line + text.count("\n", start, semicolon))
                 read.append(self.spread(match.group(2), line, end))
                 continue
-            one_line, ended = match.group(2, 3)
-            if ended is not None:
+            first, declared, arrow, second, one_line, ended = match.group(2, 3, 4, 5, 6, 7)
+            if first is not None:
+                read.append(chainline.two_words(first, declared, arrow, second, at,
+                                                text[start:pos]))
+            elif ended is not None:
                 read.append(chainline.read(text[start:pos], at))
             elif one_line is not None:
                 connection = chainline.read(one_line + ";", at)
                 read.append(s.Connection(connection.segments, connection.arrows, at,
                                          self.end_after(line, start, pos)))
-            elif match.start(4) >= 0:
-                config = match.group(5)
-                config_at = self.at(line + text.count("\n", start, match.start(5)))
-                kind = s.Define if match.group(4) == "define" else s.Require
+            elif match.start(8) >= 0:
+                config = match.group(9)
+                config_at = self.at(line + text.count("\n", start, match.start(9)))
+                kind = s.Define if match.group(8) == "define" else s.Require
                 read.append(kind(s.Config(config[1:-1], True, config_at), at))
             else:
-                name, synonym = match.group(6, 7)
+                name, synonym = match.group(10, 11)
                 if synonym is not None:
                     spec: s.ClassSpec | None = s.ClassName(synonym, self.at(
-                        line + text.count("\n", start, match.start(7))))
+                        line + text.count("\n", start, match.start(11))))
                 else:
                     self.pos, self.line, self.counted = pos, line, counted
                     spec = self.compound(line, depth)
