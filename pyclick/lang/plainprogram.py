@@ -183,7 +183,6 @@ class _Reader:
             start = match.end(1)
             line += text.count("\n", counted, start)
             counted = start
-            at = Landmark(filename, line)
             pos = match.end()
             if spread:
                 semicolon = match.start(3)
@@ -191,6 +190,7 @@ class _Reader:
                     self.at(line + text.count("\n", start, semicolon))
                 read.append(self.spread(match.group(2), line, end))
                 continue
+            at = Landmark(filename, line)
             first, declared, arrow, second, one_line, ended = match.group(2, 3, 4, 5, 6, 7)
             if first is not None:
                 read.append(chainline.two_words(first, declared, arrow, second, at,
@@ -209,15 +209,15 @@ class _Reader:
             else:
                 name, synonym = match.group(10, 11)
                 if synonym is not None:
-                    spec: s.ClassSpec | None = s.ClassName(synonym, self.at(
-                        line + text.count("\n", start, match.start(11))))
-                else:
-                    self.pos, self.line, self.counted = pos, line, counted
-                    spec = self.compound(line, depth)
-                    if spec is None:
-                        return None
-                    pos, line, counted = self.pos, self.line, self.counted
-                read.append(s.ElementClassDef(name, spec, at))
+                    read.append(s.ElementClassDef(name, s.ClassName(synonym, self.at(
+                        line + text.count("\n", start, match.start(11)))), at))
+                    continue
+                self.pos, self.line, self.counted = pos, line, counted
+                compound = self.compound(line, depth)
+                if compound is None:
+                    return None
+                pos, line, counted = self.pos, self.line, self.counted
+                read.append(s.ElementClassDef(name, compound, at))
         self.pos = patterns.skip.match(text, pos).end()
         self.line, self.counted = line, counted
         return read
