@@ -98,13 +98,21 @@ def test_compound_classes_start_at_their_documentation_and_each_overload_at_its_
 
 
 def test_nested_and_extended_compound_classes_read_as_the_parser_reads_them():
-    same_as_parser("elementclass Outer { $n |\n"
-                   "  elementclass Inner { input -> Paint($n) -> output }\n"
-                   "  input -> Inner -> output\n"
-                   "}\n"
-                   "elementclass Queue { || ... }\n"
-                   "elementclass Empty {}\n"
-                   "o :: Outer(1) -> Queue -> Empty;\n")
+    outer, queue, empty, _ = same_as_parser(
+        "elementclass Outer { $n |\n"                               # 1
+        "  elementclass Inner { input -> Paint($n) -> output }\n"   # 2
+        "  input -> Inner -> output\n"                              # 3
+        "}\n"                                                       # 4
+        "elementclass Queue { || ... }\n"                           # 5
+        "elementclass Empty {}\n"                                   # 6
+        "o :: Outer(1) -> Queue -> Empty;\n").statements            # 7
+    (body,) = outer.spec.bodies
+    inner, chain = body.statements
+    assert (inner.name, inner.landmark, inner.spec.landmark) == ("Inner", at(2), at(2))
+    assert chain.end == at(4)
+    # An empty definition, then "|| ...": the class extends the one of its name.
+    assert queue.spec == s.CompoundClass((s.CompoundBody((), (), at(5)),), True, at(5))
+    assert empty.spec == s.CompoundClass((s.CompoundBody((), (), at(6)),), False, at(6))
 
 
 def test_compound_classes_nested_deeper_than_the_reader_goes_are_left_to_the_parser():
