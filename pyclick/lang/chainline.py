@@ -73,8 +73,15 @@ def read(text: str, at: Landmark) -> s.Connection:
     two = _TWO_WORDS.fullmatch(text)
     if two is not None:
         return two_words(*two.groups(), at, text)
+    return one_line(text, at, at, text)
+
+
+def one_line(text: str, at: Landmark, end: Landmark, written: str | None = None
+             ) -> s.Connection:
+    """The connection of ``text``, a statement of single elements on one line (its
+    semicolon perhaps left out), every node at ``at``, ending at ``end``."""
     parts = _PARTS.findall(text)
-    return connection(parts, [at] * len(parts), at, text)
+    return connection(parts, [at] * len(parts), end, written)
 
 
 def two_words(first: str, declared: str | None, arrow: str | None, second: str,

@@ -191,16 +191,15 @@ class _Reader:
                 read.append(self.spread(match.group(2), line, end))
                 continue
             at = Landmark(filename, line)
-            first, declared, arrow, second, one_line, ended = match.group(2, 3, 4, 5, 6, 7)
+            first, declared, arrow, second, unended, ended = match.group(2, 3, 4, 5, 6, 7)
             if first is not None:
                 read.append(chainline.two_words(first, declared, arrow, second, at,
                                                 text[start:pos]))
             elif ended is not None:
-                read.append(chainline.read(text[start:pos], at))
-            elif one_line is not None:
-                connection = chainline.read(one_line + ";", at)
-                read.append(s.Connection(connection.segments, connection.arrows, at,
-                                         self.end_after(line, start, pos)))
+                written = text[start:pos]
+                read.append(chainline.one_line(written, at, at, written))
+            elif unended is not None:
+                read.append(chainline.one_line(unended, at, self.end_after(line, start, pos)))
             elif match.start(8) >= 0:
                 config = match.group(9)
                 config_at = self.at(line + text.count("\n", start, match.start(9)))
