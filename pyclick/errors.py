@@ -3,12 +3,14 @@ lookup failures of the router (no such element, unknown element class)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Landmark:
-    """Where something was written: a file name (``<expr>`` for -e) and line."""
+class Landmark(NamedTuple):
+    """Where something was written: a file name (``<expr>`` for -e) and line.
+
+    A named tuple: a configuration makes one for each of its statements, and
+    a tuple costs less to make than a frozen dataclass."""
 
     file: str
     line: int

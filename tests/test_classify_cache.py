@@ -233,7 +233,7 @@ def test_a_shelf_counted_now_and_then_is_counted_after_a_big_entry(cache):
     big = shelf.entry(b"big")
     shelf.store(big, "y" * 300)
     assert shelf_entries(cache, "test-") == sorted(Path(p).name for p in (big, *small[8:]))
-    assert shelf.load(big, pickle.Unpickler, str) == "y" * 300
+    assert shelf.load(big, lambda module, name: None, str) == "y" * 300
 
 
 def test_a_pattern_grammar_is_analysed_once_and_its_tables_read_back(tmp_path):

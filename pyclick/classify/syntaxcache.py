@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -52,7 +51,7 @@ def read(grammar: Grammar, text: str, meaning: Callable[[Branch], T]) -> T:
         return meaning(syntax)
     path = _entry(grammar, text)
     if path is not None:
-        syntax = SHELF.load(path, _SyntaxUnpickler, Branch)
+        syntax = SHELF.load(path, _syntax_class, Branch)
         if syntax is not None:
             return meaning(syntax)
     syntax = grammar.parse(text)
@@ -77,11 +76,9 @@ def _version() -> bytes | None:
     return usercache.lark_fingerprint([_PACKAGE, os.path.abspath(usercache.__file__)])
 
 
-class _SyntaxUnpickler(pickle.Unpickler):
-    """An unpickler that makes branches and lexemes only (and so imports nothing)."""
-
-    def find_class(self, module: str, name: str) -> type:
-        for cls in (Branch, Lexeme):
-            if (module, name) == (cls.__module__, cls.__qualname__):
-                return cls
-        raise pickle.UnpicklingError(f"{module}.{name} is not a pattern's syntax")
+def _syntax_class(module: str, name: str) -> type | None:
+    """What an entry may make: branches and lexemes only (and so nothing is imported)."""
+    for cls in (Branch, Lexeme):
+        if (module, name) == (cls.__module__, cls.__qualname__):
+            return cls
+    return None

@@ -67,6 +67,12 @@ def read_program(program: s.Program, flattening: Flattening) -> Body:
     return reader.body
 
 
+def _endpoints(read: list[Endpoint] | int) -> list[Endpoint]:
+    """The endpoints of a list as :meth:`_ScopeReader.connection` keeps them: a plain
+    element's index stands for its one endpoint, without ports."""
+    return [Endpoint(read, NO_PORTS, NO_PORTS)] if type(read) is int else read
+
+
 @dataclass
 class _Pending:
     """An element of a list, read up to the point where Click adds it to its scope."""
@@ -371,14 +377,25 @@ class _ScopeReader:
 
     def connection(self, connection: s.Connection, nesting: int) -> None:
         segments, arrows = connection.segments, connection.arrows
-        previous: list[Endpoint] | None = None
+        # What the list before gave: its endpoints, or the index of a plain element.
+        previous: list[Endpoint] | int | None = None
         groups: list[tuple[Endpoint, s.Group]] = []
         for k, items in enumerate(segments):
             before = arrows[k - 1] if k > 0 else None
-            after = arrows[k] if k < len(arrows) else None
-            endpoints = self.segment(items, before, after, nesting, groups, connection.end)
-            if endpoints and previous and before is not None:
-                self.join(previous, endpoints, before)
+            item = items[0] if len(items) == 1 else None
+            if item is not None and type(item.target) is s.ElementRef \
+                    and item.in_port is None and item.out_port is None:
+                # The common case, one element without ports: nothing to spread or
+                # check, and joined port 0 to port 0 to another such element.
+                endpoints: list[Endpoint] | int | None = self.plain(item.target, nesting)
+            else:
+                after = arrows[k] if k < len(arrows) else None
+                endpoints = self.segment(items, before, after, nesting, groups, connection.end)
+            if endpoints is not None and previous is not None and before is not None:
+                if type(endpoints) is int and type(previous) is int:
+                    self.body.connect(previous, 0, endpoints, 0, before.landmark)
+                elif endpoints != [] and previous != []:
+                    self.join(_endpoints(previous), _endpoints(endpoints), before)
             previous = endpoints
         for endpoint, group in groups:
             self.group_ports(endpoint.index, group)
@@ -387,12 +404,6 @@ class _ScopeReader:
                 nesting: int, groups: list, end: Landmark) -> list[Endpoint] | None:
         if not items:
             return self.missing_segment(before, after)
-        if len(items) == 1:
-            item = items[0]
-            ref = item.target
-            if type(ref) is s.ElementRef and item.in_port is None and item.out_port is None:
-                # The common case, one element without ports: nothing to spread or check.
-                return self.plain(ref, nesting)
         pending = [self.prepare(item, nesting, groups) for item in items]
         if before is None and after is None:
             self.spread_declaration(pending)
@@ -404,12 +415,14 @@ class _ScopeReader:
         self.check_end_ports(pending, before, after, end)
         return endpoints
 
-    def plain(self, ref: s.ElementRef, nesting: int) -> list[Endpoint]:
-        """The endpoint of an element standing alone in its list, without ports:
-        read as :meth:`prepare` and :meth:`resolve` read it."""
-        word_class, declared = self.classes_of(ref, nesting)
-        index = self.element(ref, word_class, declared, ref.declared, ref.config)
-        return [] if index is None else [Endpoint(index, NO_PORTS, NO_PORTS)]
+    def plain(self, ref: s.ElementRef, nesting: int) -> int | None:
+        """The index of an element standing alone in its list, without ports:
+        read as :meth:`prepare` and :meth:`resolve` read it (:meth:`classes_of` in
+        place: most elements of a configuration are read here)."""
+        word, spec = ref.word, ref.declared
+        return self.element(ref, self.class_of(word) if word is not None else None,
+                            self.class_spec(spec, nesting) if spec is not None else None,
+                            spec, ref.config)
 
     def classes_of(self, ref: s.ElementRef, nesting: int) -> tuple[Binding | None, Binding | None]:
         """What ``ref``'s word names as a class, and the class it is declared with."""

@@ -260,10 +260,7 @@ class _Expander:
 
     def flat_connections(self) -> list[FlatConnection]:
         """Each link from an element, followed to the element inputs it reaches; no repeats."""
-        outgoing: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        for source, source_port, target, target_port, _ in self.links:
-            outgoing[(source, source_port)].append((target, target_port))
-        walk = _Walk(self.node_element, self.passages, outgoing, self.budget)
+        walk = _Walk(self.node_element, self.passages, self.links, self.budget)
         seen: set[tuple[int, int, int, int]] = set()
         result = []
         names = [e.name for e in self.elements]
@@ -296,10 +293,13 @@ class _Walk:
     """Following connections through pass-through nodes to the element inputs they reach."""
 
     def __init__(self, node_element: list[int | None], passages: dict[int, int],
-                 outgoing: dict[tuple[int, int], list[tuple[int, int]]], budget: Budget):
+                 links: list[tuple[int, int, int, int, Landmark]], budget: Budget):
         self.node_element = node_element
         self.passages = passages
-        self.outgoing = outgoing
+        self.links = links
+        # Where each output port's links go: made at the first walk, which a
+        # configuration without groups or compounds never takes.
+        self.outgoing: dict[tuple[int, int], list[tuple[int, int]]] | None = None
         self.budget = budget
         self.reached: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
         self.steps = 0
@@ -315,6 +315,10 @@ class _Walk:
         start = (node, port)
         if start in self.reached:
             return self.reached[start]
+        if self.outgoing is None:
+            self.outgoing = defaultdict(list)
+            for source, source_port, target, target_port, _ in self.links:
+                self.outgoing[(source, source_port)].append((target, target_port))
         found: dict[tuple[int, int], None] = {}
         seen = {start}
         todo = [start]

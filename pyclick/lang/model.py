@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pyclick.errors import Landmark
 
 
-@dataclass
+@dataclass(slots=True)
 class FlatElement:
     """One primitive element after flattening: ``name :: class_name(config)``.
 

@@ -33,7 +33,6 @@ import dataclasses
 import functools
 import operator
 import os
-import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -61,7 +60,7 @@ def parse_text(text: str, filename: str) -> tuple[syntax.Program | None, list[st
         return program, []
     path = _entry(text, filename)
     if path is not None:
-        program = SHELF.load(path, _SyntaxUnpickler, syntax.Program)
+        program = SHELF.load(path, _syntax_class, syntax.Program)
         if program is not None:
             return program, []
     from pyclick.lang.parser import parse_text as parse
@@ -101,7 +100,8 @@ def _constructors() -> dict[type, Callable[[Any], tuple]]:
     """
     classes = [cls for cls in vars(syntax).values()
                if dataclasses.is_dataclass(cls) and cls.__module__ == syntax.__name__]
-    table = {cls: _constructor(cls) for cls in [*classes, Landmark]}
+    # Landmarks are named tuples, pickled as a call of their class already.
+    table = {cls: _constructor(cls) for cls in classes}
     whole = table[syntax.Connection]
     table[syntax.Connection] = lambda node: (
         whole(node) if node.written is None else (chainline.read, (node.written, node.landmark)))
@@ -116,17 +116,15 @@ def _constructor(cls: type) -> Callable[[Any], tuple]:
     return lambda node: (cls, fields(node))
 
 
-class _SyntaxUnpickler(pickle.Unpickler):
-    """An unpickler that makes syntax classes, landmarks and one-line statements only
-    (and so imports nothing)."""
-
-    def find_class(self, module: str, name: str) -> Callable[..., Any]:
-        if module == syntax.__name__:
-            found = getattr(syntax, name, None)
-            if isinstance(found, type) and found.__module__ == module:
-                return found
-        elif (module, name) == (chainline.__name__, "read"):
-            return chainline.read
-        elif (module, name) == ("pyclick.errors", "Landmark"):
-            return Landmark
-        raise pickle.UnpicklingError(f"{module}.{name} is not syntax")
+def _syntax_class(module: str, name: str) -> Callable[..., Any] | None:
+    """What an entry may make: syntax classes, landmarks and one-line statements only
+    (and so nothing is imported)."""
+    if module == syntax.__name__:
+        found = getattr(syntax, name, None)
+        if isinstance(found, type) and found.__module__ == module:
+            return found
+    elif (module, name) == (chainline.__name__, "read"):
+        return chainline.read
+    elif (module, name) == ("pyclick.errors", "Landmark"):
+        return Landmark
+    return None

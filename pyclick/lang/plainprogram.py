@@ -13,7 +13,9 @@ loading the parser's tables would cost a configuration of a few thousand
 lines most of its run. Any other text gives None, and the parser reads it
 (and reports its mistakes).
 
-Statements on one line are read by :func:`pyclick.lang.chainline.read`;
+Statements on one line are read as :func:`pyclick.lang.chainline.read` reads
+them, their text left out (:attr:`~pyclick.lang.syntax.Connection.written`:
+only the parse cache reads it, and a program read here is not kept there);
 a statement over several lines has comments and newlines between its
 tokens and configuration strings that run over lines (without their
 escapes, comments or nested parentheses, as on one line), and each of its
@@ -55,6 +57,10 @@ _SKIP = f"(?>{chainline.SKIP})"
 #: lexer reads one, and where another statement, the end of a compound class's
 #: body or the text's end follows.
 _UNENDED = rf"(?![A-Za-z0-9_@])(?={_SKIP}(?:\Z|[A-Za-z0-9_@]|\}}|\|\|))"
+#: ``a :: C;`` or ``a -> b;`` (groups: the first name, ``::`` or the arrow, the
+#: second name).
+_TWO_WORDS = (rf"({chainline.UNRESERVED})[ \t]*(?:(::)|([-=]>))[ \t]*"
+              rf"({chainline.UNRESERVED})[ \t]*;")
 
 
 class _Compiled:
@@ -84,12 +90,15 @@ class _Patterns:
     #: of a compound class (its name group 10, then the class it is a synonym
     #: of, group 11, or the brace, group 12).
     statement = _Compiled(
-        f"({_SKIP})(?:({chainline.UNRESERVED})[ \\t]*(?:(::)|([-=]>))[ \\t]*"
-        f"({chainline.UNRESERVED})[ \\t]*;"
+        f"({_SKIP})(?:{_TWO_WORDS}"
         f"|({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
         f"|(define|require){chainline.WORD_END}{_SKIP}({SPREAD_CONFIG})(?:{_SKIP};)?"
         f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
         f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
+    #: The first alternative of ``statement`` alone, with the same groups: a text
+    #: of such statements only (a generated one) never compiles the whole
+    #: pattern, which takes milliseconds.
+    two_words = _Compiled(f"({_SKIP}){_TWO_WORDS}")
     #: What is skipped.
     skip = _Compiled(_SKIP)
     #: A name after what is skipped.
@@ -146,6 +155,8 @@ class _Reader:
         self.patterns = _patterns()
         self.pos = 0
         self.line = 1
+        # The pattern statements are read with: two words until a statement is not.
+        self.statement: re.Pattern = self.patterns.two_words
         # Where ``line`` was counted up to: lines are counted once, forward.
         self.counted = 0
         self.lines: list[str] | None = None
@@ -164,13 +175,20 @@ class _Reader:
         or of a compound class's body: what is skipped before it is skipped); None
         if one of them needs the parser."""
         text, filename, patterns = self.text, self.filename, self.patterns
-        statement = patterns.statement
+        statement, two_words = self.statement, patterns.two_words
         read: list[s.Statement] = []
         # Where the reader is, kept in locals: most texts are thousands of
         # statements on one line each, and this loop is most of their reading.
         pos, line, counted = self.pos, self.line, self.counted
         while True:
             match = statement.match(text, pos)
+            if match is None and statement is two_words:
+                # The first statement that is not two words: from here on the whole
+                # pattern, which reads those too. None starts where no name does.
+                if patterns.name_next.match(text, pos) is None:
+                    break
+                statement = self.statement = patterns.statement
+                match = statement.match(text, pos)
             spread = match is None
             if spread:
                 # Only a name starts a statement over several lines: at the end
@@ -191,13 +209,13 @@ class _Reader:
                 read.append(self.spread(match.group(2), line, end))
                 continue
             at = Landmark(filename, line)
-            first, declared, arrow, second, unended, ended = match.group(2, 3, 4, 5, 6, 7)
+            first, declared, arrow, second = match.group(2, 3, 4, 5)
             if first is not None:
-                read.append(chainline.two_words(first, declared, arrow, second, at,
-                                                text[start:pos]))
-            elif ended is not None:
-                written = text[start:pos]
-                read.append(chainline.one_line(written, at, at, written))
+                read.append(chainline.two_words(first, declared, arrow, second, at))
+                continue
+            unended, ended = match.group(6, 7)
+            if ended is not None:
+                read.append(chainline.one_line(text[start:pos], at, at))
             elif unended is not None:
                 read.append(chainline.one_line(unended, at, self.end_after(line, start, pos)))
             elif match.start(8) >= 0:

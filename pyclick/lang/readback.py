@@ -15,7 +15,6 @@ compiled with ``regex`` alone.
 from __future__ import annotations
 
 import functools
-import pickle
 
 import regex
 
@@ -35,7 +34,7 @@ def _closed_config() -> regex.Pattern:
     """The compiled CONFIG terminal: a whole, balanced ``(configuration)``."""
     version = parsecache.fingerprint()
     path = None if version is None else SHELF.entry(version, b"CONFIG")
-    pattern = None if path is None else SHELF.load(path, _Text, str)
+    pattern = None if path is None else SHELF.load(path, _nothing, str)
     if pattern is None:
         from pyclick.lang.parser import config_pattern
 
@@ -45,8 +44,6 @@ def _closed_config() -> regex.Pattern:
     return regex.compile(pattern)
 
 
-class _Text(pickle.Unpickler):
-    """An unpickler that makes plain values only: a pattern is a string."""
-
-    def find_class(self, module: str, name: str) -> type:
-        raise pickle.UnpicklingError(f"{module}.{name} is not a pattern")
+def _nothing(module: str, name: str) -> None:
+    """An entry makes plain values only: a pattern is a string."""
+    return None

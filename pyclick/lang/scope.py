@@ -14,7 +14,7 @@ from pyclick.errors import Landmark
 from pyclick.lang.classes import Binding
 
 
-@dataclass
+@dataclass(slots=True)
 class LocalElement:
     """An element of one scope.
 

@@ -151,9 +151,10 @@ class Connection:
     chain (implicit ``input``/``output``) or, in the middle, a mistake.
     ``end`` is where what follows the chain ends (``;``, the next statement,
     the end of the text): Click reports output ports left at the end there.
-    ``written`` is the statement's text when it was read whole from one line
-    (:mod:`pyclick.lang.chainline`), which reads it again from that alone; it
-    is not part of what the connection means.
+    ``written`` is the statement's text when the parser read it whole from one
+    line (:mod:`pyclick.lang.chainline`), which reads it again from that alone:
+    the parse cache keeps that text instead of the nodes. It is not part of
+    what the connection means.
     """
 
     segments: tuple[tuple[Item, ...], ...]

@@ -19,7 +19,6 @@ import contextlib
 import importlib.util
 import io
 import os
-import pickle
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -99,6 +98,22 @@ def lark_fingerprint(sources: Iterable[str]) -> bytes | None:
     return digest(*parts).encode()
 
 
+def _unpickle(payload: bytes, allowed: Callable[[str, str], Any]) -> Any:
+    """``payload`` unpickled, making only what ``allowed`` gives (see :meth:`Shelf.load`)."""
+    # Imported here: a configuration read without the parser needs no entry, and
+    # pickle is a few milliseconds of its start.
+    import pickle
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            found = allowed(module, name)
+            if found is None:
+                raise pickle.UnpicklingError(f"{module}.{name} may not be made here")
+            return found
+
+    return Unpickler(io.BytesIO(payload)).load()
+
+
 def _read(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read()
@@ -131,9 +146,10 @@ class Shelf:
             return None
         return os.path.join(where, f"{self.prefix}{digest(*key)}{_SUFFIX}")
 
-    def load(self, path: str, unpickler: type[pickle.Unpickler], kind: type[T]) -> T | None:
-        """The ``kind`` kept at ``path``, read by ``unpickler`` (which decides what may be
-        made); None when there is none, not a whole one, or something else."""
+    def load(self, path: str, allowed: Callable[[str, str], Any], kind: type[T]) -> T | None:
+        """The ``kind`` kept at ``path``; None when there is none, not a whole one, or
+        something else. The entry may make only what ``allowed(module, name)`` gives
+        (None for what it refuses): what an entry holds is never imported."""
         try:
             with open(path, "rb") as f:
                 data = f.read()
@@ -143,7 +159,7 @@ class Shelf:
         if check != digest(payload).encode():
             return None
         try:
-            value = unpickler(io.BytesIO(payload)).load()
+            value = _unpickle(payload, allowed)
         # Whatever the bytes make the unpickler do: an entry that does not read back is a miss.
         except Exception:
             return None
@@ -157,6 +173,8 @@ class Shelf:
               dispatch_table: dict[type, Callable[[Any], tuple]] | None = None) -> None:
         """Keep ``value`` at ``path`` (pickled as ``dispatch_table`` says, when given), then
         remove what is over the bounds; give up quietly when it cannot be written."""
+        import pickle
+
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         if dispatch_table is not None:
