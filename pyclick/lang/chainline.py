@@ -40,10 +40,13 @@ PORT = rf"\[[ \t]*(?:{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*(?:,[ \t]*)?)?\]"
 #: comments (an unclosed one is left to lark's lexer, which reports it).
 SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
 
+#: The two statements most lines are, ``a :: C;`` and ``a -> b;`` (groups: the first
+#: name, ``::`` or the arrow, the second name).
+TWO_WORDS = rf"({UNRESERVED})[ \t]*(?:(::)|([-=]>))[ \t]*({UNRESERVED})[ \t]*;"
+
 #: The parts of a statement: port lists, configuration strings, names, arrows and ``::``.
 _PARTS = re.compile(rf"\[[^\]]*\]|{PLAIN_CONFIG}|{NAME}|[-=]>|::")
-#: The two statements most lines are: a declaration and a connection of two.
-_TWO_WORDS = re.compile(rf"({NAME})[ \t]*(?:(::)|([-=]>))[ \t]*({NAME})[ \t]*;")
+_TWO_WORDS = re.compile(TWO_WORDS)
 
 
 def pattern() -> str:

@@ -57,10 +57,6 @@ _SKIP = f"(?>{chainline.SKIP})"
 #: lexer reads one, and where another statement, the end of a compound class's
 #: body or the text's end follows.
 _UNENDED = rf"(?![A-Za-z0-9_@])(?={_SKIP}(?:\Z|[A-Za-z0-9_@]|\}}|\|\|))"
-#: ``a :: C;`` or ``a -> b;`` (groups: the first name, ``::`` or the arrow, the
-#: second name).
-_TWO_WORDS = (rf"({chainline.UNRESERVED})[ \t]*(?:(::)|([-=]>))[ \t]*"
-              rf"({chainline.UNRESERVED})[ \t]*;")
 
 
 class _Compiled:
@@ -90,7 +86,7 @@ class _Patterns:
     #: of a compound class (its name group 10, then the class it is a synonym
     #: of, group 11, or the brace, group 12).
     statement = _Compiled(
-        f"({_SKIP})(?:{_TWO_WORDS}"
+        f"({_SKIP})(?:{chainline.TWO_WORDS}"
         f"|({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
         f"|(define|require){chainline.WORD_END}{_SKIP}({SPREAD_CONFIG})(?:{_SKIP};)?"
         f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
@@ -98,7 +94,7 @@ class _Patterns:
     #: The first alternative of ``statement`` alone, with the same groups: a text
     #: of such statements only (a generated one) never compiles the whole
     #: pattern, which takes milliseconds.
-    two_words = _Compiled(f"({_SKIP}){_TWO_WORDS}")
+    two_words = _Compiled(f"({_SKIP}){chainline.TWO_WORDS}")
     #: What is skipped.
     skip = _Compiled(_SKIP)
     #: A name after what is skipped.
