@@ -38,7 +38,7 @@ Run from the project directory::
 
     python bench/bench_flatten.py [--rounds N] [--before DIR] [--click-flatten PATH]
                                   [--speed-only] [--hostile-before] [--timeout S]
-                                  [--config stages|declared|arguments|classes ...]
+                                  [--config stages|declared|arguments|classes|mixed|configured ...]
 """
 
 from __future__ import annotations
@@ -142,9 +142,19 @@ def mixed_8002() -> str:
     return "\n".join(lines) + "\n"
 
 
+def configured_7001() -> str:
+    """3,500 elements declared with a configuration string one per line, then chained
+    through 3,500 more, each declared with its configuration in its chain."""
+    lines = [f"x{i} :: Paint({i % 256});" for i in range(3500)]
+    lines.append("Idle -> x0;")
+    lines += [f"x{i} -> y{i} :: Strip(14) -> x{i + 1};" for i in range(3499)]
+    lines.append("x3499 -> Discard;")
+    return "\n".join(lines) + "\n"
+
+
 #: The configurations ``--config`` can time, by name.
 CONFIGS = {"stages": compound_7001, "declared": declared_7002, "arguments": arguments_7001,
-           "classes": classes_8002, "mixed": mixed_8002}
+           "classes": classes_8002, "mixed": mixed_8002, "configured": configured_7001}
 
 
 def doubling(levels: int, first: str = "input -> Null -> output") -> str:
@@ -350,8 +360,9 @@ def main() -> None:
                         help="Click's click-flatten, timed as the reference (default: on PATH)")
     parser.add_argument("--config", choices=CONFIGS, default=["stages"], nargs="+",
                         help="the configurations timed, one after the other: 'stages' (the "
-                             "7,001-element one, the default), 'declared', 'arguments' or "
-                             "'classes' (see their functions); with several, a summary follows")
+                             "7,001-element one, the default), 'declared', 'arguments', 'classes', "
+                             "'mixed' or 'configured' (see their functions); with several, a "
+                             "summary follows")
     parser.add_argument("--timeout", type=float, default=60.0)
     opts = parser.parse_args()
     packages = {"now": ROOT}

@@ -63,14 +63,16 @@ def test_two_word_statements_then_others_in_a_text_and_in_a_class():
 
 
 def test_a_text_of_two_word_statements_never_compiles_the_whole_pattern():
+    # Two words, the second perhaps with a configuration string.
     script = textwrap.dedent("""
         from pyclick.lang import plainprogram
-        program = plainprogram.read_program("a :: A; // one\\nIdle -> a;\\na -> b;\\n", "t")
+        program = plainprogram.read_program(
+            "a :: A; // one\\nIdle -> a;\\nq :: Queue(10);\\na -> q;\\nq -> Print(x);\\n", "t")
         print(len(program.statements), sorted(plainprogram._patterns().__dict__))
     """)
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, text=True,
                          capture_output=True, check=True).stdout
-    assert out == "3 ['name_next', 'skip', 'two_words']\n"
+    assert out == "5 ['name_next', 'skip', 'two_words']\n"
 
 
 def test_statements_with_ports_configurations_and_comments_keep_their_lines():

@@ -40,9 +40,11 @@ PORT = rf"\[[ \t]*(?:{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*(?:,[ \t]*)?)?\]"
 #: comments (an unclosed one is left to lark's lexer, which reports it).
 SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
 
-#: The two statements most lines are, ``a :: C;`` and ``a -> b;`` (groups: the first
-#: name, ``::`` or the arrow, the second name).
-TWO_WORDS = rf"({UNRESERVED})[ \t]*(?:(::)|([-=]>))[ \t]*({UNRESERVED})[ \t]*;"
+#: The two statements most lines are, ``a :: C;`` and ``a -> b;``, the second word
+#: perhaps given a configuration string (``q :: Queue(10);``). Groups: the first
+#: name, ``::`` or the arrow, the second name, its configuration string.
+TWO_WORDS = (rf"({UNRESERVED})[ \t]*(?:(::)|([-=]>))[ \t]*({UNRESERVED})"
+             rf"(?:[ \t]*({PLAIN_CONFIG}))?[ \t]*;")
 
 #: The parts of a statement: port lists, configuration strings, names, arrows and ``::``.
 _PARTS = re.compile(rf"\[[^\]]*\]|{PLAIN_CONFIG}|{NAME}|[-=]>|::")
@@ -88,13 +90,15 @@ def one_line(text: str, at: Landmark, end: Landmark, written: str | None = None
 
 
 def two_words(first: str, declared: str | None, arrow: str | None, second: str,
-              at: Landmark, written: str | None = None) -> s.Connection:
+              config: str | None, at: Landmark, written: str | None = None) -> s.Connection:
     """The statement ``first :: second;`` (``declared`` set) or ``first -> second;``
-    (``arrow``, ``->`` or ``=>``), written at ``at``: most statements are one of them."""
+    (``arrow``, ``->`` or ``=>``), ``second`` given ``config`` (in its parentheses)
+    unless None, written at ``at``: most statements are one of them."""
+    given = None if config is None else s.Config(config[1:-1], True, at)
     if declared:
-        return s.Connection((_single(first, s.ClassName(second, at), at),), (), at, at,
-                            written)
-    return s.Connection((_single(first, None, at), _single(second, None, at)),
+        return s.Connection((_single(first, s.ClassName(second, at), at, config=given),), (),
+                            at, at, written)
+    return s.Connection((_single(first, None, at), _single(second, None, at, config=given)),
                         (s.Arrow(arrow == "=>", at),), at, at, written)
 
 
@@ -105,35 +109,36 @@ def connection(parts: list[str], places: list[Landmark], end: Landmark,
     written at its place in ``places``, ending at ``end``.
 
     Raises ValueError for parts that are not such a statement."""
-    words: list[str] = []
-    word_places: list[Landmark] = []
-    classes: list[s.ClassName | None] = []
-    configs: list[s.Config | None] = []
+    segments: list[tuple[s.Item]] = []
     arrows: list[s.Arrow] = []
-    # Each element's ports, input and output; a port list before a name is its input.
-    ports: list[list[s.PortSpec | None]] = [[None, None]]
+    # The element being read: its word (None until it comes), where, and what it has.
+    word = word_at = declared = config = in_port = out_port = None
     placed = zip(parts, places)
     for part, at in placed:
         if part[0] == "[":
-            ports[-1][len(words) == len(ports)] = port_spec(part, at)
+            # A port list before the name is the element's input, after it its output.
+            if word is None:
+                in_port = port_spec(part, at)
+            else:
+                out_port = port_spec(part, at)
         elif part[0] == "(":
-            configs[-1] = s.Config(part[1:-1], True, at)
+            config = s.Config(part[1:-1], True, at)
         elif part == "::":
-            classes[-1] = s.ClassName(*next(placed))
+            declared = s.ClassName(*next(placed))
         elif part == "->" or part == "=>":
+            if word is None:
+                raise ValueError(f"an arrow without an element before it: {parts!r}")
+            segments.append(_single(word, declared, word_at, in_port, out_port, config))
             arrows.append(s.Arrow(part == "=>", at))
-            ports.append([None, None])
+            word = declared = config = in_port = out_port = None
+        elif word is None:
+            word, word_at = part, at
         else:
-            words.append(part)
-            word_places.append(at)
-            classes.append(None)
-            configs.append(None)
-    if not words or len(words) != len(ports):
+            raise ValueError(f"two elements without an arrow between them: {parts!r}")
+    if word is None:
         raise ValueError(f"not a statement of single elements: {parts!r}")
-    segments = tuple([_single(word, cls, at, in_port, out_port, config)
-                      for word, cls, at, (in_port, out_port), config
-                      in zip(words, classes, word_places, ports, configs)])
-    return s.Connection(segments, tuple(arrows), segments[0][0].landmark, end, written)
+    segments.append(_single(word, declared, word_at, in_port, out_port, config))
+    return s.Connection(tuple(segments), tuple(arrows), segments[0][0].landmark, end, written)
 
 
 def port_spec(text: str, at: Landmark) -> s.PortSpec:

@@ -80,11 +80,11 @@ class _Patterns:
     """The patterns of a text read whole, each compiled when a text first needs it."""
 
     #: A statement after what is skipped before it (group 1): ``a :: C;`` or
-    #: ``a -> b;`` (groups 2 to 5: read from the groups, most statements are one
-    #: of them), another on one line (group 6, its semicolon group 7), a
-    #: definition (its keyword group 8, its configuration group 9), or the start
-    #: of a compound class (its name group 10, then the class it is a synonym
-    #: of, group 11, or the brace, group 12).
+    #: ``a -> b;`` (groups 2 to 6, chainline.TWO_WORDS: read from the groups, most
+    #: statements are one of them), another on one line (group 7, its semicolon
+    #: group 8), a definition (its keyword group 9, its configuration group 10),
+    #: or the start of a compound class (its name group 11, then the class it is
+    #: a synonym of, group 12, or the brace, group 13).
     statement = _Compiled(
         f"({_SKIP})(?:{chainline.TWO_WORDS}"
         f"|({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
@@ -205,25 +205,25 @@ class _Reader:
                 read.append(self.spread(match.group(2), line, end))
                 continue
             at = Landmark(filename, line)
-            first, declared, arrow, second = match.group(2, 3, 4, 5)
+            first, declared, arrow, second, config = match.group(2, 3, 4, 5, 6)
             if first is not None:
-                read.append(chainline.two_words(first, declared, arrow, second, at))
+                read.append(chainline.two_words(first, declared, arrow, second, config, at))
                 continue
-            unended, ended = match.group(6, 7)
+            unended, ended = match.group(7, 8)
             if ended is not None:
                 read.append(chainline.one_line(text[start:pos], at, at))
             elif unended is not None:
                 read.append(chainline.one_line(unended, at, self.end_after(line, start, pos)))
-            elif match.start(8) >= 0:
-                config = match.group(9)
-                config_at = self.at(line + text.count("\n", start, match.start(9)))
-                kind = s.Define if match.group(8) == "define" else s.Require
+            elif match.start(9) >= 0:
+                config = match.group(10)
+                config_at = self.at(line + text.count("\n", start, match.start(10)))
+                kind = s.Define if match.group(9) == "define" else s.Require
                 read.append(kind(s.Config(config[1:-1], True, config_at), at))
             else:
-                name, synonym = match.group(10, 11)
+                name, synonym = match.group(11, 12)
                 if synonym is not None:
                     read.append(s.ElementClassDef(name, s.ClassName(synonym, self.at(
-                        line + text.count("\n", start, match.start(11)))), at))
+                        line + text.count("\n", start, match.start(12)))), at))
                     continue
                 self.pos, self.line, self.counted = pos, line, counted
                 compound = self.compound(line, depth)
