@@ -38,7 +38,7 @@ Run from the project directory::
 
     python bench/bench_flatten.py [--rounds N] [--before DIR] [--click-flatten PATH]
                                   [--speed-only] [--hostile-before] [--timeout S]
-                                  [--config stages|declared|arguments|classes|mixed|configured ...]
+                                  [--config NAME ...]
 """
 
 from __future__ import annotations
@@ -152,9 +152,21 @@ def configured_7001() -> str:
     return "\n".join(lines) + "\n"
 
 
+def filters_7000() -> str:
+    """1,000 chains of 7 elements on a line each, their configuration strings
+    holding what CONFIG reads specially: ``\\<hex>`` blocks, quoted strings
+    with escapes, nested parentheses."""
+    lines = [f"s{i} :: RatedSource(DATA \\<0800 4500 {i % 256:02x}>, LIMIT 10) -> Strip(14) "
+             f"-> f{i} :: IPFilter(allow (tcp and (dst port {i % 1024} or src port 80)), "
+             f"deny all) -> Print(\"flow {i}: \\\"ok\\\"\") -> c{i} :: Counter -> Queue(100) "
+             f"-> Discard;" for i in range(1000)]
+    return "\n".join(lines) + "\n"
+
+
 #: The configurations ``--config`` can time, by name.
 CONFIGS = {"stages": compound_7001, "declared": declared_7002, "arguments": arguments_7001,
-           "classes": classes_8002, "mixed": mixed_8002, "configured": configured_7001}
+           "classes": classes_8002, "mixed": mixed_8002, "configured": configured_7001,
+           "filters": filters_7000}
 
 
 def doubling(levels: int, first: str = "input -> Null -> output") -> str:
@@ -361,8 +373,8 @@ def main() -> None:
     parser.add_argument("--config", choices=CONFIGS, default=["stages"], nargs="+",
                         help="the configurations timed, one after the other: 'stages' (the "
                              "7,001-element one, the default), 'declared', 'arguments', 'classes', "
-                             "'mixed' or 'configured' (see their functions); with several, a "
-                             "summary follows")
+                             "'mixed', 'configured' or 'filters' (see their functions); with "
+                             "several, a summary follows")
     parser.add_argument("--timeout", type=float, default=60.0)
     opts = parser.parse_args()
     packages = {"now": ROOT}

@@ -209,7 +209,7 @@ def test_no_cache_without_an_absolute_cache_home(monkeypatch, parses, tmp_path):
 
 
 def test_patterns_are_kept_within_their_own_bound(cache, parses, monkeypatch):
-    parsecache.parse_text("a, b -> c", "t.click")  # kept: an element list
+    parsecache.parse_text("a -> (y) -> c", "t.click")  # kept: a group
     monkeypatch.setattr(syntaxcache, "SHELF",
                         dataclasses.replace(syntaxcache.SHELF, max_entries=2, look_every=1))
     for text in ["(src port 10)", "(src port 11)", "(src port 12)"]:

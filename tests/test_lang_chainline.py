@@ -3,9 +3,11 @@ with the grammar."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
+import regex
 
 from pyclick.lang import chainline
 from pyclick.lang import parser as lang_parser
@@ -26,3 +28,29 @@ def test_a_plain_configuration_reads_back_as_the_grammar_s_config_reads_it(confi
     # What writing back takes for granted of such a string, without the grammar.
     assert re.fullmatch(chainline.PLAIN_CONFIG, f"({config})")
     assert readback.config_reads_back(config)
+
+
+@pytest.mark.parametrize("config", ['"a\\"b"', "DATA \\<00 ff>, X", "a (b (c))", "x /* ) */ y",
+                                    "a\\", '"\\<29>)"', "'\\' \\x"])
+def test_a_configuration_on_one_line_reads_back_as_the_grammar_s_config_reads_it(config):
+    from pyclick.lang import readback
+
+    assert not re.fullmatch(chainline.PLAIN_CONFIG, f"({config})")
+    assert re.fullmatch(chainline.LINE_CONFIG, f"({config})")
+    assert readback.config_reads_back(config)
+
+
+def test_a_configuration_on_one_line_ends_where_the_grammar_s_config_ends_it():
+    # Random strings of what CONFIG reads specially, and a few plain characters.
+    grammar = regex.compile(lang_parser.config_pattern())
+    pieces = ["a", " ", "(", ")", '"', "'", "/", "*", "\\", "<", ">", "0f"]
+    rng = random.Random(3)
+    read = 0
+    for _ in range(3000):
+        text = "(" + "".join(rng.choice(pieces) for _ in range(rng.randrange(12))) + ")"
+        ours = re.match(chainline.LINE_CONFIG, text)
+        if ours is not None:
+            read += 1
+            theirs = grammar.match(text)
+            assert theirs is not None and theirs.end() == ours.end(), text
+    assert read > 500

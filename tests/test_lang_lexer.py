@@ -19,7 +19,7 @@ from pyclick.errors import ConfigError, Landmark
 from pyclick.lang import flatten, parse
 from pyclick.lang import parser as lang_parser
 from pyclick.lang import syntax as s
-from pyclick.lang import lexer
+from pyclick.lang import chainline, lexer
 from pyclick.lang.lexer import READING, ClickLexer
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -91,7 +91,8 @@ def described(token: Token) -> tuple:
 
 #: What lark's lexer calls each part of a one-line statement but names, port lists
 #: and configuration strings.
-CHAIN_KINDS = {"->": "ARROW", "=>": "ARROW2", "::": "COLONCOLON", ";": "SEMICOLON"}
+CHAIN_KINDS = {"->": "ARROW", "=>": "ARROW2", "::": "COLONCOLON", ";": "SEMICOLON",
+               ",": "COMMA"}
 
 
 def as_lark_reads(token: Token) -> list[tuple]:
@@ -100,9 +101,10 @@ def as_lark_reads(token: Token) -> list[tuple]:
     if token.type != "CHAIN_LINE":
         return [described(token)]
     parts = []
-    # A configuration string ends at a parenthesis outside quotes.
-    for part in re.finditer(r"""\[[^]]*\]|\((?:[^()"']|"[^"]*"|'[^']*')*\)|[\w@]+(?:/[\w@]+)*"""
-                            r"|[-=]>|::|;", token.value):
+    # A configuration string ends where the one-line pattern ends it: lark's own
+    # tokens, compared with these, say whether that is where CONFIG ends it.
+    for part in re.finditer(rf"\[[^]]*\]|{chainline.LINE_CONFIG}|[\w@]+(?:/[\w@]+)*"
+                            r"|[-=]>|::|;|,", token.value):
         word, column = part.group(), token.column + part.start()
         kind = {"[": "PORT", "(": "CONFIG"}.get(word[0]) or CHAIN_KINDS.get(word, "IDENT")
         parts.append((kind, word, str, word,
@@ -303,11 +305,11 @@ def test_plain_texts_are_read_a_statement_at_a_time_where_one_starts():
     # Port lists on the line too, but not before the first name.
     assert kinds_read("s[0] -> [1] t :: T [2, 3-4] => u;\n[0] a -> b;") == \
         ["CHAIN_LINE", "PORT", "IDENT", "ARROW", "IDENT", "SEMICOLON"]
-    # Configuration strings too, quoted strings in them included, when CONFIG has
-    # nothing else to read specially in them (here, an escape).
-    assert kinds_read("q :: Queue(10) -> Paint (2) [0] -> d;\nx :: F(\"(\");\n"
-                      "y :: F(\"a\\\\b\");") == \
-        ["CHAIN_LINE", "CHAIN_LINE", "IDENT", "COLONCOLON", "IDENT", "CONFIG", "SEMICOLON"]
+    # Configuration strings too, with quoted strings, escapes, comments and
+    # parentheses in them, unless these nest deeper than CONFIG_DEPTH.
+    assert kinds_read("q :: Queue(10) -> Paint (2) [0] -> d;\nx :: F(\"(\" (a /* ) */));\n"
+                      "y :: F(\"a\\\\b\" \\<00>);\nz :: F(a (b (c (d))));") == \
+        ["CHAIN_LINE"] * 3 + ["IDENT", "COLONCOLON", "IDENT", "CONFIG", "SEMICOLON"]
 
 
 @pytest.mark.parametrize("text, kinds", [
@@ -315,8 +317,7 @@ def test_plain_texts_are_read_a_statement_at_a_time_where_one_starts():
     ("x ->\na -> b;", ["IDENT", "ARROW", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),
     ("x -> [0]\na -> b;", ["IDENT", "ARROW", "PORT", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),
     # A reserved word is lark's to report; a configuration string with a
-    # comment, backslash or parenthesis outside quotes is CONFIG's to read; a
-    # chain over two lines is not on one.
+    # line comment is CONFIG's to read; a chain over two lines is not on one.
     ("a -> provide;", ["IDENT", "ARROW", "IDENT", "SEMICOLON"]),
     ("a :: A(1 // c\n);", ["IDENT", "COLONCOLON", "IDENT", "CONFIG", "SEMICOLON"]),
     ("a -> b\n-> c;", ["IDENT", "ARROW", "IDENT", "ARROW", "IDENT", "SEMICOLON"]),

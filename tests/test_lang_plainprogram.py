@@ -180,11 +180,50 @@ def test_statements_over_several_lines_and_definitions_keep_each_node_s_line():
 
 
 @pytest.mark.parametrize("text", [
-    "a, b -> c;",                            # a list
+    # Configuration strings on one line, over several, in definitions, in a class,
+    # one after the other: each read by the pattern the reader has come to.
+    "a :: A(\\<00>);\nb :: B(\n 1);\nc -> d;\ndefine($X \"a\\\"b\");\ne :: E((1)) -> f;",
+    "define($X (1));\na -> b;\nc :: C(\n (2));\nd :: D(3);",
+    "a -> b;\nelementclass A { x :: X(\\<00>) -> output }\ny :: Y(\"q\\\"\") -> A -> z;",
+])
+def test_statements_needing_richer_patterns_are_read_as_the_parser_reads_them(text):
+    same_as_parser(text)
+
+
+@pytest.mark.parametrize("text", [
+    "a, b -> c;",
+    "Idle, Idle => c :: Counter -> Discard;",
+    "d, e, f :: Counter(COUNT_CALL 5 x.count);",  # a declaration in a list
+    "x -> a, [1] b -> [0] c, d [2];",             # ports in lists
+    "a ,\n b // c\n -> c",                        # over lines
+    "elementclass A { input -> a, b -> output }",
+])
+def test_lists_are_read_as_the_parser_reads_them(text):
+    same_as_parser(text)
+
+
+@pytest.mark.parametrize("text", [
     "a :: Queue(\"x\\\\y\");",                 # a configuration string with an escape
-    "a :: Queue(1 // x\n);",                 # ... with a comment
-    "a :: Queue(1 /* x */);",
+    "r :: RatedSource(DATA \\<00 0a>, LIMIT 1) -> d;",  # ... with a hex block
+    "a :: Print(\"\\<41>)\\\"\") -> d;",         # ... both in a quoted string
+    "a :: Queue(1 /* ) */) -> b;",            # ... with a comment
+    "a :: Queue(1 // x\n);",                 # ... a line comment, over two lines
     "a :: Queue(f(1));",                     # ... with parentheses
+    "f :: IPFilter(allow (tcp or (udp and dst port 53)), deny all);",
+    "a :: Queue(\n f(1));",                  # nested parentheses over lines
+    "a :: Queue(x\\) -> b;",                  # a backslash alone before the closing one
+])
+def test_configuration_strings_are_read_as_the_grammar_s_config_reads_them(text):
+    same_as_parser(text)
+
+
+@pytest.mark.parametrize("text", [
+    "a, -> b;",                              # a list with an element left out
+    "a -> b, ;",
+    ", a -> b;",
+    "a :: Queue(f(g(h(1))));",               # parentheses nesting deeper than CONFIG_DEPTH
+    "a :: Queue(\\<00);",                    # a hex block never closed
+    "a :: Queue(\"x\\<00\");",                # ... in a quoted string
     "x :: { input -> output };",             # a compound class
     "a -> (b);",                             # a group
     "define -> a;",                          # a reserved word
@@ -192,13 +231,11 @@ def test_statements_over_several_lines_and_definitions_keep_each_node_s_line():
     "require(a) require;",
     "elementclass A { $a $b | }",            # parameters without their comma
     "elementclass A { $a, $b }",             # ... or their bar
-    "elementclass A { a, b -> c }",          # a list in a compound class
     "elementclass A { a -> b",               # a compound class never closed
     "elementclass { a }",                    # ... without a name
     "elementclass A { a } -> b;",            # ... in a chain
     "elementclass A { a || b }(1);",
     "elementclass A B(1);",                  # a synonym with a configuration
-    "a :: Queue(\n f(1));",                  # nested parentheses over lines
     "a -> b\n[0 -> c;",                      # a port list never closed
     "a -> b\n[0,\n1] c;",                    # ... over two lines
     "a -> b;;",                              # an empty statement
@@ -214,9 +251,9 @@ def test_any_other_text_is_left_to_the_parser(text):
 
 
 def one_line_text(seed: int) -> str:
-    """A text of one-line statements of single elements (the same for the same seed), with
-    spaces, comments, blank lines and carriage returns between them, and a last
-    statement with or without its semicolon."""
+    """A text of one-line statements of elements in chains and lists (the same for the
+    same seed), with spaces, comments, blank lines and carriage returns between them,
+    and a last statement with or without its semicolon."""
     rng = random.Random(seed)
 
     def gap() -> str:
@@ -230,7 +267,8 @@ def one_line_text(seed: int) -> str:
         if rng.random() < 0.4:
             name += gap() + "::" + gap() + rng.choice(["Queue", "C", "Paint"])
             name += rng.choice(["", "", gap() + "(10)", "(a, b; c)", "()", "(12/08 / 0, -)",
-                                '(DATA "a (b); //c", x)', "('c)' d)"])
+                                '(DATA "a (b); //c", x)', "('c)' d)", "(a (b (c)) /* ) */)",
+                                '(DATA \\<00 ff>, "x\\"\\<29>")', "(1 \\)"])
         return name
 
     statements = []
@@ -238,7 +276,7 @@ def one_line_text(seed: int) -> str:
         words = element()
         for _ in range(rng.randrange(4)):
             out, into = ports(), ports()
-            words += gap() + out + gap() + rng.choice(["->", "=>"]) + gap() + into + gap()
+            words += gap() + out + gap() + rng.choice(["->", "=>", ","]) + gap() + into + gap()
             words += element()
         statements.append(words)
     between = [rng.choice([" ", "\n", "\n\n", "\r\n", "\r", " // note\n", "\n/* a\nb */ "])
@@ -258,6 +296,29 @@ def one_line_text(seed: int) -> str:
 @pytest.mark.parametrize("seed", range(300))
 def test_generated_one_line_texts_read_as_the_parser_reads_them(seed):
     same_as_parser(one_line_text(seed))
+
+
+#: What configuration strings are made of below: CONFIG's special characters
+#: (parentheses, quotes, comment slashes and stars, backslashes and the
+#: brackets of a ``\<hex>`` block, newlines) and a few plain ones.
+CONFIG_PIECES = ["a", " ", ",", "0f", "(", ")", '"', "'", "/", "*", "\\", "<", ">", "\n"]
+
+
+def test_configuration_strings_read_whole_end_where_the_parser_ends_them():
+    # Random strings of CONFIG's special characters, on one line or over several,
+    # in a declaration or a definition: whatever is read without the parser is
+    # what the parser reads, and a good share is.
+    rng = random.Random(14)
+    read = 0
+    for _ in range(2000):
+        config = "".join(rng.choice(CONFIG_PIECES) for _ in range(rng.randrange(1, 14)))
+        text = rng.choice(["a :: C({}) -> b;", "x -> a :: C({});\ny -> z;", "a :: C({})\n  -> b;",
+                           "define($X {});\na -> b;"]).format(config)
+        program = plainprogram.read_program(text, "t.click")
+        if program is not None:
+            read += 1
+            assert lang_parser.parse_text(text, "t.click") == (program, []), text
+    assert read > 300
 
 
 def spread_text(seed: int) -> str:
@@ -380,6 +441,27 @@ def test_a_one_liner_is_flattened_and_written_back_without_lark_and_not_kept(tmp
                         "FromDump@1 -> c;\nc -> Discard@3;\n"),
                    "False False False"]
     assert not list((tmp_path / "pyclick").glob("parse-*"))
+
+
+def test_escapes_comments_and_nested_parentheses_are_written_back_without_lark(tmp_path):
+    # Configuration strings CONFIG reads specially, on one line: read and written
+    # back as they were, with neither lark nor the `regex` module.
+    script = textwrap.dedent(r"""
+        import sys
+        from pyclick.lang import flatten, unparse
+        flat = flatten('r :: RatedSource(DATA \\<08 00>, LIMIT 1) -> '
+                       'f :: IPFilter(allow (tcp or (udp and dst port 53)) /* ) */) -> '
+                       'Print("say \\"hi\\"") -> Discard', "<expr>")
+        print(unparse(flat), end="")
+        print("lark" in sys.modules, "regex" in sys.modules)
+    """)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
+                         capture_output=True, check=True).stdout.splitlines()
+    assert out[:4] == ["r :: RatedSource(DATA \\<08 00>, LIMIT 1);",
+                       "f :: IPFilter(allow (tcp or (udp and dst port 53)) /* ) */);",
+                       'Print@3 :: Print("say \\"hi\\"");', "Discard@4 :: Discard;"]
+    assert out[-1] == "False False"
 
 
 def test_the_readme_configuration_is_checked_without_lark_and_not_kept(tmp_path):

@@ -2,8 +2,9 @@
 a changed text, a damaged entry, a shared directory or a mistake in the text means
 parsing again; the cache stays within its bounds.
 
-The texts here have an element list (``a, b -> c``): a text of plain statements is
-read whole, neither parsed nor kept (tests/test_lang_plainprogram.py)."""
+The texts here have a group (``a -> (y) -> c``) or a compound class: a text of
+plain statements is read whole, neither parsed nor kept
+(tests/test_lang_plainprogram.py)."""
 
 from __future__ import annotations
 
@@ -69,19 +70,20 @@ def test_a_text_parsed_again_in_a_new_interpreter_is_read_without_lark(tmp_path)
 
 
 def test_the_same_text_is_parsed_once(cache, parses):
-    first, errors = parsecache.parse_text("a :: A(1), b -> c", "t.click")
-    second, again = parsecache.parse_text("a :: A(1), b -> c", "t.click")
+    first, errors = parsecache.parse_text("a :: A(1) -> (y) -> c", "t.click")
+    second, again = parsecache.parse_text("a :: A(1) -> (y) -> c", "t.click")
     assert errors == again == []
     assert second == first and second is not first
-    assert parses == ["a :: A(1), b -> c"]
+    assert parses == ["a :: A(1) -> (y) -> c"]
     assert len(entries(cache)) == 1
 
 
 def test_a_changed_text_or_file_name_is_parsed_again(cache, parses):
-    parsecache.parse_text("a :: A(1), b -> c", "t.click")
-    changed, _ = parsecache.parse_text("a :: A(2), b -> c", "t.click")
-    renamed, _ = parsecache.parse_text("a :: A(1), b -> c", "u.click")
-    assert parses == ["a :: A(1), b -> c", "a :: A(2), b -> c", "a :: A(1), b -> c"]
+    parsecache.parse_text("a :: A(1) -> (y) -> c", "t.click")
+    changed, _ = parsecache.parse_text("a :: A(2) -> (y) -> c", "t.click")
+    renamed, _ = parsecache.parse_text("a :: A(1) -> (y) -> c", "u.click")
+    assert parses == ["a :: A(1) -> (y) -> c", "a :: A(2) -> (y) -> c",
+                      "a :: A(1) -> (y) -> c"]
     assert changed.statements[0].segments[0][0].target.config == s.Config(
         "2", True, Landmark("t.click", 1))
     assert renamed.filename == "u.click"
@@ -91,13 +93,13 @@ def test_a_changed_text_or_file_name_is_parsed_again(cache, parses):
 
 @pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
 def test_a_damaged_entry_is_parsed_again_and_written_again(cache, parses, damage):
-    first, _ = parsecache.parse_text("x :: X, y -> z", "t.click")
+    first, _ = parsecache.parse_text("x :: X -> (y) -> z", "t.click")
     (name,) = entries(cache)
     good = (cache / name).read_bytes()
     (cache / name).write_bytes(damage(good))
-    second, errors = parsecache.parse_text("x :: X, y -> z", "t.click")
+    second, errors = parsecache.parse_text("x :: X -> (y) -> z", "t.click")
     assert errors == [] and second == first
-    assert parses == ["x :: X, y -> z", "x :: X, y -> z"]
+    assert parses == ["x :: X -> (y) -> z", "x :: X -> (y) -> z"]
     assert (cache / name).read_bytes() == good
 
 
@@ -110,12 +112,12 @@ def test_an_entry_holding_anything_but_a_program_is_refused(cache, parses, tmp_p
         def __reduce__(self):
             return chainline.read, ("-> ;", Landmark("t.click", 1))
 
-    parsecache.parse_text("x :: X, y -> z", "t.click")
+    parsecache.parse_text("x :: X -> (y) -> z", "t.click")
     (name,) = entries(cache)
     for payload in (pickle.dumps(Runs()), pickle.dumps(Landmark("t.click", 1)),
                     pickle.dumps(s.Program("t.click", [NotAStatement()]))):
         (cache / name).write_bytes(usercache.seal(payload))
-        program, _ = parsecache.parse_text("x :: X, y -> z", "t.click")
+        program, _ = parsecache.parse_text("x :: X -> (y) -> z", "t.click")
         assert isinstance(program, s.Program)
         assert [type(statement) for statement in program.statements] == [s.Connection]
     assert not (tmp_path / "ran").exists()
@@ -135,7 +137,7 @@ def test_texts_with_mistakes_report_every_error_and_are_not_kept(cache, parses):
 def test_mistakes_found_after_parsing_are_reported_alike_from_the_cache(cache, parses):
     for _ in range(2):
         with pytest.raises(ConfigError) as failure:
-            flatten("a :: A;\na :: B;\nc, d -> e", "t.click")
+            flatten("a :: A;\na :: B;\nc -> { input -> output } -> e", "t.click")
         assert failure.value.messages == ["t.click:2: redeclaration of element 'a'",
                                           "t.click:1: element 'a' previously declared here"]
     assert len(parses) == 1
@@ -145,7 +147,7 @@ def test_no_cache_in_a_directory_others_may_write_to(cache, parses):
     cache.mkdir()
     cache.chmod(0o777)
     for _ in range(2):
-        assert parsecache.parse_text("a, b -> c", "t.click")[1] == []
+        assert parsecache.parse_text("a -> (y) -> c", "t.click")[1] == []
     assert len(parses) == 2
     assert entries(cache) == []
 
@@ -154,7 +156,7 @@ def test_no_cache_without_an_absolute_cache_home(monkeypatch, parses, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", "relative")
     for _ in range(2):
-        assert parsecache.parse_text("a, b -> c", "t.click")[1] == []
+        assert parsecache.parse_text("a -> (y) -> c", "t.click")[1] == []
     assert len(parses) == 2
     assert not (tmp_path / "relative").exists()
 
@@ -164,8 +166,8 @@ def test_a_full_disk_loses_the_entry_quietly(cache, parses, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full)
-    program, errors = parsecache.parse_text("a, b -> c", "t.click")
-    assert errors == [] and [len(seg) for seg in program.statements[0].segments] == [2, 1]
+    program, errors = parsecache.parse_text("a -> (y) -> c", "t.click")
+    assert errors == [] and [len(seg) for seg in program.statements[0].segments] == [1, 1, 1]
     assert entries(cache) == []
 
 
@@ -180,23 +182,23 @@ def keep(cache: Path, text: str, mtime: int) -> Path:
 def test_past_the_bound_the_entries_used_last_are_kept(cache, parses, monkeypatch):
     monkeypatch.setattr(parsecache, "SHELF",
                         dataclasses.replace(parsecache.SHELF, max_entries=4))
-    a, b, c, d = (keep(cache, f"x, y -> e{n}", 1000 + n) for n in range(4))
+    a, b, c, d = (keep(cache, f"x -> (y) -> e{n}", 1000 + n) for n in range(4))
     assert entries(cache) == sorted(p.name for p in (a, b, c, d))
-    parsecache.parse_text("x, y -> e0", "t.click")          # read back: now the newest
-    e = keep(cache, "x, y -> e4", 2000)
+    parsecache.parse_text("x -> (y) -> e0", "t.click")  # read back: now the newest
+    e = keep(cache, "x -> (y) -> e4", 2000)
     # Five entries: down to three, the ones used last.
     assert entries(cache) == sorted(p.name for p in (a, d, e))
-    assert parses == ["x, y -> e0", "x, y -> e1", "x, y -> e2", "x, y -> e3", "x, y -> e4"]
-    parsecache.parse_text("x, y -> e1", "t.click")          # removed: parsed again
-    assert parses[-1] == "x, y -> e1"
+    assert parses == [f"x -> (y) -> e{n}" for n in range(5)]
+    parsecache.parse_text("x -> (y) -> e1", "t.click")  # removed: parsed again
+    assert parses[-1] == "x -> (y) -> e1"
 
 
 def test_the_entries_stay_within_the_byte_bound(cache, parses, monkeypatch):
-    first = keep(cache, "x, y -> e0", 1000)
+    first = keep(cache, "x -> (y) -> e0", 1000)
     size = first.stat().st_size
     monkeypatch.setattr(parsecache, "SHELF",
                         dataclasses.replace(parsecache.SHELF, max_bytes=4 * size))
-    later = [keep(cache, f"x, y -> e{n}", 1000 + n) for n in range(1, 4)]
+    later = [keep(cache, f"x -> (y) -> e{n}", 1000 + n) for n in range(1, 4)]
     # Four entries of a quarter of the bound each: down to three quarters, the newest.
     assert entries(cache) == sorted(p.name for p in later)
     assert {p.stat().st_size for p in later} == {size}
@@ -216,14 +218,14 @@ def test_every_corpus_program_reads_back_as_parsed(cache, parses, path):
 def test_one_line_chains_are_kept_as_text_and_read_back_as_parsed(cache, parses):
     text = ("a :: A; b :: B -> c => d;\n"         # kept as text
             "e -> f\n -> g;\n"                    # over two lines
-            "h [1] -> i; j :: J(1); k, l -> m;\n"  # ports, a configuration: text; a list
+            "h [1] -> i; j :: J(1); k, l -> m;\n"  # ports, a configuration, a list: text
             "n :: { input -> output } -> o;\n"    # a compound class
             "# 40 \"other.click\"\n"
             "p -> q; r [0] -> t;\n")  # after a line directive: read word by word, then text
     first, errors = parsecache.parse_text(text, "t.click")
     assert errors == []
     kept = [statement.written is not None for statement in first.statements]
-    assert kept == [True, True, False, True, True, False, False, False, True]
+    assert kept == [True, True, False, True, True, True, False, False, True]
     second, _ = parsecache.parse_text(text, "t.click")
     assert second == first and len(parses) == 1
     chain = second.statements[1]

@@ -1,9 +1,10 @@
-"""Statements of single elements written on one line, read whole from their text.
+"""Statements of names written on one line, read whole from their text.
 
 Most lines of a configuration are statements such as ``a :: C;``, ``a -> b;``
-or ``s[1] => [0] q1 -> Queue(10) -> d :: Discard;``: single names, each
-perhaps declared with a class and given a plain configuration string and
-ports, joined by arrows, ending with a semicolon. The lexer hands such a
+or ``s[1] => [0] q1, q2 -> Queue(10) -> d :: Discard;``: names, each perhaps
+declared with a class and given a configuration string (whose parentheses
+nest at most CONFIG_DEPTH deep) and ports, joined by arrows into chains and
+by commas into lists, ending with a semicolon. The lexer hands such a
 statement to the parser as one token, CHAIN_LINE (:func:`pattern`), and
 :func:`read` makes of it the connection its words would give. The parse
 cache keeps such a connection as its text (:attr:`~pyclick.lang.syntax.Connection.written`)
@@ -15,6 +16,7 @@ with :func:`connection`. Nothing here needs lark.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pyclick.errors import Landmark
@@ -26,11 +28,41 @@ NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
 WORD_END = r"(?![A-Za-z0-9_@]|/[A-Za-z0-9_@])"
 #: A name, but not a reserved word.
 UNRESERVED = rf"(?!(?:elementclass|require|define|provide){WORD_END}){NAME}"
+#: How deep the parentheses of a configuration string read here nest, its own
+#: included (``IPFilter(allow (tcp or (udp and dst port 53)))``): deeper ones
+#: are left to lark's CONFIG, whose pattern recurses.
+CONFIG_DEPTH = 3
+
+
+def nested_config(piece: str, depth: int = CONFIG_DEPTH) -> str:
+    """A configuration string made of ``piece`` (what may stand between its
+    parentheses, a character or a run at a time) and of parenthesized strings
+    of the same, nesting at most ``depth`` deep. Each alternative of ``piece``
+    starts with characters no other starts with, as CONFIG's do: a string
+    ends where CONFIG ends it, and backing off could not change that (the
+    repetitions are possessive)."""
+    inner = piece
+    for _ in range(depth):
+        config = rf"\((?:{inner})*+\)"
+        inner = f"{piece}|{config}"
+    return config
+
+
 #: A configuration string on one line that CONFIG reads without its escapes,
 #: comments or nested parentheses: characters but those, a slash that starts no
 #: comment (not followed by another or by a star), and quoted strings without a
-#: backslash. CONFIG reads such a string whole and keeps it as written.
+#: backslash. CONFIG reads such a string whole and keeps it as written. Most
+#: are such, and their pattern compiles in a sixth of LINE_CONFIG's time.
 PLAIN_CONFIG = r"""\((?:[^()"'/\\\n]|/(?![/*])|"[^"\\\n]*"|'[^'\n]*')*\)"""
+#: A configuration string on one line, as CONFIG reads it, its parentheses
+#: nesting at most CONFIG_DEPTH deep. Its pieces: a run of characters but
+#: parentheses, quotes, slashes and backslashes; a slash that starts no comment;
+#: a block comment; a double-quoted string with its escapes (``\<hex>`` or a
+#: backslash and the character after it); a single-quoted string; a ``\<hex>``
+#: block; a backslash alone. CONFIG keeps the string as written.
+LINE_CONFIG = nested_config(r"""[^()"'/\\\n]++|/(?![/*])|/\*(?:[^*\n]|\*(?!/))*+\*/"""
+                            r"""|"(?:[^"\\\n]++|\\<[^>\n]*+>|\\(?!<)[^\n])*+"|'[^'\n]*+'"""
+                            r"""|\\<[^>\n]*+>|\\(?!<)""")
 #: A port list on one line without comments, as the grammar's PORT reads it
 #: (a test checks they are the same): items and ranges of names, perhaps a
 #: last comma.
@@ -46,19 +78,29 @@ SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
 TWO_WORDS = (rf"({UNRESERVED})[ \t]*(?:(::)|([-=]>))[ \t]*({UNRESERVED})"
              rf"(?:[ \t]*({PLAIN_CONFIG}))?[ \t]*;")
 
-#: The parts of a statement: port lists, configuration strings, names, arrows and ``::``.
-_PARTS = re.compile(rf"\[[^\]]*\]|{PLAIN_CONFIG}|{NAME}|[-=]>|::")
-_TWO_WORDS = re.compile(TWO_WORDS)
+
+# Compiled at their first use: a text of two-word statements read whole needs
+# neither, and compiling them costs a millisecond.
+@functools.cache
+def _parts() -> re.Pattern:
+    """The parts of a statement: port lists, configuration strings, names, arrows,
+    ``::`` and commas."""
+    return re.compile(rf"\[[^\]]*\]|{LINE_CONFIG}|{NAME}|[-=]>|::|,")
+
+
+@functools.cache
+def _two_words() -> re.Pattern:
+    return re.compile(TWO_WORDS)
 
 
 def pattern() -> str:
-    """The pattern of a whole statement of single names on one line, each perhaps
-    declared with a class, given a plain configuration string (PLAIN_CONFIG) and
-    ports (PORT), and its semicolon (the grammar's CHAIN_LINE): names as IDENT
+    """The pattern of a whole statement of names on one line, in chains and lists,
+    each perhaps declared with a class, given a configuration string
+    (LINE_CONFIG) and ports (PORT), and its semicolon (the grammar's CHAIN_LINE): names as IDENT
     reads them but for the reserved words, whose errors lark's path reports.
     It starts with a name, as the statements the lexer looks for where one
     starts do."""
-    return elements() + r"[ \t]*;"
+    return elements(config=LINE_CONFIG) + r"[ \t]*;"
 
 
 def elements(gap: str = r"[ \t]*", config: str = PLAIN_CONFIG) -> str:
@@ -67,7 +109,8 @@ def elements(gap: str = r"[ \t]*", config: str = PLAIN_CONFIG) -> str:
     (:mod:`pyclick.lang.plainprogram`) has comments and newlines between them."""
     element = (rf"{UNRESERVED}(?:{gap}::{gap}{UNRESERVED})?(?:{gap}{config})?"
                rf"(?:{gap}{PORT})?")
-    return rf"{element}(?:{gap}[-=]>{gap}(?:{PORT}{gap})?{element})*"
+    # Lists and chains in one: elements after the first follow an arrow or a comma.
+    return rf"{element}(?:{gap}(?:[-=]>|,){gap}(?:{PORT}{gap})?{element})*"
 
 
 def read(text: str, at: Landmark) -> s.Connection:
@@ -75,7 +118,7 @@ def read(text: str, at: Landmark) -> s.Connection:
     every node is there, as its words would each be, and so is its end (the semicolon).
 
     Raises ValueError for a text that is not such a statement."""
-    two = _TWO_WORDS.fullmatch(text)
+    two = _two_words().fullmatch(text)
     if two is not None:
         return two_words(*two.groups(), at, text)
     return one_line(text, at, at, text)
@@ -83,9 +126,9 @@ def read(text: str, at: Landmark) -> s.Connection:
 
 def one_line(text: str, at: Landmark, end: Landmark, written: str | None = None
              ) -> s.Connection:
-    """The connection of ``text``, a statement of single elements on one line (its
-    semicolon perhaps left out), every node at ``at``, ending at ``end``."""
-    parts = _PARTS.findall(text)
+    """The connection of ``text``, a statement of names on one line (its semicolon
+    perhaps left out), every node at ``at``, ending at ``end``."""
+    parts = _parts().findall(text)
     return connection(parts, [at] * len(parts), end, written)
 
 
@@ -96,21 +139,25 @@ def two_words(first: str, declared: str | None, arrow: str | None, second: str,
     unless None, written at ``at``: most statements are one of them."""
     given = None if config is None else s.Config(config[1:-1], True, at)
     if declared:
-        return s.Connection((_single(first, s.ClassName(second, at), at, config=given),), (),
+        return s.Connection(((_item(first, s.ClassName(second, at), at, config=given),),), (),
                             at, at, written)
-    return s.Connection((_single(first, None, at), _single(second, None, at, config=given)),
+    return s.Connection(((_item(first, None, at),), (_item(second, None, at, config=given),)),
                         (s.Arrow(arrow == "=>", at),), at, at, written)
 
 
 def connection(parts: list[str], places: list[Landmark], end: Landmark,
                written: str | None = None) -> s.Connection:
-    """The connection of a statement of single elements made of ``parts`` (port lists,
-    configuration strings in their parentheses, names, arrows and ``::``), each
-    written at its place in ``places``, ending at ``end``.
+    """The connection of a statement of elements, in chains and lists, made of
+    ``parts`` (port lists, configuration strings in their parentheses, names,
+    arrows, commas and ``::``), each written at its place in ``places``, ending
+    at ``end``.
 
     Raises ValueError for parts that are not such a statement."""
-    segments: list[tuple[s.Item]] = []
+    segments: list[tuple[s.Item, ...]] = []
     arrows: list[s.Arrow] = []
+    # The items of the list being read before the element being read: most lists
+    # have none.
+    listed: list[s.Item] = []
     # The element being read: its word (None until it comes), where, and what it has.
     word = word_at = declared = config = in_port = out_port = None
     placed = zip(parts, places)
@@ -125,19 +172,26 @@ def connection(parts: list[str], places: list[Landmark], end: Landmark,
             config = s.Config(part[1:-1], True, at)
         elif part == "::":
             declared = s.ClassName(*next(placed))
-        elif part == "->" or part == "=>":
+        elif part == "->" or part == "=>" or part == ",":
             if word is None:
-                raise ValueError(f"an arrow without an element before it: {parts!r}")
-            segments.append(_single(word, declared, word_at, in_port, out_port, config))
-            arrows.append(s.Arrow(part == "=>", at))
+                raise ValueError(f"{part!r} without an element before it: {parts!r}")
+            item = _item(word, declared, word_at, in_port, out_port, config)
             word = declared = config = in_port = out_port = None
+            if part == ",":
+                listed.append(item)
+                continue
+            segments.append((*listed, item) if listed else (item,))
+            listed = []
+            arrows.append(s.Arrow(part == "=>", at))
         elif word is None:
             word, word_at = part, at
         else:
-            raise ValueError(f"two elements without an arrow between them: {parts!r}")
+            raise ValueError(f"two elements without an arrow or a comma between them: "
+                             f"{parts!r}")
     if word is None:
-        raise ValueError(f"not a statement of single elements: {parts!r}")
-    segments.append(_single(word, declared, word_at, in_port, out_port, config))
+        raise ValueError(f"not a statement of elements: {parts!r}")
+    item = _item(word, declared, word_at, in_port, out_port, config)
+    segments.append((*listed, item) if listed else (item,))
     return s.Connection(tuple(segments), tuple(arrows), segments[0][0].landmark, end, written)
 
 
@@ -155,10 +209,10 @@ def port_spec(text: str, at: Landmark) -> s.PortSpec:
     return s.PortSpec(tuple(items), open_, at)
 
 
-def _single(word: str, declared: s.ClassName | None, at: Landmark,
-            in_port: s.PortSpec | None = None, out_port: s.PortSpec | None = None,
-            config: s.Config | None = None) -> tuple[s.Item]:
-    """The list of one element: ``word`` written at ``at``, declared with ``declared``
-    unless None, with its ports and configuration; the item starts at its input port."""
+def _item(word: str, declared: s.ClassName | None, at: Landmark,
+          in_port: s.PortSpec | None = None, out_port: s.PortSpec | None = None,
+          config: s.Config | None = None) -> s.Item:
+    """The element ``word`` written at ``at``, declared with ``declared`` unless None,
+    with its ports and configuration; the item starts at its input port."""
     ref = s.ElementRef(word, declared, config, at)
-    return (s.Item(in_port, ref, out_port, at if in_port is None else in_port.landmark),)
+    return s.Item(in_port, ref, out_port, at if in_port is None else in_port.landmark)

@@ -14,9 +14,9 @@ current state, and chosen among the terminals as lark's lexer chooses, so
 tokens, landmarks and errors are the ones lark's lexer alone gives.
 
 Where the parser is about to start a statement (:func:`starts_statement`),
-a whole statement of single names on one line, each perhaps declared with a
-class and given a configuration string and ports, and its semicolon
-(``a :: C;``, ``a [1] -> Queue(10) -> b;``) is one token, CHAIN_LINE, which
+a whole statement of names on one line, in chains and lists, each perhaps
+declared with a class and given a configuration string and ports, and its
+semicolon (``a :: C;``, ``a [1] -> Queue(10) -> b, c;``) is one token, CHAIN_LINE, which
 only this lexer makes (its pattern is :func:`pyclick.lang.chainline.pattern`):
 most lines of a generated configuration are such statements, and one token
 costs the parser a quarter of what their four or more words cost. The parser

@@ -2,7 +2,7 @@
 
 Reading a configuration starts with lark: importing it, loading the parsing
 tables, compiling the lexer's patterns, then parsing, which together cost a
-short command most of its run. A text made only of statements of single
+short command most of its run. A text made only of statements of named
 elements, definitions and compound classes of the same (``Idle -> Discard``,
 ``define($N 1)``, ``elementclass S { input -> Queue -> output }``) needs none
 of it: :func:`~pyclick.lang.plainprogram.read_program` reads it whole, and it
@@ -21,7 +21,7 @@ holds anything but syntax (:mod:`pyclick.lang.syntax`), is a miss and is
 written again. At most 256 entries of 64 MiB in all are kept (:data:`SHELF`).
 
 Nodes are pickled as calls of their classes with their fields, except
-statements of single elements read whole from one line (``a :: C;``,
+statements of named elements read whole from one line (``a :: C;``,
 ``s[1] -> Queue(10) -> b;``, most statements of a configuration): those are
 kept as their text and read again by :func:`~pyclick.lang.chainline.read`,
 a string for the pickler instead of a dozen nodes.
@@ -50,7 +50,7 @@ def parse_text(text: str, filename: str) -> tuple[syntax.Program | None, list[st
     """:func:`pyclick.lang.parser.parse_text`, read from the cache when the same text was
     parsed without a mistake before.
 
-    A text made only of statements of single elements, definitions and
+    A text made only of statements of named elements, definitions and
     compound classes of the same is read whole by
     :func:`~pyclick.lang.plainprogram.read_program` instead, faster than lark
     or the cache would give it, and is not kept.

@@ -1,28 +1,27 @@
 """Texts of plain statements, read whole without lark.
 
 Most configurations a user writes or a program generates hold nothing but
-statements of single elements (``Idle -> Discard``, ``a :: C;``,
-``s [1] -> q :: Queue(10) -> d;``), a statement perhaps spread over lines
-(a declaration whose arguments take a line each), definitions of
+statements of named elements in chains and lists (``Idle -> Discard``,
+``a :: C;``, ``s [1] -> q :: Queue(10) -> d, e;``), a statement perhaps spread
+over lines (a declaration whose arguments take a line each), definitions of
 variables or of what is required (``define($N 10)``) and compound classes
 made of the same (``elementclass Stage { $n | input -> Queue($n) -> output
-}``, with overloads): no element list or group, no anonymous compound, no
-line directive. Such a text is read here, by regular expressions, into the
-program the parser makes of it, landmarks included; importing lark and
-loading the parser's tables would cost a configuration of a few thousand
-lines most of its run. Any other text gives None, and the parser reads it
+}``, with overloads): no group, no anonymous compound, no line directive.
+Such a text is read here, by regular expressions, into the program the
+parser makes of it, landmarks included; importing lark and loading the
+parser's tables would cost a configuration of a few thousand lines most of
+its run. Any other text gives None, and the parser reads it
 (and reports its mistakes).
 
 Statements on one line are read as :func:`pyclick.lang.chainline.read` reads
 them, their text left out (:attr:`~pyclick.lang.syntax.Connection.written`:
 only the parse cache reads it, and a program read here is not kept there);
 a statement over several lines has comments and newlines between its
-tokens and configuration strings that run over lines (without their
-escapes, comments or nested parentheses, as on one line), and each of its
-nodes is at its own line, as the parser puts it. A semicolon may be left
-out: a statement then ends where the next token starts (the next
-statement, the end of a compound class's body, the end of the text), and
-Click reports output ports left at its end there.
+tokens and configuration strings that run over lines (line comments in
+them too), and each of its nodes is at its own line, as the parser puts
+it. A semicolon may be left out: a statement then ends where the next
+token starts (the next statement, the end of a compound class's body, the
+end of the text), and Click reports output ports left at its end there.
 
 The text is read in one pass, compound classes by recursion (at most
 DEEPEST deep): a text that turns out to need the parser has cost it what
@@ -47,7 +46,13 @@ DEEPEST = 32
 
 #: A configuration string as on one line (chainline.PLAIN_CONFIG), but that may run
 #: over lines, quoted strings too.
-SPREAD_CONFIG = r"""\((?:[^()"'/\\]|/(?![/*])|"[^"\\]*"|'[^']*')*\)"""
+PLAIN_SPREAD_CONFIG = r"""\((?:[^()"'/\\]|/(?![/*])|"[^"\\]*"|'[^']*')*\)"""
+#: A configuration string as on one line (chainline.LINE_CONFIG), but that may run
+#: over lines, its comments, quoted strings and ``\<hex>`` blocks too, and that may
+#: hold line comments.
+SPREAD_CONFIG = chainline.nested_config(
+    r"""[^()"'/\\]++|/(?![/*])|//[^\n]*+|/\*(?s:.)*?\*/"""
+    r"""|"(?:[^"\\]++|\\<[^>]*+>|\\(?!<)(?s:.))*+"|'[^']*+'|\\<[^>]*+>|\\(?!<)""")
 #: A compound class's parameter, perhaps a keyword one: a variable, after its keyword.
 _VAR = r"\$[A-Za-z0-9_]+"
 #: What is skipped before a token, taken whole (an atomic group): tried shorter,
@@ -76,6 +81,16 @@ class _Compiled:
         return compiled
 
 
+def _statement(config: str, spread_config: str) -> str:
+    """The pattern of a statement (see ``_Patterns.statement``), its configuration
+    strings ``config`` on one line and ``spread_config`` in definitions."""
+    return (f"({_SKIP})(?:{chainline.TWO_WORDS}"
+            f"|({chainline.elements(config=config)})(?:[ \\t]*(;)|{_UNENDED})"
+            f"|(define|require){chainline.WORD_END}{_SKIP}({spread_config})(?:{_SKIP};)?"
+            f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
+            f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
+
+
 class _Patterns:
     """The patterns of a text read whole, each compiled when a text first needs it."""
 
@@ -84,13 +99,14 @@ class _Patterns:
     #: statements are one of them), another on one line (group 7, its semicolon
     #: group 8), a definition (its keyword group 9, its configuration group 10),
     #: or the start of a compound class (its name group 11, then the class it is
-    #: a synonym of, group 12, or the brace, group 13).
-    statement = _Compiled(
-        f"({_SKIP})(?:{chainline.TWO_WORDS}"
-        f"|({chainline.elements()})(?:[ \\t]*(;)|{_UNENDED})"
-        f"|(define|require){chainline.WORD_END}{_SKIP}({SPREAD_CONFIG})(?:{_SKIP};)?"
-        f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
-        f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
+    #: a synonym of, group 12, or the brace, group 13). Its configuration strings
+    #: are plain ones (chainline.PLAIN_CONFIG).
+    statement = _Compiled(_statement(chainline.PLAIN_CONFIG, PLAIN_SPREAD_CONFIG))
+    #: ``statement`` with configuration strings as CONFIG reads them, escapes,
+    #: comments and nested parentheses included (chainline.LINE_CONFIG): it
+    #: takes longer to compile, and most texts never need it
+    #: (``_Reader.other_statement``).
+    line_statement = _Compiled(_statement(chainline.LINE_CONFIG, SPREAD_CONFIG))
     #: The first alternative of ``statement`` alone, with the same groups: a text
     #: of such statements only (a generated one) never compiles the whole
     #: pattern, which takes milliseconds.
@@ -104,7 +120,7 @@ class _Patterns:
     spread = _Compiled(f"({_SKIP})({chainline.elements(_SKIP, SPREAD_CONFIG)})"
                        f"(?:{_SKIP}(;)|{_UNENDED})")
     #: A token of a statement over several lines, after what is skipped before it.
-    token = _Compiled(rf"{_SKIP}(\[[^\]]*\]|{SPREAD_CONFIG}|{chainline.NAME}|[-=]>|::)")
+    token = _Compiled(rf"{_SKIP}(\[[^\]]*\]|{SPREAD_CONFIG}|{chainline.NAME}|[-=]>|::|,)")
     #: A compound class's parameter, after what is skipped before it: perhaps a
     #: keyword (group 1), a variable (group 2), then a comma or the bar that ends
     #: them (group 3).
@@ -171,27 +187,20 @@ class _Reader:
         or of a compound class's body: what is skipped before it is skipped); None
         if one of them needs the parser."""
         text, filename, patterns = self.text, self.filename, self.patterns
-        statement, two_words = self.statement, patterns.two_words
+        statement = self.statement
         read: list[s.Statement] = []
         # Where the reader is, kept in locals: most texts are thousands of
         # statements on one line each, and this loop is most of their reading.
         pos, line, counted = self.pos, self.line, self.counted
         while True:
             match = statement.match(text, pos)
-            if match is None and statement is two_words:
-                # The first statement that is not two words: from here on the whole
-                # pattern, which reads those too. None starts where no name does.
+            spread = False
+            if match is None:
+                # Only a name starts a statement: at the end of the text or of a
+                # body, no other pattern is even compiled.
                 if patterns.name_next.match(text, pos) is None:
                     break
-                statement = self.statement = patterns.statement
-                match = statement.match(text, pos)
-            spread = match is None
-            if spread:
-                # Only a name starts a statement over several lines: at the end
-                # of the text or of a body, their pattern is not even compiled.
-                if patterns.name_next.match(text, pos) is None:
-                    break
-                match = patterns.spread.match(text, pos)
+                statement, match, spread = self.other_statement(statement, pos)
                 if match is None:
                     break
             start = match.end(1)
@@ -229,11 +238,40 @@ class _Reader:
                 compound = self.compound(line, depth)
                 if compound is None:
                     return None
-                pos, line, counted = self.pos, self.line, self.counted
+                # The class's body may have needed a richer pattern.
+                pos, line, counted, statement = self.pos, self.line, self.counted, self.statement
                 read.append(s.ElementClassDef(name, compound, at))
         self.pos = patterns.skip.match(text, pos).end()
         self.line, self.counted = line, counted
         return read
+
+    def other_statement(self, statement: re.Pattern, pos: int
+                        ) -> tuple[re.Pattern, re.Match | None, bool]:
+        """The statement at ``pos``, which ``statement`` does not read: the pattern
+        to read the next statements with, the statement's match (None if it needs
+        the parser), and whether ``spread`` matched it.
+
+        The patterns are tried from the cheapest to compile: the whole statement
+        pattern after two words; a statement over several lines, which also
+        reads configuration strings as CONFIG does; ``line_statement`` last, for
+        a definition holding such strings. Once a statement on one line has
+        such strings, ``line_statement`` reads the next ones: those are likely
+        to have some too, and it reads each in one match."""
+        patterns, text = self.patterns, self.text
+        if statement is patterns.two_words:
+            statement = self.statement = patterns.statement
+            match = statement.match(text, pos)
+            if match is not None:
+                return statement, match, False
+        match = patterns.spread.match(text, pos)
+        if match is not None:
+            if statement is patterns.statement and "\n" not in match.group(2):
+                statement = self.statement = patterns.line_statement
+            return statement, match, True
+        if statement is patterns.line_statement:
+            return statement, None, False
+        statement = self.statement = patterns.line_statement
+        return statement, statement.match(text, pos), False
 
     def end_after(self, line: int, start: int, index: int) -> Landmark:
         """Where the token after ``index`` starts, or the text ends, ``start`` being on

@@ -9,9 +9,10 @@ string whose parentheses an expanded variable left unbalanced.)
 
 from __future__ import annotations
 
+import functools
 import re
 
-from pyclick.lang.chainline import PLAIN_CONFIG
+from pyclick.lang.chainline import LINE_CONFIG, PLAIN_CONFIG
 from pyclick.lang.configstr import quote_inside_double
 from pyclick.lang.model import FlatConfig
 
@@ -43,8 +44,9 @@ def _config(config: str) -> str:
     if not config:
         return ""
     written = f"({config})"
-    # Nothing in it that CONFIG reads but as written (see PLAIN_CONFIG): it reads back.
-    if _PLAIN_CONFIG.fullmatch(written):
+    # Read whole as CONFIG reads it, on one line (PLAIN_CONFIG, or LINE_CONFIG
+    # with its escapes, comments and nested parentheses): it reads back.
+    if _PLAIN_CONFIG.fullmatch(written) or _line_config().fullmatch(written):
         return written
     # Loaded only to write text back (with the `regex` module).
     from pyclick.lang.readback import config_reads_back
@@ -53,6 +55,12 @@ def _config(config: str) -> str:
     if not config_reads_back(config) and config_reads_back(config + "\n"):
         config += "\n"
     return f"({config})"
+
+
+@functools.cache
+def _line_config() -> re.Pattern:
+    """LINE_CONFIG, compiled at the first string PLAIN_CONFIG does not read."""
+    return re.compile(LINE_CONFIG)
 
 
 def _port(port: int, before: bool = True) -> str:
