@@ -75,6 +75,28 @@ def test_a_text_of_two_word_statements_never_compiles_the_whole_pattern():
     assert out == "5 ['name_next', 'skip', 'two_words']\n"
 
 
+def test_patterns_for_what_a_text_lacks_are_not_compiled():
+    # The README's configuration: plain strings, a declaration over several lines.
+    # A chain on one line with a \<hex> block: the statement pattern of such
+    # strings, not those of statements over several lines.
+    script = textwrap.dedent("""
+        from pyclick.lang import plainprogram
+        with open("conf/rsspp.click", encoding="utf-8") as f:
+            plainprogram.read_program(f.read(), "t")
+        print(sorted(plainprogram._patterns().__dict__))
+        plainprogram._patterns.cache_clear()
+        program = plainprogram.read_program("a :: A;\\nb :: B(\\\\<00>) -> c;\\nd :: D(1) -> e;\\n",
+                                            "t")
+        print(program.statements[1].segments[0][0].target.config.text,
+              sorted(plainprogram._patterns().__dict__))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, text=True,
+                         capture_output=True, check=True).stdout.splitlines()
+    assert out == [str(['name_next', 'skip', 'spread', 'statement', 'token', 'two_words']),
+                   "\\<00> " + str(['name_next', 'rich_statement', 'skip', 'statement',
+                                     'two_words'])]
+
+
 def test_statements_with_ports_configurations_and_comments_keep_their_lines():
     text = ("s :: RoundRobinSwitch; /* two\nlines */ q :: Queue(10);\r\n"
             "s [1] => [0] q -> Unqueue -> d :: Discard; // done\n"
@@ -185,6 +207,8 @@ def test_statements_over_several_lines_and_definitions_keep_each_node_s_line():
     "a :: A(\\<00>);\nb :: B(\n 1);\nc -> d;\ndefine($X \"a\\\"b\");\ne :: E((1)) -> f;",
     "define($X (1));\na -> b;\nc :: C(\n (2));\nd :: D(3);",
     "a -> b;\nelementclass A { x :: X(\\<00>) -> output }\ny :: Y(\"q\\\"\") -> A -> z;",
+    "a /* x */ -> b;\nc :: C(\\<00>) -> d;\ne /* y */ -> f(1);\ng -> h;",
+    "define($X \"a\\\"b\",\n       $Y 1);\na -> b;\nc :: C(\n  \\<00>);",
 ])
 def test_statements_needing_richer_patterns_are_read_as_the_parser_reads_them(text):
     same_as_parser(text)

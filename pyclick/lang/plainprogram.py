@@ -91,6 +91,18 @@ def _statement(config: str, spread_config: str) -> str:
             f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
 
 
+def _spread(config: str) -> str:
+    """The pattern of a statement over several lines (see ``_Patterns.spread``), its
+    configuration strings ``config``."""
+    return f"({_SKIP})({chainline.elements(_SKIP, config)})(?:{_SKIP}(;)|{_UNENDED})"
+
+
+def _token(config: str) -> str:
+    """The pattern of a token of a statement over several lines (see
+    ``_Patterns.token``), its configuration strings ``config``."""
+    return rf"{_SKIP}(\[[^\]]*\]|{config}|{chainline.NAME}|[-=]>|::|,)"
+
+
 class _Patterns:
     """The patterns of a text read whole, each compiled when a text first needs it."""
 
@@ -106,7 +118,7 @@ class _Patterns:
     #: comments and nested parentheses included (chainline.LINE_CONFIG): it
     #: takes longer to compile, and most texts never need it
     #: (``_Reader.other_statement``).
-    line_statement = _Compiled(_statement(chainline.LINE_CONFIG, SPREAD_CONFIG))
+    rich_statement = _Compiled(_statement(chainline.LINE_CONFIG, SPREAD_CONFIG))
     #: The first alternative of ``statement`` alone, with the same groups: a text
     #: of such statements only (a generated one) never compiles the whole
     #: pattern, which takes milliseconds.
@@ -116,11 +128,15 @@ class _Patterns:
     #: A name after what is skipped.
     name_next = _Compiled(f"{_SKIP}[A-Za-z0-9_@]")
     #: A statement over several lines after what is skipped before it (group 1):
-    #: the statement (group 2) and its semicolon (group 3).
-    spread = _Compiled(f"({_SKIP})({chainline.elements(_SKIP, SPREAD_CONFIG)})"
-                       f"(?:{_SKIP}(;)|{_UNENDED})")
-    #: A token of a statement over several lines, after what is skipped before it.
-    token = _Compiled(rf"{_SKIP}(\[[^\]]*\]|{SPREAD_CONFIG}|{chainline.NAME}|[-=]>|::|,)")
+    #: the statement (group 2) and its semicolon (group 3), its configuration
+    #: strings plain ones (PLAIN_SPREAD_CONFIG).
+    spread = _Compiled(_spread(PLAIN_SPREAD_CONFIG))
+    #: A token of such a statement, after what is skipped before it.
+    token = _Compiled(_token(PLAIN_SPREAD_CONFIG))
+    #: ``spread`` and ``token`` with configuration strings as CONFIG reads them
+    #: (SPREAD_CONFIG).
+    rich_spread = _Compiled(_spread(SPREAD_CONFIG))
+    rich_token = _Compiled(_token(SPREAD_CONFIG))
     #: A compound class's parameter, after what is skipped before it: perhaps a
     #: keyword (group 1), a variable (group 2), then a comma or the bar that ends
     #: them (group 3).
@@ -194,24 +210,25 @@ class _Reader:
         pos, line, counted = self.pos, self.line, self.counted
         while True:
             match = statement.match(text, pos)
-            spread = False
+            tokens = None
             if match is None:
                 # Only a name starts a statement: at the end of the text or of a
                 # body, no other pattern is even compiled.
-                if patterns.name_next.match(text, pos) is None:
+                named = patterns.name_next.match(text, pos)
+                if named is None:
                     break
-                statement, match, spread = self.other_statement(statement, pos)
+                statement, match, tokens = self.other_statement(statement, pos, named.end())
                 if match is None:
                     break
             start = match.end(1)
             line += text.count("\n", counted, start)
             counted = start
             pos = match.end()
-            if spread:
+            if tokens is not None:
                 semicolon = match.start(3)
                 end = self.end_after(line, start, pos) if semicolon < 0 else \
                     self.at(line + text.count("\n", start, semicolon))
-                read.append(self.spread(match.group(2), line, end))
+                read.append(self.spread(match.group(2), tokens, line, end))
                 continue
             at = Landmark(filename, line)
             first, declared, arrow, second, config = match.group(2, 3, 4, 5, 6)
@@ -245,33 +262,44 @@ class _Reader:
         self.line, self.counted = line, counted
         return read
 
-    def other_statement(self, statement: re.Pattern, pos: int
-                        ) -> tuple[re.Pattern, re.Match | None, bool]:
-        """The statement at ``pos``, which ``statement`` does not read: the pattern
-        to read the next statements with, the statement's match (None if it needs
-        the parser), and whether ``spread`` matched it.
+    def other_statement(self, statement: re.Pattern, pos: int, word: int
+                        ) -> tuple[re.Pattern, re.Match | None, re.Pattern | None]:
+        """The statement at ``pos`` (its first word at ``word``), which ``statement``
+        does not read: the pattern to read the next statements with, the
+        statement's match (None if it needs the parser), and the pattern of its
+        tokens when it is one that may run over several lines (None for the
+        others).
 
         The patterns are tried from the cheapest to compile: the whole statement
-        pattern after two words; a statement over several lines, which also
-        reads configuration strings as CONFIG does; ``line_statement`` last, for
-        a definition holding such strings. Once a statement on one line has
-        such strings, ``line_statement`` reads the next ones: those are likely
-        to have some too, and it reads each in one match."""
+        pattern after two words; then, for a statement whose first line holds a
+        semicolon, ``rich_statement``, which reads configuration strings as CONFIG
+        does (the next statements likely have such strings too, and it reads each
+        in one match); a statement over several lines, with plain configuration
+        strings, then with strings as CONFIG reads them; ``rich_statement`` last,
+        for a definition over several lines holding such strings."""
         patterns, text = self.patterns, self.text
         if statement is patterns.two_words:
             statement = self.statement = patterns.statement
             match = statement.match(text, pos)
             if match is not None:
-                return statement, match, False
+                return statement, match, None
+        line_end = text.find("\n", word)
+        one_line = text.find(";", word, len(text) if line_end < 0 else line_end) >= 0
+        if one_line and statement is not patterns.rich_statement:
+            match = patterns.rich_statement.match(text, pos)
+            if match is not None:
+                statement = self.statement = patterns.rich_statement
+                return statement, match, None
         match = patterns.spread.match(text, pos)
         if match is not None:
-            if statement is patterns.statement and "\n" not in match.group(2):
-                statement = self.statement = patterns.line_statement
-            return statement, match, True
-        if statement is patterns.line_statement:
-            return statement, None, False
-        statement = self.statement = patterns.line_statement
-        return statement, statement.match(text, pos), False
+            return statement, match, patterns.token
+        match = patterns.rich_spread.match(text, pos)
+        if match is not None:
+            return statement, match, patterns.rich_token
+        if one_line or statement is patterns.rich_statement:
+            return statement, None, None
+        statement = self.statement = patterns.rich_statement
+        return statement, statement.match(text, pos), None
 
     def end_after(self, line: int, start: int, index: int) -> Landmark:
         """Where the token after ``index`` starts, or the text ends, ``start`` being on
@@ -279,13 +307,15 @@ class _Reader:
         after = self.patterns.skip.match(self.text, index).end()
         return self.at(line + self.text.count("\n", start, after))
 
-    def spread(self, text: str, line: int, end: Landmark) -> s.Connection:
+    def spread(self, text: str, tokens: re.Pattern, line: int, end: Landmark
+               ) -> s.Connection:
         """The connection of ``text``, a statement over several lines starting on ``line``,
-        each node at the line of its token, ending at ``end``."""
+        read token by token with ``tokens``, each node at the line of its token,
+        ending at ``end``."""
         parts: list[str] = []
         places: list[Landmark] = []
         pos = 0
-        for token in self.patterns.token.finditer(text):
+        for token in tokens.finditer(text):
             start = token.start(1)
             line += text.count("\n", pos, start)
             pos = start
