@@ -42,6 +42,9 @@ CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "c[0] -> Discard; c[1] -> Discard; c[2] -> Discard")),
     ("`-e` IPFilter(allow tcp, deny all)",
      ("-e", "FromDump(/dev/null) -> Strip(14) -> IPFilter(allow tcp, deny all) -> Discard")),
+    ("`-e` a list, a `\\<hex>` block and nested parentheses",
+     ("-e", "s :: RatedSource(DATA \\<0800 4500>, LIMIT 2), Idle => "
+            "IPFilter(allow (tcp or (udp and dst port 53)), deny all), Counter -> Discard")),
     ("`conf/rsspp-sim.click` (the demo)", (str(ROOT / "conf" / "rsspp-sim.click"),)),
 )
 

@@ -315,12 +315,17 @@ class _Reader:
         parts: list[str] = []
         places: list[Landmark] = []
         pos = 0
+        # The tokens of a line share its landmark.
+        at = self.at(line)
         for token in tokens.finditer(text):
             start = token.start(1)
-            line += text.count("\n", pos, start)
+            newlines = text.count("\n", pos, start)
+            if newlines:
+                line += newlines
+                at = self.at(line)
             pos = start
             parts.append(token.group(1))
-            places.append(self.at(line))
+            places.append(at)
         return chainline.connection(parts, places, end)
 
     def compound(self, keyword_line: int, depth: int) -> s.CompoundClass | None:
