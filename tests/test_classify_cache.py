@@ -4,7 +4,6 @@ pattern with a mistake is reported alike every time and never kept."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import pickle
 import subprocess
@@ -211,7 +210,7 @@ def test_no_cache_without_an_absolute_cache_home(monkeypatch, parses, tmp_path):
 def test_patterns_are_kept_within_their_own_bound(cache, parses, monkeypatch):
     parsecache.parse_text("a -> (y) -> c", "t.click")  # kept: a group
     monkeypatch.setattr(syntaxcache, "SHELF",
-                        dataclasses.replace(syntaxcache.SHELF, max_entries=2, look_every=1))
+                        syntaxcache.SHELF._replace(max_entries=2, look_every=1))
     for text in ["(src port 10)", "(src port 11)", "(src port 12)"]:
         parse_ip_pattern(text)
     # Three patterns, over the bound of two: down to three quarters of it, the one

@@ -8,7 +8,6 @@ plain statements is read whole, neither parsed nor kept
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import pickle
@@ -181,7 +180,7 @@ def keep(cache: Path, text: str, mtime: int) -> Path:
 
 def test_past_the_bound_the_entries_used_last_are_kept(cache, parses, monkeypatch):
     monkeypatch.setattr(parsecache, "SHELF",
-                        dataclasses.replace(parsecache.SHELF, max_entries=4))
+                        parsecache.SHELF._replace(max_entries=4))
     a, b, c, d = (keep(cache, f"x -> (y) -> e{n}", 1000 + n) for n in range(4))
     assert entries(cache) == sorted(p.name for p in (a, b, c, d))
     parsecache.parse_text("x -> (y) -> e0", "t.click")  # read back: now the newest
@@ -197,7 +196,7 @@ def test_the_entries_stay_within_the_byte_bound(cache, parses, monkeypatch):
     first = keep(cache, "x -> (y) -> e0", 1000)
     size = first.stat().st_size
     monkeypatch.setattr(parsecache, "SHELF",
-                        dataclasses.replace(parsecache.SHELF, max_bytes=4 * size))
+                        parsecache.SHELF._replace(max_bytes=4 * size))
     later = [keep(cache, f"x -> (y) -> e{n}", 1000 + n) for n in range(1, 4)]
     # Four entries of a quarter of the bound each: down to three quarters, the newest.
     assert entries(cache) == sorted(p.name for p in later)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from pyclick.errors import ConfigError, ErrorCollector, Landmark
 from pyclick.lang import syntax as s
@@ -38,15 +37,18 @@ _PSEUDO = ("input", "output")
 _VARIABLE = re.compile(r"\$[A-Za-z0-9_]+")
 
 
-@dataclass
+# Not dataclasses: see pyclick.lang.syntax.
 class Flattening:
     """What one flattening shares across scopes and files."""
 
-    errors: ErrorCollector
-    primitives: dict[str, Primitive] = field(default_factory=dict)
-    requirements: list[tuple[str, str]] = field(default_factory=list)
-    requirement_landmarks: dict[tuple[str, str], Landmark] = field(default_factory=dict)
-    libraries: set[str] = field(default_factory=set)
+    __slots__ = ("errors", "primitives", "requirements", "requirement_landmarks", "libraries")
+
+    def __init__(self, errors: ErrorCollector) -> None:
+        self.errors = errors
+        self.primitives: dict[str, Primitive] = {}
+        self.requirements: list[tuple[str, str]] = []
+        self.requirement_landmarks: dict[tuple[str, str], Landmark] = {}
+        self.libraries: set[str] = set()
 
     def primitive(self, name: str) -> Primitive:
         return self.primitives.setdefault(name, Primitive(name))
@@ -73,16 +75,18 @@ def _endpoints(read: list[Endpoint] | int) -> list[Endpoint]:
     return [Endpoint(read, NO_PORTS, NO_PORTS)] if type(read) is int else read
 
 
-@dataclass
 class _Pending:
     """An element of a list, read up to the point where Click adds it to its scope."""
 
-    item: s.Item
-    word_class: Binding | None = None
-    declared: Binding | None = None
-    declared_spec: s.ClassSpec | None = None
-    config: s.Config | None = None
-    endpoint: Endpoint | None = None
+    __slots__ = ("item", "word_class", "declared", "declared_spec", "config", "endpoint")
+
+    def __init__(self, item: s.Item) -> None:
+        self.item = item
+        self.word_class: Binding | None = None
+        self.declared: Binding | None = None
+        self.declared_spec: s.ClassSpec | None = None
+        self.config: s.Config | None = None
+        self.endpoint: Endpoint | None = None
 
     @property
     def bare(self) -> bool:

@@ -10,8 +10,7 @@ outputs as its body uses. The chain may end in the class it extends
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 from pyclick.errors import Landmark
 from pyclick.lang.configstr import brief, split_keyword
@@ -23,25 +22,30 @@ if TYPE_CHECKING:
 REST = "__REST__"
 
 
-@dataclass(frozen=True)
-class Primitive:
+# Not dataclasses: see pyclick.lang.syntax.
+class Primitive(NamedTuple):
     """A class implemented by an element (or unknown to the front end)."""
 
     name: str
 
 
-@dataclass(eq=False)
 class Compound:
-    """One definition of a compound class, with the next one to try."""
+    """One definition of a compound class, with the next one to try
+    (``overload``, set once the definitions after it are read)."""
 
-    name: str
-    formals: tuple[Formal, ...]
-    body: "Body"
-    depth: int
-    landmark: Landmark
-    ninputs: int
-    noutputs: int
-    overload: "Binding | None" = field(default=None)
+    __slots__ = ("name", "formals", "body", "depth", "landmark", "ninputs", "noutputs",
+                 "overload")
+
+    def __init__(self, name: str, formals: tuple[Formal, ...], body: Body, depth: int,
+                 landmark: Landmark, ninputs: int, noutputs: int) -> None:
+        self.name = name
+        self.formals = formals
+        self.body = body
+        self.depth = depth
+        self.landmark = landmark
+        self.ninputs = ninputs
+        self.noutputs = noutputs
+        self.overload: Binding | None = None
 
     @property
     def printable_name(self) -> str:
@@ -109,8 +113,7 @@ def assign_arguments(formals: tuple[Formal, ...], args: list[str]) -> list[str] 
     return assigned + [", ".join(unused)] if rest else assigned
 
 
-@dataclass
-class CompoundMatch:
+class CompoundMatch(NamedTuple):
     """The outcome of matching a use of a compound against its definitions."""
 
     binding: Binding | None

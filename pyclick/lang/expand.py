@@ -20,7 +20,7 @@ an error at the file-scope statement being expanded.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyclick.errors import ErrorCollector, Landmark
 from pyclick.lang.classes import Compound, Primitive, candidates, choose, use_signature
@@ -50,8 +50,7 @@ def expand_program(body: Body, variables: dict[str, str], errors: ErrorCollector
     return FlatConfig(expander.elements, connections, list(requirements))
 
 
-@dataclass(frozen=True)
-class _Fragment:
+class _Fragment(NamedTuple):
     """What one compound instance added to the expander's lists, to copy under another name.
 
     Ranges are ``[start, end)`` in the expander's nodes, elements, links and

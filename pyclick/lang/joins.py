@@ -9,7 +9,7 @@ consecutive ports as the other side needs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyclick.lang.configstr import brief
 
@@ -17,8 +17,8 @@ from pyclick.lang.configstr import brief
 MAX_JOINED = 65536
 
 
-@dataclass(frozen=True)
-class PortList:
+# Not dataclasses: see pyclick.lang.syntax.
+class PortList(NamedTuple):
     """The ports written next to an element: none, ``[0, 2]``, or open (``[]``, ``[3,]``)."""
 
     numbers: tuple[int, ...] = ()
@@ -33,8 +33,7 @@ class PortList:
 NO_PORTS = PortList()
 
 
-@dataclass(slots=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """An element of a list with the ports it offers on each side."""
 
     index: int
@@ -42,17 +41,19 @@ class Endpoint:
     outputs: PortList
 
 
-@dataclass
 class _Side:
     """Stepping through one side's ports, endpoint after endpoint."""
 
-    lists: list[PortList]
-    minimum: int = 0
-    stretch: int = 0
-    stepping: bool = False
-    at: int = 0
-    position: int = 0
-    port: int = -1
+    __slots__ = ("lists", "minimum", "stretch", "stepping", "at", "position", "port")
+
+    def __init__(self, lists: list[PortList]) -> None:
+        self.lists = lists
+        self.minimum = 0
+        self.stretch = 0
+        self.stepping = False
+        self.at = 0
+        self.position = 0
+        self.port = -1
 
     def analyse(self) -> int:
         """Count the ports this side needs at least; the number of open lists."""

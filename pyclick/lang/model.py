@@ -1,14 +1,17 @@
-"""The plain data the language front end hands to the router: a flat graph."""
+"""The plain data the language front end hands to the router: a flat graph.
+
+Elements and connections are named tuples, as the nodes of a program are
+(:mod:`pyclick.lang.syntax`, which says why): nothing changes one once made.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pyclick.errors import Landmark
 
 
-@dataclass(slots=True)
-class FlatElement:
+class FlatElement(NamedTuple):
     """One primitive element after flattening: ``name :: class_name(config)``.
 
     ``config`` is the configuration string with variables expanded, exactly
@@ -21,23 +24,26 @@ class FlatElement:
     landmark: Landmark
 
 
-@dataclass(slots=True, unsafe_hash=True)
-class FlatConnection:
-    """``from_element [from_port] -> [to_port] to_element``.
-
-    Hashed and compared without its landmark. Not frozen, because a frozen
-    dataclass costs three times as much to make and a large configuration
-    has tens of thousands of connections; nothing changes one once made.
-    """
+class FlatConnection(NamedTuple):
+    """``from_element [from_port] -> [to_port] to_element``, hashed and compared
+    without its landmark."""
 
     from_element: str
     from_port: int
     to_element: str
     to_port: int
-    landmark: Landmark = field(compare=False, hash=False)
+    landmark: Landmark
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FlatConnection) and self[:4] == other[:4]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:4])
 
 
-@dataclass
 class FlatConfig:
     """A whole flattened configuration.
 
@@ -47,7 +53,14 @@ class FlatConfig:
     ``requirement_landmarks`` where each was first required.
     """
 
-    elements: list[FlatElement] = field(default_factory=list)
-    connections: list[FlatConnection] = field(default_factory=list)
-    requirements: list[tuple[str, str]] = field(default_factory=list)
-    requirement_landmarks: dict[tuple[str, str], Landmark] = field(default_factory=dict)
+    __slots__ = ("elements", "connections", "requirements", "requirement_landmarks")
+
+    def __init__(self, elements: list[FlatElement] | None = None,
+                 connections: list[FlatConnection] | None = None,
+                 requirements: list[tuple[str, str]] | None = None,
+                 requirement_landmarks: dict[tuple[str, str], Landmark] | None = None) -> None:
+        self.elements = [] if elements is None else elements
+        self.connections = [] if connections is None else connections
+        self.requirements = [] if requirements is None else requirements
+        self.requirement_landmarks = {} if requirement_landmarks is None \
+            else requirement_landmarks

@@ -29,9 +29,7 @@ a string for the pickler instead of a dozen nodes.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import operator
 import os
 from collections.abc import Callable
 from typing import Any
@@ -92,28 +90,17 @@ def fingerprint() -> bytes | None:
 
 @functools.cache
 def _constructors() -> dict[type, Callable[[Any], tuple]]:
-    """How each class of a program is pickled: as a call of the class with its fields.
-
-    A node is then read back by its constructor rather than by setting its
-    fields one by one from a dictionary: about half the bytes, twice as fast
-    both ways.
-    """
-    classes = [cls for cls in vars(syntax).values()
-               if dataclasses.is_dataclass(cls) and cls.__module__ == syntax.__name__]
-    # Landmarks are named tuples, pickled as a call of their class already.
-    table = {cls: _constructor(cls) for cls in classes}
-    whole = table[syntax.Connection]
-    table[syntax.Connection] = lambda node: (
-        whole(node) if node.written is None else (chainline.read, (node.written, node.landmark)))
-    return table
+    """How a program is pickled beyond what its nodes, named tuples, do themselves
+    (a call of their class with their fields)."""
+    return {syntax.Connection: _connection}
 
 
-def _constructor(cls: type) -> Callable[[Any], tuple]:
-    names = [f.name for f in dataclasses.fields(cls) if f.init]
-    fields = operator.attrgetter(*names)
-    if len(names) == 1:
-        return lambda node: (cls, (fields(node),))
-    return lambda node: (cls, fields(node))
+def _connection(node: syntax.Connection) -> tuple:
+    """A connection the parser read whole from one line as its text, read again by
+    :func:`~pyclick.lang.chainline.read`; any other as its fields."""
+    if node.written is None:
+        return syntax.Connection, tuple(node)
+    return chainline.read, (node.written, node.landmark)
 
 
 def _syntax_class(module: str, name: str) -> Callable[..., Any] | None:

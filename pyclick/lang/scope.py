@@ -8,13 +8,13 @@ one side of a group (or of a compound's ``input``/``output``) to the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pyclick.errors import Landmark
 from pyclick.lang.classes import Binding
 
 
-@dataclass(slots=True)
+# Not dataclasses: see pyclick.lang.syntax.
 class LocalElement:
     """An element of one scope.
 
@@ -22,19 +22,23 @@ class LocalElement:
     ``output``), which only pass connections through.
     """
 
-    name: str
-    binding: Binding | None
-    config: str
-    landmark: Landmark
-    anonymous: bool = False
-    inputs_used: set[int] = field(default_factory=set)
-    outputs_used: set[int] = field(default_factory=set)
-    first_input_use: Landmark | None = None
-    first_output_use: Landmark | None = None
+    __slots__ = ("name", "binding", "config", "landmark", "anonymous", "inputs_used",
+                 "outputs_used", "first_input_use", "first_output_use")
+
+    def __init__(self, name: str, binding: Binding | None, config: str, landmark: Landmark,
+                 anonymous: bool = False) -> None:
+        self.name = name
+        self.binding = binding
+        self.config = config
+        self.landmark = landmark
+        self.anonymous = anonymous
+        self.inputs_used: set[int] = set()
+        self.outputs_used: set[int] = set()
+        self.first_input_use: Landmark | None = None
+        self.first_output_use: Landmark | None = None
 
 
-@dataclass(slots=True)
-class LocalConnection:
+class LocalConnection(NamedTuple):
     from_index: int
     from_port: int
     to_index: int
@@ -42,7 +46,6 @@ class LocalConnection:
     landmark: Landmark
 
 
-@dataclass
 class Body:
     """The elements, connections and definitions of one scope.
 
@@ -53,10 +56,13 @@ class Body:
     effect together.
     """
 
-    elements: list[LocalElement] = field(default_factory=list)
-    connections: list[LocalConnection] = field(default_factory=list)
-    passages: list[tuple[int, int]] = field(default_factory=list)
-    defines: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("elements", "connections", "passages", "defines")
+
+    def __init__(self) -> None:
+        self.elements: list[LocalElement] = []
+        self.connections: list[LocalConnection] = []
+        self.passages: list[tuple[int, int]] = []
+        self.defines: dict[str, str] = {}
 
     def add(self, element: LocalElement) -> int:
         self.elements.append(element)

@@ -6,21 +6,21 @@ variables expand to and which compound overload applies are decided when
 the program is flattened. Every node carries the landmark of its first
 token, after ``#`` line directives (compound classes, see CompoundClass).
 
-The parser makes these nodes by the thousand, so they are plain slotted
-dataclasses rather than frozen ones (which cost twice as much to make);
-nothing changes a node once the parser has made it.
+Nodes are named tuples: nothing changes one once it is made, and a
+dataclass would cost every run a quarter of a millisecond to make for
+each class here (the data classes of the language package, with
+``dataclasses`` itself, were three quarters of its import time). Two
+nodes are equal when their fields are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 from pyclick.errors import Landmark
 
 
-@dataclass(slots=True)
-class Config:
+class Config(NamedTuple):
     """A configuration string, without its parentheses and kept raw.
 
     ``closed`` is false when a quote, comment or parenthesis inside it never
@@ -32,8 +32,7 @@ class Config:
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class PortItem:
+class PortItem(NamedTuple):
     """One item of a port list: ``first`` or ``first-last``, as written."""
 
     first: str
@@ -41,8 +40,7 @@ class PortItem:
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class PortSpec:
+class PortSpec(NamedTuple):
     """``[0]``, ``[0, 2-3]``; ``open`` for ``[]`` or a trailing comma."""
 
     ranges: tuple[PortItem, ...]
@@ -50,16 +48,14 @@ class PortSpec:
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class ClassName:
+class ClassName(NamedTuple):
     """A class named by an identifier (primitive, compound or synonym)."""
 
     name: str
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class Formal:
+class Formal(NamedTuple):
     """A compound parameter: ``$var``, or ``KEYWORD $var`` when keyword is set."""
 
     variable: str
@@ -67,8 +63,7 @@ class Formal:
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class CompoundBody:
+class CompoundBody(NamedTuple):
     """One definition of a compound class: ``formals | statements``.
 
     Located at the ``{`` or ``||`` before it (see CompoundClass for the first
@@ -80,8 +75,7 @@ class CompoundBody:
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class CompoundClass:
+class CompoundClass(NamedTuple):
     """``{ body || body ... }``; ``extends`` for a final ``|| ...``.
 
     Located at its ``{``, except that a class defined by ``elementclass``
@@ -97,8 +91,7 @@ class CompoundClass:
 ClassSpec = Union[ClassName, CompoundClass]
 
 
-@dataclass(slots=True)
-class ElementRef:
+class ElementRef(NamedTuple):
     """What stands where an element is expected.
 
     - ``x``: ``word`` only (an element name or a class, decided later);
@@ -113,16 +106,14 @@ class ElementRef:
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class Group:
+class Group(NamedTuple):
     """``( statements )``: an element group, expanded away in place."""
 
     statements: tuple["Statement", ...]
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class Item:
+class Item(NamedTuple):
     """One element of a comma-separated list, with its optional ports.
 
     ``target`` is None for a bare port (``[0] -> ...`` inside a group or
@@ -135,16 +126,14 @@ class Item:
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class Arrow:
+class Arrow(NamedTuple):
     """``->`` (``many`` false) or ``=>`` (``many`` true)."""
 
     many: bool
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class Connection:
+class Connection(NamedTuple):
     """A chain ``list arrow list arrow ...``; ``len(segments) == len(arrows) + 1``.
 
     An empty segment is an element list left out at the start or end of a
@@ -161,11 +150,20 @@ class Connection:
     arrows: tuple[Arrow, ...]
     landmark: Landmark
     end: Landmark
-    written: str | None = field(default=None, compare=False, repr=False)
+    written: str | None = None
+
+    # ``written`` is left out of equality, as it is of the meaning.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Connection) and self[:4] == other[:4]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:4])
 
 
-@dataclass(slots=True)
-class ElementClassDef:
+class ElementClassDef(NamedTuple):
     """``elementclass NAME { ... }`` or the synonym ``elementclass NAME OTHER``."""
 
     name: str
@@ -173,16 +171,14 @@ class ElementClassDef:
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class Define:
+class Define(NamedTuple):
     """``define($NAME value, ...)``."""
 
     config: Config
     landmark: Landmark
 
 
-@dataclass(slots=True)
-class Require:
+class Require(NamedTuple):
     """``require(package NAME, library FILE, ...)``."""
 
     config: Config
@@ -192,9 +188,8 @@ class Require:
 Statement = Union[Connection, ElementClassDef, Define, Require]
 
 
-@dataclass
-class Program:
+class Program(NamedTuple):
     """A whole configuration file as parsed."""
 
     filename: str
-    statements: list[Statement] = field(default_factory=list)
+    statements: list[Statement]

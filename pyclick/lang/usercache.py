@@ -21,8 +21,7 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 try:
     # hashlib's own blake2b, without the OpenSSL bindings hashlib loads first
@@ -124,8 +123,8 @@ def seal(payload: bytes) -> bytes:
     return digest(payload).encode() + payload
 
 
-@dataclass(frozen=True)
-class Shelf:
+# Not a dataclass: see pyclick.lang.syntax.
+class Shelf(NamedTuple):
     """Pickled values of one kind: entries named ``PREFIX<digest>.pickle``, at most
     ``max_entries`` of them, of at most ``max_bytes`` in all (a bigger value is not kept).
 
