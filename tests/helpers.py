@@ -1,6 +1,5 @@
 """What several test files share: routers built from element tuples, the
-ConfigError a step raises, handler values printed by ``pyclick -h``, and
-programs compared node class by node class."""
+ConfigError a step raises, and handler values printed by ``pyclick -h``."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from typing import Any, Callable, Iterable
 import pytest
 
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang import syntax as s
 from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.router import Router
 
@@ -71,17 +69,3 @@ def handler_values(capsys: pytest.CaptureFixture[str], argv: list[str],
         start = out.index(head) + len(head)
         values.append(out[start:out.index("\n\n", start)])
     return values
-
-
-def typed(value: Any) -> Any:
-    """``value`` (a program, its nodes, lists and tuples of them) with each node
-    given with its class's name: nodes are named tuples, equal to nodes of
-    another class with the same fields, and a program read two ways must
-    have the same classes too. A connection's ``written`` text is left out,
-    as its equality leaves it out."""
-    if isinstance(value, tuple) and type(value) is not tuple:
-        fields = value[:4] if isinstance(value, s.Connection) else value
-        return (type(value).__name__, *map(typed, fields))
-    if isinstance(value, (tuple, list)):
-        return [typed(item) for item in value]
-    return value

@@ -22,8 +22,6 @@ from pyclick.lang import syntax as s
 from pyclick.lang import chainline, lexer
 from pyclick.lang.lexer import READING, ClickLexer
 
-from tests.helpers import typed
-
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
@@ -153,7 +151,7 @@ def both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
         patch.setattr(ClickLexer, "lex", recording)
         direct = lang_parser.parse_text(text, "t.click")
     alone = with_lark_lexer_only(monkeypatch)
-    assert typed(lang_parser.parse_text(text, "t.click")) == typed(direct)
+    assert lang_parser.parse_text(text, "t.click") == direct
     assert seen == alone
 
 

@@ -37,7 +37,7 @@ _PSEUDO = ("input", "output")
 _VARIABLE = re.compile(r"\$[A-Za-z0-9_]+")
 
 
-# Not dataclasses: see pyclick.lang.syntax.
+# Not dataclasses: see pyclick.lang.record.
 class Flattening:
     """What one flattening shares across scopes and files."""
 

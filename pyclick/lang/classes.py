@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 REST = "__REST__"
 
 
-# Not dataclasses: see pyclick.lang.syntax.
+# Not dataclasses: see pyclick.lang.record.
 class Primitive(NamedTuple):
     """A class implemented by an element (or unknown to the front end)."""
 

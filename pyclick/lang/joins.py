@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from pyclick.lang.configstr import brief
+from pyclick.lang.record import Record
 
 #: The most port pairs one arrow may join.
 MAX_JOINED = 65536
 
 
-# Not dataclasses: see pyclick.lang.syntax.
+# Not dataclasses: see pyclick.lang.record.
 class PortList(NamedTuple):
     """The ports written next to an element: none, ``[0, 2]``, or open (``[]``, ``[3,]``)."""
 
@@ -33,12 +34,15 @@ class PortList(NamedTuple):
 NO_PORTS = PortList()
 
 
-class Endpoint(NamedTuple):
+class Endpoint(Record):
     """An element of a list with the ports it offers on each side."""
 
-    index: int
-    inputs: PortList
-    outputs: PortList
+    __slots__ = ("index", "inputs", "outputs")
+
+    def __init__(self, index: int, inputs: PortList, outputs: PortList) -> None:
+        self.index = index
+        self.inputs = inputs
+        self.outputs = outputs
 
 
 class _Side:

@@ -1,47 +1,48 @@
 """The plain data the language front end hands to the router: a flat graph.
 
-Elements and connections are named tuples, as the nodes of a program are
-(:mod:`pyclick.lang.syntax`, which says why): nothing changes one once made.
+Elements and connections are records (:mod:`pyclick.lang.record`), as the
+nodes of a program are: nothing changes one once made.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from pyclick.errors import Landmark
+from pyclick.lang.record import Record
 
 
-class FlatElement(NamedTuple):
+class FlatElement(Record):
     """One primitive element after flattening: ``name :: class_name(config)``.
 
     ``config`` is the configuration string with variables expanded, exactly
     as it would be written back in Click syntax (quotes and comments kept).
     """
 
-    name: str
-    class_name: str
-    config: str
-    landmark: Landmark
+    __slots__ = ("name", "class_name", "config", "landmark")
+
+    def __init__(self, name: str, class_name: str, config: str, landmark: Landmark) -> None:
+        self.name = name
+        self.class_name = class_name
+        self.config = config
+        self.landmark = landmark
 
 
-class FlatConnection(NamedTuple):
+class FlatConnection(Record):
     """``from_element [from_port] -> [to_port] to_element``, hashed and compared
     without its landmark."""
 
-    from_element: str
-    from_port: int
-    to_element: str
-    to_port: int
-    landmark: Landmark
+    __slots__ = ("from_element", "from_port", "to_element", "to_port", "landmark")
+    UNCOMPARED = ("landmark",)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FlatConnection) and self[:4] == other[:4]
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
+    def __init__(self, from_element: str, from_port: int, to_element: str, to_port: int,
+                 landmark: Landmark) -> None:
+        self.from_element = from_element
+        self.from_port = from_port
+        self.to_element = to_element
+        self.to_port = to_port
+        self.landmark = landmark
 
     def __hash__(self) -> int:
-        return hash(self[:4])
+        return hash((self.from_element, self.from_port, self.to_element, self.to_port))
 
 
 class FlatConfig:

@@ -90,8 +90,8 @@ def fingerprint() -> bytes | None:
 
 @functools.cache
 def _constructors() -> dict[type, Callable[[Any], tuple]]:
-    """How a program is pickled beyond what its nodes, named tuples, do themselves
-    (a call of their class with their fields)."""
+    """How a program is pickled beyond what its nodes, records, do themselves (a
+    call of their class with their fields)."""
     return {syntax.Connection: _connection}
 
 
@@ -99,7 +99,7 @@ def _connection(node: syntax.Connection) -> tuple:
     """A connection the parser read whole from one line as its text, read again by
     :func:`~pyclick.lang.chainline.read`; any other as its fields."""
     if node.written is None:
-        return syntax.Connection, tuple(node)
+        return syntax.Connection, node.values()
     return chainline.read, (node.written, node.landmark)
 
 

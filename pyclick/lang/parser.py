@@ -345,7 +345,7 @@ class _ToSyntax(Transformer):
         extends = False
         for child in children[1:]:
             if isinstance(child, s.CompoundBody):
-                bodies.append(child._replace(landmark=_at(opener)))
+                bodies.append(child.replace(landmark=_at(opener)))
             elif isinstance(child, Token):
                 extends = extends or child.type == "DOTS"
                 opener = child
@@ -387,8 +387,8 @@ class _ToSyntax(Transformer):
         keyword, name, spec = children
         if isinstance(spec, s.CompoundClass):
             start = _doc_start(keyword)
-            first = spec.bodies[0]._replace(landmark=start)
-            spec = spec._replace(bodies=(first, *spec.bodies[1:]), landmark=start)
+            first = spec.bodies[0].replace(landmark=start)
+            spec = spec.replace(bodies=(first, *spec.bodies[1:]), landmark=start)
         return s.ElementClassDef(str(name), spec, _at(keyword))
 
     def require(self, children: list) -> s.Require:

@@ -8,13 +8,12 @@ one side of a group (or of a compound's ``input``/``output``) to the other.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from pyclick.errors import Landmark
 from pyclick.lang.classes import Binding
+from pyclick.lang.record import Record
 
 
-# Not dataclasses: see pyclick.lang.syntax.
+# Not dataclasses: see pyclick.lang.record.
 class LocalElement:
     """An element of one scope.
 
@@ -38,12 +37,16 @@ class LocalElement:
         self.first_output_use: Landmark | None = None
 
 
-class LocalConnection(NamedTuple):
-    from_index: int
-    from_port: int
-    to_index: int
-    to_port: int
-    landmark: Landmark
+class LocalConnection(Record):
+    __slots__ = ("from_index", "from_port", "to_index", "to_port", "landmark")
+
+    def __init__(self, from_index: int, from_port: int, to_index: int, to_port: int,
+                 landmark: Landmark) -> None:
+        self.from_index = from_index
+        self.from_port = from_port
+        self.to_index = to_index
+        self.to_port = to_port
+        self.landmark = landmark
 
 
 class Body:

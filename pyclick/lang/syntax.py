@@ -6,76 +6,94 @@ variables expand to and which compound overload applies are decided when
 the program is flattened. Every node carries the landmark of its first
 token, after ``#`` line directives (compound classes, see CompoundClass).
 
-Nodes are named tuples: nothing changes one once it is made, and a
-dataclass would cost every run a quarter of a millisecond to make for
-each class here (the data classes of the language package, with
-``dataclasses`` itself, were three quarters of its import time). Two
-nodes are equal when their fields are.
+Nodes are records (:mod:`pyclick.lang.record`): nothing changes one once
+it is made; two nodes are equal when they are of one class with equal
+fields.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import Union
 
 from pyclick.errors import Landmark
+from pyclick.lang.record import Record
 
 
-class Config(NamedTuple):
+class Config(Record):
     """A configuration string, without its parentheses and kept raw.
 
     ``closed`` is false when a quote, comment or parenthesis inside it never
     ended, so that the string ran to the end of the input.
     """
 
-    text: str
-    closed: bool
-    landmark: Landmark
+    __slots__ = ("text", "closed", "landmark")
+
+    def __init__(self, text: str, closed: bool, landmark: Landmark) -> None:
+        self.text = text
+        self.closed = closed
+        self.landmark = landmark
 
 
-class PortItem(NamedTuple):
+class PortItem(Record):
     """One item of a port list: ``first`` or ``first-last``, as written."""
 
-    first: str
-    last: str | None
-    landmark: Landmark
+    __slots__ = ("first", "last", "landmark")
+
+    def __init__(self, first: str, last: str | None, landmark: Landmark) -> None:
+        self.first = first
+        self.last = last
+        self.landmark = landmark
 
 
-class PortSpec(NamedTuple):
+class PortSpec(Record):
     """``[0]``, ``[0, 2-3]``; ``open`` for ``[]`` or a trailing comma."""
 
-    ranges: tuple[PortItem, ...]
-    open: bool
-    landmark: Landmark
+    __slots__ = ("ranges", "open", "landmark")
+
+    def __init__(self, ranges: tuple[PortItem, ...], open: bool, landmark: Landmark) -> None:
+        self.ranges = ranges
+        self.open = open
+        self.landmark = landmark
 
 
-class ClassName(NamedTuple):
+class ClassName(Record):
     """A class named by an identifier (primitive, compound or synonym)."""
 
-    name: str
-    landmark: Landmark
+    __slots__ = ("name", "landmark")
+
+    def __init__(self, name: str, landmark: Landmark) -> None:
+        self.name = name
+        self.landmark = landmark
 
 
-class Formal(NamedTuple):
+class Formal(Record):
     """A compound parameter: ``$var``, or ``KEYWORD $var`` when keyword is set."""
 
-    variable: str
-    keyword: str | None
-    landmark: Landmark
+    __slots__ = ("variable", "keyword", "landmark")
+
+    def __init__(self, variable: str, keyword: str | None, landmark: Landmark) -> None:
+        self.variable = variable
+        self.keyword = keyword
+        self.landmark = landmark
 
 
-class CompoundBody(NamedTuple):
+class CompoundBody(Record):
     """One definition of a compound class: ``formals | statements``.
 
     Located at the ``{`` or ``||`` before it (see CompoundClass for the first
     definition of an ``elementclass``).
     """
 
-    formals: tuple[Formal, ...]
-    statements: tuple["Statement", ...]
-    landmark: Landmark
+    __slots__ = ("formals", "statements", "landmark")
+
+    def __init__(self, formals: tuple[Formal, ...], statements: tuple["Statement", ...],
+                 landmark: Landmark) -> None:
+        self.formals = formals
+        self.statements = statements
+        self.landmark = landmark
 
 
-class CompoundClass(NamedTuple):
+class CompoundClass(Record):
     """``{ body || body ... }``; ``extends`` for a final ``|| ...``.
 
     Located at its ``{``, except that a class defined by ``elementclass``
@@ -83,15 +101,18 @@ class CompoundClass(NamedTuple):
     any: its documentation. Errors about the class point there.
     """
 
-    bodies: tuple[CompoundBody, ...]
-    extends: bool
-    landmark: Landmark
+    __slots__ = ("bodies", "extends", "landmark")
+
+    def __init__(self, bodies: tuple[CompoundBody, ...], extends: bool, landmark: Landmark) -> None:
+        self.bodies = bodies
+        self.extends = extends
+        self.landmark = landmark
 
 
 ClassSpec = Union[ClassName, CompoundClass]
 
 
-class ElementRef(NamedTuple):
+class ElementRef(Record):
     """What stands where an element is expected.
 
     - ``x``: ``word`` only (an element name or a class, decided later);
@@ -100,40 +121,54 @@ class ElementRef(NamedTuple):
     - ``{ ... }(config)``: ``declared`` (the compound) and maybe ``config``.
     """
 
-    word: str | None
-    declared: ClassSpec | None
-    config: Config | None
-    landmark: Landmark
+    __slots__ = ("word", "declared", "config", "landmark")
+
+    def __init__(self, word: str | None, declared: ClassSpec | None, config: Config | None,
+                 landmark: Landmark) -> None:
+        self.word = word
+        self.declared = declared
+        self.config = config
+        self.landmark = landmark
 
 
-class Group(NamedTuple):
+class Group(Record):
     """``( statements )``: an element group, expanded away in place."""
 
-    statements: tuple["Statement", ...]
-    landmark: Landmark
+    __slots__ = ("statements", "landmark")
+
+    def __init__(self, statements: tuple["Statement", ...], landmark: Landmark) -> None:
+        self.statements = statements
+        self.landmark = landmark
 
 
-class Item(NamedTuple):
+class Item(Record):
     """One element of a comma-separated list, with its optional ports.
 
     ``target`` is None for a bare port (``[0] -> ...`` inside a group or
     compound); its port is then held in ``in_port``.
     """
 
-    in_port: PortSpec | None
-    target: ElementRef | Group | None
-    out_port: PortSpec | None
-    landmark: Landmark
+    __slots__ = ("in_port", "target", "out_port", "landmark")
+
+    def __init__(self, in_port: PortSpec | None, target: ElementRef | Group | None,
+                 out_port: PortSpec | None, landmark: Landmark) -> None:
+        self.in_port = in_port
+        self.target = target
+        self.out_port = out_port
+        self.landmark = landmark
 
 
-class Arrow(NamedTuple):
+class Arrow(Record):
     """``->`` (``many`` false) or ``=>`` (``many`` true)."""
 
-    many: bool
-    landmark: Landmark
+    __slots__ = ("many", "landmark")
+
+    def __init__(self, many: bool, landmark: Landmark) -> None:
+        self.many = many
+        self.landmark = landmark
 
 
-class Connection(NamedTuple):
+class Connection(Record):
     """A chain ``list arrow list arrow ...``; ``len(segments) == len(arrows) + 1``.
 
     An empty segment is an element list left out at the start or end of a
@@ -146,50 +181,57 @@ class Connection(NamedTuple):
     what the connection means.
     """
 
-    segments: tuple[tuple[Item, ...], ...]
-    arrows: tuple[Arrow, ...]
-    landmark: Landmark
-    end: Landmark
-    written: str | None = None
+    __slots__ = ("segments", "arrows", "landmark", "end", "written")
+    UNCOMPARED = ("written",)
 
-    # ``written`` is left out of equality, as it is of the meaning.
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Connection) and self[:4] == other[:4]
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    def __hash__(self) -> int:
-        return hash(self[:4])
+    def __init__(self, segments: tuple[tuple[Item, ...], ...], arrows: tuple[Arrow, ...],
+                 landmark: Landmark, end: Landmark, written: str | None = None) -> None:
+        self.segments = segments
+        self.arrows = arrows
+        self.landmark = landmark
+        self.end = end
+        self.written = written
 
 
-class ElementClassDef(NamedTuple):
+class ElementClassDef(Record):
     """``elementclass NAME { ... }`` or the synonym ``elementclass NAME OTHER``."""
 
-    name: str
-    spec: ClassSpec
-    landmark: Landmark
+    __slots__ = ("name", "spec", "landmark")
+
+    def __init__(self, name: str, spec: ClassSpec, landmark: Landmark) -> None:
+        self.name = name
+        self.spec = spec
+        self.landmark = landmark
 
 
-class Define(NamedTuple):
+class Define(Record):
     """``define($NAME value, ...)``."""
 
-    config: Config
-    landmark: Landmark
+    __slots__ = ("config", "landmark")
+
+    def __init__(self, config: Config, landmark: Landmark) -> None:
+        self.config = config
+        self.landmark = landmark
 
 
-class Require(NamedTuple):
+class Require(Record):
     """``require(package NAME, library FILE, ...)``."""
 
-    config: Config
-    landmark: Landmark
+    __slots__ = ("config", "landmark")
+
+    def __init__(self, config: Config, landmark: Landmark) -> None:
+        self.config = config
+        self.landmark = landmark
 
 
 Statement = Union[Connection, ElementClassDef, Define, Require]
 
 
-class Program(NamedTuple):
+class Program(Record):
     """A whole configuration file as parsed."""
 
-    filename: str
-    statements: list[Statement]
+    __slots__ = ("filename", "statements")
+
+    def __init__(self, filename: str, statements: list[Statement]) -> None:
+        self.filename = filename
+        self.statements = statements

@@ -123,7 +123,7 @@ def seal(payload: bytes) -> bytes:
     return digest(payload).encode() + payload
 
 
-# Not a dataclass: see pyclick.lang.syntax.
+# Not a dataclass: see pyclick.lang.record.
 class Shelf(NamedTuple):
     """Pickled values of one kind: entries named ``PREFIX<digest>.pickle``, at most
     ``max_entries`` of them, of at most ``max_bytes`` in all (a bigger value is not kept).
