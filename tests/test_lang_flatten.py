@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pyclick.errors import ConfigError, Landmark
-from pyclick.lang import flatten, limits, unparse
+from pyclick.lang import flatten, joins, limits, unparse
 
 
 def elements(text: str, **kwargs) -> dict[str, tuple[str, str]]:
@@ -278,3 +278,19 @@ def test_unparse_writes_declarations_then_connections():
 def test_unparse_keeps_a_config_ending_in_a_line_comment_readable():
     flat = flatten("a :: A($X)", variables={"X": "1 // note"})
     assert flatten(unparse(flat)).elements[0].config == "1 // note\n"
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_lists_without_port_lists_join_as_ports_are_stepped_through(many, monkeypatch):
+    # Lists without port lists are joined without stepping through their ports:
+    # the same connections as stepping gives, and the same mistakes left to it.
+    def endpoints(first: int, count: int) -> list[joins.Endpoint]:
+        return [joins.Endpoint(first + k, joins.NO_PORTS, joins.NO_PORTS) for k in range(count)]
+
+    sizes = [(n, m) for n in range(1, 6) for m in range(1, 6)]
+    quick = [joins.join(endpoints(0, n), endpoints(10, m), many) for n, m in sizes]
+    monkeypatch.setattr(joins, "_without_ports", lambda *lists: None)
+    stepped = [joins.join(endpoints(0, n), endpoints(10, m), many) for n, m in sizes]
+    assert quick == stepped
+    assert quick[sizes.index((1, 3))] == ([(0, 0, 10, 0), (0, 1 if many else 0, 11, 0),
+                                           (0, 2 if many else 0, 12, 0)], [])

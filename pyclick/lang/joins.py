@@ -112,6 +112,11 @@ def join(outputs: list[Endpoint], inputs: list[Endpoint],
                 and len(out_ports.numbers) <= 1 and len(in_ports.numbers) <= 1:
             return [(source.index, out_ports.numbers[0] if out_ports.numbers else 0,
                      target.index, in_ports.numbers[0] if in_ports.numbers else 0)], []
+    if max(len(outputs), len(inputs)) <= MAX_JOINED and all(
+            e.outputs is NO_PORTS for e in outputs) and all(e.inputs is NO_PORTS for e in inputs):
+        joined = _without_ports(outputs, inputs, many)
+        if joined is not None:
+            return joined, []
     errors: list[str] = []
     out = _Side([e.outputs for e in outputs])
     into = _Side([e.inputs for e in inputs])
@@ -147,6 +152,25 @@ def join(outputs: list[Endpoint], inputs: list[Endpoint],
             if side.stepping:
                 side.step()
     return connections, errors
+
+
+def _without_ports(outputs: list[Endpoint], inputs: list[Endpoint], many: bool
+                   ) -> list[tuple[int, int, int, int]] | None:
+    """What ``join`` makes of lists without port lists (``a, b => c``, most lists),
+    without stepping through them: one element against a list joins its port 0
+    to each (``->``) or its consecutive ports to them in order (``=>``); lists
+    of one length pair in order across ``=>``. None for the others (mistakes)."""
+    if len(outputs) == 1:
+        source = outputs[0].index
+        return [(source, port if many else 0, target.index, 0)
+                for port, target in enumerate(inputs)]
+    if len(inputs) == 1:
+        target = inputs[0].index
+        return [(source.index, 0, target, port if many else 0)
+                for port, source in enumerate(outputs)]
+    if many and len(outputs) == len(inputs):
+        return [(source.index, 0, target.index, 0) for source, target in zip(outputs, inputs)]
+    return None
 
 
 def _mismatch(out: _Side, into: _Side, stretchable: list[bool], many: bool) -> list[str]:
