@@ -25,7 +25,7 @@ from pyclick.balance.tick import next_tick
 BALANCE_IDLE = 0.1
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     """What one tick decided.
 

@@ -16,7 +16,7 @@ from pyclick.balance.state import BalancerState
 DANCER_SHARE = 0.5
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What a method reports about its decision besides the new table.
 

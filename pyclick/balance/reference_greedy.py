@@ -39,7 +39,7 @@ FIRST_OVERSHOOT = -0.01
 MAX_RUNS = 10
 
 
-@dataclass
+@dataclass(slots=True)
 class RunStat:
     """One solver run: its sum of squared residual imbalances and seconds.
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass
+@dataclass(slots=True)
 class Relief:
     """Moves chosen as (bucket, receiver position) and the excesses they leave."""
 
@@ -73,7 +73,7 @@ def _giver_rows(source: np.ndarray, givers: list[int], ncores: int
     return (end - held).tolist(), end.tolist(), held.tolist()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Below:
     """What the callers of ``no_gain`` and ``receivers_below`` may know already of
     every core's excess: the lowest, and the positions below zero in order."""
