@@ -294,3 +294,28 @@ def test_lists_without_port_lists_join_as_ports_are_stepped_through(many, monkey
     assert quick == stepped
     assert quick[sizes.index((1, 3))] == ([(0, 0, 10, 0), (0, 1 if many else 0, 11, 0),
                                            (0, 2 if many else 0, 12, 0)], [])
+
+
+@pytest.mark.parametrize("text", [
+    "Idle, Idle => c :: Counter -> Discard, Discard;",
+    "a :: Idle; b :: Idle; a, b => m :: Mux -> s :: Tee(2) => x :: Q(1), y :: Q(2);",
+    "x :: X; x, Y(1), z :: Z => W, w :: W(2), x2 :: X2;\nz -> Discard;",
+    "a :: A; a, a -> b :: B; b, c :: C -> a, Idle;",
+])
+def test_lists_of_plain_elements_read_as_any_list(text, monkeypatch):
+    # Lists of elements without ports, in chains, are read without the steps
+    # only ports, groups and declarations alone need: the same graph and errors.
+    from pyclick.lang import build
+
+    def graph() -> tuple:
+        try:
+            flat = flatten(text, "t.click")
+        except ConfigError as err:
+            return tuple(err.messages)
+        return ([(e.name, e.class_name, e.config) for e in flat.elements],
+                sorted((c.from_element, c.from_port, c.to_element, c.to_port)
+                       for c in flat.connections))
+
+    quick = graph()
+    monkeypatch.setattr(build, "_plain_item", lambda item: False)
+    assert graph() == quick

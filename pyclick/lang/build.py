@@ -69,6 +69,14 @@ def read_program(program: s.Program, flattening: Flattening) -> Body:
     return reader.body
 
 
+def _plain_item(item: s.Item) -> bool:
+    """Whether ``item`` is an element without ports, declared with a named class if at
+    all (not a compound written in place, whose reading makes a class)."""
+    target = item.target
+    return type(target) is s.ElementRef and item.in_port is None and item.out_port is None \
+        and (target.declared is None or type(target.declared) is s.ClassName)
+
+
 def _endpoints(read: list[Endpoint] | int) -> list[Endpoint]:
     """The endpoints of a list as :meth:`_ScopeReader.connection` keeps them: a plain
     element's index stands for its one endpoint, without ports."""
@@ -392,6 +400,8 @@ class _ScopeReader:
                 # The common case, one element without ports: nothing to spread or
                 # check, and joined port 0 to port 0 to another such element.
                 endpoints: list[Endpoint] | int | None = self.plain(item.target, nesting)
+            elif len(items) > 1 and arrows and all(_plain_item(i) for i in items):
+                endpoints = self.plain_list(items, nesting)
             else:
                 after = arrows[k] if k < len(arrows) else None
                 endpoints = self.segment(items, before, after, nesting, groups, connection.end)
@@ -427,6 +437,20 @@ class _ScopeReader:
         return self.element(ref, self.class_of(word) if word is not None else None,
                             self.class_spec(spec, nesting) if spec is not None else None,
                             spec, ref.config)
+
+    def plain_list(self, items: tuple[s.Item, ...], nesting: int) -> list[Endpoint]:
+        """The endpoints of a list in a chain whose items are all plain (``_plain_item``):
+        read as :meth:`segment` reads them, every item's classes first and then
+        its element, without the steps that only ports, groups or a list
+        declared alone need."""
+        refs = [item.target for item in items]
+        classes = [self.classes_of(ref, nesting) for ref in refs]
+        endpoints = []
+        for ref, (word_class, declared) in zip(refs, classes):
+            index = self.element(ref, word_class, declared, ref.declared, ref.config)
+            if index is not None:
+                endpoints.append(Endpoint(index, NO_PORTS, NO_PORTS))
+        return endpoints
 
     def classes_of(self, ref: s.ElementRef, nesting: int) -> tuple[Binding | None, Binding | None]:
         """What ``ref``'s word names as a class, and the class it is declared with."""
