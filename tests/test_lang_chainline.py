@@ -9,7 +9,7 @@ import re
 import pytest
 import regex
 
-from pyclick.lang import chainline
+from pyclick.lang import chainline, plainprogram
 from pyclick.lang import parser as lang_parser
 
 
@@ -40,15 +40,20 @@ def test_a_configuration_on_one_line_reads_back_as_the_grammar_s_config_reads_it
     assert readback.config_reads_back(config)
 
 
-def test_a_configuration_on_one_line_ends_where_the_grammar_s_config_ends_it():
-    # Random strings of what CONFIG reads specially, and a few plain characters.
+@pytest.mark.parametrize("pattern, newlines", [(chainline.LINE_CONFIG, False),
+                                               (plainprogram.SPREAD_CONFIG, True)],
+                         ids=["one line", "several lines"])
+def test_a_configuration_ends_where_the_grammar_s_config_ends_it(pattern, newlines):
+    # Random strings of what CONFIG reads specially, and a few plain characters,
+    # then what may follow: where the pattern ends them, CONFIG does too.
     grammar = regex.compile(lang_parser.config_pattern())
-    pieces = ["a", " ", "(", ")", '"', "'", "/", "*", "\\", "<", ">", "0f"]
+    pieces = ["a", " ", "(", ")", '"', "'", "/", "*", "\\", "<", ">", "0f"] + ["\n"] * newlines
     rng = random.Random(3)
     read = 0
     for _ in range(3000):
         text = "(" + "".join(rng.choice(pieces) for _ in range(rng.randrange(12))) + ")"
-        ours = re.match(chainline.LINE_CONFIG, text)
+        text += rng.choice(["", ")", " x", "\n)"])
+        ours = re.match(pattern, text)
         if ours is not None:
             read += 1
             theirs = grammar.match(text)

@@ -36,14 +36,18 @@ CONFIG_DEPTH = 3
 
 def nested_config(piece: str, depth: int = CONFIG_DEPTH) -> str:
     """A configuration string made of ``piece`` (what may stand between its
-    parentheses, a character or a run at a time) and of parenthesized strings
-    of the same, nesting at most ``depth`` deep. Each alternative of ``piece``
-    starts with characters no other starts with, as CONFIG's do: a string
-    ends where CONFIG ends it, and backing off could not change that (the
-    repetitions are possessive)."""
+    parentheses, a character or a whole token at a time) and of parenthesized
+    strings of the same, nesting at most ``depth`` deep.
+
+    Each alternative of ``piece`` starts with characters no other starts
+    with, as CONFIG's do, and ends where CONFIG's ends (a comment that a
+    later token could end otherwise is an atomic group): the string ends
+    where CONFIG ends it, and backing off cannot end it elsewhere. No
+    possessive repetition: the ``re`` of Python 3.11.2 (Debian 12's) lets
+    ``(?:...)*+`` keep part of an alternative that failed."""
     inner = piece
     for _ in range(depth):
-        config = rf"\((?:{inner})*+\)"
+        config = rf"\((?:{inner})*\)"
         inner = f"{piece}|{config}"
     return config
 
@@ -56,13 +60,15 @@ def nested_config(piece: str, depth: int = CONFIG_DEPTH) -> str:
 PLAIN_CONFIG = r"""\((?:[^()"'/\\\n]|/(?![/*])|"[^"\\\n]*"|'[^'\n]*')*\)"""
 #: A configuration string on one line, as CONFIG reads it, its parentheses
 #: nesting at most CONFIG_DEPTH deep. Its pieces: a run of characters but
-#: parentheses, quotes, slashes and backslashes; a slash that starts no comment;
-#: a block comment; a double-quoted string with its escapes (``\<hex>`` or a
-#: backslash and the character after it); a single-quoted string; a ``\<hex>``
-#: block; a backslash alone. CONFIG keeps the string as written.
-LINE_CONFIG = nested_config(r"""[^()"'/\\\n]++|/(?![/*])|/\*(?:[^*\n]|\*(?!/))*+\*/"""
-                            r"""|"(?:[^"\\\n]++|\\<[^>\n]*+>|\\(?!<)[^\n])*+"|'[^'\n]*+'"""
-                            r"""|\\<[^>\n]*+>|\\(?!<)""")
+#: parentheses, quotes, slashes and backslashes (an atomic group: backing off
+#: character by character would take time exponential in its length); a slash
+#: that starts no comment; a block comment; a double-quoted string with its
+#: escapes (``\<hex>`` or a backslash and the character after it); a
+#: single-quoted string; a ``\<hex>`` block; a backslash alone. CONFIG keeps
+#: the string as written.
+LINE_CONFIG = nested_config(r"""(?>[^()"'/\\\n]+)|/(?![/*])|/\*(?:[^*\n]|\*(?!/))*\*/"""
+                            r"""|"(?:(?>[^"\\\n]+)|\\<[^>\n]*>|\\(?!<)[^\n])*"|'[^'\n]*'"""
+                            r"""|\\<[^>\n]*>|\\(?!<)""")
 #: A port list on one line without comments, as the grammar's PORT reads it
 #: (a test checks they are the same): items and ranges of names, perhaps a
 #: last comma.

@@ -51,8 +51,8 @@ PLAIN_SPREAD_CONFIG = r"""\((?:[^()"'/\\]|/(?![/*])|"[^"\\]*"|'[^']*')*\)"""
 #: over lines, its comments, quoted strings and ``\<hex>`` blocks too, and that may
 #: hold line comments.
 SPREAD_CONFIG = chainline.nested_config(
-    r"""[^()"'/\\]++|/(?![/*])|//[^\n]*+|/\*(?s:.)*?\*/"""
-    r"""|"(?:[^"\\]++|\\<[^>]*+>|\\(?!<)(?s:.))*+"|'[^']*+'|\\<[^>]*+>|\\(?!<)""")
+    r"""(?>[^()"'/\\]+)|/(?![/*])|(?>//[^\n]*)|(?>/\*(?s:.)*?\*/)"""
+    r"""|"(?:(?>[^"\\]+)|\\<[^>]*>|\\(?!<)(?s:.))*"|'[^']*'|\\<[^>]*>|\\(?!<)""")
 #: A compound class's parameter, perhaps a keyword one: a variable, after its keyword.
 _VAR = r"\$[A-Za-z0-9_]+"
 #: What is skipped before a token, taken whole (an atomic group): tried shorter,
