@@ -102,16 +102,16 @@ def _two_words() -> re.Pattern:
 def pattern() -> str:
     """The pattern of a whole statement of names on one line, in chains and lists,
     each perhaps declared with a class, given a configuration string
-    (LINE_CONFIG) and ports (PORT), and its semicolon (the grammar's CHAIN_LINE): names as IDENT
-    reads them but for the reserved words, whose errors lark's path reports.
-    It starts with a name, as the statements the lexer looks for where one
-    starts do."""
-    return elements(config=LINE_CONFIG) + r"[ \t]*;"
+    (LINE_CONFIG) and ports (PORT), and its semicolon (the grammar's
+    CHAIN_LINE): names as IDENT reads them but for the reserved words, whose
+    errors lark's path reports. It starts with a name, as the statements the
+    lexer looks for where one starts do."""
+    return elements(LINE_CONFIG) + r"[ \t]*;"
 
 
-def elements(gap: str = r"[ \t]*", config: str = PLAIN_CONFIG) -> str:
-    """:func:`pattern` without its semicolon, its tokens ``gap`` apart and its
-    configuration strings ``config``: a statement that may run over several lines
+def elements(config: str, gap: str = r"[ \t]*") -> str:
+    """:func:`pattern` without its semicolon, its configuration strings ``config``
+    and its tokens ``gap`` apart: a statement that may run over several lines
     (:mod:`pyclick.lang.plainprogram`) has comments and newlines between them."""
     element = (rf"{UNRESERVED}(?:{gap}::{gap}{UNRESERVED})?(?:{gap}{config})?"
                rf"(?:{gap}{PORT})?")

@@ -65,7 +65,7 @@ def parse_text(text: str, filename: str) -> tuple[syntax.Program | None, list[st
 
     program, errors = parse(text, filename)
     if path is not None and program is not None and not errors:
-        SHELF.store(path, program, _constructors())
+        SHELF.store(path, program, _CONSTRUCTORS)
     return program, errors
 
 
@@ -88,19 +88,17 @@ def fingerprint() -> bytes | None:
                                        os.path.join(_PACKAGE, "grammar", "click.lark")])
 
 
-@functools.cache
-def _constructors() -> dict[type, Callable[[Any], tuple]]:
-    """How a program is pickled beyond what its nodes, records, do themselves (a
-    call of their class with their fields)."""
-    return {syntax.Connection: _connection}
-
-
 def _connection(node: syntax.Connection) -> tuple:
     """A connection the parser read whole from one line as its text, read again by
     :func:`~pyclick.lang.chainline.read`; any other as its fields."""
     if node.written is None:
         return syntax.Connection, node.values()
     return chainline.read, (node.written, node.landmark)
+
+
+#: How a program is pickled beyond what its nodes, records, do themselves (a
+#: call of their class with their fields).
+_CONSTRUCTORS: dict[type, Callable[[Any], tuple]] = {syntax.Connection: _connection}
 
 
 def _syntax_class(module: str, name: str) -> Callable[..., Any] | None:

@@ -85,7 +85,7 @@ def _statement(config: str, spread_config: str) -> str:
     """The pattern of a statement (see ``_Patterns.statement``), its configuration
     strings ``config`` on one line and ``spread_config`` in definitions."""
     return (f"({_SKIP})(?:{chainline.TWO_WORDS}"
-            f"|({chainline.elements(config=config)})(?:[ \\t]*(;)|{_UNENDED})"
+            f"|({chainline.elements(config)})(?:[ \\t]*(;)|{_UNENDED})"
             f"|(define|require){chainline.WORD_END}{_SKIP}({spread_config})(?:{_SKIP};)?"
             f"|elementclass{chainline.WORD_END}{_SKIP}({chainline.UNRESERVED}){_SKIP}"
             f"(?:({chainline.UNRESERVED})(?:{_SKIP};)?|(\\{{)))")
@@ -94,7 +94,7 @@ def _statement(config: str, spread_config: str) -> str:
 def _spread(config: str) -> str:
     """The pattern of a statement over several lines (see ``_Patterns.spread``), its
     configuration strings ``config``."""
-    return f"({_SKIP})({chainline.elements(_SKIP, config)})(?:{_SKIP}(;)|{_UNENDED})"
+    return f"({_SKIP})({chainline.elements(config, _SKIP)})(?:{_SKIP}(;)|{_UNENDED})"
 
 
 def _token(config: str) -> str:
