@@ -152,6 +152,27 @@ def test_rsspp_decides_alike_on_core_lists_and_core_arrays(options):
     assert moved > 0
 
 
+@pytest.mark.parametrize("options", [
+    {},
+    {"autoscale": True, "start_cpus": 4, "target_load": 0.5},
+    {"dancer": True, "reta_size": 16},
+    {"numa": True, "sockets": [0, 0, 0, 0, 1, 1, 1, 1]},
+], ids=["default", "autoscale", "dancer", "numa"])
+def test_the_moves_a_method_reports_are_the_changes_of_its_table(options):
+    # rsspp names its moves itself, and the controller then compares no
+    # tables: each tick's moves must be the tables' difference, in bucket order.
+    settings = dict(method="rsspp", reta_size=128, cpus=8, timer=0.01, timer_max=0.08)
+    settings.update(options)
+    controller = Controller(BalanceParams(**settings))
+    work = Workload(settings["reta_size"], 8, 0.8, seed=13)
+    before, moved = controller.table.copy(), 0
+    for _ in range(200):
+        decision = controller.step(*work.tick(controller), 0.01)
+        assert decision.moves == table_moves(before, decision.table)
+        before, moved = decision.table.copy(), moved + len(decision.moves)
+    assert moved > 0
+
+
 def test_a_dearer_move_buys_fewer_moves():
     moves = [sum(len(d.moves) for d in drive("rsspp", ticks=300, seed=6, move_cost=cost)[1])
              for cost in (0.001, 0.01, 0.1)]

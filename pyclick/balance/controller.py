@@ -117,12 +117,15 @@ class Controller:
             elapsed = state.tick
         outcome = self.method.rebalance(state, loads, counts, elapsed)
         spent = perf_counter() - began
-        # Most ticks move nothing: the method says so, or one comparison
-        # settles it (``nonzero`` on the flat mask: ``np.flatnonzero`` adds
-        # a reshape and a Python call).
-        changed = None if outcome.table_kept else (before_table != state.table).nonzero()[0]
-        moves = table_moves(before_table, state.table, changed) \
-            if changed is not None and changed.size else []
+        if outcome.moved is not None:
+            moves = outcome.moved
+        elif outcome.table_kept:
+            moves = []
+        else:
+            # One comparison finds the changes (``nonzero`` on the flat mask:
+            # ``np.flatnonzero`` adds a reshape and a Python call).
+            changed = (before_table != state.table).nonzero()[0]
+            moves = table_moves(before_table, state.table, changed) if changed.size else []
         if outcome.adapt_tick:
             signal = outcome.residual_imbalance if outcome.tick_imbalance is None \
                 else outcome.tick_imbalance

@@ -43,17 +43,17 @@ def share_of_core_load(table: np.ndarray, counts: np.ndarray, core_index: np.nda
 
 def median(values: Sequence[float] | np.ndarray) -> float:
     """The middle value (the mean of the two middle ones for an even count)."""
+    middle = len(values) // 2
     if isinstance(values, np.ndarray):
-        # The array's own sort: ``np.sort`` adds a Python layer.
-        in_place = values.copy()
-        in_place.sort()
-        ordered = in_place.tolist()
-    else:
-        ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+        # The array's own sort (``np.sort`` adds a Python layer), its middle
+        # values read as floats rather than the whole array converted.
+        ordered = values.copy()
+        ordered.sort()
+        return ordered.item(middle) if len(values) % 2 else \
+            (ordered.item(middle - 1) + ordered.item(middle)) / 2
+    ordered = sorted(values)
+    return ordered[middle] if len(values) % 2 else \
+        (ordered[middle - 1] + ordered[middle]) / 2
 
 
 class CoreCosts:
@@ -131,13 +131,14 @@ class CoreCostArray:
             seen = packets > 0
             np.divide(observed, packets, out=observed, where=seen)
         # previous + weight x (observed - previous), as the loop computes it.
-        cost = observed - previous
-        cost = cost * weight
-        cost += previous
+        learnt = observed - previous
+        learnt = learnt * weight
+        learnt += previous
         # A saturated core's observation only raises its cost (a NaN
         # observation, which no comparison passes, leaves it). Some core is
         # saturated on most ticks of a loaded machine: no test for none.
-        cost = np.where(loads < SATURATED_LOAD, cost, np.fmax(previous, observed))
+        cost = np.fmax(previous, observed)
+        np.putmask(cost, loads < SATURATED_LOAD, learnt)
         if self._unknown:
             fresh = np.isnan(previous)
             if seen is not None:

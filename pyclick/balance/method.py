@@ -10,6 +10,7 @@ import numpy as np
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
 from pyclick.balance.state import BalancerState
+from pyclick.balance.tables import Move
 
 #: DANCER: a bucket carrying more than this share of a core's load is moved
 #: off a core above TARGET_LOAD.
@@ -27,7 +28,9 @@ class Outcome:
     loads the method balanced (aligned with the active cores before the
     decision), as an array or a list of floats. ``table_kept`` True says the method wrote nothing into the
     table (the controller then looks for no changed bucket); False, that
-    it may have.
+    it may have. ``moved``: every change the method made to the table, as
+    (bucket, old core, new core) in bucket order, when it knows them (the
+    controller then compares no tables); None when it does not.
     """
 
     residual_imbalance: float = 0.0
@@ -36,6 +39,7 @@ class Outcome:
     core_loads: Sequence[float] | None = None
     tick_imbalance: float | None = None
     table_kept: bool = False
+    moved: list[Move] | None = None
 
 
 class Method(Protocol):

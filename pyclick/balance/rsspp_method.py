@@ -61,6 +61,7 @@ from pyclick.balance.solver import (Below, Relief, busy_buckets, fixed_half_gain
                                     receivers_below, relieve_candidates,
                                     relieve_overloaded_per_core)
 from pyclick.balance.state import BalancerState
+from pyclick.balance.tables import Move
 from pyclick.balance.tick import RESET_IMBALANCE
 
 #: From this many cores (CPUS) on, the passes over every core of a tick are
@@ -190,7 +191,10 @@ class Rsspp:
                 self._everyone = list(range(len(state.active)))
             groups = [self._everyone]
         outcome = self._balance(state, demand, where, groups, cost, load)
-        outcome.table_kept = outcome.table_kept and not danced
+        if danced:
+            # The dancers changed the table before the search: compared whole.
+            outcome.table_kept = False
+            outcome.moved = None
         return outcome
 
     def _cost(self, cores: list[int] | np.ndarray) -> list[float] | np.ndarray:
@@ -273,15 +277,20 @@ class Rsspp:
             excess = relief.excess
             moves += relief.moves
         spent = perf_counter() - began
+        moved: list[Move] = []
         if moves:
+            # A bucket moves at most once a tick, always to another core: the
+            # moves, in bucket order, are the table's changes.
             table = state.table
-            self.price.record([(bucket, int(table[bucket])) for bucket, _ in moves])
-            for bucket, receiver in moves:
-                table[bucket] = active[receiver]
-                state.receivers.add(active[receiver])
+            moved = sorted([(bucket, table.item(bucket), active[receiver])
+                            for bucket, receiver in moves])
+            self.price.record([(bucket, old) for bucket, old, _ in moved])
+            for bucket, _, core in moved:
+                table[bucket] = core
+                state.receivers.add(core)
         runs = [RunStat(sum(map(mul, excess, excess)), spent)]
         return Outcome(sum(map(abs, excess)), runs=runs, core_loads=owed,
-                       tick_imbalance=urgency, table_kept=not moves)
+                       tick_imbalance=urgency, table_kept=not moves, moved=moved)
 
     def _deviations(self, owed: list[float], groups: list[list[int]], alpha: float
                     ) -> tuple[float, list[float]]:
