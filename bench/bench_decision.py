@@ -1,9 +1,9 @@
 """Time of one balancing decision, against the C++ RSS++ figures and an earlier revision.
 
 For each size (buckets x cores) and method, the simulator's traffic (seed 1,
-offered load 0.75) drives one controller with a fixed 10 ms tick, so that
-every tick is a decision; the per-core loads and per-bucket counts it was
-given are recorded. The recording is then replayed ``--repeat`` times
+offered load 0.75; the campus family, or the one ``--family`` names) drives
+one controller with a fixed 10 ms tick, so that every tick is a decision;
+the per-core loads and per-bucket counts it was given are recorded. The recording is then replayed ``--repeat`` times
 through fresh controllers, timing every ``Controller.step`` on the monotonic
 clock (``perf_counter``, read in user space; the thread's CPU clock is a
 system call of about a microsecond here, which the timed interval would
@@ -68,7 +68,8 @@ sys.path.insert(0, str(ROOT))
 import pyclick.balance  # noqa: E402
 from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
-from pyclick.sim.traffic import TrafficConfig, TrafficGenerator  # noqa: E402
+from pyclick.sim.families import BY_NAME, DEFAULT_FAMILY, family_config  # noqa: E402
+from pyclick.sim.traffic import TrafficGenerator  # noqa: E402
 
 TICK = 0.01
 CAPACITY_PPS = 1_000_000.0
@@ -154,9 +155,12 @@ def commit_of(revision: str) -> str:
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
-def record(case: Case, ticks: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The loads and counts our controller was given on the simulator, tick by tick."""
-    config = TrafficConfig(seed=1, rate_pps=LOAD * CAPACITY_PPS * case.cores)
+def record(case: Case, ticks: int, family: str = DEFAULT_FAMILY
+           ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The loads and counts our controller was given on the simulator's traffic of
+    ``family``, tick by tick."""
+    config = family_config(family, seed=1, rate_pps=LOAD * CAPACITY_PPS * case.cores,
+                           duration=ticks * TICK)
     nic = SimulatedNIC(case.cores, case.reta,
                        TrafficGenerator(config, MICROSOFT_KEY, case.reta),
                        CAPACITY_PPS, 1024, MICROSOFT_KEY)
@@ -278,6 +282,8 @@ def main() -> int:
                         help="compare decisions only, time nothing")
     parser.add_argument("--case", action="append", default=[],
                         help="only cases whose 'BUCKETSxCORES method' contains this")
+    parser.add_argument("--family", choices=list(BY_NAME), default=DEFAULT_FAMILY,
+                        help=f"the simulator's traffic family (default: {DEFAULT_FAMILY})")
     opts = parser.parse_args()
     before = balance_at(opts.against) if opts.against else None
     # Only the revision timed beside the C++ figures leads to them.
@@ -291,12 +297,12 @@ def main() -> int:
     def inputs_of(case: Case) -> list:
         key = f"{case.reta}x{case.cores} {case.method} {case.options}"
         if key not in recordings:
-            recordings[key] = record(case, opts.ticks)
+            recordings[key] = record(case, opts.ticks, opts.family)
         return recordings[key]
 
     if not opts.check_only:
         print(f"# bench_decision: {opts.ticks} decisions per case, {opts.repeat} interleaved "
-              f"replays, tick {TICK * 1000:g} ms, load {LOAD}"
+              f"replays, tick {TICK * 1000:g} ms, load {LOAD}, traffic {opts.family}"
               + (f", against {opts.against}" if opts.against else "") + "\n")
         print("| buckets x cores | method | timed | ours µs (best per tick) | ours µs (median) | "
               "before µs (best per tick) | ours / before | "

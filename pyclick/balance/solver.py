@@ -173,13 +173,23 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
         return Relief([], excess)
     excess = list(excess)
     ncores = len(excess)
-    held = np.bincount(source, minlength=ncores).tolist()
+    if len(givers) == 1:
+        held = [0] * ncores
+        held[givers[0]] = candidates.size
+    else:
+        held = np.bincount(source, minlength=ncores).tolist()
     scored = list(excess)
     if shift is not None:
         for g in givers:
             scored[g] -= shift[g]
-    # A giver with a single busy bucket keeps it.
-    lonely = [g for g in givers if held[g] == 1]
+    # The givers whose buckets may still move, and those with a single busy
+    # bucket, which they keep.
+    giving, lonely = [], []
+    for g in givers:
+        if held[g] > 1:
+            giving.append(g)
+        elif held[g]:
+            lonely.append(g)
     # Several givers, every candidate with some load: each step gathers the
     # candidates' giver excesses from one value per core position, and a
     # giver whose buckets may no longer move gets -inf there (-inf x load +
@@ -203,8 +213,6 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
             alone[g] = True
         fixed[alone[source]] = -np.inf
     half_gain = min_gain / 2
-    # The givers whose buckets may still move.
-    giving = [g for g in givers if held[g] > 1]
     heapq.heapify(below)
     moves: list[tuple[int, int]] = []
     while below:
