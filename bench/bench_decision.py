@@ -9,7 +9,7 @@ clock (``perf_counter``, read in user space; the thread's CPU clock is a
 system call of about a microsecond here, which the timed interval would
 include):
 
-- decision: the whole step (estimates, autoscale checks, solver, table diff);
+- decision: the whole step (estimates, autoscale checks, solver, move list);
 - solve (rsspp-ref): the reference greedy with its overshoot search alone,
   the sum of its runs' times.
 

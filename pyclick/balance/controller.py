@@ -1,7 +1,8 @@
 """The state and decision loop of one balancer, free of any router.
 
-``Controller.step(loads, counts)`` is one tick: the method decides, the
-table diff becomes the move list, the tick adapts. DeviceBalancer, the
+``Controller.step(loads, counts)`` is one tick: the method decides, its
+moves (as it names them, or the table's diff) become the move list, the
+tick adapts. DeviceBalancer, the
 benchmarks and the tests all drive this same object.
 """
 
