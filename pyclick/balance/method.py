@@ -26,11 +26,12 @@ class Outcome:
     tick rule reacts to (None: the residual); ``adapt_tick`` False keeps
     the tick at TIMER (the static methods). ``core_loads`` are the per-core
     loads the method balanced (aligned with the active cores before the
-    decision), as an array or a list of floats. ``table_kept`` True says the method wrote nothing into the
-    table (the controller then looks for no changed bucket); False, that
-    it may have. ``moved``: every change the method made to the table, as
-    (bucket, old core, new core) in bucket order, when it knows them (the
-    controller then compares no tables); None when it does not.
+    decision), as an array or a list of floats. ``table_kept`` True says
+    the method wrote nothing into the table (the controller then looks for
+    no changed bucket); False, that it may have. ``moved``: every change
+    the method made to the table, as (bucket, old core, new core) in
+    bucket order, when it knows them (the controller then compares no
+    tables); None when it does not.
     """
 
     residual_imbalance: float = 0.0
