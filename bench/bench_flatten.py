@@ -4,8 +4,8 @@ Speed: the 7,001-element configuration (1,000 instances of a 7-element
 compound, each behind one port of a switch), or the shapes named by
 ``--config`` one after the other (then a summary of them all), is flattened
 and written back as flat Click text by a fresh interpreter, as
-``pyclick -o -`` does. Each
-round starts one process per package timed and reports its wall and CPU
+``pyclick -o -`` does, which then ends as the package's command ends
+(``freezes_at_exit``). Each round starts one process per package timed and reports its wall and CPU
 time, its peak memory, and the phases it measured itself: importing
 ``pyclick.lang``, flattening, writing back. With ``--before DIR`` an older
 copy of the package is timed in the same run, rounds interleaved, and each
@@ -88,6 +88,9 @@ usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"import": imported - start, "flatten": flattened - imported,
                   "unparse": written - flattened, "answer": answer,
                   "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}))
+if sys.argv[2:] == ["--freeze-at-exit"]:
+    import gc
+    gc.freeze()
 """
 
 
@@ -223,15 +226,25 @@ def forget_parsed(cache: Path) -> None:
         entry.unlink()
 
 
+def freezes_at_exit(package_root: Path) -> bool:
+    """Whether the package's ``pyclick`` command ends through ``pyclick.cli.command``,
+    which moves every object out of the collector's reach before the interpreter
+    exits: its children then end the same way, as the command would."""
+    main = package_root / "pyclick" / "__main__.py"
+    return main.is_file() and "command()" in main.read_text()
+
+
 def run_child(package_root: Path, path: Path, timeout: float, cache: Path,
               parsed_before: bool = False) -> dict:
     """Flatten ``path`` in a fresh interpreter that imports pyclick from ``package_root``,
     with ``cache`` as its cache directory: parsing the text unless ``parsed_before``."""
     if not parsed_before:
         forget_parsed(cache)
+    ending = ["--freeze-at-exit"] if freezes_at_exit(package_root) else []
     started = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=package_root,
+        done = subprocess.run([sys.executable, "-c", CHILD, str(path), *ending],
+                              cwd=package_root,
                               capture_output=True, timeout=timeout,
                               env={**os.environ, "XDG_CACHE_HOME": str(cache)})
     except subprocess.TimeoutExpired:

@@ -1,3 +1,3 @@
-from pyclick.cli import main
+from pyclick.cli import command
 
-raise SystemExit(main())
+command()

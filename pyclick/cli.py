@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import gc
 import inspect
 import logging
 import os
@@ -29,7 +30,7 @@ import re
 import resource
 import sys
 import time
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import pyclick
 from pyclick.errors import ConfigError, Landmark
@@ -188,6 +189,20 @@ def configure_logging(verbose: bool, quiet_warnings: bool, stream: TextIO | None
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet_warnings
                   else logging.INFO)
+
+
+def command() -> NoReturn:
+    """The ``pyclick`` command: ``main``, then the end of the process.
+
+    Before the interpreter exits, every object is moved out of the cyclic
+    collector's reach (``gc.freeze``): the exit would otherwise go over all
+    of them once more (milliseconds for a configuration of thousands of
+    elements) only to find the garbage that ending the process frees
+    anyway. ``atexit`` handlers run after it as before.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,6 +162,24 @@ def test_checking_a_source_one_liner_loads_no_numpy(text):
     assert done.stdout.strip() == "0 False", done.stderr
 
 
+ENDING = """
+import atexit, gc, sys
+# Registered first, so run last: after the command's own handlers.
+atexit.register(lambda: print("frozen" if gc.get_freeze_count() else "not frozen"))
+from pyclick.cli import command
+sys.argv[0] = "pyclick"
+command()
+"""
+
+
+@pytest.mark.parametrize("text, status", [("Idle -> Discard", 0), ("Idle -> ", 1)])
+def test_the_command_ends_with_its_status_and_the_collector_left_out(text, status):
+    done = subprocess.run([sys.executable, "-c", ENDING, "-q", "-e", text],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (status, "frozen\n"), done.stderr
+    assert done.stderr.startswith("<expr>:1:") if status else not done.stderr
+
+
 def test_doc_of_unknown_class(capsys):
     assert run_cli(capsys, "--doc", "NoSuchClass") == (
         1, "", "unknown element class 'NoSuchClass'\n")
