@@ -5,9 +5,10 @@ compound, each behind one port of a switch), or the shapes named by
 ``--config`` one after the other (then a summary of them all), is flattened
 and written back as flat Click text by a fresh interpreter, as
 ``pyclick -o -`` does, which then ends as the package's command ends
-(``freezes_at_exit``). Each round starts one process per package timed and reports its wall and CPU
-time, its peak memory, and the phases it measured itself: importing
-``pyclick.lang``, flattening, writing back. With ``--before DIR`` an older
+(``freezes_at_exit``). Each round starts one process per package timed
+and reports its wall and CPU time, its peak memory, and the phases it
+measured itself: importing ``pyclick.lang``, flattening, writing back.
+With ``--before DIR`` an older
 copy of the package is timed in the same run, rounds interleaved, and each
 figure is given as the ratio new / old. Click's own ``click-flatten`` (found on
 the ``PATH``, or named by ``--click-flatten``) is timed in the same rounds,
@@ -230,8 +231,8 @@ def freezes_at_exit(package_root: Path) -> bool:
     """Whether the package's ``pyclick`` command ends through ``pyclick.cli.command``,
     which moves every object out of the collector's reach before the interpreter
     exits: its children then end the same way, as the command would."""
-    main = package_root / "pyclick" / "__main__.py"
-    return main.is_file() and "command()" in main.read_text()
+    entry = package_root / "pyclick" / "__main__.py"
+    return entry.is_file() and "command()" in entry.read_text()
 
 
 def run_child(package_root: Path, path: Path, timeout: float, cache: Path,
