@@ -47,6 +47,7 @@ import signal
 import threading
 from typing import Any, Callable, Sequence, TypeVar
 
+from pyclick import collector
 from pyclick.args import Args
 from pyclick.element import Element
 from pyclick.errors import ConfigError, ErrorCollector, Landmark, NoSuchElement
@@ -128,7 +129,8 @@ class Router:
         # handler the stop watchdog replaced while it is armed (see _catch_signals).
         self._looping = False
         self._watchdog: list[Any] = []
-        self._build()
+        with collector.paused():
+            self._build()
 
     # --- looking things up
     @property
@@ -215,12 +217,13 @@ class Router:
         holding every element's errors."""
         errors = ErrorCollector()
         index = {id(element): i for i, element in enumerate(self.elements)}
-        for i in sorted(range(len(self.elements)), key=self._phase_key):
-            element = self.elements[i]
-            args = Args(element.config, element)
-            for message in self._configure_one(element, args):
-                errors.error(message)
-            self._references[i] = [index[id(named)] for named in args.references]
+        with collector.paused():
+            for i in sorted(range(len(self.elements)), key=self._phase_key):
+                element = self.elements[i]
+                args = Args(element.config, element)
+                for message in self._configure_one(element, args):
+                    errors.error(message)
+                self._references[i] = [index[id(named)] for named in args.references]
         errors.raise_if_any()
         self._plan_threads()
 

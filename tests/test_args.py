@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyclick.args import (BOOL, BYTES, ELEMENT, FLOAT, INT, MSEC, STRING, TIME, UNSIGNED, WORD,
                           Args, Choice, ListOf, quote, shorten, split_args, uncomment, unquote)
 from pyclick.element import Element
 from pyclick.errors import ConfigError
+from pyclick.lang import configstr
 from pyclick.router import Router
 from tests.helpers import flat_config
 
@@ -32,6 +35,30 @@ def errors_of(args: Args) -> list[str]:
 
 
 # --- splitting and quoting
+
+# Texts made of what the lexical rules treat specially, and plain characters.
+LEXICAL_TEXTS = st.text(alphabet=list("ab ,\t\n/*\"'\\<>()[]{}"), max_size=24)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(LEXICAL_TEXTS, st.booleans())
+def test_plain_strings_are_split_and_stripped_as_the_scan_reads_them(text, brackets):
+    # Strings without quotes, data runs, comments (or brackets) skip the
+    # character-by-character scan: the answers must be the scan's.
+    assert configstr.split_args(text, brackets=brackets) == \
+        configstr._split_args_scanned(text, brackets)
+    assert configstr.uncomment(text) == configstr._uncomment_scanned(text)
+    assert configstr.strip_comments(text) == configstr._strip_comments_scanned(text)
+
+
+def test_plain_strings_split_on_commas_and_lose_their_outer_space():
+    assert configstr.split_args(" 14 ,INTERFACES 10.0.0.1/24,\t") == \
+        ["14", "INTERFACES 10.0.0.1/24"]
+    assert configstr.split_args("a,, b", brackets=True) == ["a", "", "b"]
+    assert configstr.split_args(" ") == [] and configstr.split_args(", ") == [""]
+    assert configstr.uncomment("\n a  b \t") == "a  b"
+    assert configstr.strip_comments("a / b *") == "a / b *"
+
 
 def test_split_on_top_level_commas_only():
     assert split_args('a, "b, c", (d, e), [f, g], {h, i}, \'j, k\'') == [

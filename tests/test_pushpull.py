@@ -3,6 +3,8 @@ graph, Click's errors, the pull API, notification and driver stop events."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from pyclick.args import UNSIGNED, Args
@@ -118,8 +120,33 @@ def test_processing_vectors_repeat_the_last_code_of_each_side(code, nin, nout, e
 
 
 def test_bad_processing_code():
-    with pytest.raises(ValueError, match="bad processing code 'h/x'"):
-        processing_vector("h/x", 1, 1)
+    # Worked out once per code and port counts, a mistake is still one each time.
+    for _ in range(2):
+        with pytest.raises(ValueError, match="bad processing code 'h/x'"):
+            processing_vector("h/x", 1, 1)
+
+
+def test_processing_vectors_are_the_callers_to_change():
+    ins, outs = processing_vector("a/ah", 1, 2)
+    ins[0], outs[0] = "l", "l"
+    assert processing_vector("a/ah", 1, 2) == (["a"], ["a", "h"])
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_building_and_configuring_leave_the_collector_as_they_found_it(enabled):
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        router = Router(flat_config([("a", "Idle", ""), ("b", "Discard", "")], [("a", 0, "b", 0)],
+                                    at="t.click"))
+        assert gc.isenabled() is enabled
+        router.configure()
+        assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
+        with pytest.raises(ConfigError):
+            Router(flat_config([("a", "NoSuchClass", "")], at="t.click"))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 @pytest.mark.parametrize("code, port, expected", [

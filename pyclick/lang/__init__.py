@@ -14,11 +14,9 @@ without bound: what flattening builds is limited (:mod:`pyclick.lang.limits`).
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
-from collections.abc import Iterator
 
+from pyclick import collector
 from pyclick.errors import ConfigError, ErrorCollector
 from pyclick.lang import limits
 from pyclick.lang.build import Flattening, read_program
@@ -37,7 +35,7 @@ def parse(text: str, filename: str = "<expr>") -> Program:
 
     Raises ConfigError listing every syntax error.
     """
-    with _collector_paused():
+    with collector.paused():
         program, errors = parse_text(text, filename)
     if errors or program is None:
         raise ConfigError(messages=errors)
@@ -54,7 +52,7 @@ def flatten(text: str, filename: str = "<expr>",
     ``filename``'s directory. Raises ConfigError with every mistake found.
     """
     errors = ErrorCollector()
-    with _collector_paused():
+    with collector.paused():
         program, syntax_errors = parse_text(text, filename)
         errors.messages.extend(syntax_errors)
         if program is None:
@@ -82,30 +80,3 @@ def _raise_if_any(errors: ErrorCollector) -> None:
             messages.append(f"{last.group(1)}: {more} more errors not shown")
     if messages:
         raise ConfigError(messages=messages)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector, and restore it whatever happens.
-
-    Reading a configuration makes many objects and frees almost none: left
-    running, the collector would go over all of them again and again. What
-    is built is bounded (:mod:`pyclick.lang.limits`), so the pause is too.
-
-    Once restored, the collector would go over everything made meanwhile at
-    its first pass (milliseconds for thousands of elements): that is
-    moved to the oldest generation instead, whose objects are looked at
-    again only when the collector goes over them all. Freezing and unfreezing
-    does that without looking at any object; it is skipped when objects are
-    frozen already, which unfreezing would release.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()

@@ -14,6 +14,13 @@ import re
 _SPACE = " \t\n\v\f\r"
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 
+#: What makes a configuration string more than commas, spaces and plain
+#: characters (a comment needs a slash as well): without these, arguments
+#: are read by splitting and stripping, the same as the scan gives.
+_LEXICAL = re.compile(r"[\"'\\]|/[/*]")
+#: The same, and the brackets inside which commas do not split.
+_LEXICAL_OR_BRACKET = re.compile(r"[\"'\\(\[{]|/[/*]")
+
 #: A keyword of a compound class's formals: letters, digits and ``_.:?!``.
 COMPOUND_KEYWORD = re.compile(r"[A-Za-z0-9_.:?!]+")
 #: A keyword of an element's arguments: capitals, digits and ``_``, not starting with a digit.
@@ -68,6 +75,13 @@ def skip_token(text: str, i: int) -> int:
 def uncomment(text: str) -> str:
     """``text`` without leading and trailing space; each comment, with the
     space around it, becomes one space. Other spacing is kept."""
+    if _LEXICAL.search(text) is None:
+        return text.strip(_SPACE)
+    return _uncomment_scanned(text)
+
+
+def _uncomment_scanned(text: str) -> str:
+    """``uncomment``, character by character."""
     pieces: list[str] = []
     start = end = None
     after_comment = False
@@ -97,6 +111,13 @@ def strip_comments(text: str) -> str:
 
     A ``/* */`` comment leaves one space; a ``//`` comment's newline stays.
     """
+    if "//" not in text and "/*" not in text:
+        return text
+    return _strip_comments_scanned(text)
+
+
+def _strip_comments_scanned(text: str) -> str:
+    """``strip_comments``, character by character."""
     pieces: list[str] = []
     start = i = 0
     while i < len(text):
@@ -122,6 +143,16 @@ def split_args(config: str, *, brackets: bool = False) -> list[str]:
     ``brackets`` (the way elements read their arguments), commas inside
     parentheses, brackets or braces do not split either.
     """
+    if (_LEXICAL_OR_BRACKET if brackets else _LEXICAL).search(config) is None:
+        args = [arg.strip(_SPACE) for arg in config.split(",")]
+        if not args[-1]:
+            args.pop()
+        return args
+    return _split_args_scanned(config, brackets)
+
+
+def _split_args_scanned(config: str, brackets: bool) -> list[str]:
+    """``split_args``, character by character."""
     args: list[str] = []
     closers: list[str] = []
     start, i, n = 0, 0, len(config)

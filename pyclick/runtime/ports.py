@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -46,6 +47,9 @@ def parse_range(text: str) -> PortRange:
     return PortRange(low, high)
 
 
+# Parsed once per spec: a class's spec is the same for each of its thousands of
+# elements (the result is immutable, a mistake raises and is not kept).
+@functools.lru_cache(maxsize=1024)
 def parse_port_count(spec: str) -> PortCount:
     """Parse ``IN/OUT``; a single range applies to both; OUT ``=`` copies IN."""
     inputs, _, outputs = spec.partition("/")

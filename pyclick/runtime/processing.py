@@ -20,6 +20,7 @@ on one tie are an error; ports still agnostic at the end are push.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -41,14 +42,23 @@ _CODES = {"h": PUSH_CODE, "H": PUSH_CODE, "l": PULL_CODE, "L": PULL_CODE,
 
 def processing_vector(code: str, ninputs: int, noutputs: int) -> tuple[list[str], list[str]]:
     """Each input's and each output's code (``h``, ``l`` or ``a``) from a processing
-    code; ValueError if the code holds another letter."""
+    code; ValueError if the code holds another letter. The lists are the
+    caller's to change."""
+    ins, outs = _vectors(code, ninputs, noutputs)
+    return list(ins), list(outs)
+
+
+# Worked out once per (code, ports): a class's code is the same for each of its
+# thousands of elements (a mistake raises and is not kept).
+@functools.lru_cache(maxsize=1024)
+def _vectors(code: str, ninputs: int, noutputs: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     ins, slash, outs = code.partition("/")
     if not slash:
         outs = ins
     return _side(ins, ninputs, code), _side(outs, noutputs, code)
 
 
-def _side(text: str, count: int, code: str) -> list[str]:
+def _side(text: str, count: int, code: str) -> tuple[str, ...]:
     letters = []
     for char in text:
         if char not in _CODES:
@@ -56,7 +66,7 @@ def _side(text: str, count: int, code: str) -> list[str]:
         letters.append(_CODES[char])
     if count and not letters:
         letters = [AGNOSTIC_CODE]
-    return [letters[min(i, len(letters) - 1)] for i in range(count)]
+    return tuple(letters[min(i, len(letters) - 1)] for i in range(count))
 
 
 def _flow_codes(text: str, count: int) -> list[frozenset[str]]:
