@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import bench_flatten  # noqa: E402
 
 #: What is checked: a label and the arguments after ``pyclick -q``.
 CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -47,6 +50,21 @@ CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "IPFilter(allow (tcp or (udp and dst port 53)), deny all), Counter -> Discard")),
     ("`conf/rsspp-sim.click` (the demo)", (str(ROOT / "conf" / "rsspp-sim.click"),)),
 )
+
+
+def large_configs(scratch: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Two of bench_flatten's 7,000-element configurations, written into ``scratch``:
+    the 7,001-element one flattened to standard output as well (``-o -``, as
+    ``pyclick -q -o -`` answers a user who wants the flat text checked), and
+    7,000 elements declared one per line."""
+    made = []
+    for name, label, options in (("stages", "the 7,001-element configuration, `-o -`",
+                                  ("-o", "-")),
+                                 ("declared", "7,000 elements declared one per line", ())):
+        path = scratch / f"{name}.click"
+        path.write_text(bench_flatten.CONFIGS[name]())
+        made.append((f"{label} (bench_flatten's `{name}`)", (*options, str(path))))
+    return tuple(made)
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -72,9 +90,10 @@ def main() -> None:
     if opts.before and not (opts.before / "pyclick").is_dir():
         parser.error(f"no pyclick package in {opts.before}")
     python = sys.executable
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as scratch:
         cache = Path(tmp)
         os.chmod(cache, 0o700)
+        checked = CONFIGS + large_configs(Path(scratch))
         env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
         env.pop("PYCLICK_CACHE", None)
         # Bytecode is read from __pycache__ as a user's runs read it.
@@ -82,7 +101,7 @@ def main() -> None:
         rows: dict[str, list[float]] = {"`python -c pass`": []}
         for _ in range(opts.rounds):
             rows["`python -c pass`"].append(timed([python, "-c", "pass"], ROOT, env))
-            for label, args in CONFIGS:
+            for label, args in checked:
                 command = [python, "-m", "pyclick", "-q", *args]
                 forget_parsed(cache)
                 rows.setdefault(f"{label}, cold", []).append(timed(command, ROOT, env))

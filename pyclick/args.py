@@ -379,9 +379,9 @@ class Args:
         #: Every element an ``ELEMENT`` argument named, in reading order.
         self.references: list[Element] = []
         self._args = [_parse_arg(a) for a in split_args(config)]
-        self._known: list[str] = []
         #: The type each keyword was read with, in reading order (ranges
-        #: included): what the manual and the argument tests know of it.
+        #: included): what the manual and the argument tests know of it, and
+        #: the keywords an unknown one is told of.
         self.declared: dict[str, ArgType] = {}
         # Positional arguments are the leading ones without a keyword value.
         self._npositional = next((i for i, a in enumerate(self._args)
@@ -437,7 +437,7 @@ class Args:
         for arg in self._args:
             if arg.consumed or (arg.keyword is not None and not arg.bare):
                 continue
-            if not (arg.bare and arg.keyword in self._known):
+            if not (arg.bare and arg.keyword in self.declared):
                 arg.consumed = True
                 remaining.append(arg.raw)
         self._cursor = self._npositional
@@ -488,12 +488,10 @@ class Args:
         self.errors.append(message)
 
     def _keyword_hint(self) -> str:
-        return f" (known: {', '.join(self._known)})" if self._known else ""
+        return f" (known: {', '.join(self.declared)})" if self.declared else ""
 
     # --- internals
     def _learn(self, key: str, type: ArgType) -> None:
-        if key not in self._known:
-            self._known.append(key)
         self.declared.setdefault(key, type)
 
     def _keyword_args(self, key: str):
@@ -505,7 +503,7 @@ class Args:
     def _read(self, key: str, type: ArgType, default: Any, *, positional: bool,
               mandatory: bool) -> Any:
         self._learn(key, type)
-        found = list(self._keyword_args(key))
+        found = [a for a in self._args if a.keyword == key and not a.consumed]
         text: str | None = None
         if found:
             for arg in found:
@@ -527,7 +525,7 @@ class Args:
         while self._cursor < self._npositional:
             arg = self._args[self._cursor]
             self._cursor += 1
-            if not arg.consumed and not (arg.bare and arg.keyword in self._known):
+            if not arg.consumed and not (arg.bare and arg.keyword in self.declared):
                 return arg
         return None
 

@@ -49,6 +49,8 @@ def test_plain_strings_are_split_and_stripped_as_the_scan_reads_them(text, brack
         configstr._split_args_scanned(text, brackets)
     assert configstr.uncomment(text) == configstr._uncomment_scanned(text)
     assert configstr.strip_comments(text) == configstr._strip_comments_scanned(text)
+    assert configstr.split_words(text) == configstr._split_words_scanned(text)
+    assert configstr.shift_word(text) == configstr._shift_word_scanned(text)
 
 
 def test_plain_strings_split_on_commas_and_lose_their_outer_space():
@@ -58,6 +60,8 @@ def test_plain_strings_split_on_commas_and_lose_their_outer_space():
     assert configstr.split_args(" ") == [] and configstr.split_args(", ") == [""]
     assert configstr.uncomment("\n a  b \t") == "a  b"
     assert configstr.strip_comments("a / b *") == "a / b *"
+    assert configstr.split_words(" 10.0.0.1/24\t 10.0.1.1/24 ") == ["10.0.0.1/24", "10.0.1.1/24"]
+    assert configstr.shift_word(" ab  cd e ") == ("ab", "cd e ")
 
 
 def test_split_on_top_level_commas_only():

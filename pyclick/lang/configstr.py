@@ -20,6 +20,9 @@ _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _LEXICAL = re.compile(r"[\"'\\]|/[/*]")
 #: The same, and the brackets inside which commas do not split.
 _LEXICAL_OR_BRACKET = re.compile(r"[\"'\\(\[{]|/[/*]")
+#: A word of such a string, and its first word between the spaces around it.
+_SPACED_WORD = re.compile(r"[^ \t\n\v\f\r]+")
+_FIRST_WORD = re.compile(r"[ \t\n\v\f\r]*([^ \t\n\v\f\r]*)[ \t\n\v\f\r]*")
 
 #: A keyword of a compound class's formals: letters, digits and ``_.:?!``.
 COMPOUND_KEYWORD = re.compile(r"[A-Za-z0-9_.:?!]+")
@@ -177,6 +180,13 @@ def _split_args_scanned(config: str, brackets: bool) -> list[str]:
 
 def split_words(text: str) -> list[str]:
     """The space-separated words of ``text`` (quotes kept); comments separate words too."""
+    if _LEXICAL.search(text) is None:
+        return _SPACED_WORD.findall(text)
+    return _split_words_scanned(text)
+
+
+def _split_words_scanned(text: str) -> list[str]:
+    """``split_words``, word by word."""
     words: list[str] = []
     while text:
         word, text = shift_word(text)
@@ -187,6 +197,14 @@ def split_words(text: str) -> list[str]:
 
 def shift_word(text: str) -> tuple[str, str]:
     """The first word of ``text`` and what follows it, leading space removed."""
+    if _LEXICAL.search(text) is None:
+        first = _FIRST_WORD.match(text)
+        return first.group(1), text[first.end():]
+    return _shift_word_scanned(text)
+
+
+def _shift_word_scanned(text: str) -> tuple[str, str]:
+    """``shift_word``, character by character."""
     words_start = _skip_space_and_comments(text, 0)
     end = words_start
     while end < len(text) and text[end] not in _SPACE and not comment_at(text, end):
