@@ -23,6 +23,7 @@ named at its own place.
 from __future__ import annotations
 
 from collections import defaultdict
+from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol
 
 from pyclick.errors import ErrorCollector, Landmark
@@ -32,6 +33,8 @@ from pyclick.runtime.processing import (PULL_CODE, PUSH_CODE, Tie, kind, other_k
                                         port_flow, processing_vector, resolve)
 
 Warn = Callable[[str, Landmark], None]
+#: The ports of a side nothing connects to.
+_NONE_USED: Mapping[int, FlatConnection] = MappingProxyType({})
 
 
 class Node(Protocol):
@@ -68,10 +71,10 @@ def hook_up(elements: Mapping[str, Node], connections: list[FlatConnection],
     valid: list[FlatConnection] = []
     for conn in connections:
         source, target = elements.get(conn.from_element), elements.get(conn.to_element)
-        for end, name in ((source, conn.from_element), (target, conn.to_element)):
-            if end is None:
-                errors.error(f"no element named '{name}'", conn.landmark)
         if source is None or target is None:
+            for end, name in ((source, conn.from_element), (target, conn.to_element)):
+                if end is None:
+                    errors.error(f"no element named '{name}'", conn.landmark)
             continue
         valid.append(conn)
         outputs[source.name].setdefault(conn.from_port, conn)
@@ -84,7 +87,7 @@ def hook_up(elements: Mapping[str, Node], connections: list[FlatConnection],
             errors.error(f"'{element.declaration()}': class {err}", element.landmark)
             element.ninputs, element.outputs = 0, []
             continue
-        ins, outs = inputs[element.name], outputs[element.name]
+        ins, outs = inputs.get(element.name, _NONE_USED), outputs.get(element.name, _NONE_USED)
         element.ninputs = _port_total(element, "input", counts.inputs, ins, errors, warn)
         out_range = counts.outputs or PortRange(element.ninputs, element.ninputs)
         total = _port_total(element, "output", out_range, outs, errors, warn)
@@ -165,15 +168,18 @@ def _check_reuse(elements: Mapping[str, Node], connections: list[FlatConnection]
 
 
 def _port_total(element: Node, kind_: str, allowed: PortRange,
-                used: dict[int, FlatConnection], errors: ErrorCollector, warn: Warn) -> int:
+                used: Mapping[int, FlatConnection], errors: ErrorCollector, warn: Warn) -> int:
     """How many ports of one side the element gets; reports the ports it cannot have."""
-    total = max([allowed.low] + [port + 1 for port in used])
+    top = max(used) + 1 if used else 0
+    total = max(allowed.low, top)
     if allowed.high is not None and total > allowed.high:
         for port in sorted(p for p in used if p >= allowed.high):
             errors.error(f"'{element.declaration()}' has no {kind_} {port} (too many {kind_}s: "
                          f"{element.class_name()} has {allowed})", used[port].landmark)
         total = allowed.high
-    for port in range(total):
-        if port not in used:
-            warn(f"'{element.declaration()}' {kind_} {port} unused", element.landmark)
+    # As many ports used as there are, none beyond: every one is (most elements).
+    if len(used) != total or top > total:
+        for port in range(total):
+            if port not in used:
+                warn(f"'{element.declaration()}' {kind_} {port} unused", element.landmark)
     return total
