@@ -76,6 +76,8 @@ def BOOL(text: str, args: "Args") -> bool:
 #: Longest integer accepted, in digits: far beyond any range an element
 #: declares, and short enough that converting it costs nothing.
 MAX_DIGITS = 100
+#: Ranges a Number type keeps once made (``Number.range``).
+MAX_RANGES = 256
 #: Arguments longer than this are shortened when quoted in a message.
 QUOTE_LIMIT = 60
 
@@ -180,6 +182,7 @@ class Number:
         #: Whether the element declared this range (``range()``), rather than
         #: taking the type's own (a time is never negative).
         self.declared = declared
+        self._ranges: dict[tuple[float | None, float | None, bool, bool], Number] = {}
 
     def __call__(self, text: str, args: "Args | None") -> Any:
         value = self.parse(text)
@@ -196,8 +199,16 @@ class Number:
         """The same type restricted to ``low``..``high`` (inclusive unless open)."""
         if low is not None and high is not None and low > high:
             raise ValueError(f"empty range {low}..{high}")
-        return self._copy(low=low, high=high, open_low=open_low, open_high=open_high,
-                          declared=True)
+        # Made once per range: elements ask for theirs at every configuration.
+        # A range computed from arguments is made anew past the first few.
+        key = (low, high, open_low, open_high)
+        ranged = self._ranges.get(key)
+        if ranged is None:
+            ranged = self._copy(low=low, high=high, open_low=open_low, open_high=open_high,
+                                declared=True)
+            if len(self._ranges) < MAX_RANGES:
+                self._ranges[key] = ranged
+        return ranged
 
     def or_infinite(self) -> "Number":
         """The same type accepting ``inf`` (a time that never comes, a limit never reached)."""

@@ -64,6 +64,17 @@ def test_plain_strings_split_on_commas_and_lose_their_outer_space():
     assert configstr.shift_word(" ab  cd e ") == ("ab", "cd e ")
 
 
+def test_a_range_is_made_once_and_still_made_past_the_kept_ones(monkeypatch):
+    assert UNSIGNED.range(0, 10) is UNSIGNED.range(0, 10)
+    assert UNSIGNED.range(0, 10) is not UNSIGNED.range(0, 10, open_high=True)
+    monkeypatch.setattr("pyclick.args.MAX_RANGES", 0)
+    fresh = INT.range(-37, 41)
+    assert fresh is not INT.range(-37, 41)
+    assert fresh("41", None) == 41
+    with pytest.raises(ValueError, match="at least -37 and at most 41"):
+        fresh("42", None)
+
+
 def test_split_on_top_level_commas_only():
     assert split_args('a, "b, c", (d, e), [f, g], {h, i}, \'j, k\'') == [
         "a", '"b, c"', "(d, e)", "[f, g]", "{h, i}", "'j, k'"]
