@@ -436,7 +436,7 @@ class Args:
 
     def has(self, key: str) -> bool:
         """Whether keyword ``key`` was given (does not read it)."""
-        return any(True for _ in self._keyword_args(key))
+        return bool(self._keyword_args(key))
 
     def rest(self) -> list[str]:
         """Every argument not read yet that is not a keyword argument, raw, in order.
@@ -505,8 +505,9 @@ class Args:
     def _learn(self, key: str, type: ArgType) -> None:
         self.declared.setdefault(key, type)
 
-    def _keyword_args(self, key: str):
-        return (a for a in self._args if a.keyword == key and not a.consumed)
+    def _keyword_args(self, key: str) -> list[_Arg]:
+        """The arguments given with keyword ``key`` and not read yet, in order."""
+        return [a for a in self._args if a.keyword == key and not a.consumed]
 
     def _positional_slot(self, arg: _Arg) -> bool:
         return self._args.index(arg) < self._npositional
@@ -514,7 +515,7 @@ class Args:
     def _read(self, key: str, type: ArgType, default: Any, *, positional: bool,
               mandatory: bool) -> Any:
         self._learn(key, type)
-        found = [a for a in self._args if a.keyword == key and not a.consumed]
+        found = self._keyword_args(key)
         text: str | None = None
         if found:
             for arg in found:
