@@ -158,6 +158,19 @@ def log_destination(stream: TextIO) -> str:
         return "file"
 
 
+def print_error(text: str, level: int = logging.ERROR) -> None:
+    """Write a message of the command itself (not a log record) to standard error.
+
+    On a terminal or in a file it is the bare text, as Click writes its
+    errors (``FILE:LINE: message`` lines stay as editors read them); to the
+    journal each line carries the priority of ``level``, so that a service
+    whose configuration fails is filed as failing, not as information.
+    """
+    if log_destination(sys.stderr) == "journal":
+        text = "\n".join(f"<{_PRIORITY[level]}>{line}" for line in text.splitlines())
+    print(text, file=sys.stderr)
+
+
 class _CommandHandler(logging.StreamHandler):
     """The handler the command installs (replaced, not stacked, on each run).
 
@@ -219,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 unwinder.check()
                 return status
             except Interrupted as err:
-                print(f"{PROG}: {err}", file=sys.stderr)
+                print_error(f"{PROG}: {err}", logging.WARNING)
                 return err.exit_status
         except Interrupted as err:  # a second signal while the first was being reported
             return err.exit_status
@@ -251,11 +264,11 @@ def _main(argv: list[str] | None, unwinder: Unwinder) -> int:
             _simtime_values(sys.argv[1:] if argv is None else argv))
         return _run(opts, unwinder)
     except UsageError as err:
-        print(f"{PROG}: {err}\nUsage: {_parser().usage}\nTry '{PROG} --help'.", file=sys.stderr)
+        print_error(f"{PROG}: {err}\nUsage: {_parser().usage}\nTry '{PROG} --help'.")
         return 1
     except ConfigError as err:
         for message in err.messages:
-            print(message, file=sys.stderr)
+            print_error(message)
         return 1
     except BrokenPipeError:
         # The reader went away (``pyclick --list | head``): not an error of ours.
@@ -327,7 +340,7 @@ def _cleanup(opts: argparse.Namespace) -> int:
     try:
         print(ownership.cleanup(opts.cleanup))
     except (ownership.InterfaceBusy, RestoreError, RecordError, OSError) as err:
-        print(f"{PROG}: --cleanup {opts.cleanup}: {err}", file=sys.stderr)
+        print_error(f"{PROG}: --cleanup {opts.cleanup}: {err}")
         return 1
     return 0
 
@@ -508,7 +521,7 @@ def _handler_elements(router: Router, part: str, handler: str) -> tuple[list[str
                 continue
             names.append(element.name)
     if not found:
-        print(f"no element {'matching ' if pattern else ''}'{part}'", file=sys.stderr)
+        print_error(f"no element {'matching ' if pattern else ''}'{part}'")
         return None, True
     return names, True
 
@@ -519,12 +532,12 @@ def _print_handler(router: Router, element: str, handler: str, with_name: bool) 
         router.handlers.check(full, write=False)
     except HandlerError as err:
         what = "is a write handler" if err.code == PERMISSION_DENIED else None
-        print(f"'{full}' {what}" if what else f"no '{full}' handler", file=sys.stderr)
+        print_error(f"'{full}' {what}" if what else f"no '{full}' handler")
         return 1
     try:
         value = router.handlers.read(full)
     except HandlerError as err:
-        print(f"{full}: {err.message}", file=sys.stderr)
+        print_error(f"{full}: {err.message}")
         return 1
     if not value.endswith("\n"):
         value += "\n"
@@ -538,7 +551,7 @@ def _exit_status(router: Router, name: str) -> int:
     try:
         value = router.handlers.read(name).strip()
     except HandlerError as err:
-        print(f"{name}: {err.message}", file=sys.stderr)
+        print_error(f"{name}: {err.message}")
         return -1
     try:
         return int(value, 0)
@@ -548,7 +561,7 @@ def _exit_status(router: Router, name: str) -> int:
         return 0
     if value.lower() in ("false", "no", "0"):
         return 1
-    print("exit handler value should be integer", file=sys.stderr)
+    print_error("exit handler value should be integer")
     return -1
 
 

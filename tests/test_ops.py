@@ -229,6 +229,33 @@ def test_to_the_journal_each_line_carries_its_priority(tmp_path, monkeypatch):
         assert log_destination(other) == "file"
 
 
+def test_errors_of_the_command_carry_their_priority_to_the_journal(tmp_path, monkeypatch):
+    config = tmp_path / "bad.click"
+    config.write_text("a :: Idle;\nb :: NoSuchElement;\n")
+    with open(tmp_path / "journal", "w+") as stream:
+        status = os.fstat(stream.fileno())
+        monkeypatch.setenv("JOURNAL_STREAM", f"{status.st_dev}:{status.st_ino}")
+        monkeypatch.setattr("sys.stderr", stream)
+        assert main(["-q", str(config)]) == 1
+        assert main(["-q", "--no-such-option"]) == 1
+        stream.seek(0)
+        lines = stream.read().splitlines()
+    assert lines[0] == f"<3>{config}:2: unknown element class 'NoSuchElement'"
+    assert lines[1] == "<3>pyclick: unrecognized arguments: --no-such-option"
+    assert all(line.startswith("<3>") for line in lines)
+
+
+def test_errors_of_the_command_stay_bare_in_a_file(tmp_path, monkeypatch):
+    config = tmp_path / "bad.click"
+    config.write_text("b :: NoSuchElement;\n")
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    with open(tmp_path / "log", "w+") as stream:
+        monkeypatch.setattr("sys.stderr", stream)
+        assert main(["-q", str(config)]) == 1
+        stream.seek(0)
+        assert stream.read() == f"{config}:1: unknown element class 'NoSuchElement'\n"
+
+
 def test_metrics_listens_by_default_outside_node_exporters_port():
     router = Router(flatten(SIM.format(duration=1, extra="") + "m :: Metrics;"))
     router.configure()
