@@ -19,7 +19,10 @@ median over ticks; the plain median over every replay is given too. With
 ``--against REV`` the same recordings are replayed, interleaved with ours,
 through ``pyclick/balance`` as it was at git revision REV (extracted to a
 temporary directory under another package name), and the table says
-how our time compares.
+how our time compares. The recordings are made with our controller
+deciding, so its moves shape the loads that follow; ``--recorded-by REV``
+has the controller of REV decide instead (the inputs the earlier revision
+saw when it was timed beside the C++ figures).
 
 Speed must not change a decision beyond a tie: every recording is also
 replayed once through ``pyclick/balance`` at ``--same-as REV`` (default
@@ -50,6 +53,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import importlib
+import inspect
 import re
 import shutil
 import subprocess
@@ -155,16 +159,17 @@ def commit_of(revision: str) -> str:
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
-def record(case: Case, ticks: int, family: str = DEFAULT_FAMILY
-           ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The loads and counts our controller was given on the simulator's traffic of
-    ``family``, tick by tick."""
+def record(case: Case, ticks: int, family: str = DEFAULT_FAMILY,
+           driver: ModuleType = pyclick.balance) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The loads and counts a controller of ``driver`` (ours by default) was given on
+    the simulator's traffic of ``family``, tick by tick: its decisions shape the
+    loads that follow."""
     config = family_config(family, seed=1, rate_pps=LOAD * CAPACITY_PPS * case.cores,
                            duration=ticks * TICK)
     nic = SimulatedNIC(case.cores, case.reta,
                        TrafficGenerator(config, MICROSOFT_KEY, case.reta),
                        CAPACITY_PPS, 1024, MICROSOFT_KEY)
-    controller = controller_of(pyclick.balance, case)
+    controller = controller_of(driver, case)
     nic.write_table(controller.table)
     inputs = []
     for tick in range(1, ticks + 1):
@@ -180,6 +185,11 @@ def controller_of(package: ModuleType, case: Case) -> pyclick.balance.Controller
     return package.Controller(package.BalanceParams(
         method=case.method, reta_size=case.reta, cpus=case.cores, timer=TICK, timer_max=TICK,
         target_load=LOAD, **dict(case.options)))
+
+
+def known_options(package: ModuleType) -> set[str]:
+    """The options ``package``'s balancers take (an earlier revision may lack some)."""
+    return set(inspect.signature(package.BalanceParams).parameters)
 
 
 def replay(package: ModuleType, case: Case, inputs: list[tuple[np.ndarray, np.ndarray]]
@@ -284,11 +294,15 @@ def main() -> int:
                         help="only cases whose 'BUCKETSxCORES method' contains this")
     parser.add_argument("--family", choices=list(BY_NAME), default=DEFAULT_FAMILY,
                         help=f"the simulator's traffic family (default: {DEFAULT_FAMILY})")
+    parser.add_argument("--recorded-by", metavar="REV",
+                        help="record the inputs with pyclick/balance at REV deciding "
+                             "(default: ours)")
     opts = parser.parse_args()
     before = balance_at(opts.against) if opts.against else None
     # Only the revision timed beside the C++ figures leads to them.
     beside_cpp = opts.against is not None and commit_of(opts.against) == commit_of(BESIDE_CPP)
     reference = balance_at(opts.same_as)
+    driver = balance_at(opts.recorded_by) if opts.recorded_by else pyclick.balance
     chosen = [c for c in CASES if not opts.case or any(word in c.label for word in opts.case)]
     checked = [c for c in CHECKED if not opts.case or any(word in c.label for word in opts.case)]
     began = time.perf_counter()
@@ -297,12 +311,13 @@ def main() -> int:
     def inputs_of(case: Case) -> list:
         key = f"{case.reta}x{case.cores} {case.method} {case.options}"
         if key not in recordings:
-            recordings[key] = record(case, opts.ticks, opts.family)
+            recordings[key] = record(case, opts.ticks, opts.family, driver)
         return recordings[key]
 
     if not opts.check_only:
         print(f"# bench_decision: {opts.ticks} decisions per case, {opts.repeat} interleaved "
               f"replays, tick {TICK * 1000:g} ms, load {LOAD}, traffic {opts.family}"
+              + (f", recorded by {opts.recorded_by}" if opts.recorded_by else "")
               + (f", against {opts.against}" if opts.against else "") + "\n")
         print("| buckets x cores | method | timed | ours µs (best per tick) | ours µs (median) | "
               "before µs (best per tick) | ours / before | "
@@ -340,6 +355,11 @@ def main() -> int:
     # A recording's decisions once, whatever is timed on it.
     compared = {c.label: c for c in (chosen if opts.check_only else []) + checked}
     for case in compared.values():
+        unknown = sorted(set(dict(case.options)) - known_options(driver))
+        if unknown:
+            print(f"| {case.label} | - | - | - | not recorded: {opts.recorded_by} has no "
+                  f"{', '.join(unknown)} |")
+            continue
         inputs = inputs_of(case)
         _, ours_moves = replay(pyclick.balance, case, inputs)
         _, their_moves = replay(reference, case, inputs)
