@@ -225,8 +225,10 @@ class CompactWriter:
                 self._start()
 
     def _finish(self) -> None:
-        self._file.write(self._deflate.flush(zlib.Z_FINISH))
-        self._file.close()
+        try:
+            self._file.write(self._deflate.flush(zlib.Z_FINISH))
+        finally:
+            self._file.close()
 
     def close(self) -> None:
         if self._pending is not None:
@@ -272,9 +274,10 @@ class Recorder:
         self._writer.write(record)
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        # Closed once, even when closing fails (its last write on a full disk).
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
 
 def read_records(path: str | Path, progress: BytesRead | None = None) -> Iterator[TickRecord]:

@@ -196,13 +196,41 @@ def test_decision_log_says_what_changed(caplog):
     log = logging.getLogger("test.balance")
     loop, _ = loop_of("rssrr")
     loop.start(0.0)
-    decision = loop.tick(0.1)
+    decision = loop.tick(0.1)   # 8 moves over 0.1 s, nothing left
     with caplog.at_level(logging.INFO, "test.balance"):
         DecisionLog(log, 0)(decision)
-        DecisionLog(log, 1)(decision)
-        DecisionLog(log, 1)(loop_of("rss")[0].controller.step(np.zeros(2), np.zeros(8)))
+        DecisionLog(log, 2)(decision)
+        DecisionLog(log, 2)(loop_of("rss")[0].controller.step(np.zeros(2), np.zeros(8)))
     assert [r.getMessage() for r in caplog.records] == [
-        "balanced 0.50 0.50; 8 moves; imbalance 0.000; next tick 100 ms"]
+        "balanced 0.50 0.50; 8 moves; imbalance 0.000; next tick 100 ms",
+        "balanced 0.00 0.00; 0 moves; imbalance 0.000; next tick 100 ms"]
+
+
+def test_decision_log_sums_up_each_second_of_moves(caplog):
+    import logging
+
+    log = logging.getLogger("test.balance")
+    loop, _ = loop_of("rssrr", cpus=3, start=2)
+    loop.start(0.0)
+    moving = loop.tick(0.1)     # 8 moves over 0.1 s
+    calm = loop_of("rss")[0].controller.step(np.zeros(2), np.zeros(8), 0.1)
+    added = loop.set_cpus(3)
+    decisions = DecisionLog(log, 1)
+    with caplog.at_level(logging.INFO, "test.balance"):
+        for _ in range(9):
+            decisions(moving)
+        decisions(calm)         # the tenth tenth of a second: one line for the ten
+        for _ in range(10):
+            decisions(calm)     # a second without moves: no line
+        decisions(moving)
+        decisions(added)        # a change of cores: the period so far, then the change
+        decisions.flush()       # nothing left to say
+    assert [r.getMessage() for r in caplog.records] == [
+        "72 moves in 9 of 10 ticks over 1.00 s; imbalance up to 0.000, last 0.000; "
+        "next tick 100 ms",
+        "8 moves in 1 of 1 ticks over 0.10 s; imbalance up to 0.000, last 0.000; "
+        "next tick 100 ms",
+        f"{len(added.moves)} moves; imbalance 0.000; next tick 100 ms; added cores [2]"]
 
 
 # --- fitting the settings to the device

@@ -193,3 +193,26 @@ def test_the_compact_format_is_a_fifth_of_json_lines_on_the_demo(tmp_path):
         assert len(ticks) > 100
         sizes[name] = path.stat().st_size / len(ticks)
     assert sizes["run.rec"] * 5 <= sizes["run.jsonl"]
+
+
+@pytest.mark.parametrize("name", ["full", "full.jsonl"])
+def test_a_recording_that_cannot_be_written_stops_and_the_balancing_goes_on(
+        tmp_path, caplog, name):
+    # A file system with no space left: every write fails with ENOSPC, as
+    # /dev/full's do. The JSON lines variant flushes each record, the compact
+    # one once a second.
+    import errno
+    import os
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full to stand for a full disk")
+    path = tmp_path / name
+    os.symlink("/dev/full", path)
+    config = ("fd :: SimNIC(CORES 4, RETA_SIZE 128, DURATION 3, SEED 1, QUIET true) -> Discard;"
+              "db :: DeviceBalancer(METHOD rsspp, DEV fd, CPUS 4, RSSCOUNTER xdp, TIMER 10,"
+              f" TIMER_MAX 10, VERBOSE 0, RECORD {path}); xdp :: SimCounter(DEV fd);")
+    with caplog.at_level("INFO"):
+        # The run ends with the simulated 3 s, not with the failed write.
+        assert main(["-e", config, "-h", "db.moves"]) == 0
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == [f"RECORD: cannot write '{path}': {os.strerror(errno.ENOSPC)}; "
+                      "the recording ends here", "the balancing goes on without RECORD"]

@@ -17,7 +17,8 @@ from pyclick.seams import (CYCLES_MODES, BucketCounter, MigrationListener, MoveL
                            RssDevice, TargetListener)
 
 if TYPE_CHECKING:  # the balancing core, numpy and the kernel load when the balancer starts
-    from pyclick.balance.loop import BalancerLoop
+    from pyclick.balance.controller import Decision
+    from pyclick.balance.loop import BalancerLoop, DecisionLog
     from pyclick.record import Recorder
 
 
@@ -57,6 +58,11 @@ class DeviceBalancer(Element):
     cores (SimNIC) answers every mode with its simulated cores. With TARGET balance, loads
     are taken relative to the average over CPUS cores.
 
+    VERBOSE 1 logs a line for each second of decisions in which buckets moved (how many, in
+    how many ticks, the highest and the last imbalance) and one for each change of the cores
+    in use; VERBOSE 2 logs every tick. A RECORD that can no longer be written (a full disk)
+    ends with an error, and the balancing goes on without it.
+
     Keyword arguments
     METHOD -- rss, rssrr, rsspp (pianorss, rss++) or rsspp-ref; mandatory
     DEV -- the device element (FromDevice, SimNIC); mandatory
@@ -69,7 +75,7 @@ class DeviceBalancer(Element):
     TARGET -- load or balance, default load
     AUTOSCALE -- add and remove cores with the load, default false
     ACTIVE -- balance from the start, default true
-    VERBOSE -- 0 quiet, 1 log moves, 2 log every tick, default 1
+    VERBOSE -- 0 quiet, 1 log each second's moves and changes of cores, 2 log every tick, default 1
     MANAGER -- element told of migrations (FlowIPManager), default none
     RETA_SIZE -- indirection table size, 1 to 65536; DEV is resized when it can be, default 128
     MARK -- DPDK flow-rule marking; accepted for compatibility, no effect here, default true
@@ -145,6 +151,7 @@ class DeviceBalancer(Element):
         self.observers: list[DecisionObserver] = []
         self.loop: BalancerLoop | None = None
         self.recorder: Recorder | None = None
+        self.decision_log: DecisionLog | None = None
         self._timer = Timer(self, self._tick)
 
     # --- start: DEV, RSSCOUNTER and MANAGER are initialized already
@@ -166,14 +173,15 @@ class DeviceBalancer(Element):
         self.loop = BalancerLoop(Controller(self.params), self.dev, self.counter, loads,
                                  self.manager, core_offset=offset, observers=self.observers,
                                  log=self.log)
-        self.subscribe(DecisionLog(self.log, self.verbose))
+        self.decision_log = DecisionLog(self.log, self.verbose)
+        self.subscribe(self.decision_log)
         if self.record_path is not None:
             try:
                 self.recorder = Recorder(self.record_path, self.router.now, self.dev,
                                          self.params.target_load, self.record_max)
             except OSError as err:
                 self._fail(f"RECORD: cannot write '{self.record_path}': {err.strerror}")
-            self.subscribe(self.recorder)
+            self.subscribe(self._record)
         if isinstance(self.dev, TargetListener):
             self.dev.target_load_set(self.name, self.params.target_load)
         if isinstance(self.dev, MoveListener):
@@ -188,8 +196,33 @@ class DeviceBalancer(Element):
 
     def cleanup(self) -> None:
         self._timer.unschedule()
-        if self.recorder is not None:
-            self.recorder.close()
+        if self.decision_log is not None:
+            self.decision_log.flush()
+        self._stop_recording()
+
+    def _record(self, decision: Decision) -> None:
+        """Record one decision. The recording observes the balancer and must not
+        stop it: one that fails (a full disk, a vanished directory) ends there."""
+        if self.recorder is None:
+            return
+        try:
+            self.recorder(decision)
+        except OSError as err:
+            self._stop_recording(err)
+            self.log.error("the balancing goes on without RECORD")
+
+    def _stop_recording(self, failure: OSError | None = None) -> None:
+        """Close the recording; after ``failure`` (or a failing close), say it stopped."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        try:
+            recorder.close()
+        except OSError as err:
+            failure = failure or err
+        if failure is not None:
+            self.log.error("RECORD: cannot write '%s': %s; the recording ends here",
+                           self.record_path, failure.strerror or failure)
 
     def _tick(self) -> None:
         if self.active:
