@@ -109,9 +109,11 @@ class CoreCostArray:
     dozen array calls cost less than a Python loop over the cores. ``cores``
     are arrays of core ids, ``loads`` and ``packets`` arrays aligned with
     them, and ``of`` returns an array. The least packet count is read at
-    ``argmin`` (a fifth of the time of ``min`` on a few dozen values), and
-    Python float operands go to operations that allocate their result (with
-    ``out=`` numpy takes them through a slower path).
+    ``argmin`` (a fifth of the time of ``min`` on a few dozen values).
+    Python float operands go to operations that allocate their result (an
+    output given takes them through a slower path); operations between
+    arrays write into one of them, their output a positional argument (a
+    keyword ``out`` or an in-place operator costs a tenth of a call more).
     """
 
     def __init__(self, ncores: int, horizon: float) -> None:
@@ -126,14 +128,13 @@ class CoreCostArray:
         observed = loads * elapsed
         seen = None
         if packets.item(packets.argmin()) > 0:
-            observed /= packets
+            np.divide(observed, packets, observed)
         else:
             seen = packets > 0
             np.divide(observed, packets, out=observed, where=seen)
         # previous + weight x (observed - previous), as the loop computes it.
-        learnt = observed - previous
-        learnt = learnt * weight
-        learnt += previous
+        learnt = np.subtract(observed, previous) * weight
+        np.add(learnt, previous, learnt)
         # A saturated core's observation only raises its cost (a NaN
         # observation, which no comparison passes, leaves it). Some core is
         # saturated on most ticks of a loaded machine: no test for none.
@@ -199,6 +200,8 @@ class PersistentRates:
         self._elapsed = np.zeros(reta_size)
         self._weights = np.zeros(2 * reta_size)
         self._kept_share = self._weights[:reta_size]
+        # The weight over both halves of a pair.
+        self._weight = np.zeros(2 * reta_size)
         self._weighed = math.nan
         self._learn = 0.0
         self._jump_bound = np.full(reta_size, jump_sigmas ** 2)
@@ -222,25 +225,27 @@ class PersistentRates:
             np.divide(level, elapsed, out=variance)
             self.seen = True
             return
-        size = len(level)
+        # The ufuncs with their output as a positional argument: a keyword
+        # ``out`` or an in-place operator costs a tenth of a call more.
+        divide, subtract, multiply, add = np.divide, np.subtract, np.multiply, np.add
         self._tick ^= 1
         pair = self._pairs[self._tick]
         deviation, square = self._halves[self._tick]
         if elapsed != self._weighed:
             self._weigh(elapsed)
-        observed = np.divide(counts, self._elapsed, out=self._observed)
-        np.subtract(observed, level, out=deviation)
+        observed = divide(counts, self._elapsed, self._observed)
+        subtract(observed, level, deviation)
         learn = self._learn
         self._covariance += learn * (float(self._deviation.dot(deviation)) - self._covariance)
         self._spread += learn * (self._last_spread - self._spread)
         if self._spread > 0:
             self.persistence = min(max(self._covariance / self._spread, 0.0), 1.0)
-        np.subtract(observed, self.rate, out=square)
-        square *= square
-        noise = np.divide(observed, self._elapsed, out=self._noise)
-        noise += variance
-        noise *= self._jump_bound
-        jumped = np.greater(square, noise, out=self._jumped)
+        subtract(observed, self.rate, square)
+        multiply(square, square, square)
+        noise = divide(observed, self._elapsed, self._noise)
+        add(noise, variance, noise)
+        multiply(noise, self._jump_bound, noise)
+        jumped = np.greater(square, noise, self._jumped)
         # 1 - weight, over the buckets.
         kept_share = self._kept_share
         # Whether any bucket jumped, read at the first True (``argmax``): less
@@ -248,25 +253,25 @@ class PersistentRates:
         if jumped.item(jumped.argmax()):
             # Jumped buckets take the observed rate as their level and keep
             # their variance; the others move as below, by weight x deviation.
-            pair *= self._weights[size]
-            level += deviation
+            multiply(pair, self._weight, pair)
+            add(level, deviation, level)
             np.putmask(level, jumped, observed)
-            kept = np.add(variance, square, out=self._spare)
-            kept *= kept_share
+            kept = add(variance, square, self._spare)
+            multiply(kept, kept_share, kept)
             np.putmask(kept, jumped, variance)
             self.variance, self._spare = kept, variance
-            np.subtract(observed, level, out=deviation)
+            subtract(observed, level, deviation)
         else:
             # The level moves by weight x deviation: what it leaves of the
             # deviation is the rest.
-            pair *= self._weights
-            np.subtract(observed, deviation, out=level)
-            variance += square
-            variance *= kept_share
+            multiply(pair, self._weights, pair)
+            subtract(observed, deviation, level)
+            add(variance, square, variance)
+            multiply(variance, kept_share, variance)
         self._deviation = deviation
         self._last_spread = float(deviation.dot(deviation))
-        np.multiply(deviation, self.persistence, out=self.rate)
-        self.rate += level
+        rate = multiply(deviation, self.persistence, self.rate)
+        add(rate, level, rate)
 
     def _weigh(self, elapsed: float) -> None:
         size = len(self._elapsed)
@@ -274,6 +279,7 @@ class PersistentRates:
         self._elapsed.fill(elapsed)
         self._weights[:size] = 1 - weight
         self._weights[size:] = weight
+        self._weight.fill(weight)
         self._learn = 1.0 - math.exp(-elapsed / self.persistence_horizon)
         self._weighed = elapsed
 
@@ -336,7 +342,7 @@ class ServedExcessArray:
         # A running sum adds in order, as ``sum`` does (``np.sum`` adds pairwise).
         average = np.add.accumulate(served).item(-1) / len(served)
         excess = self.excess[cores] * decay
-        excess += served - average
+        np.add(excess, np.subtract(served, average), excess)
         self.excess[cores] = excess
 
     def forget(self, cores: Sequence[int]) -> None:
@@ -347,7 +353,6 @@ class ServedExcessArray:
 
     def added(self, cores: np.ndarray, loads: np.ndarray, weight: float) -> np.ndarray:
         """As ``ServedExcess.added``: loads + weight x each core's recent excess load."""
-        owed = self.excess[cores] / self.horizon
-        owed = owed * weight
-        owed += loads
+        owed = self.excess[cores] / self.horizon * weight
+        np.add(owed, loads, owed)
         return owed

@@ -216,8 +216,10 @@ class MovePrice:
         number per core position.
         """
         square = per_packet * per_packet
-        variance = np.bincount(where, weights=rates.variance, minlength=ncores).tolist()
-        loudest = (max(variance) if len(receivers) == ncores
+        summed = np.bincount(where, weights=rates.variance, minlength=ncores)
+        variance = summed.tolist()
+        # Every core may receive (the usual case): the largest read off the array.
+        loudest = (summed.item(summed.argmax()) if len(receivers) == ncores
                    else max([variance[r] for r in receivers])) * square
         shift = [0.0] * ncores
         for g in givers:

@@ -122,7 +122,9 @@ def busy_buckets(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores:
         giving = np.zeros(ncores, dtype=bool)
         for g in givers:
             giving[g] = True
-    candidates = (giving[owner] & (rate > 0)).nonzero()[0]
+    busy = giving[owner]
+    np.logical_and(busy, np.greater(rate, 0.0), busy)
+    candidates = busy.nonzero()[0]
     return candidates, owner[candidates]
 
 
@@ -150,9 +152,8 @@ def relieve_overloaded(excess: list[float], givers: list[int], receivers: list[i
 
 def fixed_half_gain(weight: np.ndarray, variance: np.ndarray, charge: float) -> np.ndarray:
     """The part of half a move's gain that no excess changes: -w^2 - charge x variance / 2."""
-    fixed = variance * (-charge / 2)
-    fixed -= weight * weight
-    return fixed
+    fixed = np.multiply(variance, -charge / 2)
+    return np.subtract(fixed, np.multiply(weight, weight), fixed)
 
 
 def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple[float, int]],
@@ -213,14 +214,16 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
             alone[g] = True
         fixed[alone[source]] = -np.inf
     half_gain = min_gain / 2
+    subtract, multiply, add = np.subtract, np.multiply, np.add
     heapq.heapify(below)
     moves: list[tuple[int, int]] = []
     while below:
         lowest, receiver = below[0]
-        # Made anew: ``out=`` takes a Python float operand through a slower path.
-        score = (giver_excess if per_core is None else per_core[source]) - lowest
-        score *= weight
-        score += fixed
+        # Made anew with a Python float operand, then written in place through
+        # positional outputs (a keyword ``out`` or an in-place operator costs more).
+        score = subtract(giver_excess if per_core is None else per_core[source], lowest)
+        multiply(score, weight, score)
+        add(score, fixed, score)
         j = int(score.argmax())
         if not score.item(j) >= half_gain:
             break
