@@ -7,9 +7,12 @@ size over its records. Both runs are seeded alike, so they see the same
 traffic and take the same decisions; the benchmark checks that the two
 recordings give the same per-second figures, per bucket and per core
 (the compact format sums each bucket's counts while its core stays, within
-a second), and says whether the compact one meets its size target. Run::
+a second), and says whether the compact one meets its size target.
+``--traffic`` runs the demo on other families of the simulator's traffic
+(``SimNIC``'s TRAFFIC), one after the other. Run::
 
     python bench/bench_record.py            # 8 cores; --cores 8 18 for more
+    python bench/bench_record.py --traffic campus shift onoff steady dense
 """
 
 from __future__ import annotations
@@ -35,9 +38,17 @@ PYCLICK = Path(sys.executable).with_name("pyclick")
 TARGET_BYTES = 100.0
 
 
-def run_demo(cores: int, record: Path) -> list[TickRecord]:
-    """The demo's records, written to ``record`` (its name chooses the format)."""
-    text = DEMO.read_text().replace("AUTOSCALE false)", f"AUTOSCALE false, RECORD {record})")
+def run_demo(cores: int, record: Path, traffic: str | None = None) -> list[TickRecord]:
+    """The demo's records on ``traffic`` (default: the demo's), written to ``record``
+    (its name chooses the format)."""
+    text = DEMO.read_text()
+    edits = [("AUTOSCALE false)", f"AUTOSCALE false, RECORD {record})")]
+    if traffic is not None:
+        edits.append(("DURATION 60)", f"DURATION 60, TRAFFIC {traffic})"))
+    for old, new in edits:
+        if text.count(old) != 1:
+            raise SystemExit(f"{DEMO} no longer reads '{old}' once: update bench_record.py")
+        text = text.replace(old, new)
     config = record.with_suffix(".click")
     config.write_text(text)
     subprocess.run([str(PYCLICK), str(config), f"CPU={cores}"], check=True,
@@ -67,26 +78,31 @@ def agree(compact: list[TickRecord], lines: list[TickRecord]) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, nargs="+", default=[8])
+    parser.add_argument("--traffic", nargs="+", default=[None], metavar="FAMILY",
+                        help="traffic families to run the demo on (default: the demo's)")
     opts = parser.parse_args()
     began = time.perf_counter()
-    print("| cores | format | ticks | bytes | bytes per tick | JSON lines / compact | "
+    print("| traffic | cores | format | ticks | bytes | bytes per tick | JSON lines / compact | "
           "per-second figures agree | target |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="bench-record-") as where:
-        for cores in opts.cores:
-            compact_path = Path(where) / f"run{cores}.rec"
-            lines_path = Path(where) / f"run{cores}.jsonl"
-            compact = run_demo(cores, compact_path)
-            lines = run_demo(cores, lines_path)
+        for traffic, cores in ((t, c) for t in opts.traffic for c in opts.cores):
+            name = f"run-{traffic or 'demo'}-{cores}"
+            compact_path = Path(where) / f"{name}.rec"
+            lines_path = Path(where) / f"{name}.jsonl"
+            compact = run_demo(cores, compact_path, traffic)
+            lines = run_demo(cores, lines_path, traffic)
             per_tick = compact_path.stat().st_size / len(compact)
             json_per_tick = lines_path.stat().st_size / len(lines)
             same = "yes" if len(compact) == len(lines) and agree(compact, lines) else "NO"
             target = "-" if cores != 8 else (
                 f"<= {TARGET_BYTES:g}: {'met' if per_tick <= TARGET_BYTES else 'MISSED'}")
-            print(f"| {cores} | compact | {len(compact):,} | {compact_path.stat().st_size:,} | "
-                  f"{per_tick:.1f} | {json_per_tick / per_tick:.1f} | {same} | {target} |")
-            print(f"| {cores} | JSON lines | {len(lines):,} | {lines_path.stat().st_size:,} | "
-                  f"{json_per_tick:.1f} | - | - | - |", flush=True)
+            shown = traffic or "the demo's"
+            print(f"| {shown} | {cores} | compact | {len(compact):,} | "
+                  f"{compact_path.stat().st_size:,} | {per_tick:.1f} | "
+                  f"{json_per_tick / per_tick:.1f} | {same} | {target} |")
+            print(f"| {shown} | {cores} | JSON lines | {len(lines):,} | "
+                  f"{lines_path.stat().st_size:,} | {json_per_tick:.1f} | - | - | - |", flush=True)
     print(f"\n(wall time {time.perf_counter() - began:.0f} s)")
     return 0
 
