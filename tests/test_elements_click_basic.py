@@ -71,6 +71,15 @@ def test_tee_sends_a_copy_out_of_every_output():
                "a.count", "b.count", "c.count") == ["10", "10", "10"]
 
 
+def test_tee_has_as_many_outputs_as_the_configuration_uses():
+    # As Click's: N is bounded only by the outputs used, thousands of them too.
+    arms = "".join(f"t[{i}] -> Discard; " for i in range(1, 1500))
+    assert run(f"InfiniteSource(LIMIT 2) -> t :: Tee(1500); t[0] -> a :: Counter -> Discard; "
+               + arms, "a.count") == ["2"]
+    with pytest.raises(ConfigError, match="N: 1500 outputs implies 1500 arms"):
+        router_of(f"Idle -> t :: Tee(1499); t[0] -> Discard; {arms}")
+
+
 def test_tee_copies_are_independent_once_written():
     router = router_of('InfiniteSource("ab", LIMIT 1) -> t :: Tee; t[0] -> Strip(1) -> k0 :: '
                        "BasicKeep; t[1] -> k1 :: BasicKeep")
@@ -188,6 +197,14 @@ def test_switch_sends_everything_to_output_and_can_be_switched():
 def test_switch_output_must_exist():
     with pytest.raises(ConfigError, match="output must be < 2"):
         router_of("s :: Switch(2); Idle -> s; s[0] -> Discard; s[1] -> Discard")
+
+
+def test_switch_reaches_any_output_it_has():
+    arms = "".join(f"s[{i}] -> Discard; " for i in range(1999))
+    assert run(f"InfiniteSource(LIMIT 4) -> s :: Switch(1999); {arms}"
+               "s[1999] -> a :: Counter -> Discard", "a.count") == ["4"]
+    assert run(f"InfiniteSource(LIMIT 4) -> s :: StaticSwitch(1999); {arms}"
+               "s[1999] -> a :: Counter -> Discard", "a.count") == ["4"]
 
 
 def test_static_switch():

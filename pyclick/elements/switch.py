@@ -21,7 +21,7 @@ class Switch(Element):
     one push input, any number of push outputs
 
     Keyword arguments
-    OUTPUT -- the output used, -1 to 1024; default 0
+    OUTPUT -- the output used, or -1; default 0
 
     Element handlers
     switch (read/write) -- the OUTPUT setting
@@ -36,7 +36,7 @@ class Switch(Element):
     processing = PUSH
 
     def configure(self, args: Args) -> None:
-        self.output = args.read_p("OUTPUT", INT.range(-1, 1024), 0)
+        self.output = args.read_p("OUTPUT", INT.range(-1), 0)
         if self.output is not None and self.output >= self.noutputs:
             args.error(f"OUTPUT: output must be < {self.noutputs}")
         args.complete()
@@ -67,7 +67,7 @@ class StaticSwitch(Element):
     one push input, any number of push outputs
 
     Keyword arguments
-    OUTPUT -- the output used, -1 to 1024; mandatory
+    OUTPUT -- the output used, or -1; mandatory
 
     Example
     InfiniteSource(LIMIT 10) -> s :: StaticSwitch(0);
@@ -79,7 +79,7 @@ class StaticSwitch(Element):
     processing = PUSH
 
     def configure(self, args: Args) -> None:
-        output = args.read_mp("OUTPUT", INT.range(-1, 1024))
+        output = args.read_mp("OUTPUT", INT.range(-1))
         args.complete()
         self.output = output if output < self.noutputs else -1
 

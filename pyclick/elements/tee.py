@@ -8,7 +8,8 @@ from pyclick.packet import Packet
 
 
 def _read_arms(element: Element, args: Args) -> None:
-    arms = args.read_p("N", UNSIGNED.range(1, 1024), element.noutputs)
+    # No bound of its own: N must equal the outputs the configuration uses.
+    arms = args.read_p("N", UNSIGNED.range(1), element.noutputs)
     if arms != element.noutputs:
         args.error(f"N: {element.noutputs} outputs implies {element.noutputs} arms")
     args.complete()
@@ -27,7 +28,7 @@ class Tee(Element):
     one push input, one or more push outputs
 
     Keyword arguments
-    N -- the number of outputs, 1 to 1024; default the outputs used
+    N -- the number of outputs, at least 1; default the outputs used
 
     Example
     InfiniteSource(LIMIT 10) -> t :: Tee(2);
@@ -62,7 +63,7 @@ class PullTee(Element):
     one pull input; output 0 pull, the others push
 
     Keyword arguments
-    N -- the number of outputs, 1 to 1024; default the outputs used
+    N -- the number of outputs, at least 1; default the outputs used
 
     Example
     InfiniteSource(LIMIT 10) -> Queue -> t :: PullTee -> Unqueue -> a :: Counter -> Discard;
