@@ -174,10 +174,44 @@ def listed_7000() -> str:
     return "\n".join(lines) + "\n"
 
 
+def chain_7002() -> str:
+    """One statement: a chain of 7,000 anonymous elements on a single line."""
+    return "Idle -> " + " -> ".join(["Counter"] * 7000) + " -> Discard;\n"
+
+
+def nested_7001() -> str:
+    """500 instances of a compound made of compounds made of compounds, three
+    levels, 14 elements each, with 7 different arguments."""
+    lines = ["elementclass In { input -> Counter -> Paint(1) -> output }",
+             "elementclass Mid { input -> In -> Strip(14) -> In -> output }",
+             "elementclass Out { $x | input -> Mid -> Paint($x) -> Mid -> output }",
+             "s :: RoundRobinSwitch; Idle -> s;"]
+    lines += [f"s[{i}] -> Out({i % 7}) -> Discard;" for i in range(500)]
+    return "\n".join(lines) + "\n"
+
+
+def defined_7000() -> str:
+    """1,750 lines of four statements whose arguments are ``define``'d variables."""
+    lines = ["define($A 10, $B 20);"]
+    lines += [f"e{i} :: Paint($A); f{i} :: Queue($B); e{i} -> f{i} -> Unqueue -> Discard; "
+              f"Idle -> e{i};" for i in range(1750)]
+    return "\n".join(lines) + "\n"
+
+
+def ports_7104() -> str:
+    """Many ports of one element: a Tee with 3,500 outputs and a switch with 1,200."""
+    lines = ["t :: Tee(3500); Idle -> t;"]
+    lines += [f"t[{i}] -> Discard;" for i in range(3500)]
+    lines.append("r :: RoundRobinSwitch; Idle -> r;")
+    lines += [f"r[{i}] -> c{i} :: Counter -> Discard;" for i in range(1200)]
+    return "\n".join(lines) + "\n"
+
+
 #: The configurations ``--config`` can time, by name.
 CONFIGS = {"stages": compound_7001, "declared": declared_7002, "arguments": arguments_7001,
            "classes": classes_8002, "mixed": mixed_8002, "configured": configured_7001,
-           "filters": filters_7000, "listed": listed_7000}
+           "filters": filters_7000, "listed": listed_7000, "chain": chain_7002,
+           "nested": nested_7001, "defined": defined_7000, "ports": ports_7104}
 
 
 def doubling(levels: int, first: str = "input -> Null -> output") -> str:
@@ -394,8 +428,9 @@ def main() -> None:
     parser.add_argument("--config", choices=CONFIGS, default=["stages"], nargs="+",
                         help="the configurations timed, one after the other: 'stages' (the "
                              "7,001-element one, the default), 'declared', 'arguments', 'classes', "
-                             "'mixed', 'configured', 'filters' or 'listed' (see their "
-                             "functions); with several, a summary follows")
+                             "'mixed', 'configured', 'filters', 'listed', 'chain', 'nested', "
+                             "'defined' or 'ports' (see their functions); with several, a "
+                             "summary follows")
     parser.add_argument("--timeout", type=float, default=60.0)
     opts = parser.parse_args()
     packages = {"now": ROOT}
