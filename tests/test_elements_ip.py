@@ -11,6 +11,7 @@ from pyclick.cli import main
 from pyclick.elements.inet import checksum
 from pyclick.errors import Landmark
 from pyclick.packet import BROADCAST, HOST, MULTICAST, OTHERHOST, Packet
+from pyclick.runtime.handlers import HandlerError
 from pyclick.sim.pcap import read_pcap
 from tests.frames import click_hex, ether, ip_header, ip_packet, tcp, udp
 from tests.helpers import config_error_of, configured_router
@@ -416,6 +417,92 @@ def test_staticiplookup_errors():
         prefix + "route 3: bad network '2.0.0.0/33'",
         prefix + "route 4: output 4 out of range (the element has 1 outputs)",
         prefix + "route 5: expected 'ADDR/MASK [GW] OUT'"]
+
+
+CHANGING = ["LinearIPLookup", "RadixIPLookup", "DirectIPLookup"]
+
+
+@pytest.mark.parametrize("cls", CHANGING + ["StaticIPLookup"])
+def test_every_routing_table_routes_alike(cls):
+    packets = [with_destination(a) for a in
+               ("18.26.4.24", "18.26.4.25", "1.2.3.4", "10.9.9.9")]
+    e, (zero, one, two) = push(cls, ROUTES.replace("1.0.0.0/8 2", "1.0.0.0/8 - 2"),
+                               packets, outputs=3)
+    assert zero == packets[:1] and one == packets[1:3] and two == packets[3:]
+    assert packets[2].dst_ip == bytes([18, 26, 4, 1])
+
+
+def test_a_gateway_may_be_written_as_a_dash():
+    e, _ = element("StaticIPLookup", "10.0.0.0/8 - 0, 0/0 - 0", 1)
+    assert e.router.handlers.read("e.table") == "10.0.0.0/8\t\t-\t\t0\n0.0.0.0/0\t\t-\t\t0\n"
+
+
+@pytest.mark.parametrize("cls", CHANGING)
+def test_routes_change_at_run_time(cls):
+    e, _ = element(cls, "18.26.4.0/24 0", 3)
+    handlers = e.router.handlers
+    e.router.initialize()
+    try:
+        handlers.write("e.add", "0.0.0.0/0 18.26.4.1 1")
+        assert handlers.read("e.lookup", "9.9.9.9") == "1 18.26.4.1"
+        with pytest.raises(HandlerError, match="conflict with existing route "
+                                               "'0.0.0.0/0 18.26.4.1 1'"):
+            handlers.write("e.add", "0.0.0.0/0 2")
+        handlers.write("e.set", "0.0.0.0/0 2")
+        assert handlers.read("e.lookup", "9.9.9.9") == "2"
+        # A removal naming a gateway and an output must name the route's own.
+        with pytest.raises(HandlerError, match="route '0.0.0.0/0 - 1' not found"):
+            handlers.write("e.remove", "0.0.0.0/0 - 1")
+        handlers.write("e.remove", "0.0.0.0/0 - 2")
+        assert handlers.read("e.lookup", "9.9.9.9") == "-1"
+        handlers.write("e.add", "18.26.4.24/32 2")
+        handlers.write("e.remove", "18.26.4.24/32")
+        with pytest.raises(HandlerError, match="output 3 out of range"):
+            handlers.write("e.add", "1.0.0.0/8 3")
+        assert handlers.read("e.table") == "18.26.4.0/24\t\t-\t\t0\n"
+    finally:
+        e.router.cleanup()
+
+
+@pytest.mark.parametrize("cls", CHANGING)
+def test_ctrl_changes_every_route_or_none(cls):
+    e, _ = element(cls, "18.26.4.0/24 0", 2)
+    handlers = e.router.handlers
+    handlers.write("e.ctrl", "add 10.0.0.0/8 1\n\nset 18.26.4.0/24 1\n")
+    assert handlers.read("e.table") == "18.26.4.0/24\t\t-\t\t1\n10.0.0.0/8\t\t-\t\t1\n"
+    # The third line fails: the first two are undone.
+    with pytest.raises(HandlerError, match="route '11.0.0.0/8 - -1' not found"):
+        handlers.write("e.ctrl", "remove 10.0.0.0/8\nadd 12.0.0.0/8 0\nremove 11.0.0.0/8")
+    with pytest.raises(HandlerError, match="bad command 'move'"):
+        handlers.write("e.ctrl", "add 13.0.0.0/8 0\nmove 12.0.0.0/8 0")
+    assert handlers.read("e.table") == "18.26.4.0/24\t\t-\t\t1\n10.0.0.0/8\t\t-\t\t1\n"
+
+
+def test_a_static_table_has_no_handler_to_change_it():
+    e, _ = element("StaticIPLookup", "18.26.4.0/24 0", 1)
+    with pytest.raises(HandlerError, match="no handler named 'e.add'"):
+        e.router.handlers.write("e.add", "10.0.0.0/8 0")
+
+
+def test_the_lookup_handler_wants_an_address():
+    e, _ = element("LinearIPLookup", "18.26.4.0/24 0", 1)
+    e.router.initialize()
+    try:
+        with pytest.raises(HandlerError, match="expected IP address, not 'nowhere'"):
+            e.router.handlers.read("e.lookup", "nowhere")
+    finally:
+        e.router.cleanup()
+
+
+def test_a_routing_table_looks_up_many_routes_by_prefix():
+    # 4,096 /24 routes and 16 /16 ones: the longest prefix in use wins.
+    routes = [f"10.{i // 256}.{i % 256}.0/24 {i % 2}" for i in range(4096)]
+    routes += [f"10.{i}.0.0/16 2" for i in range(16, 32)] + ["0.0.0.0/0 3"]
+    e, (zero, one, two, three) = push(
+        "RadixIPLookup", ", ".join(routes),
+        [with_destination(a) for a in ("10.0.5.1", "10.15.255.9", "10.20.1.1", "11.0.0.1")],
+        outputs=4)
+    assert [len(zero), len(one), len(two), len(three)] == [0, 2, 1, 1]
 
 
 # --- ICMPError ------------------------------------------------------------------------------
