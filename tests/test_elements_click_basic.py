@@ -74,7 +74,7 @@ def test_tee_sends_a_copy_out_of_every_output():
 def test_tee_has_as_many_outputs_as_the_configuration_uses():
     # As Click's: N is bounded only by the outputs used, thousands of them too.
     arms = "".join(f"t[{i}] -> Discard; " for i in range(1, 1500))
-    assert run(f"InfiniteSource(LIMIT 2) -> t :: Tee(1500); t[0] -> a :: Counter -> Discard; "
+    assert run("InfiniteSource(LIMIT 2) -> t :: Tee(1500); t[0] -> a :: Counter -> Discard; "
                + arms, "a.count") == ["2"]
     with pytest.raises(ConfigError, match="N: 1500 outputs implies 1500 arms"):
         router_of(f"Idle -> t :: Tee(1499); t[0] -> Discard; {arms}")
@@ -127,6 +127,38 @@ def test_unstrip_without_headroom_adds_zeros():
 def test_strip_counts_bytes_after_stripping():
     assert run("InfiniteSource(LENGTH 60, LIMIT 3) -> Strip(14) -> c :: Counter -> Discard",
                "c.byte_count") == [str(3 * 46)]
+
+
+# --- CheckLength and StoreData
+
+def test_checklength_passes_up_to_max_and_sends_longer_packets_out_of_output_1():
+    # LENGTH 5, 6 and 7: MAX 6 passes two, the 7-byte one leaves by output 1.
+    config = ("a :: InfiniteSource(LENGTH 5, LIMIT 1) -> c :: CheckLength(6) -> ok :: Counter "
+              "-> Discard; b :: InfiniteSource(LENGTH 6, LIMIT 1) -> c;"
+              "d :: InfiniteSource(LENGTH 7, LIMIT 1) -> c; c[1] -> long :: Counter -> Discard")
+    assert run(config, "ok.count", "long.count") == ["2", "1"]
+    # Without output 1 the longer packets are dropped; in pull context too.
+    assert run("InfiniteSource(LENGTH 7, LIMIT 3) -> Queue -> CheckLength(6) -> Unqueue -> "
+               "c :: Counter -> Discard", "c.count") == ["0"]
+    with pytest.raises(ConfigError, match="MAX: missing mandatory argument"):
+        router_of("Idle -> CheckLength -> Discard")
+
+
+def test_storedata_writes_what_fits():
+    packets = kept(r"InfiniteSource(\<00010203>, LIMIT 2) -> StoreData(2, \<ffeedd>)"
+                   " -> k :: BasicKeep")
+    assert [p.data for p in packets] == [bytes.fromhex("0001ffee")] * 2
+    # A packet that ends before OFFSET passes unchanged.
+    assert [p.data for p in kept(r"InfiniteSource(\<0001>, LIMIT 1) -> StoreData(2, \<ff>)"
+                                 " -> k :: BasicKeep")] == [bytes.fromhex("0001")]
+
+
+def test_storedata_leaves_the_copies_of_a_tee_alone():
+    router = router_of(r"InfiniteSource(\<00010203>, LIMIT 1) -> t :: Tee -> StoreData(0, x)"
+                       " -> k :: BasicKeep; t[1] -> k2 :: BasicKeep")
+    router.run(handle_signals=False)
+    assert router.element("k").packets[0].data == b"x\x01\x02\x03"
+    assert router.element("k2").packets[0].data == bytes.fromhex("00010203")
 
 
 # --- Paint, CheckPaint, PaintSwitch

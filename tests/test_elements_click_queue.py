@@ -7,8 +7,10 @@ import pytest
 
 from pyclick.errors import ConfigError
 from pyclick.lang import flatten
+from pyclick.packet import Packet
 from pyclick.router import Router
 from pyclick.runtime.handlers import HandlerError
+from tests.sinks import KeepingTestSink  # noqa: F401  (the class the configurations name)
 
 
 def run(config: str, *handlers: str, simtime: bool = True) -> list[str]:
@@ -79,6 +81,38 @@ def test_queue_capacity_must_be_unsigned():
 def test_queue_ports():
     with pytest.raises(ConfigError, match="has no output 2"):
         configure("q :: Queue; Idle -> q; q[0] -> Discard; q[1] -> Discard; q[2] -> Discard")
+
+
+def test_front_drop_queue_drops_the_oldest():
+    router = configure("q :: FrontDropQueue(5); Idle -> q -> Discard(ACTIVE false);"
+                       "q[1] -> old :: KeepingTestSink")
+    queue = router.element("q")
+    packets = [Packet(bytes([i])) for i in range(8)]
+    queue.push(0, packets[:3])
+    queue.push(0, packets[3:6])     # 6 for 5 places: packet 0 goes
+    queue.push(0, packets[6:])      # and then packets 1 and 2
+    assert router.element("old").packets == packets[:3]
+    assert queue.pull_batch(0, 10) == packets[3:]
+    assert (queue.drops, queue.highwater_length) == (3, 5)
+
+
+def test_front_drop_queue_never_stops_its_source():
+    # Bursts of 3 into 5 places that nobody drains: the source never waits.
+    assert run("InfiniteSource(LIMIT 9, BURST 3) -> q :: FrontDropQueue(5) -> "
+               "Discard(ACTIVE false)", "q.length", "q.drops") == ["5", "4"]
+
+
+def test_front_drop_queue_drops_from_a_burst_larger_than_itself():
+    # 8 packets in one batch into 3 places: the batch's 5 first are dropped.
+    values = run("InfiniteSource(LIMIT 8, BURST 8) -> q :: FrontDropQueue(3) -> "
+                 "Discard(ACTIVE false); q[1] -> old :: Counter -> Discard",
+                 "q.drops", "old.count", "q.length")
+    assert values == ["5", "5", "3"]
+
+
+def test_front_drop_queue_feeds_a_puller():
+    assert run("InfiniteSource(LIMIT 10) -> q :: FrontDropQueue(2) -> Unqueue -> c :: Counter"
+               " -> Discard", "c.count", "q.length") == ["10", "0"]
 
 
 # --- Unqueue

@@ -1,4 +1,4 @@
-"""The queues: SimpleQueue, Queue (with notification) and ThreadSafeQueue.
+"""The queues: SimpleQueue, Queue (with notification), ThreadSafeQueue and FrontDropQueue.
 
 A queue is where push turns into pull: packets pushed to its input wait
 until its output is pulled (by Unqueue, RatedUnqueue, Discard in pull
@@ -284,3 +284,59 @@ class ThreadSafeQueue(Queue):
     def pull_batch(self, port: int, max_packets: int) -> list[Packet]:
         with self._lock:
             return super().pull_batch(port, max_packets)
+
+
+class FrontDropQueue(Queue):
+    """FrontDropQueue(CAPACITY) -- stores packets in drop-from-front FIFO queue
+
+    Description
+    Stores incoming packets in a first-in-first-out queue, as Queue does,
+    but never refuses one: when the queue already holds CAPACITY packets,
+    the packet at its head (the oldest) is dropped to make room for the
+    new one at its tail. Dropped packets are pushed out of output 1 when it
+    is connected. A pull finds the freshest packets the queue could keep,
+    which suits traffic whose old packets lose their worth.
+
+    FrontDropQueue tells its pullers when it is empty, as Queue does; as it
+    is never full to a source, it never makes one wait.
+
+    Ports
+    one push input; output 0 pull, optional output 1 push (drops)
+
+    Keyword arguments
+    CAPACITY -- maximum number of packets held, 1 to 10^8; default 1000
+
+    Element handlers
+    length (read) -- packets in the queue now
+    highwater_length (read) -- the most packets the queue ever held at once
+    capacity (read/write) -- the CAPACITY setting
+    drops (read) -- packets dropped so far
+    reset_counts (write) -- sets drops and highwater_length back to 0 (highwater_length to the current length)
+    reset (write) -- drops every packet in the queue (out of output 1 when connected)
+
+    Example
+    InfiniteSource(LIMIT 10) -> q :: FrontDropQueue(4) -> Unqueue -> Discard;
+    """
+
+    def push(self, port: int, batch: list[Packet]) -> None:
+        queue = self._queue
+        excess = len(queue) + len(batch) - self.capacity
+        dropped: list[Packet] = []
+        if excess > 0:
+            # The oldest go first: those queued, then the batch's own first ones.
+            popleft = queue.popleft
+            dropped = [popleft() for _ in range(min(excess, len(queue)))]
+            if excess > len(dropped):
+                also = excess - len(dropped)
+                dropped += batch[:also]
+                batch = batch[also:]
+        queue.extend(batch)
+        if batch:
+            self.highwater_length = max(self.highwater_length, len(queue))
+            self._enqueued()
+        if dropped:
+            self._drop(dropped)
+
+    def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
+        # No full notification: a source upstream never has to wait.
+        return super().port_notifier(isoutput, port, which) if which == EMPTY else None
