@@ -11,6 +11,8 @@ from pyclick.errors import ConfigError
 from pyclick.lang import flatten
 from pyclick.packet import Packet
 from pyclick.router import Router
+from pyclick.runtime.handlers import HandlerError
+from tests.sinks import KeepingTestSink  # noqa: F401  (the class the configurations name)
 
 
 class SrcTimes(Element):
@@ -78,6 +80,28 @@ def test_infinite_source_reset_and_limit_handlers():
 def test_infinite_source_data_length_repeats_data():
     assert run('InfiniteSource("abc", LENGTH 7, LIMIT 1) -> c :: Counter -> Discard',
                "c.byte_count", "InfiniteSource@1.data") == ["7", "abc"]
+
+
+# --- RandomSource
+
+def test_random_source_makes_packets_of_their_own_random_bytes():
+    router = router_of("s :: RandomSource(32, 20, 5) -> k :: KeepingTestSink")
+    router.run(handle_signals=False)
+    data = [p.data for p in router.element("k").packets]
+    assert len(data) == 20 and {len(d) for d in data} == {32}
+    # Twenty draws of 256 bits each: a repeat would be a broken generator.
+    assert len(set(data)) == 20
+    assert router.handlers.read("s.count") == "20"
+
+
+def test_random_source_pulled_and_its_handlers():
+    assert run("s :: RandomSource(10, LIMIT 7) -> Unqueue(BURST 3) -> c :: Counter -> Discard",
+               "c.count", "c.byte_count", "s.length") == ["7", "70", "10"]
+    router = router_of("s :: RandomSource(10, ACTIVE false) -> Discard")
+    with pytest.raises(HandlerError, match="no handler named 's.data'"):
+        router.handlers.read("s.data")
+    with pytest.raises(ConfigError, match="LENGTH: missing mandatory argument"):
+        router_of("RandomSource -> Discard")
 
 
 # --- RatedSource

@@ -94,6 +94,7 @@ CLASS_MODULES = MappingProxyType({
     "RED": "red",
     "RadixIPLookup": "radixiplookup",
     "RandomSample": "randomsample",
+    "RandomSource": "randomsource",
     "RatedSource": "ratedsource",
     "RatedSplitter": "ratedsplitter",
     "RatedUnqueue": "ratedunqueue",

@@ -173,15 +173,23 @@ class InfiniteSource(_GeneratingSource):
 
     def configure(self, args: Args) -> None:
         self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
-        self.limit = args.read_p("LIMIT", _LIMIT, -1)
-        self.burst = args.read_p("BURST", _BURST, 1)
-        self.active = args.read_p("ACTIVE", BOOL, True)
-        self.timestamp = args.read("TIMESTAMP", BOOL, True)
+        self._read_pace(args)
         self.length = args.read("LENGTH", _LENGTH, -1)
         if args.has("DATASIZE"):
             self.length = args.read("DATASIZE", _LENGTH, -1)
         self._read_ending(args)
         args.complete()
+        self._start()
+
+    def _read_pace(self, args: Args) -> None:
+        """LIMIT, BURST and ACTIVE (positional after the first argument), TIMESTAMP."""
+        self.limit = args.read_p("LIMIT", _LIMIT, -1)
+        self.burst = args.read_p("BURST", _BURST, 1)
+        self.active = args.read_p("ACTIVE", BOOL, True)
+        self.timestamp = args.read("TIMESTAMP", BOOL, True)
+
+    def _start(self) -> None:
+        """The state of a source about to run, once its arguments are read."""
         self._bytes = packet_bytes(self.data, self.length)
         self.count = 0
         self._task = Task(self, self._run)

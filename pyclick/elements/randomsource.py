@@ -1,0 +1,61 @@
+"""RandomSource: packets of random bytes, made as InfiniteSource makes its own."""
+
+from __future__ import annotations
+
+import random
+
+from pyclick.args import UNSIGNED, Args
+from pyclick.elements.sources import MAX_LENGTH, InfiniteSource
+from pyclick.packet import Packet
+
+
+class RandomSource(InfiniteSource):
+    """RandomSource(LENGTH, LIMIT, BURST, ACTIVE, KEYWORDS) -- generates random packets whenever scheduled
+
+    Description
+    Creates packets of LENGTH bytes, each filled with its own random bytes,
+    and otherwise works as InfiniteSource does: in push context its task
+    pushes BURST packets every time it runs, in pull context every pull
+    gets one; it stops after LIMIT packets (never when LIMIT is negative)
+    and sends only while ACTIVE. Each packet's timestamp is the router's
+    clock when it was made.
+
+    Ports
+    one agnostic output
+
+    Keyword arguments
+    LENGTH -- packet length, 0 to 65535 bytes; mandatory
+    LIMIT -- packets to send, negative for no limit (at most 2^63-1); default -1
+    BURST -- packets per task run, 1 to 65536; default 1
+    ACTIVE -- send only while true; default true
+    STOP -- stop the driver once LIMIT packets are sent; default false
+    END_CALL -- write handler (with value) called once LIMIT packets are sent; default none
+    TIMESTAMP -- set packet timestamps; default true
+
+    Element handlers
+    count (read) -- packets sent
+    reset (write) -- sets count to 0, so LIMIT more packets will be sent
+    length, limit, burst, active (read/write) -- the settings of the same names
+
+    Example
+    RandomSource(64, LIMIT 10, STOP true) -> c :: Counter -> Discard;
+    """
+
+    # Its packets have no DATA to read or write.
+    read_handlers = {k: v for k, v in InfiniteSource.read_handlers.items() if k != "data"}
+    write_handlers = {k: v for k, v in InfiniteSource.write_handlers.items() if k != "data"}
+
+    def configure(self, args: Args) -> None:
+        self.length = args.read_mp("LENGTH", UNSIGNED.range(0, MAX_LENGTH))
+        self._read_pace(args)
+        self._read_ending(args)
+        args.complete()
+        self.data = b""
+        self._random = random.Random()
+        self._start()
+
+    def _make(self, n: int) -> list[Packet]:
+        now = self.router.now() if self.timestamp else 0.0
+        self.count += n
+        make, length = self._random.randbytes, self.length
+        return [Packet(make(length), now) for _ in range(n)]
