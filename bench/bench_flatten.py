@@ -55,6 +55,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The row of this tree reading the program back from its parse cache.
@@ -116,14 +117,20 @@ def declared_7002() -> str:
     return "\n".join(lines) + "\n"
 
 
+def behind_a_switch(classes: list[str], count: int, instance: Callable[[int], str]) -> str:
+    """The compound ``classes``, then ``count`` instances behind the outputs of a
+    switch fed by Idle, the i-th ``instance(i) -> Discard``."""
+    lines = classes + ["s :: RoundRobinSwitch;", "Idle -> s;"]
+    lines += [f"s[{i}] -> {instance(i)} -> Discard;" for i in range(count)]
+    return "\n".join(lines) + "\n"
+
+
 def arguments_7001() -> str:
     """1,000 instances of a 7-element compound behind a switch, with 256 different
     arguments: instances share an expansion only when their arguments are equal."""
-    lines = ["elementclass Path { $n | input -> Counter -> Paint($n) -> Strip(14)",
-             "  -> CheckIPHeader -> Unstrip(14) -> Counter -> output }",
-             "s :: RoundRobinSwitch;", "Idle -> s;"]
-    lines += [f"s[{i}] -> Path({i % 256}) -> Discard;" for i in range(1000)]
-    return "\n".join(lines) + "\n"
+    return behind_a_switch(["elementclass Path { $n | input -> Counter -> Paint($n) -> Strip(14)",
+                            "  -> CheckIPHeader -> Unstrip(14) -> Counter -> output }"],
+                           1000, lambda i: f"Path({i % 256})")
 
 
 def classes_8002() -> str:
@@ -182,12 +189,10 @@ def chain_7002() -> str:
 def nested_7001() -> str:
     """500 instances of a compound made of compounds made of compounds, three
     levels, 14 elements each, with 7 different arguments."""
-    lines = ["elementclass In { input -> Counter -> Paint(1) -> output }",
-             "elementclass Mid { input -> In -> Strip(14) -> In -> output }",
-             "elementclass Out { $x | input -> Mid -> Paint($x) -> Mid -> output }",
-             "s :: RoundRobinSwitch; Idle -> s;"]
-    lines += [f"s[{i}] -> Out({i % 7}) -> Discard;" for i in range(500)]
-    return "\n".join(lines) + "\n"
+    return behind_a_switch(["elementclass In { input -> Counter -> Paint(1) -> output }",
+                            "elementclass Mid { input -> In -> Strip(14) -> In -> output }",
+                            "elementclass Out { $x | input -> Mid -> Paint($x) -> Mid -> output }"],
+                           500, lambda i: f"Out({i % 7})")
 
 
 def defined_7000() -> str:

@@ -307,12 +307,7 @@ class FrontDropQueue(Queue):
     CAPACITY -- maximum number of packets held, 1 to 10^8; default 1000
 
     Element handlers
-    length (read) -- packets in the queue now
-    highwater_length (read) -- the most packets the queue ever held at once
-    capacity (read/write) -- the CAPACITY setting
-    drops (read) -- packets dropped so far
-    reset_counts (write) -- sets drops and highwater_length back to 0 (highwater_length to the current length)
-    reset (write) -- drops every packet in the queue (out of output 1 when connected)
+    length, highwater_length, drops (read), capacity (read/write), reset_counts, reset (write) -- as Queue's
 
     Example
     InfiniteSource(LIMIT 10) -> q :: FrontDropQueue(4) -> Unqueue -> Discard;

@@ -25,17 +25,10 @@ class RandomSource(InfiniteSource):
 
     Keyword arguments
     LENGTH -- packet length, 0 to 65535 bytes; mandatory
-    LIMIT -- packets to send, negative for no limit (at most 2^63-1); default -1
-    BURST -- packets per task run, 1 to 65536; default 1
-    ACTIVE -- send only while true; default true
-    STOP -- stop the driver once LIMIT packets are sent; default false
-    END_CALL -- write handler (with value) called once LIMIT packets are sent; default none
-    TIMESTAMP -- set packet timestamps; default true
+    LIMIT, BURST, ACTIVE, STOP, END_CALL, TIMESTAMP -- as InfiniteSource's
 
     Element handlers
-    count (read) -- packets sent
-    reset (write) -- sets count to 0, so LIMIT more packets will be sent
-    length, limit, burst, active (read/write) -- the settings of the same names
+    count, reset, length, limit, burst, active -- as InfiniteSource's (it has no data)
 
     Example
     RandomSource(64, LIMIT 10, STOP true) -> c :: Counter -> Discard;
