@@ -215,4 +215,4 @@ def test_a_recording_that_cannot_be_written_stops_and_the_balancing_goes_on(
         assert main(["-e", config, "-h", "db.moves"]) == 0
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert errors == [f"RECORD: cannot write '{path}': {os.strerror(errno.ENOSPC)}; "
-                      "the recording ends here", "the balancing goes on without RECORD"]
+                      "the recording ends here; the balancing goes on without it"]

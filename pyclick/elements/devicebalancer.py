@@ -208,11 +208,11 @@ class DeviceBalancer(Element):
         try:
             self.recorder(decision)
         except OSError as err:
-            self._stop_recording(err)
-            self.log.error("the balancing goes on without RECORD")
+            self._stop_recording(err, "; the balancing goes on without it")
 
-    def _stop_recording(self, failure: OSError | None = None) -> None:
-        """Close the recording; after ``failure`` (or a failing close), say it stopped."""
+    def _stop_recording(self, failure: OSError | None = None, then: str = "") -> None:
+        """Close the recording; after ``failure`` (or a failing close), say it stopped,
+        and ``then`` what happens next."""
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return
@@ -221,8 +221,8 @@ class DeviceBalancer(Element):
         except OSError as err:
             failure = failure or err
         if failure is not None:
-            self.log.error("RECORD: cannot write '%s': %s; the recording ends here",
-                           self.record_path, failure.strerror or failure)
+            self.log.error("RECORD: cannot write '%s': %s; the recording ends here%s",
+                           self.record_path, failure.strerror or failure, then)
 
     def _tick(self) -> None:
         if self.active:
