@@ -494,6 +494,30 @@ def test_the_lookup_handler_wants_an_address():
         e.router.cleanup()
 
 
+def test_lookups_agree_with_a_longest_prefix_search_on_random_tables():
+    # Random routes and addresses drawn near them; the expected port is worked
+    # out by checking every route, the longest prefix holding the address winning.
+    import ipaddress
+    import random
+
+    draw = random.Random(7)
+    for _ in range(20):
+        routes = {}
+        for _ in range(draw.randrange(1, 60)):
+            prefix = draw.choice([0, 8, 12, 16, 20, 24, 28, 31, 32])
+            net = ipaddress.IPv4Network((draw.getrandbits(32), prefix), strict=False)
+            routes[net] = draw.randrange(3)
+        e, _ = element("LinearIPLookup", ", ".join(f"{n} {p}" for n, p in routes.items()), 3)
+        for net in list(routes)[:10]:
+            for _ in range(5):
+                address = ipaddress.IPv4Address(int(net.network_address)
+                                                | draw.getrandbits(32 - net.prefixlen))
+                holding = [n for n in routes if address in n]
+                expected = routes[max(holding, key=lambda n: n.prefixlen)]
+                found = e.lookup(address.packed)
+                assert found is not None and found.port == expected
+
+
 def test_a_routing_table_looks_up_many_routes_by_prefix():
     # 4,096 /24 routes and 16 /16 ones: the longest prefix in use wins.
     routes = [f"10.{i // 256}.{i % 256}.0/24 {i % 2}" for i in range(4096)]
