@@ -84,6 +84,24 @@ def test_checkipheader_without_output_1_drops_and_checksum_false_skips_the_check
     assert len(good) == 1
 
 
+def test_checkipheader2_skips_only_the_checksum():
+    bad_sum = ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2), good_checksum=False)
+    bad_version = bytes([0x65]) + UDP[1:]
+    e, (good, bad) = push("CheckIPHeader2", "", [bad_sum, bad_version])
+    assert [p.data for p in good] == [bad_sum] and [p.data for p in bad] == [bad_version]
+    assert good[0].network_header_offset == 0 and good[0].dst_ip == bytes([10, 0, 0, 2])
+    e, (good, bad) = push("CheckIPHeader2", "CHECKSUM true", [bad_sum])
+    assert good == [] and len(bad) == 1
+
+
+def test_markmacheader_sets_the_mac_and_network_header_annotations():
+    e, (out,) = push("MarkMACHeader", "", [ether(OTHER, ME, 0x0800, UDP)], outputs=1)
+    assert (out[0].mac_header_offset, out[0].network_header_offset) == (0, 14)
+    e, (out,) = push("MarkMACHeader", "4, 18", [bytes(4) + ether(OTHER, ME, 0x8100, UDP)],
+                     outputs=1)
+    assert (out[0].mac_header_offset, out[0].network_header_offset) == (4, 22)
+
+
 def test_checkipheader_interfaces_refuse_broadcast_sources_except_to_us():
     def frame(src, dst):
         return ip_packet(src, dst, 17, udp(1, 2))

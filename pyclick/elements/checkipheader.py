@@ -1,4 +1,4 @@
-"""CheckIPHeader and MarkIPHeader: finding, checking and marking IP headers."""
+"""CheckIPHeader, CheckIPHeader2 and MarkIPHeader: finding, checking and marking IP headers."""
 
 from __future__ import annotations
 
@@ -58,10 +58,12 @@ class CheckIPHeader(Element):
 
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
+    #: CHECKSUM's default.
+    checksum_by_default = True
 
     def configure(self, args: Args) -> None:
         self.offset = args.read_p("OFFSET", _OFFSET, 0)
-        self.check_checksum = args.read("CHECKSUM", BOOL, True)
+        self.check_checksum = args.read("CHECKSUM", BOOL, self.checksum_by_default)
         bad = args.read("BADSRC", ListOf(IPADDR), [])
         good = args.read("GOODDST", ListOf(IPADDR), [])
         interfaces = args.read("INTERFACES", ListOf(IPPREFIX), [])
@@ -168,6 +170,29 @@ class CheckIPHeader(Element):
     def _drop_details(self) -> str:
         return "".join(f"{count}\t{reason}\n"
                        for count, reason in zip(self.reason_drops, REASONS))
+
+
+class CheckIPHeader2(CheckIPHeader):
+    """CheckIPHeader2(OFFSET, KEYWORDS) -- checks IP header, no checksum
+
+    Description
+    CheckIPHeader without its checksum check: the same checks otherwise,
+    the same annotations, the same outputs and handlers (see CheckIPHeader).
+    It suits packets whose checksum a device has checked already, or one an
+    element upstream is yet to fill in.
+
+    Ports
+    one agnostic input; agnostic output 0, optional push output 1 (invalid packets)
+
+    Keyword arguments
+    OFFSET, BADSRC, GOODDST, INTERFACES, VERBOSE, DETAILS -- as CheckIPHeader's
+    CHECKSUM -- check the header checksum after all; default false
+
+    Example
+    FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader2 -> Discard;
+    """
+
+    checksum_by_default = False
 
 
 class MarkIPHeader(Element):
