@@ -43,13 +43,15 @@ def test_full_queue_stops_the_source_instead_of_dropping():
                "-> Discard", "c.count", "q.drops") == ["1000", "0"]
 
 
-@pytest.mark.parametrize("cls", ["SimpleQueue", "Queue", "ThreadSafeQueue"])
+@pytest.mark.parametrize("cls", ["SimpleQueue", "Queue", "ThreadSafeQueue", "NotifierQueue"])
 def test_queue_drops_past_capacity_and_keeps_a_highwater_mark(cls):
     # Bursts of 3 into 5 places that nobody drains: 3, then 2 of the next 3.
-    # A SimpleQueue does not stop the source: every later burst is dropped too.
+    # A SimpleQueue or a NotifierQueue does not stop the source: every later
+    # burst is dropped too.
     values = run(f"InfiniteSource(LIMIT 9, BURST 3) -> q :: {cls}(5) -> Discard(ACTIVE false)",
                  "q.length", "q.highwater_length", "q.drops", "q.capacity")
-    assert values == ["5", "5", "4" if cls == "SimpleQueue" else "1", "5"]
+    stops_its_source = cls in ("Queue", "ThreadSafeQueue")
+    assert values == ["5", "5", "1" if stops_its_source else "4", "5"]
 
 
 def test_dropped_packets_go_out_of_output_1():
@@ -210,3 +212,23 @@ def test_thread_safe_queue_between_two_threads():
               "-> c :: Counter -> Discard; StaticThreadSched(u 0); DriverManager(wait_stop, "
               "wait 0.2s, stop)")
     assert run(config, "c.count", "q.drops", simtime=False) == ["500", "0"]
+
+
+# --- PullSwitch, StaticPullSwitch
+
+def test_pull_switch_pulls_from_the_input_it_is_set_to():
+    # Input 0 for a while (its 5 packets), then input 1 (its 7), then an input
+    # past the last: -1, nothing more.
+    config = ("InfiniteSource(LIMIT 5) -> a :: Queue; InfiniteSource(LIMIT 7) -> b :: Queue;"
+              "s :: PullSwitch; a -> [0]s; b -> [1]s; s -> Unqueue -> c :: Counter -> Discard;"
+              "Script(wait 1, write s.switch 1, wait 1, write s.switch 5, wait 1, stop)")
+    assert run(config, "c.count", "s.switch", "a.length", "b.length") == ["12", "-1", "0", "0"]
+
+
+@pytest.mark.parametrize("chosen, expected", [("1", ["0", "3"]), ("2", ["0", "0"]),
+                                              ("-1", ["0", "0"])])
+def test_static_pull_switch_pulls_one_input_or_none(chosen, expected):
+    config = (f"a :: InfiniteSource(LIMIT 4) -> Queue -> [0]s :: StaticPullSwitch({chosen});"
+              "InfiniteSource(LIMIT 3) -> Queue -> [1]s; s -> Unqueue -> c :: Counter -> Discard;"
+              "c2 :: Counter; Idle -> c2 -> Discard; DriverManager(wait 1s, stop)")
+    assert run(config, "c2.count", "c.count") == expected

@@ -102,6 +102,14 @@ def test_markmacheader_sets_the_mac_and_network_header_annotations():
     assert (out[0].mac_header_offset, out[0].network_header_offset) == (4, 22)
 
 
+def test_unstripipheader_puts_back_what_stripipheader_took():
+    e, (out,) = push("CheckIPHeader", "", [UDP], outputs=1)
+    stripped = out[0]
+    stripped.pull(20)
+    e, (back,) = push("UnstripIPHeader", "", [stripped, Packet(b"plain")], outputs=1)
+    assert [p.data for p in back] == [UDP, b"plain"]
+
+
 def test_checkipheader_interfaces_refuse_broadcast_sources_except_to_us():
     def frame(src, dst):
         return ip_packet(src, dst, 17, udp(1, 2))

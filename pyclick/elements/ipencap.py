@@ -1,4 +1,5 @@
-"""IPEncap and StripIPHeader: putting an IP header on a packet and taking it off."""
+"""IPEncap, StripIPHeader and UnstripIPHeader: putting an IP header on a packet, taking it
+off and putting it back."""
 
 from __future__ import annotations
 
@@ -141,4 +142,31 @@ class StripIPHeader(Element):
         offset = packet.transport_header_offset
         if offset is not None and offset > 0:
             packet.pull(offset)
+        return packet
+
+
+class UnstripIPHeader(Element):
+    """UnstripIPHeader -- restores outermost IP header
+
+    Description
+    Puts back what StripIPHeader took off: the packet's data starts again at
+    its network header annotation, when that lies before the data. Packets
+    without the annotation, or whose data starts at or before it, pass
+    unchanged.
+
+    Ports
+    one agnostic input, one agnostic output
+
+    Example
+    FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader -> StripIPHeader
+        -> UnstripIPHeader -> IPPrint -> Discard;
+    """
+
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    def simple_action(self, packet: Packet) -> Packet:
+        offset = packet.network_header_offset
+        if offset is not None and offset < 0:
+            packet.push(-offset)
         return packet

@@ -1,4 +1,5 @@
-"""The queues: SimpleQueue, Queue (with notification), ThreadSafeQueue and FrontDropQueue.
+"""The queues: SimpleQueue, Queue (with notification), NotifierQueue, ThreadSafeQueue and
+FrontDropQueue.
 
 A queue is where push turns into pull: packets pushed to its input wait
 until its output is pulled (by Unqueue, RatedUnqueue, Discard in pull
@@ -243,6 +244,32 @@ class Queue(SimpleQueue):
         self._full_note.wake()
 
 
+class NotifierQueue(Queue):
+    """NotifierQueue(CAPACITY) -- stores packets in a FIFO queue
+
+    Description
+    A Queue that tells its pullers when it is empty but never tells a
+    source it is full: a source upstream keeps pushing, and what does not
+    fit is dropped (pushed out of output 1 when it is connected). In every
+    other respect it behaves like Queue.
+
+    Ports
+    one push input; output 0 pull, optional output 1 push (drops)
+
+    Keyword arguments
+    CAPACITY -- maximum number of packets held, 1 to 10^8; default 1000
+
+    Element handlers
+    length, highwater_length, drops (read), capacity (read/write), reset_counts, reset (write) -- as Queue's
+
+    Example
+    InfiniteSource(LIMIT 10, BURST 5) -> q :: NotifierQueue(4) -> Unqueue -> Discard;
+    """
+
+    def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
+        return super().port_notifier(isoutput, port, which) if which == EMPTY else None
+
+
 class ThreadSafeQueue(Queue):
     """ThreadSafeQueue(CAPACITY) -- stores packets in a FIFO queue
 
@@ -286,7 +313,7 @@ class ThreadSafeQueue(Queue):
             return super().pull_batch(port, max_packets)
 
 
-class FrontDropQueue(Queue):
+class FrontDropQueue(NotifierQueue):
     """FrontDropQueue(CAPACITY) -- stores packets in drop-from-front FIFO queue
 
     Description
@@ -301,13 +328,13 @@ class FrontDropQueue(Queue):
     is never full to a source, it never makes one wait.
 
     Ports
-    one push input; output 0 pull, optional output 1 push (drops)
+    as Queue's: one push input; output 0 pull, optional output 1 push (the dropped packets)
 
     Keyword arguments
-    CAPACITY -- maximum number of packets held, 1 to 10^8; default 1000
+    CAPACITY -- as Queue's, 1000 packets by default
 
     Element handlers
-    length, highwater_length, drops (read), capacity (read/write), reset_counts, reset (write) -- as Queue's
+    length, highwater_length, capacity, drops, reset_counts, reset -- as Queue's
 
     Example
     InfiniteSource(LIMIT 10) -> q :: FrontDropQueue(4) -> Unqueue -> Discard;
@@ -331,7 +358,3 @@ class FrontDropQueue(Queue):
             self._enqueued()
         if dropped:
             self._drop(dropped)
-
-    def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
-        # No full notification: a source upstream never has to wait.
-        return super().port_notifier(isoutput, port, which) if which == EMPTY else None
