@@ -246,6 +246,10 @@ def hostile() -> list[tuple[str, bytes]]:
          f"define($X a b c);\np :: P(${{X[{digits}]}});\n".encode()),
         ("a 1 MB element name declared twice",
          f"{'x' * 1_000_000} :: A;\n{'x' * 1_000_000} :: B;\n".encode()),
+        ("100,000 routes in one routing table's argument (a 1.9 MB string)",
+         ("rt :: RadixIPLookup(" + ", ".join(
+             f"{i >> 16}.{(i >> 8) & 255}.{i & 255}.0/24 {i % 2}" for i in range(100_000))
+          + ");\nIdle -> rt -> Discard; rt[1] -> Discard;\n").encode()),
         ("variables growing tenfold, 7 levels",
          ("define($A0 xxxxxxxxxx);\n" + "".join(
              f"define($A{i} {f'$A{i - 1}' * 10});\n" for i in range(1, 8))

@@ -53,11 +53,14 @@ def nested_config(piece: str, depth: int = CONFIG_DEPTH) -> str:
 
 
 #: A configuration string on one line that CONFIG reads without its escapes,
-#: comments or nested parentheses: characters but those, a slash that starts no
-#: comment (not followed by another or by a star), and quoted strings without a
-#: backslash. CONFIG reads such a string whole and keeps it as written. Most
-#: are such, and their pattern compiles in a sixth of LINE_CONFIG's time.
-PLAIN_CONFIG = r"""\((?:[^()"'/\\\n]|/(?![/*])|"[^"\\\n]*"|'[^'\n]*')*\)"""
+#: comments or nested parentheses: runs of characters but those, a slash that
+#: starts no comment (not followed by another or by a star), and quoted strings
+#: without a backslash. CONFIG reads such a string whole and keeps it as
+#: written. Most are such, and their pattern compiles in a sixth of
+#: LINE_CONFIG's time. The runs are atomic groups: ``re`` keeps a mark for
+#: every repetition of a group, and one a character would take hundreds of
+#: megabytes on a string of a few megabytes (a routing table's routes).
+PLAIN_CONFIG = r"""\((?:(?>[^()"'/\\\n]+)|/(?![/*])|"[^"\\\n]*"|'[^'\n]*')*\)"""
 #: A configuration string on one line, as CONFIG reads it, its parentheses
 #: nesting at most CONFIG_DEPTH deep. Its pieces: a run of characters but
 #: parentheses, quotes, slashes and backslashes (an atomic group: backing off

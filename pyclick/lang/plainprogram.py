@@ -46,7 +46,7 @@ DEEPEST = 32
 
 #: A configuration string as on one line (chainline.PLAIN_CONFIG), but that may run
 #: over lines, quoted strings too.
-PLAIN_SPREAD_CONFIG = r"""\((?:[^()"'/\\]|/(?![/*])|"[^"\\]*"|'[^']*')*\)"""
+PLAIN_SPREAD_CONFIG = r"""\((?:(?>[^()"'/\\]+)|/(?![/*])|"[^"\\]*"|'[^']*')*\)"""
 #: A configuration string as on one line (chainline.LINE_CONFIG), but that may run
 #: over lines, its comments, quoted strings and ``\<hex>`` blocks too, and that may
 #: hold line comments.
