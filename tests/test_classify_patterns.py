@@ -166,6 +166,26 @@ def test_too_many_decisions_is_an_error(monkeypatch):
         compile_patterns([(i, f) for i, f in enumerate(fields)], data_layout)
 
 
+def test_thousands_of_patterns_that_exclude_each_other_compile():
+    # 1,500 values of one 2-byte field: a chain of 1,500 decisions, deeper than
+    # Python's recursion, written as if/elif chains of at most MAX_CHAIN branches.
+    values = range(0, 3000, 2)
+    patterns = [(i, Field(DATA, 0, 2, 0xFFFF, "==", v)) for i, v in enumerate(values)]
+    classification = compile_patterns(patterns + [(len(values), True)], data_layout)
+    for v in (0, 2, 1498, 2998, 1, 2999):
+        packet = Packet(v.to_bytes(2, "big"))
+        expected = v // 2 if v % 2 == 0 else len(values)
+        assert classification.match(packet) == expected
+        assert classification.match_batch([packet, packet]) == [expected, expected]
+
+
+def test_too_much_rewriting_is_an_error(monkeypatch):
+    monkeypatch.setattr(tree, "MAX_WORK", 100)
+    patterns = [(i, Field(DATA, 0, 1, 0xFF, "==", i)) for i in range(20)]
+    with pytest.raises(TooComplex, match="20 patterns rewritten more than 100 times"):
+        compile_patterns(patterns, data_layout)
+
+
 def test_missing_base_fails_its_tests_and_their_negations_hold():
     mac = Field(tree.MAC, 0, 6, (1 << 48) - 1, "==", 0)
     classification = compile_patterns([(0, mac), (1, neg(mac))], ip_layout)

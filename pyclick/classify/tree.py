@@ -35,6 +35,11 @@ DATA, NET, TRANSP, MAC = "data", "net", "transp", "mac"
 BASES = (DATA, NET, TRANSP, MAC)
 #: The most decision nodes a set of patterns may compile to.
 MAX_NODES = 20_000
+#: The most patterns the compilation may rewrite, summed over its decisions: each
+#: decision rewrites every pattern still undecided, and keeps them, so a few
+#: thousand patterns that exclude each other cost time and memory in the square
+#: of their number (2,000 such patterns: 2 million, seconds and 200 MB).
+MAX_WORK = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,7 @@ Node = Union[Leaf, Test]
 
 
 class TooComplex(ValueError):
-    """The patterns compile to more than MAX_NODES decisions."""
+    """The patterns compile to more than MAX_NODES decisions, or cost more than MAX_WORK."""
 
 
 def _implied(field: Field, known: Field, truth: bool) -> bool | None:
@@ -277,24 +282,59 @@ class _Builder:
         self.memo: dict[tuple, Node] = {}
         self.leaves: dict[int, Leaf] = {}
         self.nodes = 0
+        self.work = 0
 
     def build(self, patterns: tuple[tuple[int, Formula], ...]) -> Node:
-        patterns = tuple(p for p in patterns if p[1] is not False)
-        if not patterns:
-            return self._leaf(-1)
-        if patterns[0][1] is True:
-            return self._leaf(patterns[0][0])
-        node = self.memo.get(patterns)
-        if node is None:
-            field = _first_field(patterns[0][1])
-            yes = self.build(tuple((o, _restrict(f, field, True)) for o, f in patterns))
-            no = self.build(tuple((o, _restrict(f, field, False)) for o, f in patterns))
+        """The tree of ``patterns``. Built from an explicit stack, children before
+        their parent: a thousand patterns that exclude each other make a chain of a
+        thousand decisions, deeper than Python's recursion goes."""
+        node, patterns = self._settled(patterns)
+        if node is not None:
+            return node
+        # Each subproblem waiting for its children: its test and, per answer, the
+        # node when settled at once, else the subproblem that gives it.
+        waiting: dict[tuple, tuple[Field, Node | None, tuple, Node | None, tuple]] = {}
+        stack = [patterns]
+        while stack:
+            current = stack[-1]
+            if current in self.memo:
+                stack.pop()
+                continue
+            entry = waiting.get(current)
+            if entry is None:
+                self.work += len(current)
+                if self.work > MAX_WORK:
+                    raise TooComplex(f"patterns too complex to compile ({len(patterns)} patterns "
+                                     f"rewritten more than {MAX_WORK} times)")
+                field = _first_field(current[0][1])
+                yes, yes_rest = self._settled(
+                    tuple((o, _restrict(f, field, True)) for o, f in current))
+                no, no_rest = self._settled(
+                    tuple((o, _restrict(f, field, False)) for o, f in current))
+                waiting[current] = (field, yes, yes_rest, no, no_rest)
+                stack += [rest for node, rest in ((no, no_rest), (yes, yes_rest))
+                          if node is None]
+                continue
+            field, yes, yes_rest, no, no_rest = waiting.pop(current)
+            yes = self.memo[yes_rest] if yes is None else yes
+            no = self.memo[no_rest] if no is None else no
             self.nodes += 1
             if self.nodes > MAX_NODES:
                 raise TooComplex(f"patterns too complex (more than {MAX_NODES} decisions)")
-            node = yes if yes is no else Test(field, yes, no)
-            self.memo[patterns] = node
-        return node
+            self.memo[current] = yes if yes is no else Test(field, yes, no)
+            stack.pop()
+        return self.memo[patterns]
+
+    def _settled(self, patterns: tuple[tuple[int, Formula], ...]
+                 ) -> tuple[Node | None, tuple[tuple[int, Formula], ...]]:
+        """The node of ``patterns`` when known without a decision (a leaf, or built
+        before), else None; and the patterns without those that cannot hold."""
+        patterns = tuple(p for p in patterns if p[1] is not False)
+        if not patterns:
+            return self._leaf(-1), patterns
+        if patterns[0][1] is True:
+            return self._leaf(patterns[0][0]), patterns
+        return self.memo.get(patterns), patterns
 
     def _leaf(self, output: int) -> Leaf:
         return self.leaves.setdefault(output, Leaf(output))
@@ -347,7 +387,8 @@ def _nodes(root: Node) -> list[Node]:
 
 
 def compile_patterns(patterns: list[tuple[int, Formula]], layout: Layout) -> Classification:
-    """The decision tree of ``patterns`` (see the module docstring); TooComplex past MAX_NODES."""
+    """The decision tree of ``patterns`` (see the module docstring); TooComplex past MAX_NODES
+    or MAX_WORK."""
     return Classification(_Builder().build(tuple(patterns)), layout)
 
 
@@ -378,6 +419,8 @@ def _condition(field: Field) -> str:
 #: Deepest tree written inline into the batch loop; deeper ones are called
 #: as a function (Python allows 100 levels of indentation).
 MAX_INLINE_DEPTH = 60
+#: Longest chain of "no" answers written as one if/elif chain.
+MAX_CHAIN = 200
 
 
 def _generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
@@ -394,17 +437,35 @@ def _generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
                 parents[id(child)] = parents.get(id(child), 0) + 1
     shared = {id(n): f"_s{i}" for i, n in enumerate(nodes)
               if isinstance(n, Test) and parents.get(id(n), 0) > 1}
+    # A chain of "no" answers is written as one if/elif chain, which Python's
+    # compiler goes down one level per branch: every MAX_CHAIN-th node of a long
+    # chain is made a function of its own, as a shared subtree is.
+    no_children = {id(n.no) for n in nodes if isinstance(n, Test)}
+    index = {id(n): i for i, n in enumerate(nodes)}
+    for node in nodes:
+        if not isinstance(node, Test) or (id(node) in no_children and id(node) not in shared):
+            continue
+        length, step = 0, node.no
+        while isinstance(step, Test) and id(step) not in shared:
+            length += 1
+            if length % MAX_CHAIN == 0:
+                shared[id(step)] = f"_s{index[id(step)]}"
+            step = step.no
     bases = {n.field.base for n in nodes if isinstance(n, Test)}
     arguments = ", ".join(["b", "E"] + [BASE_VARS[base] for base in BASES if base in bases])
     functions: list[str] = []
 
     def body(node: Node, indent: str, top: bool) -> list[str]:
-        if isinstance(node, Leaf):
-            return [f"{indent}return {node.output}"]
-        if not top and id(node) in shared:
-            return [f"{indent}return {shared[id(node)]}({arguments})"]
-        return ([f"{indent}if {_condition(node.field)}:"] + body(node.yes, indent + "    ", False)
-                + body(node.no, indent, False))
+        # A chain of "no" answers stays at one indentation: a loop, not a recursion.
+        lines: list[str] = []
+        while True:
+            if isinstance(node, Leaf):
+                return lines + [f"{indent}return {node.output}"]
+            if not top and id(node) in shared:
+                return lines + [f"{indent}return {shared[id(node)]}({arguments})"]
+            lines += [f"{indent}if {_condition(node.field)}:"]
+            lines += body(node.yes, indent + "    ", False)
+            node, top = node.no, False
 
     for node in nodes:
         if id(node) in shared:
