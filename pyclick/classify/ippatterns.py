@@ -49,7 +49,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 from pyclick.classify import syntaxcache
 from pyclick.classify.syntax import WS, Branch, Grammar, Lexeme, PatternError
@@ -233,6 +233,29 @@ class _Primitive:
     value_position: int = 1
 
 
+def _chain(node: Branch, kind: str) -> list[Branch]:
+    """The operands of the chain of ``kind`` nodes at ``node``, left to right (the
+    grammar nests a chain to the left, one node an operator)."""
+    operands: list[Branch] = []
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Branch) and item.data == kind:
+            pending += reversed([c for c in item.children if isinstance(c, Branch)])
+        else:
+            operands.append(item)
+    return operands
+
+
+def _balanced(combine: Callable[[Formula, Formula], Formula], parts: list[Formula]) -> Formula:
+    """``parts`` combined pairwise, then the pairs, and so on: a tree of depth log2 of
+    their number, its first part still leftmost."""
+    while len(parts) > 1:
+        parts = [combine(*parts[i:i + 2]) if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return parts[0]
+
+
 class _Walker:
     """Turns the parse tree into a formula, left to right, remembering the
     previous primitive for values written alone (``port 80 or 81``)."""
@@ -259,11 +282,12 @@ class _Walker:
             return self.formula(node.children[1])
         if kind == "not_":
             return neg(self.formula(node.children[1]))
-        if kind == "and_":
-            parts = [c for c in node.children if isinstance(c, Branch)]
-            return conj(*(self.formula(c) for c in parts))
-        if kind == "or_":
-            return disj(self.formula(node.children[0]), self.formula(node.children[2]))
+        if kind in ("and_", "or_"):
+            # A chain of one operator is one level, however long (a list of
+            # hosts joined by 'or'), and its formula a balanced tree: the
+            # compilation goes down a formula by recursion.
+            parts = [self.formula(c) for c in _chain(node, kind)]
+            return _balanced(conj if kind == "and_" else disj, parts)
         cond = self.formula(node.children[0])
         return choose(cond, self.formula(node.children[2]), self.formula(node.children[4]))
 

@@ -35,11 +35,12 @@ DATA, NET, TRANSP, MAC = "data", "net", "transp", "mac"
 BASES = (DATA, NET, TRANSP, MAC)
 #: The most decision nodes a set of patterns may compile to.
 MAX_NODES = 20_000
-#: The most patterns the compilation may rewrite, summed over its decisions: each
-#: decision rewrites every pattern still undecided, and keeps them, so a few
-#: thousand patterns that exclude each other cost time and memory in the square
-#: of their number (2,000 such patterns: 2 million, seconds and 200 MB).
-MAX_WORK = 4_000_000
+#: The most parts of formulas (tests and operators) the compilation may rewrite,
+#: summed over its decisions: each decision rewrites every pattern still
+#: undecided, whole, and keeps them, so a few thousand patterns that exclude each
+#: other, or one of a few thousand alternatives, cost time and memory in the
+#: square of their number (2,000 hosts: 6 million rewrites, seconds and 200 MB).
+MAX_WORK = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -254,23 +255,6 @@ def _implied(field: Field, known: Field, truth: bool) -> bool | None:
     return known.value < field.value
 
 
-def _restrict(f: Formula, known: Field, truth: bool) -> Formula:
-    if f is True or f is False:
-        return f
-    if isinstance(f, Field):
-        implied = _implied(f, known, truth)
-        return f if implied is None else implied
-    kind = f[0]
-    if kind == "not":
-        return neg(_restrict(f[1], known, truth))
-    if kind == "and":
-        return conj(_restrict(f[1], known, truth), _restrict(f[2], known, truth))
-    if kind == "or":
-        return disj(_restrict(f[1], known, truth), _restrict(f[2], known, truth))
-    return choose(_restrict(f[1], known, truth), _restrict(f[2], known, truth),
-                  _restrict(f[3], known, truth))
-
-
 def _first_field(f: Formula) -> Field:
     while not isinstance(f, Field):
         f = f[1]
@@ -302,15 +286,11 @@ class _Builder:
                 continue
             entry = waiting.get(current)
             if entry is None:
-                self.work += len(current)
-                if self.work > MAX_WORK:
-                    raise TooComplex(f"patterns too complex to compile ({len(patterns)} patterns "
-                                     f"rewritten more than {MAX_WORK} times)")
                 field = _first_field(current[0][1])
                 yes, yes_rest = self._settled(
-                    tuple((o, _restrict(f, field, True)) for o, f in current))
+                    tuple((o, self._restrict(f, field, True)) for o, f in current))
                 no, no_rest = self._settled(
-                    tuple((o, _restrict(f, field, False)) for o, f in current))
+                    tuple((o, self._restrict(f, field, False)) for o, f in current))
                 waiting[current] = (field, yes, yes_rest, no, no_rest)
                 stack += [rest for node, rest in ((no, no_rest), (yes, yes_rest))
                           if node is None]
@@ -324,6 +304,29 @@ class _Builder:
             self.memo[current] = yes if yes is no else Test(field, yes, no)
             stack.pop()
         return self.memo[patterns]
+
+    def _restrict(self, f: Formula, known: Field, truth: bool) -> Formula:
+        """``f`` once ``known`` is known to have ``truth``; every part rewritten
+        counts towards MAX_WORK."""
+        self.work += 1
+        if self.work > MAX_WORK:
+            raise TooComplex(f"patterns too complex to compile (more than {MAX_WORK} "
+                             "rewrites of their tests)")
+        if f is True or f is False:
+            return f
+        if isinstance(f, Field):
+            implied = _implied(f, known, truth)
+            return f if implied is None else implied
+        kind = f[0]
+        restrict = self._restrict
+        if kind == "not":
+            return neg(restrict(f[1], known, truth))
+        if kind == "and":
+            return conj(restrict(f[1], known, truth), restrict(f[2], known, truth))
+        if kind == "or":
+            return disj(restrict(f[1], known, truth), restrict(f[2], known, truth))
+        return choose(restrict(f[1], known, truth), restrict(f[2], known, truth),
+                      restrict(f[3], known, truth))
 
     def _settled(self, patterns: tuple[tuple[int, Formula], ...]
                  ) -> tuple[Node | None, tuple[tuple[int, Formula], ...]]:
