@@ -127,6 +127,9 @@ class LogFormatter(logging.Formatter):
         warning = record.levelno == logging.WARNING
         if landmark is None and warning and (leading := _LEADING_LANDMARK.match(message)):
             landmark, message = leading.group(1), message[leading.end():]
+        elif landmark is not None and message.startswith(f"{landmark}: "):
+            # An error that names its place already (a ConfigError's message): once.
+            message = message[len(landmark) + 2:]
         element = getattr(record, "element", None)
         # Most element messages open with the element's declaration, as Click's do.
         named = element and not message.startswith(element)

@@ -198,6 +198,13 @@ RECORDS = [(logging.WARNING, "BURST size 0", {"landmark": "conf.click:3", "eleme
            (logging.WARNING, "q :: Queue: overflow", {"landmark": "conf.click:4", "element": "q"})]
 
 
+def test_a_message_naming_its_place_already_names_it_once():
+    assert log_lines(Terminal(), [(logging.ERROR, "conf.click:2: s :: Script: write x.y: no "
+                                   "element named 'x'", {"landmark": "conf.click:2",
+                                                         "element": "s"})]) == [
+        "conf.click:2: s :: Script: write x.y: no element named 'x'"]
+
+
 def test_on_a_terminal_warnings_read_like_errors_without_times():
     assert log_lines(Terminal(), RECORDS) == [
         "conf.click:3: warning: [u] BURST size 0", "[db] 3 moves", "worker thread 1 failed",
