@@ -304,6 +304,24 @@ def test_todump_writes_a_classic_pcap(tmp_path, capsys):
     assert data[24:] == record * 2
 
 
+def test_todump_on_a_full_disk_ends_its_file_and_lets_packets_on(tmp_path, capsys):
+    # /dev/full fails every write with ENOSPC, as a full disk does; 20,000
+    # packets fill the write buffer well before the end.
+    import os
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full to stand for a full disk")
+    path = tmp_path / "out.pcap"
+    os.symlink("/dev/full", path)
+    config = (f"InfiniteSource(LIMIT 20000, STOP true) -> t :: ToDump({path}) -> c :: Counter "
+              "-> Discard")
+    assert main(["-e", config, "-h", "c.count"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == "20000\n"
+    assert printed.err.count("cannot write") == 1
+    assert f"t :: ToDump: {path}: cannot write: {os.strerror(28)}; the file ends here" \
+        in printed.err
+
+
 def test_todump_round_trips_through_fromdump(tmp_path, capsys):
     first, second = tmp_path / "a.pcap", tmp_path / "b.pcap"
     frames = [ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 53)),

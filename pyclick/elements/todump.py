@@ -46,7 +46,8 @@ class ToDump(Element):
     the USE_ENCAP_FROM elements (FromDump has one), which must agree.
     Records are in this machine's byte order, with microsecond timestamps
     unless NANO is true. The file is opened at initialization and closed
-    when the router stops.
+    when the router stops. A write that fails (a full disk) ends the file
+    with one error; the packets still go on.
 
     ToDump has zero or one output; with one, every packet goes on through
     it after it was written. In pull context with no output, its task
@@ -125,11 +126,29 @@ class ToDump(Element):
         return found.pop()
 
     def cleanup(self) -> None:
-        if self._out is not None:
-            self._out.flush()
-            if self._out is not sys.stdout.buffer:
-                self._out.close()
-            self._out = None
+        out, self._out = self._out, None
+        if out is None:
+            return
+        try:
+            out.flush()
+        except OSError as err:
+            self._stopped(err)
+        finally:
+            if out is not sys.stdout.buffer:
+                self._close_quietly(out)
+
+    def _stopped(self, err: OSError) -> None:
+        """A write failed (a full disk, a closed pipe): say so once; the file is
+        written no more, and the packets go on."""
+        self.log.error("%s: %s: cannot write: %s; the file ends here", self.declaration(),
+                       self.filename, err.strerror or err)
+
+    @staticmethod
+    def _close_quietly(out: BinaryIO) -> None:
+        try:
+            out.close()
+        except OSError:
+            pass    # what is buffered fails again; said already
 
     def _write(self, data: bytes) -> None:
         assert self._out is not None
@@ -150,7 +169,14 @@ class ToDump(Element):
             fraction = min(int(round((packet.timestamp - seconds) * scale)), int(scale) - 1)
             chunks.append(record.pack(seconds, fraction, len(captured), length))
             chunks.append(captured)
-        out.write(b"".join(chunks))
+        try:
+            out.write(b"".join(chunks))
+        except OSError as err:
+            self._out = None
+            self._stopped(err)
+            if out is not sys.stdout.buffer:
+                self._close_quietly(out)
+            return
         self.count += len(batch)
 
     def push(self, port: int, batch: list[Packet]) -> None:
