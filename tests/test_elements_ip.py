@@ -322,6 +322,12 @@ def test_todump_on_a_full_disk_ends_its_file_and_lets_packets_on(tmp_path, capsy
         in printed.err
 
 
+def test_fromdump_says_why_it_cannot_read_its_file(tmp_path, capsys):
+    assert main(["-e", f"FromDump({tmp_path}) -> Discard"]) == 1
+    assert capsys.readouterr().err == (f"<expr>:1: FromDump@1 :: FromDump: cannot read "
+                                       f"'{tmp_path}': Is a directory\n")
+
+
 def test_todump_round_trips_through_fromdump(tmp_path, capsys):
     first, second = tmp_path / "a.pcap", tmp_path / "b.pcap"
     frames = [ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 53)),

@@ -323,7 +323,10 @@ class FromDump(_Source):
 
         try:
             self.linktype, records = read_pcap(self.filename)
-        except (OSError, PcapError) as err:
+        except OSError as err:
+            raise ConfigError(f"{self.declaration()}: cannot read '{self.filename}': "
+                              f"{err.strerror or err}", self.landmark) from None
+        except PcapError as err:
             raise ConfigError(f"{self.declaration()}: {err}", self.landmark) from None
         if self.end_after is not None and records:
             last = records[0].timestamp + self.end_after
