@@ -80,7 +80,7 @@ def _parser() -> _Parser:
     p.add_argument("-w", "--no-warnings", action="store_true", help="do not print warnings")
     p.add_argument("--simtime", "--simulation-time", action="store_true",
                    help="run in simulated time; --simtime=TIME starts it at TIME seconds")
-    p.add_argument("--simtime-start", type=_seconds, default=0.0, help=argparse.SUPPRESS)
+    p.add_argument("--simtime-start", type=float, default=0.0, help=argparse.SUPPRESS)
     p.add_argument("-p", "--port", help="listen for ControlSocket connections on TCP PORT")
     p.add_argument("-u", "--unix-socket", metavar="PATH",
                    help="listen for ControlSocket connections on UNIX socket PATH")
@@ -241,20 +241,18 @@ def main(argv: list[str] | None = None) -> int:
             return err.exit_status
 
 
-def _seconds(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--simtime: expected seconds, got '{text}'") from None
-
-
 def _simtime_values(argv: list[str]) -> list[str]:
     """click's ``--simtime[=TIME]``: a value only after '=', so that a router file
-    after a bare --simtime stays the router file."""
+    after a bare --simtime stays the router file. The value is checked here, where
+    the option is named as the user wrote it."""
     out = []
     for word in argv:
         name, eq, value = word.partition("=")
         if eq and name in ("--simtime", "--simulation-time"):
+            try:
+                float(value)
+            except ValueError:
+                raise UsageError(f"{name}: expected seconds, got '{value}'") from None
             out += ["--simtime", "--simtime-start", value]
         else:
             out.append(word)

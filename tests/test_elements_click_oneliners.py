@@ -140,7 +140,8 @@ def test_simtime_start(capsys):
     assert click(capsys, "--simtime=100", "-e", config, "-h", "s.now")[:2] == (0, "101.000000\n")
     assert click(capsys, "--simtime", "-e", config, "-h", "s.now")[:2] == (0, "1.000000\n")
     status, _, err = click(capsys, "--simtime=soon", "-e", config)
-    assert status == 1 and "--simtime: expected seconds, got 'soon'" in err
+    # Named as written, not as the hidden option it becomes.
+    assert status == 1 and err.startswith("pyclick: --simtime: expected seconds, got 'soon'\n")
 
 
 def test_v_is_the_version(capsys):
