@@ -138,8 +138,7 @@ class LogFormatter(logging.Formatter):
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         if self.destination == "journal":
-            priority = _PRIORITY.get(record.levelno, 6)
-            return "\n".join(f"<{priority}>{line}" for line in text.splitlines())
+            return _journal_lines(text, record.levelno)
         if self.destination == "file":
             return f"{self.formatTime(record)} {text}"
         return text
@@ -170,8 +169,14 @@ def print_error(text: str, level: int = logging.ERROR) -> None:
     whose configuration fails is filed as failing, not as information.
     """
     if log_destination(sys.stderr) == "journal":
-        text = "\n".join(f"<{_PRIORITY[level]}>{line}" for line in text.splitlines())
+        text = _journal_lines(text, level)
     print(text, file=sys.stderr)
+
+
+def _journal_lines(text: str, level: int) -> str:
+    """``text`` with the priority of ``level`` before each line, as the journal reads it."""
+    priority = _PRIORITY.get(level, 6)
+    return "\n".join(f"<{priority}>{line}" for line in text.splitlines())
 
 
 class _CommandHandler(logging.StreamHandler):
