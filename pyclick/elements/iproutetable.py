@@ -129,11 +129,6 @@ class RouteTable(Element):
         self._search = [(prefix_mask(prefix), by_prefix[prefix])
                         for prefix in sorted(by_prefix, reverse=True)]
 
-    @property
-    def routes(self) -> list[Route]:
-        """The routes, in the order they were added."""
-        return list(self._routes.values())
-
     def lookup(self, destination: bytes) -> Route | None:
         address = int.from_bytes(destination, "big")
         for mask, routes in self._search:
@@ -186,6 +181,8 @@ class ChangingRouteTable(RouteTable):
     registered = False
 
     def _change(self, command: str, text: str) -> None:
+        """Carry out ``add``, ``set`` or ``remove`` of the route ``text``; the
+        lookup's index is the caller's to rebuild."""
         route = parse_route(text, removal=command == "remove")
         self._check_port(route)
         old = self._routes.get(route.key)
@@ -197,33 +194,41 @@ class ChangingRouteTable(RouteTable):
             raise ValueError(f"conflict with existing route '{old.words()}'")
         else:
             self._routes[route.key] = route
-        self._index()
 
-    @write_handler("add")
-    def _write_add(self, value: str) -> None:
-        self._change("add", value)
-
-    @write_handler("set")
-    def _write_set(self, value: str) -> None:
-        self._change("set", value)
-
-    @write_handler("remove")
-    def _write_remove(self, value: str) -> None:
-        self._change("remove", value)
-
-    @write_handler("ctrl")
-    def _write_ctrl(self, value: str) -> None:
-        # Every line or none: a failing line puts the routes back as they were.
+    def _apply(self, changes: list[tuple[str, str]]) -> None:
+        """Carry out every change or none: a failing one puts the routes back as
+        they were. The lookup's index is rebuilt once, whatever their number."""
         before = dict(self._routes)
         try:
-            for line in value.splitlines():
-                command, _, route = line.strip().partition(" ")
-                if not command:
-                    continue
-                if command not in ("add", "set", "remove"):
-                    raise ValueError(f"bad command '{command}'")
+            for command, route in changes:
                 self._change(command, route)
         except ValueError:
             self._routes = before
-            self._index()
             raise
+        finally:
+            self._index()
+
+    @write_handler("add")
+    def _write_add(self, value: str) -> None:
+        self._apply([("add", value)])
+
+    @write_handler("set")
+    def _write_set(self, value: str) -> None:
+        self._apply([("set", value)])
+
+    @write_handler("remove")
+    def _write_remove(self, value: str) -> None:
+        self._apply([("remove", value)])
+
+    @write_handler("ctrl")
+    def _write_ctrl(self, value: str) -> None:
+        changes = []
+        for line in value.splitlines():
+            command, _, route = line.strip().partition(" ")
+            if not command:
+                continue
+            if command not in ("add", "set", "remove"):
+                # Found before any change is made: nothing to put back.
+                raise ValueError(f"bad command '{command}'")
+            changes.append((command, route))
+        self._apply(changes)
