@@ -51,9 +51,12 @@ class StaticPullSwitch(Element):
         """``number``, or -1 when the element has no such input."""
         return number if number < self.ninputs else -1
 
+    def _chosen_may_give(self) -> bool:
+        return self.input >= 0 and bool(self._signals[self.input])
+
     def _wake(self) -> None:
         """Some input may give a packet again: wake the pullers if it is the chosen one."""
-        if self.input >= 0 and self._signals[self.input]:
+        if self._chosen_may_give():
             self._note.wake()
 
     def pull(self, port: int) -> Packet | None:
@@ -62,7 +65,7 @@ class StaticPullSwitch(Element):
 
     def pull_batch(self, port: int, max_packets: int) -> list[Packet]:
         batch = self.input_pull_batch(self.input, max_packets) if self.input >= 0 else []
-        if not batch and not (self.input >= 0 and self._signals[self.input]):
+        if not batch and not self._chosen_may_give():
             self._note.sleep()
         return batch
 
