@@ -382,6 +382,25 @@ def test_ipfilter_actions():
     assert outputs_of("IPFilter", config, 2, frames) == [-1, 0, 1, -1]
 
 
+def test_ipfilter_host_and_port_lists_are_lookups():
+    # 300 denied hosts, then 20 allowed UDP ports: one lookup of the source, then
+    # the protocol, then one lookup of the destination port.
+    hosts = ", ".join(f"deny src host 10.0.{i >> 8}.{i & 255}" for i in range(300))
+    ports = ", ".join(f"allow udp dst port {1000 + i}" for i in range(20))
+    config = f"{hosts}, {ports}, 1 all"
+    frames = [udp_frame("10.0.1.43", "2.2.2.2", 9, 1005),
+              udp_frame("10.0.1.44", "2.2.2.2", 9, 1005),
+              udp_frame("10.0.1.44", "2.2.2.2", 9, 1020),
+              tcp_frame("10.0.1.44", "2.2.2.2", 9, 1005)]
+    assert outputs_of("IPFilter", config, 2, frames) == [-1, 0, 1, 1]
+    router = router_with("IPFilter", config, 2)
+    program = router.handlers.read("c.program").splitlines()
+    lookups = [line for line in program if "other->" in line]
+    assert len(lookups) == 2
+    assert lookups[0].count("->[X]") == 300
+    assert lookups[1].count("->[0]") == 20
+
+
 def test_ipfilter_errors_name_the_rule_and_position():
     err = config_error_of(router_with, "IPFilter",
                           "allow tcp, pass udp, 3 udp, allow src host 1.2.3.4 and ip ttl > 300", 2)

@@ -1,8 +1,13 @@
 """Packet classification: the pattern languages of Classifier and IPClassifier, compiled once.
 
 - :mod:`pyclick.classify.tree`: tests on packet bytes, boolean formulas of
-  them, and the compiler that turns a list of formulas (one per output)
-  into a decision tree, then into a Python function;
+  them, where they are in a packet, and the nodes of decision trees;
+- :mod:`pyclick.classify.expand`: the decision tree of a list of formulas
+  (one per output), by Shannon expansion;
+- :mod:`pyclick.classify.codegen`: a decision tree written as a Python
+  function;
+- :mod:`pyclick.classify.compiled`: both steps, and the compiled
+  classification the elements hold;
 - :mod:`pyclick.classify.rawpatterns`: Classifier's ``offset/value%mask``
   language;
 - :mod:`pyclick.classify.ippatterns`: the tcpdump-like language of

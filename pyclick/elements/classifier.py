@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pyclick.args import Args
 from pyclick.classify.rawpatterns import PatternError, parse_pattern
-from pyclick.classify.tree import Classification, Formula, TooComplex, compile_patterns, data_layout
+from pyclick.classify.compiled import Classification, compile_patterns
+from pyclick.classify.expand import TooComplex
+from pyclick.classify.tree import Formula, data_layout
 from pyclick.element import PUSH, Element, read_handler
 from pyclick.packet import Packet
 
@@ -62,7 +64,9 @@ class Classifier(Element):
     negation does). The pattern "-" matches every packet.
 
     The patterns are compiled once, at configuration, into a decision tree:
-    a packet costs one walk down the tree, whatever the number of patterns.
+    a packet costs one walk down the tree. Where many patterns each compare
+    the same bytes with their own value (a list of addresses or ports), the
+    tree looks the packet's value up among them in one step, however many.
     A warning names each output no packet can reach (usually an earlier
     pattern is more general, or the pattern contradicts itself, as in
     "12/0806 12/0800"). Mistakes are reported with the pattern's number
@@ -72,7 +76,7 @@ class Classifier(Element):
     one push input; as many push outputs as patterns
 
     Element handlers
-    program (read) -- the decision tree: one test per line, with where its yes and no answers lead ([N] is output N, [X] a drop)
+    program (read) -- the decision tree: one decision per line, a test with where its yes and no answers lead, or a lookup with where each value and the others lead ([N] is output N, [X] a drop)
 
     Example
     // ARP requests to output 0, ARP replies to output 1, IP packets to

@@ -7,8 +7,9 @@ import re
 from pyclick.args import Args
 from pyclick.classify.ippatterns import AddressNames, parse_ip_pattern
 from pyclick.classify.rawpatterns import PatternError
-from pyclick.classify.tree import (Classification, Formula, TooComplex, compile_patterns,
-                                   ip_layout)
+from pyclick.classify.compiled import Classification, compile_patterns
+from pyclick.classify.expand import TooComplex
+from pyclick.classify.tree import Formula, ip_layout
 from pyclick.element import PUSH, Element, read_handler
 from pyclick.elements.classifier import push_classified, warn_unreachable
 from pyclick.elements.inet import ETHERADDR, IPADDR, IPPREFIX
@@ -100,7 +101,8 @@ class IPClassifier(Element):
     does not hold.
 
     The patterns are compiled once into a decision tree, so a packet costs
-    one walk down the tree whatever the number of patterns. A warning
+    one walk down the tree; a list of hosts, networks of one size or ports
+    is one step of it, a lookup of the packet's value. A warning
     names each output no packet can reach. Mistakes are reported with the
     pattern's number (from 0) and the position (from 1) in it.
 
@@ -108,7 +110,7 @@ class IPClassifier(Element):
     one push input; as many push outputs as patterns
 
     Element handlers
-    program (read) -- the decision tree, one test per line ([N] is output N, [X] a drop)
+    program (read) -- the decision tree, one decision per line: a test, or a lookup of a value ([N] is output N, [X] a drop)
     patternN (read/write) -- pattern N, one handler per output; writing recompiles the tree
 
     Example
@@ -190,7 +192,7 @@ class IPFilter(Element):
     one push input, any number of push outputs
 
     Element handlers
-    program (read) -- the decision tree, one test per line ([N] is output N, [X] a drop)
+    program (read) -- the decision tree, one decision per line: a test, or a lookup of a value ([N] is output N, [X] a drop)
 
     Example
     FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader
