@@ -124,14 +124,17 @@ def test_classifier_patterns_are_read_without_lark_the_first_time(tmp_path):
 
 
 def test_the_same_pattern_is_parsed_once_per_language(cache, parses):
-    assert parse_ip_pattern("tcp or udp") == parse_ip_pattern("tcp or udp") == ("or", TCP, UDP)
+    assert parse_ip_pattern("tcp or (udp)") == parse_ip_pattern("tcp or (udp)") == \
+        ("or", TCP, UDP)
+    # Words joined by "or" read plainly: neither parsed nor kept.
+    assert parse_ip_pattern("tcp or udp") == ("or", TCP, UDP)
     # Classifier's clauses read plainly: neither parsed nor kept.
     assert parse_pattern("12/0800 !14/45%f0") == parse_pattern("12/0800 !14/45%f0") == (
         "and", Field(DATA, 12, 2, 0xFFFF, "==", 0x0800), ("not", Field(DATA, 14, 1, 0xF0, "==", 0x40)))
     # The same text in the other language is parsed there (and is a mistake).
     with pytest.raises(PatternError):
         parse_ip_pattern("12/0800 !14/45%f0")
-    assert parses == ["tcp or udp", "12/0800 !14/45%f0"]
+    assert parses == ["tcp or (udp)", "12/0800 !14/45%f0"]
     assert len(entries(cache)) == 1
 
 
@@ -148,12 +151,12 @@ def test_the_syntax_is_kept_and_names_are_read_again(cache, parses):
 
 @pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
 def test_a_damaged_entry_is_parsed_again_and_written_again(cache, parses, damage):
-    first = parse_ip_pattern("src port 80 or 81")
+    first = parse_ip_pattern("(src port 80 or 81)")
     (name,) = entries(cache)
     good = (cache / name).read_bytes()
     (cache / name).write_bytes(damage(good))
-    assert parse_ip_pattern("src port 80 or 81") == first
-    assert parses == ["src port 80 or 81", "src port 80 or 81"]
+    assert parse_ip_pattern("(src port 80 or 81)") == first
+    assert parses == ["(src port 80 or 81)", "(src port 80 or 81)"]
     assert (cache / name).read_bytes() == good
 
 
@@ -189,13 +192,13 @@ def test_a_pattern_with_a_mistake_is_reported_alike_and_not_kept(cache, parses, 
 
 
 def test_a_configuration_error_in_a_pattern_is_reported_alike_every_run(cache, capsys):
-    config = "Idle -> c :: IPClassifier(tcp or icmp, udp port) -> Discard; c[1] -> Discard"
+    config = "Idle -> c :: IPClassifier(tcp or (icmp), udp port) -> Discard; c[1] -> Discard"
     for _ in range(2):
         assert main(["-q", "-e", config]) == 1
         assert capsys.readouterr().err == (
             "<expr>:1: While configuring 'c :: IPClassifier': "
             "pattern 1: position 1: port missing\n")
-    assert len(entries(cache)) == 1  # tcp or icmp: read by lark, without a mistake
+    assert len(entries(cache)) == 1  # tcp or (icmp): read by lark, without a mistake
 
 
 def test_no_cache_without_an_absolute_cache_home(monkeypatch, parses, tmp_path):

@@ -14,6 +14,7 @@ from pyclick.classify.ippatterns import GRAMMAR as IP_GRAMMAR
 from pyclick.classify.ippatterns import parse_ip_pattern
 from pyclick.classify.rawpatterns import GRAMMAR as RAW_GRAMMAR
 from pyclick.classify.rawpatterns import PatternError, parse_pattern
+from pyclick.classify.syntax import Branch, Lexeme
 from pyclick.classify.compiled import compile_patterns
 from pyclick.classify.expand import TooComplex
 from pyclick.classify.tree import (DATA, NET, Field, conj, disj, evaluate, ip_layout,
@@ -297,6 +298,8 @@ IP_PIECES = ["tcp", "udp", "dst", "port", "80", "and", "or", "not", "!", "&&", "
 @given(st.lists(st.sampled_from(IP_PIECES), max_size=8))
 @example(["tcp", " ", "dst", " ", "port", " ", "80"])
 @example(["src", " ", "or", " ", "dst"])
+@example(["src", " ", "host", " ", "1.2.3.4", "&&", "dst", " ", "port", "||", "udp"])
+@example(["tcp", "\t", "and", "\n", "www", " ", "or", " ", "port", " ", "80"])
 def test_ip_patterns_read_plainly_are_lark_s_and_the_others_are_left_to_it(pieces):
     text = "".join(pieces)
     plain = IP_GRAMMAR.plain(text)
@@ -308,6 +311,20 @@ def test_ip_patterns_of_words_alone_are_read_plainly():
     assert IP_GRAMMAR.plain(" tcp dst port 80\t") == IP_GRAMMAR.parse(" tcp dst port 80\t")
     assert [IP_GRAMMAR.plain(text) for text in ("src or dst host a", "not tcp", "order",
                                                 "(udp)", "tcp[0] = 1", "")] == [None] * 6
+
+
+def test_words_joined_by_and_and_or_are_read_plainly():
+    # "and" first, then "or", each left to right: ((a && b c) || d) || (e && f).
+    text = "a && b c or d||e and f"
+    words = {word: Lexeme("WORD", word, text.index(word)) for word in "abcdef"}
+    run = lambda *names: Branch("run", tuple(words[name] for name in names))  # noqa: E731
+    first = Branch("and_", (run("a"), Lexeme("AND", "&&", 2), run("b", "c")))
+    last = Branch("and_", (run("e"), Lexeme("AND", "and", 17), run("f")))
+    expected = Branch("or_", (Branch("or_", (first, Lexeme("OR", "or", 9), run("d"))),
+                              Lexeme("OR", "||", 13), last))
+    assert IP_GRAMMAR.plain(text) == expected == IP_GRAMMAR.parse(text)
+    assert [IP_GRAMMAR.plain(text) for text in ("a and", "or b", "a && && b", "src && dst",
+                                                "a andx b", "a && not b")] == [None] * 6
 
 
 def test_pattern_positions():

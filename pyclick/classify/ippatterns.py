@@ -55,23 +55,58 @@ from pyclick.classify import syntaxcache
 from pyclick.classify.syntax import WS, Branch, Grammar, Lexeme, PatternError
 from pyclick.classify.tree import MAC, NET, TRANSP, Field, Formula, choose, conj, disj, neg
 
-#: The grammar's WORD, as long as it goes and never given back (possessive), and a
-#: pattern of words alone (``tcp dst port 80``) between the grammar's spaces.
+#: The grammar's WORD, as long as it goes and never given back (possessive); a
+#: pattern of words and the operators ``&&`` and ``||`` between the grammar's
+#: spaces; and each of its tokens.
 _WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*+")
-_WORDS = re.compile(rf"{WS}*+(?:{_WORD.pattern}{WS}*+)+")
-#: Words that may read as an operator where they start: left to lark.
+_TOKENS = re.compile(rf"{WS}*+(?:(?:{_WORD.pattern}|&&|\|\|){WS}*+)+")
+_TOKEN = re.compile(rf"{_WORD.pattern}|&&|\|\|")
+#: Words that may read as an operator where they start: left to lark, but for
+#: "and" and "or" alone.
 _OPERATOR_STARTS = ("and", "or", "not")
+#: The operators a plain pattern may hold, by their texts.
+_OPERATORS = {"and": "AND", "&&": "AND", "or": "OR", "||": "OR"}
 
 
 def _plain(text: str) -> Branch | None:
-    """The syntax lark gives a pattern of words alone, none of which could start an
-    operator (a run of primitives); None for any other text (lark reads it)."""
-    if _WORDS.fullmatch(text) is None:
+    """The syntax lark gives a pattern of runs of words (primitives) joined by "and"
+    and "or" (``&&``, ``||``), "and" first, each left to right; None for any other
+    text (lark reads it): parentheses, "not", words that start like an operator,
+    or "src" before an operator (as in "src or dst")."""
+    if _TOKENS.fullmatch(text) is None:
         return None
-    words = [Lexeme("WORD", word.group(), word.start()) for word in _WORD.finditer(text)]
-    if any(word.text.startswith(_OPERATOR_STARTS) for word in words):
+    # The runs of words, and the operators between them.
+    runs: list[list[Lexeme]] = [[]]
+    operators: list[Lexeme] = []
+    for token in _TOKEN.finditer(text):
+        word = token.group()
+        kind = _OPERATORS.get(word)
+        if kind is not None:
+            # "src and dst" and the like are one token of lark's, not an operator.
+            if not runs[-1] or runs[-1][-1].text == "src":
+                return None
+            operators.append(Lexeme(kind, word, token.start()))
+            runs.append([])
+        elif word.startswith(_OPERATOR_STARTS):
+            return None
+        else:
+            runs[-1].append(Lexeme("WORD", word, token.start()))
+    if not runs[-1]:
         return None
-    return Branch("run", tuple(words))
+    # "and" binds first: the terms between "or"s, each folded left to right.
+    terms = [Branch("run", tuple(runs[0]))]
+    alternatives: list[Lexeme] = []
+    for operator, run in zip(operators, runs[1:]):
+        term = Branch("run", tuple(run))
+        if operator.type == "AND":
+            terms[-1] = Branch("and_", (terms[-1], operator, term))
+        else:
+            alternatives.append(operator)
+            terms.append(term)
+    syntax = terms[0]
+    for operator, term in zip(alternatives, terms[1:]):
+        syntax = Branch("or_", (syntax, operator, term))
+    return syntax
 
 
 GRAMMAR = Grammar(r"""
