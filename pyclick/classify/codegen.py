@@ -60,21 +60,20 @@ def generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
     index = {id(n): i for i, n in enumerate(nodes)}
     parents: dict[int, int] = {}
     for node in nodes:
-        if isinstance(node, Test):
-            for child in (node.yes, node.no):
-                parents[id(child)] = parents.get(id(child), 0) + 1
-        elif isinstance(node, Dispatch):
-            for child in node.children():
-                parents[id(child)] = parents.get(id(child), 0) + 1
+        for child in node.children():
+            parents[id(child)] = parents.get(id(child), 0) + 1
     shared = {id(n): f"_s{i}" for i, n in enumerate(nodes)
               if not isinstance(n, Leaf) and parents.get(id(n), 0) > 1}
-    # The answers of lookups of more than outputs are called as functions.
+    # The lookups whose every value's answer is an output, and the answers of the
+    # others, called as functions.
+    of_outputs = {id(n) for n in nodes if isinstance(n, Dispatch)
+                  and all(isinstance(child, Leaf) for _, child in n.branches)}
     outputs: set[int] = set()
     lookups: list[str] = []
     for node in nodes:
         if not isinstance(node, Dispatch):
             continue
-        if all(isinstance(child, Leaf) for _, child in node.branches):
+        if id(node) in of_outputs:
             cases = ", ".join(f"{value:#x}: {child.output}" for value, child in node.branches)
         else:
             for _, child in node.branches:
@@ -82,8 +81,7 @@ def generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
                     outputs.add(child.output)
                 else:
                     shared.setdefault(id(child), f"_s{index[id(child)]}")
-            cases = ", ".join(f"{value:#x}: " + (f"_o{child.output}".replace("-", "_")
-                                                 if isinstance(child, Leaf)
+            cases = ", ".join(f"{value:#x}: " + (_giving(child.output) if isinstance(child, Leaf)
                                                  else shared[id(child)])
                               for value, child in node.branches)
         lookups.append(f"_d{index[id(node)]} = {{{cases}}}")
@@ -102,7 +100,7 @@ def generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
             step = _passed(step)
     bases = {n.field.base for n in nodes if not isinstance(n, Leaf)}
     arguments = ", ".join(["b", "E"] + [BASE_VARS[base] for base in BASES if base in bases])
-    functions: list[str] = [f"def _o{output}(*_):".replace("-", "_") + f" return {output}"
+    functions: list[str] = [f"def {_giving(output)}(*_): return {output}"
                             for output in sorted(outputs)]
 
     def ask(node: Test | Dispatch) -> str:
@@ -113,9 +111,7 @@ def generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
 
     def found(node: Dispatch) -> str:
         """The answer of a lookup that found its value (in ``o``)."""
-        if all(isinstance(child, Leaf) for _, child in node.branches):
-            return "o"
-        return f"o({arguments})"
+        return "o" if id(node) in of_outputs else f"o({arguments})"
 
     def body(node: Node, indent: str, top: bool) -> list[str]:
         # A chain of "no" answers stays at one indentation: a loop, not a recursion.
@@ -168,6 +164,11 @@ def generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
     namespace: dict[str, object] = {}
     exec(compile("\n".join(functions), "<classification>", "exec"), namespace)
     return namespace["match"], namespace["match_batch"]  # type: ignore[return-value]
+
+
+def _giving(output: int) -> str:
+    """The name of the function that gives ``output`` (-1: ``_o_1``)."""
+    return f"_o{output}".replace("-", "_")
 
 
 def _passed(node: Test | Dispatch) -> Node:

@@ -81,7 +81,8 @@ class _Pattern:
         self.vague = vague
 
 
-_NO_READS: frozenset = frozenset()
+#: No reads, and no values (``_among``).
+_EMPTY: frozenset = frozenset()
 #: The most tests a formula's reads name one by one; a larger formula's name only
 #: their keys (it is "vague"). A formula rewritten makes new formulas on the way
 #: to the tests it changes, and their reads would otherwise cost memory in the
@@ -237,22 +238,22 @@ class _Builder:
         """The values of ``key``'s bytes ``f`` holds for when ``f`` says only that they
         are one of them (an equality, or equalities joined by "or"); else none."""
         among_key, values = self._membership(f)
-        return values if among_key == key else _NO_READS
+        return values if among_key == key else _EMPTY
 
     def _membership(self, f: Formula) -> tuple[tuple | None, frozenset]:
         """The key and values of ``_among`` for ``f``'s own key, if it has one."""
         if f is True or f is False:
-            return None, _NO_READS
+            return None, _EMPTY
         membership = self._memberships.get(id(f))
         if membership is None:
             if isinstance(f, Field):
-                membership = (f.key, frozenset((f.value,)) if f.op == "==" else _NO_READS)
+                membership = (f.key, frozenset((f.value,)) if f.op == "==" else _EMPTY)
             elif f[0] == "or":
                 (key, left), (other, right) = (self._membership(part) for part in f[1:])
                 membership = (key, left | right) if left and right and key == other \
-                    else (None, _NO_READS)
+                    else (None, _EMPTY)
             else:
-                membership = (None, _NO_READS)
+                membership = (None, _EMPTY)
             self._memberships[id(f)] = membership
         return membership
 
@@ -356,7 +357,7 @@ class _Builder:
         interned = self._formulas.get(identity)
         if interned is None:
             interned = self._formulas[identity] = f
-            reads = frozenset().union(*(self._reads.get(id(part), _NO_READS) for part in f[1:]))
+            reads = frozenset().union(*(self._reads.get(id(part), _EMPTY) for part in f[1:]))
             vague = self._vague
             if any(id(part) in vague for part in f[1:]) or \
                     sum(read.__class__ is int for read in reads) > READS_NAMED:
@@ -369,7 +370,7 @@ class _Builder:
         identity = (output, id(formula))
         pattern = self._patterns.get(identity)
         if pattern is None:
-            reads = _NO_READS if formula is True or formula is False else self._reads[id(formula)]
+            reads = _EMPTY if formula is True or formula is False else self._reads[id(formula)]
             pattern = self._patterns[identity] = _Pattern(output, formula, reads,
                                                           id(formula) in self._vague)
         return pattern

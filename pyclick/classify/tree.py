@@ -214,12 +214,18 @@ def evaluate(patterns: list[tuple[int, Formula]], layout: Layout, packet: Packet
 class Leaf:
     output: int
 
+    def children(self) -> list["Node"]:
+        return []
+
 
 @dataclass(frozen=True, eq=False)
 class Test:
     field: Field
     yes: "Node"
     no: "Node"
+
+    def children(self) -> list["Node"]:
+        return [self.yes, self.no]
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,9 +256,5 @@ def walk(root: Node) -> list[Node]:
             continue
         seen.add(id(node))
         order.append(node)
-        if isinstance(node, Test):
-            stack.append(node.no)
-            stack.append(node.yes)
-        elif isinstance(node, Dispatch):
-            stack += reversed(node.children())
+        stack += reversed(node.children())
     return order
