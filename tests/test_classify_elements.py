@@ -383,8 +383,9 @@ def test_ipfilter_actions():
 
 
 def test_ipfilter_host_and_port_lists_are_lookups():
-    # 300 denied hosts, then 20 allowed UDP ports: one lookup of the source, then
-    # the protocol, then one lookup of the destination port.
+    # 300 denied hosts, then 20 allowed UDP ports, then the rest: a list long enough
+    # to be indexed, one lookup of the source among the hosts, one of the
+    # destination port among the ports (each then asks UDP), the last rule apart.
     hosts = ", ".join(f"deny src host 10.0.{i >> 8}.{i & 255}" for i in range(300))
     ports = ", ".join(f"allow udp dst port {1000 + i}" for i in range(20))
     config = f"{hosts}, {ports}, 1 all"
@@ -395,10 +396,13 @@ def test_ipfilter_host_and_port_lists_are_lookups():
     assert outputs_of("IPFilter", config, 2, frames) == [-1, 0, 1, 1]
     router = router_with("IPFilter", config, 2)
     program = router.handlers.read("c.program").splitlines()
+    assert [line for line in program if line.startswith("part ")] == [
+        "part 0, from pattern 0", "part 1, from pattern 300", "part 2, from pattern 320"]
     lookups = [line for line in program if "other->" in line]
     assert len(lookups) == 2
-    assert lookups[0].count("->[X]") == 300
-    assert lookups[1].count("->[0]") == 20
+    assert lookups[0].count("[X]") == 300
+    assert lookups[1].count("->step") == 20
+    assert program[-1] == "all->#320[1]"
 
 
 def test_ipfilter_errors_name_the_rule_and_position():

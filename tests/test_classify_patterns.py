@@ -10,6 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pyclick.classify import expand, tree
+from pyclick.classify import indexed as indexed_module
 from pyclick.classify.ippatterns import GRAMMAR as IP_GRAMMAR
 from pyclick.classify.ippatterns import parse_ip_pattern
 from pyclick.classify.rawpatterns import GRAMMAR as RAW_GRAMMAR
@@ -42,13 +43,16 @@ raw_pattern = st.one_of(st.just("-"), st.lists(raw_clause(), min_size=1, max_siz
                         .map(" ".join))
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(raw_pattern, min_size=1, max_size=5),
+@settings(max_examples=300, deadline=None)
+@given(st.lists(raw_pattern, min_size=1, max_size=8),
        st.lists(st.lists(BYTES, max_size=16).map(bytes), min_size=1, max_size=20),
-       st.integers(0, 3))
-def test_classifier_tree_equals_patterns_read_one_by_one(texts, frames, strip):
+       st.integers(0, 3), st.sampled_from([None, 1, 2]))
+def test_classifier_tree_equals_patterns_read_one_by_one(texts, frames, strip, group):
+    # ``group``: None, one tree; else every list indexed, groups of that many or more.
     formulas = [(i, parse_pattern(t)) for i, t in enumerate(texts)]
-    classification = compile_patterns(formulas, data_layout)
+    with patch.object(indexed_module, "INDEX_PATTERNS", 10_000 if group is None else 1), \
+            patch.object(indexed_module, "GROUP_PATTERNS", group or 1):
+        classification = compile_patterns(formulas, data_layout)
     packets = [Packet(frame).pull(strip) for frame in frames]
     expected = [evaluate(formulas, data_layout, packet) for packet in packets]
     assert [classification.match(packet) for packet in packets] == expected
@@ -171,6 +175,18 @@ def test_too_many_decisions_is_an_error(monkeypatch):
         compile_patterns([(i, f) for i, f in enumerate(fields)], data_layout)
 
 
+def test_the_limit_on_decisions_is_per_tree_of_an_indexed_list(monkeypatch):
+    # 40 values of byte 0, each with a test of byte 1: indexed, each value's tree
+    # is one decision, 40 in all, past a limit of 5 decisions a tree.
+    monkeypatch.setattr(expand, "MAX_NODES", 5)
+    patterns = [(i, conj(Field(DATA, 0, 1, 0xFF, "==", i), Field(DATA, 1, 1, 0xFF, "==", 1)))
+                for i in range(40)]
+    classification = compile_patterns(patterns, data_layout)
+    assert len(classification.program().splitlines()) == 42
+    assert classification.match(Packet(bytes([39, 1]))) == 39
+    assert classification.match(Packet(bytes([39, 2]))) == -1
+
+
 def test_a_long_chain_of_alternatives_is_one_level():
     # 600 hosts joined by 'or' (past the 200 levels groups may nest), and as
     # many joined by 'and': each chain is one level, its formula balanced.
@@ -185,17 +201,30 @@ def test_a_long_chain_of_alternatives_is_one_level():
         assert evaluate([(0, anyone), (1, everyone), (2, True)], ip_layout, packet) == expected
 
 
-def test_thousands_of_patterns_that_exclude_each_other_compile():
+@pytest.mark.parametrize("indexed", [False, True])
+def test_thousands_of_patterns_that_exclude_each_other_compile(indexed, monkeypatch):
     # 1,500 values of one 2-byte field, each with a test of the third byte (so
-    # that no lookup of the field's value settles them): a chain of 1,500
-    # decisions, deeper than Python's recursion, written as if/elif chains of at
-    # most MAX_CHAIN branches.
+    # that no lookup of the field's value settles them). As one tree: a chain of
+    # 1,500 decisions, deeper than Python's recursion, written as if/elif chains
+    # of at most MAX_CHAIN branches. Indexed: a lookup of the field, each value
+    # leading to its pattern's test of the third byte, and the last pattern apart.
+    if not indexed:
+        monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 10_000)
     values = range(0, 3000, 2)
     third = Field(DATA, 2, 1, 0xFF, "==", 1)
     patterns = [(i, conj(Field(DATA, 0, 2, 0xFFFF, "==", v), third))
                 for i, v in enumerate(values)]
     classification = compile_patterns(patterns + [(len(values), True)], data_layout)
-    assert len(classification.program().splitlines()) == 2 * len(values)
+    program = classification.program().splitlines()
+    if indexed:
+        assert program[0] == "part 0, from pattern 0"
+        assert program[1].startswith("0  data+0%ffff  =0000->step 1  =0002->step 2")
+        assert program[1].endswith("=0bb6->step 1500  other->none")
+        assert program[2] == "1  data+2/01%ff  yes->#0[0]  no->none"
+        assert program[-3:] == ["1500  data+2/01%ff  yes->#1499[1499]  no->none",
+                                "part 1, from pattern 1500", "all->#1500[1500]"]
+    else:
+        assert len(program) == 2 * len(values)
     for v, last, expected in ((0, 1, 0), (2, 1, 1), (1498, 1, 749), (2998, 1, 1499),
                               (2998, 0, 1500), (1, 1, 1500), (2999, 1, 1500)):
         packet = Packet(v.to_bytes(2, "big") + bytes([last]))
@@ -251,6 +280,49 @@ def test_values_behind_other_patterns_are_looked_up_after_them():
     assert program[1].startswith("1  net+12%ffffffff  =0a000001->[1]")
     assert program[1].endswith("=0a00000a->[1]  other->[2]")
     assert len(program) == 2
+
+
+def test_a_long_list_is_indexed_by_the_bytes_its_patterns_name(monkeypatch):
+    # Worked by hand. Bytes 0 and 2 name values in patterns 0 and 2, byte 0 in 4
+    # too, byte 1 in 1 and 3. Byte 0's values are as distinct as byte 2's and
+    # named by more patterns: 0, 2 and 4 are looked up by byte 0, 1 and 3 by byte
+    # 1, and "-" is a part of its own. A value leads to the tree of its patterns,
+    # the value known; a packet gets the earliest pattern any part finds.
+    monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 6)
+    monkeypatch.setattr(indexed_module, "GROUP_PATTERNS", 2)
+    texts = ["0/01 2/05", "1/07", "0/02 2/06", "1/08", "0/01", "-"]
+    formulas = [(i, parse_pattern(t)) for i, t in enumerate(texts)]
+    classification = compile_patterns(formulas, data_layout)
+    assert classification.program() == (
+        "part 0, from pattern 0\n"
+        "0  data+0%ff  =01->step 1  =02->step 2  other->none\n"
+        "1  data+2/05%ff  yes->#0[0]  no->#4[4]\n"
+        "2  data+2/06%ff  yes->#2[2]  no->none\n"
+        "part 1, from pattern 1\n"
+        "0  data+1%ff  =07->#1[1]  =08->#3[3]  other->none\n"
+        "part 2, from pattern 5\n"
+        "all->#5[5]\n")
+    packets = [Packet(bytes(frame)) for frame in
+               ([1, 7, 5], [1, 7, 9], [2, 8, 6], [2, 8, 0], [3, 0, 0], [1], [1, 0, 9])]
+    expected = [0, 1, 2, 3, 5, 4, 4]
+    assert [evaluate(formulas, data_layout, packet) for packet in packets] == expected
+    assert [classification.match(packet) for packet in packets] == expected
+    assert classification.match_batch(packets) == expected
+    assert classification.outputs() == {0, 1, 2, 3, 4, 5}
+
+
+def test_patterns_after_one_that_always_holds_are_left_out_of_the_index(monkeypatch):
+    # Two patterns are left, as many as a list to index must have here.
+    monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 2)
+    monkeypatch.setattr(indexed_module, "GROUP_PATTERNS", 1)
+    formulas = [(0, parse_pattern("0/01")), (1, True), (2, parse_pattern("0/02")),
+                (3, parse_pattern("1/02"))]
+    classification = compile_patterns(formulas, data_layout)
+    assert classification.program() == ("part 0, from pattern 0\n"
+                                        "0  data+0%ff  =01->#0[0]  other->none\n"
+                                        "part 1, from pattern 1\n"
+                                        "all->#1[1]\n")
+    assert classification.outputs() == {0, 1}
 
 
 def test_too_much_rewriting_is_an_error(monkeypatch):
@@ -456,6 +528,24 @@ def test_lookups_give_the_patterns_answers(texts, frames, least, growth):
     expected = [evaluate(formulas, ip_layout, packet) for packet in packets]
     assert [classification.match(packet) for packet in packets] == expected
     assert classification.match_batch(packets) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ip_pattern | st.sampled_from(LISTED), min_size=1, max_size=12),
+       st.lists(st.tuples(ip_frame(), st.integers(0, 2)), min_size=1, max_size=20),
+       st.integers(1, 3))
+def test_indexed_lists_give_the_patterns_answers(texts, frames, least):
+    # Every list indexed, groups of ``least`` patterns or more.
+    formulas = [(i % 4 - 1, True if t == "-" else parse_ip_pattern(t))
+                for i, t in enumerate(texts)]
+    with patch.object(indexed_module, "INDEX_PATTERNS", 1), \
+            patch.object(indexed_module, "GROUP_PATTERNS", least):
+        classification = compile_patterns(formulas, ip_layout)
+    packets = [annotated(frame, how) for frame, how in frames]
+    expected = [evaluate(formulas, ip_layout, packet) for packet in packets]
+    assert [classification.match(packet) for packet in packets] == expected
+    assert classification.match_batch(packets) == expected
+    assert set(expected) <= classification.outputs()
 
 
 WORDS = st.sampled_from(PRIMITIVES + OVERLAPPING + [

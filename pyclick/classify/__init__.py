@@ -4,9 +4,12 @@
   them, where they are in a packet, and the nodes of decision trees;
 - :mod:`pyclick.classify.expand`: the decision tree of a list of formulas
   (one per output), by Shannon expansion;
-- :mod:`pyclick.classify.codegen`: a decision tree written as a Python
-  function;
-- :mod:`pyclick.classify.compiled`: both steps, and the compiled
+- :mod:`pyclick.classify.indexed`: a long list as lookups by the fields its
+  patterns name, each value leading to a tree, the earliest pattern found
+  deciding;
+- :mod:`pyclick.classify.codegen`: decision trees written as Python
+  functions;
+- :mod:`pyclick.classify.compiled`: the steps together, and the compiled
   classification the elements hold;
 - :mod:`pyclick.classify.rawpatterns`: Classifier's ``offset/value%mask``
   language;

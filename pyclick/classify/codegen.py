@@ -1,13 +1,16 @@
-"""A decision tree written as Python source and compiled: a packet costs one walk of
+"""Decision trees written as Python source and compiled: a packet costs one walk of
 compiled code, nested ``if`` statements and dictionaries of values."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from pyclick.classify.tree import (BASE_VARS, BASES, DATA, Dispatch, Field, Layout, Leaf, Node,
                                    Test, walk)
 from pyclick.packet import Packet
+
+Matchers = tuple[Callable[[Packet], int], Callable[[list[Packet]], list[int]]]
 
 
 def _reading(field: Field) -> tuple[str, str]:
@@ -34,9 +37,10 @@ def _reading(field: Field) -> tuple[str, str]:
     return guard, read
 
 
-def _condition(field: Field) -> str:
+def _condition(field: Field, value: str | None = None) -> str:
+    """The test of ``field``, compared with ``value`` (its own value by default)."""
     guard, read = _reading(field)
-    return f"{guard} and {read} {field.op} {field.value:#x}"
+    return f"{guard} and {read} {field.op} {value or f'{field.value:#x}'}"
 
 
 #: Deepest tree written inline into the batch loop; deeper ones are called
@@ -46,129 +50,228 @@ MAX_INLINE_DEPTH = 60
 MAX_CHAIN = 200
 
 
-def generate(root: Node, layout: Layout) -> tuple[Callable[[Packet], int],
-                                                    Callable[[list[Packet]], list[int]]]:
-    """Python source for the tree: nested ifs, a function per shared subtree;
-    ``match(packet)`` around it, and ``match_batch(packets)`` with the tree
-    written out again inside its loop (a function call per packet would
-    cost as much as the tests).
+class _TreeSource:
+    """The Python source of one tree: nested ifs, a function per shared subtree,
+    ``{prefix}tree(arguments)`` giving the leaf's value (``value`` of its output).
 
-    A lookup is a dictionary of the values: of outputs when every value's
-    answer is one, else of functions, one per answer (``_o`` functions for
-    outputs); a packet whose value is not in it goes on as a test's "no"."""
-    nodes = walk(root)
-    index = {id(n): i for i, n in enumerate(nodes)}
-    parents: dict[int, int] = {}
-    for node in nodes:
-        for child in node.children():
-            parents[id(child)] = parents.get(id(child), 0) + 1
-    shared = {id(n): f"_s{i}" for i, n in enumerate(nodes)
-              if not isinstance(n, Leaf) and parents.get(id(n), 0) > 1}
-    # The lookups whose every value's answer is an output, and the answers of the
-    # others, called as functions.
-    of_outputs = {id(n) for n in nodes if isinstance(n, Dispatch)
-                  and all(isinstance(child, Leaf) for _, child in n.branches)}
-    outputs: set[int] = set()
-    lookups: list[str] = []
-    for node in nodes:
-        if not isinstance(node, Dispatch):
-            continue
-        if id(node) in of_outputs:
-            cases = ", ".join(f"{value:#x}: {child.output}" for value, child in node.branches)
+    A lookup is a dictionary of the values: of leaf values when every value's
+    answer is a leaf, else of functions, one per answer (``_o`` functions for
+    leaves); a packet whose value is not in it goes on as a test's "no".
+
+    A shared subtree of tests alone is written once per shape: a template
+    function whose first arguments are the values it compares with and gives,
+    and the subtree is the template with its own values bound (``instances``).
+    The lookups of a long indexed list lead to thousands of such subtrees of a
+    few shapes, and compiling one function each would cost more than the rest
+    of the compilation."""
+
+    def __init__(self, root: Node, arguments: str, prefix: str,
+                 value: Callable[[int], int]) -> None:
+        self.root, self.arguments, self.prefix, self.value = root, arguments, prefix, value
+        self.nodes = nodes = walk(root)
+        self.index = {id(n): i for i, n in enumerate(nodes)}
+        parents: dict[int, int] = {}
+        for node in nodes:
+            for child in node.children():
+                parents[id(child)] = parents.get(id(child), 0) + 1
+        self.shared = {id(n): self._name("s", n) for n in nodes
+                       if not isinstance(n, Leaf) and parents.get(id(n), 0) > 1}
+        # The lookups whose every value's answer is a leaf, and the answers of the
+        # others, called as functions.
+        self.of_leaves = {id(n) for n in nodes if isinstance(n, Dispatch)
+                          and all(isinstance(child, Leaf) for _, child in n.branches)}
+        self.giving: set[int] = set()
+        self.lookups = [self._lookup(n) for n in nodes if isinstance(n, Dispatch)]
+        self._cut_chains(nodes)
+        #: Template functions by their body, and (name, template, values) of each
+        #: subtree written as one.
+        self.templates: dict[str, str] = {}
+        self.instances: list[tuple[str, str, list[int]]] = []
+
+    def _name(self, kind: str, node: Node) -> str:
+        return f"{self.prefix}{kind}{self.index[id(node)]}"
+
+    def _lookup(self, node: Dispatch) -> str:
+        if id(node) in self.of_leaves:
+            cases = ", ".join(f"{value:#x}: {self.value(child.output)}"
+                              for value, child in node.branches)
         else:
             for _, child in node.branches:
                 if isinstance(child, Leaf):
-                    outputs.add(child.output)
+                    self.giving.add(self.value(child.output))
                 else:
-                    shared.setdefault(id(child), f"_s{index[id(child)]}")
-            cases = ", ".join(f"{value:#x}: " + (_giving(child.output) if isinstance(child, Leaf)
-                                                 else shared[id(child)])
+                    self.shared.setdefault(id(child), self._name("s", child))
+            cases = ", ".join(f"{value:#x}: " + (_giving(self.value(child.output))
+                                                 if isinstance(child, Leaf)
+                                                 else self.shared[id(child)])
                               for value, child in node.branches)
-        lookups.append(f"_d{index[id(node)]} = {{{cases}}}")
-    # A chain of "no" answers is written as one if/elif chain, which Python's
-    # compiler goes down one level per branch: every MAX_CHAIN-th node of a long
-    # chain is made a function of its own, as a shared subtree is.
-    no_children = {id(_passed(n)) for n in nodes if not isinstance(n, Leaf)}
-    for node in nodes:
-        if isinstance(node, Leaf) or (id(node) in no_children and id(node) not in shared):
-            continue
-        length, step = 0, _passed(node)
-        while not isinstance(step, Leaf) and id(step) not in shared:
-            length += 1
-            if length % MAX_CHAIN == 0:
-                shared[id(step)] = f"_s{index[id(step)]}"
-            step = _passed(step)
-    bases = {n.field.base for n in nodes if not isinstance(n, Leaf)}
-    arguments = ", ".join(["b", "E"] + [BASE_VARS[base] for base in BASES if base in bases])
-    functions: list[str] = [f"def {_giving(output)}(*_): return {output}"
-                            for output in sorted(outputs)]
+        return f"{self._name('d', node)} = {{{cases}}}"
 
-    def ask(node: Test | Dispatch) -> str:
+    def _cut_chains(self, nodes: list[Node]) -> None:
+        """A chain of "no" answers is written as one if/elif chain, which Python's
+        compiler goes down one level per branch: every MAX_CHAIN-th node of a long
+        chain is made a function of its own, as a shared subtree is."""
+        no_children = {id(_passed(n)) for n in nodes if not isinstance(n, Leaf)}
+        for node in nodes:
+            if isinstance(node, Leaf) or (id(node) in no_children
+                                          and id(node) not in self.shared):
+                continue
+            length, step = 0, _passed(node)
+            while not isinstance(step, Leaf) and id(step) not in self.shared:
+                length += 1
+                if length % MAX_CHAIN == 0:
+                    self.shared[id(step)] = self._name("s", step)
+                step = _passed(step)
+
+    def ask(self, node: Test | Dispatch, values: list[int] | None = None) -> str:
+        """The condition of ``node``; of a test, with its value as a template's
+        argument when ``values`` collects them."""
         if isinstance(node, Test):
-            return _condition(node.field)
+            if values is None:
+                return _condition(node.field)
+            values.append(node.field.value)
+            return _condition(node.field, f"c{len(values) - 1}")
         guard, read = _reading(node.field)
-        return f"{guard} and (o := _d{index[id(node)]}.get({read})) is not None"
+        return f"{guard} and (o := {self._name('d', node)}.get({read})) is not None"
 
-    def found(node: Dispatch) -> str:
+    def found(self, node: Dispatch) -> str:
         """The answer of a lookup that found its value (in ``o``)."""
-        return "o" if id(node) in of_outputs else f"o({arguments})"
+        return "o" if id(node) in self.of_leaves else f"o({self.arguments})"
 
-    def body(node: Node, indent: str, top: bool) -> list[str]:
+    def body(self, node: Node, indent: str, top: bool,
+             values: list[int] | None = None) -> list[str]:
+        """``node``'s source; with ``values``, a template's, its values collected."""
         # A chain of "no" answers stays at one indentation: a loop, not a recursion.
         lines: list[str] = []
         while True:
             if isinstance(node, Leaf):
-                return lines + [f"{indent}return {node.output}"]
-            if not top and id(node) in shared:
-                return lines + [f"{indent}return {shared[id(node)]}({arguments})"]
-            lines += [f"{indent}if {ask(node)}:"]
-            lines += (body(node.yes, indent + "    ", False) if isinstance(node, Test)
-                      else [f"{indent}    return {found(node)}"])
+                if values is None:
+                    return lines + [f"{indent}return {self.value(node.output)}"]
+                values.append(self.value(node.output))
+                return lines + [f"{indent}return c{len(values) - 1}"]
+            if not top and id(node) in self.shared:
+                return lines + [f"{indent}return {self.shared[id(node)]}({self.arguments})"]
+            lines += [f"{indent}if {self.ask(node, values)}:"]
+            lines += (self.body(node.yes, indent + "    ", False, values)
+                      if isinstance(node, Test) else [f"{indent}    return {self.found(node)}"])
             node, top = _passed(node), False
 
-    for node in nodes:
-        if id(node) in shared:
-            functions.append(f"def {shared[id(node)]}({arguments}):")
-            functions += body(node, "    ", True)
-    functions.append(f"def _tree({arguments}):")
-    functions += body(root, "    ", True)
-    functions += lookups
-    prologue = layout.source(bases)
-    functions += ["def match(packet):"] + [f"    {line}" for line in prologue]
-    functions.append(f"    return _tree({arguments})")
+    def _of_tests(self, node: Node) -> bool:
+        """Whether the subtree of ``node`` (shared) is tests alone, with no other
+        shared subtree in it: a template's shape."""
+        stack = [node]
+        while stack:
+            step = stack.pop()
+            if isinstance(step, Dispatch) or (step is not node and id(step) in self.shared):
+                return False
+            stack += step.children()
+        return True
 
-    def taken(node: Test | Dispatch, indent: str) -> list[str]:
-        if isinstance(node, Test):
-            return inline(node.yes, indent, False)
-        return [f"{indent}append({found(node)})"]
+    def functions(self) -> list[str]:
+        """The definitions: leaf functions, templates, shared subtrees and the tree
+        (``lookups``, the dictionaries, come after ``instances`` are bound)."""
+        lines = [f"def {_giving(value)}(*_): return {value}" for value in sorted(self.giving)]
+        for node in self.nodes:
+            if id(node) not in self.shared:
+                continue
+            name = self.shared[id(node)]
+            if not self._of_tests(node):
+                lines.append(f"def {name}({self.arguments}):")
+                lines += self.body(node, "    ", True)
+                continue
+            values: list[int] = []
+            text = "\n".join(self.body(node, "    ", True, values))
+            template = self.templates.get(text)
+            if template is None:
+                template = self.templates[text] = f"{self.prefix}t{len(self.templates)}"
+                parameters = ", ".join([f"c{k}" for k in range(len(values))] + [self.arguments])
+                lines += [f"def {template}({parameters}):", text]
+            self.instances.append((name, template, values))
+        lines.append(f"def {self.prefix}tree({self.arguments}):")
+        return lines + self.body(self.root, "    ", True)
 
-    def inline(node: Node, indent: str, top: bool) -> list[str]:
-        """The tree appending each packet's output (if/elif/else: there is no return)."""
+    def inline(self, node: Node, indent: str, top: bool) -> list[str]:
+        """The tree appending each packet's value (if/elif/else: there is no return)."""
         if isinstance(node, Leaf):
-            return [f"{indent}append({node.output})"]
-        if not top and id(node) in shared:
-            return [f"{indent}append({shared[id(node)]}({arguments}))"]
-        lines = [f"{indent}if {ask(node)}:"] + taken(node, indent + "    ")
+            return [f"{indent}append({self.value(node.output)})"]
+        if not top and id(node) in self.shared:
+            return [f"{indent}append({self.shared[id(node)]}({self.arguments}))"]
+        lines = [f"{indent}if {self.ask(node)}:"] + self._taken(node, indent + "    ")
         no = _passed(node)
-        while not isinstance(no, Leaf) and id(no) not in shared:
-            lines += [f"{indent}elif {ask(no)}:"] + taken(no, indent + "    ")
+        while not isinstance(no, Leaf) and id(no) not in self.shared:
+            lines += [f"{indent}elif {self.ask(no)}:"] + self._taken(no, indent + "    ")
             no = _passed(no)
-        return lines + [f"{indent}else:"] + inline(no, indent + "    ", False)
+        return lines + [f"{indent}else:"] + self.inline(no, indent + "    ", False)
 
-    loop = inline(root, " " * 8, True)
-    if max(len(line) - len(line.lstrip()) for line in loop) > 4 * MAX_INLINE_DEPTH:
-        loop = [f"        append(_tree({arguments}))"]
-    functions += ["def match_batch(batch):", "    out = []", "    append = out.append",
-                  "    for packet in batch:"] + [f"        {line}" for line in prologue]
-    functions += loop + ["    return out"]
+    def _taken(self, node: Test | Dispatch, indent: str) -> list[str]:
+        if isinstance(node, Test):
+            return self.inline(node.yes, indent, False)
+        return [f"{indent}append({self.found(node)})"]
+
+
+def _arguments(roots: list[Node]) -> tuple[set[str], str]:
+    """The bases the trees read, and the arguments their functions take."""
+    bases = {n.field.base for root in roots for n in walk(root) if not isinstance(n, Leaf)}
+    return bases, ", ".join(["b", "E"] + [BASE_VARS[base] for base in BASES if base in bases])
+
+
+def _compiled(lines: list[str], trees: list[_TreeSource]) -> Matchers:
+    """``lines`` (definitions) compiled, then the templates' instances bound and the
+    lookups' dictionaries made, which name them."""
     namespace: dict[str, object] = {}
-    exec(compile("\n".join(functions), "<classification>", "exec"), namespace)
+    exec(compile("\n".join(lines), "<classification>", "exec"), namespace)
+    for tree in trees:
+        for name, template, values in tree.instances:
+            namespace[name] = partial(namespace[template], *values)  # type: ignore[arg-type]
+    lookups = [line for tree in trees for line in tree.lookups]
+    exec(compile("\n".join(lookups), "<classification>", "exec"), namespace)
     return namespace["match"], namespace["match_batch"]  # type: ignore[return-value]
 
 
-def _giving(output: int) -> str:
-    """The name of the function that gives ``output`` (-1: ``_o_1``)."""
-    return f"_o{output}".replace("-", "_")
+def generate(root: Node, layout: Layout) -> Matchers:
+    """``match(packet)``, the output of the tree's leaf for ``packet``, and
+    ``match_batch(packets)`` with the tree written out again inside its loop (a
+    function call per packet would cost as much as the tests)."""
+    bases, arguments = _arguments([root])
+    tree = _TreeSource(root, arguments, "_", int)
+    prologue = layout.source(bases)
+    lines = tree.functions()
+    lines += ["def match(packet):"] + [f"    {line}" for line in prologue]
+    lines.append(f"    return _tree({arguments})")
+    loop = tree.inline(root, " " * 8, True)
+    if max(len(line) - len(line.lstrip()) for line in loop) > 4 * MAX_INLINE_DEPTH:
+        loop = [f"        append(_tree({arguments}))"]
+    lines += ["def match_batch(batch):", "    out = []", "    append = out.append",
+              "    for packet in batch:"] + [f"        {line}" for line in prologue]
+    return _compiled(lines + loop + ["    return out"], [tree])
+
+
+def generate_earliest(parts: list[tuple[int, Node]], outputs: list[int],
+                      layout: Layout) -> Matchers:
+    """``match`` and ``match_batch`` for trees ``parts`` (the earliest pattern number
+    each can give, its tree) whose leaves are pattern numbers (-1: none): a packet
+    goes to ``outputs[n]`` for the least number n any part gives it (-1 when none
+    does). The parts are asked in order of their earliest pattern, until the number
+    found comes before the next part's earliest."""
+    bases, arguments = _arguments([root for _, root in parts])
+    none = len(outputs)
+    trees = [_TreeSource(root, arguments, f"_p{at}_", lambda n: none if n < 0 else n)
+             for at, (_, root) in enumerate(parts)]
+    lines = [line for tree in trees for line in tree.functions()]
+    lines.append(f"_outputs = {[*outputs, -1]!r}")
+    lines += ["def match(packet):"] + [f"    {line}" for line in layout.source(bases)]
+    lines.append(f"    n = _p0_tree({arguments})")
+    for at, (first, _) in enumerate(parts[1:], 1):
+        lines += [f"    if n > {first}:", f"        m = _p{at}_tree({arguments})",
+                  "        if m < n:", "            n = m"]
+    lines += ["    return _outputs[n]",
+              "def match_batch(batch):", "    return list(map(match, batch))"]
+    return _compiled(lines, trees)
+
+
+def _giving(value: int) -> str:
+    """The name of the function that gives ``value`` (-1: ``_o_1``)."""
+    return f"_o{value}".replace("-", "_")
 
 
 def _passed(node: Test | Dispatch) -> Node:

@@ -1,54 +1,90 @@
-"""A list of patterns compiled once: the decision tree (:mod:`pyclick.classify.expand`)
-written as a Python function (:mod:`pyclick.classify.codegen`)."""
+"""A list of patterns compiled once: one decision tree (:mod:`pyclick.classify.expand`),
+or for a long list trees indexed by field (:mod:`pyclick.classify.indexed`), written
+as a Python function (:mod:`pyclick.classify.codegen`)."""
 
 from __future__ import annotations
 
-from pyclick.classify.codegen import generate
-from pyclick.classify.expand import expand
+from typing import Callable
+
+from pyclick.classify.codegen import generate, generate_earliest
+from pyclick.classify.expand import Builder
+from pyclick.classify.indexed import Indexed, index
 from pyclick.classify.tree import Dispatch, Formula, Layout, Leaf, Node, Test, walk
 
 
 class Classification:
-    """A compiled set of patterns: ``match(packet) -> output`` (-1: no pattern matched)."""
+    """A compiled set of patterns: ``match(packet) -> output`` (-1: no pattern matched).
 
-    def __init__(self, root: Node, layout: Layout) -> None:
-        self.root = root
+    ``plan`` is the decision tree, its leaves outputs, or the indexed list."""
+
+    def __init__(self, plan: Node | Indexed, layout: Layout) -> None:
+        self.plan = plan
         self.layout = layout
         #: ``match(packet)``, and ``match_batch(packets)``: the output of each packet.
-        self.match, self.match_batch = generate(root, layout)
+        if isinstance(plan, Indexed):
+            self.match, self.match_batch = generate_earliest(
+                [(part.first, part.root) for part in plan.parts], list(plan.outputs), layout)
+        else:
+            self.match, self.match_batch = generate(plan, layout)
 
     def outputs(self) -> set[int]:
-        """Every output some packet can reach (-1 included when some packet matches nothing)."""
-        return {node.output for node in walk(self.root) if isinstance(node, Leaf)}
+        """Every output some packet can reach (-1 included when some packet matches
+        nothing). Of an indexed list, those of the patterns some part can give: a
+        pattern another part's earlier one always overrides counts as reachable."""
+        if not isinstance(self.plan, Indexed):
+            return {node.output for node in walk(self.plan) if isinstance(node, Leaf)}
+        numbers = [{node.output for node in walk(part.root) if isinstance(node, Leaf)}
+                   for part in self.plan.parts]
+        outputs = {self.plan.outputs[n] for found in numbers for n in found if n >= 0}
+        if all(-1 in found for found in numbers):
+            outputs.add(-1)
+        return outputs
 
     def program(self) -> str:
         """The tree, one decision per line: ``N  test  yes->...  no->...``, or for a
-        lookup ``N  bytes  =VALUE->...  ...  other->...``."""
-        steps = [n for n in walk(self.root) if not isinstance(n, Leaf)]
-        if not steps:
-            return f"all->{_target(self.root, {})}\n"
-        number = {id(n): i for i, n in enumerate(steps)}
-        return "".join(f"{i}  {_step(n, number)}\n" for i, n in enumerate(steps))
+        lookup ``N  bytes  =VALUE->...  ...  other->...``. Of an indexed list, each
+        part's tree after a line ``part K, from pattern P``, where ``#P[N]`` is
+        pattern P, of output N, and ``none`` no pattern of the part."""
+        if not isinstance(self.plan, Indexed):
+            return _steps(self.plan, _output)
+        outputs = self.plan.outputs
+
+        def pattern(number: int) -> str:
+            return "none" if number < 0 else f"#{number}{_output(outputs[number])}"
+
+        return "".join(f"part {k}, from pattern {part.first}\n{_steps(part.root, pattern)}"
+                       for k, part in enumerate(self.plan.parts))
 
 
-def _step(node: Test | Dispatch, number: dict[int, int]) -> str:
+def _output(output: int) -> str:
+    return "[X]" if output < 0 else f"[{output}]"
+
+
+def _steps(root: Node, leaf: Callable[[int], str]) -> str:
+    steps = [n for n in walk(root) if not isinstance(n, Leaf)]
+    if not steps:
+        return f"all->{leaf(root.output)}\n"  # type: ignore[union-attr]
+    number = {id(n): i for i, n in enumerate(steps)}
+
+    def target(node: Node) -> str:
+        return leaf(node.output) if isinstance(node, Leaf) else f"step {number[id(node)]}"
+
+    return "".join(f"{i}  {_step(n, target)}\n" for i, n in enumerate(steps))
+
+
+def _step(node: Test | Dispatch, target: Callable[[Node], str]) -> str:
     if isinstance(node, Test):
-        return (f"{node.field.text()}  yes->{_target(node.yes, number)}  "
-                f"no->{_target(node.no, number)}")
+        return f"{node.field.text()}  yes->{target(node.yes)}  no->{target(node.no)}"
     field, digits = node.field, 2 * node.field.size
-    cases = "  ".join(f"={value:0{digits}x}->{_target(child, number)}"
-                      for value, child in node.branches)
+    cases = "  ".join(f"={value:0{digits}x}->{target(child)}" for value, child in node.branches)
     return (f"{field.base}+{field.offset}%{field.mask:0{digits}x}  {cases}  "
-            f"other->{_target(node.other, number)}")
-
-
-def _target(node: Node, number: dict[int, int]) -> str:
-    if isinstance(node, Leaf):
-        return "[X]" if node.output < 0 else f"[{node.output}]"
-    return f"step {number[id(node)]}"
+            f"other->{target(node.other)}")
 
 
 def compile_patterns(patterns: list[tuple[int, Formula]], layout: Layout) -> Classification:
     """The classification of ``patterns``, one ``(output, formula)`` pair per pattern in
-    order (``expand``); ``TooComplex`` past its limits."""
-    return Classification(expand(patterns), layout)
+    order: indexed when long (``index``), else one tree (``expand``); ``TooComplex``
+    past their limits."""
+    builder = Builder()
+    plan = index(patterns, builder)
+    return Classification(builder.build(tuple(patterns)) if plan is None else plan, layout)

@@ -19,14 +19,16 @@ from typing import Callable
 from pyclick.classify.tree import (Dispatch, Field, Formula, Leaf, Node, Test, choose, conj,
                                    disj, neg)
 
-#: The most decision nodes a set of patterns may compile to.
+#: The most decision nodes one tree may have (an indexed list has a tree per value
+#: it looks up, and as many nodes in all as its patterns need).
 MAX_NODES = 20_000
 #: The most rewrites the compilation may make, summed over its decisions: every
 #: pattern still undecided that a decision looks at, and every part of a formula
 #: (test or operator) it rewrites. Each decision looks at every pattern still
 #: undecided and keeps them, so a few thousand patterns that exclude each other
 #: cost time and memory in the square of their number (3,000 rules of an access
-#: list: 19 million, about 3 seconds and 230 MB).
+#: list as one tree: 19 million, about 3 seconds and 230 MB). Long lists are
+#: indexed instead (``pyclick.classify.indexed``), each tree holding few of them.
 MAX_WORK = 25_000_000
 #: What rewriting one part of a formula counts towards MAX_WORK, against one for
 #: a pattern looked at: it takes about four times as long.
@@ -67,7 +69,7 @@ def _first_field(f: Formula) -> Field:
 
 class _Pattern:
     """One pattern of a subproblem: its output, its formula (interned by the
-    builder) and what the formula reads (``_Builder._reads``; ``vague``: its
+    builder) and what the formula reads (``Builder._reads``; ``vague``: its
     keys only). Compared and hashed by identity: the builder makes one per
     (output, formula), so a subproblem, a tuple of them, hashes and compares
     in one step per pattern."""
@@ -81,7 +83,7 @@ class _Pattern:
         self.vague = vague
 
 
-#: No reads, and no values (``_among``).
+#: No reads, and no values (``among``).
 _EMPTY: frozenset = frozenset()
 #: The most tests a formula's reads name one by one; a larger formula's name only
 #: their keys (it is "vague"). A formula rewritten makes new formulas on the way
@@ -98,7 +100,7 @@ def _mark(known: Field, truth: bool) -> object:
     return known.key if truth and known.op == "==" else id(known)
 
 
-class _Builder:
+class Builder:
     """Shannon expansion over interned formulas.
 
     Every formula the builder holds is interned: one object per structure, so
@@ -135,6 +137,7 @@ class _Builder:
         """The tree of ``patterns``. Built from an explicit stack, children before
         their parent: a thousand patterns that exclude each other make a chain of a
         thousand decisions, deeper than Python's recursion goes."""
+        self.nodes = 0
         node, problem = self._settled([self._pattern(o, self._intern(f)) for o, f in patterns
                                        if f is not False])
         if node is not None:
@@ -172,6 +175,16 @@ class _Builder:
             stack.pop()
         return self.memo[problem]
 
+    def intern(self, f: Formula) -> Formula:
+        """The one object of ``f``'s structure, which ``given`` and ``build`` take."""
+        return self._intern(f)
+
+    def given(self, f: Formula, known: Field) -> Formula:
+        """``f`` (interned) once the equality ``known`` is known to hold, interned."""
+        known = self._intern(known)
+        return self._restrict(f, lambda test: _implied(test, known, True), known.key,
+                              known.key)
+
     def _split(self, problem: tuple[_Pattern, ...], field: Field
                ) -> tuple[list[int] | None, list[list[_Pattern]]]:
         """The answers of the decision on ``field``: for a test, the subproblems when it
@@ -187,13 +200,13 @@ class _Builder:
     def _lookup(self, problem: tuple[_Pattern, ...], key: tuple
                 ) -> tuple[list[int], list[list[_Pattern]]] | None:
         """The lookup of ``key``'s value (``_split``), when patterns that each say
-        only that it is one of some values (``_among``) name DISPATCH_VALUES values
+        only that it is one of some values (``among``) name DISPATCH_VALUES values
         or more, two of them in the first two patterns; else None.
 
         Only those values have answers of their own: a pattern that compares the
         key among other tests goes to every answer, rewritten by what it says."""
-        if len(problem) < 2 or len(self._among(problem[0].formula, key)) \
-                + len(self._among(problem[1].formula, key)) < 2:
+        if len(problem) < 2 or len(self.among(problem[0].formula, key)) \
+                + len(self.among(problem[1].formula, key)) < 2:
             return None
         self._count(len(problem))
         # Where each value is named by a pattern that names only values of the
@@ -201,7 +214,7 @@ class _Builder:
         named: dict[int, list[int]] = {}
         others, entangled = [], set()
         for at, pattern in enumerate(problem):
-            values = self._among(pattern.formula, key)
+            values = self.among(pattern.formula, key)
             if values:
                 for value in values:
                     named.setdefault(value, []).append(at)
@@ -234,7 +247,7 @@ class _Builder:
             else None, key))
         return values, answers
 
-    def _among(self, f: Formula, key: tuple) -> frozenset:
+    def among(self, f: Formula, key: tuple) -> frozenset:
         """The values of ``key``'s bytes ``f`` holds for when ``f`` says only that they
         are one of them (an equality, or equalities joined by "or"); else none."""
         among_key, values = self._membership(f)
@@ -338,6 +351,10 @@ class _Builder:
 
     def _intern(self, f: Formula) -> Formula:
         """The one object of ``f``'s structure, its parts interned first."""
+        if id(f) in self._reads:
+            # Interned already (the tables keep every interned object alive, so
+            # no other object has its identity).
+            return f
         if isinstance(f, Field):
             field = self._fields.get(f)
             if field is None:
@@ -392,4 +409,4 @@ class _Builder:
 def expand(patterns: list[tuple[int, Formula]]) -> Node:
     """The decision tree of ``patterns`` (see the module docstring); TooComplex past
     MAX_NODES or MAX_WORK."""
-    return _Builder().build(tuple(patterns))
+    return Builder().build(tuple(patterns))

@@ -67,16 +67,23 @@ class Classifier(Element):
     a packet costs one walk down the tree. Where many patterns each compare
     the same bytes with their own value (a list of addresses or ports), the
     tree looks the packet's value up among them in one step, however many.
-    A warning names each output no packet can reach (usually an earlier
-    pattern is more general, or the pattern contradicts itself, as in
-    "12/0806 12/0800"). Mistakes are reported with the pattern's number
-    (from 0) and the position (from 1) in it.
+    A list of 32 patterns or more is indexed instead: patterns that compare
+    the same bytes with values of their own form a group, looked up by the
+    packet's value there, each value leading to the tree of the group's
+    patterns that name it, and the packet goes where the earliest pattern
+    any group (or the tree of the other patterns) finds sends it. A long
+    list of rules on different fields then costs a packet one lookup per
+    group. A warning names each output no packet can reach (usually an
+    earlier pattern is more general, or the pattern contradicts itself, as
+    in "12/0806 12/0800"; in an indexed list, only what one group or the
+    other patterns' tree shows). Mistakes are reported with the pattern's
+    number (from 0) and the position (from 1) in it.
 
     Ports
     one push input; as many push outputs as patterns
 
     Element handlers
-    program (read) -- the decision tree: one decision per line, a test with where its yes and no answers lead, or a lookup with where each value and the others lead ([N] is output N, [X] a drop)
+    program (read) -- the decision tree: one decision per line, a test with where its yes and no answers lead, or a lookup with where each value and the others lead ([N] is output N, [X] a drop); of an indexed list, each part's tree after a line 'part K, from pattern P' (#P[N] is pattern P, of output N; none, no pattern of the part)
 
     Example
     // ARP requests to output 0, ARP replies to output 1, IP packets to

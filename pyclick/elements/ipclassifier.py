@@ -102,15 +102,19 @@ class IPClassifier(Element):
 
     The patterns are compiled once into a decision tree, so a packet costs
     one walk down the tree; a list of hosts, networks of one size or ports
-    is one step of it, a lookup of the packet's value. A warning
-    names each output no packet can reach. Mistakes are reported with the
-    pattern's number (from 0) and the position (from 1) in it.
+    is one step of it, a lookup of the packet's value. A list of 32
+    patterns or more is indexed as Classifier indexes it: by the field each
+    pattern names values of (networks, hosts, ports), a lookup per field,
+    the earliest pattern found deciding. A warning names each output no
+    packet can reach (in an indexed list, as far as each lookup's patterns
+    show). Mistakes are reported with the pattern's number (from 0) and
+    the position (from 1) in it.
 
     Ports
     one push input; as many push outputs as patterns
 
     Element handlers
-    program (read) -- the decision tree, one decision per line: a test, or a lookup of a value ([N] is output N, [X] a drop)
+    program (read) -- the decision tree, one decision per line: a test, or a lookup of a value ([N] is output N, [X] a drop); of an indexed list, each part's tree after 'part K, from pattern P' (#P[N] is pattern P, of output N; none, no pattern of the part)
     patternN (read/write) -- pattern N, one handler per output; writing recompiles the tree
 
     Example
@@ -186,13 +190,15 @@ class IPFilter(Element):
     (CheckIPHeader and MarkIPHeader set its annotation). Every IPFilter has
     an equivalent IPClassifier, and the reverse: use the more convenient.
     Mistakes are reported with the rule's number (from 0) and the
-    position (from 1) in it.
+    position (from 1) in it. An access list of thousands of rules is
+    indexed (see IPClassifier): a packet costs a lookup per field the
+    rules name, not a test per rule.
 
     Ports
     one push input, any number of push outputs
 
     Element handlers
-    program (read) -- the decision tree, one decision per line: a test, or a lookup of a value ([N] is output N, [X] a drop)
+    program (read) -- the decision tree, one decision per line: a test, or a lookup of a value ([N] is output N, [X] a drop); of an indexed list, each part's tree after 'part K, from pattern P' (#P[N] is pattern P, of output N; none, no pattern of the part)
 
     Example
     FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader

@@ -1,0 +1,147 @@
+"""Long lists of patterns indexed by the bytes they compare: the earliest pattern wins.
+
+A decision tree asks patterns in their order, so an access list of thousands
+of rules on different fields (networks, hosts, protocols and ports) becomes a
+chain of thousands of decisions: a packet that matches late walks all of
+them, and building each decision looks at every rule left, in time that
+grows with the square of the list. Packet classifiers index such lists
+instead, by the fields the rules name (tuple space search): the rules that
+say the packet's bytes at one key (offset and mask) hold one of some values
+form a group, and a lookup of the packet's value there leads to the decision
+tree of only the group's rules that name that value. The rules no group
+takes get one decision tree of their own. Each part finds the earliest rule
+it holds that the packet matches, and the earliest of those decides, as in
+the list read in order.
+
+Each rule goes to the key, among those it names values of, whose values in
+the whole list are the most distinct (the most rules, on ties), so that a
+value leads to few rules: a rule of a protocol and a port goes with the
+ports, not with the two protocols, and a list of networks and port rules
+becomes a group of networks and a group of ports. A group of
+fewer than GROUP_PATTERNS rules would cost a lookup for little: its rules
+stay with the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyclick.classify.expand import Builder
+from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node
+
+#: The fewest patterns of a list that is indexed; shorter lists are one tree.
+INDEX_PATTERNS = 32
+#: The fewest rules of a group (see the module docstring).
+GROUP_PATTERNS = 8
+
+@dataclass(frozen=True)
+class Part:
+    """A decision tree whose leaves are pattern numbers (-1: none of its own), and
+    the earliest number it holds."""
+
+    first: int
+    root: Node
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """The parts of an indexed list (in order of their earliest pattern) and the
+    output of each pattern, by number."""
+
+    parts: tuple[Part, ...]
+    outputs: tuple[int, ...]
+
+
+def _values(f: Formula, seen: dict[int, dict[tuple, frozenset]]
+            ) -> dict[tuple, frozenset]:
+    """The keys ``f`` holds only when the packet's bytes there are one of some values,
+    and those values: an equality's, the common ones of an "and"'s two sides, all
+    of an "or"'s when both sides name the key."""
+    if f is True or f is False:
+        return {}
+    if isinstance(f, Field):
+        return {f.key: frozenset((f.value,))} if f.op == "==" else {}
+    known = seen.get(id(f))
+    if known is not None:
+        return known
+    kind = f[0]
+    if kind == "and":
+        left, right = _values(f[1], seen), _values(f[2], seen)
+        known = {**left, **right}
+        for key in left.keys() & right.keys():
+            known[key] = left[key] & right[key]
+    elif kind == "or":
+        left, right = _values(f[1], seen), _values(f[2], seen)
+        known = {key: left[key] | right[key] for key in left.keys() & right.keys()}
+    else:
+        known = {}
+    seen[id(f)] = known
+    return known
+
+
+def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | None:
+    """``patterns`` (output, formula), in order, indexed (see the module docstring);
+    None when the list is short or no group forms. TooComplex as ``expand`` raises
+    it, over all the trees."""
+    patterns = [(output, f) for output, f in patterns if f is not False]
+    for number, (_, f) in enumerate(patterns):
+        if f is True:
+            # Nothing after a pattern that always holds is ever asked.
+            patterns = patterns[:number + 1]
+            break
+    if len(patterns) < INDEX_PATTERNS:
+        return None
+    patterns = [(output, builder.intern(f)) for output, f in patterns]
+    seen: dict[int, dict[tuple, frozenset]] = {}
+    named = [_values(f, seen) for _, f in patterns]
+    distinct: dict[tuple, set] = {}
+    rules: dict[tuple, int] = {}
+    for values in named:
+        for key, among in values.items():
+            distinct.setdefault(key, set()).update(among)
+            rules[key] = rules.get(key, 0) + 1
+    members: dict[tuple, list[int]] = {}
+    for number, values in enumerate(named):
+        keys = [key for key, among in values.items() if among]
+        if keys:
+            key = max(keys, key=lambda k: (len(distinct[k]), rules[k], k))
+            members.setdefault(key, []).append(number)
+    groups = {key: numbers for key, numbers in members.items()
+              if len(numbers) >= GROUP_PATTERNS}
+    if not groups:
+        return None
+    grouped = {number for numbers in groups.values() for number in numbers}
+    parts = [_group(key, numbers, patterns, named, builder) for key, numbers in groups.items()]
+    rest = [(number, f) for number, (_, f) in enumerate(patterns) if number not in grouped]
+    if rest:
+        parts.append(Part(rest[0][0], builder.build(tuple(rest))))
+    parts.sort(key=lambda part: part.first)
+    return Indexed(tuple(parts), tuple(output for output, _ in patterns))
+
+
+def _group(key: tuple, numbers: list[int], patterns: list[tuple[int, Formula]],
+           named: list[dict[tuple, frozenset]], builder: Builder) -> Part:
+    """The lookup of ``key`` among the values its rules ``numbers`` name: each value
+    leads to the tree of those that name it, knowing it."""
+    naming: dict[int, list[int]] = {}
+    for number in numbers:
+        for value in named[number][key]:
+            naming.setdefault(value, []).append(number)
+    branches = []
+    leaves: dict[int, Leaf] = {}
+    for value in sorted(naming):
+        first = naming[value][0]
+        if builder.among(patterns[first][1], key):
+            # A rule that says no more than that the bytes hold one of its values
+            # (a host of a host list, alternatives joined by "or") holds.
+            leaf = leaves.get(first)
+            if leaf is None:
+                leaf = leaves[first] = Leaf(first)
+            branches.append((value, leaf))
+            continue
+        known = Field(*key, "==", value)
+        problem = tuple((number, builder.given(patterns[number][1], known))
+                        for number in naming[value])
+        branches.append((value, builder.build(problem)))
+    return Part(numbers[0], Dispatch(Field(*key, "==", branches[0][0]), tuple(branches),
+                                     Leaf(-1)))
