@@ -20,7 +20,10 @@ their best wall times over K - 1.
 
 Rule sets (N from ``--sizes``): ``hosts``, N ``allow src host`` rules;
 ``acl``, N rules drawn (seeded) from four shapes of network, host,
-protocol and port tests; ``alternatives``, one rule of N hosts joined by
+protocol and port tests; ``blocklist``, N rules denying a host or a network
+(as source or destination); ``mixed``, N rules drawn from five shapes of
+hosts, ports of either direction, networks with ports, alternatives on
+different fields, and TTLs; ``alternatives``, one rule of N hosts joined by
 ``or``.
 
 Make the older copy with::
@@ -30,7 +33,7 @@ Make the older copy with::
 Run from the project directory::
 
     python bench/bench_classify.py [--sizes N ...] [--rounds R] [--packets K]
-                                   [--before DIR] [--click PATH]
+                                   [--before DIR] [--click PATH] [--sets NAME ...]
 """
 
 from __future__ import annotations
@@ -70,12 +73,35 @@ def acl(count: int) -> list[str]:
     return rules
 
 
+def blocklist(count: int) -> list[str]:
+    draw = random.Random(count)
+    return [draw.choice([f"deny host 192.168.{draw.randrange(256)}.{draw.randrange(256)}",
+                         f"deny net 10.{draw.randrange(256)}.{draw.randrange(256)}.0/24"])
+            for _ in range(count)]
+
+
+def mixed(count: int) -> list[str]:
+    draw = random.Random(count)
+
+    def host() -> str:
+        return f"192.168.{draw.randrange(256)}.{draw.randrange(256)}"
+
+    return [draw.choice([f"deny host {host()}",
+                         f"deny port {draw.randrange(1, 65536)}",
+                         f"allow src net 10.{draw.randrange(256)}.0.0/16 && dst tcp port "
+                         f"{draw.randrange(1, 1024)}",
+                         f"deny dst host {host()} or src udp port {draw.randrange(1, 65536)}",
+                         f"deny ip ttl < {draw.randrange(1, 64)} && src host {host()}"])
+            for _ in range(count)]
+
+
 def alternatives(count: int) -> list[str]:
     return ["allow " + " or ".join(f"src host 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
                                    for i in range(count))]
 
 
-RULE_SETS = {"hosts": hosts, "acl": acl, "alternatives": alternatives}
+RULE_SETS = {"hosts": hosts, "acl": acl, "blocklist": blocklist, "mixed": mixed,
+             "alternatives": alternatives}
 
 
 def packet_from_nowhere() -> str:
@@ -140,6 +166,8 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="an older copy of the package to time too")
     parser.add_argument("--click", help="Click's userlevel driver, to time too")
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--sets", nargs="+", choices=sorted(RULE_SETS), default=list(RULE_SETS),
+                        help="the rule sets to time (default: all)")
     opts = parser.parse_args()
     packages = {"now": ROOT}
     if opts.before:
@@ -168,7 +196,8 @@ def main() -> None:
               + " | ".join(f"{name}: answer, s (best), peak MB" for name in columns)
               + "".join(f" | {name} / now" for name in columns[1:])
               + (" | µs per packet: " + ", ".join(columns) if opts.packets else "") + " |")
-        for name, rules in RULE_SETS.items():
+        for name in opts.sets:
+            rules = RULE_SETS[name]
             for size in opts.sizes:
                 path = directory / f"{name}-{size}.click"
                 path.write_text(configuration(rules(size), 1))

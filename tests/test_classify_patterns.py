@@ -311,6 +311,35 @@ def test_a_long_list_is_indexed_by_the_bytes_its_patterns_name(monkeypatch):
     assert classification.outputs() == {0, 1, 2, 3, 4, 5}
 
 
+def test_a_pattern_of_alternatives_on_different_bytes_joins_a_group_with_each(monkeypatch):
+    # Worked by hand. 'host' is a source or a destination: patterns 0 and 1 join
+    # the source lookup with one alternative and the destination lookup with the
+    # other; pattern 2 joins the source lookup alone. TCP (one pattern of the
+    # protocol, fewer than a group needs) and the last pattern make a tree.
+    monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 5)
+    monkeypatch.setattr(indexed_module, "GROUP_PATTERNS", 2)
+    texts = ["host 10.0.0.1", "host 10.0.0.2", "src host 10.0.0.3", "tcp"]
+    formulas = [(i, parse_ip_pattern(t)) for i, t in enumerate(texts)] + [(4, True)]
+    classification = compile_patterns(formulas, ip_layout)
+    assert classification.program() == (
+        "part 0, from pattern 0\n"
+        "0  net+12%ffffffff  =0a000001->#0[0]  =0a000002->#1[1]  =0a000003->#2[2]  "
+        "other->none\n"
+        "part 1, from pattern 0\n"
+        "0  net+16%ffffffff  =0a000001->#0[0]  =0a000002->#1[1]  other->none\n"
+        "part 2, from pattern 3\n"
+        "0  net+9/06%ff  yes->#3[3]  no->#4[4]\n")
+    packets = [Packet(ip_header(source, destination, protocol, 8) + udp(1, 2))
+               for source, destination, protocol in (
+                   ("9.9.9.9", "10.0.0.2", 17), ("10.0.0.3", "10.0.0.1", 6),
+                   ("10.0.0.3", "9.9.9.9", 6), ("9.9.9.9", "9.9.9.9", 6),
+                   ("9.9.9.9", "9.9.9.9", 17))]
+    expected = [1, 0, 2, 3, 4]
+    assert [evaluate(formulas, ip_layout, packet) for packet in packets] == expected
+    assert [classification.match(packet) for packet in packets] == expected
+    assert classification.match_batch(packets) == expected
+
+
 def test_patterns_after_one_that_always_holds_are_left_out_of_the_index(monkeypatch):
     # Two patterns are left, as many as a list to index must have here.
     monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 2)
@@ -363,7 +392,8 @@ def test_classifier_patterns_read_plainly_are_lark_s_and_the_others_are_left_to_
 #: Pieces of IPClassifier patterns: words, operators, and words that start like one.
 IP_PIECES = ["tcp", "udp", "dst", "port", "80", "and", "or", "not", "!", "&&", "||", "(", ")",
              "src", "host", "1.2.3.4", "10.0.0.0/8", " ", " ", "\t", "\n", "order", "and.x",
-             "?", ":", "==", "tcp[0]", "-", "[", "&", "x-y", "note", "a:b", "www", ".x", "\v"]
+             "?", ":", "==", "tcp[0]", "-", "[", "&", "x-y", "note", "a:b", "www", ".x", "\v",
+             "<", "<=", ">", ">=", "=", "!=", "ttl"]
 
 
 @settings(max_examples=1500, deadline=None)
@@ -372,6 +402,8 @@ IP_PIECES = ["tcp", "udp", "dst", "port", "80", "and", "or", "not", "!", "&&", "
 @example(["src", " ", "or", " ", "dst"])
 @example(["src", " ", "host", " ", "1.2.3.4", "&&", "dst", " ", "port", "||", "udp"])
 @example(["tcp", "\t", "and", "\n", "www", " ", "or", " ", "port", " ", "80"])
+@example(["ip", " ", "ttl", "<", "80", "&&", "tcp", " ", "port", "!=", "80"])
+@example(["ttl", "!", "=", "80"])
 def test_ip_patterns_read_plainly_are_lark_s_and_the_others_are_left_to_it(pieces):
     text = "".join(pieces)
     plain = IP_GRAMMAR.plain(text)
@@ -381,6 +413,8 @@ def test_ip_patterns_read_plainly_are_lark_s_and_the_others_are_left_to_it(piece
 
 def test_ip_patterns_of_words_alone_are_read_plainly():
     assert IP_GRAMMAR.plain(" tcp dst port 80\t") == IP_GRAMMAR.parse(" tcp dst port 80\t")
+    assert IP_GRAMMAR.plain("ip ttl<=64") == IP_GRAMMAR.parse("ip ttl<=64")
+    assert IP_GRAMMAR.plain("ip ttl<=64").children[2] == Lexeme("RELOP", "<=", 6)
     assert [IP_GRAMMAR.plain(text) for text in ("src or dst host a", "not tcp", "order",
                                                 "(udp)", "tcp[0] = 1", "")] == [None] * 6
 

@@ -48,6 +48,8 @@ def _condition(field: Field, value: str | None = None) -> str:
 MAX_INLINE_DEPTH = 60
 #: Longest chain of "no" answers written as one if/elif chain.
 MAX_CHAIN = 200
+#: Most tests of a subtree written as a template (``_TreeSource``).
+TEMPLATE_TESTS = 16
 
 
 class _TreeSource:
@@ -58,9 +60,10 @@ class _TreeSource:
     answer is a leaf, else of functions, one per answer (``_o`` functions for
     leaves); a packet whose value is not in it goes on as a test's "no".
 
-    A shared subtree of tests alone is written once per shape: a template
-    function whose first arguments are the values it compares with and gives,
-    and the subtree is the template with its own values bound (``instances``).
+    A shared subtree of a few tests alone is written once per shape: a
+    template function whose first arguments are the values it compares with
+    and gives, and the subtree is the template with its own values bound
+    (``instances``).
     The lookups of a long indexed list lead to thousands of such subtrees of a
     few shapes, and compiling one function each would cost more than the rest
     of the compilation."""
@@ -149,22 +152,28 @@ class _TreeSource:
                     return lines + [f"{indent}return {self.value(node.output)}"]
                 values.append(self.value(node.output))
                 return lines + [f"{indent}return c{len(values) - 1}"]
-            if not top and id(node) in self.shared:
+            if not top and values is None and id(node) in self.shared:
                 return lines + [f"{indent}return {self.shared[id(node)]}({self.arguments})"]
             lines += [f"{indent}if {self.ask(node, values)}:"]
             lines += (self.body(node.yes, indent + "    ", False, values)
                       if isinstance(node, Test) else [f"{indent}    return {self.found(node)}"])
             node, top = _passed(node), False
 
-    def _of_tests(self, node: Node) -> bool:
-        """Whether the subtree of ``node`` (shared) is tests alone, with no other
-        shared subtree in it: a template's shape."""
-        stack = [node]
+    @staticmethod
+    def _of_tests(node: Node) -> bool:
+        """Whether the subtree of ``node`` is tests alone, of TEMPLATE_TESTS at the
+        most written out (a subtree shared within it counted, and written, each
+        time): a template's shape."""
+        stack, tests = [node], 0
         while stack:
             step = stack.pop()
-            if isinstance(step, Dispatch) or (step is not node and id(step) in self.shared):
+            if isinstance(step, Dispatch):
                 return False
-            stack += step.children()
+            if isinstance(step, Test):
+                tests += 1
+                if tests > TEMPLATE_TESTS:
+                    return False
+                stack += [step.yes, step.no]
         return True
 
     def functions(self) -> list[str]:

@@ -129,7 +129,7 @@ class Builder:
         self._reads: dict[int, frozenset] = {}
         # Formulas whose reads name their keys only.
         self._vague: set[int] = set()
-        # What ``_membership`` found of formulas.
+        # What ``membership`` found of formulas.
         self._memberships: dict[int, tuple[tuple | None, frozenset]] = {}
         self._patterns: dict[tuple[int, int], _Pattern] = {}
 
@@ -250,11 +250,11 @@ class Builder:
     def among(self, f: Formula, key: tuple) -> frozenset:
         """The values of ``key``'s bytes ``f`` holds for when ``f`` says only that they
         are one of them (an equality, or equalities joined by "or"); else none."""
-        among_key, values = self._membership(f)
+        among_key, values = self.membership(f)
         return values if among_key == key else _EMPTY
 
-    def _membership(self, f: Formula) -> tuple[tuple | None, frozenset]:
-        """The key and values of ``_among`` for ``f``'s own key, if it has one."""
+    def membership(self, f: Formula) -> tuple[tuple | None, frozenset]:
+        """The key and values of ``among`` for ``f``'s own key, if it has one."""
         if f is True or f is False:
             return None, _EMPTY
         membership = self._memberships.get(id(f))
@@ -262,7 +262,7 @@ class Builder:
             if isinstance(f, Field):
                 membership = (f.key, frozenset((f.value,)) if f.op == "==" else _EMPTY)
             elif f[0] == "or":
-                (key, left), (other, right) = (self._membership(part) for part in f[1:])
+                (key, left), (other, right) = (self.membership(part) for part in f[1:])
                 membership = (key, left | right) if left and right and key == other \
                     else (None, _EMPTY)
             else:

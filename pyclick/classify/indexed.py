@@ -27,12 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyclick.classify.expand import Builder
-from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node
+from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node, conj
 
 #: The fewest patterns of a list that is indexed; shorter lists are one tree.
 INDEX_PATTERNS = 32
 #: The fewest rules of a group (see the module docstring).
 GROUP_PATTERNS = 8
+#: The most alternatives a pattern is read as (``_alternatives``).
+ALTERNATIVES = 8
 
 @dataclass(frozen=True)
 class Part:
@@ -79,6 +81,22 @@ def _values(f: Formula, seen: dict[int, dict[tuple, frozenset]]
     return known
 
 
+def _alternatives(f: Formula, builder: Builder) -> list[Formula]:
+    """Formulas, interned, of which ``f`` (interned) holds when one does: the sides of
+    an "or" that is not one key's values (``host`` is a source or a destination),
+    and of an "and" each alternative of one side with each of the other's, up to
+    ALTERNATIVES of them (``port 80`` is a source port or a destination port, each
+    of TCP or UDP)."""
+    if isinstance(f, tuple):
+        if f[0] == "or" and not builder.membership(f)[1]:
+            return _alternatives(f[1], builder) + _alternatives(f[2], builder)
+        if f[0] == "and":
+            left, right = _alternatives(f[1], builder), _alternatives(f[2], builder)
+            if 1 < len(left) * len(right) <= ALTERNATIVES:
+                return [builder.intern(conj(a, b)) for a in left for b in right]
+    return [f]
+
+
 def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | None:
     """``patterns`` (output, formula), in order, indexed (see the module docstring);
     None when the list is short or no group forms. TooComplex as ``expand`` raises
@@ -91,9 +109,12 @@ def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | No
             break
     if len(patterns) < INDEX_PATTERNS:
         return None
-    patterns = [(output, builder.intern(f)) for output, f in patterns]
     seen: dict[int, dict[tuple, frozenset]] = {}
-    named = [_values(f, seen) for _, f in patterns]
+    # A pattern's entries, its number with each of its alternatives: the earliest
+    # number any part finds is that of the earliest pattern that holds.
+    entries = [(number, alternative) for number, (_, f) in enumerate(patterns)
+               for alternative in _alternatives(builder.intern(f), builder)]
+    named = [_values(f, seen) for _, f in entries]
     distinct: dict[tuple, set] = {}
     rules: dict[tuple, int] = {}
     for values in named:
@@ -101,38 +122,38 @@ def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | No
             distinct.setdefault(key, set()).update(among)
             rules[key] = rules.get(key, 0) + 1
     members: dict[tuple, list[int]] = {}
-    for number, values in enumerate(named):
+    for at, values in enumerate(named):
         keys = [key for key, among in values.items() if among]
         if keys:
             key = max(keys, key=lambda k: (len(distinct[k]), rules[k], k))
-            members.setdefault(key, []).append(number)
-    groups = {key: numbers for key, numbers in members.items()
-              if len(numbers) >= GROUP_PATTERNS}
+            members.setdefault(key, []).append(at)
+    groups = {key: ats for key, ats in members.items() if len(ats) >= GROUP_PATTERNS}
     if not groups:
         return None
-    grouped = {number for numbers in groups.values() for number in numbers}
-    parts = [_group(key, numbers, patterns, named, builder) for key, numbers in groups.items()]
-    rest = [(number, f) for number, (_, f) in enumerate(patterns) if number not in grouped]
+    grouped = {at for ats in groups.values() for at in ats}
+    parts = [_group(key, [entries[at] for at in ats], [named[at][key] for at in ats], builder)
+             for key, ats in groups.items()]
+    rest = [entry for at, entry in enumerate(entries) if at not in grouped]
     if rest:
         parts.append(Part(rest[0][0], builder.build(tuple(rest))))
     parts.sort(key=lambda part: part.first)
     return Indexed(tuple(parts), tuple(output for output, _ in patterns))
 
 
-def _group(key: tuple, numbers: list[int], patterns: list[tuple[int, Formula]],
-           named: list[dict[tuple, frozenset]], builder: Builder) -> Part:
-    """The lookup of ``key`` among the values its rules ``numbers`` name: each value
-    leads to the tree of those that name it, knowing it."""
-    naming: dict[int, list[int]] = {}
-    for number in numbers:
-        for value in named[number][key]:
-            naming.setdefault(value, []).append(number)
+def _group(key: tuple, entries: list[tuple[int, Formula]], values: list[frozenset],
+           builder: Builder) -> Part:
+    """The lookup of ``key`` among the ``values`` its ``entries`` (number, formula) each
+    name: each value leads to the tree of the entries that name it, knowing it."""
+    naming: dict[int, list[tuple[int, Formula]]] = {}
+    for entry, among in zip(entries, values):
+        for value in among:
+            naming.setdefault(value, []).append(entry)
     branches = []
     leaves: dict[int, Leaf] = {}
     for value in sorted(naming):
-        first = naming[value][0]
-        if builder.among(patterns[first][1], key):
-            # A rule that says no more than that the bytes hold one of its values
+        first, formula = naming[value][0]
+        if builder.among(formula, key):
+            # An entry that says no more than that the bytes hold one of its values
             # (a host of a host list, alternatives joined by "or") holds.
             leaf = leaves.get(first)
             if leaf is None:
@@ -140,8 +161,7 @@ def _group(key: tuple, numbers: list[int], patterns: list[tuple[int, Formula]],
             branches.append((value, leaf))
             continue
         known = Field(*key, "==", value)
-        problem = tuple((number, builder.given(patterns[number][1], known))
-                        for number in naming[value])
+        problem = tuple((number, builder.given(f, known)) for number, f in naming[value])
         branches.append((value, builder.build(problem)))
-    return Part(numbers[0], Dispatch(Field(*key, "==", branches[0][0]), tuple(branches),
-                                     Leaf(-1)))
+    return Part(entries[0][0], Dispatch(Field(*key, "==", branches[0][0]), tuple(branches),
+                                        Leaf(-1)))

@@ -55,12 +55,13 @@ from pyclick.classify import syntaxcache
 from pyclick.classify.syntax import WS, Branch, Grammar, Lexeme, PatternError
 from pyclick.classify.tree import MAC, NET, TRANSP, Field, Formula, choose, conj, disj, neg
 
-#: The grammar's WORD, as long as it goes and never given back (possessive); a
-#: pattern of words and the operators ``&&`` and ``||`` between the grammar's
-#: spaces; and each of its tokens.
+#: The grammar's WORD, as long as it goes and never given back (possessive), and
+#: RELOP, the longest first; a pattern of those and the operators ``&&`` and
+#: ``||`` between the grammar's spaces; and each of its tokens.
 _WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*+")
-_TOKENS = re.compile(rf"{WS}*+(?:(?:{_WORD.pattern}|&&|\|\|){WS}*+)+")
-_TOKEN = re.compile(rf"{_WORD.pattern}|&&|\|\|")
+_RELOP = re.compile(r"==|!=|<=|>=|=|<|>")
+_TOKENS = re.compile(rf"{WS}*+(?:(?:{_WORD.pattern}|{_RELOP.pattern}|&&|\|\|){WS}*+)+")
+_TOKEN = re.compile(rf"{_WORD.pattern}|{_RELOP.pattern}|&&|\|\|")
 #: Words that may read as an operator where they start: left to lark, but for
 #: "and" and "or" alone.
 _OPERATOR_STARTS = ("and", "or", "not")
@@ -69,10 +70,10 @@ _OPERATORS = {"and": "AND", "&&": "AND", "or": "OR", "||": "OR"}
 
 
 def _plain(text: str) -> Branch | None:
-    """The syntax lark gives a pattern of runs of words (primitives) joined by "and"
-    and "or" (``&&``, ``||``), "and" first, each left to right; None for any other
-    text (lark reads it): parentheses, "not", words that start like an operator,
-    or "src" before an operator (as in "src or dst")."""
+    """The syntax lark gives a pattern of runs of words and comparisons (primitives,
+    ``ip ttl < 10``) joined by "and" and "or" (``&&``, ``||``), "and" first, each left
+    to right; None for any other text (lark reads it): parentheses, "not", words
+    that start like an operator, or "src" before an operator (as in "src or dst")."""
     if _TOKENS.fullmatch(text) is None:
         return None
     # The runs of words, and the operators between them.
@@ -90,7 +91,8 @@ def _plain(text: str) -> Branch | None:
         elif word.startswith(_OPERATOR_STARTS):
             return None
         else:
-            runs[-1].append(Lexeme("WORD", word, token.start()))
+            kind = "RELOP" if _RELOP.fullmatch(word) else "WORD"
+            runs[-1].append(Lexeme(kind, word, token.start()))
     if not runs[-1]:
         return None
     # "and" binds first: the terms between "or"s, each folded left to right.

@@ -105,7 +105,8 @@ class IPClassifier(Element):
     is one step of it, a lookup of the packet's value. A list of 32
     patterns or more is indexed as Classifier indexes it: by the field each
     pattern names values of (networks, hosts, ports), a lookup per field,
-    the earliest pattern found deciding. A warning names each output no
+    the earliest pattern found deciding; a pattern of alternatives on
+    different fields ('host', 'port') is looked up with each. A warning names each output no
     packet can reach (in an indexed list, as far as each lookup's patterns
     show). Mistakes are reported with the pattern's number (from 0) and
     the position (from 1) in it.
