@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pyclick.classify.expand import Builder
 from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node, conj
 
-#: The fewest patterns of a list that is indexed; shorter lists are one tree.
+#: The fewest entries (patterns, each alternative of one counted) of a list that
+#: is indexed; shorter lists are one tree.
 INDEX_PATTERNS = 32
 #: The fewest rules of a group (see the module docstring).
 GROUP_PATTERNS = 8
@@ -107,13 +108,13 @@ def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | No
             # Nothing after a pattern that always holds is ever asked.
             patterns = patterns[:number + 1]
             break
-    if len(patterns) < INDEX_PATTERNS:
-        return None
-    seen: dict[int, dict[tuple, frozenset]] = {}
     # A pattern's entries, its number with each of its alternatives: the earliest
     # number any part finds is that of the earliest pattern that holds.
     entries = [(number, alternative) for number, (_, f) in enumerate(patterns)
                for alternative in _alternatives(builder.intern(f), builder)]
+    if len(entries) < INDEX_PATTERNS:
+        return None
+    seen: dict[int, dict[tuple, frozenset]] = {}
     named = [_values(f, seen) for _, f in entries]
     distinct: dict[tuple, set] = {}
     rules: dict[tuple, int] = {}

@@ -103,7 +103,8 @@ class IPClassifier(Element):
     The patterns are compiled once into a decision tree, so a packet costs
     one walk down the tree; a list of hosts, networks of one size or ports
     is one step of it, a lookup of the packet's value. A list of 32
-    patterns or more is indexed as Classifier indexes it: by the field each
+    patterns or more (each alternative of a 'host' or 'port' counted) is
+    indexed as Classifier indexes it: by the field each
     pattern names values of (networks, hosts, ports), a lookup per field,
     the earliest pattern found deciding; a pattern of alternatives on
     different fields ('host', 'port') is looked up with each. A warning names each output no
