@@ -23,8 +23,10 @@ Rule sets (N from ``--sizes``): ``hosts``, N ``allow src host`` rules;
 protocol and port tests; ``blocklist``, N rules denying a host or a network
 (as source or destination); ``mixed``, N rules drawn from five shapes of
 hosts, ports of either direction, networks with ports, alternatives on
-different fields, and TTLs; ``alternatives``, one rule of N hosts joined by
-``or``.
+different fields, and TTLs; ``prefixes``, N rules of source and destination
+networks of several lengths with ports exact, open or in a range, as in the
+access lists of classifier benchmarks; ``alternatives``, one rule of N hosts
+joined by ``or``.
 
 Make the older copy with::
 
@@ -95,13 +97,47 @@ def mixed(count: int) -> list[str]:
             for _ in range(count)]
 
 
+def prefixes(count: int) -> list[str]:
+    """Rules in the manner of generated classifier benchmarks' access lists: source and
+    destination networks of several lengths, ports exact, open or in a range."""
+    draw = random.Random(count)
+
+    def network() -> str:
+        length = draw.choice([8, 16, 16, 24, 24, 24, 28, 32, 32])
+        # Never 10/8 nor 172/8, where the benchmark's packet comes from and goes.
+        first = draw.choice([octet for octet in range(11, 224) if octet != 172])
+        address = (first << 24 | draw.randrange(1 << 24)) >> (32 - length) << (32 - length)
+        return ".".join(str(address >> shift & 255) for shift in (24, 16, 8, 0)) + f"/{length}"
+
+    def ports(where: str, protocol: str) -> list[str]:
+        shape = draw.randrange(4)
+        if shape == 1:
+            return [f"{where} {protocol} port {draw.randrange(1, 65536)}"]
+        if shape == 2:
+            return [f"{where} {protocol} port >= 1024"]
+        if shape == 3:
+            low = draw.randrange(1, 60000)
+            return [f"{where} {protocol} port >= {low}",
+                    f"{where} {protocol} port <= {low + draw.randrange(1, 2000)}"]
+        return []
+
+    rules = []
+    for _ in range(count):
+        tests = [f"{where} net {network()}" for where in ("src", "dst") if draw.random() < 0.9]
+        protocol = draw.choice(["tcp", "udp", ""])
+        if protocol:
+            tests += ports("src", protocol) + ports("dst", protocol)
+        rules.append(draw.choice(["allow ", "deny "]) + (" && ".join(tests) or "ip proto 47"))
+    return rules
+
+
 def alternatives(count: int) -> list[str]:
     return ["allow " + " or ".join(f"src host 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
                                    for i in range(count))]
 
 
 RULE_SETS = {"hosts": hosts, "acl": acl, "blocklist": blocklist, "mixed": mixed,
-             "alternatives": alternatives}
+             "prefixes": prefixes, "alternatives": alternatives}
 
 
 def packet_from_nowhere() -> str:
