@@ -17,9 +17,10 @@ Each rule goes to the key, among those it names values of, whose values in
 the whole list are the most distinct (the most rules, on ties), so that a
 value leads to few rules: a rule of a protocol and a port goes with the
 ports, not with the two protocols, and a list of networks and port rules
-becomes a group of networks and a group of ports. A group of
-fewer than GROUP_PATTERNS rules would cost a lookup for little: its rules
-stay with the others.
+becomes a group of networks and a group of ports. A rule of alternatives on
+different bytes (``host`` is a source or a destination) is an entry per
+alternative, each in its own group. A group of fewer than GROUP_PATTERNS
+entries would cost a lookup for little: they stay with the others.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node, conj
 #: The fewest entries (patterns, each alternative of one counted) of a list that
 #: is indexed; shorter lists are one tree.
 INDEX_PATTERNS = 32
-#: The fewest rules of a group (see the module docstring).
+#: The fewest entries of a group (see the module docstring).
 GROUP_PATTERNS = 8
 #: The most alternatives a pattern is read as (``_alternatives``).
 ALTERNATIVES = 8
+
 
 @dataclass(frozen=True)
 class Part:
