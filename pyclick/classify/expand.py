@@ -47,7 +47,7 @@ class TooComplex(ValueError):
     """The patterns compile to more than MAX_NODES decisions, or cost more than MAX_WORK."""
 
 
-def _implied(field: Field, known: Field, truth: bool) -> bool | None:
+def implied(field: Field, known: Field, truth: bool) -> bool | None:
     """What ``known`` having ``truth`` says of ``field``, or None if nothing (both
     interned: one object per test)."""
     if field is known:
@@ -95,7 +95,7 @@ READS_NAMED = 64
 
 def _mark(known: Field, truth: bool) -> object:
     """What a formula must read for ``known`` having ``truth`` to say something of
-    it (``_implied``): a true equality speaks of every test on its bytes (its key),
+    it (``implied``): a true equality speaks of every test on its bytes (its key),
     any other answer only of the test itself (its identity, the field interned)."""
     return known.key if truth and known.op == "==" else id(known)
 
@@ -182,7 +182,7 @@ class Builder:
     def given(self, f: Formula, known: Field) -> Formula:
         """``f`` (interned) once the equality ``known`` is known to hold, interned."""
         known = self._intern(known)
-        return self._restrict(f, lambda test: _implied(test, known, True), known.key,
+        return self._restrict(f, lambda test: implied(test, known, True), known.key,
                               known.key)
 
     def _split(self, problem: tuple[_Pattern, ...], field: Field
@@ -239,7 +239,7 @@ class Builder:
         for value, end, asked in zip(values, ends, before):
             known = self._intern(Field(*key, "==", value))
             answers.append(self._answer(problem, others[:asked] + [end], entangled,
-                                        lambda test: _implied(test, known, True), key, end))
+                                        lambda test: implied(test, known, True), key, end))
         seen = frozenset(values)
         answers.append(self._answer(
             problem, others, entangled,
@@ -299,14 +299,14 @@ class Builder:
         mark, key = _mark(known, truth), known.key
 
         def decide(test: Field) -> bool | None:
-            return _implied(test, known, truth)
+            return implied(test, known, truth)
 
         kept = []
         for pattern in problem:
             if mark in pattern.reads or (pattern.vague and key in pattern.reads):
                 formula = pattern.formula
                 # A single test that reads the mark is decided by the answer.
-                formula = (_implied(formula, known, truth) if formula.__class__ is Field
+                formula = (implied(formula, known, truth) if formula.__class__ is Field
                            else self._restrict(formula, decide, mark, key))
                 if formula is False:
                     continue
@@ -374,10 +374,15 @@ class Builder:
         interned = self._formulas.get(identity)
         if interned is None:
             interned = self._formulas[identity] = f
-            reads = frozenset().union(*(self._reads.get(id(part), _EMPTY) for part in f[1:]))
+            get = self._reads.get
+            reads = get(id(f[1]), _EMPTY)
+            for part in f[2:]:
+                reads = reads | get(id(part), _EMPTY)
             vague = self._vague
-            if any(id(part) in vague for part in f[1:]) or \
-                    sum(read.__class__ is int for read in reads) > READS_NAMED:
+            # Tests are counted only when there may be too many: most formulas are small.
+            if any(id(part) in vague for part in f[1:]) or (
+                    len(reads) > READS_NAMED
+                    and sum(read.__class__ is int for read in reads) > READS_NAMED):
                 reads = frozenset(read for read in reads if read.__class__ is tuple)
                 vague.add(id(f))
             self._reads[id(f)] = reads

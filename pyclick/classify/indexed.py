@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyclick.classify.expand import Builder
-from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node, conj
+from pyclick.classify.expand import Builder, implied
+from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node, Test, conj
 
 #: The fewest entries (patterns, each alternative of one counted) of a list that
 #: is indexed; shorter lists are one tree.
@@ -153,6 +153,7 @@ def _group(key: tuple, entries: list[tuple[int, Formula]], values: list[frozense
             naming.setdefault(value, []).append(entry)
     branches = []
     leaves: dict[int, Leaf] = {}
+    none = Leaf(-1)
     for value in sorted(naming):
         first, formula = naming[value][0]
         if builder.among(formula, key):
@@ -164,7 +165,38 @@ def _group(key: tuple, entries: list[tuple[int, Formula]], values: list[frozense
             branches.append((value, leaf))
             continue
         known = Field(*key, "==", value)
+        if len(naming[value]) == 1:
+            chain = _chain(formula, known, first, none)
+            if chain is not None:
+                branches.append((value, chain))
+                continue
         problem = tuple((number, builder.given(f, known)) for number, f in naming[value])
         branches.append((value, builder.build(problem)))
     return Part(entries[0][0], Dispatch(Field(*key, "==", branches[0][0]), tuple(branches),
-                                        Leaf(-1)))
+                                        none))
+
+
+def _chain(f: Formula, known: Field, number: int, none: Leaf) -> Node | None:
+    """The tree of the one entry ``number`` of a value, its formula ``f`` an "and" of
+    tests, once ``known`` holds: the tests ``known`` does not settle, one after the
+    other, each "no" going to ``none`` (an "and" holds when its tests all do, in any
+    order). None when ``f`` is not such an "and": most entries of a long list are
+    alone with their value, and this spares each the expansion of its formula."""
+    tests: list[Field] = []
+    stack = [f]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, Field):
+            tests.append(part)
+        elif isinstance(part, tuple) and part[0] == "and":
+            stack += [part[2], part[1]]
+        else:
+            return None
+    node: Node = Leaf(number)
+    for test in reversed(tests):
+        truth = implied(test, known, True)
+        if truth is False:
+            return none
+        if truth is None:
+            node = Test(test, node, none)
+    return node
