@@ -126,29 +126,29 @@ class ToDump(Element):
         return found.pop()
 
     def cleanup(self) -> None:
-        out, self._out = self._out, None
+        out = self._out
         if out is None:
             return
         try:
             out.flush()
         except OSError as err:
-            self._stopped(err)
-        finally:
-            if out is not sys.stdout.buffer:
-                self._close_quietly(out)
+            self._end(out, err)
+        else:
+            self._end(out)
 
-    def _stopped(self, err: OSError) -> None:
-        """A write failed (a full disk, a closed pipe): say so once; the file is
-        written no more, and the packets go on."""
-        self.log.error("%s: %s: cannot write: %s; the file ends here", self.declaration(),
-                       self.filename, err.strerror or err)
-
-    @staticmethod
-    def _close_quietly(out: BinaryIO) -> None:
-        try:
-            out.close()
-        except OSError:
-            pass    # what is buffered fails again; said already
+    def _end(self, out: BinaryIO, err: OSError | None = None) -> None:
+        """Write no more to ``out``: closed unless it is standard output. ``err``, a
+        write that failed (a full disk, a closed pipe), is said once; the packets
+        go on."""
+        self._out = None
+        if err is not None:
+            self.log.error("%s: %s: cannot write: %s; the file ends here", self.declaration(),
+                           self.filename, err.strerror or err)
+        if out is not sys.stdout.buffer:
+            try:
+                out.close()
+            except OSError:
+                pass    # what is buffered fails again; said already
 
     def _write(self, data: bytes) -> None:
         assert self._out is not None
@@ -172,10 +172,7 @@ class ToDump(Element):
         try:
             out.write(b"".join(chunks))
         except OSError as err:
-            self._out = None
-            self._stopped(err)
-            if out is not sys.stdout.buffer:
-                self._close_quietly(out)
+            self._end(out, err)
             return
         self.count += len(batch)
 
