@@ -311,6 +311,18 @@ def test_a_long_list_is_indexed_by_the_bytes_its_patterns_name(monkeypatch):
     assert classification.outputs() == {0, 1, 2, 3, 4, 5}
 
 
+def test_an_indexed_pattern_that_contradicts_itself_reaches_no_output(monkeypatch):
+    # Byte 1 cannot be 7 and 8: looked up by byte 0, pattern 0 leads nowhere, as
+    # in one tree, so that the warning of an unreachable output still names it.
+    monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 2)
+    monkeypatch.setattr(indexed_module, "GROUP_PATTERNS", 1)
+    formulas = [(0, parse_pattern("0/05 1/07 1/08")), (1, parse_pattern("0/06"))]
+    classification = compile_patterns(formulas, data_layout)
+    assert classification.program() == ("part 0, from pattern 0\n"
+                                        "0  data+0%ff  =05->none  =06->#1[1]  other->none\n")
+    assert classification.outputs() == {1, -1}
+
+
 def test_a_pattern_of_alternatives_on_different_bytes_joins_a_group_with_each(monkeypatch):
     # Worked by hand. 'host' is a source or a destination: patterns 0 and 1 join
     # the source lookup with one alternative and the destination lookup with the

@@ -180,8 +180,11 @@ def _chain(f: Formula, known: Field, number: int, none: Leaf) -> Node | None:
     """The tree of the one entry ``number`` of a value, its formula ``f`` an "and" of
     tests, once ``known`` holds: the tests ``known`` does not settle, one after the
     other, each "no" going to ``none`` (an "and" holds when its tests all do, in any
-    order). None when ``f`` is not such an "and": most entries of a long list are
-    alone with their value, and this spares each the expansion of its formula."""
+    order). Most entries of a long list are alone with their value, and this
+    spares each the expansion of its formula. None when ``f`` is not such an "and",
+    or when an equality shares its bytes with another test: the expansion draws
+    conclusions from one to the other (``ip ttl 64 and ip ttl < 64`` holds for no
+    packet, and no output is reached through it), which a chain would not."""
     tests: list[Field] = []
     stack = [f]
     while stack:
@@ -191,6 +194,14 @@ def _chain(f: Formula, known: Field, number: int, none: Leaf) -> Node | None:
         elif isinstance(part, tuple) and part[0] == "and":
             stack += [part[2], part[1]]
         else:
+            return None
+    # A test repeated is asked once (``tcp src port >= 1 and tcp src port <= 9``
+    # asks for TCP twice), as the expansion would: one object, the formula interned.
+    tests = list({id(test): test for test in tests}.values())
+    if len(tests) > 1:
+        keys = [test.key for test in tests]
+        if len(set(keys)) < len(keys) and any(
+                test.op == "==" and keys.count(test.key) > 1 for test in tests):
             return None
     node: Node = Leaf(number)
     for test in reversed(tests):
