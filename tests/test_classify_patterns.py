@@ -16,12 +16,22 @@ from pyclick.classify.ippatterns import parse_ip_pattern
 from pyclick.classify.rawpatterns import GRAMMAR as RAW_GRAMMAR
 from pyclick.classify.rawpatterns import PatternError, parse_pattern
 from pyclick.classify.syntax import Branch, Lexeme
-from pyclick.classify.compiled import compile_patterns
+from pyclick.classify.compiled import Classification, compile_patterns
 from pyclick.classify.expand import TooComplex
-from pyclick.classify.tree import (DATA, NET, Field, conj, disj, evaluate, ip_layout,
+from pyclick.classify.tree import (DATA, NET, Field, Layout, conj, disj, evaluate, ip_layout,
                                    data_layout, neg)
 from pyclick.packet import Packet
 from tests.frames import icmp, ip_header, tcp, udp
+
+def answers(classification: Classification, formulas: list, layout: Layout,
+            packets: list[Packet]) -> list[int]:
+    """What the patterns read one by one give ``packets``, checked to be what the
+    compiled ``classification`` gives them, packet by packet and as a batch."""
+    expected = [evaluate(formulas, layout, packet) for packet in packets]
+    assert [classification.match(packet) for packet in packets] == expected
+    assert classification.match_batch(packets) == expected
+    return expected
+
 
 # --- Classifier patterns ---------------------------------------------------------------
 
@@ -54,9 +64,7 @@ def test_classifier_tree_equals_patterns_read_one_by_one(texts, frames, strip, g
             patch.object(indexed_module, "GROUP_PATTERNS", group or 1):
         classification = compile_patterns(formulas, data_layout)
     packets = [Packet(frame).pull(strip) for frame in frames]
-    expected = [evaluate(formulas, data_layout, packet) for packet in packets]
-    assert [classification.match(packet) for packet in packets] == expected
-    assert classification.match_batch(packets) == expected
+    answers(classification, formulas, data_layout, packets)
 
 
 # --- IPClassifier patterns ---------------------------------------------------------------
@@ -136,9 +144,7 @@ def test_ipclassifier_tree_equals_patterns_read_one_by_one(texts, frames):
     formulas = [(i, parse_ip_pattern(t)) for i, t in enumerate(texts)]
     classification = compile_patterns(formulas, ip_layout)
     packets = [annotated(frame, how) for frame, how in frames]
-    expected = [evaluate(formulas, ip_layout, packet) for packet in packets]
-    assert [classification.match(packet) for packet in packets] == expected
-    assert classification.match_batch(packets) == expected
+    answers(classification, formulas, ip_layout, packets)
 
 
 # --- the compiler ------------------------------------------------------------------------
@@ -305,9 +311,7 @@ def test_a_long_list_is_indexed_by_the_bytes_its_patterns_name(monkeypatch):
     packets = [Packet(bytes(frame)) for frame in
                ([1, 7, 5], [1, 7, 9], [2, 8, 6], [2, 8, 0], [3, 0, 0], [1], [1, 0, 9])]
     expected = [0, 1, 2, 3, 5, 4, 4]
-    assert [evaluate(formulas, data_layout, packet) for packet in packets] == expected
-    assert [classification.match(packet) for packet in packets] == expected
-    assert classification.match_batch(packets) == expected
+    assert answers(classification, formulas, data_layout, packets) == expected
     assert classification.outputs() == {0, 1, 2, 3, 4, 5}
 
 
@@ -347,9 +351,7 @@ def test_a_pattern_of_alternatives_on_different_bytes_joins_a_group_with_each(mo
                    ("10.0.0.3", "9.9.9.9", 6), ("9.9.9.9", "9.9.9.9", 6),
                    ("9.9.9.9", "9.9.9.9", 17))]
     expected = [1, 0, 2, 3, 4]
-    assert [evaluate(formulas, ip_layout, packet) for packet in packets] == expected
-    assert [classification.match(packet) for packet in packets] == expected
-    assert classification.match_batch(packets) == expected
+    assert answers(classification, formulas, ip_layout, packets) == expected
 
 
 def test_patterns_after_one_that_always_holds_are_left_out_of_the_index(monkeypatch):
@@ -533,9 +535,7 @@ def test_conclusions_between_tests_on_the_same_bytes_are_sound(texts, frames):
     formulas = [(i, parse_ip_pattern(t)) for i, t in enumerate(texts)]
     classification = compile_patterns(formulas, ip_layout)
     packets = [Packet(frame) for frame in frames]
-    expected = [evaluate(formulas, ip_layout, packet) for packet in packets]
-    assert [classification.match(packet) for packet in packets] == expected
-    assert classification.match_batch(packets) == expected
+    answers(classification, formulas, ip_layout, packets)
 
 
 @settings(max_examples=200, deadline=None)
@@ -571,9 +571,7 @@ def test_lookups_give_the_patterns_answers(texts, frames, least, growth):
                                                                     growth):
         classification = compile_patterns(formulas, ip_layout)
     packets = [Packet(frame) for frame in frames]
-    expected = [evaluate(formulas, ip_layout, packet) for packet in packets]
-    assert [classification.match(packet) for packet in packets] == expected
-    assert classification.match_batch(packets) == expected
+    answers(classification, formulas, ip_layout, packets)
 
 
 @settings(max_examples=300, deadline=None)
@@ -588,10 +586,7 @@ def test_indexed_lists_give_the_patterns_answers(texts, frames, least):
             patch.object(indexed_module, "GROUP_PATTERNS", least):
         classification = compile_patterns(formulas, ip_layout)
     packets = [annotated(frame, how) for frame, how in frames]
-    expected = [evaluate(formulas, ip_layout, packet) for packet in packets]
-    assert [classification.match(packet) for packet in packets] == expected
-    assert classification.match_batch(packets) == expected
-    assert set(expected) <= classification.outputs()
+    assert set(answers(classification, formulas, ip_layout, packets)) <= classification.outputs()
 
 
 WORDS = st.sampled_from(PRIMITIVES + OVERLAPPING + [
