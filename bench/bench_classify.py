@@ -25,8 +25,11 @@ protocol and port tests; ``blocklist``, N rules denying a host or a network
 hosts, ports of either direction, networks with ports, alternatives on
 different fields, and TTLs; ``prefixes``, N rules of source and destination
 networks of several lengths with ports exact, open or in a range, as in the
-access lists of classifier benchmarks; ``alternatives``, one rule of N hosts
-joined by ``or``.
+access lists of classifier benchmarks; ``ranges``, N rules of a range of TCP
+or UDP source or destination ports, overlapping at random; ``sorted-ranges``,
+N disjoint ranges of TCP destination ports in ascending order;
+``range-pairs``, N rules of a source port range and a destination port range;
+``alternatives``, one rule of N hosts joined by ``or``.
 
 Make the older copy with::
 
@@ -131,13 +134,52 @@ def prefixes(count: int) -> list[str]:
     return rules
 
 
+def ranges(count: int) -> list[str]:
+    """Port ranges of TCP or UDP, source or destination, overlapping at random."""
+    draw = random.Random(count)
+    rules = []
+    for _ in range(count):
+        protocol, where = draw.choice(["tcp", "udp"]), draw.choice(["src", "dst"])
+        low = draw.randrange(1024, 60000)
+        rules.append(f"{draw.choice(['allow', 'deny'])} {protocol} {where} port >= {low} && "
+                     f"{protocol} {where} port <= {low + draw.randrange(1, 2000)}")
+    return rules
+
+
+def sorted_ranges(count: int) -> list[str]:
+    """Destination port ranges of TCP, one after the other in ascending order, as a
+    plan of services by port would list them."""
+    draw = random.Random(count)
+    lows = sorted(draw.sample(range(1024, 64000), count))
+    rules = []
+    for low, following in zip(lows, lows[1:] + [65536]):
+        high = min(low + draw.randrange(0, 30), following - 1)
+        rules.append(f"{draw.choice(['allow', 'deny'])} tcp dst port >= {low} && "
+                     f"tcp dst port <= {high}")
+    return rules
+
+
+def range_pairs(count: int) -> list[str]:
+    """A range of TCP source ports and one of destination ports in every rule."""
+    draw = random.Random(count)
+    rules = []
+    for _ in range(count):
+        source, destination = draw.randrange(1024, 60000), draw.randrange(1024, 60000)
+        rules.append(f"{draw.choice(['allow', 'deny'])} tcp src port >= {source} && "
+                     f"tcp src port <= {source + draw.randrange(0, 2000)} && "
+                     f"tcp dst port >= {destination} && "
+                     f"tcp dst port <= {destination + draw.randrange(0, 2000)}")
+    return rules
+
+
 def alternatives(count: int) -> list[str]:
     return ["allow " + " or ".join(f"src host 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
                                    for i in range(count))]
 
 
 RULE_SETS = {"hosts": hosts, "acl": acl, "blocklist": blocklist, "mixed": mixed,
-             "prefixes": prefixes, "alternatives": alternatives}
+             "prefixes": prefixes, "ranges": ranges, "sorted-ranges": sorted_ranges,
+             "range-pairs": range_pairs, "alternatives": alternatives}
 
 
 def packet_from_nowhere() -> str:

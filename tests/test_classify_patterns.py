@@ -81,7 +81,9 @@ PRIMITIVES = ["tcp", "udp", "icmp", "ip proto 50", "src host 10.0.0.1", "dst hos
 #: Tests on the same bytes as others (the protocol, the TTL), drawn often: they
 #: are where the compiler draws conclusions from one answer to another.
 OVERLAPPING = ["tcp", "udp", "icmp", "ip proto 50", "ip ttl 64", "ip ttl > 64", "ip ttl < 64",
-               "ip ttl 10", "ip ttl > 9", "ip ttl > 10", "ip ttl != 10"]
+               "ip ttl 10", "ip ttl > 9", "ip ttl > 10", "ip ttl != 10", "ip ttl >= 64",
+               "ip ttl <= 10", "ip ttl < 11", "ip ttl > 254", "ip ttl < 1",
+               "tcp dst port >= 81", "dst port <= 80", "src port < 1024"]
 
 
 @st.composite
@@ -114,7 +116,7 @@ def ip_frame(draw) -> bytes:
     addresses = st.sampled_from(["10.0.0.1", "10.0.0.2", "192.168.1.1", "1.2.3.4"])
     options = draw(st.sampled_from([b"", b"\x01\x01\x01\x00"]))
     frame = ip_header(draw(addresses), draw(addresses), proto, len(transport),
-                      ttl=draw(st.sampled_from([1, 9, 10, 64, 200])),
+                      ttl=draw(st.sampled_from([0, 1, 9, 10, 11, 63, 64, 65, 200, 255])),
                       tos=draw(st.sampled_from([0, 0x10, 0x11, 0x13])),
                       ident=draw(st.sampled_from([0, 100, 101])),
                       frag=draw(st.sampled_from([0, 0x4000, 0x2000, 0x0001])),
@@ -354,6 +356,63 @@ def test_a_pattern_of_alternatives_on_different_bytes_joins_a_group_with_each(mo
     assert answers(classification, formulas, ip_layout, packets) == expected
 
 
+def test_a_list_of_ranges_places_the_value_among_their_cuts(monkeypatch):
+    # Worked by hand, on bytes 0-1 (v): pattern 0 is 10 <= v <= 19 (negations of
+    # tests, so it also holds when the bytes are missing), 1 is 15 < v < 30 and byte
+    # 2 is 1, 2 is v > 100. They cut v after 9, 15, 19, 29 and 100: pattern 0 covers
+    # the intervals [10, 15] and [16, 19], where it holds whatever byte 2 is (pattern
+    # 1 never comes first there, and the two intervals are one), 1 covers [20, 29]
+    # where it asks byte 2, and 2 covers [101, 65535]. A packet without bytes 0-1
+    # gets pattern 0; the last pattern is a part of its own.
+    monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 4)
+    monkeypatch.setattr(indexed_module, "GROUP_PATTERNS", 3)
+
+    def v(op: str, value: int) -> Field:
+        return Field(DATA, 0, 2, 0xFFFF, op, value)
+
+    formulas = [(0, conj(tree.neg(v("<", 10)), tree.neg(v(">", 19)))),
+                (1, conj(v(">", 15), v("<", 30), Field(DATA, 2, 1, 0xFF, "==", 1))),
+                (2, v(">", 100)), (3, True)]
+    classification = compile_patterns(formulas, data_layout)
+    assert classification.program() == (
+        "part 0, from pattern 0\n"
+        "0  data+0%ffff  <=0009->none  <=0013->#0[0]  <=001d->step 1  <=0064->none  "
+        ">0064->#2[2]  absent->#0[0]\n"
+        "1  data+2/01%ff  yes->#1[1]  no->none\n"
+        "part 1, from pattern 3\n"
+        "all->#3[3]\n")
+    packets = [Packet(bytes(frame)) for frame in
+               ([0, 9, 1], [0, 10, 0], [0, 19, 1], [0, 20, 1], [0, 29, 0], [0, 100, 1],
+                [0, 101, 0], [255, 255], [], [7])]
+    expected = [3, 0, 0, 1, 3, 3, 2, 2, 0, 0]
+    assert answers(classification, formulas, data_layout, packets) == expected
+
+
+def test_a_comparison_known_decides_the_comparisons_it_implies():
+    # Asked first, v > 100 decides pattern 0 when it holds; when it does not, it
+    # says v > 200 does not either: three decisions, not four.
+    def v(op: str, value: int) -> Field:
+        return Field(DATA, 0, 1, 0xFF, op, value)
+
+    formulas = [(0, v(">", 100)), (1, conj(v(">", 50), v("<", 60))), (2, v(">", 200)),
+                (3, True)]
+    classification = compile_patterns(formulas, data_layout)
+    assert classification.program() == ("0  data+0/>64%ff  yes->[0]  no->step 1\n"
+                                        "1  data+0/>32%ff  yes->step 2  no->[3]\n"
+                                        "2  data+0/<3c%ff  yes->[1]  no->[3]\n")
+    packets = [Packet(bytes([value])) for value in (0, 51, 59, 60, 101, 255)] + [Packet(b"")]
+    assert answers(classification, formulas, data_layout, packets) == [3, 1, 1, 3, 0, 0, 3]
+
+
+def test_a_pattern_of_many_tests_nests_no_deeper_than_python_allows():
+    # 150 tests that must all hold: each "yes" one level deeper.
+    tests = [Field(DATA, i, 1, 0xFF, "==", 1) for i in range(150)]
+    formulas = [(0, conj(*tests)), (1, True)]
+    classification = compile_patterns(formulas, data_layout)
+    packets = [Packet(bytes([1] * 150)), Packet(bytes([1] * 149 + [0])), Packet(bytes([1] * 149))]
+    assert answers(classification, formulas, data_layout, packets) == [0, 1, 1]
+
+
 def test_patterns_after_one_that_always_holds_are_left_out_of_the_index(monkeypatch):
     # Two patterns are left, as many as a list to index must have here.
     monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 2)
@@ -559,7 +618,10 @@ LISTED = ["ip ttl 1", "ip ttl 9", "ip ttl 10", "ip ttl 64", "ip ttl 200", "ip tt
           "ip ttl > 63", "ip id 100", "ip id 101", "ip id 0", "tcp", "udp", "ip proto 50",
           "ip tos 0x10", "ip tos 0x11", "ip ttl 64 and ip id 100", "not ip ttl 9", "-",
           "ip ttl 10 or ip id 0", "ip ttl 1 or ip ttl 9 or ip ttl 200", "ip id 100 or ip id 0",
-          "ip ttl 64 or ip ttl < 10"]
+          "ip ttl 64 or ip ttl < 10", "ip ttl >= 10 and ip ttl <= 64", "ip ttl > 9 and ip ttl < 65",
+          "ip ttl <= 9", "ip ttl >= 200", "ip ttl > 1 and ip ttl < 10 or ip ttl > 100",
+          "tcp dst port >= 80 and tcp dst port <= 1023", "udp src port > 53", "dst port < 1024",
+          "src port >= 81 and src port < 1024 and ip ttl < 64"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -577,13 +639,15 @@ def test_lookups_give_the_patterns_answers(texts, frames, least, growth):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ip_pattern | st.sampled_from(LISTED), min_size=1, max_size=12),
        st.lists(st.tuples(ip_frame(), st.integers(0, 2)), min_size=1, max_size=20),
-       st.integers(1, 3))
-def test_indexed_lists_give_the_patterns_answers(texts, frames, least):
-    # Every list indexed, groups of ``least`` patterns or more.
+       st.integers(1, 3), st.sampled_from([1, 16]))
+def test_indexed_lists_give_the_patterns_answers(texts, frames, least, cover):
+    # Every list indexed, groups of ``least`` patterns or more; range groups given
+    # up at times (``cover``).
     formulas = [(i % 4 - 1, True if t == "-" else parse_ip_pattern(t))
                 for i, t in enumerate(texts)]
     with patch.object(indexed_module, "INDEX_PATTERNS", 1), \
-            patch.object(indexed_module, "GROUP_PATTERNS", least):
+            patch.object(indexed_module, "GROUP_PATTERNS", least), \
+            patch.object(indexed_module, "COVER_WORK", cover):
         classification = compile_patterns(formulas, ip_layout)
     packets = [annotated(frame, how) for frame, how in frames]
     assert set(answers(classification, formulas, ip_layout, packets)) <= classification.outputs()

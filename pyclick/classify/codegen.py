@@ -3,11 +3,12 @@ compiled code, nested ``if`` statements and dictionaries of values."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from functools import partial
 from typing import Callable
 
 from pyclick.classify.tree import (BASE_VARS, BASES, DATA, Dispatch, Field, Layout, Leaf, Node,
-                                   Test, walk)
+                                   Ranges, Test, walk)
 from pyclick.packet import Packet
 
 Matchers = tuple[Callable[[Packet], int], Callable[[list[Packet]], list[int]]]
@@ -48,6 +49,8 @@ def _condition(field: Field, value: str | None = None) -> str:
 MAX_INLINE_DEPTH = 60
 #: Longest chain of "no" answers written as one if/elif chain.
 MAX_CHAIN = 200
+#: Deepest nesting of "yes" answers written in one function.
+MAX_NESTING = 48
 #: Most tests of a subtree written as a template (``_TreeSource``).
 TEMPLATE_TESTS = 16
 
@@ -58,7 +61,9 @@ class _TreeSource:
 
     A lookup is a dictionary of the values: of leaf values when every value's
     answer is a leaf, else of functions, one per answer (``_o`` functions for
-    leaves); a packet whose value is not in it goes on as a test's "no".
+    leaves); a packet whose value is not in it goes on as a test's "no". A
+    placement among ranges is a list of the same, indexed by ``bisect_left`` of
+    the value in the tuple of cuts, its last item for bytes not in the packet.
 
     A shared subtree of a few tests alone is written once per shape: a
     template function whose first arguments are the values it compares with
@@ -81,11 +86,13 @@ class _TreeSource:
                        if not isinstance(n, Leaf) and parents.get(id(n), 0) > 1}
         # The lookups whose every value's answer is a leaf, and the answers of the
         # others, called as functions.
-        self.of_leaves = {id(n) for n in nodes if isinstance(n, Dispatch)
-                          and all(isinstance(child, Leaf) for _, child in n.branches)}
+        self.of_leaves = {id(n) for n in nodes if isinstance(n, (Dispatch, Ranges))
+                          and all(isinstance(child, Leaf) for child in _answered(n))}
         self.giving: set[int] = set()
-        self.lookups = [self._lookup(n) for n in nodes if isinstance(n, Dispatch)]
+        self.lookups = [line for n in nodes if isinstance(n, (Dispatch, Ranges))
+                        for line in self._lookup(n)]
         self._cut_chains(nodes)
+        self._cut_nesting(nodes)
         #: Template functions by their body, and (name, template, values) of each
         #: subtree written as one.
         self.templates: dict[str, str] = {}
@@ -94,37 +101,59 @@ class _TreeSource:
     def _name(self, kind: str, node: Node) -> str:
         return f"{self.prefix}{kind}{self.index[id(node)]}"
 
-    def _lookup(self, node: Dispatch) -> str:
-        if id(node) in self.of_leaves:
-            cases = ", ".join(f"{value:#x}: {self.value(child.output)}"
-                              for value, child in node.branches)
-        else:
-            for _, child in node.branches:
-                if isinstance(child, Leaf):
-                    self.giving.add(self.value(child.output))
-                else:
-                    self.shared.setdefault(id(child), self._name("s", child))
-            cases = ", ".join(f"{value:#x}: " + (_giving(self.value(child.output))
-                                                 if isinstance(child, Leaf)
-                                                 else self.shared[id(child)])
-                              for value, child in node.branches)
-        return f"{self._name('d', node)} = {{{cases}}}"
+    def _lookup(self, node: Dispatch | Ranges) -> list[str]:
+        """The statements making the dictionary of a lookup, or the cuts and the list
+        of a placement among ranges."""
+        answers = [self._answer(node, child) for child in _answered(node)]
+        if isinstance(node, Ranges):
+            cuts = "".join(f"{cut:#x}, " for cut in node.cuts)
+            return [f"{self._name('c', node)} = ({cuts})",
+                    f"{self._name('d', node)} = [{', '.join(answers)}]"]
+        cases = ", ".join(f"{value:#x}: {answer}"
+                          for (value, _), answer in zip(node.branches, answers))
+        return [f"{self._name('d', node)} = {{{cases}}}"]
+
+    def _answer(self, node: Dispatch | Ranges, child: Node) -> str:
+        """What a lookup's table holds for ``child``: its leaf value, when every
+        answer is a leaf, else a function."""
+        if isinstance(child, Leaf):
+            if id(node) in self.of_leaves:
+                return str(self.value(child.output))
+            self.giving.add(self.value(child.output))
+            return _giving(self.value(child.output))
+        return self.shared.setdefault(id(child), self._name("s", child))
 
     def _cut_chains(self, nodes: list[Node]) -> None:
         """A chain of "no" answers is written as one if/elif chain, which Python's
         compiler goes down one level per branch: every MAX_CHAIN-th node of a long
         chain is made a function of its own, as a shared subtree is."""
-        no_children = {id(_passed(n)) for n in nodes if not isinstance(n, Leaf)}
+        no_children = {id(_passed(n)) for n in nodes if isinstance(n, (Test, Dispatch))}
         for node in nodes:
-            if isinstance(node, Leaf) or (id(node) in no_children
-                                          and id(node) not in self.shared):
+            if not isinstance(node, (Test, Dispatch)) or (id(node) in no_children
+                                                          and id(node) not in self.shared):
                 continue
             length, step = 0, _passed(node)
-            while not isinstance(step, Leaf) and id(step) not in self.shared:
+            while isinstance(step, (Test, Dispatch)) and id(step) not in self.shared:
                 length += 1
                 if length % MAX_CHAIN == 0:
                     self.shared[id(step)] = self._name("s", step)
                 step = _passed(step)
+
+    def _cut_nesting(self, nodes: list[Node]) -> None:
+        """Each "yes" answer is written one level deeper than its test, and Python
+        allows 100 levels: a node MAX_NESTING levels into its function is made a
+        function of its own. ``nodes`` come parents first, and a node that is not
+        shared has one parent."""
+        level = {id(self.root): 0}
+        for node in nodes:
+            if not isinstance(node, (Test, Dispatch)):
+                continue
+            at = 0 if id(node) in self.shared else level[id(node)]
+            level[id(_passed(node))] = at
+            if isinstance(node, Test) and not isinstance(node.yes, Leaf):
+                level[id(node.yes)] = at + 1
+                if at + 1 >= MAX_NESTING:
+                    self.shared.setdefault(id(node.yes), self._name("s", node.yes))
 
     def ask(self, node: Test | Dispatch, values: list[int] | None = None) -> str:
         """The condition of ``node``; of a test, with its value as a template's
@@ -141,6 +170,13 @@ class _TreeSource:
         """The answer of a lookup that found its value (in ``o``)."""
         return "o" if id(node) in self.of_leaves else f"o({self.arguments})"
 
+    def placed(self, node: Ranges) -> str:
+        """The answer of a placement among ranges."""
+        guard, read = _reading(node.field)
+        pick = (f"{self._name('d', node)}[bisect_left({self._name('c', node)}, {read}) "
+                f"if {guard} else -1]")
+        return pick if id(node) in self.of_leaves else f"{pick}({self.arguments})"
+
     def body(self, node: Node, indent: str, top: bool,
              values: list[int] | None = None) -> list[str]:
         """``node``'s source; with ``values``, a template's, its values collected."""
@@ -154,6 +190,8 @@ class _TreeSource:
                 return lines + [f"{indent}return c{len(values) - 1}"]
             if not top and values is None and id(node) in self.shared:
                 return lines + [f"{indent}return {self.shared[id(node)]}({self.arguments})"]
+            if isinstance(node, Ranges):
+                return lines + [f"{indent}return {self.placed(node)}"]
             lines += [f"{indent}if {self.ask(node, values)}:"]
             lines += (self.body(node.yes, indent + "    ", False, values)
                       if isinstance(node, Test) else [f"{indent}    return {self.found(node)}"])
@@ -167,7 +205,7 @@ class _TreeSource:
         stack, tests = [node], 0
         while stack:
             step = stack.pop()
-            if isinstance(step, Dispatch):
+            if isinstance(step, (Dispatch, Ranges)):
                 return False
             if isinstance(step, Test):
                 tests += 1
@@ -205,9 +243,11 @@ class _TreeSource:
             return [f"{indent}append({self.value(node.output)})"]
         if not top and id(node) in self.shared:
             return [f"{indent}append({self.shared[id(node)]}({self.arguments}))"]
+        if isinstance(node, Ranges):
+            return [f"{indent}append({self.placed(node)})"]
         lines = [f"{indent}if {self.ask(node)}:"] + self._taken(node, indent + "    ")
         no = _passed(node)
-        while not isinstance(no, Leaf) and id(no) not in self.shared:
+        while isinstance(no, (Test, Dispatch)) and id(no) not in self.shared:
             lines += [f"{indent}elif {self.ask(no)}:"] + self._taken(no, indent + "    ")
             no = _passed(no)
         return lines + [f"{indent}else:"] + self.inline(no, indent + "    ", False)
@@ -227,7 +267,7 @@ def _arguments(roots: list[Node]) -> tuple[set[str], str]:
 def _compiled(lines: list[str], trees: list[_TreeSource]) -> Matchers:
     """``lines`` (definitions) compiled, then the templates' instances bound and the
     lookups' dictionaries made, which name them."""
-    namespace: dict[str, object] = {}
+    namespace: dict[str, object] = {"bisect_left": bisect_left}
     exec(compile("\n".join(lines), "<classification>", "exec"), namespace)
     for tree in trees:
         for name, template, values in tree.instances:
@@ -281,6 +321,14 @@ def generate_earliest(parts: list[tuple[int, Node]], outputs: list[int],
 def _giving(value: int) -> str:
     """The name of the function that gives ``value`` (-1: ``_o_1``)."""
     return f"_o{value}".replace("-", "_")
+
+
+def _answered(node: Dispatch | Ranges) -> list[Node]:
+    """The answers a lookup's table holds: a lookup's values', every range's and
+    then the one for bytes not in the packet."""
+    if isinstance(node, Ranges):
+        return node.children()
+    return [child for _, child in node.branches]
 
 
 def _passed(node: Test | Dispatch) -> Node:

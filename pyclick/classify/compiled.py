@@ -9,7 +9,7 @@ from typing import Callable
 from pyclick.classify.codegen import generate, generate_earliest
 from pyclick.classify.expand import Builder
 from pyclick.classify.indexed import Indexed, index
-from pyclick.classify.tree import Dispatch, Formula, Layout, Leaf, Node, Test, walk
+from pyclick.classify.tree import Dispatch, Formula, Layout, Leaf, Node, Ranges, Test, walk
 
 
 class Classification:
@@ -41,8 +41,10 @@ class Classification:
         return outputs
 
     def program(self) -> str:
-        """The tree, one decision per line: ``N  test  yes->...  no->...``, or for a
-        lookup ``N  bytes  =VALUE->...  ...  other->...``. Of an indexed list, each
+        """The tree, one decision per line: ``N  test  yes->...  no->...``, for a
+        lookup ``N  bytes  =VALUE->...  ...  other->...``, or for a placement among
+        ranges ``N  bytes  <=CUT->...  ...  >LAST->...  absent->...``. Of an
+        indexed list, each
         part's tree after a line ``part K, from pattern P``, where ``#P[N]`` is
         pattern P, of output N, and ``none`` no pattern of the part."""
         if not isinstance(self.plan, Indexed):
@@ -72,13 +74,20 @@ def _steps(root: Node, leaf: Callable[[int], str]) -> str:
     return "".join(f"{i}  {_step(n, target)}\n" for i, n in enumerate(steps))
 
 
-def _step(node: Test | Dispatch, target: Callable[[Node], str]) -> str:
+def _step(node: Test | Dispatch | Ranges, target: Callable[[Node], str]) -> str:
     if isinstance(node, Test):
         return f"{node.field.text()}  yes->{target(node.yes)}  no->{target(node.no)}"
     field, digits = node.field, 2 * node.field.size
+    where = f"{field.base}+{field.offset}%{field.mask:0{digits}x}"
+    if isinstance(node, Ranges):
+        cuts = node.cuts
+        cases = [f"<={cuts[k]:0{digits}x}->{target(child)}" if k < len(cuts) else
+                 f">{cuts[-1]:0{digits}x}->{target(child)}" if cuts else
+                 f"present->{target(child)}" for k, child in enumerate(node.branches)]
+        cases.append(f"absent->{target(node.missing)}")
+        return f"{where}  {'  '.join(cases)}"
     cases = "  ".join(f"={value:0{digits}x}->{target(child)}" for value, child in node.branches)
-    return (f"{field.base}+{field.offset}%{field.mask:0{digits}x}  {cases}  "
-            f"other->{target(node.other)}")
+    return f"{where}  {cases}  other->{target(node.other)}"
 
 
 def compile_patterns(patterns: list[tuple[int, Formula]], layout: Layout) -> Classification:

@@ -5,7 +5,8 @@ the first pattern whose formula holds gives the packet's output (-1 when
 none does). The first undecided test of the first undecided pattern is
 asked, and every formula is simplified under each answer, including what
 the answer says of other tests on the same bytes (``ip[9] == 6`` true makes
-``ip[9] == 17`` false). Equal subproblems share one subtree. Where many
+``ip[9] == 17`` false, ``ip ttl > 100`` false makes ``ip ttl > 200`` false).
+Equal subproblems share one subtree. Where many
 patterns each say only that the same bytes hold one of some values (a host
 list), the decision is a lookup of the packet's value among them
 (:class:`~pyclick.classify.tree.Dispatch`) instead of one test per value.
@@ -49,16 +50,40 @@ class TooComplex(ValueError):
 
 def implied(field: Field, known: Field, truth: bool) -> bool | None:
     """What ``known`` having ``truth`` says of ``field``, or None if nothing (both
-    interned: one object per test)."""
+    interned: one object per test).
+
+    A test holds for an interval of the values of its bytes (an equality for
+    one, ``>`` for those above, ``<`` for those below) and never when they are
+    not in the packet. A true ``known`` puts the value in its interval: a test
+    on the same bytes whose interval holds it all is true, one whose interval
+    misses it false. A false ``known`` says the value is outside its interval
+    or absent: a test whose interval lies within ``known``'s is false; none is
+    true, as an absent value fails every test."""
     if field is known:
         return truth
-    if not truth or known.op != "==" or field.key != known.key:
+    if field.key != known.key:
         return None
+    low, high = interval(field)
+    known_low, known_high = interval(known)
+    if truth:
+        if low <= known_low and known_high <= high:
+            return True
+        if high < known_low or known_high < low:
+            return False
+        return None
+    if known_low <= low and high <= known_high:
+        return False
+    return None
+
+
+def interval(field: Field) -> tuple[int, int]:
+    """The values of ``field``'s bytes (masked) it holds for, lowest and highest
+    (the lowest above the highest when none)."""
     if field.op == "==":
-        return field.value == known.value
+        return field.value, field.value
     if field.op == ">":
-        return known.value > field.value
-    return known.value < field.value
+        return field.value + 1, field.mask
+    return 0, field.value - 1
 
 
 def _first_field(f: Formula) -> Field:
@@ -95,9 +120,10 @@ READS_NAMED = 64
 
 def _mark(known: Field, truth: bool) -> object:
     """What a formula must read for ``known`` having ``truth`` to say something of
-    it (``implied``): a true equality speaks of every test on its bytes (its key),
-    any other answer only of the test itself (its identity, the field interned)."""
-    return known.key if truth and known.op == "==" else id(known)
+    it (``implied``): a comparison's answer, or a true equality, speaks of every
+    test on its bytes (its key); a false equality only of the test itself (its
+    identity, the field interned)."""
+    return known.key if truth or known.op != "==" else id(known)
 
 
 class Builder:
@@ -138,8 +164,15 @@ class Builder:
         their parent: a thousand patterns that exclude each other make a chain of a
         thousand decisions, deeper than Python's recursion goes."""
         self.nodes = 0
-        node, problem = self._settled([self._pattern(o, self._intern(f)) for o, f in patterns
-                                       if f is not False])
+        # A pattern whose formula an earlier one has too never holds first.
+        formulas: set[int] = set()
+        kept = []
+        for output, f in patterns:
+            f = self._intern(f)
+            if f is not False and id(f) not in formulas:
+                formulas.add(id(f))
+                kept.append(self._pattern(output, f))
+        node, problem = self._settled(kept)
         if node is not None:
             return node
         # Each subproblem waiting for its children: its decision and, per answer,
@@ -184,6 +217,24 @@ class Builder:
         known = self._intern(known)
         return self._restrict(f, lambda test: implied(test, known, True), known.key,
                               known.key)
+
+    def within(self, f: Formula, key: tuple, low: int, high: int) -> Formula:
+        """``f`` (interned) once the bytes of ``key`` are known to be in the packet and
+        to hold a value from ``low`` to ``high``, interned."""
+        def decide(test: Field) -> bool | None:
+            test_low, test_high = interval(test)
+            if test_low <= low and high <= test_high:
+                return True
+            if test_high < low or high < test_low:
+                return False
+            return None
+
+        return self._restrict(f, decide, key, key)
+
+    def missing(self, f: Formula, key: tuple) -> Formula:
+        """``f`` (interned) once the bytes of ``key`` are known not to be in the packet,
+        every test on them false, interned."""
+        return self._restrict(f, lambda test: False, key, key)
 
     def _split(self, problem: tuple[_Pattern, ...], field: Field
                ) -> tuple[list[int] | None, list[list[_Pattern]]]:
@@ -305,9 +356,13 @@ class Builder:
         for pattern in problem:
             if mark in pattern.reads or (pattern.vague and key in pattern.reads):
                 formula = pattern.formula
-                # A single test that reads the mark is decided by the answer.
-                formula = (implied(formula, known, truth) if formula.__class__ is Field
-                           else self._restrict(formula, decide, mark, key))
+                if formula.__class__ is Field:
+                    # A single test: the answer decides it, or leaves it as it is.
+                    truth_of = implied(formula, known, truth)
+                    if truth_of is not None:
+                        formula = truth_of
+                else:
+                    formula = self._restrict(formula, decide, mark, key)
                 if formula is False:
                     continue
                 pattern = self._pattern(pattern.output, formula)

@@ -21,14 +21,29 @@ becomes a group of networks and a group of ports. A rule of alternatives on
 different bytes (``host`` is a source or a destination) is an entry per
 alternative, each in its own group. A group of fewer than GROUP_PATTERNS
 entries would cost a lookup for little: they stay with the others.
+
+Rules that name a range of some bytes (``tcp dst port >= 1024 and tcp dst
+port <= 2047``) form groups of their own, when the ranges of a key keep more
+rules apart than any values the rule names (``_apart``: the protocol's two
+values keep few apart, networks many). The ranges' bounds cut the values into
+intervals that every range of the group covers whole or not at all; the
+packet's value placed among the cuts (``Ranges``, a binary search) leads to
+the tree of the rules whose ranges cover its interval, each rewritten by its
+range; a packet without those bytes goes to the tree of the rules that may
+hold without them (a ``<=`` is the negation of a ``>``). An interval holds a
+rule only when no earlier rule of the same formula, once rewritten, covers
+it. Ranges that would put more than COVER_WORK rules per rule in the
+intervals (ranges of two fields, which cut each other's intervals) are given
+up: their rules join a lookup, or stay with the others.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
-from pyclick.classify.expand import Builder, implied
-from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node, Test, conj
+from pyclick.classify.expand import Builder, implied, interval
+from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node, Ranges, Test, conj
 
 #: The fewest entries (patterns, each alternative of one counted) of a list that
 #: is indexed; shorter lists are one tree.
@@ -37,6 +52,9 @@ INDEX_PATTERNS = 32
 GROUP_PATTERNS = 8
 #: The most alternatives a pattern is read as (``_alternatives``).
 ALTERNATIVES = 8
+#: The most entries, per entry of a range group, that its intervals may hold in all
+#: (each entry is in every interval its range covers).
+COVER_WORK = 16
 
 
 @dataclass(frozen=True)
@@ -118,24 +136,52 @@ def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | No
         return None
     seen: dict[int, dict[tuple, frozenset]] = {}
     named = [_values(f, seen) for _, f in entries]
+    bounded: dict[int, dict[tuple, Interval]] = {}
+    # The ranges an entry names, on keys it names no values of, that leave out some values.
+    ranged = [{key: span for key, span in _intervals(f, bounded).items()
+               if key not in values and (span[0] > 0 or span[1] < key[3])}
+              for (_, f), values in zip(entries, named)]
+    # Per key, how many values it is compared with, and how many entries name it.
     distinct: dict[tuple, set] = {}
     rules: dict[tuple, int] = {}
     for values in named:
         for key, among in values.items():
             distinct.setdefault(key, set()).update(among)
             rules[key] = rules.get(key, 0) + 1
+    apart = _apart(ranged)
     members: dict[tuple, list[int]] = {}
-    for at, values in enumerate(named):
-        keys = [key for key, among in values.items() if among]
-        if keys:
-            key = max(keys, key=lambda k: (len(distinct[k]), rules[k], k))
-            members.setdefault(key, []).append(at)
-    groups = {key: ats for key, ats in members.items() if len(ats) >= GROUP_PATTERNS}
-    if not groups:
+    range_members: dict[tuple, list[int]] = {}
+    for at, (values, spans) in enumerate(zip(named, ranged)):
+        looked_up = [(len(distinct[key]), rules[key], key) for key, among in values.items()
+                     if among]
+        placed = [(apart[key], 0, key) for key in spans]
+        if placed and (not looked_up or max(placed) > max(looked_up)):
+            range_members.setdefault(max(placed)[2], []).append(at)
+        elif looked_up:
+            members.setdefault(max(looked_up)[2], []).append(at)
+    parts = []
+    grouped: set[int] = set()
+    for key, ats in range_members.items():
+        part = None if len(ats) < GROUP_PATTERNS else \
+            _ranged(key, [(entries[at], ranged[at][key]) for at in ats], builder)
+        if part is not None:
+            parts.append(part)
+            grouped.update(ats)
+            continue
+        # Given up: its entries go to the lookups they would have joined instead.
+        for at in ats:
+            looked_up = [(len(distinct[key]), rules[key], key)
+                         for key, among in named[at].items() if among]
+            if looked_up:
+                members.setdefault(max(looked_up)[2], []).append(at)
+    for key, ats in members.items():
+        if len(ats) >= GROUP_PATTERNS:
+            ats.sort()
+            parts.append(_group(key, [entries[at] for at in ats], [named[at][key] for at in ats],
+                                builder))
+            grouped.update(ats)
+    if not parts:
         return None
-    grouped = {at for ats in groups.values() for at in ats}
-    parts = [_group(key, [entries[at] for at in ats], [named[at][key] for at in ats], builder)
-             for key, ats in groups.items()]
     rest = [entry for at, entry in enumerate(entries) if at not in grouped]
     if rest:
         parts.append(Part(rest[0][0], builder.build(tuple(rest))))
@@ -176,14 +222,22 @@ def _group(key: tuple, entries: list[tuple[int, Formula]], values: list[frozense
                                         none))
 
 
-def _chain(f: Formula, known: Field, number: int, none: Leaf) -> Node | None:
+def _single(problem: list[tuple[int, Formula]], none: Leaf) -> Node | None:
+    """The chain (``_chain``) of a problem of one entry, if it has one."""
+    if len(problem) != 1:
+        return None
+    number, f = problem[0]
+    return Leaf(number) if f is True else _chain(f, None, number, none)
+
+
+def _chain(f: Formula, known: Field | None, number: int, none: Leaf) -> Node | None:
     """The tree of the one entry ``number`` of a value, its formula ``f`` an "and" of
     tests, once ``known`` holds: the tests ``known`` does not settle, one after the
     other, each "no" going to ``none`` (an "and" holds when its tests all do, in any
     order). Most entries of a long list are alone with their value, and this
     spares each the expansion of its formula. None when ``f`` is not such an "and",
-    or when an equality shares its bytes with another test: the expansion draws
-    conclusions from one to the other (``ip ttl 64 and ip ttl < 64`` holds for no
+    or when one of its tests says something of another on the same bytes: the
+    expansion draws that conclusion (``ip ttl 64 and ip ttl < 64`` holds for no
     packet, and no output is reached through it), which a chain would not."""
     tests: list[Field] = []
     stack = [f]
@@ -195,19 +249,183 @@ def _chain(f: Formula, known: Field, number: int, none: Leaf) -> Node | None:
             stack += [part[2], part[1]]
         else:
             return None
-    # A test repeated is asked once (``tcp src port >= 1 and tcp src port <= 9``
+    # A test repeated is asked once (``tcp src port > 1 and tcp src port < 9``
     # asks for TCP twice), as the expansion would: one object, the formula interned.
     tests = list({id(test): test for test in tests}.values())
     if len(tests) > 1:
         keys = [test.key for test in tests]
         if len(set(keys)) < len(keys) and any(
-                test.op == "==" and keys.count(test.key) > 1 for test in tests):
+                implied(test, other, True) is not None
+                for test in tests for other in tests
+                if test is not other and test.key == other.key):
             return None
     node: Node = Leaf(number)
     for test in reversed(tests):
-        truth = implied(test, known, True)
+        truth = None if known is None else implied(test, known, True)
         if truth is False:
             return none
         if truth is None:
             node = Test(test, node, none)
     return node
+
+
+#: The interval a formula holds its key's bytes to: the lowest and highest value,
+#: and whether it may hold when the bytes are not in the packet.
+Interval = tuple[int, int, bool]
+
+
+def _intervals(f: Formula, seen: dict[int, dict[tuple, Interval]]) -> dict[tuple, Interval]:
+    """The keys whose bytes ``f`` holds only for values of an interval, or also when
+    they are not in the packet where the interval says so, and those intervals: a
+    test's values (``implied``); the values a ``>`` or ``<`` test fails for, and
+    none, when it is negated; the common part of an "and"'s two sides, the span
+    of an "or"'s."""
+    if f is True or f is False:
+        return {}
+    if isinstance(f, Field):
+        low, high = interval(f)
+        return {f.key: (low, high, False)}
+    known = seen.get(id(f))
+    if known is not None:
+        return known
+    kind = f[0]
+    if kind == "not" and isinstance(f[1], Field) and f[1].op != "==":
+        test = f[1]
+        known = {test.key: (0, test.value, True) if test.op == ">"
+                 else (test.value, test.mask, True)}
+    elif kind in ("and", "or"):
+        left, right = _intervals(f[1], seen), _intervals(f[2], seen)
+        if kind == "and":
+            known = {**left, **right}
+            for key in left.keys() & right.keys():
+                (low, high, absent), (other_low, other_high, other_absent) = left[key], right[key]
+                known[key] = (max(low, other_low), min(high, other_high), absent and other_absent)
+        else:
+            known = {}
+            for key in left.keys() & right.keys():
+                (low, high, absent), (other_low, other_high, other_absent) = left[key], right[key]
+                known[key] = (min(low, other_low), max(high, other_high), absent or other_absent)
+    else:
+        known = {}
+    seen[id(f)] = known
+    return known
+
+
+def _apart(ranged: list[dict[tuple, Interval]]) -> dict[tuple, float]:
+    """Per key, how many entries its ranges keep apart: the intervals between their
+    cuts over the intervals a range covers on average. Ranges that are many and
+    narrow place a value among few entries, as a lookup among many values does;
+    ranges open to one side cover most intervals, and keep few entries apart."""
+    spans: dict[tuple, list[Interval]] = {}
+    for named in ranged:
+        for key, span in named.items():
+            spans.setdefault(key, []).append(span)
+    apart = {}
+    for key, intervals in spans.items():
+        order = sorted(set().union(*[_cuts(key, span) for span in intervals]))
+        covered = 0
+        for low, high, _ in intervals:
+            first, last = _covered(order, key, low, high)
+            covered += max(last - first + 1, 1)
+        apart[key] = (len(order) + 1) * len(intervals) / covered
+    return apart
+
+
+def _cuts(key: tuple, span: Interval) -> list[int]:
+    """Where the interval ``span`` of ``key``'s values cuts them: after each value
+    below it and after its highest, unless that is the highest value of all."""
+    low, high, _ = span
+    return [cut for cut, inside in ((low - 1, low > 0), (high, high < key[3])) if inside]
+
+
+def _covered(order: list[int], key: tuple, low: int, high: int) -> tuple[int, int]:
+    """The first and last of the intervals between the cuts ``order`` (the one below
+    the first cut numbered 0) that the range ``low`` to ``high`` covers, each of its
+    bounds a cut."""
+    first = bisect_left(order, low - 1) + 1 if low > 0 else 0
+    last = bisect_left(order, high) if high < key[3] else len(order)
+    return first, last
+
+
+def _open(skip: dict[int, int], at: int) -> int:
+    """The first interval from ``at`` on that ``skip`` does not lead past, each
+    interval passed then leading two steps further (path halving)."""
+    while at in skip:
+        following = skip[at]
+        skip[at] = skip.get(following, following)
+        at = skip[at]
+    return at
+
+
+def _ranged(key: tuple, members: list[tuple[tuple[int, Formula], Interval]],
+            builder: Builder) -> Part | None:
+    """The placement of ``key``'s value among the cuts of the ``members``' ranges
+    (entry and interval each), leading to the tree of the entries whose range
+    covers the value's interval, each rewritten by its own; and of the entries
+    that may hold without the bytes, when they are not in the packet. None when
+    the intervals would hold more than COVER_WORK entries per member in all."""
+    order = sorted(set().union(*[_cuts(key, span) for _, span in members]))
+    covering: list[list[tuple[int, Formula]]] = [[] for _ in range(len(order) + 1)]
+    # Per formula (rewritten), the intervals that hold it already, each leading to
+    # the next that may not (path-halved): an entry whose formula an earlier one of
+    # the interval has never holds first there, and is not added.
+    holding: dict[int, dict[int, int]] = {}
+    work = COVER_WORK * len(members)
+    absent = []
+    for (number, f), (low, high, without) in members:
+        if without:
+            absent.append((number, builder.missing(f, key)))
+        within = builder.within(f, key, low, high)
+        if within is False:
+            continue
+        skip = holding.setdefault(id(within), {})
+        first, last = _covered(order, key, low, high)
+        at = _open(skip, first)
+        while at <= last:
+            covering[at].append((number, within))
+            skip[at] = at + 1
+            at = _open(skip, at + 1)
+            work -= 1
+        if work < 0:
+            return None
+    # Neighbours with the same entries are one interval.
+    problems: list[list[tuple[int, Formula]]] = []
+    cuts: list[int] = []
+    for at, entries in enumerate(covering):
+        problem = _earliest(entries)
+        if problems and _alike(problem, problems[-1]):
+            cuts[-1:] = [order[at]] if at < len(order) else []
+            continue
+        problems.append(problem)
+        if at < len(order):
+            cuts.append(order[at])
+    none = Leaf(-1)
+    missing = _earliest(absent)
+    trees = [_single(problem, none) or builder.build(tuple(problem))
+             for problem in [*problems, missing]]
+    if len(problems) == 1 and _alike(missing, problems[0]):
+        # Every value, and none, leads to the same entries.
+        return Part(members[0][0][0], trees[0])
+    return Part(members[0][0][0], Ranges(Field(*key, ">", cuts[0] if cuts else 0), tuple(cuts),
+                                         tuple(trees[:-1]), trees[-1]))
+
+
+def _earliest(entries: list[tuple[int, Formula]]) -> list[tuple[int, Formula]]:
+    """``entries`` without those that hold for no packet or only where an earlier one
+    (of the same formula) does, as far as one that holds for all."""
+    kept = []
+    formulas = {id(False)}
+    for number, f in entries:
+        if id(f) not in formulas:
+            formulas.add(id(f))
+            kept.append((number, f))
+        if f is True:
+            break
+    return kept
+
+
+def _alike(problem: list[tuple[int, Formula]], other: list[tuple[int, Formula]]) -> bool:
+    """Whether two lists of entries are the same numbers with the same (interned) formulas."""
+    return len(problem) == len(other) and all(
+        number == other_number and f is other_f
+        for (number, f), (other_number, other_f) in zip(problem, other))

@@ -13,8 +13,9 @@ A formula is ``True``, ``False``, a Field, or a tuple ``("not", f)``,
 compiled classification (:mod:`pyclick.classify.compiled`) must agree with.
 
 A decision tree is made of :class:`Leaf` (an output), :class:`Test` (a
-field's yes and no answers) and :class:`Dispatch` (a lookup of a field's
-value among many); :func:`walk` visits it.
+field's yes and no answers), :class:`Dispatch` (a lookup of a field's
+value among many) and :class:`Ranges` (a field's value placed among
+ascending cuts); :func:`walk` visits it.
 """
 
 from __future__ import annotations
@@ -242,7 +243,22 @@ class Dispatch:
         return [node for _, node in self.branches] + [self.other]
 
 
-Node = Union[Leaf, Test, Dispatch]
+@dataclass(frozen=True, eq=False)
+class Ranges:
+    """The bytes of ``field`` (its key; its value and operator unused) placed among
+    ``cuts``, ascending, in one step: a value above k of them goes to
+    ``branches[k]``; ``missing`` when the bytes are not in the packet."""
+
+    field: Field
+    cuts: tuple[int, ...]
+    branches: tuple["Node", ...]
+    missing: "Node"
+
+    def children(self) -> list["Node"]:
+        return [*self.branches, self.missing]
+
+
+Node = Union[Leaf, Test, Dispatch, Ranges]
 
 
 def walk(root: Node) -> list[Node]:
