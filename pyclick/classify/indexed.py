@@ -272,17 +272,22 @@ def _chain(f: Formula, known: Field | None, number: int, none: Leaf) -> Node | N
 #: The interval a formula holds its key's bytes to: the lowest and highest value,
 #: and whether it may hold when the bytes are not in the packet.
 Interval = tuple[int, int, bool]
+#: No key held to an interval (shared: never written to).
+_NO_INTERVALS: dict[tuple, Interval] = {}
 
 
 def _intervals(f: Formula, seen: dict[int, dict[tuple, Interval]]) -> dict[tuple, Interval]:
     """The keys whose bytes ``f`` holds only for values of an interval, or also when
     they are not in the packet where the interval says so, and those intervals: a
-    test's values (``implied``); the values a ``>`` or ``<`` test fails for, and
-    none, when it is negated; the common part of an "and"'s two sides, the span
-    of an "or"'s."""
+    ``>`` or ``<`` test's values (``implied``; an equality's are ``_values``'); the
+    values such a test fails for, and none, when it is negated; the common part
+    of an "and"'s two sides, the span of an "or"'s."""
     if f is True or f is False:
         return {}
     if isinstance(f, Field):
+        # An equality's values are ``_values``'.
+        if f.op == "==":
+            return _NO_INTERVALS
         low, high = interval(f)
         return {f.key: (low, high, False)}
     known = seen.get(id(f))
@@ -295,7 +300,9 @@ def _intervals(f: Formula, seen: dict[int, dict[tuple, Interval]]) -> dict[tuple
                  else (test.value, test.mask, True)}
     elif kind in ("and", "or"):
         left, right = _intervals(f[1], seen), _intervals(f[2], seen)
-        if kind == "and":
+        if not left and (kind == "or" or not right):
+            known = _NO_INTERVALS
+        elif kind == "and":
             known = {**left, **right}
             for key in left.keys() & right.keys():
                 (low, high, absent), (other_low, other_high, other_absent) = left[key], right[key]
