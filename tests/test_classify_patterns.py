@@ -388,6 +388,41 @@ def test_a_list_of_ranges_places_the_value_among_their_cuts(monkeypatch):
     assert answers(classification, formulas, data_layout, packets) == expected
 
 
+def test_ranges_of_two_fields_are_placed_by_bit_vectors(monkeypatch):
+    # Worked by hand, on bytes 0 (a) and 1 (b): pattern 0 is 10 < a < 20 and b > 5,
+    # 1 is a < 15 and b < 3, 2 is b <= 100 (it also holds without byte 1). The
+    # range group of b is given up (COVER_WORK 0), and bit vectors place the
+    # three patterns (bits 0, 1, 2) by b, named by three, and a, named by two.
+    # b's cuts 2, 5, 100 give the masks 110, 100, 101, 001 and, without byte
+    # 1, 100; a's cuts 10, 14, 19 give 110, 111, 101, 100 and, without byte 0,
+    # 100 (pattern 2 names no a). With both bytes each pattern's ranges hold
+    # where its bit is: it holds. With a byte missing only pattern 2 can.
+    monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 4)
+    monkeypatch.setattr(indexed_module, "GROUP_PATTERNS", 2)
+    monkeypatch.setattr(indexed_module, "COVER_WORK", 0)
+
+    def a(op: str, value: int) -> Field:
+        return Field(DATA, 0, 1, 0xFF, op, value)
+
+    def b(op: str, value: int) -> Field:
+        return Field(DATA, 1, 1, 0xFF, op, value)
+
+    formulas = [(0, conj(a(">", 10), a("<", 20), b(">", 5))), (1, conj(a("<", 15), b("<", 3))),
+                (2, tree.neg(b(">", 100))), (3, True)]
+    classification = compile_patterns(formulas, data_layout)
+    assert classification.program() == (
+        "part 0, from pattern 0\n"
+        "0  bits of data+1%ff (3 cuts), data+0%ff (3 cuts)  present->#0[0] #1[1] #2[2]  "
+        "missing data+1%ff->none none #2[2]  missing data+0%ff->none none #2[2]  "
+        "missing data+1%ff, data+0%ff->none none #2[2]\n"
+        "part 1, from pattern 3\n"
+        "all->#3[3]\n")
+    packets = [Packet(bytes(frame)) for frame in
+               ([15, 7], [12, 1], [30, 50], [30, 200], [12], [], [5, 4])]
+    assert answers(classification, formulas, data_layout, packets) == [0, 1, 2, 3, 2, 2, 2]
+    assert classification.outputs() == {0, 1, 2, 3}
+
+
 def test_a_comparison_known_decides_the_comparisons_it_implies():
     # Asked first, v > 100 decides pattern 0 when it holds; when it does not, it
     # says v > 200 does not either: three decisions, not four.
@@ -648,6 +683,31 @@ def test_indexed_lists_give_the_patterns_answers(texts, frames, least, cover):
     with patch.object(indexed_module, "INDEX_PATTERNS", 1), \
             patch.object(indexed_module, "GROUP_PATTERNS", least), \
             patch.object(indexed_module, "COVER_WORK", cover):
+        classification = compile_patterns(formulas, ip_layout)
+    packets = [annotated(frame, how) for frame, how in frames]
+    assert set(answers(classification, formulas, ip_layout, packets)) <= classification.outputs()
+
+
+#: Patterns of ranges on two or three fields at once, and a few others.
+RANGED = ["ip ttl >= 10 and ip ttl <= 64 and tcp dst port >= 80 and tcp dst port <= 1023",
+          "ip ttl > 9 and udp src port < 1024", "dst port >= 81 and ip ttl < 65",
+          "src port > 53 and src port < 1024 and dst port > 79", "ip ttl <= 9",
+          "ip ttl > 63 or dst port < 81", "ip id 100 and ip ttl >= 10", "tcp",
+          "src port >= 1023 and dst port <= 80 and ip ttl > 0",
+          "ip ttl > 10 and ip ttl < 200 and src port < 81", "udp dst port > 1023 and ip ttl < 11"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(RANGED) | ip_pattern, min_size=1, max_size=12),
+       st.lists(st.tuples(ip_frame(), st.integers(0, 2)), min_size=1, max_size=20),
+       st.integers(1, 3))
+def test_bit_vectors_give_the_patterns_answers(texts, frames, least):
+    # Every range group placed by bit vectors.
+    formulas = [(i % 4 - 1, True if t == "-" else parse_ip_pattern(t))
+                for i, t in enumerate(texts)]
+    with patch.object(indexed_module, "INDEX_PATTERNS", 1), \
+            patch.object(indexed_module, "GROUP_PATTERNS", least), \
+            patch.object(indexed_module, "COVER_WORK", 0):
         classification = compile_patterns(formulas, ip_layout)
     packets = [annotated(frame, how) for frame, how in frames]
     assert set(answers(classification, formulas, ip_layout, packets)) <= classification.outputs()

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Callable
 
 from pyclick.classify.tree import (BASE_VARS, BASES, DATA, Dispatch, Field, Layout, Leaf, Node,
-                                   Ranges, Test, walk)
+                                   Ranges, Test, Vectors, walk)
 from pyclick.packet import Packet
 
 Matchers = tuple[Callable[[Packet], int], Callable[[list[Packet]], list[int]]]
@@ -64,6 +64,9 @@ class _TreeSource:
     leaves); a packet whose value is not in it goes on as a test's "no". A
     placement among ranges is a list of the same, indexed by ``bisect_left`` of
     the value in the tuple of cuts, its last item for bytes not in the packet.
+    A placement by bit vectors picks a mask per field so, and ``_vector``
+    asks the rules of the bits their masks share (``bound``: the cuts and
+    masks, objects the code names).
 
     A shared subtree of a few tests alone is written once per shape: a
     template function whose first arguments are the values it compares with
@@ -89,7 +92,8 @@ class _TreeSource:
         self.of_leaves = {id(n) for n in nodes if isinstance(n, (Dispatch, Ranges))
                           and all(isinstance(child, Leaf) for child in _answered(n))}
         self.giving: set[int] = set()
-        self.lookups = [line for n in nodes if isinstance(n, (Dispatch, Ranges))
+        self.bound: dict[str, object] = {}
+        self.lookups = [line for n in nodes if isinstance(n, (Dispatch, *_PLACEMENTS))
                         for line in self._lookup(n)]
         self._cut_chains(nodes)
         self._cut_nesting(nodes)
@@ -101,10 +105,19 @@ class _TreeSource:
     def _name(self, kind: str, node: Node) -> str:
         return f"{self.prefix}{kind}{self.index[id(node)]}"
 
-    def _lookup(self, node: Dispatch | Ranges) -> list[str]:
-        """The statements making the dictionary of a lookup, or the cuts and the list
-        of a placement among ranges."""
+    def _lookup(self, node: Dispatch | Ranges | Vectors) -> list[str]:
+        """The statements making the dictionary of a lookup, the cuts and the list of
+        a placement among ranges, or the checks of a placement by bit vectors (its
+        cuts and masks ``bound``)."""
         answers = [self._answer(node, child) for child in _answered(node)]
+        if isinstance(node, Vectors):
+            for k, (cuts, masks) in enumerate(zip(node.cuts, node.masks)):
+                self.bound[f"{self._name('c', node)}_{k}"] = cuts
+                self.bound[f"{self._name('m', node)}_{k}"] = masks
+            width = len(node.checks[0])
+            rows = [f"({''.join(f'{answer}, ' for answer in answers[at:at + width])})"
+                    for at in range(0, len(answers), width)]
+            return [f"{self._name('d', node)} = ({', '.join(rows)},)"]
         if isinstance(node, Ranges):
             cuts = "".join(f"{cut:#x}, " for cut in node.cuts)
             return [f"{self._name('c', node)} = ({cuts})",
@@ -113,7 +126,7 @@ class _TreeSource:
                           for (value, _), answer in zip(node.branches, answers))
         return [f"{self._name('d', node)} = {{{cases}}}"]
 
-    def _answer(self, node: Dispatch | Ranges, child: Node) -> str:
+    def _answer(self, node: Dispatch | Ranges | Vectors, child: Node) -> str:
         """What a lookup's table holds for ``child``: its leaf value, when every
         answer is a leaf, else a function."""
         if isinstance(child, Leaf):
@@ -170,8 +183,17 @@ class _TreeSource:
         """The answer of a lookup that found its value (in ``o``)."""
         return "o" if id(node) in self.of_leaves else f"o({self.arguments})"
 
-    def placed(self, node: Ranges) -> str:
-        """The answer of a placement among ranges."""
+    def placed(self, node: Ranges | Vectors) -> str:
+        """The answer of a placement among ranges or by bit vectors."""
+        if isinstance(node, Vectors):
+            masks, missing = [], []
+            for k, field in enumerate(node.fields):
+                guard, read = _reading(field)
+                masks.append(f"{self._name('m', node)}_{k}[bisect_left({self._name('c', node)}_{k}, "
+                             f"{read}) if {guard} else -1]")
+                missing.append(f"(0 if {guard} else {1 << k})")
+            return (f"_vector({' & '.join(masks)}, {self._name('d', node)}[{' + '.join(missing)}], "
+                    f"{self.value(-1)}, {self.arguments})")
         guard, read = _reading(node.field)
         pick = (f"{self._name('d', node)}[bisect_left({self._name('c', node)}, {read}) "
                 f"if {guard} else -1]")
@@ -190,7 +212,7 @@ class _TreeSource:
                 return lines + [f"{indent}return c{len(values) - 1}"]
             if not top and values is None and id(node) in self.shared:
                 return lines + [f"{indent}return {self.shared[id(node)]}({self.arguments})"]
-            if isinstance(node, Ranges):
+            if isinstance(node, _PLACEMENTS):
                 return lines + [f"{indent}return {self.placed(node)}"]
             lines += [f"{indent}if {self.ask(node, values)}:"]
             lines += (self.body(node.yes, indent + "    ", False, values)
@@ -205,7 +227,7 @@ class _TreeSource:
         stack, tests = [node], 0
         while stack:
             step = stack.pop()
-            if isinstance(step, (Dispatch, Ranges)):
+            if isinstance(step, (Dispatch, *_PLACEMENTS)):
                 return False
             if isinstance(step, Test):
                 tests += 1
@@ -243,7 +265,7 @@ class _TreeSource:
             return [f"{indent}append({self.value(node.output)})"]
         if not top and id(node) in self.shared:
             return [f"{indent}append({self.shared[id(node)]}({self.arguments}))"]
-        if isinstance(node, Ranges):
+        if isinstance(node, _PLACEMENTS):
             return [f"{indent}append({self.placed(node)})"]
         lines = [f"{indent}if {self.ask(node)}:"] + self._taken(node, indent + "    ")
         no = _passed(node)
@@ -260,14 +282,17 @@ class _TreeSource:
 
 def _arguments(roots: list[Node]) -> tuple[set[str], str]:
     """The bases the trees read, and the arguments their functions take."""
-    bases = {n.field.base for root in roots for n in walk(root) if not isinstance(n, Leaf)}
+    bases = {field.base for root in roots for n in walk(root) if not isinstance(n, Leaf)
+             for field in (n.fields if isinstance(n, Vectors) else (n.field,))}
     return bases, ", ".join(["b", "E"] + [BASE_VARS[base] for base in BASES if base in bases])
 
 
 def _compiled(lines: list[str], trees: list[_TreeSource]) -> Matchers:
     """``lines`` (definitions) compiled, then the templates' instances bound and the
     lookups' dictionaries made, which name them."""
-    namespace: dict[str, object] = {"bisect_left": bisect_left}
+    namespace: dict[str, object] = {"bisect_left": bisect_left, "_vector": _vector}
+    for tree in trees:
+        namespace.update(tree.bound)
     exec(compile("\n".join(lines), "<classification>", "exec"), namespace)
     for tree in trees:
         for name, template, values in tree.instances:
@@ -323,10 +348,27 @@ def _giving(value: int) -> str:
     return f"_o{value}".replace("-", "_")
 
 
-def _answered(node: Dispatch | Ranges) -> list[Node]:
+#: The decisions that place a value instead of testing it: they lead on whatever
+#: the packet holds, and the code of a tree ends with them.
+_PLACEMENTS = (Ranges, Vectors)
+
+
+def _vector(mask: int, checks: tuple, none: int, *arguments: object) -> int:
+    """The answer of the first rule, in the order of their bits in ``mask``, whose
+    check (``checks[bit]``) gives one; ``none`` when none does."""
+    while mask:
+        lowest = mask & -mask
+        found = checks[lowest.bit_length() - 1](*arguments)
+        if found != none:
+            return found
+        mask ^= lowest
+    return none
+
+
+def _answered(node: Dispatch | Ranges | Vectors) -> list[Node]:
     """The answers a lookup's table holds: a lookup's values', every range's and
-    then the one for bytes not in the packet."""
-    if isinstance(node, Ranges):
+    then the one for bytes not in the packet, every rule's check."""
+    if isinstance(node, (Ranges, Vectors)):
         return node.children()
     return [child for _, child in node.branches]
 

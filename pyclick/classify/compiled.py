@@ -9,7 +9,8 @@ from typing import Callable
 from pyclick.classify.codegen import generate, generate_earliest
 from pyclick.classify.expand import Builder
 from pyclick.classify.indexed import Indexed, index
-from pyclick.classify.tree import Dispatch, Formula, Layout, Leaf, Node, Ranges, Test, walk
+from pyclick.classify.tree import (Dispatch, Field, Formula, Layout, Leaf, Node, Ranges, Test,
+                                   Vectors, walk)
 
 
 class Classification:
@@ -43,8 +44,9 @@ class Classification:
     def program(self) -> str:
         """The tree, one decision per line: ``N  test  yes->...  no->...``, for a
         lookup ``N  bytes  =VALUE->...  ...  other->...``, or for a placement among
-        ranges ``N  bytes  <=CUT->...  ...  >LAST->...  absent->...``. Of an
-        indexed list, each
+        ranges ``N  bytes  <=CUT->...  ...  >LAST->...  absent->...``, or for a
+        placement by bit vectors ``N  bits of FIELDS  present->...`` (each rule's
+        check in order, then with some fields missing). Of an indexed list, each
         part's tree after a line ``part K, from pattern P``, where ``#P[N]`` is
         pattern P, of output N, and ``none`` no pattern of the part."""
         if not isinstance(self.plan, Indexed):
@@ -74,11 +76,17 @@ def _steps(root: Node, leaf: Callable[[int], str]) -> str:
     return "".join(f"{i}  {_step(n, target)}\n" for i, n in enumerate(steps))
 
 
-def _step(node: Test | Dispatch | Ranges, target: Callable[[Node], str]) -> str:
+def _step(node: Test | Dispatch | Ranges | Vectors, target: Callable[[Node], str]) -> str:
     if isinstance(node, Test):
         return f"{node.field.text()}  yes->{target(node.yes)}  no->{target(node.no)}"
+    if isinstance(node, Vectors):
+        fields = ", ".join(f"{_where(field)} ({len(cuts)} cuts)"
+                           for field, cuts in zip(node.fields, node.cuts))
+        rows = "  ".join(f"{_missing(node.fields, p)}->{' '.join(map(target, row))}"
+                         for p, row in enumerate(node.checks))
+        return f"bits of {fields}  {rows}"
     field, digits = node.field, 2 * node.field.size
-    where = f"{field.base}+{field.offset}%{field.mask:0{digits}x}"
+    where = _where(field)
     if isinstance(node, Ranges):
         cuts = node.cuts
         cases = [f"<={cuts[k]:0{digits}x}->{target(child)}" if k < len(cuts) else
@@ -88,6 +96,17 @@ def _step(node: Test | Dispatch | Ranges, target: Callable[[Node], str]) -> str:
         return f"{where}  {'  '.join(cases)}"
     cases = "  ".join(f"={value:0{digits}x}->{target(child)}" for value, child in node.branches)
     return f"{where}  {cases}  other->{target(node.other)}"
+
+
+def _where(field: Field) -> str:
+    """The bytes a lookup or a placement reads: ``base+offset%mask``."""
+    return f"{field.base}+{field.offset}%{field.mask:0{2 * field.size}x}"
+
+
+def _missing(fields: tuple[Field, ...], p: int) -> str:
+    """Which of ``fields`` are not in the packet where checks row ``p`` applies."""
+    gone = [_where(field) for k, field in enumerate(fields) if p >> k & 1]
+    return "missing " + ", ".join(gone) if gone else "present"
 
 
 def compile_patterns(patterns: list[tuple[int, Formula]], layout: Layout) -> Classification:

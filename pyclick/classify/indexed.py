@@ -33,8 +33,14 @@ range; a packet without those bytes goes to the tree of the rules that may
 hold without them (a ``<=`` is the negation of a ``>``). An interval holds a
 rule only when no earlier rule of the same formula, once rewritten, covers
 it. Ranges that would put more than COVER_WORK rules per rule in the
-intervals (ranges of two fields, which cut each other's intervals) are given
-up: their rules join a lookup, or stay with the others.
+intervals (ranges of two fields, which cut each other's intervals) are
+placed by bit vectors instead (``Vectors``, the bit vector search of packet
+classifiers): each rule is a bit, and each of the fields most of them name
+ranges of gives, for the interval the packet's value falls in, the mask of
+the rules whose range there covers it; the rules of the bits every mask has
+are asked in order, each by its formula rewritten by its ranges. Past
+VECTOR_BITS bits of masks, their rules join a lookup, or stay with the
+others.
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from pyclick.classify.expand import Builder, implied, interval
-from pyclick.classify.tree import Dispatch, Field, Formula, Leaf, Node, Ranges, Test, conj
+from pyclick.classify.tree import (Dispatch, Field, Formula, Leaf, Node, Ranges, Test, Vectors,
+                                   conj)
 
 #: The fewest entries (patterns, each alternative of one counted) of a list that
 #: is indexed; shorter lists are one tree.
@@ -55,6 +62,10 @@ ALTERNATIVES = 8
 #: The most entries, per entry of a range group, that its intervals may hold in all
 #: (each entry is in every interval its range covers).
 COVER_WORK = 16
+#: The most fields a placement by bit vectors reads.
+VECTOR_KEYS = 3
+#: The most bits its masks may hold in all (64 MiB).
+VECTOR_BITS = 1 << 29
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,8 @@ def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | No
     grouped: set[int] = set()
     for key, ats in range_members.items():
         part = None if len(ats) < GROUP_PATTERNS else \
-            _ranged(key, [(entries[at], ranged[at][key]) for at in ats], builder)
+            _ranged(key, [(entries[at], ranged[at][key]) for at in ats], builder) or \
+            _vectors([(entries[at], ranged[at]) for at in ats], builder)
         if part is not None:
             parts.append(part)
             grouped.update(ats)
@@ -436,3 +448,62 @@ def _alike(problem: list[tuple[int, Formula]], other: list[tuple[int, Formula]])
     return len(problem) == len(other) and all(
         number == other_number and f is other_f
         for (number, f), (other_number, other_f) in zip(problem, other))
+
+
+def _vectors(members: list[tuple[tuple[int, Formula], dict[tuple, Interval]]],
+             builder: Builder) -> Part | None:
+    """The placement by bit vectors of the ``members`` (entry and its ranges by key
+    each) on the keys most of them name ranges of: each member is a bit, set in the
+    mask of every interval of a key its range there covers (of all, when it names
+    no range there), and in the mask for bytes not in the packet when it may hold
+    without them. Each member's check is its formula rewritten by its ranges, or
+    by the bytes missing. None when fewer than GROUP_PATTERNS name a key's ranges,
+    or the masks would hold more than VECTOR_BITS bits."""
+    naming: dict[tuple, int] = {}
+    for _, spans in members:
+        for key in spans:
+            naming[key] = naming.get(key, 0) + 1
+    keys = sorted((key for key, count in naming.items() if count >= GROUP_PATTERNS),
+                  key=lambda key: (-naming[key], key))[:VECTOR_KEYS]
+    if not keys:
+        return None
+    orders = [sorted(set().union(*[_cuts(key, spans[key]) for _, spans in members
+                                   if key in spans])) for key in keys]
+    if sum(len(order) + 2 for order in orders) * len(members) > VECTOR_BITS:
+        return None
+    masks = []
+    for key, order in zip(keys, orders):
+        toggles = [0] * (len(order) + 2)
+        absent = 0
+        for bit, (_, spans) in enumerate(members):
+            low, high, without = spans.get(key, (0, key[3], True))
+            first, last = _covered(order, key, low, high)
+            if first <= last:
+                toggles[first] ^= 1 << bit
+                toggles[last + 1] ^= 1 << bit
+            if without:
+                absent |= 1 << bit
+        held, mask = [], 0
+        for toggle in toggles[:-1]:
+            mask ^= toggle
+            held.append(mask)
+        masks.append((*held, absent))
+    # Each member's formula rewritten for every set of keys missing (bit k for key k).
+    none = Leaf(-1)
+    checks: list[list[Node]] = [[] for _ in range(1 << len(keys))]
+    for (number, f), spans in members:
+        variants = [f]
+        for key in keys:
+            if key not in spans:
+                variants += variants
+                continue
+            low, high, without = spans[key]
+            # Without ``without``, the bit is not in the mask for the bytes missing.
+            variants = [builder.within(variant, key, low, high) for variant in variants] + \
+                [builder.missing(variant, key) if without else False for variant in variants]
+        for row, variant in zip(checks, variants):
+            row.append(none if variant is False else
+                       _single([(number, variant)], none) or builder.build(((number, variant),)))
+    return Part(members[0][0][0], Vectors(tuple(Field(*key, ">", 0) for key in keys),
+                                          tuple(map(tuple, orders)), tuple(masks),
+                                          tuple(map(tuple, checks))))

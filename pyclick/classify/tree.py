@@ -14,8 +14,9 @@ compiled classification (:mod:`pyclick.classify.compiled`) must agree with.
 
 A decision tree is made of :class:`Leaf` (an output), :class:`Test` (a
 field's yes and no answers), :class:`Dispatch` (a lookup of a field's
-value among many) and :class:`Ranges` (a field's value placed among
-ascending cuts); :func:`walk` visits it.
+value among many), :class:`Ranges` (a field's value placed among
+ascending cuts) and :class:`Vectors` (rules placed by several fields at
+once); :func:`walk` visits it.
 """
 
 from __future__ import annotations
@@ -258,7 +259,26 @@ class Ranges:
         return [*self.branches, self.missing]
 
 
-Node = Union[Leaf, Test, Dispatch, Ranges]
+@dataclass(frozen=True, eq=False)
+class Vectors:
+    """Rules placed by several fields at once, each rule a bit: the value of each of
+    ``fields`` (their keys; their values and operators unused) placed among that
+    field's ``cuts`` picks one of its ``masks`` (the last when the bytes are not in
+    the packet), and the rules whose bits every mask picked holds are asked in
+    order. ``checks[p][bit]`` gives rule ``bit``'s answer, p having bit k set when
+    field k's bytes are missing: the rule's number, or -1 to ask the next; -1 when
+    none answers."""
+
+    fields: tuple[Field, ...]
+    cuts: tuple[tuple[int, ...], ...]
+    masks: tuple[tuple[int, ...], ...]
+    checks: tuple[tuple["Node", ...], ...]
+
+    def children(self) -> list["Node"]:
+        return [node for row in self.checks for node in row]
+
+
+Node = Union[Leaf, Test, Dispatch, Ranges, Vectors]
 
 
 def walk(root: Node) -> list[Node]:

@@ -109,7 +109,9 @@ class IPClassifier(Element):
     the earliest pattern found deciding; a pattern of alternatives on
     different fields ('host', 'port') is looked up with each. Patterns of
     ranges ('dst tcp port >= 6000 and dst tcp port <= 6063') are placed by
-    the field's value among the ranges' bounds, a binary search. A range
+    the field's value among the ranges' bounds, a binary search, and
+    patterns of ranges of several fields by bit vectors, the patterns whose
+    ranges hold the packet's values found by and-ing a mask per field. A range
     answer settles the others it implies ('ip ttl > 100' false makes 'ip
     ttl > 200' false). A warning names each output no
     packet can reach (in an indexed list, as far as each lookup's patterns
@@ -120,7 +122,7 @@ class IPClassifier(Element):
     one push input; as many push outputs as patterns
 
     Element handlers
-    program (read) -- the decision tree, one decision per line: a test, a lookup of a value, or a placement among ranges (<=BOUND->... up to each bound, >LAST->... above the last, absent->... without the bytes) ([N] is output N, [X] a drop); of an indexed list, each part's tree after 'part K, from pattern P' (#P[N] is pattern P, of output N; none, no pattern of the part)
+    program (read) -- the decision tree, one decision per line: a test, a lookup of a value, a placement among ranges (<=BOUND->... up to each bound, >LAST->... above the last, absent->... without the bytes), or a placement by bit vectors (bits of FIELDS, then each pattern's check in order, with the fields present and with some missing) ([N] is output N, [X] a drop); of an indexed list, each part's tree after 'part K, from pattern P' (#P[N] is pattern P, of output N; none, no pattern of the part)
     patternN (read/write) -- pattern N, one handler per output; writing recompiles the tree
 
     Example
@@ -204,7 +206,7 @@ class IPFilter(Element):
     one push input, any number of push outputs
 
     Element handlers
-    program (read) -- the decision tree, one decision per line: a test, a lookup of a value, or a placement among ranges (<=BOUND->... up to each bound, >LAST->... above the last, absent->... without the bytes) ([N] is output N, [X] a drop); of an indexed list, each part's tree after 'part K, from pattern P' (#P[N] is pattern P, of output N; none, no pattern of the part)
+    program (read) -- the decision tree, one decision per line: a test, a lookup of a value, a placement among ranges (<=BOUND->... up to each bound, >LAST->... above the last, absent->... without the bytes), or a placement by bit vectors (bits of FIELDS, then each pattern's check in order, with the fields present and with some missing) ([N] is output N, [X] a drop); of an indexed list, each part's tree after 'part K, from pattern P' (#P[N] is pattern P, of output N; none, no pattern of the part)
 
     Example
     FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader
