@@ -498,7 +498,8 @@ def _vectors(members: list[tuple[tuple[int, Formula], dict[tuple, Interval]]],
                 variants += variants
                 continue
             low, high, without = spans[key]
-            # Without ``without``, the bit is not in the mask for the bytes missing.
+            # A member that cannot hold without the bytes has no bit in the mask
+            # for them missing: that check is never asked.
             variants = [builder.within(variant, key, low, high) for variant in variants] + \
                 [builder.missing(variant, key) if without else False for variant in variants]
         for row, variant in zip(checks, variants):
