@@ -113,6 +113,20 @@ def _values(f: Formula, seen: dict[int, dict[tuple, frozenset]]
     return known
 
 
+def _lookups(named: list[dict[tuple, frozenset]]) -> list[tuple[int, int, tuple] | None]:
+    """Per entry (the values it names, by key), the key it would be looked up by:
+    the one whose values in the whole list are the most distinct, then named by
+    the most entries, as (distinct values, entries, key); None when it names none."""
+    distinct: dict[tuple, set] = {}
+    rules: dict[tuple, int] = {}
+    for values in named:
+        for key, among in values.items():
+            distinct.setdefault(key, set()).update(among)
+            rules[key] = rules.get(key, 0) + 1
+    return [max(((len(distinct[key]), rules[key], key) for key, among in values.items()
+                 if among), default=None) for values in named]
+
+
 def _alternatives(f: Formula, builder: Builder) -> list[Formula]:
     """Formulas, interned, of which ``f`` (interned) holds when one does: the sides of
     an "or" that is not one key's values (``host`` is a source or a destination),
@@ -152,24 +166,16 @@ def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | No
     ranged = [{key: span for key, span in _intervals(f, bounded).items()
                if key not in values and (span[0] > 0 or span[1] < key[3])}
               for (_, f), values in zip(entries, named)]
-    # Per key, how many values it is compared with, and how many entries name it.
-    distinct: dict[tuple, set] = {}
-    rules: dict[tuple, int] = {}
-    for values in named:
-        for key, among in values.items():
-            distinct.setdefault(key, set()).update(among)
-            rules[key] = rules.get(key, 0) + 1
+    looked_up = _lookups(named)
     apart = _apart(ranged)
     members: dict[tuple, list[int]] = {}
     range_members: dict[tuple, list[int]] = {}
-    for at, (values, spans) in enumerate(zip(named, ranged)):
-        looked_up = [(len(distinct[key]), rules[key], key) for key, among in values.items()
-                     if among]
-        placed = [(apart[key], 0, key) for key in spans]
-        if placed and (not looked_up or max(placed) > max(looked_up)):
-            range_members.setdefault(max(placed)[2], []).append(at)
-        elif looked_up:
-            members.setdefault(max(looked_up)[2], []).append(at)
+    for at, (lookup, spans) in enumerate(zip(looked_up, ranged)):
+        placed = max(((apart[key], 0, key) for key in spans), default=None)
+        if placed is not None and (lookup is None or placed > lookup):
+            range_members.setdefault(placed[2], []).append(at)
+        elif lookup is not None:
+            members.setdefault(lookup[2], []).append(at)
     parts = []
     grouped: set[int] = set()
     for key, ats in range_members.items():
@@ -182,10 +188,8 @@ def index(patterns: list[tuple[int, Formula]], builder: Builder) -> Indexed | No
             continue
         # Given up: its entries go to the lookups they would have joined instead.
         for at in ats:
-            looked_up = [(len(distinct[key]), rules[key], key)
-                         for key, among in named[at].items() if among]
-            if looked_up:
-                members.setdefault(max(looked_up)[2], []).append(at)
+            if looked_up[at] is not None:
+                members.setdefault(looked_up[at][2], []).append(at)
     for key, ats in members.items():
         if len(ats) >= GROUP_PATTERNS:
             ats.sort()
