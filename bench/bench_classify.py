@@ -29,6 +29,7 @@ access lists of classifier benchmarks; ``ranges``, N rules of a range of TCP
 or UDP source or destination ports, overlapping at random; ``sorted-ranges``,
 N disjoint ranges of TCP destination ports in ascending order;
 ``range-pairs``, N rules of a source port range and a destination port range;
+``firewall``, N rules of all the shapes above, as many of each, shuffled;
 ``alternatives``, one rule of N hosts joined by ``or``.
 
 Make the older copy with::
@@ -172,6 +173,15 @@ def range_pairs(count: int) -> list[str]:
     return rules
 
 
+def firewall(count: int) -> list[str]:
+    """Rules of every shape above but alternatives, as many of each, shuffled: an
+    access list that grew over the years."""
+    shapes = (acl, blocklist, mixed, prefixes, ranges, sorted_ranges, range_pairs)
+    rules = [rule for shape in shapes for rule in shape(count // len(shapes))]
+    random.Random(count).shuffle(rules)
+    return rules
+
+
 def alternatives(count: int) -> list[str]:
     return ["allow " + " or ".join(f"src host 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
                                    for i in range(count))]
@@ -179,7 +189,7 @@ def alternatives(count: int) -> list[str]:
 
 RULE_SETS = {"hosts": hosts, "acl": acl, "blocklist": blocklist, "mixed": mixed,
              "prefixes": prefixes, "ranges": ranges, "sorted-ranges": sorted_ranges,
-             "range-pairs": range_pairs, "alternatives": alternatives}
+             "range-pairs": range_pairs, "firewall": firewall, "alternatives": alternatives}
 
 
 def packet_from_nowhere() -> str:
