@@ -111,9 +111,9 @@ class IPClassifier(Element):
     ranges ('dst tcp port >= 6000 and dst tcp port <= 6063') are placed by
     the field's value among the ranges' bounds, a binary search, and
     patterns of ranges of several fields by bit vectors, the patterns whose
-    ranges hold the packet's values found by and-ing a mask per field. A range
-    answer settles the others it implies ('ip ttl > 100' false makes 'ip
-    ttl > 200' false). A warning names each output no
+    ranges hold the packet's values found by and-ing a mask per field. An
+    answer about a comparison settles the comparisons it implies ('ip ttl >
+    100' false makes 'ip ttl > 200' false). A warning names each output no
     packet can reach (in an indexed list, as far as each lookup's patterns
     show). Mistakes are reported with the pattern's number (from 0) and
     the position (from 1) in it.
