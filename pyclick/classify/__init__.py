@@ -5,7 +5,8 @@
 - :mod:`pyclick.classify.expand`: the decision tree of a list of formulas
   (one per output), by Shannon expansion;
 - :mod:`pyclick.classify.indexed`: a long list as lookups by the fields its
-  patterns name, each value leading to a tree, the earliest pattern found
+  patterns name, each value leading to a tree, placements among their ranges
+  and bit vectors of ranges on several fields, the earliest pattern found
   deciding;
 - :mod:`pyclick.classify.codegen`: decision trees written as Python
   functions;

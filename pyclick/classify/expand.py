@@ -63,15 +63,21 @@ def implied(field: Field, known: Field, truth: bool) -> bool | None:
         return truth
     if field.key != known.key:
         return None
+    if truth:
+        return settled(field, *interval(known))
     low, high = interval(field)
     known_low, known_high = interval(known)
-    if truth:
-        if low <= known_low and known_high <= high:
-            return True
-        if high < known_low or known_high < low:
-            return False
-        return None
-    if known_low <= low and high <= known_high:
+    return False if known_low <= low and high <= known_high else None
+
+
+def settled(test: Field, low: int, high: int) -> bool | None:
+    """What the value of ``test``'s bytes, known to be in the packet and from ``low``
+    to ``high``, says of ``test``: true when its interval holds them all, false when
+    it holds none of them, None otherwise."""
+    test_low, test_high = interval(test)
+    if test_low <= low and high <= test_high:
+        return True
+    if test_high < low or high < test_low:
         return False
     return None
 
@@ -221,15 +227,7 @@ class Builder:
     def within(self, f: Formula, key: tuple, low: int, high: int) -> Formula:
         """``f`` (interned) once the bytes of ``key`` are known to be in the packet and
         to hold a value from ``low`` to ``high``, interned."""
-        def decide(test: Field) -> bool | None:
-            test_low, test_high = interval(test)
-            if test_low <= low and high <= test_high:
-                return True
-            if test_high < low or high < test_low:
-                return False
-            return None
-
-        return self._restrict(f, decide, key, key)
+        return self._restrict(f, lambda test: settled(test, low, high), key, key)
 
     def missing(self, f: Formula, key: tuple) -> Formula:
         """``f`` (interned) once the bytes of ``key`` are known not to be in the packet,

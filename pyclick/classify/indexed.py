@@ -238,12 +238,14 @@ def _group(key: tuple, entries: list[tuple[int, Formula]], values: list[frozense
                                         none))
 
 
-def _single(problem: list[tuple[int, Formula]], none: Leaf) -> Node | None:
-    """The chain (``_chain``) of a problem of one entry, if it has one."""
-    if len(problem) != 1:
-        return None
-    number, f = problem[0]
-    return Leaf(number) if f is True else _chain(f, None, number, none)
+def _tree(problem: list[tuple[int, Formula]], none: Leaf, builder: Builder) -> Node:
+    """The tree of ``problem``: of one entry, its chain (``_chain``) when it has one."""
+    if len(problem) == 1:
+        number, f = problem[0]
+        chain = Leaf(number) if f is True else _chain(f, None, number, none)
+        if chain is not None:
+            return chain
+    return builder.build(tuple(problem))
 
 
 def _chain(f: Formula, known: Field | None, number: int, none: Leaf) -> Node | None:
@@ -345,13 +347,18 @@ def _apart(ranged: list[dict[tuple, Interval]]) -> dict[tuple, float]:
             spans.setdefault(key, []).append(span)
     apart = {}
     for key, intervals in spans.items():
-        order = sorted(set().union(*[_cuts(key, span) for span in intervals]))
+        order = _order(key, intervals)
         covered = 0
         for low, high, _ in intervals:
             first, last = _covered(order, key, low, high)
             covered += max(last - first + 1, 1)
         apart[key] = (len(order) + 1) * len(intervals) / covered
     return apart
+
+
+def _order(key: tuple, spans: list[Interval]) -> list[int]:
+    """The cuts of all the intervals ``spans`` of ``key``'s values, ascending."""
+    return sorted(set().union(*[_cuts(key, span) for span in spans]))
 
 
 def _cuts(key: tuple, span: Interval) -> list[int]:
@@ -387,7 +394,7 @@ def _ranged(key: tuple, members: list[tuple[tuple[int, Formula], Interval]],
     covers the value's interval, each rewritten by its own; and of the entries
     that may hold without the bytes, when they are not in the packet. None when
     the intervals would hold more than COVER_WORK entries per member in all."""
-    order = sorted(set().union(*[_cuts(key, span) for _, span in members]))
+    order = _order(key, [span for _, span in members])
     covering: list[list[tuple[int, Formula]]] = [[] for _ in range(len(order) + 1)]
     # Per formula (rewritten), the intervals that hold it already, each leading to
     # the next that may not (path-halved): an entry whose formula an earlier one of
@@ -416,7 +423,8 @@ def _ranged(key: tuple, members: list[tuple[tuple[int, Formula], Interval]],
     cuts: list[int] = []
     for at, entries in enumerate(covering):
         problem = _earliest(entries)
-        if problems and _alike(problem, problems[-1]):
+        # Their formulas interned: equal lists hold the very same objects.
+        if problems and problem == problems[-1]:
             cuts[-1:] = [order[at]] if at < len(order) else []
             continue
         problems.append(problem)
@@ -424,9 +432,8 @@ def _ranged(key: tuple, members: list[tuple[tuple[int, Formula], Interval]],
             cuts.append(order[at])
     none = Leaf(-1)
     missing = _earliest(absent)
-    trees = [_single(problem, none) or builder.build(tuple(problem))
-             for problem in [*problems, missing]]
-    if len(problems) == 1 and _alike(missing, problems[0]):
+    trees = [_tree(problem, none, builder) for problem in [*problems, missing]]
+    if len(problems) == 1 and missing == problems[0]:
         # Every value, and none, leads to the same entries.
         return Part(members[0][0][0], trees[0])
     return Part(members[0][0][0], Ranges(Field(*key, ">", cuts[0] if cuts else 0), tuple(cuts),
@@ -447,13 +454,6 @@ def _earliest(entries: list[tuple[int, Formula]]) -> list[tuple[int, Formula]]:
     return kept
 
 
-def _alike(problem: list[tuple[int, Formula]], other: list[tuple[int, Formula]]) -> bool:
-    """Whether two lists of entries are the same numbers with the same (interned) formulas."""
-    return len(problem) == len(other) and all(
-        number == other_number and f is other_f
-        for (number, f), (other_number, other_f) in zip(problem, other))
-
-
 def _vectors(members: list[tuple[tuple[int, Formula], dict[tuple, Interval]]],
              builder: Builder) -> Part | None:
     """The placement by bit vectors of the ``members`` (entry and its ranges by key
@@ -471,8 +471,8 @@ def _vectors(members: list[tuple[tuple[int, Formula], dict[tuple, Interval]]],
                   key=lambda key: (-naming[key], key))[:VECTOR_KEYS]
     if not keys:
         return None
-    orders = [sorted(set().union(*[_cuts(key, spans[key]) for _, spans in members
-                                   if key in spans])) for key in keys]
+    orders = [_order(key, [spans[key] for _, spans in members if key in spans])
+              for key in keys]
     if sum(len(order) + 2 for order in orders) * len(members) > VECTOR_BITS:
         return None
     masks = []
@@ -507,8 +507,7 @@ def _vectors(members: list[tuple[tuple[int, Formula], dict[tuple, Interval]]],
             variants = [builder.within(variant, key, low, high) for variant in variants] + \
                 [builder.missing(variant, key) if without else False for variant in variants]
         for row, variant in zip(checks, variants):
-            row.append(none if variant is False else
-                       _single([(number, variant)], none) or builder.build(((number, variant),)))
+            row.append(none if variant is False else _tree([(number, variant)], none, builder))
     return Part(members[0][0][0], Vectors(tuple(Field(*key, ">", 0) for key in keys),
                                           tuple(map(tuple, orders)), tuple(masks),
                                           tuple(map(tuple, checks))))
