@@ -37,15 +37,21 @@ IMBALANCE_ALPHA, MOVE_COST), so that a speed-up of one path cannot change
 another unseen.
 
 The C++ column holds the decision times measured for RSS++'s C++
-implementation on this machine, beside pyclick at BESIDE_CPP; there is no
-C++ build here, so they are quoted, not re-measured. This machine's speed
-varies from day to day, so ours is compared with C++ only through the ratio
-to BESIDE_CPP timed in the same run (``--against c13a226``): ours / C++ =
-ours / c13a226 now x c13a226 / C++ then. Without it the C++ columns are
-left empty. Run::
+implementation beside pyclick at BESIDE_CPP, on one day: ours / C++ through
+them is ours / BESIDE_CPP now x BESIDE_CPP / C++ then (``--against
+c13a226``), which assumes the C++ decision takes the same time on every
+traffic. With ``--cpp-reference DIR`` (a configured checkout of
+rsspp/fastclick, see ``reference_cpp.py``) the reference's own C++ method
+is built and timed in the same run, interleaved with ours, twice: on our
+recording (the same inputs), and on the traffic it shaped itself, recorded
+with it deciding (as ours is on ours). Each is its fastest replay per tick,
+median over ticks, with the same clock around the call. The target's
+verdict then reads the larger of the two ratios; without a measured
+C++ time it reads the ratio through BESIDE_CPP. Run::
 
     python bench/bench_decision.py --against c13a226   # times against c13a226, moves against HEAD
     python bench/bench_decision.py --check-only --same-as 57348e4   # decisions only, no timing
+    python bench/bench_decision.py --cpp-reference ../fastclick   # times the C++ reference too
 """
 
 from __future__ import annotations
@@ -74,6 +80,9 @@ from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
 from pyclick.sim.families import BY_NAME, DEFAULT_FAMILY, family_config  # noqa: E402
 from pyclick.sim.traffic import TrafficGenerator  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import reference_cpp  # noqa: E402
 
 TICK = 0.01
 CAPACITY_PPS = 1_000_000.0
@@ -160,16 +169,18 @@ def commit_of(revision: str) -> str:
 
 
 def record(case: Case, ticks: int, family: str = DEFAULT_FAMILY,
-           driver: ModuleType = pyclick.balance) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The loads and counts a controller of ``driver`` (ours by default) was given on
-    the simulator's traffic of ``family``, tick by tick: its decisions shape the
-    loads that follow."""
+           driver: ModuleType = pyclick.balance, controller=None
+           ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The loads and counts a controller of ``driver`` (ours by default), or
+    ``controller`` when given, was given on the simulator's traffic of ``family``,
+    tick by tick: its decisions shape the loads that follow."""
     config = family_config(family, seed=1, rate_pps=LOAD * CAPACITY_PPS * case.cores,
                            duration=ticks * TICK)
     nic = SimulatedNIC(case.cores, case.reta,
                        TrafficGenerator(config, MICROSOFT_KEY, case.reta),
                        CAPACITY_PPS, 1024, MICROSOFT_KEY)
-    controller = controller_of(driver, case)
+    if controller is None:
+        controller = controller_of(driver, case)
     nic.write_table(controller.table)
     inputs = []
     for tick in range(1, ticks + 1):
@@ -272,13 +283,21 @@ def times_cpp(case: Case, ours: float, beside_now: float | None) -> float | None
 
 
 def verdict(case: Case, ours: float, ratio: float | None) -> str:
+    """Against the target; ``ratio`` is ours / C++ (measured here when it could be)."""
     if case.target_us is not None:
         return f"<= {case.target_us:g} µs: {'met' if ours <= case.target_us else 'MISSED'}"
     if case.target_ratio is not None:
         if ratio is None:
-            return f"<= {case.target_ratio:g}x C++: needs --against {BESIDE_CPP}"
+            return (f"<= {case.target_ratio:g}x C++: needs --cpp-reference or "
+                    f"--against {BESIDE_CPP}")
         return f"<= {case.target_ratio:g}x C++: {'met' if ratio <= case.target_ratio else 'MISSED'}"
     return "-"
+
+
+def cpp_parameters(case: Case) -> tuple[float, float, float]:
+    """The C++ reference's target load, imbalance alpha and threshold: ours for ``case``."""
+    params = controller_of(pyclick.balance, case).params
+    return params.target_load, params.imbalance_alpha, params.imbalance_threshold
 
 
 def main() -> int:
@@ -294,6 +313,9 @@ def main() -> int:
                         help="only cases whose 'BUCKETSxCORES method' contains this")
     parser.add_argument("--family", choices=list(BY_NAME), default=DEFAULT_FAMILY,
                         help=f"the simulator's traffic family (default: {DEFAULT_FAMILY})")
+    parser.add_argument("--cpp-reference", metavar="DIR", type=Path,
+                        help="a configured checkout of rsspp/fastclick: time its C++ "
+                             "decision beside ours (bench/reference_cpp.py)")
     parser.add_argument("--recorded-by", metavar="REV",
                         help="record the inputs with pyclick/balance at REV deciding "
                              "(default: ours)")
@@ -305,6 +327,11 @@ def main() -> int:
     driver = balance_at(opts.recorded_by) if opts.recorded_by else pyclick.balance
     chosen = [c for c in CASES if not opts.case or any(word in c.label for word in opts.case)]
     checked = [c for c in CHECKED if not opts.case or any(word in c.label for word in opts.case)]
+    cpp = None
+    if opts.cpp_reference is not None:
+        built = Path(tempfile.mkdtemp(prefix="bench-cpp-"))
+        atexit.register(shutil.rmtree, built, True)
+        cpp = reference_cpp.build(opts.cpp_reference.resolve(), built)
     began = time.perf_counter()
     recordings: dict[str, list] = {}
 
@@ -314,6 +341,18 @@ def main() -> int:
             recordings[key] = record(case, opts.ticks, opts.family, driver)
         return recordings[key]
 
+    own_traffic: dict[str, tuple] = {}
+
+    def cpp_inputs_of(case: Case) -> tuple[np.ndarray, list]:
+        """The table the C++ reference starts from, and the traffic it shaped itself."""
+        key = f"{case.reta}x{case.cores}"
+        if key not in own_traffic:
+            start = controller_of(pyclick.balance, case).table
+            with reference_cpp.Stepper(cpp, start, case.cores, *cpp_parameters(case)) as stepper:
+                own_traffic[key] = (start, record(case, opts.ticks, opts.family,
+                                                  controller=stepper))
+        return own_traffic[key]
+
     if not opts.check_only:
         print(f"# bench_decision: {opts.ticks} decisions per case, {opts.repeat} interleaved "
               f"replays, tick {TICK * 1000:g} ms, load {LOAD}, traffic {opts.family}"
@@ -322,17 +361,25 @@ def main() -> int:
         print("| buckets x cores | method | timed | ours µs (best per tick) | ours µs (median) | "
               "before µs (best per tick) | ours / before | "
               f"same decisions as {opts.same_as} | C++ µs | ours / C++ (through {BESIDE_CPP}) "
-              "| target |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+              "| C++ µs here (our inputs, its own) | ours / C++ here | target |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for case in chosen if not opts.check_only else []:
         inputs = inputs_of(case)
         ours_runs, before_runs = [], []
         ours_moves = None
+        timed_cpp = cpp is not None and case.what == "decision" and case.cpp_us is not None
+        if timed_cpp:
+            start, own = cpp_inputs_of(case)
+            cpp_runs: tuple[list, list] = ([], [])
         for _ in range(opts.repeat):
             spent, ours_moves = replay(pyclick.balance, case, inputs)
             ours_runs.append(spent)
             if before is not None:
                 before_runs.append(replay(before, case, inputs)[0])
+            if timed_cpp:
+                for runs, recorded in zip(cpp_runs, (inputs, own)):
+                    runs.append(reference_cpp.replay(cpp, start, recorded, 1,
+                                                     *cpp_parameters(case))[0][0])
         _, their_moves = replay(reference, case, inputs)
         ours = timings(ours_runs)
         row = f"| {case.reta} x {case.cores} | {case.method} | {case.what} | " \
@@ -349,6 +396,13 @@ def main() -> int:
         ratio = times_cpp(case, ours.best, beside_now)
         row += f"{case.cpp_us:g} | " if case.cpp_us is not None else "- | "
         row += f"{ratio:.1f} | " if ratio is not None else "- | "
+        if timed_cpp:
+            here = [timings(runs).best for runs in cpp_runs]
+            # Met only if met against both: on our inputs and on its own traffic.
+            ratio = ours.best / min(here)
+            row += f"{here[0]:.1f}, {here[1]:.1f} | {ratio:.1f} | "
+        else:
+            row += "- | - | "
         print(row + verdict(case, ours.best, ratio) + " |", flush=True)
     print(f"\n| decisions compared with {opts.same_as} | ticks | ticks that moved | moves | same |")
     print("|---|---|---|---|---|")
