@@ -8,6 +8,8 @@ import pytest
 from pyclick.balance import BalanceParams, Controller, canonical_name
 from pyclick.balance.controller import balance_target_loads
 from pyclick.balance.rsspp_method import Rsspp, RssppTuning
+from pyclick.balance.solver import (Relief, busy_buckets, fixed_half_gain, receivers_below,
+                                    relieve_candidates)
 from pyclick.balance.tables import moves_by_source, rotate_table, table_moves
 from pyclick.rss.indirection import even_table
 
@@ -184,6 +186,59 @@ def test_a_core_that_just_received_gives_nothing_at_the_next_tick():
     for before, after in zip(decisions, decisions[1:]):
         receivers = {new for _, _, new in before.moves}
         assert not receivers & {old for _, old, _ in after.moves}
+
+
+class SearchEveryTick(Rsspp):
+    """rsspp whose search runs whenever the plain bounds leave a tick open, and
+    which counts the ticks where a giver held a single busy bucket and nothing moved."""
+
+    lone_and_still = 0
+
+    def _relieve(self, excess, givers, receivers, where, cost, per_packet, load, min_gain,
+                 below=None, giving=None):
+        rates = self.rates
+        shift = self.price.noise_shift(rates, where, per_packet, receivers, givers, len(excess))
+        receiving = receivers_below(excess, givers, receivers, min_gain, shift, below)
+        if not receiving:
+            return Relief([], excess)
+        candidates, source = busy_buckets(where, rates.rate, givers, len(excess), giving)
+        if not candidates.size:
+            return Relief([], excess)
+        weight = load[candidates]
+        fixed = fixed_half_gain(weight, rates.variance[candidates],
+                                self.tuning.risk_weight * per_packet * per_packet)
+        relief = relieve_candidates(excess, givers, receiving, candidates, source, weight,
+                                    fixed, shift, self.params.imbalance_threshold, min_gain)
+        held = np.bincount(source, minlength=len(excess))
+        if not relief.moves and any(held[g] == 1 for g in givers):
+            self.lone_and_still += 1
+        return relief
+
+
+def test_a_giver_down_to_one_bucket_settles_the_tick_as_the_search_would():
+    # Few busy buckets on many cores, some of them elephants: a core often
+    # holds one heavy bucket alone, which it keeps. The method settles such
+    # ticks before its search when the other givers cannot gain the price;
+    # every decision must be the one the search itself makes.
+    rng = np.random.default_rng(0)
+    reta, cores = 64, 16
+    mean = np.where(rng.random(reta) < 0.8, rng.pareto(1.2, reta) + 0.2, 0.0)
+    params = BalanceParams(method="rsspp", reta_size=reta, cpus=cores, timer=0.01,
+                           timer_max=0.01)
+    ours, searching = Controller(params), Controller(params, SearchEveryTick(params))
+    moved = 0
+    for _ in range(400):
+        weight = mean * np.exp(rng.normal(0.0, 1.0, reta))
+        rate = weight / weight.sum() * 0.7 * 1e6 * cores
+        counts = rng.poisson(rate * 0.01)
+        per_core = np.bincount(ours.table, weights=counts, minlength=cores)
+        loads = np.minimum(per_core / 1e4, 1.0)
+        mine, theirs = ours.step(loads, counts, 0.01), searching.step(loads, counts, 0.01)
+        assert (mine.moves, mine.next_tick, mine.imbalance) == \
+            (theirs.moves, theirs.next_tick, theirs.imbalance)
+        moved += len(theirs.moves)
+    # Both kinds of tick, many times.
+    assert moved > 200 and searching.method.lone_and_still > 100
 
 
 def test_rsspp_ref_leaves_a_core_that_just_received_out_entirely():

@@ -57,8 +57,8 @@ from pyclick.balance.move_price import MovePrice
 from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
-from pyclick.balance.solver import (Below, Relief, busy_buckets, fixed_half_gain, no_gain,
-                                    receivers_below, relieve_candidates,
+from pyclick.balance.solver import (Below, Relief, busy_buckets, fixed_half_gain, held_by,
+                                    no_gain, receivers_under, relieve_candidates,
                                     relieve_overloaded_per_core)
 from pyclick.balance.state import BalancerState
 from pyclick.balance.tables import Move
@@ -369,19 +369,28 @@ class Rsspp:
             return Relief([], excess)
         shift = self.price.noise_shift(rates, where, per_packet, receivers, givers,
                                        len(excess))
-        receiving = receivers_below(excess, givers, receivers, min_gain, shift, below)
-        if not receiving:
+        if no_gain(excess, givers, min_gain, shift, below):
             return Relief([], excess)
         # Only the givers' busy buckets can move.
         candidates, source = busy_buckets(where, rates.rate, givers, len(excess), giving)
         if not candidates.size:
+            return Relief([], excess)
+        # A giver keeps its last busy bucket. Without such givers the bound
+        # settles most ticks on many cores that one heavy lone bucket (an
+        # elephant alone on its core) kept from settling.
+        held = held_by(source, givers, len(excess))
+        able = [g for g in givers if held[g] > 1]
+        if len(able) < len(givers) and (not able or no_gain(excess, able, min_gain, shift, below)):
+            return Relief([], excess)
+        receiving = receivers_under(excess, receivers, below)
+        if not receiving:
             return Relief([], excess)
         # One cost for every core: the loads already are rate x per_packet.
         weight = load[candidates]
         fixed = fixed_half_gain(weight, rates.variance[candidates],
                                 t.risk_weight * per_packet * per_packet)
         return relieve_candidates(excess, givers, receiving, candidates, source, weight, fixed,
-                                  shift, threshold, min_gain)
+                                  shift, threshold, min_gain, held, able)
 
     def _move_dancers(self, state: BalancerState, demand: list[float], cost: list[float]) -> bool:
         """Move every bucket carrying over half a core off a core above target."""

@@ -16,7 +16,10 @@ a giver at excess e_g to a receiver at excess e_r gains
 2 w (e_g - e_r) - 2 w^2 - risk: for every bucket the best receiver is the
 one furthest below its target, so each step scores the buckets against that
 one receiver only. The gain is at most (e_g - e_r)^2 / 2, which settles
-most ticks on few cores before any array is built. With costs per core
+most ticks on few cores before any array is built. Once the candidates
+are known it is taken again over the givers holding more than one busy
+bucket (a giver keeps its last one), which settles most of the ticks left
+on many cores. With costs per core
 (``relieve_overloaded_per_core``) the best receiver depends on the bucket,
 and the gains live in one matrix (candidate buckets x receivers); a move
 changes only its giver's rows and its receiver's column, so each step
@@ -104,6 +107,12 @@ def receivers_below(excess: list[float], givers: list[int], receivers: list[int]
     ``shift`` as in ``relieve_candidates``)."""
     if not givers or not receivers or no_gain(excess, givers, min_gain, shift, below):
         return []
+    return receivers_under(excess, receivers, below)
+
+
+def receivers_under(excess: list[float], receivers: list[int],
+                    below: Below | None = None) -> list[tuple[float, int]]:
+    """The receivers below target as (excess, position)."""
     if len(receivers) == len(excess):
         if below is not None:
             return [(excess[r], r) for r in below.negative]
@@ -126,6 +135,15 @@ def busy_buckets(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores:
     np.logical_and(busy, np.greater(rate, 0.0), busy)
     candidates = busy.nonzero()[0]
     return candidates, owner[candidates]
+
+
+def held_by(source: np.ndarray, givers: list[int], ncores: int) -> list[int]:
+    """How many candidate buckets each core position holds (``source``: their givers)."""
+    if len(givers) == 1:
+        held = [0] * ncores
+        held[givers[0]] = len(source)
+        return held
+    return np.bincount(source, minlength=ncores).tolist()
 
 
 def relieve_overloaded(excess: list[float], givers: list[int], receivers: list[int],
@@ -159,9 +177,12 @@ def fixed_half_gain(weight: np.ndarray, variance: np.ndarray, charge: float) -> 
 def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple[float, int]],
                        candidates: np.ndarray, source: np.ndarray, weight: np.ndarray,
                        fixed: np.ndarray, shift: list[float] | None, threshold: float,
-                       min_gain: float) -> Relief:
+                       min_gain: float, held: list[int] | None = None,
+                       able: list[int] | None = None) -> Relief:
     """The search of ``relieve_overloaded`` once its receivers (``below``, from
-    ``receivers_below``) and candidate buckets (from ``busy_buckets``) are known.
+    ``receivers_below``) and candidate buckets (from ``busy_buckets``) are known;
+    ``held`` (as ``held_by`` gives it) and ``able`` (the givers holding more than
+    one candidate), when the caller has them: the search uses them up.
 
     Candidate j (its load ``weight[j]``, on giver g) gains twice
     weight[j] (e_g - shift[g] - e_lowest) + fixed[j] (``fixed_half_gain``);
@@ -174,23 +195,18 @@ def relieve_candidates(excess: list[float], givers: list[int], below: list[tuple
         return Relief([], excess)
     excess = list(excess)
     ncores = len(excess)
-    if len(givers) == 1:
-        held = [0] * ncores
-        held[givers[0]] = candidates.size
-    else:
-        held = np.bincount(source, minlength=ncores).tolist()
+    if held is None:
+        held = held_by(source, givers, ncores)
+    if able is None:
+        able = [g for g in givers if held[g] > 1]
     scored = list(excess)
     if shift is not None:
         for g in givers:
             scored[g] -= shift[g]
     # The givers whose buckets may still move, and those with a single busy
     # bucket, which they keep.
-    giving, lonely = [], []
-    for g in givers:
-        if held[g] > 1:
-            giving.append(g)
-        elif held[g]:
-            lonely.append(g)
+    giving = able
+    lonely = [g for g in givers if held[g] == 1] if len(able) < len(givers) else []
     # Several givers, every candidate with some load: each step gathers the
     # candidates' giver excesses from one value per core position, and a
     # giver whose buckets may no longer move gets -inf there (-inf x load +
