@@ -280,3 +280,20 @@ def test_per_second_statistics_take_bounded_memory():
     assert stats.latency.total == pytest.approx(stats.processed_sum.sum() + nic.queued.sum())
     # Every admitted packet has its delay; every second its imbalance.
     assert stats.imbalance.total == 40
+
+
+def test_the_summary_counts_what_arrived_after_the_last_complete_second():
+    nic = make_nic(capacity=20_000.0)
+    nic.advance_to(2.5)
+    stats, text = nic.stats, nic.summary()
+    assert text.startswith(stats.summary()) and "simulated seconds: 2\n" in text
+    tail = text.splitlines()[-1]
+    received = nic.received_total.sum() - stats.received_sum.sum()
+    dropped = nic.dropped_total.sum() - stats.dropped_sum.sum()
+    processed = nic.processed_total.sum() - stats.processed_sum.sum()
+    assert received > 0 and dropped > 0
+    assert tail == (f"after the last complete second, 0.5 s left out of the figures above: "
+                    f"received {received}, processed {processed}, dropped {dropped}")
+    # A run of whole seconds has nothing after them.
+    nic.advance_to(3.0)
+    assert nic.summary() == nic.stats.summary()

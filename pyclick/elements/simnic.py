@@ -130,8 +130,10 @@ class SimNIC(Element):
     gives the cores in use against the ideal, the fewest cores that would
     keep the offered load under its TARGET_LOAD (ceil(offered / (TARGET_LOAD
     x CAPACITY)) each second, at most CORES): their mean, the core-seconds used over the
-    ideal ones and how many times a core was added or removed. The last
-    ten minutes are kept second by second; the whole run in running sums
+    ideal ones and how many times a core was added or removed. These
+    cover the complete simulated seconds; what arrived after the last of
+    them (a capture's replay ends within a second) is counted on a line of
+    its own. The last ten minutes are kept second by second; the whole run in running sums
     and histograms, so that a run of days takes no more memory than one of
     minutes.
 
@@ -399,7 +401,7 @@ class SimNIC(Element):
     def _print_summary(self) -> None:
         self._summary_printed = True
         if not self.quiet:
-            self._print(f"{self.name}: summary\n{self.nic.stats.summary()}")
+            self._print(f"{self.name}: summary\n{self.nic.summary()}")
 
     def _print(self, text: str) -> None:
         self._bar.write(text)
@@ -474,7 +476,7 @@ class SimNIC(Element):
     @read_handler("stats")
     def _read_stats(self) -> str:
         self._sync()
-        return self.nic.stats.summary()
+        return self.nic.summary()
 
     @read_handler("imbalance")
     def _read_imbalance(self) -> str:

@@ -183,6 +183,21 @@ class SimulatedNIC:
         self._core_steps += int(self._in_table.sum()) * (self._index - self._named_since)
         self._named_since = self._index
 
+    def summary(self) -> str:
+        """The run's summary (``SimStats.summary``, over complete seconds), and what
+        arrived after the last complete second, which its figures leave out: a
+        capture's replay ends within a second, one step after its last packet."""
+        text = self.stats.summary()
+        received, processed, dropped, _ = self._second_marks
+        tail = int((self.received_total - received).sum())
+        if not tail:
+            return text
+        length = (self._index - self._second_first) * self.step
+        return (f"{text}\nafter the last complete second, {length:g} s left out of the "
+                f"figures above: received {tail}, processed "
+                f"{int((self.processed_total - processed).sum())}, dropped "
+                f"{int((self.dropped_total - dropped).sum())}")
+
     def latency_histogram(self) -> tuple[np.ndarray, np.ndarray]:
         """Bin edges (µs) and packets per bin of every delay so far (seams.ServiceMeter)."""
         self._chunk.flush()
