@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_flatten import compile_package  # noqa: E402
+from pyclick.sim.progress import progress_bar  # noqa: E402
 
 
 def hosts(count: int) -> list[str]:
@@ -284,6 +285,8 @@ def main() -> None:
               + " | ".join(f"{name}: answer, s (best), peak MB" for name in columns)
               + "".join(f" | {name} / now" for name in columns[1:])
               + (" | µs per packet: " + ", ".join(columns) if opts.packets else "") + " |")
+        bar = progress_bar(len(opts.sets) * len(opts.sizes), "bench_classify", "rule sets")
+        done = 0
         for name in opts.sets:
             rules = RULE_SETS[name]
             for size in opts.sizes:
@@ -304,7 +307,10 @@ def main() -> None:
                         each.append(f"{spent * 1e6:.2f}" if ran["answer"] == one["answer"] == "ok"
                                     else "-")
                     cells.append(", ".join(each))
-                print(f"| {name} | {size} | " + " | ".join(cells) + " |", flush=True)
+                bar.write(f"| {name} | {size} | " + " | ".join(cells) + " |")
+                done += 1
+                bar.advance_to(done)
+        bar.close()
 
 
 if __name__ == "__main__":

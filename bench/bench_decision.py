@@ -79,6 +79,7 @@ import pyclick.balance  # noqa: E402
 from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
 from pyclick.sim.families import BY_NAME, DEFAULT_FAMILY, family_config  # noqa: E402
+from pyclick.sim.progress import progress_bar  # noqa: E402
 from pyclick.sim.traffic import TrafficGenerator  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -293,8 +294,8 @@ def verdict(case: Case, ours: float, ratio: float | None) -> str:
         return f"<= {case.target_us:g} µs: {'met' if ours <= case.target_us else 'MISSED'}"
     if case.target_ratio is not None:
         if ratio is None:
-            return (f"<= {case.target_ratio:g}x C++: needs --cpp-reference or "
-                    f"--against {BESIDE_CPP}")
+            measured = " or --cpp-reference" if case.what == "decision" else ""
+            return f"<= {case.target_ratio:g}x C++: needs --against {BESIDE_CPP}{measured}"
         return f"<= {case.target_ratio:g}x C++: {'met' if ratio <= case.target_ratio else 'MISSED'}"
     return "-"
 
@@ -368,7 +369,12 @@ def main() -> int:
               f"same decisions as {opts.same_as} | C++ µs | ours / C++ (through {BESIDE_CPP}) "
               "| C++ µs here (our inputs, its own) | ours / C++ here | target |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for case in chosen if not opts.check_only else []:
+    timed = chosen if not opts.check_only else []
+    # A bar on a terminal: replays of the timed cases, then one per compared case.
+    compared = {c.label: c for c in (chosen if opts.check_only else []) + checked}
+    bar = progress_bar(len(timed) * opts.repeat + len(compared), "bench_decision", "replays")
+    done = 0
+    for case in timed:
         inputs = inputs_of(case)
         ours_runs, before_runs = [], []
         ours_moves = None
@@ -385,6 +391,8 @@ def main() -> int:
                 for runs, recorded in zip(cpp_runs, (inputs, own)):
                     runs.extend(reference_cpp.replay(cpp, start, recorded, CPP_REPLAYS,
                                                      *cpp_parameters(case))[0])
+            done += 1
+            bar.advance_to(done)
         _, their_moves = replay(reference, case, inputs)
         ours = timings(ours_runs)
         row = f"| {case.reta} x {case.cores} | {case.method} | {case.what} | " \
@@ -408,23 +416,26 @@ def main() -> int:
             row += f"{here[0]:.1f}, {here[1]:.1f} | {ratio:.1f} | "
         else:
             row += "- | - | "
-        print(row + verdict(case, ours.best, ratio) + " |", flush=True)
-    print(f"\n| decisions compared with {opts.same_as} | ticks | ticks that moved | moves | same |")
-    print("|---|---|---|---|---|")
+        bar.write(row + verdict(case, ours.best, ratio) + " |")
+    bar.write(f"\n| decisions compared with {opts.same_as} | ticks | ticks that moved | moves "
+              "| same |")
+    bar.write("|---|---|---|---|---|")
     # A recording's decisions once, whatever is timed on it.
-    compared = {c.label: c for c in (chosen if opts.check_only else []) + checked}
     for case in compared.values():
         unknown = sorted(set(dict(case.options)) - known_options(driver))
         if unknown:
-            print(f"| {case.label} | - | - | - | not recorded: {opts.recorded_by} has no "
-                  f"{', '.join(unknown)} |")
-            continue
-        inputs = inputs_of(case)
-        _, ours_moves = replay(pyclick.balance, case, inputs)
-        _, their_moves = replay(reference, case, inputs)
-        moved = [len(verdict.moves) for verdict in ours_moves]
-        print(f"| {case.label} | {len(inputs)} | {sum(map(bool, moved))} | {sum(moved)} | "
-              f"{sameness(ours_moves, their_moves)} |", flush=True)
+            bar.write(f"| {case.label} | - | - | - | not recorded: {opts.recorded_by} has no "
+                      f"{', '.join(unknown)} |")
+        else:
+            inputs = inputs_of(case)
+            _, ours_moves = replay(pyclick.balance, case, inputs)
+            _, their_moves = replay(reference, case, inputs)
+            moved = [len(verdict.moves) for verdict in ours_moves]
+            bar.write(f"| {case.label} | {len(inputs)} | {sum(map(bool, moved))} | "
+                      f"{sum(moved)} | {sameness(ours_moves, their_moves)} |")
+        done += 1
+        bar.advance_to(done)
+    bar.close()
     print(f"\n(wall time {time.perf_counter() - began:.0f} s)")
     return 0
 

@@ -58,6 +58,10 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pyclick.sim.progress import progress_bar  # noqa: E402
+
 #: The row of this tree reading the program back from its parse cache.
 WARM = "now, parsed before"
 
@@ -327,6 +331,7 @@ def speed(packages: dict[str, Path], path: Path, rounds: int, timeout: float,
     reference: list[dict[str, float]] = []
     for root in packages.values():
         run_child(root, path, timeout, cache)
+    bar = progress_bar(rounds, f"bench_flatten {path.stem}", "rounds")
     for round_ in range(rounds):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
@@ -343,6 +348,8 @@ def speed(packages: dict[str, Path], path: Path, rounds: int, timeout: float,
                 # Right after the run that kept the program.
                 runs[WARM].append(run_child(packages[name], path, timeout, cache,
                                             parsed_before=True))
+        bar.advance_to(round_ + 1)
+    bar.close()
     answers = {name: {r["answer"] for r in results} for name, results in runs.items()}
     print(f"answers: {answers}")
     print(f"interpreter start alone (`python -c pass`): {min(baseline) * 1000:.0f} ms best, "
@@ -407,10 +414,12 @@ def hostile_table(packages: dict[str, Path], directory: Path, timeout: float,
     print()
     print("| input | package | answer (first line) | answer length | wall s | peak MB |")
     print("|---|---|---|---:|---:|---:|")
-    for number, (title, data) in enumerate(hostile()):
+    inputs = hostile()
+    bar = progress_bar(len(inputs) * len(packages), "bench_flatten hostile inputs", "runs")
+    for number, (title, data) in enumerate(inputs):
         path = directory / f"hostile-{number}.click"
         path.write_bytes(data)
-        for name, root in packages.items():
+        for offset, (name, root) in enumerate(packages.items(), 1):
             result = run_child(root, path, timeout, cache)
             answer = result["answer"]
             first = answer.splitlines()[0] if answer else ""
@@ -418,8 +427,10 @@ def hostile_table(packages: dict[str, Path], directory: Path, timeout: float,
             if len(first) > 110:
                 first = first[:110] + "..."
             rss = f"{result['rss_mb']:.0f}" if "rss_mb" in result else "-"
-            print(f"| {title} | {name} | `{first}` | {len(answer)} | {result['wall']:.2f} | "
-                  f"{rss} |")
+            bar.write(f"| {title} | {name} | `{first}` | {len(answer)} | {result['wall']:.2f} | "
+                      f"{rss} |")
+            bar.advance_to(number * len(packages) + offset)
+    bar.close()
 
 
 def main() -> None:

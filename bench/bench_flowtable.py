@@ -43,6 +43,7 @@ from pyclick.flow.table import FlowTable  # noqa: E402
 from pyclick.lang.model import FlatConfig, FlatElement  # noqa: E402
 from pyclick.packet import Packet  # noqa: E402
 from pyclick.router import Router  # noqa: E402
+from pyclick.sim.progress import progress_bar  # noqa: E402
 
 RETA = 128
 BATCH = 32
@@ -162,12 +163,15 @@ def main() -> None:
     print("| worker threads | per-bucket ns/packet (wall, CPU) "
           "| shared+lock ns/packet (wall, CPU) | shared / per-bucket (wall, CPU) |")
     print("|---:|---:|---:|---:|")
-    for threads in THREADS:
+    bar = progress_bar(len(THREADS), "bench_flowtable", "thread counts")
+    for done, threads in enumerate(THREADS, 1):
         work = steered_batches(threads, options.packets, options.flows, seed=threads)
         r = compare(threads, work, options.repeat)
-        print(f"| {threads} | {r['bucket_wall']:.0f}, {r['bucket_cpu']:.0f} "
-              f"| {r['shared_wall']:.0f}, {r['shared_cpu']:.0f} "
-              f"| {r['wall_ratio']:.2f}, {r['cpu_ratio']:.2f} |")
+        bar.write(f"| {threads} | {r['bucket_wall']:.0f}, {r['bucket_cpu']:.0f} "
+                  f"| {r['shared_wall']:.0f}, {r['shared_cpu']:.0f} "
+                  f"| {r['wall_ratio']:.2f}, {r['cpu_ratio']:.2f} |")
+        bar.advance_to(done)
+    bar.close()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from pyclick.plot import per_second_imbalance  # noqa: E402
 from pyclick.record import TickRecord, read_records  # noqa: E402
+from pyclick.sim.progress import progress_bar  # noqa: E402
 
 DEMO = ROOT / "conf" / "rsspp-sim.click"
 PYCLICK = Path(sys.executable).with_name("pyclick")
@@ -85,8 +86,10 @@ def main() -> int:
     print("| traffic | cores | format | ticks | bytes | bytes per tick | JSON lines / compact | "
           "per-second figures agree | target |")
     print("|---|---|---|---|---|---|---|---|---|")
+    runs = [(t, c) for t in opts.traffic for c in opts.cores]
+    bar = progress_bar(len(runs), "bench_record", "runs")
     with tempfile.TemporaryDirectory(prefix="bench-record-") as where:
-        for traffic, cores in ((t, c) for t in opts.traffic for c in opts.cores):
+        for done, (traffic, cores) in enumerate(runs, 1):
             name = f"run-{traffic or 'demo'}-{cores}"
             compact_path = Path(where) / f"{name}.rec"
             lines_path = Path(where) / f"{name}.jsonl"
@@ -98,11 +101,13 @@ def main() -> int:
             target = "-" if cores != 8 else (
                 f"<= {TARGET_BYTES:g}: {'met' if per_tick <= TARGET_BYTES else 'MISSED'}")
             shown = traffic or "the demo's"
-            print(f"| {shown} | {cores} | compact | {len(compact):,} | "
-                  f"{compact_path.stat().st_size:,} | {per_tick:.1f} | "
-                  f"{json_per_tick / per_tick:.1f} | {same} | {target} |")
-            print(f"| {shown} | {cores} | JSON lines | {len(lines):,} | "
-                  f"{lines_path.stat().st_size:,} | {json_per_tick:.1f} | - | - | - |", flush=True)
+            bar.write(f"| {shown} | {cores} | compact | {len(compact):,} | "
+                      f"{compact_path.stat().st_size:,} | {per_tick:.1f} | "
+                      f"{json_per_tick / per_tick:.1f} | {same} | {target} |")
+            bar.write(f"| {shown} | {cores} | JSON lines | {len(lines):,} | "
+                      f"{lines_path.stat().st_size:,} | {json_per_tick:.1f} | - | - | - |")
+            bar.advance_to(done)
+    bar.close()
     print(f"\n(wall time {time.perf_counter() - began:.0f} s)")
     return 0
 

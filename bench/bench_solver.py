@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pyclick.balance import BalanceParams, Controller  # noqa: E402
 from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
+from pyclick.sim.progress import progress_bar  # noqa: E402
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator  # noqa: E402
 
 SIZES = ((128, 8), (128, 18), (512, 32), (512, 64))
@@ -74,13 +75,18 @@ def main() -> int:
     print("| buckets x cores | method | decision median µs | decision p99 µs | "
           "solver median µs | solver p99 µs | ticks solved |")
     print("|---|---|---|---|---|---|---|")
+    bar = progress_bar(len(SIZES) * len(METHODS), "bench_solver", "cases")
+    done = 0
     for reta, cores in SIZES:
         for method in METHODS:
             decision, solver = best_of(method, reta, cores, opts.ticks, opts.repeat)
             solved = (f"{np.median(solver):.0f} | {np.percentile(solver, 99):.0f}"
                       if solver.size else "- | -")
-            print(f"| {reta} x {cores} | {method} | {np.median(decision):.0f} | "
-                  f"{np.percentile(decision, 99):.0f} | {solved} | {solver.size} |", flush=True)
+            bar.write(f"| {reta} x {cores} | {method} | {np.median(decision):.0f} | "
+                      f"{np.percentile(decision, 99):.0f} | {solved} | {solver.size} |")
+            done += 1
+            bar.advance_to(done)
+    bar.close()
     return 0
 
 

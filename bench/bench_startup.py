@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_flatten  # noqa: E402
+from pyclick.sim.progress import progress_bar  # noqa: E402
 
 #: What is checked: a label and the arguments after ``pyclick -q``.
 CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -99,7 +100,8 @@ def main() -> None:
         # Bytecode is read from __pycache__ as a user's runs read it.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         rows: dict[str, list[float]] = {"`python -c pass`": []}
-        for _ in range(opts.rounds):
+        bar = progress_bar(opts.rounds, "bench_startup", "rounds")
+        for done in range(1, opts.rounds + 1):
             rows["`python -c pass`"].append(timed([python, "-c", "pass"], ROOT, env))
             for label, args in checked:
                 command = [python, "-m", "pyclick", "-q", *args]
@@ -112,6 +114,8 @@ def main() -> None:
                         timed(command, opts.before, env))
                     rows.setdefault(f"{label}, before, warm", []).append(
                         timed(command, opts.before, env))
+            bar.advance_to(done)
+        bar.close()
     print(f"# bench_startup: {opts.rounds} rounds, load average "
           f"{os.getloadavg()[0]:.1f} at the end")
     print()
