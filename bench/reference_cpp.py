@@ -112,7 +112,8 @@ class Stepper:
         self._child.stdin.flush()
 
     def step(self, loads: np.ndarray, counts: np.ndarray, elapsed: float) -> Stepper:
-        """Decide one tick; the table it leaves is ``self.table``."""
+        """Decide one tick; the table it leaves is ``self.table`` (``elapsed`` is not
+        read: the reference decides from the tick's counts alone)."""
         self._send(_tick(loads, counts))
         size = self.table.nbytes
         answer = self._child.stdout.read(size)
