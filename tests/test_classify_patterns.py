@@ -423,6 +423,24 @@ def test_ranges_of_two_fields_are_placed_by_bit_vectors(monkeypatch):
     assert classification.outputs() == {0, 1, 2, 3}
 
 
+def test_bits_no_mask_picks_match_nothing_and_say_so(monkeypatch):
+    # One pattern, byte 1 <= 100, placed by bit vectors: byte 1's cut at 100
+    # picks bit 0 at or below it, nothing above; without byte 1 the pattern
+    # holds (<= is a negated >). Above 100 no rule answers and the packet
+    # matches nothing: no leaf says so, and the outputs must still hold -1.
+    monkeypatch.setattr(indexed_module, "INDEX_PATTERNS", 1)
+    monkeypatch.setattr(indexed_module, "GROUP_PATTERNS", 1)
+    monkeypatch.setattr(indexed_module, "COVER_WORK", 0)
+    formulas = [(0, tree.neg(Field(DATA, 1, 1, 0xFF, ">", 100)))]
+    classification = compile_patterns(formulas, data_layout)
+    assert classification.program() == (
+        "part 0, from pattern 0\n"
+        "0  bits of data+1%ff (1 cuts)  present->#0[0]  missing data+1%ff->#0[0]\n")
+    packets = [Packet(bytes(frame)) for frame in ([0, 7], [0, 100], [0, 101], [0, 255], [5])]
+    assert answers(classification, formulas, data_layout, packets) == [0, 0, -1, -1, 0]
+    assert classification.outputs() == {0, -1}
+
+
 def test_a_comparison_known_decides_the_comparisons_it_implies():
     # Asked first, v > 100 decides pattern 0 when it holds; when it does not, it
     # says v > 200 does not either: three decisions, not four.

@@ -31,10 +31,15 @@ class Classification:
     def outputs(self) -> set[int]:
         """Every output some packet can reach (-1 included when some packet matches
         nothing). Of an indexed list, those of the patterns some part can give: a
-        pattern another part's earlier one always overrides counts as reachable."""
+        pattern another part's earlier one always overrides counts as reachable,
+        and bit vectors may match nothing unless one rule that every mask picks
+        always answers (``Vectors.may_answer_none``)."""
         if not isinstance(self.plan, Indexed):
             return {node.output for node in walk(self.plan) if isinstance(node, Leaf)}
-        numbers = [{node.output for node in walk(part.root) if isinstance(node, Leaf)}
+        numbers = [{-1 if isinstance(node, Vectors) else node.output
+                    for node in walk(part.root)
+                    if isinstance(node, Leaf)
+                    or isinstance(node, Vectors) and node.may_answer_none()}
                    for part in self.plan.parts]
         outputs = {self.plan.outputs[n] for found in numbers for n in found if n >= 0}
         if all(-1 in found for found in numbers):

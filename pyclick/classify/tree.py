@@ -277,6 +277,19 @@ class Vectors:
     def children(self) -> list["Node"]:
         return [node for row in self.checks for node in row]
 
+    def may_answer_none(self) -> bool:
+        """Whether some packet may leave every rule unanswered (the -1 that no leaf
+        holds): unless a rule that every mask picks answers whatever is missing."""
+        picked = -1
+        for field_masks in self.masks:
+            for mask in field_masks:
+                picked &= mask
+        for bit in range(len(self.checks[0])):
+            if picked >> bit & 1 and not any(isinstance(node, Leaf) and node.output < 0
+                                             for row in self.checks for node in walk(row[bit])):
+                return False
+        return True
+
 
 Node = Union[Leaf, Test, Dispatch, Ranges, Vectors]
 
