@@ -34,12 +34,11 @@ struct DPDKEthernetDevice;
 
 int click_nthreads = 1;
 
-// Click's clock without warping (no simulated time here).
+// Click's clock without warping (no simulated time here). The decision keeps
+// jiffies of the last movements but never compares them: any count will do.
 Timestamp::warp_class_type TimestampWarp::kind = Timestamp::warp_none;
 void Timestamp::warp(bool, bool) {}
-click_jiffies_t click_timestamp_jiffies(void *) {
-    return Timestamp::now_steady().msecval() / (1000 / CLICK_HZ);
-}
+click_jiffies_t click_timestamp_jiffies(void *) { return 0; }
 
 void click_chatter(const char *fmt, ...) {
     va_list val;
@@ -59,8 +58,10 @@ int BalanceMethod::initialize(ErrorHandler *, int) { return 0; }
 void BalanceMethod::cpu_changed() {}
 BalanceMethodDevice::BalanceMethodDevice(NICScheduler *b, EthernetDevice *fd)
     : BalanceMethod(b), _fd(fd), _is_dpdk(false) {}
+// The flow-rule settings of the base class serve DPDK only; the decision reads none.
 MethodRSS::MethodRSS(NICScheduler *b, EthernetDevice *fd)
-    : BalanceMethodDevice(b, fd), _isolate(0), _use_group(true), _use_mark(false), _epoch(1) {}
+    : BalanceMethodDevice(b, fd), _isolate(false), _use_group(false), _use_mark(false),
+      _epoch(0) {}
 MethodRSS::~MethodRSS() {}
 int MethodRSS::initialize(ErrorHandler *, int) { return 0; }
 void MethodRSS::rebalance(std::vector<std::pair<int, float>>) {}
