@@ -381,6 +381,7 @@ def main() -> int:
         timed_cpp = cpp is not None and case.what == "decision" and case.cpp_us is not None
         if timed_cpp:
             start, own = cpp_inputs_of(case)
+            settings = cpp_parameters(case)
             cpp_runs: tuple[list, list] = ([], [])
         for _ in range(opts.repeat):
             spent, ours_moves = replay(pyclick.balance, case, inputs)
@@ -390,7 +391,7 @@ def main() -> int:
             if timed_cpp:
                 for runs, recorded in zip(cpp_runs, (inputs, own)):
                     runs.extend(reference_cpp.replay(cpp, start, recorded, CPP_REPLAYS,
-                                                     *cpp_parameters(case))[0])
+                                                     *settings)[0])
             done += 1
             bar.advance_to(done)
         _, their_moves = replay(reference, case, inputs)

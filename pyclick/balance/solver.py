@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
@@ -67,13 +68,9 @@ def _candidates(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: 
 def _giver_rows(source: np.ndarray, givers: list[int], ncores: int
                 ) -> tuple[list[int], list[int], list[int]]:
     """Where each giver's rows start and end in ``source`` (sorted), and how many there are."""
-    if len(givers) == 1:
-        rows = [0] * ncores
-        rows[givers[0]] = len(source)
-        return [0] * ncores, rows, list(rows)
-    held = np.bincount(source, minlength=ncores)
-    end = held.cumsum()
-    return (end - held).tolist(), end.tolist(), held.tolist()
+    held = held_by(source, givers, ncores)
+    end = list(accumulate(held))
+    return [e - h for e, h in zip(end, held)], end, held
 
 
 @dataclass(slots=True)

@@ -35,12 +35,8 @@ class Classification:
         and bit vectors may match nothing unless one rule that every mask picks
         always answers (``Vectors.may_answer_none``)."""
         if not isinstance(self.plan, Indexed):
-            return {node.output for node in walk(self.plan) if isinstance(node, Leaf)}
-        numbers = [{-1 if isinstance(node, Vectors) else node.output
-                    for node in walk(part.root)
-                    if isinstance(node, Leaf)
-                    or isinstance(node, Vectors) and node.may_answer_none()}
-                   for part in self.plan.parts]
+            return _answers(self.plan)
+        numbers = [_answers(part.root) for part in self.plan.parts]
         outputs = {self.plan.outputs[n] for found in numbers for n in found if n >= 0}
         if all(-1 in found for found in numbers):
             outputs.add(-1)
@@ -67,6 +63,17 @@ class Classification:
 
 def _output(output: int) -> str:
     return "[X]" if output < 0 else f"[{output}]"
+
+
+def _answers(root: Node) -> set[int]:
+    """The leaves' outputs under ``root``, and -1 where bit vectors may answer none."""
+    found = set()
+    for node in walk(root):
+        if isinstance(node, Leaf):
+            found.add(node.output)
+        elif isinstance(node, Vectors) and node.may_answer_none():
+            found.add(-1)
+    return found
 
 
 def _steps(root: Node, leaf: Callable[[int], str]) -> str:
