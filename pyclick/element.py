@@ -142,8 +142,9 @@ class RouterServices(Protocol):
 
     def please_stop_driver(self, reason: str = "") -> None:
         """A driver stop event (Click's ``please_stop_driver``: a source's STOP, the
-        ``stop`` handler): the router stops once the tasks already scheduled ran,
-        unless a driver script (DriverManager) takes the event."""
+        ``stop`` handler): the router stops before its next task runs, as Click
+        looks at its stop flag before every task, unless a driver script
+        (DriverManager) takes the event."""
 
     def attach_driver(self, element: Element, on_stop_event: Callable[[str], Any]) -> None:
         """Make ``element`` the router's driver script: it hears every driver stop

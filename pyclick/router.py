@@ -389,10 +389,11 @@ class Router:
 
     def please_stop_driver(self, reason: str = "") -> None:
         """A driver stop event, as Click's ``please_stop_driver`` (a source's STOP,
-        the ``stop`` handler): it takes effect on the driver's thread once the
-        tasks scheduled before it have run, so a pull chain moves the packets
-        already sent; a driver script (DriverManager), if any, hears it instead.
-        Before the router runs, and after it stopped, it stops at once."""
+        the ``stop`` handler): it takes effect on the driver's thread before its
+        next task, as Click looks at its stop flag before every task (packets
+        still in a Queue stay there, as in Click); a driver script
+        (DriverManager), if any, hears it instead. Before the router runs, and
+        after it stopped, it stops at once."""
         if self.scheduling.scheduler is None or self.stopped:
             self.stop(reason)
             return
@@ -402,7 +403,7 @@ class Router:
                 owner = self._driver[0] if self._driver else _DriverThread(self.scheduling)
                 self._stop_task = Task(owner, self._run_stop_events)
             task = self._stop_task
-        task.reschedule()
+        task.reschedule_first()
 
     def attach_driver(self, element: Element, on_stop_event: Callable[[str], Any]) -> None:
         """Make ``element`` the driver script (see ``please_stop_driver``)."""

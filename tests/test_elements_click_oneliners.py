@@ -48,6 +48,37 @@ def test_one_liner_handler_values(capsys, config, handlers, expected):
         assert out == "".join(f"{n}:\n{v}\n\n" for n, v in zip(handlers, expected))
 
 
+# Click looks at its stop flag before every task: once a source's STOP run
+# asks the driver to stop, no other task runs, so packets still in a Queue
+# stay there. Source and Unqueue take turns: with BURST 4 and LIMIT 10 the
+# source runs 4, 4, 2 and then 0 packets (that run stops the driver), the
+# Unqueue pulls one packet after each of the first three runs: 3 out, 7 left.
+@pytest.mark.parametrize("limit, burst, pulled, left, highwater", [
+    (10, 4, 3, 7, 8),
+    (3, 4, 1, 2, 3),       # 3, then the stopping run
+    (57, 4, 15, 42, 43),   # 14 runs of 4, one of 1
+    (10, 1, 10, 0, 1),     # BURST 1: the queue never holds more than one
+])
+@pytest.mark.parametrize("simtime", [True, False])
+def test_stop_leaves_queued_packets_as_click_does(capsys, limit, burst, pulled, left,
+                                                  highwater, simtime):
+    config = (f"InfiniteSource(LIMIT {limit}, BURST {burst}, STOP true) -> q :: Queue "
+              "-> Unqueue -> c :: Counter -> Discard")
+    status, out, _ = click(capsys, *(["--simtime"] if simtime else []), "-e", config,
+                           "-h", "c.count", "-h", "q.length", "-h", "q.highwater_length")
+    assert (status, out) == (0, f"c.count:\n{pulled}\n\nq.length:\n{left}\n\n"
+                                f"q.highwater_length:\n{highwater}\n\n")
+
+
+def test_first_source_to_finish_stops_the_other(capsys):
+    # a (LIMIT 3) and b (LIMIT 5) take turns; a's fourth run sends nothing and
+    # stops the driver before b's fourth.
+    status, out, _ = click(capsys, "-e", "a :: InfiniteSource(LIMIT 3, STOP true) -> c :: Counter;"
+                           "b :: InfiniteSource(LIMIT 5, STOP true) -> d :: Counter;"
+                           "c -> Discard; d -> Discard", "-h", "c.count", "-h", "d.count")
+    assert (status, out) == (0, "c.count:\n3\n\nd.count:\n3\n\n")
+
+
 def test_driver_manager_stop_in_real_time(capsys):
     status, out, _ = click(capsys, "-e", "InfiniteSource(LIMIT 10, STOP true) -> q :: Queue "
                            "-> Unqueue -> c :: Counter -> Discard; DriverManager(wait_stop, stop)",

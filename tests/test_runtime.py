@@ -552,6 +552,38 @@ def test_timers_and_tasks_run_for_any_host_and_owner():
     assert host.stops == ["nothing left to run"]
 
 
+def test_a_task_scheduled_first_runs_before_the_rest_of_the_round():
+    # a, b and c are pending. a's first run reschedules itself and c (not run
+    # yet: it keeps its place in the round, once) and schedules s first.
+    # s runs next, then b and c, the rest of the round in order, then a.
+    clock = SimClock()
+    host = FakeHost(clock)
+    handle = SchedulingHandle(host.now)
+    handle.bind(host.scheduler)
+    owner = FakeOwner("o", handle)
+    seen: list[str] = []
+    tasks: dict[str, Task] = {}
+
+    def run_a() -> bool:
+        seen.append("a")
+        if seen.count("a") == 1:
+            tasks["a"].reschedule()
+            tasks["c"].reschedule()
+            tasks["s"].reschedule_first()
+        return True
+
+    tasks["a"] = Task(owner, run_a)
+    for name in "bcs":
+        tasks[name] = Task(owner, lambda name=name: seen.append(name) or True)
+    for name in "abc":
+        tasks[name].reschedule()
+    host.scheduler.run()
+    assert seen == ["a", "s", "b", "c", "a"]
+
+
+# --- configure and initialize order
+
+
 # --- configure and initialize order
 
 def test_configure_and_initialize_follow_configure_phases():

@@ -152,7 +152,7 @@ class Script(Element):
       goto NAME [CONDITION] -- jump if CONDITION is true (or absent); NAME may be exit, end, loop, error or stop
       loop -- go back to the first instruction
       end, exit -- end the script
-      stop -- end the script and stop the router, through a driver stop event: the router stops once the tasks already scheduled ran, or a DriverManager hears the event
+      stop -- end the script and stop the router, through a driver stop event: the router stops before its next task runs, or a DriverManager hears the event
       return [VALUE] -- end the script; a passive run returns VALUE
       error [MESSAGE] -- end the script reporting MESSAGE
 
@@ -330,8 +330,8 @@ class Script(Element):
     # --- what a driver script (DriverManager) uses and overrides
     def stop_instruction(self) -> None:
         """What ``stop`` (and ``goto stop``) does: a driver stop event, as Click's
-        (the router stops once the tasks already scheduled ran, unless a driver
-        script takes the event). The driver script itself stops the router."""
+        (the router stops before its next task runs, unless a driver script
+        takes the event). The driver script itself stops the router."""
         self.router.please_stop_driver(f"{self.name}: stop")
 
     @property

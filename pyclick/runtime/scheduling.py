@@ -31,6 +31,10 @@ class Scheduler(Protocol):
     def add_task(self, task: Task) -> None:
         """Run ``task`` once more, soon."""
 
+    def add_task_first(self, task: Task) -> None:
+        """Run ``task`` before any other task of its thread, the rest of the
+        round under way included."""
+
     def remove_task(self, task: Task) -> None:
         """Cancel ``task``'s pending run."""
 

@@ -56,6 +56,10 @@ class SimScheduler:
         with self.lock:
             self.tasks.push(task)
 
+    def add_task_first(self, task: Task) -> None:
+        with self.lock:
+            self.tasks.push_first(task)
+
     def remove_task(self, task: Task) -> None:
         with self.lock:
             self.tasks.remove(task)
@@ -104,10 +108,14 @@ class SimScheduler:
                 call.run()
             if timer is not None:
                 run_guarded(host, timer.owner, "timer", timer.callback)
-            for task in tasks:
+            for done, task in enumerate(tasks, 1):
                 if self.stopping:
                     break
                 run_guarded(host, task.owner, "task", task.callback)
+                if self.tasks.first:
+                    with self.lock:
+                        self.tasks.put_back(tasks[done:])
+                    break
             if timer is None and not tasks and not calls:
                 host.stop("nothing left to run")
 

@@ -39,6 +39,12 @@ class Task:
         """Run the callback once more, soon (no effect if already pending)."""
         self.owner.scheduling.active().add_task(self)
 
+    def reschedule_first(self) -> None:
+        """Run the callback before any other task of its thread, even those left
+        of the round under way (a driver stop event: Click looks at its stop
+        flag before every task)."""
+        self.owner.scheduling.active().add_task_first(self)
+
     def unschedule(self) -> None:
         """Cancel a pending run."""
         scheduler = self.owner.scheduling.scheduler
@@ -51,10 +57,16 @@ class Task:
 
 
 class TaskQueue:
-    """Pending tasks in scheduling order. Not thread safe: the owner locks."""
+    """Pending tasks in scheduling order. Not thread safe: the owner locks.
+
+    Each entry carries the task's generation when it was pushed: removing or
+    pushing a task again makes its older entries stale, so none is searched for.
+    """
 
     def __init__(self) -> None:
         self._queue: deque[tuple[int, Task]] = deque()
+        #: Entries to run before the rest of the round under way (``push_first``).
+        self.first: list[tuple[int, Task]] = []
 
     def push(self, task: Task) -> None:
         if not task.scheduled:
@@ -62,17 +74,44 @@ class TaskQueue:
             task._generation += 1
             self._queue.append((task._generation, task))
 
+    def push_first(self, task: Task) -> None:
+        """Schedule ``task`` ahead of every other; the thread running a round
+        sees ``first`` and hands the rest of the round back (``put_back``)."""
+        if task.scheduled and (task._generation, task) in self.first:
+            return
+        task.scheduled = True
+        task._generation += 1
+        self.first.append((task._generation, task))
+
+    def put_back(self, tasks: list[Task]) -> None:
+        """Return the tasks of a round not run yet, in order, ahead of those
+        scheduled since: a task rescheduled meanwhile keeps its place in the round."""
+        entries = []
+        for task in tasks:
+            task.scheduled = True
+            task._generation += 1
+            entries.append((task._generation, task))
+        self._queue.extendleft(reversed(entries))
+
     def remove(self, task: Task) -> None:
         task._generation += 1
         task.scheduled = False
 
     def take_round(self) -> list[Task]:
         """Every pending task, each marked unscheduled, in scheduling order."""
-        tasks = [t for gen, t in self._queue if gen == t._generation and t.scheduled]
+        tasks = [t for gen, t in self.first if gen == t._generation and t.scheduled]
+        tasks += [t for gen, t in self._queue if gen == t._generation and t.scheduled]
+        self.first.clear()
         self._queue.clear()
         for task in tasks:
             task.scheduled = False
         return tasks
 
     def __bool__(self) -> bool:
-        return any(gen == t._generation and t.scheduled for gen, t in self._queue)
+        return any(map(_pending, self.first)) or any(map(_pending, self._queue))
+
+
+def _pending(entry: tuple[int, Task]) -> bool:
+    """Whether a queue entry still stands for a run to come."""
+    generation, task = entry
+    return generation == task._generation and task.scheduled

@@ -140,13 +140,19 @@ class WorkerThread:
                 worked = True
             with self.cond:
                 tasks = self.tasks.take_round()
-            for task in tasks:
+            for done, task in enumerate(tasks, 1):
                 if scheduler.stopping:
                     break
                 start = time.perf_counter()
                 if run_guarded(host, task.owner, "task", task.callback):
                     self.busy_seconds += time.perf_counter() - start
                 worked = True
+                # A task to run first (a stop event) ends the round here;
+                # read unlocked: one pushed meanwhile is seen after the next task.
+                if self.tasks.first:
+                    with self.cond:
+                        self.tasks.put_back(tasks[done:])
+                    break
             if not worked:
                 self._sleep(clock.now())
 
@@ -189,6 +195,12 @@ class RealtimeScheduler:
         worker = self._home(task.owner)
         with worker.cond:
             worker.tasks.push(task)
+            worker.cond.notify()
+
+    def add_task_first(self, task: Task) -> None:
+        worker = self._home(task.owner)
+        with worker.cond:
+            worker.tasks.push_first(task)
             worker.cond.notify()
 
     def remove_task(self, task: Task) -> None:
