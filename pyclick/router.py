@@ -55,7 +55,7 @@ from pyclick.kernel.exitguard import ExitGuard
 from pyclick.lang.model import FlatConfig
 from pyclick.registry import Registry
 from pyclick.runtime.clock import RealClock, SimClock
-from pyclick.runtime.graph import hook_up
+from pyclick.runtime.graph import describe_ports, hook_up
 from pyclick.runtime.calls import CallTimedOut
 from pyclick.runtime.handlers import HANDLER_FAILED, HandlerError, Handlers
 from pyclick.runtime.host import Owner
@@ -113,6 +113,8 @@ class Router:
         self.stop_signal: int | None = None
         self._nthreads = threads
         self._by_name: dict[str, Element] = {}
+        #: Each element's index in declaration order (Click's element index).
+        self._position: dict[str, int] = {}
         self._assigned: dict[str, tuple[int, Landmark | None]] = {}
         self._thread_cpus: list[int | None] = []
         self._initialized: list[Element] = []
@@ -193,6 +195,7 @@ class Router:
             self._by_name[decl.name] = element
         hook_up(self._by_name, self.flat.connections, errors, self._warn)
         errors.raise_if_any()
+        self._position = {element.name: i for i, element in enumerate(self.elements)}
 
     def _require(self, kind: str, value: str, errors: ErrorCollector) -> None:
         landmark = self.flat.requirement_landmarks.get((kind, value))
@@ -503,6 +506,10 @@ class Router:
         if self.stop_signal is None:
             self.stop_signal = signum
         self.stop(f"received {signal_name(signum)}")
+
+    def ports_text(self, element: Element) -> str:
+        """The ``ports`` handler of ``element``: its ports and their connections."""
+        return describe_ports(element, self.flat.connections, self._position)
 
     # --- configuration text
     def config_text(self) -> str:

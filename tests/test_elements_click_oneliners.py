@@ -79,6 +79,22 @@ def test_first_source_to_finish_stops_the_other(capsys):
     assert (status, out) == (0, "c.count:\n3\n\nd.count:\n3\n\n")
 
 
+def test_ports_handler_in_clicks_words(capsys):
+    # Each port: push or pull, ~ when the class leaves it agnostic, - for the
+    # packet count (kept only by Click's statistics builds), then the other
+    # ends, by input end and then output end in element order: a pull output
+    # feeds two Unqueues, a push input is fed by four outputs; Tee is push.
+    config = ("s :: InfiniteSource(LIMIT 5, STOP true) -> q :: Queue; q -> u1 :: Unqueue "
+              "-> d :: Discard; q -> u2 :: Unqueue -> d; s2 :: InfiniteSource(LIMIT 1) "
+              "-> t :: Tee(2) -> d; t[1] -> d")
+    status, out, _ = click(capsys, "-e", config, "-h", "q.ports", "-h", "d.ports", "-h", "t.ports")
+    assert status == 0
+    assert out == ("q.ports:\n1 input\npush\t-\ts [0]\n1 output\npull\t-\t[0] u1, [0] u2\n\n"
+                   "d.ports:\n1 input\npush~\t-\tu1 [0], u2 [0], t [0], t [1]\n0 outputs\n\n"
+                   "t.ports:\n1 input\npush\t-\ts2 [0]\n2 outputs\npush\t-\t[0] d\n"
+                   "push\t-\t[0] d\n\n")
+
+
 def test_driver_manager_stop_in_real_time(capsys):
     status, out, _ = click(capsys, "-e", "InfiniteSource(LIMIT 10, STOP true) -> q :: Queue "
                            "-> Unqueue -> c :: Counter -> Discard; DriverManager(wait_stop, stop)",

@@ -668,7 +668,9 @@ def test_default_element_handlers():
     assert h.read("k.name") == "k"
     assert h.read("k.class") == "Knob"
     assert h.read("k.config") == "hello"
-    assert h.read("a.ports") == "1 input\n1 output\n[0] -> 0 a"
+    # Click's words: push ports (an Element is push unless it says otherwise),
+    # no packet count (-), the other end of each connection.
+    assert h.read("a.ports") == "1 input\npush\t-\ta [0]\n1 output\npush\t-\t[0] a\n"
     listing = h.read("k.handlers").splitlines()
     assert "value\trw" in listing and "reset\tw" in listing and "name\tr" in listing
 

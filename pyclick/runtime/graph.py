@@ -16,6 +16,8 @@ Click's router:
    inputs may be shared);
 4. ports left unconnected get a warning.
 
+:func:`describe_ports` writes the ``ports`` handler's text as Click's router does.
+
 Errors name the connection's place, except a mixed agnostic element, which is
 named at its own place.
 """
@@ -24,13 +26,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from pyclick.errors import ErrorCollector, Landmark
 from pyclick.lang.model import FlatConnection
 from pyclick.runtime.ports import PortRange, parse_port_count
-from pyclick.runtime.processing import (PULL_CODE, PUSH_CODE, Tie, kind, other_kind,
-                                        port_flow, processing_vector, resolve)
+from pyclick.runtime.processing import (AGNOSTIC_CODE, PULL_CODE, PUSH_CODE, Tie, kind,
+                                        other_kind, port_flow, processing_vector, resolve)
 
 Warn = Callable[[str, Landmark], None]
 #: The ports of a side nothing connects to.
@@ -183,3 +185,35 @@ def _port_total(element: Node, kind_: str, allowed: PortRange,
             if port not in used:
                 warn(f"'{element.declaration()}' {kind_} {port} unused", element.landmark)
     return total
+
+
+def describe_ports(node: Node, connections: Sequence[FlatConnection],
+                   position: Mapping[str, int]) -> str:
+    """The ``ports`` handler, in Click's words: each side's port count, then a
+    line per port with its processing (``~`` after it when the class leaves
+    the port agnostic), a tab, ``-`` (the packet count only Click's statistics
+    builds keep), a tab and the other ends of its connections. Those are
+    listed in Click's order of connections (by input end, then output end,
+    each by element ``position`` and port), each once."""
+    ins, outs = processing_vector(node.processing, node.ninputs, len(node.outputs))
+    ties = sorted({(position[c.to_element], c.to_port, position[c.from_element], c.from_port,
+                    c.from_element, c.to_element)
+                   for c in connections if node.name in (c.from_element, c.to_element)})
+    lines = [f"{node.ninputs} input{'' if node.ninputs == 1 else 's'}"]
+    for port in range(node.ninputs):
+        peers = ", ".join(f"{source} [{out_port}]"
+                          for _, in_port, _, out_port, source, target in ties
+                          if target == node.name and in_port == port)
+        lines.append(_port_line(node.input_processing[port], ins[port], peers))
+    lines.append(f"{len(node.outputs)} output{'' if len(node.outputs) == 1 else 's'}")
+    for port in range(len(node.outputs)):
+        peers = ", ".join(f"[{in_port}] {target}"
+                          for _, in_port, _, out_port, source, target in ties
+                          if source == node.name and out_port == port)
+        lines.append(_port_line(node.output_processing[port], outs[port], peers))
+    return "\n".join(lines) + "\n"
+
+
+def _port_line(resolved: str, declared: str, peers: str) -> str:
+    agnostic = "~" if declared == AGNOSTIC_CODE else ""
+    return f"{kind(resolved)}{agnostic}\t-\t{peers}"

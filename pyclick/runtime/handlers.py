@@ -96,6 +96,9 @@ class ElementTable(Protocol):
     def please_stop_driver(self, reason: str = "") -> None:
         """A driver stop event (the ``stop`` handler; thread safe)."""
 
+    def ports_text(self, element: HandlerElement) -> str:
+        """The ``ports`` handler's value: ``element``'s ports and connections."""
+
     def config_text(self) -> str:
         """The configuration as written."""
 
@@ -207,7 +210,7 @@ class Handlers:
             "name": Handler("name", _reader(lambda: element.name, "name")),
             "class": Handler("class", _reader(element.class_name, "class")),
             "config": Handler("config", _reader(lambda: element.config, "config")),
-            "ports": Handler("ports", _reader(lambda: describe_ports(element), "ports")),
+            "ports": Handler("ports", _reader(lambda: self.table.ports_text(element), "ports")),
             "handlers": Handler("handlers", _reader(lambda: self._describe(element), "handlers")),
         }
         cls = type(element)
@@ -259,11 +262,3 @@ class Handlers:
             _log.exception("handler %s failed", name)
             raise HandlerError(HANDLER_FAILED, f"{name}: {type(err).__name__}: {err}") from None
 
-
-def describe_ports(element: HandlerElement) -> str:
-    """The ``ports`` handler: port counts, then each output's peer."""
-    lines = [f"{element.ninputs} input{'s' if element.ninputs != 1 else ''}",
-             f"{element.noutputs} output{'s' if element.noutputs != 1 else ''}"]
-    for port, peer in enumerate(element.outputs):
-        lines.append(f"[{port}] -> {peer[1]} {peer[0].name}" if peer else f"[{port}] unused")
-    return "\n".join(lines)
