@@ -71,6 +71,8 @@ from pyclick.runtime.threads import RealtimeScheduler, WorkerThread
 PROVISIONS = frozenset({"userlevel", "linux", "int64", "batch", "pyclick", "compact_config"})
 #: How long stopping waits for worker threads stuck in a callback.
 STOP_TIMEOUT = 5.0
+#: At most this many stop events finish a driver script after a signal (Click's bound).
+SIGNAL_DRIVER_STEPS = 1000
 
 _log = logging.getLogger("pyclick.router")
 _PLACED = re.compile(r"[^:\n]+:\d+: ")
@@ -127,6 +129,8 @@ class Router:
         self._stop_requests: list[str] = []
         self._stop_task: Task | None = None
         self._pending_signal: int | None = None
+        #: Whether the scheduler's loop started (a signal before it ends the run at once).
+        self._ran = False
         # True while the scheduler's loop runs on this thread; the SIGALRM
         # handler the stop watchdog replaced while it is armed (see _catch_signals).
         self._looping = False
@@ -316,7 +320,8 @@ class Router:
                 if before_cleanup is not None:
                     before_cleanup()
             except Interrupted as err:
-                self._stop_for_signal(err.signum)
+                # Not heeded in time, or a second signal: no more script either.
+                self._stop_for_signal(err.signum, finish_driver=False)
                 self._end_loop()
                 raise
             finally:
@@ -328,6 +333,7 @@ class Router:
 
     def _loop(self) -> None:
         self._looping = True
+        self._ran = True
         try:
             self.scheduler.run()
         finally:
@@ -502,14 +508,40 @@ class Router:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self._watchdog.pop())
 
-    def _stop_for_signal(self, signum: int) -> None:
+    def _stop_for_signal(self, signum: int, finish_driver: bool = True) -> None:
+        """Stop for a caught signal. As in Click, a signal is a stop event the
+        driver script (DriverManager) cannot refuse: once the router ran, the
+        script's remaining instructions run, each wait ended by another event
+        (at most SIGNAL_DRIVER_STEPS of them), before the router stops."""
         if self.stop_signal is None:
             self.stop_signal = signum
-        self.stop(f"received {signal_name(signum)}")
+        reason = f"received {signal_name(signum)}"
+        if finish_driver and self._driver is not None and self._ran and not self.stopped:
+            self._finish_driver(reason)
+        self.stop(reason)
+
+    def _finish_driver(self, reason: str) -> None:
+        element, on_stop_event = self._driver
+
+        def finish() -> None:
+            for _ in range(SIGNAL_DRIVER_STEPS):
+                if self.stopped:
+                    return
+                on_stop_event(reason)
+
+        try:
+            self.call_on_home(element, finish)
+        except HandlerError as err:
+            _log.error("%s: %s", element.declaration(), err.message)
 
     def ports_text(self, element: Element) -> str:
         """The ``ports`` handler of ``element``: its ports and their connections."""
         return describe_ports(element, self.flat.connections, self._position)
+
+    def class_names(self) -> list[str]:
+        """Every element class the registry knows, by name: built-in, on the
+        search path and from plugins (imports them all)."""
+        return list(self.registry.all_classes())
 
     # --- configuration text
     def config_text(self) -> str:

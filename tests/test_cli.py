@@ -395,6 +395,23 @@ def test_signal_runs_every_cleanup_in_reverse_order(tmp_path, start_pyclick, sig
         "cleanup c", "cleanup b", "cleanup a"]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_finishes_the_driver_script_as_click_does(tmp_path, start_pyclick, signum):
+    # A signal is a stop event the DriverManager cannot refuse: its remaining
+    # instructions run, waits ended at once (the 30 s one and the second
+    # wait_stop), then the router stops as signalled.
+    log = tmp_path / "life.log"
+    proc = start_pyclick(f"a :: CliLog({log}); c :: Counter; Idle -> c -> Discard;"
+                         'DriverManager(wait_stop, write c.reset, print "now $(c.count)", '
+                         'wait 30s, wait_stop, print "end", stop)')
+    wait_for_line(log, "initialize a", proc)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signum, err
+    assert out == "now 0\nend\n"
+    assert log.read_text().splitlines() == ["initialize a", "cleanup a"]
+
+
 def test_failing_timer_exits_1_with_element_name_and_place(tmp_path, start_pyclick):
     log = tmp_path / "life.log"
     proc = start_pyclick(f"a :: CliLog({log});\nbad :: CliLog({log}, FAIL timer);")

@@ -40,6 +40,11 @@ class DriverManager(Script):
     A DriverManager with no instructions waits for one stop event, then
     stops. A configuration has at most one DriverManager.
 
+    A signal that stops the router (SIGINT, SIGTERM, SIGHUP, SIGQUIT) is a
+    stop event the script cannot refuse: its remaining instructions run,
+    each wait ended at once, before the router stops; a second signal stops
+    at once.
+
     Element handlers
     step (write) -- as a stop event: end the current wait (value: how many steps, default 1)
     run, goto, get, set (read or write) -- as Script's

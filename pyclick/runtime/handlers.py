@@ -99,6 +99,10 @@ class ElementTable(Protocol):
     def ports_text(self, element: HandlerElement) -> str:
         """The ``ports`` handler's value: ``element``'s ports and connections."""
 
+    def class_names(self) -> Sequence[str]:
+        """Every element class the router can make, by name (Click's ``classes``
+        lists every class it knows, not only those the configuration uses)."""
+
     def config_text(self) -> str:
         """The configuration as written."""
 
@@ -234,7 +238,7 @@ class Handlers:
             "version": lambda: pyclick.__version__,
             "list": lambda: "\n".join([str(len(table.elements))]
                                       + [e.name for e in table.elements]),
-            "classes": lambda: "\n".join(sorted({e.class_name() for e in table.elements})),
+            "classes": lambda: "\n".join(table.class_names()),
             "config": table.config_text,
             "flatconfig": table.flat_config_text,
             "requirements": lambda: "\n".join(f"{k} {v}".strip()
