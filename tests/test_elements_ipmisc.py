@@ -268,6 +268,13 @@ def test_settcpchecksum_worked_out_by_hand():
     assert word(out[0].data, 36) == 0x97CE
 
 
+def test_settcpchecksum_pseudo_header_names_the_ip_protocol():
+    # As Click's: the pseudo-header carries the IP header's protocol (17), not
+    # TCP's: 0x141d - 6 + 17 = 0x1428, plus 0x5414 = 0x683c, complement 0x97c3.
+    e, (out,) = push("SetTCPChecksum", "", [ip_packet("10.0.0.1", "10.0.0.2", 17, tcp(1, 2))])
+    assert word(out[0].data, 36) == 0x97C3
+
+
 def test_settcpchecksum_fixoff_and_bad_lengths():
     short_offset = ip_packet("10.0.0.1", "10.0.0.2", 6, tcp(1, 2)[:12] + b"\x20"
                              + tcp(1, 2)[13:])

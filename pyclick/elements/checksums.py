@@ -8,7 +8,6 @@ from pyclick.args import BOOL, Args
 from pyclick.element import AGNOSTIC, PROCESSING_A_AH
 from pyclick.elements.dropcounting import DropCounting
 from pyclick.elements.inet import checksum, ip_header_offset, transport_checksum
-from pyclick.elements.ipproto import TCP, UDP
 from pyclick.packet import Packet
 
 _WORD = struct.Struct("!H")
@@ -76,8 +75,9 @@ class SetTCPChecksum(DropCounting):
 
     Description
     Computes the checksum of each TCP packet, over its TCP header, its
-    data (as far as the IP length says) and the IPv4 pseudo-header, and
-    writes it into the TCP header. Packets need their network and
+    data (as far as the IP length says) and the IPv4 pseudo-header (with
+    the protocol the IP header names, TCP or not), and writes it into the
+    TCP header. Packets need their network and
     transport header annotations (CheckIPHeader, MarkIPHeader); packets
     without them, shorter than their IP length, or whose IP payload cannot
     hold a TCP header are dropped, and the first one is reported. With
@@ -120,8 +120,9 @@ class SetTCPChecksum(DropCounting):
             elif offset > length and not _fragment(data, at):
                 data[transport + 12] = (length // 4) << 4 | data[transport + 12] & 15
         data[transport + 16:transport + 18] = b"\0\0"
+        # The pseudo-header names the protocol the IP header says, as Click's does.
         _WORD.pack_into(data, transport + 16, transport_checksum(
-            data[at + 12:at + 16], data[at + 16:at + 20], TCP,
+            data[at + 12:at + 16], data[at + 16:at + 20], data[at + 9],
             data[transport:transport + length]))
         return packet
 
@@ -133,7 +134,8 @@ class SetUDPChecksum(DropCounting):
     Computes the checksum of each UDP packet, over as many bytes as its
     UDP length says and the IPv4 pseudo-header, and writes it into the UDP
     header (a computed 0 is sent as ffff, as RFC 768 asks: 0 means no
-    checksum). The IP protocol is not checked. Packets need their network
+    checksum). The IP protocol is not checked; the pseudo-header carries
+    the one the IP header names. Packets need their network
     and transport header annotations (CheckIPHeader, MarkIPHeader).
     Fragments, and packets without the annotations or shorter than their
     UDP length, leave by output 1 when it is connected; otherwise they are
@@ -167,7 +169,7 @@ class SetUDPChecksum(DropCounting):
             return None
         data = packet.writable_data()
         data[transport + 6:transport + 8] = b"\0\0"
-        csum = transport_checksum(data[at + 12:at + 16], data[at + 16:at + 20], UDP,
+        csum = transport_checksum(data[at + 12:at + 16], data[at + 16:at + 20], data[at + 9],
                                   data[transport:transport + length])
         _WORD.pack_into(data, transport + 6, csum or 0xFFFF)
         return packet
