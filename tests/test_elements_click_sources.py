@@ -143,7 +143,17 @@ def test_timed_source_handlers():
     router = router_of('t :: TimedSource(1, "xy", HEADROOM 40) -> Discard')
     h = router.handlers
     assert (h.read("t.data"), h.read("t.interval"), h.read("t.headroom"), h.read("t.limit")) == \
-        ("xy", "1s", "40", "-1")
+        ("xy", "1.000000s", "40", "-1")
+
+
+def test_timed_source_interval_handler_prints_as_click():
+    router = router_of("t :: TimedSource(0.001) -> Discard")
+    h = router.handlers
+    assert h.read("t.interval") == "1ms"
+    h.write("t.interval", "0.25")
+    assert h.read("t.interval") == "250ms"
+    h.write("t.interval", "2.5")
+    assert h.read("t.interval") == "2.500000s"
 
 
 # --- DriverManager

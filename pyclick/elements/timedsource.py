@@ -6,6 +6,7 @@ from pyclick.args import BOOL, INT, TIME, UNSIGNED, Args
 from pyclick.element import PUSH, read_handler, write_handler
 from pyclick.elements.clickargs import DATA
 from pyclick.elements.handlercall import parse_value
+from pyclick.elements.intervals import unparse_interval
 from pyclick.elements.sources import DEFAULT_DATA, _GeneratingSource
 from pyclick.packet import DEFAULT_HEADROOM, Packet
 from pyclick.runtime.timers import Timer
@@ -77,7 +78,7 @@ class TimedSource(_GeneratingSource):
 
     @read_handler("interval")
     def _read_interval(self) -> str:
-        return f"{self.interval:g}s"
+        return unparse_interval(self.interval)
 
     @write_handler("interval")
     def _write_interval(self, value: str) -> None:
