@@ -184,7 +184,8 @@ def test_etherencap_prepends_the_header():
     assert out[0].mac_header_offset == 0
     handlers = e.router.handlers
     assert handlers.read("e.src") == "01-01-01-01-01-01"
-    assert handlers.read("e.ethertype") == "0x0800"
+    assert handlers.read("e.ethertype") == "2048"
+    assert handlers.read("e.etht") == "2048"
 
 
 def test_etherencap_after_strip_reuses_the_headroom():
@@ -200,6 +201,12 @@ def test_etherencap_handlers_write():
     e.router.handlers.write("e.dst", "00-00-00-00-00-0b")
     e.push(0, [Packet(b"x")])
     assert sink.packets[0].data[:6] == bytes.fromhex("00000000000b")
+    e.router.handlers.write("e.etht", "0x86dd")
+    assert e.router.handlers.read("e.ethertype") == "34525"
+    e.router.handlers.write("e.ethertype", "0x0806")
+    e.push(0, [Packet(b"y")])
+    assert sink.packets[1].data[12:14] == b"\x08\x06"
+    assert e.router.handlers.read("e.etht") == "2054"
 
 
 def test_udpipencap_builds_valid_headers():

@@ -33,7 +33,8 @@ class EtherEncap(Element):
 
     Element handlers
     src, dst (read/write) -- the SRC and DST addresses
-    ethertype (read/write) -- the ETHERTYPE setting
+    ethertype (read/write) -- the ETHERTYPE setting, in decimal
+    etht (read/write) -- the same as ethertype (deprecated)
 
     Example
     InfiniteSource(LIMIT 1) -> EtherEncap(0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2) -> Print -> Discard;
@@ -77,10 +78,12 @@ class EtherEncap(Element):
         self._header = self._make_header()
 
     @read_handler("ethertype")
+    @read_handler("etht")
     def _read_ethertype(self) -> str:
-        return f"0x{self.ethertype:04x}"
+        return str(self.ethertype)
 
     @write_handler("ethertype")
+    @write_handler("etht")
     def _write_ethertype(self, value: str) -> None:
         self.ethertype = parse_value(_ETHERTYPE, value)
         self._header = self._make_header()
