@@ -286,6 +286,18 @@ def test_hostetherfilter_sets_packet_types_and_filters():
     assert [p.packet_type for p in out] == [HOST, BROADCAST, MULTICAST, OTHERHOST]
 
 
+def test_hostetherfilter_ether_handler():
+    frames = [ether(ME, OTHER, 0x0800, b""), ether(OTHER, ME, 0x0800, b"")]
+    e, (out, filtered) = element("HostEtherFilter", "0a:0b:0c:0d:0e:0f", outputs=2)
+    assert e.router.handlers.read("e.ether") == "0A-0B-0C-0D-0E-0F"
+    e.router.handlers.write("e.ether", OTHER)
+    assert e.router.handlers.read("e.ether") == "00-00-00-00-00-0B"
+    e.push(0, [Packet(f) for f in frames])
+    assert [p.data for p in out.packets] == frames[1:]
+    assert [p.packet_type for p in out.packets] == [HOST]
+    assert [p.data for p in filtered.packets] == frames[:1]
+
+
 def test_dropbroadcasts():
     packets = [Packet(b"a"), Packet(b"b"), Packet(b"c")]
     packets[1].packet_type = BROADCAST

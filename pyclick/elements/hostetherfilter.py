@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pyclick.args import BOOL, UNSIGNED, Args
-from pyclick.element import PROCESSING_A_AH, Element
-from pyclick.elements.inet import ETHERADDR, reject
+from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
+from pyclick.elements.handlercall import parse_value
+from pyclick.elements.inet import ETHERADDR, reject, unparse_ether
 from pyclick.packet import BROADCAST, HOST, MULTICAST, OTHERHOST, Packet
 
 _BROADCAST = b"\xff" * 6
@@ -30,6 +31,9 @@ class HostEtherFilter(Element):
     DROP_OWN -- filter frames sent by ETHER; default false
     DROP_OTHER -- filter unicast frames sent to other hosts; default true
     OFFSET -- where the Ethernet header starts, 0 to 65535; default 0
+
+    Element handlers
+    ether (read/write) -- the ETHER address
 
     Example
     FromDump(trace.pcap, STOP true) -> HostEtherFilter(00:11:22:33:44:55) -> c :: Counter -> Discard;
@@ -67,3 +71,11 @@ class HostEtherFilter(Element):
                 reject(self, packet)
                 return None
         return packet
+
+    @read_handler("ether")
+    def _read_ether(self) -> str:
+        return unparse_ether(self.address)
+
+    @write_handler("ether")
+    def _write_ether(self, value: str) -> None:
+        self.address = parse_value(ETHERADDR, value)
