@@ -621,6 +621,23 @@ def test_icmperror_needfrag_carries_the_pmtu_and_mtu_limits_the_quote():
     assert checksum(data[20:]) == 0 and checksum(data[:20]) == 0
 
 
+def test_icmperror_src_mtu_pmtu_handlers():
+    e, (sink,) = element("ICMPError", "1.1.1.1, unreachable, needfrag")
+    h = e.router.handlers
+    assert (h.read("e.src"), h.read("e.mtu"), h.read("e.pmtu")) == ("1.1.1.1", "576", "0")
+    h.write("e.src", "2.2.2.2")
+    h.write("e.mtu", "60")
+    h.write("e.pmtu", "1400")
+    assert (h.read("e.src"), h.read("e.mtu"), h.read("e.pmtu")) == ("2.2.2.2", "60", "1400")
+    original = ip_packet("10.0.0.1", "20.0.0.2", 6, tcp(1, 2, payload=bytes(100)))
+    e.push(0, [marked(original)])
+    data = sink.packets[0].data
+    assert len(data) == 60 and data[12:16] == bytes([2, 2, 2, 2])
+    assert struct.unpack("!I", data[24:28])[0] == 1400
+    with pytest.raises(HandlerError):
+        h.write("e.mtu", "20")
+
+
 @pytest.mark.parametrize("frame, packet_type", [
     (ip_packet("10.0.0.1", "20.0.0.2", 1, bytes([3, 1, 0, 0, 0, 0, 0, 0])), HOST),
     (ip_packet("10.0.0.1", "255.255.255.255", 17, udp(1, 2)), HOST),

@@ -6,8 +6,9 @@ import struct
 
 from pyclick.args import BOOL, UNSIGNED, Args, ListOf
 from pyclick.element import AGNOSTIC, Element
-from pyclick.elements.inet import IPADDR, checksum, ipv4_header
+from pyclick.elements.inet import IPADDR, checksum, ipv4_header, unparse_ip
 from pyclick.elements.ipproto import ICMP
+from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import ANNOTATIONS, BROADCAST, MULTICAST, Packet
 
 TYPES = {"unreachable": 3, "sourcequench": 4, "redirect": 5, "timeexceeded": 11,
@@ -21,6 +22,8 @@ ERROR_TYPES = frozenset({3, 4, 5, 11, 12})
 #: The TTL of the errors made (Click's).
 TTL = 200
 _BYTE = UNSIGNED.range(0, 255)
+_MTU = UNSIGNED.range(28, 65535)
+_PMTU = UNSIGNED.range(0, 65535)
 _PARAMPROB, _FIX_IP_SRC = ANNOTATIONS["ICMP_PARAMPROB"][0], ANNOTATIONS["FIX_IP_SRC"][0]
 
 
@@ -77,6 +80,9 @@ class ICMPError(Element):
     PMTU -- the next-hop MTU reported by unreachable needfrag errors; default 0
     USE_FIX_ANNO -- set the fix_ip_src annotation; default true
 
+    Element handlers
+    src, mtu, pmtu (read/write) -- the SRC, MTU and PMTU settings
+
     Example
     FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader -> dt :: DecIPTTL -> Discard;
     dt[1] -> ICMPError(18.26.4.24, timeexceeded) -> errors :: Counter -> Discard;
@@ -90,13 +96,17 @@ class ICMPError(Element):
         self.type = args.read_mp("TYPE", self._type)
         code_text = args.read_p("CODE", lambda text, a: text.strip(), "0")
         self.bad_addresses = frozenset(args.read("BADADDRS", ListOf(IPADDR), []))
-        self.mtu = args.read("MTU", UNSIGNED.range(28, 65535), 576)
-        self.pmtu = args.read("PMTU", UNSIGNED.range(0, 65535), 0)
+        self.mtu = args.read("MTU", _MTU, 576)
+        self.pmtu = args.read("PMTU", _PMTU, 0)
         self.use_fix_anno = args.read("USE_FIX_ANNO", BOOL, True)
         if self.type is not None:
             self.code = args.convert("CODE", code_text, self._code, 0)
         args.complete()
         self._id = 1
+
+    _read_src, _write_src = setting_handlers("src", IPADDR, unparse_ip)
+    _read_mtu, _write_mtu = setting_handlers("mtu", _MTU)
+    _read_pmtu, _write_pmtu = setting_handlers("pmtu", _PMTU)
 
     @staticmethod
     def _type(text: str, args: Args | None) -> int:
