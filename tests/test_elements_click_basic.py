@@ -144,6 +144,17 @@ def test_checklength_passes_up_to_max_and_sends_longer_packets_out_of_output_1()
         router_of("Idle -> CheckLength -> Discard")
 
 
+def test_checklength_length_handler():
+    router = router_of("InfiniteSource(LENGTH 7, LIMIT 2, ACTIVE false) -> c :: CheckLength(6)"
+                       " -> ok :: Counter -> Discard; c[1] -> long :: Counter -> Discard")
+    assert router.handlers.read("c.length") == "6"
+    router.handlers.write("c.length", "7")
+    assert router.handlers.read("c.length") == "7"
+    router.handlers.write("c.length", "6")
+    router.element("c").push(0, [Packet(bytes(7)), Packet(bytes(6))])
+    assert (router.handlers.read("ok.count"), router.handlers.read("long.count")) == ("1", "1")
+
+
 def test_storedata_writes_what_fits():
     packets = kept(r"InfiniteSource(\<00010203>, LIMIT 2) -> StoreData(2, \<ffeedd>)"
                    " -> k :: BasicKeep")
@@ -334,6 +345,15 @@ def test_truncate_and_extra_length():
     packets = kept("InfiniteSource(LENGTH 50, LIMIT 1) -> Truncate(60, EXTRA_LENGTH false) "
                    "-> k :: BasicKeep")
     assert [(len(p), p.extra_length) for p in packets] == [(50, 0)]
+
+
+def test_truncate_nbytes_handler():
+    router = router_of("Idle -> t :: Truncate(60) -> k :: BasicKeep")
+    assert router.handlers.read("t.nbytes") == "60"
+    router.handlers.write("t.nbytes", "10")
+    assert router.handlers.read("t.nbytes") == "10"
+    router.element("t").push(0, [Packet(bytes(100))])
+    assert [(len(p), p.extra_length) for p in router.element("k").packets] == [(10, 90)]
 
 
 def test_set_timestamp():

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pyclick.args import UNSIGNED, Args
 from pyclick.element import PROCESSING_A_AH, Element
+from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import Packet
+
+_MAX = UNSIGNED.range(0, 2**32 - 1)
 
 
 class CheckLength(Element):
@@ -21,6 +24,9 @@ class CheckLength(Element):
     Keyword arguments
     MAX -- the longest length passed, 0 to 2^32-1 bytes; mandatory
 
+    Element handlers
+    length (read/write) -- the MAX setting
+
     Example
     FromDump(trace.pcap, STOP true) -> c :: CheckLength(1500) -> Discard;
     c[1] -> long :: Counter -> Discard;
@@ -30,11 +36,13 @@ class CheckLength(Element):
     processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
-        self.max = args.read_mp("MAX", UNSIGNED.range(0, 2**32 - 1))
+        self.length = args.read_mp("MAX", _MAX)
         args.complete()
 
+    _read_length, _write_length = setting_handlers("length", _MAX)
+
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
-        most = self.max
+        most = self.length
         if all(len(packet) <= most for packet in batch):
             return batch
         short, long = [], []
@@ -44,7 +52,7 @@ class CheckLength(Element):
         return short
 
     def simple_action(self, packet: Packet) -> Packet | None:
-        if len(packet) <= self.max:
+        if len(packet) <= self.length:
             return packet
         self.output_push(1, [packet])
         return None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pyclick.args import BOOL, UNSIGNED, Args
 from pyclick.element import AGNOSTIC, Element
+from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import Packet
+
+_LENGTH = UNSIGNED.range(0, 65535)
 
 
 class Truncate(Element):
@@ -22,6 +25,9 @@ class Truncate(Element):
     LENGTH -- the maximum length, 0 to 65535; mandatory
     EXTRA_LENGTH -- add the bytes cut off to the extra length annotation; default true
 
+    Element handlers
+    nbytes (read/write) -- the LENGTH setting
+
     Example
     InfiniteSource(LENGTH 100, LIMIT 3) -> Truncate(60) -> c :: Counter -> Discard;
     """
@@ -30,12 +36,14 @@ class Truncate(Element):
     processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
-        self.length = args.read_mp("LENGTH", UNSIGNED.range(0, 65535))
+        self.nbytes = args.read_mp("LENGTH", _LENGTH)
         self.extra_length = args.read("EXTRA_LENGTH", BOOL, True)
         args.complete()
 
+    _read_nbytes, _write_nbytes = setting_handlers("nbytes", _LENGTH)
+
     def simple_action(self, packet: Packet) -> Packet:
-        excess = len(packet) - self.length
+        excess = len(packet) - self.nbytes
         if excess > 0:
             if self.extra_length:
                 packet.extra_length += excess
