@@ -82,6 +82,17 @@ def test_infinite_source_data_length_repeats_data():
                "c.byte_count", "InfiniteSource@1.data") == ["7", "abc"]
 
 
+def test_infinite_source_datasize_and_burstsize_are_length_and_burst():
+    router = router_of("s :: InfiniteSource(LIMIT 4, BURST 2, ACTIVE false) -> Discard")
+    h = router.handlers
+    assert (h.read("s.datasize"), h.read("s.burstsize")) == ("-1", "2")
+    h.write("s.datasize", "10")
+    h.write("s.burstsize", "3")
+    assert (h.read("s.length"), h.read("s.burst")) == ("10", "3")
+    h.write("s.length", "20")
+    assert h.read("s.datasize") == "20"
+
+
 # --- RandomSource
 
 def test_random_source_makes_packets_of_their_own_random_bytes():
@@ -98,8 +109,9 @@ def test_random_source_pulled_and_its_handlers():
     assert run("s :: RandomSource(10, LIMIT 7) -> Unqueue(BURST 3) -> c :: Counter -> Discard",
                "c.count", "c.byte_count", "s.length") == ["7", "70", "10"]
     router = router_of("s :: RandomSource(10, ACTIVE false) -> Discard")
-    with pytest.raises(HandlerError, match="no handler named 's.data'"):
-        router.handlers.read("s.data")
+    for name in ("data", "datasize", "burstsize"):
+        with pytest.raises(HandlerError, match=f"no handler named 's.{name}'"):
+            router.handlers.read(f"s.{name}")
     with pytest.raises(ConfigError, match="LENGTH: missing mandatory argument"):
         router_of("RandomSource -> Discard")
 
@@ -114,6 +126,13 @@ def test_rated_source_rate_and_limit():
 def test_rated_source_stop_and_handlers():
     config = "r :: RatedSource(\\<0800>, 10, 20, STOP true) -> c :: Counter -> Discard"
     assert run(config, "c.count", "c.byte_count", "r.rate", "r.limit") == ["20", "40", "10", "20"]
+
+
+def test_rated_source_datasize_is_length():
+    router = router_of("r :: RatedSource(\\<0800>, ACTIVE false) -> Discard")
+    assert router.handlers.read("r.datasize") == "-1"
+    router.handlers.write("r.datasize", "6")
+    assert (router.handlers.read("r.length"), router.handlers.read("r.datasize")) == ("6", "6")
 
 
 def test_rated_source_bandwidth_sets_the_rate():

@@ -8,6 +8,9 @@ from pyclick.args import UNSIGNED, Args
 from pyclick.elements.sources import MAX_LENGTH, InfiniteSource
 from pyclick.packet import Packet
 
+#: InfiniteSource's handlers RandomSource lacks: data, and the deprecated names.
+_NOT_HERE = ("data", "datasize", "burstsize")
+
 
 class RandomSource(InfiniteSource):
     """RandomSource(LENGTH, LIMIT, BURST, ACTIVE, KEYWORDS) -- generates random packets whenever scheduled
@@ -28,15 +31,16 @@ class RandomSource(InfiniteSource):
     LIMIT, BURST, ACTIVE, STOP, END_CALL, TIMESTAMP -- as InfiniteSource's
 
     Element handlers
-    count, reset, length, limit, burst, active -- as InfiniteSource's (it has no data)
+    count, reset, length, limit, burst, active -- as InfiniteSource's (it has no data, and not
+    the old names datasize and burstsize)
 
     Example
     RandomSource(64, LIMIT 10, STOP true) -> c :: Counter -> Discard;
     """
 
     # Its packets have no DATA to read or write.
-    read_handlers = {k: v for k, v in InfiniteSource.read_handlers.items() if k != "data"}
-    write_handlers = {k: v for k, v in InfiniteSource.write_handlers.items() if k != "data"}
+    read_handlers = {k: v for k, v in InfiniteSource.read_handlers.items() if k not in _NOT_HERE}
+    write_handlers = {k: v for k, v in InfiniteSource.write_handlers.items() if k not in _NOT_HERE}
 
     def configure(self, args: Args) -> None:
         self.length = args.read_mp("LENGTH", UNSIGNED.range(0, MAX_LENGTH))

@@ -49,6 +49,7 @@ class RatedSource(_GeneratingSource):
     count (read) -- packets sent
     reset (write) -- sets count to 0, so LIMIT more packets will be sent
     data, length, rate, limit, active (read/write) -- the settings of the same names
+    datasize (read/write) -- the same as length (deprecated)
 
     Example
     RatedSource(\\<0800>, 10, 1000) -> Queue -> Unqueue -> Discard;
@@ -142,10 +143,12 @@ class RatedSource(_GeneratingSource):
         self._bytes = packet_bytes(self.data, self.length)
 
     @read_handler("length")
+    @read_handler("datasize")
     def _read_length(self) -> str:
         return str(self.length)
 
     @write_handler("length")
+    @write_handler("datasize")
     def _write_length(self, value: str) -> None:
         self.length = parse_value(INT, value)
         self._remake()

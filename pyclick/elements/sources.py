@@ -161,6 +161,7 @@ class InfiniteSource(_GeneratingSource):
     count (read) -- packets sent
     reset (write) -- sets count to 0, so LIMIT more packets will be sent
     data, length, limit, burst, active (read/write) -- the settings of the same names
+    datasize, burstsize (read/write) -- the same as length and burst (deprecated)
 
     Example
     InfiniteSource(LIMIT 10, STOP true) -> c :: Counter -> Discard;
@@ -252,19 +253,23 @@ class InfiniteSource(_GeneratingSource):
             self._notifier.wake()
 
     @read_handler("length")
+    @read_handler("datasize")
     def _read_length(self) -> str:
         return str(self.length)
 
     @write_handler("length")
+    @write_handler("datasize")
     def _write_length(self, value: str) -> None:
         self.length = parse_value(_LENGTH, value)
         self._remake()
 
     @read_handler("burst")
+    @read_handler("burstsize")
     def _read_burst(self) -> str:
         return str(self.burst)
 
     @write_handler("burst")
+    @write_handler("burstsize")
     def _write_burst(self, value: str) -> None:
         self.burst = parse_value(_BURST, value)
 
