@@ -302,6 +302,16 @@ def test_handlers_printed_when_the_router_stops(capsys):
     assert out == f"a.ticks:\n4\n\nversion:\n{pyclick.__version__}\n\na.class:\nCliTicker\n\n"
 
 
+def test_an_empty_value_prints_nothing_of_its_own(capsys):
+    # An empty configuration reads as nothing at all, not an empty line.
+    status, out, _ = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(1); n :: Null",
+                             "-h", "n.config")
+    assert (status, out) == (0, "")
+    status, out, _ = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(1); n :: Null",
+                             "-h", "n.config", "-h", "a.ticks")
+    assert (status, out) == (0, "n.config:\n\na.ticks:\n1\n\n")
+
+
 def test_unknown_handler_is_an_error(capsys):
     status, out, err = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(1)",
                                "-h", "a.nope", "-h", "a.ticks")
