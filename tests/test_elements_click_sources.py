@@ -299,3 +299,11 @@ def test_counter_rate_and_count_call_handlers():
     router.run(handle_signals=False)
     assert router.handlers.read("c.count") == "200"
     assert abs(float(router.handlers.read("c.rate")) - 100) < 1
+    assert router.handlers.read("c.count_call") == "200"
+
+
+def test_counter_count_call_reads_the_count():
+    router = router_of("Idle -> c :: Counter -> d :: Counter(COUNT_CALL 3 c.reset) -> Discard")
+    assert (router.handlers.read("c.count_call"), router.handlers.read("d.count_call")) == ("", "3")
+    router.handlers.write("d.count_call", "5")
+    assert router.handlers.read("d.count_call") == "5"

@@ -115,7 +115,7 @@ class Counter(Counting):
     byte_rate (read) -- recent byte rate, bytes per second
     bit_rate (read) -- recent bit rate, bits per second
     reset (write) -- sets counts and rates to zero (also reset_counts)
-    count_call (write) -- a new COUNT_CALL setting
+    count_call (read/write) -- the COUNT_CALL count N (empty without COUNT_CALL); writing sets a new COUNT_CALL
     byte_count_call (write) -- a new BYTE_COUNT_CALL setting
 
     Example
@@ -191,6 +191,10 @@ class Counter(Counting):
     @write_handler("reset_counts")
     def _write_reset(self, value: str) -> None:
         self._reset()
+
+    @read_handler("count_call")
+    def _read_count_call(self) -> str:
+        return "" if self.count_call is None else str(self.count_call.threshold)
 
     @write_handler("count_call")
     def _write_count_call(self, value: str) -> None:
