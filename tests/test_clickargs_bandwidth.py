@@ -34,6 +34,20 @@ def test_bandwidth_refuses_what_click_refuses(text):
         BANDWIDTH(text, Args(""))
 
 
-def test_bandwidth_prints_as_bits_per_second():
-    assert unparse_bandwidth(131072) == "1.04858Mbps"
-    assert unparse_bandwidth(125) == "1kbps"
+@pytest.mark.parametrize("bytes_per_second, text", [
+    (131072, "1.048576Mbps"),    # 1,048,576 bits
+    (125, "1kbps"),
+    (1000, "8kbps"),
+    (7, "0.056kbps"),
+    (0, "0kbps"),
+    (12345, "98.76kbps"),
+    (124999, "999.992kbps"),
+    (125000, "1Mbps"),
+    (187500, "1.5Mbps"),
+    (125_000_000, "1Gbps"),
+    (300_000_000, "2.4Gbps"),
+    (0x20000000, "536.870912MBps"),
+    (1_000_000_000, "1000MBps"),
+])
+def test_bandwidth_prints_as_click_prints_it(bytes_per_second, text):
+    assert unparse_bandwidth(bytes_per_second) == text

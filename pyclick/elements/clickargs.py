@@ -45,12 +45,23 @@ BANDWIDTH = Number("BANDWIDTH", _parse_bandwidth)
 
 
 def unparse_bandwidth(bytes_per_second: float) -> str:
-    """A bandwidth as Click prints one: bits per second with a prefix (``800kbps``)."""
-    bits = bytes_per_second * 8
-    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if bits >= factor:
-            return f"{bits / factor:.6g}{prefix}bps"
-    return f"{bits:.6g}bps"
+    """A bandwidth as Click prints one, from whole bytes per second: kbps below
+    1 Mbps (``0.056kbps``, ``8kbps``), then Mbps, Gbps from 1 Gbps, and MBps
+    from 2^29 bytes per second (``1000MBps``)."""
+    x = round(bytes_per_second)
+    if x >= 0x20000000:
+        return _decimal(x, 6) + "MBps"
+    if x >= 125_000_000:
+        return _decimal(x * 8, 9) + "Gbps"
+    if x >= 125_000:
+        return _decimal(x * 8, 6) + "Mbps"
+    return _decimal(x * 8, 3) + "kbps"
+
+
+def _decimal(value: int, digits: int) -> str:
+    """``value`` / 10^``digits``, without trailing zeros (``98.76``, ``8``)."""
+    whole, frac = divmod(value, 10 ** digits)
+    return f"{whole}.{frac:0{digits}d}".rstrip("0") if frac else str(whole)
 
 
 def ANNO1(text: str, args: Args) -> int:
