@@ -243,6 +243,16 @@ def test_shaper_rate_handlers():
     assert router.handlers.read("b.rate") == "8Mbps"
 
 
+def test_shaper_config_reads_the_rate():
+    router = router_of("Idle -> s :: Shaper(RATE 10) -> Discard;"
+                       "Idle -> b :: BandwidthShaper(RATE 12345) -> Discard")
+    # 12345 bytes/s: 98,760 bits/s.
+    assert (router.handlers.read("s.config"), router.handlers.read("b.config")) == (
+        "10", "98.76kbps")
+    router.handlers.write("b.rate", "7")
+    assert router.handlers.read("b.config") == "0.056kbps"
+
+
 # --- Meter and BandwidthMeter
 
 def test_meter_sends_fast_traffic_to_the_upper_output():

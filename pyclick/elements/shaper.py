@@ -39,6 +39,7 @@ class Shaper(Element):
 
     Element handlers
     rate (read/write) -- the RATE setting
+    config (read) -- the same as rate
     reset (write) -- starts counting the rate afresh
 
     Example
@@ -108,6 +109,7 @@ class Shaper(Element):
         return packet
 
     @read_handler("rate")
+    @read_handler("config")
     def _read_rate(self) -> str:
         return str(self.rate)
 
@@ -142,6 +144,7 @@ class BandwidthShaper(Shaper):
 
     Element handlers
     rate (read/write) -- the RATE setting
+    config (read) -- the same as rate
     reset (write) -- starts counting the rate afresh
 
     Example
@@ -156,5 +159,6 @@ class BandwidthShaper(Shaper):
         return float(len(packet))
 
     @read_handler("rate")
+    @read_handler("config")
     def _read_rate(self) -> str:
         return unparse_bandwidth(self.rate)
