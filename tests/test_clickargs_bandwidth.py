@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pyclick.args import Args
-from pyclick.elements.clickargs import BANDWIDTH, unparse_bandwidth
+from pyclick.elements.clickargs import BANDWIDTH, fixed_point, unparse_bandwidth, unparse_fixed
 
 
 @pytest.mark.parametrize("text, bytes_per_second", [
@@ -51,3 +51,19 @@ def test_bandwidth_refuses_what_click_refuses(text):
 ])
 def test_bandwidth_prints_as_click_prints_it(bytes_per_second, text):
     assert unparse_bandwidth(bytes_per_second) == text
+
+
+@pytest.mark.parametrize("text, bits, value, printed", [
+    ("0.5", 28, 1 << 27, "0.5"),
+    ("1", 28, 1 << 28, "1"),
+    ("0", 28, 0, "0"),
+    ("0.1", 28, 26843546, "0.1"),           # 26843545.6 rounded
+    ("1e-05", 28, 2684, "0.00001"),         # 2684.35
+    ("2.25", 16, 147456, "2.25"),
+    # The fraction is rounded to 32 bits first, by digits from the last one
+    # (each step truncating): 146334904.48 becomes 146334905.
+    ("0.54514", 28, 146334905, "0.545140002"),
+])
+def test_fixed_point_as_click_reads_and_prints_it(text, bits, value, printed):
+    assert fixed_point(text, bits) == value
+    assert unparse_fixed(value, bits) == printed

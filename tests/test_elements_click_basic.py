@@ -322,6 +322,21 @@ def test_random_sample_handlers_and_mistakes():
         router_of("Idle -> RandomSample(1.5) -> Discard")
 
 
+def test_random_sample_probabilities_print_in_fixed_point():
+    # 0.123456789 is 33140179 / 2^28 in fixed point, which Click prints as
+    # 0.12345678766; 1 - that is 235295277 / 2^28, printed 0.876543213.
+    router = router_of("Idle -> r :: RandomSample(0.123456789) -> Discard")
+    h = router.handlers
+    assert (h.read("r.sampling_prob"), h.read("r.drop_prob")) == ("0.12345678766", "0.876543213")
+    assert h.read("r.config") == "SAMPLE 0.12345678766, ACTIVE true"
+    h.write("r.drop_prob", "0.00001")
+    h.write("r.active", "false")
+    assert (h.read("r.sampling_prob"), h.read("r.drop_prob")) == ("0.99999", "0.00001")
+    assert h.read("r.config") == "SAMPLE 0.99999, ACTIVE false"
+    router = router_of("Idle -> r :: RandomSample(DROP 0.25) -> Discard")
+    assert router.handlers.read("r.config") == "SAMPLE 0.75, ACTIVE true"
+
+
 # --- EtherMirror, Truncate, SetTimestamp
 
 def test_ether_mirror_swaps_addresses():

@@ -11,11 +11,15 @@
 - :func:`PROBABILITY`: a real number from 0 to 1;
 - :func:`DATA`: packet contents, a string whose characters are bytes (Click's
   ``\\<hex>`` data included), returned as bytes.
+
+Click keeps some real numbers in fixed point: :func:`fixed_point` reads a
+decimal as Click does, :func:`unparse_fixed` prints one as Click does.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pyclick.args import FLOAT, STRING, Number
@@ -62,6 +66,54 @@ def _decimal(value: int, digits: int) -> str:
     """``value`` / 10^``digits``, without trailing zeros (``98.76``, ``8``)."""
     whole, frac = divmod(value, 10 ** digits)
     return f"{whole}.{frac:0{digits}d}".rstrip("0") if frac else str(whole)
+
+
+_U32 = 0xFFFFFFFF
+
+
+def fixed_point(value: str | float, bits: int) -> int:
+    """A nonnegative decimal as a fixed-point number with ``bits`` fraction bits,
+    rounded as Click rounds: the fraction first to 32 bits, then to ``bits``."""
+    text = format(Decimal(str(value).strip()), "f")
+    whole_text, _, digits = text.partition(".")
+    whole = int(whole_text or 0)
+    # The fraction times 2^33, digit by digit from the last (each step truncates).
+    acc = 0
+    for digit in reversed(digits):
+        acc = (acc + (int(digit) << 33)) // 10
+    acc += 1
+    if acc >= 1 << 33:
+        whole += 1
+    frac32 = (acc >> 1) & _U32
+    halved = frac32 + (1 << (31 - bits))
+    if halved > _U32:
+        whole += 1
+    return (whole << bits) | ((halved & _U32) >> (32 - bits))
+
+
+def unparse_fixed(value: int, bits: int) -> str:
+    """A fixed-point number with ``bits`` fraction bits, printed as Click prints
+    one (TeX's print_scaled, with Click's 32-bit arithmetic): digits until
+    the rest is within the growing inaccuracy (``0.1``, ``0.12345678766``)."""
+    one = 1 << bits
+    text = str(value >> bits)
+    rest = value & (one - 1)
+    if not rest:
+        return text
+    digits = []
+    rest = (10 * rest + 5) & _U32
+    allowed = 10
+    rounder = 5
+    while rounder < one >> 1:
+        rounder *= 10
+    while True:
+        if allowed > one:
+            rest = (rest + (one >> 1) - rounder) & _U32
+        digits.append(chr((ord("0") + (rest >> bits)) & 0xFF))
+        rest = (10 * (rest & (one - 1))) & _U32
+        allowed = (allowed * 10) & _U32
+        if rest <= allowed:
+            return f"{text}.{''.join(digits)}"
 
 
 def ANNO1(text: str, args: Args) -> int:

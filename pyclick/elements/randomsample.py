@@ -6,10 +6,20 @@ import random
 
 from pyclick.args import BOOL, Args
 from pyclick.element import PROCESSING_A_AH, read_handler, write_handler
-from pyclick.elements.clickargs import PROBABILITY
+from pyclick.elements.clickargs import PROBABILITY, fixed_point, unparse_fixed
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.switchable import Activatable
 from pyclick.packet import Packet
+
+#: Probabilities are kept as Click keeps them: in fixed point, 28 fraction bits.
+_SHIFT = 28
+_ONE = 1 << _SHIFT
+
+
+def _PROBABILITY(text: str, args: Args | None) -> int:
+    """A probability from 0 to 1, in fixed point."""
+    PROBABILITY(text, args)
+    return fixed_point(text, _SHIFT)
 
 
 class RandomSample(Activatable):
@@ -19,7 +29,8 @@ class RandomSample(Activatable):
     Samples packets with probability P: on average one packet in 1/P goes
     out output 0. The others are dropped, or pushed out output 1 when it
     exists. Without P, one of SAMPLE and DROP must be given. While inactive,
-    every packet goes to output 0.
+    every packet goes to output 0. P is kept in fixed point, to 2^-28, as
+    Click keeps it, and printed as Click prints it.
 
     Ports
     one agnostic input; output 0 agnostic, optional output 1 push
@@ -34,6 +45,7 @@ class RandomSample(Activatable):
     drop_prob (read/write) -- the probability of dropping one
     active (read/write) -- the ACTIVE setting
     drops (read) -- packets dropped (or sent to output 1) so far
+    config (read) -- 'SAMPLE P, ACTIVE A', the current settings
 
     Example
     InfiniteSource(LIMIT 1000) -> RandomSample(0.1) -> c :: Counter -> Discard;
@@ -43,9 +55,9 @@ class RandomSample(Activatable):
     processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
-        p = args.read_p("P", PROBABILITY)
-        sample = args.read("SAMPLE", PROBABILITY)
-        drop = args.read("DROP", PROBABILITY)
+        p = args.read_p("P", _PROBABILITY)
+        sample = args.read("SAMPLE", _PROBABILITY)
+        drop = args.read("DROP", _PROBABILITY)
         self.active = args.read("ACTIVE", BOOL, True)
         if sample is not None and drop is not None:
             args.error("give at most one of SAMPLE and DROP")
@@ -53,16 +65,16 @@ class RandomSample(Activatable):
             args.error("give P, SAMPLE or DROP")
         args.complete()
         if drop is not None:
-            self.sampling_prob = 1.0 - drop
+            self.sampling = _ONE - drop
         else:
-            self.sampling_prob = sample if sample is not None else p
+            self.sampling = sample if sample is not None else p
         self.drops = 0
         self._random = random.Random()
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
         if not self.active:
             return batch
-        draw, prob = self._random.random, self.sampling_prob
+        draw, prob = self._random.random, self.sampling / _ONE
         kept, dropped = [], []
         for packet in batch:
             (kept if draw() < prob else dropped).append(packet)
@@ -77,19 +89,23 @@ class RandomSample(Activatable):
 
     @read_handler("sampling_prob")
     def _read_sampling(self) -> str:
-        return f"{self.sampling_prob:.6g}"
+        return unparse_fixed(self.sampling, _SHIFT)
 
     @write_handler("sampling_prob")
     def _write_sampling(self, value: str) -> None:
-        self.sampling_prob = parse_value(PROBABILITY, value)
+        self.sampling = parse_value(_PROBABILITY, value)
 
     @read_handler("drop_prob")
     def _read_drop(self) -> str:
-        return f"{1.0 - self.sampling_prob:.6g}"
+        return unparse_fixed(_ONE - self.sampling, _SHIFT)
 
     @write_handler("drop_prob")
     def _write_drop(self, value: str) -> None:
-        self.sampling_prob = 1.0 - parse_value(PROBABILITY, value)
+        self.sampling = _ONE - parse_value(_PROBABILITY, value)
+
+    @read_handler("config")
+    def _read_config(self) -> str:
+        return f"SAMPLE {self._read_sampling()}, ACTIVE {self._read_active()}"
 
     @read_handler("drops")
     def _read_drops(self) -> str:
