@@ -298,10 +298,32 @@ def test_red_drops_everything_above_max_thresh_without_gentle(capsys):
         "29", "11", "q", "2, 10, 0, QUEUES q, STABILITY 0, GENTLE false"]
 
 
+def test_red_average_and_max_p_print_in_fixed_point(capsys):
+    # Lengths 1..19 met by packets 2..20, each weighted 1/16 (15/16)^(19 - L):
+    # 8.40094, which is 8603 / 2^10, printed 8.401. MAX_P .123456 is 8091 / 2^16,
+    # printed 0.12346; no drops at all below MAX_THRESH with MAX_P 0.
+    config = ("InfiniteSource(LIMIT 20, BURST 20) -> r :: RED(5, 10, 0, GENTLE false)"
+              " -> q :: Queue(100) -> Idle")
+    assert handler_values(capsys, config, "r.stats", "r.avg_queue_size") == [
+        "20 current queue\n8.401 avg queue\n0 drops", "8.401"]
+    router = router_of("r :: RED(5, 10, .123456); Idle -> r -> q :: Queue -> Idle")
+    router.initialize()
+    try:
+        h = router.handlers
+        assert (h.read("r.max_p"), h.read("r.avg_queue_size")) == ("0.12346", "0")
+        assert h.read("r.config") == "5, 10, 0.12346, QUEUES q, STABILITY 4"
+        h.write("r.max_p", "0.5")
+        assert h.read("r.stats") == "0 current queue\n0 avg queue\n0 drops\n"
+        assert h.read("r.max_p") == "0.5"
+    finally:
+        router.cleanup()
+
+
 def test_red_probability_curve():
-    router = router_of("r :: RED(10, 20, 0.1, QUEUES q); Idle -> r -> q :: Queue -> Idle")
+    # MAX_P is kept to 2^-16: 0.125 exactly (0.1 would be 6554 / 2^16).
+    router = router_of("r :: RED(10, 20, 0.125, QUEUES q); Idle -> r -> q :: Queue -> Idle")
     red = router.element("r")
-    for average, expected in ((5, 0.0), (10, 0.0), (15, 0.05), (20, 0.1), (30, 0.55),
+    for average, expected in ((5, 0.0), (10, 0.0), (15, 0.0625), (20, 0.125), (30, 0.5625),
                               (40, 1.0)):
         red.average = average
         assert red.probability() == pytest.approx(expected)

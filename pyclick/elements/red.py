@@ -6,6 +6,7 @@ import random
 
 from pyclick.args import BOOL, FLOAT, UNSIGNED, Args, ListOf
 from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
+from pyclick.elements.clickargs import fixed_point, unparse_fixed
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.queue import SimpleQueue
 from pyclick.errors import ConfigError
@@ -15,6 +16,15 @@ from pyclick.runtime.processing import port_flow
 THRESH = UNSIGNED.range(0, 2**31 - 1)
 PROBABILITY = FLOAT.range(0, 1)
 STABILITY = UNSIGNED.range(0, 16)
+#: Fraction bits of MAX_P and of the average queue length when printed (Click's).
+P_BITS = 16
+AVERAGE_BITS = 10
+
+
+def _max_p(text: str, args: Args | None) -> float:
+    """A probability, kept to 2^-16 as Click keeps MAX_P."""
+    PROBABILITY(text, args)
+    return fixed_point(text, P_BITS) / (1 << P_BITS)
 #: How often an empty queue counts as measured (Click's 50 Hz).
 EMPTY_TICK = 0.02
 
@@ -69,7 +79,7 @@ class RED(Element):
     Keyword arguments
     MIN_THRESH -- average length below which nothing is dropped, at most 2^31-1; mandatory
     MAX_THRESH -- average length at which the probability is MAX_P, not below MIN_THRESH; mandatory
-    MAX_P -- the probability at MAX_THRESH, 0 to 1; mandatory
+    MAX_P -- the probability at MAX_THRESH, 0 to 1, kept to 2^-16; mandatory
     QUEUES -- names of the queues to watch; default the nearest
     STABILITY -- -log2 of the average's weight, 0 to 16; default 4
     GENTLE -- rise to 1 between MAX_THRESH and twice it; default true
@@ -78,7 +88,7 @@ class RED(Element):
     min_thresh, max_thresh, max_p (read/write) -- the settings of the same names
     drops (read) -- packets dropped so far
     queues (read) -- the queues watched, one name per line
-    avg_queue_size (read) -- the running average
+    avg_queue_size (read) -- the running average, to 2^-10 (as Click prints it: 6.45, 0)
     stats (read) -- current length, average and drops
     config (read) -- the configuration with the queues found
 
@@ -92,7 +102,7 @@ class RED(Element):
     def configure(self, args: Args) -> None:
         self.min_thresh = args.read_mp("MIN_THRESH", THRESH)
         self.max_thresh = args.read_mp("MAX_THRESH", THRESH)
-        self.max_p = args.read_mp("MAX_P", PROBABILITY)
+        self.max_p = args.read_mp("MAX_P", _max_p)
         self._named = args.read("QUEUES", ListOf(_queue_name), [])
         self.stability = args.read("STABILITY", STABILITY, 4)
         self.gentle = args.read("GENTLE", BOOL, True)
@@ -220,11 +230,11 @@ class RED(Element):
 
     @read_handler("max_p")
     def _read_max_p(self) -> str:
-        return f"{self.max_p:g}"
+        return unparse_fixed(round(self.max_p * (1 << P_BITS)), P_BITS)
 
     @write_handler("max_p")
     def _write_max_p(self, value: str) -> None:
-        self.max_p = parse_value(PROBABILITY, value)
+        self.max_p = parse_value(_max_p, value)
 
     @read_handler("drops")
     def _read_drops(self) -> str:
@@ -236,18 +246,18 @@ class RED(Element):
 
     @read_handler("avg_queue_size")
     def _read_average(self) -> str:
-        return f"{self.average:.3f}"
+        return unparse_fixed(round(self.average * (1 << AVERAGE_BITS)), AVERAGE_BITS)
 
     @read_handler("stats")
     def _read_stats(self) -> str:
-        return (f"{self.queue_length()} current queue\n{self.average:.3f} avg queue\n"
+        return (f"{self.queue_length()} current queue\n{self._read_average()} avg queue\n"
                 f"{self.drops} drops\n")
 
     @read_handler("config")
     def _read_config(self) -> str:
         names = " ".join(queue.name for queue in self.queues)
         gentle = "" if self.gentle else ", GENTLE false"
-        return (f"{self.min_thresh}, {self.max_thresh}, {self.max_p:g}, QUEUES {names}, "
+        return (f"{self.min_thresh}, {self.max_thresh}, {self._read_max_p()}, QUEUES {names}, "
                 f"STABILITY {self.stability}{gentle}")
 
 
