@@ -205,6 +205,14 @@ def test_painttee_copies_packets_of_its_color(capsys, paint, copies):
     assert handler_values(capsys, config, "a.count", "b.count") == ["4", copies]
 
 
+def test_painttee_pulled_copies_packets_of_its_color(capsys):
+    config = ("InfiniteSource(LIMIT 4) -> Paint(7) -> Queue -> pt :: PaintTee(7)"
+              " -> Unqueue -> a :: Counter -> Discard; pt[1] -> b :: Counter -> Discard")
+    assert handler_values(capsys, config, "a.count", "b.count", "pt.ports") == [
+        "4", "4", "1 input\npull~\t-\tQueue@3 [0]\n2 outputs\npull~\t-\t[0] Unqueue@5\n"
+        "push\t-\t[0] b"]
+
+
 def test_block_splits_by_the_rate_annotation():
     router = started("b :: Block(5); Idle -> b -> KeepingTestSink; b[1] -> KeepingTestSink")
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyclick.element import PUSH
+from pyclick.element import PROCESSING_A_AH
 from pyclick.elements.paint import Colored
 from pyclick.packet import Packet
 
@@ -18,7 +18,7 @@ class PaintTee(Colored):
     came in on (painted there) also go to an ICMPError.
 
     Ports
-    one push input, two push outputs
+    one agnostic input; agnostic output 0, push output 1
 
     Keyword arguments
     COLOR -- the color, 0 to 255; mandatory
@@ -33,11 +33,14 @@ class PaintTee(Colored):
     """
 
     port_count = "1/2"
-    processing = PUSH
+    processing = PROCESSING_A_AH
 
-    def push(self, port: int, batch: list[Packet]) -> None:
+    def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
         anno, color = self.anno, self.color
         copies = [packet.clone() for packet in batch if packet.anno_u8(anno) == color]
         if copies:
             self.output_push(1, copies)
-        self.output_push(0, batch)
+        return batch
+
+    def simple_action(self, packet: Packet) -> Packet:
+        return self.simple_action_batch([packet])[0]
