@@ -813,14 +813,47 @@ def test_arpquerier_capacities_and_table_writes():
     e, (out, queries) = element("ARPQuerier", QUERIER + ", ENTRY_PACKET_CAPACITY 1", 2)
     e.push(0, [to("18.26.4.9"), to("18.26.4.9")])
     handlers = e.router.handlers
-    assert handlers.read("e.length") == "1" and handlers.read("e.drops") == "1"
-    handlers.write("e.delete", "18.26.4.9")
-    assert handlers.read("e.length") == "0" and handlers.read("e.drops") == "2"
-    handlers.write("e.insert", "18.26.4.8 00:00:00:00:00:08")
+    # The second packet finds its queue full: dropped from the table, not by
+    # the querier itself (drops), though stats counts it.
+    assert (handlers.read("e.length"), handlers.read("e.drops")) == ("1", "0")
+    assert handlers.read("e.stats") == "1 packets killed\n1 ARP queries sent\n"
     assert handlers.read("e.count") == "1"
+    assert handlers.read("e.table") == "18.26.4.9 0 FF-FF-FF-FF-FF-FF 0.000000\n"
+    # delete only forgets the address: the entry and its packet stay.
+    handlers.write("e.insert", "18.26.4.7 00:00:00:00:00:07")
+    handlers.write("e.delete", "18.26.4.7")
+    assert (handlers.read("e.length"), handlers.read("e.count")) == ("1", "2")
+    handlers.write("e.insert", "18.26.4.8 00:00:00:00:00:08")
+    assert handlers.read("e.table") == ("18.26.4.9 0 FF-FF-FF-FF-FF-FF 0.000000\n"
+                                        "18.26.4.7 0 FF-FF-FF-FF-FF-FF 0.000000\n"
+                                        "18.26.4.8 1 00-00-00-00-00-08 0.000000\n")
+    # clear drops the waiting packet and zeroes the querier's own counts.
     handlers.write("e.clear", "")
+    assert (handlers.read("e.count"), handlers.read("e.length")) == ("0", "0")
+    assert handlers.read("e.stats") == "2 packets killed\n0 ARP queries sent\n"
+
+
+def test_arpquerier_broadcast_handler():
+    e, _ = element("ARPQuerier", "18.26.4.24, 00:00:c0:ae:67:ef", 1)
+    assert e.router.handlers.read("e.broadcast") == "255.255.255.255"
+    e.router.handlers.write("e.broadcast", "18.26.4.127")
+    assert e.router.handlers.read("e.broadcast") == "18.26.4.127"
+    # A /31's upper address is its own prefix's broadcast address: none then.
+    for address, broadcast in (("18.26.4.24/31", "18.26.4.25"),
+                               ("18.26.4.25/31", "255.255.255.255"),
+                               ("18.26.4.24/32", "255.255.255.255")):
+        e, _ = element("ARPQuerier", f"{address}, 00:00:c0:ae:67:ef", 1)
+        assert e.router.handlers.read("e.broadcast") == broadcast
+
+
+def test_arpquerier_counts_every_response_and_ignores_unusable_ones():
+    e, (out, queries) = element("ARPQuerier", QUERIER, 2)
+    request = arp(1, "00:00:00:00:00:09", "18.26.4.9", MY_MAC, "18.26.4.24")
+    group = arp(2, "01:00:00:00:00:09", "18.26.4.9", MY_MAC, "18.26.4.24")
+    e.push(1, [Packet(request), Packet(group), Packet(request[:41])])
+    handlers = e.router.handlers
+    assert (handlers.read("e.responses"), handlers.read("e.drops")) == ("2", "0")
     assert handlers.read("e.count") == "0"
-    assert handlers.read("e.stats") == "2 packets killed\n1 ARP queries sent\n"
 
 
 # --- IPFragmenter -----------------------------------------------------------------------------

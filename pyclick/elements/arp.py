@@ -121,9 +121,10 @@ class ARPResponder(Element):
 class _Neighbor:
     """What ARPQuerier knows of one IP address."""
 
+    #: When the entry was made, or its Ethernet address learned (router time).
+    learned: float
+    #: The Ethernet address; None while it is unknown.
     ether: bytes | None = None
-    #: When the Ethernet address was learned (router time).
-    learned: float = 0.0
     #: When a query for the address was last sent; None if never.
     queried: float | None = None
     waiting: list[Packet] | None = None
@@ -145,7 +146,8 @@ class ARPQuerier(Element):
     output 1; with one, by output 0.
 
     Packets for 0.0.0.0 are dropped; packets for 255.255.255.255 and the
-    BROADCAST address go to FF-FF-FF-FF-FF-FF; multicast packets to
+    BROADCAST address (by default the broadcast address of IP's prefix, or
+    255.255.255.255 without one) go to FF-FF-FF-FF-FF-FF; multicast packets to
     01-00-5E-xx-yy-zz, the last 23 bits of the group (RFC 1112). An entry
     expires TIMEOUT after it was learned; past POLL_TIMEOUT, sending to it
     also sends a renewal query (unicast, or broadcast with BROADCAST_POLL).
@@ -161,20 +163,24 @@ class ARPQuerier(Element):
     ENTRY_PACKET_CAPACITY -- most packets waiting for one address, 0 for no limit; default 0
     TIMEOUT -- how long a learned address stays valid, up to a year; default 5min
     POLL_TIMEOUT -- age past which an entry in use is renewed, 0 for never, up to a year; default 1min
-    BROADCAST -- the local IP broadcast address; default from IP's prefix, if given
+    BROADCAST -- the local IP broadcast address; default from IP's prefix, else 255.255.255.255
     BROADCAST_POLL -- send renewal queries broadcast; default false
 
     Element handlers
     ipaddr (read/write) -- the IP setting
-    broadcast (read) -- the broadcast address
-    table (read) -- one line per entry: IP, 1 if valid (else 0), Ethernet address, age in seconds
-    stats (read) -- packets dropped and queries sent
-    queries, responses, drops (read) -- queries sent, replies received, packets dropped
-    count (read) -- entries in the table
+    broadcast (read/write) -- the BROADCAST setting
+    table (read) -- one line per entry, oldest first: IP, 1 if valid (else 0), Ethernet address
+    (FF-FF-FF-FF-FF-FF while unknown), seconds since it was made or learned
+    stats (read) -- packets dropped (here and from the table's queues) and queries sent
+    queries, responses (read) -- queries sent, replies received
+    drops (read) -- packets dropped for want of an address (not those dropped from the queues)
+    count (read) -- entries in the table, known or not
     length (read) -- packets waiting
-    insert (write) -- 'IP ETH': records an entry
-    delete (write) -- 'IP': forgets an entry (and drops its waiting packets)
-    clear (write) -- forgets every entry
+    insert (write) -- 'IP ETH': records an entry (FF-FF-FF-FF-FF-FF: as delete does)
+    delete (write) -- 'IP': forgets the Ethernet address of IP (the entry stays, unknown,
+    with the packets waiting for it)
+    clear (write) -- forgets every entry (dropping the packets waiting) and zeroes queries,
+    responses and drops
 
     Example
     c :: Classifier(12/0806 20/0002, 12/0800, -);
@@ -211,11 +217,18 @@ class ARPQuerier(Element):
         self.broadcast_poll = args.read("BROADCAST_POLL", BOOL, False)
         args.complete()
         self.ip, network = address
-        if broadcast is None and network is not None and network.prefixlen < 31:
-            broadcast = network.broadcast_address.packed
+        if broadcast is None:
+            # The prefix's broadcast address, unless that is IP itself (a /32, or
+            # the upper address of a /31): then 255.255.255.255.
+            if network is not None and network.broadcast_address.packed != self.ip:
+                broadcast = network.broadcast_address.packed
+            else:
+                broadcast = b"\xff" * 4
         self.broadcast = broadcast
         self.table: OrderedDict[bytes, _Neighbor] = OrderedDict()
         self.queries = self.responses = self.drops = self.waiting = 0
+        #: Packets dropped from the queues (full, or their entry forgotten).
+        self.table_drops = 0
 
     # --- input 0: IP packets
     def push(self, port: int, batch: list[Packet]) -> None:
@@ -256,29 +269,31 @@ class ARPQuerier(Element):
     def _wait(self, destination: bytes, packet: Packet, now: float) -> None:
         neighbor = self.table.get(destination)
         if neighbor is None:
-            neighbor = self._add(destination)
+            neighbor = self._add(destination, now)
         if neighbor.waiting is None:
             neighbor.waiting = []
-        full = (self.capacity and self.waiting >= self.capacity) or \
-            (self.entry_packet_capacity and len(neighbor.waiting) >= self.entry_packet_capacity)
-        if full:
-            self.drops += 1
+        if self.entry_packet_capacity and len(neighbor.waiting) >= self.entry_packet_capacity:
+            # Its queue is full: dropped, and no query for it.
+            self.table_drops += 1
+            return
+        if self.capacity and self.waiting >= self.capacity:
+            self.table_drops += 1
         else:
             neighbor.waiting.append(packet)
             self.waiting += 1
         self._query(destination, neighbor, now, packet, None)
 
-    def _add(self, destination: bytes) -> _Neighbor:
+    def _add(self, destination: bytes, now: float) -> _Neighbor:
         if self.entry_capacity and len(self.table) >= self.entry_capacity:
             _, oldest = self.table.popitem(last=False)
             self._forget(oldest)
-        neighbor = _Neighbor()
+        neighbor = _Neighbor(now)
         self.table[destination] = neighbor
         return neighbor
 
     def _forget(self, neighbor: _Neighbor) -> None:
         if neighbor.waiting:
-            self.drops += len(neighbor.waiting)
+            self.table_drops += len(neighbor.waiting)
             self.waiting -= len(neighbor.waiting)
         neighbor.waiting = None
 
@@ -298,17 +313,19 @@ class ARPQuerier(Element):
     # --- input 1: ARP replies
     def _learn(self, packet: Packet) -> None:
         data = packet.data
-        if len(data) < ARP_FRAME_LENGTH or data[12:14] != b"\x08\x06" or \
-                data[14:22] != _REPLY:
-            self.drops += 1
+        if len(data) < ARP_FRAME_LENGTH:
             return
+        # Counted as a response even when it is not a usable reply (then ignored).
         self.responses += 1
-        self.record(data[28:32], data[22:28])
+        if data[12:14] == b"\x08\x06" and data[14:18] == _REPLY[:4] \
+                and data[20:22] == _REPLY[6:] and not data[22] & 1:
+            self.record(data[28:32], data[22:28])
 
     def record(self, address: bytes, ether: bytes) -> None:
         """Learn that ``address`` is at ``ether``, and send what waited for it."""
-        neighbor = self.table.get(address) or self._add(address)
-        neighbor.ether, neighbor.learned = ether, self.router.now()
+        now = self.router.now()
+        neighbor = self.table.get(address) or self._add(address, now)
+        neighbor.ether, neighbor.learned = ether, now
         self.table.move_to_end(address)
         waiting, neighbor.waiting = neighbor.waiting or [], None
         self.waiting -= len(waiting)
@@ -326,23 +343,28 @@ class ARPQuerier(Element):
 
     @read_handler("broadcast")
     def _read_broadcast(self) -> str:
-        return "" if self.broadcast is None else unparse_ip(self.broadcast)
+        return unparse_ip(self.broadcast)
+
+    @write_handler("broadcast")
+    def _write_broadcast(self, value: str) -> None:
+        self.broadcast = parse_value(IPADDR, value)
 
     @read_handler("table")
     def _read_table(self) -> str:
         now = self.router.now()
         lines = []
         for address, neighbor in self.table.items():
-            if neighbor.ether is None:
-                continue
-            valid = 1 if now - neighbor.learned < self.timeout else 0
-            lines.append(f"{unparse_ip(address)} {valid} {unparse_ether(neighbor.ether)} "
+            known = neighbor.ether is not None
+            valid = 1 if known and now - neighbor.learned < self.timeout else 0
+            ether = neighbor.ether if known else BROADCAST_ETHER
+            lines.append(f"{unparse_ip(address)} {valid} {unparse_ether(ether)} "
                          f"{now - neighbor.learned:.6f}\n")
         return "".join(lines)
 
     @read_handler("stats")
     def _read_stats(self) -> str:
-        return f"{self.drops} packets killed\n{self.queries} ARP queries sent\n"
+        return (f"{self.drops + self.table_drops} packets killed\n"
+                f"{self.queries} ARP queries sent\n")
 
     @read_handler("queries")
     def _read_queries(self) -> str:
@@ -358,7 +380,7 @@ class ARPQuerier(Element):
 
     @read_handler("count")
     def _read_count(self) -> str:
-        return str(sum(1 for n in self.table.values() if n.ether is not None))
+        return str(len(self.table))
 
     @read_handler("length")
     def _read_length(self) -> str:
@@ -369,19 +391,29 @@ class ARPQuerier(Element):
         words = value.split()
         if len(words) != 2:
             raise ValueError("expected 'IP ETH'")
-        self.record(parse_value(IPADDR, words[0]), parse_value(ETHERADDR, words[1]))
+        address, ether = parse_value(IPADDR, words[0]), parse_value(ETHERADDR, words[1])
+        if ether == BROADCAST_ETHER:
+            self._unknown(address)
+        else:
+            self.record(address, ether)
 
     @write_handler("delete")
     def _write_delete(self, value: str) -> None:
-        neighbor = self.table.pop(parse_value(IPADDR, value), None)
-        if neighbor is not None:
-            self._forget(neighbor)
+        self._unknown(parse_value(IPADDR, value))
+
+    def _unknown(self, address: bytes) -> None:
+        """Forget the Ethernet address of ``address``; the entry stays, as the newest."""
+        now = self.router.now()
+        neighbor = self.table.get(address) or self._add(address, now)
+        neighbor.ether, neighbor.learned = None, now
+        self.table.move_to_end(address)
 
     @write_handler("clear")
     def _write_clear(self, value: str) -> None:
         for neighbor in self.table.values():
             self._forget(neighbor)
         self.table.clear()
+        self.queries = self.responses = self.drops = 0
 
 
 def _raw(text: str, args: Args | None) -> str:
