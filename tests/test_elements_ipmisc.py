@@ -296,6 +296,15 @@ def test_setudpchecksum_worked_out_by_hand_and_refuses_fragments():
     assert [p.data for p in bad] == [fragment]
 
 
+def test_setudpchecksum_takes_a_udp_length_below_8_as_it_is():
+    # As Click's: a UDP length of 4 sums the first 4 bytes (0x0001 + 0x0002)
+    # and a pseudo-header of length 4 (0x0a00 + 0x0001 + 0x0a00 + 0x0002 +
+    # 0x0011 + 0x0004 = 0x1418): 0x141b, complement 0xebe4.
+    frame = ip_packet("10.0.0.1", "10.0.0.2", 17, bytes.fromhex("0001000200040000"))
+    e, (out,) = push("SetUDPChecksum", "", [frame])
+    assert word(out[0].data, 26) == 0xEBE4
+
+
 def test_one_liner_udp_checksums_set_then_checked(capsys):
     frame = ip_packet("10.0.0.1", "10.0.0.2", 17, struct.pack("!HHHH", 7, 9, 12, 0xBEEF)
                       + b"data")

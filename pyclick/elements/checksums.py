@@ -161,8 +161,8 @@ class SetUDPChecksum(DropCounting):
         if ok:
             start = packet.data_offset
             (length,) = _WORD.unpack_from(packet.buffer, start + transport + 4)
-            ok = not _fragment(packet.buffer, start + at) and 8 <= length \
-                and transport + length <= len(packet)
+            # A UDP length below 8 is taken as it is, as Click does.
+            ok = not _fragment(packet.buffer, start + at) and transport + length <= len(packet)
         if not ok:
             # Reported only when refused packets are dropped rather than sent on.
             self.refuse(packet, "fragment or short packet" if self.noutputs < 2 else None)
