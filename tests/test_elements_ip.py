@@ -920,6 +920,29 @@ def test_ipreassembler_restores_the_datagram_in_any_order():
     assert e.router.handlers.read("e.held") == "0" and e.memory == 0
 
 
+def test_ipreassembler_dump_and_bad_fragments():
+    original = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(range(200)) * 6), ident=5)
+    # 1208 bytes after the header, 280 a fragment: 0-280, 280-560, 560-840, ...
+    pieces = fragments_of(original, 300)
+    short = Packet(pieces[1].data[:-10])
+    other = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(3, 4, bytes(600)), ident=0x0203)
+    batch = [pieces[2], short, pieces[0], fragments_of(other, 300)[1]]
+    e, (out,) = push("IPReassembler", "", batch, outputs=1)
+    assert out == []
+    # The one with IP ID 0x0203 comes after: the table is ordered by the ID's high byte.
+    assert e.router.handlers.read("e.dump") == (
+        "frags seen total:    4\n"
+        "good reassemblies:   0\n"
+        "failed reassemblies: 0\n"
+        "bad fragments seen:  1\n"
+        "cached chunk data:\n"
+        " (1.0.0.1, 1, 2.0.0.2, 2) 5 (0,280) (560,840)\n"
+        " (1.0.0.1, 0, 2.0.0.2, 0) 515 (280,560)\n")
+    e.push(0, pieces[1:2] + pieces[3:])
+    assert e.router.handlers.read("e.dump").splitlines()[:2] == [
+        "frags seen total:    7", "good reassemblies:   1"]
+
+
 def test_ipreassembler_keeps_the_mac_header_of_the_first_fragment():
     original = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(100)))
     pieces = fragments_of(original, 60)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pyclick.args import UNSIGNED, Args
 from pyclick.element import PROCESSING_A_AH, Element, read_handler
-from pyclick.elements.inet import checksum, ip_header_offset, reject
+from pyclick.elements.inet import checksum, ip_header_offset, reject, unparse_ip
 from pyclick.packet import ANNO_SIZE, ANNOTATIONS, Packet
 from pyclick.runtime.timers import Timer
 
@@ -45,6 +45,8 @@ class _Datagram:
     largest: int = 0
     seen: float = 0.0
     size: int = OVERHEAD
+    #: The order in which datagrams were first seen.
+    number: int = 0
 
     def complete(self) -> bool:
         if self.total is None or self.first is None:
@@ -55,6 +57,17 @@ class _Datagram:
                 return False
             covered = max(covered, start + len(data))
         return covered >= self.total
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """The data received, as (start, end) ranges, touching ones joined."""
+        joined: list[list[int]] = []
+        for start, data in sorted(self.pieces):
+            end = start + len(data)
+            if joined and start <= joined[-1][1]:
+                joined[-1][1] = max(joined[-1][1], end)
+            else:
+                joined.append([start, end])
+        return [(start, end) for start, end in joined]
 
     def data(self) -> bytes:
         length = self.total if self.total is not None else \
@@ -71,7 +84,10 @@ class IPReassembler(Element):
     Description
     Expects IP packets (the network header annotation says where the header
     is; at the start of the packet when none is set). Packets that are not
-    fragments leave by output 0 at once. Fragments are held, by source,
+    fragments leave by output 0 at once. Bad fragments are dropped: those
+    whose data would end past 65535 or is empty, those shorter than their
+    IP length, and those other than the last whose length is not a multiple
+    of 8. Fragments are held, by source,
     destination, protocol and IP ID, until every byte of their datagram
     arrived; the datagram then leaves by output 0, with the header (and
     anything before it, such as a MAC header) and the annotations of the
@@ -94,6 +110,10 @@ class IPReassembler(Element):
     Element handlers
     held (read) -- datagrams being reassembled
     memory (read) -- bytes held
+    dump (read) -- fragments seen, datagrams reassembled, datagrams given up for
+    memory, bad fragments; then one line per datagram held (ordered as Click's
+    table holds them): its flow (ports 0 while the first fragment is missing),
+    IP ID and the ranges of data received
 
     Example
     InfiniteSource(LENGTH 1400, LIMIT 3, STOP true) -> UDPIPEncap(1.0.0.1, 1, 2.0.0.2, 2)
@@ -109,6 +129,8 @@ class IPReassembler(Element):
         args.complete()
         self.datagrams: OrderedDict[tuple, _Datagram] = OrderedDict()
         self.memory = 0
+        self.frags_seen = self.good = self.failed = self.bad = 0
+        self._made = 0
         self._timer = Timer(self, self._sweep)
 
     def simple_action(self, packet: Packet) -> Packet | None:
@@ -120,14 +142,21 @@ class IPReassembler(Element):
         (ip_len, ident, flags) = struct.unpack_from("!HHH", ip, 2)
         if not flags & 0x3FFF:
             return packet
+        self.frags_seen += 1
         hlen = (ip[0] & 15) * 4
+        start = (flags & 0x1FFF) * 8
+        end = start + ip_len - hlen
+        if end > 0xFFFF or end <= start or (end & 7 and flags & 0x2000) \
+                or len(ip) < ip_len:
+            self.bad += 1
+            return None
         key = (ip[12:16], ip[16:20], ip[9], ident)
         datagram = self.datagrams.get(key)
         if datagram is None:
-            datagram = self.datagrams[key] = _Datagram()
+            self._made += 1
+            datagram = self.datagrams[key] = _Datagram(number=self._made)
             self.memory += OVERHEAD
         self.datagrams.move_to_end(key)
-        start = (flags & 0x1FFF) * 8
         piece = ip[hlen:ip_len]
         datagram.pieces.append((start, piece))
         datagram.size += len(piece)
@@ -142,6 +171,7 @@ class IPReassembler(Element):
         if datagram.complete():
             del self.datagrams[key]
             self.memory -= datagram.size
+            self.good += 1
             return self._rebuilt(datagram, complete=True)
         self._limit_memory()
         if self.datagrams and not self._timer.scheduled and \
@@ -179,6 +209,7 @@ class IPReassembler(Element):
         if self.memory <= self.himem:
             return
         while self.datagrams and self.memory > self.himem * 3 // 4:
+            self.failed += 1
             self._give_up(next(iter(self.datagrams)))
 
     def _sweep(self) -> None:
@@ -195,3 +226,25 @@ class IPReassembler(Element):
     @read_handler("memory")
     def _read_memory(self) -> str:
         return str(self.memory)
+
+    @read_handler("dump")
+    def _read_dump(self) -> str:
+        lines = [f"frags seen total:    {self.frags_seen}",
+                 f"good reassemblies:   {self.good}",
+                 f"failed reassemblies: {self.failed}",
+                 f"bad fragments seen:  {self.bad}",
+                 "cached chunk data:"]
+        # Click's table: 256 buckets by the high byte of the IP ID, the newest first in each.
+        held = sorted(self.datagrams.items(), key=lambda kv: (kv[0][3] >> 8, -kv[1].number))
+        for (src, dst, _, ident), datagram in held:
+            sport = dport = 0
+            if datagram.first is not None:
+                at = ip_header_offset(datagram.first)
+                data = datagram.first.data
+                hlen = (data[at] & 15) * 4
+                if len(data) >= at + hlen + 4:
+                    sport, dport = struct.unpack_from("!HH", data, at + hlen)
+            ranges = "".join(f" ({start},{end})" for start, end in datagram.ranges())
+            lines.append(f" ({unparse_ip(src)}, {sport}, {unparse_ip(dst)}, {dport}) "
+                         f"{ident}{ranges}")
+        return "\n".join(lines) + "\n"
