@@ -92,6 +92,13 @@ def test_expand_rejects_unterminated_constructs():
     ("if false a b", "b"), ("in foo bar foo", "true"), ("in foo bar", "false"),
     ('sprintf "%05x" 127', "0007f"), ('sprintf "%s=%d" x 3', "x=3"),
     ("length abcde", "5"), ('unquote "a b"', "a b"),
+    ('first "a b" c', '"a b"'), ("first", ""),
+    # The byte-order functions swap the low 2 or 4 bytes; numbers are held to
+    # 32-bit signed (2147483648 is 0x7fffffff); 010 is octal, 0b11 binary.
+    ("htons 258", "513"), ("htons 0x0102", "513"), ("ntohs 1", "256"), ("htons 010", "2048"),
+    ("htons 0b11", "768"), ("htons 70000", "28689"), ("htons -1", "65535"),
+    ("htonl 1", "16777216"), ("ntohl 16777216", "1"), ("htonl -1", "4294967295"),
+    ("htonl 2147483648", "4294967167"),
 ])
 def test_functions(call, result):
     name, _, text = call.partition(" ")
@@ -99,7 +106,8 @@ def test_functions(call, result):
 
 
 @pytest.mark.parametrize("call", ["add", "add 1 x", "div 1 0", "mod 1.5 2", "not maybe",
-                                  "if true a", 'sprintf "%d" x', "neg 1 2"])
+                                  "if true a", 'sprintf "%d" x', "neg 1 2", "htons",
+                                  "htons 1 2", "htonl abc", "ntohs 08"])
 def test_function_misuse_raises(call):
     name, _, text = call.partition(" ")
     with pytest.raises(ScriptError):
@@ -202,6 +210,20 @@ def test_script_functions_are_handlers():
     with pytest.raises(HandlerError) as err:
         h.read("s.div", "1 0")
     assert err.value.code == 520 and "division by zero" in err.value.message
+    router.cleanup()
+
+
+def test_shift_takes_the_first_word_off_a_variable_or_the_arguments():
+    router = build([("s", "Script", "TYPE PASSIVE, set v p q  r, "
+                                    "returnq \"$(shift) $1 $# [$args] $(shift v) [$v]\"")])
+    router.initialize()
+    h = router.handlers
+    assert h.read("s.run", "a b c d") == "a b 3 [b c d] p [q  r]"
+    assert h.read("s.shift", "v") == "q"
+    assert h.read("s.get", "v") == "r"
+    for params, message in (("v w", "too many arguments"), ("zz", "no variable 'zz'")):
+        with pytest.raises(HandlerError, match=message):
+            h.read("s.shift", params)
     router.cleanup()
 
 

@@ -21,6 +21,7 @@ from pyclick.elements.handlercall import handler_name, parse_value
 from pyclick.elements.scriptexpr import (FUNCTIONS, ScriptError, expand, parse_bool,
                                          parse_number, split_first, unparse_bool)
 from pyclick.errors import ConfigError
+from pyclick.lang.configstr import shift_word, split_words
 from pyclick.runtime.handlers import NO_SUCH_ELEMENT, HandlerError
 from pyclick.runtime.timers import Timer
 
@@ -166,12 +167,15 @@ class Script(Element):
     step (write) -- end the current wait, or count towards a pause (value: how many steps, up to 2^31-1, default 1)
     goto (write) -- continue at the given label
     get (read with arguments) -- the value of a variable
+    shift (read with arguments) -- takes the first word off a variable (default args, the run arguments) and returns it
     set (write) -- 'VAR VALUE': set a variable
     now (read) -- the router's clock, seconds
     add, sub, mul, div, idiv, mod, rem, min, max, avg, neg, abs, ceil, floor (read with arguments) -- arithmetic over space-separated numbers
     eq, ne, lt, gt, le, ge (read with arguments) -- compare two numbers (or strings), answer true or false
     not, and, or, nand, nor, if, in (read with arguments) -- logic: 'if COND A B' answers A or B, 'in X A B...' whether X is one of A, B...
     count, popcount, length, unquote, sprintf, random (read with arguments) -- item count, non-zero count, text length, unquoting, printf-style formatting, random integer (none: 0..2^31-1, N: 0..N-1, A B: A..B)
+    first (read with arguments) -- the first word
+    htons, htonl, ntohs, ntohl (read with arguments) -- an integer's low 2 (htons, ntohs) or 4 bytes in the other byte order
 
     Example
     InfiniteSource(LIMIT 10) -> c :: Counter -> Discard;
@@ -198,6 +202,7 @@ class Script(Element):
         self._timer = Timer(self, self._resume)
         self._functions: dict[str, Callable[[str], str]] = {
             **FUNCTIONS, "now": self._fn_now, "get": self._fn_get, "random": self._fn_random,
+            "shift": self._fn_shift,
             "readable": lambda text: self._fn_access(text, write=False),
             "writable": lambda text: self._fn_access(text, write=True)}
 
@@ -482,6 +487,20 @@ class Script(Element):
         if name not in self.variables:
             raise ScriptError(f"no variable '{name}'")
         return self.variables[name]
+
+    def _fn_shift(self, text: str) -> str:
+        words = split_words(text)
+        if len(words) > 1:
+            raise ScriptError("shift: too many arguments")
+        name = words[0] if words else "args"
+        if name == "args":
+            first, rest = shift_word(self.variables.get("args", ""))
+            self._set_arguments(rest)
+            return first
+        if name not in self.variables:
+            raise ScriptError(f"shift: no variable '{name}'")
+        first, self.variables[name] = shift_word(self.variables[name])
+        return first
 
     def _fn_random(self, text: str) -> str:
         bounds = [int(parse_number(w)) for w in text.split()]

@@ -271,6 +271,36 @@ def _sprintf(args: list[str]) -> str:
         raise ScriptError(f"sprintf: {err}") from None
 
 
+#: An integer as Click's byte-order functions read one: a sign, then decimal,
+#: 0x hex, 0b binary or 0-led octal digits.
+_C_INTEGER = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
+
+
+def _c_int(name: str, text: str) -> int:
+    """One integer, held to the 32-bit signed range as Click holds it."""
+    match = _C_INTEGER.match(text.strip())
+    if match is None or len(text) > MAX_NUMBER_TEXT:
+        raise ScriptError(f"{name}: expected one integer, got '{shorten(text.strip())}'")
+    sign, digits = match.groups()
+    value = int(sign + digits, 8 if re.fullmatch("0[0-7]+", digits) else 0)
+    return max(-2**31, min(2**31 - 1, value))
+
+
+def _swap(name: str, size: int) -> Callable[[str], str]:
+    """htons and the like: the integer's low ``size`` bytes in the other byte order."""
+
+    def swap(text: str) -> str:
+        low = _c_int(name, text) & ((1 << 8 * size) - 1)
+        return str(int.from_bytes(low.to_bytes(size, "big"), "little"))
+
+    return swap
+
+
+def _first(text: str) -> str:
+    words = split_words(text)
+    return words[0] if words else ""
+
+
 def _count(args: list[str]) -> str:
     return str(len(args))
 
@@ -337,4 +367,9 @@ FUNCTIONS: dict[str, Callable[[str], str]] = {
        for name, fn in _ON_WORDS.items()},
     "length": lambda text: str(len(text)),
     "unquote": unquote,
+    "first": _first,
+    "htons": _swap("htons", 2),
+    "ntohs": _swap("ntohs", 2),
+    "htonl": _swap("htonl", 4),
+    "ntohl": _swap("ntohl", 4),
 }
