@@ -547,6 +547,24 @@ def test_ctrl_changes_every_route_or_none(cls):
     assert handlers.read("e.table") == "18.26.4.0/24\t\t-\t\t1\n10.0.0.0/8\t\t-\t\t1\n"
 
 
+@pytest.mark.parametrize("cls, has_flush", [
+    ("RadixIPLookup", True), ("DirectIPLookup", True), ("LinearIPLookup", False)])
+def test_flush_removes_every_route(cls, has_flush):
+    e, (sink,) = element(cls, "18.26.4.0/24 0, 0.0.0.0/0 0", 1)
+    handlers = e.router.handlers
+    if not has_flush:
+        with pytest.raises(HandlerError, match="no handler named 'e.flush'"):
+            handlers.write("e.flush", "")
+        return
+    handlers.write("e.flush", "")
+    assert handlers.read("e.table") == ""
+    e.push(0, [with_destination("18.26.4.24")])
+    assert sink.packets == []
+    handlers.write("e.add", "0.0.0.0/0 0")
+    e.push(0, [with_destination("18.26.4.24")])
+    assert len(sink.packets) == 1
+
+
 def test_a_static_table_has_no_handler_to_change_it():
     e, _ = element("StaticIPLookup", "18.26.4.0/24 0", 1)
     with pytest.raises(HandlerError, match="no handler named 'e.add'"):

@@ -208,6 +208,11 @@ class ChangingRouteTable(RouteTable):
         finally:
             self._index()
 
+    def flush(self) -> None:
+        """Remove every route."""
+        self._routes = {}
+        self._index()
+
     @write_handler("add")
     def _write_add(self, value: str) -> None:
         self._apply([("add", value)])
