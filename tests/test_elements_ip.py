@@ -418,10 +418,27 @@ def marked(frame: bytes, timestamp: float = 0.0) -> Packet:
     ("TIMESTAMP false, PAYLOAD ASCII", UDP, "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  abcd"),
     ("TIMESTAMP false, CONTENTS HEX, MAXLENGTH 6", UDP,
      "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  45000020 0000"),
+    # Any case, and booleans, as Click reads them.
+    ("TIMESTAMP false, CONTENTS hex, MAXLENGTH 6", UDP,
+     "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  45000020 0000"),
+    ("TIMESTAMP false, CONTENTS true, MAXLENGTH 6", UDP,
+     "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  45000020 0000"),
+    ("TIMESTAMP false, PAYLOAD yes, CONTENTS false", UDP,
+     "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  61626364"),
+    ("TIMESTAMP false, PAYLOAD no, CONTENTS ascii, MAXLENGTH 1", UDP,
+     "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  E"),
 ])
 def test_ipprint_lines(config, frame, line):
     e, _ = element("IPPrint", config)
     assert e.line(marked(frame, 1.5)) == line
+
+
+@pytest.mark.parametrize("config, message", [
+    ("CONTENTS hex, PAYLOAD ascii", "give at most one of CONTENTS and PAYLOAD"),
+    ("PAYLOAD none", "PAYLOAD: expected one of HEX, ASCII"),
+])
+def test_ipprint_contents_mistakes(config, message):
+    assert message in str(config_error_of(element, "IPPrint", config))
 
 
 def test_ipprint_writes_outfile_skips_unmarked_packets_and_inactive(tmp_path):

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from pyclick.args import BOOL, INT, STRING, Args, Choice
 from pyclick.element import AGNOSTIC
+from pyclick.elements.printelement import CONTENTS
 from pyclick.elements.switchable import Activatable
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
@@ -58,8 +59,8 @@ class IPPrint(Activatable):
 
     Keyword arguments
     LABEL -- text printed first, followed by a colon; default none
-    CONTENTS -- NONE, HEX or ASCII: also print the packet's bytes; default NONE
-    PAYLOAD -- like CONTENTS, for the transport payload only (give one of CONTENTS and PAYLOAD)
+    CONTENTS -- NONE, HEX or ASCII (any case; true is HEX, false NONE): also print the packet's bytes; default NONE
+    PAYLOAD -- HEX or ASCII (true is HEX, false none): like CONTENTS, for the transport payload only (give one of CONTENTS and PAYLOAD)
     MAXLENGTH -- most bytes of contents printed, -1 for all; default 1500
     ID, TTL, TOS, LENGTH -- print the IP ID, TTL, TOS, total length; default false
     TIMESTAMP -- print the packet's timestamp; default true
@@ -81,10 +82,9 @@ class IPPrint(Activatable):
     processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
-        kinds = Choice("NONE", "HEX", "ASCII")
         self.label = args.read_p("LABEL", STRING, "")
-        contents = args.read("CONTENTS", kinds)
-        payload = args.read("PAYLOAD", kinds)
+        contents = args.read("CONTENTS", CONTENTS, "NONE")
+        payload = args.read("PAYLOAD", _PAYLOAD, "NONE")
         self.maxlength = args.read("MAXLENGTH", INT.range(-1, None), 1500)
         self.print_id = args.read("ID", BOOL, False)
         self.print_ttl = args.read("TTL", BOOL, False)
@@ -96,11 +96,11 @@ class IPPrint(Activatable):
         self.swap = args.read("SWAP", BOOL, True)
         self.outfile = args.read("OUTFILE", STRING)
         self.active = args.read("ACTIVE", BOOL, True)
-        if contents is not None and payload is not None:
+        if contents != "NONE" and payload != "NONE":
             args.error("give at most one of CONTENTS and PAYLOAD")
         args.complete()
-        self.contents = payload or contents or "NONE"
-        self.payload_only = payload is not None
+        self.payload_only = payload != "NONE"
+        self.contents = payload if self.payload_only else contents
         self._out: TextIO = sys.stderr
 
     def initialize(self) -> None:
@@ -255,3 +255,13 @@ class IPPrint(Activatable):
         if self.contents == "HEX":
             return _hex_lines(shown)
         return "\n  " + "".join(chr(b) if 32 <= b < 127 else "." for b in shown)
+
+
+def _PAYLOAD(text: str, args: Args) -> str:
+    """HEX or ASCII (any case), or a boolean (true is HEX; false, none), as Click reads PAYLOAD."""
+    word = text.strip().upper()
+    if word in ("TRUE", "YES"):
+        return "HEX"
+    if word in ("FALSE", "NO"):
+        return "NONE"
+    return Choice("HEX", "ASCII")(word, args)

@@ -59,7 +59,7 @@ class Print(Switchable):
     def configure(self, args: Args) -> None:
         self.label = args.read_p("LABEL", STRING, "")
         self.maxlength = args.read_p("MAXLENGTH", INT.range(-1, 2**20), 24)
-        self.contents = args.read("CONTENTS", _CONTENTS, "HEX")
+        self.contents = args.read("CONTENTS", CONTENTS, "HEX")
         self.timestamp = args.read("TIMESTAMP", BOOL, False)
         self.print_anno = args.read("PRINTANNO", BOOL, False)
         self.headroom = args.read("HEADROOM", BOOL, False)
@@ -93,7 +93,7 @@ class Print(Switchable):
         return line
 
 
-def _CONTENTS(text: str, args: Args) -> str:
+def CONTENTS(text: str, args: Args) -> str:
     """NONE, HEX or ASCII (any case), or a boolean (true is HEX, as in Click)."""
     word = text.strip().upper()
     if word in ("TRUE", "YES", "1"):
