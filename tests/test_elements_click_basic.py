@@ -237,6 +237,13 @@ def test_switch_sends_everything_to_output_and_can_be_switched():
     assert run(config, "a.count", "b.count") == ["3", "3"]
 
 
+def test_switch_config_reads_the_current_output():
+    router = router_of("s :: Switch(OUTPUT 1); Idle -> s; s[0] -> Discard; s[1] -> Discard")
+    assert router.handlers.read("s.config") == "1"
+    router.handlers.write("s.switch", "5")
+    assert router.handlers.read("s.config") == "-1"
+
+
 def test_switch_output_must_exist():
     with pytest.raises(ConfigError, match="output must be < 2"):
         router_of("s :: Switch(2); Idle -> s; s[0] -> Discard; s[1] -> Discard")

@@ -174,6 +174,13 @@ def test_rated_unqueue_rate_handler():
     assert 108 <= int(count) <= 112
 
 
+def test_rated_unqueue_config_reads_the_rate():
+    router = configure("Idle -> Queue -> r :: RatedUnqueue(RATE 77) -> Discard")
+    assert router.handlers.read("r.config") == "77"
+    router.handlers.write("r.rate", "5")
+    assert router.handlers.read("r.config") == "5"
+
+
 def test_rated_unqueue_keywords_exclude_each_other():
     with pytest.raises(ConfigError, match="cannot specify both BURST_DURATION and BURST_SIZE"):
         configure("Idle -> RatedUnqueue(10, BURST_SIZE 2, BURST_DURATION 1s) -> Discard")

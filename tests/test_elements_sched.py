@@ -196,6 +196,13 @@ def test_ratedsplitter_sends_the_excess_to_output_1(capsys):
     assert handler_values(capsys, config, "a.count", "b.count", "rs.rate") == ["4", "6", "1"]
 
 
+def test_ratedsplitter_config_reads_the_rate():
+    router = router_of("Idle -> rs :: RatedSplitter(RATE 7) -> Discard; rs[1] -> Discard")
+    assert router.handlers.read("rs.config") == "7"
+    router.handlers.write("rs.rate", "9")
+    assert router.handlers.read("rs.config") == "9"
+
+
 # --- plumbing
 
 @pytest.mark.parametrize("paint, copies", [(7, "4"), (3, "0")])

@@ -34,6 +34,7 @@ class RatedSplitter(Element):
 
     Element handlers
     rate (read/write) -- the RATE setting
+    config (read) -- the same as rate
 
     Example
     InfiniteSource(LIMIT 10, BURST 10) -> rs :: RatedSplitter(1, BURST_SIZE 4);
@@ -72,6 +73,7 @@ class RatedSplitter(Element):
             self.output_push(1, batch[allowed:])
 
     @read_handler("rate")
+    @read_handler("config")
     def _read_rate(self) -> str:
         return str(self.rate)
 

@@ -37,6 +37,7 @@ class RatedUnqueue(Switchable):
 
     Element handlers
     rate (read/write) -- the RATE setting
+    config (read) -- the same as rate
     active (read/write) -- the ACTIVE setting
     count (read) -- packets pulled so far
 
@@ -94,6 +95,7 @@ class RatedUnqueue(Switchable):
         return bool(batch)
 
     @read_handler("rate")
+    @read_handler("config")
     def _read_rate(self) -> str:
         return str(self.rate)
 

@@ -25,6 +25,7 @@ class Switch(Element):
 
     Element handlers
     switch (read/write) -- the OUTPUT setting
+    config (read) -- the same as switch
 
     Example
     InfiniteSource(LIMIT 10) -> s :: Switch(1);
@@ -46,6 +47,7 @@ class Switch(Element):
             self.output_push(self.output, batch)
 
     @read_handler("switch")
+    @read_handler("config")
     def _read_switch(self) -> str:
         return str(self.output)
 
