@@ -160,6 +160,15 @@ def test_timedsink_pulls_one_packet_per_interval(capsys):
         "3", "2", "100ms"]
 
 
+@pytest.mark.parametrize("delay, printed", [
+    ("0", "0ms"), ("0.0015", "1500us"), ("0.000999999", "999999ns"), ("0.0000000015", "2ns"),
+    ("1", "1.000000s"), ("1.0000015", "1.000001500s"), ("0.9999999999", "1.000000s"),
+])
+def test_intervals_print_to_the_nanosecond_as_click_prints_them(delay, printed):
+    router = router_of(f"Idle -> Queue -> d :: DelayShaper({delay}) -> Unqueue -> Discard")
+    assert router.handlers.read("d.delay") == printed
+
+
 def test_delayshaper_holds_each_packet_for_delay(capsys):
     # Unstamped packets are stamped when pulled: the first leaves at 1 s, the
     # second is pulled then and leaves at 2 s, the third at 3 s.
