@@ -140,8 +140,11 @@ def test_checklength_passes_up_to_max_and_sends_longer_packets_out_of_output_1()
     # Without output 1 the longer packets are dropped; in pull context too.
     assert run("InfiniteSource(LENGTH 7, LIMIT 3) -> Queue -> CheckLength(6) -> Unqueue -> "
                "c :: Counter -> Discard", "c.count") == ["0"]
-    with pytest.raises(ConfigError, match="MAX: missing mandatory argument"):
+    with pytest.raises(ConfigError, match="LENGTH: missing mandatory argument"):
         router_of("Idle -> CheckLength -> Discard")
+    # LENGTH is the argument's name, as in Click.
+    assert run("InfiniteSource(LENGTH 7, LIMIT 3) -> c :: CheckLength(LENGTH 7) -> n :: Counter "
+               "-> Discard", "n.count", "c.length") == ["3", "7"]
 
 
 def test_checklength_length_handler():

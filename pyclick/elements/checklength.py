@@ -7,14 +7,14 @@ from pyclick.element import PROCESSING_A_AH, Element
 from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import Packet
 
-_MAX = UNSIGNED.range(0, 2**32 - 1)
+_LENGTH = UNSIGNED.range(0, 2**32 - 1)
 
 
 class CheckLength(Element):
-    """CheckLength(MAX) -- drops large packets
+    """CheckLength(LENGTH) -- drops large packets
 
     Description
-    Checks every packet's length against MAX. A packet of MAX bytes or
+    Checks every packet's length against LENGTH. A packet of LENGTH bytes or
     fewer leaves by output 0; a longer one by output 1 when it is
     connected, and is dropped otherwise.
 
@@ -22,10 +22,10 @@ class CheckLength(Element):
     one agnostic input; agnostic output 0, optional push output 1 (longer packets)
 
     Keyword arguments
-    MAX -- the longest length passed, 0 to 2^32-1 bytes; mandatory
+    LENGTH -- the longest length passed, 0 to 2^32-1 bytes; mandatory
 
     Element handlers
-    length (read/write) -- the MAX setting
+    length (read/write) -- the LENGTH setting
 
     Example
     FromDump(trace.pcap, STOP true) -> c :: CheckLength(1500) -> Discard;
@@ -36,10 +36,10 @@ class CheckLength(Element):
     processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
-        self.length = args.read_mp("MAX", _MAX)
+        self.length = args.read_mp("LENGTH", _LENGTH)
         args.complete()
 
-    _read_length, _write_length = setting_handlers("length", _MAX)
+    _read_length, _write_length = setting_handlers("length", _LENGTH)
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
         most = self.length
