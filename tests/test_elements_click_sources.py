@@ -288,6 +288,18 @@ def test_bandwidth_meter_measures_bytes():
         ["0", "50000\n200000"]
 
 
+def test_meter_rates_are_kept_as_click_keeps_them():
+    # Per millisecond, to 2^-10: 7/s is 7 * 1024 / 1000 = 7.168, kept as 7 / 1024
+    # a millisecond: 6.8359375/s, printed 6.836. 0.5 rounds to 1: 1 / 1024 a
+    # millisecond, 0.977/s.
+    router = router_of("m :: Meter(0.5, 7, 1234567); Idle -> m; m[0] -> Discard;"
+                       "m[1] -> Discard; m[2] -> Discard; m[3] -> Discard")
+    assert router.handlers.read("m.meters") == "0.977\n6.836\n1234566.406"
+    assert router.element("m").meters[1] == 6.8359375
+    with pytest.raises(ConfigError, match=r"rate 1 too large \(max 4194303\)"):
+        router_of("m :: BandwidthMeter(4194304); Idle -> m; m[0] -> Discard; m[1] -> Discard")
+
+
 # --- AverageCounter and Counter
 
 def test_average_counter_rate_is_count_over_the_span():

@@ -6,13 +6,18 @@ import re
 
 from pyclick.args import FLOAT, Args
 from pyclick.element import PUSH, Element, read_handler
-from pyclick.elements.clickargs import BANDWIDTH
+from pyclick.elements.clickargs import BANDWIDTH, unparse_fixed
 from pyclick.packet import Packet
 
 #: The rate is averaged over epochs of this length (Click's jiffy)...
 EPOCH = 0.001
 #: ... each epoch weighing this much in the average (Click's stability shift of 4).
 WEIGHT = 1 / 16
+#: Click keeps the rates per epoch in fixed point with this many fraction bits...
+SCALE = 10
+#: ... so a rate may be at most this many units per second.
+MAX_RATE = 0xFFFFFFFF >> SCALE
+_EPOCHS = round(1 / EPOCH)
 
 
 class EpochRate:
@@ -57,14 +62,15 @@ class Meter(Element):
     output 1 while it is at least RATE1 but below RATE2, and so on, to
     output n at RATEn or more. The rates must increase. The whole stream
     goes to the output of the current rate; RatedSplitter splits a stream
-    instead.
+    instead. As in Click, each RATE is a whole number, at most 4194303, kept
+    per millisecond to 2^-10 (7 becomes 6.836 a second).
 
     Ports
     one push input, two or more push outputs
 
     Element handlers
     rate (read) -- the current rate estimate
-    meters (read) -- the rates, one per line
+    meters (read) -- the rates as kept, one per line
 
     Example
     InfiniteSource -> m :: Meter(10000) -> Queue -> Unqueue -> Discard;
@@ -76,21 +82,26 @@ class Meter(Element):
 
     def configure(self, args: Args) -> None:
         texts = args.rest()
-        rates = []
+        rates: list[int] = []
         for number, text in enumerate(texts, 1):
             rate = args.convert(f"RATE{number}", text, self._rate_type(args, number, text))
             if rate is None:
                 continue
-            if rates and rate <= rates[-1]:
+            whole = int(rate + 0.5)
+            if rates and whole <= rates[-1]:
                 args.error(f"rate {number} must be > rate {number - 1}")
-            rates.append(rate)
+            elif whole > MAX_RATE:
+                args.error(f"rate {number} too large (max {MAX_RATE})")
+            rates.append(whole)
         if not texts:
             args.error(f"too few arguments to {self.class_name()}(RATE1, ...)")
         elif len(texts) + 1 != self.noutputs:
             args.error(f"need {self.noutputs - 1} arguments, one less than the number of "
                        "output ports")
         args.complete()
-        self.meters = rates
+        # Per epoch, in fixed point, as Click keeps them; and back to units per second.
+        self._scaled = [(rate << SCALE) // _EPOCHS for rate in rates]
+        self.meters = [scaled * _EPOCHS / (1 << SCALE) for scaled in self._scaled]
         self._rate = EpochRate()
 
     def _rate_type(self, args: Args, number: int, text: str):
@@ -120,7 +131,7 @@ class Meter(Element):
 
     @read_handler("meters")
     def _read_meters(self) -> str:
-        return "\n".join(f"{m:.6g}" for m in self.meters)
+        return "\n".join(unparse_fixed(scaled * _EPOCHS, SCALE) for scaled in self._scaled)
 
 
 class BandwidthMeter(Meter):
@@ -140,7 +151,7 @@ class BandwidthMeter(Meter):
 
     Element handlers
     rate (read) -- the current rate estimate, bytes per second
-    meters (read) -- the rates, bytes per second, one per line
+    meters (read) -- the rates as kept (see Meter), bytes per second, one per line
 
     Example
     InfiniteSource -> m :: BandwidthMeter(20kBps) -> Queue -> Unqueue -> Discard;
