@@ -484,7 +484,8 @@ def _print_handlers(router: Router, names: list[str]) -> int:
     """Print read handlers as click(1) does; 1 if one failed.
 
     One handler prints its bare value; several print ``NAME:``, the value
-    and an empty line each. A value gets a final newline unless it is empty. ``ELEMENT.H`` names an element, or else every
+    and an empty line each. A value gets a final newline unless it is empty
+    or the handler is raw. ``ELEMENT.H`` names an element, or else every
     element of class ELEMENT or whose name matches the pattern ELEMENT (with
     ``*``, ``?``, ``[...]``), and then names are printed too. A name
     without a dot is a global handler.
@@ -545,7 +546,9 @@ def _print_handler(router: Router, element: str, handler: str, with_name: bool) 
     except HandlerError as err:
         print_error(f"{full}: {err.message}")
         return 1
-    if value and not value.endswith("\n"):
+    target = router.element(element) if element else None
+    raw = target is not None and type(target).raw_handler(handler)
+    if value and not raw and not value.endswith("\n"):
         value += "\n"
     sys.stdout.write(f"{full}:\n{value}\n" if with_name else value)
     return 0

@@ -89,11 +89,17 @@ __all__ = ["AGNOSTIC", "COMPLETE_FLOW", "PROCESSING_A_AH", "PULL", "PULL_TO_PUSH
            "PUSH_TO_PULL", "Element", "RouterServices", "read_handler", "write_handler"]
 
 
-def read_handler(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
-    """Mark a method ``f(self) -> str`` as the read handler ``name``."""
+def read_handler(name: str, raw: bool = False) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """Mark a method ``f(self) -> str`` as the read handler ``name``.
+
+    A ``raw`` handler's value is data to be printed as it is: ``pyclick -h``
+    adds no final newline to it (as Click's raw handlers).
+    """
 
     def mark(fn: Callable[..., str]) -> Callable[..., str]:
         fn.__dict__.setdefault("_pyclick_read", []).append(name)
+        if raw:
+            fn.__dict__.setdefault("_pyclick_raw", []).append(name)
         return fn
 
     return mark
@@ -330,6 +336,12 @@ class Element:
         warnings read like configuration messages (``FILE:LINE: warning: ...``)."""
         return logging.LoggerAdapter(logging.getLogger(f"pyclick.{self.class_name()}"),
                                      {"element": self.name, "landmark": str(self.landmark)})
+
+    @classmethod
+    def raw_handler(cls, name: str) -> bool:
+        """Whether the read handler ``name`` was declared raw (see :func:`read_handler`)."""
+        attr = cls.read_handlers.get(name)
+        return attr is not None and name in getattr(getattr(cls, attr, None), "_pyclick_raw", ())
 
     # --- identity
     @classmethod

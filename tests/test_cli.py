@@ -312,6 +312,14 @@ def test_an_empty_value_prints_nothing_of_its_own(capsys):
     assert (status, out) == (0, "n.config:\n\na.ticks:\n1\n\n")
 
 
+def test_a_raw_handler_prints_as_it_is(capsys):
+    # InfiniteSource's data is raw, as in Click: no newline is added to it.
+    config = 's :: InfiniteSource("ab", LIMIT 1, STOP true) -> Discard'
+    assert run_cli(capsys, "--simtime", "-e", config, "-h", "s.data")[:2] == (0, "ab")
+    status, out, _ = run_cli(capsys, "--simtime", "-e", config, "-h", "s.data", "-h", "s.limit")
+    assert (status, out) == (0, "s.data:\nab\ns.limit:\n1\n\n")
+
+
 def test_unknown_handler_is_an_error(capsys):
     status, out, err = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(1)",
                                "-h", "a.nope", "-h", "a.ticks")

@@ -109,7 +109,7 @@ class _GeneratingSource(_Source):
         self.count = 0
         self._wake()
 
-    @read_handler("data")
+    @read_handler("data", raw=True)
     def _read_data(self) -> str:
         return self.data.decode("latin-1")
 
