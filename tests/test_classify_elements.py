@@ -201,6 +201,18 @@ def test_ipclassifier_manual_example_two():
     ("true", b"", True),
     ("false", tcp_frame("1.1.1.1", "2.2.2.2", 1, 2), False),
     ("udp port 53", ip_packet("1.1.1.1", "2.2.2.2", 17, b""), False),
+    # As in Click, a comparison whose bytes are not all in the packet is false
+    # whatever its operator (!=, <=, >=, a mask's != 0); "not" turns it true.
+    ("udp port != 53", ip_packet("1.1.1.1", "2.2.2.2", 17, b""), False),
+    ("not udp port 53", ip_packet("1.1.1.1", "2.2.2.2", 17, b""), True),
+    ("src port <= 445", ip_packet("1.1.1.1", "2.2.2.2", 17, b""), False),
+    ("tcp[13] & 2 != 0", ip_packet("1.1.1.1", "2.2.2.2", 6, b"\x16\x2a\xfd"), False),
+    ("not tcp[13] & 2 != 0", ip_packet("1.1.1.1", "2.2.2.2", 6, b"\x16\x2a\xfd"), True),
+    ("tcp win != 1024", ip_packet("1.1.1.1", "2.2.2.2", 6, b"\x16\x2a\xfd"), False),
+    ("ip[30] != 0", ip_packet("1.1.1.1", "2.2.2.2", 17, b""), False),
+    # ... but one every value passes is decided without reading the packet.
+    ("dst port >= 0", ip_packet("1.1.1.1", "2.2.2.2", 17, b""), True),
+    ("dst port <= 65535", ip_packet("1.1.1.1", "2.2.2.2", 6, b"\x16"), True),
 ])
 def test_ipclassifier_primitives(pattern, frame, matches):
     assert outputs_of("IPClassifier", pattern, 1, [frame]) == [0 if matches else -1]

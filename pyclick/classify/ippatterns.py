@@ -230,19 +230,28 @@ def proto_test(proto: int) -> Field:
 
 
 def _compare(header: _Header, op: str, value: int, mask: int | None) -> Formula:
-    """``(field & mask) op value`` on a header field, in the field's own units."""
+    """``(field & mask) op value`` on a header field, in the field's own units.
+
+    As in Click, a comparison whose bytes are not all in the packet is false
+    whatever its operator: ``!=``, ``<=``, ``>=`` and ``&`` are the negations of
+    field tests, which would hold there, so they also ask for the bytes."""
     shift = header.shift
     bits = header.mask if mask is None else header.mask & (mask << shift)
-    if op == "&":
-        return neg(Field(header.base, header.offset, header.size, bits, "==", 0))
     base = (header.base, header.offset, header.size, bits)
+    # The same bytes with a mask of 0: true exactly when they are in the packet.
+    present = Field(header.base, header.offset, header.size, 0, "==", 0)
+    if op == "&":
+        return conj(present, neg(Field(*base, "==", 0)))
     shifted = (value << shift) & bits
+    if op == ">=" and shifted == 0 or op == "<=" and shifted >= bits:
+        # Every value passes: Click decides it without reading the packet.
+        return True
     if op in ("==", "!="):
         test = Field(*base, "==", shifted)
-        return test if op == "==" else neg(test)
+        return test if op == "==" else conj(present, neg(test))
     if op in (">", "<"):
         return Field(*base, op, shifted)
-    return neg(Field(*base, "<" if op == ">=" else ">", shifted))
+    return conj(present, neg(Field(*base, "<" if op == ">=" else ">", shifted)))
 
 
 def _first_fragment_of(proto: int | None) -> Formula:

@@ -55,7 +55,9 @@ class IPClassifier(Element):
     the first pattern it matches, and is dropped when it matches none.
     The IP header is where the network header annotation says
     (CheckIPHeader and MarkIPHeader set it), or at the start of the packet
-    when no element set it; the transport header follows it.
+    when no element set it; the transport header follows it. As in Click,
+    a primitive whose bytes are not all in the packet is false, whatever
+    its operator (src port != 53 too), and not makes it true.
 
     Patterns are built from primitives:
 
