@@ -350,6 +350,47 @@ def test_fromdump_inactive_emits_nothing(pcaps):
     assert router.handlers.read("f.active") == "false"
 
 
+def test_fromdump_file_positions_stop_and_sampling(pcaps):
+    # Records of 60, 61 and 62 bytes after the 24-byte file header, each with a
+    # 16-byte header: they start at 24, 100 and 177; the file ends at 255.
+    router = chain(("f", "FromDump", f"{pcaps[0]}, ACTIVE false"), ("k", "StdTestSink", ""))
+    router.initialize()
+    h = router.handlers
+    try:
+        assert (h.read("f.filepos"), h.read("f.packet_filepos")) == ("24", "0")
+        h.write("f.filepos", "100")
+        assert (h.read("f.filepos"), h.read("f.sampling_prob")) == ("100", "1")
+        with pytest.raises(HandlerError, match="no packet starts at 101"):
+            h.write("f.filepos", "101")
+        h.write("f.active", "true")
+        router.scheduler.run()
+        assert [len(p.data) for p in router.element("k").packets] == [61, 62]
+        assert (h.read("f.filepos"), h.read("f.packet_filepos")) == ("255", "255")
+    finally:
+        router.cleanup()
+    router = build([("f", "FromDump", str(pcaps[0])), ("k", "StdTestSink", ""),
+                    ("s", "Script", "wait 0.1, write f.stop")], [("f", 0, "k", 0)], True)
+    run(router)
+    assert router.handlers.read("f.active") == "false"
+    assert router.stop_reason == "f: stop handler written"
+    # STOP leaves it inactive; SAMPLE 0 emits nothing.
+    router = chain(("f", "FromDump", f"{pcaps[0]}, STOP true, SAMPLE 0"), ("k", "StdTestSink", ""))
+    run(router)
+    assert router.element("k").packets == []
+    assert (router.handlers.read("f.active"), router.handlers.read("f.sampling_prob")) == (
+        "false", "0")
+
+
+def test_fromdump_reset_timing_sends_the_next_packet_at_once(pcaps):
+    # Gaps of 0.25 s and 1.5 s; reset at 0.1 s: the second packet goes at once,
+    # the third 1.5 s after it.
+    router = build([("f", "FromDump", f"{pcaps[0]}, TIMING true, STOP true"),
+                    ("k", "StdTestSink", ""), ("s", "Script", "wait 0.1, write f.reset_timing")],
+                   [("f", 0, "k", 0)], True)
+    run(router)
+    assert router.element("k").times == pytest.approx([0.0, 0.1, 1.6])
+
+
 def test_fromdump_file_problems_name_the_element(tmp_path):
     missing = tmp_path / "missing.pcap"
     router = chain(("f", "FromDump", str(missing)), ("d", "Discard", ""))

@@ -8,7 +8,8 @@
   (``BANDWIDTH.range(0, 1e12)``);
 - :func:`ANNO1`: a one-byte annotation, by name (``PAINT``) or by offset in
   the annotation area (``17``);
-- :func:`PROBABILITY`: a real number from 0 to 1;
+- :func:`PROBABILITY`: a real number from 0 to 1; :func:`SAMPLING`: one in
+  Click's fixed point;
 - :func:`DATA`: packet contents, a string whose characters are bytes (Click's
   ``\\<hex>`` data included), returned as bytes.
 
@@ -134,6 +135,16 @@ def PROBABILITY(text: str, args: Args) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError("expected probability between 0 and 1")
     return value
+
+
+#: Fraction bits of the sampling probabilities (RandomSample, FromDump), as Click's.
+SAMPLING_SHIFT = 28
+
+
+def SAMPLING(text: str, args: Args | None) -> int:
+    """A probability from 0 to 1, in fixed point with SAMPLING_SHIFT fraction bits."""
+    PROBABILITY(text, args)  # type: ignore[arg-type]
+    return fixed_point(text, SAMPLING_SHIFT)
 
 
 def DATA(text: str, args: Args) -> bytes:

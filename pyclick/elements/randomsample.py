@@ -6,20 +6,15 @@ import random
 
 from pyclick.args import BOOL, Args
 from pyclick.element import PROCESSING_A_AH, read_handler, write_handler
-from pyclick.elements.clickargs import PROBABILITY, fixed_point, unparse_fixed
+from pyclick.elements.clickargs import SAMPLING, SAMPLING_SHIFT, unparse_fixed
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.switchable import Activatable
 from pyclick.packet import Packet
 
 #: Probabilities are kept as Click keeps them: in fixed point, 28 fraction bits.
-_SHIFT = 28
+_SHIFT = SAMPLING_SHIFT
 _ONE = 1 << _SHIFT
-
-
-def _PROBABILITY(text: str, args: Args | None) -> int:
-    """A probability from 0 to 1, in fixed point."""
-    PROBABILITY(text, args)
-    return fixed_point(text, _SHIFT)
+_PROBABILITY = SAMPLING
 
 
 class RandomSample(Activatable):

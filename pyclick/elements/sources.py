@@ -9,11 +9,12 @@ make packets the same way, with :func:`packet_bytes`.
 from __future__ import annotations
 
 import os
+import random
 from typing import TYPE_CHECKING, ClassVar
 
-from pyclick.args import BOOL, INT, STRING, TIME, Args, Number
+from pyclick.args import BOOL, INT, STRING, TIME, UNSIGNED, Args, Number
 from pyclick.element import AGNOSTIC, read_handler, write_handler
-from pyclick.elements.clickargs import DATA, to_bytes
+from pyclick.elements.clickargs import DATA, SAMPLING, SAMPLING_SHIFT, to_bytes, unparse_fixed
 from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
 from pyclick.elements.switchable import Switchable
 from pyclick.errors import ConfigError
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 DEFAULT_DATA = b"Random bullshit in a packet, at least 64 bytes long. Well, now it is."
 
 _LINKTYPE_NAMES = {1: "ETHER", 101: "IP", 113: "LINUX_SLL", 228: "IP4", 229: "IP6"}
+#: A classic pcap file's header, and each record's, in bytes.
+_PCAP_HEADER, _RECORD_HEADER = 24, 16
 
 #: Longest packet InfiniteSource makes (LENGTH): an IP datagram's maximum.
 MAX_LENGTH = 65535
@@ -283,7 +286,9 @@ class FromDump(_Source):
     captured bytes, and its timestamp is the one recorded in the file.
     Without TIMING, packets go out BURST at a time as fast as the task runs;
     with TIMING, the gaps between packets are kept, measured on the
-    router's clock (real or simulated).
+    router's clock (real or simulated). With SAMPLE, each packet is emitted
+    with that probability (kept to 2^-28, as Click keeps it), the others
+    skipped. With STOP, FromDump becomes inactive when the file is done.
 
     Keyword arguments
     FILENAME -- the pcap file; mandatory
@@ -292,15 +297,22 @@ class FromDump(_Source):
     ACTIVE -- emit only while true; default true
     TIMING -- keep the file's timing; default false
     BURST -- packets per task run without TIMING, 1 to 65536; default 32
+    SAMPLE -- the probability that a packet is emitted, 0 to 1; default 1
     END_AFTER -- stop at the first packet this long after the file's first one; default none
 
     Element handlers
     count (read) -- packets emitted
     reset_counts (write) -- sets count to 0
     active (read/write) -- the ACTIVE setting
+    stop (write) -- makes FromDump inactive and stops the driver
     filename (read) -- the file name
     filesize (read) -- the file's size in bytes
+    filepos (read/write) -- where the next packet is read from, in bytes (the file's end once it is done);
+    writing the start of a packet (or the end) moves there
+    packet_filepos (read) -- where the last packet read started (the file's end once it is done; 0 before)
+    sampling_prob (read) -- the SAMPLE setting
     encap (read) -- the file's link type (ETHER, IP, LINUX_SLL or the number)
+    reset_timing (write) -- with TIMING: the next packet goes out at once, the later ones keep their gaps from it
 
     Example
     FromDump(trace.pcap, STOP true) -> c :: Counter -> Discard;
@@ -312,13 +324,20 @@ class FromDump(_Source):
         self.timing = args.read("TIMING", BOOL, False)
         self.burst = args.read("BURST", _BURST, 32)
         self.end_after = args.read("END_AFTER", TIME.range(0))
+        self.sampling = args.read("SAMPLE", SAMPLING, 1 << SAMPLING_SHIFT)
         self._read_ending(args)
         args.complete()
         self.count = 0
         self.linktype = 0
         self._records: list[PcapRecord] = []
+        #: Where each record starts in the file, and where the last one ends.
+        self._offsets: list[int] = []
+        self._end = _PCAP_HEADER
         self._next = 0
+        self.packet_filepos = 0
         self._time_origin: float | None = None
+        self._time_anchor = 0.0
+        self._random = random.Random()
         self._task = Task(self, self._run)
         self._timer = Timer(self, self._on_timer)
 
@@ -333,6 +352,11 @@ class FromDump(_Source):
                               f"{err.strerror or err}", self.landmark) from None
         except PcapError as err:
             raise ConfigError(f"{self.declaration()}: {err}", self.landmark) from None
+        position = _PCAP_HEADER
+        for record in records:
+            self._offsets.append(position)
+            position += _RECORD_HEADER + len(record.frame)
+        self._end = position
         if self.end_after is not None and records:
             last = records[0].timestamp + self.end_after
             records = [r for r in records if r.timestamp < last]
@@ -352,13 +376,29 @@ class FromDump(_Source):
 
     def _emit(self, end: int) -> None:
         """Push records up to index ``end`` and note when the file is done."""
-        batch = [self._packet(r) for r in self._records[self._next:end]]
+        records = self._records[self._next:end]
+        if self.sampling < 1 << SAMPLING_SHIFT:
+            draw, limit = self._random.random, self.sampling / (1 << SAMPLING_SHIFT)
+            records = [r for r in records if draw() < limit]
+        batch = [self._packet(r) for r in records]
+        if end > self._next:
+            self.packet_filepos = self._offsets[end - 1]
         self._next = end
         self.count += len(batch)
         if batch:
             self.output_push(0, batch)
         if self._next >= len(self._records):
+            self.packet_filepos = self._filepos()
             self._finished()
+
+    def _finished(self) -> None:
+        if self.stop_when_done and not self._ended:
+            self.active = False
+        super()._finished()
+
+    def _filepos(self) -> int:
+        """Where the next record starts: the end after the last one (or END_AFTER's)."""
+        return self._offsets[self._next] if self._next < len(self._records) else self._end
 
     def _run(self) -> bool:
         if not self.active:
@@ -375,7 +415,7 @@ class FromDump(_Source):
     # --- TIMING: a timer fires at each packet's due time on the router's clock
     def _due(self, index: int) -> float:
         assert self._time_origin is not None
-        return self._time_origin + self._records[index].timestamp - self._records[0].timestamp
+        return self._time_origin + self._records[index].timestamp - self._time_anchor
 
     def _schedule_next(self) -> None:
         if self._next >= len(self._records):
@@ -383,6 +423,7 @@ class FromDump(_Source):
             return
         if self._time_origin is None:
             self._time_origin = self.router.now()
+            self._time_anchor = self._records[self._next].timestamp
         self._timer.schedule_at(self._due(self._next))
 
     def _on_timer(self) -> None:
@@ -410,6 +451,41 @@ class FromDump(_Source):
             return str(os.path.getsize(self.filename))
         except OSError:
             return "-"
+
+    @write_handler("stop")
+    def _write_stop(self, value: str) -> None:
+        self.active = False
+        self.router.please_stop_driver(f"{self.name}: stop handler written")
+
+    @read_handler("filepos")
+    def _read_filepos(self) -> str:
+        return str(self._filepos())
+
+    @write_handler("filepos")
+    def _write_filepos(self, value: str) -> None:
+        position = parse_value(UNSIGNED, value)
+        if position == self._end:
+            self._next = len(self._records)
+        elif position in self._offsets[:len(self._records)]:
+            self._next = self._offsets.index(position)
+            self._ended = False
+        else:
+            raise ValueError(f"no packet starts at {position}")
+
+    @read_handler("packet_filepos")
+    def _read_packet_filepos(self) -> str:
+        return str(self.packet_filepos)
+
+    @read_handler("sampling_prob")
+    def _read_sampling_prob(self) -> str:
+        return unparse_fixed(self.sampling, SAMPLING_SHIFT)
+
+    @write_handler("reset_timing")
+    def _write_reset_timing(self, value: str) -> None:
+        self._time_origin = None
+        if self.timing and self._timer.scheduled:
+            self._timer.unschedule()
+            self._wake()
 
     @read_handler("encap")
     def _read_encap(self) -> str:
