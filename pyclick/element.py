@@ -143,6 +143,12 @@ class RouterServices(Protocol):
     def now(self) -> float:
         """Router time in seconds (simulated time starts at 0)."""
 
+    def to_epoch(self, t: float) -> float:
+        """Router time ``t`` (a packet's timestamp) as seconds since the epoch."""
+
+    def from_epoch(self, seconds: float) -> float:
+        """Seconds since the epoch (a date from a capture) as router time."""
+
     def stop(self, reason: str = "") -> None:
         """Stop the router now, from any thread; the first reason is kept."""
 

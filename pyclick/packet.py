@@ -16,7 +16,8 @@ window covers all of an immutable one (a packet fresh from a source).
 
 Annotations:
 
-- ``timestamp`` (seconds, the router's clock), ``rss_hash``, ``flow`` (the
+- ``timestamp`` (seconds, the router's clock: ``router.to_epoch`` makes it
+  the date a capture records or a print shows), ``rss_hash``, ``flow`` (the
   parsed 5-tuple, when known) and ``anno`` (a dict for Python-level
   annotations such as the flow state) are plain attributes;
 - Click's annotation area, :data:`ANNO_SIZE` bytes, with Click's layout

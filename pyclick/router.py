@@ -152,6 +152,15 @@ class Router:
         """Router time in seconds (simulated time starts at 0)."""
         return self.clock.now()
 
+    def to_epoch(self, t: float) -> float:
+        """Router time ``t`` (a packet's timestamp) as seconds since the epoch:
+        the date a capture records or a print shows (simulated time as it is)."""
+        return self.clock.to_epoch(t)
+
+    def from_epoch(self, seconds: float) -> float:
+        """A date (seconds since the epoch, as a capture holds) as router time."""
+        return self.clock.from_epoch(seconds)
+
     def element(self, name: str) -> Element | None:
         """The element with exactly this name, or None."""
         return self._by_name.get(name)

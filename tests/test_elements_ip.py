@@ -365,6 +365,27 @@ def test_todump_round_trips_through_fromdump(tmp_path, capsys):
     assert linktype == 101 and [r.frame for r in records] == [frames[0], frames[2]]
 
 
+def test_todump_dates_records_by_the_wall_clock(tmp_path, capsys):
+    # Packets carry the router's (monotonic) time; the file holds dates.
+    import time
+    path = tmp_path / "now.pcap"
+    assert main(["-e", f"InfiniteSource(LIMIT 1, STOP true) -> ToDump({path})"]) == 0
+    (seconds,) = struct.unpack("=I", path.read_bytes()[24:28])
+    assert abs(seconds - time.time()) < 60
+
+
+def test_fromdump_dates_are_long_past_for_delayshaper(tmp_path, capsys):
+    # Dated 1,000 s after the epoch, the packets are due at once, as in Click
+    # (they were held until the router's clock reached the date).
+    path = tmp_path / "old.pcap"
+    assert main(["-e", f"InfiniteSource(LIMIT 3, STOP true) -> SetTimestamp(1000) "
+                       f"-> ToDump({path})"]) == 0
+    config = (f"FromDump({path}) -> Queue -> DelayShaper(0.05) -> Unqueue -> c :: Counter "
+              "-> Discard; DriverManager(wait 0.3s, stop)")
+    assert main(["-e", config, "-h", "c.count"]) == 0
+    assert capsys.readouterr().out == "3\n"
+
+
 def test_todump_in_pull_context_pulls_by_itself(tmp_path, capsys):
     path = tmp_path / "pulled.pcap"
     config = f"InfiniteSource(LIMIT 5, STOP true) -> Queue -> t :: ToDump({path}, NANO true)"

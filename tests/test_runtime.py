@@ -581,7 +581,18 @@ def test_a_task_scheduled_first_runs_before_the_rest_of_the_round():
     assert seen == ["a", "s", "b", "c", "a"]
 
 
-# --- configure and initialize order
+def test_clocks_map_router_time_to_dates():
+    import time
+    from pyclick.runtime.clock import RealClock
+    real = RealClock()
+    now = real.now()
+    assert abs(real.to_epoch(now) - time.time()) < 1
+    assert real.from_epoch(real.to_epoch(now)) == pytest.approx(now, abs=1e-6)
+    # 0 is a packet's unset timestamp, either way.
+    assert (real.to_epoch(0.0), real.from_epoch(0.0)) == (0.0, 0.0)
+    # Simulated time is its own calendar.
+    sim = SimClock(5.0)
+    assert (sim.to_epoch(7.5), sim.from_epoch(7.5)) == (7.5, 7.5)
 
 
 # --- configure and initialize order

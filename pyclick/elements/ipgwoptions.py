@@ -127,7 +127,8 @@ class IPGWOptions(Element):
             raise _BadOption(at + 2)
         pointer = header[at + 2] - 1
         overflow, flag = header[at + 3] >> 4, header[at + 3] & 15
-        stamp = struct.pack("!I", int(self.router.now() % 86400 * 1000))
+        # Milliseconds since midnight UT (RFC 791).
+        stamp = struct.pack("!I", int(self.router.to_epoch(self.router.now()) % 86400 * 1000))
         if pointer < 4:
             raise _BadOption(at + 2)
         if flag == TS_ONLY:

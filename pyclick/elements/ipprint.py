@@ -126,7 +126,7 @@ class IPPrint(Activatable):
         if self.label:
             parts.append(f"{self.label}: ")
         if self.print_timestamp:
-            parts.append(f"{packet.timestamp:.6f}: ")
+            parts.append(f"{self.router.to_epoch(packet.timestamp):.6f}: ")
         if self.print_aggregate:
             parts.append(f"#{packet.aggregate}")
         if self.print_paint:

@@ -78,7 +78,7 @@ class Print(Switchable):
         """The line printed for ``packet``."""
         parts = [self.label] if self.label else []
         if self.timestamp:
-            parts.append(f"{packet.timestamp:.6f}")
+            parts.append(f"{self.router.to_epoch(packet.timestamp):.6f}")
         line = ": ".join(parts + [f"{len(packet):4d}"])
         if self.headroom:
             line += f" (h{packet.headroom} t{packet.tailroom})"

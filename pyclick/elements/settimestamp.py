@@ -36,7 +36,8 @@ class SetTimestamp(Element):
         args.complete()
 
     def simple_action(self, packet: Packet) -> Packet:
-        when = self.router.now() if self.timestamp is None else self.timestamp
+        # TIMESTAMP is a date; packets carry the router's time.
+        when = self.router.now() if self.timestamp is None else self.router.from_epoch(self.timestamp)
         if self.first:
             packet.first_timestamp = when
         else:

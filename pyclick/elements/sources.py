@@ -283,7 +283,9 @@ class FromDump(_Source):
     Description
     Emits the packets of a classic pcap file (as written by tcpdump -w; both
     byte orders, micro- or nanosecond timestamps). Each packet holds the
-    captured bytes, and its timestamp is the one recorded in the file.
+    captured bytes, and its timestamp is the one recorded in the file
+    (a date; elements that delay packets by their timestamp, DelayShaper
+    for one, see how long ago it was).
     Without TIMING, packets go out BURST at a time as fast as the task runs;
     with TIMING, the gaps between packets are kept, measured on the
     router's clock (real or simulated). With SAMPLE, each packet is emitted
@@ -372,7 +374,9 @@ class FromDump(_Source):
             self._task.reschedule()
 
     def _packet(self, record: PcapRecord) -> Packet:
-        return Packet(data=record.frame, timestamp=record.timestamp)
+        # The file holds dates; packets carry the router's time (ToDump writes
+        # the same dates back).
+        return Packet(data=record.frame, timestamp=self.router.from_epoch(record.timestamp))
 
     def _emit(self, end: int) -> None:
         """Push records up to index ``end`` and note when the file is done."""

@@ -41,7 +41,8 @@ class ToDump(Element):
     FILENAME '-' writes to standard output. At most SNAPLEN bytes of each
     packet are written (the whole packet when SNAPLEN is 0); the recorded
     length is the packet's length, plus its extra length annotation when
-    EXTRA_LENGTH is true. Each record's time is the packet's timestamp.
+    EXTRA_LENGTH is true. Each record's time is the packet's timestamp as a
+    date (the wall clock's; in simulated time, the simulated seconds).
     The file's link type comes from ENCAP, or from the encap handlers of
     the USE_ENCAP_FROM elements (FromDump has one), which must agree.
     Records are in this machine's byte order, with microsecond timestamps
@@ -158,15 +159,17 @@ class ToDump(Element):
         out = self._out
         if out is None:
             return
-        snaplen, record = self.snaplen, self._record
+        snaplen, record, to_epoch = self.snaplen, self._record, self.router.to_epoch
         scale = 1e9 if self.nano else 1e6
         chunks = []
         for packet in batch:
             data = packet.data
             captured = data if not snaplen or len(data) <= snaplen else data[:snaplen]
             length = len(data) + (packet.extra_length if self.extra_length else 0)
-            seconds = int(packet.timestamp)
-            fraction = min(int(round((packet.timestamp - seconds) * scale)), int(scale) - 1)
+            # The record holds a date; the packet, the router's time.
+            when = to_epoch(packet.timestamp)
+            seconds = int(when)
+            fraction = min(int(round((when - seconds) * scale)), int(scale) - 1)
             chunks.append(record.pack(seconds, fraction, len(captured), length))
             chunks.append(captured)
         try:
