@@ -297,7 +297,9 @@ def pcaps(tmp_path):
     little = tmp_path / "little.pcap"
     write_pcap(little, FRAMES)
     big = tmp_path / "big.pcap"
-    big_endian_nanosecond_pcap(big, [(5.000000001, b"\xaa" * 20), (5.5, b"\xbb" * 21)])
+    # Raw IP: IPv4 headers of 20 bytes (0x45), read with FORCE_IP.
+    big_endian_nanosecond_pcap(big, [(5.000000001, b"\x45" + b"\xaa" * 19),
+                                     (5.5, b"\x45" + b"\xbb" * 20)])
     return little, big
 
 
@@ -315,7 +317,7 @@ def test_fromdump_reads_both_byte_orders_and_resolutions(pcaps):
     router = chain(("f", "FromDump", f"FILENAME {big}"), ("k", "StdTestSink", ""))
     run(router)
     got = [(p.timestamp, p.data) for p in router.element("k").packets]
-    assert got == [(5.000000001, b"\xaa" * 20), (5.5, b"\xbb" * 21)]
+    assert got == [(5.000000001, b"\x45" + b"\xaa" * 19), (5.5, b"\x45" + b"\xbb" * 20)]
     assert router.handlers.read("f.encap") == "IP"
     assert router.handlers.read("f.filename") == str(big)
 
@@ -335,12 +337,16 @@ def test_fromdump_timing_keeps_gaps_in_simulated_time(pcaps):
     assert [len(b) for b in sink.batches] == [1, 1, 1]
 
 
-def test_fromdump_end_after_and_end_call(pcaps):
+def test_fromdump_end_after_and_end_call(pcaps, capfd):
+    # At 1001.25 (the third packet, 1002.0) END_CALL makes Print inactive;
+    # FromDump, still active, sends that packet and the rest, as Click's does.
     router = chain(("f", "FromDump", f"{pcaps[0]}, END_AFTER 1s, END_CALL p.active false"),
                    ("p", "Print", "x, ACTIVE true"), ("k", "StdTestSink", ""))
     run(router)
-    assert len(router.element("k").packets) == 2
-    assert router.handlers.read("p.active") == "false"
+    assert len(router.element("k").packets) == 3
+    assert capfd.readouterr().err.count("x:") == 2
+    assert (router.handlers.read("p.active"), router.handlers.read("f.active")) == (
+        "false", "true")
 
 
 def test_fromdump_inactive_emits_nothing(pcaps):
@@ -409,3 +415,267 @@ def test_fromdump_file_problems_name_the_element(tmp_path):
 
 def test_fromdump_missing_filename():
     assert "FILENAME: missing mandatory argument" in config_error(("f", "FromDump", ""))
+
+
+# --- FromDump: FORCE_IP, START/END dates, two outputs ------------------------------
+
+def ipv4(n: int, header_words: int = 5) -> bytes:
+    """An IPv4 UDP header to 10.0.0.n (IHL ``header_words``), 8 bytes of payload."""
+    header = bytes([0x40 | header_words, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0])
+    return header + bytes([10, 0, 0, n] * 2) + bytes(4 * header_words - 20) + bytes(8)
+
+
+IPV6 = bytes([0x60, 0, 0, 0, 0, 8, 17, 64]) + bytes(32) + bytes(8)
+MACS = bytes.fromhex("001122334455" "00667788aa99")
+
+
+def ether(ethertype: int, payload: bytes) -> bytes:
+    return MACS + ethertype.to_bytes(2, "big") + payload
+
+
+def sll(protocol: int, payload: bytes) -> bytes:
+    """A Linux cooked capture header (16 bytes, the protocol last)."""
+    return bytes.fromhex("00000001000600112233445500000000")[:14] + protocol.to_bytes(2, "big") \
+        + payload
+
+
+def force_ip_run(tmp_path, frames, linktype, keywords="", two_outputs=True):
+    path = tmp_path / "in.pcap"
+    write_pcap(path, [(100.0 + i, frame) for i, frame in enumerate(frames)], linktype)
+    elements = [("f", "FromDump", f"{path}, STOP true{keywords}"), ("k", "StdTestSink", "")]
+    connections = [("f", 0, "k", 0)]
+    if two_outputs:
+        elements.append(("o", "StdTestSink", ""))
+        connections.append(("f", 1, "o", 0))
+    router = build(elements, connections)
+    run(router)
+    return router
+
+
+def test_fromdump_force_ip_ethernet_sets_the_network_header(tmp_path):
+    frames = [
+        ether(0x0800, ipv4(1)),                                   # IPv4
+        ether(0x0806, bytes(28)),                                 # ARP
+        ether(0x86DD, IPV6),                                      # IPv6
+        MACS + bytes.fromhex("81000005") + b"\x08\x00" + ipv4(4),  # 802.1Q, then IPv4
+        ether(0x0800, b""),                                       # no IP header
+        ether(0x0800, ipv4(6)[:19]),                              # IPv4 header cut short
+        ether(0x0800, b"\x44" + ipv4(7)[1:]),                     # IHL 4
+        ether(0x0800, IPV6),                                      # IPv6 behind the IPv4 type
+    ]
+    router = force_ip_run(tmp_path, frames, 1, ", FORCE_IP true")
+    ip = router.element("k").packets
+    assert [p.data for p in ip] == [frames[0], frames[2], frames[3], frames[7]]
+    assert [(p.network_header_offset, p.network_header_length) for p in ip] == [
+        (14, 20), (14, 40), (18, 20), (14, 40)]
+    assert ip[0].dst_ip == bytes([10, 0, 0, 1]) and ip[2].dst_ip == bytes([10, 0, 0, 4])
+    other = router.element("o").packets
+    assert [p.data for p in other] == [frames[1], frames[4], frames[5], frames[6]]
+    assert router.handlers.read("f.count") == "4"
+    # With one output the non-IP packets are dropped; without FORCE_IP all go out as they are.
+    router = force_ip_run(tmp_path, frames, 1, ", FORCE_IP true", two_outputs=False)
+    assert len(router.element("k").packets) == 4 and router.handlers.read("f.count") == "4"
+    router = force_ip_run(tmp_path, frames, 1)
+    assert [p.network_header_offset for p in router.element("k").packets] == [None] * 8
+    assert router.element("o").packets == []
+
+
+def test_fromdump_force_ip_linux_sll_and_raw_ip(tmp_path):
+    frames = [sll(0x0800, ipv4(1)), sll(0x0806, bytes(28)), sll(0x86DD, IPV6), sll(0x0800, b"")]
+    router = force_ip_run(tmp_path, frames, 113, ", FORCE_IP true")
+    assert [(p.data, p.network_header_offset) for p in router.element("k").packets] == [
+        (frames[0], 16), (frames[2], 16)]
+    assert [p.data for p in router.element("o").packets] == [frames[1], frames[3]]
+    assert router.handlers.read("f.encap") == "LINUX_SLL"
+    # Raw IP (101, and 12 read as 101) is read with FORCE_IP even when it is false.
+    frames = [ipv4(1), b"\xaa" * 20, IPV6, ipv4(9, header_words=6)]
+    for linktype in (101, 12):
+        for keywords in ("", ", FORCE_IP false"):
+            router = force_ip_run(tmp_path, frames, linktype, keywords)
+            assert [(p.data, p.network_header_offset, p.network_header_length)
+                    for p in router.element("k").packets] == [
+                (frames[0], 0, 20), (frames[2], 0, 40), (frames[3], 0, 24)]
+            assert [p.data for p in router.element("o").packets] == [frames[1]]
+            assert router.handlers.read("f.encap") == "IP"
+
+
+def test_fromdump_force_ip_refuses_other_link_types(tmp_path):
+    for linktype, name in ((228, "228 (IP4)"), (0, "0")):
+        path = tmp_path / f"{linktype}.pcap"
+        write_pcap(path, [(1.0, ipv4(1))], linktype)
+        router = chain(("f", "FromDump", f"{path}, FORCE_IP true"), ("d", "Discard", ""))
+        with pytest.raises(ConfigError) as err:
+            run(router)
+        text = str(err.value)
+        assert "f :: FromDump" in text and "FORCE_IP" in text and f"link type {name}:" in text
+    # Without FORCE_IP they are read as they are.
+    router = chain(("f", "FromDump", f"{tmp_path / '228.pcap'}, STOP true"),
+                   ("k", "StdTestSink", ""))
+    run(router)
+    assert router.element("k").packets[0].network_header_offset is None
+
+
+def test_fromdump_has_one_or_two_push_outputs(tmp_path, capsys):
+    from pyclick.cli import main
+
+    path = tmp_path / "in.pcap"
+    write_pcap(path, [(1.0, ether(0x0800, ipv4(1)))])
+    assert main(["-q", "-e", f"f :: FromDump({path}) -> Discard; f[1] -> Queue -> Discard",
+                 "-h", "f.ports"]) == 0
+    assert capsys.readouterr().out == (
+        "0 inputs\n2 outputs\npush\t-\t[0] Discard@2\npush\t-\t[0] Queue@3\n")
+    assert main(["-q", "-e", f"f :: FromDump({path}) -> Discard; f[1] -> Discard; "
+                 "f[2] -> Discard"]) == 1
+    assert "'f :: FromDump' has no output 2" in capsys.readouterr().err
+
+
+#: Dates 1000.25, 1000.5, 1002, 1003 and 1005; packet n goes to 10.0.0.n.
+DATED = [(1000.25, 1), (1000.5, 2), (1002.0, 3), (1003.0, 4), (1005.0, 5)]
+
+
+@pytest.fixture
+def dated(tmp_path):
+    path = tmp_path / "dated.pcap"
+    write_pcap(path, [(t, ether(0x0800, ipv4(n))) for t, n in DATED])
+    return path
+
+
+def sent(router: Router, sink: str = "k") -> list[int]:
+    """The packets a sink got, by number (the last byte of the destination address)."""
+    return [p.data[14 + 19] for p in router.element(sink).packets]
+
+
+@pytest.mark.parametrize("keywords, numbers, active", [
+    ("START 1000.5", [2, 3, 4, 5], "true"),
+    ("START 1000500ms", [2, 3, 4, 5], "true"),
+    ("START_AFTER 250ms", [2, 3, 4, 5], "true"),
+    ("START 0, START_AFTER 1", [3, 4, 5], "true"),        # 0 is no time
+    ("START 3000", [], "true"),
+    ("END 1002", [1, 2], "false"),                       # inactive at the end date
+    ("END_AFTER 1.75", [1, 2], "false"),                 # 1000.25 + 1.75 = 1002
+    ("END_AFTER 1.7", [1, 2], "false"),
+    ("INTERVAL 1.5", [1, 2], "false"),                   # from the first packet: 1001.75
+    ("START_AFTER 0.25, INTERVAL 1.5", [2], "false"),     # from 1000.5 to 1002
+    ("START 1000.4, INTERVAL 2.6", [2, 3], "false"),     # from 1000.4 to 1003
+    ("END 2000", [1, 2, 3, 4, 5], "false"),              # inactive when the file is done
+    ("END 0", [1, 2, 3, 4, 5], "true"),
+    ("END_AFTER 0", [1, 2, 3, 4, 5], "true"),
+])
+def test_fromdump_start_and_end_dates(dated, keywords, numbers, active):
+    router = chain(("f", "FromDump", f"{dated}, {keywords}"), ("k", "StdTestSink", ""))
+    run(router)
+    assert sent(router) == numbers
+    assert router.handlers.read("f.active") == active
+    assert router.handlers.read("f.count") == str(len(numbers))
+
+
+def test_fromdump_start_is_checked_until_a_packet_passes_it(tmp_path):
+    path = tmp_path / "unordered.pcap"
+    write_pcap(path, [(t, ether(0x0800, ipv4(n)))
+                      for t, n in [(10, 1), (12, 2), (11, 3), (13, 4), (9, 5)]])
+    router = chain(("f", "FromDump", f"{path}, START 11"), ("k", "StdTestSink", ""))
+    run(router)
+    assert sent(router) == [2, 3, 4, 5]
+    router = chain(("f", "FromDump", f"{path}, END 12"), ("k", "StdTestSink", ""))
+    run(router)
+    assert sent(router) == [1]
+
+
+def test_fromdump_dates_are_exact(tmp_path):
+    # A date of today in microseconds: 1700000001.123456 is exactly 1 s after
+    # the first packet, 1700000001.123455 is not.
+    path = tmp_path / "today.pcap"
+    write_pcap(path, [(1700000000.123456, ether(0x0800, ipv4(1))),
+                      (1700000001.123455, ether(0x0800, ipv4(2))),
+                      (1700000001.123456, ether(0x0800, ipv4(3)))])
+    for keywords, numbers in (("END_AFTER 1", [1, 2]), ("END 1700000001.123456", [1, 2]),
+                              ("START 1700000001.123456", [3])):
+        router = chain(("f", "FromDump", f"{path}, {keywords}"), ("k", "StdTestSink", ""))
+        run(router)
+        assert sent(router) == numbers, keywords
+    # Nanoseconds: the records at 5.000000001 and 5.5.
+    path = tmp_path / "nano.pcap"
+    big_endian_nanosecond_pcap(path, [(5.000000001, ipv4(1)), (5.5, ipv4(2))])
+    for keywords, count in (("START 5.000000001", "2"), ("START 5.000000002", "1"),
+                            ("END 5.000000001", "0")):
+        router = chain(("f", "FromDump", f"{path}, {keywords}"), ("k", "StdTestSink", ""))
+        run(router)
+        assert router.handlers.read("f.count") == count, keywords
+
+
+def test_fromdump_end_date_with_stop_and_end_call(dated):
+    # STOP: the driver stops at the third packet, which is not sent.
+    router = chain(("f", "FromDump", f"{dated}, END_AFTER 1s, STOP true"),
+                   ("k", "StdTestSink", ""))
+    run(router)
+    assert sent(router) == [1, 2]
+    assert router.stop_reason == "f: end date reached"
+    assert router.handlers.read("f.active") == "false"
+    # An END_CALL that makes FromDump inactive: the third packet (58-byte
+    # records from byte 24) is skipped.
+    router = chain(("f", "FromDump", f"{dated}, END_AFTER 1s, END_CALL f.active false"),
+                   ("k", "StdTestSink", ""))
+    router.initialize()
+    h = router.handlers
+    try:
+        router.scheduler.run()
+        assert sent(router) == [1, 2]
+        assert (h.read("f.active"), h.read("f.packet_filepos"), h.read("f.filepos")) == (
+            "false", "140", "198")
+    finally:
+        router.cleanup()
+    # Writing active true goes on with the fourth; at the file's end, END_CALL again.
+    router = build([("f", "FromDump", f"{dated}, END_AFTER 1s, END_CALL f.active false"),
+                    ("k", "StdTestSink", ""), ("s", "Script", "wait 1, write f.active true")],
+                   [("f", 0, "k", 0)])
+    run(router)
+    assert sent(router) == [1, 2, 4, 5]
+    assert router.element("k").times == [0.0, 1.0]  # one batch each
+    assert router.handlers.read("f.active") == "false"
+
+
+def test_fromdump_extend_interval(dated):
+    # END_AFTER 0.5: the end date is 1000.75; the third packet (1002) is
+    # skipped. At 1 s it moves to 1002.25: the fourth (1003) ends it again
+    # (and is skipped); at 2 s to 1012.25: the fifth goes out.
+    script = "wait 1, write f.extend_interval 1.5, wait 1, write f.extend_interval 10s"
+    router = build([("f", "FromDump", f"{dated}, END_AFTER 0.5"), ("k", "StdTestSink", ""),
+                    ("s", "Script", script)], [("f", 0, "k", 0)])
+    run(router)
+    assert sent(router) == [1, 2, 5]
+    assert router.element("k").times == [0.0, 2.0]  # one batch each
+    assert router.handlers.read("f.active") == "false"
+    with pytest.raises(HandlerError, match="expected time"):
+        router.handlers.write("f.extend_interval", "-1")
+    # Without an end date, STOP or END_CALL, only the date moves.
+    router = build([("f", "FromDump", f"{dated}, ACTIVE false"), ("k", "StdTestSink", ""),
+                    ("s", "Script", "write f.extend_interval 1001")], [("f", 0, "k", 0)])
+    run(router)
+    assert sent(router) == [] and router.handlers.read("f.active") == "false"
+
+
+def test_fromdump_timing_counts_from_the_first_packet_read(dated):
+    # START_AFTER 1 skips the first two packets; the others keep their
+    # distance from the first one: 1.75, 2.75 and 4.75 s.
+    router = chain(("f", "FromDump", f"{dated}, TIMING true, START_AFTER 1, STOP true"),
+                   ("k", "StdTestSink", ""))
+    run(router)
+    assert sent(router) == [3, 4, 5]
+    assert router.element("k").times == pytest.approx([1.75, 2.75, 4.75])
+    # With INTERVAL the end date is read right after the packet before it went out.
+    router = chain(("f", "FromDump", f"{dated}, TIMING true, INTERVAL 2, STOP true"),
+                   ("k", "StdTestSink", ""))
+    run(router)
+    assert sent(router) == [1, 2, 3]
+    assert router.element("k").times == pytest.approx([0.0, 0.25, 1.75])
+
+
+def test_fromdump_date_mistakes():
+    text = config_error(("f", "FromDump", "x.pcap, START 5, START_AFTER 1, END 9, INTERVAL 2"))
+    assert "f :: FromDump" in text
+    assert "START and START_AFTER are mutually exclusive" in text
+    assert "END, END_AFTER and INTERVAL are mutually exclusive" in text
+    text = config_error(("f", "FromDump", "x.pcap, START -5, END_AFTER soon, FORCE_IP maybe"))
+    assert "START: expected time (e.g. 10ms, 1s), got '-5'" in text
+    assert "END_AFTER: expected time (e.g. 10ms, 1s), got 'soon'" in text
+    assert "FORCE_IP: expected boolean" in text

@@ -58,7 +58,17 @@ def mark_ip_header(packet: Packet) -> bool:
     if ethertype == _ETHERTYPE_VLAN and len(data) >= _ETHER_HEADER + 4:
         ethertype = int.from_bytes(data[16:18], "big")
         offset += 4
-    if ethertype not in (_ETHERTYPE_IPV4, _ETHERTYPE_IPV6) or len(data) <= offset:
+    if ethertype not in (_ETHERTYPE_IPV4, _ETHERTYPE_IPV6):
+        return False
+    return mark_ip_header_at(packet, offset)
+
+
+def mark_ip_header_at(packet: Packet, offset: int) -> bool:
+    """Set the network header to the IPv4 or IPv6 header at ``offset`` (and,
+    for IPv4, the destination IP annotation); False when no whole IP header
+    starts there."""
+    data = packet.data
+    if len(data) <= offset:
         return False
     version = data[offset] >> 4
     if version == 4:

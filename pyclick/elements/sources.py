@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import random
+from array import array
+from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from pyclick.args import BOOL, INT, STRING, TIME, UNSIGNED, Args, Number
 from pyclick.element import AGNOSTIC, read_handler, write_handler
 from pyclick.elements.clickargs import DATA, SAMPLING, SAMPLING_SHIFT, to_bytes, unparse_fixed
+from pyclick.elements.fromdevice import mark_ip_header, mark_ip_header_at
 from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
 from pyclick.elements.switchable import Switchable
 from pyclick.errors import ConfigError
@@ -32,8 +35,18 @@ if TYPE_CHECKING:
 DEFAULT_DATA = b"Random bullshit in a packet, at least 64 bytes long. Well, now it is."
 
 _LINKTYPE_NAMES = {1: "ETHER", 101: "IP", 113: "LINUX_SLL", 228: "IP4", 229: "IP6"}
+_LINKTYPE_ETHER, _LINKTYPE_RAW, _LINKTYPE_SLL = 1, 101, 113
+#: Raw IP under another number; FromDump reads it as _LINKTYPE_RAW, as Click does.
+_LINKTYPE_HOST_RAW = 12
+#: The link types whose IP headers FORCE_IP finds.
+_FORCE_IP_LINKTYPES = (_LINKTYPE_ETHER, _LINKTYPE_RAW, _LINKTYPE_SLL)
+#: A Linux cooked capture header: the protocol (an ethertype) in its last two bytes.
+_SLL_HEADER = 16
+_IP_ETHERTYPES = (0x0800, 0x86DD)
 #: A classic pcap file's header, and each record's, in bytes.
 _PCAP_HEADER, _RECORD_HEADER = 24, 16
+#: What FromDump's reading of a record gives besides a record to emit.
+_SKIPPED, _HALTED, _EOF = -1, -2, -3
 
 #: Longest packet InfiniteSource makes (LENGTH): an IP datagram's maximum.
 MAX_LENGTH = 65535
@@ -42,6 +55,26 @@ MAX_BURST = 65536
 _LENGTH = INT.range(-1, MAX_LENGTH)
 _BURST = INT.range(1, MAX_BURST)
 _LIMIT = INT.range(None, 2**63 - 1)
+#: FromDump's dates and durations (0: none).
+_DATE = TIME.range(0)
+
+
+def _nanoseconds(seconds: float) -> int:
+    """A time in whole nanoseconds, exactly as the decimal it was written as
+    (to a float's precision)."""
+    return round(Decimal(repr(seconds)) * 1_000_000_000)
+
+
+def _mark_ip(packet: Packet, linktype: int) -> bool:
+    """FORCE_IP: set the network header of the IP header a frame of that link type holds."""
+    if linktype == _LINKTYPE_ETHER:
+        return mark_ip_header(packet)
+    if linktype == _LINKTYPE_SLL:
+        data = packet.data
+        return (len(data) >= _SLL_HEADER
+                and int.from_bytes(data[_SLL_HEADER - 2:_SLL_HEADER], "big") in _IP_ETHERTYPES
+                and mark_ip_header_at(packet, _SLL_HEADER))
+    return mark_ip_header_at(packet, 0)
 
 
 def packet_bytes(data: bytes, length: int) -> bytes:
@@ -73,8 +106,12 @@ class _Source(Switchable):
         if self._ended:
             return
         self._ended = True
+        self._end_action("all packets sent")
+
+    def _end_action(self, reason: str) -> None:
+        """What STOP or END_CALL asks for; ``reason`` is the driver stop's."""
         if self.stop_when_done:
-            self.router.please_stop_driver(f"{self.name}: all packets sent")
+            self.router.please_stop_driver(f"{self.name}: {reason}")
         elif self.end_call is not None:
             try:
                 self.end_call.write(self)
@@ -288,22 +325,55 @@ class FromDump(_Source):
     for one, see how long ago it was).
     Without TIMING, packets go out BURST at a time as fast as the task runs;
     with TIMING, the gaps between packets are kept, measured on the
-    router's clock (real or simulated). With SAMPLE, each packet is emitted
-    with that probability (kept to 2^-28, as Click keeps it), the others
-    skipped. With STOP, FromDump becomes inactive when the file is done.
+    router's clock (real or simulated) from the first packet read. With
+    SAMPLE, each packet is emitted with that probability (kept to 2^-28, as
+    Click keeps it), the others skipped. With STOP, FromDump becomes
+    inactive when the file is done.
+
+    START or START_AFTER skips the packets recorded before a date, up to
+    the first one at or after it (the later ones are not checked). END,
+    END_AFTER or INTERVAL sets an end date: at the first packet recorded at
+    or after it, FromDump calls END_CALL, or stops the driver and becomes
+    inactive with STOP, or else becomes inactive. If it is then inactive,
+    that packet is skipped (writing active true goes on with the next one);
+    if not, that packet and the rest of the file are emitted. When the file
+    is done, FromDump does the same (END_CALL, STOP, or without them,
+    becoming inactive if an end date was set).
+    START_AFTER and END_AFTER count from the date of the first packet read,
+    INTERVAL from the start date (START_AFTER's, START, or the first
+    packet's). A time of 0 sets nothing. At most one of START and
+    START_AFTER may be given, and one of END, END_AFTER and INTERVAL.
+
+    With FORCE_IP, a packet goes out of output 0 only if it holds a whole
+    IPv4 or IPv6 header, with the network header (and, for IPv4, the
+    destination IP annotation) set: after the Ethernet header (one 802.1Q
+    tag allowed) of an ETHER file, at the start of an IP file, after the
+    16-byte header of a LINUX_SLL file whose protocol field says IPv4 or
+    IPv6. The other packets go out of output 1 if FromDump has one, else
+    are dropped; they are not counted. FORCE_IP is refused for the files of
+    other link types. IP files (link type 101, or 12) are read with FORCE_IP
+    whatever its setting, as in Click.
+
+    Ports
+    no inputs; push output 0, optional push output 1 (non-IP packets with FORCE_IP)
 
     Keyword arguments
     FILENAME -- the pcap file; mandatory
-    STOP -- stop the router when the file is done; default false
-    END_CALL -- write handler (with value) called when the file is done; default none
+    STOP -- stop the router when the file is done or the end date reached; default false
+    END_CALL -- write handler (with value) called when the file is done or the end date reached; default none
     ACTIVE -- emit only while true; default true
     TIMING -- keep the file's timing; default false
     BURST -- packets per task run without TIMING, 1 to 65536; default 32
     SAMPLE -- the probability that a packet is emitted, 0 to 1; default 1
-    END_AFTER -- stop at the first packet this long after the file's first one; default none
+    FORCE_IP -- emit only IP packets, their network header set; default false (true for IP files)
+    START -- skip the packets before this date (seconds since the epoch); default none
+    START_AFTER -- skip the packets less than this long after the first one; default none
+    END -- end date (seconds since the epoch); default none
+    END_AFTER -- end this long after the first packet's date; default none
+    INTERVAL -- end this long after the start date; default none
 
     Element handlers
-    count (read) -- packets emitted
+    count (read) -- packets emitted (out of output 0)
     reset_counts (write) -- sets count to 0
     active (read/write) -- the ACTIVE setting
     stop (write) -- makes FromDump inactive and stops the driver
@@ -315,27 +385,60 @@ class FromDump(_Source):
     sampling_prob (read) -- the SAMPLE setting
     encap (read) -- the file's link type (ETHER, IP, LINUX_SLL or the number)
     reset_timing (write) -- with TIMING: the next packet goes out at once, the later ones keep their gaps from it
+    extend_interval (write) -- a time: moves the end date that much later; with an end date, STOP or
+    END_CALL, also makes FromDump active and looks for the end date again
 
     Example
     FromDump(trace.pcap, STOP true) -> c :: Counter -> Discard;
+    f :: FromDump(trace.pcap, FORCE_IP true, START_AFTER 10s, INTERVAL 1min) -> IPPrint -> Discard;
+    f[1] -> Discard;
     """
+
+    port_count = "0/1-2"
 
     def configure(self, args: Args) -> None:
         self.filename = args.read_mp("FILENAME", STRING)
         self.active = args.read("ACTIVE", BOOL, True)
         self.timing = args.read("TIMING", BOOL, False)
         self.burst = args.read("BURST", _BURST, 32)
-        self.end_after = args.read("END_AFTER", TIME.range(0))
         self.sampling = args.read("SAMPLE", SAMPLING, 1 << SAMPLING_SHIFT)
+        self.force_ip = args.read("FORCE_IP", BOOL, False)
+        start = args.read("START", _DATE, 0.0)
+        start_after = args.read("START_AFTER", _DATE, 0.0)
+        end = args.read("END", _DATE, 0.0)
+        end_after = args.read("END_AFTER", _DATE, 0.0)
+        interval = args.read("INTERVAL", _DATE, 0.0)
         self._read_ending(args)
+        # As in Click, a time of 0 is no time.
+        if start and start_after:
+            args.error("START and START_AFTER are mutually exclusive")
+        if bool(end) + bool(end_after) + bool(interval) > 1:
+            args.error("END, END_AFTER and INTERVAL are mutually exclusive")
         args.complete()
+        # The dates (in nanoseconds) packets are checked against. The
+        # relative ones become dates at the first packet read.
+        self._first_time = _nanoseconds(start or start_after)
+        self._have_first_time = bool(start or start_after)
+        self._first_time_relative = not start
+        self._last_time = _nanoseconds(end or end_after or interval)
+        self._have_last_time = self._end_date_given = bool(end or end_after or interval)
+        self._last_time_relative = bool(end_after)
+        self._last_time_interval = bool(interval)
+        self._times_ready = False
         self.count = 0
         self.linktype = 0
+        self._emit_ip_only = False
         self._records: list[PcapRecord] = []
+        #: Each record's date in nanoseconds, exactly as the file has it.
+        self._dates = array("q")
         #: Where each record starts in the file, and where the last one ends.
-        self._offsets: list[int] = []
+        self._offsets = array("q")
         self._end = _PCAP_HEADER
         self._next = 0
+        #: With TIMING: the record read and waiting for its time.
+        self._held: int | None = None
+        self._out: list[Packet] = []
+        self._non_ip: list[Packet] = []
         self.packet_filepos = 0
         self._time_origin: float | None = None
         self._time_anchor = 0.0
@@ -345,63 +448,129 @@ class FromDump(_Source):
 
     def initialize(self) -> None:
         # The capture reader brings numpy: loaded by a FromDump only, when it starts.
-        from pyclick.sim.pcap import PcapError, read_pcap
+        from pyclick.sim.pcap import PcapError
 
         try:
-            self.linktype, records = read_pcap(self.filename)
+            self._load()
         except OSError as err:
             raise ConfigError(f"{self.declaration()}: cannot read '{self.filename}': "
                               f"{err.strerror or err}", self.landmark) from None
         except PcapError as err:
             raise ConfigError(f"{self.declaration()}: {err}", self.landmark) from None
-        position = _PCAP_HEADER
-        for record in records:
-            self._offsets.append(position)
-            position += _RECORD_HEADER + len(record.frame)
-        self._end = position
-        if self.end_after is not None and records:
-            last = records[0].timestamp + self.end_after
-            records = [r for r in records if r.timestamp < last]
-        self._records = records
+        if self.linktype == _LINKTYPE_HOST_RAW:
+            self.linktype = _LINKTYPE_RAW
+        if self.force_ip and self.linktype not in _FORCE_IP_LINKTYPES:
+            name = _LINKTYPE_NAMES.get(self.linktype)
+            raise ConfigError(f"{self.declaration()}: FORCE_IP: '{self.filename}' has link type "
+                              f"{self.linktype}{f' ({name})' if name else ''}: can't force IP "
+                              "packets (ETHER, IP or LINUX_SLL only)", self.landmark)
+        self._emit_ip_only = self.force_ip or self.linktype == _LINKTYPE_RAW
         self._wake()
+
+    def _load(self) -> None:
+        """Read the whole file: its link type, records, their dates and places."""
+        from pyclick.sim.pcap import PcapReader, PcapRecord
+
+        reader = PcapReader(self.filename)
+        self.linktype = reader.format.linktype
+        scale, unit = reader.format.scale, 1 if reader.format.nanoseconds else 1000
+        while (batch := reader.read_batch()) is not None:
+            times = (batch.seconds + batch.fractions * scale).tolist()
+            self._records.extend(PcapRecord(t, batch.frame(i)) for i, t in enumerate(times))
+            # 64-bit integers: a date in nanoseconds, with seconds below 2^32, fits.
+            self._dates.frombytes((batch.seconds * 1_000_000_000 + batch.fractions * unit)
+                                  .astype("=i8").tobytes())
+            self._offsets.frombytes((batch.offset + batch.starts - _RECORD_HEADER)
+                                    .astype("=i8").tobytes())
+            self._end = batch.offset + int(batch.starts[-1] + batch.lengths[-1])
 
     def _wake(self) -> None:
         if not self.active or self.scheduling.scheduler is None:
             return
         if self.timing:
-            self._schedule_next()
+            self._timer.schedule_at(self.router.now())
         else:
             self._task.reschedule()
 
-    def _packet(self, record: PcapRecord) -> Packet:
+    # --- reading the file, a record at a time, as Click's FromDump does
+    def _prepare_times(self, index: int) -> None:
+        """Turn the relative START_AFTER, END_AFTER and INTERVAL into dates,
+        and start TIMING's clock, at the first record read."""
+        date = self._dates[index]
+        if self._first_time_relative:
+            self._first_time += date
+        if self._last_time_relative:
+            self._last_time += date
+        elif self._last_time_interval:
+            self._last_time += self._first_time
+        if self.timing:
+            self._time_origin = self.router.now()
+            self._time_anchor = self._records[index].timestamp
+        self._times_ready = True
+
+    def _read_one(self) -> int:
+        """Read the next record: its index if it is to be emitted, else
+        _SKIPPED, _HALTED (the end date made FromDump inactive) or _EOF."""
+        index = self._next
+        if index >= len(self._records):
+            self.packet_filepos = self._end
+            return _EOF
+        self.packet_filepos = self._offsets[index]
+        self._next = index + 1
+        if not self._times_ready:
+            self._prepare_times(index)
+        date = self._dates[index]
+        if self._have_first_time:
+            if date < self._first_time:
+                return _SKIPPED
+            self._have_first_time = False
+        # Checked again after the end action: it may have moved the end date.
+        while self._have_last_time and date >= self._last_time:
+            self._have_last_time = False
+            self._flush()
+            self._end_action("end date reached")
+            if not self.active:
+                return _HALTED
+        if (self.sampling < 1 << SAMPLING_SHIFT
+                and self._random.random() >= self.sampling / (1 << SAMPLING_SHIFT)):
+            return _SKIPPED
+        return index
+
+    def _take(self, index: int) -> None:
+        """Make record ``index``'s packet and queue it for its output."""
+        record = self._records[index]
         # The file holds dates; packets carry the router's time (ToDump writes
         # the same dates back).
-        return Packet(data=record.frame, timestamp=self.router.from_epoch(record.timestamp))
+        packet = Packet(data=record.frame, timestamp=self.router.from_epoch(record.timestamp))
+        # Each batch holds packets of one output, so that they leave in the file's order.
+        if self._emit_ip_only and not _mark_ip(packet, self.linktype):
+            if self._out:
+                self._flush()
+            self._non_ip.append(packet)
+        else:
+            if self._non_ip:
+                self._flush()
+            self._out.append(packet)
 
-    def _emit(self, end: int) -> None:
-        """Push records up to index ``end`` and note when the file is done."""
-        records = self._records[self._next:end]
-        if self.sampling < 1 << SAMPLING_SHIFT:
-            draw, limit = self._random.random, self.sampling / (1 << SAMPLING_SHIFT)
-            records = [r for r in records if draw() < limit]
-        batch = [self._packet(r) for r in records]
-        if end > self._next:
-            self.packet_filepos = self._offsets[end - 1]
-        self._next = end
-        self.count += len(batch)
-        if batch:
-            self.output_push(0, batch)
-        if self._next >= len(self._records):
-            self.packet_filepos = self._filepos()
-            self._finished()
+    def _flush(self) -> None:
+        """Push the packets taken so far: output 0 (counted), the non-IP ones output 1."""
+        out, non_ip = self._out, self._non_ip
+        self._out, self._non_ip = [], []
+        self.count += len(out)
+        if out:
+            self.output_push(0, out)
+        if non_ip:
+            self.output_push(1, non_ip)
 
-    def _finished(self) -> None:
-        if self.stop_when_done and not self._ended:
+    def _end_action(self, reason: str) -> None:
+        # Click's FromDump calls its stop handler for STOP, and without STOP
+        # or END_CALL becomes inactive at an end date.
+        if self.stop_when_done or (self.end_call is None and self._end_date_given):
             self.active = False
-        super()._finished()
+        super()._end_action(reason)
 
     def _filepos(self) -> int:
-        """Where the next record starts: the end after the last one (or END_AFTER's)."""
+        """Where the next record starts: the end after the last one."""
         return self._offsets[self._next] if self._next < len(self._records) else self._end
 
     def _run(self) -> bool:
@@ -409,8 +578,28 @@ class FromDump(_Source):
             self._task.unschedule()
             return False
         start = self._next
-        self._emit(min(self._next + self.burst, len(self._records)))
-        if self.active and self._next < len(self._records):
+        status = _SKIPPED
+        if (self._times_ready and not (self._have_first_time or self._have_last_time)
+                and self.sampling >= 1 << SAMPLING_SHIFT):
+            # Nothing left to check: the next BURST records as they are.
+            end = min(start + self.burst, len(self._records))
+            for index in range(start, end):
+                self._take(index)
+            if end > start:
+                self._next, self.packet_filepos = end, self._offsets[end - 1]
+        else:
+            for _ in range(self.burst):
+                status = self._read_one()
+                if status >= 0:
+                    self._take(status)
+                elif status != _SKIPPED:
+                    break
+        if status != _HALTED and self._next >= len(self._records):
+            status = self._read_one()
+        self._flush()
+        if status == _EOF:
+            self._finished()
+        if self.active and status != _EOF:
             self._task.reschedule()
         else:
             self._task.unschedule()
@@ -421,24 +610,30 @@ class FromDump(_Source):
         assert self._time_origin is not None
         return self._time_origin + self._records[index].timestamp - self._time_anchor
 
-    def _schedule_next(self) -> None:
-        if self._next >= len(self._records):
-            self._emit(self._next)
-            return
-        if self._time_origin is None:
-            self._time_origin = self.router.now()
-            self._time_anchor = self._records[self._next].timestamp
-        self._timer.schedule_at(self._due(self._next))
-
     def _on_timer(self) -> None:
         if not self.active:
             return
         now = self.router.now()
-        end = self._next + 1
-        while end < len(self._records) and self._due(end) <= now:
-            end += 1
-        self._emit(end)
-        self._schedule_next()
+        status = _SKIPPED
+        while self.active:
+            if self._held is None:
+                status = self._read_one()
+                if status == _SKIPPED:
+                    continue
+                if status < 0:
+                    break
+                self._held = status
+            if self._time_origin is None:
+                self._time_origin, self._time_anchor = now, self._records[self._held].timestamp
+            if self._due(self._held) > now:
+                break
+            self._take(self._held)
+            self._held = None
+        self._flush()
+        if status == _EOF:
+            self._finished()
+        elif self.active and self._held is not None:
+            self._timer.schedule_at(self._due(self._held))
 
     # --- handlers
     @write_handler("reset_counts")
@@ -470,11 +665,12 @@ class FromDump(_Source):
         position = parse_value(UNSIGNED, value)
         if position == self._end:
             self._next = len(self._records)
-        elif position in self._offsets[:len(self._records)]:
+        elif position in self._offsets:
             self._next = self._offsets.index(position)
             self._ended = False
         else:
             raise ValueError(f"no packet starts at {position}")
+        self._held = None
 
     @read_handler("packet_filepos")
     def _read_packet_filepos(self) -> str:
@@ -489,6 +685,14 @@ class FromDump(_Source):
         self._time_origin = None
         if self.timing and self._timer.scheduled:
             self._timer.unschedule()
+            self._wake()
+
+    @write_handler("extend_interval")
+    def _write_extend_interval(self, value: str) -> None:
+        self._last_time += _nanoseconds(parse_value(TIME, value))
+        if self.stop_when_done or self.end_call is not None or self._end_date_given:
+            self._have_last_time = True
+            self.active = True
             self._wake()
 
     @read_handler("encap")
