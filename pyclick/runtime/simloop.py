@@ -108,13 +108,13 @@ class SimScheduler:
                 call.run()
             if timer is not None:
                 run_guarded(host, timer.owner, "timer", timer.callback)
-            for done, task in enumerate(tasks, 1):
+            for task in tasks:
                 if self.stopping:
                     break
                 run_guarded(host, task.owner, "task", task.callback)
                 if self.tasks.first:
                     with self.lock:
-                        self.tasks.put_back(tasks[done:])
+                        self.tasks.put_back(tasks, task)
                     break
             if timer is None and not tasks and not calls:
                 host.stop("nothing left to run")

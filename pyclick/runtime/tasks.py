@@ -83,11 +83,12 @@ class TaskQueue:
         task._generation += 1
         self.first.append((task._generation, task))
 
-    def put_back(self, tasks: list[Task]) -> None:
-        """Return the tasks of a round not run yet, in order, ahead of those
-        scheduled since: a task rescheduled meanwhile keeps its place in the round."""
+    def put_back(self, tasks: list[Task], last_run: Task) -> None:
+        """Return the tasks of the round ``tasks`` after ``last_run`` (not run
+        yet), in order, ahead of those scheduled since: a task rescheduled
+        meanwhile keeps its place in the round."""
         entries = []
-        for task in tasks:
+        for task in tasks[tasks.index(last_run) + 1:]:
             task.scheduled = True
             task._generation += 1
             entries.append((task._generation, task))
@@ -99,10 +100,12 @@ class TaskQueue:
 
     def take_round(self) -> list[Task]:
         """Every pending task, each marked unscheduled, in scheduling order."""
-        tasks = [t for gen, t in self.first if gen == t._generation and t.scheduled]
-        tasks += [t for gen, t in self._queue if gen == t._generation and t.scheduled]
-        self.first.clear()
+        tasks = [t for gen, t in self._queue if gen == t._generation and t.scheduled]
         self._queue.clear()
+        # Rounds come by the thousand a second; one with a task to run first, rarely.
+        if self.first:
+            tasks[:0] = [t for gen, t in self.first if gen == t._generation and t.scheduled]
+            self.first.clear()
         for task in tasks:
             task.scheduled = False
         return tasks

@@ -140,7 +140,7 @@ class WorkerThread:
                 worked = True
             with self.cond:
                 tasks = self.tasks.take_round()
-            for done, task in enumerate(tasks, 1):
+            for task in tasks:
                 if scheduler.stopping:
                     break
                 start = time.perf_counter()
@@ -151,7 +151,7 @@ class WorkerThread:
                 # read unlocked: one pushed meanwhile is seen after the next task.
                 if self.tasks.first:
                     with self.cond:
-                        self.tasks.put_back(tasks[done:])
+                        self.tasks.put_back(tasks, task)
                     break
             if not worked:
                 self._sleep(clock.now())
