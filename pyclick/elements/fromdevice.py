@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 from pyclick.args import BOOL, BYTES, STRING, UNSIGNED, WORD, Args, Choice, ListOf, shorten
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.elements.argtypes import XDP_MODES
+from pyclick.elements.inet import mark_ip_header
 from pyclick.elements.polldevice import ReceiveTask, initialize_failed
 from pyclick.errors import ConfigError
 from pyclick.packet import DEFAULT_HEADROOM, Packet
@@ -39,51 +40,6 @@ FROMDEVICE_HEADROOM = DEFAULT_HEADROOM + (4 - (DEFAULT_HEADROOM + 2) % 4) % 4
 MAX_HEADROOM = 8190
 #: Capture methods of Click on Linux; both read through the packet-socket ring here.
 METHODS = ("LINUX", "PCAP")
-_ETHERTYPE_IPV4 = 0x0800
-_ETHERTYPE_IPV6 = 0x86DD
-_ETHERTYPE_VLAN = 0x8100
-_ETHER_HEADER = 14
-
-
-def mark_ip_header(packet: Packet) -> bool:
-    """FORCE_IP: find the IPv4 or IPv6 header after the Ethernet header (one
-    802.1Q tag allowed), set the network header (and, for IPv4, the
-    destination IP annotation); False when the frame carries no whole IP
-    header."""
-    data = packet.data
-    if len(data) < _ETHER_HEADER:
-        return False
-    ethertype = int.from_bytes(data[12:14], "big")
-    offset = _ETHER_HEADER
-    if ethertype == _ETHERTYPE_VLAN and len(data) >= _ETHER_HEADER + 4:
-        ethertype = int.from_bytes(data[16:18], "big")
-        offset += 4
-    if ethertype not in (_ETHERTYPE_IPV4, _ETHERTYPE_IPV6):
-        return False
-    return mark_ip_header_at(packet, offset)
-
-
-def mark_ip_header_at(packet: Packet, offset: int) -> bool:
-    """Set the network header to the IPv4 or IPv6 header at ``offset`` (and,
-    for IPv4, the destination IP annotation); False when no whole IP header
-    starts there."""
-    data = packet.data
-    if len(data) <= offset:
-        return False
-    version = data[offset] >> 4
-    if version == 4:
-        length = (data[offset] & 0x0F) * 4
-        if length < 20 or offset + length > len(data):
-            return False
-        packet.set_network_header(offset, length)
-        packet.dst_ip = data[offset + 16:offset + 20]
-        return True
-    if version == 6 and offset + 40 <= len(data):
-        packet.set_network_header(offset, 40)
-        return True
-    return False
-
-
 def rss_hash(key: bytes, flow: tuple[str, str, int, int, int] | None) -> int:
     """The NIC's Toeplitz hash of a flow: 4-tuple for TCP/UDP, addresses otherwise."""
     import numpy as np

@@ -16,6 +16,8 @@ argument types, and where a packet's IP header is.
   network device for its Ethernet or IPv4 address;
 - :func:`ip_header_offset`: the IP header's offset in a packet's data, from
   its network header annotation, 0 when no element set it;
+  :func:`mark_ip_header` and :func:`mark_ip_header_at`: FORCE_IP's search
+  for a whole IP header in a frame (FromDevice, FromDump);
 - :func:`reject`: where the elements with an optional output for refused
   packets send them.
 """
@@ -274,6 +276,51 @@ def ip_header_offset(packet: Packet) -> int:
     annotation, or 0 when no element set it)."""
     offset = packet.network_header_offset
     return 0 if offset is None else offset
+
+
+ETHERTYPE_IPV4 = 0x0800
+ETHERTYPE_IPV6 = 0x86DD
+ETHERTYPE_VLAN = 0x8100
+ETHER_HEADER = 14
+
+
+def mark_ip_header(packet: Packet) -> bool:
+    """FORCE_IP: find the IPv4 or IPv6 header after the Ethernet header (one
+    802.1Q tag allowed), set the network header (and, for IPv4, the
+    destination IP annotation); False when the frame carries no whole IP
+    header."""
+    data = packet.data
+    if len(data) < ETHER_HEADER:
+        return False
+    ethertype = int.from_bytes(data[12:14], "big")
+    offset = ETHER_HEADER
+    if ethertype == ETHERTYPE_VLAN and len(data) >= ETHER_HEADER + 4:
+        ethertype = int.from_bytes(data[16:18], "big")
+        offset += 4
+    if ethertype not in (ETHERTYPE_IPV4, ETHERTYPE_IPV6):
+        return False
+    return mark_ip_header_at(packet, offset)
+
+
+def mark_ip_header_at(packet: Packet, offset: int) -> bool:
+    """Set the network header to the IPv4 or IPv6 header at ``offset`` (and,
+    for IPv4, the destination IP annotation); False when no whole IP header
+    starts there."""
+    data = packet.data
+    if len(data) <= offset:
+        return False
+    version = data[offset] >> 4
+    if version == 4:
+        length = (data[offset] & 0x0F) * 4
+        if length < 20 or offset + length > len(data):
+            return False
+        packet.set_network_header(offset, length)
+        packet.dst_ip = data[offset + 16:offset + 20]
+        return True
+    if version == 6 and offset + 40 <= len(data):
+        packet.set_network_header(offset, 40)
+        return True
+    return False
 
 
 def reject(element: Element, packet: Packet) -> None:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, ClassVar
 from pyclick.args import BOOL, INT, STRING, TIME, UNSIGNED, Args, Number
 from pyclick.element import AGNOSTIC, read_handler, write_handler
 from pyclick.elements.clickargs import DATA, SAMPLING, SAMPLING_SHIFT, to_bytes, unparse_fixed
-from pyclick.elements.fromdevice import mark_ip_header, mark_ip_header_at
+from pyclick.elements.inet import (ETHERTYPE_IPV4, ETHERTYPE_IPV6, mark_ip_header,
+                                   mark_ip_header_at)
 from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
 from pyclick.elements.switchable import Switchable
 from pyclick.errors import ConfigError
@@ -42,7 +43,7 @@ _LINKTYPE_HOST_RAW = 12
 _FORCE_IP_LINKTYPES = (_LINKTYPE_ETHER, _LINKTYPE_RAW, _LINKTYPE_SLL)
 #: A Linux cooked capture header: the protocol (an ethertype) in its last two bytes.
 _SLL_HEADER = 16
-_IP_ETHERTYPES = (0x0800, 0x86DD)
+_IP_ETHERTYPES = (ETHERTYPE_IPV4, ETHERTYPE_IPV6)
 #: A classic pcap file's header, and each record's, in bytes.
 _PCAP_HEADER, _RECORD_HEADER = 24, 16
 #: What FromDump's reading of a record gives besides a record to emit.
