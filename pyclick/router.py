@@ -6,6 +6,11 @@ Life of a router::
     router.configure()             # every element parses its arguments
     status = router.run()          # initialize in order, run, clean up in reverse
 
+Every port an element has must be connected, as in Click. ``Router(flat,
+partial=True)`` leaves that to the caller, with a warning per unconnected
+port (a push there drops its packets, a pull there gets none): for a harness
+that pushes into an element itself, a plugin's tests for instance.
+
 The router is the one place that wires the pieces together: it owns the
 class registry (``pyclick.registry``), the exit guard
 (``pyclick.kernel.exitguard``), the handler table, and the scheduling
@@ -86,7 +91,7 @@ class Router:
 
     def __init__(self, flat: FlatConfig, *, threads: int | None = None, simtime: bool = False,
                  source: str | None = None, registry: Registry | None = None,
-                 simtime_start: float = 0.0) -> None:
+                 simtime_start: float = 0.0, partial: bool = False) -> None:
         if threads is not None and threads < 1:
             raise ValueError("threads must be at least 1")
         self.flat = flat
@@ -104,6 +109,9 @@ class Router:
         self.warnings: list[str] = []
         #: Where simulated time starts (``--simtime=TIME``).
         self._simtime_start = simtime_start
+        #: Ports may be left unconnected (a warning each): a harness that
+        #: pushes into an element itself. Configurations follow Click's rule.
+        self._partial = partial
         self.clock: RealClock | SimClock = SimClock(simtime_start) if simtime else RealClock()
         self.scheduler: RealtimeScheduler | SimScheduler | None = None
         #: Handed to every element: its timers and tasks reach the scheduler through it.
@@ -206,7 +214,7 @@ class Router:
             element = cls(decl.name, self, decl.landmark, decl.config)
             self.elements.append(element)
             self._by_name[decl.name] = element
-        hook_up(self._by_name, self.flat.connections, errors, self._warn)
+        hook_up(self._by_name, self.flat.connections, errors, self._warn, self._partial)
         errors.raise_if_any()
         self._position = {element.name: i for i, element in enumerate(self.elements)}
 

@@ -35,10 +35,12 @@ def flat_config(elements: Iterable[Declaration], connections: Iterable[Connectio
 
 
 def configured_router(elements: Iterable[Declaration], connections: Iterable[Connection] = (),
-                      *, at: Landmark | str, **options: Any) -> Router:
+                      *, at: Landmark | str, partial: bool = True, **options: Any) -> Router:
     """A configured Router of ``flat_config(elements, connections, at=at)``;
-    ``options`` go to Router (``simtime``, ``threads``)."""
-    router = Router(flat_config(elements, connections, at=at), **options)
+    ``options`` go to Router (``simtime``, ``threads``). The tests push into
+    the elements themselves: ports may be left unconnected unless ``partial``
+    is False."""
+    router = Router(flat_config(elements, connections, at=at), partial=partial, **options)
     router.configure()
     return router
 

@@ -304,11 +304,10 @@ def test_handlers_printed_when_the_router_stops(capsys):
 
 def test_an_empty_value_prints_nothing_of_its_own(capsys):
     # An empty configuration reads as nothing at all, not an empty line.
-    status, out, _ = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(1); n :: Null",
-                             "-h", "n.config")
+    config = "a :: CliTicker(1); Idle -> n :: Null -> Discard"
+    status, out, _ = run_cli(capsys, "--simtime", "-e", config, "-h", "n.config")
     assert (status, out) == (0, "")
-    status, out, _ = run_cli(capsys, "--simtime", "-e", "a :: CliTicker(1); n :: Null",
-                             "-h", "n.config", "-h", "a.ticks")
+    status, out, _ = run_cli(capsys, "--simtime", "-e", config, "-h", "n.config", "-h", "a.ticks")
     assert (status, out) == (0, "n.config:\n\na.ticks:\n1\n\n")
 
 

@@ -221,6 +221,17 @@ def test_unknown_class_without_clickpath(capsys, tmp_path):
     assert status == 1 and "unknown element class 'CpathAbsent'" in err
 
 
+def test_a_port_left_unconnected_is_an_error_before_anything_runs(capsys):
+    # Run, this source would wait forever on the full queue nothing drains.
+    status, out, err = click(capsys, "-e", "InfiniteSource(LIMIT 10, STOP true) -> Queue(4);")
+    assert (status, out, err) == (1, "", "<expr>:1: 'Queue@2 :: Queue' output 0 unused\n")
+    status, _, err = click(capsys, "-q", "-e", "Idle -> t :: Tee(3); t[0] -> Discard; "
+                                               "t[2] -> Discard; c :: Counter")
+    assert (status, err) == (1, "<expr>:1: 'c :: Counter' input 0 unused\n"
+                                "<expr>:1: 't :: Tee' output 1 unused\n"
+                                "<expr>:1: 'c :: Counter' output 0 unused\n")
+
+
 # --- Print and hex data
 
 def test_print_writes_to_standard_error_and_hex_data_needs_no_quotes(capsys):

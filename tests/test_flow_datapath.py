@@ -143,7 +143,7 @@ def test_a_failing_worker_is_reported_when_stopping():
 
 def test_a_flow_manager_must_count_buckets_like_the_device():
     router = Router(FlatConfig([FlatElement("fim", "FlowIPManager", "RETA_SIZE 64",
-                                            Landmark("dp.click", 2))]))
+                                            Landmark("dp.click", 2))]), partial=True)
     router.configure()
     fim = router.element("fim")
     with pytest.raises(ValueError, match="the device has 16 buckets, a flow manager 64"):

@@ -50,7 +50,7 @@ def manager(config: str = "RETA_SIZE 8, CHECK true"
     here = Landmark("test.click", 1)
     router = Router(FlatConfig([FlatElement("fim", "FlowIPManager", config, here),
                                 FlatElement("sink", "OwnershipTestSink", "", here)],
-                               [FlatConnection("fim", 0, "sink", 0, here)]))
+                               [FlatConnection("fim", 0, "sink", 0, here)]), partial=True)
     router.configure()
     return router.element("fim"), router.element("sink")
 

@@ -28,7 +28,7 @@ def router(fim_config: str, *, rejects: bool = False) -> Router:
         elements.append(FlatElement("rsink", "Discard", "", Landmark("flows.click", 6)))
         connections += [FlatConnection("fim", 1, "rc", 0, LINE),
                         FlatConnection("rc", 0, "rsink", 0, LINE)]
-    built = Router(FlatConfig(elements, connections))
+    built = Router(FlatConfig(elements, connections), partial=True)
     built.configure()
     built.initialize()
     return built

@@ -162,7 +162,7 @@ def router_for(config: str, sink: str = "Discard", simtime: bool = False,
                   FlatElement("sink", sink, "", Landmark("test.click", 2)),
                   *(balancer if balanced else [])],
         connections=[FlatConnection("fd", 0, "sink", 0, here)])
-    return Router(flat, simtime=simtime)
+    return Router(flat, simtime=simtime, partial=True)
 
 
 def configured(config: str, **kw) -> tuple[Router, FromDevice]:
@@ -488,7 +488,7 @@ EXIT_SCRIPT = textwrap.dedent("""
     here = Landmark("exit.click", 1)
     router = Router(FlatConfig(elements=[
         FlatElement("fd", "FromDevice", "nic0, ACTIVE false", here),
-        FlatElement("db", "Balances", "fd", here)]))
+        FlatElement("db", "Balances", "fd", here)]), partial=True)
     router.configure()
     fd = router.elements[0]
     how = sys.argv[2]
@@ -586,7 +586,8 @@ def test_without_cap_net_admin_only_initialize_refuses(tmp_path):
             router = Router(FlatConfig(elements=[
                 FlatElement("fd", "FromDevice", config, Landmark("perm.click", 4)),
                 *([FlatElement("db", "DeviceBalancer", "METHOD rss, DEV fd",
-                               Landmark("perm.click", 5))] if balanced else [])]))
+                               Landmark("perm.click", 5))] if balanced else [])]),
+                            partial=True)
             router.configure()
             print("configured")
             try:

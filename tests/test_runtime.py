@@ -228,9 +228,9 @@ def test_port_errors_name_element_port_and_connection_place():
     ]
 
 
-def test_port_counts_outputs_and_unused_warnings():
+def test_port_counts_outputs_and_unused_warnings_in_a_partial_graph():
     router = Router(flat("a :: Pipe", "b :: Pipe", "l :: LifeStep",
-                         connections=(("a", 1, "b", 0), ("l", 0, "a", 0))))
+                         connections=(("a", 1, "b", 0), ("l", 0, "a", 0))), partial=True)
     a, b, life = router.elements
     assert (a.ninputs, a.noutputs) == (1, 2)
     assert a.outputs == [None, (b, 0)]
@@ -239,9 +239,34 @@ def test_port_counts_outputs_and_unused_warnings():
                                "conf.click:2: warning: 'b :: Pipe' output 0 unused"]
 
 
+def test_unused_ports_are_errors_inputs_first_as_click_reports_them():
+    # a (1 input, 1-2 outputs) is fed by l, its output 0 free; b has both
+    # ports free. LifeStep's ports are optional (0-1/0-1).
+    with pytest.raises(ConfigError) as info:
+        Router(flat("a :: Pipe", "b :: Pipe", "l :: LifeStep",
+                    connections=(("l", 0, "a", 0),)))
+    assert info.value.messages == ["conf.click:2: 'b :: Pipe' input 0 unused",
+                                   "conf.click:1: 'a :: Pipe' output 0 unused",
+                                   "conf.click:2: 'b :: Pipe' output 0 unused"]
+
+
+def test_unused_ports_come_with_reuse_but_not_after_a_port_that_cannot_be():
+    # Pipe's output 0 feeds two sinks (reused); its input is free.
+    with pytest.raises(ConfigError) as info:
+        Router(flat("a :: Pipe", "b :: LifeStep", "c :: LifeStep",
+                    connections=(("a", 0, "b", 0), ("a", 0, "c", 0))))
+    assert info.value.messages == ["conf.click:101: illegal reuse of 'a :: Pipe' push output 0",
+                                   "conf.click:1: 'a :: Pipe' input 0 unused"]
+    # An output 3 that Pipe cannot have: only that, though its input is free.
+    with pytest.raises(ConfigError) as info:
+        Router(flat("a :: Pipe", "b :: LifeStep", connections=(("a", 3, "b", 0),)))
+    assert info.value.messages == [
+        "conf.click:100: 'a :: Pipe' has no output 3 (too many outputs: Pipe has 1-2)"]
+
+
 def test_same_outputs_as_inputs():
     router = Router(flat("a :: Pipe", "s :: Same", "d :: LifeStep",
-                         connections=(("a", 0, "s", 1), ("s", 0, "d", 0))))
+                         connections=(("a", 0, "s", 1), ("s", 0, "d", 0))), partial=True)
     assert (router.elements[1].ninputs, router.elements[1].noutputs) == (2, 2)
     with pytest.raises(ConfigError, match="'s :: Same' has no output 0"):
         Router(flat("s :: Same", "d :: LifeStep", connections=(("s", 0, "d", 0),)))
@@ -285,7 +310,7 @@ def test_value_error_in_configure_is_a_placed_user_error():
 
 
 def test_default_configure_rejects_arguments():
-    router = Router(flat("p :: Pipe(1)"))
+    router = Router(flat("p :: Pipe(1)"), partial=True)
     with pytest.raises(ConfigError, match="too many arguments: '1'"):
         router.configure()
 

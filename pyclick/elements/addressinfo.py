@@ -75,7 +75,7 @@ class AddressInfo(Element):
 
     Example
     AddressInfo(me 10.0.0.1/24 00:01:02:03:04:05);
-    ARPResponder(me) -> Discard;
+    Idle -> ARPResponder(me) -> Discard;
     """
 
     port_count = "0/0"

@@ -84,8 +84,8 @@ class PrioSched(_PullScheduler):
     any number of pull inputs, one pull output
 
     Example
-    hi :: Queue -> [0] p :: PrioSched;
-    lo :: Queue -> [1] p;
+    RatedSource(RATE 10) -> hi :: Queue -> [0] p :: PrioSched;
+    InfiniteSource(LIMIT 100) -> lo :: Queue -> [1] p;
     p -> Unqueue -> Discard;
     """
 
@@ -145,8 +145,8 @@ class StrideSched(_PullScheduler):
     config (read) -- the tickets of every input, separated by commas
 
     Example
-    a :: Queue -> [0] s :: StrideSched(3, 1);
-    b :: Queue -> [1] s;
+    InfiniteSource(LIMIT 100) -> a :: Queue -> [0] s :: StrideSched(3, 1);
+    InfiniteSource(LIMIT 100) -> b :: Queue -> [1] s;
     s -> Unqueue -> Discard;
     """
 

@@ -14,7 +14,10 @@ Click's router:
 3. a push output or a pull input connected more than once is
    ``illegal reuse of 'a :: X' push output 0`` (pull outputs and push
    inputs may be shared);
-4. ports left unconnected get a warning.
+4. every port an element has is connected: ``'a :: X' output 1 unused``
+   is an error, as in Click, and, as there, looked for only once checks 1
+   and 2 found nothing. A partial graph (a harness that pushes into an
+   element itself) gets a warning per unconnected port instead.
 
 :func:`describe_ports` writes the ``ports`` handler's text as Click's router does.
 
@@ -66,8 +69,13 @@ class Node(Protocol):
 
 
 def hook_up(elements: Mapping[str, Node], connections: list[FlatConnection],
-            errors: ErrorCollector, warn: Warn) -> None:
-    """Set every element's ports from the connections (see the module docstring)."""
+            errors: ErrorCollector, warn: Warn, partial: bool = False) -> None:
+    """Set every element's ports from the connections (see the module docstring);
+    ``partial``: unconnected ports are warnings, not errors."""
+    found = len(errors.messages)
+    # Unconnected inputs, then outputs (Click's order), each in element order.
+    unused_inputs: list[tuple[str, Landmark]] = []
+    unused_outputs: list[tuple[str, Landmark]] = []
     inputs: dict[str, dict[int, FlatConnection]] = defaultdict(dict)
     outputs: dict[str, dict[int, FlatConnection]] = defaultdict(dict)
     valid: list[FlatConnection] = []
@@ -90,14 +98,22 @@ def hook_up(elements: Mapping[str, Node], connections: list[FlatConnection],
             element.ninputs, element.outputs = 0, []
             continue
         ins, outs = inputs.get(element.name, _NONE_USED), outputs.get(element.name, _NONE_USED)
-        element.ninputs = _port_total(element, "input", counts.inputs, ins, errors, warn)
+        element.ninputs = _port_total(element, "input", counts.inputs, ins, errors,
+                                       unused_inputs)
         out_range = counts.outputs or PortRange(element.ninputs, element.ninputs)
-        total = _port_total(element, "output", out_range, outs, errors, warn)
+        total = _port_total(element, "output", out_range, outs, errors, unused_outputs)
         element.outputs = [None] * total
     in_range = [c for c in valid if c.from_port < len(elements[c.from_element].outputs)
                 and c.to_port < elements[c.to_element].ninputs]
     _processing(nodes, elements, in_range, errors)
+    # Click looks for unused ports only in graphs whose ports exist and agree
+    # on push and pull, and then with the reused ports.
+    settled = len(errors.messages) == found
     _check_reuse(elements, in_range, errors)
+    if partial or settled:
+        report = warn if partial else errors.error
+        for message, landmark in unused_inputs + unused_outputs:
+            report(message, landmark)
     for element in nodes:
         element.inputs = [None] * element.ninputs
     for conn in in_range:
@@ -170,8 +186,10 @@ def _check_reuse(elements: Mapping[str, Node], connections: list[FlatConnection]
 
 
 def _port_total(element: Node, kind_: str, allowed: PortRange,
-                used: Mapping[int, FlatConnection], errors: ErrorCollector, warn: Warn) -> int:
-    """How many ports of one side the element gets; reports the ports it cannot have."""
+                used: Mapping[int, FlatConnection], errors: ErrorCollector,
+                unused: list[tuple[str, Landmark]]) -> int:
+    """How many ports of one side the element gets; reports the ports it cannot have
+    and adds those it has but nothing connects to ``unused``."""
     top = max(used) + 1 if used else 0
     total = max(allowed.low, top)
     if allowed.high is not None and total > allowed.high:
@@ -183,7 +201,8 @@ def _port_total(element: Node, kind_: str, allowed: PortRange,
     if len(used) != total or top > total:
         for port in range(total):
             if port not in used:
-                warn(f"'{element.declaration()}' {kind_} {port} unused", element.landmark)
+                unused.append((f"'{element.declaration()}' {kind_} {port} unused",
+                               element.landmark))
     return total
 
 
