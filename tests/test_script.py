@@ -105,9 +105,31 @@ def test_functions(call, result):
     assert FUNCTIONS[name](text) == result
 
 
-@pytest.mark.parametrize("call", ["add", "add 1 x", "div 1 0", "mod 1.5 2", "not maybe",
-                                  "if true a", 'sprintf "%d" x', "neg 1 2", "htons",
-                                  "htons 1 2", "htonl abc", "ntohs 08"])
+@pytest.mark.parametrize("call, result", [
+    # No number: the starting value, 0 for add and sub, 1 for the others.
+    ("add", "0"), ("sub", "0"), ("mul", "1"), ("min", "1"), ("div", "1"), ("idiv", "1"),
+    ("div 7", "7"), ("idiv 7.9", "7"),
+    # 64-bit integers wrap around; a longer integer is read as a real number.
+    ("add 9223372036854775807 1", "-9223372036854775808"),
+    ("mul 4294967296 4294967296", "0"), ("neg -9223372036854775808", "-9223372036854775808"),
+    ("add 9223372036854775808 0", "9.22337203685e+18"),
+    # 0-led integers are octal; real results have 12 significant digits.
+    ("add 010 1", "9"), ("mul 1000000 1000000.0", "1e+12"),
+    # C's remainder takes the dividend's sign.
+    ("mod -7 3", "-1"), ("rem -7 3", "-1"), ("rem 7 -3", "1"),
+    ("if true a", "a"), ("if false a", ""), ("if true a b c", "a"),
+    ("in", "false"), ("in a 'a'", "true"),
+    # and/or read no further than the word that settles them.
+    ("and false maybe", "false"), ("or true maybe", "true"), ("sprintf", ""),
+])
+def test_functions_on_the_edges_answer_as_clicks(call, result):
+    name, _, text = call.partition(" ")
+    assert FUNCTIONS[name](text) == result
+
+
+@pytest.mark.parametrize("call", ["add 1 x", "div 1 0", "mod 1.5 2", "not maybe",
+                                  "if maybe a b", "and true maybe", 'sprintf "%d" x', "neg 1 2",
+                                  "htons", "htons 1 2", "htonl abc", "ntohs 08"])
 def test_function_misuse_raises(call):
     name, _, text = call.partition(" ")
     with pytest.raises(ScriptError):
@@ -141,6 +163,15 @@ def test_print_handler_form_and_quoting(capsys):
                "set q \"$(k.value)\", print '$q', setq q \"$(k.value)\", print \"[$q]\"")
     assert capsys.readouterr().out.splitlines() == [
         "7", "k.value", '"k.value"', "k.value", "7", "ab", "$q", "[7]"]
+
+
+def test_values_are_printed_as_they_are_quotes_and_all(capsys):
+    # A value put into text is escaped there, so print's unquoting gives it
+    # back whole: set keeps the quotes it was given, setq removes them.
+    run_script('set x "a b", print $x, print "[$x]", setq y "a b", print $y, print "[$y]", '
+               'set z "\\"", print "$z", print -$z, print $(first \'a b\' c)')
+    assert capsys.readouterr().out.splitlines() == [
+        '"a b"', '["a b"]', "a b", "[a b]", '"\\""', '-"\\""', "'a b'"]
 
 
 def test_print_to_files(tmp_path, capsys):

@@ -137,7 +137,10 @@ class Script(Element):
     variables: $? (status of the last write: 0 or an error code), $args,
     $1, $2... and $# (the run handler's arguments), $$ (process id).
     Single quotes prevent substitution; the q forms of instructions
-    (setq, printq...) remove one layer of quotes after substituting.
+    (setq, printq...) remove one layer of quotes after substituting. A value
+    substituted between double quotes is escaped there, and print quotes
+    the values it substitutes elsewhere too, so that a value prints as it is:
+    after set x "a b", print $x prints "a b" with its quotes.
 
     Instructions:
       set VAR TEXT, setq VAR TEXT -- set a variable
@@ -170,9 +173,9 @@ class Script(Element):
     shift (read with arguments) -- takes the first word off a variable (default args, the run arguments) and returns it
     set (write) -- 'VAR VALUE': set a variable
     now (read) -- the router's clock, seconds
-    add, sub, mul, div, idiv, mod, rem, min, max, avg, neg, abs, ceil, floor (read with arguments) -- arithmetic over space-separated numbers
+    add, sub, mul, div, idiv, mod, rem, min, max, avg, neg, abs, ceil, floor (read with arguments) -- arithmetic over space-separated numbers: 64-bit integers (0x hex, 0-led octal) that wrap around, real numbers (12 significant digits) once one is real, and always for div; idiv truncates; without numbers, add and sub give 0, the others 1
     eq, ne, lt, gt, le, ge (read with arguments) -- compare two numbers (or strings), answer true or false
-    not, and, or, nand, nor, if, in (read with arguments) -- logic: 'if COND A B' answers A or B, 'in X A B...' whether X is one of A, B...
+    not, and, or, nand, nor, if, in (read with arguments) -- logic: 'if COND A [B]' answers A or B (empty when missing), 'in X A B...' whether X is one of A, B...; and/or read no further than the word that settles them
     count, popcount, length, unquote, sprintf, random (read with arguments) -- item count, non-zero count, text length, unquoting, printf-style formatting, random integer (none: 0..2^31-1, N: 0..N-1, A B: A..B)
     first (read with arguments) -- the first word
     htons, htonl, ntohs, ntohl (read with arguments) -- an integer's low 2 (htons, ntohs) or 4 bytes in the other byte order
@@ -382,7 +385,7 @@ class Script(Element):
             name, params = split_first(self._expand(text))
             value = self._read_handler(unquote(name) if unquote_handler else name, params)
         else:
-            value = unquote(self._expand(text))
+            value = unquote(self._expand(text, quote_all=True))
         if newline and not value.endswith("\n"):
             value += "\n"
         if path is None:
@@ -437,8 +440,8 @@ class Script(Element):
             raise ScriptError(f"wait: {err}") from None
 
     # --- substitution
-    def _expand(self, text: str) -> str:
-        return expand(text, self._variable, self._call)
+    def _expand(self, text: str, quote_all: bool = False) -> str:
+        return expand(text, self._variable, self._call, quote_all)
 
     def _variable(self, name: str) -> str | None:
         if name == "?":

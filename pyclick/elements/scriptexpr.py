@@ -3,7 +3,9 @@
 Substitution follows Click's Script: ``$name`` and ``${name}`` are script
 variables (left as written when undefined, so a typo shows), ``$(handler
 args...)`` is replaced by the handler's value, and both nest. Single quotes
-protect text from substitution; double quotes do not. The functions
+protect text from substitution; double quotes do not, but a value put
+between double quotes is escaped there, so that removing the quotes gives
+it back as it was (``print`` quotes the values it puts outside quotes too). The functions
 (``add``, ``lt``, ``sprintf``...) are what ``$(add 1 2)`` calls when the
 name has no element part.
 
@@ -19,6 +21,7 @@ import re
 from typing import Callable
 
 from pyclick.args import BOOL, shorten, split_words, unquote
+from pyclick.lang.configstr import quote_inside_double
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 _SPECIAL_VARIABLES = "?#$"
@@ -47,8 +50,9 @@ def split_first(text: str) -> tuple[str, str]:
 
 
 # --- substitution
-def expand(text: str, variable: Lookup, call: Call) -> str:
-    """Substitute variables and ``$(...)`` handler values in ``text``."""
+def expand(text: str, variable: Lookup, call: Call, quote_all: bool = False) -> str:
+    """Substitute variables and ``$(...)`` handler values in ``text``: escaped
+    between double quotes, and elsewhere double-quoted with ``quote_all``."""
     out: list[str] = []
     i, n = 0, len(text)
     in_double = False
@@ -67,16 +71,24 @@ def expand(text: str, variable: Lookup, call: Call) -> str:
             out.append(text[i:i + 2])
             i += 2
         elif c == "$":
-            replacement, i = _substitution(text, i, variable, call)
-            out.append(replacement)
+            start = i
+            value, i = _substitution(text, i, variable, call)
+            if value is None:
+                out.append(text[start:i])
+            elif in_double or quote_all:
+                escaped = quote_inside_double(value)
+                out.append(escaped if in_double else f'"{escaped}"')
+            else:
+                out.append(value)
         else:
             out.append(c)
             i += 1
     return "".join(out)
 
 
-def _substitution(text: str, i: int, variable: Lookup, call: Call) -> tuple[str, int]:
-    """Expand the ``$`` construct at ``i``; return its value and where it ends."""
+def _substitution(text: str, i: int, variable: Lookup, call: Call) -> tuple[str | None, int]:
+    """Expand the ``$`` construct at ``i``: its value (None when it stays as
+    written) and where it ends."""
     nxt = text[i + 1:i + 2]
     if nxt == "(":
         end = _closing_paren(text, i + 1)
@@ -86,17 +98,13 @@ def _substitution(text: str, i: int, variable: Lookup, call: Call) -> tuple[str,
         end = text.find("}", i + 2)
         if end < 0:
             raise ScriptError(f"unterminated '${{' in '{text}'")
-        name = text[i + 2:end]
-        value = variable(name)
-        return (text[i:end + 1] if value is None else value), end + 1
+        return variable(text[i + 2:end]), end + 1
     if nxt and nxt in _SPECIAL_VARIABLES:
-        value = variable(nxt)
-        return (text[i:i + 2] if value is None else value), i + 2
+        return variable(nxt), i + 2
     match = _NAME.match(text, i + 1)
     if match is None:
-        return "$", i + 1
-    value = variable(match.group())
-    return (text[i:match.end()] if value is None else value), match.end()
+        return None, i + 1
+    return variable(match.group()), match.end()
 
 
 def _closing_paren(text: str, start: int) -> int:
@@ -136,27 +144,48 @@ def unparse_bool(value: bool) -> str:
 
 
 def parse_number(text: str) -> Number:
-    """An integer or a finite real number; ScriptError for anything else."""
+    """A number as Click's Script reads one: a 64-bit integer (decimal, ``0x``
+    hex, ``0b`` binary, ``0``-led octal) when the word is one, else a finite
+    real number; ScriptError for anything else."""
     word = unquote(text.strip())
     if len(word) <= MAX_NUMBER_TEXT and word.isascii():
-        for convert in (lambda w: int(w, 10), lambda w: int(w, 0), float):
+        for convert in (_integer, float):
             try:
                 value = convert(word)
             except ValueError:
                 continue
             if isinstance(value, float) and not math.isfinite(value):
                 raise ScriptError(f"expected a finite number, got '{shorten(text)}'")
-            return value
+            # An integer beyond 64 bits is read as the real number it names.
+            return value if _INT64_MIN <= value <= _INT64_MAX else float(value)
     raise ScriptError(f"expected a number, got '{shorten(text)}'")
 
 
+_INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
+_OCTAL_WORD = re.compile(r"([+-]?)0([0-7_]+)")
+
+
+def _integer(word: str) -> int:
+    octal = _OCTAL_WORD.fullmatch(word)
+    if octal:
+        return int(octal.group(1) + octal.group(2), 8)
+    try:
+        return int(word, 10)
+    except ValueError:
+        return int(word, 0)
+
+
+def _wrap(value: int) -> int:
+    """A 64-bit integer result, wrapped around as Click's arithmetic wraps it."""
+    return (value - _INT64_MIN) % 2**64 + _INT64_MIN
+
+
 def unparse_number(value: Number) -> str:
+    """Integers in full, real numbers with 12 significant digits (Click's ``%.12g``)."""
     if isinstance(value, int):
         if value.bit_length() > MAX_NUMBER_TEXT * 3:
             raise ScriptError("result too large")
         return str(value)
-    if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
     return f"{value:.12g}"
 
 
@@ -173,33 +202,41 @@ def _exactly(args: list[str], name: str, count: int) -> list[str]:
 
 
 def _fold(name: str, op: Callable[[Number, Number], Number]) -> Callable[[list[str]], str]:
+    """Click's arithmetic over a list: the first number, then ``op`` with each
+    next one; 64-bit integers (wrapping around) until a number is real, real
+    numbers from there on (always, for ``div`` and ``idiv``). No number
+    gives 0 (``add``, ``sub``) or 1; ``idiv`` truncates the real quotient."""
+    real = name in ("div", "idiv")
+
     def run(args: list[str]) -> str:
-        values = _numbers(args, name)
-        result = values[0]
-        for v in values[1:]:
-            result = op(result, v)
-        return unparse_number(result)
+        result: Number = 0 if name in ("add", "sub") else 1
+        floating = real
+        for index, word in enumerate(args):
+            value = parse_number(word)
+            floating = floating or isinstance(value, float)
+            if floating:
+                result, value = float(result), float(value)
+            result = value if index == 0 else op(result, value)
+            if not floating:
+                result = _wrap(int(result))
+        if name == "idiv":
+            return str(_wrap(math.trunc(result)))
+        return unparse_number(float(result) if real else result)
     return run
 
 
-def _div(args: list[str]) -> str:
-    values = _numbers(args, "div", 2)
-    result = float(values[0])
-    for v in values[1:]:
-        if v == 0:
-            raise ScriptError("div: division by zero")
-        result /= v
-    return unparse_number(result)
+def _divide(name: str) -> Callable[[Number, Number], Number]:
+    def divide(a: Number, b: Number) -> Number:
+        if b == 0:
+            raise ScriptError(f"{name}: division by zero")
+        return a / b
+    return divide
 
 
-def _idiv(args: list[str]) -> str:
-    values = _numbers(args, "idiv", 2)
-    result = values[0]
-    for v in values[1:]:
-        if v == 0:
-            raise ScriptError("idiv: division by zero")
-        result = math.trunc(result / v)
-    return unparse_number(int(result))
+def _c_remainder(a: int, b: int) -> int:
+    """C's ``a % b``: the sign of the dividend."""
+    rest = abs(a) % abs(b)
+    return -rest if a < 0 else rest
 
 
 def _mod(args: list[str]) -> str:
@@ -208,19 +245,22 @@ def _mod(args: list[str]) -> str:
         raise ScriptError("mod: expected integers")
     if b == 0:
         raise ScriptError("mod: division by zero")
-    return str(int(math.fmod(a, b)))
+    return str(_wrap(_c_remainder(a, b)))
 
 
 def _rem(args: list[str]) -> str:
     a, b = (parse_number(x) for x in _exactly(args, "rem", 2))
     if b == 0:
         raise ScriptError("rem: division by zero")
+    if isinstance(a, int) and isinstance(b, int):
+        return str(_wrap(_c_remainder(a, b)))
     return unparse_number(math.fmod(a, b))
 
 
 def _unary(name: str, op: Callable[[Number], Number]) -> Callable[[list[str]], str]:
     def run(args: list[str]) -> str:
-        return unparse_number(op(parse_number(_exactly(args, name, 1)[0])))
+        value = op(parse_number(_exactly(args, name, 1)[0]))
+        return unparse_number(_wrap(value) if isinstance(value, int) else value)
     return run
 
 
@@ -234,26 +274,36 @@ def _compare(name: str, op: Callable[[object, object], bool]) -> Callable[[list[
     return run
 
 
-def _logic(name: str, op: Callable[[list[bool]], bool]) -> Callable[[list[str]], str]:
+def _logic(settles: bool, negate: bool) -> Callable[[list[str]], str]:
+    """and/or and their negations: the words are read in order until one is
+    ``settles`` (false for and, true for or); the words after it are not read."""
     def run(args: list[str]) -> str:
-        return unparse_bool(op([parse_bool(a) for a in args]))
+        value = not settles
+        for word in args:
+            if parse_bool(word) == settles:
+                value = settles
+                break
+        return unparse_bool(value != negate)
     return run
 
 
 def _if(args: list[str]) -> str:
-    cond, yes, no = _exactly(args, "if", 3)
-    return yes if parse_bool(cond) else no
+    """``if COND THEN [ELSE]``: the word chosen, empty when missing."""
+    if not args:
+        raise ScriptError("if: expected a condition")
+    chosen = 1 if parse_bool(args[0]) else 2
+    return args[chosen] if chosen < len(args) else ""
 
 
 def _in(args: list[str]) -> str:
-    if not args:
-        raise ScriptError("in: expected at least one argument")
-    return unparse_bool(args[0] in args[1:])
+    """Whether the first word, unquoted, is one of the others (false without one)."""
+    words = [unquote(a) for a in args]
+    return unparse_bool(bool(words) and words[0] != "" and words[0] in words[1:])
 
 
 def _sprintf(args: list[str]) -> str:
     if not args:
-        raise ScriptError("sprintf: expected a format")
+        return ""
     for match in _FORMAT_SIZES.finditer(unquote(args[0])):
         for size in match.groups(""):
             if size == "*" or (size and int(size) > MAX_FORMAT_WIDTH):
@@ -318,8 +368,8 @@ _ON_WORDS: dict[str, Callable[[list[str]], str]] = {
     "add": _fold("add", lambda a, b: a + b),
     "sub": _fold("sub", lambda a, b: a - b),
     "mul": _fold("mul", lambda a, b: a * b),
-    "div": _div,
-    "idiv": _idiv,
+    "div": _fold("div", _divide("div")),
+    "idiv": _fold("idiv", _divide("idiv")),
     "mod": _mod,
     "rem": _rem,
     "min": _fold("min", min),
@@ -338,10 +388,10 @@ _ON_WORDS: dict[str, Callable[[list[str]], str]] = {
     "le": _compare("le", lambda a, b: a <= b),  # type: ignore[operator]
     "ge": _compare("ge", lambda a, b: a >= b),  # type: ignore[operator]
     "not": lambda args: unparse_bool(not parse_bool(_exactly(args, "not", 1)[0])),
-    "and": _logic("and", all),
-    "or": _logic("or", any),
-    "nand": _logic("nand", lambda v: not all(v)),
-    "nor": _logic("nor", lambda v: not any(v)),
+    "and": _logic(False, negate=False),
+    "or": _logic(True, negate=False),
+    "nand": _logic(False, negate=True),
+    "nor": _logic(True, negate=True),
     "if": _if,
     "in": _in,
     "sprintf": _sprintf,
