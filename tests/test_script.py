@@ -174,6 +174,18 @@ def test_values_are_printed_as_they_are_quotes_and_all(capsys):
         '"a b"', '["a b"]', "a b", "[a b]", '"\\""', '-"\\""', "'a b'"]
 
 
+def test_variables_exist_from_the_start_and_run_arguments_as_clicks(capsys):
+    # x is set later on: empty until then; y is set nowhere: left as written.
+    # The run arguments: quoted words are one, past the last is empty; $0
+    # names the handler, $write whether it was written. The returned text
+    # keeps its quotes (return, not returnq), and print shows them.
+    run_script('print "[$x]", set x 1, print "[$x]", print "[$y]", '
+               'print $(p.run a "b c"), print $(p.run)',
+               ("p", "Script", 'TYPE PASSIVE, return "$# [$1] [$2] [$3] $0 $write"'))
+    assert capsys.readouterr().out.splitlines() == [
+        "[]", "[1]", "[$y]", '"2 [a] [\\"b c\\"] [] run false"', '"0 [] [] [] run false"']
+
+
 def test_print_to_files(tmp_path, capsys):
     out = tmp_path / "out.txt"
     run_script(f"print >{out} \"first\", print >>{out} $(k.value), print >> {out} \"third line\"")

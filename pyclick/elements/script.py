@@ -135,7 +135,10 @@ class Script(Element):
     $(HANDLER ARGS) is a read handler's value ($(c.count)), and
     $(FUNCTION ARGS) one of the functions below ($(add $x 1)). Special
     variables: $? (status of the last write: 0 or an error code), $args,
-    $1, $2... and $# (the run handler's arguments), $$ (process id).
+    $1, $2... and $# (the run handler's arguments, quoted words counting as
+    one; empty past the last), $0 (the handler that ran the script: run,
+    step or goto), $write (whether it was written), $$ (process id). A
+    variable that some set, init or export names reads empty until set.
     Single quotes prevent substitution; the q forms of instructions
     (setq, printq...) remove one layer of quotes after substituting. A value
     substituted between double quotes is escaped there, and print quotes
@@ -193,7 +196,16 @@ class Script(Element):
         for error in errors:
             args.error(error)
         args.complete()
-        self.variables: dict[str, str] = {}
+        # As in Click, every variable an instruction sets exists from the
+        # start, empty: $x reads "" before its set runs, not "$x".
+        self.variables: dict[str, str] = {
+            split_first(ins.text)[0]: "" for ins in self.program
+            if ins.op in ("set", "setq", "init", "initq", "export", "exportq")}
+        #: The run arguments ($args), the handler that ran the script ($0)
+        #: and whether it was written ($write).
+        self._args = ""
+        self._run_handler = ""
+        self._run_written = False
         self.ip = 0
         self.status = "0"
         self.return_value = ""
@@ -236,13 +248,13 @@ class Script(Element):
         except ScriptError as err:
             self.log.error("%s: %s", self.landmark, err)
 
-    def _start(self, arguments: str) -> str:
+    def _start(self, arguments: str, written: bool) -> str:
         """Run from the first instruction with ``$args`` = ``arguments``."""
         if self.running:
             raise ScriptError(f"{self.declaration()}: already running (recursive run)")
         self._timer.unschedule()
         self._pause_left = 0
-        self._set_arguments(arguments)
+        self._args, self._run_handler, self._run_written = arguments, "run", written
         self.ip, self.return_value, self.finished = 0, "", False
         self._run()
         return self.return_value
@@ -444,25 +456,35 @@ class Script(Element):
         return expand(text, self._variable, self._call, quote_all)
 
     def _variable(self, name: str) -> str | None:
+        """A variable's value, None for a name that is none (left as written)."""
+        value = self.variables.get(name)
+        if value is not None:
+            return value
         if name == "?":
             return self.status
+        if name == "args":
+            return self._args
         if name == "$":
             return str(os.getpid())
-        return self.variables.get(name)
-
-    def _set_arguments(self, arguments: str) -> None:
-        for key in [k for k in self.variables if k.isdigit() or k == "#"]:
-            del self.variables[key]
-        words = arguments.split()
-        self.variables["args"] = arguments
-        self.variables["#"] = str(len(words))
-        for i, word in enumerate(words, 1):
-            self.variables[str(i)] = word
+        if name == "0":
+            return self._run_handler
+        if name[:1] in "123456789" and name.isdigit():
+            # The Nth run argument (quoted words are one), empty past the last.
+            words = split_words(self._args)
+            return words[int(name) - 1] if int(name) <= len(words) else ""
+        if name == "#":
+            return str(len(split_words(self._args)))
+        if name == "write":
+            return unparse_bool(self._run_written)
+        return None
 
     def _call(self, text: str) -> str:
-        """The value of ``$(text)``: a function or a read handler."""
-        name, params = split_first(text)
-        return self._read_handler(name, params)
+        """The value of ``$(text)``: a function or a read handler. Its
+        parameters keep their trailing spaces, as Click passes them on."""
+        words = text.lstrip().split(None, 1)
+        if not words:
+            raise ScriptError("no handler named in '$()'")
+        return self._read_handler(words[0], words[1] if len(words) > 1 else "")
 
     def _read_handler(self, name: str, params: str) -> str:
         # The script's own functions are called directly, not through the
@@ -487,6 +509,8 @@ class Script(Element):
 
     def _fn_get(self, text: str) -> str:
         name = text.strip()
+        if name == "args":
+            return self._args
         if name not in self.variables:
             raise ScriptError(f"no variable '{name}'")
         return self.variables[name]
@@ -497,8 +521,7 @@ class Script(Element):
             raise ScriptError("shift: too many arguments")
         name = words[0] if words else "args"
         if name == "args":
-            first, rest = shift_word(self.variables.get("args", ""))
-            self._set_arguments(rest)
+            first, self._args = shift_word(self._args)
             return first
         if name not in self.variables:
             raise ScriptError(f"shift: no variable '{name}'")
@@ -528,14 +551,15 @@ class Script(Element):
     # --- handlers
     @read_handler("run")
     def _read_run(self, params: str) -> str:
-        return self._start(params)
+        return self._start(params, written=False)
 
     @write_handler("run")
     def _write_run(self, value: str) -> None:
-        self._start(value)
+        self._start(value, written=True)
 
     @write_handler("step")
     def _write_step(self, value: str) -> None:
+        self._run_handler, self._run_written = "step", True
         self.step(parse_value(_STEPS, value) if value.strip() else 1)
 
     @write_handler("goto")
@@ -547,6 +571,7 @@ class Script(Element):
             raise ValueError("script is running")
         self._timer.unschedule()
         self._pause_left = 0
+        self._run_handler, self._run_written = "goto", True
         self.ip, self.finished = self.labels[label], False
         self._run()
 
@@ -555,4 +580,7 @@ class Script(Element):
         var, text = split_first(value)
         if not _VARIABLE.match(var):
             raise ValueError("expected 'VARIABLE VALUE'")
-        self.variables[var] = text
+        if var == "args":
+            self._args = text
+        else:
+            self.variables[var] = text
