@@ -193,6 +193,26 @@ def test_print_to_files(tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_save_and_append_print_a_handler_to_a_file_or_standard_output(tmp_path, capsys):
+    out = tmp_path / "saved.txt"
+    run_script(f"save k.value {out}, append k.value {out}, save k.value, append k.value -")
+    assert out.read_text() == "7\n7\n"
+    assert capsys.readouterr().out == "7\n7\n"
+
+
+def test_clicks_other_names_of_the_waits_and_empty_arguments(capsys):
+    # wait alone and wait_step are pauses (one step, then two); wait_time and
+    # wait_for wait on the clock. Empty arguments are no instructions.
+    router = build([("s", "Script", 'print "a", , wait, print "b", wait_step 2, print "c", '
+                                    'wait_time 1, wait_for 1, print "d"'),
+                    ("t", "Script", "wait 1, write s.step, wait 1, write s.step 2, wait 3, "
+                                    "stop")])
+    router.run(handle_signals=False)
+    assert capsys.readouterr().out == "a\nb\nc\nd\n"
+    assert [i.op for i in router.element("s").program] == [
+        "print", "pause", "print", "pause", "print", "wait", "wait", "print"]
+
+
 def test_read_prints_name_and_value_to_stderr(capsys):
     run_script("read k.value")
     assert capsys.readouterr().err == "k.value:\n7\n"

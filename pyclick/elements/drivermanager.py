@@ -4,19 +4,7 @@ from __future__ import annotations
 
 from pyclick.args import Args
 from pyclick.elements.script import Script
-from pyclick.elements.scriptexpr import ScriptError, split_first
-
-#: Click's names of the waiting instructions, as Script spells them.
-_WAITS = {"wait_stop": "pause", "wait_step": "pause", "wait_time": "wait", "wait_for": "wait"}
-
-
-def _as_script(instruction: str) -> str:
-    op, rest = split_first(instruction)
-    if op == "wait" and not rest:
-        return "pause"
-    if op in _WAITS:
-        return f"{_WAITS[op]} {rest}".rstrip()
-    return instruction
+from pyclick.elements.scriptexpr import ScriptError
 
 
 class DriverManager(Script):
@@ -55,7 +43,7 @@ class DriverManager(Script):
     """
 
     def configure(self, args: Args) -> None:
-        program = [_as_script(text) for text in args.rest()]
+        program = [text for text in args.rest() if text.strip()]
         args.complete()
         try:
             self.router.attach_driver(self, self._stop_event)

@@ -38,8 +38,11 @@ _GOTO_SPECIALS = ("exit", "end", "loop", "error", "stop")
 _NO_ARGUMENT = ("loop", "end", "exit", "stop")
 _WITH_VARIABLE = ("set", "setq", "init", "initq", "export", "exportq")
 _WITH_HANDLER = ("read", "readq", "write", "writeq")
-_OTHERS = ("print", "printq", "printn", "printnq", "wait", "pause", "label", "goto",
-           "return", "returnq", "error", "errorq")
+_OTHERS = ("print", "printq", "printn", "printnq", "save", "append", "wait", "pause", "label",
+           "goto", "return", "returnq", "error", "errorq")
+#: Click's other names of the waiting instructions (``wait`` alone is ``pause``).
+_WAIT_NAMES = {"wait_stop": "pause", "wait_step": "pause", "wait_time": "wait",
+               "wait_for": "wait"}
 INSTRUCTIONS = frozenset(_NO_ARGUMENT + _WITH_VARIABLE + _WITH_HANDLER + _OTHERS)
 
 
@@ -69,6 +72,10 @@ def compile_program(texts: list[str]) -> tuple[list[Instruction], dict[str, int]
     errors: list[str] = []
     for text in texts:
         op, rest = split_first(text)
+        if not op:
+            # An empty argument is no instruction, as in Click.
+            continue
+        op = "pause" if op == "wait" and not rest else _WAIT_NAMES.get(op, op)
         program.append(Instruction(op, rest, text))
     labels: dict[str, int] = {}
     for index, ins in enumerate(program):
@@ -151,10 +158,11 @@ class Script(Element):
       export VAR [TEXT], exportq VAR [TEXT] -- like init, and read handler VAR shows it
       print [>FILE | >>FILE] [TEXT | HANDLER] -- print text, or a read handler's value when the argument starts with a letter, '_' or '@'; to standard output or FILE
       printn ... -- the same without the newline (printq, printnq: unquote the handler)
+      save HANDLER [FILE], append HANDLER [FILE] -- print >FILE HANDLER, print >>FILE HANDLER (FILE - or none: standard output)
       read HANDLER [ARGS] -- print 'HANDLER:' and its value to standard error
       write HANDLER [VALUE] -- call a write handler (writeq: unquote VALUE)
-      wait TIME -- wait TIME (10, 100ms, 1s...) on the router's clock, or until step
-      pause [COUNT] -- wait until the step handler was written COUNT times (up to 2^31-1, default 1)
+      wait TIME, wait_time TIME, wait_for TIME -- wait TIME (10, 100ms, 1s...) on the router's clock, or until step
+      pause [COUNT], wait_step [COUNT], wait_stop [COUNT], wait -- wait until the step handler was written COUNT times (up to 2^31-1, default 1)
       label NAME -- a place to go to
       goto NAME [CONDITION] -- jump if CONDITION is true (or absent); NAME may be exit, end, loop, error or stop
       loop -- go back to the first instruction
@@ -298,6 +306,11 @@ class Script(Element):
             self._assign(ins, quoted)
         elif op.startswith("print"):
             self._print(ins.text, newline=op in ("print", "printq"), unquote_handler=quoted)
+        elif op in ("save", "append"):
+            # save HANDLER [FILE]: print >FILE HANDLER (standard output without FILE).
+            what, target = split_first(ins.text)
+            self._print(f"{'>' if op == 'save' else '>>'}{target or '-'} {what}", newline=True,
+                        unquote_handler=False)
         elif op in ("read", "readq"):
             self._read_to_stderr(ins.text, quoted)
         elif op in ("write", "writeq"):
@@ -418,7 +431,9 @@ class Script(Element):
         target, rest = split_first(text.lstrip(">"))
         if not target:
             raise ScriptError("expected a file name after '>'")
-        return unquote(self._expand(target)), mode, rest
+        path = unquote(self._expand(target))
+        # '-' is standard output, as in Click.
+        return (None if path == "-" else path), mode, rest
 
     def _read_to_stderr(self, text: str, quoted: bool) -> None:
         name, params = split_first(self._expand(text))
