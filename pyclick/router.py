@@ -23,11 +23,11 @@ Simulated time is decided before any element is configured: from the
 router beyond what elements declare (``assign_thread``), so the order of
 declarations does not change the outcome.
 
-Order: elements configure in (``configure_phase``, declaration index)
-order, as in Click. They initialize after every element they name through
-an ``ELEMENT`` argument, and otherwise in that same order; the members of a
-cycle of references go one after the other in (phase, index) order (see
-``pyclick.runtime.order``). Cleanup runs in exactly the reverse of
+Order: elements configure in Click's order, by ``configure_phase`` through
+Click's own unstable sort (``pyclick.runtime.phaseorder``). They initialize
+after every element they name through an ``ELEMENT`` argument, and otherwise
+in that same order; the members of a cycle of references go one after the
+other in that order too (see ``pyclick.runtime.order``). Cleanup runs in exactly the reverse of
 initialization, whatever ended the run:
 ``stop()``, SIGINT, SIGTERM, a failing timer or task, or an initialize that
 failed half-way (then only the elements initialized so far are cleaned up).
@@ -65,6 +65,7 @@ from pyclick.runtime.calls import CallTimedOut
 from pyclick.runtime.handlers import HANDLER_FAILED, HandlerError, Handlers
 from pyclick.runtime.host import Owner
 from pyclick.runtime.order import dependency_order
+from pyclick.runtime.phaseorder import click_phase_order
 from pyclick.runtime.placement import place
 from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.simloop import SimScheduler
@@ -128,6 +129,8 @@ class Router:
         self._assigned: dict[str, tuple[int, Landmark | None]] = {}
         self._thread_cpus: list[int | None] = []
         self._initialized: list[Element] = []
+        #: Each element's place in Click's configure order.
+        self._phase_rank: dict[int, int] = {}
         #: Elements each element named through ELEMENT arguments (known after configure).
         self._references: dict[int, list[int]] = {}
         self._stop_event = threading.Event()
@@ -237,12 +240,12 @@ class Router:
         self._assigned[element.name] = (cpu, landmark)
 
     def configure(self) -> None:
-        """Configure every element in (phase, index) order; raise one ConfigError
+        """Configure every element in Click's phase order; raise one ConfigError
         holding every element's errors."""
         errors = ErrorCollector()
         index = {id(element): i for i, element in enumerate(self.elements)}
         with collector.paused():
-            for i in sorted(range(len(self.elements)), key=self._phase_key):
+            for i in self._phase_order():
                 element = self.elements[i]
                 args = Args(element.config, element)
                 for message in self._configure_one(element, args):
@@ -251,8 +254,17 @@ class Router:
         errors.raise_if_any()
         self._plan_threads()
 
+    def _phase_order(self) -> list[int]:
+        """The element indices in Click's configure order."""
+        if len(self._phase_rank) != len(self.elements):
+            order = click_phase_order([type(e).configure_phase for e in self.elements])
+            self._phase_rank = {i: rank for rank, i in enumerate(order)}
+        return sorted(self._phase_rank, key=self._phase_rank.__getitem__)
+
     def _phase_key(self, i: int) -> tuple[int, int]:
-        return (type(self.elements[i]).configure_phase, i)
+        if len(self._phase_rank) != len(self.elements):
+            self._phase_order()
+        return (self._phase_rank[i], i)
 
     def initialization_order(self) -> list[Element]:
         """The order ``initialize()`` follows (see the module docstring)."""

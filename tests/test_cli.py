@@ -418,15 +418,16 @@ def test_signal_finishes_the_driver_script_as_click_does(tmp_path, start_pyclick
     # instructions run, waits ended at once (the 30 s one and the second
     # wait_stop), then the router stops as signalled.
     log = tmp_path / "life.log"
+    # The signal comes once the script waits (it notes that in the log).
     proc = start_pyclick(f"a :: CliLog({log}); c :: Counter; Idle -> c -> Discard;"
-                         'DriverManager(wait_stop, write c.reset, print "now $(c.count)", '
-                         'wait 30s, wait_stop, print "end", stop)')
-    wait_for_line(log, "initialize a", proc)
+                         f'DriverManager(print >>{log} "waiting", wait_stop, write c.reset, '
+                         'print "now $(c.count)", wait 30s, wait_stop, print "end", stop)')
+    wait_for_line(log, "waiting", proc)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signum, err
     assert out == "now 0\nend\n"
-    assert log.read_text().splitlines() == ["initialize a", "cleanup a"]
+    assert log.read_text().splitlines() == ["initialize a", "waiting", "cleanup a"]
 
 
 def test_failing_timer_exits_1_with_element_name_and_place(tmp_path, start_pyclick):

@@ -256,8 +256,9 @@ def test_configure_touches_no_interface():
     router = Router(flatten("PollDevice(nosuchif0) -> Discard; Idle -> ToDevice(nosuchif1)",
                             filename="io.click"))
     router.configure()          # no error: the interfaces are looked at by initialize
-    with pytest.raises(ConfigError, match="io.click:1: While initializing 'PollDevice@1 :: "
-                                          "PollDevice': interface 'nosuchif0' does not exist"):
+    # ToDevice's configure phase is Click's, before the default phase of PollDevice.
+    with pytest.raises(ConfigError, match="io.click:1: While initializing 'ToDevice@4 :: "
+                                          "ToDevice': interface 'nosuchif1' does not exist"):
         router.initialize()
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from pyclick.args import BOOL, ELEMENT, INT, STRING, TIME, Args
+from pyclick.cli import main as cli_main
 from pyclick.element import (CONFIGURE_PHASE_FIRST, CONFIGURE_PHASE_INFO, CONFIGURE_PHASE_LAST,
                              Element, read_handler, write_handler)
 from pyclick.errors import ConfigError, Landmark
@@ -17,6 +18,7 @@ from pyclick.router import Router
 from pyclick.runtime.clock import SimClock
 from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.order import dependency_order
+from pyclick.runtime.phaseorder import click_phase_order
 from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.simloop import SimScheduler
 from pyclick.runtime.tasks import Task
@@ -674,6 +676,34 @@ def test_a_failed_initialize_cleans_up_in_reverse_of_the_derived_order():
         router.initialize()
     assert [e for e in EVENTS if e[1] != "configure"] == [
         ("b", "initialize"), ("a", "initialize"), ("a", "cleanup"), ("b", "cleanup")]
+
+
+def test_click_phase_order_by_hand():
+    # Fewer than seven: insertion sort, declaration order kept within a phase.
+    assert click_phase_order([100, 20, 100, 20, 100, 0]) == [5, 1, 3, 0, 2, 4]
+    # Seven of one phase: the middle one (3) is the pivot, moved to the front
+    # in its place's exchange with 0; all compare equal, nothing else moves.
+    assert click_phase_order([100] * 7) == [3, 1, 2, 0, 4, 5, 6]
+    # Eight: the pivot is the median of the first, middle and last, which
+    # for equal phases is the first: the order stays.
+    assert click_phase_order([100] * 8) == list(range(8))
+    # Seven with one later phase at the end: the same pivot; the last one is
+    # above it and stays last.
+    assert click_phase_order([100] * 6 + [2000]) == [3, 1, 2, 0, 4, 5, 6]
+    # Seven, the lowest phase at the pivot's place: 3 goes first; the six
+    # others, all above it, are sorted by insertion, which keeps them as the
+    # exchange left them: 1, 2, 0, 4, 5, 6.
+    assert click_phase_order([100, 100, 100, 0, 100, 100, 100]) == [3, 1, 2, 0, 4, 5, 6]
+
+
+def test_a_driver_manager_sees_the_second_source_one_packet_ahead_as_click_does(capsys):
+    # Seven elements of one phase: Click initializes b's source first, so b
+    # has sent its sixth packet when a's sixth run asks to stop.
+    config = ("a :: InfiniteSource(LIMIT 5, STOP true) -> c :: Counter -> Discard; "
+              "b :: InfiniteSource(LIMIT 7) -> d :: Counter -> Discard; "
+              "DriverManager(wait_stop, print \"$(c.count) $(d.count)\", stop)")
+    assert cli_main(["-e", config]) == 0
+    assert capsys.readouterr().out == "5 6\n"
 
 
 def test_dependency_order_by_hand():

@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from pyclick.args import BOOL, BYTES, STRING, UNSIGNED, WORD, Args, Choice, ListOf, shorten
-from pyclick.element import Element, read_handler, write_handler
+from pyclick.element import CONFIGURE_PHASE_PRIVILEGED, Element, read_handler, write_handler
 from pyclick.elements.argtypes import XDP_MODES
 from pyclick.elements.inet import mark_ip_header
 from pyclick.elements.polldevice import ReceiveTask, initialize_failed
@@ -206,6 +206,8 @@ class FromDevice(Element):
     """
 
     port_count = "0/1-2"
+    # Click's: before ToDevice, which may share its socket.
+    configure_phase = CONFIGURE_PHASE_PRIVILEGED - 1
     #: Opens the NIC's table (see pyclick.kernel.takeover.Backends).
     hardware_backend: ClassVar[Callable[[str], Any]] = staticmethod(_ethtool)
     #: Builds software RSS (see pyclick.kernel.takeover.Backends).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyclick.args import Args, split_words
-from pyclick.element import CONFIGURE_PHASE_PRIVILEGED, Element, RouterServices, read_handler
+from pyclick.element import CONFIGURE_PHASE_INFO, Element, RouterServices, read_handler
 from pyclick.elements.rewriterspec import Pattern, parse_pattern, raw_arguments
 
 
@@ -47,7 +47,8 @@ class IPRewriterPatterns(Element):
     """
 
     port_count = "0/0"
-    configure_phase = CONFIGURE_PHASE_PRIVILEGED
+    # Before the rewriters and mappers that name its patterns, as in Click.
+    configure_phase = CONFIGURE_PHASE_INFO
 
     def __init__(self, *init: Any) -> None:
         super().__init__(*init)

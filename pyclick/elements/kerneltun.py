@@ -4,7 +4,7 @@ kernel through a TUN or TAP device."""
 from __future__ import annotations
 
 from pyclick.args import BOOL, UNSIGNED, WORD, Args
-from pyclick.element import read_handler
+from pyclick.element import CONFIGURE_PHASE_PRIVILEGED, read_handler
 from pyclick.elements.inet import ETHERADDR, IPPREFIX
 from pyclick.elements.tundevice import TunTapElement, tap_address
 from pyclick.packet import Packet
@@ -78,6 +78,8 @@ class KernelTun(TunTapElement):
     port_count = "0-1/1-2"
     processing = "a/h"
     flow_code = "x/y"
+    # Click's: with the device elements, before the default phase.
+    configure_phase = CONFIGURE_PHASE_PRIVILEGED - 1
     #: Whether TAP is true unless the configuration says otherwise.
     default_tap = False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pyclick.args import UNSIGNED, WORD, Args
-from pyclick.element import PULL_TO_PUSH, read_handler, write_handler
+from pyclick.element import CONFIGURE_PHASE_PRIVILEGED, PULL_TO_PUSH, read_handler, write_handler
 from pyclick.elements.kernelsender import KernelSender
 from pyclick.elements.polldevice import initialize_failed, live_only
 from pyclick.packet import Packet
@@ -61,6 +61,8 @@ class ToDevice(KernelSender):
 
     port_count = "1/0-2"
     processing = PULL_TO_PUSH
+    # Click's: right after FromDevice.
+    configure_phase = CONFIGURE_PHASE_PRIVILEGED
     flags = "S2"
 
     def configure(self, args: Args) -> None:

@@ -7,7 +7,7 @@ import sys
 from typing import BinaryIO
 
 from pyclick.args import BOOL, STRING, UNSIGNED, WORD, Args, ListOf
-from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.element import AGNOSTIC, CONFIGURE_PHASE_DEFAULT, Element, read_handler, write_handler
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
 from pyclick.runtime.handlers import HandlerError
@@ -77,6 +77,8 @@ class ToDump(Element):
 
     port_count = "1/0-1"
     processing = AGNOSTIC
+    # Click's: after the elements whose packets it captures.
+    configure_phase = CONFIGURE_PHASE_DEFAULT + 100
 
     def configure(self, args: Args) -> None:
         self.filename = args.read_mp("FILENAME", STRING)

@@ -3,8 +3,8 @@
 An element that names another one in its configuration (an ``ELEMENT``
 argument: ``DeviceBalancer(DEV fd, ...)``, ``StaticThreadSched(db 17)``)
 may use it from its own ``initialize``, so the one named is initialized
-first. Apart from that, elements go by their key, (configure phase,
-declaration index), as in Click.
+first. Apart from that, elements go by their key, their place in Click's
+configure order (``pyclick.runtime.phaseorder``).
 
 References that form a cycle (``a`` names ``b`` and ``b`` names ``a``)
 cannot all be honoured, and a cycle is not an error: the members of a cycle
