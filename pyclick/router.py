@@ -245,7 +245,8 @@ class Router:
         errors = ErrorCollector()
         index = {id(element): i for i, element in enumerate(self.elements)}
         with collector.paused():
-            for i in self._phase_order():
+            ranks = self._phase_ranks()
+            for i in sorted(ranks, key=ranks.__getitem__):
                 element = self.elements[i]
                 args = Args(element.config, element)
                 for message in self._configure_one(element, args):
@@ -254,17 +255,15 @@ class Router:
         errors.raise_if_any()
         self._plan_threads()
 
-    def _phase_order(self) -> list[int]:
-        """The element indices in Click's configure order."""
+    def _phase_ranks(self) -> dict[int, int]:
+        """Each element index's place in Click's configure order."""
         if len(self._phase_rank) != len(self.elements):
             order = click_phase_order([type(e).configure_phase for e in self.elements])
             self._phase_rank = {i: rank for rank, i in enumerate(order)}
-        return sorted(self._phase_rank, key=self._phase_rank.__getitem__)
+        return self._phase_rank
 
     def _phase_key(self, i: int) -> tuple[int, int]:
-        if len(self._phase_rank) != len(self.elements):
-            self._phase_order()
-        return (self._phase_rank[i], i)
+        return (self._phase_ranks()[i], i)
 
     def initialization_order(self) -> list[Element]:
         """The order ``initialize()`` follows (see the module docstring)."""

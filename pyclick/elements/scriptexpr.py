@@ -5,9 +5,9 @@ variables (left as written when undefined, so a typo shows), ``$(handler
 args...)`` is replaced by the handler's value, and both nest. Single quotes
 protect text from substitution; double quotes do not, but a value put
 between double quotes is escaped there, so that removing the quotes gives
-it back as it was (``print`` quotes the values it puts outside quotes too). The functions
-(``add``, ``lt``, ``sprintf``...) are what ``$(add 1 2)`` calls when the
-name has no element part.
+it back as it was (``print`` quotes the values it puts outside quotes
+too). The functions (``add``, ``lt``, ``sprintf``...) are what ``$(add 1
+2)`` calls when the name has no element part.
 
 Every mistake in a function's arguments (a word that is not a number, NaN,
 an infinity, a division by zero, a result too large to write) is a
@@ -143,6 +143,10 @@ def unparse_bool(value: bool) -> str:
     return "true" if value else "false"
 
 
+_INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
+_OCTAL_WORD = re.compile(r"([+-]?)0([0-7_]+)")
+
+
 def parse_number(text: str) -> Number:
     """A number as Click's Script reads one: a 64-bit integer (decimal, ``0x``
     hex, ``0b`` binary, ``0``-led octal) when the word is one, else a finite
@@ -159,10 +163,6 @@ def parse_number(text: str) -> Number:
             # An integer beyond 64 bits is read as the real number it names.
             return value if _INT64_MIN <= value <= _INT64_MAX else float(value)
     raise ScriptError(f"expected a number, got '{shorten(text)}'")
-
-
-_INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
-_OCTAL_WORD = re.compile(r"([+-]?)0([0-7_]+)")
 
 
 def _integer(word: str) -> int:
