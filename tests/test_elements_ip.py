@@ -428,8 +428,23 @@ def marked(frame: bytes, timestamp: float = 0.0) -> Packet:
     ("TIMESTAMP false, SWAP false",
      ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([8, 0, 0, 0, 0, 7, 0, 2])),
      "1.1.1.1 > 2.2.2.2: icmp echo (1792, 512)"),
+    # Codes by their names where Click names them, by number elsewhere.
     ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([11, 1, 0, 0, 0, 0, 0, 0])),
-     "1.1.1.1 > 2.2.2.2: icmp timeexceeded code 1"),
+     "1.1.1.1 > 2.2.2.2: icmp timeexceeded reassembly"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([11, 0, 0, 0, 0, 0, 0, 0])),
+     "1.1.1.1 > 2.2.2.2: icmp timeexceeded transit"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([5, 3, 0, 0, 0, 0, 0, 0])),
+     "1.1.1.1 > 2.2.2.2: icmp redirect toshost"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([12, 2, 0, 0, 0, 0, 0, 0])),
+     "1.1.1.1 > 2.2.2.2: icmp parameterproblem length"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([11, 7, 0, 0, 0, 0, 0, 0])),
+     "1.1.1.1 > 2.2.2.2: icmp timeexceeded code 7"),
+    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([4, 0, 0, 0, 0, 0, 0, 0])),
+     "1.1.1.1 > 2.2.2.2: icmp sourcequench"),
+    ("TIMESTAMP false",
+     ip_packet("1.1.1.1", "2.2.2.2", 1,
+               bytes([3, 13, 0, 0, 0, 0, 0, 0]) + ip_header("2.2.2.2", "9.9.9.9", 6, 0)),
+     "1.1.1.1 > 2.2.2.2: icmp 9.9.9.9 unreachable filterprohibited"),
     ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 17, udp(1, 2), frag=0x2000, ident=5),
      "1.1.1.1.1 > 2.2.2.2.2: udp 8 (frag 5:8@0+)"),
     ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 17, udp(1, 2), frag=0x0003, ident=5),
@@ -717,9 +732,28 @@ def test_icmperror_redirect_gateway_and_errors():
     e, (out,) = push("ICMPError", "1.1.1.1, redirect, host", [packet], outputs=1)
     assert out[0].data[20:22] == bytes([5, 1]) and out[0].data[24:28] == bytes([10, 0, 0, 254])
     err = config_error_of(element, "ICMPError", "1.1.1.1, redirect, port")
-    assert "CODE: expected ICMP code (0-255 or net, host), got 'port'" in str(err)
+    assert "CODE: expected ICMP code (0-255 or net, host, tosnet, toshost), got 'port'" \
+        in str(err)
     err = config_error_of(element, "ICMPError", "1.1.1.1, bogus")
-    assert "TYPE: expected ICMP type (0-255 or unreachable" in str(err)
+    assert "TYPE: expected ICMP type (0-255 or a name: echo-reply, unreachable" in str(err)
+    # Echo is an ICMP type, not an error type, by name or by number.
+    for config in ("1.1.1.1, echo", "1.1.1.1, 8"):
+        err = config_error_of(element, "ICMPError", config)
+        assert "TYPE: ICMP type 8 is not an error type" in str(err)
+    err = config_error_of(element, "ICMPError", "1.1.1.1, 3, USE_FIX_ANNO true, SET_FIX_ANNO true")
+    assert "give at most one of USE_FIX_ANNO and SET_FIX_ANNO" in str(err)
+
+
+@pytest.mark.parametrize("config, code, fix_ip_src", [
+    ("unreachable, filterprohibited", 13, 1),
+    ("unreachable, precedencecutoff, SET_FIX_ANNO false", 15, 0),
+    ("redirect, tosnet, USE_FIX_ANNO false", 2, 0),
+    ("parameterproblem, length", 2, 1),
+])
+def test_icmperror_takes_every_code_name_and_both_fix_anno_keywords(config, code, fix_ip_src):
+    original = ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1000, 53))
+    e, (out,) = push("ICMPError", f"18.26.4.24, {config}", [marked(original)], outputs=1)
+    assert out[0].data[21] == code and out[0].anno_u8(19) == fix_ip_src
 
 
 def test_decipttl_to_icmperror_one_liner(capsys):
@@ -956,6 +990,21 @@ def test_ipfragmenter_df_small_packets_and_options():
     assert b"".join(p.data[(p.data[0] & 15) * 4:] for p in out) == bytes(64)
 
 
+def test_ipfragmenter_first_fragment_keeps_what_lies_before_its_header():
+    # As in Click, the first fragment is the packet cut short: the Ethernet header
+    # stripped before it is still there to restore; the others are new packets.
+    original = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(100)))
+    frame = ether(OTHER, ME, 0x0800, original)
+    packet = Packet(frame)
+    packet.pull(14)
+    packet.set_network_header(0, 20)
+    e, (out, _) = push("IPFragmenter", "60", [packet])
+    # 108 bytes after the header, 40 in each fragment: 40 + 40 + 28.
+    assert [len(p) for p in out] == [60, 60, 48]
+    assert out[0].push(14).data[:14] == frame[:14]
+    assert out[1].push(14).data[:14] == bytes(14)
+
+
 # --- IPReassembler -----------------------------------------------------------------------------
 
 def fragments_of(original: bytes, mtu: int) -> list[Packet]:
@@ -1007,6 +1056,16 @@ def test_ipreassembler_keeps_the_mac_header_of_the_first_fragment():
     e, (out,) = push("IPReassembler", "", [first] + pieces[1:], outputs=1)
     assert [p.data for p in out] == [ether(OTHER, ME, 0x0800, original)]
     assert out[0].network_header_offset == 14
+
+
+def test_ipreassembler_dates_the_datagram_by_the_fragment_that_completed_it():
+    original = ip_packet("1.0.0.1", "2.0.0.2", 17, udp(1, 2, bytes(100)))
+    pieces = fragments_of(original, 60)
+    for seconds, piece in enumerate(pieces, start=10):
+        piece.timestamp = float(seconds)
+    e, (out,) = push("IPReassembler", "", [pieces[1], pieces[0]] + pieces[2:], outputs=1)
+    assert [p.data for p in out] == [original]
+    assert out[0].timestamp == 9.0 + len(pieces)
 
 
 def test_ipreassembler_gives_up_past_himem_onto_output_1():

@@ -366,15 +366,28 @@ def test_checkudpheader_accepts_no_checksum():
 def test_storeipaddress_offset_forms():
     anno = Packet(bytes(8))
     anno.dst_ip = B
-    zero = Packet(bytes(8))
-    e, (out,) = push("StoreIPAddress", "2", [anno, zero])
+    e, (out,) = push("StoreIPAddress", "2", [anno])
     assert out[0].data == b"\0\0" + B + b"\0\0"
-    # A 0.0.0.0 annotation changes nothing.
-    assert out[1].data == bytes(8)
+    # A 0.0.0.0 annotation stores nothing: with an IP header the packet goes on
+    # unchanged, without one (none marked, or shorter than 20 bytes) by output 1.
+    ip = Packet(ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2)))
+    ip.set_network_header(0, 20)
+    short_header = Packet(bytes(28))
+    short_header.set_network_header(0, 0)
+    e, (out, refused) = push("StoreIPAddress", "2",
+                             [ip, Packet(bytes(8)), short_header], outputs=2)
+    assert [p.data for p in out] == [ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2))]
+    assert [p.data for p in refused] == [bytes(8), bytes(28)]
     e, (out, short) = push("StoreIPAddress", "0.0.0.0, 1", [Packet(b"\xff" * 8),
                                                             Packet(b"\xff" * 4)], outputs=2)
     assert out[0].data == b"\xff" + bytes(4) + b"\xff" * 3
     assert [p.data for p in short] == [b"\xff" * 4]
+    # Too short for the address: the same rule.
+    ip = Packet(ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2)))
+    ip.set_network_header(0, 20)
+    e, (out, short) = push("StoreIPAddress", "1.2.3.4, 26", [ip], outputs=2)
+    assert [p.data for p in out] == [ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2))]
+    assert short == []
 
 
 @pytest.mark.parametrize("protocol, segment, at", [

@@ -150,6 +150,14 @@ ICMP_TYPES = {"echo-reply": 0, "unreachable": 3, "sourcequench": 4, "redirect": 
               "routeradvert": 9, "routersolicit": 10, "timeexceeded": 11,
               "parameterproblem": 12, "timestamp": 13, "timestamp-reply": 14, "inforeq": 15,
               "inforeq-reply": 16, "maskreq": 17, "maskreq-reply": 18}
+#: ICMP codes by name, per ICMP type (Click's names; ICMPError reads them, IPPrint prints them).
+ICMP_CODES = {3: {"net": 0, "host": 1, "protocol": 2, "port": 3, "needfrag": 4, "srcroutefail": 5,
+                  "netunknown": 6, "hostunknown": 7, "isolated": 8, "netprohibited": 9,
+                  "hostprohibited": 10, "tosnet": 11, "toshost": 12, "filterprohibited": 13,
+                  "hostprecedence": 14, "precedencecutoff": 15},
+              5: {"net": 0, "host": 1, "tosnet": 2, "toshost": 3},
+              11: {"transit": 0, "reassembly": 1},
+              12: {"erroratptr": 0, "missingopt": 1, "length": 2}}
 TCP, UDP, ICMP = 6, 17, 1
 
 

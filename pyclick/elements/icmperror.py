@@ -5,18 +5,13 @@ from __future__ import annotations
 import struct
 
 from pyclick.args import BOOL, UNSIGNED, Args, ListOf
+from pyclick.classify.ippatterns import ICMP_CODES, ICMP_TYPES
 from pyclick.element import AGNOSTIC, Element
 from pyclick.elements.inet import IPADDR, checksum, ipv4_header, unparse_ip
 from pyclick.elements.ipproto import ICMP
 from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import ANNOTATIONS, BROADCAST, MULTICAST, Packet
 
-TYPES = {"unreachable": 3, "sourcequench": 4, "redirect": 5, "timeexceeded": 11,
-         "parameterproblem": 12}
-CODES = {3: {"net": 0, "host": 1, "protocol": 2, "port": 3, "needfrag": 4},
-         5: {"net": 0, "host": 1},
-         11: {"transit": 0, "reassembly": 1},
-         12: {"erroratptr": 0, "missingopt": 1, "length": 2}}
 #: ICMP types that are errors: never answered with an error.
 ERROR_TYPES = frozenset({3, 4, 5, 11, 12})
 #: The TTL of the errors made (Click's).
@@ -49,11 +44,14 @@ class ICMPError(Element):
     address annotation is set to the packet's source, and so is the
     fix_ip_src annotation unless USE_FIX_ANNO is false.
 
-    TYPE and CODE are numbers from 0 to 255 or names: unreachable (3),
+    TYPE is an ICMP error type, a number or a name: unreachable (3),
     sourcequench (4), redirect (5), timeexceeded (11), parameterproblem
-    (12); codes net, host, protocol, port, needfrag for unreachable; net,
-    host for redirect; transit, reassembly for timeexceeded; erroratptr,
-    missingopt, length for parameterproblem.
+    (12). CODE is a number from 0 to 255 or a name: for unreachable net,
+    host, protocol, port, needfrag, srcroutefail, netunknown, hostunknown,
+    isolated, netprohibited, hostprohibited, tosnet, toshost,
+    filterprohibited, hostprecedence, precedencecutoff (0 to 15); for
+    redirect net, host, tosnet, toshost; for timeexceeded transit,
+    reassembly; for parameterproblem erroratptr, missingopt, length.
 
     As RFC 1812 asks, no error answers an ICMP error, a fragment other than
     the first, a packet sent to a broadcast or multicast address, one that
@@ -78,7 +76,7 @@ class ICMPError(Element):
     BADADDRS -- addresses never answered (as source or destination); default none
     MTU -- the largest error packet, at least 28 bytes; default 576
     PMTU -- the next-hop MTU reported by unreachable needfrag errors; default 0
-    USE_FIX_ANNO -- set the fix_ip_src annotation; default true
+    USE_FIX_ANNO, SET_FIX_ANNO -- set the fix_ip_src annotation; default true
 
     Element handlers
     src, mtu, pmtu (read/write) -- the SRC, MTU and PMTU settings
@@ -98,7 +96,12 @@ class ICMPError(Element):
         self.bad_addresses = frozenset(args.read("BADADDRS", ListOf(IPADDR), []))
         self.mtu = args.read("MTU", _MTU, 576)
         self.pmtu = args.read("PMTU", _PMTU, 0)
-        self.use_fix_anno = args.read("USE_FIX_ANNO", BOOL, True)
+        # Click's manual names USE_FIX_ANNO, its code reads SET_FIX_ANNO: either works.
+        use = args.read("USE_FIX_ANNO", BOOL)
+        set_anno = args.read("SET_FIX_ANNO", BOOL)
+        if use is not None and set_anno is not None:
+            args.error("give at most one of USE_FIX_ANNO and SET_FIX_ANNO")
+        self.use_fix_anno = next((v for v in (use, set_anno) if v is not None), True)
         if self.type is not None:
             self.code = args.convert("CODE", code_text, self._code, 0)
         args.complete()
@@ -111,15 +114,20 @@ class ICMPError(Element):
     @staticmethod
     def _type(text: str, args: Args | None) -> int:
         word = text.strip().lower()
-        if word in TYPES:
-            return TYPES[word]
-        try:
-            return _BYTE(word, args)
-        except ValueError:
-            raise ValueError(f"expected ICMP type (0-255 or {', '.join(TYPES)})") from None
+        if word in ICMP_TYPES:
+            kind = ICMP_TYPES[word]
+        else:
+            try:
+                kind = _BYTE(word, args)
+            except ValueError:
+                raise ValueError("expected ICMP type (0-255 or a name: "
+                                 f"{', '.join(ICMP_TYPES)})") from None
+        if kind not in ERROR_TYPES:
+            raise ValueError(f"ICMP type {kind} is not an error type")
+        return kind
 
     def _code(self, text: str, args: Args | None) -> int:
-        names = CODES.get(self.type, {})
+        names = ICMP_CODES.get(self.type, {})
         word = text.lower()
         if word in names:
             return names[word]

@@ -121,8 +121,11 @@ class IPFragmenter(Element):
         more = flags & MF
         header[2:4] = struct.pack("!H", hlen + first_length)
         header[6:8] = struct.pack("!H", flags | MF)
+        # The first fragment is the packet cut short: what lies before its
+        # IP header, headroom included, stays (Unstrip restores it).
         first = packet.clone()
-        first.data = data[:at] + _with_checksum(header) + payload[:first_length]
+        first.writable_data()[at:at + hlen] = _with_checksum(header)
+        first.take(len(first) - (at + hlen + first_length))
         first.set_network_header(at, hlen)
         fragments = [first]
         options = copied_options(bytes(header[20:]))

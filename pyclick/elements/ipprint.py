@@ -8,18 +8,16 @@ import sys
 from typing import TextIO
 
 from pyclick.args import BOOL, INT, STRING, Args, Choice
+from pyclick.classify.ippatterns import ICMP_CODES, ICMP_TYPES
 from pyclick.element import AGNOSTIC
 from pyclick.elements.printelement import CONTENTS
 from pyclick.elements.switchable import Activatable
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
 
-ICMP_NAMES = {0: "echo-reply", 3: "unreachable", 4: "sourcequench", 5: "redirect", 8: "echo",
-              9: "routeradvert", 10: "routersolicit", 11: "timeexceeded",
-              12: "parameterproblem", 13: "timestamp", 14: "timestamp-reply", 15: "inforeq",
-              16: "inforeq-reply", 17: "maskreq", 18: "maskreq-reply"}
-UNREACHABLE_CODES = {0: "net", 1: "host", 2: "protocol", 3: "port", 4: "needfrag",
-                     5: "srcroutefail"}
+ICMP_NAMES = {number: name for name, number in ICMP_TYPES.items()}
+ICMP_CODE_NAMES = {kind: {number: name for name, number in codes.items()}
+                   for kind, codes in ICMP_CODES.items()}
 PROTOCOL_NAMES = {1: "icmp", 6: "tcp", 17: "udp"}
 
 
@@ -221,7 +219,7 @@ class IPPrint(Activatable):
             ident, seq = struct.unpack_from("!HH" if self.swap else "<HH", icmp, 4)
             return head + f"icmp {ICMP_NAMES[kind]} ({ident}, {seq})"
         if kind == 3:
-            reason = UNREACHABLE_CODES.get(code, f"code {code}")
+            reason = ICMP_CODE_NAMES[3].get(code, f"code {code}")
             inner = icmp[8:]
             if len(inner) < 20:
                 return head + f"icmp unreachable {reason} truncated-icmp"
@@ -239,6 +237,9 @@ class IPPrint(Activatable):
                 text += f" (mtu {struct.unpack_from('!H', icmp, 6)[0]})"
             return text
         text = head + "icmp " + ICMP_NAMES.get(kind, f"type {kind}")
+        name = ICMP_CODE_NAMES.get(kind, {}).get(code)
+        if name is not None:
+            return f"{text} {name}"
         return text + (f" code {code}" if code else "")
 
     def _contents(self, data: bytes, transport: bytes, proto: int, first: bool) -> str:

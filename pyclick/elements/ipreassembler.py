@@ -91,7 +91,8 @@ class IPReassembler(Element):
     destination, protocol and IP ID, until every byte of their datagram
     arrived; the datagram then leaves by output 0, with the header (and
     anything before it, such as a MAC header) and the annotations of the
-    fragment at offset 0, its length, fragment field and checksum set.
+    fragment at offset 0, its length, fragment field and checksum set,
+    and the timestamp of the fragment that completed it.
     Overlapping fragments are taken in arrival order, later ones winning.
 
     A datagram still incomplete 30 seconds after its last fragment arrived
@@ -172,7 +173,10 @@ class IPReassembler(Element):
             del self.datagrams[key]
             self.memory -= datagram.size
             self.good += 1
-            return self._rebuilt(datagram, complete=True)
+            rebuilt = self._rebuilt(datagram, complete=True)
+            # As in Click: the datagram is dated by the fragment that completed it.
+            rebuilt.timestamp = packet.timestamp
+            return rebuilt
         self._limit_memory()
         if self.datagrams and not self._timer.scheduled and \
                 self.scheduling.scheduler is not None:

@@ -47,21 +47,22 @@ class StoreIPAddress(Element):
 
     Description
     With one argument, OFFSET, writes the packet's destination IP address
-    annotation into the packet, OFFSET bytes in; a packet whose annotation
-    is 0.0.0.0 passes unchanged. With two, writes ADDR (which may be
-    0.0.0.0) instead. No checksum changes: SetIPChecksum, SetTCPChecksum
-    and SetUDPChecksum can follow.
+    annotation into the packet, OFFSET bytes in. With two, writes ADDR
+    (which may be 0.0.0.0) instead. No checksum changes: SetIPChecksum,
+    SetTCPChecksum and SetUDPChecksum can follow. When nothing can be
+    written (the annotation is 0.0.0.0, or the packet is too short for the
+    address), a packet with an IP header of at least 20 bytes (network
+    header annotation) passes unchanged, and any other leaves by output 1.
 
     OFFSET may also be src or dst: the address then replaces the source or
     destination address of the packet's IP header (its network header
     annotation must be set), and the IP checksum, and the TCP or UDP
     checksum of a first fragment (a UDP checksum only when it is not 0),
-    are updated to match. Packets too short for the address, or without an
-    IP header for src and dst, leave by output 1 when it is connected, and
-    are dropped otherwise.
+    are updated to match. Packets without an IP header for src and dst
+    leave by output 1 too. Output 1, when not connected, drops them.
 
     Ports
-    one agnostic input; agnostic output 0, optional push output 1 (packets too short)
+    one agnostic input; agnostic output 0, optional push output 1 (packets left unchanged without an IP header)
 
     Keyword arguments
     ADDR -- the address to store; default the destination IP address annotation
@@ -85,17 +86,18 @@ class StoreIPAddress(Element):
     def simple_action(self, packet: Packet) -> Packet | None:
         address = packet.dst_ip if self.address is None else self.address
         offset = self.offset
-        if isinstance(offset, int):
-            if offset + 4 > len(packet):
-                reject(self, packet)
-                return None
-            if self.address is not None or address != ZERO:
-                packet.write(offset, address)
+        if isinstance(offset, int) and (self.address is not None or address != ZERO) \
+                and offset + 4 <= len(packet):
+            packet.write(offset, address)
             return packet
-        at = packet.network_header_offset
-        if at is None or at < 0 or len(packet) < at + 20:
+        # Nothing stored at OFFSET, or src and dst: only a packet with an IP
+        # header goes on, as in Click.
+        at, length = packet.network_header_offset, packet.network_header_length
+        if at is None or at < 0 or length is None or length < 20 or len(packet) < at + 20:
             reject(self, packet)
             return None
+        if isinstance(offset, int):
+            return packet
         data = packet.writable_data()
         field = at + FIELDS[offset]
         old = _sum32(data[field:field + 4])
