@@ -871,6 +871,10 @@ def test_arpquerier_queries_then_sends_what_waited(monkeypatch):
     handlers = e.router.handlers
     assert handlers.read("e.table") == "18.26.4.9 1 00-00-00-00-00-09 0.000000\n"
     assert (handlers.read("e.queries"), handlers.read("e.responses")) == ("1", "1")
+    # Ages count whole milliseconds, as Click's jiffies do.
+    learned = e.router.now()
+    monkeypatch.setattr(e.router, "now", lambda: learned + 2.5007)
+    assert handlers.read("e.table") == "18.26.4.9 1 00-00-00-00-00-09 2.500000\n"
     # Past TIMEOUT (5 minutes) the entry is no longer used: a new query goes out.
     monkeypatch.setattr(e.router, "now", lambda: 301.0)
     e.push(0, [to("18.26.4.9")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import struct
 from dataclasses import dataclass
 
@@ -170,7 +171,7 @@ class ARPQuerier(Element):
     ipaddr (read/write) -- the IP setting
     broadcast (read/write) -- the BROADCAST setting
     table (read) -- one line per entry, oldest first: IP, 1 if valid (else 0), Ethernet address
-    (FF-FF-FF-FF-FF-FF while unknown), seconds since it was made or learned
+    (FF-FF-FF-FF-FF-FF while unknown), seconds since it was made or learned (whole milliseconds)
     stats (read) -- packets dropped (here and from the table's queues) and queries sent
     queries, responses (read) -- queries sent, replies received
     drops (read) -- packets dropped for want of an address (not those dropped from the queues)
@@ -357,8 +358,9 @@ class ARPQuerier(Element):
             known = neighbor.ether is not None
             valid = 1 if known and now - neighbor.learned < self.timeout else 0
             ether = neighbor.ether if known else BROADCAST_ETHER
-            lines.append(f"{unparse_ip(address)} {valid} {unparse_ether(ether)} "
-                         f"{now - neighbor.learned:.6f}\n")
+            # The age in whole milliseconds, Click's jiffies at user level.
+            age = math.floor((now - neighbor.learned) * 1000) / 1000
+            lines.append(f"{unparse_ip(address)} {valid} {unparse_ether(ether)} {age:.6f}\n")
         return "".join(lines)
 
     @read_handler("stats")
