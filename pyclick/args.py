@@ -39,6 +39,7 @@ named it.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -65,10 +66,11 @@ def split_args(config: str) -> list[str]:
 # --- types -------------------------------------------------------------------
 
 def BOOL(text: str, args: "Args") -> bool:
+    # Click's words and letters (t, y; f, n), in any case.
     value = text.lower()
-    if value in ("true", "yes", "1"):
+    if value in ("true", "yes", "1", "t", "y"):
         return True
-    if value in ("false", "no", "0"):
+    if value in ("false", "no", "0", "f", "n"):
         return False
     raise ValueError("expected boolean (true/false, yes/no, 1/0)")
 
@@ -266,6 +268,17 @@ def WORD(text: str, args: "Args") -> str:
     if len(split_words(text)) != 1:
         raise ValueError("expected a single word")
     return unquote(text)
+
+
+def FILENAME(text: str, args: "Args") -> str:
+    """A file name, as Click reads one: a single word (quotes may hold spaces),
+    ``~`` or ``~user`` in front naming a home directory."""
+    if len(split_words(text)) != 1:
+        raise ValueError("expected a file name (one word: quote a name holding spaces)")
+    name = unquote(text)
+    if not name:
+        raise ValueError("expected a file name")
+    return os.path.expanduser(name) if name.startswith("~") else name
 
 
 def ELEMENT(text: str, args: "Args") -> "Element":

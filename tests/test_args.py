@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyclick.args import (BOOL, BYTES, ELEMENT, FLOAT, INT, MSEC, STRING, TIME, UNSIGNED, WORD,
-                          Args, Choice, ListOf, quote, shorten, split_args, uncomment, unquote)
+from pyclick.args import (BOOL, BYTES, ELEMENT, FILENAME, FLOAT, INT, MSEC, STRING, TIME, UNSIGNED,
+                          WORD, Args, Choice, ListOf, quote, shorten, split_args, uncomment,
+                          unquote)
 from pyclick.element import Element
 from pyclick.errors import ConfigError
 from pyclick.lang import configstr
@@ -185,8 +186,8 @@ def test_keyword_value_keeps_inner_commas_and_quotes():
 # --- types
 
 @pytest.mark.parametrize("text, value", [
-    ("true", True), ("yes", True), ("1", True), ("TRUE", True),
-    ("false", False), ("no", False), ("0", False)])
+    ("true", True), ("yes", True), ("1", True), ("TRUE", True), ("t", True), ("y", True),
+    ("false", False), ("no", False), ("0", False), ("f", False), ("N", False)])
 def test_bool(text, value):
     assert BOOL(text, Args("")) is value
 
@@ -210,6 +211,18 @@ def test_float_string_word_unsigned():
     assert STRING('"a b"', a) == "a b"
     assert WORD('"ab"c', a) == "abc"
     assert UNSIGNED("0", a) == 0
+
+
+def test_filename_is_one_word_with_a_home_directory(monkeypatch):
+    a = Args("")
+    monkeypatch.setenv("HOME", "/home/op")
+    assert FILENAME("/tmp/trace.pcap", a) == "/tmp/trace.pcap"
+    assert FILENAME('"/tmp/a b.pcap"', a) == "/tmp/a b.pcap"
+    assert FILENAME("~/trace.pcap", a) == "/home/op/trace.pcap"
+    assert FILENAME("-", a) == "-"
+    for text in ("/tmp/a b", "/dev/nullENCAP ETHER", '""'):
+        with pytest.raises(ValueError, match="expected a file name"):
+            FILENAME(text, a)
 
 
 def test_bytes_hex_and_quoted():

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 
-from pyclick.args import BOOL, STRING, UNSIGNED, WORD, Args, shorten
+from pyclick.args import BOOL, FILENAME, STRING, UNSIGNED, WORD, Args, shorten
 from pyclick.element import Element, RouterServices, read_handler
 from pyclick.errors import ConfigError
 from pyclick.runtime.controlsocket_protocol import (DEFAULT_MAX_DATA, DEFAULT_MAX_LINE,
@@ -242,7 +242,7 @@ class ControlSocket(Element):
         if kind == "TCP":
             self.port, self.port_search = args.read_mp("PORT", _tcp_port) or (0, False)
         elif kind == "UNIX":
-            self.path = args.read_mp("FILENAME", STRING) or ""
+            self.path = args.read_mp("FILENAME", FILENAME) or ""
             if len(os.fsencode(self.path)) > _UNIX_PATH_MAX:
                 args.error(f"FILENAME: longer than {_UNIX_PATH_MAX} bytes")
         elif kind is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pyclick.args import BOOL, FLOAT, INT, STRING, UNSIGNED, Args, Choice
+from pyclick.args import BOOL, FILENAME, FLOAT, INT, UNSIGNED, Args, Choice
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.published import DecisionObserver, LoopCounters
 from pyclick.element import Element, read_handler, write_handler
@@ -133,7 +133,7 @@ class DeviceBalancer(Element):
         threshold = args.read("IMBALANCE_THRESHOLD", FLOAT.range(0, 1, open_high=True), 0.02)
         move_cost = args.read("MOVE_COST", FLOAT.range(0), BalanceParams.move_cost)
         dancer, numa = args.read("DANCER", BOOL, False), args.read("NUMA", BOOL, False)
-        self.record_path, self.record_max = args.read("RECORD", STRING), args.read(
+        self.record_path, self.record_max = args.read("RECORD", FILENAME), args.read(
             "RECORD_MAX", UNSIGNED.range(0, 2**63 - 1), 0)
         if self.counter is None and method in ("rsspp", "rsspp-ref"):  # they weigh buckets
             args.error(f"RSSCOUNTER: missing mandatory argument for METHOD {method} "

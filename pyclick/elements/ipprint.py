@@ -7,7 +7,7 @@ import struct
 import sys
 from typing import TextIO
 
-from pyclick.args import BOOL, INT, STRING, Args, Choice
+from pyclick.args import BOOL, FILENAME, INT, STRING, Args, Choice
 from pyclick.classify.ippatterns import ICMP_CODES, ICMP_TYPES
 from pyclick.element import AGNOSTIC
 from pyclick.elements.printelement import CONTENTS
@@ -92,7 +92,7 @@ class IPPrint(Activatable):
         self.print_aggregate = args.read("AGGREGATE", BOOL, False)
         self.print_paint = args.read("PAINT", BOOL, False)
         self.swap = args.read("SWAP", BOOL, True)
-        self.outfile = args.read("OUTFILE", STRING)
+        self.outfile = args.read("OUTFILE", FILENAME)
         self.active = args.read("ACTIVE", BOOL, True)
         if contents != "NONE" and payload != "NONE":
             args.error("give at most one of CONTENTS and PAYLOAD")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from pyclick.args import (BOOL, BYTES, ELEMENT, FLOAT, STRING, TIME, UNSIGNED, Args, Choice,
-                          shorten)
+from pyclick.args import (BOOL, BYTES, ELEMENT, FILENAME, FLOAT, STRING, TIME, UNSIGNED, Args,
+                          Choice, shorten)
 from pyclick.element import Element, read_handler, write_handler
 from pyclick.elements.argtypes import CORE_COUNT, OrValue
 from pyclick.rss.keys import MICROSOFT_KEY
@@ -201,7 +201,7 @@ class SimNIC(Element):
         elephants: int | None = args.read("ELEPHANTS", UNSIGNED.range(0, 10**4))
         seed: int = args.read("SEED", UNSIGNED.range(0, 2**64 - 1), 1)
         shift_at: float | None = args.read("SHIFT_AT", TIME.range(0, 1e6))
-        pcap: str | None = args.read("PCAP", STRING)
+        pcap: str | None = args.read("PCAP", FILENAME)
         speedup: float = args.read("SPEEDUP", FLOAT.range(0, 1e6, open_low=True), 1.0)
         duration: float | None = args.read("DURATION", TIME.range(0, 1e7))
         self.step: float = args.read("STEP", TIME.range(1e-6, 1), 0.001)

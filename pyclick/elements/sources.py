@@ -14,7 +14,7 @@ from array import array
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from pyclick.args import BOOL, INT, STRING, TIME, UNSIGNED, Args, Number
+from pyclick.args import BOOL, FILENAME, INT, STRING, TIME, UNSIGNED, Args, Number
 from pyclick.element import AGNOSTIC, read_handler, write_handler
 from pyclick.elements.clickargs import DATA, SAMPLING, SAMPLING_SHIFT, to_bytes, unparse_fixed
 from pyclick.elements.inet import (ETHERTYPE_IPV4, ETHERTYPE_IPV6, mark_ip_header,
@@ -398,7 +398,7 @@ class FromDump(_Source):
     port_count = "0/1-2"
 
     def configure(self, args: Args) -> None:
-        self.filename = args.read_mp("FILENAME", STRING)
+        self.filename = args.read_mp("FILENAME", FILENAME)
         self.active = args.read("ACTIVE", BOOL, True)
         self.timing = args.read("TIMING", BOOL, False)
         self.burst = args.read("BURST", _BURST, 32)

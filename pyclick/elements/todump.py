@@ -6,7 +6,7 @@ import struct
 import sys
 from typing import BinaryIO
 
-from pyclick.args import BOOL, STRING, UNSIGNED, WORD, Args, ListOf
+from pyclick.args import BOOL, FILENAME, UNSIGNED, WORD, Args, ListOf
 from pyclick.element import AGNOSTIC, CONFIGURE_PHASE_DEFAULT, Element, read_handler, write_handler
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
@@ -81,7 +81,7 @@ class ToDump(Element):
     configure_phase = CONFIGURE_PHASE_DEFAULT + 100
 
     def configure(self, args: Args) -> None:
-        self.filename = args.read_mp("FILENAME", STRING)
+        self.filename = args.read_mp("FILENAME", FILENAME)
         self.snaplen = args.read("SNAPLEN", UNSIGNED.range(0, 1 << 24), 2000)
         self.encap = args.read("ENCAP", ENCAP)
         self.encap_from = args.read("USE_ENCAP_FROM", ListOf(WORD))
