@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import pyclick
 from pyclick.errors import ConfigError, Landmark
-from pyclick.runtime.handlers import PERMISSION_DENIED, HandlerError
+from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.stopsignals import Interrupted, Unwinder
 
 if TYPE_CHECKING:
@@ -533,13 +533,22 @@ def _handler_elements(router: Router, part: str, handler: str) -> tuple[list[str
     return names, True
 
 
+def _writes(router: Router, full: str) -> bool:
+    """Whether handler ``full`` exists and writes."""
+    try:
+        router.handlers.check(full, write=True)
+    except HandlerError:
+        return False
+    return True
+
+
 def _print_handler(router: Router, element: str, handler: str, with_name: bool) -> int:
     full = f"{element}.{handler}" if element else handler
     try:
         router.handlers.check(full, write=False)
-    except HandlerError as err:
-        what = "is a write handler" if err.code == PERMISSION_DENIED else None
-        print_error(f"'{full}' {what}" if what else f"no '{full}' handler")
+    except HandlerError:
+        print_error(f"'{full}' is a write handler" if _writes(router, full)
+                    else f"no '{full}' handler")
         return 1
     try:
         value = router.handlers.read(full)

@@ -45,26 +45,26 @@ class TableOfHandlers:
     def _exists(self, name: str) -> None:
         element = name.partition(".")[0] if "." in name else ""
         if element and element != "e":
-            raise HandlerError(510, f"no element named '{element}'")
+            raise HandlerError(510, f"No element named '{element}'")
         if name not in self.reads and name not in self.writes:
-            raise HandlerError(511, f"no handler named '{name}'")
+            raise HandlerError(511, f"No handler named '{name}'")
 
     def read(self, name: str, params: str = "") -> str:
         self._exists(name)
         if name not in self.reads:
-            raise HandlerError(530, f"handler '{name}' is write-only")
+            raise HandlerError(530, f"Handler '{name}' write-only")
         return self.reads[name](params)
 
     def write(self, name: str, value: str) -> None:
         self._exists(name)
         if name not in self.writes:
-            raise HandlerError(530, f"handler '{name}' is read-only")
+            raise HandlerError(530, f"Handler '{name}' read-only")
         self.writes[name](value)
 
     def check(self, name: str, write: bool) -> None:
         self._exists(name)
         if name not in (self.writes if write else self.reads):
-            raise HandlerError(530, "wrong direction")
+            raise HandlerError(511, f"Handler '{name}' not {'writable' if write else 'readable'}")
 
 
 def session(**options) -> tuple[Session, TableOfHandlers]:
@@ -159,11 +159,28 @@ def test_error_codes_for_unknown_element_and_handler():
     assert codes(s.feed(b"WRITE e.echo 1\n")) == [530]
 
 
-def test_handler_failure_is_520_with_every_message_line():
+def test_handler_failure_is_590_for_a_read_520_for_a_write_with_every_message_line():
+    # Click's codes: a read handler's failure is "unspecified", a write handler's a
+    # handler error.
     s, _ = session()
     out = s.feed(b"READ e.broken\n")
-    assert out == (b"520-Read handler 'e.broken' error:\r\n520-it broke\r\n"
+    assert out == (b"590-Read handler 'e.broken' error:\r\n590-it broke\r\n"
+                   b"590 second line\r\n")
+    out = s.feed(b"WRITE e.broken 1\n")
+    assert out == (b"520-Write handler 'e.broken' error:\r\n520-it broke\r\n"
                    b"520 second line\r\n")
+
+
+def test_checks_for_the_other_direction_are_511_and_wrong_directions_530():
+    s, table = session()
+    table.reads["e.ro"] = lambda params: "1"
+    out = s.feed(b"CHECKWRITE e.ro\nCHECKREAD e.ro\nWRITE e.ro 2\n")
+    assert out == (b"511 Handler 'e.ro' not writable\r\n"
+                   b"200 Read handler 'e.ro' OK\r\n"
+                   b"530 Handler 'e.ro' read-only\r\n")
+    s, table = session(read_only=True)
+    table.reads["e.ro"] = lambda params: "1"
+    assert s.feed(b"WRITE e.ro 2\n") == b"530 Handler 'e.ro' read-only\r\n"
 
 
 def test_readonly_refuses_writes_but_still_reports_missing_handlers():
@@ -185,9 +202,16 @@ def test_malformed_requests_get_500():
 
 
 def test_unknown_command_and_llrpc_are_501_and_llrpc_data_is_skipped():
-    s, _ = session()
+    s, table = session()
+    table.reads["e.name"] = lambda params: "e"
     out = s.feed(b"FROB x\nLLRPC e#1234 4\nREADREAD e.x\n")
     assert codes(out) == [501, 501, 200]
+    assert b"501 Cannot call LLRPC 'e#1234' remotely" in out
+    # As in Click: the name must be element#hex, and the element must exist.
+    out = s.feed(b"LLRPC e.x\nLLRPC e#xyz\nLLRPC nope#12\n")
+    assert out == (b"500 Syntax error in LLRPC name 'e.x'\r\n"
+                   b"500 Syntax error in LLRPC name 'e#xyz'\r\n"
+                   b"510 No element named 'nope'\r\n")
 
 
 def test_empty_lines_are_ignored():
@@ -399,7 +423,7 @@ def test_tcp_read_write_and_errors():
         assert client.command("READ c.nosuch") == 511
         assert client.command("WRITE c.count 3") == 530
         assert client.command("READ c.reset") == 530
-        assert client.command("READ c.count extra params") == 520
+        assert client.command("READ c.count extra params") == 590
         assert client.command("CHECKWRITE c.reset") == 200
         assert client.command("BOGUS") == 501
         assert client.command("WRITEDATA c.reset x") == 500
@@ -586,7 +610,7 @@ def test_a_huge_data_length_is_refused_as_too_large():
 
 @pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt(), GeneratorExit(),
                                     RuntimeError("bug"), MemoryError()])
-def test_a_handler_raising_anything_is_answered_520_and_the_session_goes_on(raised):
+def test_a_handler_raising_anything_is_answered_and_the_session_goes_on(raised):
     s, table = session()
 
     def fail(params: str) -> str:
@@ -595,7 +619,7 @@ def test_a_handler_raising_anything_is_answered_520_and_the_session_goes_on(rais
     table.reads["e.odd"] = fail
     table.writes["e.odd"] = fail
     out = s.feed(b"READ e.odd\nWRITE e.odd 1\nREAD e.x\n")
-    assert codes(out) == [520, 520, 200]
+    assert codes(out) == [590, 520, 200]
     assert type(raised).__name__.encode() in out and not s.closed
 
 
@@ -617,13 +641,13 @@ class ExitingHandlers(Element):
         raise KeyboardInterrupt
 
 
-def test_base_exceptions_of_handlers_over_the_wire_are_520():
+def test_base_exceptions_of_handlers_over_the_wire_are_answered():
     router = build([("x", "ExitingHandlers", ""), ("cs", "ControlSocket", "TCP, 0")])
     with Running(router) as run:
         client = run.connect()
         client.send(b"READ x.exit\r\n")
         code, lines = client.reply()
-        assert code == 520 and lines[-1] == "SystemExit: 4"
+        assert code == 590 and lines[-1] == "SystemExit: 4"
         assert client.command("WRITE x.interrupt 1") == 520
         assert client.read("x.class") == "ExitingHandlers"     # still usable
         assert not run.router.stopped

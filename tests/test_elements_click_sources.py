@@ -110,7 +110,7 @@ def test_random_source_pulled_and_its_handlers():
                "c.count", "c.byte_count", "s.length") == ["7", "70", "10"]
     router = router_of("s :: RandomSource(10, ACTIVE false) -> Discard")
     for name in ("data", "datasize", "burstsize"):
-        with pytest.raises(HandlerError, match=f"no handler named 's.{name}'"):
+        with pytest.raises(HandlerError, match=f"No handler named 's.{name}'"):
             router.handlers.read(f"s.{name}")
     with pytest.raises(ConfigError, match="LENGTH: missing mandatory argument"):
         router_of("RandomSource -> Discard")

@@ -606,7 +606,7 @@ def test_flush_removes_every_route(cls, has_flush):
     e, (sink,) = element(cls, "18.26.4.0/24 0, 0.0.0.0/0 0", 1)
     handlers = e.router.handlers
     if not has_flush:
-        with pytest.raises(HandlerError, match="no handler named 'e.flush'"):
+        with pytest.raises(HandlerError, match="No handler named 'e.flush'"):
             handlers.write("e.flush", "")
         return
     handlers.write("e.flush", "")
@@ -620,7 +620,7 @@ def test_flush_removes_every_route(cls, has_flush):
 
 def test_a_static_table_has_no_handler_to_change_it():
     e, _ = element("StaticIPLookup", "18.26.4.0/24 0", 1)
-    with pytest.raises(HandlerError, match="no handler named 'e.add'"):
+    with pytest.raises(HandlerError, match="No handler named 'e.add'"):
         e.router.handlers.write("e.add", "10.0.0.0/8 0")
 
 

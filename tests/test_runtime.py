@@ -757,7 +757,9 @@ def test_global_handlers():
     import pyclick
     assert h.read("version") == pyclick.__version__
     assert h.read(".version") == pyclick.__version__
-    assert h.read("list") == "2\na\nk"
+    # Every line ended, as Click's list, classes and requirements are.
+    assert h.read("list") == "2\na\nk\n"
+    assert h.read("classes").endswith("\n") and h.read("requirements") == ""
     # Every class the router can make, as Click's: not only those it uses.
     classes = h.read("classes").splitlines()
     assert {"Knob", "LifeStep", "Counter", "Queue", "Pipe"} <= set(classes)
@@ -775,7 +777,9 @@ def test_global_handlers():
     (lambda h: h.read("k.value", "param"), 520),
     (lambda h: h.write("k.name", "x"), 530),
     (lambda h: h.read("k.reset"), 530),
-    (lambda h: h.check("k.class", write=True), 530),
+    # Checking a handler for the other direction is 511, as Click's CHECKWRITE answers.
+    (lambda h: h.check("k.class", write=True), 511),
+    (lambda h: h.check("k.reset", write=False), 511),
 ])
 def test_handler_errors_carry_controlsocket_codes(call, code):
     router = Router(flat("k :: Knob"))
@@ -783,6 +787,23 @@ def test_handler_errors_carry_controlsocket_codes(call, code):
     with pytest.raises(HandlerError) as info:
         call(router.handlers)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda h: h.read("nosuch.value"), "No element named 'nosuch'"),
+    (lambda h: h.read("k.nosuch"), "No handler named 'k.nosuch'"),
+    (lambda h: h.read("k.value", "param"), "read handler 'k.value' does not take parameters"),
+    (lambda h: h.write("k.name", "x"), "Handler 'k.name' read-only"),
+    (lambda h: h.read("k.reset"), "Handler 'k.reset' write-only"),
+    (lambda h: h.check("k.class", write=True), "Handler 'k.class' not writable"),
+    (lambda h: h.check("k.reset", write=False), "Handler 'k.reset' not readable"),
+])
+def test_handler_errors_in_clicks_words(call, message):
+    router = Router(flat("k :: Knob"))
+    router.configure()
+    with pytest.raises(HandlerError) as info:
+        call(router.handlers)
+    assert info.value.message == message
 
 
 def test_added_handlers():

@@ -199,15 +199,18 @@ class ControlSocket(Element):
       WRITEDATA handler n          the value is the n bytes after the line
       WRITEUNTIL handler [term]    the value is the lines up to a line 'term'
       CHECKREAD handler, CHECKWRITE handler
-      LLRPC                        answered 501, not supported
+      LLRPC element#cmd [n]        answered 501: no LLRPC can be called remotely
       QUIT
 
     Handlers are named element.handler, N.handler (the Nth element of the
-    configuration) or handler (global). Replies start with a code: 200 OK,
-    220 OK with warnings, 500 syntax error (also for a line longer than
-    64 KiB), 501 unimplemented, 510 no such element, 511 no such handler,
-    520 handler error, 521 data too large (over 16 MiB), 530 permission
-    denied. Many clients may be connected at once.
+    configuration) or handler (global). Replies start with a code, as in
+    Click: 200 OK, 220 OK with warnings, 500 syntax error (also for a line
+    longer than 64 KiB), 501 unimplemented, 510 no such element, 511 no
+    such handler (also for CHECKREAD of a handler that only writes, and
+    CHECKWRITE of one that only reads), 520 write handler error, 521 data
+    too large (over 16 MiB), 530 permission denied (READ of a handler that
+    only writes, WRITE of one that only reads), 590 read handler error.
+    Many clients may be connected at once.
 
     A TCP socket listens on 127.0.0.1 unless LOCALHOST is false or ADDRESS
     is given. A UNIX socket is created with mode 0600 (only its owner may

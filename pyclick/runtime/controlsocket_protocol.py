@@ -39,6 +39,7 @@ DEFAULT_MAX_DATA = 16 * 1024 * 1024
 
 _LINE_END = re.compile(rb"[\r\n]")
 _DATA_LENGTH = re.compile(r"[0-9]+")
+_HEX = re.compile(r"(0[xX])?[0-9A-Fa-f]+")
 # A data length with more digits than this is beyond any limit anyway.
 _LENGTH_DIGITS = 18
 
@@ -87,7 +88,7 @@ _HELP = (
     "WRITEUNTIL handler [term]  call a write handler with lines up to a line 'term'",
     "CHECKREAD handler          is the handler readable?",
     "CHECKWRITE handler         is the handler writable?",
-    "LLRPC element#cmd [n]      not supported by this router",
+    "LLRPC element#cmd [n]      answered: no LLRPC can be called remotely",
     "QUIT                       close the connection",
 )
 
@@ -369,15 +370,16 @@ class Session:
         elif req.command == "WRITE":
             self._write(req.target, data)
         else:
-            self._reply(Code.UNIMPLEMENTED, f"LLRPC '{req.target}' is not supported")
+            self._llrpc(req.target)
 
     def _read(self, name: str, params: str) -> None:
         try:
             value = self.handlers.read(canonical_handler_name(name), params)
+        # As in Click, a read handler's own failure answers 590, a write handler's 520.
         except HandlerError as err:
-            return self._reply_error(err, f"Read handler '{name}' error")
+            return self._reply_error(err, f"Read handler '{name}' error", Code.UNSPECIFIED)
         except BaseException as err:  # SystemExit too: the client gets its answer
-            return self._reply_raised(err, f"Read handler '{name}' error")
+            return self._reply_raised(err, f"Read handler '{name}' error", Code.UNSPECIFIED)
         payload = _encode(value)
         self._reply(Code.OK, f"Read handler '{name}' OK")
         self._out += b"DATA %d\r\n" % len(payload) + payload
@@ -386,8 +388,10 @@ class Session:
         full = canonical_handler_name(name)
         try:
             if self.read_only:
-                # Unknown names still get 510/511: only real handlers are refused.
-                self.handlers.check(full, write=True)
+                # Unknown names still get 510/511, and a handler that only reads
+                # is read-only before any permission: only real writes are refused.
+                if not self._writable(full):
+                    return self._reply(Code.PERMISSION, f"Handler '{name}' read-only")
                 return self._reply(Code.PERMISSION, f"Permission denied for '{name}'")
             self.handlers.write(full, value)
         except HandlerError as err:
@@ -407,15 +411,46 @@ class Session:
             return self._reply(Code.PERMISSION, f"Permission denied for '{name}'")
         self._reply(Code.OK, f"{'Write' if write else 'Read'} handler '{name}' OK")
 
-    # --- replies
-    def _reply_raised(self, err: BaseException, context: str) -> None:
-        """A handler raised something else than HandlerError: 520, with what it was."""
-        self._reply(Code.HANDLER_ERROR, f"{context}:", f"{type(err).__name__}: {err}")
+    def _writable(self, full: str) -> bool:
+        """Whether handler ``full`` writes; HandlerError (510, 511) when there is none."""
+        try:
+            self.handlers.check(full, write=True)
+        except HandlerError as err:
+            if err.code != Code.NO_HANDLER:
+                raise
+            # Not writable, or not there at all: only a readable one is there.
+            try:
+                self.handlers.check(full, write=False)
+            except HandlerError:
+                raise err from None
+            return False
+        return True
 
-    def _reply_error(self, err: HandlerError, context: str | None) -> None:
+    def _llrpc(self, target: str) -> None:
+        """No LLRPC can be called: each is answered as Click answers one it cannot
+        call remotely, once its name (``element#hex``) and element are right."""
+        element, hash_, command = target.partition("#")
+        if not hash_ or not _HEX.fullmatch(command):
+            return self._reply(Code.SYNTAX, f"Syntax error in LLRPC name '{target}'")
+        try:
+            self.handlers.check(canonical_handler_name(f"{element}.name"), write=False)
+        except HandlerError as err:
+            return self._reply_error(err, None)
+        self._reply(Code.UNIMPLEMENTED, f"Cannot call LLRPC '{target}' remotely")
+
+    # --- replies
+    def _reply_raised(self, err: BaseException, context: str,
+                      failed: int = Code.HANDLER_ERROR) -> None:
+        """A handler raised something else than HandlerError: ``failed``, with what it was."""
+        self._reply(failed, f"{context}:", f"{type(err).__name__}: {err}")
+
+    def _reply_error(self, err: HandlerError, context: str | None,
+                     failed: int = Code.HANDLER_ERROR) -> None:
+        """``failed``: the code of a handler's own failure (HandlerError's 520)."""
         code = err.code if 200 <= err.code <= 599 else Code.UNSPECIFIED
         lines = [line for line in str(err.message).splitlines() if line.strip()]
         if code == Code.HANDLER_ERROR and context:
+            code = failed
             lines = [context + (":" if lines else "")] + lines
         self._reply(code, *(lines or [context or "Error"]))
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 import pyclick
 from pyclick.runtime.host import Owner
@@ -48,6 +48,13 @@ class HandlerError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ParametersRefused(HandlerError):
+    """A read handler without parameters was given some (named by the table)."""
+
+    def __init__(self) -> None:
+        super().__init__(HANDLER_FAILED, "read handler does not take parameters")
 
 
 ReadFn = Callable[[str], str]
@@ -132,6 +139,11 @@ def _takes_argument(fn: Callable[..., Any]) -> bool:
                for p in params)
 
 
+def _lines(items: Iterable[str]) -> str:
+    """Each item on a line of its own, the last one ended too."""
+    return "".join(f"{item}\n" for item in items)
+
+
 def _reader(fn: Callable[..., Any], name: str) -> ReadFn:
     """Adapt ``fn()`` or ``fn(params)`` to ``read(params)``."""
     if _takes_argument(fn):
@@ -139,7 +151,7 @@ def _reader(fn: Callable[..., Any], name: str) -> ReadFn:
 
     def read(params: str) -> str:
         if params:
-            raise HandlerError(HANDLER_FAILED, f"read handler '{name}' takes no parameters")
+            raise ParametersRefused()
         return fn()
 
     return read
@@ -157,23 +169,27 @@ class Handlers:
         """Call read handler ``name`` (``element.handler`` or a global name)."""
         element, handler = self._find(name)
         if handler.read is None:
-            raise HandlerError(PERMISSION_DENIED, f"handler '{name}' is write-only")
-        value = self._call(element, name, lambda: handler.read(params))
+            raise HandlerError(PERMISSION_DENIED, f"Handler '{name}' write-only")
+        try:
+            value = self._call(element, name, lambda: handler.read(params))
+        except ParametersRefused:
+            raise HandlerError(HANDLER_FAILED,
+                               f"read handler '{name}' does not take parameters") from None
         return "" if value is None else str(value)
 
     def write(self, name: str, value: str = "") -> None:
         """Call write handler ``name`` with ``value``."""
         element, handler = self._find(name)
         if handler.write is None:
-            raise HandlerError(PERMISSION_DENIED, f"handler '{name}' is read-only")
+            raise HandlerError(PERMISSION_DENIED, f"Handler '{name}' read-only")
         self._call(element, name, lambda: handler.write(value))
 
     def check(self, name: str, write: bool) -> None:
         """Return if handler ``name`` exists and is writable (readable); else raise."""
         _, handler = self._find(name)
         if (handler.write if write else handler.read) is None:
-            kind = "read-only" if write else "write-only"
-            raise HandlerError(PERMISSION_DENIED, f"handler '{name}' is {kind}")
+            kind = "writable" if write else "readable"
+            raise HandlerError(NO_SUCH_HANDLER, f"Handler '{name}' not {kind}")
 
     def list(self, element: HandlerElement | None) -> list[Handler]:
         """The handlers of ``element`` (None: the global handlers), sorted by name."""
@@ -202,11 +218,11 @@ class Handlers:
         if element_name:
             element = self.table.element(element_name)
             if element is None:
-                raise HandlerError(NO_SUCH_ELEMENT, f"no element named '{element_name}'")
+                raise HandlerError(NO_SUCH_ELEMENT, f"No element named '{element_name}'")
         table = self._element_handlers(element) if element else self._global_handlers()
         handler = table.get(handler_name)
         if handler is None:
-            raise HandlerError(NO_SUCH_HANDLER, f"no handler named '{full_name}'")
+            raise HandlerError(NO_SUCH_HANDLER, f"No handler named '{full_name}'")
         return element, handler
 
     def _element_handlers(self, element: HandlerElement) -> dict[str, Handler]:
@@ -236,13 +252,13 @@ class Handlers:
 
         readers: dict[str, Callable[[], str]] = {
             "version": lambda: pyclick.__version__,
-            "list": lambda: "\n".join([str(len(table.elements))]
-                                      + [e.name for e in table.elements]),
-            "classes": lambda: "\n".join(table.class_names()),
+            # As in Click, every line of these ends with a newline.
+            "list": lambda: _lines([str(len(table.elements))]
+                                   + [e.name for e in table.elements]),
+            "classes": lambda: _lines(table.class_names()),
             "config": table.config_text,
             "flatconfig": table.flat_config_text,
-            "requirements": lambda: "\n".join(f"{k} {v}".strip()
-                                              for k, v in table.requirements),
+            "requirements": lambda: _lines(f"{k} {v}".strip() for k, v in table.requirements),
             "handlers": lambda: self._describe(None),
         }
         handlers = {name: Handler(name, _reader(fn, name)) for name, fn in readers.items()}
