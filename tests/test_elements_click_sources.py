@@ -135,6 +135,13 @@ def test_rated_source_datasize_is_length():
     assert (router.handlers.read("r.length"), router.handlers.read("r.datasize")) == ("6", "6")
 
 
+@pytest.mark.parametrize("cls", ["RatedSource", "InfiniteSource"])
+def test_datasize_keyword_is_click_s_older_name_for_length(cls):
+    # Read after LENGTH, as in Click: DATASIZE wins when both are given.
+    router = router_of(f"r :: {cls}(\\<0800>, LENGTH 3, DATASIZE 6, ACTIVE false) -> Discard")
+    assert router.handlers.read("r.length") == "6"
+
+
 def test_rated_source_bandwidth_sets_the_rate():
     # 100-byte packets at 8 kbit/s (1000 bytes/s): 10 packets per second.
     assert run("r :: RatedSource(LENGTH 100, BANDWIDTH 8kbps, LIMIT 1) -> Discard",

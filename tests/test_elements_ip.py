@@ -454,6 +454,9 @@ def marked(frame: bytes, timestamp: float = 0.0) -> Packet:
     ("TIMESTAMP false, PAYLOAD ASCII", UDP, "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  abcd"),
     ("TIMESTAMP false, CONTENTS HEX, MAXLENGTH 6", UDP,
      "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  45000020 0000"),
+    # NBYTES: Click's older name for MAXLENGTH.
+    ("TIMESTAMP false, CONTENTS HEX, NBYTES 5", UDP,
+     "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  45000020 00"),
     # Any case, and booleans, as Click reads them.
     ("TIMESTAMP false, CONTENTS hex, MAXLENGTH 6", UDP,
      "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  45000020 0000"),

@@ -107,10 +107,17 @@ def test_print_maxlength_contents_timestamp(capsys):
               ("d2", "Discard", "")))
     run(chain(("s3", "InfiniteSource", data), ("p3", "Print", "CONTENTS NONE, TIMESTAMP true"),
               ("d3", "Discard", "")))
+    # LENGTH and NBYTES: Click's older names for MAXLENGTH.
+    run(chain(("s4", "InfiniteSource", data), ("p4", "Print", "c, LENGTH 2"),
+              ("d4", "Discard", "")))
+    run(chain(("s5", "InfiniteSource", data), ("p5", "Print", "d, NBYTES 3"),
+              ("d5", "Discard", "")))
     assert capsys.readouterr().err.splitlines() == [
         "a:   11 | 61620063",
         "b:   11 |  ab.cdefg hij",
         "0.000000:   11",
+        "c:   11 | 6162",
+        "d:   11 | 616200",
     ]
 
 

@@ -406,6 +406,13 @@ def test_tohost_without_devname_refuses_several_fromhosts():
                           "the DEVNAME of the one ToHost writes through")
 
 
+def test_kerneltun_reads_click_s_older_dev_name():
+    router = Router(flatten("t :: KernelTun(10.0.0.1/24, DEV_NAME pyk4) -> Discard",
+                            filename="io.click"))
+    router.configure()
+    assert router.element("t").devname == "pyk4"
+
+
 @pytest.mark.parametrize("config", ["Idle -> ToHost", "Idle -> ToHost(fake0)"])
 def test_tohost_alone_configures_without_a_fromhost(config):
     router = Router(flatten(config, filename="io.click"))

@@ -59,7 +59,7 @@ class IPPrint(Activatable):
     LABEL -- text printed first, followed by a colon; default none
     CONTENTS -- NONE, HEX or ASCII (any case; true is HEX, false NONE): also print the packet's bytes; default NONE
     PAYLOAD -- HEX or ASCII (true is HEX, false none): like CONTENTS, for the transport payload only (give one of CONTENTS and PAYLOAD)
-    MAXLENGTH -- most bytes of contents printed, -1 for all; default 1500
+    MAXLENGTH, NBYTES -- most bytes of contents printed, -1 for all; default 1500
     ID, TTL, TOS, LENGTH -- print the IP ID, TTL, TOS, total length; default false
     TIMESTAMP -- print the packet's timestamp; default true
     AGGREGATE -- print the aggregate annotation; default false
@@ -84,6 +84,8 @@ class IPPrint(Activatable):
         contents = args.read("CONTENTS", CONTENTS, "NONE")
         payload = args.read("PAYLOAD", _PAYLOAD, "NONE")
         self.maxlength = args.read("MAXLENGTH", INT.range(-1, None), 1500)
+        # Click's older name for MAXLENGTH, still read there.
+        self.maxlength = args.read("NBYTES", INT.range(-1, None), self.maxlength)
         self.print_id = args.read("ID", BOOL, False)
         self.print_ttl = args.read("TTL", BOOL, False)
         self.print_tos = args.read("TOS", BOOL, False)

@@ -57,7 +57,7 @@ class KernelTun(TunTapElement):
 
     Keyword arguments
     ADDR -- the kernel's address and prefix on the device, mandatory
-    DEVNAME -- the device's name; default the kernel's choice (tun0...)
+    DEVNAME, DEV_NAME -- the device's name; default the kernel's choice (tun0...)
     TAP -- a TAP device (Ethernet frames) rather than TUN; default false
     ETHER -- the TAP device's Ethernet address; default the kernel's choice
     BURST -- most packets emitted per scheduling, at least 1; default 1
@@ -86,6 +86,8 @@ class KernelTun(TunTapElement):
     def configure(self, args: Args) -> None:
         self.address = tap_address(args.read_mp("ADDR", IPPREFIX))
         self.devname = args.read("DEVNAME", WORD, "")
+        # Click's older name for DEVNAME, still read there.
+        self.devname = args.read("DEV_NAME", WORD, self.devname)
         self.tap = args.read("TAP", BOOL, self.default_tap)
         self.ether = args.read("ETHER", ETHERADDR)
         self.burst = args.read("BURST", UNSIGNED.range(1, 1 << 20), 1)

@@ -38,7 +38,7 @@ class Print(Switchable):
 
     Keyword arguments
     LABEL -- text printed first, followed by a colon; default none
-    MAXLENGTH -- bytes of content shown, 0 to 2^20, or -1 for the whole packet; default 24
+    MAXLENGTH, LENGTH, NBYTES -- bytes of content shown, 0 to 2^20, or -1 for the whole packet; default 24
     CONTENTS -- HEX, ASCII or NONE; default HEX
     TIMESTAMP -- also print each packet's timestamp (seconds); default false
     PRINTANNO -- also print the packet's annotation area in hexadecimal; default false
@@ -58,7 +58,11 @@ class Print(Switchable):
 
     def configure(self, args: Args) -> None:
         self.label = args.read_p("LABEL", STRING, "")
-        self.maxlength = args.read_p("MAXLENGTH", INT.range(-1, 2**20), 24)
+        length = INT.range(-1, 2**20)
+        self.maxlength = args.read_p("MAXLENGTH", length, 24)
+        # Click's older names for MAXLENGTH, still read there.
+        for older in ("LENGTH", "NBYTES"):
+            self.maxlength = args.read(older, length, self.maxlength)
         self.contents = args.read("CONTENTS", CONTENTS, "HEX")
         self.timestamp = args.read("TIMESTAMP", BOOL, False)
         self.print_anno = args.read("PRINTANNO", BOOL, False)

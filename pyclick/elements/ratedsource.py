@@ -41,7 +41,7 @@ class RatedSource(_GeneratingSource):
     RATE -- packets per second, 0 to 10^9; default 10
     LIMIT -- packets to send, at most 2^63-1, negative for no limit; default -1
     ACTIVE -- send only while true; default true
-    LENGTH -- packet length, up to 65535: DATA cut, or repeated to fill; -1 for DATA's length, the default
+    LENGTH, DATASIZE -- packet length, up to 65535: DATA cut, or repeated to fill; -1 for DATA's length, the default
     BANDWIDTH -- sets RATE from a bandwidth (above 0, at most 10^12 bytes/s) and the packet length (e.g. 1Mbps)
     STOP -- stop the driver once LIMIT packets are sent; default false
 
@@ -63,6 +63,8 @@ class RatedSource(_GeneratingSource):
         self.limit = args.read_p("LIMIT", INT.range(None, 2**63 - 1), -1)
         self.active = args.read_p("ACTIVE", BOOL, True)
         self.length = args.read("LENGTH", INT.range(-1, 65535), -1)
+        # Click's older name for LENGTH, still read there.
+        self.length = args.read("DATASIZE", INT.range(-1, 65535), self.length)
         bandwidth = args.read("BANDWIDTH", BANDWIDTH.range(0, 1e12, open_low=True))
         self.stop_when_done = args.read("STOP", BOOL, False)
         self.end_call = None

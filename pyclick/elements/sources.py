@@ -193,7 +193,7 @@ class InfiniteSource(_GeneratingSource):
     LIMIT -- packets to send, negative for no limit (at most 2^63-1); default -1
     BURST -- packets per task run, 1 to 65536; default 1
     ACTIVE -- send only while true; default true
-    LENGTH -- packet length, up to 65535: DATA cut, or repeated to fill; default DATA's length (-1)
+    LENGTH, DATASIZE -- packet length, up to 65535: DATA cut, or repeated to fill; default DATA's length (-1)
     STOP -- stop the driver once LIMIT packets are sent; default false
     END_CALL -- write handler (with value) called once LIMIT packets are sent; default none
     TIMESTAMP -- set packet timestamps; default true
@@ -217,8 +217,8 @@ class InfiniteSource(_GeneratingSource):
         self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
         self._read_pace(args)
         self.length = args.read("LENGTH", _LENGTH, -1)
-        if args.has("DATASIZE"):
-            self.length = args.read("DATASIZE", _LENGTH, -1)
+        # Click's older name for LENGTH, still read there.
+        self.length = args.read("DATASIZE", _LENGTH, self.length)
         self._read_ending(args)
         args.complete()
         self._start()
