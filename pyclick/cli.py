@@ -318,6 +318,12 @@ def _run(opts: argparse.Namespace, unwinder: Unwinder) -> int:
     router.configure()
     if opts.quit:
         return _report(router, opts, _Timing())
+    if not router.elements:
+        # As click(1): nothing to run, so the driver does not start (and
+        # would otherwise wait for a stop that nothing can give).
+        logging.getLogger("pyclick").warning("%s: configuration has no elements, exiting",
+                                             filename)
+        return _report(router, opts, _Timing())
     # The router takes the signals over from here: one that reached a callback
     # while the configuration was read and configured must not be lost.
     unwinder.check()

@@ -201,6 +201,19 @@ def test_quit_checks_without_initializing(capsys, tmp_path):
     assert not log.exists()
 
 
+@pytest.mark.parametrize("argv, warned", [
+    (["-e", ""], True), (["-e", "// nothing but a comment", "-h", "list"], True),
+    (["-w", "-e", ""], False)])
+def test_a_configuration_without_elements_is_not_run(argv, warned):
+    # As click(1): a warning, the handlers, and the end, instead of a driver
+    # that nothing could ever stop (a child process: were it to wait, the
+    # timeout fails the test).
+    done = subprocess.run([sys.executable, "-m", "pyclick", *argv], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0 and done.stdout == ("0\n" if "list" in argv else "")
+    assert ("<expr>: configuration has no elements, exiting" in done.stderr) is warned
+
+
 def test_simulated_time_does_not_depend_on_declaration_order(capsys):
     # SimNIC's class puts the router in simulated time before anything is
     # configured, so FromDevice sees it whichever comes first.
