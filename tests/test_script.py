@@ -501,6 +501,18 @@ def test_stop_instruction_is_a_driver_stop_event_a_driver_manager_hears(capsys):
     assert router.stop_reason == "dm: stop"
 
 
+def test_a_driver_script_ended_by_an_error_stops_the_router(capsys, caplog):
+    # Its end, by an error too, is the driver's: the router stops at 1 s, where
+    # the division fails, rather than run on with nothing to stop it (b's stop
+    # at 6 s would be the first to end it).
+    router = build([("dm", "DriverManager", "wait 1, print $(div 1 0), print never"),
+                    ("b", "Script", "wait 5, print late, wait 1, stop")])
+    assert router.run(handle_signals=False) == 0
+    assert capsys.readouterr().out == ""
+    assert router.now() == 1.0 and "div: division by zero" in caplog.text
+    assert router.stop_reason == "dm: script ended by an error"
+
+
 def test_stop_instruction_without_a_driver_manager_stops_the_router(capsys):
     router = build([("a", "Script", "wait 1, stop"), ("b", "Script", "wait 2, print late")])
     router.run(handle_signals=False)

@@ -15,8 +15,9 @@ class DriverManager(Script):
     STOP once it has sent its packets, a write to the global stop handler,
     a Script's stop instruction. Without a DriverManager the first one
     stops the router. With one, each stop event steps the DriverManager's
-    script instead, and the router stops only when the script ends or runs
-    its stop instruction.
+    script instead, and the router stops only when the script ends (an
+    instruction that fails ends it too, once reported) or runs its stop
+    instruction.
 
     The script starts when the router does. Its instructions are Script's
     (see Script), with these that wait:
@@ -52,6 +53,11 @@ class DriverManager(Script):
             args.complete()
         # Click ends a driver script with stop: its end stops the router.
         super().configure(Args(", ".join((program or ["pause"]) + ["stop"]), self))
+
+    def ended_by_error(self) -> None:
+        # Its end, whatever ended it, is the driver's: a failed driver script
+        # must not leave a router that nothing will stop.
+        self.router.stop(f"{self.name}: script ended by an error")
 
     def stop_instruction(self) -> None:
         # The driver script decides: its stop stops the router now.

@@ -255,6 +255,10 @@ class Script(Element):
             self._run()
         except ScriptError as err:
             self.log.error("%s: %s", self.landmark, err)
+            self.ended_by_error()
+
+    def ended_by_error(self) -> None:
+        """The script ended by a failing instruction, run on its timer (logged already)."""
 
     def _start(self, arguments: str, written: bool) -> str:
         """Run from the first instruction with ``$args`` = ``arguments``."""
