@@ -320,7 +320,9 @@ class Rsspp:
         """
         average = np.add.accumulate(owed).item(-1) / len(owed)
         deviation = owed - average
-        deviation = deviation * alpha
+        if alpha != 1.0:
+            # (x 1.0 changes no float: the default skips the call.)
+            deviation = deviation * alpha
         lowest = deviation.item(deviation.argmin())
         highest = deviation.item(deviation.argmax())
         beyond = highest > threshold or -lowest > threshold
@@ -333,7 +335,7 @@ class Rsspp:
             if len(kept) < len(givers):
                 giving = None
             givers = kept
-        below = Below(lowest, (deviation < 0).nonzero()[0].tolist()) if givers else None
+        below = Below(lowest, deviation) if givers else None
         return average, deviation.tolist(), givers, beyond, below, giving
 
     @staticmethod

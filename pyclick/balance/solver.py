@@ -73,13 +73,24 @@ def _giver_rows(source: np.ndarray, givers: list[int], ncores: int
     return [e - h for e, h in zip(end, held)], end, held
 
 
-@dataclass(slots=True)
 class Below:
     """What the callers of ``no_gain`` and ``receivers_below`` may know already of
-    every core's excess: the lowest, and the positions below zero in order."""
+    every core's excess: the lowest, and (``negative``) the positions below zero
+    in order, found in ``excess`` (an array) when first asked for: most ticks
+    are settled by the lowest alone."""
 
-    lowest: float
-    negative: list[int]
+    __slots__ = ("lowest", "_excess", "_negative")
+
+    def __init__(self, lowest: float, excess: np.ndarray) -> None:
+        self.lowest = lowest
+        self._excess = excess
+        self._negative: list[int] | None = None
+
+    @property
+    def negative(self) -> list[int]:
+        if self._negative is None:
+            self._negative = (self._excess < 0).nonzero()[0].tolist()
+        return self._negative
 
 
 def no_gain(excess: list[float], givers: list[int], min_gain: float,
