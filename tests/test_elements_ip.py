@@ -428,23 +428,6 @@ def marked(frame: bytes, timestamp: float = 0.0) -> Packet:
     ("TIMESTAMP false, SWAP false",
      ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([8, 0, 0, 0, 0, 7, 0, 2])),
      "1.1.1.1 > 2.2.2.2: icmp echo (1792, 512)"),
-    # Codes by their names where Click names them, by number elsewhere.
-    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([11, 1, 0, 0, 0, 0, 0, 0])),
-     "1.1.1.1 > 2.2.2.2: icmp timeexceeded reassembly"),
-    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([11, 0, 0, 0, 0, 0, 0, 0])),
-     "1.1.1.1 > 2.2.2.2: icmp timeexceeded transit"),
-    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([5, 3, 0, 0, 0, 0, 0, 0])),
-     "1.1.1.1 > 2.2.2.2: icmp redirect toshost"),
-    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([12, 2, 0, 0, 0, 0, 0, 0])),
-     "1.1.1.1 > 2.2.2.2: icmp parameterproblem length"),
-    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([11, 7, 0, 0, 0, 0, 0, 0])),
-     "1.1.1.1 > 2.2.2.2: icmp timeexceeded code 7"),
-    ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([4, 0, 0, 0, 0, 0, 0, 0])),
-     "1.1.1.1 > 2.2.2.2: icmp sourcequench"),
-    ("TIMESTAMP false",
-     ip_packet("1.1.1.1", "2.2.2.2", 1,
-               bytes([3, 13, 0, 0, 0, 0, 0, 0]) + ip_header("2.2.2.2", "9.9.9.9", 6, 0)),
-     "1.1.1.1 > 2.2.2.2: icmp 9.9.9.9 unreachable filterprohibited"),
     ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 17, udp(1, 2), frag=0x2000, ident=5),
      "1.1.1.1.1 > 2.2.2.2.2: udp 8 (frag 5:8@0+)"),
     ("TIMESTAMP false", ip_packet("1.1.1.1", "2.2.2.2", 17, udp(1, 2), frag=0x0003, ident=5),
@@ -470,6 +453,25 @@ def marked(frame: bytes, timestamp: float = 0.0) -> Packet:
 def test_ipprint_lines(config, frame, line):
     e, _ = element("IPPrint", config)
     assert e.line(marked(frame, 1.5)) == line
+
+
+# Codes by their names where Click names them, by number elsewhere.
+@pytest.mark.parametrize("kind, code, text", [
+    (11, 1, "timeexceeded reassembly"), (11, 0, "timeexceeded transit"),
+    (5, 3, "redirect toshost"), (12, 2, "parameterproblem length"),
+    (11, 7, "timeexceeded code 7"), (4, 0, "sourcequench"),
+])
+def test_ipprint_names_icmp_codes(kind, code, text):
+    e, _ = element("IPPrint", "TIMESTAMP false")
+    frame = ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([kind, code, 0, 0, 0, 0, 0, 0]))
+    assert e.line(marked(frame)) == f"1.1.1.1 > 2.2.2.2: icmp {text}"
+
+
+def test_ipprint_names_every_unreachable_code():
+    e, _ = element("IPPrint", "TIMESTAMP false")
+    quoted = ip_header("2.2.2.2", "9.9.9.9", 6, 0)
+    frame = ip_packet("1.1.1.1", "2.2.2.2", 1, bytes([3, 13, 0, 0, 0, 0, 0, 0]) + quoted)
+    assert e.line(marked(frame)) == "1.1.1.1 > 2.2.2.2: icmp 9.9.9.9 unreachable filterprohibited"
 
 
 @pytest.mark.parametrize("config, message", [
