@@ -127,7 +127,8 @@ _TIME_UNITS = {
     "ms": 1e-3, "msec": 1e-3, "us": 1e-6, "usec": 1e-6, "ns": 1e-9, "nsec": 1e-9,
     "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0, "day": 86400.0,
 }
-_TIME = re.compile(r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-z]*)\Z")
+# A leading + is a sign, as Click's numbers take it.
+_TIME = re.compile(r"\+?((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-z]*)\Z")
 
 
 def _time_parser(bare_unit: float, what: str) -> Callable[[str], float]:

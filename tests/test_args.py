@@ -200,7 +200,8 @@ def test_int(text, value):
 
 @pytest.mark.parametrize("text, value", [
     ("10", 10.0), ("10s", 10.0), ("10ms", 0.01), ("1.5s", 1.5), ("2min", 120.0),
-    ("250us", 250e-6), ("3 ms", 0.003), ("1h", 3600.0), (".5", 0.5), ("1e-3", 0.001)])
+    ("250us", 250e-6), ("3 ms", 0.003), ("1h", 3600.0), (".5", 0.5), ("1e-3", 0.001),
+    ("+0.1", 0.1), ("+100ms", 0.1)])
 def test_time(text, value):
     assert TIME(text, Args("")) == pytest.approx(value)
 
