@@ -23,6 +23,9 @@ A type is any callable ``(text, args) -> value`` raising
 "must be" is completed with the text that was given (``..., got 'abc'``),
 shortened to its first 60 characters and its size when longer.
 
+Integers are written as in Click: decimal, ``0x`` hexadecimal, ``0b``
+binary, ``0``-led octal (``010`` is 8), with an optional sign and ``_``
+between digits; times take a unit (``10ms``) and may have a ``+`` sign.
 Numbers (``INT``, ``UNSIGNED``, ``FLOAT``, ``TIME``, ``MSEC``) declare the
 range an element accepts, ``UNSIGNED.range(1, 4096)`` or
 ``args.read("CORES", UNSIGNED, 8, range=(1, 4096))``; a value outside is
@@ -96,9 +99,10 @@ def _parse_int(text: str) -> int:
         return int(digits, 0)
     except ValueError:
         pass
-    # int(x, 0) refuses leading zeros ("010"): read them as decimal.
-    if re.fullmatch(r"[+-]?\d+", digits):
-        return int(digits, 10)
+    # int(x, 0) refuses a leading zero; Click reads it as octal ("010" is 8, "09"
+    # no number at all), as C does.
+    if re.fullmatch(r"[+-]?0[0-7_]*", digits):
+        return int(digits, 8)
     raise ValueError("expected integer")
 
 

@@ -193,7 +193,8 @@ def test_bool(text, value):
 
 
 @pytest.mark.parametrize("text, value", [
-    ("10", 10), ("-3", -3), ("0x1f", 31), ("010", 10), ("0b101", 5)])
+    ("10", 10), ("-3", -3), ("0x1f", 31), ("010", 8), ("+010", 8), ("0_10", 8), ("00", 0),
+    ("0b101", 5), ("1_000", 1000)])
 def test_int(text, value):
     assert INT(text, Args("")) == value
 
@@ -243,6 +244,7 @@ def test_list_of_and_choice():
 @pytest.mark.parametrize("type_, text, expected", [
     (BOOL, "maybe", "expected boolean"),
     (INT, "1.5", "expected integer"),
+    (INT, "09", "expected integer"),
     (UNSIGNED, "-1", "expected unsigned integer"),
     (FLOAT, "nan", "expected real number"),
     (FLOAT, "x", "expected real number"),
