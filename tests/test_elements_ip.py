@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from pyclick.cli import main
-from pyclick.elements.inet import checksum
+from pyclick.elements.inet import IPADDR, checksum
 from pyclick.errors import Landmark
 from pyclick.packet import BROADCAST, HOST, MULTICAST, OTHERHOST, Packet
 from pyclick.runtime.handlers import HandlerError
@@ -264,6 +264,22 @@ def test_getipaddress_copies_four_bytes_into_the_annotation():
     assert out[0].dst_ip == bytes([10, 0, 0, 1])
     e, (out,) = push("GetIPAddress", "12, 4", [UDP], outputs=1)
     assert out[0].anno_bytes(4, 4) == bytes([10, 0, 0, 1]) and out[0].dst_ip == bytes(4)
+
+
+@pytest.mark.parametrize("text, address", [
+    ("10.1.2.3", bytes([10, 1, 2, 3])), (" 10.1.2.3 ", bytes([10, 1, 2, 3])),
+    # Leading zeros are decimal, as Click reads them.
+    ("010.001.0002.255", bytes([10, 1, 2, 255])), ("0000000010.0.0.1", bytes([10, 0, 0, 1])),
+])
+def test_ip_addresses_as_click_reads_them(text, address):
+    assert IPADDR(text) == address
+
+
+@pytest.mark.parametrize("text", ["10.1", "256.1.1.1", "1.2.3.4.", "0x0a000001",
+                                  "10.0.0.1/24", "\u0661.2.3.4", "0" * 70 + "1.2.3.4"])
+def test_what_is_no_ip_address(text):
+    with pytest.raises(ValueError, match="expected IP address"):
+        IPADDR(text)
 
 
 def test_setipaddress_and_its_handler():

@@ -41,7 +41,10 @@ _ETHER = re.compile(r"[0-9A-Fa-f]{1,2}([:-])[0-9A-Fa-f]{1,2}(\1[0-9A-Fa-f]{1,2})
 
 
 #: The first one to three bytes of an IPv4 address.
-_PARTIAL = re.compile(r"\d{1,3}(\.\d{1,3}){0,2}\Z")
+_PARTIAL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}\Z")
+_DOTTED = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)\Z")
+#: Longest dotted address read: long runs of leading zeros are still an address.
+_DOTTED_LONGEST = 64
 _WORD = struct.Struct("!H")
 _IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")
 _UDP_HEADER = struct.Struct("!HHHH")
@@ -91,11 +94,15 @@ def udp_header(src: bytes, sport: int, dst: bytes, dport: int,
 
 def IPADDR(text: str, args: Args | None = None) -> bytes:
     """An IPv4 address, as 4 bytes: written out, or a name for one."""
-    try:
-        return ipaddress.IPv4Address(text.strip()).packed
-    except ValueError:
-        pass
-    named = _named_ip(text.strip(), args)
+    word = text.strip()
+    dotted = _DOTTED.match(word) if len(word) <= _DOTTED_LONGEST else None
+    if dotted:
+        # Four decimal bytes; leading zeros are decimal too, as Click reads them.
+        parts = [int(part) for part in dotted.groups()]
+        if max(parts) <= 255:
+            return bytes(parts)
+        raise ValueError("expected IP address")
+    named = _named_ip(word, args)
     if named is None:
         raise ValueError("expected IP address")
     return named
