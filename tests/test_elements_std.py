@@ -420,6 +420,21 @@ def test_fromdump_file_problems_name_the_element(tmp_path):
     assert "not a pcap file" in str(err.value)
 
 
+def test_fromdump_emits_the_packets_before_a_damaged_record(tmp_path, caplog):
+    # Three records of 76, 77 and 78 bytes after the 24-byte header: cut at
+    # 250, the third holds 57 of its 62 bytes. Click and tcpdump emit the first
+    # two; so does FromDump, saying where the file breaks.
+    path = tmp_path / "cut.pcap"
+    write_pcap(path, FRAMES)
+    path.write_bytes(path.read_bytes()[:250])
+    router = chain(("f", "FromDump", f"{path}, STOP true"), ("k", "StdTestSink", ""))
+    run(router)
+    assert [p.data for p in router.element("k").packets] == [d for _, d in FRAMES[:2]]
+    assert (f"{path}: truncated record at byte 177 (57 of 62 bytes of packet data); "
+            "the 2 packets before it are emitted") in caplog.text
+    assert router.stop_reason == "f: all packets sent"
+
+
 def test_fromdump_missing_filename():
     assert "FILENAME: missing mandatory argument" in config_error(("f", "FromDump", ""))
 

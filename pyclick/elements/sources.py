@@ -29,7 +29,7 @@ from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 if TYPE_CHECKING:
-    from pyclick.sim.pcap import PcapRecord
+    from pyclick.sim.pcap import PcapError, PcapRecord
 
 #: The generated packets' contents when DATA is not given: Click's (69 bytes),
 #: so that byte counts match Click's.
@@ -331,6 +331,12 @@ class FromDump(_Source):
     Click keeps it), the others skipped. With STOP, FromDump becomes
     inactive when the file is done.
 
+    A file that is not a pcap file is an error. A file that ends in the
+    middle of a record (a capture cut short when tcpdump was killed), or
+    that holds an impossible record, is done at that record: the packets
+    before it are emitted, as Click and tcpdump do, and a warning at
+    initialization names the file and the byte where the damage starts.
+
     START or START_AFTER skips the packets recorded before a date, up to
     the first one at or after it (the later ones are not checked). END,
     END_AFTER or INTERVAL sets an end date: at the first packet recorded at
@@ -452,12 +458,15 @@ class FromDump(_Source):
         from pyclick.sim.pcap import PcapError
 
         try:
-            self._load()
+            damage = self._load()
         except OSError as err:
             raise ConfigError(f"{self.declaration()}: cannot read '{self.filename}': "
                               f"{err.strerror or err}", self.landmark) from None
         except PcapError as err:
             raise ConfigError(f"{self.declaration()}: {err}", self.landmark) from None
+        if damage is not None:
+            self.log.warning("%s: %s; the %d packets before it are emitted",
+                             self.declaration(), damage, len(self._records))
         if self.linktype == _LINKTYPE_HOST_RAW:
             self.linktype = _LINKTYPE_RAW
         if self.force_ip and self.linktype not in _FORCE_IP_LINKTYPES:
@@ -468,22 +477,29 @@ class FromDump(_Source):
         self._emit_ip_only = self.force_ip or self.linktype == _LINKTYPE_RAW
         self._wake()
 
-    def _load(self) -> None:
-        """Read the whole file: its link type, records, their dates and places."""
-        from pyclick.sim.pcap import PcapReader, PcapRecord
+    def _load(self) -> PcapError | None:
+        """Read the whole file: its link type, records, their dates and places.
+        A damaged record ends the file: what it says is returned (a file that
+        is no pcap file raises it)."""
+        from pyclick.sim.pcap import PcapError, PcapReader, PcapRecord
 
         reader = PcapReader(self.filename)
         self.linktype = reader.format.linktype
         scale, unit = reader.format.scale, 1 if reader.format.nanoseconds else 1000
-        while (batch := reader.read_batch()) is not None:
-            times = (batch.seconds + batch.fractions * scale).tolist()
-            self._records.extend(PcapRecord(t, batch.frame(i)) for i, t in enumerate(times))
-            # 64-bit integers: a date in nanoseconds, with seconds below 2^32, fits.
-            self._dates.frombytes((batch.seconds * 1_000_000_000 + batch.fractions * unit)
-                                  .astype("=i8").tobytes())
-            self._offsets.frombytes((batch.offset + batch.starts - _RECORD_HEADER)
-                                    .astype("=i8").tobytes())
-            self._end = batch.offset + int(batch.starts[-1] + batch.lengths[-1])
+        try:
+            while (batch := reader.read_batch()) is not None:
+                times = (batch.seconds + batch.fractions * scale).tolist()
+                self._records.extend(PcapRecord(t, batch.frame(i)) for i, t in enumerate(times))
+                # 64-bit integers: a date in nanoseconds, with seconds below 2^32, fits.
+                self._dates.frombytes((batch.seconds * 1_000_000_000 + batch.fractions * unit)
+                                      .astype("=i8").tobytes())
+                self._offsets.frombytes((batch.offset + batch.starts - _RECORD_HEADER)
+                                        .astype("=i8").tobytes())
+                self._end = batch.offset + int(batch.starts[-1] + batch.lengths[-1])
+        except PcapError as damage:
+            # The records before it were handed out: they are the file.
+            return damage
+        return None
 
     def _wake(self) -> None:
         if not self.active or self.scheduling.scheduler is None:
