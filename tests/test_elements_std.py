@@ -435,6 +435,23 @@ def test_fromdump_emits_the_packets_before_a_damaged_record(tmp_path, caplog):
     assert router.stop_reason == "f: all packets sent"
 
 
+def test_fromdump_keeps_what_the_capture_left_out_for_todump(tmp_path):
+    # Records of 60 captured bytes of 100- and 60-byte packets: the first one's
+    # extra length is 40, and ToDump writes 100 back as its length.
+    path, out = tmp_path / "snap.pcap", tmp_path / "out.pcap"
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 60, 1))
+        for second, length in ((1, 100), (2, 60)):
+            f.write(struct.pack("<IIII", second, 0, 60, length) + bytes(60))
+    router = chain(("f", "FromDump", f"{path}, STOP true"), ("k", "StdTestSink", ""))
+    run(router)
+    assert [p.extra_length for p in router.element("k").packets] == [40, 0]
+    run(chain(("f", "FromDump", f"{path}, STOP true"), ("t", "ToDump", str(out))))
+    data = out.read_bytes()
+    assert [struct.unpack_from("<II", data, at + 8) for at in (24, 24 + 76)] == [(60, 100),
+                                                                                (60, 60)]
+
+
 def test_fromdump_missing_filename():
     assert "FILENAME: missing mandatory argument" in config_error(("f", "FromDump", ""))
 

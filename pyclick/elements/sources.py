@@ -321,7 +321,9 @@ class FromDump(_Source):
     Description
     Emits the packets of a classic pcap file (as written by tcpdump -w; both
     byte orders, micro- or nanosecond timestamps). Each packet holds the
-    captured bytes, and its timestamp is the one recorded in the file
+    captured bytes, its extra length annotation the bytes the capture left
+    out (ToDump writes the original length back), and its timestamp is the
+    one recorded in the file
     (a date; elements that delay packets by their timestamp, DelayShaper
     for one, see how long ago it was).
     Without TIMING, packets go out BURST at a time as fast as the task runs;
@@ -489,7 +491,8 @@ class FromDump(_Source):
         try:
             while (batch := reader.read_batch()) is not None:
                 times = (batch.seconds + batch.fractions * scale).tolist()
-                self._records.extend(PcapRecord(t, batch.frame(i)) for i, t in enumerate(times))
+                self._records.extend(PcapRecord(t, batch.frame(i), extra) for i, (t, extra)
+                                     in enumerate(zip(times, batch.extra_lengths())))
                 # 64-bit integers: a date in nanoseconds, with seconds below 2^32, fits.
                 self._dates.frombytes((batch.seconds * 1_000_000_000 + batch.fractions * unit)
                                       .astype("=i8").tobytes())
@@ -559,6 +562,10 @@ class FromDump(_Source):
         # The file holds dates; packets carry the router's time (ToDump writes
         # the same dates back).
         packet = Packet(data=record.frame, timestamp=self.router.from_epoch(record.timestamp))
+        if record.extra_length:
+            # What the capture left out, as Click's FromDump says it (ToDump writes
+            # the packet's original length back).
+            packet.extra_length = record.extra_length
         # Each batch holds packets of one output, so that they leave in the file's order.
         if self._emit_ip_only and not _mark_ip(packet, self.linktype):
             if self._out:

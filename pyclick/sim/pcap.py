@@ -88,8 +88,12 @@ def parse_header(path: str | Path, head: bytes) -> PcapFormat:
 
 @dataclass(frozen=True)
 class PcapRecord:
+    """One packet of a capture; ``extra_length``: the bytes the capture left out
+    (its original length less the bytes captured)."""
+
     timestamp: float
     frame: bytes
+    extra_length: int = 0
 
 
 @dataclass
@@ -105,6 +109,12 @@ class RecordBatch:
     #: Each record's timestamp: whole seconds and the fraction (µs or ns).
     seconds: np.ndarray
     fractions: np.ndarray
+    #: Each packet's original length (on the wire).
+    wire_lengths: np.ndarray
+
+    def extra_lengths(self) -> list[int]:
+        """The bytes each record left out of its packet (0 for a whole packet)."""
+        return np.maximum(self.wire_lengths - self.lengths, 0).tolist()
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -200,10 +210,11 @@ class PcapReader:
 
     def _batch(self, data: bytes, offset: int, starts: np.ndarray) -> RecordBatch:
         block = np.frombuffer(data, np.uint8)
-        fields = block[starts[:, None] + np.arange(12)].copy().view(self.format.order + "u4")
+        fields = block[starts[:, None] + np.arange(RECORD_HEADER_BYTES)].copy().view(
+            self.format.order + "u4")
         return RecordBatch(data, offset, starts + RECORD_HEADER_BYTES,
                            fields[:, 2].astype(np.int64), fields[:, 0].astype(np.int64),
-                           fields[:, 1].astype(np.int64))
+                           fields[:, 1].astype(np.int64), fields[:, 3].astype(np.int64))
 
     def first_record_time(self) -> tuple[int, int] | None:
         """(seconds, fraction) of the first record, None for a file without records."""
@@ -296,7 +307,8 @@ def read_pcap(path: str | Path) -> tuple[int, list[PcapRecord]]:
     records = []
     while (batch := reader.read_batch()) is not None:
         times = batch.seconds + batch.fractions * scale
-        records.extend(PcapRecord(float(times[i]), batch.frame(i)) for i in range(len(batch)))
+        records.extend(PcapRecord(float(t), batch.frame(i), extra)
+                       for i, (t, extra) in enumerate(zip(times, batch.extra_lengths())))
     return reader.format.linktype, records
 
 
