@@ -1,6 +1,6 @@
 """Transfer, modification, paint and classification elements, from their Click
 manuals: Tee, Null, Idle, Strip, Unstrip, Paint, CheckPaint, PaintSwitch, Switch,
-StaticSwitch, RoundRobinSwitch, HashSwitch, RandomSample, EtherMirror, Truncate,
+StaticSwitch, RoundRobinSwitch, RandomSwitch, HashSwitch, RandomSample, EtherMirror, Truncate,
 SetTimestamp."""
 
 from __future__ import annotations
@@ -282,6 +282,19 @@ def test_round_robin_switch_keeps_the_order_on_each_output():
     router.run(handle_signals=False)
     assert [p.paint for p in router.element("k").packets] == [0, 2, 4]
     assert [p.paint for p in router.element("j").packets] == [1, 3]
+
+
+def test_random_switch_spreads_packets_keeping_their_order():
+    # 200 packets (paints 0 to 199) over two outputs: each gets some (55-145 is
+    # over six standard deviations of a fair draw either way), in the order they came.
+    router = router_of("InfiniteSource(LIMIT 200, BURST 10) -> BasicPaintAt -> "
+                       "r :: RandomSwitch; r[0] -> k :: BasicKeep; r[1] -> j :: BasicKeep")
+    router.run(handle_signals=False)
+    kept, other = ([p.paint for p in router.element(n).packets] for n in "kj")
+    assert 55 <= len(kept) <= 145 and len(kept) + len(other) == 200
+    assert kept == sorted(kept) and other == sorted(other)
+    assert run("InfiniteSource(LIMIT 5, BURST 5) -> r :: RandomSwitch -> c :: Counter -> Discard",
+               "c.count") == ["5"]
 
 
 def test_hash_switch_by_byte_sum():

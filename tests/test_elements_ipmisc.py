@@ -414,6 +414,38 @@ def test_storeipaddress_bad_offset():
     assert "OFFSET" in str(err) and "ipmisc.click:5" in str(err)
 
 
+# --- SetIPDSCP and StripToNetworkHeader ------------------------------------------------
+
+def test_setipdscp_sets_the_upper_six_bits_and_keeps_the_checksum_right():
+    # TOS 0x01 (ECN 01): DSCP 46 makes it 46 << 2 | 1 = 0xb9.
+    frame = ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2), tos=0x01)
+    e, (out,) = push("SetIPDSCP", "46", [frame, frame[:12]])
+    data = out[0].data
+    assert data[1] == 0xB9 and checksum(data[:20]) == 0
+    assert data[:1] + data[2:10] + data[12:] == frame[:1] + frame[2:10] + frame[12:]
+    assert out[1].data == frame[:12]               # too short: unchanged
+    handlers = e.router.handlers
+    handlers.write("e.dscp", "0")
+    assert handlers.read("e.dscp") == "0"
+    e.push(0, [marked(frame)])
+    assert out[2].data[1] == 0x01 and checksum(out[2].data[:20]) == 0
+    assert "DSCP: must be at least 0 and at most 63" in str(
+        config_error_of(element, "SetIPDSCP", "64"))
+
+
+def test_striptonetworkheader_moves_the_start_to_the_network_header():
+    frame = bytes(range(14)) + ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2))
+    ahead = Packet(frame)
+    ahead.set_network_header(14, 20)
+    behind = Packet(frame)
+    behind.set_network_header(14, 20)
+    behind.pull(20)                                # its header 6 bytes before its data
+    e, (out,) = push("StripToNetworkHeader", "", [ahead, behind, Packet(b"plain")])
+    assert [p.data for p in out] == [frame[14:], frame[14:], b"plain"]
+    assert out[0].network_header_offset == 0 and out[1].network_header_offset == 0
+    assert out[0].push(14).data == frame          # the bytes stay in the headroom
+
+
 # --- FixIPSrc and IPGWOptions --------------------------------------------------------
 
 def test_fixipsrc_rewrites_flagged_packets_only():

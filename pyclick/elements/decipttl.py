@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyclick.args import BOOL, Args
 from pyclick.element import PROCESSING_A_AH, read_handler
-from pyclick.elements.inet import ip_header_offset, reject
+from pyclick.elements.inet import reject, whole_ip_header_at
 from pyclick.elements.switchable import Activatable
 from pyclick.packet import Packet
 
@@ -60,8 +60,8 @@ class DecIPTTL(Activatable):
     def simple_action(self, packet: Packet) -> Packet | None:
         if not self.active:
             return packet
-        at = ip_header_offset(packet)
-        if at < 0 or len(packet) < at + 20:
+        at = whole_ip_header_at(packet)
+        if at is None:
             return packet
         if not self.multicast and packet.byte(at + 16) & 0xF0 == 0xE0:
             return packet

@@ -60,6 +60,16 @@ def checksum(data: bytes | bytearray | memoryview) -> int:
     return ~total & 0xFFFF
 
 
+def patch_checksum(data: bytearray | memoryview, at: int, old: int, new: int) -> None:
+    """Update the checksum at ``at`` after data whose one's complement sum was
+    ``old`` became ``new`` (RFC 1624: ~(~HC + ~m + m'))."""
+    (current,) = _WORD.unpack_from(data, at)
+    total = (~current & 0xFFFF) + (~old & 0xFFFF) + new
+    total = (total & 0xFFFF) + (total >> 16)
+    total = (total & 0xFFFF) + (total >> 16)
+    _WORD.pack_into(data, at, ~total & 0xFFFF)
+
+
 def transport_checksum(src: bytes, dst: bytes, protocol: int,
                        segment: bytes | bytearray | memoryview) -> int:
     """The checksum of a TCP or UDP ``segment`` carried from ``src`` to ``dst``
@@ -283,6 +293,13 @@ def ip_header_offset(packet: Packet) -> int:
     annotation, or 0 when no element set it)."""
     offset = packet.network_header_offset
     return 0 if offset is None else offset
+
+
+def whole_ip_header_at(packet: Packet) -> int | None:
+    """Where the packet's IP header starts (as ``ip_header_offset``), or None
+    when its 20 bytes are not all in the packet."""
+    at = ip_header_offset(packet)
+    return None if at < 0 or len(packet) < at + 20 else at
 
 
 ETHERTYPE_IPV4 = 0x0800

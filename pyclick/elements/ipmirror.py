@@ -6,7 +6,7 @@ import struct
 
 from pyclick.args import BOOL, Args
 from pyclick.element import AGNOSTIC, Element
-from pyclick.elements.inet import ip_header_offset
+from pyclick.elements.inet import whole_ip_header_at
 from pyclick.elements.ipproto import TCP, UDP
 from pyclick.packet import Packet
 
@@ -42,8 +42,8 @@ class IPMirror(Element):
         args.complete()
 
     def simple_action(self, packet: Packet) -> Packet:
-        at = ip_header_offset(packet)
-        if at < 0 or len(packet) < at + 20:
+        at = whole_ip_header_at(packet)
+        if at is None:
             return packet
         data = packet.writable_data()
         src, dst = bytes(data[at + 12:at + 16]), bytes(data[at + 16:at + 20])

@@ -6,7 +6,7 @@ import struct
 
 from pyclick.args import Args, split_args
 from pyclick.element import PROCESSING_A_AH, Element
-from pyclick.elements.inet import IPADDR, reject
+from pyclick.elements.inet import IPADDR, patch_checksum, reject
 from pyclick.elements.ipproto import TCP, UDP
 from pyclick.packet import Packet
 
@@ -30,16 +30,6 @@ def _sum32(address: bytes | bytearray | memoryview) -> int:
     high, low = struct.unpack("!HH", address)
     total = high + low
     return (total & 0xFFFF) + (total >> 16)
-
-
-def _adjust(data: memoryview, at: int, old: int, new: int) -> None:
-    """Update the checksum at ``at`` after data whose sum was ``old`` became ``new``
-    (RFC 1624: ~(~HC + ~m + m'))."""
-    (current,) = struct.unpack_from("!H", data, at)
-    total = (~current & 0xFFFF) + (~old & 0xFFFF) + new
-    total = (total & 0xFFFF) + (total >> 16)
-    total = (total & 0xFFFF) + (total >> 16)
-    struct.pack_into("!H", data, at, ~total & 0xFFFF)
 
 
 class StoreIPAddress(Element):
@@ -103,15 +93,15 @@ class StoreIPAddress(Element):
         old = _sum32(data[field:field + 4])
         data[field:field + 4] = address
         new = _sum32(address)
-        _adjust(data, at + 10, old, new)
+        patch_checksum(data, at + 10, old, new)
         transport = packet.transport_header_offset
         protocol = data[at + 9]
         (fragment,) = struct.unpack_from("!H", data, at + 6)
         if transport is None or fragment & 0x1FFF:
             return packet
         if protocol == TCP and len(data) >= transport + 20:
-            _adjust(data, transport + 16, old, new)
+            patch_checksum(data, transport + 16, old, new)
         elif protocol == UDP and len(data) >= transport + 8 \
                 and data[transport + 6:transport + 8] != b"\0\0":
-            _adjust(data, transport + 6, old, new)
+            patch_checksum(data, transport + 6, old, new)
         return packet
