@@ -297,6 +297,27 @@ def test_random_switch_spreads_packets_keeping_their_order():
                "c.count") == ["5"]
 
 
+def test_pad_to_a_length_or_to_what_the_capture_left_out():
+    short, long = Packet(b"\x01" * 10), Packet(b"\x02" * 70)
+    cut = Packet(b"\x03" * 20)
+    cut.extra_length = 30
+    router = router_of("Idle -> p :: Pad(64) -> k :: BasicKeep; Idle -> q :: Pad -> j :: BasicKeep")
+    router.element("p").push(0, [short, long])
+    router.element("q").push(0, [cut])
+    assert [p.data for p in router.element("k").packets] == [b"\x01" * 10 + bytes(54),
+                                                              b"\x02" * 70]
+    (whole,) = router.element("j").packets
+    assert whole.data == b"\x03" * 20 + bytes(30) and whole.extra_length == 0
+
+
+@pytest.mark.parametrize("name, value", [("HOST", 0), ("broadcast", 1), ("Multicast", 2),
+                                         ("OTHERHOST", 3), ("OUTGOING", 4), ("loopback", 5)])
+def test_set_packet_type(name, value):
+    router = router_of(f"Idle -> s :: SetPacketType({name}) -> k :: BasicKeep")
+    router.element("s").push(0, [Packet(b"x")])
+    assert router.element("k").packets[0].packet_type == value
+
+
 def test_hash_switch_by_byte_sum():
     # Bytes 3..4 of "\<00 00 00 05 07>" sum to 12: 3 outputs -> 12 % 3 = 0;
     # 2 outputs -> (12 ^ (12 >> 4)) & 1 = 0; 4 outputs -> 12 & 3 = 0; 5 -> 2.

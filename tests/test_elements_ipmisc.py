@@ -433,6 +433,30 @@ def test_setipdscp_sets_the_upper_six_bits_and_keeps_the_checksum_right():
         config_error_of(element, "SetIPDSCP", "64"))
 
 
+@pytest.mark.parametrize("config, tos", [
+    ("ect2", 0xB8 | 2), ("ECT(1)", 0xB8 | 1), ("ce", 0xB8 | 3), ("no", 0xB8), ("-", 0xB8),
+    ("3", 0xB8 | 3)])
+def test_setipecn_sets_the_lower_two_bits(config, tos):
+    # TOS 0xb9 (code point 46, ECN 1): only the ECN bits change.
+    frame = ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2), tos=0xB9)
+    e, (out,) = push("SetIPECN", config, [frame])
+    assert out[0].data[1] == tos and checksum(out[0].data[:20]) == 0
+
+
+def test_setipecn_refuses_other_words():
+    assert "ECN: expected ECN codepoint" in str(config_error_of(element, "SetIPECN", "ect3"))
+
+
+@pytest.mark.parametrize("config, ecn, marked_as", [
+    ("", 1, 3), ("", 2, 3), ("", 3, 3), ("", 0, None), ("true", 0, 3), ("FORCE true", 0, 3)])
+def test_markipce_marks_ecn_capable_packets(config, ecn, marked_as):
+    # ECN 0 is not ECN-capable: dropped, unless FORCE.
+    frame = ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2), tos=0xB8 | ecn)
+    e, (out,) = push("MarkIPCE", config, [frame])
+    assert [p.data[1] & 3 for p in out] == ([] if marked_as is None else [marked_as])
+    assert all(checksum(p.data[:20]) == 0 for p in out)
+
+
 def test_striptonetworkheader_moves_the_start_to_the_network_header():
     frame = bytes(range(14)) + ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2))
     ahead = Packet(frame)
