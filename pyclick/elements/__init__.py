@@ -149,5 +149,7 @@ CLASS_MODULES = MappingProxyType({
     "Unqueue": "unqueue",
     "Unstrip": "strip",
     "UnstripIPHeader": "ipencap",
+    "VLANDecap": "vlan",
+    "VLANEncap": "vlan",
     "XDPLoader": "xdploader",
 })

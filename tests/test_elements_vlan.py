@@ -1,0 +1,71 @@
+"""VLANEncap and VLANDecap: 802.1Q tags on Ethernet frames, worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyclick.packet import Packet
+from tests.frames import ether
+from tests.helpers import config_error_of, configured_router
+from tests.sinks import KeepingTestSink  # noqa: F401  (the class the configurations name)
+
+AT = "vlan.click:1"
+
+FRAME = ether("00:01:02:03:04:05", "06:07:08:09:0a:0b", 0x0800, b"payload")
+ADDRESSES = FRAME[:12]
+
+
+def run(cls: str, config: str, packets: list[Packet]) -> list[Packet]:
+    router = configured_router([("e", cls, config), ("k", "KeepingTestSink", "")],
+                               [("e", 0, "k", 0)], at=AT)
+    router.element("e").push(0, packets)
+    return router.element("k").packets
+
+
+@pytest.mark.parametrize("config, tag", [
+    # TCI = VLAN ID | PCP << 13: 7 | 5 << 13 = 0xa007.
+    ("VLAN_ID 7, VLAN_PCP 5", b"\x81\x00\xa0\x07"),
+    ("0x2007", b"\x81\x00\x20\x07"),
+    ("VLAN_ID 9, ETHERTYPE 0x88a8", b"\x88\xa8\x00\x09"),
+])
+def test_vlanencap_inserts_the_tag_after_the_addresses(config, tag):
+    (out,) = run("VLANEncap", config, [Packet(FRAME)])
+    assert out.data == ADDRESSES + tag + FRAME[12:]
+    assert out.mac_header_offset == 0
+
+
+def test_vlanencap_leaves_the_native_vlan_untagged_and_reads_the_annotation():
+    # VLAN 0 is the native one by default: nothing is added.
+    assert [p.data for p in run("VLANEncap", "", [Packet(FRAME)])] == [FRAME]
+    assert [p.data for p in run("VLANEncap", "VLAN_ID 3, NATIVE_VLAN 3",
+                                [Packet(FRAME)])] == [FRAME]
+    annotated = Packet(FRAME)
+    annotated.vlan_tci = 0x0123
+    (out,) = run("VLANEncap", "ANNO", [annotated])
+    assert out.data == ADDRESSES + b"\x81\x00\x01\x23" + FRAME[12:]
+    # Shorter than an Ethernet header: unchanged.
+    assert [p.data for p in run("VLANEncap", "VLAN_ID 7", [Packet(b"short")])] == [b"short"]
+
+
+def test_vlandecap_removes_the_tag_and_keeps_its_tci():
+    tagged = Packet(ADDRESSES + b"\x81\x00\xa0\x07" + FRAME[12:])
+    plain = Packet(FRAME)
+    plain.vlan_tci = 0x0555
+    out = run("VLANDecap", "", [tagged, plain])
+    assert [p.data for p in out] == [FRAME, FRAME]
+    assert [p.vlan_tci for p in out] == [0xA007, 0]
+    # ANNO false leaves the annotation alone; another ETHERTYPE is not a tag.
+    plain = Packet(ADDRESSES + b"\x81\x00\xa0\x07" + FRAME[12:])
+    plain.vlan_tci = 0x0555
+    (out,) = run("VLANDecap", "false, ETHERTYPE 0x88a8", [plain])
+    assert out.data == ADDRESSES + b"\x81\x00\xa0\x07" + FRAME[12:] and out.vlan_tci == 0x0555
+
+
+@pytest.mark.parametrize("config, message", [
+    ("VLAN_ID 1, VLAN_PCP 8", "VLAN_PCP: must be at least 0 and at most 7"),
+    ("0x10000", "VLAN_TCI: must be at least 0 and at most 65535"),
+    ("VLAN_ID 4096", "VLAN_ID: must be at least 0 and at most 4095"),
+])
+def test_vlan_arguments_out_of_range(config, message):
+    assert message in str(config_error_of(configured_router, [("e", "VLANEncap", config)],
+                                          at=AT))
