@@ -1,7 +1,7 @@
 """The IP utility elements, each as its Click manual describes it: ICMPPingSource,
 ICMPPingResponder, IPMirror, IPEncap, StripIPHeader, SetIPChecksum,
 SetTCPChecksum, SetUDPChecksum, StoreIPAddress, FixIPSrc, IPGWOptions,
-CheckTCPHeader, CheckUDPHeader."""
+CheckTCPHeader, CheckUDPHeader, CheckICMPHeader."""
 
 from __future__ import annotations
 
@@ -359,6 +359,36 @@ def test_checkudpheader_accepts_no_checksum():
     no_sum = ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1, 2, b"hi"))
     e, (ok, bad) = push("CheckUDPHeader", "", [no_sum], outputs=2)
     assert len(ok) == 1 and bad == []
+
+
+# --- CheckICMPHeader ------------------------------------------------------------------
+
+def _icmp_packet(message: bytes) -> bytes:
+    return ip_packet("10.0.0.1", "10.0.0.2", 1, message)
+
+
+def test_checkicmpheader_lengths_by_type_and_checksum():
+    echo = icmp(8, 0, b"\0\1\0\2" + b"ping")                  # 12 bytes: any length
+    unreachable = icmp(3, 3, bytes(4) + bytes(28))            # 8 + 28: just long enough
+    short_error = icmp(11, 0, bytes(4) + bytes(27))           # one byte short
+    timestamp = icmp(13, 0, bytes(16))                        # exactly 20
+    long_timestamp = icmp(13, 0, bytes(17))
+    bad_sum = bytearray(echo)
+    bad_sum[2] ^= 0xFF
+    good = [echo, unreachable, timestamp]
+    bad = [short_error, long_timestamp, bytes(bad_sum), icmp(8)[:6]]
+    frames = [_icmp_packet(m) for m in good + bad] + [ip_packet("10.0.0.1", "10.0.0.2", 17,
+                                                               udp(1, 2))]
+    e, (ok, refused) = push("CheckICMPHeader", "DETAILS true", frames, outputs=2)
+    assert [p.data for p in ok] == [_icmp_packet(m) for m in good]
+    assert len(refused) == 5
+    e.router.initialize()
+    try:
+        assert e.router.handlers.read("e.drops") == "5"
+        assert e.router.handlers.read("e.drop_details") == (
+            "1\tnot ICMP\n3\tbad packet length\n1\tbad ICMP checksum\n")
+    finally:
+        e.router.cleanup()
 
 
 # --- StoreIPAddress ------------------------------------------------------------------

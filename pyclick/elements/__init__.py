@@ -18,6 +18,7 @@ CLASS_MODULES = MappingProxyType({
     "BandwidthMeter": "meter",
     "BandwidthShaper": "shaper",
     "Block": "block",
+    "CheckICMPHeader": "checktransport",
     "CheckIP6Header": "ip6",
     "CheckIPHeader": "checkipheader",
     "CheckIPHeader2": "checkipheader",

@@ -1,4 +1,5 @@
-"""CheckTCPHeader and CheckUDPHeader: checking the transport header of IP packets."""
+"""CheckTCPHeader, CheckUDPHeader and CheckICMPHeader: checking the transport header
+of IP packets."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import ClassVar
 from pyclick.args import BOOL, Args
 from pyclick.element import PROCESSING_A_AH
 from pyclick.elements.dropcounting import DropCounting
-from pyclick.elements.inet import transport_checksum
-from pyclick.elements.ipproto import TCP, UDP
+from pyclick.elements.inet import checksum, transport_checksum
+from pyclick.elements.ipproto import ICMP, TCP, UDP
 from pyclick.packet import Packet
 
 NOT_MINE, BAD_LENGTH, BAD_CHECKSUM = range(3)
@@ -50,6 +51,11 @@ class _CheckTransportHeader(DropCounting):
         """Whether the checksum of the segment at ``transport`` needs checking."""
         return True
 
+    def checksum_right(self, data: bytes, at: int, transport: int, length: int) -> bool:
+        """Whether the segment's checksum (pseudo-header included) is right."""
+        return transport_checksum(data[at + 12:at + 16], data[at + 16:at + 20], self.protocol,
+                                  data[transport:transport + length]) == 0
+
     def _refuse(self, reason: int, packet: Packet) -> None:
         self.reason_drops[reason] += 1
         self.refuse(packet, f"{self.protocol_name} header check failed: {self.reasons[reason]}",
@@ -67,9 +73,7 @@ class _CheckTransportHeader(DropCounting):
         length = self.segment_length(data, transport, ip_length - (transport - at))
         if length is None or transport + length > len(data):
             return self._refuse(BAD_LENGTH, packet)
-        if self.checked(data, transport) and transport_checksum(
-                data[at + 12:at + 16], data[at + 16:at + 20], self.protocol,
-                data[transport:transport + length]) != 0:
+        if self.checked(data, transport) and not self.checksum_right(data, at, transport, length):
             return self._refuse(BAD_CHECKSUM, packet)
         return packet
 
@@ -155,3 +159,57 @@ class CheckUDPHeader(_CheckTransportHeader):
 
     def checked(self, data: bytes, transport: int) -> bool:
         return data[transport + 6:transport + 8] != b"\0\0"
+
+
+#: ICMP types and the length their message must have: at least (errors, which
+#: quote an IP header and 8 bytes) or exactly (timestamps, information requests).
+_AT_LEAST = dict.fromkeys((3, 4, 5, 11, 12), 8 + 28)
+_EXACTLY = {13: 20, 14: 20, 15: 8, 16: 8}
+
+
+class CheckICMPHeader(_CheckTransportHeader):
+    """CheckICMPHeader(KEYWORDS) -- checks ICMP header on ICMP packets
+
+    Description
+    Expects ICMP/IP packets with their network header annotation
+    (CheckIPHeader, MarkIPHeader). Checks that the IP protocol is ICMP, that
+    the ICMP message (the rest of the packet) holds at least its 8-byte
+    header, that an error (unreachable, sourcequench, redirect,
+    timeexceeded, parameterproblem) quotes at least 28 bytes, that a
+    timestamp message is exactly 20 bytes and an information request
+    exactly 8, and that the ICMP checksum is right. Invalid packets leave
+    by output 1 when it is connected, and are dropped otherwise. The first
+    one is reported with the reason (every one with VERBOSE).
+
+    Ports
+    one agnostic input; agnostic output 0, optional push output 1 (invalid packets)
+
+    Keyword arguments
+    VERBOSE -- report every invalid packet, not only the first; default false
+    DETAILS -- count drops per reason (drop_details handler); default false
+
+    Element handlers
+    drops (read) -- invalid packets so far
+    drop_details (read) -- invalid packets per reason, one line each (count, tab, reason); with DETAILS only
+
+    Example
+    FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader -> c :: CheckICMPHeader
+        -> Discard;
+    c[1] -> bad :: Counter -> Discard;
+    """
+
+    protocol, protocol_name = ICMP, "ICMP"
+    reasons = ("not ICMP", "bad packet length", "bad ICMP checksum")
+
+    def segment_length(self, data: bytes, transport: int, ip_payload: int) -> int | None:
+        # As Click: the message is the rest of the packet, whatever the IP length.
+        length = len(data) - transport
+        if length < 8:
+            return None
+        kind = data[transport]
+        if length < _AT_LEAST.get(kind, 8) or _EXACTLY.get(kind, length) != length:
+            return None
+        return length
+
+    def checksum_right(self, data: bytes, at: int, transport: int, length: int) -> bool:
+        return checksum(data[transport:transport + length]) == 0
