@@ -69,3 +69,35 @@ def test_vlandecap_removes_the_tag_and_keeps_its_tci():
 def test_vlan_arguments_out_of_range(config, message):
     assert message in str(config_error_of(configured_router, [("e", "VLANEncap", config)],
                                           at=AT))
+
+
+DST, SRC = "00:01:02:03:04:05", "06:07:08:09:0a:0b"
+IP = b"\x45" + bytes(19)
+
+
+def test_ethervlanencap_puts_a_whole_tagged_header_in_front():
+    (out,) = run("EtherVLANEncap", f"0x0800, {SRC}, {DST}, VLAN_ID 7, VLAN_PCP 5",
+                 [Packet(IP)])
+    assert out.data == ADDRESSES + b"\x81\x00\xa0\x07\x08\x00" + IP
+    assert out.mac_header_offset == 0
+    # The native VLAN (0 by default) gets a plain Ethernet header.
+    (out,) = run("EtherVLANEncap", f"0x86dd, {SRC}, {DST}", [Packet(IP)])
+    assert out.data == ADDRESSES + b"\x86\xdd" + IP
+
+
+def test_stripethervlanheader_keeps_the_vlan_in_the_annotation():
+    tagged = Packet(ADDRESSES + b"\x81\x00\xa0\x07\x08\x00" + IP)
+    untagged = Packet(ADDRESSES + b"\x08\x00" + IP)
+    router = configured_router([("e", "StripEtherVLANHeader", "NATIVE_VLAN 9"),
+                                ("k", "KeepingTestSink", "")], [("e", 0, "k", 0)], at=AT)
+    router.element("e").push(0, [tagged, untagged])
+    out = router.element("k").packets
+    assert [p.data for p in out] == [IP, IP] and [p.vlan_tci for p in out] == [0xA007, 9]
+    # NATIVE_VLAN -1: an untagged frame, or a runt, leaves by output 1.
+    router = configured_router([("e", "StripEtherVLANHeader", "-1"), ("k", "KeepingTestSink", ""),
+                                ("r", "KeepingTestSink", "")],
+                               [("e", 0, "k", 0), ("e", 1, "r", 0)], at=AT)
+    router.element("e").push(0, [Packet(ADDRESSES + b"\x08\x00" + IP), Packet(b"runt")])
+    assert router.element("k").packets == []
+    assert [p.data for p in router.element("r").packets] == [ADDRESSES + b"\x08\x00" + IP,
+                                                             b"runt"]

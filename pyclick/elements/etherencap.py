@@ -13,6 +13,12 @@ from pyclick.packet import Packet
 _ETHERTYPE = UNSIGNED.range(0, 0xFFFF)
 
 
+def read_ether_header(args: Args) -> tuple[int, bytes, bytes]:
+    """ETHERTYPE, SRC and DST, the mandatory arguments of the Ethernet encapsulations."""
+    return (args.read_mp("ETHERTYPE", _ETHERTYPE), args.read_mp("SRC", ETHERADDR),
+            args.read_mp("DST", ETHERADDR))
+
+
 class EtherEncap(Element):
     """EtherEncap(ETHERTYPE, SRC, DST) -- encapsulates packets in Ethernet header
 
@@ -44,9 +50,7 @@ class EtherEncap(Element):
     processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
-        self.ethertype = args.read_mp("ETHERTYPE", _ETHERTYPE)
-        self.src = args.read_mp("SRC", ETHERADDR)
-        self.dst = args.read_mp("DST", ETHERADDR)
+        self.ethertype, self.src, self.dst = read_ether_header(args)
         args.complete()
         self._header = self._make_header()
 

@@ -1,11 +1,14 @@
-"""VLANEncap and VLANDecap: 802.1Q tags onto and off Ethernet frames."""
+"""802.1Q tags onto and off Ethernet frames: VLANEncap, VLANDecap, EtherVLANEncap
+and StripEtherVLANHeader."""
 
 from __future__ import annotations
 
 import struct
 
 from pyclick.args import BOOL, INT, UNSIGNED, Args, unquote
-from pyclick.element import AGNOSTIC, Element
+from pyclick.element import AGNOSTIC, PROCESSING_A_AH, Element
+from pyclick.elements.etherencap import read_ether_header
+from pyclick.elements.inet import reject
 from pyclick.packet import Packet
 
 #: 802.1Q's ethertype, the default of both elements.
@@ -19,6 +22,18 @@ def _tci(text: str, args: Args | None) -> int | None:
     if unquote(text).strip() == "ANNO":
         return None
     return UNSIGNED.range(0, 0xFFFF)(text, args)
+
+
+def read_tci(args: Args) -> tuple[int, bool, int]:
+    """VLAN_TCI, VLAN_PCP, VLAN_ID and NATIVE_VLAN, read as Click reads them:
+    the TCI (VLAN_TCI, or VLAN_ID with VLAN_PCP), whether VLAN_TCI is ANNO,
+    and the native VLAN (-1 for none)."""
+    tci = args.read_p("VLAN_TCI", _tci, -1)
+    pcp = args.read_p("VLAN_PCP", INT.range(0, 7), 0)
+    vlan_id = args.read("VLAN_ID", INT.range(0, 0xFFF), 0)
+    native = args.read("NATIVE_VLAN", INT.range(-1, 0xFFF), 0)
+    whole = vlan_id if tci is None or tci < 0 else tci
+    return (whole | (pcp << 13)) & 0xFFFF, tci is None, native
 
 
 class VLANEncap(Element):
@@ -52,14 +67,9 @@ class VLANEncap(Element):
     processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
-        tci = args.read_p("VLAN_TCI", _tci, -1)
-        pcp = args.read_p("VLAN_PCP", INT.range(0, 7), 0)
-        vlan_id = args.read("VLAN_ID", INT.range(0, 0xFFF), 0)
-        self.native_vlan = args.read("NATIVE_VLAN", INT.range(-1, 0xFFF), 0)
+        self.tci, self.use_anno, self.native_vlan = read_tci(args)
         self.ethertype = args.read("ETHERTYPE", _ETHERTYPE, ETHERTYPE_8021Q)
         args.complete()
-        self.use_anno = tci is None
-        self.tci = ((vlan_id if tci is None or tci < 0 else tci) | (pcp << 13)) & 0xFFFF
 
     def simple_action(self, packet: Packet) -> Packet:
         if len(packet) < 14:
@@ -118,3 +128,89 @@ class VLANDecap(Element):
         if self.anno:
             packet.vlan_tci = tci
         return packet
+
+
+class EtherVLANEncap(Element):
+    """EtherVLANEncap(ETHERTYPE, SRC, DST, VLAN_TCI, VLAN_PCP, KEYWORDS) -- encapsulates packets in 802.1Q VLAN Ethernet header
+
+    Description
+    Puts an 802.1Q Ethernet header in front of each packet: DST, SRC, type
+    0x8100, the tag control information (as VLANEncap takes it: VLAN_TCI,
+    or VLAN_ID with VLAN_PCP; ANNO for each packet's VLAN TCI annotation),
+    then ETHERTYPE, the type of what follows. A packet whose VLAN ID is
+    NATIVE_VLAN gets a plain Ethernet header (DST, SRC, ETHERTYPE) instead.
+    The MAC header annotation is set to the new header.
+
+    Ports
+    one agnostic input, one agnostic output
+
+    Keyword arguments
+    ETHERTYPE -- the type of the encapsulated packet (0x0800 for IPv4); mandatory
+    SRC -- the source Ethernet address; mandatory
+    DST -- the destination Ethernet address; mandatory
+    VLAN_TCI -- the whole TCI, 0 to 0xFFFF, or ANNO; default none (VLAN_ID and VLAN_PCP)
+    VLAN_PCP -- the priority code point, 0 to 7; default 0
+    VLAN_ID -- the VLAN ID, 0 to 0xFFF; default 0
+    NATIVE_VLAN -- the VLAN ID sent untagged, -1 to 0xFFF (-1: none); default 0
+
+    Example
+    InfiniteSource(LIMIT 1, STOP true) -> UDPIPEncap(10.0.0.1, 1, 10.0.0.2, 2)
+        -> EtherVLANEncap(0x0800, 0:1:2:3:4:5, 6:7:8:9:a:b, VLAN_ID 7) -> Print -> Discard;
+    """
+
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    def configure(self, args: Args) -> None:
+        self.ethertype, self.src, self.dst = read_ether_header(args)
+        self.tci, self.use_anno, self.native_vlan = read_tci(args)
+        args.complete()
+
+    def simple_action(self, packet: Packet) -> Packet:
+        tci = packet.vlan_tci if self.use_anno else self.tci
+        tag = b"" if tci & 0xFFF == self.native_vlan else _TAG.pack(ETHERTYPE_8021Q, tci)
+        header = self.dst + self.src + tag + self.ethertype.to_bytes(2, "big")
+        packet.push(len(header))
+        packet.write(0, header)
+        packet.set_mac_header(0, len(header))
+        return packet
+
+
+class StripEtherVLANHeader(Element):
+    """StripEtherVLANHeader(NATIVE_VLAN) -- strips 802.1Q VLAN Ethernet header
+
+    Description
+    Removes the Ethernet header of each frame, keeping its VLAN in the
+    packet's VLAN TCI annotation: an 802.1Q header (18 bytes) goes with its
+    tag control information kept; a plain Ethernet header (14 bytes) goes
+    too, as belonging to NATIVE_VLAN, unless NATIVE_VLAN is -1: such a frame
+    (and a packet too short for an Ethernet header) then leaves by output 1
+    when it is connected, and is dropped otherwise.
+
+    Ports
+    one agnostic input; agnostic output 0, optional push output 1 (untagged frames, with NATIVE_VLAN -1)
+
+    Keyword arguments
+    NATIVE_VLAN -- the VLAN of untagged frames, -1 to 0xFFF (-1: refuse them); default 0
+
+    Example
+    FromDump(trace.pcap, STOP true) -> StripEtherVLANHeader(-1) -> CheckIPHeader -> Discard;
+    """
+
+    port_count = "1/1-2"
+    processing = PROCESSING_A_AH
+
+    def configure(self, args: Args) -> None:
+        self.native_vlan = args.read_p("NATIVE_VLAN", INT.range(-1, 0xFFF), 0)
+        args.complete()
+
+    def simple_action(self, packet: Packet) -> Packet | None:
+        if len(packet) >= 18 and _TAG.unpack_from(packet.buffer, packet.data_offset + 12)[0] \
+                == ETHERTYPE_8021Q:
+            packet.vlan_tci = _TAG.unpack_from(packet.buffer, packet.data_offset + 12)[1]
+            return packet.pull(18)
+        if self.native_vlan >= 0 and len(packet) >= 14:
+            packet.vlan_tci = self.native_vlan
+            return packet.pull(14)
+        reject(self, packet)
+        return None
