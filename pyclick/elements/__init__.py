@@ -130,6 +130,7 @@ CLASS_MODULES = MappingProxyType({
     "StaticSwitch": "switch",
     "StaticThreadSched": "staticthreadsched",
     "StoreData": "storedata",
+    "StoreEtherAddress": "storeetheraddress",
     "StoreIPAddress": "storeipaddress",
     "StrideSched": "pullschedulers",
     "Strip": "strip",

@@ -6,8 +6,9 @@
   (powers of 1000) right before the unit; a bare number is bytes per
   second. It is a Number: finite, and ranged as the element declares
   (``BANDWIDTH.range(0, 1e12)``);
-- :func:`ANNO1`: a one-byte annotation, by name (``PAINT``) or by offset in
-  the annotation area (``17``);
+- :func:`anno_arg`: an annotation of some size, by name (``PAINT``) or by
+  offset in the annotation area (``17``): ``ANNO1``, ``ANNO2``, ``ANNO4`` and
+  ``ANNO6``;
 - :func:`PROBABILITY`: a real number from 0 to 1; :func:`SAMPLING`: one in
   Click's fixed point;
 - :func:`DATA`: packet contents, a string whose characters are bytes (Click's
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from pyclick.args import FLOAT, STRING, Number
 from pyclick.packet import ANNO_SIZE, ANNOTATIONS
@@ -117,17 +118,28 @@ def unparse_fixed(value: int, bits: int) -> str:
             return f"{text}.{''.join(digits)}"
 
 
-def ANNO1(text: str, args: Args) -> int:
-    """The offset of a one-byte annotation, named or numbered."""
-    word = text.strip()
-    if word.upper() in ANNOTATIONS:
-        offset, size = ANNOTATIONS[word.upper()]
-        if size != 1:
-            raise ValueError(f"annotation '{word}' is {size} bytes, expected 1")
-        return offset
-    if re.fullmatch(r"\d+", word) and int(word) < ANNO_SIZE:
-        return int(word)
-    raise ValueError(f"expected one-byte annotation (a name such as PAINT, or 0-{ANNO_SIZE - 1})")
+def anno_arg(size: int) -> Callable[[str, Args | None], int]:
+    """The type of an annotation of ``size`` bytes, as Click's AnnoArg reads one:
+    a name of an annotation of that size (``PAINT``, ``DST_IP``) or an offset
+    in the annotation area that leaves room for it; the type returns the offset."""
+
+    def parse(text: str, args: Args | None) -> int:
+        word = text.strip()
+        if word.upper() in ANNOTATIONS:
+            offset, length = ANNOTATIONS[word.upper()]
+            if length != size:
+                raise ValueError(f"annotation '{word}' is {length} bytes, expected {size}")
+            return offset
+        if re.fullmatch(r"[0-9]+", word) and int(word) + size <= ANNO_SIZE:
+            return int(word)
+        raise ValueError(f"expected {size}-byte annotation (a name, or an offset from 0 to "
+                         f"{ANNO_SIZE - size})")
+
+    return parse
+
+
+#: One-, two-, four- and six-byte annotations.
+ANNO1, ANNO2, ANNO4, ANNO6 = (anno_arg(size) for size in (1, 2, 4, 6))
 
 
 def PROBABILITY(text: str, args: Args) -> float:

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from pyclick.args import UNSIGNED, Args, Choice
 from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.elements.clickargs import ANNO4
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import IPADDR, ip_header_offset, unparse_ip
-from pyclick.packet import ANNO_SIZE, ANNOTATIONS, Packet
+from pyclick.packet import Packet
 
 _OFFSET = UNSIGNED.range(0, 65535)
-
-
-def ANNO4(text: str, args: Args | None) -> int:
-    """A four-byte annotation, by name (DST_IP) or offset in the annotation area."""
-    word = text.strip().upper()
-    if word in ANNOTATIONS and ANNOTATIONS[word][1] >= 4:
-        return ANNOTATIONS[word][0]
-    if word.isdigit() and int(word) + 4 <= ANNO_SIZE:
-        return int(word)
-    raise ValueError(f"expected four-byte annotation (a name such as DST_IP, "
-                     f"or 0-{ANNO_SIZE - 4})")
 
 
 class GetIPAddress(Element):

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from pyclick.args import UNSIGNED, Args
 from pyclick.element import PROCESSING_A_AH, Element, read_handler
+from pyclick.elements.clickargs import ANNO2
 from pyclick.elements.inet import checksum, ip_header_offset, reject, unparse_ip
-from pyclick.packet import ANNO_SIZE, ANNOTATIONS, Packet
+from pyclick.packet import Packet
 from pyclick.runtime.timers import Timer
 
 #: Seconds an incomplete datagram waits for its missing fragments.
@@ -18,16 +19,6 @@ EXPIRY = 30.0
 SWEEP_INTERVAL = 5.0
 #: Bytes a datagram being reassembled costs besides its data.
 OVERHEAD = 64
-
-
-def ANNO2(text: str, args: Args | None) -> int:
-    """A two-byte annotation, by name or offset in the annotation area."""
-    word = text.strip().upper()
-    if word in ANNOTATIONS and ANNOTATIONS[word][1] >= 2:
-        return ANNOTATIONS[word][0]
-    if word.isdigit() and int(word) + 2 <= ANNO_SIZE:
-        return int(word)
-    raise ValueError(f"expected two-byte annotation (a name or 0-{ANNO_SIZE - 2})")
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""VLANEncap and VLANDecap: 802.1Q tags on Ethernet frames, worked out by hand."""
+"""The Ethernet header elements: VLANEncap, VLANDecap, EtherVLANEncap,
+StripEtherVLANHeader and StoreEtherAddress, worked out by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from tests.frames import ether
 from tests.helpers import config_error_of, configured_router
 from tests.sinks import KeepingTestSink  # noqa: F401  (the class the configurations name)
 
-AT = "vlan.click:1"
+AT = "ether.click:1"
 
 FRAME = ether("00:01:02:03:04:05", "06:07:08:09:0a:0b", 0x0800, b"payload")
 ADDRESSES = FRAME[:12]
@@ -101,3 +102,26 @@ def test_stripethervlanheader_keeps_the_vlan_in_the_annotation():
     assert router.element("k").packets == []
     assert [p.data for p in router.element("r").packets] == [ADDRESSES + b"\x08\x00" + IP,
                                                              b"runt"]
+
+
+# --- StoreEtherAddress ----------------------------------------------------------------
+
+def test_storeetheraddress_writes_an_address_or_an_annotation():
+    (out,) = run("StoreEtherAddress", "0a:0b:0c:0d:0e:0f, src", [Packet(FRAME)])
+    assert out.data == FRAME[:6] + bytes.fromhex("0a0b0c0d0e0f") + FRAME[12:]
+    annotated = Packet(FRAME)
+    annotated.dst_ip = bytes([1, 2, 3, 4])
+    (out,) = run("StoreEtherAddress", "OFFSET dst, ANNO 0", [annotated])
+    # The annotation area's first 6 bytes: the destination IP address, then zeros.
+    assert out.data == bytes([1, 2, 3, 4, 0, 0]) + FRAME[6:]
+    router = configured_router([("e", "StoreEtherAddress", "0:0:0:0:0:1, 10"),
+                                ("k", "KeepingTestSink", ""), ("r", "KeepingTestSink", "")],
+                               [("e", 0, "k", 0), ("e", 1, "r", 0)], at=AT)
+    router.element("e").push(0, [Packet(bytes(15)), Packet(bytes(16))])
+    assert [p.data for p in router.element("r").packets] == [bytes(15)]    # 10 + 6 > 15
+    assert [p.data for p in router.element("k").packets] == [bytes(15) + b"\1"]
+
+
+@pytest.mark.parametrize("config", ["src", "0:1:2:3:4:5, src, ANNO 0", "OFFSET 0, ANNO PAINT"])
+def test_storeetheraddress_needs_exactly_one_source(config):
+    assert config_error_of(configured_router, [("e", "StoreEtherAddress", config)], at=AT)
