@@ -483,16 +483,14 @@ class FromDump(_Source):
         """Read the whole file: its link type, records, their dates and places.
         A damaged record ends the file: what it says is returned (a file that
         is no pcap file raises it)."""
-        from pyclick.sim.pcap import PcapError, PcapReader, PcapRecord
+        from pyclick.sim.pcap import PcapError, PcapReader
 
         reader = PcapReader(self.filename)
         self.linktype = reader.format.linktype
         scale, unit = reader.format.scale, 1 if reader.format.nanoseconds else 1000
         try:
             while (batch := reader.read_batch()) is not None:
-                times = (batch.seconds + batch.fractions * scale).tolist()
-                self._records.extend(PcapRecord(t, batch.frame(i), extra) for i, (t, extra)
-                                     in enumerate(zip(times, batch.extra_lengths())))
+                self._records.extend(batch.records(scale))
                 # 64-bit integers: a date in nanoseconds, with seconds below 2^32, fits.
                 self._dates.frombytes((batch.seconds * 1_000_000_000 + batch.fractions * unit)
                                       .astype("=i8").tobytes())

@@ -86,7 +86,7 @@ def parse_header(path: str | Path, head: bytes) -> PcapFormat:
     return PcapFormat(order, magic == _MAGIC_NSEC, linktype & 0xFFFF, snaplen)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PcapRecord:
     """One packet of a capture; ``extra_length``: the bytes the capture left out
     (its original length less the bytes captured)."""
@@ -112,9 +112,13 @@ class RecordBatch:
     #: Each packet's original length (on the wire).
     wire_lengths: np.ndarray
 
-    def extra_lengths(self) -> list[int]:
-        """The bytes each record left out of its packet (0 for a whole packet)."""
-        return np.maximum(self.wire_lengths - self.lengths, 0).tolist()
+    def records(self, scale: float) -> list[PcapRecord]:
+        """Each record as a PcapRecord, its fraction of a second counted in ``scale``
+        seconds; the bytes the capture left out are its extra length."""
+        times = (self.seconds + self.fractions * scale).tolist()
+        extras = np.maximum(self.wire_lengths - self.lengths, 0).tolist()
+        return [PcapRecord(t, self.frame(i), extra)
+                for i, (t, extra) in enumerate(zip(times, extras))]
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -306,9 +310,7 @@ def read_pcap(path: str | Path) -> tuple[int, list[PcapRecord]]:
     scale = reader.format.scale
     records = []
     while (batch := reader.read_batch()) is not None:
-        times = batch.seconds + batch.fractions * scale
-        records.extend(PcapRecord(float(t), batch.frame(i), extra)
-                       for i, (t, extra) in enumerate(zip(times, batch.extra_lengths())))
+        records.extend(batch.records(scale))
     return reader.format.linktype, records
 
 
