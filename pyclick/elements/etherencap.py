@@ -10,12 +10,13 @@ from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import ETHERADDR, unparse_ether
 from pyclick.packet import Packet
 
-_ETHERTYPE = UNSIGNED.range(0, 0xFFFF)
+#: An ethertype, 0 to 0xFFFF.
+ETHERTYPE = UNSIGNED.range(0, 0xFFFF)
 
 
 def read_ether_header(args: Args) -> tuple[int, bytes, bytes]:
     """ETHERTYPE, SRC and DST, the mandatory arguments of the Ethernet encapsulations."""
-    return (args.read_mp("ETHERTYPE", _ETHERTYPE), args.read_mp("SRC", ETHERADDR),
+    return (args.read_mp("ETHERTYPE", ETHERTYPE), args.read_mp("SRC", ETHERADDR),
             args.read_mp("DST", ETHERADDR))
 
 
@@ -89,5 +90,5 @@ class EtherEncap(Element):
     @write_handler("ethertype")
     @write_handler("etht")
     def _write_ethertype(self, value: str) -> None:
-        self.ethertype = parse_value(_ETHERTYPE, value)
+        self.ethertype = parse_value(ETHERTYPE, value)
         self._header = self._make_header()

@@ -7,13 +7,10 @@ import struct
 
 from pyclick.args import BOOL, INT, UNSIGNED, Args, unquote
 from pyclick.element import AGNOSTIC, PROCESSING_A_AH, Element
-from pyclick.elements.etherencap import read_ether_header
-from pyclick.elements.inet import reject
+from pyclick.elements.etherencap import ETHERTYPE, read_ether_header
+from pyclick.elements.inet import ETHERTYPE_VLAN, reject
 from pyclick.packet import Packet
 
-#: 802.1Q's ethertype, the default of both elements.
-ETHERTYPE_8021Q = 0x8100
-_ETHERTYPE = UNSIGNED.range(0, 0xFFFF)
 _TAG = struct.Struct("!HH")
 
 
@@ -68,7 +65,7 @@ class VLANEncap(Element):
 
     def configure(self, args: Args) -> None:
         self.tci, self.use_anno, self.native_vlan = read_tci(args)
-        self.ethertype = args.read("ETHERTYPE", _ETHERTYPE, ETHERTYPE_8021Q)
+        self.ethertype = args.read("ETHERTYPE", ETHERTYPE, ETHERTYPE_VLAN)
         args.complete()
 
     def simple_action(self, packet: Packet) -> Packet:
@@ -112,7 +109,7 @@ class VLANDecap(Element):
 
     def configure(self, args: Args) -> None:
         self.anno = args.read_p("ANNO", BOOL, True)
-        self.ethertype = args.read("ETHERTYPE", _ETHERTYPE, ETHERTYPE_8021Q)
+        self.ethertype = args.read("ETHERTYPE", ETHERTYPE, ETHERTYPE_VLAN)
         args.complete()
 
     def simple_action(self, packet: Packet) -> Packet:
@@ -168,7 +165,7 @@ class EtherVLANEncap(Element):
 
     def simple_action(self, packet: Packet) -> Packet:
         tci = packet.vlan_tci if self.use_anno else self.tci
-        tag = b"" if tci & 0xFFF == self.native_vlan else _TAG.pack(ETHERTYPE_8021Q, tci)
+        tag = b"" if tci & 0xFFF == self.native_vlan else _TAG.pack(ETHERTYPE_VLAN, tci)
         header = self.dst + self.src + tag + self.ethertype.to_bytes(2, "big")
         packet.push(len(header))
         packet.write(0, header)
@@ -206,7 +203,7 @@ class StripEtherVLANHeader(Element):
 
     def simple_action(self, packet: Packet) -> Packet | None:
         if len(packet) >= 18 and _TAG.unpack_from(packet.buffer, packet.data_offset + 12)[0] \
-                == ETHERTYPE_8021Q:
+                == ETHERTYPE_VLAN:
             packet.vlan_tci = _TAG.unpack_from(packet.buffer, packet.data_offset + 12)[1]
             return packet.pull(18)
         if self.native_vlan >= 0 and len(packet) >= 14:
