@@ -15,6 +15,7 @@ from pyclick.errors import ConfigError, Landmark
 from pyclick.packet import Packet
 from pyclick.router import Router
 from pyclick.runtime.handlers import HandlerError
+from pyclick.sim import pcap
 from pyclick.sim.pcap import write_pcap
 from tests.helpers import config_error_of, configured_router
 
@@ -600,7 +601,12 @@ def sent(router: Router, sink: str = "k") -> list[int]:
     ("END 0", [1, 2, 3, 4, 5], "true"),
     ("END_AFTER 0", [1, 2, 3, 4, 5], "true"),
 ])
-def test_fromdump_start_and_end_dates(dated, keywords, numbers, active):
+@pytest.mark.parametrize("chunk", [None, 120])
+def test_fromdump_start_and_end_dates(dated, keywords, numbers, active, chunk, monkeypatch):
+    if chunk:
+        # Read 120 bytes at a time: two 58-byte records a batch, the dates
+        # checked across batches.
+        monkeypatch.setattr(pcap, "CHUNK_BYTES", chunk)
     router = chain(("f", "FromDump", f"{dated}, {keywords}"), ("k", "StdTestSink", ""))
     run(router)
     assert sent(router) == numbers
@@ -618,6 +624,64 @@ def test_fromdump_start_is_checked_until_a_packet_passes_it(tmp_path):
     router = chain(("f", "FromDump", f"{path}, END 12"), ("k", "StdTestSink", ""))
     run(router)
     assert sent(router) == [1]
+
+
+@pytest.fixture
+def small_reads(monkeypatch):
+    """FromDump reads 120 bytes at a time: two of ``dated``'s 58-byte records a
+    batch (they start at 24, 82, 140, 198 and 256; the file ends at 314)."""
+    monkeypatch.setattr(pcap, "CHUNK_BYTES", 120)
+
+
+def test_fromdump_reads_the_file_as_it_goes(dated, small_reads, caplog):
+    # BURST 3 over batches of 2, 2 and 1 records: bursts of 3 and 2.
+    router = chain(("f", "FromDump", f"{dated}, BURST 3, STOP true"), ("k", "StdTestSink", ""))
+    run(router)
+    assert [[p.data[33] for p in b] for b in router.element("k").batches] == [[1, 2, 3], [4, 5]]
+    assert router.handlers.read("f.filepos") == "314"
+    # Cut in the fifth record (16 + 18 of its 58 bytes): nothing is said
+    # until FromDump reaches it.
+    cut = dated.with_name("cut.pcap")
+    cut.write_bytes(dated.read_bytes()[:290])
+    router = chain(("f", "FromDump", f"{cut}, BURST 1"), ("k", "StdTestSink", ""))
+    router.initialize()
+    try:
+        assert "truncated" not in caplog.text
+        router.scheduler.run()
+    finally:
+        router.cleanup()
+    assert sent(router) == [1, 2, 3, 4]
+    assert (f"{cut}: truncated record at byte 256 (18 of 42 bytes of packet data); "
+            "the 4 packets before it are emitted") in caplog.text
+    assert router.handlers.read("f.filepos") == "256"
+
+
+def test_fromdump_file_positions_across_batches(dated, small_reads):
+    router = chain(("f", "FromDump", f"{dated}, ACTIVE false"), ("k", "StdTestSink", ""))
+    router.initialize()
+    h = router.handlers
+    try:
+        # Ahead of the batch read at initialization (24 and 82).
+        h.write("f.filepos", "198")
+        assert h.read("f.filepos") == "198"
+        for wrong in ("199", "315", "0"):
+            with pytest.raises(HandlerError, match=f"no packet starts at {wrong}"):
+                h.write("f.filepos", wrong)
+        assert h.read("f.filepos") == "198"
+    finally:
+        router.cleanup()
+    # From 198 to the end; back to 82, behind the last batch; then the
+    # end, written while in the first batch.
+    script = ("write f.filepos 198, write f.active true, wait 1, write f.active false, "
+              "write f.filepos 82, write f.active true, wait 1, write f.active false, "
+              "write f.filepos 24, write f.filepos 314, write f.active true")
+    router = build([("f", "FromDump", f"{dated}, ACTIVE false"), ("k", "StdTestSink", ""),
+                    ("s", "Script", script)], [("f", 0, "k", 0)])
+    run(router)
+    assert sent(router) == [4, 5, 2, 3, 4, 5]
+    assert router.element("k").times == [0.0, 1.0]
+    assert (router.handlers.read("f.filepos"), router.handlers.read("f.packet_filepos"),
+            router.handlers.read("f.count")) == ("314", "314", "6")
 
 
 def test_fromdump_dates_are_exact(tmp_path):
@@ -693,7 +757,10 @@ def test_fromdump_extend_interval(dated):
     assert sent(router) == [] and router.handlers.read("f.active") == "false"
 
 
-def test_fromdump_timing_counts_from_the_first_packet_read(dated):
+@pytest.mark.parametrize("chunk", [None, 120])
+def test_fromdump_timing_counts_from_the_first_packet_read(dated, chunk, monkeypatch):
+    if chunk:
+        monkeypatch.setattr(pcap, "CHUNK_BYTES", chunk)  # two records a batch
     # START_AFTER 1 skips the first two packets; the others keep their
     # distance from the first one: 1.75, 2.75 and 4.75 s.
     router = chain(("f", "FromDump", f"{dated}, TIMING true, START_AFTER 1, STOP true"),

@@ -29,7 +29,7 @@ from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 if TYPE_CHECKING:
-    from pyclick.sim.pcap import PcapError, PcapRecord
+    from pyclick.sim.pcap import PcapReader, PcapRecord, RecordBatch
 
 #: The generated packets' contents when DATA is not given: Click's (69 bytes),
 #: so that byte counts match Click's.
@@ -333,11 +333,13 @@ class FromDump(_Source):
     Click keeps it), the others skipped. With STOP, FromDump becomes
     inactive when the file is done.
 
-    A file that is not a pcap file is an error. A file that ends in the
-    middle of a record (a capture cut short when tcpdump was killed), or
-    that holds an impossible record, is done at that record: the packets
-    before it are emitted, as Click and tcpdump do, and a warning at
-    initialization names the file and the byte where the damage starts.
+    The file is read a few megabytes at a time as its packets go out, so a
+    capture of any size starts at once and holds little memory. A file that
+    is not a pcap file is an error. A file that ends in the middle of a
+    record (a capture cut short when tcpdump was killed), or that holds an
+    impossible record, is done at that record: the packets before it are
+    emitted, as Click and tcpdump do, and a warning names the file and the
+    byte where the damage starts when FromDump reaches it.
 
     START or START_AFTER skips the packets recorded before a date, up to
     the first one at or after it (the later ones are not checked). END,
@@ -389,7 +391,8 @@ class FromDump(_Source):
     filename (read) -- the file name
     filesize (read) -- the file's size in bytes
     filepos (read/write) -- where the next packet is read from, in bytes (the file's end once it is done);
-    writing the start of a packet (or the end) moves there
+    writing the start of a packet (or the end) moves there (the file is read again from its start to
+    find a place behind or far ahead)
     packet_filepos (read) -- where the last packet read started (the file's end once it is done; 0 before)
     sampling_prob (read) -- the SAMPLE setting
     encap (read) -- the file's link type (ETHER, IP, LINUX_SLL or the number)
@@ -437,6 +440,9 @@ class FromDump(_Source):
         self.count = 0
         self.linktype = 0
         self._emit_ip_only = False
+        # The file is read a batch of records at a time, as the packets go
+        # out: a window of records, ``_next`` the next one to read in it.
+        self._reader: PcapReader | None = None
         self._records: list[PcapRecord] = []
         #: Each record's date in nanoseconds, exactly as the file has it.
         self._dates = array("q")
@@ -444,6 +450,8 @@ class FromDump(_Source):
         self._offsets = array("q")
         self._end = _PCAP_HEADER
         self._next = 0
+        #: How many records of the file come before the window.
+        self._before = 0
         #: With TIMING: the record read and waiting for its time.
         self._held: int | None = None
         self._out: list[Packet] = []
@@ -460,15 +468,11 @@ class FromDump(_Source):
         from pyclick.sim.pcap import PcapError
 
         try:
-            damage = self._load()
-        except OSError as err:
-            raise ConfigError(f"{self.declaration()}: cannot read '{self.filename}': "
-                              f"{err.strerror or err}", self.landmark) from None
-        except PcapError as err:
-            raise ConfigError(f"{self.declaration()}: {err}", self.landmark) from None
-        if damage is not None:
-            self.log.warning("%s: %s; the %d packets before it are emitted",
-                             self.declaration(), damage, len(self._records))
+            self._reader = self._open()
+        except (OSError, PcapError) as err:
+            raise ConfigError(f"{self.declaration()}: {self._problem(err)}",
+                              self.landmark) from None
+        self.linktype = self._reader.format.linktype
         if self.linktype == _LINKTYPE_HOST_RAW:
             self.linktype = _LINKTYPE_RAW
         if self.force_ip and self.linktype not in _FORCE_IP_LINKTYPES:
@@ -477,30 +481,60 @@ class FromDump(_Source):
                               f"{self.linktype}{f' ({name})' if name else ''}: can't force IP "
                               "packets (ETHER, IP or LINUX_SLL only)", self.landmark)
         self._emit_ip_only = self.force_ip or self.linktype == _LINKTYPE_RAW
+        # The first records: a file damaged from its start says so now.
+        self._fill()
         self._wake()
 
-    def _load(self) -> PcapError | None:
-        """Read the whole file: its link type, records, their dates and places.
-        A damaged record ends the file: what it says is returned (a file that
-        is no pcap file raises it)."""
-        from pyclick.sim.pcap import PcapError, PcapReader
+    def _open(self) -> PcapReader:
+        """A reader of the file, its header checked (OSError, PcapError)."""
+        from pyclick.sim.pcap import PcapReader
 
-        reader = PcapReader(self.filename)
-        self.linktype = reader.format.linktype
-        scale, unit = reader.format.scale, 1 if reader.format.nanoseconds else 1000
+        return PcapReader(self.filename)
+
+    def _problem(self, err: Exception) -> str:
+        """What ``_open``'s failure says, for a message."""
+        if isinstance(err, OSError):
+            return f"cannot read '{self.filename}': {err.strerror or err}"
+        return str(err)
+
+    def _fill(self) -> bool:
+        """Whether there is a record to read at ``_next``: once the window's
+        records are all read, the file's next batch becomes the window. False
+        at the end of the file, or at a damaged record (the file ends there:
+        a warning says where)."""
+        if self._next < len(self._records):
+            return True
+        if self._reader is None:
+            return False
+        from pyclick.sim.pcap import PcapError
+
         try:
-            while (batch := reader.read_batch()) is not None:
-                self._records.extend(batch.records(scale))
-                # 64-bit integers: a date in nanoseconds, with seconds below 2^32, fits.
-                self._dates.frombytes((batch.seconds * 1_000_000_000 + batch.fractions * unit)
-                                      .astype("=i8").tobytes())
-                self._offsets.frombytes((batch.offset + batch.starts - _RECORD_HEADER)
-                                        .astype("=i8").tobytes())
-                self._end = batch.offset + int(batch.starts[-1] + batch.lengths[-1])
+            batch = self._reader.read_batch()
         except PcapError as damage:
-            # The records before it were handed out: they are the file.
-            return damage
-        return None
+            self._reader = None
+            self.log.warning("%s: %s; the %d packets before it are emitted",
+                             self.declaration(), damage, self._before + len(self._records))
+            return False
+        if batch is None:
+            self._reader = None
+            return False
+        self._before += len(self._records)
+        self._take_window(batch)
+        return True
+
+    def _take_window(self, batch: RecordBatch) -> None:
+        """Make ``batch`` the window of records, read from its first."""
+        assert self._reader is not None
+        fmt = self._reader.format
+        unit = 1 if fmt.nanoseconds else 1000
+        self._records = batch.records(fmt.scale)
+        # 64-bit integers: a date in nanoseconds, with seconds below 2^32, fits.
+        self._dates = array("q", (batch.seconds * 1_000_000_000 + batch.fractions * unit)
+                            .astype("=i8").tobytes())
+        self._offsets = array("q", (batch.offset + batch.starts - _RECORD_HEADER)
+                              .astype("=i8").tobytes())
+        self._end = batch.offset + int(batch.starts[-1] + batch.lengths[-1])
+        self._next = 0
 
     def _wake(self) -> None:
         if not self.active or self.scheduling.scheduler is None:
@@ -529,10 +563,10 @@ class FromDump(_Source):
     def _read_one(self) -> int:
         """Read the next record: its index if it is to be emitted, else
         _SKIPPED, _HALTED (the end date made FromDump inactive) or _EOF."""
-        index = self._next
-        if index >= len(self._records):
+        if not self._fill():
             self.packet_filepos = self._end
             return _EOF
+        index = self._next
         self.packet_filepos = self._offsets[index]
         self._next = index + 1
         if not self._times_ready:
@@ -599,16 +633,20 @@ class FromDump(_Source):
         if not self.active:
             self._task.unschedule()
             return False
-        start = self._next
+        # Records read so far, counted from the file's first.
+        start = self._before + self._next
         status = _SKIPPED
         if (self._times_ready and not (self._have_first_time or self._have_last_time)
                 and self.sampling >= 1 << SAMPLING_SHIFT):
             # Nothing left to check: the next BURST records as they are.
-            end = min(start + self.burst, len(self._records))
-            for index in range(start, end):
-                self._take(index)
-            if end > start:
+            wanted = self.burst
+            while wanted and self._fill():
+                first = self._next
+                end = min(first + wanted, len(self._records))
+                for index in range(first, end):
+                    self._take(index)
                 self._next, self.packet_filepos = end, self._offsets[end - 1]
+                wanted -= end - first
         else:
             for _ in range(self.burst):
                 status = self._read_one()
@@ -616,7 +654,8 @@ class FromDump(_Source):
                     self._take(status)
                 elif status != _SKIPPED:
                     break
-        if status != _HALTED and self._next >= len(self._records):
+        # The file's end is found with its last packet, as Click finds it.
+        if status != _HALTED and not self._fill():
             status = self._read_one()
         self._flush()
         if status == _EOF:
@@ -625,7 +664,7 @@ class FromDump(_Source):
             self._task.reschedule()
         else:
             self._task.unschedule()
-        return self._next > start
+        return self._before + self._next > start
 
     # --- TIMING: a timer fires at each packet's due time on the router's clock
     def _due(self, index: int) -> float:
@@ -691,8 +730,45 @@ class FromDump(_Source):
             self._next = self._offsets.index(position)
             self._ended = False
         else:
-            raise ValueError(f"no packet starts at {position}")
+            self._seek(position)
+            self._ended = False
         self._held = None
+
+    def _seek(self, position: int) -> None:
+        """Make the batch holding the record that starts at ``position`` the
+        window, read from there (the last batch, read to its end, for the end
+        of the file); ValueError if no record starts there. The file is read
+        from its start: the records' lengths are what say where they start."""
+        from pyclick.sim.pcap import PcapError
+
+        try:
+            reader = self._open()
+        except (OSError, PcapError) as err:
+            raise ValueError(self._problem(err)) from None
+        before, last = 0, None
+        try:
+            while (batch := reader.read_batch()) is not None:
+                if position < reader.offset:
+                    starts = (batch.offset + batch.starts - _RECORD_HEADER).tolist()
+                    if position not in starts:
+                        break
+                    self._window_at(reader, batch, before, starts.index(position))
+                    return
+                before, last = before + len(batch), batch
+        except PcapError:
+            # A damaged record ends the file: its end is where the last good one ends.
+            batch = None
+        if batch is None and last is not None and position == reader.offset:
+            self._window_at(reader, last, before - len(last), len(last))
+            return
+        raise ValueError(f"no packet starts at {position}")
+
+    def _window_at(self, reader: PcapReader, batch: RecordBatch, before: int, index: int
+                   ) -> None:
+        """Read on from record ``index`` of ``batch``, which ``before`` records precede."""
+        self._reader, self._before = reader, before
+        self._take_window(batch)
+        self._next = index
 
     @read_handler("packet_filepos")
     def _read_packet_filepos(self) -> str:

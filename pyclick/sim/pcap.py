@@ -132,16 +132,18 @@ class PcapReader:
     """Reads a classic pcap file a batch of records at a time.
 
     The header is read and checked when the reader is made; records are
-    read on demand, ``chunk_bytes`` at a time. The file is opened for each
+    read on demand, ``chunk_bytes`` at a time (CHUNK_BYTES when not given,
+    read when the reader is made). The file is opened for each
     read and closed again, so a reader holds no file open between reads.
     """
 
-    def __init__(self, path: str | Path, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(self, path: str | Path, chunk_bytes: int | None = None) -> None:
         self.path = Path(path)
         with open(self.path, "rb") as f:
             self.format = parse_header(self.path, f.read(HEADER_BYTES))
             self.size = f.seek(0, 2)
-        self.chunk_bytes = max(chunk_bytes, RECORD_HEADER_BYTES)
+        self.chunk_bytes = max(CHUNK_BYTES if chunk_bytes is None else chunk_bytes,
+                               RECORD_HEADER_BYTES)
         #: File offset of the first byte not handed out in a batch yet.
         self.offset = HEADER_BYTES
         self._pending = b""
