@@ -555,15 +555,20 @@ def test_fromdump_force_ip_refuses_other_link_types(tmp_path):
     assert router.element("k").packets[0].network_header_offset is None
 
 
-def test_fromdump_has_one_or_two_push_outputs(tmp_path, capsys):
+def test_fromdump_has_an_agnostic_output_and_a_push_one(tmp_path, capsys):
     from pyclick.cli import main
 
     path = tmp_path / "in.pcap"
     write_pcap(path, [(1.0, ether(0x0800, ipv4(1)))])
+    # '~' marks an agnostic port and what it became, as in Click's listing.
     assert main(["-q", "-e", f"f :: FromDump({path}) -> Discard; f[1] -> Queue -> Discard",
                  "-h", "f.ports"]) == 0
     assert capsys.readouterr().out == (
-        "0 inputs\n2 outputs\npush\t-\t[0] Discard@2\npush\t-\t[0] Queue@3\n")
+        "0 inputs\n2 outputs\npush~\t-\t[0] Discard@2\npush\t-\t[0] Queue@3\n")
+    assert main(["-q", "-e", f"f :: FromDump({path}) -> Unqueue -> Discard; "
+                 "f[1] -> Queue -> Discard", "-h", "f.ports"]) == 0
+    assert capsys.readouterr().out == (
+        "0 inputs\n2 outputs\npull~\t-\t[0] Unqueue@2\npush\t-\t[0] Queue@4\n")
     assert main(["-q", "-e", f"f :: FromDump({path}) -> Discard; f[1] -> Discard; "
                  "f[2] -> Discard"]) == 1
     assert "'f :: FromDump' has no output 2" in capsys.readouterr().err
@@ -679,7 +684,7 @@ def test_fromdump_file_positions_across_batches(dated, small_reads):
                     ("s", "Script", script)], [("f", 0, "k", 0)])
     run(router)
     assert sent(router) == [4, 5, 2, 3, 4, 5]
-    assert router.element("k").times == [0.0, 1.0]
+    assert router.element("k").times == [0.0, 0.0, 1.0, 1.0, 1.0, 1.0]
     assert (router.handlers.read("f.filepos"), router.handlers.read("f.packet_filepos"),
             router.handlers.read("f.count")) == ("314", "314", "6")
 
@@ -733,7 +738,7 @@ def test_fromdump_end_date_with_stop_and_end_call(dated):
                    [("f", 0, "k", 0)])
     run(router)
     assert sent(router) == [1, 2, 4, 5]
-    assert router.element("k").times == [0.0, 1.0]  # one batch each
+    assert router.element("k").times == [0.0, 0.0, 1.0, 1.0]  # a packet a run
     assert router.handlers.read("f.active") == "false"
 
 
@@ -746,7 +751,7 @@ def test_fromdump_extend_interval(dated):
                     ("s", "Script", script)], [("f", 0, "k", 0)])
     run(router)
     assert sent(router) == [1, 2, 5]
-    assert router.element("k").times == [0.0, 2.0]  # one batch each
+    assert router.element("k").times == [0.0, 0.0, 2.0]  # a packet a run
     assert router.handlers.read("f.active") == "false"
     with pytest.raises(HandlerError, match="expected time"):
         router.handlers.write("f.extend_interval", "-1")
@@ -755,6 +760,34 @@ def test_fromdump_extend_interval(dated):
                     ("s", "Script", "write f.extend_interval 1001")], [("f", 0, "k", 0)])
     run(router)
     assert sent(router) == [] and router.handlers.read("f.active") == "false"
+
+
+@pytest.mark.parametrize("timing", ["false", "true"])
+def test_fromdump_through_a_queue_or_pulled_loses_nothing_at_stop(dated, timing):
+    # A packet a task run, and the end found by the run after the last
+    # packet's: Unqueue has taken the fifth packet from the Queue before STOP
+    # stops the driver, with or without TIMING, as in Click.
+    for middle in (("q", "Queue", ""), ("u", "Unqueue", "")), (("u", "Unqueue", ""),):
+        router = chain(("f", "FromDump", f"{dated}, STOP true, TIMING {timing}"), *middle,
+                       ("k", "StdTestSink", ""))
+        run(router)
+        assert sent(router) == [1, 2, 3, 4, 5], middle
+        assert router.stop_reason == "f: all packets sent"
+        if timing == "true":
+            # Pulled too, each packet once due: the file's gaps from the first.
+            assert router.element("k").times == pytest.approx([0.0, 0.25, 1.75, 2.75, 4.75])
+
+
+def test_fromdump_pulled_inactive_then_active(dated):
+    # Inactive, nothing is pulled; made active at 1 s, the five go out.
+    router = build([("f", "FromDump", f"{dated}, ACTIVE false, STOP true"),
+                    ("u", "Unqueue", ""), ("k", "StdTestSink", ""),
+                    ("s", "Script", "wait 1, write f.active true")],
+                   [("f", 0, "u", 0), ("u", 0, "k", 0)])
+    run(router)
+    assert sent(router) == [1, 2, 3, 4, 5]
+    assert router.element("k").times == [1.0] * 5
+    assert router.handlers.read("f.count") == "5"
 
 
 @pytest.mark.parametrize("chunk", [None, 120])

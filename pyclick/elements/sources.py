@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from pyclick.args import BOOL, FILENAME, INT, STRING, TIME, UNSIGNED, Args, Number
-from pyclick.element import AGNOSTIC, read_handler, write_handler
+from pyclick.element import AGNOSTIC, PROCESSING_A_AH, read_handler, write_handler
 from pyclick.elements.clickargs import DATA, SAMPLING, SAMPLING_SHIFT, to_bytes, unparse_fixed
 from pyclick.elements.inet import (ETHERTYPE_IPV4, ETHERTYPE_IPV6, mark_ip_header,
                                    mark_ip_header_at)
@@ -326,12 +326,20 @@ class FromDump(_Source):
     one recorded in the file
     (a date; elements that delay packets by their timestamp, DelayShaper
     for one, see how long ago it was).
-    Without TIMING, packets go out BURST at a time as fast as the task runs;
-    with TIMING, the gaps between packets are kept, measured on the
-    router's clock (real or simulated) from the first packet read. With
-    SAMPLE, each packet is emitted with that probability (kept to 2^-28, as
-    Click keeps it), the others skipped. With STOP, FromDump becomes
-    inactive when the file is done.
+    Without TIMING, a push output sends packets as fast as the task runs,
+    BURST at a time; with TIMING, the gaps between packets are kept,
+    measured on the router's clock (real or simulated) from the first packet
+    read. A pull output hands out packets as they are pulled (with TIMING,
+    once they are due). With SAMPLE, each packet is emitted with that
+    probability (kept to 2^-28, as Click keeps it), the others skipped.
+    With STOP, FromDump becomes inactive when the file is done, and stops
+    the driver; the end of the file is found by the task run after the last
+    packet's, as in Click.
+
+    BURST 1 (the default) is Click's pace: a packet a task run, so that a
+    Queue downstream is drained as fast as FromDump fills it. A larger BURST
+    replays a file several times faster, but such a Queue then fills BURST
+    times faster than it is drained, and overflows.
 
     The file is read a few megabytes at a time as its packets go out, so a
     capture of any size starts at once and holds little memory. A file that
@@ -366,7 +374,7 @@ class FromDump(_Source):
     whatever its setting, as in Click.
 
     Ports
-    no inputs; push output 0, optional push output 1 (non-IP packets with FORCE_IP)
+    no inputs; agnostic output 0, optional push output 1 (non-IP packets with FORCE_IP)
 
     Keyword arguments
     FILENAME -- the pcap file; mandatory
@@ -374,7 +382,7 @@ class FromDump(_Source):
     END_CALL -- write handler (with value) called when the file is done or the end date reached; default none
     ACTIVE -- emit only while true; default true
     TIMING -- keep the file's timing; default false
-    BURST -- packets per task run without TIMING, 1 to 65536; default 32
+    BURST -- packets per task run of a push output without TIMING, 1 to 65536; default 1
     SAMPLE -- the probability that a packet is emitted, 0 to 1; default 1
     FORCE_IP -- emit only IP packets, their network header set; default false (true for IP files)
     START -- skip the packets before this date (seconds since the epoch); default none
@@ -401,18 +409,20 @@ class FromDump(_Source):
     END_CALL, also makes FromDump active and looks for the end date again
 
     Example
-    FromDump(trace.pcap, STOP true) -> c :: Counter -> Discard;
+    FromDump(trace.pcap, STOP true, BURST 32) -> c :: Counter -> Discard;
     f :: FromDump(trace.pcap, FORCE_IP true, START_AFTER 10s, INTERVAL 1min) -> IPPrint -> Discard;
     f[1] -> Discard;
+    FromDump(trace.pcap, TIMING true, STOP true) -> Queue -> ToDevice(eth0);
     """
 
     port_count = "0/1-2"
+    processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
         self.filename = args.read_mp("FILENAME", FILENAME)
         self.active = args.read("ACTIVE", BOOL, True)
         self.timing = args.read("TIMING", BOOL, False)
-        self.burst = args.read("BURST", _BURST, 32)
+        self.burst = args.read("BURST", _BURST, 1)
         self.sampling = args.read("SAMPLE", SAMPLING, 1 << SAMPLING_SHIFT)
         self.force_ip = args.read("FORCE_IP", BOOL, False)
         start = args.read("START", _DATE, 0.0)
@@ -462,8 +472,12 @@ class FromDump(_Source):
         self._random = random.Random()
         self._task = Task(self, self._run)
         self._timer = Timer(self, self._on_timer)
+        # A pull output: read when pulled, the notifier asleep at the end.
+        self._pulled = False
+        self._notifier = Notifier(active=self.active)
 
     def initialize(self) -> None:
+        self._pulled = self.output_is_pull(0)
         # The capture reader brings numpy: loaded by a FromDump only, when it starts.
         from pyclick.sim.pcap import PcapError
 
@@ -539,10 +553,15 @@ class FromDump(_Source):
     def _wake(self) -> None:
         if not self.active or self.scheduling.scheduler is None:
             return
-        if self.timing:
+        if self._pulled:
+            self._notifier.wake()
+        elif self.timing:
             self._timer.schedule_at(self.router.now())
         else:
             self._task.reschedule()
+
+    def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
+        return self._notifier if isoutput and port == 0 and which == EMPTY else None
 
     # --- reading the file, a record at a time, as Click's FromDump does
     def _prepare_times(self, index: int) -> None:
@@ -598,9 +617,10 @@ class FromDump(_Source):
             # What the capture left out, as Click's FromDump says it (ToDump writes
             # the packet's original length back).
             packet.extra_length = record.extra_length
-        # Each batch holds packets of one output, so that they leave in the file's order.
+        # Each batch holds packets of one output, so that they leave in the
+        # file's order (pulled packets leave when they are pulled).
         if self._emit_ip_only and not _mark_ip(packet, self.linktype):
-            if self._out:
+            if self._out and not self._pulled:
                 self._flush()
             self._non_ip.append(packet)
         else:
@@ -609,12 +629,16 @@ class FromDump(_Source):
             self._out.append(packet)
 
     def _flush(self) -> None:
-        """Push the packets taken so far: output 0 (counted), the non-IP ones output 1."""
-        out, non_ip = self._out, self._non_ip
-        self._out, self._non_ip = [], []
-        self.count += len(out)
-        if out:
-            self.output_push(0, out)
+        """Push the packets taken so far: output 0 (counted; pulled, it keeps
+        them for the pull), the non-IP ones output 1."""
+        non_ip = self._non_ip
+        self._non_ip = []
+        if not self._pulled:
+            out = self._out
+            self._out = []
+            self.count += len(out)
+            if out:
+                self.output_push(0, out)
         if non_ip:
             self.output_push(1, non_ip)
 
@@ -633,6 +657,10 @@ class FromDump(_Source):
         if not self.active:
             self._task.unschedule()
             return False
+        if self.timing:
+            # Only after the last packet: finding the end of the file.
+            self._on_timer()
+            return False
         # Records read so far, counted from the file's first.
         start = self._before + self._next
         status = _SKIPPED
@@ -647,17 +675,14 @@ class FromDump(_Source):
                     self._take(index)
                 self._next, self.packet_filepos = end, self._offsets[end - 1]
                 wanted -= end - first
-        else:
-            for _ in range(self.burst):
+            if wanted == self.burst:
                 status = self._read_one()
-                if status >= 0:
-                    self._take(status)
-                elif status != _SKIPPED:
-                    break
-        # The file's end is found with its last packet, as Click finds it.
-        if status != _HALTED and not self._fill():
-            status = self._read_one()
+        else:
+            status = self._read_some(self.burst)
         self._flush()
+        # The end of the file is found by the run after the last packet's, as
+        # in Click: the elements downstream have had their turn in between
+        # (an Unqueue has taken the last packet from its Queue before STOP).
         if status == _EOF:
             self._finished()
         if self.active and status != _EOF:
@@ -665,6 +690,38 @@ class FromDump(_Source):
         else:
             self._task.unschedule()
         return self._before + self._next > start
+
+    def _read_some(self, count: int) -> int:
+        """Take up to ``count`` records (the records skipped count too); the
+        last reading's status."""
+        status = _SKIPPED
+        for _ in range(count):
+            status = self._read_one()
+            if status >= 0:
+                self._take(status)
+            elif status != _SKIPPED:
+                break
+        return status
+
+    # --- a pull output: packets read as they are pulled
+    def pull(self, port: int) -> Packet | None:
+        batch = self.pull_batch(port, 1)
+        return batch[0] if batch else None
+
+    def pull_batch(self, port: int, max_packets: int) -> list[Packet]:
+        if not self.active:
+            self._notifier.sleep()
+            return []
+        status = self._read_timed() if self.timing else self._read_some(max_packets)
+        self._flush()
+        out, self._out = self._out, []
+        self.count += len(out)
+        if status == _EOF and not out:
+            self._notifier.sleep()
+            self._finished()
+        elif status == _HALTED or not self.active:
+            self._notifier.sleep()
+        return out
 
     # --- TIMING: a timer fires at each packet's due time on the router's clock
     def _due(self, index: int) -> float:
@@ -674,6 +731,22 @@ class FromDump(_Source):
     def _on_timer(self) -> None:
         if not self.active:
             return
+        if self._pulled:
+            self._notifier.wake()
+            return
+        status = self._read_timed()
+        emitted = bool(self._out or self._non_ip)
+        self._flush()
+        if status == _EOF:
+            if emitted:
+                # As without TIMING, the end is found by a later run.
+                self._task.reschedule()
+            else:
+                self._finished()
+
+    def _read_timed(self) -> int:
+        """Take the records that are due; schedule the timer for the next one
+        (pulled: its notifier sleeps until then). The last reading's status."""
         now = self.router.now()
         status = _SKIPPED
         while self.active:
@@ -682,19 +755,19 @@ class FromDump(_Source):
                 if status == _SKIPPED:
                     continue
                 if status < 0:
-                    break
+                    return status
                 self._held = status
             if self._time_origin is None:
                 self._time_origin, self._time_anchor = now, self._records[self._held].timestamp
-            if self._due(self._held) > now:
-                break
+            due = self._due(self._held)
+            if due > now:
+                self._timer.schedule_at(due)
+                if self._pulled and not self._out:
+                    self._notifier.sleep()
+                return status
             self._take(self._held)
             self._held = None
-        self._flush()
-        if status == _EOF:
-            self._finished()
-        elif self.active and self._held is not None:
-            self._timer.schedule_at(self._due(self._held))
+        return status
 
     # --- handlers
     @write_handler("reset_counts")
