@@ -286,10 +286,12 @@ class Packet:
         return twin
 
     # --- header offsets
-    def set_mac_header(self, offset: int, length: int = 14) -> None:
-        """The MAC header starts ``offset`` bytes into the data; the network header follows."""
+    def set_mac_header(self, offset: int, length: int | None = 14) -> None:
+        """The MAC header starts ``offset`` bytes into the data; the network header
+        follows it, ``length`` bytes on (None: it stays where it is)."""
         self._mac = self._head + offset
-        self._nh = self._mac + length
+        if length is not None:
+            self._nh = self._mac + length
 
     def set_network_header(self, offset: int, length: int) -> None:
         """The network header starts at ``offset`` and is ``length`` bytes long; the

@@ -95,7 +95,10 @@ def test_checkipheader2_skips_only_the_checksum():
 
 
 def test_markmacheader_sets_the_mac_and_network_header_annotations():
+    # Without LENGTH only the MAC header is marked, as in Click.
     e, (out,) = push("MarkMACHeader", "", [ether(OTHER, ME, 0x0800, UDP)], outputs=1)
+    assert (out[0].mac_header_offset, out[0].network_header_offset) == (0, None)
+    e, (out,) = push("MarkMACHeader", "0, 14", [ether(OTHER, ME, 0x0800, UDP)], outputs=1)
     assert (out[0].mac_header_offset, out[0].network_header_offset) == (0, 14)
     e, (out,) = push("MarkMACHeader", "4, 18", [bytes(4) + ether(OTHER, ME, 0x8100, UDP)],
                      outputs=1)

@@ -11,17 +11,18 @@ class MarkMACHeader(Element):
     """MarkMACHeader(OFFSET, LENGTH) -- sets MAC header annotation
 
     Description
-    Marks packets as having a link-level header LENGTH bytes long, OFFSET
-    bytes in: sets the MAC header annotation there, and the network header
-    annotation right after it. Checks nothing and changes no byte.
-    EtherEncap marks the headers it adds itself.
+    Marks packets as having a link-level header OFFSET bytes in: sets the MAC
+    header annotation there. With a LENGTH, the header is that long, and the
+    network header annotation is set right after it; without (or with 0),
+    the network header annotation stays as it was. Checks nothing and
+    changes no byte. EtherEncap marks the headers it adds itself.
 
     Ports
     one agnostic input, one agnostic output
 
     Keyword arguments
     OFFSET -- where the MAC header starts, 0 to 65535; default 0
-    LENGTH -- its length, 0 to 65535; default 14 (Ethernet)
+    LENGTH -- its length, 0 to 65535 (0: unknown, the network header left alone); default 0
 
     Example
     FromDump(trace.pcap, STOP true) -> MarkMACHeader -> EtherMirror -> Discard;
@@ -32,9 +33,9 @@ class MarkMACHeader(Element):
 
     def configure(self, args: Args) -> None:
         self.offset = args.read_p("OFFSET", UNSIGNED.range(0, 65535), 0)
-        self.length = args.read_p("LENGTH", UNSIGNED.range(0, 65535), 14)
+        self.length = args.read_p("LENGTH", UNSIGNED.range(0, 65535), 0)
         args.complete()
 
     def simple_action(self, packet: Packet) -> Packet:
-        packet.set_mac_header(self.offset, self.length)
+        packet.set_mac_header(self.offset, self.length or None)
         return packet

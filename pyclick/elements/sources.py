@@ -321,9 +321,9 @@ class FromDump(_Source):
     Description
     Emits the packets of a classic pcap file (as written by tcpdump -w; both
     byte orders, micro- or nanosecond timestamps). Each packet holds the
-    captured bytes, its extra length annotation the bytes the capture left
-    out (ToDump writes the original length back), and its timestamp is the
-    one recorded in the file
+    captured bytes, its MAC header annotation at their start, its extra
+    length annotation the bytes the capture left out (ToDump writes the
+    original length back), and its timestamp is the one recorded in the file
     (a date; elements that delay packets by their timestamp, DelayShaper
     for one, see how long ago it was).
     Without TIMING, a push output sends packets as fast as the task runs,
@@ -613,6 +613,9 @@ class FromDump(_Source):
         # The file holds dates; packets carry the router's time (ToDump writes
         # the same dates back).
         packet = Packet(data=record.frame, timestamp=self.router.from_epoch(record.timestamp))
+        # The link-level header starts the frame, as Click's FromDump marks it
+        # (an Ethernet header stripped later can still be found).
+        packet.set_mac_header(0, None)
         if record.extra_length:
             # What the capture left out, as Click's FromDump says it (ToDump writes
             # the packet's original length back).
