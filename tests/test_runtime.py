@@ -465,6 +465,28 @@ def test_timer_reschedule_unschedule_and_expiry():
     assert router.element("j").a.expiry == 9.0
 
 
+def test_a_wait_too_short_for_the_clock_still_moves_it_on(capsys):
+    # At a simulated date of 1e9 s, floats are 2^-23 s (119 ns) apart: 1e9 +
+    # 1e-11 is 1e9 again, and a timer waiting that long fired at the same
+    # time forever. It now fires at the next float, 1e9 + 2^-23.
+    fired = []
+
+    class Waiter(Element):
+        def initialize(self) -> None:
+            self.t = Timer(self, lambda: fired.append(self.router.now()))
+            self.t.schedule_after(1e-11)
+
+    router = Router(flat("w :: Waiter"), simtime=True, simtime_start=1e9)
+    router.configure()
+    router.run()
+    assert fired == [1e9 + 2 ** -23]
+    # RatedSource at that date: its bucket waits for fractions of a token.
+    from pyclick.cli import main
+    assert main(["--simtime=1000000000", "-e", "RatedSource(RATE 1000, LIMIT 20, STOP true) "
+                 "-> c :: Counter -> Discard", "-h", "c.count"]) == 0
+    assert capsys.readouterr().out == "20\n"
+
+
 def test_a_periodic_timer_does_not_drift():
     # 6,000 periods of 10 ms: the k-th expiry is the float nearest to k/100,
     # where adding 0.01 again and again is off from the sixth on (picoseconds

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from typing import Callable
 
 from pyclick.runtime.host import Owner
@@ -54,8 +55,15 @@ class Timer:
         self.owner.scheduling.active().add_timer(self, t)
 
     def schedule_after(self, seconds: float) -> None:
-        """Fire ``seconds`` from now."""
-        self.schedule_at(self.owner.scheduling.now() + seconds)
+        """Fire ``seconds`` from now; a positive wait always later than now."""
+        now = self.owner.scheduling.now()
+        when = now + seconds
+        if seconds > 0 and when <= now:
+            # A wait shorter than the clock's float can add (a few hundred
+            # nanoseconds at a date of today's size) would fire now again and
+            # again, the simulated clock never moving on.
+            when = math.nextafter(now, math.inf)
+        self.schedule_at(when)
 
     def reschedule_after(self, seconds: float) -> None:
         """Fire ``seconds`` after the previous expiry (from now if there was none).
