@@ -15,27 +15,18 @@ from pyclick.runtime.handlers import HandlerError
 from pyclick.sim.pcap import read_pcap
 from tests.frames import click_hex, ether, ip_header, ip_packet, tcp, udp
 from tests.helpers import config_error_of, configured_router
-from tests.sinks import KeepingTestSink
+from tests.sinks import element_with_sinks, pushed
 
 LANDMARK = Landmark("ip.click", 3)
-SINK = KeepingTestSink.__name__
 ME, OTHER = "00:00:00:00:00:0a", "00:00:00:00:00:0b"
 
 
 def element(cls: str, config: str = "", outputs: int = 1):
-    """The element ``e`` of a router where each of its outputs leads to a sink ``s<i>``;
-    returns (element, sinks)."""
-    elements = [("e", cls, config)] + [(f"s{i}", SINK, "") for i in range(outputs)]
-    router = configured_router(elements, [("e", i, f"s{i}", 0) for i in range(outputs)],
-                               at=LANDMARK, simtime=True)
-    return router.element("e"), [router.element(f"s{i}") for i in range(outputs)]
+    return element_with_sinks(cls, config, outputs, LANDMARK)
 
 
 def push(cls: str, config: str, frames: list[bytes | Packet], outputs: int = 2):
-    """The packets out of each output after pushing ``frames``."""
-    e, sinks = element(cls, config, outputs)
-    e.push(0, [f if isinstance(f, Packet) else Packet(f) for f in frames])
-    return e, [s.packets for s in sinks]
+    return pushed(cls, config, frames, outputs, LANDMARK)
 
 
 UDP = ip_packet("10.0.0.1", "10.0.0.2", 17, udp(1000, 53, b"abcd"))

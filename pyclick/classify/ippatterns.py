@@ -158,6 +158,10 @@ ICMP_CODES = {3: {"net": 0, "host": 1, "protocol": 2, "port": 3, "needfrag": 4, 
               5: {"net": 0, "host": 1, "tosnet": 2, "toshost": 3},
               11: {"transit": 0, "reassembly": 1},
               12: {"erroratptr": 0, "missingopt": 1, "length": 2}}
+#: The same names by number, for the elements that print them.
+ICMP_TYPE_NAMES = {number: name for name, number in ICMP_TYPES.items()}
+ICMP_CODE_NAMES = {kind: {number: name for name, number in codes.items()}
+                   for kind, codes in ICMP_CODES.items()}
 TCP, UDP, ICMP = 6, 17, 1
 
 

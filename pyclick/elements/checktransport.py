@@ -17,19 +17,20 @@ NOT_MINE, BAD_LENGTH, BAD_CHECKSUM = range(3)
 _WORD = struct.Struct("!H")
 
 
-class _CheckTransportHeader(DropCounting):
-    """What both checks share: the drops, their reasons, VERBOSE and DETAILS.
+class HeaderCheck(DropCounting):
+    """What the header checks share: the drops, their reasons, VERBOSE,
+    DETAILS and the drop_details handler.
 
-    A subclass names its protocol and says how long its segment is.
+    A subclass names its protocol and its reasons, and refuses a packet
+    with ``_refuse``.
     """
 
     registered = False
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
-    protocol: ClassVar[int]
     protocol_name: ClassVar[str]
-    #: Why a packet is refused, by NOT_MINE, BAD_LENGTH, BAD_CHECKSUM.
-    reasons: ClassVar[tuple[str, str, str]]
+    #: Why a packet is refused, by the subclass's reason numbers.
+    reasons: ClassVar[tuple[str, ...]]
 
     def configure(self, args: Args) -> None:
         self.verbose = args.read("VERBOSE", BOOL, False)
@@ -41,6 +42,23 @@ class _CheckTransportHeader(DropCounting):
     def initialize(self) -> None:
         if self.details:
             self.router.handlers.add_read(self, "drop_details", self._drop_details)
+
+    def _refuse(self, reason: int, packet: Packet) -> None:
+        self.reason_drops[reason] += 1
+        self.refuse(packet, f"{self.protocol_name} header check failed: {self.reasons[reason]}",
+                    every=self.verbose)
+
+    def _drop_details(self) -> str:
+        return "".join(f"{count}\t{reason}\n"
+                       for count, reason in zip(self.reason_drops, self.reasons))
+
+
+class _CheckTransportHeader(HeaderCheck):
+    """What the transport checks share: the protocol, the segment's length
+    and checksum. A subclass says how long its segment is."""
+
+    registered = False
+    protocol: ClassVar[int]
 
     def segment_length(self, data: bytes, transport: int, ip_payload: int) -> int | None:
         """The length of the segment at ``transport`` (None when its header is
@@ -55,11 +73,6 @@ class _CheckTransportHeader(DropCounting):
         """Whether the segment's checksum (pseudo-header included) is right."""
         return transport_checksum(data[at + 12:at + 16], data[at + 16:at + 20], self.protocol,
                                   data[transport:transport + length]) == 0
-
-    def _refuse(self, reason: int, packet: Packet) -> None:
-        self.reason_drops[reason] += 1
-        self.refuse(packet, f"{self.protocol_name} header check failed: {self.reasons[reason]}",
-                    every=self.verbose)
 
     def simple_action(self, packet: Packet) -> Packet | None:
         at = packet.network_header_offset
@@ -76,10 +89,6 @@ class _CheckTransportHeader(DropCounting):
         if self.checked(data, transport) and not self.checksum_right(data, at, transport, length):
             return self._refuse(BAD_CHECKSUM, packet)
         return packet
-
-    def _drop_details(self) -> str:
-        return "".join(f"{count}\t{reason}\n"
-                       for count, reason in zip(self.reason_drops, self.reasons))
 
 
 class CheckTCPHeader(_CheckTransportHeader):

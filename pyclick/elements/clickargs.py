@@ -12,7 +12,10 @@
 - :func:`PROBABILITY`: a real number from 0 to 1; :func:`SAMPLING`: one in
   Click's fixed point;
 - :func:`DATA`: packet contents, a string whose characters are bytes (Click's
-  ``\\<hex>`` data included), returned as bytes.
+  ``\\<hex>`` data included), returned as bytes;
+- :data:`DATE`: a date in seconds since the epoch, or a duration, not
+  negative (0: none); :func:`nanoseconds` turns it into whole nanoseconds
+  as it was written.
 
 Click keeps some real numbers in fixed point: :func:`fixed_point` reads a
 decimal as Click does, :func:`unparse_fixed` prints one as Click does.
@@ -24,7 +27,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable
 
-from pyclick.args import FLOAT, STRING, Number
+from pyclick.args import FLOAT, STRING, TIME, Number
 from pyclick.packet import ANNO_SIZE, ANNOTATIONS
 
 if TYPE_CHECKING:
@@ -162,6 +165,16 @@ def SAMPLING(text: str, args: Args | None) -> int:
 def DATA(text: str, args: Args) -> bytes:
     """Packet bytes from a configuration string (characters above 255 as UTF-8)."""
     return to_bytes(STRING(text, args))
+
+
+#: A date or a duration (0: none), as the trace elements read them.
+DATE = TIME.range(0)
+
+
+def nanoseconds(seconds: float) -> int:
+    """A time in whole nanoseconds, exactly as the decimal it was written as
+    (to a float's precision)."""
+    return round(Decimal(repr(seconds)) * 1_000_000_000)
 
 
 def to_bytes(text: str) -> bytes:

@@ -1,4 +1,5 @@
-"""IPPrint: one tcpdump-like line per IP packet."""
+"""IPPrint: one tcpdump-like line per IP packet; and LinePrinter, what the
+elements printing such a line per packet share."""
 
 from __future__ import annotations
 
@@ -8,16 +9,13 @@ import sys
 from typing import TextIO
 
 from pyclick.args import BOOL, FILENAME, INT, STRING, Args, Choice
-from pyclick.classify.ippatterns import ICMP_CODES, ICMP_TYPES
+from pyclick.classify.ippatterns import ICMP_CODE_NAMES, ICMP_TYPE_NAMES
 from pyclick.element import AGNOSTIC
 from pyclick.elements.printelement import CONTENTS
 from pyclick.elements.switchable import Activatable
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
 
-ICMP_NAMES = {number: name for name, number in ICMP_TYPES.items()}
-ICMP_CODE_NAMES = {kind: {number: name for name, number in codes.items()}
-                   for kind, codes in ICMP_CODES.items()}
 PROTOCOL_NAMES = {1: "icmp", 6: "tcp", 17: "udp"}
 
 
@@ -34,7 +32,59 @@ def _hex_lines(data: bytes) -> str:
     return "".join(lines)
 
 
-class IPPrint(Activatable):
+class LinePrinter(Activatable):
+    """An element printing a line per packet (to standard error or OUTFILE)
+    and passing it on: OUTFILE opened at initialize and closed at cleanup,
+    ACTIVE, and the LABEL and timestamp that start each line. A subclass
+    reads them with ``read_settings``, and says what line a packet gets."""
+
+    registered = False
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    def read_settings(self, args: Args) -> None:
+        """LABEL (the first positional argument), TIMESTAMP, OUTFILE and ACTIVE."""
+        self.label = args.read_p("LABEL", STRING, "")
+        self.print_timestamp = args.read("TIMESTAMP", BOOL, True)
+        self.outfile = args.read("OUTFILE", FILENAME)
+        self.active = args.read("ACTIVE", BOOL, True)
+        self._out: TextIO = sys.stderr
+
+    def initialize(self) -> None:
+        if self.outfile is not None:
+            try:
+                self._out = open(self.outfile, "w", encoding="utf-8")
+            except OSError as err:
+                raise ConfigError(f"{self.declaration()}: {self.outfile}: {err.strerror}",
+                                  self.landmark) from None
+
+    def cleanup(self) -> None:
+        if self._out is not sys.stderr:
+            self._out.close()
+
+    def simple_action(self, packet: Packet) -> Packet:
+        if self.active and packet.network_header_offset is not None:
+            text = self.line(packet)
+            if text is not None:
+                print(text, file=self._out, flush=True)
+        return packet
+
+    def line(self, packet: Packet) -> str | None:
+        """The line printed for ``packet`` (its network header annotation is
+        set); None prints nothing."""
+        raise NotImplementedError
+
+    def prefix(self, packet: Packet) -> list[str]:
+        """The start of a line: LABEL and the timestamp, as asked."""
+        parts = []
+        if self.label:
+            parts.append(f"{self.label}: ")
+        if self.print_timestamp:
+            parts.append(f"{self.router.to_epoch(packet.timestamp):.6f}: ")
+        return parts
+
+
+class IPPrint(LinePrinter):
     """IPPrint(LABEL, KEYWORDS) -- pretty-prints IP packets
 
     Description
@@ -76,11 +126,8 @@ class IPPrint(Activatable):
     InfiniteSource(LIMIT 1) -> UDPIPEncap(1.0.0.1, 1234, 2.0.0.2, 53) -> IPPrint(x, TIMESTAMP false) -> Discard;
     """
 
-    port_count = "1/1"
-    processing = AGNOSTIC
-
     def configure(self, args: Args) -> None:
-        self.label = args.read_p("LABEL", STRING, "")
+        self.read_settings(args)
         contents = args.read("CONTENTS", CONTENTS, "NONE")
         payload = args.read("PAYLOAD", _PAYLOAD, "NONE")
         self.maxlength = args.read("MAXLENGTH", INT.range(-1, None), 1500)
@@ -90,43 +137,17 @@ class IPPrint(Activatable):
         self.print_ttl = args.read("TTL", BOOL, False)
         self.print_tos = args.read("TOS", BOOL, False)
         self.print_length = args.read("LENGTH", BOOL, False)
-        self.print_timestamp = args.read("TIMESTAMP", BOOL, True)
         self.print_aggregate = args.read("AGGREGATE", BOOL, False)
         self.print_paint = args.read("PAINT", BOOL, False)
         self.swap = args.read("SWAP", BOOL, True)
-        self.outfile = args.read("OUTFILE", FILENAME)
-        self.active = args.read("ACTIVE", BOOL, True)
         if contents != "NONE" and payload != "NONE":
             args.error("give at most one of CONTENTS and PAYLOAD")
         args.complete()
         self.payload_only = payload != "NONE"
         self.contents = payload if self.payload_only else contents
-        self._out: TextIO = sys.stderr
-
-    def initialize(self) -> None:
-        if self.outfile is not None:
-            try:
-                self._out = open(self.outfile, "w", encoding="utf-8")
-            except OSError as err:
-                raise ConfigError(f"{self.declaration()}: {self.outfile}: {err.strerror}",
-                                  self.landmark) from None
-
-    def cleanup(self) -> None:
-        if self._out is not sys.stderr:
-            self._out.close()
-
-    def simple_action(self, packet: Packet) -> Packet:
-        if self.active and packet.network_header_offset is not None:
-            print(self.line(packet), file=self._out, flush=True)
-        return packet
 
     def line(self, packet: Packet) -> str:
-        """The line printed for ``packet`` (its network header annotation must be set)."""
-        parts = []
-        if self.label:
-            parts.append(f"{self.label}: ")
-        if self.print_timestamp:
-            parts.append(f"{self.router.to_epoch(packet.timestamp):.6f}: ")
+        parts = self.prefix(packet)
         if self.print_aggregate:
             parts.append(f"#{packet.aggregate}")
         if self.print_paint:
@@ -217,9 +238,9 @@ class IPPrint(Activatable):
         kind, code = icmp[0], icmp[1]
         if kind in (0, 8):
             if len(icmp) < 8:
-                return head + f"icmp {ICMP_NAMES[kind]} truncated-icmp"
+                return head + f"icmp {ICMP_TYPE_NAMES[kind]} truncated-icmp"
             ident, seq = struct.unpack_from("!HH" if self.swap else "<HH", icmp, 4)
-            return head + f"icmp {ICMP_NAMES[kind]} ({ident}, {seq})"
+            return head + f"icmp {ICMP_TYPE_NAMES[kind]} ({ident}, {seq})"
         if kind == 3:
             reason = ICMP_CODE_NAMES[3].get(code, f"code {code}")
             inner = icmp[8:]
@@ -238,7 +259,7 @@ class IPPrint(Activatable):
             elif code == 4 and len(icmp) >= 8 and struct.unpack_from("!H", icmp, 6)[0]:
                 text += f" (mtu {struct.unpack_from('!H', icmp, 6)[0]})"
             return text
-        text = head + "icmp " + ICMP_NAMES.get(kind, f"type {kind}")
+        text = head + "icmp " + ICMP_TYPE_NAMES.get(kind, f"type {kind}")
         name = ICMP_CODE_NAMES.get(kind, {}).get(code)
         if name is not None:
             return f"{text} {name}"

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections import deque
 
 from pyclick.args import TIME, Args
-from pyclick.element import PULL_TO_PUSH, Element, read_handler, write_handler
+from pyclick.element import read_handler, write_handler
 from pyclick.elements.clickargs import BANDWIDTH
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.intervals import unparse_interval
+from pyclick.elements.timedpuller import TimedPuller
 from pyclick.packet import Packet
-from pyclick.runtime.notifier import upstream_empty_signal
-from pyclick.runtime.tasks import Task
-from pyclick.runtime.timers import Timer
 
 LATENCY = TIME.range(0, 86400)
 #: Bytes per second: Click's least (100) to 100 GB/s.
@@ -20,7 +18,7 @@ LINK_BANDWIDTH = BANDWIDTH.range(100, 1e11)
 _USEC = 1e-6
 
 
-class LinkUnqueue(Element):
+class LinkUnqueue(TimedPuller):
     """LinkUnqueue(LATENCY, BANDWIDTH) -- link emulator
 
     Description
@@ -54,24 +52,16 @@ class LinkUnqueue(Element):
         -> c :: Counter -> Discard;
     """
 
-    port_count = "1/1"
-    processing = PULL_TO_PUSH
-
     def configure(self, args: Args) -> None:
         self.latency = args.read_mp("LATENCY", LATENCY)
         self.bandwidth = args.read_mp("BANDWIDTH", LINK_BANDWIDTH)
         args.complete()
         self._link: deque[Packet] = deque()
         self._back_to_back = False
-        self._task = Task(self, self._run)
-        self._timer = Timer(self, self._task.reschedule)
-
-    def initialize(self) -> None:
-        self._signal = upstream_empty_signal(self, 0, self._task.reschedule)
-        self._task.reschedule()
+        self.make_task()
 
     def cleanup(self) -> None:
-        self._timer.unschedule()
+        super().cleanup()
         self._task.unschedule()
         self._link.clear()
 

@@ -1,18 +1,17 @@
-"""RatedUnqueue: pulls packets at a given rate and pushes them on."""
+"""RatedUnqueue and BandwidthRatedUnqueue: pull packets at a rate and push them on."""
 
 from __future__ import annotations
 
-from pyclick.args import BOOL, TIME, UNSIGNED, Args
+from typing import ClassVar
+
+from pyclick.args import BOOL, Args
 from pyclick.element import PULL_TO_PUSH, read_handler, write_handler
-from pyclick.elements.handlercall import parse_value
+from pyclick.elements.ratebucket import RateBucket
 from pyclick.elements.switchable import Switchable
-from pyclick.elements.tokenbucket import TokenBucket
+from pyclick.packet import Packet
 from pyclick.runtime.notifier import upstream_empty_signal
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
-
-#: Default BURST_DURATION: the bucket holds this long's worth of tokens.
-DEFAULT_BURST_DURATION = 0.020
 
 
 class RatedUnqueue(Switchable):
@@ -21,10 +20,15 @@ class RatedUnqueue(Switchable):
     Description
     Pulls packets at the given RATE in packets per second, and pushes them
     out its single output. It is implemented with a token bucket on the
-    router's clock, full at the start. The capacity of the bucket defaults
-    to 20 milliseconds worth of tokens (at least one), but can be set with
-    BURST_DURATION or BURST_SIZE. Like Unqueue, it sleeps while the elements
-    upstream say nothing will come.
+    router's clock, full at the start (empty, and staying so, at RATE 0).
+    The capacity of the bucket defaults to 20 milliseconds worth of tokens
+    (at least one, and at least a millisecond's worth), but can be set with
+    BURST_DURATION or BURST_SIZE. The bucket counts as Click's does, in
+    fixed point refilled once a millisecond, so the spacing of packets is
+    rounded as in Click (at RATE 10, a packet every 101 milliseconds).
+    Every run of its task pulls as many packets as there are whole tokens,
+    and pushes them as one batch. Like Unqueue, it sleeps while the
+    elements upstream say nothing will come.
 
     Ports
     one pull input, one push output
@@ -36,10 +40,11 @@ class RatedUnqueue(Switchable):
     ACTIVE -- pull only while true; default true
 
     Element handlers
-    rate (read/write) -- the RATE setting
+    rate (read/write) -- the RATE setting, read back as the bucket keeps it (tokens are added in whole fractions once a millisecond, so it may differ a little); a write sets the burst back to 20 milliseconds worth, as Click's
     config (read) -- the same as rate
     active (read/write) -- the ACTIVE setting
     count (read) -- packets pulled so far
+    calls (read) -- four lines: task runs, runs that pushed nothing, packets pushed and pulls that found no packet
 
     Example
     InfiniteSource(LIMIT 20) -> Queue -> RatedUnqueue(10) -> c :: Counter -> Discard;
@@ -47,64 +52,116 @@ class RatedUnqueue(Switchable):
 
     port_count = "1/1"
     processing = PULL_TO_PUSH
+    #: Whether RATE is a bandwidth (the bucket counts bytes).
+    bandwidth: ClassVar[bool] = False
 
     def configure(self, args: Args) -> None:
-        rate = args.read_mp("RATE", UNSIGNED.range(0, 10**9))
-        duration = args.read("BURST_DURATION", TIME.range(0, 3600))
-        size = args.read("BURST_SIZE", UNSIGNED.range(1, 2**20))
+        self._rate = RateBucket(args, self.bandwidth)
         self.active = args.read("ACTIVE", BOOL, True)
-        if duration is not None and size is not None:
-            args.error("cannot specify both BURST_DURATION and BURST_SIZE")
         args.complete()
-        self._duration = DEFAULT_BURST_DURATION if duration is None else duration
-        self._size = size
-        self.rate = rate
         self.count = 0
-        self._bucket = TokenBucket(rate, self._capacity(rate))
+        self._runs = self._empty_runs = self._failed_pulls = 0
         self._task = Task(self, self._run)
         self._timer = Timer(self, self._task.reschedule)
 
-    def _capacity(self, rate: int) -> int:
-        tokens = self._size if self._size is not None else int(rate * self._duration)
-        return max(tokens, 1)
-
     def initialize(self) -> None:
-        self._bucket = TokenBucket(self.rate, self._capacity(self.rate), now=self.router.now())
+        self._rate.start(self.router.now())
         self._signal = upstream_empty_signal(self, 0, self._task.reschedule)
         if self.active:
             self._task.reschedule()
 
     def _run(self) -> bool:
+        self._runs += 1
         if not self.active:
             return False
-        bucket = self._bucket
-        bucket.refill(self.router.now())
-        if not bucket.contains(1):
-            if self.rate > 0:
-                self._timer.schedule_after(bucket.time_until_contains(1))
+        rate = self._rate
+        now = self.router.now()
+        if not rate.allows(now):
+            at = rate.when_allowed(now)
+            if at is not None:
+                self._timer.schedule_at(at)
+            self._empty_runs += 1
             return False
-        batch = self.input_pull_batch(0, int(bucket.tokens + 1e-9))
-        if not batch:
-            if not self._signal:
-                return False
-        else:
-            bucket.remove(len(batch))
+        batch = self._pull_allowed()
+        if batch:
             self.count += len(batch)
             self.output_push(0, batch)
+        else:
+            self._failed_pulls += 1
+            if not self._signal:
+                return False
+            self._empty_runs += 1
         self._task.reschedule()
         return bool(batch)
+
+    def _pull_allowed(self) -> list[Packet]:
+        """The packets the bucket lets through now, their tokens taken."""
+        batch = self.input_pull_batch(0, self._rate.whole_tokens())
+        self._rate.remove(len(batch))
+        return batch
 
     @read_handler("rate")
     @read_handler("config")
     def _read_rate(self) -> str:
-        return str(self.rate)
+        return self._rate.unparse()
 
     @write_handler("rate")
     def _write_rate(self, value: str) -> None:
-        self.rate = parse_value(UNSIGNED, value)
-        self._bucket.assign(self.rate, self._capacity(self.rate))
+        self._rate.set_rate(value)
         self._wake()
+
+    @read_handler("calls")
+    def _read_calls(self) -> str:
+        return (f"{self._runs} calls to run_task()\n{self._empty_runs} empty runs\n"
+                f"{self.count} pushes\n{self._failed_pulls} failed pulls\n")
 
     def _wake(self) -> None:
         if self.active and self.scheduling.scheduler is not None:
             self._task.reschedule()
+
+
+class BandwidthRatedUnqueue(RatedUnqueue):
+    """BandwidthRatedUnqueue(RATE, KEYWORDS) -- pull-to-push converter
+
+    Description
+    Pulls packets at the given RATE, a bandwidth, and pushes them out its
+    single output. Its token bucket counts bytes: a packet is pulled
+    whenever the bucket holds at least 131072 bytes worth of tokens, and
+    its length is then taken from the bucket. The bucket holds 131072
+    bytes more than the burst, which defaults to 20 milliseconds worth of
+    bytes and can be set with BURST_DURATION or BURST_BYTES; it is full at
+    the start, so a burst of about that many bytes (the last packet
+    overshooting) goes out at once, then RATE bytes per second. It pulls
+    one packet per run of its task, and sleeps while the elements upstream
+    say nothing will come.
+
+    Ports
+    one pull input, one push output
+
+    Keyword arguments
+    RATE -- bytes per second, as a bandwidth (1Mbps, 20kBps, 131072B/s; a bare number is bytes per second), below 2^32; mandatory
+    BURST_DURATION -- the burst is RATE times this many bytes, 0 to 1 hour; default 20ms
+    BURST_BYTES -- the burst in bytes, below 2^32 (not with BURST_DURATION)
+    ACTIVE -- pull only while true; default true
+
+    Element handlers
+    rate (read/write) -- the RATE setting as a bandwidth (8kbps), read back as the bucket keeps it, which may differ a little; a write sets the burst back to 20 milliseconds worth, as Click's
+    config (read) -- the same as rate
+    active (read/write) -- the ACTIVE setting
+    count (read) -- packets pulled so far
+    calls (read) -- four lines: task runs, runs that pushed nothing, packets pushed and pulls that found no packet
+
+    Example
+    InfiniteSource(LIMIT 50, LENGTH 100) -> Queue -> BandwidthRatedUnqueue(8kbps)
+        -> c :: Counter -> Discard;
+    """
+
+    bandwidth = True
+
+    def _pull_allowed(self) -> list[Packet]:
+        # A packet's cost is known only once it is pulled: one a run.
+        packet = self.input_pull(0)
+        if packet is None:
+            return []
+        self._rate.take(packet)
+        return [packet]

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import random
 from array import array
-from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from pyclick.args import BOOL, FILENAME, INT, STRING, TIME, UNSIGNED, Args, Number
 from pyclick.element import AGNOSTIC, PROCESSING_A_AH, read_handler, write_handler
-from pyclick.elements.clickargs import DATA, SAMPLING, SAMPLING_SHIFT, to_bytes, unparse_fixed
+from pyclick.elements.clickargs import (DATA, DATE, SAMPLING, SAMPLING_SHIFT, nanoseconds,
+                                        to_bytes, unparse_fixed)
 from pyclick.elements.inet import (ETHERTYPE_IPV4, ETHERTYPE_IPV6, mark_ip_header,
                                    mark_ip_header_at)
 from pyclick.elements.handlercall import HANDLER_CALL, HandlerCall, parse_value
@@ -56,14 +56,6 @@ MAX_BURST = 65536
 _LENGTH = INT.range(-1, MAX_LENGTH)
 _BURST = INT.range(1, MAX_BURST)
 _LIMIT = INT.range(None, 2**63 - 1)
-#: FromDump's dates and durations (0: none).
-_DATE = TIME.range(0)
-
-
-def _nanoseconds(seconds: float) -> int:
-    """A time in whole nanoseconds, exactly as the decimal it was written as
-    (to a float's precision)."""
-    return round(Decimal(repr(seconds)) * 1_000_000_000)
 
 
 def _mark_ip(packet: Packet, linktype: int) -> bool:
@@ -425,11 +417,11 @@ class FromDump(_Source):
         self.burst = args.read("BURST", _BURST, 1)
         self.sampling = args.read("SAMPLE", SAMPLING, 1 << SAMPLING_SHIFT)
         self.force_ip = args.read("FORCE_IP", BOOL, False)
-        start = args.read("START", _DATE, 0.0)
-        start_after = args.read("START_AFTER", _DATE, 0.0)
-        end = args.read("END", _DATE, 0.0)
-        end_after = args.read("END_AFTER", _DATE, 0.0)
-        interval = args.read("INTERVAL", _DATE, 0.0)
+        start = args.read("START", DATE, 0.0)
+        start_after = args.read("START_AFTER", DATE, 0.0)
+        end = args.read("END", DATE, 0.0)
+        end_after = args.read("END_AFTER", DATE, 0.0)
+        interval = args.read("INTERVAL", DATE, 0.0)
         self._read_ending(args)
         # As in Click, a time of 0 is no time.
         if start and start_after:
@@ -439,10 +431,10 @@ class FromDump(_Source):
         args.complete()
         # The dates (in nanoseconds) packets are checked against. The
         # relative ones become dates at the first packet read.
-        self._first_time = _nanoseconds(start or start_after)
+        self._first_time = nanoseconds(start or start_after)
         self._have_first_time = bool(start or start_after)
         self._first_time_relative = not start
-        self._last_time = _nanoseconds(end or end_after or interval)
+        self._last_time = nanoseconds(end or end_after or interval)
         self._have_last_time = self._end_date_given = bool(end or end_after or interval)
         self._last_time_relative = bool(end_after)
         self._last_time_interval = bool(interval)
@@ -863,7 +855,7 @@ class FromDump(_Source):
 
     @write_handler("extend_interval")
     def _write_extend_interval(self, value: str) -> None:
-        self._last_time += _nanoseconds(parse_value(TIME, value))
+        self._last_time += nanoseconds(parse_value(TIME, value))
         if self.stop_when_done or self.end_call is not None or self._end_date_given:
             self._have_last_time = True
             self.active = True

@@ -1,5 +1,5 @@
-"""A token bucket on the router's clock, for the rate-limiting elements
-(RatedSource, RatedUnqueue, Shaper, BandwidthShaper)."""
+"""A token bucket on the router's clock, in floats, for RatedSource (the rated
+elements that count as Click's does use ``ratebucket``)."""
 
 from __future__ import annotations
 

@@ -345,8 +345,10 @@ def quote(text: str) -> str:
     return '"' + quote_inside_double(text) + '"'
 
 
-def quote_inside_double(text: str) -> str:
-    """``text`` escaped so that it reads back as itself between double quotes."""
+def quote_inside_double(text: str, ascii_only: bool = False) -> str:
+    """``text`` escaped so that it reads back as itself between double quotes
+    (``ascii_only``: every character past ASCII in octal too, as Click
+    quotes bytes)."""
     out: list[str] = []
     for c in text:
         if c in '\\"$':
@@ -357,7 +359,7 @@ def quote_inside_double(text: str) -> str:
             out.append("\\r")
         elif c == "\n":
             out.append("\\n")
-        elif ord(c) < 32 or ord(c) == 127:
+        elif ord(c) < 32 or ord(c) == 127 or (ascii_only and ord(c) > 127):
             out.append(f"\\{ord(c):03o}")
         else:
             out.append(c)
