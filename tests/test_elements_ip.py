@@ -384,6 +384,17 @@ def test_todump_dates_records_by_the_wall_clock(tmp_path, capsys):
     assert abs(seconds - time.time()) < 60
 
 
+def test_todump_dates_a_packet_without_a_timestamp_when_it_writes_it(tmp_path):
+    # TIMESTAMP false: the packets carry no time. Written at simulated 2.5 s
+    # (the second Script wait), the record says 2.5 s; a stamped one keeps its own.
+    path = tmp_path / "unstamped.pcap"
+    assert main(["--simtime", "-e", "s :: InfiniteSource(LIMIT 1, TIMESTAMP false, ACTIVE false) "
+                 f"-> w :: ToDump({path}); t :: InfiniteSource(LIMIT 1, ACTIVE false) -> w; "
+                 "Script(wait 1, write t.active true, wait 1.5, write s.active true, wait 1, stop)"]) == 0
+    records = read_pcap(path)[1]
+    assert [r.timestamp for r in records] == [1.0, 2.5]
+
+
 def test_fromdump_dates_are_long_past_for_delayshaper(tmp_path, capsys):
     # Dated 1,000 s after the epoch, the packets are due at once, as in Click
     # (they were held until the router's clock reached the date).

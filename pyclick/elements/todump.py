@@ -42,7 +42,8 @@ class ToDump(Element):
     packet are written (the whole packet when SNAPLEN is 0); the recorded
     length is the packet's length, plus its extra length annotation when
     EXTRA_LENGTH is true. Each record's time is the packet's timestamp as a
-    date (the wall clock's; in simulated time, the simulated seconds).
+    date (the wall clock's; in simulated time, the simulated seconds); a
+    packet without a timestamp is dated when it is written, as in Click.
     The file's link type comes from ENCAP, or from the encap handlers of
     the USE_ENCAP_FROM elements (FromDump has one), which must agree.
     Records are in this machine's byte order, with microsecond timestamps
@@ -168,8 +169,8 @@ class ToDump(Element):
             data = packet.data
             captured = data if not snaplen or len(data) <= snaplen else data[:snaplen]
             length = len(data) + (packet.extra_length if self.extra_length else 0)
-            # The record holds a date; the packet, the router's time.
-            when = to_epoch(packet.timestamp)
+            # The record holds a date; the packet, the router's time (none: now).
+            when = to_epoch(packet.timestamp or self.router.now())
             seconds = int(when)
             fraction = min(int(round((when - seconds) * scale)), int(scale) - 1)
             chunks.append(record.pack(seconds, fraction, len(captured), length))
