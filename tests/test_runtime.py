@@ -390,13 +390,16 @@ def test_realtime_stop_from_a_timer():
 
 # --- simulated time
 
-def test_simtime_orders_timers_by_expiry_then_scheduling_order():
+def test_simtime_orders_timers_by_expiry_then_first_scheduling():
     router = sim_router("a :: Tick(0.5, 4)", "b :: Tick(1, 2)", "c :: Tick(0.25, 3)")
     assert router.simtime
     router.run()
-    # At t=1, b's timer was scheduled (at t=0) before a's (at t=0.5): b first.
+    # Timers due together go by the rank their chain of periods got when
+    # first scheduled (as Click's nanosecond-moving simulated clock orders
+    # them): a, b, c were set in that order at initialization, so a fires
+    # before c at 0.5 and before b at 1 and 2.
     assert EVENTS == [("c", "0.25"), ("a", "0.5"), ("c", "0.5"), ("c", "0.75"),
-                      ("b", "1"), ("a", "1"), ("a", "1.5"), ("b", "2"), ("a", "2")]
+                      ("a", "1"), ("b", "1"), ("a", "1.5"), ("a", "2"), ("b", "2")]
     assert router.stop_reason == "nothing left to run"
     assert router.now() == 2.0
 

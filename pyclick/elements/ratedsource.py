@@ -26,12 +26,14 @@ class RatedSource(_GeneratingSource):
 
     Description
     Creates packets consisting of DATA, emitting at most LIMIT of them at a
-    rate of RATE packets per second on the router's clock (the first at
-    once). In push context its task pushes each packet when its token
-    bucket allows and sleeps on a timer in between; in pull context a pull
-    gets a packet only when the rate allows, and pullers sleep in between.
-    Sends only while ACTIVE. Once LIMIT packets are sent, STOP stops the
-    driver.
+    rate of RATE packets per second on the router's clock. Its token bucket
+    (2 packets below RATE 200, else a hundredth of a second's worth) starts
+    full, so that many go at once. In push context each run of its task
+    pushes, as one batch, the packets its token bucket allows (Click's
+    pushes one a run), and sleeps on a timer in between; in pull context
+    a pull gets a packet only when the rate allows, and pullers sleep in
+    between. Sends only while ACTIVE. Once LIMIT packets are sent, STOP
+    stops the driver.
 
     Ports
     one agnostic output
@@ -81,7 +83,9 @@ class RatedSource(_GeneratingSource):
         self._notifier = Notifier(active=self.active)
 
     def initialize(self) -> None:
-        self._bucket = TokenBucket(self.rate, _burst(self.rate), tokens=1, now=self.router.now())
+        # Click sets one token, but its bucket's clock starts at 0, so the
+        # first refill fills it: the first burst is the whole capacity.
+        self._bucket = TokenBucket(self.rate, _burst(self.rate), now=self.router.now())
         if self.output_is_push(0) and self.active:
             self._task.reschedule()
 

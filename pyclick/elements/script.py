@@ -243,7 +243,22 @@ class Script(Element):
                 var, _ = split_first(ins.text)
                 self.router.handlers.add_read(self, var, self._exported(var))
         if self.type == "ACTIVE":
-            self._timer.schedule_after(0)
+            first = self.program[0] if self.program else None
+            if first is not None and first.op == "wait":
+                self._start_waiting(first)
+            else:
+                self._timer.schedule_after(0)
+
+    def _start_waiting(self, wait: Instruction) -> None:
+        # Click sets a leading wait's timer while initializing, so it ranks
+        # with the timers other elements set then (in declaration order)
+        # among those due at the same time.
+        try:
+            seconds = self._parse_time(self._expand(wait.text))
+        except ScriptError as err:
+            raise ConfigError(f"{self.declaration()}: '{wait}': {err}", self.landmark) from None
+        self.ip, self._started = 1, True
+        self._timer.schedule_after(seconds)
 
     def _exported(self, var: str) -> Callable[[], str]:
         return lambda: self.variables.get(var, "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pyclick.args import UNSIGNED, Args
 from pyclick.element import PULL, Element, read_handler, write_handler
 from pyclick.elements.clickargs import BANDWIDTH, unparse_bandwidth
@@ -88,7 +90,12 @@ class Shaper(Element):
         now = self.router.now()
         if self._start is None:
             self._start = now
-        return self._sent <= (now - self._start) * self.rate + 1e-9
+        # The wake-up time start + sent / RATE is rounded to the clock's
+        # float, a step of 10^-7 s at a clock of 10^9 s (Click's simulated
+        # start): without this slack the timer would fire a hair early, find
+        # nothing allowed, and nothing would wake the element again.
+        slack = 1e-9 + 4 * math.ulp(now) * self.rate
+        return self._sent <= (now - self._start) * self.rate + slack
 
     def pull(self, port: int) -> Packet | None:
         allowed = self._may_send()

@@ -1,10 +1,11 @@
 """Simulated time: a discrete-event loop on one thread.
 
-The loop fires every timer due at the current simulated time (by expiry,
-then scheduling order), then runs pending tasks; when nothing is due it
-jumps the clock to the next expiry. Nothing waits for real time, so a
-simulation runs as fast as its events are handled, and the same
-configuration gives the same sequence of events on every run. The loop
+The loop fires the timers due at the current simulated time one by one
+(by expiry, then the order they were first scheduled), running the tasks
+each wakes before the next; when nothing is due it jumps the clock to the
+next expiry. Nothing waits for real time, so a simulation runs as fast
+as its events are handled, and the same configuration gives the same
+sequence of events on every run. The loop
 ends when it is stopped or nothing is left to run (then it stops its
 :class:`~pyclick.runtime.host.Host`).
 """
@@ -94,16 +95,24 @@ class SimScheduler:
 
     def _loop(self) -> None:
         host, clock = self.host, self.clock
+        after_timer = False
         while not self.stopping:
             with self.lock:
                 calls = self._take_calls()
-                timer = self.timers.pop_due(clock.now())
-                tasks = [] if timer is not None else self.tasks.take_round()
+                # Click's simulated clock moves on a nanosecond at every
+                # reading, so timers set "at the same time" by different
+                # elements expire apart and the tasks one wakes run before
+                # the next fires.
+                tasks = self.tasks.take_round() if after_timer else []
+                timer = None if tasks else self.timers.pop_due(clock.now())
+                if timer is None and not after_timer:
+                    tasks = self.tasks.take_round()
                 if timer is None and not tasks:
                     expiry = self.timers.next_expiry()
                     if expiry is not None:
                         clock.advance_to(expiry)
                         timer = self.timers.pop_due(clock.now())
+            after_timer = timer is not None
             for call in calls:
                 call.run()
             if timer is not None:

@@ -12,7 +12,8 @@
 The owner (an element, see :class:`~pyclick.runtime.host.Owner`) carries the
 scheduling handle through which the timer reaches its scheduler. Times are
 in the router's clock (``router.now()``), simulated or real. Timers of one
-thread due at the same time fire in the order they were scheduled.
+thread due at the same time fire in the order they were first scheduled
+(a period added by ``reschedule_after`` keeps its timer's place).
 
 Like Click's Timestamps, a timer's period is counted in whole nanoseconds:
 ``reschedule_after`` adds to the previous expiry in integer nanoseconds, so
@@ -48,10 +49,14 @@ class Timer:
         self._generation = 0
         # The expiry reschedule_after set, in whole nanoseconds: periods add here.
         self._expiry_ns: int | None = None
+        #: Rank among timers due at the same time (set by the heap); None
+        #: asks for a new one, ranking after every timer scheduled so far.
+        self._tie: int | None = None
 
     def schedule_at(self, t: float) -> None:
         """Fire at router time ``t`` (replaces any pending expiry)."""
         self._expiry_ns = None
+        self._tie = None
         self.owner.scheduling.active().add_timer(self, t)
 
     def schedule_after(self, seconds: float) -> None:
@@ -74,10 +79,15 @@ class Timer:
         base = self._expiry_ns
         if base is None:
             base = now if self.expiry is None else round(self.expiry * NANOSECONDS)
+        if self.expiry is None:
+            self._tie = None
         # A timer that fell far behind (a stalled thread, a suspended host)
         # starts again from now rather than firing every missed period.
         expiry = base + round(seconds * NANOSECONDS)
-        self._expiry_ns = now if expiry < now - MAX_BEHIND_NS else expiry
+        if expiry < now - MAX_BEHIND_NS:
+            expiry = now
+            self._tie = None
+        self._expiry_ns = expiry
         self.owner.scheduling.active().add_timer(self, self._expiry_ns / NANOSECONDS)
 
     def unschedule(self) -> None:
@@ -93,22 +103,31 @@ class Timer:
 
 
 class TimerHeap:
-    """Timers by (expiry, scheduling order). Not thread safe: the owner locks.
+    """Timers by (expiry, rank). Not thread safe: the owner locks.
+
+    Click's simulated clock moves on a nanosecond at every reading, so two
+    timers set for the same time from different readings expire apart, in
+    the order of those readings, and a period added to the previous expiry
+    keeps its timer's place. A timer's rank copies that: a new one at each
+    scheduling from now, the same one along a chain of periods.
 
     Cancelled or moved timers leave stale entries behind, recognised by
     their generation and skipped.
     """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, int, Timer]] = []
-        # Ties between timers due at the same time go by scheduling order.
+        self._heap: list[tuple[float, int, int, int, Timer]] = []
         self._order = itertools.count()
+        # Breaks the rare tie of rank (a timer ranked on another thread's heap).
+        self._pushes = itertools.count()
 
     def push(self, timer: Timer, t: float) -> None:
         timer._generation += 1
         timer.expiry = t
         timer.scheduled = True
-        heapq.heappush(self._heap, (t, next(self._order), timer._generation, timer))
+        if timer._tie is None:
+            timer._tie = next(self._order)
+        heapq.heappush(self._heap, (t, timer._tie, next(self._pushes), timer._generation, timer))
 
     def remove(self, timer: Timer) -> None:
         timer._generation += 1
@@ -123,11 +142,11 @@ class TimerHeap:
         self._drop_stale()
         if not self._heap or self._heap[0][0] > now:
             return None
-        timer = heapq.heappop(self._heap)[3]
+        timer = heapq.heappop(self._heap)[4]
         timer.scheduled = False
         return timer
 
     def _drop_stale(self) -> None:
         heap = self._heap
-        while heap and heap[0][2] != heap[0][3]._generation:
+        while heap and heap[0][3] != heap[0][4]._generation:
             heapq.heappop(heap)
