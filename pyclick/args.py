@@ -269,6 +269,11 @@ def STRING(text: str, args: "Args") -> str:
     return unquote(text)
 
 
+def ANY(text: str, args: "Args | None") -> str:
+    """The argument's text as it is written, quotes and all (Click's AnyArg)."""
+    return text
+
+
 def WORD(text: str, args: "Args") -> str:
     if len(split_words(text)) != 1:
         raise ValueError("expected a single word")

@@ -58,6 +58,7 @@ CLASS_MODULES = MappingProxyType({
     "FromDevice": "fromdevice",
     "FromDump": "sources",
     "FromHost": "fromhost",
+    "FromIPSummaryDump": "fromipsumdump",
     "FrontDropQueue": "queue",
     "GetIP6Address": "ip6",
     "GetIPAddress": "getipaddress",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from collections import OrderedDict
 
-from pyclick.args import BOOL, TIME, UNSIGNED, Args
+from pyclick.args import ANY, BOOL, TIME, UNSIGNED, Args
 from pyclick.element import PROCESSING_A_AH, PUSH, Element, read_handler, write_handler
 from pyclick.elements.addresstable import Entry, most_specific, parse_ip_entries, read_entries
 from pyclick.elements.handlercall import parse_value
@@ -200,10 +200,10 @@ class ARPQuerier(Element):
 
     def configure(self, args: Args) -> None:
         # As in Click, one name (AddressInfo) may give both addresses: ARPQuerier(me).
-        ip_text = args.read_mp("IP", _raw)
+        ip_text = args.read_mp("IP", ANY)
         address = (args.convert("IP", ip_text, _address_with_prefix)
                    if ip_text is not None else None)
-        ether_text = args.read_p("ETH", _raw)
+        ether_text = args.read_p("ETH", ANY)
         if ether_text is None:
             ether_text = ip_text
         self.ether = (args.convert("ETH", ether_text, ETHERADDR)
@@ -416,10 +416,6 @@ class ARPQuerier(Element):
             self._forget(neighbor)
         self.table.clear()
         self.queries = self.responses = self.drops = 0
-
-
-def _raw(text: str, args: Args | None) -> str:
-    return text
 
 
 def _address_with_prefix(text: str, args: Args | None) -> tuple[bytes, ipaddress.IPv4Network | None]:

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import BinaryIO
 
-from pyclick.args import BOOL, FILENAME, STRING, Args, shorten, split_words, unquote
+from pyclick.args import ANY, BOOL, FILENAME, STRING, Args, shorten, split_words, unquote
 from pyclick.element import Element, write_handler
 from pyclick.elements.ipsumfields import Field, PacketView, click_quote, find_field, split_time, \
     time_text
@@ -21,10 +21,6 @@ from pyclick.runtime.tasks import Task
 #: The format version written in the first line.
 VERSION = "1.3"
 _EXTRA_PACKETS = ANNOTATIONS["EXTRA_PACKETS"][0]
-
-
-def _RAW(text: str, args: Args) -> str:
-    return text
 
 
 class ToIPSummaryDump(Element):
@@ -124,7 +120,7 @@ class ToIPSummaryDump(Element):
         # Three names of one setting, as in Click; errors name the one given.
         for key in ("FIELDS", "CONTENTS", "DATA"):
             if args.has(key):
-                fields, given_as = args.read(key, _RAW, fields), key
+                fields, given_as = args.read(key, ANY, fields), key
         if args.has("DATA"):
             self.log.warning("%s: DATA is deprecated, use FIELDS", self.declaration())
         self.verbose = args.read("VERBOSE", BOOL, False)
