@@ -317,7 +317,8 @@ def test_meter_rates_are_kept_as_click_keeps_them():
 
 def test_average_counter_rate_is_count_over_the_span():
     # 2 packets at 0 (the full bucket), then 9 from 0.1 to 0.9 s: 11 packets
-    # and 759 bytes over 0.9 s (Click: 12.21 a second, its times in milliseconds).
+    # and 759 bytes over 900 ms: 11000 / 900 and 759000 / 900. (Click's
+    # RatedSource sends a millisecond later after the first gap: 901 ms there.)
     assert run("RatedSource(RATE 10, LIMIT 11) -> a :: AverageCounter -> Discard",
                "a.count", "a.byte_count", "a.rate", "a.byte_rate") == [
                    "11", "759", "12.2222222222", "843.333333333"]
@@ -330,14 +331,37 @@ def test_average_counter_ignores_the_first_seconds():
                "a.count", "a.rate") == ["4", "2.66666666667"]
 
 
+def test_average_counter_times_are_whole_milliseconds():
+    # Packets at 0, 0, 1/3 and 2/3 s: milliseconds 0 and 666, so 4000 / 666.
+    assert run("RatedSource(RATE 3, LIMIT 4, STOP true) -> a :: AverageCounter -> Discard",
+               "a.rate") == ["6.00600600601"]
+    # All in one millisecond: the span counts as one.
+    assert run("InfiniteSource(LIMIT 500, LENGTH 99, STOP true) -> a :: AverageCounter -> Discard",
+               "a.rate", "a.byte_rate") == ["500000", "49500000"]
+
+
 def test_counter_rate_and_count_call_handlers():
-    config = ("RatedSource(RATE 100, LIMIT 300) -> c :: Counter -> Discard;"
-              "Script(wait 1.5, write c.count_call 200 stop, wait 10, stop)")
+    # One packet a millisecond: each fold adds ((1 << 10) + 8 - avg) >> 4 until
+    # that is 0, which first happens at avg 1017 (from 1001 on it adds 1):
+    # 1017 * 1000 / 1024 = 993.1640625, printed to Click's precision.
+    config = ("RatedSource(RATE 1000, LIMIT 3000) -> c :: Counter -> Discard;"
+              "Script(wait 1.5, write c.count_call 2000 stop, wait 10, stop)")
     router = router_of(config)
     router.run(handle_signals=False)
-    assert router.handlers.read("c.count") == "200"
-    assert abs(float(router.handlers.read("c.rate")) - 100) < 1
-    assert router.handlers.read("c.count_call") == "200"
+    assert router.handlers.read("c.count") == "2000"
+    assert router.handlers.read("c.rate") == "993.164"
+    assert router.handlers.read("c.count_call") == "2000"
+
+
+def test_counter_rates_of_sparse_traffic():
+    # Packets (69 bytes) at 0, 0, 100, 200 and 300 ms, read at 300 ms, when
+    # the last one is not folded yet. Each one folded adds
+    # ((1 << 10) + 8 - avg) >> 4 and the 99 idle epochs after it bring the
+    # average down to 8 (steps of -1 below 24), where (8 - 8) >> 4 stays 0:
+    # 8 * 1000 / 1024 = 7.8125 packets/s. The byte average (4 fraction bits)
+    # ends at 8 too: 8 * 1000 / 16 = 500 bytes/s, 4000 bits/s.
+    assert run("RatedSource(RATE 10, LIMIT 5, STOP true) -> c :: Counter -> Discard",
+               "c.rate", "c.byte_rate", "c.bit_rate") == ["7.8125", "500", "4000"]
 
 
 def test_counter_count_call_reads_the_count():

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import struct
 
 import pytest
 
 from pyclick.element import Element
-from pyclick.elements.counter import DecayingRate
+from pyclick.elements.counter import RateEWMA, jiffies
 from pyclick.elements.printelement import hex_groups
 from pyclick.elements.sources import DEFAULT_DATA
 from pyclick.errors import ConfigError, Landmark
@@ -155,35 +154,78 @@ def test_counter_counts_packets_and_bytes():
     router.handlers.write("c.reset_counts", "")
 
 
-def test_decaying_rate_is_exact_for_steady_traffic_and_decays_after():
-    rate = DecayingRate(tau=1.0)
-    rate.reset(10.0)
-    for step in range(1, 501):                       # 1000 events/s for 0.5 s
-        rate.add(10.0 + step * 0.001, 1)
-    assert rate.rate(10.5) == pytest.approx(1000, rel=0.01)
-    for step in range(501, 5001):                    # the same for 4.5 more seconds
-        rate.add(10.0 + step * 0.001, 1)
-    assert rate.rate(15.0) == pytest.approx(1000, rel=0.01)
-    # Silence for one time constant: the estimate falls by e.
-    # After 5 s the normaliser is 1 - e^-5; one more second of silence
-    # divides the decayed sum by e and the normaliser becomes 1 - e^-6.
-    expected = 1000 * (1 - math.exp(-5)) / (math.e * (1 - math.exp(-6)))
-    assert rate.rate(16.0) == pytest.approx(expected, rel=0.01)
-    rate.reset(20.0)
-    assert rate.rate(20.0) == 0.0
+def test_jiffies_are_whole_milliseconds_of_exact_times():
+    # 4007 * 0.001 is 4.007 less a float's error: still in millisecond 4007.
+    assert (4007 * 0.001) * 1000 < 4007
+    assert jiffies(4007 * 0.001) == 4007
+    assert jiffies(0.0009994) == 0 and jiffies(1e9 + 0.0015) == 10**12 + 1
 
 
-def test_counter_rates_follow_the_router_clock():
+def test_rate_ewma_folds_each_epoch_in_fixed_point():
+    rate = RateEWMA(10, 0)
+    rate.update(0, 2)
+    # Epoch 1 folds epoch 0: ((2 << 10) + 8 - 0) >> 4 = 2056 >> 4 = 128, a
+    # rate of 128 * 1000 / 1024 = 125 a second.
+    rate.update(1, 0)
+    assert rate.scaled_rate() == 128 * 1000
+    # Epoch 4 folds epoch 1 (nothing) and the idle epochs 2 and 3:
+    # 128 + (-120 >> 4) = 120, 120 + (-112 >> 4) = 113, 113 + (-105 >> 4) = 106.
+    rate.update(4, 0)
+    assert rate.scaled_rate() == 106 * 1000
+    # 100 idle epochs (5 to 104) clear it.
+    rate.update(105, 0)
+    assert rate.scaled_rate() == 0
+    # 99 (106 to 204) do not: after epoch 105's fold of 1 (((1 << 10) + 8) >> 4
+    # = 64), 99 folds of 0 bring it down to the fixed point 8 (steps of -1
+    # below 24, and (8 - 8) >> 4 = 0).
+    rate.update(105, 1)
+    rate.update(205, 0)
+    assert rate.scaled_rate() == 8 * 1000
+
+
+def test_counter_rates_are_clicks_moving_averages():
     router = build([("c", "Counter", ""), ("s", "Script", "TYPE PASSIVE")])
     router.initialize()
     counter = router.element("c")
     clock = router.clock
-    for i in range(1, 201):                          # 200 packets of 50 bytes over 2 s
-        clock.advance_to(i * 0.01)
-        counter.push(0, [Packet(data=bytes(50))])
-    assert float(router.handlers.read("c.rate")) == pytest.approx(100, rel=0.02)
-    assert float(router.handlers.read("c.byte_rate")) == pytest.approx(5000, rel=0.02)
-    assert float(router.handlers.read("c.bit_rate")) == pytest.approx(40000, rel=0.02)
+    clock.advance_to(0.0005)
+    counter.push(0, [Packet(data=bytes(50)), Packet(data=bytes(50))])
+    clock.advance_to(0.0015)
+    # Epoch 0 folded: packets ((2 << 10) + 8) >> 4 = 128, 128 * 1000 / 2^10 =
+    # 125/s; bytes ((100 << 4) + 8) >> 4 = 100, 100 * 1000 / 2^4 = 6250/s,
+    # 50000 bits/s.
+    assert [router.handlers.read(f"c.{h}") for h in ("rate", "byte_rate", "bit_rate")] == \
+        ["125", "6250", "50000"]
+    clock.advance_to(0.004)
+    # Three folds of 0: packets 128 -> 120 -> 113 -> 106, 106000 / 1024 =
+    # 103.515625, printed to Click's precision; bytes 100 + (-92 >> 4) = 94,
+    # 94 + (-86 >> 4) = 88, 88 + (-80 >> 4) = 83: 83000 / 16 = 5187.5.
+    assert [router.handlers.read(f"c.{h}") for h in ("rate", "byte_rate", "bit_rate")] == \
+        ["103.516", "5187.5", "41500"]
+    # reset clears the counts only, as Click's does.
+    router.handlers.write("c.reset", "")
+    assert router.handlers.read("c.count") == "0"
+    assert router.handlers.read("c.rate") == "103.516"
+    clock.advance_to(0.105)
+    assert router.handlers.read("c.rate") == "0"
+    router.cleanup()
+
+
+def test_counter_batch_rates_as_packets_one_by_one():
+    router = build([("c", "Counter", ""), ("d", "Counter", ""), ("s", "Script", "TYPE PASSIVE")])
+    router.initialize()
+    clock = router.clock
+    clock.advance_to(0.0102)
+    router.element("c").push(0, [Packet(data=bytes(n)) for n in (10, 20, 30)])
+    for n in (10, 20, 30):
+        router.element("d").push(0, [Packet(data=bytes(n))])
+    clock.advance_to(0.0113)
+    # Both: 3 packets and 60 bytes in epoch 10, after 10 idle folds of 0
+    # left at 0: ((3 << 10) + 8) >> 4 = 192 (187.5/s), ((60 << 4) + 8) >> 4 = 60
+    # (3750 bytes/s).
+    for name in ("c", "d"):
+        assert router.handlers.read(f"{name}.rate") == "187.5"
+        assert router.handlers.read(f"{name}.byte_rate") == "3750"
     router.cleanup()
 
 

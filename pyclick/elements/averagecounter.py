@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from pyclick.args import FLOAT, Args
 from pyclick.element import read_handler, write_handler
-from pyclick.elements.counter import Counting
+from pyclick.elements.counter import EPOCHS_PER_SECOND, Counting, jiffies
 from pyclick.packet import Packet
-
-#: The shortest span a rate is computed over (Click's one jiffy).
-MIN_SPAN = 0.001
 
 
 class AverageCounter(Counting):
@@ -17,8 +14,9 @@ class AverageCounter(Counting):
     Description
     Passes packets unchanged from its input to its output, push or pull,
     counting packets and bytes. Its rates are strict averages: the count
-    divided by the time between the first and the most recent packet (at
-    least a millisecond), on the router's clock. Packets in the first
+    divided by the time between the first and the most recent packet, both
+    taken in whole milliseconds of the router's clock as Click takes them
+    (a span under a millisecond counts as one). Packets in the first
     IGNORE seconds after the first one are not counted, and that time is
     left out of the rates.
 
@@ -42,19 +40,20 @@ class AverageCounter(Counting):
     def configure(self, args: Args) -> None:
         self.ignore = args.read_p("IGNORE", FLOAT.range(0, 86400), 0.0)
         args.complete()
+        self._ignore_epochs = round(self.ignore * EPOCHS_PER_SECOND)
         self._reset()
 
     def _reset(self) -> None:
         self.count = 0
         self.byte_count = 0
-        self._first: float | None = None
-        self._last = 0.0
+        self._first: int | None = None
+        self._last = 0
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
-        now = self.router.now()
+        now = jiffies(self.router.now())
         if self._first is None:
             self._first = now
-        if now - self._first >= self.ignore:
+        if now - self._first >= self._ignore_epochs:
             self.count += len(batch)
             self.byte_count += sum(map(len, batch))
         self._last = now
@@ -65,8 +64,8 @@ class AverageCounter(Counting):
 
     def _rate(self, total: int) -> str:
         first = self._last if self._first is None else self._first
-        span = max(self._last - first - self.ignore, MIN_SPAN)
-        return f"{total / span:.12g}"
+        span = max(self._last - first - self._ignore_epochs, 1)
+        return f"{total * EPOCHS_PER_SECOND / span:.12g}"
 
     @read_handler("rate")
     def _read_rate(self) -> str:

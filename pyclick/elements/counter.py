@@ -2,52 +2,76 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from pyclick.args import UNSIGNED, Args, split_words
 from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.elements.clickargs import unparse_fixed
 from pyclick.elements.handlercall import HandlerCall, parse_value
 from pyclick.packet import Packet, batch_length
 from pyclick.runtime.handlers import HandlerError
 
-#: Time constant of the rate average, seconds.
-RATE_TIME_CONSTANT = 1.0
+#: Click's clock ticks (jiffies) a second at user level: its rate averages
+#: fold in the traffic of each millisecond of the router's clock.
+EPOCHS_PER_SECOND = 1000
+#: Fraction bits of the packet rate; the byte rate has fewer, as in Click,
+#: to leave room for large byte counts.
+RATE_SCALE = 10
+BYTE_RATE_SCALE = 4
 
 
-class DecayingRate:
-    """Events per second, an exponentially weighted average over time.
+def jiffies(now: float) -> int:
+    """Router time ``now`` in whole milliseconds, Click's user-level jiffies.
 
-    Each event's weight decays as exp(-age / tau). Dividing the decayed sum
-    by the weight a constant unit rate would have accumulated since the
-    start makes the estimate exact for constant traffic, even in the first
-    second (a plain EWMA would start near zero).
+    Rounded to the microsecond before the milliseconds are cut off: far from
+    0 a float can fall just short of an exact millisecond boundary, where
+    Click's integer clock never does.
+    """
+    return round(now * 1_000_000) // 1000
+
+
+class RateEWMA:
+    """Click's rate average, in its fixed-point steps.
+
+    Each epoch (millisecond) sums what arrived in it; when a later epoch
+    starts, the sum is folded into a moving average kept with ``scale``
+    fraction bits: ``avg += ((x << scale) + 8 - avg) >> 4`` (weight 1/16,
+    the 8 compensating the shift's rounding down). Each idle epoch in
+    between is a fold of 0, and 100 idle epochs or more clear the average.
+    The rate is the average per epoch times the epochs a second.
     """
 
-    def __init__(self, tau: float = RATE_TIME_CONSTANT) -> None:
-        self.tau = tau
-        self._sum = 0.0
-        self._start = self._last = 0.0
+    STABILITY = 4
+    #: As many idle epochs as this take the average straight to 0.
+    IDLE_CLEARS = 100
 
-    def reset(self, now: float) -> None:
-        self._sum = 0.0
-        self._start = self._last = now
+    def __init__(self, scale: int, epoch: int) -> None:
+        self.scale = scale
+        self._average = 0
+        self._epoch = epoch
+        self._current = 0
 
-    def add(self, now: float, amount: float) -> None:
-        self._decay(now)
-        self._sum += amount
+    def _fold(self, amount: int) -> None:
+        scaled = (amount << self.scale) + (1 << (self.STABILITY - 1))
+        self._average += (scaled - self._average) >> self.STABILITY
 
-    def rate(self, now: float) -> float:
-        self._decay(now)
-        elapsed = now - self._start
-        if elapsed <= 0:
-            return 0.0
-        return self._sum / (self.tau * -math.expm1(-elapsed / self.tau))
+    def update(self, epoch: int, amount: int) -> None:
+        """Add ``amount`` to epoch ``epoch`` (0 just moves the average to it)."""
+        if epoch != self._epoch:
+            self._fold(self._current)
+            idle = epoch - self._epoch - 1
+            if idle >= self.IDLE_CLEARS:
+                self._average = 0
+            else:
+                for _ in range(idle):
+                    self._fold(0)
+            self._current = 0
+            self._epoch = epoch
+        self._current += amount
 
-    def _decay(self, now: float) -> None:
-        if now > self._last:
-            self._sum *= math.exp(-(now - self._last) / self.tau)
-            self._last = now
+    def scaled_rate(self) -> int:
+        """Units a second, with ``scale`` fraction bits."""
+        return self._average * EPOCHS_PER_SECOND
 
 
 @dataclass
@@ -96,10 +120,15 @@ class Counter(Counting):
 
     Description
     Passes packets unchanged from its input to its output, push or pull,
-    counting packets and bytes and estimating their recent rate
-    (exponentially weighted over about a second of the router's clock, so
-    simulated time works too). A COUNT_CALL or BYTE_COUNT_CALL handler is
-    called before the packet that reaches its count goes on.
+    counting packets and bytes and estimating their recent rate. The
+    rates are Click's moving averages over millisecond epochs of the
+    router's clock (simulated time too), in the same fixed-point steps:
+    each epoch's traffic weighs 1/16, so the average follows the last few
+    dozen milliseconds, and after 100 idle milliseconds it is 0. The packet
+    rate is kept to 2^-10 of a packet a millisecond, the byte rate to 2^-4
+    of a byte, and both print as Click prints them. A COUNT_CALL or
+    BYTE_COUNT_CALL handler is called before the packet that reaches its
+    count goes on.
 
     Ports
     one agnostic input, one agnostic output
@@ -114,7 +143,7 @@ class Counter(Counting):
     rate (read) -- recent packet rate, packets per second
     byte_rate (read) -- recent byte rate, bytes per second
     bit_rate (read) -- recent bit rate, bits per second
-    reset (write) -- sets counts and rates to zero (also reset_counts)
+    reset (write) -- sets the counts to zero; the rates go on, as in Click (also reset_counts)
     count_call (read/write) -- the COUNT_CALL count N (empty without COUNT_CALL); writing sets a new COUNT_CALL
     byte_count_call (write) -- a new BYTE_COUNT_CALL setting
 
@@ -130,19 +159,23 @@ class Counter(Counting):
         args.complete()
         self.count = 0
         self.byte_count = 0
-        self._packet_rate = DecayingRate()
-        self._byte_rate = DecayingRate()
+        # Click starts the rates' epochs when it creates the element.
+        epoch = jiffies(self.router.now())
+        self._packet_rate = RateEWMA(RATE_SCALE, epoch)
+        self._byte_rate = RateEWMA(BYTE_RATE_SCALE, epoch)
 
     def initialize(self) -> None:
         self._reset()
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
         npackets, nbytes = len(batch), batch_length(batch)
-        now = self.router.now()
+        # A batch arrives at one time: one update for all its packets adds up
+        # to what Click's per-packet updates in the same epoch give.
+        epoch = jiffies(self.router.now())
         self.count += npackets
         self.byte_count += nbytes
-        self._packet_rate.add(now, npackets)
-        self._byte_rate.add(now, nbytes)
+        self._packet_rate.update(epoch, npackets)
+        self._byte_rate.update(epoch, nbytes)
         if self.count_call is not None:
             self._fire(self.count_call, self.count)
         if self.byte_count_call is not None:
@@ -167,25 +200,29 @@ class Counter(Counting):
             self.log.error("%s: calling %s: %s", self.declaration(), trigger.call.name, err.message)
 
     def _reset(self) -> None:
-        now = self.router.now()
         self.count = self.byte_count = 0
         for trigger in (self.count_call, self.byte_count_call):
             if trigger is not None:
                 trigger.fired = False
-        self._packet_rate.reset(now)
-        self._byte_rate.reset(now)
+
+    def _scaled_rate(self, rate: RateEWMA) -> int:
+        # Reading moves the average to the current epoch, so the rate drops
+        # after an idle time.
+        rate.update(jiffies(self.router.now()), 0)
+        return rate.scaled_rate()
 
     @read_handler("rate")
     def _read_rate(self) -> str:
-        return f"{self._packet_rate.rate(self.router.now()):.6g}"
+        return unparse_fixed(self._scaled_rate(self._packet_rate), RATE_SCALE)
 
     @read_handler("byte_rate")
     def _read_byte_rate(self) -> str:
-        return f"{self._byte_rate.rate(self.router.now()):.6g}"
+        return unparse_fixed(self._scaled_rate(self._byte_rate), BYTE_RATE_SCALE)
 
     @read_handler("bit_rate")
     def _read_bit_rate(self) -> str:
-        return f"{8 * self._byte_rate.rate(self.router.now()):.6g}"
+        # Eight bits a byte: the same number with three fewer fraction bits.
+        return unparse_fixed(self._scaled_rate(self._byte_rate), BYTE_RATE_SCALE - 3)
 
     @write_handler("reset")
     @write_handler("reset_counts")
