@@ -57,19 +57,23 @@ def test_rated_source_starts_with_a_full_bucket():
     # after the script's wait, which stops first: 4.
     assert run("RatedSource(RATE 1) -> d :: Discard; Script(wait 3s, stop)",
                "d.count") == ["4"]
-    # At RATE 1000 the bucket is a hundredth of a second's worth: 10 at once,
-    # and the next token is due only when the script stops, at 1 ms.
+    # At RATE 1000 the bucket is a hundredth of a second's worth: 10 at 0 s,
+    # one a run of the source's task, and the next token is due only when the
+    # script stops, at 1 ms.
     assert run("RatedSource(RATE 1000) -> d :: Discard; Script(wait 0.001s, stop)",
                "d.count") == ["10"]
 
 
 def test_rated_source_limit_and_stop_with_a_full_first_burst():
     # LIMIT 5 at RATE 10: 2 at 0 s, then 0.1, 0.2, 0.3 s; STOP ends it there.
+    # The two at 0 s come on two runs of the source's task, each taken by the
+    # Unqueue before the next: the Queue never holds more than one (Click's 1).
     router = Router(flatten("RatedSource(RATE 10, LIMIT 5, STOP true) -> q :: Queue"
-                            " -> Unqueue -> d :: Discard"), simtime=True)
+                            " -> Unqueue(BURST 4) -> d :: Discard"), simtime=True)
     router.configure()
     router.run(handle_signals=False)
     assert router.handlers.read("d.count") == "5"
+    assert router.handlers.read("q.highwater_length") == "1"
     assert abs(router.now() - 0.3) < 1e-9
 
 

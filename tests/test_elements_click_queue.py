@@ -158,6 +158,18 @@ def test_rated_unqueue_pulls_at_its_rate():
     assert run(config, "c.count", "r.rate") == ["11", "10"]
 
 
+def test_rated_unqueue_pulls_one_packet_a_run():
+    # The bucket (20 tokens) never runs short here, but each run pulls one
+    # packet. The source pushes 8 a run into Queue(2): 2 kept, 6 dropped;
+    # one pulled leaves 1, so the next three runs keep 1 and drop 7, and the
+    # last (5 packets) keeps 1 and drops 4: 6 + 3 x 7 + 4 = 31 dropped, one
+    # pulled after each of the 5 runs, and the one left is still queued when
+    # the source's next run stops the driver (Click's 5 and 31).
+    config = ("InfiniteSource(LIMIT 37, BURST 8, STOP true) -> q :: Queue(2)"
+              " -> RatedUnqueue(1000) -> d :: Discard")
+    assert run(config, "d.count", "q.drops", "q.length") == ["5", "31", "1"]
+
+
 def test_rated_unqueue_burst_size():
     # Five tokens at the start, then 10 per second: 5 + 10 by t = 1.05 s.
     config = ("InfiniteSource(LIMIT 100) -> Queue -> RatedUnqueue(10, BURST_SIZE 5) "

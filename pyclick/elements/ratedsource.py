@@ -28,12 +28,12 @@ class RatedSource(_GeneratingSource):
     Creates packets consisting of DATA, emitting at most LIMIT of them at a
     rate of RATE packets per second on the router's clock. Its token bucket
     (2 packets below RATE 200, else a hundredth of a second's worth) starts
-    full, so that many go at once. In push context each run of its task
-    pushes, as one batch, the packets its token bucket allows (Click's
-    pushes one a run), and sleeps on a timer in between; in pull context
-    a pull gets a packet only when the rate allows, and pullers sleep in
-    between. Sends only while ACTIVE. Once LIMIT packets are sent, STOP
-    stops the driver.
+    full, so that many go in a row. In push context each run of its task
+    pushes one packet while the token bucket allows, and it sleeps on a
+    timer in between; in pull context a pull gets a packet only when the
+    rate allows, and pullers sleep in between. Sends only while ACTIVE.
+    Once LIMIT packets are sent, STOP stops the driver, on the next run
+    in push context.
 
     Ports
     one agnostic output
@@ -115,10 +115,11 @@ class RatedSource(_GeneratingSource):
         return [Packet(self._bytes, now) for _ in range(n)]
 
     def _run(self) -> bool:
-        n = self._ready()
-        if n == 0:
+        # One packet a run, as Click's: a full bucket's worth does not reach
+        # a Queue at once.
+        if self._ready() == 0:
             return False
-        self.output_push(0, self._make(n))
+        self.output_push(0, self._make(1))
         self._task.reschedule()
         return True
 

@@ -8,7 +8,6 @@ from pyclick.args import BOOL, Args
 from pyclick.element import PULL_TO_PUSH, read_handler, write_handler
 from pyclick.elements.ratebucket import RateBucket
 from pyclick.elements.switchable import Switchable
-from pyclick.packet import Packet
 from pyclick.runtime.notifier import upstream_empty_signal
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
@@ -26,9 +25,9 @@ class RatedUnqueue(Switchable):
     BURST_DURATION or BURST_SIZE. The bucket counts as Click's does, in
     fixed point refilled once a millisecond, so the spacing of packets is
     rounded as in Click (at RATE 10, a packet every 101 milliseconds).
-    Every run of its task pulls as many packets as there are whole tokens,
-    and pushes them as one batch. Like Unqueue, it sleeps while the
-    elements upstream say nothing will come.
+    Every run of its task pulls one packet, when the bucket holds a token,
+    and pushes it on. Like Unqueue, it sleeps while the elements upstream
+    say nothing will come.
 
     Ports
     one pull input, one push output
@@ -82,23 +81,19 @@ class RatedUnqueue(Switchable):
                 self._timer.schedule_at(at)
             self._empty_runs += 1
             return False
-        batch = self._pull_allowed()
-        if batch:
-            self.count += len(batch)
-            self.output_push(0, batch)
+        # One packet a run, as Click's: a Queue upstream fills and drops as there.
+        packet = self.input_pull(0)
+        if packet is not None:
+            rate.take(packet)
+            self.count += 1
+            self.output_push(0, [packet])
         else:
             self._failed_pulls += 1
             if not self._signal:
                 return False
             self._empty_runs += 1
         self._task.reschedule()
-        return bool(batch)
-
-    def _pull_allowed(self) -> list[Packet]:
-        """The packets the bucket lets through now, their tokens taken."""
-        batch = self.input_pull_batch(0, self._rate.whole_tokens())
-        self._rate.remove(len(batch))
-        return batch
+        return packet is not None
 
     @read_handler("rate")
     @read_handler("config")
@@ -157,11 +152,3 @@ class BandwidthRatedUnqueue(RatedUnqueue):
     """
 
     bandwidth = True
-
-    def _pull_allowed(self) -> list[Packet]:
-        # A packet's cost is known only once it is pulled: one a run.
-        packet = self.input_pull(0)
-        if packet is None:
-            return []
-        self._rate.take(packet)
-        return [packet]
