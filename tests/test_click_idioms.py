@@ -87,3 +87,23 @@ def test_shapers_keep_their_rate_on_a_clock_started_at_click_s_simulated_start()
     assert run_from(1e9, "InfiniteSource(LIMIT 20, LENGTH 125) -> Queue -> BandwidthShaper(12500)"
                     " -> Unqueue -> c :: Counter -> Discard; DriverManager(wait 1s)",
                     "c.count") == ["20"]
+
+
+def test_rated_source_reset_sends_at_once():
+    # RATE 5, a bucket of 2 starting full: 0, 0, 0.2, 0.4 s. The reset at
+    # 0.5 s puts one token back, as Click's does: a packet at once, and the
+    # half token refilled since 0.4 s makes the next due at 0.6, then 0.8.
+    assert run("r :: RatedSource(RATE 5) -> d :: Discard;"
+               "Script(wait 0.5, write r.reset, wait 0.4, stop)", "d.count", "r.count") == [
+        "7", "3"]
+
+
+def test_rated_source_burst_is_whole_packets():
+    # RATE 250: a hundredth of a second is 2.5 packets, and the bucket holds
+    # 2, as Click's: two at once, the third a token (4 ms) later.
+    router = Router(flatten("RatedSource(RATE 250, LIMIT 3, STOP true) -> d :: Discard"),
+                    simtime=True)
+    router.configure()
+    router.run(handle_signals=False)
+    assert router.handlers.read("d.count") == "3"
+    assert abs(router.now() - 0.004) < 1e-9

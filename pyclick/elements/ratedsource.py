@@ -17,8 +17,9 @@ from pyclick.runtime.timers import Timer
 
 
 def _burst(rate: float) -> float:
-    """The token bucket's capacity for ``rate`` (Click's: 2, or a hundredth of a second)."""
-    return 2 if rate < 200 else rate / 100
+    """The token bucket's capacity for ``rate`` (Click's: 2, or a hundredth of a
+    second's worth, in whole packets)."""
+    return 2 if rate < 200 else int(rate) // 100
 
 
 class RatedSource(_GeneratingSource):
@@ -27,8 +28,8 @@ class RatedSource(_GeneratingSource):
     Description
     Creates packets consisting of DATA, emitting at most LIMIT of them at a
     rate of RATE packets per second on the router's clock. Its token bucket
-    (2 packets below RATE 200, else a hundredth of a second's worth) starts
-    full, so that many go in a row. In push context each run of its task
+    (2 packets below RATE 200, else a hundredth of a second's worth in whole
+    packets) starts full, so that many go in a row. In push context each run of its task
     pushes one packet while the token bucket allows, and it sleeps on a
     timer in between; in pull context a pull gets a packet only when the
     rate allows, and pullers sleep in between. Sends only while ACTIVE.
@@ -49,7 +50,7 @@ class RatedSource(_GeneratingSource):
 
     Element handlers
     count (read) -- packets sent
-    reset (write) -- sets count to 0, so LIMIT more packets will be sent
+    reset (write) -- sets count to 0, so LIMIT more packets will be sent; like making it active again, puts a token in the bucket so that one goes at once
     data, length, rate, limit, active (read/write) -- the settings of the same names
     datasize (read/write) -- the same as length (deprecated)
 
@@ -144,6 +145,10 @@ class RatedSource(_GeneratingSource):
         if not self.active or self._done() or self.scheduling.scheduler is None:
             return
         self._ended = False
+        if self.output_is_push(0) and not self._task.scheduled:
+            # Started again (active, reset): one token, so a packet goes at
+            # once, as Click's does.
+            self._bucket.tokens = min(1.0, self._bucket.capacity)
         self._on_timer()
 
     def _remake(self) -> None:
