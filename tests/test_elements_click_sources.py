@@ -266,16 +266,69 @@ def test_shaper_config_reads_the_rate():
 
 # --- Meter and BandwidthMeter
 
-def test_meter_sends_fast_traffic_to_the_upper_output():
-    # The source's bucket starts full (a hundredth of a second's worth, 100
-    # packets), sent at time 0 while the average is still 0: they go to
-    # output 0 (Click: exactly 100). Then 10 packets per millisecond against
-    # 1: the average is 10/16 after the first millisecond, above 1 after the
-    # second, so about 20 more go there at most.
-    slow, fast = map(int, run("RatedSource(RATE 10000, LIMIT 2000) -> m :: Meter(1000);"
-                              "m[0] -> slow :: Counter -> Discard;"
-                              "m[1] -> fast :: Counter -> Discard", "slow.count", "fast.count"))
-    assert slow + fast == 2000 and 100 <= slow <= 122
+def metered(config: str) -> tuple[Router, list[Element]]:
+    """A router with Meter or BandwidthMeter m, fed by hand, and a counter per output."""
+    outputs = config.count(",") + 2
+    router = router_of(f"m :: {config}; Idle -> m;" + "".join(
+        f"m[{i}] -> o{i} :: Counter -> Discard;" for i in range(outputs)))
+    router.initialize()
+    return router, [router.element(f"o{i}") for i in range(outputs)]
+
+
+def test_meter_classifies_by_the_average_of_the_milliseconds_before():
+    # Meter(1000, 5000) keeps its rates per millisecond to 2^-10:
+    # (1000 << 10) // 1000 = 1024 and (5000 << 10) // 1000 = 5120.
+    router, outputs = metered("Meter(1000, 5000)")
+    meter, clock = router.element("m"), router.clock
+
+    def counts() -> list[int]:
+        return [o.count for o in outputs]
+
+    # Millisecond 0: the average is 0, all 3 go to output 0.
+    clock.advance_to(0.0005)
+    meter.push(0, [Packet(data=bytes(10)) for _ in range(3)])
+    assert counts() == [3, 0, 0]
+    # Millisecond 1 folds the 3: ((3 << 10) + 8 - 0) >> 4 = 192, below 1024.
+    clock.advance_to(0.0015)
+    meter.push(0, [Packet(data=bytes(10)) for _ in range(21)])
+    assert counts() == [24, 0, 0]
+    # Millisecond 2 folds the 21: 192 + ((21 << 10) + 8 - 192) >> 4 = 192 + 1332
+    # = 1524, at least 1024, below 5120.
+    clock.advance_to(0.0025)
+    meter.push(0, [Packet(data=bytes(10)) for _ in range(100)])
+    assert counts() == [24, 100, 0]
+    # Millisecond 3 folds the 100: 1524 + (102408 - 1524) >> 4 = 1524 + 6305
+    # = 7829, above 5120; the rate is 7829 * 1000 / 1024 = 7645.5078125.
+    clock.advance_to(0.0035)
+    meter.push(0, [Packet(data=bytes(10))])
+    assert counts() == [24, 100, 1]
+    assert router.handlers.read("m.rate") == "7645.508"
+    # Reading brings the average up to now: millisecond 4 folds the 1,
+    # 7829 + (1032 - 7829) >> 4 = 7829 - 425 = 7404: 7230.46875 a second.
+    clock.advance_to(0.0045)
+    assert router.handlers.read("m.rate") == "7230.469"
+    # 100 idle milliseconds (5 to 104) clear it; a packet goes to output 0 again.
+    clock.advance_to(0.105)
+    assert router.handlers.read("m.rate") == "0"
+    meter.push(0, [Packet(data=bytes(10))])
+    assert counts() == [25, 100, 1]
+    router.cleanup()
+
+
+def test_bandwidth_meter_average_wraps_as_clicks_32_bits():
+    router, outputs = metered("BandwidthMeter(3MBps)")
+    clock = router.clock
+    clock.advance_to(0.0001)
+    router.element("m").push(0, [Packet(data=bytes(100_000)) for _ in range(50)])
+    # 5,000,000 bytes in millisecond 0, scaled: 5,120,000,000 + 8, less 2^32 =
+    # 825,032,712; >> 4 = 51,564,544. Times 1000 is 51,564,544,000, less
+    # 12 * 2^32 = 24,936,448 in Click's 32-bit word: 24352 bytes a second.
+    clock.advance_to(0.0011)
+    assert router.handlers.read("m.rate") == "24352"
+    # The average, 51,564,544, is above 3MBps's (3,000,000 << 10) // 1000 = 3,072,000.
+    router.element("m").push(0, [Packet(data=bytes(10))])
+    assert [o.count for o in outputs] == [50, 1]
+    router.cleanup()
 
 
 def test_meter_sends_slow_traffic_to_output_0():

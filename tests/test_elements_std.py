@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from pyclick.element import Element
-from pyclick.elements.counter import RateEWMA, jiffies
+from pyclick.elements.rateewma import RateEWMA, jiffies
 from pyclick.elements.printelement import hex_groups
 from pyclick.elements.sources import DEFAULT_DATA
 from pyclick.errors import ConfigError, Landmark

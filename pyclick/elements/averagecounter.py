@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pyclick.args import FLOAT, Args
 from pyclick.element import read_handler, write_handler
-from pyclick.elements.counter import EPOCHS_PER_SECOND, Counting, jiffies
+from pyclick.elements.counter import Counting
+from pyclick.elements.rateewma import EPOCHS_PER_SECOND, jiffies
 from pyclick.packet import Packet
 
 

@@ -8,70 +8,14 @@ from pyclick.args import UNSIGNED, Args, split_words
 from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
 from pyclick.elements.clickargs import unparse_fixed
 from pyclick.elements.handlercall import HandlerCall, parse_value
+from pyclick.elements.rateewma import RateEWMA, jiffies
 from pyclick.packet import Packet, batch_length
 from pyclick.runtime.handlers import HandlerError
 
-#: Click's clock ticks (jiffies) a second at user level: its rate averages
-#: fold in the traffic of each millisecond of the router's clock.
-EPOCHS_PER_SECOND = 1000
 #: Fraction bits of the packet rate; the byte rate has fewer, as in Click,
 #: to leave room for large byte counts.
 RATE_SCALE = 10
 BYTE_RATE_SCALE = 4
-
-
-def jiffies(now: float) -> int:
-    """Router time ``now`` in whole milliseconds, Click's user-level jiffies.
-
-    Rounded to the microsecond before the milliseconds are cut off: far from
-    0 a float can fall just short of an exact millisecond boundary, where
-    Click's integer clock never does.
-    """
-    return round(now * 1_000_000) // 1000
-
-
-class RateEWMA:
-    """Click's rate average, in its fixed-point steps.
-
-    Each epoch (millisecond) sums what arrived in it; when a later epoch
-    starts, the sum is folded into a moving average kept with ``scale``
-    fraction bits: ``avg += ((x << scale) + 8 - avg) >> 4`` (weight 1/16,
-    the 8 compensating the shift's rounding down). Each idle epoch in
-    between is a fold of 0, and 100 idle epochs or more clear the average.
-    The rate is the average per epoch times the epochs a second.
-    """
-
-    STABILITY = 4
-    #: As many idle epochs as this take the average straight to 0.
-    IDLE_CLEARS = 100
-
-    def __init__(self, scale: int, epoch: int) -> None:
-        self.scale = scale
-        self._average = 0
-        self._epoch = epoch
-        self._current = 0
-
-    def _fold(self, amount: int) -> None:
-        scaled = (amount << self.scale) + (1 << (self.STABILITY - 1))
-        self._average += (scaled - self._average) >> self.STABILITY
-
-    def update(self, epoch: int, amount: int) -> None:
-        """Add ``amount`` to epoch ``epoch`` (0 just moves the average to it)."""
-        if epoch != self._epoch:
-            self._fold(self._current)
-            idle = epoch - self._epoch - 1
-            if idle >= self.IDLE_CLEARS:
-                self._average = 0
-            else:
-                for _ in range(idle):
-                    self._fold(0)
-            self._current = 0
-            self._epoch = epoch
-        self._current += amount
-
-    def scaled_rate(self) -> int:
-        """Units a second, with ``scale`` fraction bits."""
-        return self._average * EPOCHS_PER_SECOND
 
 
 @dataclass

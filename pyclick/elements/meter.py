@@ -7,47 +7,14 @@ import re
 from pyclick.args import FLOAT, Args
 from pyclick.element import PUSH, Element, read_handler
 from pyclick.elements.clickargs import BANDWIDTH, unparse_fixed
-from pyclick.packet import Packet
+from pyclick.elements.rateewma import EPOCHS_PER_SECOND, RateEWMA, jiffies
+from pyclick.packet import Packet, batch_length
 
-#: The rate is averaged over epochs of this length (Click's jiffy)...
-EPOCH = 0.001
-#: ... each epoch weighing this much in the average (Click's stability shift of 4).
-WEIGHT = 1 / 16
 #: Click keeps the rates per epoch in fixed point with this many fraction bits...
 SCALE = 10
-#: ... so a rate may be at most this many units per second.
-MAX_RATE = 0xFFFFFFFF >> SCALE
-_EPOCHS = round(1 / EPOCH)
-
-
-class EpochRate:
-    """Click's rate average: per epoch, ``avg += (amount in the epoch - avg) * WEIGHT``,
-    starting from 0; the rate is ``avg`` per epoch, in units per second."""
-
-    def __init__(self) -> None:
-        self._average = 0.0
-        self._epoch = 0
-        self._amount = 0.0
-
-    def reset(self, now: float) -> None:
-        self._average, self._amount = 0.0, 0.0
-        self._epoch = int(now / EPOCH)
-
-    def _fold(self, now: float) -> None:
-        """Close the epochs before the one ``now`` is in."""
-        epoch = int(now / EPOCH)
-        if epoch > self._epoch:
-            self._average += (self._amount - self._average) * WEIGHT
-            self._average *= (1 - WEIGHT) ** (epoch - self._epoch - 1)
-            self._epoch, self._amount = epoch, 0.0
-
-    def add(self, now: float, amount: float) -> None:
-        self._fold(now)
-        self._amount += amount
-
-    def rate(self, now: float) -> float:
-        self._fold(now)
-        return self._average / EPOCH
+#: ... in unsigned 32-bit words, so a rate may be at most this many units per second.
+WORD = 0xFFFFFFFF
+MAX_RATE = WORD >> SCALE
 
 
 class Meter(Element):
@@ -55,21 +22,25 @@ class Meter(Element):
 
     Description
     Classifies packets by the rate at which they arrive, in packets per
-    second, measured as Click measures it: an exponentially weighted
-    average over millisecond epochs of the router's clock, each epoch
-    weighing 1/16, starting from 0. A Meter with n rates has
+    second, measured as Click measures it: packets are
+    counted per millisecond of the router's clock, and each millisecond's
+    count is folded into a moving average, weighing 1/16, when a later
+    millisecond starts; it starts from 0 and 100 idle milliseconds clear it.
+    A packet first counts in its millisecond, then is classified by the
+    average of the milliseconds before. A Meter with n rates has
     n+1 outputs: a packet goes to output 0 while the rate is below RATE1, to
     output 1 while it is at least RATE1 but below RATE2, and so on, to
     output n at RATEn or more. The rates must increase. The whole stream
     goes to the output of the current rate; RatedSplitter splits a stream
-    instead. As in Click, each RATE is a whole number, at most 4194303, kept
-    per millisecond to 2^-10 (7 becomes 6.836 a second).
+    instead. As in Click, each RATE is a whole number, at most 4194303, and
+    the RATEs and the average are kept per millisecond to 2^-10 (7 becomes
+    6.836 a second), in 32-bit words.
 
     Ports
     one push input, two or more push outputs
 
     Element handlers
-    rate (read) -- the current rate estimate
+    rate (read) -- the current rate estimate (wraps around beyond 4194303 a second, as in Click)
     meters (read) -- the rates as kept, one per line
 
     Example
@@ -100,38 +71,37 @@ class Meter(Element):
                        "output ports")
         args.complete()
         # Per epoch, in fixed point, as Click keeps them; and back to units per second.
-        self._scaled = [(rate << SCALE) // _EPOCHS for rate in rates]
-        self.meters = [scaled * _EPOCHS / (1 << SCALE) for scaled in self._scaled]
-        self._rate = EpochRate()
+        self._scaled = [(rate << SCALE) // EPOCHS_PER_SECOND for rate in rates]
+        self.meters = [scaled * EPOCHS_PER_SECOND / (1 << SCALE) for scaled in self._scaled]
+        self._rate = RateEWMA(SCALE, jiffies(self.router.now()), bits=32)
 
     def _rate_type(self, args: Args, number: int, text: str):
         return FLOAT
 
-    def initialize(self) -> None:
-        self._rate.reset(self.router.now())
-
-    def _amount(self, packet: Packet) -> float:
-        return 1.0
+    def _amount(self, batch: list[Packet]) -> int:
+        return len(batch)
 
     def push(self, port: int, batch: list[Packet]) -> None:
-        now = self.router.now()
-        rate, meters = self._rate, self.meters
-        by_output: dict[int, list[Packet]] = {}
-        for packet in batch:
-            rate.add(now, self._amount(packet))
-            current = rate.rate(now)
-            out = next((i for i, limit in enumerate(meters) if current < limit), len(meters))
-            by_output.setdefault(out, []).append(packet)
-        for out, packets in by_output.items():
-            self.output_push(out, packets)
+        # The packet counts in its epoch before the comparison, but the
+        # average holds only the epochs before it: a batch arrives in one
+        # epoch, so all its packets see the same average and share an output.
+        self._rate.update(jiffies(self.router.now()), self._amount(batch))
+        average = self._rate.scaled_average()
+        scaled = self._scaled
+        out = next((i for i, limit in enumerate(scaled) if average < limit), len(scaled))
+        self.output_push(out, batch)
 
     @read_handler("rate")
     def _read_rate(self) -> str:
-        return f"{self._rate.rate(self.router.now()):.6g}"
+        # Reading moves the average to the current epoch (the rate drops when
+        # idle); Click multiplies in its 32-bit word, which wraps above about
+        # 4.19 million units a second.
+        self._rate.update(jiffies(self.router.now()), 0)
+        return unparse_fixed((self._rate.scaled_average() * EPOCHS_PER_SECOND) & WORD, SCALE)
 
     @read_handler("meters")
     def _read_meters(self) -> str:
-        return "\n".join(unparse_fixed(scaled * _EPOCHS, SCALE) for scaled in self._scaled)
+        return "\n".join(unparse_fixed(scaled * EPOCHS_PER_SECOND, SCALE) for scaled in self._scaled)
 
 
 class BandwidthMeter(Meter):
@@ -139,8 +109,9 @@ class BandwidthMeter(Meter):
 
     Description
     Classifies packets by the rate at which bytes arrive, in bytes per
-    second, measured as Meter measures packets (an exponentially weighted
-    average over millisecond epochs, each weighing 1/16, from 0). Each RATE is a bandwidth
+    second, measured as Meter measures packets (a moving average over
+    millisecond epochs, each weighing 1/16, from 0; a millisecond's bytes
+    beyond 4 MB overflow Click's 32-bit average, here as there). Each RATE is a bandwidth
     (384kbps, 20kBps; a bare number is bytes per second, with a warning). A
     BandwidthMeter with n rates has n+1 outputs: a packet goes to output 0
     while the rate is below RATE1, to output 1 while it is at least RATE1
@@ -164,5 +135,5 @@ class BandwidthMeter(Meter):
                              self.landmark, number)
         return BANDWIDTH
 
-    def _amount(self, packet: Packet) -> float:
-        return float(len(packet))
+    def _amount(self, batch: list[Packet]) -> int:
+        return batch_length(batch)
