@@ -65,7 +65,8 @@ def test_rated_source_starts_with_a_full_bucket():
 
 
 def test_rated_source_limit_and_stop_with_a_full_first_burst():
-    # LIMIT 5 at RATE 10: 2 at 0 s, then 0.1, 0.2, 0.3 s; STOP ends it there.
+    # LIMIT 5 at RATE 10: 2 at 0 s, then 0.101, 0.201, 0.301 s (a token is
+    # 101 ms of refills, then 100 with what is left over); STOP ends it there.
     # The two at 0 s come on two runs of the source's task, each taken by the
     # Unqueue before the next: the Queue never holds more than one (Click's 1).
     router = Router(flatten("RatedSource(RATE 10, LIMIT 5, STOP true) -> q :: Queue"
@@ -74,7 +75,7 @@ def test_rated_source_limit_and_stop_with_a_full_first_burst():
     router.run(handle_signals=False)
     assert router.handlers.read("d.count") == "5"
     assert router.handlers.read("q.highwater_length") == "1"
-    assert abs(router.now() - 0.3) < 1e-9
+    assert abs(router.now() - 0.301) < 1e-9
 
 
 def test_shapers_keep_their_rate_on_a_clock_started_at_click_s_simulated_start():
@@ -100,10 +101,12 @@ def test_rated_source_reset_sends_at_once():
 
 def test_rated_source_burst_is_whole_packets():
     # RATE 250: a hundredth of a second is 2.5 packets, and the bucket holds
-    # 2, as Click's: two at once, the third a token (4 ms) later.
+    # 2, as Click's: two at once. A token is 2147483647 fractions, a
+    # millisecond adds 250 x that // 1000 = 536870911: 4 ms fall 3 short,
+    # so the third comes at 5 ms, as in Click.
     router = Router(flatten("RatedSource(RATE 250, LIMIT 3, STOP true) -> d :: Discard"),
                     simtime=True)
     router.configure()
     router.run(handle_signals=False)
     assert router.handlers.read("d.count") == "3"
-    assert abs(router.now() - 0.004) < 1e-9
+    assert abs(router.now() - 0.005) < 1e-9

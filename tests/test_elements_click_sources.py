@@ -119,9 +119,12 @@ def test_random_source_pulled_and_its_handlers():
 # --- RatedSource
 
 def test_rated_source_rate_and_limit():
-    # The bucket (2 tokens below RATE 200) starts full, then 4 tokens a
-    # second: packets at 0, 0, 0.25, 0.5, 0.75 (Click's, to the millisecond).
-    assert times("RatedSource(RATE 4, LIMIT 5) -> k :: SrcTimes") == [0.0, 0.0, 0.25, 0.5, 0.75]
+    # The bucket (2 tokens below RATE 200) starts full: two at 0. A token is
+    # 2^31-1 fractions (2^32-1 // 2), a millisecond adds 4 x that // 1000 =
+    # 8589934: 250 ms add 2147483500, short of a token, so the third comes
+    # at 251 ms; the 8589787 left over make the next ones 250 ms apart.
+    assert times("RatedSource(RATE 4, LIMIT 5) -> k :: SrcTimes") == [
+        0.0, 0.0, 0.251, 0.501, 0.751]
 
 
 def test_rated_source_stop_and_handlers():
@@ -150,8 +153,10 @@ def test_rated_source_bandwidth_sets_the_rate():
 
 
 def test_rated_source_pulled_sleeps_between_packets():
-    # Two at once from the full bucket, then one 0.5 s later.
-    assert times("RatedSource(RATE 2, LIMIT 3) -> Unqueue -> k :: SrcTimes") == [0.0, 0.0, 0.5]
+    # Two at once from the full bucket, then one 501 ms later (4294967
+    # fractions a millisecond: 500 fall 147 short of a token).
+    assert times("RatedSource(RATE 2, LIMIT 3) -> Unqueue -> k :: SrcTimes") == [
+        0.0, 0.0, 0.501]
 
 
 # --- TimedSource
@@ -369,25 +374,27 @@ def test_meter_rates_are_kept_as_click_keeps_them():
 # --- AverageCounter and Counter
 
 def test_average_counter_rate_is_count_over_the_span():
-    # 2 packets at 0 (the full bucket), then 9 from 0.1 to 0.9 s: 11 packets
-    # and 759 bytes over 900 ms: 11000 / 900 and 759000 / 900. (Click's
-    # RatedSource sends a millisecond later after the first gap: 901 ms there.)
+    # 2 packets at 0 (the full bucket), then 9 from 0.101 to 0.901 s (a
+    # token takes 101 ms of 21474836 fractions, then 100 ms with what is
+    # left over): 11 packets and 759 bytes over 901 ms, 11000 / 901 and
+    # 759000 / 901, as Click.
     assert run("RatedSource(RATE 10, LIMIT 11) -> a :: AverageCounter -> Discard",
                "a.count", "a.byte_count", "a.rate", "a.byte_rate") == [
-                   "11", "759", "12.2222222222", "843.333333333"]
+                   "11", "759", "12.2086570477", "842.397336293"]
 
 
 def test_average_counter_ignores_the_first_seconds():
-    # Packets at 0, 0, 0.5, ..., 2.5; IGNORE 1 leaves those from 1.0 on: 4
-    # over 1.5 s (Click: 4 and 2.665).
+    # Packets at 0, 0, 0.501, 1.001, 1.501, 2.001, 2.501; IGNORE 1 counts
+    # from 1 s on: 4 over 1501 ms, 4000 / 1501 (Click: 4 and 2.665).
     assert run("RatedSource(RATE 2, LIMIT 7) -> a :: AverageCounter(1) -> Discard",
-               "a.count", "a.rate") == ["4", "2.66666666667"]
+               "a.count", "a.rate") == ["4", "2.66489007328"]
 
 
 def test_average_counter_times_are_whole_milliseconds():
-    # Packets at 0, 0, 1/3 and 2/3 s: milliseconds 0 and 666, so 4000 / 666.
+    # Packets at 0, 0, 0.334 and 0.667 s (6442450 fractions a millisecond,
+    # a token 2147483647): 4 over 667 ms, 4000 / 667.
     assert run("RatedSource(RATE 3, LIMIT 4, STOP true) -> a :: AverageCounter -> Discard",
-               "a.rate") == ["6.00600600601"]
+               "a.rate") == ["5.99700149925"]
     # All in one millisecond: the span counts as one.
     assert run("InfiniteSource(LIMIT 500, LENGTH 99, STOP true) -> a :: AverageCounter -> Discard",
                "a.rate", "a.byte_rate") == ["500000", "49500000"]

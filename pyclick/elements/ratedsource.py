@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from pyclick.args import BOOL, INT, UNSIGNED, Args
 from pyclick.element import AGNOSTIC, read_handler, write_handler
 from pyclick.elements.clickargs import BANDWIDTH, DATA
@@ -29,7 +27,9 @@ class RatedSource(_GeneratingSource):
     Creates packets consisting of DATA, emitting at most LIMIT of them at a
     rate of RATE packets per second on the router's clock. Its token bucket
     (2 packets below RATE 200, else a hundredth of a second's worth in whole
-    packets) starts full, so that many go in a row. In push context each run of its task
+    packets) starts full, so that many go in a row; it counts as Click's
+    does, in fixed point refilled once a millisecond (at RATE 10, a packet
+    every 101 then 100 milliseconds). In push context each run of its task
     pushes one packet while the token bucket allows, and it sleeps on a
     timer in between; in pull context a pull gets a packet only when the
     rate allows, and pullers sleep in between. Sends only while ACTIVE.
@@ -78,7 +78,7 @@ class RatedSource(_GeneratingSource):
             rate = int(bandwidth // max(len(self._bytes), 1))
         self.rate = rate
         self.count = 0
-        self._bucket = TokenBucket(rate, _burst(rate), tokens=1)
+        self._bucket = TokenBucket(rate, _burst(rate))
         self._task = Task(self, self._run)
         self._timer = Timer(self, self._on_timer)
         self._notifier = Notifier(active=self.active)
@@ -86,7 +86,7 @@ class RatedSource(_GeneratingSource):
     def initialize(self) -> None:
         # Click sets one token, but its bucket's clock starts at 0, so the
         # first refill fills it: the first burst is the whole capacity.
-        self._bucket = TokenBucket(self.rate, _burst(self.rate), now=self.router.now())
+        self._bucket.start(self.router.now())
         if self.output_is_push(0) and self.active:
             self._task.reschedule()
 
@@ -101,12 +101,15 @@ class RatedSource(_GeneratingSource):
             self._finished()
             return 0
         bucket = self._bucket
-        bucket.refill(self.router.now())
-        n = math.floor(bucket.tokens + 1e-9)
+        now = self.router.now()
+        if not bucket.allows(now):
+            at = bucket.when_allowed(now)
+            if at is not None:
+                self._timer.schedule_at(at)
+            return 0
+        n = bucket.whole_tokens()
         if self.limit >= 0:
             n = min(n, self.limit - self.count)
-        if n <= 0 and self.rate > 0:
-            self._timer.schedule_after(bucket.time_until_contains(1))
         return max(n, 0)
 
     def _make(self, n: int) -> list[Packet]:
@@ -148,7 +151,7 @@ class RatedSource(_GeneratingSource):
         if self.output_is_push(0) and not self._task.scheduled:
             # Started again (active, reset): one token, so a packet goes at
             # once, as Click's does.
-            self._bucket.tokens = min(1.0, self._bucket.capacity)
+            self._bucket.set(1)
         self._on_timer()
 
     def _remake(self) -> None:
