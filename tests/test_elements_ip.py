@@ -854,9 +854,10 @@ def test_arpresponder_handlers():
     handlers = e.router.handlers
     e.router.initialize()
     try:
+        # 18.26.7.9 lies in 18.26.7.0/24, so it comes first (as in Click).
         assert handlers.read("e.table") == ("18.26.4.24/32 00-00-C0-AE-67-EF\n"
-                                            "18.26.7.0/24 00-00-C0-AE-67-EF\n"
-                                            "18.26.7.9/32 00-00-00-00-00-99\n")
+                                            "18.26.7.9/32 00-00-00-00-00-99\n"
+                                            "18.26.7.0/24 00-00-C0-AE-67-EF\n")
         assert handlers.read("e.lookup", "18.26.7.200") == "00-00-C0-AE-67-EF"
         handlers.write("e.add", "10.0.0.0/8 00:00:00:00:00:10")
         handlers.write("e.remove", "18.26.7.0/24")

@@ -502,8 +502,11 @@ def test_ping_identifiers_are_rewritten_and_replies_mapped_back():
     # Unexpected replies are dropped (input 1's spec is drop).
     assert kept(r, "out1") == [echo(OUTSIDE, "10.0.0.2", 0, 1, 3), echo(OUTSIDE, INSIDE, 0, 1, 4)]
     assert read(r, "pr.table").splitlines()[:2] == [
-        "(10.0.0.1, 1, 1.1.1.1, 2) => (18.26.4.24, 1024, 1.1.1.1, 1025) [*0 1] i0 exp300",
-        "(1.1.1.1, 1025, 18.26.4.24, 1024) => (1.1.1.1, 2, 10.0.0.1, 1) [0 *1] i0 exp300"]
+        "(10.0.0.1, 1.1.1.1, 1) => (18.26.4.24, 1.1.1.1, 1024) [*0 1] i0 exp300",
+        # As Click prints replies: the identifier plus one in network byte
+        # order, read back: 1024 = 0x0400 -> 0x0004 + 1 -> 0x0500 = 1280, and
+        # 1 -> 0x0100 + 1 -> 0x0101 = 257.
+        "(1.1.1.1, 18.26.4.24, 1280) => (1.1.1.1, 10.0.0.1, 257) [0 *1] i0 exp300"]
     push(r, "pr", 0, echo("10.0.0.3", OUTSIDE, 8, 1))
     assert read(r, "pr.mapping_failures") == "1"
 

@@ -106,6 +106,23 @@ def read_entries(args: Args, parse: Callable[[str, Args], list[Entry]]) -> list[
     return entries
 
 
+def nested_first(entries: list[Entry]) -> list[Entry]:
+    """``entries`` in Click's table order: a network inside an earlier one moves
+    just before it, other networks keep their order, and of two entries for
+    the same network the later one stays, in the earlier one's place."""
+    ordered: list[Entry] = []
+    for entry in entries:
+        same = next((i for i, old in enumerate(ordered) if old.network == entry.network), None)
+        if same is not None:
+            ordered[same] = entry
+            continue
+        outer = next((i for i, old in enumerate(ordered)
+                      if entry.network.version == old.network.version
+                      and entry.network.subnet_of(old.network)), len(ordered))  # type: ignore[arg-type]
+        ordered.insert(outer, entry)
+    return ordered
+
+
 def most_specific(entries: list[Entry], address: bytes) -> bytes | None:
     """The Ethernet address of the most specific network holding ``address``, or None."""
     ip = ipaddress.ip_address(address)

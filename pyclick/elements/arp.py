@@ -11,7 +11,8 @@ from collections import OrderedDict
 
 from pyclick.args import ANY, BOOL, TIME, UNSIGNED, Args
 from pyclick.element import PROCESSING_A_AH, PUSH, Element, read_handler, write_handler
-from pyclick.elements.addresstable import Entry, most_specific, parse_ip_entries, read_entries
+from pyclick.elements.addresstable import (Entry, most_specific, nested_first, parse_ip_entries,
+                                           read_entries)
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import ETHERADDR, IPADDR, reject, unparse_ether, unparse_ip
 from pyclick.packet import Packet
@@ -51,7 +52,9 @@ class ARPResponder(Element):
     one agnostic input; agnostic output 0 (replies), optional push output 1
 
     Element handlers
-    table (read) -- the entries, one network and Ethernet address per line
+    table (read) -- the entries, one network and Ethernet address per line, in the order
+    given except that a network comes before the networks that hold it; of two entries for
+    one network, the later stays
     lookup (read with parameter) -- takes an IP address; returns its Ethernet address, or nothing
     add (write) -- adds entries, written as an argument is
     remove (write) -- removes the entry of one network (IP/MASK)
@@ -68,7 +71,7 @@ class ARPResponder(Element):
     processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
-        self.entries: list[Entry] = read_entries(args, parse_ip_entries)
+        self.entries: list[Entry] = nested_first(read_entries(args, parse_ip_entries))
 
     def initialize(self) -> None:
         self.router.handlers.add_read(self, "lookup", self._lookup_handler)
@@ -104,7 +107,7 @@ class ARPResponder(Element):
 
     @write_handler("add")
     def _write_add(self, value: str) -> None:
-        self.entries = self.entries + parse_ip_entries(value)
+        self.entries = nested_first(self.entries + parse_ip_entries(value))
 
     @write_handler("remove")
     def _write_remove(self, value: str) -> None:
@@ -159,7 +162,10 @@ class ARPQuerier(Element):
     Keyword arguments
     IP -- this host's IP address, optionally with a prefix (18.26.4.24/24) that gives BROADCAST; mandatory
     ETH -- this host's Ethernet address; mandatory
-    CAPACITY -- most packets waiting in all, 0 for no limit; default 2048
+    CAPACITY -- most packets waiting in all, 0 for no limit; default 2048. A packet
+    that would pass it first drops the oldest entries' packets until at most
+    CAPACITY - CAPACITY / CAPACITY_SLIM_FACTOR (at least 1) wait, counting itself
+    CAPACITY_SLIM_FACTOR -- see CAPACITY, at least 1; default 2
     ENTRY_CAPACITY -- most addresses known, 0 for no limit (the oldest entry goes first); default 0
     ENTRY_PACKET_CAPACITY -- most packets waiting for one address, 0 for no limit; default 0
     TIMEOUT -- how long a learned address stays valid, up to a year; default 5min
@@ -210,6 +216,7 @@ class ARPQuerier(Element):
                       if ether_text is not None else None)
         self.capacity = args.read("CAPACITY", UNSIGNED.range(0, 1 << 24), 2048)
         self.entry_capacity = args.read("ENTRY_CAPACITY", UNSIGNED.range(0, 1 << 24), 0)
+        self.slim_factor = args.read("CAPACITY_SLIM_FACTOR", UNSIGNED.range(1, 1 << 24), 2)
         self.entry_packet_capacity = args.read("ENTRY_PACKET_CAPACITY",
                                                UNSIGNED.range(0, 1 << 24), 0)
         self.timeout = args.read("TIMEOUT", TIME.range(0, 365 * 86400.0, open_low=True), 300.0)
@@ -278,11 +285,24 @@ class ARPQuerier(Element):
             self.table_drops += 1
             return
         if self.capacity and self.waiting >= self.capacity:
-            self.table_drops += 1
-        else:
-            neighbor.waiting.append(packet)
-            self.waiting += 1
+            self._slim()
+        neighbor.waiting.append(packet)
+        self.waiting += 1
         self._query(destination, neighbor, now, packet, None)
+
+    def _slim(self) -> None:
+        """Makes room for one more packet as Click does: rather than refusing it,
+        drops the oldest entries' packets, down to well under CAPACITY, so that
+        the next packets need not slim again."""
+        keep = max(self.capacity - self.capacity // self.slim_factor, 1) - 1
+        for neighbor in self.table.values():
+            if self.waiting <= keep:
+                return
+            if neighbor.waiting:
+                dropped = min(len(neighbor.waiting), self.waiting - keep)
+                del neighbor.waiting[:dropped]
+                self.waiting -= dropped
+                self.table_drops += dropped
 
     def _add(self, destination: bytes, now: float) -> _Neighbor:
         if self.entry_capacity and len(self.table) >= self.entry_capacity:

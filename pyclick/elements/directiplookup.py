@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from pyclick.element import write_handler
+from pyclick.element import read_handler, write_handler
 from pyclick.elements.lineariplookup import LinearIPLookup
+
+_U32 = 0xFFFFFFFF
+
+
+def click_bucket(net: int, prefix: int) -> int:
+    """The bucket of Click's DirectIPLookup route table (64K buckets) holding the
+    route to ``net``/``prefix``: its hash, in 32-bit arithmetic. A shift by 32
+    shifts by nothing, as on the machines Click runs on."""
+    value = net ^ (prefix << 5) ^ (((net >> (prefix >> 2)) - prefix) & _U32)
+    value ^= (value >> 23) ^ (((value >> 15) * prefix) & _U32) ^ (((net >> 17) * 53) & _U32)
+    value = (value - ((net >> 3) ^ (((value >> (prefix & 31)) * 7) & _U32)
+                      ^ (((value >> 11) * 103) & _U32))) & _U32
+    return (value ^ (value >> 17)) & 0xFFFF
 
 
 class DirectIPLookup(LinearIPLookup):
@@ -18,11 +31,20 @@ class DirectIPLookup(LinearIPLookup):
 
     Element handlers
     flush (write) -- removes every route
-    table, lookup, add, set, remove, ctrl -- as LinearIPLookup's
+    table (read) -- as LinearIPLookup's, in the order Click's DirectIPLookup lists the
+    routes: by its hash of network and prefix length, the newest first on a tie
+    lookup, add, set, remove, ctrl -- as LinearIPLookup's
 
     Example
     InfiniteSource(LIMIT 1) -> SetIPAddress(18.26.4.24) -> r :: DirectIPLookup(0.0.0.0/0 0) -> Discard;
     """
+
+    @read_handler("table")
+    def _read_table(self) -> str:
+        routes = list(self._routes.values())
+        order = sorted(range(len(routes)),
+                       key=lambda i: (click_bucket(routes[i].net, routes[i].prefix), -i))
+        return "".join(routes[i].text() + "\n" for i in order)
 
     @write_handler("flush")
     def _write_flush(self, value: str) -> None:

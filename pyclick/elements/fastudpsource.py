@@ -139,11 +139,14 @@ class FastUDPSource(Element):
             return True
         if self._start is None:
             self._start, self._start_count = now, self.count
-        sent = self.count - self._start_count
-        if sent <= (now - self._start) * self.rate + 1e-9:
+        # The next packet is due at one fixed instant, computed the same way here
+        # and for the timer, so that the timer's wake-up always finds it due
+        # (a difference of times near 1e9 seconds loses the last digits).
+        due = self._start + (self.count - self._start_count) / self.rate
+        if now >= due:
             return True
         self._note.sleep()
-        self._timer.schedule_at(self._start + sent / self.rate)
+        self._timer.schedule_at(due)
         return False
 
     def pull(self, port: int) -> Packet | None:

@@ -6,6 +6,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from pyclick.args import BOOL, Args
+from pyclick.elements.inet import unparse_ip
 from pyclick.elements.rewriterbase import (SECONDS, ICMP, SingleTableRewriter, ip_header,
                                            rewrite_addresses)
 from pyclick.elements.rewriterspec import Key
@@ -28,6 +29,27 @@ def echo_key(source: bytes, destination: bytes, identifier: int, request: bool) 
     return (source, following, destination, identifier)
 
 
+def _swap16(number: int) -> int:
+    return ((number & 0xFF) << 8) | (number >> 8)
+
+
+def _unparse_ping(key: Key, direction: int) -> str:
+    """``(SRC, DST, N)`` as Click prints a ping flow. Click adds the one to the
+    identifier in network byte order, so for a reply N is that sum read back
+    in host order (identifier 7 gives 0x0701 read as 0x0107, 263); a request's N
+    is its identifier."""
+    number = key[1] if direction == 0 else _swap16((_swap16(key[3]) + 1) & 0xFFFF)
+    return f"({unparse_ip(key[0])}, {unparse_ip(key[2])}, {number})"
+
+
+class PingFlow(Flow):
+    """A ping flow, printed as Click prints one: addresses and identifier."""
+
+    def identifiers(self, direction: int) -> str:
+        return (f"{_unparse_ping(self.keys[direction], direction)} => "
+                f"{_unparse_ping(self.new[direction], direction)}")
+
+
 class ICMPPingRewriter(SingleTableRewriter):
     """ICMPPingRewriter(INPUTSPEC1, ..., INPUTSPECn, KEYWORDS) -- rewrites ICMP echo requests and replies
 
@@ -41,11 +63,14 @@ class ICMPPingRewriter(SingleTableRewriter):
     A request (SRC, DST, ID) rewritten to (SRC', DST', ID') installs two
     mappings: requests (SRC, DST, ID) become (SRC', DST', ID') and leave by
     FOUTPUT; replies (DST', SRC', ID') become (DST, SRC, ID) and leave by
-    ROUTPUT. The table prints them as flows whose ports are ID and ID+1
-    (ID+1 and ID for replies). A mapping expires TIMEOUT after its last
-    packet. Echo replies with no mapping, other ICMP messages and other
-    packets are dropped unless their input's spec is 'pass'. The ICMP and
-    IP checksums are updated incrementally. REPLY_ANNO is not available.
+    ROUTPUT. The table prints a request mapping as (SRC, DST, ID) =>
+    (SRC', DST', ID') and a reply mapping as (DST', SRC', N') => (DST, SRC,
+    N), where N is what Click prints there: ID plus one in network byte
+    order, read back in host byte order (7 prints as 263). A mapping
+    expires TIMEOUT after its last packet. Echo replies with no mapping,
+    other ICMP messages and other packets are dropped unless their input's
+    spec is 'pass'. The ICMP and IP checksums are updated incrementally.
+    REPLY_ANNO is not available.
 
     Ports
     one or more push inputs, one or more push outputs
@@ -74,6 +99,7 @@ class ICMPPingRewriter(SingleTableRewriter):
     """
 
     protocols = (ICMP,)
+    flow_class = PingFlow
 
     def read_keywords(self, args: Args) -> None:
         self.dst_anno = args.read("DST_ANNO", BOOL, True)

@@ -8,7 +8,8 @@ checksum incrementally, as Click's do.
 from __future__ import annotations
 
 from pyclick.args import BOOL, UNSIGNED, Args
-from pyclick.element import AGNOSTIC, Element
+from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import patch_checksum, whole_ip_header_at
 from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import Packet
@@ -27,6 +28,13 @@ def _ecn(text: str, args: Args | None) -> int:
     if word in _ECN_NAMES:
         return _ECN_NAMES[word]
     raise ValueError("expected ECN codepoint (0-3, no, ect1, ect2, ce)")
+
+
+def _ecn_word(text: str, args: Args | None) -> str:
+    """An ECN argument kept as written, once :func:`_ecn` accepts it: Click's
+    ecn handler gives the word back (ect2), not its number."""
+    _ecn(text, args)
+    return text.strip()
 
 
 def set_tos(packet: Packet, at: int, keep: int, put: int) -> None:
@@ -101,7 +109,7 @@ class SetIPECN(_TOSElement):
     ECN -- the ECN codepoint; mandatory
 
     Element handlers
-    ecn (read/write) -- the ECN setting, as a number
+    ecn (read/write) -- the ECN setting, as written (ect2 stays ect2)
 
     Example
     InfiniteSource(LIMIT 1, STOP true) -> UDPIPEncap(10.0.0.1, 1, 10.0.0.2, 2)
@@ -109,8 +117,9 @@ class SetIPECN(_TOSElement):
     """
 
     def configure(self, args: Args) -> None:
-        self.ecn = args.read_mp("ECN", _ecn)
+        self.ecn_text = args.read_mp("ECN", _ecn_word)
         args.complete()
+        self.ecn = _ecn(self.ecn_text, args)
 
     def simple_action(self, packet: Packet) -> Packet:
         at = whole_ip_header_at(packet)
@@ -118,7 +127,14 @@ class SetIPECN(_TOSElement):
             set_tos(packet, at, 0xFC, self.ecn)
         return packet
 
-    _read_ecn, _write_ecn = setting_handlers("ecn", _ecn)
+    @read_handler("ecn")
+    def _read_ecn(self) -> str:
+        return self.ecn_text
+
+    @write_handler("ecn")
+    def _write_ecn(self, value: str) -> None:
+        self.ecn = parse_value(_ecn, value)
+        self.ecn_text = value.strip()
 
 
 class MarkIPCE(_TOSElement):

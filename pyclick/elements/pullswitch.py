@@ -87,6 +87,7 @@ class PullSwitch(StaticPullSwitch):
 
     Element handlers
     switch (read/write) -- the INPUT setting (-1 after a value past the last input)
+    config (read) -- the same as switch
 
     Example
     InfiniteSource(LIMIT 5) -> a :: Queue; InfiniteSource(LIMIT 5) -> b :: Queue;
@@ -95,6 +96,7 @@ class PullSwitch(StaticPullSwitch):
     """
 
     @read_handler("switch")
+    @read_handler("config")
     def _read_switch(self) -> str:
         return str(self.input)
 

@@ -82,6 +82,10 @@ class Flow:
         """What a subclass adds after the two identifiers (TCP: sequence deltas)."""
         return ""
 
+    def identifiers(self, direction: int) -> str:
+        """``(SA, SP, DA, DP) => (SA', SP', DA', DP')``: one direction before and after rewriting."""
+        return f"{unparse_key(self.keys[direction])} => {unparse_key(self.new[direction])}"
+
     def unparse(self, direction: int, now: float) -> str:
         """``(SA, SP, DA, DP) => (SA', SP', DA', DP') [*F R] iN expT`` for one direction;
         the star marks the output this direction's packets take."""
@@ -90,7 +94,7 @@ class Flow:
         # Seconds to go, rounded to the nearest; the best-effort expiry, as
         # the guarantee does not delay it.
         remaining = math.floor(self.last + self.timeout() - now + 0.5)
-        return (f"{unparse_key(self.keys[direction])} => {unparse_key(self.new[direction])}"
+        return (f"{self.identifiers(direction)}"
                 f"{self.details(direction)} {marks} i{self.input_number} exp{remaining}")
 
 
