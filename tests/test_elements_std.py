@@ -731,6 +731,16 @@ def test_fromdump_file_positions_across_batches(dated, small_reads):
             router.handlers.read("f.count")) == ("314", "314", "6")
 
 
+def test_fromdump_starts_at_filepos(dated, small_reads):
+    # Records start at 24, 82, 140, 198 and 256: FILEPOS 140 starts at the
+    # third, in the second batch read; 141 is no packet's start.
+    router = chain(("f", "FromDump", f"{dated}, FILEPOS 140, STOP true"), ("k", "StdTestSink", ""))
+    run(router)
+    assert sent(router) == [3, 4, 5]
+    with pytest.raises(ConfigError, match="FILEPOS: no packet starts at 141"):
+        run(chain(("f", "FromDump", f"{dated}, FILEPOS 141"), ("k", "StdTestSink", "")))
+
+
 def test_fromdump_dates_are_exact(tmp_path):
     # A date of today in microseconds: 1700000001.123456 is exactly 1 s after
     # the first packet, 1700000001.123455 is not.

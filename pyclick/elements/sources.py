@@ -382,6 +382,7 @@ class FromDump(_Source):
     END -- end date (seconds since the epoch); default none
     END_AFTER -- end this long after the first packet's date; default none
     INTERVAL -- end this long after the start date; default none
+    FILEPOS -- start at this byte of the file, where a packet starts (as the filepos handler reads it); default the first packet
 
     Element handlers
     count (read) -- packets emitted (out of output 0)
@@ -422,6 +423,7 @@ class FromDump(_Source):
         end = args.read("END", DATE, 0.0)
         end_after = args.read("END_AFTER", DATE, 0.0)
         interval = args.read("INTERVAL", DATE, 0.0)
+        self._start_pos = args.read("FILEPOS", UNSIGNED, 0)
         self._read_ending(args)
         # As in Click, a time of 0 is no time.
         if start and start_after:
@@ -487,8 +489,14 @@ class FromDump(_Source):
                               f"{self.linktype}{f' ({name})' if name else ''}: can't force IP "
                               "packets (ETHER, IP or LINUX_SLL only)", self.landmark)
         self._emit_ip_only = self.force_ip or self.linktype == _LINKTYPE_RAW
-        # The first records: a file damaged from its start says so now.
-        self._fill()
+        if self._start_pos:
+            try:
+                self._seek(self._start_pos)
+            except ValueError as err:
+                raise ConfigError(f"{self.declaration()}: FILEPOS: {err}", self.landmark) from None
+        else:
+            # The first records: a file damaged from its start says so now.
+            self._fill()
         self._wake()
 
     def _open(self) -> PcapReader:
