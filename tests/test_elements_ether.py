@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pyclick.packet import Packet
+from pyclick.runtime.handlers import HandlerError
 from tests.frames import ether
 from tests.helpers import config_error_of, configured_router
 from tests.sinks import KeepingTestSink  # noqa: F401  (the class the configurations name)
@@ -125,3 +126,112 @@ def test_storeetheraddress_writes_an_address_or_an_annotation():
 @pytest.mark.parametrize("config", ["src", "0:1:2:3:4:5, src, ANNO 0", "OFFSET 0, ANNO PAINT"])
 def test_storeetheraddress_needs_exactly_one_source(config):
     assert config_error_of(configured_router, [("e", "StoreEtherAddress", config)], at=AT)
+
+
+def tagger(cls: str, config: str):
+    """A router holding ``e``, a ``cls`` element, ahead of a KeepingTestSink ``k``."""
+    return configured_router([("e", cls, config), ("k", "KeepingTestSink", "")],
+                             [("e", 0, "k", 0)], at=AT)
+
+
+def read_all(router, *names: str) -> list[str]:
+    return [router.handlers.read(f"e.{name}") for name in names]
+
+
+VLAN_HANDLERS = ("vlan_tci", "vlan_id", "vlan_pcp", "native_vlan", "config")
+
+
+@pytest.mark.parametrize("config, values", [
+    # 7 | 5 << 13 = 40967; native_vlan reads empty for its default 0.
+    ("VLAN_ID 7, VLAN_PCP 5", ["40967", "7", "5", "", "VLAN_ID 7, VLAN_PCP 5"]),
+    # 0x2345 = 0010 0011 0100 0101: PCP 1 (bits 13-15), bit 12 clear, ID 0x345 = 837.
+    ("0x2345, NATIVE_VLAN -1",
+     ["9029", "837", "1", "-1", "VLAN_ID 837, VLAN_PCP 1, NATIVE_VLAN -1"]),
+    # A VLAN_PCP on top of the TCI: 0x2345 | 3 << 13 = 0x6345 = 25413, PCP 3.
+    ("0x2345, 3", ["25413", "837", "3", "", "VLAN_ID 837, VLAN_PCP 3"]),
+    # With ANNO, neither the ID nor the PCP is known.
+    ("ANNO, NATIVE_VLAN 5", ["ANNO", "", "", "5", "ANNO, NATIVE_VLAN 5"]),
+])
+def test_vlanencap_handlers_read_the_settings(config, values):
+    assert read_all(tagger("VLANEncap", config), *VLAN_HANDLERS) == values
+
+
+def test_vlanencap_writes_change_the_frames_that_follow():
+    router = tagger("VLANEncap", "VLAN_ID 7, ETHERTYPE 0x88a8")
+    # 0x88a8 = 34984.
+    assert read_all(router, "ethertype") == ["34984"]
+    router.element("e").push(0, [Packet(FRAME)])
+    # The ID only: PCP stays 0, so the TCI becomes 9; PCP 5 then: 9 | 5 << 13 = 0xa009 = 40969.
+    router.handlers.write("e.vlan_id", "9")
+    router.handlers.write("e.vlan_pcp", "5")
+    assert read_all(router, *VLAN_HANDLERS) == ["40969", "9", "5", "", "VLAN_ID 9, VLAN_PCP 5"]
+    router.element("e").push(0, [Packet(FRAME)])
+    # A whole TCI replaces both: 0x1234 has PCP 0, bit 12 set, ID 0x234 = 564.
+    router.handlers.write("e.vlan_tci", "0x1234")
+    router.handlers.write("e.ethertype", "0x8100")
+    assert read_all(router, "vlan_tci", "config", "ethertype") == \
+        ["4660", "VLAN_ID 564, VLAN_PCP 0", "33024"]
+    router.element("e").push(0, [Packet(FRAME)])
+    # VLAN 564 now native: untagged.
+    router.handlers.write("e.native_vlan", "564")
+    router.element("e").push(0, [Packet(FRAME)])
+    # ANNO: the annotation's TCI, whatever the VLAN ID written afterwards.
+    router.handlers.write("e.vlan_tci", "ANNO")
+    router.handlers.write("e.vlan_id", "1")
+    router.handlers.write("e.native_vlan", "-1")
+    assert read_all(router, "vlan_tci", "vlan_id", "config") == \
+        ["ANNO", "", "ANNO, NATIVE_VLAN -1"]
+    annotated = Packet(FRAME)
+    annotated.vlan_tci = 0x0123
+    router.element("e").push(0, [annotated])
+    assert [p.data for p in router.element("k").packets] == [
+        ADDRESSES + b"\x88\xa8\x00\x07" + FRAME[12:],
+        ADDRESSES + b"\x88\xa8\xa0\x09" + FRAME[12:],
+        ADDRESSES + b"\x81\x00\x12\x34" + FRAME[12:],
+        FRAME,
+        ADDRESSES + b"\x81\x00\x01\x23" + FRAME[12:],
+    ]
+
+
+@pytest.mark.parametrize("handler, value, message", [
+    ("vlan_id", "4096", "at most 4095"),
+    ("vlan_pcp", "8", "at most 7"),
+    ("vlan_tci", "0x10000", "at most 65535"),
+    ("vlan_tci", "blue", "blue"),
+    ("native_vlan", "-2", "at least -1"),
+    ("ethertype", "0x10000", "at most 65535"),
+    ("src", "1:2:3", "1:2:3"),
+])
+def test_vlan_handler_writes_refuse_bad_values_and_change_nothing(handler, value, message):
+    router = tagger("EtherVLANEncap", f"0x0800, {SRC}, {DST}, VLAN_ID 7, VLAN_PCP 5")
+    with pytest.raises(HandlerError) as caught:
+        router.handlers.write(f"e.{handler}", value)
+    assert message in str(caught.value)
+    assert read_all(router, "config") == \
+        ["06-07-08-09-0A-0B, 00-01-02-03-04-05, 2048, VLAN_ID 7, VLAN_PCP 5"]
+
+
+def test_ethervlanencap_handlers_read_and_write_the_header():
+    router = tagger("EtherVLANEncap", f"0x0800, {SRC}, {DST}, 0x2345, 3, NATIVE_VLAN 9")
+    # Addresses as Click writes them; 0x0800 = 2048; TCI 0x2345 | 3 << 13 = 25413.
+    assert read_all(router, "src", "dst", "ethertype", *VLAN_HANDLERS) == [
+        "06-07-08-09-0A-0B", "00-01-02-03-04-05", "2048", "25413", "837", "3", "9",
+        "06-07-08-09-0A-0B, 00-01-02-03-04-05, 2048, VLAN_ID 837, VLAN_PCP 3, NATIVE_VLAN 9"]
+    router.handlers.write("e.src", "1:1:1:1:1:1")
+    router.handlers.write("e.dst", "2:2:2:2:2:2")
+    router.handlers.write("e.ethertype", "0x86dd")
+    # ID 9 is native: a plain header.
+    router.handlers.write("e.vlan_id", "9")
+    router.element("e").push(0, [Packet(IP)])
+    # PCP 0 then: TCI 0x0009 | bit 12 of 0x2345 (clear) = 9, ID 9 still native; native -1: tagged.
+    router.handlers.write("e.vlan_pcp", "0")
+    router.handlers.write("e.native_vlan", "-1")
+    assert read_all(router, "ethertype", "vlan_tci", "config") == [
+        "34525", "9", "01-01-01-01-01-01, 02-02-02-02-02-02, 34525, VLAN_ID 9, VLAN_PCP 0, "
+        "NATIVE_VLAN -1"]
+    router.element("e").push(0, [Packet(IP)])
+    addresses = b"\x02" * 6 + b"\x01" * 6
+    assert [p.data for p in router.element("k").packets] == [
+        addresses + b"\x86\xdd" + IP,
+        addresses + b"\x81\x00\x00\x09\x86\xdd" + IP,
+    ]

@@ -423,7 +423,7 @@ class FromDump(_Source):
         end = args.read("END", DATE, 0.0)
         end_after = args.read("END_AFTER", DATE, 0.0)
         interval = args.read("INTERVAL", DATE, 0.0)
-        self._start_pos = args.read("FILEPOS", UNSIGNED, 0)
+        self._start_pos = args.read("FILEPOS", UNSIGNED.range(0, 2**63 - 1), 0)
         self._read_ending(args)
         # As in Click, a time of 0 is no time.
         if start and start_after:

@@ -6,12 +6,16 @@ from __future__ import annotations
 import struct
 
 from pyclick.args import BOOL, INT, UNSIGNED, Args, unquote
-from pyclick.element import AGNOSTIC, PROCESSING_A_AH, Element
+from pyclick.element import AGNOSTIC, PROCESSING_A_AH, Element, read_handler, write_handler
 from pyclick.elements.etherencap import ETHERTYPE, read_ether_header
-from pyclick.elements.inet import ETHERTYPE_VLAN, reject
+from pyclick.elements.handlercall import parse_value
+from pyclick.elements.inet import ETHERADDR, ETHERTYPE_VLAN, reject, unparse_ether
 from pyclick.packet import Packet
 
 _TAG = struct.Struct("!HH")
+_PCP = INT.range(0, 7)
+_VLAN_ID = INT.range(0, 0xFFF)
+_NATIVE_VLAN = INT.range(-1, 0xFFF)
 
 
 def _tci(text: str, args: Args | None) -> int | None:
@@ -26,14 +30,79 @@ def read_tci(args: Args) -> tuple[int, bool, int]:
     the TCI (VLAN_TCI, or VLAN_ID with VLAN_PCP), whether VLAN_TCI is ANNO,
     and the native VLAN (-1 for none)."""
     tci = args.read_p("VLAN_TCI", _tci, -1)
-    pcp = args.read_p("VLAN_PCP", INT.range(0, 7), 0)
-    vlan_id = args.read("VLAN_ID", INT.range(0, 0xFFF), 0)
-    native = args.read("NATIVE_VLAN", INT.range(-1, 0xFFF), 0)
+    pcp = args.read_p("VLAN_PCP", _PCP, 0)
+    vlan_id = args.read("VLAN_ID", _VLAN_ID, 0)
+    native = args.read("NATIVE_VLAN", _NATIVE_VLAN, 0)
     whole = vlan_id if tci is None or tci < 0 else tci
     return (whole | (pcp << 13)) & 0xFFFF, tci is None, native
 
 
-class VLANEncap(Element):
+class VLANTagging(Element):
+    """What VLANEncap and EtherVLANEncap share: one agnostic input and
+    output, the VLAN settings and their handlers."""
+
+    registered = False
+    port_count = "1/1"
+    processing = AGNOSTIC
+
+    tci: int
+    use_anno: bool
+    native_vlan: int
+    ethertype: int
+
+    def vlan_config(self) -> str:
+        """The VLAN part of the config handler's value, as Click writes it."""
+        text = "ANNO" if self.use_anno else \
+            f"VLAN_ID {self.tci & 0xFFF}, VLAN_PCP {self.tci >> 13}"
+        return text + (f", NATIVE_VLAN {self.native_vlan}" if self.native_vlan else "")
+
+    @read_handler("vlan_tci")
+    def _read_vlan_tci(self) -> str:
+        return "ANNO" if self.use_anno else str(self.tci)
+
+    @write_handler("vlan_tci")
+    def _write_vlan_tci(self, value: str) -> None:
+        tci = parse_value(_tci, value)
+        self.use_anno = tci is None
+        if tci is not None:
+            self.tci = tci
+
+    # As Click's, vlan_id and vlan_pcp read empty with ANNO: they are not in the config.
+    @read_handler("vlan_id")
+    def _read_vlan_id(self) -> str:
+        return "" if self.use_anno else str(self.tci & 0xFFF)
+
+    @write_handler("vlan_id")
+    def _write_vlan_id(self, value: str) -> None:
+        self.tci = (self.tci & 0xF000) | parse_value(_VLAN_ID, value)
+
+    @read_handler("vlan_pcp")
+    def _read_vlan_pcp(self) -> str:
+        return "" if self.use_anno else str(self.tci >> 13)
+
+    @write_handler("vlan_pcp")
+    def _write_vlan_pcp(self, value: str) -> None:
+        self.tci = (self.tci & 0x1FFF) | (parse_value(_PCP, value) << 13)
+
+    # Click's reads empty for the default 0, which its config leaves out.
+    @read_handler("native_vlan")
+    def _read_native_vlan(self) -> str:
+        return str(self.native_vlan) if self.native_vlan else ""
+
+    @write_handler("native_vlan")
+    def _write_native_vlan(self, value: str) -> None:
+        self.native_vlan = parse_value(_NATIVE_VLAN, value)
+
+    @read_handler("ethertype")
+    def _read_ethertype(self) -> str:
+        return str(self.ethertype)
+
+    @write_handler("ethertype")
+    def _write_ethertype(self, value: str) -> None:
+        self.ethertype = parse_value(ETHERTYPE, value)
+
+
+class VLANEncap(VLANTagging):
     """VLANEncap(VLAN_TCI, VLAN_PCP, KEYWORDS) -- adds VLAN information to Ethernet packets
 
     Description
@@ -55,13 +124,24 @@ class VLANEncap(Element):
     NATIVE_VLAN -- the VLAN ID sent untagged, -1 to 0xFFF (-1: none); default 0
     ETHERTYPE -- the tag's ethertype (0x88a8 for 802.1ad); default 0x8100
 
+    Element handlers
+    config (read) -- the settings, as ANNO or VLAN_ID and VLAN_PCP, then
+        NATIVE_VLAN unless it is 0
+    vlan_tci (read/write) -- the TCI in decimal, or ANNO; a write takes
+        the whole TCI (0 to 0xFFFF) or ANNO
+    vlan_id (read/write) -- the VLAN ID in the TCI (empty with ANNO); a
+        write changes only those 12 bits
+    vlan_pcp (read/write) -- the priority code point in the TCI (empty with
+        ANNO); a write changes only those 3 bits
+    native_vlan (read/write) -- the NATIVE_VLAN setting (empty when 0)
+    ethertype (read/write) -- the ETHERTYPE setting, in decimal
+    While VLAN_TCI is ANNO, writes to vlan_id and vlan_pcp do not change
+    the frames. Every write applies to the frames that come after it.
+
     Example
     InfiniteSource(LIMIT 1, STOP true) -> EtherEncap(0x0800, 0:1:2:3:4:5, 6:7:8:9:a:b)
         -> VLANEncap(VLAN_ID 7) -> Print -> Discard;
     """
-
-    port_count = "1/1"
-    processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
         self.tci, self.use_anno, self.native_vlan = read_tci(args)
@@ -81,6 +161,10 @@ class VLANEncap(Element):
         _TAG.pack_into(data, 12, self.ethertype, tci)
         packet.set_mac_header(0, 18)
         return packet
+
+    @read_handler("config")
+    def _read_config(self) -> str:
+        return self.vlan_config()
 
 
 class VLANDecap(Element):
@@ -127,7 +211,7 @@ class VLANDecap(Element):
         return packet
 
 
-class EtherVLANEncap(Element):
+class EtherVLANEncap(VLANTagging):
     """EtherVLANEncap(ETHERTYPE, SRC, DST, VLAN_TCI, VLAN_PCP, KEYWORDS) -- encapsulates packets in 802.1Q VLAN Ethernet header
 
     Description
@@ -150,13 +234,18 @@ class EtherVLANEncap(Element):
     VLAN_ID -- the VLAN ID, 0 to 0xFFF; default 0
     NATIVE_VLAN -- the VLAN ID sent untagged, -1 to 0xFFF (-1: none); default 0
 
+    Element handlers
+    config (read) -- the settings: SRC, DST, ETHERTYPE in decimal, then ANNO
+        or VLAN_ID and VLAN_PCP, then NATIVE_VLAN unless it is 0
+    src, dst (read/write) -- the SRC and DST addresses
+    ethertype (read/write) -- the ETHERTYPE setting, in decimal
+    vlan_tci, vlan_id, vlan_pcp, native_vlan (read/write) -- as VLANEncap's
+    Every write applies to the packets that come after it.
+
     Example
     InfiniteSource(LIMIT 1, STOP true) -> UDPIPEncap(10.0.0.1, 1, 10.0.0.2, 2)
         -> EtherVLANEncap(0x0800, 0:1:2:3:4:5, 6:7:8:9:a:b, VLAN_ID 7) -> Print -> Discard;
     """
-
-    port_count = "1/1"
-    processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
         self.ethertype, self.src, self.dst = read_ether_header(args)
@@ -171,6 +260,27 @@ class EtherVLANEncap(Element):
         packet.write(0, header)
         packet.set_mac_header(0, len(header))
         return packet
+
+    @read_handler("config")
+    def _read_config(self) -> str:
+        return f"{unparse_ether(self.src)}, {unparse_ether(self.dst)}, {self.ethertype}, " \
+            + self.vlan_config()
+
+    @read_handler("src")
+    def _read_src(self) -> str:
+        return unparse_ether(self.src)
+
+    @write_handler("src")
+    def _write_src(self, value: str) -> None:
+        self.src = parse_value(ETHERADDR, value)
+
+    @read_handler("dst")
+    def _read_dst(self) -> str:
+        return unparse_ether(self.dst)
+
+    @write_handler("dst")
+    def _write_dst(self, value: str) -> None:
+        self.dst = parse_value(ETHERADDR, value)
 
 
 class StripEtherVLANHeader(Element):
