@@ -212,8 +212,16 @@ class Element:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        reads = dict(getattr(cls, "read_handlers", {}))
-        writes = dict(getattr(cls, "write_handlers", {}))
+        # Every base's handlers, the first base's winning a name several have
+        # (a small base may add handlers beside the main one), unless the
+        # class lists its own.
+        reads: dict[str, str] = {}
+        writes: dict[str, str] = {}
+        for base in reversed(cls.__bases__):
+            reads.update(getattr(base, "read_handlers", {}))
+            writes.update(getattr(base, "write_handlers", {}))
+        reads = dict(vars(cls).get("read_handlers", reads))
+        writes = dict(vars(cls).get("write_handlers", writes))
         for attr, value in vars(cls).items():
             for name in getattr(value, "_pyclick_read", ()):
                 reads[name] = attr

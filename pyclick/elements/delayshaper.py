@@ -13,7 +13,23 @@ from pyclick.runtime.timers import Timer
 DELAY = TIME.range(0, 86400)
 
 
-class DelayShaper(Element):
+class DelaySetting(Element):
+    """The ``delay`` (read/write) handler of the elements that hold packets
+    for DELAY."""
+
+    registered = False
+    delay: float
+
+    @read_handler("delay")
+    def _read_delay(self) -> str:
+        return unparse_interval(self.delay)
+
+    @write_handler("delay")
+    def _write_delay(self, value: str) -> None:
+        self.delay = parse_value(DELAY, value)
+
+
+class DelayShaper(DelaySetting):
     """DelayShaper(DELAY) -- shapes traffic to meet delay requirements
 
     Description
@@ -80,11 +96,3 @@ class DelayShaper(Element):
         self._timer.schedule_at(held.timestamp)
         self._note.sleep()
         return None
-
-    @read_handler("delay")
-    def _read_delay(self) -> str:
-        return unparse_interval(self.delay)
-
-    @write_handler("delay")
-    def _write_delay(self, value: str) -> None:
-        self.delay = parse_value(DELAY, value)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from pyclick.args import Args
-from pyclick.element import read_handler, write_handler
-from pyclick.elements.delayshaper import DELAY
-from pyclick.elements.handlercall import parse_value
-from pyclick.elements.intervals import unparse_interval
+from pyclick.elements.delayshaper import DELAY, DelaySetting
 from pyclick.elements.timedpuller import TimedPuller
 from pyclick.packet import Packet
 
@@ -15,7 +12,7 @@ from pyclick.packet import Packet
 MAX_RUN = 256
 
 
-class DelayUnqueue(TimedPuller):
+class DelayUnqueue(TimedPuller, DelaySetting):
     """DelayUnqueue(DELAY) -- delay-inducing pull-to-push converter
 
     Description
@@ -77,11 +74,3 @@ class DelayUnqueue(TimedPuller):
         elif sent == MAX_RUN or self._signal:
             self._task.reschedule()
         return sent > 0
-
-    @read_handler("delay")
-    def _read_delay(self) -> str:
-        return unparse_interval(self.delay)
-
-    @write_handler("delay")
-    def _write_delay(self, value: str) -> None:
-        self.delay = parse_value(DELAY, value)

@@ -20,7 +20,37 @@ def read_ether_header(args: Args) -> tuple[int, bytes, bytes]:
             args.read_mp("DST", ETHERADDR))
 
 
-class EtherEncap(Element):
+class EtherAddresses(Element):
+    """The ``src`` and ``dst`` (read/write) handlers of an element that writes
+    Ethernet addresses; ``addresses_changed`` runs after a write."""
+
+    registered = False
+    src: bytes
+    dst: bytes
+
+    @read_handler("src")
+    def _read_src(self) -> str:
+        return unparse_ether(self.src)
+
+    @write_handler("src")
+    def _write_src(self, value: str) -> None:
+        self.src = parse_value(ETHERADDR, value)
+        self.addresses_changed()
+
+    @read_handler("dst")
+    def _read_dst(self) -> str:
+        return unparse_ether(self.dst)
+
+    @write_handler("dst")
+    def _write_dst(self, value: str) -> None:
+        self.dst = parse_value(ETHERADDR, value)
+        self.addresses_changed()
+
+    def addresses_changed(self) -> None:
+        """Nothing by default: the addresses are read at each packet."""
+
+
+class EtherEncap(EtherAddresses):
     """EtherEncap(ETHERTYPE, SRC, DST) -- encapsulates packets in Ethernet header
 
     Description
@@ -64,22 +94,7 @@ class EtherEncap(Element):
         packet.set_mac_header(0)
         return packet
 
-    @read_handler("src")
-    def _read_src(self) -> str:
-        return unparse_ether(self.src)
-
-    @write_handler("src")
-    def _write_src(self, value: str) -> None:
-        self.src = parse_value(ETHERADDR, value)
-        self._header = self._make_header()
-
-    @read_handler("dst")
-    def _read_dst(self) -> str:
-        return unparse_ether(self.dst)
-
-    @write_handler("dst")
-    def _write_dst(self, value: str) -> None:
-        self.dst = parse_value(ETHERADDR, value)
+    def addresses_changed(self) -> None:
         self._header = self._make_header()
 
     @read_handler("ethertype")

@@ -7,9 +7,9 @@ import struct
 
 from pyclick.args import BOOL, INT, UNSIGNED, Args, unquote
 from pyclick.element import AGNOSTIC, PROCESSING_A_AH, Element, read_handler, write_handler
-from pyclick.elements.etherencap import ETHERTYPE, read_ether_header
+from pyclick.elements.etherencap import ETHERTYPE, EtherAddresses, read_ether_header
 from pyclick.elements.handlercall import parse_value
-from pyclick.elements.inet import ETHERADDR, ETHERTYPE_VLAN, reject, unparse_ether
+from pyclick.elements.inet import ETHERTYPE_VLAN, reject, unparse_ether
 from pyclick.packet import Packet
 
 _TAG = struct.Struct("!HH")
@@ -211,7 +211,7 @@ class VLANDecap(Element):
         return packet
 
 
-class EtherVLANEncap(VLANTagging):
+class EtherVLANEncap(VLANTagging, EtherAddresses):
     """EtherVLANEncap(ETHERTYPE, SRC, DST, VLAN_TCI, VLAN_PCP, KEYWORDS) -- encapsulates packets in 802.1Q VLAN Ethernet header
 
     Description
@@ -265,22 +265,6 @@ class EtherVLANEncap(VLANTagging):
     def _read_config(self) -> str:
         return f"{unparse_ether(self.src)}, {unparse_ether(self.dst)}, {self.ethertype}, " \
             + self.vlan_config()
-
-    @read_handler("src")
-    def _read_src(self) -> str:
-        return unparse_ether(self.src)
-
-    @write_handler("src")
-    def _write_src(self, value: str) -> None:
-        self.src = parse_value(ETHERADDR, value)
-
-    @read_handler("dst")
-    def _read_dst(self) -> str:
-        return unparse_ether(self.dst)
-
-    @write_handler("dst")
-    def _write_dst(self, value: str) -> None:
-        self.dst = parse_value(ETHERADDR, value)
 
 
 class StripEtherVLANHeader(Element):
