@@ -7,7 +7,7 @@ import math
 import struct
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from pyclick.classify.ippatterns import ICMP_CODE_NAMES, ICMP_TYPE_NAMES
 from pyclick.elements.intervals import unparse_timestamp
@@ -447,20 +447,34 @@ def _generic_option(opt: bytes) -> str:
     return str(opt[0]) + "".join(("=" if i == 0 else ":") + str(b) for i, b in enumerate(opt[2:]))
 
 
+def _walk_options(options: bytes, view: PacketView, start: int
+                  ) -> Iterator[tuple[int, int, int]]:
+    """(kind, position, size) of each option before an end-of-list, no-ops
+    skipped. ``start`` is where ``options`` lie in the view's buffer: a length
+    byte may be read beyond them, as Click does. The walk ends after an
+    option shorter than 2 bytes, which the caller refuses."""
+    at, end = 0, len(options)
+    while at < end:
+        kind = options[at]
+        if kind == 0:
+            return
+        if kind == 1:
+            at += 1
+            continue
+        size = view.u8(start + at + 1)
+        yield kind, at, size
+        if size < 2:
+            return
+        at += size
+
+
 def ip_options_text(options: bytes, view: PacketView, start: int) -> str:
     """IP options as Click writes them: 'rr{...}', 'ts{...}', '130=1:2'...
     separated by ';', '.' for none, '?' when one is malformed. ``start`` is
     where ``options`` lie in the view's buffer (a length byte may be read
     beyond them, as Click does)."""
-    parts, at, end = [], 0, len(options)
-    while at < end:
-        kind = options[at]
-        if kind == 0:
-            break
-        if kind == 1:
-            at += 1
-            continue
-        size = view.u8(start + at + 1)
+    parts, end = [], len(options)
+    for kind, at, size in _walk_options(options, view, start):
         if kind in (7, 131, 137):
             if at + size > end or size < 3 or options[at + 2] < 4:
                 return "?"
@@ -474,7 +488,6 @@ def ip_options_text(options: bytes, view: PacketView, start: int) -> str:
             if at + size > end or size < 2:
                 return "?"
             parts.append(_generic_option(options[at:at + size]))
-        at += size
     return ";".join(parts) or "."
 
 
@@ -548,15 +561,8 @@ def tcp_options_text(options: bytes, view: PacketView, start: int, which: int) -
     """TCP options as Click writes them ('mss1460;sackok;ts1:2;wscale7;sack1-2',
     '98=1:2' for others) separated by ';', only those in ``which``; '.' for
     none, '?' when one is malformed."""
-    parts, at, end = [], 0, len(options)
-    while at < end:
-        kind = options[at]
-        if kind == 0:
-            break
-        if kind == 1:
-            at += 1
-            continue
-        size = view.u8(start + at + 1)
+    parts, end = [], len(options)
+    for kind, at, size in _walk_options(options, view, start):
         opt = options[at:at + size]
         fixed = {2: 4, 3: 3, 4: 2, 8: 10}.get(kind)
         if at + size > end or (fixed is not None and size != fixed) \
@@ -580,7 +586,6 @@ def tcp_options_text(options: bytes, view: PacketView, start: int, which: int) -
                              f"{int.from_bytes(opt[6:10], 'big')}")
             else:
                 parts.append(_generic_option(opt))
-        at += size
     return ";".join(parts) or "."
 
 
