@@ -390,6 +390,15 @@ def test_ether_mirror_swaps_addresses():
     assert packets[0].data == bytes.fromhex("bb" * 6 + "aa" * 6 + "080045")
 
 
+def test_ether_mirror_swaps_a_short_frame_with_zeros_for_what_it_lacks():
+    # 8 bytes: the destination aa x 6 and two bytes of the source, bb cc.
+    # Padded to 12, the swap puts source (bb cc 00 00 00 00) first, then the
+    # destination's first two bytes (aa aa): Click's output for such a frame.
+    packets = kept("InfiniteSource(DATA \\<aaaaaaaaaaaa bbcc>, LIMIT 1) -> EtherMirror "
+                   "-> k :: BasicKeep")
+    assert packets[0].data == bytes.fromhex("bbcc00000000aaaa")
+
+
 def test_ether_mirror_leaves_the_other_copy_alone():
     frame = "\\<" + "aa" * 6 + "bb" * 6 + ">"
     router = router_of(f"InfiniteSource(DATA {frame}, LIMIT 1) -> t :: Tee;"

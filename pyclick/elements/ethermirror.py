@@ -12,7 +12,8 @@ class EtherMirror(Element):
     Description
     Incoming packets are Ethernet frames. Their source and destination
     Ethernet addresses are swapped before they are output. A frame shorter
-    than the two addresses (12 bytes) is dropped.
+    than the two addresses (12 bytes) goes out too, its missing bytes read
+    as zeros: a 3-byte frame comes out as 3 zero bytes.
 
     Ports
     one agnostic input, one agnostic output
@@ -24,9 +25,12 @@ class EtherMirror(Element):
     port_count = "1/1"
     processing = AGNOSTIC
 
-    def simple_action(self, packet: Packet) -> Packet | None:
-        if len(packet) < 12:
-            return None
+    def simple_action(self, packet: Packet) -> Packet:
         data = packet.writable_data()
-        data[0:12] = bytes(data[6:12]) + bytes(data[0:6])
+        # As Click, which swaps whatever lies there, a short frame is swapped
+        # whole; the bytes it lacks read as zeros.
+        addresses = bytes(data[0:12]).ljust(12, b"\0")
+        swapped = addresses[6:12] + addresses[0:6]
+        size = min(len(data), 12)
+        data[0:size] = swapped[:size]
         return packet
