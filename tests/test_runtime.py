@@ -20,7 +20,7 @@ from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.order import dependency_order
 from pyclick.runtime.phaseorder import click_phase_order
 from pyclick.runtime.scheduling import SchedulingHandle
-from pyclick.runtime.simloop import SimScheduler
+from pyclick.runtime.simloop import IDLE_RUNS, SimScheduler
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
@@ -416,6 +416,53 @@ def test_tasks_run_before_time_advances():
     router.run()
     assert EVENTS == [("k", "task@0"), ("k", "task@0"), ("k", "task@0"),
                       ("t", "1"), ("t", "2")]
+
+
+def test_tasks_polling_for_what_a_timer_changes_let_the_clock_move_on():
+    # A task that finds nothing and polls again would hold the clock for
+    # ever. After IDLE_RUNS (128) runs that did no work, the clock moves to
+    # the next expiry: 128 polls at 0 finding nothing; at 2 and 4 one poll
+    # finding the timer's change and 128 finding nothing; at 6 one finding
+    # the change, which polls no more: 128 + 129 + 129 + 1.
+    seen = []
+
+    class Poller(Element):
+        def initialize(self) -> None:
+            self.changes = self.polls = 0
+            self.task = Task(self, self._poll)
+            self.task.reschedule()
+            self.timer = Timer(self, self._change)
+            self.timer.schedule_after(2)
+
+        def _change(self) -> None:
+            self.changes += 1
+            if self.changes < 3:
+                self.timer.schedule_after(2)
+
+        def _poll(self) -> bool:
+            self.polls += 1
+            found = self.changes > len(seen)
+            if found:
+                seen.append(self.router.now())
+            if len(seen) < 3:
+                self.task.reschedule()
+            return found
+
+    router = Router(flat("p :: Poller"), simtime=True)
+    router.configure()
+    router.run()
+    assert seen == [2.0, 4.0, 6.0]
+    assert IDLE_RUNS == 128
+    assert router.element("p").polls == 387
+    assert router.stop_reason == "nothing left to run"
+
+
+def test_an_unqueue_below_a_simple_queue_runs_in_simulated_time(capsys):
+    # SimpleQueue has no notifier: the Unqueue polls it between TimedSource's
+    # packets (at 0.25, 0.5 and 0.75 s), as in Click.
+    assert cli_main(["--simtime", "-e", "TimedSource(0.25, LIMIT 3, STOP true) -> SimpleQueue "
+                     "-> u :: Unqueue -> c :: Counter -> Discard", "-h", "c.count"]) == 0
+    assert capsys.readouterr().out == "3\n"
 
 
 @pytest.mark.parametrize("order", [("s :: Simulated", "t :: Tick(3600, 2)"),

@@ -3,9 +3,13 @@
 The loop fires the timers due at the current simulated time one by one
 (by expiry, then the order they were first scheduled), running the tasks
 each wakes before the next; when nothing is due it jumps the clock to the
-next expiry. Nothing waits for real time, so a simulation runs as fast
-as its events are handled, and the same configuration gives the same
-sequence of events on every run. The loop
+next expiry. It jumps too once IDLE_RUNS task runs in a row did no work
+and woke no other task: tasks polling what only a timer can change (an
+Unqueue below a SimpleQueue, which has no notifier) would otherwise hold
+the clock for ever, where Click's simulated clock, moving a nanosecond at
+every reading, reaches the next expiry. Nothing waits for real time, so
+a simulation runs as fast as its events are handled, and the same
+configuration gives the same sequence of events on every run. The loop
 ends when it is stopped or nothing is left to run (then it stops its
 :class:`~pyclick.runtime.host.Host`).
 """
@@ -22,6 +26,13 @@ from pyclick.runtime.host import Host, Owner
 from pyclick.runtime.tasks import Task, TaskQueue
 from pyclick.runtime.threads import run_guarded
 from pyclick.runtime.timers import Timer, TimerHeap
+
+#: Task runs in a row that did no work, after which the clock may jump. A
+#: run can change state without doing work (a notifier counts the failed
+#: pulls before it says its queue is empty), so a few idle runs are not
+#: enough; this is how many Click's driver runs between two looks at its
+#: timers.
+IDLE_RUNS = 128
 
 
 class SimScheduler:
@@ -96,6 +107,7 @@ class SimScheduler:
     def _loop(self) -> None:
         host, clock = self.host, self.clock
         after_timer = False
+        idle = 0
         while not self.stopping:
             with self.lock:
                 calls = self._take_calls()
@@ -105,28 +117,43 @@ class SimScheduler:
                 # the next fires.
                 tasks = self.tasks.take_round() if after_timer else []
                 timer = None if tasks else self.timers.pop_due(clock.now())
+                if timer is None and idle >= IDLE_RUNS and not calls:
+                    timer = self._jump()
                 if timer is None and not after_timer:
                     tasks = self.tasks.take_round()
                 if timer is None and not tasks:
-                    expiry = self.timers.next_expiry()
-                    if expiry is not None:
-                        clock.advance_to(expiry)
-                        timer = self.timers.pop_due(clock.now())
+                    timer = self._jump()
             after_timer = timer is not None
             for call in calls:
                 call.run()
             if timer is not None:
                 run_guarded(host, timer.owner, "timer", timer.callback)
+            worked = False
             for task in tasks:
                 if self.stopping:
                     break
-                run_guarded(host, task.owner, "task", task.callback)
+                worked = run_guarded(host, task.owner, "task", task.callback) or worked
                 if self.tasks.first:
                     with self.lock:
                         self.tasks.put_back(tasks, task)
                     break
+            # A timer that fired (no tasks ran then) may have changed what the
+            # tasks poll: they get their IDLE_RUNS again.
+            if tasks and not worked:
+                with self.lock:
+                    idle = idle + len(tasks) if self.tasks.pending_among(set(tasks)) else 0
+            else:
+                idle = 0
             if timer is None and not tasks and not calls:
                 host.stop("nothing left to run")
+
+    def _jump(self) -> Timer | None:
+        """The next timer to expire, the clock moved on to its expiry (None: no timer)."""
+        expiry = self.timers.next_expiry()
+        if expiry is None:
+            return None
+        self.clock.advance_to(expiry)
+        return self.timers.pop_due(self.clock.now())
 
     def _take_calls(self) -> list[Call]:
         if not self.calls:

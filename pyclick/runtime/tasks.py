@@ -113,6 +113,11 @@ class TaskQueue:
     def __bool__(self) -> bool:
         return any(map(_pending, self.first)) or any(map(_pending, self._queue))
 
+    def pending_among(self, tasks: set[Task]) -> bool:
+        """Whether every pending task is one of ``tasks``."""
+        return all(task in tasks for entries in (self.first, self._queue)
+                   for generation, task in entries if _pending((generation, task)))
+
 
 def _pending(entry: tuple[int, Task]) -> bool:
     """Whether a queue entry still stands for a run to come."""
