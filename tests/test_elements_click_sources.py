@@ -189,6 +189,17 @@ def test_timed_source_interval_handler_prints_as_click():
     assert h.read("t.interval") == "2.500000s"
 
 
+def test_timed_source_writes_take_the_ranges_of_its_keywords():
+    # An interval of 0 sent packets at one instant for ever: simulated time
+    # never moved on. As INTERVAL and HEADROOM, the writes refuse it.
+    router = router_of("t :: TimedSource(0.5) -> Discard")
+    h = router.handlers
+    for name, value in (("interval", "0"), ("interval", "-1"), ("headroom", "65536")):
+        with pytest.raises(HandlerError):
+            h.write(f"t.{name}", value)
+    assert (h.read("t.interval"), h.read("t.headroom")) == ("500ms", "28")
+
+
 # --- DriverManager
 
 def test_driver_manager_waits_for_the_stop_events_it_is_told():

@@ -12,6 +12,12 @@ from pyclick.packet import DEFAULT_HEADROOM, Packet
 from pyclick.runtime.timers import Timer
 
 
+#: INTERVAL: a packet at the same instant for ever would hold the clock.
+_INTERVAL = TIME.range(1e-6, 86400)
+#: HEADROOM: bytes before the data.
+_HEADROOM = UNSIGNED.range(0, 65535)
+
+
 class TimedSource(_GeneratingSource):
     """TimedSource(INTERVAL, DATA, KEYWORDS) -- periodically generates a packet
 
@@ -44,12 +50,12 @@ class TimedSource(_GeneratingSource):
     processing = PUSH
 
     def configure(self, args: Args) -> None:
-        self.interval = args.read_p("INTERVAL", TIME.range(1e-6, 86400), 0.5)
+        self.interval = args.read_p("INTERVAL", _INTERVAL, 0.5)
         self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
         self.limit = args.read("LIMIT", INT.range(None, 2**63 - 1), -1)
         self.active = args.read("ACTIVE", BOOL, True)
         self.stop_when_done = args.read("STOP", BOOL, False)
-        self.headroom = args.read("HEADROOM", UNSIGNED.range(0, 65535), DEFAULT_HEADROOM)
+        self.headroom = args.read("HEADROOM", _HEADROOM, DEFAULT_HEADROOM)
         self.end_call = None
         self._ended = False
         args.complete()
@@ -82,7 +88,7 @@ class TimedSource(_GeneratingSource):
 
     @write_handler("interval")
     def _write_interval(self, value: str) -> None:
-        self.interval = parse_value(TIME, value)
+        self.interval = parse_value(_INTERVAL, value)
 
     @read_handler("headroom")
     def _read_headroom(self) -> str:
@@ -90,4 +96,4 @@ class TimedSource(_GeneratingSource):
 
     @write_handler("headroom")
     def _write_headroom(self, value: str) -> None:
-        self.headroom = parse_value(UNSIGNED, value)
+        self.headroom = parse_value(_HEADROOM, value)
