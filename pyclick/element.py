@@ -61,10 +61,12 @@ alone cannot be pulled. See docs/plugins.md.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, TypeVar
 
 from pyclick.errors import Landmark
+from pyclick.lang.configstr import with_argument
 from pyclick.runtime.notifier import Notifier
 from pyclick.runtime.processing import (AGNOSTIC, COMPLETE_FLOW, PROCESSING_A_AH, PULL,
                                         PULL_CODE, PULL_TO_PUSH, PUSH, PUSH_CODE, PUSH_TO_PULL)
@@ -117,6 +119,23 @@ def write_handler(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         return fn
 
     return mark
+
+
+def reconfigures(position: int | None = None, keyword: str | None = None
+                 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Make a write handler ``f(self, value)`` set one argument of the
+    element's configuration too, as Click's reconfigure handlers do: once
+    the handler took the value, ``config`` reads with the argument at
+    ``position`` or ``keyword`` set to it (``configstr.with_argument``)."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def write(self: "Element", value: str) -> None:
+            fn(self, value)
+            self.config = with_argument(self.config, value.strip(), position, keyword)
+        return write
+
+    return wrap
 
 
 _Kind = TypeVar("_Kind")

@@ -92,6 +92,22 @@ def test_comments_are_removed_outside_quotes():
     assert split_args("A 1, // B 2,\n C 3") == ["A 1", "C 3"]
 
 
+def test_an_argument_set_as_click_s_reconfigure_handlers_set_it():
+    with_argument = configstr.with_argument
+    # At its position when it stands there as a value.
+    assert with_argument("0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2", "2048", 0, "ETHERTYPE") == \
+        "2048, 1:1:1:1:1:1, 2:2:2:2:2:2"
+    # Given by keyword: the keyword argument moves to the end with the new value.
+    assert with_argument("SRC 1:1:1:1:1:1, ETHERTYPE 0x0800, DST 2:2:2:2:2:2", "7", 0,
+                         "ETHERTYPE") == "SRC 1:1:1:1:1:1, DST 2:2:2:2:2:2, ETHERTYPE 7"
+    # Absent, or its position held by another keyword: added at the end.
+    assert with_argument("", "1000", 0, "CAPACITY") == "CAPACITY 1000"
+    assert with_argument("VLAN_ID 5", "3", 0, "ETHERTYPE") == "VLAN_ID 5, ETHERTYPE 3"
+    # A lone all-caps word at the position is a value, and comments go.
+    assert with_argument("ANNO /* tci */, 9", "1", 0, "VLAN_TCI") == "1, 9"
+    assert with_argument("tcp, udp, -", "icmp", 1) == "tcp, icmp, -"
+
+
 def test_unquote_double_quotes_take_escapes():
     assert unquote(r'"a\tb\n\"q\"\\"') == 'a\tb\n"q"\\'
     assert unquote(r'"\x41\101\<48 69>"') == "AAHi"

@@ -175,3 +175,41 @@ def test_directiplookup_table_lists_routes_by_bucket():
     e, _ = element("DirectIPLookup", "1.0.0.0/8 1, 0.0.0.0/0 0", 2)
     assert e.router.handlers.read("e.table") == ("0.0.0.0/0\t\t-\t\t0\n"
                                                  "1.0.0.0/8\t\t-\t\t1\n")
+
+
+# --- writes that set an argument of config, as Click's reconfigure handlers ---------------
+
+@pytest.mark.parametrize("cls, config, writes, after", [
+    ("EtherEncap", "0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2",
+     [("dst", "02-02-02-02-02-02"), ("ethertype", "2048")],
+     "2048, 1:1:1:1:1:1, 02-02-02-02-02-02"),
+    ("UDPIPEncap", "1.0.0.1, 1234, 2.0.0.2, 1234", [("sport", "0"), ("dst", "3.3.3.3")],
+     "1.0.0.1, 0, 3.3.3.3, 1234"),
+    ("IPEncap", "4, 1.0.0.1, DST 2.0.0.2", [("src", "9.9.9.9"), ("dst", "8.8.8.8")],
+     "4, 9.9.9.9, DST 8.8.8.8"),
+    ("SetIPDSCP", "DSCP 46", [("dscp", "10")], "DSCP 10"),
+    ("SetIPECN", "ect2", [("ecn", "ce")], "ce"),
+])
+def test_a_write_sets_its_argument_in_config_as_click_s(cls, config, writes, after):
+    # Each value worked out as Click's reconfigure handlers rewrite the
+    # arguments (and checked against Click with DriverManager writes).
+    e, _ = element(cls, config)
+    for name, value in writes:
+        e.router.handlers.write(f"e.{name}", value)
+    assert e.router.handlers.read("e.config") == after
+
+
+def test_a_queue_capacity_written_is_added_to_an_empty_config():
+    router = configured_router([("i", "Idle", ""), ("q", "ThreadSafeQueue", ""),
+                                ("d", "Discard", "")],
+                               [("i", 0, "q", 0), ("q", 0, "d", 0)], at=LANDMARK, simtime=True)
+    router.handlers.write("q.capacity", "1000")
+    assert router.handlers.read("q.config") == "CAPACITY 1000"
+    assert router.handlers.read("q.capacity") == "1000"
+
+
+def test_a_refused_write_leaves_config_as_it_was():
+    e, _ = element("EtherEncap", "0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2")
+    with pytest.raises(HandlerError):
+        e.router.handlers.write("e.ethertype", "70000")
+    assert e.router.handlers.read("e.config") == "0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from pyclick.args import UNSIGNED, Args
-from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.element import AGNOSTIC, Element, read_handler, reconfigures, write_handler
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import ETHERADDR, unparse_ether
 from pyclick.packet import Packet
@@ -33,6 +33,7 @@ class EtherAddresses(Element):
         return unparse_ether(self.src)
 
     @write_handler("src")
+    @reconfigures(1, "SRC")
     def _write_src(self, value: str) -> None:
         self.src = parse_value(ETHERADDR, value)
         self.addresses_changed()
@@ -42,6 +43,7 @@ class EtherAddresses(Element):
         return unparse_ether(self.dst)
 
     @write_handler("dst")
+    @reconfigures(2, "DST")
     def _write_dst(self, value: str) -> None:
         self.dst = parse_value(ETHERADDR, value)
         self.addresses_changed()
@@ -69,8 +71,10 @@ class EtherEncap(EtherAddresses):
     DST -- the destination Ethernet address; mandatory
 
     Element handlers
-    src, dst (read/write) -- the SRC and DST addresses
-    ethertype (read/write) -- the ETHERTYPE setting, in decimal
+    src, dst (read/write) -- the SRC and DST addresses; a write sets the
+    argument in config too
+    ethertype (read/write) -- the ETHERTYPE setting, in decimal; a write
+    sets the argument in config too
     etht (read/write) -- the same as ethertype (deprecated)
 
     Example
@@ -104,6 +108,7 @@ class EtherEncap(EtherAddresses):
 
     @write_handler("ethertype")
     @write_handler("etht")
+    @reconfigures(0, "ETHERTYPE")
     def _write_ethertype(self, value: str) -> None:
         self.ethertype = parse_value(ETHERTYPE, value)
         self._header = self._make_header()

@@ -72,7 +72,8 @@ class IPEncap(Element):
     DF -- set the don't fragment bit; default false
 
     Element handlers
-    src, dst (read/write) -- the SRC and DST settings
+    src, dst (read/write) -- the SRC and DST settings; a write sets the
+    argument in config too
 
     Example
     FromDump(trace.pcap, STOP true) -> IPEncap(ipip, 18.26.4.24, 140.247.60.147) -> Discard;
@@ -112,8 +113,9 @@ class IPEncap(Element):
         packet.dst_ip = dst
         return packet
 
-    _read_src, _write_src = setting_handlers("src", IPADDR, unparse_ip)
-    _read_dst, _write_dst = setting_handlers("dst", _DESTINATION, unparse_destination)
+    _read_src, _write_src = setting_handlers("src", IPADDR, unparse_ip, argument=(1, "SRC"))
+    _read_dst, _write_dst = setting_handlers("dst", _DESTINATION, unparse_destination,
+                                             argument=(2, "DST"))
 
 
 class StripIPHeader(Element):

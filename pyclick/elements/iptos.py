@@ -8,7 +8,7 @@ checksum incrementally, as Click's do.
 from __future__ import annotations
 
 from pyclick.args import BOOL, UNSIGNED, Args
-from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
+from pyclick.element import AGNOSTIC, Element, read_handler, reconfigures, write_handler
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import patch_checksum, whole_ip_header_at
 from pyclick.elements.settinghandlers import setting_handlers
@@ -71,7 +71,8 @@ class SetIPDSCP(_TOSElement):
     DSCP -- the code point, 0 to 63; mandatory
 
     Element handlers
-    dscp (read/write) -- the DSCP setting
+    dscp (read/write) -- the DSCP setting; a write sets the argument in
+    config too
 
     Example
     FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader -> SetIPDSCP(46)
@@ -88,7 +89,7 @@ class SetIPDSCP(_TOSElement):
             set_tos(packet, at, 0x03, self.dscp << 2)
         return packet
 
-    _read_dscp, _write_dscp = setting_handlers("dscp", _DSCP)
+    _read_dscp, _write_dscp = setting_handlers("dscp", _DSCP, argument=(0, "DSCP"))
 
 
 class SetIPECN(_TOSElement):
@@ -109,7 +110,8 @@ class SetIPECN(_TOSElement):
     ECN -- the ECN codepoint; mandatory
 
     Element handlers
-    ecn (read/write) -- the ECN setting, as written (ect2 stays ect2)
+    ecn (read/write) -- the ECN setting, as written (ect2 stays ect2); a
+    write sets the argument in config too
 
     Example
     InfiniteSource(LIMIT 1, STOP true) -> UDPIPEncap(10.0.0.1, 1, 10.0.0.2, 2)
@@ -132,6 +134,7 @@ class SetIPECN(_TOSElement):
         return self.ecn_text
 
     @write_handler("ecn")
+    @reconfigures(0, "ECN")
     def _write_ecn(self, value: str) -> None:
         self.ecn = parse_value(_ecn, value)
         self.ecn_text = value.strip()

@@ -14,7 +14,7 @@ import threading
 from collections import deque
 
 from pyclick.args import UNSIGNED, Args
-from pyclick.element import Element, read_handler, write_handler
+from pyclick.element import Element, read_handler, reconfigures, write_handler
 from pyclick.elements.handlercall import parse_value
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import EMPTY, FULL, Notifier
@@ -48,7 +48,8 @@ class SimpleQueue(Element):
     Element handlers
     length (read) -- packets in the queue now
     highwater_length (read) -- the most packets the queue ever held at once
-    capacity (read/write) -- the CAPACITY setting
+    capacity (read/write) -- the CAPACITY setting; a write sets the
+    argument in config too
     drops (read) -- packets dropped so far
     reset_counts (write) -- sets drops and highwater_length back to 0 (highwater_length to the current length)
     reset (write) -- drops every packet in the queue (out of output 1 when connected)
@@ -150,6 +151,7 @@ class SimpleQueue(Element):
         return str(self.capacity)
 
     @write_handler("capacity")
+    @reconfigures(0, "CAPACITY")
     def _write_capacity(self, value: str) -> None:
         self.capacity = parse_value(UNSIGNED, value)
         self._dequeued()
@@ -195,7 +197,8 @@ class Queue(SimpleQueue):
     Element handlers
     length (read) -- packets in the queue now
     highwater_length (read) -- the most packets the queue ever held at once
-    capacity (read/write) -- the CAPACITY setting
+    capacity (read/write) -- the CAPACITY setting; a write sets the
+    argument in config too
     drops (read) -- packets dropped so far
     reset_counts (write) -- sets drops and highwater_length back to 0 (highwater_length to the current length)
     reset (write) -- drops every packet in the queue (out of output 1 when connected)
@@ -287,7 +290,8 @@ class ThreadSafeQueue(Queue):
     Element handlers
     length (read) -- packets in the queue now
     highwater_length (read) -- the most packets the queue ever held at once
-    capacity (read/write) -- the CAPACITY setting
+    capacity (read/write) -- the CAPACITY setting; a write sets the
+    argument in config too
     drops (read) -- packets dropped so far
     reset_counts (write) -- sets drops and highwater_length back to 0 (highwater_length to the current length)
     reset (write) -- drops every packet in the queue (out of output 1 when connected)

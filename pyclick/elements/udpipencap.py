@@ -47,7 +47,8 @@ class UDPIPEncap(Element):
     CHECKSUM -- compute the UDP checksum; default true
 
     Element handlers
-    src, sport, dst, dport (read/write) -- the settings of the same names
+    src, sport, dst, dport (read/write) -- the settings of the same names;
+    a write sets the argument in config too
 
     Example
     InfiniteSource(LIMIT 1) -> UDPIPEncap(1.0.0.1, 1234, 2.0.0.2, 1234) -> CheckIPHeader -> Discard;
@@ -79,7 +80,8 @@ class UDPIPEncap(Element):
         packet.dst_ip = dst
         return packet
 
-    _read_src, _write_src = setting_handlers("src", IPADDR, unparse_ip)
-    _read_dst, _write_dst = setting_handlers("dst", _destination, unparse_destination)
-    _read_sport, _write_sport = setting_handlers("sport", _PORT)
-    _read_dport, _write_dport = setting_handlers("dport", _PORT)
+    _read_src, _write_src = setting_handlers("src", IPADDR, unparse_ip, argument=(0, "SRC"))
+    _read_dst, _write_dst = setting_handlers("dst", _destination, unparse_destination,
+                                             argument=(2, "DST"))
+    _read_sport, _write_sport = setting_handlers("sport", _PORT, argument=(1, "SPORT"))
+    _read_dport, _write_dport = setting_handlers("dport", _PORT, argument=(3, "DPORT"))

@@ -233,6 +233,32 @@ def split_keyword(arg: str, keyword: re.Pattern[str] = COMPOUND_KEYWORD) -> tupl
     return arg[:end], arg[end:].lstrip(_SPACE)
 
 
+def with_argument(config: str, value: str, position: int | None = None,
+                  keyword: str | None = None) -> str:
+    """``config`` with one argument set to ``value``, as Click's reconfigure
+    handlers rewrite an element's configuration: the ``keyword`` argument
+    when there is one (it moves to the end), else the argument at
+    ``position`` unless that is another keyword's, else ``KEYWORD value``
+    added at the end. The arguments are joined by ", ", comments dropped."""
+    args = [arg for arg in split_args(strip_comments(config), brackets=True) if arg]
+    if keyword is not None:
+        kept = [arg for arg in args if _keyword_of(arg) != keyword]
+        if len(kept) < len(args):
+            return ", ".join(kept + [f"{keyword} {value}"])
+    if position is not None and position < len(args) and _keyword_of(args[position]) is None:
+        args[position] = value
+        return ", ".join(args)
+    if keyword is None:
+        raise ValueError(f"no argument at position {position}")
+    return ", ".join(args + [f"{keyword} {value}"])
+
+
+def _keyword_of(arg: str) -> str | None:
+    """The keyword of a ``KEYWORD value`` argument (None for a lone word or a value)."""
+    split = split_keyword(arg, ELEMENT_KEYWORD)
+    return split[0] if split is not None and split[1] else None
+
+
 #: Error messages quote at most this many characters of a value.
 SHOWN_LENGTH = 60
 
