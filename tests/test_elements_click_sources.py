@@ -139,6 +139,20 @@ def test_rated_source_datasize_is_length():
     assert (router.handlers.read("r.length"), router.handlers.read("r.datasize")) == ("6", "6")
 
 
+def test_rated_source_writes_take_the_ranges_of_its_keywords():
+    # A rate of 10^20 emptied its token bucket's scale (a division by zero at
+    # the next run), a length of 10^20 could not be made: refused, as RATE
+    # and LENGTH refuse them, and nothing changes.
+    router = router_of("r :: RatedSource(\\<0800>, ACTIVE false) -> Discard")
+    h = router.handlers
+    for name in ("rate", "length", "datasize"):
+        with pytest.raises(HandlerError):
+            h.write(f"r.{name}", "99999999999999999999")
+    with pytest.raises(HandlerError):
+        h.write("r.length", "-2")
+    assert (h.read("r.rate"), h.read("r.length")) == ("10", "-1")
+
+
 @pytest.mark.parametrize("cls", ["RatedSource", "InfiniteSource"])
 def test_datasize_keyword_is_click_s_older_name_for_length(cls):
     # Read after LENGTH, as in Click: DATASIZE wins when both are given.

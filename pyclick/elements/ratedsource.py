@@ -14,6 +14,12 @@ from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 
+#: RATE: packets a second.
+_RATE = UNSIGNED.range(0, 10**9)
+#: LENGTH (DATASIZE): bytes of each packet, -1 for DATA's own length.
+_LENGTH = INT.range(-1, 65535)
+
+
 def _burst(rate: float) -> float:
     """The token bucket's capacity for ``rate`` (Click's: 2, or a hundredth of a
     second's worth, in whole packets)."""
@@ -62,12 +68,12 @@ class RatedSource(_GeneratingSource):
 
     def configure(self, args: Args) -> None:
         self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
-        rate = args.read_p("RATE", UNSIGNED.range(0, 10**9), 10)
+        rate = args.read_p("RATE", _RATE, 10)
         self.limit = args.read_p("LIMIT", INT.range(None, 2**63 - 1), -1)
         self.active = args.read_p("ACTIVE", BOOL, True)
-        self.length = args.read("LENGTH", INT.range(-1, 65535), -1)
+        self.length = args.read("LENGTH", _LENGTH, -1)
         # Click's older name for LENGTH, still read there.
-        self.length = args.read("DATASIZE", INT.range(-1, 65535), self.length)
+        self.length = args.read("DATASIZE", _LENGTH, self.length)
         bandwidth = args.read("BANDWIDTH", BANDWIDTH.range(0, 1e12, open_low=True))
         self.stop_when_done = args.read("STOP", BOOL, False)
         self.end_call = None
@@ -165,7 +171,7 @@ class RatedSource(_GeneratingSource):
     @write_handler("length")
     @write_handler("datasize")
     def _write_length(self, value: str) -> None:
-        self.length = parse_value(INT, value)
+        self.length = parse_value(_LENGTH, value)
         self._remake()
 
     @read_handler("rate")
@@ -174,6 +180,6 @@ class RatedSource(_GeneratingSource):
 
     @write_handler("rate")
     def _write_rate(self, value: str) -> None:
-        self.rate = parse_value(UNSIGNED, value)
+        self.rate = parse_value(_RATE, value)
         self._bucket.assign_adjust(self.rate, _burst(self.rate))
         self._wake()
