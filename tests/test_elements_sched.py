@@ -179,10 +179,14 @@ def test_delayshaper_holds_each_packet_for_delay(capsys):
     assert capsys.readouterr().out == "1\n2\n1.000000s\n"
 
 
-def test_linkunqueue_emulates_latency_and_bandwidth(capsys):
+@pytest.mark.parametrize("queue", ["Queue", "SimpleQueue"])
+def test_linkunqueue_emulates_latency_and_bandwidth(capsys, queue):
     # 100-byte packets at 80kbps (10,000 bytes/s) take 10 ms each, after 10 ms
-    # of latency, back to back: they arrive at 20, 30 and 40 ms.
-    config = ("InfiniteSource(LIMIT 3, LENGTH 100) -> Queue -> l :: LinkUnqueue(10ms, 80kbps)"
+    # of latency, back to back: they arrive at 20, 30 and 40 ms. Below a
+    # SimpleQueue, which has no notifier, the link polls it while it has
+    # room: simulated time still reaches each arrival (it stayed at 0.2 ms,
+    # polling, and nothing came out).
+    config = (f"InfiniteSource(LIMIT 3, LENGTH 100) -> {queue} -> l :: LinkUnqueue(10ms, 80kbps)"
               " -> c :: Counter -> Discard;"
               "Script(wait 15ms, print $(c.count) $(l.size), wait 10ms, print $(c.count),"
               " wait 10ms, print $(c.count), wait 10ms, print $(c.count) $(l.size), stop)")

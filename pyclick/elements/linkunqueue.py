@@ -93,13 +93,16 @@ class LinkUnqueue(TimedPuller):
             self.output_push(0, due)
             worked = True
         if link:
-            expiry = link[0].timestamp
-            if self._signal:
-                expiry = min(expiry, link[-1].timestamp - self.latency)
-            if expiry <= now:
+            first = link[0].timestamp
+            room = link[-1].timestamp - self.latency if self._signal else first
+            if room <= now:
+                # Polling upstream while the link has room; the first packet's
+                # due time stays on the timer, for simulated time to reach it
+                # while the polls find nothing.
                 self._task.reschedule()
+                self._timer.schedule_at(first)
             else:
-                self._timer.schedule_at(expiry)
+                self._timer.schedule_at(min(first, room))
         elif self._signal:
             self._task.reschedule()
         return worked
