@@ -20,7 +20,7 @@ from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.order import dependency_order
 from pyclick.runtime.phaseorder import click_phase_order
 from pyclick.runtime.scheduling import SchedulingHandle
-from pyclick.runtime.simloop import IDLE_RUNS, SimScheduler
+from pyclick.runtime.simloop import TASK_BATCH, SimScheduler
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
@@ -420,10 +420,12 @@ def test_tasks_run_before_time_advances():
 
 def test_tasks_polling_for_what_a_timer_changes_let_the_clock_move_on():
     # A task that finds nothing and polls again would hold the clock for
-    # ever. After IDLE_RUNS (128) runs that did no work, the clock moves to
-    # the next expiry: 128 polls at 0 finding nothing; at 2 and 4 one poll
-    # finding the timer's change and 128 finding nothing; at 6 one finding
-    # the change, which polls no more: 128 + 129 + 129 + 1.
+    # ever. Tasks run in batches of TASK_BATCH (128) runs between looks at
+    # the timers, and after a batch that did no work the clock moves to the
+    # next expiry: a batch of 128 polls finding nothing at 0; at 2 and 4 a
+    # batch whose first poll finds the timer's change, then one finding
+    # nothing; at 6 one poll finding the change, which polls no more:
+    # 128 + 2 x 256 + 1.
     seen = []
 
     class Poller(Element):
@@ -452,8 +454,8 @@ def test_tasks_polling_for_what_a_timer_changes_let_the_clock_move_on():
     router.configure()
     router.run()
     assert seen == [2.0, 4.0, 6.0]
-    assert IDLE_RUNS == 128
-    assert router.element("p").polls == 387
+    assert TASK_BATCH == 128
+    assert router.element("p").polls == 641
     assert router.stop_reason == "nothing left to run"
 
 

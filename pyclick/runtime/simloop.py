@@ -1,13 +1,14 @@
 """Simulated time: a discrete-event loop on one thread.
 
-The loop fires the timers due at the current simulated time one by one
-(by expiry, then the order they were first scheduled), running the tasks
-each wakes before the next; when nothing is due it jumps the clock to the
-next expiry. It jumps too once IDLE_RUNS task runs in a row did no work
-and woke no other task: tasks polling what only a timer can change (an
-Unqueue below a SimpleQueue, which has no notifier) would otherwise hold
-the clock for ever, where Click's simulated clock, moving a nanosecond at
-every reading, reaches the next expiry. Nothing waits for real time, so
+As Click's driver, the loop runs tasks in batches of up to TASK_BATCH runs
+and looks at the timers between batches: it fires the timers due at the
+current simulated time one by one (by expiry, then the order they were
+first scheduled), running the tasks each wakes before the next; when
+nothing is due it jumps the clock to the next expiry. It jumps too once a
+batch of task runs did no work and woke no other task: tasks polling what
+only a timer can change (an Unqueue below a SimpleQueue, which has no
+notifier) would otherwise hold the clock for ever, where Click's simulated
+clock, moving a nanosecond at every reading, reaches the next expiry. Nothing waits for real time, so
 a simulation runs as fast as its events are handled, and the same
 configuration gives the same sequence of events on every run. The loop
 ends when it is stopped or nothing is left to run (then it stops its
@@ -27,12 +28,12 @@ from pyclick.runtime.tasks import Task, TaskQueue
 from pyclick.runtime.threads import run_guarded
 from pyclick.runtime.timers import Timer, TimerHeap
 
-#: Task runs in a row that did no work, after which the clock may jump. A
-#: run can change state without doing work (a notifier counts the failed
-#: pulls before it says its queue is empty), so a few idle runs are not
-#: enough; this is how many Click's driver runs between two looks at its
-#: timers.
-IDLE_RUNS = 128
+#: Task runs between two looks at the timers, as Click's driver runs them: a
+#: timer due now (a wait of 0) fires once the tasks have run out or run this
+#: many times. A batch of runs that did no work lets the clock jump; a run
+#: can change state without doing work (a notifier counts the failed pulls
+#: before it says its queue is empty), so one idle round is not enough.
+TASK_BATCH = 128
 
 
 class SimScheduler:
@@ -106,8 +107,7 @@ class SimScheduler:
 
     def _loop(self) -> None:
         host, clock = self.host, self.clock
-        after_timer = False
-        idle = 0
+        ran = idle = 0
         while not self.stopping:
             with self.lock:
                 calls = self._take_calls()
@@ -115,15 +115,15 @@ class SimScheduler:
                 # reading, so timers set "at the same time" by different
                 # elements expire apart and the tasks one wakes run before
                 # the next fires.
-                tasks = self.tasks.take_round() if after_timer else []
-                timer = None if tasks else self.timers.pop_due(clock.now())
-                if timer is None and idle >= IDLE_RUNS and not calls:
-                    timer = self._jump()
-                if timer is None and not after_timer:
-                    tasks = self.tasks.take_round()
-                if timer is None and not tasks:
-                    timer = self._jump()
-            after_timer = timer is not None
+                tasks = self.tasks.take_round() if ran < TASK_BATCH else []
+                timer = None
+                if not tasks:
+                    ran = 0
+                    timer = self.timers.pop_due(clock.now())
+                    if timer is None and not calls and (idle >= TASK_BATCH or not self.tasks):
+                        timer = self._jump()
+                    if timer is None:
+                        tasks = self.tasks.take_round()
             for call in calls:
                 call.run()
             if timer is not None:
@@ -132,13 +132,14 @@ class SimScheduler:
             for task in tasks:
                 if self.stopping:
                     break
+                ran += 1
                 worked = run_guarded(host, task.owner, "task", task.callback) or worked
                 if self.tasks.first:
                     with self.lock:
                         self.tasks.put_back(tasks, task)
                     break
             # A timer that fired (no tasks ran then) may have changed what the
-            # tasks poll: they get their IDLE_RUNS again.
+            # tasks poll: they get a whole batch again.
             if tasks and not worked:
                 with self.lock:
                     idle = idle + len(tasks) if self.tasks.pending_among(set(tasks)) else 0
