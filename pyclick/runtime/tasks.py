@@ -115,8 +115,8 @@ class TaskQueue:
 
     def pending_among(self, tasks: set[Task]) -> bool:
         """Whether every pending task is one of ``tasks``."""
-        return all(task in tasks for entries in (self.first, self._queue)
-                   for generation, task in entries if _pending((generation, task)))
+        return all(entry[1] in tasks for entries in (self.first, self._queue)
+                   for entry in entries if _pending(entry))
 
 
 def _pending(entry: tuple[int, Task]) -> bool:
