@@ -49,18 +49,24 @@ def per_second_imbalance(records: list[TickRecord]) -> tuple[np.ndarray, np.ndar
     table over as many cores. Only the cores in use at every tick of a
     second count (a core added or removed during it is not imbalanced). A
     tick's counts were steered by the table installed at the previous tick.
+    A last second that the run left before its end (its last tick's next
+    one would still fall in it) is left out when an earlier one is whole:
+    a few ticks' counts are not a second's.
     """
     cores = sorted({c for r in records for c in r.cores})
     index = {c: i for i, c in enumerate(cores)}
-    seconds = int(records[-1].t) + 1
+    last = records[-1]
+    seconds = int(last.t) + 1
+    if seconds > 1 and last.t + last.tick < seconds - 1e-9:
+        seconds -= 1
     actual = np.zeros((seconds, len(cores)))
     static = np.zeros((seconds, len(cores)))
     in_use = np.ones((seconds, len(cores)), bool)
     previous = records[0].table
     for r in records:
         counts = np.asarray(r.counts, dtype=float)
-        if counts.size:
-            second = min(int(r.t), seconds - 1)
+        if counts.size and int(r.t) < seconds:
+            second = int(r.t)
             steered = np.bincount(np.asarray(previous), weights=counts, minlength=max(cores) + 1)
             actual[second] += steered[cores]
             used = np.zeros(len(cores), bool)

@@ -58,8 +58,12 @@ class Figure:
 
 
 DRAWING = ("scripts/figures.py", "pyclick/plot.py", "pyclick/record.py", "pyclick/recordcodec.py")
+#: What runs the simulation: the model, the balancer, the elements of the
+#: configuration and the simulated time that orders their timers and tasks.
 SIMULATION = ("pyclick/sim/*.py", "pyclick/balance/*.py", "pyclick/rss/*.py",
-              "pyclick/elements/simnic.py", "pyclick/elements/devicebalancer.py")
+              "pyclick/elements/simnic.py", "pyclick/elements/devicebalancer.py",
+              "pyclick/elements/discard.py", "pyclick/elements/staticthreadsched.py",
+              "pyclick/runtime/*.py", "pyclick/router.py", "pyclick/element.py")
 
 FIGURES = (
     Figure("rsspp-sim.png", "conf/rsspp-sim.click", 20, "1200x800",

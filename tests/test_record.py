@@ -117,6 +117,24 @@ def test_json_lines_keep_every_tick_and_agree_per_second(tmp_path):
         assert np.array_equal(a, b, equal_nan=True)
 
 
+def test_the_plot_leaves_out_a_last_second_the_run_left_early():
+    # Ticks of 0.25 s on two cores, one bucket each: second 0 serves 30 and
+    # 60 packets, (60 - 30) / 30 = 100%; second 1 serves 120 and 120, 0%.
+    # The tick at 2.0 s is all of second 2 the run saw: its 5 and 50 packets
+    # (900%) are no second's figure.
+    records = [tick(t, counts, [0, 1], tick=0.25)
+               for t, counts in ((0.25, [10, 20]), (0.5, [10, 20]), (0.75, [10, 20]),
+                                 (1.0, [30, 30]), (1.25, [30, 30]), (1.5, [30, 30]),
+                                 (1.75, [30, 30]), (2.0, [5, 50]))]
+    seconds, balanced, static = per_second_imbalance(records)
+    assert seconds.tolist() == [0.5, 1.5]
+    assert balanced.tolist() == [1.0, 0.0] and static.tolist() == [1.0, 0.0]
+    # Ending at 1.75 s, whose next tick opens second 2, second 1 is whole.
+    assert per_second_imbalance(records[:-1])[0].tolist() == [0.5, 1.5]
+    # A run shorter than a second still shows the part it has.
+    assert per_second_imbalance(records[:2])[1].tolist() == [1.0]
+
+
 def test_rotation_keeps_the_newest_files_in_order(tmp_path):
     path = tmp_path / "run.jsonl"
     # 38 lines of the same length (t from 0.1 to 3.8), 5 lines to a file.
