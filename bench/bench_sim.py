@@ -17,7 +17,9 @@ Three measurements, each its own command:
   ``python -c pass`` and, with ``--before TREE``, beside the demo of another
   checkout (``git worktree add TREE REV``), interleaved; then once more in
   a process of its own with the CPU time of each part: the traffic model,
-  the NIC model, the balancer's decisions, the rest;
+  the NIC model, the balancer's decisions, the rest; with ``--traffic
+  FAMILY``, the demo's configuration with that traffic family on its
+  SimNIC;
 - ``--soak HOURS``: a long run of the NIC model (8 cores, 128 buckets,
   load 0.6, steps of one second, read every second as a balancer would)
   that prints the process's resident memory every simulated hour: the
@@ -26,13 +28,14 @@ Three measurements, each its own command:
 Run from the project directory::
 
     python bench/bench_sim.py [--duration S] [--seeds N]
-    python bench/bench_sim.py --demo 3 [--before TREE]
+    python bench/bench_sim.py --demo 3 [--before TREE] [--traffic FAMILY]
     python bench/bench_sim.py --soak 24
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
 import json
@@ -40,6 +43,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -51,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pyclick.rss.toeplitz import MICROSOFT_KEY  # noqa: E402
+from pyclick.sim.families import BY_NAME  # noqa: E402
 from pyclick.sim.nic import SimulatedNIC  # noqa: E402
 from pyclick.sim.progress import progress_bar  # noqa: E402
 from pyclick.sim.traffic import TrafficConfig, TrafficGenerator  # noqa: E402
@@ -132,16 +137,36 @@ def timed_run(command: list[str], cwd: Path) -> tuple[float, float]:
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def demo(runs: int, before: Path | None = None) -> None:
+def demo_config(family: str | None) -> str:
+    """The demo's configuration: the README's, or (``family``) a copy of it in a
+    temporary file with that traffic family on its SimNIC."""
+    if family is None:
+        return DEMO
+    text = (ROOT / DEMO).read_text()
+    changed = text.replace("DURATION 60)", f"DURATION 60, TRAFFIC {family})")
+    if changed == text:
+        sys.exit(f"{DEMO}: no 'DURATION 60)' to add the traffic family to")
+    made = tempfile.NamedTemporaryFile("w", suffix=".click", prefix=f"demo-{family}-",
+                                       delete=False)
+    with made:
+        made.write(changed)
+    atexit.register(os.unlink, made.name)
+    return made.name
+
+
+def demo(runs: int, before: Path | None = None, family: str | None = None) -> None:
     """The demo as a user runs it, ``runs`` times, beside ``python -c pass`` (the
     interpreter's start) and, given ``before``, beside the demo of that other tree
-    (a checkout of an earlier commit), the runs interleaved."""
+    (a checkout of an earlier commit), the runs interleaved; ``family``: on that
+    traffic family."""
+    config = demo_config(family)
     trees = {"this tree": ROOT} if before is None else {"before": before, "this tree": ROOT}
     commands = {"python -c pass": ([sys.executable, "-c", "pass"], ROOT)}
-    commands.update({name: ([sys.executable, "-m", "pyclick", DEMO], tree)
+    commands.update({name: ([sys.executable, "-m", "pyclick", config], tree)
                      for name, tree in trees.items()})
-    print(f"`pyclick {DEMO}`, {runs} runs of each, interleaved (wall and CPU seconds "
-          "of the process)", flush=True)
+    print(f"`pyclick {DEMO}`" + (f" with TRAFFIC {family}" if family else "")
+          + f", {runs} runs of each, interleaved (wall and CPU seconds of the process)",
+          flush=True)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     bar = progress_bar(runs * len(commands), "bench_sim --demo", "runs")
     for done in range(runs):
@@ -156,7 +181,7 @@ def demo(runs: int, before: Path | None = None) -> None:
         cpus = ", ".join(f"{cpu:.2f}" for _, cpu in runs_of)
         print(f"| {name} | {walls} | {cpus} | {min(cpu for _, cpu in runs_of):.2f} |")
     print("\nCPU seconds by part, one run of each in its own process:")
-    parts = {name: tree_parts(tree) for name, tree in trees.items()}
+    parts = {name: tree_parts(tree, config) for name, tree in trees.items()}
     names = list(next(iter(parts.values())))
     print("| part | " + " | ".join(parts) + " |")
     print("|---|" + "---:|" * len(parts))
@@ -165,11 +190,12 @@ def demo(runs: int, before: Path | None = None) -> None:
               + " |")
 
 
-def tree_parts(tree: Path) -> dict[str, float]:
-    """``demo_parts`` of the checkout at ``tree`` (its own bench_sim.py), in a process
-    of its own."""
+def tree_parts(tree: Path, config: str) -> dict[str, float]:
+    """``demo_parts`` of the checkout at ``tree`` (its own bench_sim.py) on ``config``,
+    in a process of its own."""
+    # Through the module's DEMO, which every revision's demo_parts reads.
     code = ("import json, sys; sys.path.insert(0, 'bench'); import bench_sim; "
-            "print(json.dumps(bench_sim.demo_parts()))")
+            f"bench_sim.DEMO = {config!r}; print(json.dumps(bench_sim.demo_parts()))")
     done = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True,
                           text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
@@ -262,11 +288,13 @@ def main() -> None:
     parser.add_argument("--demo", type=int, metavar="RUNS", help="time the README's demo")
     parser.add_argument("--before", type=Path, metavar="TREE",
                         help="with --demo: also time the demo of this checkout (git worktree)")
+    parser.add_argument("--traffic", choices=list(BY_NAME), metavar="FAMILY",
+                        help="with --demo: run the demo on this traffic family")
     parser.add_argument("--soak", type=float, metavar="HOURS",
                         help="memory of a long run, every simulated hour")
     opts = parser.parse_args()
     if opts.demo:
-        demo(opts.demo, opts.before)
+        demo(opts.demo, opts.before, opts.traffic)
     elif opts.soak:
         soak(opts.soak)
     else:

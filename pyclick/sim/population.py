@@ -87,16 +87,28 @@ class Population:
 
     def weight_rows(self, first: int, count: int) -> np.ndarray:
         """Sum of live flows' weights per bucket for epochs first .. first+count-1: (count, reta)."""
-        size = self.reta_size
-        live = self.occupied & (self.born < first + count) & (self.dies > first)
-        start = np.maximum(self.born[live], first) - first
-        stop = np.minimum(self.dies[live], first + count) - first
-        bucket, weight = self.bucket[live], self.weight[live]
+        size, end = self.reta_size, first + count
+        # Picked by index (``take``): a boolean mask would be scanned again for
+        # every array it picks from.
+        live = np.flatnonzero(self.occupied & (self.born < end) & (self.dies > first))
+        bucket, weight = self.bucket.take(live), self.weight.take(live)
+        start = self.born.take(live)
+        start -= first
+        np.maximum(start, 0, out=start)
         # A flow adds its weight from its first epoch in the block on and
         # takes it back from its death on: a running sum over the epochs.
         change = np.bincount(start * size + bucket, weights=weight, minlength=(count + 1) * size)
-        change -= np.bincount(stop * size + bucket, weights=weight,
-                              minlength=(count + 1) * size)
+        # Only the flows dying within the block take anything back from the
+        # rows returned (each bin sums its own flows, in order: the others'
+        # would only have filled the row past the block).
+        dies = self.dies.take(live)
+        dying = np.flatnonzero(dies < end)
+        stop = dies.take(dying)
+        stop -= first
+        stop *= size
+        stop += bucket.take(dying)
+        change[:count * size] -= np.bincount(stop, weights=weight.take(dying),
+                                             minlength=count * size)
         return np.cumsum(change.reshape(count + 1, size), axis=0)[:count]
 
     def set_reta_size(self, reta_size: int) -> None:

@@ -79,6 +79,33 @@ def _epoch_index(t: float, epoch: float) -> int:
     return int(math.floor(t / epoch + 1e-9))
 
 
+def pareto_weights(rng: np.random.Generator, shape: float, count: int) -> np.ndarray:
+    """``count`` Pareto draws of minimum 1: ``rng.pareto(shape, count) + 1``, the same
+    draws (exp(E / shape) for a standard exponential E) to the last bit or so.
+
+    numpy's ``pareto`` takes each draw through the C library's ``expm1``
+    one at a time, four times slower than the array operation, whose
+    result may differ in the last bit.
+    """
+    weights = rng.standard_exponential(count)
+    weights /= shape
+    np.expm1(weights, out=weights)
+    weights += 1.0
+    return weights
+
+
+def _room(flows: int, mean_lifetime: float) -> int:
+    """Slots for a population of ``flows`` flows living ``mean_lifetime`` s on average.
+
+    The dead are let go at the start of a block, so the population peaks
+    at its flows plus a block's births; a tenth more absorbs the
+    randomness of both. Growing is the fallback, not the plan: a grown
+    population is scanned over all its slots every block.
+    """
+    births = flows * BLOCK_SECONDS / mean_lifetime
+    return math.ceil(1.1 * (flows + births)) + 64
+
+
 class TrafficGenerator:
     """Synthetic flow traffic hashed onto ``reta_size`` buckets with ``key``.
 
@@ -109,8 +136,8 @@ class TrafficGenerator:
                              if config.shift_at is not None else None)
         self._shift_every = (max(1, round(config.shift_every / config.epoch))
                              if config.shift_every is not None else None)
-        self._mice = Population(2 * config.flows + 64, reta_size)
-        self._elephants = Population(2 * config.elephants + 8, reta_size)
+        self._mice = Population(_room(config.flows, config.mean_lifetime), reta_size)
+        self._elephants = Population(_room(config.elephants, config.elephant_lifetime), reta_size)
         self._pool = FlowSet.empty()
         self._pool_next = 0
         self._created = 0
@@ -168,7 +195,7 @@ class TrafficGenerator:
         cfg, rng = self.config, self._flow_rng
         if cfg.rate_law == "lognormal":
             return np.minimum(rng.lognormal(0.0, cfg.lognormal_sigma, count), cfg.pareto_cap)
-        return np.minimum(rng.pareto(cfg.pareto_shape, count) + 1.0, cfg.pareto_cap)
+        return np.minimum(pareto_weights(rng, cfg.pareto_shape, count), cfg.pareto_cap)
 
     def _births(self, population: Population, born: np.ndarray, under_way: bool = False) -> None:
         """New flows born in the given epochs, with their lifetimes and weights."""
@@ -181,13 +208,18 @@ class TrafficGenerator:
             lives = self._lifetimes(cfg.elephant_lifetime, 1.0, count, under_way)
         else:
             lives = self._lifetimes(cfg.mean_lifetime, cfg.lifetime_shape, count, under_way)
-        expiry = born * cfg.epoch + lives
         # Gone from the first epoch starting at or after its expiry; a flow
-        # lives at least the epoch it is born in.
-        dies = np.full(count, NEVER, np.int64)
-        ends = np.isfinite(expiry)
-        dies[ends] = np.maximum(np.ceil(expiry[ends] / cfg.epoch - 1e-9).astype(np.int64),
-                                born[ends] + 1)
+        # lives at least the epoch it is born in. Lives are all finite or
+        # all endless (a mean of inf).
+        if math.isinf(lives.item(0)):
+            dies = np.full(count, NEVER, np.int64)
+        else:
+            expiry = born * cfg.epoch
+            expiry += lives
+            expiry /= cfg.epoch
+            expiry -= 1e-9
+            np.ceil(expiry, out=expiry)
+            dies = np.maximum(expiry.astype(np.int64), born + 1)
         weight = self._weights(count)
         on = cfg.burst_on / (cfg.burst_on + cfg.burst_off)
         bursting = (rng.random(count) < on) if elephant else np.zeros(count, bool)
