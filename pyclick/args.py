@@ -5,7 +5,10 @@ Positional arguments come first; keyword arguments are written
 ``KEYWORD value`` where the keyword is an all-caps word (``A-Z``, ``0-9``,
 ``_``) followed by whitespace or the end of the argument. A lone all-caps
 word (``TCP``) is a positional argument unless the element has already read
-a keyword of that name. Commas inside quotes, parentheses, brackets or
+a keyword of that name. As in Click, an argument that only looks like one
+(a first word of letters, digits and ``_`` followed by a value, as in
+``Print(my label)``) fills no optional positional argument: it is refused
+as an unknown keyword unless a mandatory one takes it. Commas inside quotes, parentheses, brackets or
 braces do not split; ``//`` and ``/* */`` comments are ignored.
 An element reads its arguments with an :class:`Args`::
 
@@ -365,12 +368,20 @@ def _with_text(message: str, text: str) -> str:
 
 # --- the reader ---------------------------------------------------------------
 
+#: What Click takes for a keyword when it starts an argument and a value follows
+#: it (``Args::reset_from``): a letter or ``_``, then letters, digits and ``_:.?!``.
+_CLICK_KEYWORD = re.compile(r"([A-Za-z_][A-Za-z0-9_:.?!]*)[ \t\n\r\f\v]+\S")
+
+
 @dataclass
 class _Arg:
     raw: str
     keyword: str | None
     value: str
     consumed: bool = False
+    #: The keyword Click would see in an argument that has none of ours
+    #: (``my`` in ``my label``), else None.
+    lookalike: str | None = None
 
     @property
     def bare(self) -> bool:
@@ -382,7 +393,8 @@ def _parse_arg(raw: str) -> _Arg:
     keyword = split_keyword(raw, ELEMENT_KEYWORD)
     if keyword:
         return _Arg(raw, *keyword)
-    return _Arg(raw, None, raw)
+    lookalike = _CLICK_KEYWORD.match(raw)
+    return _Arg(raw, None, raw, lookalike=lookalike.group(1) if lookalike else None)
 
 
 _MISSING = object()
@@ -493,9 +505,9 @@ class Args:
             for arg in self._args:
                 if arg.consumed:
                     continue
-                if arg.keyword is not None and not (arg.bare and self._positional_slot(arg)):
-                    self._error(f"{shorten(arg.keyword)}: unknown keyword"
-                                f"{self._keyword_hint()}")
+                keyword = arg.keyword or arg.lookalike
+                if keyword is not None and not (arg.bare and self._positional_slot(arg)):
+                    self._error(f"{shorten(keyword)}: unknown keyword{self._keyword_hint()}")
                 else:
                     self._error(f"too many arguments: '{shorten(arg.raw)}'")
         if self.errors:
@@ -545,7 +557,7 @@ class Args:
                 arg.consumed = True
             text = found[-1].value
         elif positional:
-            arg = self._next_positional()
+            arg = self._next_positional(mandatory)
             if arg is not None:
                 arg.consumed = True
                 text = arg.raw
@@ -556,9 +568,13 @@ class Args:
         value = self._convert(key, text, type)
         return default if value is _MISSING else value
 
-    def _next_positional(self) -> _Arg | None:
+    def _next_positional(self, mandatory: bool) -> _Arg | None:
+        """The next positional argument; one that looks like a keyword to Click only
+        for a ``mandatory`` read (it stays in place for the next read otherwise)."""
         while self._cursor < self._npositional:
             arg = self._args[self._cursor]
+            if arg.lookalike is not None and not arg.consumed and not mandatory:
+                return None
             self._cursor += 1
             if not arg.consumed and not (arg.bare and arg.keyword in self.declared):
                 return arg

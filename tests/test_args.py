@@ -163,6 +163,36 @@ def test_lowercase_or_mixed_words_are_not_keywords():
     args.complete()
 
 
+def test_an_optional_argument_leaves_what_click_reads_as_a_keyword():
+    # Click takes "my label" for keyword "my" with value "label": no optional
+    # positional argument takes it, and left over it is an unknown keyword;
+    # the arguments after it are not positional either.
+    args = Args("my label, 5")
+    assert args.read_p("LABEL", STRING, "none") == "none"
+    assert args.read_p("MAXLENGTH", INT, 24) == 24
+    with pytest.raises(ConfigError) as raised:
+        args.complete()
+    assert raised.value.messages == ["my: unknown keyword (known: LABEL, MAXLENGTH)",
+                                     "too many arguments: '5'"]
+
+
+def test_a_mandatory_argument_takes_what_click_reads_as_a_keyword():
+    args = Args("a.b c, 5")
+    assert args.read_p("X", STRING, "none") == "none"
+    assert args.read_mp("Y", STRING) == "a.b c"
+    assert args.read_p("Z", INT) == 5
+    args.complete()
+
+
+def test_only_a_word_then_a_value_looks_like_a_keyword_to_click():
+    # A lone word, a first word starting with a digit or holding a '-', are values.
+    for text, label in (("mylabel", "mylabel"), ("1 b", "1 b"), ("a-b c", "a-b c"),
+                        ('"my label"', "my label")):
+        args = Args(text)
+        assert args.read_p("LABEL", STRING) == label
+        args.complete()
+
+
 def test_a_lone_capital_word_is_positional_unless_read_as_keyword():
     args = Args("TCP, 7777")
     assert args.read_mp("TYPE", WORD) == "TCP"
