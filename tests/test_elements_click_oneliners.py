@@ -240,3 +240,13 @@ def test_print_writes_to_standard_error_and_hex_data_needs_no_quotes(capsys):
                              "-> Discard")
     assert (status, out) == (0, "")
     assert err == "x:    5 | 00112233 44\n" * 2
+
+
+def test_a_print_label_is_one_word_as_in_click(capsys):
+    # Click reads LABEL as one word: quotes hold spaces, a second word is refused.
+    status, out, err = click(capsys, "--simtime", "-e",
+                             'InfiniteSource(DATA \\<00 11>, LIMIT 1) -> Print("in a") -> Discard')
+    assert (status, err) == (0, "in a:    2 | 0011\n")
+    status, out, err = click(capsys, "-q", "-e", "Idle -> Print(1 a) -> Discard")
+    assert (status, err) == (1, "<expr>:1: While configuring 'Print@2 :: Print': LABEL: "
+                                "expected a single word, got '1 a'\n")

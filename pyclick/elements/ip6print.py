@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import sys
 
-from pyclick.args import BOOL, STRING, UNSIGNED, Args
+from pyclick.args import BOOL, UNSIGNED, WORD, Args
 from pyclick.element import AGNOSTIC, Element
 from pyclick.elements.inet import ip_header_offset, unparse_ip6
 from pyclick.elements.ip6 import IP6_HEADER_LENGTH
@@ -44,7 +44,8 @@ class IP6Print(Element):
     one agnostic input, one agnostic output
 
     Keyword arguments
-    LABEL -- text printed first, followed by a colon; default none
+    LABEL -- a word printed first, followed by a colon (quote text holding
+    spaces); default none
     NBYTES -- how many bytes CONTENTS prints, 0 to 65535; default 1500
     CONTENTS -- print the packet's bytes in hex; default false
 
@@ -56,7 +57,7 @@ class IP6Print(Element):
     processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
-        self.label = args.read_p("LABEL", STRING, "")
+        self.label = args.read_p("LABEL", WORD, "")
         self.nbytes = args.read("NBYTES", UNSIGNED.range(0, 65535), 1500)
         self.contents = args.read("CONTENTS", BOOL, False)
         args.complete()

@@ -8,7 +8,7 @@ import struct
 import sys
 from typing import TextIO
 
-from pyclick.args import BOOL, FILENAME, INT, STRING, Args, Choice
+from pyclick.args import BOOL, FILENAME, INT, WORD, Args, Choice
 from pyclick.classify.ippatterns import ICMP_CODE_NAMES, ICMP_TYPE_NAMES
 from pyclick.element import AGNOSTIC
 from pyclick.elements.printelement import CONTENTS
@@ -44,7 +44,7 @@ class LinePrinter(Activatable):
 
     def read_settings(self, args: Args) -> None:
         """LABEL (the first positional argument), TIMESTAMP, OUTFILE and ACTIVE."""
-        self.label = args.read_p("LABEL", STRING, "")
+        self.label = args.read_p("LABEL", WORD, "")
         self.print_timestamp = args.read("TIMESTAMP", BOOL, True)
         self.outfile = args.read("OUTFILE", FILENAME)
         self.active = args.read("ACTIVE", BOOL, True)
@@ -106,7 +106,8 @@ class IPPrint(LinePrinter):
     one agnostic input, one agnostic output
 
     Keyword arguments
-    LABEL -- text printed first, followed by a colon; default none
+    LABEL -- a word printed first, followed by a colon (quote text holding
+    spaces); default none
     CONTENTS -- NONE, HEX or ASCII (any case; true is HEX, false NONE): also print the packet's bytes; default NONE
     PAYLOAD -- HEX or ASCII (true is HEX, false none): like CONTENTS, for the transport payload only (give one of CONTENTS and PAYLOAD)
     MAXLENGTH, NBYTES -- most bytes of contents printed, -1 for all; default 1500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pyclick.args import BOOL, INT, STRING, Args, Choice
+from pyclick.args import BOOL, INT, WORD, Args, Choice
 from pyclick.element import AGNOSTIC
 from pyclick.elements.switchable import Switchable
 from pyclick.packet import ANNO_SIZE, Packet
@@ -37,7 +37,8 @@ class Print(Switchable):
     one agnostic input, one agnostic output
 
     Keyword arguments
-    LABEL -- text printed first, followed by a colon; default none
+    LABEL -- a word printed first, followed by a colon (quote text holding
+    spaces); default none
     MAXLENGTH, LENGTH, NBYTES -- bytes of content shown, 0 to 2^20, or -1 for the whole packet; default 24
     CONTENTS -- HEX, ASCII or NONE; default HEX
     TIMESTAMP -- also print each packet's timestamp (seconds); default false
@@ -57,7 +58,7 @@ class Print(Switchable):
     processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
-        self.label = args.read_p("LABEL", STRING, "")
+        self.label = args.read_p("LABEL", WORD, "")
         length = INT.range(-1, 2**20)
         self.maxlength = args.read_p("MAXLENGTH", length, 24)
         # Click's older names for MAXLENGTH, still read there.

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import BinaryIO
 
-from pyclick.args import ANY, BOOL, FILENAME, STRING, Args, shorten, split_words, unquote
+from pyclick.args import ANY, BOOL, FILENAME, WORD, Args, shorten, split_words, unquote
 from pyclick.element import Element, write_handler
 from pyclick.elements.ipsumfields import Field, PacketView, click_quote, find_field, split_time, \
     time_text
@@ -96,7 +96,8 @@ class ToIPSummaryDump(Element):
     CONTENTS, DATA -- the same as FIELDS (DATA is deprecated)
     HEADER -- write the '!' lines first; default true
     VERBOSE -- add '!host' and '!runtime' to them; default false
-    BANNER -- text of a '!creator' line; default none
+    BANNER -- text of a '!creator' line, one word (quote text holding
+    spaces); default none
     MULTIPACKET -- a line for each packet the extra packets annotation counts; default false
     BAD_PACKETS -- write '!bad' lines; default false
     CAREFUL_TRUNC -- with BAD_PACKETS, mark packets shorter than their IP length; default true
@@ -125,7 +126,7 @@ class ToIPSummaryDump(Element):
             self.log.warning("%s: DATA is deprecated, use FIELDS", self.declaration())
         self.verbose = args.read("VERBOSE", BOOL, False)
         self.header = args.read("HEADER", BOOL, True)
-        self.banner = args.read("BANNER", STRING, "")
+        self.banner = args.read("BANNER", WORD, "")
         self.multipacket = args.read("MULTIPACKET", BOOL, False)
         self.bad_packets = args.read("BAD_PACKETS", BOOL, False)
         self.careful_trunc = args.read("CAREFUL_TRUNC", BOOL, True)
