@@ -276,6 +276,12 @@ class Element:
         """Parse the configuration; the default accepts an empty one."""
         args.complete()
 
+    def add_handlers(self) -> None:
+        """Add the handlers that depend on the configuration (``router.handlers.add_read``
+        and ``add_write``). Called for every element once all are configured and
+        before any is initialized, as Click's ``add_handlers``: an initialize
+        that checks a handler it will call finds every element's."""
+
     def initialize(self) -> None:
         """Acquire resources; raise ConfigError or RuntimeError to abort start."""
 

@@ -384,17 +384,26 @@ class Router:
             self.scheduler = (SimScheduler(self, self.clock) if isinstance(self.clock, SimClock)
                               else RealtimeScheduler(self, self._thread_cpus))
             self.scheduling.bind(self.scheduler)
-        for element in self.initialization_order():
-            try:
-                element.initialize()
-            except Exception as err:
-                messages = (err.messages if isinstance(err, ConfigError)
-                            else [_describe_exception(err)])
-                _log.debug("initialize of %s failed", element.declaration(), exc_info=err)
-                self.cleanup()
-                raise ConfigError(messages=[_placed(element, "initializing", m)
-                                            for m in messages]) from None
+        order = self.initialization_order()
+        # Every element's handlers first (Click's add_handlers), then the initializes.
+        for element in order:
+            self._start(element, element.add_handlers)
+        for element in order:
+            self._start(element, element.initialize)
             self._initialized.append(element)
+
+    def _start(self, element: Element, step: Callable[[], None]) -> None:
+        """Run one start-up step of ``element``; on a failure clean up the initialized
+        elements and raise a ConfigError placed at the element."""
+        try:
+            step()
+        except Exception as err:
+            messages = (err.messages if isinstance(err, ConfigError)
+                        else [_describe_exception(err)])
+            _log.debug("initialize of %s failed", element.declaration(), exc_info=err)
+            self.cleanup()
+            raise ConfigError(messages=[_placed(element, "initializing", m)
+                                        for m in messages]) from None
 
     def cleanup(self) -> None:
         """Clean up initialized elements in reverse order of initialization; failures are

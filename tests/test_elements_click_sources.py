@@ -454,3 +454,39 @@ def test_counter_count_call_reads_the_count():
     assert (router.handlers.read("c.count_call"), router.handlers.read("d.count_call")) == ("", "3")
     router.handlers.write("d.count_call", "5")
     assert router.handlers.read("d.count_call") == "5"
+
+
+# --- handlers an element will call, and the elements it names
+
+@pytest.mark.parametrize("config, message", [
+    ("Idle -> c :: Counter(COUNT_CALL 1 b) -> Discard", "no 'b' write handler"),
+    ("Idle -> c :: Counter(BYTE_COUNT_CALL 1 c.count) -> Discard", "no 'c.count' write handler"),
+    ("InfiniteSource(LIMIT 1, END_CALL c.nosuch) -> c :: Counter -> Discard",
+     "no 'c.nosuch' write handler"),
+])
+def test_a_handler_to_call_must_exist_and_take_writes_at_start(config, message):
+    # As Click, which checks them when the element initializes.
+    router = router_of(config)
+    with pytest.raises(ConfigError, match=message):
+        router.initialize()
+
+
+def test_a_handler_added_from_the_configuration_can_be_called():
+    # A pull Discard's 'active' and an IPClassifier's 'pattern0' exist before any
+    # element initializes, whatever the order of the elements.
+    router = router_of("InfiniteSource(LIMIT 1, END_CALL d.active false) -> Queue -> d :: Discard;"
+                       "InfiniteSource(LIMIT 1, END_CALL s.pattern0 tcp) -> s :: IPClassifier(udp, -)"
+                       " -> Discard; s[1] -> Discard")
+    router.initialize()
+    router.cleanup()
+
+
+@pytest.mark.parametrize("config, message", [
+    ("Idle -> RED(1, 2, 0.1, QUEUES q z) -> q :: Queue -> Discard",
+     "QUEUES: list item 2: no element named 'z'"),
+    ("Idle -> ToDump(-, USE_ENCAP_FROM f)", "USE_ENCAP_FROM: list item 1: no element named 'f'"),
+    ("InfiniteSource(DATA a b) -> Discard", "DATA: expected a single word, got 'a b'"),
+])
+def test_named_elements_and_one_word_data_are_checked_when_configured(config, message):
+    with pytest.raises(ConfigError, match=message):
+        router_of(config)

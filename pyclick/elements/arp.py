@@ -73,7 +73,7 @@ class ARPResponder(Element):
     def configure(self, args: Args) -> None:
         self.entries: list[Entry] = nested_first(read_entries(args, parse_ip_entries))
 
-    def initialize(self) -> None:
+    def add_handlers(self) -> None:
         self.router.handlers.add_read(self, "lookup", self._lookup_handler)
 
     def lookup(self, address: bytes) -> bytes | None:

@@ -27,7 +27,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable
 
-from pyclick.args import FLOAT, STRING, TIME, Number
+from pyclick.args import FLOAT, TIME, WORD, Number
 from pyclick.packet import ANNO_SIZE, ANNOTATIONS
 
 if TYPE_CHECKING:
@@ -163,8 +163,9 @@ def SAMPLING(text: str, args: Args | None) -> int:
 
 
 def DATA(text: str, args: Args) -> bytes:
-    """Packet bytes from a configuration string (characters above 255 as UTF-8)."""
-    return to_bytes(STRING(text, args))
+    """Packet bytes from a configuration string (characters above 255 as UTF-8): one
+    word, as Click reads a String (quotes hold spaces, ``\\<hex>`` is one word)."""
+    return to_bytes(WORD(text, args))
 
 
 #: A date or a duration (0: none), as the trace elements read them.

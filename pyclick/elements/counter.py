@@ -109,6 +109,9 @@ class Counter(Counting):
         self._byte_rate = RateEWMA(BYTE_RATE_SCALE, epoch)
 
     def initialize(self) -> None:
+        for trigger in (self.count_call, self.byte_count_call):
+            if trigger is not None:
+                trigger.call.check(self)
         self._reset()
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:

@@ -49,13 +49,16 @@ class Discard(Element):
         self.count = 0
         self._task: Task | None = None
 
+    def add_handlers(self) -> None:
+        if self.input_is_pull(0):
+            self.router.handlers.add_read(self, "active", self._read_active)
+            self.router.handlers.add_write(self, "active", self._write_active)
+
     def initialize(self) -> None:
         if not self.input_is_pull(0):
             return
         self._task = Task(self, self._run)
         self._signal = upstream_empty_signal(self, 0, self._task.reschedule)
-        self.router.handlers.add_read(self, "active", self._read_active)
-        self.router.handlers.add_write(self, "active", self._write_active)
         if self.active:
             self._task.reschedule()
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyclick.args import ArgType, split_words
 from pyclick.errors import NoSuchElement
+from pyclick.runtime.handlers import HandlerError
 
 if TYPE_CHECKING:
     from pyclick.args import Args
@@ -67,6 +68,14 @@ class HandlerCall:
             raise ValueError("expected handler name")
         value = text.strip()[len(words[0]):].strip()
         return cls(handler_name(words[0], context), value)
+
+    def check(self, context: "Element") -> None:
+        """Raise ValueError unless the handler exists and takes writes, as Click's
+        elements check the handlers they will call when they initialize."""
+        try:
+            context.router.handlers.check(self.name, write=True)
+        except HandlerError:
+            raise ValueError(f"no '{self.name}' write handler") from None
 
     def write(self, context: "Element") -> None:
         """Call the handler; HandlerError tells what went wrong."""

@@ -128,7 +128,7 @@ class ICMPPingSource(Activatable):
         self._answered: set[int] = set()
         self._timer = Timer(self, self._tick)
 
-    def initialize(self) -> None:
+    def add_handlers(self) -> None:
         if self.ninputs:
             handlers = self.router.handlers
             handlers.add_read(self, "summary", self.statistics)
@@ -136,6 +136,8 @@ class ICMPPingSource(Activatable):
             handlers.add_read(self, "rtt_max", lambda: unparse_microseconds(self.replies.rtt_max))
             handlers.add_read(self, "rtt_avg", lambda: unparse_microseconds(
                 self.replies.rtt_sum // max(self.replies.received, 1)))
+
+    def initialize(self) -> None:
         if self.limit != 0 and self.active and self.output_is_push(0):
             self._timer.schedule_after(self.interval)
 

@@ -97,7 +97,7 @@ class Suppressor(Element):
         args.complete()
         self.suppressed = [False] * self.ninputs
 
-    def initialize(self) -> None:
+    def add_handlers(self) -> None:
         for port in range(self.ninputs):
             self.router.handlers.add_read(self, f"active{port}", self._active_reader(port))
             self.router.handlers.add_write(self, f"active{port}", self._active_writer(port))

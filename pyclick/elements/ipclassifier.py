@@ -153,6 +153,8 @@ class IPClassifier(Element):
 
     def initialize(self) -> None:
         warn_unreachable(self, self.classification, set(range(self.noutputs)))
+
+    def add_handlers(self) -> None:
         for index in range(self.noutputs):
             self.router.handlers.add_read(self, f"pattern{index}", self._pattern_reader(index))
             self.router.handlers.add_write(self, f"pattern{index}", self._pattern_writer(index))

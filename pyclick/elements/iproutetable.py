@@ -156,7 +156,7 @@ class RouteTable(Element):
             self.log.warning("%s: no route for %s", self.declaration(),
                              unparse_ip(packet.dst_ip))
 
-    def initialize(self) -> None:
+    def add_handlers(self) -> None:
         self.router.handlers.add_read(self, "lookup", self._lookup_handler)
 
     @read_handler("table")

@@ -90,6 +90,7 @@ class RatedSource(_GeneratingSource):
         self._notifier = Notifier(active=self.active)
 
     def initialize(self) -> None:
+        super().initialize()
         # Click sets one token, but its bucket's clock starts at 0, so the
         # first refill fills it: the first burst is the whole capacity.
         self._bucket.start(self.router.now())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from pyclick.args import BOOL, FLOAT, UNSIGNED, Args, ListOf
+from pyclick.args import BOOL, ELEMENT, FLOAT, UNSIGNED, Args, ListOf
 from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
 from pyclick.elements.clickargs import fixed_point, unparse_fixed
 from pyclick.elements.handlercall import parse_value
@@ -103,7 +103,7 @@ class RED(Element):
         self.min_thresh = args.read_mp("MIN_THRESH", THRESH)
         self.max_thresh = args.read_mp("MAX_THRESH", THRESH)
         self.max_p = args.read_mp("MAX_P", _max_p)
-        self._named = args.read("QUEUES", ListOf(_queue_name), [])
+        self._named: list[Element] = args.read("QUEUES", ListOf(ELEMENT), [])
         self.stability = args.read("STABILITY", STABILITY, 4)
         self.gentle = args.read("GENTLE", BOOL, True)
         if self.min_thresh is not None and self.max_thresh is not None \
@@ -124,7 +124,7 @@ class RED(Element):
 
     def initialize(self) -> None:
         if self._named:
-            self.queues = [self._find_queue(name) for name in self._named]
+            self.queues = [self._queue(found) for found in self._named]
         else:
             self.queues = nearest_queues(self, downstream=self.output_is_push(0))
             if not self.queues:
@@ -132,8 +132,7 @@ class RED(Element):
                                   f"Queues", self.landmark)
         self._reset()
 
-    def _find_queue(self, name: str) -> SimpleQueue:
-        found = self.router.find(name, self)
+    def _queue(self, found: Element) -> SimpleQueue:
         if not isinstance(found, SimpleQueue):
             raise ConfigError(f"While initializing '{self.declaration()}': QUEUES: "
                               f"'{found.declaration()}' is not a queue", self.landmark)
@@ -260,6 +259,3 @@ class RED(Element):
         return (f"{self.min_thresh}, {self.max_thresh}, {self._read_max_p()}, QUEUES {names}, "
                 f"STABILITY {self.stability}{gentle}")
 
-
-def _queue_name(text: str, args: Args) -> str:
-    return text.strip()

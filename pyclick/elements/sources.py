@@ -94,6 +94,10 @@ class _Source(Switchable):
         if self.stop_when_done and self.end_call is not None:
             args.error("STOP and END_CALL are mutually exclusive")
 
+    def initialize(self) -> None:
+        if self.end_call is not None:
+            self.end_call.check(self)
+
     def _finished(self) -> None:
         """The source ran out: a driver stop event or the END_CALL, once per run-out."""
         if self._ended:
@@ -230,6 +234,7 @@ class InfiniteSource(_GeneratingSource):
         self._notifier = Notifier(active=self.active)
 
     def initialize(self) -> None:
+        super().initialize()
         if self.output_is_push(0):
             self._nonfull = downstream_full_signal(self, 0, self._task.reschedule)
             if self.active:
@@ -471,6 +476,7 @@ class FromDump(_Source):
         self._notifier = Notifier(active=self.active)
 
     def initialize(self) -> None:
+        super().initialize()
         self._pulled = self.output_is_pull(0)
         # The capture reader brings numpy: loaded by a FromDump only, when it starts.
         from pyclick.sim.pcap import PcapError

@@ -63,6 +63,7 @@ class TimedSource(_GeneratingSource):
         self._timer = Timer(self, self._tick)
 
     def initialize(self) -> None:
+        super().initialize()
         if self.active:
             self._timer.schedule_after(self.interval)
 

@@ -129,6 +129,8 @@ class TimeFilter(Element):
         self._end_armed = False
 
     def initialize(self) -> None:
+        if self.end_call is not None:
+            self.end_call.check(self)
         now = packet_date(self, self.router.now())
         if self._first_init_relative:
             self._first += now

@@ -6,7 +6,7 @@ import struct
 import sys
 from typing import BinaryIO
 
-from pyclick.args import BOOL, FILENAME, UNSIGNED, WORD, Args, ListOf
+from pyclick.args import BOOL, ELEMENT, FILENAME, UNSIGNED, Args, ListOf
 from pyclick.element import AGNOSTIC, CONFIGURE_PHASE_DEFAULT, Element, read_handler, write_handler
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
@@ -85,7 +85,7 @@ class ToDump(Element):
         self.filename = args.read_mp("FILENAME", FILENAME)
         self.snaplen = args.read("SNAPLEN", UNSIGNED.range(0, 1 << 24), 2000)
         self.encap = args.read("ENCAP", ENCAP)
-        self.encap_from = args.read("USE_ENCAP_FROM", ListOf(WORD))
+        self.encap_from: list[Element] | None = args.read("USE_ENCAP_FROM", ListOf(ELEMENT))
         self.extra_length = args.read("EXTRA_LENGTH", BOOL, True)
         self.unbuffered = args.read("UNBUFFERED", BOOL, False)
         self.nano = args.read("NANO", BOOL, False)
@@ -117,9 +117,9 @@ class ToDump(Element):
         if not self.encap_from:
             return None
         found = set()
-        for name in self.encap_from:
+        for element in self.encap_from:
             try:
-                found.add(self.router.handlers.read(f"{name}.encap").strip().upper())
+                found.add(self.router.handlers.read(f"{element.name}.encap").strip().upper())
             except HandlerError as err:
                 raise ConfigError(f"{self.declaration()}: USE_ENCAP_FROM: {err.message}",
                                   self.landmark) from None
