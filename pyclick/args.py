@@ -8,8 +8,11 @@ word (``TCP``) is a positional argument unless the element has already read
 a keyword of that name. As in Click, an argument that only looks like one
 (a first word of letters, digits and ``_`` followed by a value, as in
 ``Print(my label)``) fills no optional positional argument: it is refused
-as an unknown keyword unless a mandatory one takes it. Commas inside quotes, parentheses, brackets or
-braces do not split; ``//`` and ``/* */`` comments are ignored.
+as an unknown keyword unless a mandatory one takes it; and a positional
+argument given by keyword too still uses up its place (``Print(ok, 8,
+LABEL x)``: label x, MAXLENGTH 8). Commas inside quotes, parentheses,
+brackets or braces do not split; ``//`` and ``/* */`` comments are
+ignored.
 An element reads its arguments with an :class:`Args`::
 
     def configure(self, args: Args) -> None:
@@ -556,11 +559,14 @@ class Args:
             for arg in found:
                 arg.consumed = True
             text = found[-1].value
-        elif positional:
-            arg = self._next_positional(mandatory)
+        if positional:
+            # As in Click, a positional argument takes its place even when its
+            # keyword is given too: the keyword's value wins, the place is used up.
+            arg = self._next_positional(mandatory and not found)
             if arg is not None:
                 arg.consumed = True
-                text = arg.raw
+                if not found:
+                    text = arg.raw
         if text is None:
             if mandatory:
                 self._error(f"{key}: missing mandatory argument")
@@ -568,12 +574,13 @@ class Args:
         value = self._convert(key, text, type)
         return default if value is _MISSING else value
 
-    def _next_positional(self, mandatory: bool) -> _Arg | None:
+    def _next_positional(self, lookalike: bool) -> _Arg | None:
         """The next positional argument; one that looks like a keyword to Click only
-        for a ``mandatory`` read (it stays in place for the next read otherwise)."""
+        when ``lookalike`` (a mandatory read whose keyword is not given: it stays in
+        place for the next read otherwise)."""
         while self._cursor < self._npositional:
             arg = self._args[self._cursor]
-            if arg.lookalike is not None and not arg.consumed and not mandatory:
+            if arg.lookalike is not None and not arg.consumed and not lookalike:
                 return None
             self._cursor += 1
             if not arg.consumed and not (arg.bare and arg.keyword in self.declared):

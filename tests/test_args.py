@@ -147,6 +147,19 @@ def test_positional_argument_may_be_given_by_keyword():
     args.complete()
 
 
+def test_a_positional_place_is_used_up_when_its_keyword_is_given():
+    # Click's rule: the keyword's value wins and the argument in its place is
+    # dropped, so the next positional argument reads the next place.
+    args = Args("ok, 8, LABEL x")
+    assert args.read_p("LABEL", STRING) == "x"
+    assert args.read_p("MAXLENGTH", INT) == 8
+    args.complete()
+    args = Args("ok, 8, MAXLENGTH 4")
+    assert args.read_p("LABEL", STRING) == "ok"
+    assert args.read_p("MAXLENGTH", INT) == 4
+    args.complete()
+
+
 def test_optional_defaults_and_has():
     args = Args("VERBOSE 1")
     assert args.has("VERBOSE") and not args.has("OTHER")
