@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import struct
 
+import pytest
 
 from pyclick.element import Element
 from pyclick.elements.inet import checksum
@@ -283,3 +284,17 @@ def test_errors(tmp_path):
                           (f"{empty}, STOP maybe", "STOP"),
                           (f"{empty}, SAMPLE x", "SAMPLE")):
         assert words in str(config_error_of(build, config))
+
+
+@pytest.mark.parametrize("config", ["CONTENTS ip_dst, FIELDS ip_src", "FIELDS ip_src, CONTENTS ip_dst",
+                                    "CONTENTS ip_src, DEFAULT_CONTENTS ip_dst"])
+def test_of_several_names_for_the_contents_the_one_click_reads_first_counts(tmp_path, config):
+    # Click reads DEFAULT_CONTENTS, DEFAULT_FIELDS, CONTENTS, FIELDS in that
+    # order and keeps the first given: the address lands in ip_dst.
+    path = tmp_path / "in.sum"
+    path.write_text("1.0.0.1\n")
+    router = configured_router([("f", "FromIPSummaryDump", f"{path}, {config}")], at=LANDMARK)
+    router.initialize()
+    packet = router.element("f").pull(0)
+    router.cleanup()
+    assert packet.data[12:20] == bytes((0, 0, 0, 0, 1, 0, 0, 1))

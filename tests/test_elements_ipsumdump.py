@@ -258,3 +258,11 @@ def test_flush_handler(tmp_path):
     router.handlers.write("t.flush", "")
     assert path.read_text() == "!IPSummaryDump 1.3\n!data ip_proto\nI\n"
     router.cleanup()
+
+
+@pytest.mark.parametrize("config", ["FIELDS ip_src, CONTENTS ip_dst", "CONTENTS ip_dst, FIELDS ip_src",
+                                    "CONTENTS ip_src, DATA ip_dst", "DATA ip_dst, CONTENTS ip_src"])
+def test_of_several_names_for_the_fields_the_one_click_reads_first_counts(tmp_path, config):
+    # Click reads FIELDS, then CONTENTS, then DATA, and its Args keeps the first.
+    packet = ip_packet(17, b"\x00" * 8)
+    assert summary(tmp_path, [packet], f"HEADER false, {config}") == "10.0.0.1\n"

@@ -187,9 +187,10 @@ class FromIPSummaryDump(Activatable):
         self.default_proto = args.read("PROTO", UNSIGNED, TCP, range=(0, 255))
         self.multipacket = args.read("MULTIPACKET", BOOL, False)
         fields = flowid = ""
-        # Several names of one setting, as in Click (the last one given counts).
-        for key in ("DEFAULT_CONTENTS", "DEFAULT_FIELDS", "DEFAULT_FLOWID", "CONTENTS", "FIELDS",
-                    "FLOWID"):
+        # Several names of one setting, as in Click: given several, the one
+        # Click reads first counts (its Args sets them in reverse reading order).
+        for key in reversed(("DEFAULT_CONTENTS", "DEFAULT_FIELDS", "DEFAULT_FLOWID", "CONTENTS",
+                             "FIELDS", "FLOWID")):
             if args.has(key):
                 if key.endswith("FLOWID"):
                     flowid = args.read(key, ANY)

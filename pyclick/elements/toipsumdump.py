@@ -119,7 +119,9 @@ class ToIPSummaryDump(Element):
         self.filename = args.read_mp("FILENAME", FILENAME)
         fields, given_as = "timestamp ip_src", "FIELDS"
         # Three names of one setting, as in Click; errors name the one given.
-        for key in ("FIELDS", "CONTENTS", "DATA"):
+        # Given several, the one Click reads first counts (its Args sets them
+        # in reverse reading order).
+        for key in reversed(("FIELDS", "CONTENTS", "DATA")):
             if args.has(key):
                 fields, given_as = args.read(key, ANY, fields), key
         if args.has("DATA"):
