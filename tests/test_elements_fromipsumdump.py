@@ -298,3 +298,15 @@ def test_of_several_names_for_the_contents_the_one_click_reads_first_counts(tmp_
     packet = router.element("f").pull(0)
     router.cleanup()
     assert packet.data[12:20] == bytes((0, 0, 0, 0, 1, 0, 0, 1))
+
+
+def test_an_empty_data_is_none(tmp_path):
+    # As in Click: beside a file it is no conflict, alone it leaves the file missing.
+    path = tmp_path / "in.sum"
+    path.write_text("1.0.0.1\n")
+    configured_router([("f", "FromIPSummaryDump", f'{path}, FIELDS ip_src, DATA ""')],
+                      at=LANDMARK)
+    error = config_error_of(configured_router, [("f", "FromIPSummaryDump", 'DATA ""')],
+                            at=LANDMARK)
+    assert error.messages == ["<test>:3: While configuring 'f :: FromIPSummaryDump': "
+                              "FILENAME: required argument missing"]

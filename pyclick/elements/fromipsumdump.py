@@ -197,7 +197,8 @@ class FromIPSummaryDump(Activatable):
                 else:
                     fields = args.read(key, ANY)
         self.allow_nonexistent = args.read("ALLOW_NONEXISTENT", BOOL, False)
-        self.data: str | None = args.read("DATA", STRING)
+        # An empty DATA is none, as in Click.
+        self.data: str | None = args.read("DATA", STRING) or None
         if self.data is not None and self.filename:
             args.error("FILENAME and DATA conflict")
         elif self.data is None and not self.filename:
