@@ -335,9 +335,13 @@ class Element:
 
     def pull(self, port: int) -> "Packet | None":
         """Answer a pull on output ``port``: a packet or None. The default pulls
-        input 0 and applies ``simple_action``."""
+        input 0 and applies ``simple_action_batch`` to it (which an element may
+        override alone: pulled, it must act as pushed)."""
         packet = self.input_pull(0)
-        return None if packet is None else self.simple_action(packet)
+        if packet is None:
+            return None
+        kept = self.simple_action_batch([packet])
+        return kept[0] if kept else None
 
     def pull_batch(self, port: int, max_packets: int) -> list["Packet"]:
         """Answer a pull of up to ``max_packets`` packets on output ``port``, fewer

@@ -250,3 +250,11 @@ def test_a_print_label_is_one_word_as_in_click(capsys):
     status, out, err = click(capsys, "-q", "-e", "Idle -> Print(1 a) -> Discard")
     assert (status, err) == (1, "<expr>:1: While configuring 'Print@2 :: Print': LABEL: "
                                 "expected a single word, got '1 a'\n")
+
+
+def test_print_pulled_prints_as_pushed(capsys):
+    # A pull Discard pulls through Print: both packets are printed, as in Click.
+    status, out, err = click(capsys, "--simtime", "-e",
+                             r"InfiniteSource(DATA \<00 11>, LIMIT 2, STOP true) -> Queue "
+                             "-> Print(p) -> Discard")
+    assert (status, err) == (0, "p:    2 | 0011\n" * 2)
