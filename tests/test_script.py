@@ -371,7 +371,7 @@ def test_runtime_errors_name_the_element_and_instruction(caplog, capsys):
     ("stop now", "'stop' takes no argument"),
     ("write", "expected 'write HANDLER'"),
     ("pause two", "expected 'pause [COUNT]'"),
-    ("TYPE SIGNAL", "TYPE: expected ACTIVE or PASSIVE"),
+    ("TYPE SIGNAL", "TYPE: expected ACTIVE, PASSIVE or PACKET"),
 ])
 def test_configuration_mistakes(script, message):
     text = str(config_error_of(build, [("s", "Script", script)]))
@@ -540,3 +540,49 @@ def test_start_now_and_step_are_what_a_driver_script_uses(capsys):
         assert capsys.readouterr().out == ""
     finally:
         router.cleanup()
+
+
+# --- PACKET scripts ------------------------------------------------------------------
+
+def counts_after(config: str) -> list[str]:
+    """The a.count and b.count of ``config`` run in simulated time."""
+    from pyclick.lang import flatten
+    router = Router(flatten(config, filename="p.click"), simtime=True)
+    router.configure()
+    values: list[str] = []
+    router.run(handle_signals=False, before_cleanup=lambda: values.extend(
+        router.handlers.read(name) for name in ("a.count", "b.count")))
+    return values
+
+
+@pytest.mark.parametrize("script, counts", [
+    # n is 1, 2, 3: outputs 1, 0, 1.
+    ("set n $(add $n 1), return $(mod $n 2)", ["1", "2"]),
+    # Without a return, output 0; a return naming no output drops the packet.
+    ("set n 1", ["3", "0"]),
+    ("return 5", ["0", "0"]),
+    ("error failed", ["0", "0"]),
+])
+def test_a_packet_script_sends_each_packet_to_the_output_it_returns(script, counts):
+    assert counts_after(f"InfiniteSource(LIMIT 3, STOP true) -> x :: Script({script}) "
+                        "-> a :: Counter -> Discard; x[1] -> b :: Counter -> Discard") == counts
+
+
+def test_a_packet_script_reads_its_input_and_may_be_pulled():
+    # Packets from input 1 return 1; pulled through a Queue, output 1 is pushed.
+    assert counts_after("x :: Script(return $input); InfiniteSource(LIMIT 2, STOP true) -> [1]x;"
+                        "Idle -> [0]x; x -> a :: Counter -> Discard;"
+                        "x[1] -> b :: Counter -> Discard") == ["0", "2"]
+    assert counts_after("InfiniteSource(LIMIT 2, STOP true) -> Queue -> x :: Script(return 1)"
+                        "-> a :: Counter -> Discard; x[1] -> b :: Counter -> Discard") == ["0", "2"]
+
+
+@pytest.mark.parametrize("config, message", [
+    ("x :: Script(TYPE PACKET, return 0)", "PACKET script must have inputs"),
+    ("Idle -> x :: Script(TYPE ACTIVE, end) -> Discard", "ports allowed only on PACKET scripts"),
+])
+def test_only_packet_scripts_have_ports(config, message):
+    from pyclick.lang import flatten
+    router = Router(flatten(config, filename="p.click"), simtime=True)
+    with pytest.raises(ConfigError, match=message):
+        router.configure()

@@ -15,13 +15,14 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from pyclick.args import TIME, UNSIGNED, WORD, Args, shorten, unquote
-from pyclick.element import Element, read_handler, write_handler
+from pyclick.args import INT, TIME, UNSIGNED, WORD, Args, shorten, unquote
+from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
 from pyclick.elements.handlercall import handler_name, parse_value
 from pyclick.elements.scriptexpr import (FUNCTIONS, ScriptError, expand, parse_bool,
                                          parse_number, split_first, unparse_bool)
 from pyclick.errors import ConfigError
 from pyclick.lang.configstr import shift_word, split_words
+from pyclick.packet import Packet
 from pyclick.runtime.handlers import NO_SUCH_ELEMENT, HandlerError
 from pyclick.runtime.timers import Timer
 
@@ -125,9 +126,10 @@ def _check(ins: Instruction, labels: dict[str, int]) -> str | None:
 
 def _script_type(text: str, args: Args) -> str:
     word = WORD(text, args).upper()
-    if word not in ("ACTIVE", "PASSIVE"):
-        raise ValueError("expected ACTIVE or PASSIVE")
-    return word
+    if word not in ("ACTIVE", "PASSIVE", "PACKET", "PUSH"):
+        raise ValueError("expected ACTIVE, PASSIVE or PACKET")
+    # PUSH is Click's other name for PACKET.
+    return "PACKET" if word == "PUSH" else word
 
 
 class Script(Element):
@@ -136,7 +138,12 @@ class Script(Element):
     Description
     Each argument is an instruction; they run in order. An ACTIVE script
     (the default) starts when the router starts; a PASSIVE one runs when
-    its run handler is called and returns the value of its 'return'.
+    its run handler is called and returns the value of its 'return'. A
+    PACKET script (the default for a script with ports) runs from the start
+    for every packet that arrives, with $input set to the input it came in
+    on, and sends the packet to the output its 'return' names (0 when it
+    ends without one); a packet whose script fails, waits, or returns no
+    output the script has is dropped. Pulled, it pulls input 0.
 
     Text is substituted first: $VAR and ${VAR} are script variables,
     $(HANDLER ARGS) is a read handler's value ($(c.count)), and
@@ -174,7 +181,7 @@ class Script(Element):
     A script that executes 1000 gotos without waiting is stopped as looping.
 
     Keyword arguments
-    TYPE -- ACTIVE or PASSIVE; default ACTIVE
+    TYPE -- ACTIVE, PASSIVE or PACKET (or PUSH); default PACKET for a script with ports, else ACTIVE
 
     Element handlers
     run (read with arguments, write) -- run the script from the start; reading returns the return value
@@ -196,10 +203,16 @@ class Script(Element):
     Script(wait 100ms, print "count $(c.count)", stop);
     """
 
-    port_count = "0/0"
+    port_count = "-/-"
+    processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
-        self.type = args.read("TYPE", _script_type, "ACTIVE")
+        ported = bool(self.ninputs or self.noutputs)
+        self.type = args.read("TYPE", _script_type, "PACKET" if ported else "ACTIVE")
+        if self.type == "PACKET" and not self.ninputs:
+            args.error("PACKET script must have inputs")
+        elif self.type != "PACKET" and ported:
+            args.error("ports allowed only on PACKET scripts")
         self.program, self.labels, errors = compile_program(args.rest())
         for error in errors:
             args.error(error)
@@ -217,6 +230,8 @@ class Script(Element):
         self.ip = 0
         self.status = "0"
         self.return_value = ""
+        #: Whether the last run ended on a 'return' (a PACKET script's output).
+        self.returned = False
         self.running = False
         self.finished = False
         self._started = False
@@ -282,7 +297,7 @@ class Script(Element):
         self._timer.unschedule()
         self._pause_left = 0
         self._args, self._run_handler, self._run_written = arguments, "run", written
-        self.ip, self.return_value, self.finished = 0, "", False
+        self.ip, self.return_value, self.finished, self.returned = 0, "", False, False
         self._run()
         return self.return_value
 
@@ -357,6 +372,7 @@ class Script(Element):
         elif op in ("return", "returnq"):
             value = self._expand(ins.text)
             self.return_value = unquote(value) if quoted else value
+            self.returned = True
             raise _Ended
         elif op in ("error", "errorq"):
             message = self._expand(ins.text)
@@ -581,6 +597,42 @@ class Script(Element):
             except (HandlerError, ScriptError):
                 return unparse_bool(False)
         return unparse_bool(True)
+
+    # --- PACKET scripts
+    def push(self, port: int, batch: list[Packet]) -> None:
+        for packet in batch:
+            output = self._output_for(port)
+            if 0 <= output < self.noutputs:
+                self.output_push(output, [packet])
+
+    def pull(self, port: int) -> Packet | None:
+        packet = self.input_pull(0)
+        if packet is None:
+            return None
+        output = self._output_for(0)
+        if output == 0:
+            return packet
+        if 0 < output < self.noutputs:
+            self.output_push(output, [packet])
+        return None
+
+    def _output_for(self, port: int) -> int:
+        """Run the script for a packet from input ``port``: the output it names, -1 for
+        none (the script failed, waits, or returned no number)."""
+        self.variables["input"] = str(port)
+        try:
+            value = self._start("", written=False)
+        except ScriptError as err:
+            self.log.error("%s", err)
+            return -1
+        if not self.finished:
+            return -1
+        if not self.returned:
+            return 0
+        try:
+            return parse_value(INT, value)
+        except ValueError:
+            return -1
 
     # --- handlers
     @read_handler("run")
