@@ -194,6 +194,8 @@ def test_ipencap_header_worked_out_by_hand():
 @pytest.mark.parametrize("keywords, tos, frag", [
     ("TOS 0x10", 16, 0), ("TOS 256", None, 0), ("DSCP 46", 46 << 2, 0), ("ECT true", 1, 0),
     ("ECT 2", 2, 0), ("DSCP 10, CE true", 40 + 3, 0), ("DF true, TTL 9", 0, 0x4000),
+    # -1 is Click's "not set": beside the other one, and below it an error.
+    ("TOS -1, DSCP 5", 5 << 2, 0), ("DSCP -1, TOS 3", 3, 0), ("TOS -2", None, 0),
 ])
 def test_ipencap_tos_and_flags(keywords, tos, frag):
     if tos is None:

@@ -3,7 +3,7 @@ off and putting it back."""
 
 from __future__ import annotations
 
-from pyclick.args import BOOL, UNSIGNED, Args
+from pyclick.args import BOOL, INT, UNSIGNED, Args
 from pyclick.element import AGNOSTIC, Element
 from pyclick.elements.inet import IPADDR, ipv4_header, unparse_ip
 from pyclick.elements.ipproto import IP_PROTO
@@ -65,8 +65,8 @@ class IPEncap(Element):
     SRC -- the source address; mandatory
     DST -- the destination address, or DST_ANNO; mandatory
     TTL -- the time to live, 0 to 255; default 250
-    TOS -- the whole TOS byte, 0 to 255 (not with DSCP, ECT or CE); default 0
-    DSCP -- the DSCP, 0 to 63; default 0
+    TOS -- the whole TOS byte, 0 to 255, or -1 for none (not with DSCP, ECT or CE); default 0
+    DSCP -- the DSCP, 0 to 63, or -1 for none; default 0
     ECT -- ECN capable transport: true sets the ECN bits to 1, 2 to 2; default false
     CE -- set the ECN bits to 3 (congestion experienced); default false
     DF -- set the don't fragment bit; default false
@@ -86,9 +86,10 @@ class IPEncap(Element):
         self.protocol = args.read_mp("PROTO", IP_PROTO)
         self.src = args.read_mp("SRC", IPADDR)
         self.dst = args.read_mp("DST", _DESTINATION)
-        tos = args.read("TOS", _BYTE)
+        # -1 is Click's "not set" for TOS and DSCP.
+        tos = _set(args.read("TOS", INT.range(-1, 255)))
         self.ttl = args.read("TTL", _BYTE, 250)
-        dscp = args.read("DSCP", UNSIGNED.range(0, 63))
+        dscp = _set(args.read("DSCP", INT.range(-1, 63)))
         ect = args.read("ECT", _ECT, 0)
         ce = args.read("CE", BOOL, False)
         self.dont_fragment = args.read("DF", BOOL, False)
@@ -172,3 +173,8 @@ class UnstripIPHeader(Element):
         if offset is not None and offset < 0:
             packet.push(-offset)
         return packet
+
+
+def _set(value: int | None) -> int | None:
+    """A TOS or DSCP argument: -1, as none given, is None."""
+    return None if value == -1 else value
