@@ -180,6 +180,9 @@ class Script(Element):
 
     A script that executes 1000 gotos without waiting is stopped as looping.
 
+    Ports
+    none; a PACKET script: one or more agnostic inputs, any number of agnostic outputs
+
     Keyword arguments
     TYPE -- ACTIVE, PASSIVE or PACKET (or PUSH); default PACKET for a script with ports, else ACTIVE
 
