@@ -87,9 +87,9 @@ class IPEncap(Element):
         self.src = args.read_mp("SRC", IPADDR)
         self.dst = args.read_mp("DST", _DESTINATION)
         # -1 is Click's "not set" for TOS and DSCP.
-        tos = _set(args.read("TOS", INT.range(-1, 255)))
+        tos = _none_if_unset(args.read("TOS", INT.range(-1, 255)))
         self.ttl = args.read("TTL", _BYTE, 250)
-        dscp = _set(args.read("DSCP", INT.range(-1, 63)))
+        dscp = _none_if_unset(args.read("DSCP", INT.range(-1, 63)))
         ect = args.read("ECT", _ECT, 0)
         ce = args.read("CE", BOOL, False)
         self.dont_fragment = args.read("DF", BOOL, False)
@@ -175,6 +175,6 @@ class UnstripIPHeader(Element):
         return packet
 
 
-def _set(value: int | None) -> int | None:
+def _none_if_unset(value: int | None) -> int | None:
     """A TOS or DSCP argument: -1, as none given, is None."""
     return None if value == -1 else value

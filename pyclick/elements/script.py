@@ -247,9 +247,15 @@ class Script(Element):
             "readable": lambda text: self._fn_access(text, write=False),
             "writable": lambda text: self._fn_access(text, write=True)}
 
-    def initialize(self) -> None:
+    def add_handlers(self) -> None:
         for name, fn in self._functions.items():
             self.router.handlers.add_read(self, name, fn)
+        for ins in self.program:
+            if ins.op in ("export", "exportq"):
+                var, _ = split_first(ins.text)
+                self.router.handlers.add_read(self, var, self._exported(var))
+
+    def initialize(self) -> None:
         for ins in self.program:
             if ins.op in ("init", "initq", "export", "exportq"):
                 try:
@@ -257,9 +263,6 @@ class Script(Element):
                 except ScriptError as err:
                     raise ConfigError(f"{self.declaration()}: '{ins}': {err}",
                                       self.landmark) from None
-            if ins.op in ("export", "exportq"):
-                var, _ = split_first(ins.text)
-                self.router.handlers.add_read(self, var, self._exported(var))
         if self.type == "ACTIVE":
             first = self.program[0] if self.program else None
             if first is not None and first.op == "wait":

@@ -8,11 +8,11 @@ nothing is due it jumps the clock to the next expiry. It jumps too once a
 batch of task runs did no work and woke no other task: tasks polling what
 only a timer can change (an Unqueue below a SimpleQueue, which has no
 notifier) would otherwise hold the clock for ever, where Click's simulated
-clock, moving a nanosecond at every reading, reaches the next expiry. Nothing waits for real time, so
-a simulation runs as fast as its events are handled, and the same
-configuration gives the same sequence of events on every run. The loop
-ends when it is stopped or nothing is left to run (then it stops its
-:class:`~pyclick.runtime.host.Host`).
+clock, moving a nanosecond at every reading, reaches the next expiry.
+Nothing waits for real time, so a simulation runs as fast as its events
+are handled, and the same configuration gives the same sequence of events
+on every run. The loop ends when it is stopped or nothing is left to run
+(then it stops its :class:`~pyclick.runtime.host.Host`).
 """
 
 from __future__ import annotations
