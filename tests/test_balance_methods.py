@@ -215,17 +215,36 @@ class SearchEveryTick(Rsspp):
         return relief
 
 
+class InOrder(Rsspp):
+    """rsspp whose two tests before the search (the noise-shifted bound, a giver
+    that can give) always come in one order: ``lone_first`` or the other."""
+
+    def __init__(self, params, lone_first):
+        self.fixed = lone_first
+        super().__init__(params)
+
+    @property
+    def _lone_first(self):
+        return self.fixed
+
+    @_lone_first.setter
+    def _lone_first(self, value):
+        pass
+
+
 def test_a_giver_down_to_one_bucket_settles_the_tick_as_the_search_would():
     # Few busy buckets on many cores, some of them elephants: a core often
     # holds one heavy bucket alone, which it keeps. The method settles such
     # ticks before its search when the other givers cannot gain the price;
-    # every decision must be the one the search itself makes.
+    # every decision must be the one the search itself makes, whichever
+    # test comes first.
     rng = np.random.default_rng(0)
     reta, cores = 64, 16
     mean = np.where(rng.random(reta) < 0.8, rng.pareto(1.2, reta) + 0.2, 0.0)
     params = BalanceParams(method="rsspp", reta_size=reta, cpus=cores, timer=0.01,
                            timer_max=0.01)
     ours, searching = Controller(params), Controller(params, SearchEveryTick(params))
+    ordered = [Controller(params, InOrder(params, lone_first)) for lone_first in (True, False)]
     moved = 0
     for _ in range(400):
         weight = mean * np.exp(rng.normal(0.0, 1.0, reta))
@@ -233,9 +252,11 @@ def test_a_giver_down_to_one_bucket_settles_the_tick_as_the_search_would():
         counts = rng.poisson(rate * 0.01)
         per_core = np.bincount(ours.table, weights=counts, minlength=cores)
         loads = np.minimum(per_core / 1e4, 1.0)
-        mine, theirs = ours.step(loads, counts, 0.01), searching.step(loads, counts, 0.01)
-        assert (mine.moves, mine.next_tick, mine.imbalance) == \
-            (theirs.moves, theirs.next_tick, theirs.imbalance)
+        theirs = searching.step(loads, counts, 0.01)
+        for controller in [ours] + ordered:
+            mine = controller.step(loads, counts, 0.01)
+            assert (mine.moves, mine.next_tick, mine.imbalance) == \
+                (theirs.moves, theirs.next_tick, theirs.imbalance)
         moved += len(theirs.moves)
     # Both kinds of tick, many times.
     assert moved > 200 and searching.method.lone_and_still > 100

@@ -57,8 +57,8 @@ from pyclick.balance.move_price import MovePrice
 from pyclick.balance.numa import socket_groups
 from pyclick.balance.params import BalanceParams
 from pyclick.balance.reference_greedy import RunStat
-from pyclick.balance.solver import (Below, Relief, busy_buckets, fixed_half_gain, held_by,
-                                    no_gain, receivers_under, relieve_candidates,
+from pyclick.balance.solver import (Below, Busy, Relief, fixed_half_gain, no_gain,
+                                    receivers_under, relieve_candidates,
                                     relieve_overloaded_per_core)
 from pyclick.balance.state import BalancerState
 from pyclick.balance.tables import Move
@@ -128,6 +128,9 @@ class Rsspp:
             self.excess = ServedExcess(params.cpus, tuning.excess_horizon)
         self.price = MovePrice(params.reta_size, params.move_cost)
         self._everyone: list[int] = []
+        # Whether the test of a giver that can give comes before the noise
+        # shifts in ``_relieve``: it does after it last settled a tick.
+        self._lone_first = False
 
     def cores_added(self, state: BalancerState) -> None:
         """New cores start empty; the next tick fills them as underloaded cores."""
@@ -365,24 +368,35 @@ class Rsspp:
                               where=per_packet > 0)
             return relieve_overloaded_per_core(excess, givers, receivers, where, rates.rate,
                                                risk, cost, 1.0, threshold, min_gain)
-        # The noise shifts only lower the givers' excesses: a tick the bound
-        # settles without them needs no per-core variances.
         if not givers or no_gain(excess, givers, min_gain, below=below):
             return Relief([], excess)
+        # Two tests may settle the tick before the search: the bound again,
+        # with the noise shifts (which only lower the givers' excesses), and
+        # whether any giver holds more than one busy bucket (a giver keeps
+        # its last one: on traffic of lone elephants, each alone on its
+        # core, none can give). Their outcome does not depend on their order,
+        # their cost does: whichever of them last settled a tick goes first,
+        # as traffic keeps its shape for a while (lone elephants live for
+        # seconds, hundreds of ticks).
+        busy: Busy | None = None
+        if self._lone_first:
+            busy = Busy.of(where, rates.rate, givers, len(excess), giving)
+            if not busy.able:
+                return Relief([], excess)
         shift = self.price.noise_shift(rates, where, per_packet, receivers, givers,
                                        len(excess))
         if no_gain(excess, givers, min_gain, shift, below):
+            self._lone_first = False
             return Relief([], excess)
-        # Only the givers' busy buckets can move.
-        candidates, source = busy_buckets(where, rates.rate, givers, len(excess), giving)
-        if not candidates.size:
-            return Relief([], excess)
-        # A giver keeps its last busy bucket. Without such givers the bound
-        # settles most ticks on many cores that one heavy lone bucket (an
-        # elephant alone on its core) kept from settling.
-        held = held_by(source, givers, len(excess))
-        able = [g for g in givers if held[g] > 1]
-        if len(able) < len(givers) and (not able or no_gain(excess, able, min_gain, shift, below)):
+        if busy is None:
+            busy = Busy.of(where, rates.rate, givers, len(excess), giving)
+            if not busy.able:
+                self._lone_first = True
+                return Relief([], excess)
+        candidates, source, held, able = busy.candidates, busy.source, busy.held, busy.able
+        # Without the givers that hold a lone busy bucket the bound settles
+        # most ticks on many cores that one heavy lone bucket kept from settling.
+        if len(able) < len(givers) and no_gain(excess, able, min_gain, shift, below):
             return Relief([], excess)
         receiving = receivers_under(excess, receivers, below)
         if not receiving:

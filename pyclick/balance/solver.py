@@ -154,6 +154,25 @@ def held_by(source: np.ndarray, givers: list[int], ncores: int) -> list[int]:
     return np.bincount(source, minlength=ncores).tolist()
 
 
+@dataclass(slots=True)
+class Busy:
+    """The givers' busy buckets (``busy_buckets``), how many each core position
+    holds (``held_by``) and the givers holding more than one, which alone can
+    give: a giver keeps its last busy bucket."""
+
+    candidates: np.ndarray
+    source: np.ndarray
+    held: list[int]
+    able: list[int]
+
+    @classmethod
+    def of(cls, owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores: int,
+           giving: np.ndarray | None = None) -> "Busy":
+        candidates, source = busy_buckets(owner, rate, givers, ncores, giving)
+        held = held_by(source, givers, ncores)
+        return cls(candidates, source, held, [g for g in givers if held[g] > 1])
+
+
 def relieve_overloaded(excess: list[float], givers: list[int], receivers: list[int],
                        owner: np.ndarray, rate: np.ndarray, variance: np.ndarray,
                        cost: float, risk_weight: float, threshold: float,
