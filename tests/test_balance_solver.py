@@ -9,7 +9,7 @@ import pytest
 
 from pyclick.balance.estimate import (CoreCostArray, CoreCosts, PersistentRates, ServedExcess,
                                       ServedExcessArray, median, share_of_core_load)
-from pyclick.balance.solver import (_candidates, _giver_rows, relieve_overloaded,
+from pyclick.balance.solver import (Below, _candidates, _giver_rows, relieve_overloaded,
                                    relieve_overloaded_per_core)
 
 
@@ -293,3 +293,13 @@ def test_candidates_of_one_giver_and_of_several_are_grouped_alike():
     assert candidates.tolist() == [1, 0, 4] and source.tolist() == [0, 2, 2]
     assert _giver_rows(np.array([2, 2]), [2], 3)[1:] == ([0, 0, 2], [0, 0, 2])
     assert _giver_rows(np.array([0, 2, 2]), [2, 0], 3) == ([0, 1, 1], [1, 1, 3], [1, 0, 2])
+
+
+def test_the_sums_of_the_excesses_add_in_the_order_a_list_adds():
+    # In doubles 0.1 + 0.2 + 0.3, left to right as ``sum`` adds the tick's
+    # lists, is 0.6000000000000001; 0.1 + (0.2 + 0.3) is 0.6.
+    below = Below(-0.2, np.array([0.1, -0.2, 0.3]))
+    assert below.magnitude() == 0.6000000000000001
+    # 0.010000000000000002 + 0.04000000000000001 + 0.09
+    assert below.squares() == 0.14
+    assert below.squares() == sum(x * x for x in [0.1, -0.2, 0.3])

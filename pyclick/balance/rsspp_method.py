@@ -259,13 +259,16 @@ class Rsspp:
         # Any core found beyond the threshold calls for the shortest tick.
         urgency = 2 * RESET_IMBALANCE if beyond else 0.0
         if not givers:
-            return Outcome(sum(map(abs, excess)), core_loads=owed,
+            residual = sum(map(abs, excess)) if below is None else below.magnitude()
+            return Outcome(residual, core_loads=owed,
                            tick_imbalance=urgency, table_kept=True)
         least_gain = self.price.least_gain(average)
         # One cost for every core (the default): a number, not an array of it.
         per_packet = np.asarray(cost)[where] if t.per_core_costs else float(cost[0])
         began = perf_counter()
         moves: list[tuple[int, int]] = []
+        # Whether the search chose moves (kept or not, they changed the excesses).
+        searched = False
         for group in groups:
             if len(groups) > 1:
                 members = set(group)
@@ -275,6 +278,7 @@ class Rsspp:
                 relief = self._relieve(excess, givers, group, where, cost, per_packet, load,
                                        least_gain, below, giving)
             if relief.moves:
+                searched = True
                 relief = self.price.hold(relief, active, where, self.rates, per_packet, group,
                                          alpha, least_gain)
             excess = relief.excess
@@ -291,8 +295,13 @@ class Rsspp:
             for bucket, _, core in moved:
                 table[bucket] = core
                 state.receivers.add(core)
-        runs = [RunStat(sum(map(mul, excess, excess)), spent)]
-        return Outcome(sum(map(abs, excess)), runs=runs, core_loads=owed,
+        if searched or below is None:
+            residual, squares = sum(map(abs, excess)), sum(map(mul, excess, excess))
+        else:
+            # No move chosen: the excesses are still those ``below`` holds.
+            residual, squares = below.magnitude(), below.squares()
+        runs = [RunStat(squares, spent)]
+        return Outcome(residual, runs=runs, core_loads=owed,
                        tick_imbalance=urgency, table_kept=not moves, moved=moved)
 
     def _deviations(self, owed: list[float], groups: list[list[int]], alpha: float
@@ -309,12 +318,12 @@ class Rsspp:
     @staticmethod
     def _array_deviations(owed: np.ndarray, alpha: float, threshold: float, active: list[int],
                           resting: set[int]) -> tuple[float, list[float], list[int], bool,
-                                                      Below | None, np.ndarray | None]:
+                                                      Below, np.ndarray | None]:
         """``_deviations`` for one group, by array operations, with what the search
         reads of them: the average, the deviations, the givers (beyond
         ``threshold`` and not ``resting``), whether any core is beyond the
-        threshold, ``Below`` (when there are givers) and True at the givers'
-        positions (when those are all the cores beyond the threshold).
+        threshold, ``Below`` and True at the givers' positions (when those are
+        all the cores beyond the threshold).
 
         The same floats as the lists' passes: the average is a running sum,
         which adds in order as ``sum`` does. The extremes are read at
@@ -329,8 +338,9 @@ class Rsspp:
         lowest = deviation.item(deviation.argmin())
         highest = deviation.item(deviation.argmax())
         beyond = highest > threshold or -lowest > threshold
+        below = Below(lowest, deviation)
         if not highest > threshold:
-            return average, deviation.tolist(), [], beyond, None, None
+            return average, deviation.tolist(), [], beyond, below, None
         giving: np.ndarray | None = deviation > threshold
         givers = giving.nonzero()[0].tolist()
         if resting:
@@ -338,7 +348,6 @@ class Rsspp:
             if len(kept) < len(givers):
                 giving = None
             givers = kept
-        below = Below(lowest, deviation) if givers else None
         return average, deviation.tolist(), givers, beyond, below, giving
 
     @staticmethod
