@@ -56,6 +56,14 @@ def median(values: Sequence[float] | np.ndarray) -> float:
         (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def operand(value: float) -> np.ndarray:
+    """``value`` in a 0-d array, to give an array operation as a number: numpy takes
+    a Python or numpy float through a slower path than an array (about 0.2 µs of a
+    call on a tick's small arrays), and the arithmetic is the same. Set it anew
+    with ``held[...] = value``."""
+    return np.array(value, dtype=np.float64)
+
+
 class CoreCosts:
     """Smoothed load per packet/s of every core (busy fraction x seconds per packet).
 
@@ -110,9 +118,8 @@ class CoreCostArray:
     are arrays of core ids, ``loads`` and ``packets`` arrays aligned with
     them, and ``of`` returns an array. The least packet count is read at
     ``argmin`` (a fifth of the time of ``min`` on a few dozen values).
-    Python float operands go to operations that allocate their result (an
-    output given takes them through a slower path); operations between
-    arrays write into one of them, their output a positional argument (a
+    Numbers go to the operations as 0-d arrays (``operand``); operations
+    write into one of their operands, their output a positional argument (a
     keyword ``out`` or an in-place operator costs a tenth of a call more).
     """
 
@@ -120,12 +127,19 @@ class CoreCostArray:
         self.horizon = horizon
         self.cost = np.full(ncores, math.nan)
         self._unknown = ncores
+        self._saturated = operand(SATURATED_LOAD)
+        # The elapsed time and the weight it gives, made again when it changes.
+        self._weighed = math.nan
+        self._elapsed, self._weight = operand(math.nan), operand(math.nan)
 
     def update(self, cores: np.ndarray, loads: np.ndarray, packets: np.ndarray,
                elapsed: float) -> None:
-        weight = 1.0 - math.exp(-elapsed / self.horizon)
+        if elapsed != self._weighed:
+            self._elapsed[...] = elapsed
+            self._weight[...] = 1.0 - math.exp(-elapsed / self.horizon)
+            self._weighed = elapsed
         previous = self.cost[cores]
-        observed = loads * elapsed
+        observed = np.multiply(loads, self._elapsed)
         seen = None
         if packets.item(packets.argmin()) > 0:
             np.divide(observed, packets, observed)
@@ -133,13 +147,14 @@ class CoreCostArray:
             seen = packets > 0
             np.divide(observed, packets, out=observed, where=seen)
         # previous + weight x (observed - previous), as the loop computes it.
-        learnt = np.subtract(observed, previous) * weight
+        learnt = np.subtract(observed, previous)
+        np.multiply(learnt, self._weight, learnt)
         np.add(learnt, previous, learnt)
         # A saturated core's observation only raises its cost (a NaN
         # observation, which no comparison passes, leaves it). Some core is
         # saturated on most ticks of a loaded machine: no test for none.
         cost = np.fmax(previous, observed)
-        np.putmask(cost, loads < SATURATED_LOAD, learnt)
+        np.putmask(cost, np.less(loads, self._saturated), learnt)
         if self._unknown:
             fresh = np.isnan(previous)
             if seen is not None:
@@ -213,6 +228,8 @@ class PersistentRates:
         self._last_spread = 0.0
         self._covariance = 0.0
         self._spread = 0.0
+        # ``persistence`` as an operand (``operand``).
+        self._persistence = operand(self.persistence)
         self.seen = False
 
     def update(self, counts: np.ndarray, elapsed: float) -> None:
@@ -240,6 +257,7 @@ class PersistentRates:
         self._spread += learn * (self._last_spread - self._spread)
         if self._spread > 0:
             self.persistence = min(max(self._covariance / self._spread, 0.0), 1.0)
+            self._persistence[...] = self.persistence
         subtract(observed, self.rate, square)
         multiply(square, square, square)
         noise = divide(observed, self._elapsed, self._noise)
@@ -270,7 +288,7 @@ class PersistentRates:
             multiply(variance, kept_share, variance)
         self._deviation = deviation
         self._last_spread = float(deviation.dot(deviation))
-        rate = multiply(deviation, self.persistence, self.rate)
+        rate = multiply(deviation, self._persistence, self.rate)
         add(rate, level, rate)
 
     def _weigh(self, elapsed: float) -> None:
@@ -334,15 +352,25 @@ class ServedExcessArray:
     def __init__(self, ncores: int, horizon: float) -> None:
         self.horizon = horizon
         self.excess = np.zeros(ncores)
+        # Numbers as operands (``operand``): the decay over the elapsed time
+        # (made again when that changes), a tick's average, the horizon and
+        # the weight ``added`` is given.
+        self._decayed = math.nan
+        self._decay, self._average = operand(math.nan), operand(math.nan)
+        self._horizon, self._weight = operand(horizon), operand(math.nan)
 
     def update(self, cores: np.ndarray, served: np.ndarray, elapsed: float) -> None:
         if not len(served):
             return
-        decay = math.exp(-elapsed / self.horizon)
+        if elapsed != self._decayed:
+            self._decay[...] = math.exp(-elapsed / self.horizon)
+            self._decayed = elapsed
         # A running sum adds in order, as ``sum`` does (``np.sum`` adds pairwise).
-        average = np.add.accumulate(served).item(-1) / len(served)
-        excess = self.excess[cores] * decay
-        np.add(excess, np.subtract(served, average), excess)
+        self._average[...] = np.add.accumulate(served).item(-1) / len(served)
+        # (A gathered copy, written into.)
+        excess = self.excess[cores]
+        np.multiply(excess, self._decay, excess)
+        np.add(excess, np.subtract(served, self._average), excess)
         self.excess[cores] = excess
 
     def forget(self, cores: Sequence[int]) -> None:
@@ -353,6 +381,9 @@ class ServedExcessArray:
 
     def added(self, cores: np.ndarray, loads: np.ndarray, weight: float) -> np.ndarray:
         """As ``ServedExcess.added``: loads + weight x each core's recent excess load."""
-        owed = self.excess[cores] / self.horizon * weight
+        owed = self.excess[cores]
+        np.divide(owed, self._horizon, owed)
+        self._weight[...] = weight
+        np.multiply(owed, self._weight, owed)
         np.add(owed, loads, owed)
         return owed

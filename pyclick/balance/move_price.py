@@ -101,7 +101,7 @@ class ImbalanceLife:
 
     def update(self, counts: np.ndarray, elapsed: float) -> None:
         """Add ``counts`` packets per bucket over ``elapsed`` seconds."""
-        self._counts += counts
+        np.add(self._counts, counts, self._counts)
         self._seconds += elapsed
         if self._seconds < self.window:
             return

@@ -42,6 +42,7 @@ that a tick corrects, as in the reference.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from operator import mul
 from time import perf_counter
@@ -51,7 +52,7 @@ import numpy as np
 
 from pyclick.balance import autoscale
 from pyclick.balance.estimate import (CoreCostArray, CoreCosts, PersistentRates, ServedExcess,
-                                      ServedExcessArray, median)
+                                      ServedExcessArray, median, operand)
 from pyclick.balance.method import DANCER_SHARE, Outcome
 from pyclick.balance.move_price import MovePrice
 from pyclick.balance.numa import socket_groups
@@ -128,6 +129,10 @@ class Rsspp:
             self.excess = ServedExcess(params.cpus, tuning.excess_horizon)
         self.price = MovePrice(params.reta_size, params.move_cost)
         self._everyone: list[int] = []
+        # Numbers given to array operations, as operands (``operand``): a
+        # tick's cost per packet, average load and threshold.
+        self._per_packet, self._average = operand(math.nan), operand(math.nan)
+        self._threshold = operand(math.nan)
         # Whether the test of a giver that can give comes before the noise
         # shifts in ``_relieve``: it does after it last settled a tick.
         self._lone_first = False
@@ -223,7 +228,8 @@ class Rsspp:
         """Predicted load of each bucket: its rate x its core's cost per packet
         (``uniform``: every core's cost is the same, no need to look)."""
         if uniform or min(cost) == max(cost):
-            return self.rates.rate * float(cost[0])
+            self._per_packet[...] = cost[0]
+            return np.multiply(self.rates.rate, self._per_packet)
         return self.rates.rate * np.asarray(cost)[where]
 
     def _demand(self, where: np.ndarray, cost: list[float]) -> list[float]:
@@ -315,9 +321,8 @@ class Rsspp:
         return (sum(target) / len(target),
                 [alpha * (o - a) for o, a in zip(owed, target)])
 
-    @staticmethod
-    def _array_deviations(owed: np.ndarray, alpha: float, threshold: float, active: list[int],
-                          resting: set[int]) -> tuple[float, list[float], list[int], bool,
+    def _array_deviations(self, owed: np.ndarray, alpha: float, threshold: float,
+                          active: list[int], resting: set[int]) -> tuple[float, list[float], list[int], bool,
                                                       Below, np.ndarray | None]:
         """``_deviations`` for one group, by array operations, with what the search
         reads of them: the average, the deviations, the givers (beyond
@@ -331,7 +336,8 @@ class Rsspp:
         on a few dozen values.
         """
         average = np.add.accumulate(owed).item(-1) / len(owed)
-        deviation = owed - average
+        self._average[...] = average
+        deviation = np.subtract(owed, self._average)
         if alpha != 1.0:
             # (x 1.0 changes no float: the default skips the call.)
             deviation = deviation * alpha
@@ -341,7 +347,8 @@ class Rsspp:
         below = Below(lowest, deviation)
         if not highest > threshold:
             return average, deviation.tolist(), [], beyond, below, None
-        giving: np.ndarray | None = deviation > threshold
+        self._threshold[...] = threshold
+        giving: np.ndarray | None = np.greater(deviation, self._threshold)
         givers = giving.nonzero()[0].tolist()
         if resting:
             kept = [k for k in givers if active[k] not in resting]

@@ -37,6 +37,13 @@ from itertools import accumulate
 
 import numpy as np
 
+from pyclick.balance.estimate import operand
+
+
+#: 0 as an operand (``pyclick.balance.estimate.operand``), never written.
+_ZERO = operand(0.0)
+_ZERO.flags.writeable = False
+
 
 @dataclass(slots=True)
 class Relief:
@@ -145,14 +152,14 @@ def busy_buckets(owner: np.ndarray, rate: np.ndarray, givers: list[int], ncores:
     """The busy buckets of ``givers`` in bucket order, and the giver of each
     (``giving``: True at the givers' positions, when the caller has it)."""
     if len(givers) == 1:
-        candidates = ((owner == givers[0]) & (rate > 0)).nonzero()[0]
+        candidates = np.logical_and(owner == givers[0], np.greater(rate, _ZERO)).nonzero()[0]
         return candidates, _filled(len(candidates), givers[0], owner.dtype)
     if giving is None:
         giving = np.zeros(ncores, dtype=bool)
         for g in givers:
             giving[g] = True
     busy = giving[owner]
-    np.logical_and(busy, np.greater(rate, 0.0), busy)
+    np.logical_and(busy, np.greater(rate, _ZERO), busy)
     candidates = busy.nonzero()[0]
     return candidates, owner[candidates]
 
