@@ -322,8 +322,9 @@ class Rsspp:
                 [alpha * (o - a) for o, a in zip(owed, target)])
 
     def _array_deviations(self, owed: np.ndarray, alpha: float, threshold: float,
-                          active: list[int], resting: set[int]) -> tuple[float, list[float], list[int], bool,
-                                                      Below, np.ndarray | None]:
+                          active: list[int], resting: set[int]
+                          ) -> tuple[float, list[float], list[int], bool, Below,
+                                     np.ndarray | None]:
         """``_deviations`` for one group, by array operations, with what the search
         reads of them: the average, the deviations, the givers (beyond
         ``threshold`` and not ``resting``), whether any core is beyond the
