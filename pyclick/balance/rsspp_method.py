@@ -67,10 +67,10 @@ from pyclick.balance.tick import RESET_IMBALANCE
 
 #: From this many cores (CPUS) on, the passes over every core of a tick are
 #: array operations: a Python loop's cost grows with the cores, an array
-#: call's hardly. Measured on whole decisions: lists faster by 37% at 8
-#: cores, 14-16% at 16 and 2-5% at 32, even at 40; arrays faster by 6% at
-#: 48, 8% at 64 and 15% at 128.
-ARRAY_CORES = 40
+#: call's hardly. Measured on whole decisions (bench/bench_array_cores.py,
+#: five traffic families, 128 and 512 buckets): lists faster by 1-6% at 16
+#: cores, even at 20; arrays faster by 3-6% at 24, 8-12% at 32.
+ARRAY_CORES = 24
 
 
 @dataclass(frozen=True)
