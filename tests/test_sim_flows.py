@@ -37,6 +37,16 @@ def test_addresses_come_from_the_client_and_server_prefixes(flows):
     assert list(flows.ident[:3]) == [100, 101, 102]
 
 
+def test_a_long_key_hashes_the_flows_tuples_at_their_offsets():
+    # A 52-byte key hashes 48 input bytes: the 36 of an IPv6 4-tuple come first.
+    key = MICROSOFT_KEY + bytes(range(1, 13))
+    flows = random_flows(np.random.default_rng(5), 200, 0, TupleHasher(key), 0.5, 0.2)
+    assert 0 < flows.ipv6.sum() < 200
+    for i in range(len(flows)):
+        src, dst, sport, dport, _ = flows.flow_tuple(i)
+        assert int(flows.rss_hash[i]) == toeplitz_hash(key, tuple_bytes(src, dst, sport, dport))
+
+
 def test_a_short_key_cannot_hash_ipv6_flows():
     # 20 bytes hash 16 input bytes: an IPv4 4-tuple (12), not an IPv6 one (36).
     hasher = TupleHasher(MICROSOFT_KEY[:20])

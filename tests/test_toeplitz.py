@@ -5,6 +5,7 @@ import ipaddress
 import numpy as np
 import pytest
 
+from pyclick.rss.indirection import buckets_of
 from pyclick.rss.toeplitz import (MICROSOFT_KEY, toeplitz_hash, toeplitz_hashes, tuple_bytes,
                                   tuple_rows)
 
@@ -96,3 +97,12 @@ def test_mixed_families_and_half_ports_are_refused():
         tuple_bytes("10.0.0.1", "::1")
     with pytest.raises(ValueError, match="both ports"):
         tuple_bytes("10.0.0.1", "10.0.0.2", 80)
+
+
+def test_buckets_are_the_hashes_remainders_for_any_table_size():
+    hashes = np.array([0, 5, 511, 512, 1027, 2**32 - 1], dtype=np.uint32)
+    # 512 entries: the low nine bits; 3 entries: 2**32 - 1 is a multiple of 3.
+    assert buckets_of(hashes, 512).tolist() == [0, 5, 511, 0, 3, 511]
+    assert buckets_of(hashes, 3).tolist() == [0, 2, 1, 2, 1, 0]
+    assert buckets_of(hashes, 1).tolist() == [0] * 6
+    assert buckets_of(hashes, 512).dtype == np.int64

@@ -19,6 +19,7 @@ from pyclick.rss.keys import MICROSOFT_KEY
 from pyclick.runtime.timers import Timer
 from pyclick.seams import CYCLES_MODES
 from pyclick.sim.families import BY_NAME, DEFAULT_FAMILY, family_config
+from pyclick.sim.heap import keep_freed_heap
 from pyclick.sim.profile import LoadProfile, parse_profile
 from pyclick.sim.progress import Progress, SilentProgress, progress_bar
 from pyclick.sim.trafficconfig import TrafficConfig
@@ -310,6 +311,8 @@ class SimNIC(Element):
         return None
 
     def initialize(self) -> None:
+        # The model makes and drops arrays of megabytes every simulated second.
+        keep_freed_heap()
         self._summary_printed = False
         self._bar = progress_bar(self.duration if self.duration > 0 else None, self.name,
                                  "simulated s", shown=not self.quiet)

@@ -97,11 +97,11 @@ def _whole_rows(array: np.ndarray) -> np.ndarray:
 _CLIENT4, _SERVER4 = 10 << 24, (198 << 24) | (18 << 16)
 _CLIENT6_PREFIX = bytes.fromhex("20010db80001")
 _SERVER6_PREFIX = bytes.fromhex("20010db80002") + bytes(8)
-#: Byte offsets, in the hash input, of the two-byte parts of a generated flow drawn at
-#: random: IPv4 client (its last two bytes), server, ports; IPv6 client (five pairs),
-#: server, ports.
+#: Byte offsets, in the hash input, of the two-byte parts of a generated IPv4 flow drawn
+#: at random: the client's last two bytes, the server's, the ports.
 _PAIRS4 = (2, 6, 8, 10)
-_PAIRS6 = (6, 8, 10, 12, 14, 30, 32, 34)
+#: Byte offsets of an IPv6 flow's drawn client bytes, server bytes and ports.
+_CLIENT6_AT, _SERVER6_AT, _PORTS6_AT = 6, 30, 32
 
 
 class TupleHasher:
@@ -110,9 +110,11 @@ class TupleHasher:
     The Toeplitz hash is linear over XOR: a hash input's hash is the XOR of
     what each of its bytes contributes at its offset. The bytes a generated
     flow shares with every other (its address prefixes) contribute one
-    constant; its drawn parts are looked up two bytes at a time, in a table
-    of 65,536 contributions per offset. That is a few lookups per flow
-    instead of building and walking its 12 or 36 input bytes.
+    constant. An IPv4 flow's drawn parts are looked up two bytes at a time,
+    in a table of 65,536 contributions per offset: a few lookups per flow.
+    The few IPv6 flows of a batch are looked up a byte at a time: their 16
+    tables of 256 contributions stay in the cache, where eight tables of
+    65,536 would be read from memory at nearly every lookup.
     """
 
     def __init__(self, key: bytes) -> None:
@@ -128,15 +130,11 @@ class TupleHasher:
         self._fixed6: np.uint32 | None = None
 
     def _ipv6_fixed(self) -> np.uint32:
-        """The IPv6 prefixes' contribution, with the tables of the IPv6 offsets: made for
-        the first IPv6 flow, as a short key cannot hash 36 bytes (ValueError then)."""
+        """The IPv6 prefixes' contribution: made for the first IPv6 flow, as a short
+        key cannot hash 36 bytes (ValueError then)."""
         if self._fixed6 is None:
             prefix = _CLIENT6_PREFIX + bytes(10) + _SERVER6_PREFIX + bytes(6)
             self._fixed6 = toeplitz_hashes(self.key, np.frombuffer(prefix, np.uint8)[None, :])[0]
-            tables = self._byte
-            self._pairs.update({offset: (tables[offset][:, None]
-                                         ^ tables[offset + 1][None, :]).ravel()
-                                for offset in _PAIRS6 if offset not in self._pairs})
         return self._fixed6
 
     def ipv4(self, client: np.ndarray, server: np.ndarray, sport: np.ndarray,
@@ -157,14 +155,15 @@ class TupleHasher:
         """Hashes of IPv6 flows: the drawn 10 bytes of the client, 2 of the server (uint8
         rows)."""
         fixed = self._ipv6_fixed()
-        pairs = self._pairs
-        client_pairs = client.view(">u2")
-        server_pairs = server.view(">u2")
-        hashes = pairs[30][server_pairs[:, 0]]
-        for column, offset in enumerate(_PAIRS6[:5]):
-            hashes ^= pairs[offset][client_pairs[:, column]]
-        hashes ^= pairs[32][sport]
-        hashes ^= pairs[34][dport]
+        tables = self._byte
+        hashes = tables[_PORTS6_AT][sport >> 8]
+        hashes ^= tables[_PORTS6_AT + 1][sport & 0xFF]
+        hashes ^= tables[_PORTS6_AT + 2][dport >> 8]
+        hashes ^= tables[_PORTS6_AT + 3][dport & 0xFF]
+        for column in range(client.shape[1]):
+            hashes ^= tables[_CLIENT6_AT + column][client[:, column]]
+        for column in range(server.shape[1]):
+            hashes ^= tables[_SERVER6_AT + column][server[:, column]]
         hashes ^= fixed
         return hashes
 

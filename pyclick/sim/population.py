@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from pyclick.rss.indirection import buckets_of
 from pyclick.sim.flows import FlowSet
 
 
@@ -60,7 +61,7 @@ class Population:
         for part in parts:
             placed = slots[first:first + len(part)]
             self.flows.assign(placed, part)
-            self.bucket[placed] = part.rss_hash % self.reta_size
+            self.bucket[placed] = buckets_of(part.rss_hash, self.reta_size)
             first += len(part)
         self.occupied[slots] = True
         self.born[slots] = born
@@ -113,4 +114,4 @@ class Population:
 
     def set_reta_size(self, reta_size: int) -> None:
         self.reta_size = reta_size
-        self.bucket = (self.flows.rss_hash % reta_size).astype(np.int64)
+        self.bucket = buckets_of(self.flows.rss_hash, reta_size)

@@ -16,6 +16,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from pyclick.packet import Packet
+from pyclick.rss.indirection import buckets_of
 from pyclick.sim.dissect import FlowKey, batch_hashes, check_linktype, dissect
 from pyclick.sim.pcap import CHUNK_BYTES, PcapError, PcapReader
 
@@ -153,7 +154,7 @@ class PcapTraffic:
 
     def windows(self, t: float, dt: float, count: int) -> np.ndarray:
         taken, window = self._take(t, dt, count)
-        bucket = (taken.hashes % self.reta_size).astype(np.int64)
+        bucket = buckets_of(taken.hashes, self.reta_size)
         cells = np.bincount(window * self.reta_size + bucket, minlength=count * self.reta_size)
         return cells.reshape(count, self.reta_size).astype(np.int64)
 
@@ -164,7 +165,7 @@ class PcapTraffic:
                 calm_below: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         # The capture's own timestamps spread the packets: the hint is not needed.
         taken, window = self._take(t, dt, count)
-        bucket = (taken.hashes % self.reta_size).astype(np.int64)
+        bucket = buckets_of(taken.hashes, self.reta_size)
         per_core = np.bincount(window * cores + table[bucket], minlength=count * cores)
         per_bucket = np.bincount(bucket, minlength=self.reta_size)
         return per_core.reshape(count, cores).astype(np.int64), per_bucket.astype(np.int64)
