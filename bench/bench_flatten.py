@@ -216,11 +216,27 @@ def ports_7104() -> str:
     return "\n".join(lines) + "\n"
 
 
+def interfaces_7004() -> str:
+    """412 interfaces of a router, 17 elements each: a Classifier splitting ARP from
+    IP, an ARPResponder, an IP path through CheckIPHeader, an IPFilter, DecIPTTL and a
+    Queue; the same Classifier and IPFilter patterns on every interface."""
+    lines = [f"Idle -> c{i} :: Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -);\n"
+             f"c{i}[0] -> ARPResponder(10.{i // 250}.{i % 250}.1 00:00:c0:ae:67:ef) -> Discard;\n"
+             f"c{i}[1] -> Discard; c{i}[3] -> Discard;\n"
+             f"c{i}[2] -> Strip(14) -> CheckIPHeader(INTERFACES 10.{i // 250}.{i % 250}.1/24) "
+             f"-> IPFilter(allow tcp dst port 80, allow udp, deny all) -> GetIPAddress(16) "
+             f"-> DecIPTTL -> Paint({i % 256}) -> IPPrint(if{i}) -> Queue(200) -> Unqueue "
+             f"-> EtherEncap(0x0800, 1:1:1:1:1:1, 2:2:2:2:2:2) -> Discard;"
+             for i in range(412)]
+    return "\n".join(lines) + "\n"
+
+
 #: The configurations ``--config`` can time, by name.
 CONFIGS = {"stages": compound_7001, "declared": declared_7002, "arguments": arguments_7001,
            "classes": classes_8002, "mixed": mixed_8002, "configured": configured_7001,
            "filters": filters_7000, "listed": listed_7000, "chain": chain_7002,
-           "nested": nested_7001, "defined": defined_7000, "ports": ports_7104}
+           "nested": nested_7001, "defined": defined_7000, "ports": ports_7104,
+           "interfaces": interfaces_7004}
 
 
 def doubling(levels: int, first: str = "input -> Null -> output") -> str:

@@ -54,17 +54,18 @@ CONFIGS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def large_configs(scratch: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Two of bench_flatten's 7,000-element configurations, written into ``scratch``:
+    """Three of bench_flatten's 7,000-element configurations, written into ``scratch``:
     the 7,001-element one flattened to standard output as well (``-o -``, as
     ``pyclick -q -o -`` answers a user who wants the flat text checked), its
     switch fed by an Idle so that every port is connected, as a router needs
-    (bench_flatten times the flattening alone, which does not look), and
-    7,000 elements declared one per line."""
+    (bench_flatten times the flattening alone, which does not look),
+    7,000 elements declared one per line, and a router's 412 interfaces alike."""
     made = []
     for name, label, options, fed in (
             ("stages", "the 7,001-element configuration and an Idle, `-o -`", ("-o", "-"),
              "Idle -> sw;\n"),
-            ("declared", "7,000 elements declared one per line", (), "")):
+            ("declared", "7,000 elements declared one per line", (), ""),
+            ("interfaces", "412 interfaces of a router, their classifiers alike", (), "")):
         path = scratch / f"{name}.click"
         path.write_text(bench_flatten.CONFIGS[name]() + fed)
         made.append((f"{label} (bench_flatten's `{name}`)", (*options, str(path))))

@@ -94,6 +94,38 @@ def test_classifier_reads_from_the_data_start_after_strip():
     assert outputs_of("Classifier", "9/06, -", 2, [frame]) == [1]
 
 
+def test_classifiers_of_the_same_patterns_share_one_compiled_classification():
+    elements = [(name, "Classifier", config) for name, config in
+                (("a", "12/0806, -"), ("b", "12/0806, -"), ("c", "12/0800, -"))]
+    elements += [(f"{name}{i}", SINK, "") for name in "abc" for i in range(2)]
+    connections = [(name, i, f"{name}{i}", 0) for name in "abc" for i in range(2)]
+    router = configured_router(elements, connections, at=LANDMARK, simtime=True)
+    a, b, c = (router.element(name) for name in "abc")
+    assert a.classification is b.classification
+    assert c.classification is not a.classification
+    # Shared code, each element's own outputs.
+    a.push(0, [Packet(ARP_REQUEST)])
+    b.push(0, [Packet(IP_FRAME)])
+    assert [len(router.element(n).packets) for n in ("a0", "a1", "b0", "b1")] == [1, 0, 0, 1]
+
+
+def test_an_ipclassifier_pattern_written_changes_that_element_only():
+    elements = [(name, "IPClassifier", "tcp, -") for name in "ab"]
+    elements += [(f"{name}{i}", SINK, "") for name in "ab" for i in range(2)]
+    connections = [(name, i, f"{name}{i}", 0) for name in "ab" for i in range(2)]
+    router = configured_router(elements, connections, at=LANDMARK, simtime=True)
+    router.initialize()
+    try:
+        router.handlers.write("a.pattern0", "udp")
+        frame = udp_frame("1.1.1.1", "2.2.2.2", 1, 2)
+        router.element("a").push(0, [Packet(frame)])
+        router.element("b").push(0, [Packet(frame)])
+        assert [len(router.element(n).packets) for n in ("a0", "a1", "b0", "b1")] \
+            == [1, 0, 0, 1]
+    finally:
+        router.cleanup()
+
+
 def test_classifier_program_handler():
     router = router_with("Classifier", "12/0806 20/0001, 12/0806 20/0002, 12/0800, -", 4)
     assert router.handlers.read("c.program") == (

@@ -16,12 +16,22 @@ from pyclick.classify.ippatterns import parse_ip_pattern
 from pyclick.classify.rawpatterns import GRAMMAR as RAW_GRAMMAR
 from pyclick.classify.rawpatterns import PatternError, parse_pattern
 from pyclick.classify.syntax import Branch, Lexeme
-from pyclick.classify.compiled import Classification, compile_patterns
+from pyclick.classify.compiled import Classification, compile_patterns, forget_classifications
 from pyclick.classify.expand import TooComplex
 from pyclick.classify.tree import (DATA, NET, Field, Layout, conj, disj, evaluate, ip_layout,
                                    data_layout, neg)
 from pyclick.packet import Packet
 from tests.frames import icmp, ip_header, tcp, udp
+
+
+@pytest.fixture(autouse=True)
+def fresh_classifications():
+    """Each test compiles its patterns under its own limits, never finding those of
+    another test (or of its own other parameters) already made."""
+    forget_classifications()
+    yield
+    forget_classifications()
+
 
 def answers(classification: Classification, formulas: list, layout: Layout,
             packets: list[Packet]) -> list[int]:

@@ -4,6 +4,7 @@ as a Python function (:mod:`pyclick.classify.codegen`)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 from pyclick.classify.codegen import generate, generate_earliest
@@ -124,7 +125,23 @@ def _missing(fields: tuple[Field, ...], p: int) -> str:
 def compile_patterns(patterns: list[tuple[int, Formula]], layout: Layout) -> Classification:
     """The classification of ``patterns``, one ``(output, formula)`` pair per pattern in
     order: indexed when long (``index``), else one tree (``expand``); ``TooComplex``
-    past their limits."""
+    past their limits.
+
+    The same patterns on the same layout give the same classification, shared
+    (a classification is never changed once made): a configuration repeats its
+    classifiers, one per interface or path, and writing out and compiling one
+    costs hundreds of microseconds where looking it up costs a few."""
+    return _classifications(tuple(patterns), layout)
+
+
+def forget_classifications() -> None:
+    """Make every classification anew from now on: after a change of the limits
+    that shape them (``expand``'s and ``indexed``'s)."""
+    _classifications.cache_clear()
+
+
+@lru_cache(maxsize=256)
+def _classifications(patterns: tuple[tuple[int, Formula], ...], layout: Layout) -> Classification:
     builder = Builder()
-    plan = index(patterns, builder)
-    return Classification(builder.build(tuple(patterns)) if plan is None else plan, layout)
+    plan = index(list(patterns), builder)
+    return Classification(builder.build(patterns) if plan is None else plan, layout)
