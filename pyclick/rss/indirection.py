@@ -1,8 +1,10 @@
-"""The indirection table a NIC starts from: buckets dealt round-robin.
+"""The indirection table a NIC starts from (buckets dealt round-robin), and the
+bucket each hash falls in.
 
 A table is an int array of length RETA size whose entries name cores
-(queue numbers). Static RSS never changes the even table; the balancers
-start from it and the simulator's statistics compare against it.
+(queue numbers); a packet's hash modulo that length is its bucket. Static
+RSS never changes the even table; the balancers start from it and the
+simulator's statistics compare against it.
 """
 
 from __future__ import annotations
