@@ -3,6 +3,7 @@ patterns read one by one, on random patterns and random packets."""
 
 from __future__ import annotations
 
+import weakref
 from unittest.mock import patch
 
 import pytest
@@ -31,6 +32,18 @@ def fresh_classifications():
     forget_classifications()
     yield
     forget_classifications()
+
+
+def test_a_classification_is_shared_while_held_and_let_go_after():
+    tcp_ = Field(NET, 9, 1, 0xFF, "==", 6)
+    held = compile_patterns([(0, tcp_), (1, True)], ip_layout)
+    assert compile_patterns([(0, tcp_), (1, True)], ip_layout) is held
+    # Other outputs, another layout: other classifications.
+    assert compile_patterns([(1, tcp_), (0, True)], ip_layout) is not held
+    assert compile_patterns([(0, tcp_), (1, True)], data_layout) is not held
+    # Nothing holds this one: it is not kept.
+    gone = weakref.ref(compile_patterns([(0, neg(tcp_)), (1, True)], ip_layout))
+    assert gone() is None
 
 
 def answers(classification: Classification, formulas: list, layout: Layout,

@@ -4,8 +4,8 @@ as a Python function (:mod:`pyclick.classify.codegen`)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Callable
+from weakref import WeakValueDictionary
 
 from pyclick.classify.codegen import generate, generate_earliest
 from pyclick.classify.expand import Builder
@@ -122,26 +122,34 @@ def _missing(fields: tuple[Field, ...], p: int) -> str:
     return "missing " + ", ".join(gone) if gone else "present"
 
 
+#: The classifications elements hold, by patterns and layout. Weak: one goes when its
+#: last holder does, so that patterns written again and again through handlers, or
+#: configurations replaced, leave none behind.
+_IN_USE: WeakValueDictionary[tuple[tuple[tuple[int, Formula], ...], Layout], Classification] \
+    = WeakValueDictionary()
+
+
 def compile_patterns(patterns: list[tuple[int, Formula]], layout: Layout) -> Classification:
     """The classification of ``patterns``, one ``(output, formula)`` pair per pattern in
     order: indexed when long (``index``), else one tree (``expand``); ``TooComplex``
     past their limits.
 
     The same patterns on the same layout give the same classification, shared
-    (a classification is never changed once made): a configuration repeats its
-    classifiers, one per interface or path, and writing out and compiling one
-    costs hundreds of microseconds where looking it up costs a few."""
-    return _classifications(tuple(patterns), layout)
+    while some element holds it (a classification is never changed once made):
+    a configuration repeats its classifiers, one per interface or path, and
+    writing out and compiling one costs hundreds of microseconds (a list of
+    2,000 patterns, a tenth of a second), looking it up a small part of that."""
+    key = (tuple(patterns), layout)
+    found = _IN_USE.get(key)
+    if found is None:
+        builder = Builder()
+        plan = index(patterns, builder)
+        found = Classification(builder.build(key[0]) if plan is None else plan, layout)
+        _IN_USE[key] = found
+    return found
 
 
 def forget_classifications() -> None:
-    """Make every classification anew from now on: after a change of the limits
-    that shape them (``expand``'s and ``indexed``'s)."""
-    _classifications.cache_clear()
-
-
-@lru_cache(maxsize=256)
-def _classifications(patterns: tuple[tuple[int, Formula], ...], layout: Layout) -> Classification:
-    builder = Builder()
-    plan = index(list(patterns), builder)
-    return Classification(builder.build(patterns) if plan is None else plan, layout)
+    """Make every classification anew from now on, even those still held: after a
+    change of the limits that shape them (``expand``'s and ``indexed``'s)."""
+    _IN_USE.clear()
