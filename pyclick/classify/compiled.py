@@ -139,13 +139,13 @@ def compile_patterns(patterns: list[tuple[int, Formula]], layout: Layout) -> Cla
     a configuration repeats its classifiers, one per interface or path, and
     writing out and compiling one costs hundreds of microseconds (a list of
     2,000 patterns, a tenth of a second), looking it up a small part of that."""
-    key = (tuple(patterns), layout)
-    found = _IN_USE.get(key)
+    ordered = tuple(patterns)
+    found = _IN_USE.get((ordered, layout))
     if found is None:
         builder = Builder()
         plan = index(patterns, builder)
-        found = Classification(builder.build(key[0]) if plan is None else plan, layout)
-        _IN_USE[key] = found
+        found = Classification(builder.build(ordered) if plan is None else plan, layout)
+        _IN_USE[ordered, layout] = found
     return found
 
 

@@ -361,12 +361,14 @@ class SimNIC(Element):
         """PACKETS mode: one step of real packets, counted by the model and pushed out."""
         import numpy as np
 
+        from pyclick.rss.indirection import buckets_of
+
         traffic, nic = self.nic.traffic, self.nic
         batch = traffic.packets(nic.now, self.step)
         table = nic.read_table()
         size = len(table)
-        buckets = np.fromiter((p.rss_hash % size for p in batch), dtype=np.int64,
-                              count=len(batch))
+        buckets = buckets_of(np.fromiter((p.rss_hash for p in batch), dtype=np.uint32,
+                                         count=len(batch)), size)
         nic.receive(np.bincount(buckets, minlength=size))
         for packet, bucket in zip(batch, buckets.tolist()):
             packet.anno["rx_queue"] = int(table[bucket])
