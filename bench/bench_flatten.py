@@ -231,12 +231,25 @@ def interfaces_7004() -> str:
     return "\n".join(lines) + "\n"
 
 
+def commented_7000() -> str:
+    """1,000 documented paths of 7 elements, as configurations kept in a repository
+    are written: a line comment and a block comment before each statement, and
+    comments inside configuration strings, between arguments."""
+    lines = [f"// path {i}: ARP, IP and the rest apart; -> and :: in a comment\n"
+             f"/* kept for interface {i}\n   over two lines */\n"
+             f"Idle -> c{i} :: Classifier(12/0806 /* ARP */, 12/0800 // IP\n, -)"
+             f" -> Strip(14) -> Paint({i % 256} /* colour */) -> Discard;\n"
+             f"c{i}[1] -> Discard; // IP\nc{i}[2] -> /* the rest */ Discard;"
+             for i in range(1000)]
+    return "\n".join(lines) + "\n"
+
+
 #: The configurations ``--config`` can time, by name.
 CONFIGS = {"stages": compound_7001, "declared": declared_7002, "arguments": arguments_7001,
            "classes": classes_8002, "mixed": mixed_8002, "configured": configured_7001,
            "filters": filters_7000, "listed": listed_7000, "chain": chain_7002,
            "nested": nested_7001, "defined": defined_7000, "ports": ports_7104,
-           "interfaces": interfaces_7004}
+           "interfaces": interfaces_7004, "commented": commented_7000}
 
 
 def doubling(levels: int, first: str = "input -> Null -> output") -> str:
@@ -465,7 +478,7 @@ def main() -> None:
                         help="the configurations timed, one after the other: 'stages' (the "
                              "7,001-element one, the default), 'declared', 'arguments', 'classes', "
                              "'mixed', 'configured', 'filters', 'listed', 'chain', 'nested', "
-                             "'defined' or 'ports' (see their functions); with several, a "
+                             "'defined', 'ports', 'interfaces' or 'commented' (see their functions); with several, a "
                              "summary follows")
     parser.add_argument("--timeout", type=float, default=60.0)
     opts = parser.parse_args()

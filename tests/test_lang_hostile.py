@@ -76,6 +76,15 @@ def test_a_library_that_is_not_utf8_is_an_error_in_the_library(tmp_path):
 # --- numbers with thousands of digits
 
 
+@pytest.mark.parametrize("text, message", [
+    ("elementclass Foo", "t.click:1: unexpected end of file"),
+    ("a :: A;\nelementclass Foo ;", "t.click:2: syntax error near ';'"),
+])
+def test_a_class_named_without_its_body_is_an_error_not_a_shorter_class(text, message):
+    # Not the synonym ``elementclass Fo o``: the name is read whole.
+    assert errors(text)[0] == message
+
+
 def test_huge_port_numbers_are_too_large_and_shown_short():
     (message,) = errors("a :: A; b :: B;\na [" + "9" * 5000 + "] -> b;")
     assert message == f"t.click:2: port number {'9' * 60}... (5000 characters) too large " \

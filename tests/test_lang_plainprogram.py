@@ -201,6 +201,26 @@ def test_statements_over_several_lines_and_definitions_keep_each_node_s_line():
     assert (sched.landmark, sched.end) == (at(11), at(13))
 
 
+def test_statements_over_lines_after_one_needing_config_s_reading_keep_their_lines():
+    # The first needs strings as CONFIG reads them (a comment in one); the next one
+    # over several lines is read the same way, and so is one on a line with a
+    # comment between its words.
+    text = ("a :: A(1 // x\n"      # 1
+            ");\n"                 # 2
+            "b :: B(\n"            # 3
+            " 2) -> c;\n"          # 4
+            "d /* y */ -> e(3);\n")  # 5
+    first, second, third = same_as_parser(text).statements
+    (a,), = first.segments
+    assert (a.target.config, first.end) == (s.Config("1 // x\n", True, at(1)), at(2))
+    (b,), (c,) = second.segments
+    assert (b.target.config, c.target.landmark, second.end) == (
+        s.Config("\n 2", True, at(3)), at(4), at(4))
+    (d,), (e,) = third.segments
+    assert (d.landmark, third.arrows[0].landmark, e.target.config, third.end) == (
+        at(5), at(5), s.Config("3", True, at(5)), at(5))
+
+
 @pytest.mark.parametrize("text", [
     # Configuration strings on one line, over several, in definitions, in a class,
     # one after the other: each read by the pattern the reader has come to.
@@ -269,6 +289,8 @@ def test_configuration_strings_are_read_as_the_grammar_s_config_reads_them(text)
     "a -> $x;",                              # a variable
     "a -> ;",                                # a mistake
     "a [0 -> b;",
+    "elementclass AB ;",                     # a class named, then neither body nor class
+    "elementclass Foo",                      # ... at the end of the text
 ])
 def test_any_other_text_is_left_to_the_parser(text):
     assert plainprogram.read_program(text, "t.click") is None

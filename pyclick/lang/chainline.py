@@ -23,7 +23,13 @@ from pyclick.errors import Landmark
 from pyclick.lang import syntax as s
 
 #: A name as IDENT reads it.
-NAME = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
+_NAME_TEXT = r"[A-Za-z0-9_@]+(?:/[A-Za-z0-9_@]+)*"
+#: A name taken whole (an atomic group): nothing that may follow a name starts
+#: with a character of one, so a shorter name never reads what IDENT reads, and
+#: backing off through it could only read two names where one is written
+#: (``elementclass AB`` as the synonym ``elementclass A B``) or cost a failing
+#: match time for every character of every name.
+NAME = f"(?>{_NAME_TEXT})"
 #: Where a word ends: not before more of a name.
 WORD_END = r"(?![A-Za-z0-9_@]|/[A-Za-z0-9_@])"
 #: A name, but not a reserved word.
@@ -75,7 +81,7 @@ LINE_CONFIG = nested_config(r"""(?>[^()"'/\\\n]+)|/(?![/*])|/\*(?:[^*\n]|\*(?!/)
 #: A port list on one line without comments, as the grammar's PORT reads it
 #: (a test checks they are the same): items and ranges of names, perhaps a
 #: last comma.
-_ITEM = rf"{NAME}(?:[ \t]*-[ \t]*{NAME})?"
+_ITEM = rf"{_NAME_TEXT}(?:[ \t]*-[ \t]*{_NAME_TEXT})?"
 PORT = rf"\[[ \t]*(?:{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*(?:,[ \t]*)?)?\]"
 #: What is skipped before a token: spaces, line comments and closed block
 #: comments (an unclosed one is left to lark's lexer, which reports it).

@@ -187,6 +187,12 @@ class _Reader:
         self.statement: re.Pattern = self.patterns.two_words
         # Where ``line`` was counted up to: lines are counted once, forward.
         self.counted = 0
+        # Whether the last statement over several lines needed configuration
+        # strings as CONFIG reads them: the next one likely does too (a
+        # documented text has comments in its strings throughout), and trying
+        # the plain pattern first would cost a failed match each time. Where
+        # the plain pattern matches, the rich one matches the same text.
+        self.rich_spread = False
         self.lines: list[str] | None = None
 
     def line_of(self, index: int) -> int:
@@ -290,10 +296,12 @@ class _Reader:
             if match is not None:
                 statement = self.statement = patterns.rich_statement
                 return statement, match, None
-        match = patterns.spread.match(text, pos)
-        if match is not None:
-            return statement, match, patterns.token
+        if not self.rich_spread:
+            match = patterns.spread.match(text, pos)
+            if match is not None:
+                return statement, match, patterns.token
         match = patterns.rich_spread.match(text, pos)
+        self.rich_spread = match is not None
         if match is not None:
             return statement, match, patterns.rich_token
         if one_line or statement is patterns.rich_statement:
@@ -312,11 +320,15 @@ class _Reader:
         """The connection of ``text``, a statement over several lines starting on ``line``,
         read token by token with ``tokens``, each node at the line of its token,
         ending at ``end``."""
-        parts: list[str] = []
+        at = self.at(line)
+        if "\n" not in text:
+            # On one line (comments between its tokens): every node there.
+            parts = tokens.findall(text)
+            return chainline.connection(parts, [at] * len(parts), end)
+        parts = []
         places: list[Landmark] = []
         pos = 0
         # The tokens of a line share its landmark.
-        at = self.at(line)
         for token in tokens.finditer(text):
             start = token.start(1)
             newlines = text.count("\n", pos, start)
