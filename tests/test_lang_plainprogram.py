@@ -457,6 +457,34 @@ def test_generated_texts_with_compound_classes_read_as_the_parser_reads_them(see
     same_as_parser(compound_text(seed))
 
 
+#: Words, marks and pieces of statements, for :func:`token_soup`.
+SOUP = ["a", "AB", "x/y", "@x", "1", "a-b", "elementclass", "define", "require", "input",
+        "output", "{", "}", "|", "||", "...", ";", "->", "=>", "::", ",", "-", "[0]", "[1,2]",
+        "[", "]", "(1)", "($a)", "(a /* b */)", "(// c\n)", "(", ")", "$a", "SIZE", "//c\n",
+        "/*c*/", "\n", " "]
+
+
+def token_soup(seed: int, count: int = 400) -> list[str]:
+    """``count`` short texts of :data:`SOUP`'s pieces in any order (the same for the same
+    seed), joined by spaces or not: mostly not Click, some of it Click."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        pieces = [rng.choice(SOUP) for _ in range(rng.randrange(1, 9))]
+        texts.append((" " if rng.random() < 0.5 else "").join(pieces))
+    return texts
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_a_text_read_without_the_parser_is_read_as_the_parser_reads_it(seed):
+    # What the reader takes must be what the parser makes of it, without errors:
+    # the rest is the parser's (``elementclass AB`` was once read as a synonym).
+    for text in token_soup(seed):
+        program = plainprogram.read_program(text, "t.click")
+        if program is not None:
+            assert lang_parser.parse_text(text, "t.click") == (program, []), text
+
+
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.click"))
 
 
