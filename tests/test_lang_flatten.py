@@ -171,6 +171,20 @@ def test_connection_mistakes(text, message):
     assert any(message in m for m in errors(text)), errors(text)
 
 
+@pytest.mark.parametrize("text, line", [
+    # The next arrow, on line 3.
+    ("a :: A [0, 1]\n -> [0, 1, 2] b :: B\n -> c :: C\n;", 3),
+    # The next statement, on line 4: the statement had no semicolon.
+    ("x :: X [0, 1]\n -> [0, 1, 2] y :: Y\n\nz :: Z;", 4),
+    # The end of the text.
+    ("p :: P [0, 1]\n => [0, 1, 2]\n  q :: Q", 3),
+])
+def test_a_mistaken_join_is_reported_where_click_reads_the_token_after_it(text, line):
+    # Click joins two lists once it has read what follows the second, and
+    # reports there; the connections themselves stay at their arrow.
+    assert {m.split(": ")[0] for m in errors(text) if "connection" in m} == {f"t.click:{line}"}
+
+
 def test_many_to_many_ranges_and_open_ports():
     text = "c :: C; c [0, 2-3] => [1,] m :: M; r :: R; r => p :: P, q :: Q; s :: S; s, t :: S => u :: U"
     assert connections(text) == {("c", 0, "m", 1), ("c", 2, "m", 2), ("c", 3, "m", 3),

@@ -239,9 +239,11 @@ def test_reuse_of_push_outputs_and_pull_inputs_is_an_error():
                 ("u", "Unqueue", ""), ("d3", "Discard", "")]
     conns = [("s", 0, "t", 0), ("t", 0, "d1", 0), ("t", 0, "d2", 0), ("a", 0, "u", 0),
              ("b", 0, "u", 0), ("u", 0, "d3", 0)]
+    # At the reused element's place, as Click reports them: t and u are
+    # declared on lines 2 and 7.
     assert errors_of(elements, conns) == [
-        f"{line(elements, 3)}: illegal reuse of 't :: Tee' push output 0",
-        f"{line(elements, 5)}: illegal reuse of 'u :: Unqueue' pull input 0",
+        f"{FILE}:2: illegal reuse of 't :: Tee' push output 0",
+        f"{FILE}:7: illegal reuse of 'u :: Unqueue' pull input 0",
     ]
 
 

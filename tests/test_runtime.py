@@ -218,15 +218,17 @@ def test_unknown_classes_are_all_reported_with_landmarks():
                                    "conf.click:3: unknown element class 'NorThis'"]
 
 
-def test_port_errors_name_element_port_and_connection_place():
+def test_port_errors_name_element_and_port_at_the_element_s_place():
+    # As Click reports them: at the declaration of the element whose port it is
+    # (a, b and c on lines 1-3), not at the connection (lines 100-103).
     with pytest.raises(ConfigError) as info:
         Router(flat("a :: Pipe", "b :: Pipe", "c :: LifeStep",
                     connections=(("a", 2, "b", 0), ("a", 0, "c", 1), ("b", 0, "c", 0),
                                  ("b", 0, "a", 0))))
     assert info.value.messages == [
-        "conf.click:100: 'a :: Pipe' has no output 2 (too many outputs: Pipe has 1-2)",
-        "conf.click:101: 'c :: LifeStep' has no input 1 (too many inputs: LifeStep has 0-1)",
-        "conf.click:103: illegal reuse of 'b :: Pipe' push output 0",
+        "conf.click:1: 'a :: Pipe' has no output 2 (too many outputs: Pipe has 1-2)",
+        "conf.click:3: 'c :: LifeStep' has no input 1 (too many inputs: LifeStep has 0-1)",
+        "conf.click:2: illegal reuse of 'b :: Pipe' push output 0",
     ]
 
 
@@ -257,13 +259,13 @@ def test_unused_ports_come_with_reuse_but_not_after_a_port_that_cannot_be():
     with pytest.raises(ConfigError) as info:
         Router(flat("a :: Pipe", "b :: LifeStep", "c :: LifeStep",
                     connections=(("a", 0, "b", 0), ("a", 0, "c", 0))))
-    assert info.value.messages == ["conf.click:101: illegal reuse of 'a :: Pipe' push output 0",
+    assert info.value.messages == ["conf.click:1: illegal reuse of 'a :: Pipe' push output 0",
                                    "conf.click:1: 'a :: Pipe' input 0 unused"]
     # An output 3 that Pipe cannot have: only that, though its input is free.
     with pytest.raises(ConfigError) as info:
         Router(flat("a :: Pipe", "b :: LifeStep", connections=(("a", 3, "b", 0),)))
     assert info.value.messages == [
-        "conf.click:100: 'a :: Pipe' has no output 3 (too many outputs: Pipe has 1-2)"]
+        "conf.click:1: 'a :: Pipe' has no output 3 (too many outputs: Pipe has 1-2)"]
 
 
 def test_same_outputs_as_inputs():

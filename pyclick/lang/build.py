@@ -409,7 +409,11 @@ class _ScopeReader:
                 if type(endpoints) is int and type(previous) is int:
                     self.body.connect(previous, 0, endpoints, 0, before.landmark)
                 elif endpoints != [] and previous != []:
-                    self.join(_endpoints(previous), _endpoints(endpoints), before)
+                    # Click joins two lists once it has read the token after the
+                    # second (the next arrow, or what ends the statement), and
+                    # reports what is wrong with the join there.
+                    after = arrows[k].landmark if k < len(arrows) else connection.end
+                    self.join(_endpoints(previous), _endpoints(endpoints), before, after)
             previous = endpoints
         for endpoint, group in groups:
             self.group_ports(endpoint.index, group)
@@ -559,10 +563,13 @@ class _ScopeReader:
             return 0
         return int(digits)
 
-    def join(self, outputs: list[Endpoint], inputs: list[Endpoint], arrow: s.Arrow) -> None:
+    def join(self, outputs: list[Endpoint], inputs: list[Endpoint], arrow: s.Arrow,
+             reported_at: Landmark) -> None:
+        """Connect ``outputs`` to ``inputs`` across ``arrow``, each connection at the
+        arrow's place; a mistake in the join is reported at ``reported_at``."""
         connections, errors = join(outputs, inputs, arrow.many)
         for message in errors:
-            self.error(message, arrow.landmark)
+            self.error(message, reported_at)
         for from_index, from_port, to_index, to_port in connections:
             self.body.connect(from_index, from_port, to_index, to_port, arrow.landmark)
 

@@ -21,8 +21,9 @@ Click's router:
 
 :func:`describe_ports` writes the ``ports`` handler's text as Click's router does.
 
-Errors name the connection's place, except a mixed agnostic element, which is
-named at its own place.
+Errors about one element's ports (a port it does not have, one reused, one
+unused) name that element's place, as Click's do; a push output connected to
+a pull input names the connection's place (Click names none).
 """
 
 from __future__ import annotations
@@ -178,11 +179,11 @@ def _check_reuse(elements: Mapping[str, Node], connections: list[FlatConnection]
         if source.output_processing[conn.from_port] == PUSH_CODE:
             if pushed.setdefault(out_end, in_end) != in_end:
                 errors.error(f"illegal reuse of '{source.declaration()}' push output "
-                             f"{conn.from_port}", conn.landmark)
+                             f"{conn.from_port}", source.landmark)
         if target.input_processing[conn.to_port] == PULL_CODE:
             if pulled.setdefault(in_end, out_end) != out_end:
                 errors.error(f"illegal reuse of '{target.declaration()}' pull input "
-                             f"{conn.to_port}", conn.landmark)
+                             f"{conn.to_port}", target.landmark)
 
 
 def _port_total(element: Node, kind_: str, allowed: PortRange,
@@ -195,7 +196,7 @@ def _port_total(element: Node, kind_: str, allowed: PortRange,
     if allowed.high is not None and total > allowed.high:
         for port in sorted(p for p in used if p >= allowed.high):
             errors.error(f"'{element.declaration()}' has no {kind_} {port} (too many {kind_}s: "
-                         f"{element.class_name()} has {allowed})", used[port].landmark)
+                         f"{element.class_name()} has {allowed})", element.landmark)
         total = allowed.high
     # As many ports used as there are, none beyond: every one is (most elements).
     if len(used) != total or top > total:
