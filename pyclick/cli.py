@@ -378,7 +378,8 @@ def _read_config(opts: argparse.Namespace, router_file: str | None) -> tuple[str
     if len(given) > 1:
         raise UsageError("give one configuration: -e, -f or a router file")
     if opts.expression is not None:
-        return opts.expression, "<expr>"
+        # Click's name for an expression in its messages (``config:1: ...``).
+        return opts.expression, "config"
     from pyclick.lang import decode_config
 
     path = opts.file or router_file

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 
 class Landmark(NamedTuple):
-    """Where something was written: a file name (``<expr>`` for -e) and line.
+    """Where something was written: a file name (``config`` for -e, as Click names it) and line.
 
     A named tuple: a configuration makes one for each of its statements, and
     a tuple costs less to make than a frozen dataclass."""
@@ -59,7 +59,14 @@ class NoSuchElement(LookupError):
 
 
 class UnknownClass(ConfigError):
-    """A configuration names an element class nobody defines."""
+    """A configuration names an element class nobody defines: ``class_name``, and
+    ``why`` (what may explain it, in parentheses after a space, or empty)."""
+
+    def __init__(self, class_name: str, why: str = "",
+                 landmark: Landmark | str | None = None) -> None:
+        self.class_name = class_name
+        self.why = why
+        super().__init__(f"unknown element class '{class_name}'{why}", landmark)
 
 
 class ElementModuleError(ConfigError):

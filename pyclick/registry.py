@@ -95,8 +95,8 @@ class Registry:
                 f"failed to import ({self._broken[module_name]})", landmark)
         cls = vars(module).get(class_name)
         if not _is_element_class(cls):
-            raise UnknownClass(f"unknown element class '{class_name}' "
-                               f"(module {module_name} does not define it)", landmark)
+            raise UnknownClass(class_name, f" (module {module_name} does not define it)",
+                               landmark)
         return cls
 
     def _import(self, module_name: str) -> ModuleType | None:
@@ -120,7 +120,7 @@ class Registry:
         if cls is None:
             why = f" (element plugins that failed to load: {'; '.join(failures)})" \
                 if failures else ""
-            raise UnknownClass(f"unknown element class '{class_name}'{why}", landmark)
+            raise UnknownClass(class_name, why, landmark)
         return cls
 
     def _load_search_path(self) -> list[str]:

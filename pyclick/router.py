@@ -55,7 +55,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from pyclick import collector
 from pyclick.args import Args
 from pyclick.element import Element
-from pyclick.errors import ConfigError, ErrorCollector, Landmark, NoSuchElement
+from pyclick.errors import ConfigError, ErrorCollector, Landmark, NoSuchElement, UnknownClass
 from pyclick.kernel.exitguard import ExitGuard
 from pyclick.lang.model import FlatConfig
 from pyclick.registry import Registry
@@ -205,9 +205,17 @@ class Router:
         for kind, value in self.flat.requirements:
             self._require(kind, value, errors)
         classes: list[type[Element]] = []
+        # Click reports an unknown class once, where it is first used: as an
+        # undeclared element where it was written as one (``Foo(1) -> ...``).
+        unknown: set[str] = set()
         for decl in self.flat.elements:
             try:
                 classes.append(self.registry.lookup(decl.class_name, decl.landmark))
+            except UnknownClass as err:
+                if err.class_name not in unknown:
+                    unknown.add(err.class_name)
+                    what = "undeclared element" if decl.by_class else "unknown element class"
+                    errors.error(f"{what} '{err.class_name}'{err.why}", decl.landmark)
             except ConfigError as err:
                 errors.absorb(err)
         errors.raise_if_any()

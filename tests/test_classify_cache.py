@@ -107,7 +107,7 @@ def test_classifier_patterns_are_read_without_lark_the_first_time(tmp_path):
         from pyclick.router import Router
         router = Router(flatten("Idle -> c :: Classifier(12/0806 20/0001, 12/0800, -);"
                                 "c[0] -> Discard; c[1] -> Discard; c[2] -> Discard",
-                                "<expr>"), simtime=True)
+                                "config"), simtime=True)
         router.configure()
         print("lark" in sys.modules, "regex" in sys.modules)
         print(repr(router.element("c").classification.program()))
@@ -196,7 +196,7 @@ def test_a_configuration_error_in_a_pattern_is_reported_alike_every_run(cache, c
     for _ in range(2):
         assert main(["-q", "-e", config]) == 1
         assert capsys.readouterr().err == (
-            "<expr>:1: While configuring 'c :: IPClassifier': "
+            "config:1: While configuring 'c :: IPClassifier': "
             "pattern 1: position 1: port missing\n")
     assert len(entries(cache)) == 1  # tcp or (icmp): read by lark, without a mistake
 

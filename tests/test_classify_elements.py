@@ -489,7 +489,7 @@ def test_command_reports_pattern_errors():
                              "InfiniteSource -> IPClassifier(tcp port) -> Discard"],
                             capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 1
-    assert result.stderr == ("<expr>:1: While configuring 'IPClassifier@2 :: IPClassifier': "
+    assert result.stderr == ("config:1: While configuring 'IPClassifier@2 :: IPClassifier': "
                              "pattern 0: position 1: port missing\n")
 
 

@@ -177,7 +177,7 @@ def test_the_command_ends_with_its_status_and_the_collector_left_out(text, statu
     done = subprocess.run([sys.executable, "-c", ENDING, "-q", "-e", text],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout) == (status, "frozen\n"), done.stderr
-    assert done.stderr.startswith("<expr>:1:") if status else not done.stderr
+    assert done.stderr.startswith("config:1:") if status else not done.stderr
 
 
 def test_doc_of_unknown_class(capsys):
@@ -211,7 +211,7 @@ def test_a_configuration_without_elements_is_not_run(argv, warned):
     done = subprocess.run([sys.executable, "-m", "pyclick", *argv], capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 0 and done.stdout == ("0\n" if "list" in argv else "")
-    assert ("<expr>: configuration has no elements, exiting" in done.stderr) is warned
+    assert ("config: configuration has no elements, exiting" in done.stderr) is warned
 
 
 def test_simulated_time_does_not_depend_on_declaration_order(capsys):
@@ -222,30 +222,45 @@ def test_simulated_time_does_not_depend_on_declaration_order(capsys):
                    "SimNIC(QUIET true); fd :: FromDevice(lo, ACTIVE true) -> Discard"):
         status, out, err = run_cli(capsys, "-q", "-e", config)
         answers.append((status, [line for line in err.splitlines()
-                                 if line.startswith("<expr>:")]))
+                                 if line.startswith("config:")]))
     assert answers[0] == answers[1]
     assert answers[0][0] == 1
-    assert ("<expr>:1: While configuring 'fd :: FromDevice': ACTIVE true receives live packets "
+    assert ("config:1: While configuring 'fd :: FromDevice': ACTIVE true receives live packets "
             "and cannot run in simulated time") in answers[0][1]
+
+
+@pytest.mark.parametrize("config, messages", [
+    # Once per class, where it is first used, worded by that use (Click's
+    # outputs for the same expressions).
+    ("Idle -> Foo -> Discard; c :: Foo -> Discard", ["config:1: undeclared element 'Foo'"]),
+    ("c :: Foo -> Discard;\nIdle -> Foo(1) -> Discard", ["config:1: unknown element class 'Foo'"]),
+    ("elementclass E { input -> Foo -> output }\nIdle -> E -> E -> Discard",
+     ["config:1: undeclared element 'Foo'"]),
+    ("Foo -> Bar -> Discard", ["config:1: undeclared element 'Foo'",
+                               "config:1: undeclared element 'Bar'"]),
+])
+def test_an_unknown_class_is_reported_once_as_click_words_it(capsys, config, messages):
+    status, out, err = run_cli(capsys, "-q", "-e", config)
+    assert (status, err.splitlines()) == (1, messages)
 
 
 def test_quit_reports_unknown_classes_and_argument_errors_with_places(capsys):
     config = "a :: CliTicker(many);\nb :: Frobnicator;\nc :: Bogus(1)"
     status, out, err = run_cli(capsys, "-q", "-e", config)
     assert status == 1
-    assert err.splitlines() == ["<expr>:2: unknown element class 'Frobnicator'",
-                                "<expr>:3: unknown element class 'Bogus'"]
+    assert err.splitlines() == ["config:2: unknown element class 'Frobnicator'",
+                                "config:3: unknown element class 'Bogus'"]
     status, out, err = run_cli(capsys, "-q", "-e", "a :: CliTicker(many, 1s, 4)")
     assert status == 1
     assert err.splitlines() == [
-        "<expr>:1: While configuring 'a :: CliTicker': COUNT: expected integer, got 'many'",
-        "<expr>:1: While configuring 'a :: CliTicker': too many arguments: '4'"]
+        "config:1: While configuring 'a :: CliTicker': COUNT: expected integer, got 'many'",
+        "config:1: While configuring 'a :: CliTicker': too many arguments: '4'"]
     assert "Traceback" not in err
 
 
 def test_syntax_error_is_reported_with_a_place(capsys):
     status, out, err = run_cli(capsys, "-q", "-e", "a :: CliTicker;\na -> -> b;")
-    assert status == 1 and err.startswith("<expr>:2")
+    assert status == 1 and err.startswith("config:2")
     assert "Traceback" not in err
 
 
@@ -345,7 +360,7 @@ def test_initialize_failure_cleans_up_and_reports(capsys, tmp_path):
     config = f"a :: CliLog({log}); b :: CliLog({log}, FAIL init); c :: CliLog({log});"
     status, out, err = run_cli(capsys, "-e", config)
     assert status == 1
-    assert err == "<expr>:1: While initializing 'b :: CliLog': refusing to start\n"
+    assert err == "config:1: While initializing 'b :: CliLog': refusing to start\n"
     assert log.read_text() == "initialize a\ncleanup a\n"
 
 

@@ -217,19 +217,22 @@ def test_clickpath_from_the_environment_and_require(capsys, monkeypatch, tmp_pat
 
 
 def test_unknown_class_without_clickpath(capsys, tmp_path):
+    # Written where an element goes: Click's undeclared element.
     status, _, err = click(capsys, "-q", "-C", str(tmp_path), "-e", "CpathAbsent")
-    assert status == 1 and "unknown element class 'CpathAbsent'" in err
+    assert (status, err) == (1, "config:1: undeclared element 'CpathAbsent'\n")
+    status, _, err = click(capsys, "-q", "-C", str(tmp_path), "-e", "a :: CpathAbsent")
+    assert (status, err) == (1, "config:1: unknown element class 'CpathAbsent'\n")
 
 
 def test_a_port_left_unconnected_is_an_error_before_anything_runs(capsys):
     # Run, this source would wait forever on the full queue nothing drains.
     status, out, err = click(capsys, "-e", "InfiniteSource(LIMIT 10, STOP true) -> Queue(4);")
-    assert (status, out, err) == (1, "", "<expr>:1: 'Queue@2 :: Queue' output 0 unused\n")
+    assert (status, out, err) == (1, "", "config:1: 'Queue@2 :: Queue' output 0 unused\n")
     status, _, err = click(capsys, "-q", "-e", "Idle -> t :: Tee(3); t[0] -> Discard; "
                                                "t[2] -> Discard; c :: Counter")
-    assert (status, err) == (1, "<expr>:1: 'c :: Counter' input 0 unused\n"
-                                "<expr>:1: 't :: Tee' output 1 unused\n"
-                                "<expr>:1: 'c :: Counter' output 0 unused\n")
+    assert (status, err) == (1, "config:1: 'c :: Counter' input 0 unused\n"
+                                "config:1: 't :: Tee' output 1 unused\n"
+                                "config:1: 'c :: Counter' output 0 unused\n")
 
 
 # --- Print and hex data
@@ -248,7 +251,7 @@ def test_a_print_label_is_one_word_as_in_click(capsys):
                              'InfiniteSource(DATA \\<00 11>, LIMIT 1) -> Print("in a") -> Discard')
     assert (status, err) == (0, "in a:    2 | 0011\n")
     status, out, err = click(capsys, "-q", "-e", "Idle -> Print(1 a) -> Discard")
-    assert (status, err) == (1, "<expr>:1: While configuring 'Print@2 :: Print': LABEL: "
+    assert (status, err) == (1, "config:1: While configuring 'Print@2 :: Print': LABEL: "
                                 "expected a single word, got '1 a'\n")
 
 

@@ -353,7 +353,7 @@ def test_todump_on_a_full_disk_ends_its_file_and_lets_packets_on(tmp_path, capsy
 
 def test_fromdump_says_why_it_cannot_read_its_file(tmp_path, capsys):
     assert main(["-e", f"FromDump({tmp_path}) -> Discard"]) == 1
-    assert capsys.readouterr().err == (f"<expr>:1: FromDump@1 :: FromDump: cannot read "
+    assert capsys.readouterr().err == (f"config:1: FromDump@1 :: FromDump: cannot read "
                                        f"'{tmp_path}': Is a directory\n")
 
 

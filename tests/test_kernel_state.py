@@ -509,7 +509,7 @@ def test_a_second_instance_is_refused_and_the_first_keeps_the_interface(pair, ke
         second = Pyclick(pair, kernel_state, config)
         assert second.process.wait(timeout=60) == 1
         assert second.output.splitlines()[-1] == (
-            f"<expr>:1: While initializing 'fd :: FromDevice': {pair.recv_if} is in use by "
+            f"config:1: While initializing 'fd :: FromDevice': {pair.recv_if} is in use by "
             f"another pyclick (pid {first.process.pid}, lock {kernel_state}/"
             f"{pair.recv_if}@{pair.recv_ns}.lock); one pyclick per interface")
         assert first.process.poll() is None

@@ -27,6 +27,15 @@ def errors(text: str, **kwargs) -> list[str]:
 # --- names
 
 
+def test_elements_written_as_their_class_are_marked_so_in_copied_instances_too():
+    # The second E is copied from the first's expansion.
+    flat = flatten("elementclass E { input -> Foo -> b :: Bar -> output }\n"
+                   "Idle -> E -> E -> x :: Discard", "t.click")
+    assert [(e.name, e.by_class) for e in flat.elements] == [
+        ("Idle@1", True), ("E@2/Foo@1", True), ("E@2/b", False), ("E@3/Foo@1", True),
+        ("E@3/b", False), ("x", False)]
+
+
 def test_unknown_identifiers_are_classes_of_anonymous_elements():
     assert elements("x -> y") == {"x@1": ("x", ""), "y@2": ("y", "")}
 

@@ -25,9 +25,9 @@ def errors_of(text: str, filename: str = "t.click") -> list[str]:
 
 def test_declaration_is_plain_data_with_landmark():
     item = only_item("\n\nq :: Queue(10)")
-    assert item.target == s.ElementRef("q", s.ClassName("Queue", Landmark("<expr>", 3)),
-                                       s.Config("10", True, Landmark("<expr>", 3)),
-                                       Landmark("<expr>", 3))
+    assert item.target == s.ElementRef("q", s.ClassName("Queue", Landmark("config", 3)),
+                                       s.Config("10", True, Landmark("config", 3)),
+                                       Landmark("config", 3))
 
 
 def test_nodes_are_equal_by_their_class_and_fields_a_connection_without_its_text():
@@ -67,7 +67,7 @@ def test_chain_segments_ports_and_arrows():
     (connection,) = parse("a [1] -> [2] b, c => [0-2, 4,] d").statements
     first, second, third = connection.segments
     assert [a.many for a in connection.arrows] == [False, True]
-    assert first[0].out_port.ranges == (s.PortItem("1", None, Landmark("<expr>", 1)),)
+    assert first[0].out_port.ranges == (s.PortItem("1", None, Landmark("config", 1)),)
     assert [i.target.word for i in second] == ["b", "c"]
     port = third[0].in_port
     assert [(r.first, r.last) for r in port.ranges] == [("0", "2"), ("4", None)]
@@ -98,7 +98,7 @@ def test_compound_class_with_formals_and_overloads():
 
 def test_synonym_define_and_require():
     synonym, define, require = parse("elementclass A B; define($X 1); require(package p)").statements
-    assert synonym.spec == s.ClassName("B", Landmark("<expr>", 1))
+    assert synonym.spec == s.ClassName("B", Landmark("config", 1))
     assert define.config.text == "$X 1"
     assert require.config.text == "package p"
 

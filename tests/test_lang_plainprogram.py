@@ -501,7 +501,7 @@ def test_a_one_liner_is_flattened_and_written_back_without_lark_and_not_kept(tmp
     script = textwrap.dedent("""
         import sys
         from pyclick.lang import flatten, unparse
-        flat = flatten("FromDump(x.pcap) -> c :: Counter -> [0] Discard", "<expr>")
+        flat = flatten("FromDump(x.pcap) -> c :: Counter -> [0] Discard", "config")
         print([(e.name, e.class_name, e.config, str(e.landmark)) for e in flat.elements])
         print(repr(unparse(flat)))
         print("lark" in sys.modules, "regex" in sys.modules, "pickle" in sys.modules)
@@ -509,8 +509,8 @@ def test_a_one_liner_is_flattened_and_written_back_without_lark_and_not_kept(tmp
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
                          capture_output=True, check=True).stdout.splitlines()
-    assert out == ["[('FromDump@1', 'FromDump', 'x.pcap', '<expr>:1'), "
-                   "('c', 'Counter', '', '<expr>:1'), ('Discard@3', 'Discard', '', '<expr>:1')]",
+    assert out == ["[('FromDump@1', 'FromDump', 'x.pcap', 'config:1'), "
+                   "('c', 'Counter', '', 'config:1'), ('Discard@3', 'Discard', '', 'config:1')]",
                    repr("FromDump@1 :: FromDump(x.pcap);\nc :: Counter;\nDiscard@3 :: Discard;\n"
                         "FromDump@1 -> c;\nc -> Discard@3;\n"),
                    "False False False"]
@@ -525,7 +525,7 @@ def test_escapes_comments_and_nested_parentheses_are_written_back_without_lark(t
         from pyclick.lang import flatten, unparse
         flat = flatten('r :: RatedSource(DATA \\<08 00>, LIMIT 1) -> '
                        'f :: IPFilter(allow (tcp or (udp and dst port 53)) /* ) */) -> '
-                       'Print("say \\"hi\\"") -> Discard', "<expr>")
+                       'Print("say \\"hi\\"") -> Discard', "config")
         print(unparse(flat), end="")
         print("lark" in sys.modules, "regex" in sys.modules)
     """)

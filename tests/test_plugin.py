@@ -104,7 +104,7 @@ def test_configuration_using_plugin_elements(venv, tmp_path):
 def test_plugin_argument_mistakes_are_reported_with_place(venv, tmp_path):
     result = run([venv / "bin" / "pyclick", "-e", "Hello(REPEAT 2, LOUD true)"], cwd=tmp_path)
     assert result.returncode == 1
-    assert "<expr>:1" in result.stderr and "Hello" in result.stderr
+    assert "config:1" in result.stderr and "Hello" in result.stderr
     assert "MESSAGE: missing mandatory argument" in result.stderr
     assert "LOUD: unknown keyword" in result.stderr
     assert "Traceback" not in result.stderr

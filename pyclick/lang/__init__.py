@@ -30,7 +30,7 @@ from pyclick.lang.unparse import unparse
 __all__ = ["decode_config", "parse", "flatten", "unparse", "Program", "FlatConfig"]
 
 
-def parse(text: str, filename: str = "<expr>") -> Program:
+def parse(text: str, filename: str = "config") -> Program:
     """Parse Click ``text`` (from ``filename``, for landmarks) into a :class:`Program`.
 
     Raises ConfigError listing every syntax error.
@@ -42,7 +42,7 @@ def parse(text: str, filename: str = "<expr>") -> Program:
     return program
 
 
-def flatten(text: str, filename: str = "<expr>",
+def flatten(text: str, filename: str = "config",
             variables: dict[str, str] | None = None) -> FlatConfig:
     """Read Click ``text`` into its flat graph.
 

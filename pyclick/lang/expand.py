@@ -158,10 +158,13 @@ class _Expander:
             binding = choice.binding
             if isinstance(binding, Compound):
                 return self.instance(element, name, binding, choice.values, env, depth)
-        return self.node(self.add_element(name, binding, config, element.landmark))
+        # An anonymous primitive element is one written as its class.
+        return self.node(self.add_element(name, binding, config, element.landmark,
+                                          element.anonymous))
 
-    def add_element(self, name: str, binding: Primitive, config: str, landmark: Landmark) -> int:
-        self.elements.append(FlatElement(name, binding.name, config, landmark))
+    def add_element(self, name: str, binding: Primitive, config: str, landmark: Landmark,
+                    by_class: bool) -> int:
+        self.elements.append(FlatElement(name, binding.name, config, landmark, by_class))
         self.budget.check_elements(len(self.elements))
         return len(self.elements) - 1
 
@@ -235,7 +238,8 @@ class _Expander:
         self.claimed += names
         node_shift = len(self.node_element) - nodes.start
         element_shift = len(self.elements) - elements.start
-        self.elements += [FlatElement(prefix + e.name[cut:], e.class_name, e.config, e.landmark)
+        self.elements += [FlatElement(prefix + e.name[cut:], e.class_name, e.config, e.landmark,
+                                      e.by_class)
                           for e in self.elements[elements.start:elements.stop]]
         self.node_element += [None if e is None else e + element_shift
                               for e in self.node_element[nodes.start:nodes.stop]]

@@ -15,15 +15,22 @@ class FlatElement(Record):
 
     ``config`` is the configuration string with variables expanded, exactly
     as it would be written back in Click syntax (quotes and comments kept).
+    ``by_class``: the element was written as its class (``Queue`` or
+    ``Queue(10)`` where an element goes), not declared with a name; Click
+    words an unknown class so written as an undeclared element. How it was
+    written, not what it is: not compared.
     """
 
-    __slots__ = ("name", "class_name", "config", "landmark")
+    __slots__ = ("name", "class_name", "config", "landmark", "by_class")
+    UNCOMPARED = ("by_class",)
 
-    def __init__(self, name: str, class_name: str, config: str, landmark: Landmark) -> None:
+    def __init__(self, name: str, class_name: str, config: str, landmark: Landmark,
+                 by_class: bool = False) -> None:
         self.name = name
         self.class_name = class_name
         self.config = config
         self.landmark = landmark
+        self.by_class = by_class
 
 
 class FlatConnection(Record):
