@@ -30,7 +30,7 @@ import re
 import resource
 import sys
 import time
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Container, NoReturn, TextIO
 
 import pyclick
 from pyclick.errors import ConfigError, Landmark
@@ -304,7 +304,8 @@ def _run(opts: argparse.Namespace, unwinder: Unwinder) -> int:
 
     variables, router_file = _split_words(opts.words)
     text, filename = _read_config(opts, router_file)
-    flat = _flatten(text, filename, variables)
+    registry = _registry(opts)
+    flat = _flatten(text, filename, variables, registry.builtin_names)
     if opts.output:
         # As click(1): the flat configuration is written, and the router
         # still runs unless -q is given.
@@ -314,7 +315,7 @@ def _run(opts: argparse.Namespace, unwinder: Unwinder) -> int:
     from pyclick.router import Router
 
     router = Router(flat, threads=opts.threads, simtime=opts.simtime, source=text,
-                    registry=_registry(opts), simtime_start=opts.simtime_start)
+                    registry=registry, simtime_start=opts.simtime_start)
     router.configure()
     if opts.quit:
         return _report(router, opts, _Timing())
@@ -393,10 +394,11 @@ def _read_config(opts: argparse.Namespace, router_file: str | None) -> tuple[str
     return decode_config(data, path), path
 
 
-def _flatten(text: str, filename: str, variables: dict[str, str]) -> FlatConfig:
+def _flatten(text: str, filename: str, variables: dict[str, str],
+             classes: Container[str]) -> FlatConfig:
     from pyclick.lang import flatten
 
-    return flatten(text, filename=filename, variables=variables)
+    return flatten(text, filename=filename, variables=variables, classes=classes)
 
 
 def _write_output(flat: FlatConfig, path: str) -> None:

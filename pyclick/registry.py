@@ -35,7 +35,7 @@ import logging
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator, Mapping, Sequence
+from typing import Iterator, KeysView, Mapping, Sequence
 
 from pyclick.element import Element
 from pyclick.elements import CLASS_MODULES
@@ -70,6 +70,11 @@ class Registry:
         self._plugin_failures: list[str] | None = None
 
     # --- one class
+    @property
+    def builtin_names(self) -> KeysView[str]:
+        """The names of the built-in classes, known without importing a module."""
+        return self._builtins.keys()
+
     def lookup(self, class_name: str, landmark: Landmark | str | None = None) -> type[Element]:
         """The element class called ``class_name``.
 

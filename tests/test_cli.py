@@ -238,8 +238,12 @@ def test_simulated_time_does_not_depend_on_declaration_order(capsys):
      ["config:1: undeclared element 'Foo'"]),
     ("Foo -> Bar -> Discard", ["config:1: undeclared element 'Foo'",
                                "config:1: undeclared element 'Bar'"]),
+    # An element may not be named after a class the router knows.
+    ("Idle\n:: Queue -> Discard", ["config:1: class 'Idle' used as element name"]),
+    ("elementclass E { Counter :: Counter; input -> Counter -> output }\nIdle -> E -> Discard",
+     ["config:1: class 'Counter' used as element name"]),
 ])
-def test_an_unknown_class_is_reported_once_as_click_words_it(capsys, config, messages):
+def test_unknown_classes_and_class_names_as_element_names_as_click_words_them(capsys, config, messages):
     status, out, err = run_cli(capsys, "-q", "-e", config)
     assert (status, err.splitlines()) == (1, messages)
 

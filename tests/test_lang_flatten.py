@@ -27,6 +27,14 @@ def errors(text: str, **kwargs) -> list[str]:
 # --- names
 
 
+def test_an_element_named_after_a_class_the_router_knows_is_an_error():
+    assert errors("Queue :: Counter;\nIdle -> Queue -> Discard", classes={"Queue"}) == [
+        "t.click:1: class 'Queue' used as element name"]
+    # Not a class the router knows: an element's name like any other.
+    assert [e.name for e in flatten("Queue :: Counter;\nIdle -> Queue", "t.click").elements] \
+        == ["Queue", "Idle@2"]
+
+
 def test_elements_written_as_their_class_are_marked_so_in_copied_instances_too():
     # The second E is copied from the first's expansion.
     flat = flatten("elementclass E { input -> Foo -> b :: Bar -> output }\n"
@@ -167,7 +175,7 @@ def test_group_port_lists_and_elements_declared_inside():
     ("x :: X; y :: Y; x => ( [0]->[0]; [2]->Idle ) -> y", "'<anonymous group>' input 1 missing"),
     ("c :: C; c [0,1] -> P, Q", "syntax error: many-to-many connections require '=>'"),
     ("c :: C; c [0-2] => P, Q", "connection mismatch: 3 outputs connected to 2 inputs"),
-    ("a :: A; a [0,2,] => [] b :: B", "at most one open port list allowed per connection"),
+    ("a :: A; a [0,2,] => [] b :: B", "at most one expandable port allowed per connection"),
     ("a :: A; a -> -> b :: B", "syntax error near '->'"),
     ("x -> (input -> [0] -> output)", "implicit ports used in the middle of a chain"),
     ("[0] -> x", "port without an element"),

@@ -15,6 +15,7 @@ without bound: what flattening builds is limited (:mod:`pyclick.lang.limits`).
 from __future__ import annotations
 
 import re
+from typing import Container
 
 from pyclick import collector
 from pyclick.errors import ConfigError, ErrorCollector
@@ -43,11 +44,14 @@ def parse(text: str, filename: str = "config") -> Program:
 
 
 def flatten(text: str, filename: str = "config",
-            variables: dict[str, str] | None = None) -> FlatConfig:
+            variables: dict[str, str] | None = None,
+            classes: Container[str] = frozenset()) -> FlatConfig:
     """Read Click ``text`` into its flat graph.
 
     ``variables`` are ``NAME=value`` settings from the command line (``NAME``
     with or without ``$``); they take precedence over the file's ``define``s.
+    ``classes``: names of element classes the router will know; an element
+    declared under one of them (``Queue :: Queue``) is an error, as in Click.
     Libraries named by ``require(library FILE)`` are read relative to
     ``filename``'s directory. Raises ConfigError with every mistake found.
     """
@@ -57,7 +61,7 @@ def flatten(text: str, filename: str = "config",
         errors.messages.extend(syntax_errors)
         if program is None:
             _raise_if_any(errors)
-        flattening = Flattening(errors)
+        flattening = Flattening(errors, classes)
         body = read_program(program, flattening)
         overrides = {name.removeprefix("$"): value for name, value in (variables or {}).items()}
         flat = expand_program(body, overrides, errors, flattening.requirements)

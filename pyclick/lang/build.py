@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Container
 
 from pyclick.errors import ConfigError, ErrorCollector, Landmark
 from pyclick.lang import syntax as s
@@ -41,10 +42,13 @@ _VARIABLE = re.compile(r"\$[A-Za-z0-9_]+")
 class Flattening:
     """What one flattening shares across scopes and files."""
 
-    __slots__ = ("errors", "primitives", "requirements", "requirement_landmarks", "libraries")
+    __slots__ = ("errors", "classes", "primitives", "requirements", "requirement_landmarks",
+                 "libraries")
 
-    def __init__(self, errors: ErrorCollector) -> None:
+    def __init__(self, errors: ErrorCollector, classes: Container[str] = frozenset()) -> None:
         self.errors = errors
+        #: Names of the element classes the router will know (see ``lang.flatten``).
+        self.classes = classes
         self.primitives: dict[str, Primitive] = {}
         self.requirements: list[tuple[str, str]] = []
         self.requirement_landmarks: dict[tuple[str, str], Landmark] = {}
@@ -356,7 +360,7 @@ class _ScopeReader:
                 self.error(f"configuration string ignored on element reference '{brief(word)}'",
                            ref.landmark)
             return index
-        if declared is not None and (word_class is not None
+        if declared is not None and (word_class is not None or word in self.flattening.classes
                                      or isinstance(spec, s.ClassName) and spec.name == word):
             self.error(f"class '{brief(word)}' used as element name", ref.landmark)
             if word_class is None:

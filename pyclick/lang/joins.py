@@ -124,7 +124,7 @@ def join(outputs: list[Endpoint], inputs: list[Endpoint],
     if max(out.minimum, into.minimum) > MAX_JOINED:
         return [], [f"a connection may not join more than {MAX_JOINED} ports"]
     if out_opens + in_opens > 1:
-        errors.append("at most one open port list allowed per connection")
+        errors.append("at most one expandable port allowed per connection")
         if into.minimum < out.minimum:
             out_opens = 0
         else:
