@@ -35,6 +35,23 @@ def test_an_element_named_after_a_class_the_router_knows_is_an_error():
         == ["Queue", "Idle@2"]
 
 
+def test_an_element_named_after_a_class_is_still_joined_as_click_joins_it():
+    # Click makes it an element of that class and checks its joins (its messages).
+    assert errors("x :: Idle [0, 1]\n -> [0, 1, 2] Queue :: Discard;", classes={"Queue"}) == [
+        "t.click:2: class 'Queue' used as element name",
+        "t.click:2: syntax error: many-to-many connections require '=>'",
+        "t.click:2: connection mismatch: 2 outputs connected to 3 inputs"]
+
+
+def test_a_word_read_as_a_class_in_a_compound_s_body_names_an_element_outside():
+    flat = flatten("elementclass E { input -> t -> output }\nt :: Queue;\nIdle -> E -> t",
+                   "t.click")
+    assert ("t", "Queue") in [(e.name, e.class_name) for e in flat.elements]
+    # Read as a class outside first, it is one inside too.
+    assert errors("Idle -> t -> Discard;\nelementclass E { input -> t :: Queue -> output }") \
+        == ["t.click:2: class 't' used as element name"]
+
+
 def test_elements_written_as_their_class_are_marked_so_in_copied_instances_too():
     # The second E is copied from the first's expansion.
     flat = flatten("elementclass E { input -> Foo -> b :: Bar -> output }\n"
@@ -73,12 +90,23 @@ def test_element_landmarks_follow_directives_and_definitions():
     ("src -> sink;\nsink :: Discard", "t.click:2: class 'sink' used as element name"),
     ("a :: A;\nb :: a", "t.click:2: 'a' was previously used as an element name"),
     ("a :: A;\nelementclass a { }", "t.click:2: 'a' already used as an element name"),
-    ("a :: A;\na(1)", "t.click:2: configuration string ignored on element reference 'a'"),
+    ("a :: A;\na(1)", "t.click:2: configuration string ignored on element reference"),
     ("1/x :: A", "t.click:1: element name '1/x' has all-digit component"),
     ("provide -> x", "t.click:1: 'provide' is a reserved word"),
 ])
 def test_naming_mistakes(text, message):
     assert message in errors(text)
+
+
+def test_a_configuration_on_an_element_already_declared_is_reported_where_written():
+    # Click's messages for the same text: the string first, at its line, then the
+    # redeclaration at the name's.
+    text = "a :: Counter;\na :: Queue\n(1);\nb :: Counter;\nb\n(2) -> Discard;"
+    assert errors(text) == [
+        "t.click:3: configuration string ignored on element reference",
+        "t.click:2: redeclaration of element 'a'",
+        "t.click:1: element 'a' previously declared here",
+        "t.click:6: configuration string ignored on element reference"]
 
 
 # --- compound classes

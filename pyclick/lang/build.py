@@ -119,6 +119,10 @@ class _ScopeReader:
         self.body = Body()
         self.names: dict[str, int] = {}
         self.classes: dict[str, Binding] = {}
+        # The words read here as primitive classes: as in Click, seen in this
+        # scope and those it encloses, not in one beside it (a word a compound
+        # class's body uses as a class may name an element outside it).
+        self.words: dict[str, Binding] = {}
         self.parameters: set[str] = set()
         self.groups_open = 0
 
@@ -237,7 +241,17 @@ class _ScopeReader:
             if name in scope.classes:
                 return scope.classes[name]
             scope = scope.parent
-        return self.flattening.primitives.get(name)
+        scope = self
+        while scope is not None:
+            if name in scope.words:
+                return scope.words[name]
+            scope = scope.parent
+        return None
+
+    def primitive(self, name: str) -> Binding:
+        """The primitive class ``name``, read as a class in this scope from now on."""
+        binding = self.words[name] = self.flattening.primitive(name)
+        return binding
 
     def force_class(self, name: str, landmark: Landmark) -> Binding:
         """The class ``name``, made a primitive class if it is not one yet."""
@@ -245,7 +259,7 @@ class _ScopeReader:
         if binding is None:
             if name in self.names:
                 self.error(f"'{brief(name)}' was previously used as an element name", landmark)
-            binding = self.flattening.primitive(name)
+            binding = self.primitive(name)
         return binding
 
     def class_spec(self, spec: s.ClassSpec, nesting: int, name: str = "") -> Binding:
@@ -262,7 +276,7 @@ class _ScopeReader:
             earlier.overload = later
         if spec.extends:
             if name:
-                definitions[-1].overload = self.class_of(name) or self.flattening.primitive(name)
+                definitions[-1].overload = self.class_of(name) or self.primitive(name)
             else:
                 self.error("cannot extend an anonymous compound class", spec.landmark)
         return definitions[0]
@@ -352,25 +366,27 @@ class _ScopeReader:
             return self.add_anonymous("", declared, config, ref.landmark)
         if word_class is None and word in self.names:
             index = self.names[word]
+            # As Click, which reads the string before it sees the declaration
+            # (if any) end: first the string, where it is written.
+            if given is not None:
+                self.error("configuration string ignored on element reference", given.landmark)
             if declared is not None:
                 self.error(f"redeclaration of element '{brief(word)}'", ref.landmark)
                 self.error(f"element '{brief(word)}' previously declared here",
                            self.body.elements[index].landmark)
-            elif given is not None:
-                self.error(f"configuration string ignored on element reference '{brief(word)}'",
-                           ref.landmark)
             return index
         if declared is not None and (word_class is not None or word in self.flattening.classes
                                      or isinstance(spec, s.ClassName) and spec.name == word):
             self.error(f"class '{brief(word)}' used as element name", ref.landmark)
+            # Click goes on with an element of that class, whose joins it checks.
             if word_class is None:
-                return None
+                word_class = self.primitive(word)
         elif declared is None and word_class is None:
             if word in _PSEUDO:
                 self.error(f"'{word}' means something only inside groups and compound classes",
                            ref.landmark)
                 return None
-            word_class = self.flattening.primitive(word)
+            word_class = self.primitive(word)
         if word_class is not None:
             return self.add_anonymous(word, word_class, config, ref.landmark)
         return self.add_named(word, declared, config, ref.landmark)
