@@ -173,8 +173,18 @@ def test_no_matching_overload_lists_the_candidates():
 
 def test_compound_ports_must_match_its_use():
     messages = errors("elementclass C { input -> output }\nq :: C; Idle -> [1] q [2] -> Discard")
-    assert messages == ["t.click:2: 'q' has no input 1", "t.click:2: 'q' input 0 unused",
-                        "t.click:2: 'q' has no output 2", "t.click:2: 'q' output 0 unused"]
+    # Click's messages for the same text, in its order.
+    assert messages == ["t.click:2: 'q' has no input 1", "t.click:2: 'q' has no output 2",
+                        "t.click:2: 'q' input 0 unused", "t.click:2: 'q' output 0 unused"]
+
+
+def test_missing_ports_a_line_each_and_unused_ones_in_the_order_the_body_connects_them():
+    # Click's messages for the same text: inputs 1 and 2 are missing in the class,
+    # so not unused in its instance; the body connects output 1, then input 3.
+    assert errors("elementclass E { input -> [1]output; input[3] -> [0]output }\n"
+                  "Idle -> E -> Discard") == [
+        "t.click:1: 'E' input 1 missing", "t.click:1: 'E' input 2 missing",
+        "t.click:2: 'E@2' output 1 unused", "t.click:2: 'E@2' input 3 unused"]
 
 
 def test_pseudoelements_may_only_be_used_on_their_side():

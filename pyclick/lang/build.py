@@ -22,7 +22,7 @@ from pyclick.lang import syntax as s
 from pyclick.lang.classes import REST, Binding, Compound, Primitive
 from pyclick.lang.configstr import brief, shift_word, shown, split_args, split_words, unquote
 from pyclick.lang.joins import (NO_PORTS, Endpoint, PortList, boundary_errors, join,
-                                port_count, port_runs)
+                                port_count)
 from pyclick.lang.parsecache import parse_text
 from pyclick.lang.scope import Body, LocalElement
 from pyclick.lang.source import decode_config
@@ -327,9 +327,9 @@ class _ScopeReader:
             self.error(f"'{owner}' pseudoelement '{pseudo}' may only be used as {other} "
                        f"(see {wrong_at})", landmark)
         count = port_count(used)
-        missing = [p for p in range(count) if p not in used]
-        for run in port_runs(missing):
-            self.error(f"'{owner}' {pseudo} {run} missing", landmark)
+        for port in range(count):
+            if port not in used:
+                self.error(f"'{owner}' {pseudo} {port} missing", landmark)
         return count
 
     # --- elements

@@ -256,7 +256,8 @@ class _Expander:
     def check_ports(self, element: LocalElement, name: str, compound: Compound) -> None:
         """Each port of the instance is used outside and exists inside."""
         for message in boundary_errors(name, element.inputs_used, compound.ninputs,
-                                       element.outputs_used, compound.noutputs):
+                                       element.outputs_used, compound.noutputs,
+                                       lambda: _inner_ports(compound.body)):
             self.errors.error(message, element.landmark)
 
     # --- wiring
@@ -341,3 +342,15 @@ class _Walk:
                                 f"than {self.budget.max_wiring} steps to follow")
         self.reached[start] = tuple(found)
         return self.reached[start]
+
+
+def _inner_ports(body: Body) -> list[tuple[str, int]]:
+    """The ports a compound's ``body`` connects to its ``input`` (index 0) and ``output``
+    (index 1), in the order of its connections, an input before an output."""
+    ports = []
+    for c in body.connections:
+        if c.from_index == 0:
+            ports.append(("input", c.from_port))
+        if c.to_index == 1:
+            ports.append(("output", c.to_port))
+    return ports

@@ -9,7 +9,7 @@ consecutive ports as the other side needs.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 from pyclick.lang.configstr import brief
 from pyclick.lang.record import Record
@@ -192,29 +192,26 @@ def port_count(used: set[int]) -> int:
     return max(used) + 1 if used else 0
 
 
-def port_runs(numbers: list[int]) -> list[str]:
-    """Port numbers as runs for messages: ``[1, 2, 3, 7]`` as ``["1-3", "7"]``."""
-    runs: list[list[int]] = []
-    for n in sorted(numbers):
-        if runs and n == runs[-1][1] + 1:
-            runs[-1][1] = n
-        else:
-            runs.append([n, n])
-    return [str(a) if a == b else f"{a}-{b}" for a, b in runs]
-
-
 def boundary_errors(owner: str, inputs_used: set[int], ninputs: int,
-                    outputs_used: set[int], noutputs: int) -> list[str]:
+                    outputs_used: set[int], noutputs: int,
+                    inner: Callable[[], Iterable[tuple[str, int]]] | None = None) -> list[str]:
     """What is wrong when a group or compound with ``ninputs`` inputs and
-    ``noutputs`` outputs is connected on the ports ``*_used``."""
+    ``noutputs`` outputs is connected on the ports ``*_used``. ``inner`` gives
+    the ports its body connects, as ``("input", port)`` or ``("output", port)``
+    in the order of its connections (asked only when some port is wrong);
+    only those are reported unused, in that order (a port the body leaves
+    out is reported missing with the class)."""
     if len(inputs_used) == ninputs and len(outputs_used) == noutputs \
             and all(len(used) == 0 or max(used) == len(used) - 1
                     for used in (inputs_used, outputs_used)):
         return []
-    errors = []
     owner = brief(owner)
-    for side, used, count in (("input", inputs_used, ninputs), ("output", outputs_used, noutputs)):
-        errors += [f"'{owner}' has no {side} {run}" for run in port_runs([p for p in used if p >= count])]
-        errors += [f"'{owner}' {side} {run} unused"
-                   for run in port_runs([p for p in range(count) if p not in used])]
-    return errors
+    sides = (("input", inputs_used, ninputs), ("output", outputs_used, noutputs))
+    used_on = {"input": inputs_used, "output": outputs_used}
+    ports = inner() if inner is not None else \
+        [(side, port) for side, _, count in sides for port in range(count)]
+    # As Click reports them: a line per port, the ports it lacks before those unused.
+    return [f"'{owner}' has no {side} {port}"
+            for side, used, count in sides for port in sorted(p for p in used if p >= count)] \
+        + [f"'{owner}' {side} {port} unused"
+           for side, port in dict.fromkeys(ports) if port not in used_on[side]]
