@@ -303,9 +303,9 @@ def _run(opts: argparse.Namespace, unwinder: Unwinder) -> int:
     configure_logging(opts.verbose, opts.no_warnings)
 
     variables, router_file = _split_words(opts.words)
-    text, filename = _read_config(opts, router_file)
+    text, filename, from_file = _read_config(opts, router_file)
     registry = _registry(opts)
-    flat = _flatten(text, filename, variables, registry.builtin_names)
+    flat = _flatten(text, filename, variables, registry.builtin_names, from_file)
     if opts.output:
         # As click(1): the flat configuration is written, and the router
         # still runs unless -q is given.
@@ -373,32 +373,34 @@ def _split_words(words: list[str]) -> tuple[dict[str, str], str | None]:
     return variables, files[0] if files else None
 
 
-def _read_config(opts: argparse.Namespace, router_file: str | None) -> tuple[str, str]:
-    """The configuration text and the name its landmarks use."""
+def _read_config(opts: argparse.Namespace, router_file: str | None) -> tuple[str, str, bool]:
+    """The configuration text, the name its landmarks use, and whether it is that
+    file's (not an expression's or standard input's)."""
     given = [x for x in (opts.expression is not None, opts.file, router_file) if x]
     if len(given) > 1:
         raise UsageError("give one configuration: -e, -f or a router file")
     if opts.expression is not None:
         # Click's name for an expression in its messages (``config:1: ...``).
-        return opts.expression, "config"
+        return opts.expression, "config", False
     from pyclick.lang import decode_config
 
     path = opts.file or router_file
     if path is None or path == "-":
-        return decode_config(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
+        return decode_config(sys.stdin.buffer.read(), "<stdin>"), "<stdin>", False
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as err:
         raise ConfigError(f"{PROG}: cannot read {path}: {err.strerror}") from None
-    return decode_config(data, path), path
+    return decode_config(data, path), path, True
 
 
 def _flatten(text: str, filename: str, variables: dict[str, str],
-             classes: Container[str]) -> FlatConfig:
+             classes: Container[str], from_file: bool) -> FlatConfig:
     from pyclick.lang import flatten
 
-    return flatten(text, filename=filename, variables=variables, classes=classes)
+    return flatten(text, filename=filename, variables=variables, classes=classes,
+                   from_file=from_file)
 
 
 def _write_output(flat: FlatConfig, path: str) -> None:

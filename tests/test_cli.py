@@ -248,6 +248,15 @@ def test_unknown_classes_and_class_names_as_element_names_as_click_words_them(ca
     assert (status, err.splitlines()) == (1, messages)
 
 
+def test_an_expression_named_config_still_reads_a_library_named_config(capsys, tmp_path,
+                                                                      monkeypatch):
+    # Its messages call the expression "config", as Click's do; it is not that file.
+    (tmp_path / "config").write_text("elementclass Twice { input -> output }\n")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(capsys, "-q", "-e", "require(library config); Idle -> Twice -> Discard") \
+        == (0, "", "")
+
+
 def test_quit_reports_unknown_classes_and_argument_errors_with_places(capsys):
     config = "a :: CliTicker(many);\nb :: Frobnicator;\nc :: Bogus(1)"
     status, out, err = run_cli(capsys, "-q", "-e", config)

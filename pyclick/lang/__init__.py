@@ -45,7 +45,7 @@ def parse(text: str, filename: str = "config") -> Program:
 
 def flatten(text: str, filename: str = "config",
             variables: dict[str, str] | None = None,
-            classes: Container[str] = frozenset()) -> FlatConfig:
+            classes: Container[str] = frozenset(), from_file: bool = True) -> FlatConfig:
     """Read Click ``text`` into its flat graph.
 
     ``variables`` are ``NAME=value`` settings from the command line (``NAME``
@@ -53,7 +53,10 @@ def flatten(text: str, filename: str = "config",
     ``classes``: names of element classes the router will know; an element
     declared under one of them (``Queue :: Queue``) is an error, as in Click.
     Libraries named by ``require(library FILE)`` are read relative to
-    ``filename``'s directory. Raises ConfigError with every mistake found.
+    ``filename``'s directory, each once; ``from_file`` false says that ``text``
+    is not the file ``filename`` names (an expression, standard input), so
+    a library of that name is read too. Raises ConfigError with every
+    mistake found.
     """
     errors = ErrorCollector()
     with collector.paused():
@@ -62,7 +65,7 @@ def flatten(text: str, filename: str = "config",
         if program is None:
             _raise_if_any(errors)
         flattening = Flattening(errors, classes)
-        body = read_program(program, flattening)
+        body = read_program(program, flattening, from_file)
         overrides = {name.removeprefix("$"): value for name, value in (variables or {}).items()}
         flat = expand_program(body, overrides, errors, flattening.requirements)
     _raise_if_any(errors)

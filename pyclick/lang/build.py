@@ -63,9 +63,10 @@ class Flattening:
             self.requirement_landmarks[requirement] = landmark
 
 
-def read_program(program: s.Program, flattening: Flattening) -> Body:
-    """The file scope of ``program``, libraries it requires included."""
-    if os.path.isfile(program.filename):
+def read_program(program: s.Program, flattening: Flattening, from_file: bool = True) -> Body:
+    """The file scope of ``program``, libraries it requires included; ``from_file``:
+    the program is the file its name names, not to be read again as a library."""
+    if from_file and os.path.isfile(program.filename):
         flattening.libraries.add(os.path.realpath(program.filename))
     reader = _ScopeReader(flattening, None, 0, 0, program.filename)
     reader.read(program.statements, 0)
