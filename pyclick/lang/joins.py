@@ -207,7 +207,7 @@ def boundary_errors(owner: str, inputs_used: set[int], ninputs: int,
         return []
     owner = brief(owner)
     sides = (("input", inputs_used, ninputs), ("output", outputs_used, noutputs))
-    used_on = {"input": inputs_used, "output": outputs_used}
+    used_on = {side: used for side, used, _ in sides}
     ports = inner() if inner is not None else \
         [(side, port) for side, _, count in sides for port in range(count)]
     # As Click reports them: a line per port, the ports it lacks before those unused.

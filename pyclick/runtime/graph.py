@@ -29,8 +29,7 @@ a pull input names the connection's place (Click names none).
 from __future__ import annotations
 
 from collections import defaultdict
-from types import MappingProxyType
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import AbstractSet, Any, Callable, Mapping, Protocol, Sequence
 
 from pyclick.errors import ErrorCollector, Landmark
 from pyclick.lang.model import FlatConnection
@@ -40,7 +39,7 @@ from pyclick.runtime.processing import (AGNOSTIC_CODE, PULL_CODE, PUSH_CODE, Tie
 
 Warn = Callable[[str, Landmark], None]
 #: The ports of a side nothing connects to.
-_NONE_USED: Mapping[int, FlatConnection] = MappingProxyType({})
+_NONE_USED: frozenset[int] = frozenset()
 
 
 class Node(Protocol):
@@ -77,8 +76,8 @@ def hook_up(elements: Mapping[str, Node], connections: list[FlatConnection],
     # Unconnected inputs, then outputs (Click's order), each in element order.
     unused_inputs: list[tuple[str, Landmark]] = []
     unused_outputs: list[tuple[str, Landmark]] = []
-    inputs: dict[str, dict[int, FlatConnection]] = defaultdict(dict)
-    outputs: dict[str, dict[int, FlatConnection]] = defaultdict(dict)
+    inputs: dict[str, set[int]] = defaultdict(set)
+    outputs: dict[str, set[int]] = defaultdict(set)
     valid: list[FlatConnection] = []
     for conn in connections:
         source, target = elements.get(conn.from_element), elements.get(conn.to_element)
@@ -88,8 +87,8 @@ def hook_up(elements: Mapping[str, Node], connections: list[FlatConnection],
                     errors.error(f"no element named '{name}'", conn.landmark)
             continue
         valid.append(conn)
-        outputs[source.name].setdefault(conn.from_port, conn)
-        inputs[target.name].setdefault(conn.to_port, conn)
+        outputs[source.name].add(conn.from_port)
+        inputs[target.name].add(conn.to_port)
     nodes = list(elements.values())
     for element in nodes:
         try:
@@ -187,7 +186,7 @@ def _check_reuse(elements: Mapping[str, Node], connections: list[FlatConnection]
 
 
 def _port_total(element: Node, kind_: str, allowed: PortRange,
-                used: Mapping[int, FlatConnection], errors: ErrorCollector,
+                used: AbstractSet[int], errors: ErrorCollector,
                 unused: list[tuple[str, Landmark]]) -> int:
     """How many ports of one side the element gets; reports the ports it cannot have
     and adds those it has but nothing connects to ``unused``."""
