@@ -30,7 +30,7 @@ import re
 import resource
 import sys
 import time
-from typing import TYPE_CHECKING, Container, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import pyclick
 from pyclick.errors import ConfigError, Landmark
@@ -39,6 +39,7 @@ from pyclick.runtime.stopsignals import Interrupted, Unwinder
 
 if TYPE_CHECKING:
     from pyclick.lang.model import FlatConfig
+    from pyclick.registry import Registry
     from pyclick.router import Router
 
 PROG = "pyclick"
@@ -305,7 +306,7 @@ def _run(opts: argparse.Namespace, unwinder: Unwinder) -> int:
     variables, router_file = _split_words(opts.words)
     text, filename, from_file = _read_config(opts, router_file)
     registry = _registry(opts)
-    flat = _flatten(text, filename, variables, registry.builtin_names, from_file)
+    flat = _flatten(text, filename, variables, registry, from_file)
     if opts.output:
         # As click(1): the flat configuration is written, and the router
         # still runs unless -q is given.
@@ -395,12 +396,18 @@ def _read_config(opts: argparse.Namespace, router_file: str | None) -> tuple[str
     return decode_config(data, path), path, True
 
 
-def _flatten(text: str, filename: str, variables: dict[str, str],
-             classes: Container[str], from_file: bool) -> FlatConfig:
+def _flatten(text: str, filename: str, variables: dict[str, str], registry: Registry,
+             from_file: bool) -> FlatConfig:
     from pyclick.lang import flatten
 
-    return flatten(text, filename=filename, variables=variables, classes=classes,
-                   from_file=from_file)
+    def unknown_classes(flat: FlatConfig) -> list[str]:
+        from pyclick.router import class_errors
+
+        return class_errors(flat, registry)
+
+    return flatten(text, filename=filename, variables=variables,
+                   classes=registry.builtin_names, from_file=from_file,
+                   graph_check=unknown_classes)
 
 
 def _write_output(flat: FlatConfig, path: str) -> None:
@@ -594,7 +601,7 @@ def _exit_status(router: Router, name: str) -> int:
     return -1
 
 
-def _registry(opts: argparse.Namespace):
+def _registry(opts: argparse.Namespace) -> Registry:
     """The class registry, with -C's element search path (or $CLICKPATH's)."""
     from pyclick.registry import Registry
 

@@ -202,22 +202,7 @@ class Router:
     # --- building
     def _build(self) -> None:
         errors = ErrorCollector()
-        for kind, value in self.flat.requirements:
-            self._require(kind, value, errors)
-        classes: list[type[Element]] = []
-        # Click reports an unknown class once, where it is first used: as an
-        # undeclared element where it was written as one (``Foo(1) -> ...``).
-        unknown: set[str] = set()
-        for decl in self.flat.elements:
-            try:
-                classes.append(self.registry.lookup(decl.class_name, decl.landmark))
-            except UnknownClass as err:
-                if err.class_name not in unknown:
-                    unknown.add(err.class_name)
-                    what = "undeclared element" if decl.by_class else "unknown element class"
-                    errors.error(f"{what} '{err.class_name}'{err.why}", decl.landmark)
-            except ConfigError as err:
-                errors.absorb(err)
+        classes = element_classes(self.flat, self.registry, errors)
         errors.raise_if_any()
         if any(cls.simulated_time for cls in classes):
             self.clock = SimClock(self._simtime_start)
@@ -228,19 +213,6 @@ class Router:
         hook_up(self._by_name, self.flat.connections, errors, self._warn, self._partial)
         errors.raise_if_any()
         self._position = {element.name: i for i, element in enumerate(self.elements)}
-
-    def _require(self, kind: str, value: str, errors: ErrorCollector) -> None:
-        landmark = self.flat.requirement_landmarks.get((kind, value))
-        if kind == "package":
-            try:
-                self.registry.require_package(value, landmark)
-            except ConfigError as err:
-                errors.absorb(err)
-        elif kind:
-            errors.error(f"require({kind} {value}): unsupported requirement kind '{kind}'",
-                         landmark)
-        elif value not in PROVISIONS:
-            errors.error(f"require({value}): requirement '{value}' not available", landmark)
 
     # --- configuring
     def assign_thread(self, element: Element, cpu: int, landmark: Landmark | None = None) -> None:
@@ -632,3 +604,51 @@ def _describe_exception(err: BaseException) -> str:
 def _unique(messages: list[str]) -> list[str]:
     return list(dict.fromkeys(messages))
 
+
+def element_classes(flat: FlatConfig, registry: Registry, errors: ErrorCollector
+                    ) -> list[type[Element]]:
+    """The class of each of ``flat``'s elements, from ``registry`` once the
+    configuration's requirements are met (a package adds its classes); every
+    failure goes to ``errors``, and the list is then short of those elements.
+
+    As Click, an unknown class is reported once, where it is first used: as an
+    undeclared element where it was written as one (``Foo(1) -> ...``).
+    """
+    for kind, value in flat.requirements:
+        _require(flat, registry, kind, value, errors)
+    classes: list[type[Element]] = []
+    unknown: set[str] = set()
+    for decl in flat.elements:
+        try:
+            classes.append(registry.lookup(decl.class_name, decl.landmark))
+        except UnknownClass as err:
+            if err.class_name not in unknown:
+                unknown.add(err.class_name)
+                what = "undeclared element" if decl.by_class else "unknown element class"
+                errors.error(f"{what} '{err.class_name}'{err.why}", decl.landmark)
+        except ConfigError as err:
+            errors.absorb(err)
+    return classes
+
+
+def class_errors(flat: FlatConfig, registry: Registry) -> list[str]:
+    """What ``element_classes`` finds wrong with ``flat``: reported with the
+    language's mistakes when the text has some (``pyclick.lang.flatten``)."""
+    errors = ErrorCollector()
+    element_classes(flat, registry, errors)
+    return errors.messages
+
+
+def _require(flat: FlatConfig, registry: Registry, kind: str, value: str,
+             errors: ErrorCollector) -> None:
+    landmark = flat.requirement_landmarks.get((kind, value))
+    if kind == "package":
+        try:
+            registry.require_package(value, landmark)
+        except ConfigError as err:
+            errors.absorb(err)
+    elif kind:
+        errors.error(f"require({kind} {value}): unsupported requirement kind '{kind}'",
+                     landmark)
+    elif value not in PROVISIONS:
+        errors.error(f"require({value}): requirement '{value}' not available", landmark)

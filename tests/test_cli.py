@@ -248,6 +248,29 @@ def test_unknown_classes_and_class_names_as_element_names_as_click_words_them(ca
     assert (status, err.splitlines()) == (1, messages)
 
 
+@pytest.mark.parametrize("config, messages", [
+    # Click's outputs (its user-level driver) for the same texts: unknown
+    # classes among the reader's other mistakes, line by line.
+    ("a :: Foo;\nb :: Queue(3);\nBar(1) -> Discard;\nx -> Discard;\nc :: Queue; c :: Queue;\n"
+     "e :: Baz;", ["config:1: unknown element class 'Foo'", "config:3: undeclared element 'Bar'",
+                   "config:4: undeclared element 'x'", "config:5: redeclaration of element 'c'",
+                   "config:5: element 'c' previously declared here",
+                   "config:6: unknown element class 'Baz'"]),
+    ("Foo -> Bar -> Discard; a :: Idle; a :: Idle",
+     ["config:1: undeclared element 'Foo'", "config:1: undeclared element 'Bar'",
+      "config:1: redeclaration of element 'a'", "config:1: element 'a' previously declared here"]),
+    # Click places a failed overload at the end of the text; here it is the
+    # element's line (as click-flatten places it).
+    ("elementclass E { $a | input -> output }\nd :: E(1, 2) -> Discard;\ne :: Baz;",
+     ["config:2: no match for 'E[2 arguments, 0 inputs, 1 output]'",
+      "config:1: candidates are:", "config:1:   E(<arg>)[1 input, 1 output]",
+      "config:3: unknown element class 'Baz'"]),
+])
+def test_unknown_classes_are_reported_with_the_other_mistakes(capsys, config, messages):
+    status, out, err = run_cli(capsys, "-q", "-e", config)
+    assert (status, err.splitlines()) == (1, messages)
+
+
 def test_an_expression_named_config_still_reads_a_library_named_config(capsys, tmp_path,
                                                                       monkeypatch):
     # Its messages call the expression "config", as Click's do; it is not that file.

@@ -166,9 +166,11 @@ def test_keyword_and_rest_parameters():
 def test_no_matching_overload_lists_the_candidates():
     messages = errors("elementclass C { $a | input -> output || $a, $b | input -> output }\n"
                       "Idle -> C -> Discard")
+    # Click's words (its user-level driver) for the same text.
     assert messages == ["t.click:2: no match for 'C[1 input, 1 output]'",
-                        "t.click:1: candidate: 'C(<arg>)[1 input, 1 output]'",
-                        "t.click:1: candidate: 'C(<arg>, <arg>)[1 input, 1 output]'"]
+                        "t.click:1: candidates are:",
+                        "t.click:1:   C(<arg>)[1 input, 1 output]",
+                        "t.click:1:   C(<arg>, <arg>)[1 input, 1 output]"]
 
 
 def test_compound_ports_must_match_its_use():
@@ -185,6 +187,23 @@ def test_missing_ports_a_line_each_and_unused_ones_in_the_order_the_body_connect
                   "Idle -> E -> Discard") == [
         "t.click:1: 'E' input 1 missing", "t.click:1: 'E' input 2 missing",
         "t.click:2: 'E@2' output 1 unused", "t.click:2: 'E@2' input 3 unused"]
+
+
+@pytest.mark.parametrize("text, messages", [
+    # Click's messages for the same texts: a port the body leaves out is
+    # missing with the class, and the instance has not got it (never unused).
+    ("elementclass C { input -> [1]output }\nc :: C; Idle -> [2]c -> Discard; c[1] -> Discard",
+     ["t.click:1: 'C' output 0 missing", "t.click:2: 'c' has no input 2",
+      "t.click:2: 'c' has no output 0", "t.click:2: 'c' input 0 unused"]),
+    ("x :: Idle;\nx -> ( [0] -> [1]; [2] -> Discard ) [1] -> Discard;\nIdle -> [1]Discard",
+     ["t.click:2: '<anonymous group>' input 1 missing",
+      "t.click:2: '<anonymous group>' output 0 missing", "t.click:2: '@2' has no input 1"]),
+    ("x :: Idle; x => [0,1] ( [0] -> [0]; [2] -> Discard ) => [0,2] Discard",
+     ["t.click:1: '<anonymous group>' input 1 missing", "t.click:1: '@2' has no input 1",
+      "t.click:1: '@2' input 2 unused"]),
+])
+def test_ports_a_body_leaves_out_are_ports_its_instance_has_not(text, messages):
+    assert errors(text) == messages
 
 
 def test_pseudoelements_may_only_be_used_on_their_side():
@@ -209,7 +228,9 @@ def test_group_port_lists_and_elements_declared_inside():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("x :: X; y :: Y; x => [0] ( [0]->[0]; [1]->Idle ) -> y", "'<anonymous group>' input 1 unused"),
+    # Click names a group by its place in the scope where it is used, and
+    # "<anonymous group>" where its body is checked.
+    ("x :: X; y :: Y; x => [0] ( [0]->[0]; [1]->Idle ) -> y", "'@3' input 1 unused"),
     ("x :: X; y :: Y; x => ( [0]->[0]; [2]->Idle ) -> y", "'<anonymous group>' input 1 missing"),
     ("c :: C; c [0,1] -> P, Q", "syntax error: many-to-many connections require '=>'"),
     ("c :: C; c [0-2] => P, Q", "connection mismatch: 3 outputs connected to 2 inputs"),
@@ -321,7 +342,8 @@ def test_every_mistake_is_reported_at_once():
     text = ("src :: Idle;\nsrc -> -> x;\nsrc :: Idle;\nelementclass C { $a | input -> output }\n"
             "src -> C -> Discard;\nbad :: Print(\"open;\n")
     assert [m.split(": ", 1)[0] for m in errors(text)] == [
-        "t.click:7", "t.click:2", "t.click:3", "t.click:1", "t.click:5", "t.click:4"]
+        "t.click:7", "t.click:2", "t.click:3", "t.click:1", "t.click:5", "t.click:4",
+        "t.click:4"]
 
 
 def test_nesting_and_size_limits(monkeypatch):
@@ -388,3 +410,27 @@ def test_lists_of_plain_elements_read_as_any_list(text, monkeypatch):
     quick = graph()
     monkeypatch.setattr(build, "_plain_item", lambda item: False)
     assert graph() == quick
+
+
+# --- what the router would refuse, among the language's mistakes
+
+
+def test_a_graph_check_runs_only_on_a_text_with_mistakes_and_its_lines_go_among_them():
+    seen = []
+
+    def check(flat):
+        seen.append([e.name for e in flat.elements])
+        return ["t.click:1: first", "lib.click:9: elsewhere", "t.click:3: third",
+                "t.click:3: third again", "no place"]
+
+    assert flatten("a :: A;\nb :: B -> a", "t.click", graph_check=check).elements
+    assert seen == []
+    text = "a :: A;\nb :: B;\nb :: B;\nc :: C;\nc :: C"
+    # Each after the language's lines above its own; on one line, before them.
+    assert errors(text, graph_check=check) == [
+        "t.click:1: first", "lib.click:9: elsewhere", "t.click:3: third",
+        "t.click:3: third again", "t.click:3: redeclaration of element 'b'",
+        "t.click:2: element 'b' previously declared here",
+        "t.click:5: redeclaration of element 'c'",
+        "t.click:4: element 'c' previously declared here", "no place"]
+    assert seen == [["a", "b", "c"]]

@@ -15,7 +15,7 @@ without bound: what flattening builds is limited (:mod:`pyclick.lang.limits`).
 from __future__ import annotations
 
 import re
-from typing import Container
+from typing import Callable, Container
 
 from pyclick import collector
 from pyclick.errors import ConfigError, ErrorCollector
@@ -45,7 +45,8 @@ def parse(text: str, filename: str = "config") -> Program:
 
 def flatten(text: str, filename: str = "config",
             variables: dict[str, str] | None = None,
-            classes: Container[str] = frozenset(), from_file: bool = True) -> FlatConfig:
+            classes: Container[str] = frozenset(), from_file: bool = True,
+            graph_check: Callable[[FlatConfig], list[str]] | None = None) -> FlatConfig:
     """Read Click ``text`` into its flat graph.
 
     ``variables`` are ``NAME=value`` settings from the command line (``NAME``
@@ -57,6 +58,12 @@ def flatten(text: str, filename: str = "config",
     is not the file ``filename`` names (an expression, standard input), so
     a library of that name is read too. Raises ConfigError with every
     mistake found.
+
+    ``graph_check``: when the text has mistakes, what the router would refuse
+    in the graph read despite them (classes nobody defines), as messages;
+    they are reported among the language's in the order of their lines, as
+    Click's reader finds both in one pass. Without mistakes the router
+    checks the graph itself.
     """
     errors = ErrorCollector()
     with collector.paused():
@@ -68,22 +75,51 @@ def flatten(text: str, filename: str = "config",
         body = read_program(program, flattening, from_file)
         overrides = {name.removeprefix("$"): value for name, value in (variables or {}).items()}
         flat = expand_program(body, overrides, errors, flattening.requirements)
-    _raise_if_any(errors)
     flat.requirement_landmarks = flattening.requirement_landmarks
+    if errors and graph_check is not None:
+        errors.messages = _by_line(errors.messages, graph_check(flat))
+    _raise_if_any(errors)
     return flat
 
 
-_LANDMARK = re.compile(r"^(.*?:\d+): ")
+_PLACE = re.compile(r"^(.*?):(\d+): ")
+
+
+def _by_line(messages: list[str], more: list[str]) -> list[str]:
+    """``more`` among ``messages``, both in their order: each before the first of
+    ``messages`` left that is on its line of the same file or further down,
+    else after the last of that file (a landmark tells lines only: on one
+    line, ``more`` comes first); those without a place at the end."""
+    merged: list[str] = []
+    unplaced: list[str] = []
+    taken = 0
+    for message in more:
+        place = _PLACE.match(message)
+        if place is None:
+            unplaced.append(message)
+            continue
+        file, line = place.group(1), int(place.group(2))
+        upto = taken
+        for i in range(taken, len(messages)):
+            mine = _PLACE.match(messages[i])
+            if mine is not None and mine.group(1) == file:
+                if int(mine.group(2)) >= line:
+                    break
+                upto = i + 1
+        merged += messages[taken:upto]
+        merged.append(message)
+        taken = upto
+    return merged + messages[taken:] + unplaced
 
 
 def _raise_if_any(errors: ErrorCollector) -> None:
     """Raise the errors found, the first MAX_ERRORS of them and how many more there were."""
     messages = errors.messages
     if len(messages) > limits.MAX_ERRORS:
-        last = _LANDMARK.match(messages[limits.MAX_ERRORS - 1])
+        last = _PLACE.match(messages[limits.MAX_ERRORS - 1])
         more = len(messages) - limits.MAX_ERRORS
         messages = messages[:limits.MAX_ERRORS]
         if last:
-            messages.append(f"{last.group(1)}: {more} more errors not shown")
+            messages.append(f"{last.group(1)}:{last.group(2)}: {more} more errors not shown")
     if messages:
         raise ConfigError(messages=messages)

@@ -21,7 +21,7 @@ from pyclick.errors import ConfigError, ErrorCollector, Landmark
 from pyclick.lang import syntax as s
 from pyclick.lang.classes import REST, Binding, Compound, Primitive
 from pyclick.lang.configstr import brief, shift_word, shown, split_args, split_words, unquote
-from pyclick.lang.joins import (NO_PORTS, Endpoint, PortList, boundary_errors, join,
+from pyclick.lang.joins import (NO_PORTS, Endpoint, PortList, boundary_errors, join, lacking,
                                 port_count)
 from pyclick.lang.parsecache import parse_text
 from pyclick.lang.scope import Body, LocalElement
@@ -288,10 +288,11 @@ class _ScopeReader:
         formals = self.formals(body.formals)
         self.read(body.statements, nesting)
         printable = brief(name) if name else "<anonymous>"
-        ninputs = self.pseudo_ports(0, "input", printable, body.landmark)
-        noutputs = self.pseudo_ports(1, "output", printable, body.landmark)
+        ninputs, inputs_left_out = self.pseudo_ports(0, "input", printable, body.landmark)
+        noutputs, outputs_left_out = self.pseudo_ports(1, "output", printable, body.landmark)
         self.name_anonymous()
-        return Compound(name, formals, self.body, self.depth, body.landmark, ninputs, noutputs)
+        return Compound(name, formals, self.body, self.depth, body.landmark, ninputs, noutputs,
+                        (inputs_left_out, outputs_left_out))
 
     def formals(self, formals: tuple[s.Formal, ...]) -> tuple[s.Formal, ...]:
         accepted: list[s.Formal] = []
@@ -314,9 +315,11 @@ class _ScopeReader:
             accepted.append(formal)
         return tuple(accepted)
 
-    def pseudo_ports(self, index: int, pseudo: str, owner: str, landmark: Landmark) -> int:
+    def pseudo_ports(self, index: int, pseudo: str, owner: str, landmark: Landmark
+                     ) -> tuple[int, frozenset[int]]:
         """Check the use of pseudo-element ``pseudo`` (``input`` or ``output``) of
-        ``owner``; the number of ports it gives its owner."""
+        ``owner``; the number of ports it gives its owner, and those of them the
+        body leaves out."""
         element = self.body.elements[index]
         if pseudo == "input":
             wrong, used, wrong_at, other = element.inputs_used, element.outputs_used, \
@@ -327,11 +330,10 @@ class _ScopeReader:
         if wrong:
             self.error(f"'{owner}' pseudoelement '{pseudo}' may only be used as {other} "
                        f"(see {wrong_at})", landmark)
-        count = port_count(used)
-        for port in range(count):
-            if port not in used:
-                self.error(f"'{owner}' {pseudo} {port} missing", landmark)
-        return count
+        left_out = lacking(used)
+        for port in sorted(left_out):
+            self.error(f"'{owner}' {pseudo} {port} missing", landmark)
+        return port_count(used), left_out
 
     # --- elements
 
@@ -614,8 +616,8 @@ class _ScopeReader:
                 del self.names[pseudo]
             else:
                 self.names[pseudo] = index
-        ninputs = self.pseudo_ports(entry, "input", "<anonymous group>", group.landmark)
-        noutputs = self.pseudo_ports(exit_, "output", "<anonymous group>", group.landmark)
+        ninputs, _ = self.pseudo_ports(entry, "input", "<anonymous group>", group.landmark)
+        noutputs, _ = self.pseudo_ports(exit_, "output", "<anonymous group>", group.landmark)
         inputs = self.ports(item.in_port) if item.in_port else PortList(tuple(range(ninputs)))
         outputs = self.ports(item.out_port) if item.out_port else PortList(tuple(range(noutputs)))
         return Endpoint(outer, inputs, outputs)
@@ -623,8 +625,12 @@ class _ScopeReader:
     def group_ports(self, outer: int, group: s.Group) -> None:
         """Every port of a group is connected outside it, and only those."""
         elements = self.body.elements
-        ninputs = port_count(elements[outer + 1].outputs_used)
-        noutputs = port_count(elements[outer + 2].inputs_used)
-        for message in boundary_errors("<anonymous group>", elements[outer].inputs_used, ninputs,
-                                       elements[outer].outputs_used, noutputs):
+        inside_inputs, inside_outputs = elements[outer + 1].outputs_used, \
+            elements[outer + 2].inputs_used
+        # Click names the group by its place in the scope (``@3``) here, and
+        # ``<anonymous group>`` where its body is checked.
+        for message in boundary_errors(elements[outer].name, elements[outer].inputs_used,
+                                       port_count(inside_inputs), elements[outer].outputs_used,
+                                       port_count(inside_outputs),
+                                       lacks=(lacking(inside_inputs), lacking(inside_outputs))):
             self.error(message, group.landmark)

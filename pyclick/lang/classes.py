@@ -31,13 +31,15 @@ class Primitive(NamedTuple):
 
 class Compound:
     """One definition of a compound class, with the next one to try
-    (``overload``, set once the definitions after it are read)."""
+    (``overload``, set once the definitions after it are read); ``lacks`` the
+    inputs and the outputs its body leaves out."""
 
     __slots__ = ("name", "formals", "body", "depth", "landmark", "ninputs", "noutputs",
-                 "overload")
+                 "lacks", "overload")
 
     def __init__(self, name: str, formals: tuple[Formal, ...], body: Body, depth: int,
-                 landmark: Landmark, ninputs: int, noutputs: int) -> None:
+                 landmark: Landmark, ninputs: int, noutputs: int,
+                 lacks: tuple[frozenset[int], frozenset[int]]) -> None:
         self.name = name
         self.formals = formals
         self.body = body
@@ -45,6 +47,7 @@ class Compound:
         self.landmark = landmark
         self.ninputs = ninputs
         self.noutputs = noutputs
+        self.lacks = lacks
         self.overload: Binding | None = None
 
     @property

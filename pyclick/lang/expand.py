@@ -172,8 +172,11 @@ class _Expander:
                  landmark: Landmark) -> None:
         used = use_signature(compound.name, nargs, ninputs, noutputs)
         self.errors.error(f"no match for '{used}'", landmark)
-        for candidate in candidates(compound):
-            self.errors.error(f"candidate: '{candidate.signature()}'", candidate.landmark)
+        # Click's words: a heading at the first definition, then one line each.
+        tried = candidates(compound)
+        self.errors.error("candidates are:", tried[0].landmark)
+        for candidate in tried:
+            self.errors.error(f"  {candidate.signature()}", candidate.landmark)
 
     def instance(self, element: LocalElement, name: str, compound: Compound, values: list[str],
                  env: Environment, depth: int) -> int:
@@ -257,7 +260,7 @@ class _Expander:
         """Each port of the instance is used outside and exists inside."""
         for message in boundary_errors(name, element.inputs_used, compound.ninputs,
                                        element.outputs_used, compound.noutputs,
-                                       lambda: _inner_ports(compound.body)):
+                                       lambda: _inner_ports(compound.body), compound.lacks):
             self.errors.error(message, element.landmark)
 
     # --- wiring

@@ -192,26 +192,45 @@ def port_count(used: set[int]) -> int:
     return max(used) + 1 if used else 0
 
 
+def lacking(used: set[int]) -> frozenset[int]:
+    """The ports below the highest of ``used`` that are not in it: those a group's or
+    compound's body leaves out (reported missing with the class)."""
+    if len(used) == port_count(used):
+        return frozenset()
+    return frozenset(range(port_count(used))).difference(used)
+
+
+#: A body that leaves out no port, on either side.
+NOTHING_LACKING: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
+
+
 def boundary_errors(owner: str, inputs_used: set[int], ninputs: int,
                     outputs_used: set[int], noutputs: int,
-                    inner: Callable[[], Iterable[tuple[str, int]]] | None = None) -> list[str]:
+                    inner: Callable[[], Iterable[tuple[str, int]]] | None = None,
+                    lacks: tuple[frozenset[int], frozenset[int]] = NOTHING_LACKING) -> list[str]:
     """What is wrong when a group or compound with ``ninputs`` inputs and
     ``noutputs`` outputs is connected on the ports ``*_used``. ``inner`` gives
     the ports its body connects, as ``("input", port)`` or ``("output", port)``
     in the order of its connections (asked only when some port is wrong);
-    only those are reported unused, in that order (a port the body leaves
-    out is reported missing with the class)."""
+    only those are reported unused, in that order. ``lacks``: the inputs and
+    the outputs its body leaves out (``lacking``): they were reported missing
+    with the class, and one used outside is a port the instance has not, as
+    in Click."""
     if len(inputs_used) == ninputs and len(outputs_used) == noutputs \
             and all(len(used) == 0 or max(used) == len(used) - 1
-                    for used in (inputs_used, outputs_used)):
+                    for used in (inputs_used, outputs_used)) \
+            and not (lacks[0] or lacks[1]):
         return []
     owner = brief(owner)
-    sides = (("input", inputs_used, ninputs), ("output", outputs_used, noutputs))
-    used_on = {side: used for side, used, _ in sides}
+    sides = (("input", inputs_used, ninputs, lacks[0]),
+             ("output", outputs_used, noutputs, lacks[1]))
+    used_on = {side: used for side, used, _, _ in sides}
     ports = inner() if inner is not None else \
-        [(side, port) for side, _, count in sides for port in range(count)]
+        [(side, port) for side, _, count, lack in sides for port in range(count)
+         if port not in lack]
     # As Click reports them: a line per port, the ports it lacks before those unused.
     return [f"'{owner}' has no {side} {port}"
-            for side, used, count in sides for port in sorted(p for p in used if p >= count)] \
+            for side, used, count, lack in sides
+            for port in sorted(p for p in used if p >= count or p in lack)] \
         + [f"'{owner}' {side} {port} unused"
            for side, port in dict.fromkeys(ports) if port not in used_on[side]]
