@@ -34,6 +34,13 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.messages))
 
 
+class AtEnd(str):
+    """A message about the end of a text (what is still open there): where messages
+    are ordered by line, it comes after the others of its line."""
+
+    __slots__ = ()
+
+
 class ErrorCollector:
     """Gathers every error of a phase so that all are reported at once."""
 

@@ -249,22 +249,39 @@ def test_unknown_classes_and_class_names_as_element_names_as_click_words_them(ca
 
 
 @pytest.mark.parametrize("config, messages", [
-    # Click's outputs (its user-level driver) for the same texts: unknown
-    # classes among the reader's other mistakes, line by line.
+    # Unknown classes come with the other mistakes, after what reading the
+    # text finds: Click's user-level driver reports them there too, line by
+    # line among them, and click-flatten, which knows no classes, starts
+    # with the first of the others (both for the same texts, in comments).
+    # click: 1 Foo, 3 Bar, 4 x, 5 redeclaration of 'c', 5 previous, 6 Baz.
     ("a :: Foo;\nb :: Queue(3);\nBar(1) -> Discard;\nx -> Discard;\nc :: Queue; c :: Queue;\n"
-     "e :: Baz;", ["config:1: unknown element class 'Foo'", "config:3: undeclared element 'Bar'",
-                   "config:4: undeclared element 'x'", "config:5: redeclaration of element 'c'",
+     "e :: Baz;", ["config:5: redeclaration of element 'c'",
                    "config:5: element 'c' previously declared here",
-                   "config:6: unknown element class 'Baz'"]),
-    ("Foo -> Bar -> Discard; a :: Idle; a :: Idle",
-     ["config:1: undeclared element 'Foo'", "config:1: undeclared element 'Bar'",
-      "config:1: redeclaration of element 'a'", "config:1: element 'a' previously declared here"]),
-    # Click places a failed overload at the end of the text; here it is the
-    # element's line (as click-flatten places it).
+                   "config:1: unknown element class 'Foo'", "config:3: undeclared element 'Bar'",
+                   "config:4: undeclared element 'x'", "config:6: unknown element class 'Baz'"]),
+    # What expanding compounds finds comes last. Click places a failed
+    # overload at the end of the text; here it is the element's line, as
+    # click-flatten places it.
     ("elementclass E { $a | input -> output }\nd :: E(1, 2) -> Discard;\ne :: Baz;",
-     ["config:2: no match for 'E[2 arguments, 0 inputs, 1 output]'",
-      "config:1: candidates are:", "config:1:   E(<arg>)[1 input, 1 output]",
-      "config:3: unknown element class 'Baz'"]),
+     ["config:3: unknown element class 'Baz'",
+      "config:2: no match for 'E[2 arguments, 0 inputs, 1 output]'",
+      "config:1: candidates are:", "config:1:   E(<arg>)[1 input, 1 output]"]),
+    # The parser's mistakes among the reader's, line by line; a group's ports
+    # are checked with the compounds'. click: the same lines but for wording,
+    # 'Foo' among the reader's and 'g's two last lines swapped.
+    ("Idle -> ( [0] -> [1]; [2] -> Discard ) [1] -> Discard;\nIdle -> ;\n"
+     "elementclass G { input -> [1]output }\ng :: G; Idle -> g -> Discard;\n"
+     "Foo -> Discard; x :: Idle; x :: Idle\ny :: Idle; y :: Idle; c :: Counter(;",
+     ["config:1: '<anonymous group>' input 1 missing",
+      "config:1: '<anonymous group>' output 0 missing",
+      "config:2: syntax error: element expected after '->'",
+      "config:3: 'G' output 0 missing",
+      "config:5: redeclaration of element 'x'", "config:5: element 'x' previously declared here",
+      "config:6: redeclaration of element 'y'", "config:6: element 'y' previously declared here",
+      "config:6: expected ')': the configuration string opened at config:6 never ends",
+      "config:5: undeclared element 'Foo'",
+      "config:1: '@2' has no input 1",
+      "config:4: 'g' has no output 0", "config:4: 'g' output 1 unused"]),
 ])
 def test_unknown_classes_are_reported_with_the_other_mistakes(capsys, config, messages):
     status, out, err = run_cli(capsys, "-q", "-e", config)

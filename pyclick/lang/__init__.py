@@ -18,7 +18,7 @@ import re
 from typing import Callable, Container
 
 from pyclick import collector
-from pyclick.errors import ConfigError, ErrorCollector
+from pyclick.errors import AtEnd, ConfigError, ErrorCollector
 from pyclick.lang import limits
 from pyclick.lang.build import Flattening, read_program
 from pyclick.lang.expand import expand_program
@@ -61,24 +61,29 @@ def flatten(text: str, filename: str = "config",
 
     ``graph_check``: when the text has mistakes, what the router would refuse
     in the graph read despite them (classes nobody defines), as messages;
-    they are reported among the language's in the order of their lines, as
-    Click's reader finds both in one pass. Without mistakes the router
-    checks the graph itself.
+    they are reported with them, after those found reading the text.
+    Without mistakes the router checks the graph itself.
     """
     errors = ErrorCollector()
     with collector.paused():
         program, syntax_errors = parse_text(text, filename)
-        errors.messages.extend(syntax_errors)
         if program is None:
-            _raise_if_any(errors)
+            _raise_if_any(syntax_errors)
         flattening = Flattening(errors, classes)
         body = read_program(program, flattening, from_file)
+        read = len(errors.messages)
         overrides = {name.removeprefix("$"): value for name, value in (variables or {}).items()}
         flat = expand_program(body, overrides, errors, flattening.requirements)
     flat.requirement_landmarks = flattening.requirement_landmarks
-    if errors and graph_check is not None:
-        errors.messages = _by_line(errors.messages, graph_check(flat))
-    _raise_if_any(errors)
+    # In Click's order: what reading the text finds, line by line (the parser's
+    # mistakes among the reader's), then what expanding compounds finds.
+    found = _by_line(errors.messages[:read], syntax_errors)
+    expanded = flattening.group_ports.messages + errors.messages[read:]
+    if graph_check is not None and (found or expanded):
+        # Between the two: never before the first mistake click-flatten, which
+        # knows no classes, would report.
+        found += graph_check(flat)
+    _raise_if_any(found + expanded)
     return flat
 
 
@@ -89,7 +94,8 @@ def _by_line(messages: list[str], more: list[str]) -> list[str]:
     """``more`` among ``messages``, both in their order: each before the first of
     ``messages`` left that is on its line of the same file or further down,
     else after the last of that file (a landmark tells lines only: on one
-    line, ``more`` comes first); those without a place at the end."""
+    line, ``more`` comes first, unless it is about the end of the text,
+    ``AtEnd``); those without a place at the end."""
     merged: list[str] = []
     unplaced: list[str] = []
     taken = 0
@@ -99,11 +105,13 @@ def _by_line(messages: list[str], more: list[str]) -> list[str]:
             unplaced.append(message)
             continue
         file, line = place.group(1), int(place.group(2))
+        # On its line, a message about the end of the text comes last.
+        after = line + 1 if isinstance(message, AtEnd) else line
         upto = taken
         for i in range(taken, len(messages)):
             mine = _PLACE.match(messages[i])
             if mine is not None and mine.group(1) == file:
-                if int(mine.group(2)) >= line:
+                if int(mine.group(2)) >= after:
                     break
                 upto = i + 1
         merged += messages[taken:upto]
@@ -112,9 +120,8 @@ def _by_line(messages: list[str], more: list[str]) -> list[str]:
     return merged + messages[taken:] + unplaced
 
 
-def _raise_if_any(errors: ErrorCollector) -> None:
+def _raise_if_any(messages: list[str]) -> None:
     """Raise the errors found, the first MAX_ERRORS of them and how many more there were."""
-    messages = errors.messages
     if len(messages) > limits.MAX_ERRORS:
         last = _PLACE.match(messages[limits.MAX_ERRORS - 1])
         more = len(messages) - limits.MAX_ERRORS

@@ -42,11 +42,14 @@ _VARIABLE = re.compile(r"\$[A-Za-z0-9_]+")
 class Flattening:
     """What one flattening shares across scopes and files."""
 
-    __slots__ = ("errors", "classes", "primitives", "requirements", "requirement_landmarks",
-                 "libraries")
+    __slots__ = ("errors", "group_ports", "classes", "primitives", "requirements",
+                 "requirement_landmarks", "libraries")
 
     def __init__(self, errors: ErrorCollector, classes: Container[str] = frozenset()) -> None:
         self.errors = errors
+        #: Mistakes in how groups are connected: Click finds them where it expands
+        #: compounds, once the whole text is read, so they are reported with those.
+        self.group_ports = ErrorCollector()
         #: Names of the element classes the router will know (see ``lang.flatten``).
         self.classes = classes
         self.primitives: dict[str, Primitive] = {}
@@ -633,4 +636,4 @@ class _ScopeReader:
                                        port_count(inside_inputs), elements[outer].outputs_used,
                                        port_count(inside_outputs),
                                        lacks=(lacking(inside_inputs), lacking(inside_outputs))):
-            self.error(message, group.landmark)
+            self.flattening.group_ports.error(message, group.landmark)

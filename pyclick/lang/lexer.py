@@ -60,6 +60,12 @@ _KEYWORDS = {"elementclass": "ELEMENTCLASS", "require": "REQUIRE", "define": "DE
 #: Words that can never name an element or a class: the keywords, and ``provide``.
 #: IDENT's callback, which reports them, is called for these words only.
 RESERVED = frozenset({*_KEYWORDS, "provide"})
+#: The closing terminals and what each closes.
+_OPENER = {"RBRACE": "LBRACE", "RPAR": "LPAR"}
+_OPENS = frozenset(_OPENER.values())
+#: What a closer with nothing open before it is handed to the parser as: a
+#: terminal of no rule, refused where it stands (see ``_closes_something``).
+STRAY = "STRAY_CLOSER"
 #: The terminals read directly that may span lines.
 _MULTILINE = frozenset({"CONFIG", "OPEN_CONFIG"})
 
@@ -165,6 +171,8 @@ class ClickLexer(ContextualLexer):
                 yield token
                 pos, line, line_start = line_ctr.char_pos, line_ctr.line, line_ctr.line_start_pos
                 continue
+            if kind in _OPENER and not _closes_something(parser_state.value_stack, kind):
+                kind = STRAY
             # Made as lark makes its tokens, without the checks of its constructor.
             token = make(Token, value)
             token.type = kind
@@ -231,6 +239,28 @@ class ClickLexer(ContextualLexer):
             raise UnexpectedToken(token, error.allowed, state=parser_state,
                                   token_history=[last_token],
                                   terminals_by_name=self.root_lexer.terminals_by_name) from None
+
+
+def _closes_something(values: list, closer: str) -> bool:
+    """Whether a ``closer`` (RBRACE or RPAR) closes what is open last among the
+    parser's ``values``, the tokens and rules it has read and not yet reduced.
+
+    Where the parser's table takes a closer only to end the statements before
+    it (the lookaheads LALR merges), a stray one would end the whole program
+    there, and every word after it would be a mistake; refused where it stands
+    instead, it is one mistake and the reading goes on. The search stops at
+    the innermost opener still open, a few values down, whatever the nesting.
+    """
+    pending = 0
+    for value in reversed(values):
+        if isinstance(value, Token):
+            if value.type in _OPENER:
+                pending += 1
+            elif value.type in _OPENS:
+                if not pending:
+                    return value.type == _OPENER[closer]
+                pending -= 1
+    return False
 
 
 def starts_statement(states: Mapping[Any, Mapping[str, tuple]], stack: list

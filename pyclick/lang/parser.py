@@ -6,10 +6,12 @@ lark builds no parse tree: the syntax classes are made as rules are reduced
 (:class:`_ToSyntax` is lark's inline transformer, called through the direct
 reductions of :mod:`pyclick.lang.reductions`), and the parsing tables
 come from a cache in the user's cache directory when one can be kept there.
-Syntax errors do not stop the parse: each is recorded, the offending token
-is skipped, and at the end of the input any unclosed ``{`` or ``(`` is
-closed, so that one run reports every mistake and the rest of the program
-can still be checked.
+Syntax errors do not stop the parse: each is recorded, the statement before
+it ends there if it can, the offending token is skipped, and at the end of
+the input any unclosed ``{`` or ``(`` is closed, so that one run reports
+every mistake and the rest of the program can still be checked, as Click's
+reader does. A ``}`` or ``)`` with nothing open is refused where it stands
+(:mod:`pyclick.lang.lexer`), not taken for the end of the program.
 
 Programs parsed without a mistake are kept by :mod:`pyclick.lang.parsecache`,
 which imports this module (and lark) only for a text it does not have.
@@ -29,7 +31,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
-from pyclick.errors import Landmark
+from pyclick.errors import AtEnd, Landmark
 from pyclick.lang import syntax as s
 from pyclick.lang import chainline, reductions, usercache
 from pyclick.lang.configstr import shown
@@ -63,14 +65,17 @@ class _ParseRun:
     doc_starts: dict[int, Landmark] = field(default_factory=dict)
 
     def error(self, pos: int, raw_line: int, message: str) -> None:
-        self.errors.append((pos, f"{self.lines.landmark(raw_line)}: {message}"))
+        placed = f"{self.lines.landmark(raw_line)}: {message}"
+        self.errors.append((pos, AtEnd(placed) if pos >= len(self.text) else placed))
 
-    def syntax_error(self, pos: int, raw_line: int, message: str) -> None:
-        # One report per line: what follows a mistake on the same line is
-        # usually its echo.
-        if raw_line != self.last_error_line:
-            self.last_error_line = raw_line
-            self.error(pos, raw_line, message)
+    def syntax_error(self, pos: int, raw_line: int, message: str) -> bool:
+        """Report a mistake unless its line has one already (what follows a
+        mistake on the same line is usually its echo); whether it was."""
+        if raw_line == self.last_error_line:
+            return False
+        self.last_error_line = raw_line
+        self.error(pos, raw_line, message)
+        return True
 
     @property
     def end_line(self) -> int:
@@ -156,7 +161,15 @@ def _recover(error: UnexpectedInput) -> bool:
         return True
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
         token = error.token
-        run.syntax_error(token.start_pos, token.line, f"syntax error near {shown(token, 24)}")
+        # As Click's reader, which starts a statement afresh after a mistake:
+        # where the statement could end, it ends, so that what follows the
+        # skipped token is not read as more of it (``a -> b`` then ``$x :: C``
+        # is not ``b :: C``). Tried at the first mistake of a line only: each
+        # try copies the parser's stacks.
+        if run.syntax_error(token.start_pos, token.line, f"syntax error near {shown(token, 24)}"):
+            parser = error.interactive_parser
+            if _accepts(parser, "SEMICOLON"):
+                parser.feed_token(Token.new_borrow_pos("SEMICOLON", ";", token))
         return True
     if isinstance(error, UnexpectedToken):
         return _close_at_end(run, error)
