@@ -9,7 +9,8 @@ import re
 import pytest
 import regex
 
-from pyclick.lang import chainline, plainprogram
+from pyclick.errors import Landmark
+from pyclick.lang import chainline, flatten, unparse
 from pyclick.lang import parser as lang_parser
 
 
@@ -41,7 +42,7 @@ def test_a_configuration_on_one_line_reads_back_as_the_grammar_s_config_reads_it
 
 
 @pytest.mark.parametrize("pattern, newlines", [(chainline.LINE_CONFIG, False),
-                                               (plainprogram.SPREAD_CONFIG, True)],
+                                               (chainline.SPREAD_CONFIG, True)],
                          ids=["one line", "several lines"])
 def test_a_configuration_ends_where_the_grammar_s_config_ends_it(pattern, newlines):
     # Random strings of what CONFIG reads specially, and a few plain characters,
@@ -59,3 +60,28 @@ def test_a_configuration_ends_where_the_grammar_s_config_ends_it(pattern, newlin
             theirs = grammar.match(text)
             assert theirs is not None and theirs.end() == ours.end(), text
     assert read > 500
+
+
+@pytest.mark.parametrize("config, needs_grammar", [
+    ("12/0806 /* ARP */, 12/0800 // IP\n, -", False),
+    ('"a\nb", \\<00\n ff>, (x\n y)', False),
+    ("a // to the end", True),
+    ("a (b (c (d (e))))", True),
+])
+def test_a_configuration_over_several_lines_is_written_back_without_the_grammar(
+        config, needs_grammar, monkeypatch):
+    from pyclick.lang import readback
+    from pyclick.lang.model import FlatConfig, FlatElement
+
+    asked = []
+    reads_back = readback.config_reads_back
+
+    def asking(text: str) -> bool:
+        asked.append(text)
+        return reads_back(text)
+
+    monkeypatch.setattr(readback, "config_reads_back", asking)
+    written = unparse(FlatConfig([FlatElement("e", "C", config, Landmark("t.click", 1))], [], []))
+    assert bool(asked) == needs_grammar
+    # It reads back as written: a // comment at its end gets its newline.
+    assert flatten(written, "t.click").elements[0].config.rstrip("\n") == config

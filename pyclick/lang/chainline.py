@@ -78,6 +78,12 @@ PLAIN_CONFIG = r"""\((?:(?>[^()"'/\\\n]+)|/(?![/*])|"[^"\\\n]*"|'[^'\n]*')*\)"""
 LINE_CONFIG = nested_config(r"""(?>[^()"'/\\\n]+)|/(?![/*])|/\*(?:[^*\n]|\*(?!/))*\*/"""
                             r"""|"(?:(?>[^"\\\n]+)|\\<[^>\n]*>|\\(?!<)[^\n])*"|'[^'\n]*'"""
                             r"""|\\<[^>\n]*>|\\(?!<)""")
+#: A configuration string as on one line (LINE_CONFIG), but that may run over
+#: lines, its comments, quoted strings and ``\<hex>`` blocks too, and that may
+#: hold line comments.
+SPREAD_CONFIG = nested_config(
+    r"""(?>[^()"'/\\]+)|/(?![/*])|(?>//[^\n]*)|(?>/\*(?s:.)*?\*/)"""
+    r"""|"(?:(?>[^"\\]+)|\\<[^>]*>|\\(?!<)(?s:.))*"|'[^']*'|\\<[^>]*>|\\(?!<)""")
 #: A port list on one line without comments, as the grammar's PORT reads it
 #: (a test checks they are the same): items and ranges of names, perhaps a
 #: last comma.
@@ -86,6 +92,7 @@ PORT = rf"\[[ \t]*(?:{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*(?:,[ \t]*)?)?\]"
 #: What is skipped before a token: spaces, line comments and closed block
 #: comments (an unclosed one is left to lark's lexer, which reports it).
 SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
+
 
 #: The two statements most lines are, ``a :: C;`` and ``a -> b;``, the second word
 #: perhaps given a configuration string (``q :: Queue(10);``). Groups: the first

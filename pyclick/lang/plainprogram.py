@@ -47,12 +47,6 @@ DEEPEST = 32
 #: A configuration string as on one line (chainline.PLAIN_CONFIG), but that may run
 #: over lines, quoted strings too.
 PLAIN_SPREAD_CONFIG = r"""\((?:(?>[^()"'/\\]+)|/(?![/*])|"[^"\\]*"|'[^']*')*\)"""
-#: A configuration string as on one line (chainline.LINE_CONFIG), but that may run
-#: over lines, its comments, quoted strings and ``\<hex>`` blocks too, and that may
-#: hold line comments.
-SPREAD_CONFIG = chainline.nested_config(
-    r"""(?>[^()"'/\\]+)|/(?![/*])|(?>//[^\n]*)|(?>/\*(?s:.)*?\*/)"""
-    r"""|"(?:(?>[^"\\]+)|\\<[^>]*>|\\(?!<)(?s:.))*"|'[^']*'|\\<[^>]*>|\\(?!<)""")
 #: A compound class's parameter, perhaps a keyword one: a variable, after its keyword.
 _VAR = r"\$[A-Za-z0-9_]+"
 #: What is skipped before a token, taken whole (an atomic group): tried shorter,
@@ -118,7 +112,7 @@ class _Patterns:
     #: comments and nested parentheses included (chainline.LINE_CONFIG): it
     #: takes longer to compile, and most texts never need it
     #: (``_Reader.other_statement``).
-    rich_statement = _Compiled(_statement(chainline.LINE_CONFIG, SPREAD_CONFIG))
+    rich_statement = _Compiled(_statement(chainline.LINE_CONFIG, chainline.SPREAD_CONFIG))
     #: The first alternative of ``statement`` alone, with the same groups: a text
     #: of such statements only (a generated one) never compiles the whole
     #: pattern, which takes milliseconds.
@@ -134,9 +128,9 @@ class _Patterns:
     #: A token of such a statement, after what is skipped before it.
     token = _Compiled(_token(PLAIN_SPREAD_CONFIG))
     #: ``spread`` and ``token`` with configuration strings as CONFIG reads them
-    #: (SPREAD_CONFIG).
-    rich_spread = _Compiled(_spread(SPREAD_CONFIG))
-    rich_token = _Compiled(_token(SPREAD_CONFIG))
+    #: (chainline.SPREAD_CONFIG).
+    rich_spread = _Compiled(_spread(chainline.SPREAD_CONFIG))
+    rich_token = _Compiled(_token(chainline.SPREAD_CONFIG))
     #: A compound class's parameter, after what is skipped before it: perhaps a
     #: keyword (group 1), a variable (group 2), then a comma or the bar that ends
     #: them (group 3).

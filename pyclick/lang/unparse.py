@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 
-from pyclick.lang.chainline import LINE_CONFIG, PLAIN_CONFIG
+from pyclick.lang.chainline import LINE_CONFIG, PLAIN_CONFIG, SPREAD_CONFIG
 from pyclick.lang.configstr import quote_inside_double
 from pyclick.lang.model import FlatConfig
 
@@ -44,9 +44,11 @@ def _config(config: str) -> str:
     if not config:
         return ""
     written = f"({config})"
-    # Read whole as CONFIG reads it, on one line (PLAIN_CONFIG, or LINE_CONFIG
-    # with its escapes, comments and nested parentheses): it reads back.
-    if _PLAIN_CONFIG.fullmatch(written) or _line_config().fullmatch(written):
+    # Read whole as CONFIG reads it (PLAIN_CONFIG, or LINE_CONFIG with its
+    # escapes, comments and nested parentheses, or SPREAD_CONFIG over several
+    # lines): it reads back.
+    if _PLAIN_CONFIG.fullmatch(written) or _line_config().fullmatch(written) \
+            or _spread_config().fullmatch(written):
         return written
     # Loaded only to write text back (with the `regex` module).
     from pyclick.lang.readback import config_reads_back
@@ -61,6 +63,12 @@ def _config(config: str) -> str:
 def _line_config() -> re.Pattern:
     """LINE_CONFIG, compiled at the first string PLAIN_CONFIG does not read."""
     return re.compile(LINE_CONFIG)
+
+
+@functools.cache
+def _spread_config() -> re.Pattern:
+    """SPREAD_CONFIG, compiled at the first string LINE_CONFIG does not read."""
+    return re.compile(SPREAD_CONFIG)
 
 
 def _port(port: int, before: bool = True) -> str:
