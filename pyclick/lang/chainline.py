@@ -93,7 +93,6 @@ PORT = rf"\[[ \t]*(?:{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*(?:,[ \t]*)?)?\]"
 #: comments (an unclosed one is left to lark's lexer, which reports it).
 SKIP = r"(?:[ \t\f\v\n]|//[^\n]*|/\*(?s:.)*?\*/)*"
 
-
 #: The two statements most lines are, ``a :: C;`` and ``a -> b;``, the second word
 #: perhaps given a configuration string (``q :: Queue(10);``). Groups: the first
 #: name, ``::`` or the arrow, the second name, its configuration string.
