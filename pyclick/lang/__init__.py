@@ -96,28 +96,34 @@ def _by_line(messages: list[str], more: list[str]) -> list[str]:
     else after the last of that file (a landmark tells lines only: on one
     line, ``more`` comes first, unless it is about the end of the text,
     ``AtEnd``); those without a place at the end."""
+    places = [_place(message) for message in messages]
     merged: list[str] = []
     unplaced: list[str] = []
     taken = 0
     for message in more:
-        place = _PLACE.match(message)
+        place = _place(message)
         if place is None:
             unplaced.append(message)
             continue
-        file, line = place.group(1), int(place.group(2))
+        file, line = place
         # On its line, a message about the end of the text comes last.
         after = line + 1 if isinstance(message, AtEnd) else line
         upto = taken
         for i in range(taken, len(messages)):
-            mine = _PLACE.match(messages[i])
-            if mine is not None and mine.group(1) == file:
-                if int(mine.group(2)) >= after:
+            if places[i] is not None and places[i][0] == file:
+                if places[i][1] >= after:
                     break
                 upto = i + 1
         merged += messages[taken:upto]
         merged.append(message)
         taken = upto
     return merged + messages[taken:] + unplaced
+
+
+def _place(message: str) -> tuple[str, int] | None:
+    """The file and line a message starts with, if it does."""
+    found = _PLACE.match(message)
+    return None if found is None else (found.group(1), int(found.group(2)))
 
 
 def _raise_if_any(messages: list[str]) -> None:

@@ -195,9 +195,10 @@ def port_count(used: set[int]) -> int:
 def lacking(used: set[int]) -> frozenset[int]:
     """The ports below the highest of ``used`` that are not in it: those a group's or
     compound's body leaves out (reported missing with the class)."""
-    if len(used) == port_count(used):
+    count = port_count(used)
+    if len(used) == count:
         return frozenset()
-    return frozenset(range(port_count(used))).difference(used)
+    return frozenset(range(count)).difference(used)
 
 
 #: A body that leaves out no port, on either side.
