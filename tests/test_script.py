@@ -350,7 +350,7 @@ def test_runtime_errors_name_the_element_and_instruction(caplog, capsys):
         run_script("print $(k.broken), print \"after\"")
     assert "s :: Script" in caplog.text and "print $(k.broken)" in caplog.text
     assert "out of order" in caplog.text
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == "after\n"
     caplog.clear()
     with caplog.at_level(logging.ERROR):
         run_script("set t soon, wait $t")
@@ -411,7 +411,7 @@ def test_experiment_as_a_subprocess():
     assert result.stdout == "packets 3 bytes 192\n0\n"
 
 
-# --- hostile expressions: the script ends, the router does not ------------------------
+# --- hostile expressions: reported, and the script goes on -----------------------------
 
 @pytest.mark.parametrize("expression, message", [
     ("$(random 0)", "random: expected N of at least 1, got 0"),
@@ -424,15 +424,40 @@ def test_experiment_as_a_subprocess():
     ('$(sprintf "%*d" 5 1)', "field widths and precisions"),
     ("$(mod " + "9" * 500 + " 7)", "expected a number, got '" + "9" * 60 + "…(500 bytes)'"),
 ])
-def test_expression_errors_end_the_script_and_the_router_runs_on(caplog, capsys, expression,
-                                                                 message):
+def test_expression_errors_are_reported_and_the_script_goes_on(caplog, capsys, expression,
+                                                               message):
     router = build([("s", "Script", f"print {expression}, print \"after\""),
                     ("t", "Script", "wait 1, print \"still running\", stop")])
     with caplog.at_level(logging.ERROR):
         assert router.run(handle_signals=False) == 0
     assert message in caplog.text and "s :: Script" in caplog.text
-    assert capsys.readouterr().out == "still running\n"
+    assert capsys.readouterr().out == "after\nstill running\n"
     assert router.stop_reason == "t: stop" and router.element("s").finished
+
+
+@pytest.mark.parametrize("failing", [
+    "print nobody.count", "printn $(div 1 0)", "read nobody.count", "write nobody.reset",
+    "set x $(add one)", "save nobody.count", "print >/nonexistent/dir/file hello",
+    "goto done $(div 1 0)", "goto done maybe"])
+def test_a_failing_instruction_does_not_keep_the_script_from_its_stop(caplog, capsys, failing):
+    # As in Click: a typo in a handler's name must not leave a router that
+    # nothing stops. A goto whose condition fails does not jump.
+    with caplog.at_level(logging.ERROR):
+        router = run_script(f"{failing}, print \"after\", label done, stop")
+    assert router.stop_reason == "s: stop" and router.now() == 0.0
+    assert capsys.readouterr().out == "after\n"
+    assert f"s :: Script at '{failing}'" in caplog.text or "write nobody.reset" in caplog.text
+
+
+@pytest.mark.parametrize("ending, message", [
+    ("wait $(div 1 0)", "division by zero"), ("pause $(add x)", "expected a number"),
+    ("return $(div 1 0)", "division by zero"), ("error \"bad $(k.value)\"", "bad 7"),
+    ("goto error", "error")])
+def test_failures_that_end_the_script(caplog, capsys, ending, message):
+    with caplog.at_level(logging.ERROR):
+        router = run_script(f"set x 1, {ending}, print \"never\"", ("t", "Script", "wait 1, stop"))
+    assert message in caplog.text and f"s :: Script at '{ending}'" in caplog.text
+    assert capsys.readouterr().out == "" and router.element("s").finished
 
 
 class ScriptTestWhere(Element):
@@ -505,7 +530,7 @@ def test_a_driver_script_ended_by_an_error_stops_the_router(capsys, caplog):
     # Its end, by an error too, is the driver's: the router stops at 1 s, where
     # the division fails, rather than run on with nothing to stop it (b's stop
     # at 6 s would be the first to end it).
-    router = build([("dm", "DriverManager", "wait 1, print $(div 1 0), print never"),
+    router = build([("dm", "DriverManager", "wait 1, return $(div 1 0), print never"),
                     ("b", "Script", "wait 5, print late, wait 1, stop")])
     assert router.run(handle_signals=False) == 0
     assert capsys.readouterr().out == ""

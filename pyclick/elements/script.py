@@ -35,6 +35,11 @@ _STEPS = UNSIGNED.range(0, 2**31 - 1)
 #: What a failing instruction may raise besides ScriptError: a bad number
 #: or a nesting too deep, in text the script was given or computed.
 _INSTRUCTION_FAILURES = (ArithmeticError, ValueError, TypeError, RecursionError)
+#: Instructions after whose failure the script goes on, as in Click: what
+#: they would have printed, read, written or set is left out. The others end
+#: it: error, a return without its value, a wait without its time.
+_GO_ON_AFTER_FAILURE = frozenset(("set", "setq", "print", "printq", "printn", "printnq",
+                                  "save", "append", "read", "readq", "write", "writeq"))
 _GOTO_SPECIALS = ("exit", "end", "loop", "error", "stop")
 _NO_ARGUMENT = ("loop", "end", "exit", "stop")
 _WITH_VARIABLE = ("set", "setq", "init", "initq", "export", "exportq")
@@ -178,7 +183,13 @@ class Script(Element):
       return [VALUE] -- end the script; a passive run returns VALUE
       error [MESSAGE] -- end the script reporting MESSAGE
 
-    A script that executes 1000 gotos without waiting is stopped as looping.
+    An instruction that fails (a handler missing or failing, a function
+    given what it cannot compute, a file that cannot be written) is
+    reported, and the script goes on with the next one, as in Click: set,
+    print, save, append, read and write leave out what they would have
+    done, and a goto whose condition cannot be read does not jump. A wait,
+    pause or return that fails ends the script, as error does. A script
+    that executes 1000 gotos without waiting is stopped as looping.
 
     Ports
     none; a PACKET script: one or more agnostic inputs, any number of agnostic outputs
@@ -308,17 +319,26 @@ class Script(Element):
         return self.return_value
 
     def _run(self) -> None:
-        """Run from ``ip``; a failing instruction ends the script (ScriptError names it)."""
+        """Run from ``ip``; an instruction whose failure ends the script ends it
+        (ScriptError names it)."""
         try:
             self._execute()
         except _INSTRUCTION_FAILURES as err:
             self.finished = True
             ins = self.program[self.ip - 1] if 0 < self.ip <= len(self.program) else None
-            where = f" at '{shorten(str(ins))}'" if ins else ""
-            why = str(err) if isinstance(err, ScriptError) else f"{type(err).__name__}: {err}"
-            raise ScriptError(f"{self.declaration()}{where}: {why}") from None
+            raise ScriptError(self._failure(ins, err)) from None
         finally:
             self.running = False
+
+    def _failure(self, ins: Instruction | None, err: Exception) -> str:
+        """What to say of ``err``, raised by ``ins`` (None: by no one instruction)."""
+        where = f" at '{shorten(str(ins))}'" if ins else ""
+        why = str(err) if isinstance(err, ScriptError) else f"{type(err).__name__}: {err}"
+        return f"{self.declaration()}{where}: {why}"
+
+    def _report(self, ins: Instruction, err: Exception) -> None:
+        """Log the failure of an instruction after which the script goes on."""
+        self.log.error("%s: %s", self.landmark, self._failure(ins, err))
 
     def _execute(self) -> None:
         """Run instructions from ``ip`` until the script blocks or ends."""
@@ -328,7 +348,14 @@ class Script(Element):
             while self.ip < len(self.program):
                 ins = self.program[self.ip]
                 self.ip += 1
-                if self._perform(ins):
+                try:
+                    jumped = self._perform(ins)
+                except _INSTRUCTION_FAILURES as err:
+                    if ins.op not in _GO_ON_AFTER_FAILURE:
+                        raise
+                    self._report(ins, err)
+                    continue
+                if jumped:
                     gotos += 1
                     if gotos >= MAX_GOTOS:
                         raise ScriptError(f"looping: {MAX_GOTOS} jumps without waiting")
@@ -366,7 +393,7 @@ class Script(Element):
                 raise ScriptError(f"pause: {err}") from None
             raise _Blocked
         elif op == "goto":
-            return self._goto(ins.text)
+            return self._goto(ins)
         elif op == "loop":
             self.ip = 0
             return True
@@ -385,10 +412,17 @@ class Script(Element):
             raise ScriptError((unquote(message) if quoted else message) or "error")
         return False
 
-    def _goto(self, text: str) -> bool:
-        target, condition = split_first(text)
-        if condition and not parse_bool(self._expand(condition)):
-            return False
+    def _goto(self, ins: Instruction) -> bool:
+        target, condition = split_first(ins.text)
+        if condition:
+            try:
+                met = parse_bool(self._expand(condition))
+            except _INSTRUCTION_FAILURES as err:
+                # As in Click: reported, and the script goes on without jumping.
+                self._report(ins, err)
+                return False
+            if not met:
+                return False
         if target in self.labels:
             self.ip = self.labels[target]
             return True
@@ -421,7 +455,8 @@ class Script(Element):
 
     def step(self, steps: int = 1) -> None:
         """End the current wait, or count ``steps`` towards a pause, and go on
-        (the step handler); raises ScriptError when an instruction fails."""
+        (the step handler); raises ScriptError when an instruction ends the
+        script by failing."""
         while steps > 0:
             if self.finished or self.running:
                 return
