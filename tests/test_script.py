@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,14 @@ def test_wait_in_real_time(capsys):
     router = run_script("set t $(now), wait 50ms, print $(ge $(sub $(now) $t) 0.04999), stop",
                         simtime=False)
     assert capsys.readouterr().out == "true\n" and router.stop_reason == "s: stop"
+
+
+def test_now_is_a_date_in_real_time(capsys):
+    # As Click's: seconds since the epoch, which a log line can be dated by.
+    before = time.time()
+    run_script("print $(now), stop", simtime=False)
+    printed = float(capsys.readouterr().out)
+    assert before - 0.001 <= printed <= time.time() + 0.001
 
 
 def test_print_handler_form_and_quoting(capsys):

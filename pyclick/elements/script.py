@@ -204,7 +204,7 @@ class Script(Element):
     get (read with arguments) -- the value of a variable
     shift (read with arguments) -- takes the first word off a variable (default args, the run arguments) and returns it
     set (write) -- 'VAR VALUE': set a variable
-    now (read) -- the router's clock, seconds
+    now (read) -- the current time, seconds since the epoch (simulated time: seconds since it began)
     add, sub, mul, div, idiv, mod, rem, min, max, avg, neg, abs, ceil, floor (read with arguments) -- arithmetic over space-separated numbers: 64-bit integers (0x hex, 0-led octal) that wrap around, real numbers (12 significant digits) once one is real, and always for div; idiv truncates; without numbers, add and sub give 0, the others 1
     eq, ne, lt, gt, le, ge (read with arguments) -- compare two numbers (or strings), answer true or false
     not, and, or, nand, nor, if, in (read with arguments) -- logic: 'if COND A [B]' answers A or B (empty when missing), 'in X A B...' whether X is one of A, B...; and/or read no further than the word that settles them
@@ -596,7 +596,8 @@ class Script(Element):
 
     # --- functions that need the element
     def _fn_now(self, text: str) -> str:
-        return f"{self.router.now():.6f}"
+        # A date, as Click's: seconds since the epoch (simulated time as it is).
+        return f"{self.router.to_epoch(self.router.now()):.6f}"
 
     def _fn_get(self, text: str) -> str:
         name = text.strip()
