@@ -16,8 +16,8 @@ class DriverManager(Script):
     a Script's stop instruction. Without a DriverManager the first one
     stops the router. With one, each stop event steps the DriverManager's
     script instead, and the router stops only when the script ends (an
-    instruction that fails ends it too, once reported) or runs its stop
-    instruction.
+    instruction whose failure ends a Script ends it too, once reported) or
+    runs its stop instruction.
 
     The script starts when the router does. Its instructions are Script's
     (see Script), with these that wait:

@@ -11,7 +11,8 @@ too). The functions (``add``, ``lt``, ``sprintf``...) are what ``$(add 1
 
 Every mistake in a function's arguments (a word that is not a number, NaN,
 an infinity, a division by zero, a result too large to write) is a
-:class:`ScriptError`, which ends the script, never the router.
+:class:`ScriptError`, which the instruction reports (ending the script
+only for the instructions that cannot go on without it), never the router.
 """
 
 from __future__ import annotations
