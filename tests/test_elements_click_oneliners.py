@@ -237,6 +237,22 @@ def test_a_port_left_unconnected_is_an_error_before_anything_runs(capsys):
 
 # --- Print and hex data
 
+@pytest.mark.parametrize("config", [
+    "Idle -> SetIPAddress(IPADDR 10.0.0.1) -> Discard",
+    "FromDump(trace.pcap, MMAP false, STOP true) -> Discard",
+    "Idle -> Queue -> ToDevice(eth0, METHOD PCAP, DEBUG true)",
+    "Idle -> Queue -> ToDevice(eth0, METHOD LINUX, BURST 4)",
+])
+def test_keywords_as_click_spells_them(capsys, config):
+    assert click(capsys, "-q", "-e", config) == (0, "", "")
+
+
+def test_a_send_method_click_has_elsewhere_is_refused_by_name(capsys):
+    status, _, err = click(capsys, "-q", "-e", "Idle -> Queue -> ToDevice(eth0, METHOD NETMAP)")
+    assert status == 1
+    assert "ToDevice@3 :: ToDevice': METHOD: expected one of LINUX, PCAP, got 'NETMAP'" in err
+
+
 def test_print_writes_to_standard_error_and_hex_data_needs_no_quotes(capsys):
     status, out, err = click(capsys, "--simtime", "-e",
                              r"InfiniteSource(DATA \<00 11 22 33 44>, LIMIT 2) -> Print(x) "

@@ -238,7 +238,7 @@ def test_udpipencap_round_trip_through_checkipheader_and_strip(capsys):
     ("UDPIPEncap", "1.0.0.1, 70000, 2.0.0.2, 1", "SPORT: must be at least 0 and at most 65535"),
     ("UDPIPEncap", "1.0.0.256, 1, 2.0.0.2, 1", "SRC: expected IP address"),
     ("CheckIPHeader", "INTERFACES 1.2.3.4/33", "INTERFACES: list item 1: expected IP address"),
-    ("SetIPAddress", "1.2.3", "ADDR: expected IP address"),
+    ("SetIPAddress", "1.2.3", "IPADDR: expected IP address"),
     ("GetIPAddress", "", "OFFSET: missing mandatory argument"),
     ("HostEtherFilter", "", "ETHER: missing mandatory argument"),
 ])
@@ -281,6 +281,9 @@ def test_setipaddress_and_its_handler():
     assert out[0].dst_ip == bytes([10, 1, 2, 3])
     e.router.handlers.write("e.addr", "10.9.9.9")
     assert e.router.handlers.read("e.addr") == "10.9.9.9"
+    # IPADDR is the keyword's name, as in Click.
+    e, (out,) = push("SetIPAddress", "IPADDR 10.4.5.6", [b"x"], outputs=1)
+    assert out[0].dst_ip == bytes([10, 4, 5, 6])
 
 
 def test_hostetherfilter_sets_packet_types_and_filters():

@@ -32,6 +32,8 @@ SHARE = FLOAT.range(0, 1, open_low=True)
 TICK = MSEC.range(0.001, 3600)
 #: How an XDP program attaches (pyclick.kernel.xdp.MODES, which loads with the kernel adapters).
 XDP_MODES = ("auto", "native", "generic")
+#: Click's ways to read and send frames on Linux: both are an AF_PACKET socket here.
+PACKET_SOCKET_METHODS = ("LINUX", "PCAP")
 
 
 class Role:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from pyclick.args import BOOL, BYTES, STRING, UNSIGNED, WORD, Args, Choice, ListOf, shorten
 from pyclick.element import CONFIGURE_PHASE_PRIVILEGED, Element, read_handler, write_handler
-from pyclick.elements.argtypes import XDP_MODES
+from pyclick.elements.argtypes import PACKET_SOCKET_METHODS, XDP_MODES
 from pyclick.elements.inet import mark_ip_header
 from pyclick.elements.polldevice import ReceiveTask, initialize_failed
 from pyclick.errors import ConfigError
@@ -38,8 +38,8 @@ SNAPLEN_RANGE = (14, 65535)
 #: Ethernet header starts on a 4-byte boundary.
 FROMDEVICE_HEADROOM = DEFAULT_HEADROOM + (4 - (DEFAULT_HEADROOM + 2) % 4) % 4
 MAX_HEADROOM = 8190
-#: Capture methods of Click on Linux; both read through the packet-socket ring here.
-METHODS = ("LINUX", "PCAP")
+
+
 def rss_hash(key: bytes, flow: tuple[str, str, int, int, int] | None) -> int:
     """The NIC's Toeplitz hash of a flow: 4-tuple for TCP/UDP, addresses otherwise."""
     import numpy as np
@@ -274,9 +274,9 @@ class FromDevice(Element):
             args.error(f"METHOD {shorten(method)} and CAPTURE {shorten(capture)}: CAPTURE is "
                        f"the old name of METHOD, give one")
         chosen = method or capture or "PCAP"
-        if chosen not in METHODS:
+        if chosen not in PACKET_SOCKET_METHODS:
             args.error(f"{'METHOD' if method else 'CAPTURE'} {shorten(chosen)}: unknown capture "
-                       f"method; on Linux FromDevice reads with {' or '.join(METHODS)}")
+                       f"method; on Linux FromDevice reads with {' or '.join(PACKET_SOCKET_METHODS)}")
         return chosen
 
     # --- lifecycle

@@ -59,21 +59,21 @@ class GetIPAddress(Element):
 
 
 class SetIPAddress(Element):
-    """SetIPAddress(ADDR, ANNO) -- sets destination IP address annotations
+    """SetIPAddress(IPADDR, ANNO) -- sets destination IP address annotations
 
     Description
     Sets the destination IP address annotation of every packet (or the
-    annotation ANNO) to ADDR.
+    annotation ANNO) to IPADDR.
 
     Ports
     one agnostic input, one agnostic output
 
     Keyword arguments
-    ADDR -- the IP address; mandatory
+    IPADDR -- the IP address; mandatory
     ANNO -- the annotation to set (a name or an offset); default DST_IP
 
     Element handlers
-    addr (read/write) -- the ADDR setting
+    addr (read/write) -- the IPADDR setting
 
     Example
     InfiniteSource(LIMIT 1) -> SetIPAddress(10.0.0.1) -> Discard;
@@ -83,7 +83,7 @@ class SetIPAddress(Element):
     processing = AGNOSTIC
 
     def configure(self, args: Args) -> None:
-        self.addr = args.read_mp("ADDR", IPADDR)
+        self.addr = args.read_mp("IPADDR", IPADDR)
         self.anno = args.read_p("ANNO", ANNO4, 0)
         args.complete()
 

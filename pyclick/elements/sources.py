@@ -388,6 +388,7 @@ class FromDump(_Source):
     END_AFTER -- end this long after the first packet's date; default none
     INTERVAL -- end this long after the start date; default none
     FILEPOS -- start at this byte of the file, where a packet starts (as the filepos handler reads it); default the first packet
+    MMAP -- boolean, Click's choice of mmap(2) over read(2); read either way, a few megabytes at a time (see above); default true
 
     Element handlers
     count (read) -- packets emitted (out of output 0)
@@ -429,6 +430,8 @@ class FromDump(_Source):
         end_after = args.read("END_AFTER", DATE, 0.0)
         interval = args.read("INTERVAL", DATE, 0.0)
         self._start_pos = args.read("FILEPOS", UNSIGNED.range(0, 2**63 - 1), 0)
+        # How Click maps the file changes nothing a configuration sees.
+        args.read("MMAP", BOOL, True)
         self._read_ending(args)
         # As in Click, a time of 0 is no time.
         if start and start_after:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyclick.args import UNSIGNED, WORD, Args
+from pyclick.args import BOOL, UNSIGNED, WORD, Args, Choice
 from pyclick.element import CONFIGURE_PHASE_PRIVILEGED, PULL_TO_PUSH, read_handler, write_handler
+from pyclick.elements.argtypes import PACKET_SOCKET_METHODS
 from pyclick.elements.kernelsender import KernelSender
 from pyclick.elements.polldevice import initialize_failed, live_only
 from pyclick.packet import Packet
@@ -32,8 +33,9 @@ class ToDevice(KernelSender):
     until a packet arrives.
 
     When the interface's transmit queue is full, ToDevice keeps the packet
-    it could not send and tries again shortly, so a full queue pushes back
-    on the Queue upstream instead of losing packets. Packets sent are
+    it could not send and tries again shortly (DEBUG true logs each time),
+    so a full queue pushes back on the Queue upstream instead of losing
+    packets. Packets sent are
     pushed out output 0, if connected; packets the kernel refuses (too
     long for the interface's MTU, for example) are pushed out output 1,
     if connected, and counted as drops.
@@ -48,6 +50,8 @@ class ToDevice(KernelSender):
     Keyword arguments
     DEVNAME -- interface name, mandatory
     BURST -- most packets pulled per scheduling, at least 1; default 1
+    METHOD -- LINUX or PCAP: Click's two ways to send on Linux, both an AF_PACKET socket here; default LINUX
+    DEBUG -- boolean: log each retry after a full transmit queue; default false
 
     Element handlers
     count (read) -- packets sent
@@ -68,6 +72,8 @@ class ToDevice(KernelSender):
     def configure(self, args: Args) -> None:
         self.devname: str = args.read_mp("DEVNAME", WORD)
         self.burst: int = args.read_p("BURST", UNSIGNED.range(1, 1 << 20), 1)
+        self.method: str = args.read("METHOD", Choice(*PACKET_SOCKET_METHODS), "LINUX")
+        self.debug: bool = args.read("DEBUG", BOOL, False)
         args.complete()
         live_only(self, args)
         self.count = 0
@@ -133,6 +139,9 @@ class ToDevice(KernelSender):
         if refused:
             self.output_push(1, refused)
         if full:
+            if self.debug:
+                self.log.info("%s: transmit queue full, retrying in %g s", self.declaration(),
+                              FULL_QUEUE_RETRY)
             self._retry.schedule_after(FULL_QUEUE_RETRY)
         elif budget == 0 or self._signal:
             self._task.reschedule()
