@@ -242,6 +242,7 @@ def test_a_port_left_unconnected_is_an_error_before_anything_runs(capsys):
     "FromDump(trace.pcap, MMAP false, STOP true) -> Discard",
     "Idle -> Queue -> ToDevice(eth0, METHOD PCAP, DEBUG true)",
     "Idle -> Queue -> ToDevice(eth0, METHOD LINUX, BURST 4)",
+    "FromDevice(eth0, ENCAP ETHER, METHOD LINUX) -> Discard",
 ])
 def test_keywords_as_click_spells_them(capsys, config):
     assert click(capsys, "-q", "-e", config) == (0, "", "")

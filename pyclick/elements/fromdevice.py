@@ -172,6 +172,7 @@ class FromDevice(Element):
     BPF_FILTER -- must be empty (filter expressions are not supported), default empty
     PROTOCOL -- emit only frames of this link-level protocol, 0 to 65535 (0: all), default 0
     OUTBOUND -- ACTIVE true: emit the frames this host sends on DEVNAME too, default false
+    ENCAP -- the link-level encapsulation asked for: ETHER, what an AF_PACKET socket gives (Click's other link types are refused), default ETHER
     HEADROOM -- bytes of headroom in each packet, 0 to 8190, default 30
     BURST -- most packets emitted per scheduling, 1 to 65536, default 1
     TIMESTAMP -- set the timestamp annotation to the frame's arrival, default true
@@ -230,6 +231,7 @@ class FromDevice(Element):
         bpf_filter: str = args.read("BPF_FILTER", STRING, "")
         self.protocol: int = args.read("PROTOCOL", UNSIGNED.range(0, 0xFFFF), 0)
         self.outbound: bool = args.read("OUTBOUND", BOOL, False)
+        args.read("ENCAP", Choice("ETHER"), "ETHER")
         self.headroom: int = args.read("HEADROOM", UNSIGNED.range(0, MAX_HEADROOM),
                                        FROMDEVICE_HEADROOM)
         self.burst: int = args.read("BURST", UNSIGNED.range(1, 65536), DEFAULT_BURST)
