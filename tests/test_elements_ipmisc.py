@@ -487,6 +487,7 @@ def test_markipce_marks_ecn_capable_packets(config, ecn, marked_as):
     e, (out,) = push("MarkIPCE", config, [frame])
     assert [p.data[1] & 3 for p in out] == ([] if marked_as is None else [marked_as])
     assert all(checksum(p.data[:20]) == 0 for p in out)
+    assert e.router.handlers.read("e.drops") == ("1" if marked_as is None else "0")
 
 
 def test_striptonetworkheader_moves_the_start_to_the_network_header():

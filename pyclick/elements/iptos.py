@@ -157,6 +157,9 @@ class MarkIPCE(_TOSElement):
     Keyword arguments
     FORCE -- mark packets that are not ECN-capable instead of dropping them; default false
 
+    Element handlers
+    drops (read) -- packets dropped as not ECN-capable
+
     Example
     InfiniteSource(LIMIT 1, STOP true) -> UDPIPEncap(10.0.0.1, 1, 10.0.0.2, 2)
         -> SetIPECN(ect2) -> MarkIPCE -> IPPrint(TOS true) -> Discard;
@@ -165,6 +168,7 @@ class MarkIPCE(_TOSElement):
     def configure(self, args: Args) -> None:
         self.force = args.read_p("FORCE", BOOL, False)
         args.complete()
+        self.drops = 0
 
     def simple_action(self, packet: Packet) -> Packet | None:
         at = whole_ip_header_at(packet)
@@ -172,7 +176,12 @@ class MarkIPCE(_TOSElement):
             return packet
         ecn = packet.byte(at + 1) & 0x03
         if ecn == NOT_ECT and not self.force:
+            self.drops += 1
             return None
         if ecn != CE:
             set_tos(packet, at, 0xFF, CE)
         return packet
+
+    @read_handler("drops")
+    def _read_drops(self) -> str:
+        return str(self.drops)
