@@ -257,6 +257,22 @@ def test_errors_of_a_run_reach_the_handler_caller():
     router.cleanup()
 
 
+def test_failures_a_run_went_on_after_reach_the_handler_caller(caplog):
+    # As Click gives a handler call's errors to its caller: the script runs to
+    # its end, and the caller hears of every failure on the way.
+    router = build([("s", "Script", "print $(nobody.count), set done yes, write nobody.reset, "
+                                    "return ok, TYPE PASSIVE")])
+    router.initialize()
+    with caplog.at_level(logging.ERROR):
+        with pytest.raises(HandlerError) as err:
+            router.handlers.read("s.run")
+    assert err.value.message.splitlines() == [
+        "s.run: s :: Script at 'print $(nobody.count)': no element named 'nobody'",
+        "s :: Script: write nobody.reset: no element named 'nobody'"]
+    assert router.handlers.read("s.get", "done") == "yes" and caplog.text == ""
+    router.cleanup()
+
+
 def test_passive_script_written_type_first():
     router = build([("s", "Script", "TYPE PASSIVE, return ok")])
     router.initialize()

@@ -12,8 +12,9 @@ import os
 import random
 import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from pyclick.args import INT, TIME, UNSIGNED, WORD, Args, shorten, unquote
 from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
@@ -188,8 +189,10 @@ class Script(Element):
     reported, and the script goes on with the next one, as in Click: set,
     print, save, append, read and write leave out what they would have
     done, and a goto whose condition cannot be read does not jump. A wait,
-    pause or return that fails ends the script, as error does. A script
-    that executes 1000 gotos without waiting is stopped as looping.
+    pause or return that fails ends the script, as error does. Failures are
+    logged, or, in a run by a handler call (run, step, goto), reported to
+    its caller together once the script stops. A script that executes 1000
+    gotos without waiting is stopped as looping.
 
     Ports
     none; a PACKET script: one or more agnostic inputs, any number of agnostic outputs
@@ -247,6 +250,8 @@ class Script(Element):
         #: Whether the last run ended on a 'return' (a PACKET script's output).
         self.returned = False
         self.running = False
+        #: Failures kept for the handler call that runs the script (None: logged).
+        self._failures: list[str] | None = None
         self.finished = False
         self._started = False
         self._pause_left = 0
@@ -337,8 +342,30 @@ class Script(Element):
         return f"{self.declaration()}{where}: {why}"
 
     def _report(self, ins: Instruction, err: Exception) -> None:
-        """Log the failure of an instruction after which the script goes on."""
-        self.log.error("%s: %s", self.landmark, self._failure(ins, err))
+        """The failure of an instruction after which the script goes on."""
+        self._complain(self._failure(ins, err))
+
+    def _complain(self, message: str) -> None:
+        """Logged, or kept for the handler call running the script."""
+        if self._failures is None:
+            self.log.error("%s: %s", self.landmark, message)
+        else:
+            self._failures.append(message)
+
+    @contextmanager
+    def _failures_to_caller(self) -> Iterator[None]:
+        """A run by a handler call: the failures the script went on after, and
+        the one that ended it, reach the caller together once it stops, as
+        Click gives a handler call's errors to its caller."""
+        self._failures = []
+        try:
+            yield
+        except ScriptError as err:
+            self._failures.append(str(err))
+        finally:
+            failures, self._failures = self._failures, None
+        if failures:
+            raise ScriptError("\n".join(failures))
 
     def _execute(self) -> None:
         """Run instructions from ``ip`` until the script blocks or ends."""
@@ -533,8 +560,7 @@ class Script(Element):
     def _write_failed(self, name: str, err: HandlerError) -> None:
         """A failed write does not end the script: ``$?`` tells the next instructions."""
         self.status = str(err.code)
-        self.log.error("%s: %s: write %s: %s", self.landmark, self.declaration(), name,
-                       err.message)
+        self._complain(f"{self.declaration()}: write {name}: {err.message}")
 
     def _parse_time(self, text: str) -> float:
         try:
@@ -679,16 +705,21 @@ class Script(Element):
     # --- handlers
     @read_handler("run")
     def _read_run(self, params: str) -> str:
-        return self._start(params, written=False)
+        with self._failures_to_caller():
+            value = self._start(params, written=False)
+        return value
 
     @write_handler("run")
     def _write_run(self, value: str) -> None:
-        self._start(value, written=True)
+        with self._failures_to_caller():
+            self._start(value, written=True)
 
     @write_handler("step")
     def _write_step(self, value: str) -> None:
+        steps = parse_value(_STEPS, value) if value.strip() else 1
         self._run_handler, self._run_written = "step", True
-        self.step(parse_value(_STEPS, value) if value.strip() else 1)
+        with self._failures_to_caller():
+            self.step(steps)
 
     @write_handler("goto")
     def _write_goto(self, value: str) -> None:
@@ -701,7 +732,8 @@ class Script(Element):
         self._pause_left = 0
         self._run_handler, self._run_written = "goto", True
         self.ip, self.finished = self.labels[label], False
-        self._run()
+        with self._failures_to_caller():
+            self._run()
 
     @write_handler("set")
     def _write_set(self, value: str) -> None:
