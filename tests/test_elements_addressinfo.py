@@ -88,7 +88,7 @@ def test_names_are_local_to_compounds(capsys):
         configured("elementclass C { AddressInfo(inner 10.9.9.9); input -> output };"
                    "c :: C; Idle -> c -> s :: SetIPAddress(inner) -> Discard")
     assert str(err.value) == ("ai.click:1: While configuring 's :: SetIPAddress': "
-                              "ADDR: expected IP address, got 'inner'")
+                              "IPADDR: expected IP address, got 'inner'")
 
 
 def test_wrong_kind_of_name_names_element_and_keyword():
