@@ -473,6 +473,13 @@ def marked(frame: bytes, timestamp: float = 0.0) -> Packet:
      "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  61626364"),
     ("TIMESTAMP false, PAYLOAD no, CONTENTS ascii, MAXLENGTH 1", UDP,
      "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  E"),
+    # ASCII as Click groups it: 8 bytes a group, 48 a line. UDP's 32 bytes
+    # (45 00 00 20 00 00 00 00 | 40 11 66 cb 0a 00 00 01 | 0a 00 00 02 03 e8
+    # 00 35 | 00 0c 00 00 "abcd"): 0x20 is a space, 0x66 'f', 0x35 '5'.
+    ("TIMESTAMP false, CONTENTS ascii", UDP,
+     "10.0.0.1.1000 > 10.0.0.2.53: udp 12\n  E.. .... @.f..... .......5 ....abcd"),
+    # No payload, no line for it.
+    ("TIMESTAMP false, PAYLOAD ascii", UDP[:28], "10.0.0.1.1000 > 10.0.0.2.53: udp 12"),
 ])
 def test_ipprint_lines(config, frame, line):
     e, _ = element("IPPrint", config)

@@ -32,6 +32,17 @@ def _hex_lines(data: bytes) -> str:
     return "".join(lines)
 
 
+def _ascii_lines(data: bytes) -> str:
+    """48 bytes a line, each line indented by two spaces, groups of 8 bytes;
+    printable ASCII, a dot for any other byte."""
+    text = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
+    lines = []
+    for i in range(0, len(text), 48):
+        chunk = text[i:i + 48]
+        lines.append("\n  " + " ".join(chunk[j:j + 8] for j in range(0, len(chunk), 8)))
+    return "".join(lines)
+
+
 class LinePrinter(Activatable):
     """An element printing a line per packet (to standard error or OUTFILE)
     and passing it on: OUTFILE opened at initialize and closed at cleanup,
@@ -277,9 +288,7 @@ class IPPrint(LinePrinter):
             shown = transport[skip:]
         if self.maxlength >= 0:
             shown = shown[:self.maxlength]
-        if self.contents == "HEX":
-            return _hex_lines(shown)
-        return "\n  " + "".join(chr(b) if 32 <= b < 127 else "." for b in shown)
+        return _hex_lines(shown) if self.contents == "HEX" else _ascii_lines(shown)
 
 
 def _PAYLOAD(text: str, args: Args) -> str:
