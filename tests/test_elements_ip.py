@@ -919,6 +919,15 @@ def test_arpquerier_queries_then_sends_what_waited(monkeypatch):
     assert handlers.read("e.table") == "18.26.4.9 0 00-00-00-00-00-09 301.000000\n"
 
 
+def test_arpquerier_query_carries_the_timestamp_and_vlan_of_its_cause():
+    e, (out, queries) = element("ARPQuerier", QUERIER, 2)
+    cause = to("18.26.4.9")
+    cause.timestamp, cause.vlan_tci = 12.25, 5
+    e.push(0, [cause])
+    (query,) = queries.packets
+    assert (query.timestamp, query.vlan_tci) == (12.25, 5)
+
+
 def test_arpquerier_broadcast_multicast_and_zero():
     e, (out, queries) = element("ARPQuerier", QUERIER, 2)
     e.push(0, [to("255.255.255.255"), to("18.26.4.255"), to("224.129.2.3"), to("0.0.0.0")])

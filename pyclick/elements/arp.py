@@ -325,7 +325,8 @@ class ARPQuerier(Element):
         neighbor.queried = now
         frame = ((unicast or BROADCAST_ETHER) + self.ether + struct.pack("!H", ETHERTYPE_ARP)
                  + _REQUEST + self.ether + self.ip + bytes(6) + destination)
-        query = Packet.make(frame, timestamp=now)
+        # As Click: the query carries the timestamp and VLAN of the packet that caused it.
+        query = Packet.make(frame, timestamp=cause.timestamp)
         query.set_mac_header(0)
         query.vlan_tci = cause.vlan_tci
         self.queries += 1
