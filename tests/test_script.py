@@ -65,12 +65,18 @@ def test_expand_variables_handlers_and_quotes():
 
     def call(text: str) -> str:
         calls.append(text)
-        return f"[{text}]\n"
+        return f"[{text}]"
 
     assert expand("$x ${x}y $(h $x) \"$x\" '$x' $nope $ $", variables, call) == \
         "5 5y [h 5] \"5\" '$x' $nope $ $"
     assert expand("$($(inner) outer)", variables, call) == "[[inner] outer]"
     assert calls == ["h 5", "inner", "[inner] outer"]
+
+
+def test_a_handler_value_is_put_in_as_it_is():
+    # As Click's: a value that ends a line (a table, RED's queues) keeps its
+    # newline, so printing it shows the lines the handler gave.
+    assert expand("<$(h)>", {}.get, lambda text: "q\n") == "<q\n>"
 
 
 def test_expand_rejects_unterminated_constructs():

@@ -94,7 +94,7 @@ def _substitution(text: str, i: int, variable: Lookup, call: Call) -> tuple[str 
     if nxt == "(":
         end = _closing_paren(text, i + 1)
         inner = expand(text[i + 2:end], variable, call)
-        return call(inner).rstrip(), end + 1
+        return call(inner), end + 1
     if nxt == "{":
         end = text.find("}", i + 2)
         if end < 0:
