@@ -285,6 +285,16 @@ class Packet:
         twin.packet_type = self.packet_type
         return twin
 
+    def with_data(self, data: bytes | bytearray, headroom: int = DEFAULT_HEADROOM) -> Packet:
+        """A packet with this one's annotations and ``data`` in a private buffer,
+        ``headroom`` bytes free in front of it; no header offsets set."""
+        twin = self.clone()
+        buf = bytearray(headroom + len(data))
+        buf[headroom:] = data
+        twin._buf, twin._head, twin._tail, twin._shared = buf, headroom, len(buf), False
+        twin._mac = twin._nh = twin._th = -1
+        return twin
+
     # --- header offsets
     def set_mac_header(self, offset: int, length: int | None = 14) -> None:
         """The MAC header starts ``offset`` bytes into the data; the network header

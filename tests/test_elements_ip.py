@@ -1016,6 +1016,10 @@ def test_ipfragmenter_splits_into_fragments_of_the_mtu():
         assert fragment.paint == 3 and fragment.network_header_offset == 0
         start += length
     assert e.router.handlers.read("e.fragments") == "3"
+    # The fragments after the first get HEADROOM bytes in front (Click's 28 by default).
+    assert [f.headroom for f in out[1:]] == [28, 28]
+    e, (out, _) = push("IPFragmenter", "576, HEADROOM 64", [Packet(original)])
+    assert [f.headroom for f in out[1:]] == [64, 64]
 
 
 def test_ipfragmenter_df_small_packets_and_options():

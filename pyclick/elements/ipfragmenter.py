@@ -8,7 +8,7 @@ import struct
 from pyclick.args import BOOL, UNSIGNED, Args
 from pyclick.element import PUSH, Element, read_handler
 from pyclick.elements.inet import checksum, ip_header_offset, reject
-from pyclick.packet import Packet
+from pyclick.packet import DEFAULT_HEADROOM, Packet
 
 DF, MF = 0x4000, 0x2000
 #: DF packets reported when VERBOSE is false.
@@ -69,6 +69,7 @@ class IPFragmenter(Element):
     MTU -- the largest IP packet sent, 28 to 65535 bytes; mandatory
     HONOR_DF -- refuse to fragment packets with the DF bit; default true
     VERBOSE -- report every DF packet, not only the first five; default false
+    HEADROOM -- bytes free in front of each fragment after the first, 0 to 65535 (room for the headers pushed later); default 28, as Click's
 
     Element handlers
     drops (read) -- packets sent to output 1 or dropped
@@ -86,6 +87,7 @@ class IPFragmenter(Element):
         self.mtu = args.read_mp("MTU", UNSIGNED.range(28, 65535))
         self.honor_df = args.read("HONOR_DF", BOOL, True)
         self.verbose = args.read("VERBOSE", BOOL, False)
+        self.headroom = args.read("HEADROOM", UNSIGNED.range(0, 65535), DEFAULT_HEADROOM)
         args.complete()
         self.drops = 0
         self.fragments = 0
@@ -138,8 +140,8 @@ class IPFragmenter(Element):
             rest[2:4] = struct.pack("!H", len(rest) + length)
             field = (flags & ~MF & 0xE000) | ((flags & 0x1FFF) + (offset >> 3))
             rest[6:8] = struct.pack("!H", field | (0 if last and not more else MF))
-            fragment = packet.clone()
-            fragment.data = _with_checksum(rest) + payload[offset:offset + length]
+            fragment = packet.with_data(_with_checksum(rest) + payload[offset:offset + length],
+                                        self.headroom)
             fragment.set_network_header(0, len(rest))
             fragments.append(fragment)
             offset += length
