@@ -182,6 +182,34 @@ def test_udp_round_trip_rewrites_the_flow_and_maps_replies_back():
     assert read(r, "rw.patterns") == "18.26.4.24 1024-65535 - - [1]\n<drop>\n"
 
 
+@pytest.mark.parametrize("cls", ["IPRewriter", "UDPRewriter"])
+def test_reply_anno_gives_replies_the_annotation_their_flow_began_with(cls):
+    r = router(two_way("rw", f"pattern {NAT} 1024-65535# - - 0 1, drop, REPLY_ANNO PAINT", cls))
+    first = Packet(udp_frame(INSIDE, OUTSIDE, 5000, 53, b"query"))
+    first.paint = 7
+    later = Packet(udp_frame(INSIDE, OUTSIDE, 5000, 53, b"again"))
+    later.paint = 9
+    r.element("rw").push(0, [first, later])
+    # Packets going out keep their own; a reply gets the first packet's 7,
+    # whatever it carried.
+    assert [p.paint for p in r.element("out0").packets] == [7, 9]
+    reply = Packet(udp_frame(OUTSIDE, NAT, 53, 1024, b"answer"))
+    reply.paint = 2
+    r.element("rw").push(1, [reply])
+    assert [p.paint for p in r.element("out1").packets] == [7]
+
+
+def test_without_reply_anno_replies_keep_their_annotation():
+    r = router(two_way("rw", f"pattern {NAT} 1024-65535# - - 0 1, drop"))
+    first = Packet(udp_frame(INSIDE, OUTSIDE, 5000, 53, b"query"))
+    first.paint = 7
+    r.element("rw").push(0, [first])
+    reply = Packet(udp_frame(OUTSIDE, NAT, 53, 1024, b"answer"))
+    reply.paint = 2
+    r.element("rw").push(1, [reply])
+    assert [p.paint for p in r.element("out1").packets] == [2]
+
+
 def test_ip_checksum_worked_out_by_hand():
     # 10.0.0.1 -> 1.1.1.1, UDP, 28 bytes, TTL 64: header words 4500 001c 0000
     # 0000 4011 ---- 0a00 0001 0101 0101 sum to 0x9130, checksum 0x6ecf.

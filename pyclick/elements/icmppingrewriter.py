@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from pyclick.args import BOOL, Args
+from pyclick.args import Args
 from pyclick.elements.inet import unparse_ip
 from pyclick.elements.rewriterbase import (SECONDS, ICMP, SingleTableRewriter, ip_header,
                                            rewrite_addresses)
@@ -70,7 +70,6 @@ class ICMPPingRewriter(SingleTableRewriter):
     expires TIMEOUT after its last packet. Echo replies with no mapping,
     other ICMP messages and other packets are dropped unless their input's
     spec is 'pass'. The ICMP and IP checksums are updated incrementally.
-    REPLY_ANNO is not available.
 
     Ports
     one or more push inputs, one or more push outputs
@@ -81,6 +80,7 @@ class ICMPPingRewriter(SingleTableRewriter):
     MAPPING_CAPACITY, CAPACITY -- most ping flows held (a number, or a rewriter whose capacity this one shares); default 2147483647
     REAP_INTERVAL -- how often expired mappings are removed; default 15min
     DST_ANNO -- set the destination address annotation to the rewritten destination; default true
+    REPLY_ANNO -- a one-byte annotation (a name or an offset): each flow keeps the value its first packet had there, and the packets of its replies get it; default none
 
     Element handlers
     table (read) -- the mappings, one per line (see IPRewriter)
@@ -102,7 +102,7 @@ class ICMPPingRewriter(SingleTableRewriter):
     flow_class = PingFlow
 
     def read_keywords(self, args: Args) -> None:
-        self.dst_anno = args.read("DST_ANNO", BOOL, True)
+        self.read_annotations(args)
         self.timeouts = Timeouts(args.read("TIMEOUT", SECONDS, 300.0),
                                  args.read("GUARANTEE", SECONDS, 5.0))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyclick.args import BOOL, Args
+from pyclick.args import Args
 from pyclick.element import read_handler
 from pyclick.elements.rewriterbase import TCP, UDP, RewriterBase
 from pyclick.elements.rewritertable import Flow, Map, Timeouts
@@ -61,8 +61,7 @@ class IPRewriter(RewriterBase):
     MAPPING_CAPACITY. Input packets need their IP header annotation
     (CheckIPHeader, MarkIPHeader); without it the IP header is taken at
     the start of the packet. Checksums are updated incrementally. TCP
-    mappings take sequence number deltas as TCPRewriter's do. REPLY_ANNO
-    is not available.
+    mappings take sequence number deltas as TCPRewriter's do.
 
     Ports
     one or more push inputs, one or more push outputs
@@ -78,6 +77,7 @@ class IPRewriter(RewriterBase):
     MAPPING_CAPACITY, CAPACITY -- most flows held (a number, or a rewriter whose capacity this one shares); default 2147483647
     REAP_INTERVAL -- how often expired flows are removed; default 15min
     DST_ANNO -- set the destination address annotation to the rewritten destination; default true
+    REPLY_ANNO -- a one-byte annotation (a name or an offset): each flow keeps the value its first packet had there, and the packets of its replies get it; default none
 
     Element handlers
     tcp_table, udp_table (read) -- the TCP (UDP) mappings, one per line
@@ -100,7 +100,7 @@ class IPRewriter(RewriterBase):
     def read_keywords(self, args: Args) -> None:
         self.udp_timeouts = udp_timeouts(args, short_names=False)
         self.tcp_timeouts = tcp_timeouts(args)
-        self.dst_anno = args.read("DST_ANNO", BOOL, True)
+        self.read_annotations(args)
         self.tcp_table: Map = {}
         self.udp_table: Map = {}
 

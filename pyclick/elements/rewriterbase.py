@@ -17,8 +17,9 @@ import struct
 from functools import partial
 from typing import TYPE_CHECKING
 
-from pyclick.args import ELEMENT, TIME, UNSIGNED, Args
+from pyclick.args import BOOL, ELEMENT, TIME, UNSIGNED, Args
 from pyclick.element import PUSH, Element, read_handler, write_handler
+from pyclick.elements.clickargs import ANNO1
 from pyclick.elements.inet import ip_header_offset
 from pyclick.elements.iprwpatterns import find_pattern
 from pyclick.elements.rewriterspec import InputSpec, Key, parse_input_spec, reverse
@@ -54,13 +55,20 @@ class RewriterBase(Element):
     registered = False
     port_count = "1-/1-"
     processing = PUSH
-    #: DST_ANNO: give a rewritten packet its new destination address as annotation
-    #: (every rewriter reads it among its own keywords).
+    #: DST_ANNO: give a rewritten packet its new destination address as annotation.
     dst_anno: bool
+    #: REPLY_ANNO: where the one-byte annotation a flow's first packet carried is
+    #: kept and given back to the packets of its replies (None: nowhere).
+    reply_anno: int | None
 
     # --- configuration
     def read_keywords(self, args: Args) -> None:
-        """Read the subclass's own keywords (timeouts, DST_ANNO)."""
+        """Read the subclass's own keywords (timeouts, and ``read_annotations``)."""
+
+    def read_annotations(self, args: Args) -> None:
+        """DST_ANNO and REPLY_ANNO, which every rewriter takes."""
+        self.dst_anno = args.read("DST_ANNO", BOOL, True)
+        self.reply_anno = args.read("REPLY_ANNO", ANNO1)
 
     def maps(self) -> list[Map]:
         """The maps whose mappings the table handlers print, in order."""
@@ -134,11 +142,12 @@ class RewriterBase(Element):
         self.specs[number] = spec
 
     # --- flows
-    def flow_for(self, port: int, key: Key, protocol: int,
-                 now: float) -> tuple[Flow, int] | int:
+    def flow_for(self, port: int, key: Key, protocol: int, now: float,
+                 reply_anno: int = 0) -> tuple[Flow, int] | int:
         """The flow and direction of a packet with identifier ``key``, installing
-        a flow by input ``port``'s spec if needed; otherwise the output to send
-        the packet to unchanged (-1: drop it)."""
+        a flow by input ``port``'s spec if needed (keeping ``reply_anno`` for its
+        replies); otherwise the output to send the packet to unchanged (-1: drop
+        it)."""
         parts = self.flow_parts(protocol)
         if parts is None:
             return self.unhandled(port)
@@ -179,6 +188,7 @@ class RewriterBase(Element):
         new = self.complete_key(new)
         flow = flow_class((key, reverse(new)), (new, reverse(key)), (foutput, routput), spec,
                           port, table, timeouts, now)
+        flow.reply_anno = reply_anno
         if not self.flowset.add(flow, now):
             spec.failures += 1
             return -1
@@ -221,13 +231,17 @@ class RewriterBase(Element):
         found them) by its flow, installing one by input ``port``'s spec if needed;
         the output it leaves by, -1 to drop it."""
         at, t, protocol = where
-        found = self.flow_for(port, key, protocol, now)
+        kept = self.reply_anno
+        found = self.flow_for(port, key, protocol, now,
+                              0 if kept is None else packet.anno_u8(kept))
         if isinstance(found, int):
             return found
         flow, direction = found
         self.rewrite(flow, packet.writable_data(), at, t, direction, protocol)
         if self.dst_anno:
             packet.dst_ip = flow.new[direction][2]
+        if direction and kept is not None:
+            packet.set_anno_u8(kept, flow.reply_anno)
         flow.saw_packet(direction, now)
         return flow.outputs[direction]
 

@@ -56,6 +56,8 @@ class Flow:
         self.last = now
         self.packets = 0
         self.reply_seen = False
+        #: The annotation byte its first packet carried (REPLY_ANNO).
+        self.reply_anno = 0
 
     # --- lifetime
     def timeout(self) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from pyclick.args import BOOL, Args, split_words
+from pyclick.args import Args, split_words
 from pyclick.element import read_handler
 from pyclick.elements.inet import IPADDR, unparse_ip
 from pyclick.elements.rewriterbase import (SECONDS, TCP, SingleTableRewriter,
@@ -195,7 +195,6 @@ class TCPRewriter(SingleTableRewriter):
     A connection's mappings live TCP_TIMEOUT after its last segment once
     payload went both ways, TCP_NODATA_TIMEOUT until then, and
     TCP_DONE_TIMEOUT once both directions sent FIN (or either sent RST).
-    REPLY_ANNO is not available.
 
     Ports
     one or more push inputs, one or more push outputs
@@ -208,6 +207,7 @@ class TCPRewriter(SingleTableRewriter):
     MAPPING_CAPACITY, CAPACITY -- most connections held (a number, or a rewriter whose capacity this one shares); default 2147483647
     REAP_INTERVAL -- how often expired connections are removed; default 15min
     DST_ANNO -- set the destination address annotation to the rewritten destination; default true
+    REPLY_ANNO -- a one-byte annotation (a name or an offset): each flow keeps the value its first packet had there, and the packets of its replies get it; default none
 
     Element handlers
     table (read) -- the mappings, one per line (see IPRewriter)
@@ -231,7 +231,7 @@ class TCPRewriter(SingleTableRewriter):
 
     def read_keywords(self, args: Args) -> None:
         self.timeouts = tcp_timeouts(args)
-        self.dst_anno = args.read("DST_ANNO", BOOL, True)
+        self.read_annotations(args)
 
     def rewrite(self, flow: Flow, data: memoryview, at: int, t: int, direction: int,
                 protocol: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyclick.args import BOOL, Args
+from pyclick.args import Args
 from pyclick.elements.rewriterbase import (SECONDS, TCP, UDP, SingleTableRewriter,
                                            rewrite_addresses, rewrite_ports)
 from pyclick.elements.rewritertable import Flow, Timeouts
@@ -45,7 +45,7 @@ class UDPRewriter(SingleTableRewriter):
     not followed), although a UDPRewriter usually sees UDP only. Other
     packets, and fragments other than the first, are dropped unless their
     input's spec is 'pass'. A UDP checksum of 0 (none) is left alone.
-    DCCP and REPLY_ANNO are not available.
+    DCCP is not available.
 
     Ports
     one or more push inputs, one or more push outputs
@@ -57,6 +57,7 @@ class UDPRewriter(SingleTableRewriter):
     MAPPING_CAPACITY, CAPACITY -- most flows held (a number, or a rewriter whose capacity this one shares); default 2147483647
     REAP_INTERVAL -- how often expired flows are removed; default 15min
     DST_ANNO -- set the destination address annotation to the rewritten destination; default true
+    REPLY_ANNO -- a one-byte annotation (a name or an offset): each flow keeps the value its first packet had there, and the packets of its replies get it; default none
 
     Element handlers
     table (read) -- the mappings, one per line (see IPRewriter)
@@ -77,7 +78,7 @@ class UDPRewriter(SingleTableRewriter):
     protocols = (TCP, UDP)
 
     def read_keywords(self, args: Args) -> None:
-        self.dst_anno = args.read("DST_ANNO", BOOL, True)
+        self.read_annotations(args)
         self.timeouts = udp_timeouts(args, short_names=True)
 
     def rewrite(self, flow: Flow, data: memoryview, at: int, t: int, direction: int,
