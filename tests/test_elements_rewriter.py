@@ -182,32 +182,23 @@ def test_udp_round_trip_rewrites_the_flow_and_maps_replies_back():
     assert read(r, "rw.patterns") == "18.26.4.24 1024-65535 - - [1]\n<drop>\n"
 
 
-@pytest.mark.parametrize("cls", ["IPRewriter", "UDPRewriter"])
-def test_reply_anno_gives_replies_the_annotation_their_flow_began_with(cls):
-    r = router(two_way("rw", f"pattern {NAT} 1024-65535# - - 0 1, drop, REPLY_ANNO PAINT", cls))
-    first = Packet(udp_frame(INSIDE, OUTSIDE, 5000, 53, b"query"))
-    first.paint = 7
-    later = Packet(udp_frame(INSIDE, OUTSIDE, 5000, 53, b"again"))
-    later.paint = 9
-    r.element("rw").push(0, [first, later])
-    # Packets going out keep their own; a reply gets the first packet's 7,
-    # whatever it carried.
+@pytest.mark.parametrize("cls, keyword, replied", [
+    ("IPRewriter", ", REPLY_ANNO PAINT", 7), ("UDPRewriter", ", REPLY_ANNO PAINT", 7),
+    ("IPRewriter", "", 2)])
+def test_reply_anno_gives_replies_the_annotation_their_flow_began_with(cls, keyword, replied):
+    r = router(two_way("rw", f"pattern {NAT} 1024-65535# - - 0 1, drop{keyword}", cls))
+    painted = []
+    for payload, paint in ((b"query", 7), (b"again", 9)):
+        painted.append(Packet(udp_frame(INSIDE, OUTSIDE, 5000, 53, payload)))
+        painted[-1].paint = paint
+    r.element("rw").push(0, painted)
+    # Packets going out keep their own; with REPLY_ANNO a reply gets the
+    # first packet's 7, whatever it carried (2), and keeps its 2 without.
     assert [p.paint for p in r.element("out0").packets] == [7, 9]
     reply = Packet(udp_frame(OUTSIDE, NAT, 53, 1024, b"answer"))
     reply.paint = 2
     r.element("rw").push(1, [reply])
-    assert [p.paint for p in r.element("out1").packets] == [7]
-
-
-def test_without_reply_anno_replies_keep_their_annotation():
-    r = router(two_way("rw", f"pattern {NAT} 1024-65535# - - 0 1, drop"))
-    first = Packet(udp_frame(INSIDE, OUTSIDE, 5000, 53, b"query"))
-    first.paint = 7
-    r.element("rw").push(0, [first])
-    reply = Packet(udp_frame(OUTSIDE, NAT, 53, 1024, b"answer"))
-    reply.paint = 2
-    r.element("rw").push(1, [reply])
-    assert [p.paint for p in r.element("out1").packets] == [2]
+    assert [p.paint for p in r.element("out1").packets] == [replied]
 
 
 def test_ip_checksum_worked_out_by_hand():
