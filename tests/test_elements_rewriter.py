@@ -574,6 +574,20 @@ def test_icmp_errors_about_rewritten_flows_are_rewritten_back():
     assert kept(r, "other") == [unknown, ping]
 
 
+def test_icmp_error_about_a_reply_gets_the_flows_reply_anno():
+    r = router(f"rw :: IPRewriter(pattern {NAT} 1024-65535# - - 0 1, drop, REPLY_ANNO PAINT);"
+               "Idle -> [0]rw; Idle -> [1]rw; rw[0] -> Discard; rw[1] -> Discard;"
+               f"Idle -> er :: ICMPRewriter(rw, REPLY_ANNO PAINT) -> back :: {SINK};")
+    first = Packet(udp_frame(INSIDE, OUTSIDE, 5000, 53, b"query"))
+    first.paint = 7
+    r.element("rw").push(0, [first])
+    error = Packet(icmp_error(OUTSIDE, NAT, udp_frame(NAT, OUTSIDE, 1024, 53, b"query")[:28]))
+    error.paint = 2
+    r.element("er").push(0, [error])
+    # The error travels as the flow's replies do, back to the inside host: 7.
+    assert [p.paint for p in r.element("back").packets] == [7]
+
+
 def test_icmp_error_checksums_are_those_computed_in_full():
     r = router(NAT_CONFIG + f"Idle -> er :: ICMPRewriter(rw) -> back :: {SINK};")
     push(r, "rw", 0, tcp_frame(INSIDE, OUTSIDE, 4321, 80, 0x02))

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 from pyclick.args import BOOL, ELEMENT, STRING, Args, split_words
 from pyclick.element import PUSH, Element
+from pyclick.elements.clickargs import ANNO1
 from pyclick.elements.icmppingrewriter import ECHO, echo_key
 from pyclick.elements.rewriterbase import (DCCP, ICMP, TCP, UDP, RewriterBase, ip_header,
                                            rewrite_addresses)
 from pyclick.elements.rewriterspec import Key
-from pyclick.elements.rewritertable import adjust_checksum
+from pyclick.elements.rewritertable import Flow, adjust_checksum
 
 if TYPE_CHECKING:
     from pyclick.packet import Packet
@@ -48,7 +49,7 @@ class ICMPRewriter(Element):
     found (so that each rewriter output has its own ICMPRewriter output).
     Errors with no mapping and other ICMP messages leave by output 1 if
     there is one, and are dropped otherwise; packets other than ICMP are
-    dropped. REPLY_ANNO is not available.
+    dropped.
 
     Ports
     one push input, one or two push outputs
@@ -56,6 +57,7 @@ class ICMPRewriter(Element):
     Keyword arguments
     MAPS -- the rewriters to look in, space-separated, each NAME or NAME:OFFSET
     DST_ANNO -- set the destination address annotation to the new destination; default true
+    REPLY_ANNO -- a one-byte annotation (a name or an offset): an error about a flow's reply gets the value the flow's first packet had there (as its rewriter keeps it with REPLY_ANNO); default none
 
     Example
     rw :: IPRewriter(pattern 18.26.4.24 1024-65535# - - 0 1, drop);
@@ -69,6 +71,7 @@ class ICMPRewriter(Element):
     def configure(self, args: Args) -> None:
         text = args.read_mp("MAPS", STRING)
         self.dst_anno = args.read("DST_ANNO", BOOL, True)
+        self.reply_anno = args.read("REPLY_ANNO", ANNO1)
         maps = []
         for word in split_words(text or ""):
             name, colon, offset_text = word.partition(":")
@@ -119,7 +122,10 @@ class ICMPRewriter(Element):
         found = self._lookup(data, enc, enc + enc_hlen)
         if found is None:
             return 1
-        offset, key, new, output, transport = found
+        offset, key, flow, direction, transport = found
+        new, output = flow.new[direction], flow.outputs[direction]
+        if direction and self.reply_anno is not None:
+            packet.set_anno_u8(self.reply_anno, flow.reply_anno)
         view = packet.writable_data()
         if bytes(view[at + 16:at + 20]) == key[2]:
             rewrite_addresses(view, at, (bytes(view[at + 12:at + 16]), 0, new[2], 0))
@@ -138,10 +144,10 @@ class ICMPRewriter(Element):
         return offset + output if offset >= 0 else 0
 
     def _lookup(self, data: bytes, enc: int, transport: int
-                ) -> tuple[int, Key, Key, int, int | None] | None:
+                ) -> tuple[int, Key, Flow, int, int | None] | None:
         """The mapping of the quoted packet's reply flow, in the first rewriter
-        that has one: (port offset, reply key, its new flow, output, where the
-        quoted transport header is if it is used)."""
+        that has one: (port offset, reply key, its flow, the direction, where
+        the quoted transport header is if it is used)."""
         protocol = data[enc + 9]
         source, destination = data[enc + 12:enc + 16], data[enc + 16:enc + 20]
         first = not (data[enc + 6] & 0x1F or data[enc + 7])
@@ -158,8 +164,7 @@ class ICMPRewriter(Element):
             found = entry.rewriter.lookup(protocol, key)
             if found is not None:
                 flow, direction = found
-                return (entry.port_offset, key, flow.new[direction],
-                        flow.outputs[direction], used)
+                return entry.port_offset, key, flow, direction, used
         return None
 
     @staticmethod
