@@ -279,6 +279,19 @@ def test_failures_a_run_went_on_after_reach_the_handler_caller(caplog):
     router.cleanup()
 
 
+def test_a_refused_recursive_run_is_one_of_the_runs_failures():
+    router = build([("s", "Script", "print $(s.run), set done yes, error \"last\", "
+                                    "TYPE PASSIVE")])
+    router.initialize()
+    with pytest.raises(HandlerError) as err:
+        router.handlers.read("s.run")
+    lines = err.value.message.splitlines()
+    assert len(lines) == 2 and "already running (recursive run)" in lines[0]
+    assert lines[1] == "s :: Script at 'error \"last\"': \"last\""
+    assert router.handlers.read("s.get", "done") == "yes"
+    router.cleanup()
+
+
 def test_passive_script_written_type_first():
     router = build([("s", "Script", "TYPE PASSIVE, return ok")])
     router.initialize()

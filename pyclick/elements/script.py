@@ -357,13 +357,14 @@ class Script(Element):
         """A run by a handler call: the failures the script went on after, and
         the one that ended it, reach the caller together once it stops, as
         Click gives a handler call's errors to its caller."""
-        self._failures = []
+        # A handler call inside the run (a refused recursive run) keeps its own.
+        outer, self._failures = self._failures, []
         try:
             yield
         except ScriptError as err:
             self._failures.append(str(err))
         finally:
-            failures, self._failures = self._failures, None
+            failures, self._failures = self._failures, outer
         if failures:
             raise ScriptError("\n".join(failures))
 
