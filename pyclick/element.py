@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, T
 from pyclick.errors import Landmark
 from pyclick.lang.configstr import with_argument
 from pyclick.runtime.notifier import Notifier
+from pyclick.runtime.tasks import Task
 from pyclick.runtime.processing import (AGNOSTIC, COMPLETE_FLOW, PROCESSING_A_AH, PULL,
                                         PULL_CODE, PULL_TO_PUSH, PUSH, PUSH_CODE, PUSH_TO_PULL)
 
@@ -281,6 +282,16 @@ class Element:
         and ``add_write``). Called for every element once all are configured and
         before any is initialized, as Click's ``add_handlers``: an initialize
         that checks a handler it will call finds every element's."""
+
+    def own_task(self, callback: Callable[[], bool]) -> Task:
+        """A task of this element running ``callback``, with Click's handlers of
+        an element's task: ``scheduled`` (whether it waits to run) and
+        ``home_thread`` (the worker thread it runs on)."""
+        task = Task(self, callback)
+        handlers = self.router.handlers
+        handlers.add_read(self, "scheduled", lambda: "true" if task.scheduled else "false")
+        handlers.add_read(self, "home_thread", lambda: str(self.home_thread))
+        return task
 
     def initialize(self) -> None:
         """Acquire resources; raise ConfigError or RuntimeError to abort start."""

@@ -29,6 +29,24 @@ def configure(config: str) -> Router:
     return router
 
 
+# --- Click's task handlers
+
+def test_an_element_with_a_task_tells_whether_it_is_scheduled_and_its_thread():
+    router = configure("src :: InfiniteSource(LIMIT 3) -> q :: Queue -> u :: Unqueue -> Discard")
+    router.initialize()
+    # Both tasks wait to run once the router starts; neither has run yet.
+    read = router.handlers.read
+    assert [read("src.scheduled"), read("u.scheduled"), read("u.home_thread")] == \
+        ["true", "true", "0"]
+    router.cleanup()
+    # Run to the end: the source gave its LIMIT and sleeps, and so does the
+    # Unqueue once the Queue is empty.
+    assert run("src :: InfiniteSource(LIMIT 3) -> Queue -> u :: Unqueue -> Discard;"
+               "Script(wait 1, stop)", "src.scheduled", "u.scheduled") == ["false", "false"]
+    with pytest.raises(HandlerError):
+        router.handlers.read("q.scheduled")
+
+
 # --- Queue, SimpleQueue, ThreadSafeQueue
 
 def test_queue_unqueue_moves_every_packet():

@@ -57,7 +57,7 @@ class Discard(Element):
     def initialize(self) -> None:
         if not self.input_is_pull(0):
             return
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
         self._signal = upstream_empty_signal(self, 0, self._task.reschedule)
         if self.active:
             self._task.reschedule()

@@ -22,7 +22,6 @@ from pyclick.elements.switchable import Activatable
 from pyclick.errors import ConfigError
 from pyclick.packet import ANNOTATIONS, Packet
 from pyclick.runtime.notifier import EMPTY, Notifier
-from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 _EXTRA_PACKETS = ANNOTATIONS["EXTRA_PACKETS"][0]
@@ -229,7 +228,7 @@ class FromIPSummaryDump(Activatable):
         self._multi_end = self._multi_step = 0.0
         self._time_offset: float | None = None
         self._random = random.Random()
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
         self._timer = Timer(self, self._on_timer)
         self._notifier = Notifier(active=self.active)
 

@@ -99,7 +99,7 @@ class KernelTun(TunTapElement):
     def initialize(self) -> None:
         super().initialize()
         if self.ninputs and self.input_is_pull(0):
-            self._pull_task = Task(self, self._pull)
+            self._pull_task = self.own_task(self._pull)
             self._signal = upstream_empty_signal(self, 0, self._pull_task.reschedule)
             self._pull_task.reschedule()
 

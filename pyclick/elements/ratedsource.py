@@ -10,7 +10,6 @@ from pyclick.elements.sources import DEFAULT_DATA, _GeneratingSource, packet_byt
 from pyclick.elements.tokenbucket import TokenBucket
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import EMPTY, Notifier
-from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 
@@ -85,7 +84,7 @@ class RatedSource(_GeneratingSource):
         self.rate = rate
         self.count = 0
         self._bucket = TokenBucket(rate, _burst(rate))
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
         self._timer = Timer(self, self._on_timer)
         self._notifier = Notifier(active=self.active)
 

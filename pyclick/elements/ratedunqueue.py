@@ -9,7 +9,6 @@ from pyclick.element import PULL_TO_PUSH, read_handler, write_handler
 from pyclick.elements.ratebucket import RateBucket
 from pyclick.elements.switchable import Switchable
 from pyclick.runtime.notifier import upstream_empty_signal
-from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 
@@ -60,7 +59,7 @@ class RatedUnqueue(Switchable):
         args.complete()
         self.count = 0
         self._runs = self._empty_runs = self._failed_pulls = 0
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
         self._timer = Timer(self, self._task.reschedule)
 
     def initialize(self) -> None:

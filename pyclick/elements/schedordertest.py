@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pyclick.args import BOOL, INT, UNSIGNED, Args
 from pyclick.element import Element, read_handler
-from pyclick.runtime.tasks import Task
 
 DEFAULT_SIZE = 1024
 
@@ -54,7 +53,7 @@ class SchedOrderTest(Element):
         args.complete()
         self.count = 0
         self.record: _Record | None = None
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
 
     def initialize(self) -> None:
         tests = self.router.elements_of(SchedOrderTest)

@@ -25,7 +25,6 @@ from pyclick.errors import ConfigError
 from pyclick.packet import Packet, fresh_batch
 from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.notifier import EMPTY, Notifier, downstream_full_signal
-from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 if TYPE_CHECKING:
@@ -230,7 +229,7 @@ class InfiniteSource(_GeneratingSource):
         """The state of a source about to run, once its arguments are read."""
         self._bytes = packet_bytes(self.data, self.length)
         self.count = 0
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
         self._notifier = Notifier(active=self.active)
 
     def initialize(self) -> None:
@@ -472,7 +471,7 @@ class FromDump(_Source):
         self._time_origin: float | None = None
         self._time_anchor = 0.0
         self._random = random.Random()
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
         self._timer = Timer(self, self._on_timer)
         # A pull output: read when pulled, the notifier asleep at the end.
         self._pulled = False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pyclick.element import PULL_TO_PUSH, Element
 from pyclick.runtime.notifier import upstream_empty_signal
-from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 
@@ -20,7 +19,7 @@ class TimedPuller(Element):
     processing = PULL_TO_PUSH
 
     def make_task(self) -> None:
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
         self._timer = Timer(self, self._task.reschedule)
 
     def initialize(self) -> None:

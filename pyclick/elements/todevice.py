@@ -11,7 +11,6 @@ from pyclick.elements.kernelsender import KernelSender
 from pyclick.elements.polldevice import initialize_failed, live_only
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import upstream_empty_signal
-from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ class ToDevice(KernelSender):
         #: A packet the full queue refused, sent before anything else is pulled.
         self._pending: Packet | None = None
         self._socket: SendSocket | None = None
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
         self._retry = Timer(self, self._task.reschedule)
 
     def initialize(self) -> None:

@@ -109,7 +109,7 @@ class ToDump(Element):
         snaplen = self.snaplen or WHOLE_SNAPLEN
         self._write(struct.pack("=IHHiIII", magic, 2, 4, 0, 0, snaplen, ENCAPS[encap]))
         if self.noutputs == 0 and self.input_is_pull(0):
-            self._task = Task(self, self._run)
+            self._task = self.own_task(self._run)
             self._signal = upstream_empty_signal(self, 0, self._task.reschedule)
             self._task.reschedule()
 

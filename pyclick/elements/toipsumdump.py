@@ -162,7 +162,7 @@ class ToIPSummaryDump(Element):
         if self.header:
             self._write(self._header_lines().encode("utf-8", "surrogateescape"))
         if self.input_is_pull(0):
-            self._task = Task(self, self._run)
+            self._task = self.own_task(self._run)
             self._signal = upstream_empty_signal(self, 0, self._task.reschedule)
             self._task.reschedule()
 

@@ -7,7 +7,6 @@ from pyclick.element import PULL_TO_PUSH, read_handler, write_handler
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.switchable import Switchable
 from pyclick.runtime.notifier import upstream_empty_signal
-from pyclick.runtime.tasks import Task
 
 #: BURST given as a negative number: pull until nothing comes back.
 UNLIMITED_BURST = 0x7FFFFFFF
@@ -52,7 +51,7 @@ class Unqueue(Switchable):
         args.complete()
         self.burst = UNLIMITED_BURST if burst < 0 else burst
         self.count = 0
-        self._task = Task(self, self._run)
+        self._task = self.own_task(self._run)
 
     def initialize(self) -> None:
         self._signal = upstream_empty_signal(self, 0, self._task.reschedule)
