@@ -68,9 +68,9 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, T
 from pyclick.errors import Landmark
 from pyclick.lang.configstr import with_argument
 from pyclick.runtime.notifier import Notifier
-from pyclick.runtime.tasks import Task
 from pyclick.runtime.processing import (AGNOSTIC, COMPLETE_FLOW, PROCESSING_A_AH, PULL,
                                         PULL_CODE, PULL_TO_PUSH, PUSH, PUSH_CODE, PUSH_TO_PULL)
+from pyclick.runtime.tasks import Task
 
 if TYPE_CHECKING:
     from pyclick.args import Args

@@ -288,7 +288,10 @@ class Packet:
     def with_data(self, data: bytes | bytearray, headroom: int = DEFAULT_HEADROOM) -> Packet:
         """A packet with this one's annotations and ``data`` in a private buffer,
         ``headroom`` bytes free in front of it; no header offsets set."""
+        shared = self._shared
         twin = self.clone()
+        # The twin gets a buffer of its own: this packet's is no more shared than before.
+        self._shared = shared
         buf = bytearray(headroom + len(data))
         buf[headroom:] = data
         twin._buf, twin._head, twin._tail, twin._shared = buf, headroom, len(buf), False

@@ -277,8 +277,9 @@ class FromDevice(Element):
                        f"the old name of METHOD, give one")
         chosen = method or capture or "PCAP"
         if chosen not in PACKET_SOCKET_METHODS:
+            methods = " or ".join(PACKET_SOCKET_METHODS)
             args.error(f"{'METHOD' if method else 'CAPTURE'} {shorten(chosen)}: unknown capture "
-                       f"method; on Linux FromDevice reads with {' or '.join(PACKET_SOCKET_METHODS)}")
+                       f"method; on Linux FromDevice reads with {methods}")
         return chosen
 
     # --- lifecycle

@@ -6,12 +6,11 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyclick.args import BOOL, ELEMENT, STRING, Args, split_words
+from pyclick.args import ELEMENT, STRING, Args, split_words
 from pyclick.element import PUSH, Element
-from pyclick.elements.clickargs import ANNO1
 from pyclick.elements.icmppingrewriter import ECHO, echo_key
-from pyclick.elements.rewriterbase import (DCCP, ICMP, TCP, UDP, RewriterBase, ip_header,
-                                           rewrite_addresses)
+from pyclick.elements.rewriterbase import (DCCP, ICMP, TCP, UDP, RewriterBase,
+                                           annotation_keywords, ip_header, rewrite_addresses)
 from pyclick.elements.rewriterspec import Key
 from pyclick.elements.rewritertable import Flow, adjust_checksum
 
@@ -70,8 +69,7 @@ class ICMPRewriter(Element):
 
     def configure(self, args: Args) -> None:
         text = args.read_mp("MAPS", STRING)
-        self.dst_anno = args.read("DST_ANNO", BOOL, True)
-        self.reply_anno = args.read("REPLY_ANNO", ANNO1)
+        self.dst_anno, self.reply_anno = annotation_keywords(args)
         maps = []
         for word in split_words(text or ""):
             name, colon, offset_text = word.partition(":")

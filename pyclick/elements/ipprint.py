@@ -11,7 +11,7 @@ from typing import TextIO
 from pyclick.args import BOOL, FILENAME, INT, WORD, Args, Choice
 from pyclick.classify.ippatterns import ICMP_CODE_NAMES, ICMP_TYPE_NAMES
 from pyclick.element import AGNOSTIC
-from pyclick.elements.printelement import CONTENTS
+from pyclick.elements.printelement import CONTENTS, groups, printable
 from pyclick.elements.switchable import Activatable
 from pyclick.errors import ConfigError
 from pyclick.packet import Packet
@@ -23,24 +23,10 @@ def _address(data: bytes, at: int) -> str:
     return str(ipaddress.IPv4Address(data[at:at + 4]))
 
 
-def _hex_lines(data: bytes) -> str:
-    """24 bytes a line, each line indented by two spaces, groups of 4 bytes."""
-    lines = []
-    for i in range(0, len(data), 24):
-        chunk = data[i:i + 24].hex()
-        lines.append("\n  " + " ".join(chunk[j:j + 8] for j in range(0, len(chunk), 8)))
-    return "".join(lines)
-
-
-def _ascii_lines(data: bytes) -> str:
-    """48 bytes a line, each line indented by two spaces, groups of 8 bytes;
-    printable ASCII, a dot for any other byte."""
-    text = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
-    lines = []
-    for i in range(0, len(text), 48):
-        chunk = text[i:i + 48]
-        lines.append("\n  " + " ".join(chunk[j:j + 8] for j in range(0, len(chunk), 8)))
-    return "".join(lines)
+def _lines(text: str) -> str:
+    """48 characters a line, each line indented by two spaces, in groups of 8:
+    as Click shows contents, 24 bytes a line in hex, 48 in ASCII."""
+    return "".join("\n  " + " ".join(groups(text[i:i + 48])) for i in range(0, len(text), 48))
 
 
 class LinePrinter(Activatable):
@@ -288,7 +274,7 @@ class IPPrint(LinePrinter):
             shown = transport[skip:]
         if self.maxlength >= 0:
             shown = shown[:self.maxlength]
-        return _hex_lines(shown) if self.contents == "HEX" else _ascii_lines(shown)
+        return _lines(shown.hex() if self.contents == "HEX" else printable(shown))
 
 
 def _PAYLOAD(text: str, args: Args) -> str:

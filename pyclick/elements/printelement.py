@@ -10,16 +10,24 @@ from pyclick.elements.switchable import Switchable
 from pyclick.packet import ANNO_SIZE, Packet
 
 
+def groups(text: str, size: int = 8) -> list[str]:
+    """``text`` cut every ``size`` characters."""
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def printable(data: bytes) -> str:
+    """Printable ASCII as it is, a dot for any other byte."""
+    return "".join(chr(b) if 32 <= b < 127 else "." for b in data)
+
+
 def hex_groups(data: bytes) -> str:
     """Hex digits in groups of four bytes: ``00010203 0405``."""
-    text = data.hex()
-    return " ".join(text[i:i + 8] for i in range(0, len(text), 8))
+    return " ".join(groups(data.hex()))
 
 
 def ascii_groups(data: bytes) -> str:
     """Printable ASCII, dots elsewhere, each group of eight bytes after a space."""
-    shown = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
-    return "".join(" " + shown[i:i + 8] for i in range(0, len(shown), 8))
+    return "".join(" " + group for group in groups(printable(data)))
 
 
 class Print(Switchable):

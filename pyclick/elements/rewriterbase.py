@@ -36,6 +36,11 @@ CAPACITY = UNSIGNED.range(0, 0x7FFFFFFF)
 TCP, UDP, ICMP, DCCP = 6, 17, 1, 33
 
 
+def annotation_keywords(args: Args) -> tuple[bool, int | None]:
+    """DST_ANNO and REPLY_ANNO, as the rewriters and ICMPRewriter read them."""
+    return args.read("DST_ANNO", BOOL, True), args.read("REPLY_ANNO", ANNO1)
+
+
 class _CapacityArg:
     """A number of flows, or the name of a rewriter whose capacity to share."""
 
@@ -67,8 +72,7 @@ class RewriterBase(Element):
 
     def read_annotations(self, args: Args) -> None:
         """DST_ANNO and REPLY_ANNO, which every rewriter takes."""
-        self.dst_anno = args.read("DST_ANNO", BOOL, True)
-        self.reply_anno = args.read("REPLY_ANNO", ANNO1)
+        self.dst_anno, self.reply_anno = annotation_keywords(args)
 
     def maps(self) -> list[Map]:
         """The maps whose mappings the table handlers print, in order."""

@@ -34,10 +34,9 @@ class ToDevice(KernelSender):
     When the interface's transmit queue is full, ToDevice keeps the packet
     it could not send and tries again shortly (DEBUG true logs each time),
     so a full queue pushes back on the Queue upstream instead of losing
-    packets. Packets sent are
-    pushed out output 0, if connected; packets the kernel refuses (too
-    long for the interface's MTU, for example) are pushed out output 1,
-    if connected, and counted as drops.
+    packets. Packets sent are pushed out output 0, if connected; packets
+    the kernel refuses (too long for the interface's MTU, for example) are
+    pushed out output 1, if connected, and counted as drops.
 
     Frames ToDevice sends are not received by a PollDevice on the same
     interface. ToDevice needs real time and CAP_NET_RAW; it opens DEVNAME
@@ -71,7 +70,8 @@ class ToDevice(KernelSender):
     def configure(self, args: Args) -> None:
         self.devname: str = args.read_mp("DEVNAME", WORD)
         self.burst: int = args.read_p("BURST", UNSIGNED.range(1, 1 << 20), 1)
-        self.method: str = args.read("METHOD", Choice(*PACKET_SOCKET_METHODS), "LINUX")
+        # Either method sends through the same socket here: checked, not kept.
+        args.read("METHOD", Choice(*PACKET_SOCKET_METHODS), "LINUX")
         self.debug: bool = args.read("DEBUG", BOOL, False)
         args.complete()
         live_only(self, args)
