@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, T
 
 from pyclick.errors import Landmark
 from pyclick.lang.configstr import with_argument
+from pyclick.runtime.caughtsignals import Catch
 from pyclick.runtime.notifier import Notifier
 from pyclick.runtime.processing import (AGNOSTIC, COMPLETE_FLOW, PROCESSING_A_AH, PULL,
                                         PULL_CODE, PULL_TO_PUSH, PUSH, PUSH_CODE, PUSH_TO_PULL)
@@ -181,6 +182,12 @@ class RouterServices(Protocol):
     def attach_driver(self, element: Element, on_stop_event: Callable[[str], Any]) -> None:
         """Make ``element`` the router's driver script: it hears every driver stop
         event instead of the router stopping. ValueError if one is attached already."""
+
+    def catch_signals(self, element: Element, signums: Sequence[int],
+                      run: Callable[[], Any]) -> Catch:
+        """Run ``run`` on ``element``'s home thread when one of ``signums`` arrives
+        while the router runs; the catch is disarmed by the signal that runs it
+        until ``Catch.arm`` (``pyclick.runtime.caughtsignals``)."""
 
     def find(self, name: str, context: Element | None = None) -> Element:
         """``name`` looked up from ``context``'s compound outwards; raises NoSuchElement."""

@@ -62,6 +62,7 @@ from pyclick.registry import Registry
 from pyclick.runtime.clock import RealClock, SimClock
 from pyclick.runtime.graph import describe_ports, hook_up
 from pyclick.runtime.calls import CallTimedOut
+from pyclick.runtime.caughtsignals import Catch, SignalCatcher
 from pyclick.runtime.handlers import HANDLER_FAILED, HandlerError, Handlers
 from pyclick.runtime.host import Owner
 from pyclick.runtime.order import dependency_order
@@ -140,6 +141,8 @@ class Router:
         self._stop_requests: list[str] = []
         self._stop_task: Task | None = None
         self._pending_signal: int | None = None
+        #: The signals scripts catch (Script TYPE SIGNAL).
+        self._catcher = SignalCatcher(self.call_on_home)
         #: Whether the scheduler's loop started (a signal before it ends the run at once).
         self._ran = False
         # True while the scheduler's loop runs on this thread; the SIGALRM
@@ -309,7 +312,8 @@ class Router:
         ``before_cleanup`` runs after the elements stopped and before any
         cleanup (to read handlers). When ``handle_signals`` is set and this
         is the main thread, SIGINT, SIGTERM, SIGHUP and SIGQUIT stop the
-        router in order (``stop_signal`` tells which); a second signal, or a
+        router in order (``stop_signal`` tells which), and the signals signal
+        scripts catch run them (``catch_signals``); a second signal, or a
         first one the simulated-time loop does not heed within
         ``STOP_TIMEOUT`` (a callback stuck on this thread), raises
         :class:`~pyclick.runtime.stopsignals.Interrupted` after stopping the
@@ -320,6 +324,8 @@ class Router:
         try:
             try:
                 self.initialize()
+                if handle_signals:
+                    self._catch_script_signals()
                 if self._pending_signal is None and not self._stop_event.is_set():
                     self._loop()
                 if self._pending_signal is not None:
@@ -333,6 +339,7 @@ class Router:
                 self._end_loop()
                 raise
             finally:
+                self._catcher.close(STOP_TIMEOUT)
                 self.cleanup()
         finally:
             if restore is not None:
@@ -519,6 +526,18 @@ class Router:
             restore_stop()
 
         return restore
+
+    def catch_signals(self, element: Element, signums: Sequence[int],
+                      run: Callable[[], Any]) -> Catch:
+        """Run ``run`` on ``element``'s home thread when one of ``signums`` arrives
+        while the router runs (see ``pyclick.runtime.caughtsignals``)."""
+        return self._catcher.add(element, signums, run)
+
+    def _catch_script_signals(self) -> None:
+        if not self._catcher.start():
+            names = ", ".join(c.owner.name for c in self._catcher.catches)
+            _log.warning("%s: signals are caught only by a router run on the main thread",
+                         names)
 
     def _disarm_watchdog(self) -> None:
         if self._watchdog:

@@ -263,6 +263,21 @@ def test_driver_manager_stop_event_ends_a_wait_early():
     assert router.now() == 0.0
 
 
+@pytest.mark.parametrize("driver", ["DriverManager(wait_stop, print \"at $(c.count)\", wait 2s)",
+                                    "Script(TYPE DRIVER, wait_stop, print \"at $(c.count)\", "
+                                    "wait 2s)"])
+def test_a_driver_script_is_a_driver_manager(capsys, driver):
+    router = router_of("InfiniteSource(LIMIT 3, STOP true) -> c :: Counter -> Discard;" + driver)
+    router.run(handle_signals=False)
+    # The stop that ends a driver script stops the router, after its last wait.
+    assert capsys.readouterr().out == "at 3\n" and router.now() == 2.0
+
+
+def test_one_driver_script_a_configuration():
+    with pytest.raises(ConfigError, match="router has more than one driver script"):
+        router_of("DriverManager(wait 1s); Script(TYPE DRIVER, wait 2s)")
+
+
 # --- Shaper and BandwidthShaper
 
 def test_shaper_lets_rate_packets_per_second_through():

@@ -415,7 +415,12 @@ def test_runtime_errors_name_the_element_and_instruction(caplog, capsys):
     ("stop now", "'stop' takes no argument"),
     ("write", "expected 'write HANDLER'"),
     ("pause two", "expected 'pause [COUNT]'"),
-    ("TYPE SIGNAL", "TYPE: expected ACTIVE, PASSIVE or PACKET"),
+    ("TYPE SIGNAL", "TYPE: expected 'SIGNAL SIGNO...' (INT, HUP, USR1... or numbers)"),
+    ("TYPE SIGNAL USR1 NOPE", "TYPE: bad signal 'NOPE'"),
+    ("TYPE SIGNAL 9", "TYPE: signal '9' cannot be caught"),
+    ("TYPE SIGNAL INT 65", "TYPE: signal '65' cannot be caught"),
+    ("TYPE PROXY", "TYPE: PROXY scripts are not supported"),
+    ("TYPE SOMETIMES", "TYPE: expected ACTIVE, PASSIVE, PACKET, DRIVER or SIGNAL SIGNO..."),
 ])
 def test_configuration_mistakes(script, message):
     text = str(config_error_of(build, [("s", "Script", script)]))

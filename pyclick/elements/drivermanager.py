@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pyclick.args import Args
 from pyclick.elements.script import Script
-from pyclick.elements.scriptexpr import ScriptError
 
 
 class DriverManager(Script):
@@ -27,7 +26,8 @@ class DriverManager(Script):
       stop -- stop the router now
 
     A DriverManager with no instructions waits for one stop event, then
-    stops. A configuration has at most one DriverManager.
+    stops. Script(TYPE DRIVER, INSTRUCTIONS...) is the same element. A
+    configuration has at most one driver script.
 
     A signal that stops the router (SIGINT, SIGTERM, SIGHUP, SIGQUIT) is a
     stop event the script cannot refuse: its remaining instructions run,
@@ -44,33 +44,6 @@ class DriverManager(Script):
     """
 
     def configure(self, args: Args) -> None:
-        program = [text for text in args.rest() if text.strip()]
-        args.complete()
-        try:
-            self.router.attach_driver(self, self._stop_event)
-        except ValueError as err:
-            args.error(str(err))
-            args.complete()
-        # Click ends a driver script with stop: its end stops the router.
-        super().configure(Args(", ".join((program or ["pause"]) + ["stop"]), self))
-
-    def ended_by_error(self) -> None:
-        # Its end, whatever ended it, is the driver's: a failed driver script
-        # must not leave a router that nothing will stop.
-        self.router.stop(f"{self.name}: script ended by an error")
-
-    def stop_instruction(self) -> None:
-        # The driver script decides: its stop stops the router now.
-        self.router.stop(f"{self.name}: stop")
-
-    def _stop_event(self, reason: str) -> None:
-        """One driver stop event: a step of the script; the router stops once it ended."""
-        if not self.finished:
-            try:
-                # A script that has not started yet starts first, as in Click.
-                self.start_now()
-                self.step()
-            except ScriptError as err:
-                self.log.error("%s: %s", self.landmark, err)
-        if self.finished:
-            self.router.stop(reason)
+        # Script TYPE DRIVER, without the TYPE keyword.
+        self.type, self.signals = "DRIVER", ()
+        self.configure_program(args)

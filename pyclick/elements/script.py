@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import random
 import re
+import signal
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from pyclick.args import INT, TIME, UNSIGNED, WORD, Args, shorten, unquote
+from pyclick.args import INT, TIME, UNSIGNED, Args, shorten, unquote
 from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
 from pyclick.elements.handlercall import handler_name, parse_value
 from pyclick.elements.scriptexpr import (FUNCTIONS, ScriptError, expand, parse_bool,
@@ -24,6 +25,7 @@ from pyclick.elements.scriptexpr import (FUNCTIONS, ScriptError, expand, parse_b
 from pyclick.errors import ConfigError
 from pyclick.lang.configstr import shift_word, split_words
 from pyclick.packet import Packet
+from pyclick.runtime.caughtsignals import Catch
 from pyclick.runtime.handlers import NO_SUCH_ELEMENT, HandlerError
 from pyclick.runtime.timers import Timer
 
@@ -70,7 +72,12 @@ class _Blocked(Exception):
 
 
 class _Ended(Exception):
-    """Raised inside the interpreter when the script ends."""
+    """Raised inside the interpreter when the script ends; ``at_end`` when it
+    ends as its last instruction would (end, exit), not by stop or return."""
+
+    def __init__(self, at_end: bool = False) -> None:
+        super().__init__()
+        self.at_end = at_end
 
 
 def compile_program(texts: list[str]) -> tuple[list[Instruction], dict[str, int], list[str]]:
@@ -130,12 +137,32 @@ def _check(ins: Instruction, labels: dict[str, int]) -> str | None:
     return None
 
 
-def _script_type(text: str, args: Args) -> str:
-    word = WORD(text, args).upper()
-    if word not in ("ACTIVE", "PASSIVE", "PACKET", "PUSH"):
-        raise ValueError("expected ACTIVE, PASSIVE or PACKET")
+def _script_type(text: str, args: Args) -> tuple[str, tuple[int, ...]]:
+    """The TYPE and, for SIGNAL, the signals' numbers."""
+    words = text.split()
+    kind = words[0].upper() if words else ""
+    if kind == "SIGNAL":
+        if len(words) < 2:
+            raise ValueError("expected 'SIGNAL SIGNO...' (INT, HUP, USR1... or numbers)")
+        return kind, tuple(_signal_number(word) for word in words[1:])
+    if kind == "PROXY":
+        raise ValueError("PROXY scripts are not supported")
+    if len(words) != 1 or kind not in ("ACTIVE", "PASSIVE", "PACKET", "PUSH", "DRIVER"):
+        raise ValueError("expected ACTIVE, PASSIVE, PACKET, DRIVER or SIGNAL SIGNO...")
     # PUSH is Click's other name for PACKET.
-    return "PACKET" if word == "PUSH" else word
+    return ("PACKET" if kind == "PUSH" else kind), ()
+
+
+def _signal_number(word: str) -> int:
+    """A signal by name (INT or SIGINT) or number, one a handler can catch."""
+    try:
+        signum = int(word) if word.isdigit() else \
+            signal.Signals[word if word.startswith("SIG") else "SIG" + word]
+    except KeyError:
+        raise ValueError(f"bad signal '{word}'") from None
+    if signum in (signal.SIGKILL, signal.SIGSTOP) or not 0 < signum < signal.NSIG:
+        raise ValueError(f"signal '{word}' cannot be caught")
+    return int(signum)
 
 
 class Script(Element):
@@ -150,6 +177,19 @@ class Script(Element):
     on, and sends the packet to the output its 'return' names (0 when it
     ends without one); a packet whose script fails, waits, or returns no
     output the script has is dropped. Pulled, it pulls input 0.
+
+    A DRIVER script is a DriverManager (see there): it starts when the
+    router starts and hears the driver's stop events; a configuration has
+    at most one. A SIGNAL script runs from the start whenever one of its
+    signals arrives while the router runs (SIGNAL INT HUP; names as INT or
+    SIGINT, or numbers), in place of what the signal does otherwise, with
+    $0 run and $write true. The signal that runs it disarms it until a run
+    reaches its end (end, exit, the last instruction): meanwhile SIGINT,
+    SIGTERM, SIGHUP and SIGQUIT stop the router, as without the script, and
+    another signal is held and runs it once it reaches its end. A run that
+    ends by stop, return or a failure leaves the signals to what they do
+    without the script. Signals are caught only when the router runs on
+    the main thread.
 
     Text is substituted first: $VAR and ${VAR} are script variables,
     $(HANDLER ARGS) is a read handler's value ($(c.count)), and
@@ -198,7 +238,7 @@ class Script(Element):
     none; a PACKET script: one or more agnostic inputs, any number of agnostic outputs
 
     Keyword arguments
-    TYPE -- ACTIVE, PASSIVE or PACKET (or PUSH); default PACKET for a script with ports, else ACTIVE
+    TYPE -- ACTIVE, PASSIVE, PACKET (or PUSH), DRIVER or SIGNAL SIGNO...; default PACKET for a script with ports, else ACTIVE
 
     Element handlers
     run (read with arguments, write) -- run the script from the start; reading returns the return value
@@ -225,12 +265,28 @@ class Script(Element):
 
     def configure(self, args: Args) -> None:
         ported = bool(self.ninputs or self.noutputs)
-        self.type = args.read("TYPE", _script_type, "PACKET" if ported else "ACTIVE")
+        self.type, self.signals = args.read("TYPE", _script_type,
+                                            ("PACKET" if ported else "ACTIVE", ()))
+        self.configure_program(args)
+
+    def configure_program(self, args: Args) -> None:
+        """The instructions (the rest of ``args``), ``type`` and ``signals`` set."""
+        ported = bool(self.ninputs or self.noutputs)
         if self.type == "PACKET" and not self.ninputs:
             args.error("PACKET script must have inputs")
         elif self.type != "PACKET" and ported:
             args.error("ports allowed only on PACKET scripts")
-        self.program, self.labels, errors = compile_program(args.rest())
+        instructions = args.rest()
+        if self.type == "DRIVER":
+            try:
+                self.router.attach_driver(self, self._driver_stop_event)
+            except ValueError as err:
+                args.error(str(err))
+            # As Click's: one with no instructions waits for a stop event, and
+            # a driver script ends with stop, so that its end stops the router.
+            instructions = [text for text in instructions if text.strip()] or ["pause"]
+            instructions.append("stop")
+        self.program, self.labels, errors = compile_program(instructions)
         for error in errors:
             args.error(error)
         args.complete()
@@ -257,6 +313,8 @@ class Script(Element):
         self._pause_left = 0
         self._random = random.Random()
         self._timer = Timer(self, self._resume)
+        #: A SIGNAL script's catch of its signals (from initialize).
+        self._catch: Catch | None = None
         self._functions: dict[str, Callable[[str], str]] = {
             **FUNCTIONS, "now": self._fn_now, "get": self._fn_get, "random": self._fn_random,
             "shift": self._fn_shift,
@@ -279,7 +337,9 @@ class Script(Element):
                 except ScriptError as err:
                     raise ConfigError(f"{self.declaration()}: '{ins}': {err}",
                                       self.landmark) from None
-        if self.type == "ACTIVE":
+        if self.type == "SIGNAL":
+            self._catch = self.router.catch_signals(self, self.signals, self._signalled)
+        if self.type in ("ACTIVE", "DRIVER"):
             first = self.program[0] if self.program else None
             if first is not None and first.op == "wait":
                 self._start_waiting(first)
@@ -307,10 +367,18 @@ class Script(Element):
             self._run()
         except ScriptError as err:
             self.log.error("%s: %s", self.landmark, err)
-            self.ended_by_error()
+            if self.type == "DRIVER":
+                # Its end, whatever ended it, is the driver's: a failed driver
+                # script must not leave a router that nothing will stop.
+                self.router.stop(f"{self.name}: script ended by an error")
 
-    def ended_by_error(self) -> None:
-        """The script ended by a failing instruction, run on its timer (logged already)."""
+    def _signalled(self) -> None:
+        """One of a SIGNAL script's signals: a run from the start, as Click writes
+        its run handler; nobody waits for the outcome, so errors are logged."""
+        try:
+            self._start("", written=True)
+        except ScriptError as err:
+            self.log.error("%s: %s", self.landmark, err)
 
     def _start(self, arguments: str, written: bool) -> str:
         """Run from the first instruction with ``$args`` = ``arguments``."""
@@ -387,11 +455,15 @@ class Script(Element):
                     gotos += 1
                     if gotos >= MAX_GOTOS:
                         raise ScriptError(f"looping: {MAX_GOTOS} jumps without waiting")
-            self.finished = True
+            at_end = True
         except _Blocked:
-            pass
-        except _Ended:
-            self.finished = True
+            return
+        except _Ended as ended:
+            at_end = ended.at_end
+        self.finished = True
+        if at_end and self._catch is not None:
+            # As Click's: only a run that reached its end catches the next signal.
+            self._catch.arm()
 
     def _perform(self, ins: Instruction) -> bool:
         """Carry out one instruction; True if it jumped."""
@@ -426,7 +498,7 @@ class Script(Element):
             self.ip = 0
             return True
         elif op in ("end", "exit"):
-            raise _Ended
+            raise _Ended(at_end=True)
         elif op == "stop":
             self.stop_instruction()
             raise _Ended
@@ -461,14 +533,30 @@ class Script(Element):
             raise ScriptError("error")
         if target == "stop":
             self.stop_instruction()
-        raise _Ended
+            raise _Ended
+        raise _Ended(at_end=True)
 
-    # --- what a driver script (DriverManager) uses and overrides
+    # --- a driver script (TYPE DRIVER, DriverManager)
     def stop_instruction(self) -> None:
         """What ``stop`` (and ``goto stop``) does: a driver stop event, as Click's
         (the router stops before its next task runs, unless a driver script
         takes the event). The driver script itself stops the router."""
-        self.router.please_stop_driver(f"{self.name}: stop")
+        if self.type == "DRIVER":
+            self.router.stop(f"{self.name}: stop")
+        else:
+            self.router.please_stop_driver(f"{self.name}: stop")
+
+    def _driver_stop_event(self, reason: str) -> None:
+        """One driver stop event: a step of the script; the router stops once it ended."""
+        if not self.finished:
+            try:
+                # A script that has not started yet starts first, as in Click.
+                self.start_now()
+                self.step()
+            except ScriptError as err:
+                self.log.error("%s: %s", self.landmark, err)
+        if self.finished:
+            self.router.stop(reason)
 
     @property
     def waiting_to_start(self) -> bool:
