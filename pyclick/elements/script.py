@@ -26,7 +26,8 @@ from pyclick.errors import ConfigError
 from pyclick.lang.configstr import shift_word, split_words
 from pyclick.packet import Packet
 from pyclick.runtime.caughtsignals import Catch
-from pyclick.runtime.handlers import NO_SUCH_ELEMENT, HandlerError
+from pyclick.runtime.handlers import (NO_SUCH_ELEMENT, NO_SUCH_HANDLER, PERMISSION_DENIED,
+                                      HandlerError)
 from pyclick.runtime.timers import Timer
 
 #: Gotos in a row, without blocking, after which a script counts as looping.
@@ -65,6 +66,10 @@ class Instruction:
 
     def __str__(self) -> str:
         return self.source
+
+
+class _NoHandler(ScriptError):
+    """No readable handler has the name (a failure to find, not of a call)."""
 
 
 class _Blocked(Exception):
@@ -229,7 +234,10 @@ class Script(Element):
     reported, and the script goes on with the next one, as in Click: set,
     print, save, append, read and write leave out what they would have
     done, and a goto whose condition cannot be read does not jump. A wait,
-    pause or return that fails ends the script, as error does. Failures are
+    pause or return that fails ends the script, as error does. A $(...)
+    that fails is reported and its instruction goes on, as in Click, with
+    the $(...) as written when no readable handler has its name, with
+    nothing in its place when the call failed. Failures are
     logged, or, in a run by a handler call (run, step, goto), reported to
     its caller together once the script stops. A script that executes 1000
     gotos without waiting is stopped as looping.
@@ -306,6 +314,9 @@ class Script(Element):
         #: Whether the last run ended on a 'return' (a PACKET script's output).
         self.returned = False
         self.running = False
+        #: The instruction being carried out, whose substitutions' failures are
+        #: reported as its own (None: none, as at initialize).
+        self._ins: Instruction | None = None
         #: Failures kept for the handler call that runs the script (None: logged).
         self._failures: list[str] | None = None
         self.finished = False
@@ -442,7 +453,7 @@ class Script(Element):
         gotos = 0
         try:
             while self.ip < len(self.program):
-                ins = self.program[self.ip]
+                ins = self._ins = self.program[self.ip]
                 self.ip += 1
                 try:
                     jumped = self._perform(ins)
@@ -451,6 +462,8 @@ class Script(Element):
                         raise
                     self._report(ins, err)
                     continue
+                finally:
+                    self._ins = None
                 if jumped:
                     gotos += 1
                     if gotos >= MAX_GOTOS:
@@ -684,13 +697,24 @@ class Script(Element):
             return unparse_bool(self._run_written)
         return None
 
-    def _call(self, text: str) -> str:
+    def _call(self, text: str) -> str | None:
         """The value of ``$(text)``: a function or a read handler. Its
-        parameters keep their trailing spaces, as Click passes them on."""
+        parameters keep their trailing spaces, as Click passes them on.
+
+        In an instruction, as in Click, a failure is reported and the
+        instruction goes on with the ``$(...)`` as written when no readable
+        handler has the name, with nothing in its place when the call failed.
+        """
         words = text.lstrip().split(None, 1)
-        if not words:
-            raise ScriptError("no handler named in '$()'")
-        return self._read_handler(words[0], words[1] if len(words) > 1 else "")
+        try:
+            if not words:
+                raise _NoHandler("no handler named in '$()'")
+            return self._read_handler(words[0], words[1] if len(words) > 1 else "")
+        except _INSTRUCTION_FAILURES as err:
+            if self._ins is None:
+                raise
+            self._report(self._ins, err)
+            return None if isinstance(err, _NoHandler) else ""
 
     def _read_handler(self, name: str, params: str) -> str:
         # The script's own functions are called directly, not through the
@@ -701,13 +725,14 @@ class Script(Element):
         try:
             return self.router.handlers.read(self._full_name(name), params)
         except HandlerError as err:
-            raise ScriptError(err.message) from None
+            missing = err.code in (NO_SUCH_ELEMENT, NO_SUCH_HANDLER, PERMISSION_DENIED)
+            raise (_NoHandler if missing else ScriptError)(err.message) from None
 
     def _full_name(self, name: str) -> str:
         try:
             return handler_name(name, self)
         except ValueError as err:
-            raise ScriptError(str(err)) from None
+            raise _NoHandler(str(err)) from None
 
     # --- functions that need the element
     def _fn_now(self, text: str) -> str:

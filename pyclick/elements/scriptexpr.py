@@ -33,8 +33,9 @@ MAX_FORMAT_WIDTH = 4096
 _FORMAT_SIZES = re.compile(r"%[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?")
 
 Number = int | float
+#: A variable's value, or a ``$(...)``'s; None leaves the text as written.
 Lookup = Callable[[str], "str | None"]
-Call = Callable[[str], str]
+Call = Callable[[str], "str | None"]
 
 
 class ScriptError(ValueError):
