@@ -108,6 +108,19 @@ def test_addressinfo_errors():
         prefix + "argument 2: 'nonsense' is not a recognizable address"]
 
 
+def test_a_mistake_in_addressinfo_leaves_its_good_names_to_the_others():
+    # The elements configured after it still look names up in it: the good
+    # definition serves, the mistakes are reported once.
+    with pytest.raises(ConfigError) as err:
+        configured("AddressInfo(lonely, x 10.0.0.1); "
+                   "Idle -> IPEncap(4, x, lonely) -> Discard")
+    assert str(err.value).splitlines() == [
+        "ai.click:1: While configuring 'AddressInfo@1 :: AddressInfo': "
+        "argument 1: expected 'NAME ADDRESS [ADDRESS...]'",
+        "ai.click:1: While configuring 'IPEncap@3 :: IPEncap': "
+        "DST: expected IP address or 'DST_ANNO', got 'lonely'"]
+
+
 def test_ip6_names():
     router = configured(ME)
     info = router.elements[0]

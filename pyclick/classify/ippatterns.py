@@ -27,7 +27,8 @@ A value may also be a name: the ``names`` given to :func:`parse_ip_pattern`
 (:class:`AddressNames`) turn it into an IPv4 address, a prefix or an
 Ethernet address, as an element's address arguments do (``dst host me``,
 ``src net me:ipnet``, ``dst me``); a word that is neither a keyword, a
-literal nor a known name is an error at its position.
+literal nor a known name is an error at its position. Names that are also
+:class:`PortNames` may stand for TCP or UDP ports (a PortInfo's).
 
 A value alone takes its type from its form (an address is a host, a
 network a net, ``syn`` a TCP flag, ``www`` a port) and a bare number the
@@ -49,7 +50,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, Protocol, runtime_checkable
 
 from pyclick.classify import syntaxcache
 from pyclick.classify.syntax import WS, Branch, Grammar, Lexeme, PatternError
@@ -227,6 +228,15 @@ class AddressNames(Protocol):
 
     def ether(self, word: str) -> bytes | None:
         """The Ethernet address ``word`` names (6 bytes)."""
+
+
+@runtime_checkable
+class PortNames(Protocol):
+    """Names that may also stand for ports (an element's AddressNames may)."""
+
+    def port(self, word: str, proto: int) -> int | None:
+        """The port of IP protocol ``proto`` (TCP or UDP) ``word`` names, before
+        the well-known names of :data:`PORTS`; None: not such a name."""
 
 
 def parse_ip_pattern(text: str, names: AddressNames | None = None) -> Formula:
@@ -457,7 +467,8 @@ class _Walker:
         if wanted == "proto":
             prim.kind, prim.value = "proto", PROTOCOLS[word]
             return 1
-        if wanted in (None, "port", "opt") and _named_value(prim, word, tokens[at]):
+        if wanted in (None, "port", "opt") and _named_value(prim, word, tokens[at],
+                                                             self._ports(text, word)):
             return 1
         number = _integer(text)
         if number is not None:
@@ -511,6 +522,14 @@ class _Walker:
                 prim.proto is None and prim.srcdst is None and prim.header is None:
             raise PatternError(tokens[at].start_pos + 1, f"unknown word '{text}'")
         return 0
+
+    def _ports(self, text: str, word: str) -> tuple[int | None, int | None]:
+        """The TCP and the UDP port ``text`` names: a name of ``names``, else a well-known one."""
+        known = PORTS.get(word)
+        if not isinstance(self.names, PortNames):
+            return known, known
+        tcp, udp = self.names.port(text, TCP), self.names.port(text, UDP)
+        return (known if tcp is None else tcp), (known if udp is None else udp)
 
     def _name(self, prim: _Primitive, text: str, tokens: tuple[Lexeme, ...], at: int) -> int:
         """Read a name into ``prim`` as Click reads one: an IPv4 address (with
@@ -587,25 +606,28 @@ def _following_is_mask(tokens: tuple[Lexeme, ...], at: int) -> bool:
     return at + 2 < len(tokens) and str(tokens[at + 1]).lower() == "mask"
 
 
-def _named_value(prim: _Primitive, word: str, token: Lexeme) -> bool:
-    """Read a port, TCP flag or ICMP type name into ``prim`` as Click does: the
-    tables that know ``word`` are those the primitive's type and protocol allow
-    (``icmp echo`` is an ICMP type, ``tcp echo`` a port); a name left in two
-    is ambiguous, a name known only where it is not allowed meaningless."""
+def _named_value(prim: _Primitive, word: str, token: Lexeme,
+                 ports: tuple[int | None, int | None]) -> bool:
+    """Read a port (``ports``: the TCP and the UDP port ``word`` names), TCP flag
+    or ICMP type name into ``prim`` as Click does: the tables that know ``word``
+    are those the primitive's type and protocol allow (``icmp echo`` is an ICMP
+    type, ``tcp echo`` a port); a name left in two with different values is
+    ambiguous, a name known only where it is not allowed meaningless."""
     proto, wanted = prim.proto, prim.type
-    tables = (("port", PORTS, "port", (None, TCP, UDP), "port"),
-              ("opt", TCP_FLAGS, "opt", (None, TCP), "tcp opt"),
-              ("icmp", ICMP_TYPES, "type", (None, ICMP), "icmp type"))
-    known = [(kind, table[word], type_, protos, spelled)
-             for kind, table, type_, protos, spelled in tables if word in table]
+    tcp, udp = ports
+    tables = (("port", tcp, "port", (None, TCP), "port" if tcp == udp else "tcp port"),
+              ("port", udp, "port", (None, UDP), "port" if tcp == udp else "udp port"),
+              ("opt", TCP_FLAGS.get(word), "opt", (None, TCP), "tcp opt"),
+              ("icmp", ICMP_TYPES.get(word), "type", (None, ICMP), "icmp type"))
+    known = [entry for entry in tables if entry[1] is not None]
     if not known:
         return False
-    allowed = [(kind, value) for kind, value, type_, protos, _ in known
-               if wanted in (None, type_) and proto in protos]
+    allowed = list(dict.fromkeys((kind, value) for kind, value, type_, protos, _ in known
+                                 if wanted in (None, type_) and proto in protos))
     if len(allowed) == 1:
         prim.kind, prim.value = allowed[0]
         return True
-    tries = ", ".join(f"'{spelled} {word}'" for *_, spelled in known)
+    tries = ", ".join(dict.fromkeys(f"'{spelled} {word}'" for *_, spelled in known))
     what = "ambiguous" if allowed else "meaningless here"
     raise PatternError(token.start_pos + 1, f"'{word}' is {what}; try {tries}")
 

@@ -82,7 +82,10 @@ class AddressInfo(Element):
     configure_phase = CONFIGURE_PHASE_FIRST
 
     def configure(self, args: Args) -> None:
-        definitions: dict[tuple[str, AddressKind], Any] = {}
+        # Kept before any mistake is reported: the elements configured after
+        # this one still look their names up in it.
+        self.definitions: dict[tuple[str, AddressKind], Any] = {}
+        definitions = self.definitions
         for number, text in enumerate(args.accept_rest(), 1):
             words = split_words(text)
             if len(words) < 2:
@@ -101,7 +104,6 @@ class AddressInfo(Element):
                         definitions[(name, kind)] = value
                 given.update(kinds)
         args.complete()
-        self.definitions = definitions
 
     def address_definition(self, name: str, kind: AddressKind) -> Any | None:
         return self.definitions.get((name, kind))

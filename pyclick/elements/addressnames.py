@@ -16,10 +16,13 @@ element that uses it (AddressInfo configures first, as in Click).
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     from pyclick.args import Args
+    from pyclick.element import Element
+
+Book = TypeVar("Book")
 
 
 class AddressKind(enum.Enum):
@@ -64,17 +67,27 @@ def split_suffix(text: str, kind: AddressKind) -> str | None:
 def find_address(text: str, kind: AddressKind, args: Args | None) -> Any | None:
     """The ``kind`` address a name stands for, seen from the element reading
     ``args`` (see the module docstring); None when no book defines it."""
-    element = args.element if args is not None else None
     name = text.strip()
-    if element is None or not name:
+    if not name:
         return None
-    books = [(compound_of(other.name), cast(AddressBook, other))
-             for other in element.router.elements_of(AddressBook)]
+    return find_in_scope(args.element if args is not None else None, AddressBook,
+                         lambda book: book.address_definition(name, kind))
+
+
+def find_in_scope(element: Element | None, book_type: type[Book],
+                  ask: Callable[[Book], Any | None]) -> Any | None:
+    """The first answer ``ask`` gets from the elements of ``book_type`` (books
+    of names of any kind: addresses, ports, annotations) that ``element``
+    sees, nearest compound first (see the module docstring); None when none
+    answers or without an element."""
+    if element is None:
+        return None
+    books = [(compound_of(other.name), other) for other in element.router.elements_of(book_type)]
     scope = compound_of(element.name)
     while True:
         for home, book in books:
             if home == scope:
-                found = book.address_definition(name, kind)
+                found = ask(book)
                 if found is not None:
                     return found
         if not scope:

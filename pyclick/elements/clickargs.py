@@ -6,9 +6,9 @@
   (powers of 1000) right before the unit; a bare number is bytes per
   second. It is a Number: finite, and ranged as the element declares
   (``BANDWIDTH.range(0, 1e12)``);
-- :func:`anno_arg`: an annotation of some size, by name (``PAINT``) or by
-  offset in the annotation area (``17``): ``ANNO1``, ``ANNO2``, ``ANNO4`` and
-  ``ANNO6``;
+- :func:`anno_arg`: an annotation of some size, by name (``PAINT``, or a
+  name an AnnotationInfo defines) or by offset in the annotation area
+  (``17``): ``ANNO1``, ``ANNO2``, ``ANNO4`` and ``ANNO6``;
 - :func:`PROBABILITY`: a real number from 0 to 1; :func:`SAMPLING`: one in
   Click's fixed point;
 - :func:`DATA`: packet contents, a string whose characters are bytes (Click's
@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
 from pyclick.args import FLOAT, TIME, WORD, Number
+from pyclick.elements.addressnames import find_in_scope
 from pyclick.packet import ANNO_SIZE, ANNOTATIONS
 
 if TYPE_CHECKING:
     from pyclick.args import Args
+    from pyclick.element import Element
 
 #: A number, then optionally a unit with an optional prefix right before it
 #: (Click's units are case-sensitive: b is a bit, B a byte).
@@ -123,22 +125,43 @@ def unparse_fixed(value: int, bits: int) -> str:
 
 def anno_arg(size: int) -> Callable[[str, Args | None], int]:
     """The type of an annotation of ``size`` bytes, as Click's AnnoArg reads one:
-    a name of an annotation of that size (``PAINT``, ``DST_IP``) or an offset
-    in the annotation area that leaves room for it; the type returns the offset."""
+    a name of an annotation of that size (``PAINT``, ``DST_IP``; an AnnotationInfo's
+    name of no size fits any) or an offset in the annotation area that leaves
+    room for it; the type returns the offset."""
 
     def parse(text: str, args: Args | None) -> int:
         word = text.strip()
-        if word.upper() in ANNOTATIONS:
-            offset, length = ANNOTATIONS[word.upper()]
-            if length != size:
+        named = named_annotation(word, args.element if args is not None else None)
+        if named is not None:
+            offset, length = named
+            if length not in (0, size):
                 raise ValueError(f"annotation '{word}' is {length} bytes, expected {size}")
-            return offset
-        if re.fullmatch(r"[0-9]+", word) and int(word) + size <= ANNO_SIZE:
+            if offset + size <= ANNO_SIZE:
+                return offset
+        elif re.fullmatch(r"[0-9]+", word) and int(word) + size <= ANNO_SIZE:
             return int(word)
         raise ValueError(f"expected {size}-byte annotation (a name, or an offset from 0 to "
                          f"{ANNO_SIZE - size})")
 
     return parse
+
+
+@runtime_checkable
+class AnnotationBook(Protocol):
+    """An element that names annotations (AnnotationInfo)."""
+
+    def annotation_definition(self, name: str) -> tuple[int, int] | None:
+        """The offset and size (0: any) of the annotation ``name``, or None."""
+
+
+def named_annotation(word: str, element: Element | None) -> tuple[int, int] | None:
+    """The offset and size (0: any) of the annotation called ``word``: one of
+    Click's names, else one an AnnotationInfo seen from ``element`` defines."""
+    known = ANNOTATIONS.get(word.upper())
+    if known is not None:
+        return known
+    return find_in_scope(element, AnnotationBook,
+                         lambda book: book.annotation_definition(word))
 
 
 #: One-, two-, four- and six-byte annotations.

@@ -6,6 +6,7 @@ from pyclick.args import BOOL, INT, UNSIGNED, Args
 from pyclick.element import PULL, Element, read_handler, write_handler
 from pyclick.elements.handlercall import parse_value
 from pyclick.elements.inet import ETHERADDR, IPADDR, ipv4_header, udp_header
+from pyclick.elements.portnames import UDP_PORT
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import EMPTY, Notifier
 from pyclick.runtime.timers import Timer
@@ -19,7 +20,7 @@ MIN_LENGTH = 60
 TTL = 250
 PROTO_UDP = 17
 RATE = UNSIGNED.range(0, 10**9)
-PORT = UNSIGNED.range(0, 65535)
+PORT = UDP_PORT
 
 
 def udp_frame(length: int, src_eth: bytes, dst_eth: bytes, src_ip: bytes, dst_ip: bytes,
@@ -59,7 +60,7 @@ class FastUDPSource(Element):
     LENGTH -- frame length in bytes, at most 65535; mandatory
     SRCETH, DSTETH -- Ethernet addresses; mandatory
     SRCIP, DSTIP -- IP addresses; mandatory
-    SPORT, DPORT -- UDP ports, 0 to 65535; mandatory
+    SPORT, DPORT -- UDP ports, 0 to 65535, or port names (PortInfo, www...); mandatory
     CHECKSUM -- compute the UDP checksum; default true
     INTERVAL -- packets between port increments, at most 2^32-1 (0: never); default 0
     ACTIVE -- give packets only while true; default true

@@ -13,6 +13,7 @@ from pyclick.classify.tree import Formula, ip_layout
 from pyclick.element import PUSH, Element, read_handler
 from pyclick.elements.classifier import push_classified, warn_unreachable
 from pyclick.elements.inet import ETHERADDR, IPADDR, IPPREFIX
+from pyclick.elements.portnames import find_port
 from pyclick.packet import Packet
 
 _ACTION = re.compile(r"\s*(\S+)\s*")
@@ -21,7 +22,8 @@ _ACTION = re.compile(r"\s*(\S+)\s*")
 class ArgumentNames:
     """The words of a pattern that are not literal addresses, read as the
     element's address arguments read them: names an AddressInfo defines
-    (``me``, ``me:ipnet``, ``me:eth``...) and network devices' names."""
+    (``me``, ``me:ipnet``, ``me:eth``...) and network devices' names; and
+    the names of ports a PortInfo defines."""
 
     def __init__(self, args: Args) -> None:
         self.args = args
@@ -44,6 +46,9 @@ class ArgumentNames:
             return ETHERADDR(word, self.args)
         except ValueError:
             return None
+
+    def port(self, word: str, proto: int) -> int | None:
+        return find_port(word, proto, self.args.element)
 
 
 class IPClassifier(Element):
@@ -94,6 +99,8 @@ class IPClassifier(Element):
     literal or name is an error. A port, TCP flag or ICMP type name is
     read in the tables the words before it allow: 'icmp echo' is 'icmp
     type echo' and 'tcp echo' the port, while 'echo' alone is ambiguous.
+    A port name may also be one a PortInfo defines, for TCP, UDP or both
+    ('tcp port myport').
 
     Ports, ICMP types, TCP flags and windows and transport fields hold
     only on first fragments of their protocol's packets, and their != and

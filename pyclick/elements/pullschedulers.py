@@ -151,12 +151,15 @@ class StrideSched(_PullScheduler):
     """
 
     port_count = "1-/1"
+    #: The ports that hold tickets (StrideSwitch's are its outputs).
+    ticket_ports = "input"
 
     def configure(self, args: Args) -> None:
         texts = args.rest()
-        if len(texts) != self.ninputs:
-            args.error(f"need {self.ninputs} arguments, one per input port")
-        self._clients = [_Client(port) for port in range(self.ninputs)]
+        count = self.ninputs if self.ticket_ports == "input" else self.noutputs
+        if len(texts) != count:
+            args.error(f"need {count} arguments, one per {self.ticket_ports} port")
+        self._clients = [_Client(port) for port in range(count)]
         for client, text in zip(self._clients, texts):
             tickets = args.convert(f"TICKETS{client.port}", text, TICKETS, 0)
             client.set_tickets(self._capped(client.port, tickets))
@@ -178,8 +181,8 @@ class StrideSched(_PullScheduler):
 
     def _capped(self, port: int, tickets: int) -> int:
         if tickets > MAX_TICKETS:
-            self.log.warning("%s: input %d's tickets reduced to %d", self.declaration(), port,
-                             MAX_TICKETS)
+            self.log.warning("%s: %s %d's tickets reduced to %d", self.declaration(),
+                             self.ticket_ports, port, MAX_TICKETS)
             return MAX_TICKETS
         return tickets
 

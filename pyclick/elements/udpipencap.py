@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pyclick.args import BOOL, UNSIGNED, Args
+from pyclick.args import BOOL, Args
 from pyclick.element import AGNOSTIC, Element
 from pyclick.elements.inet import IPADDR, ipv4_header, udp_header, unparse_ip
 from pyclick.elements.ipencap import DST_ANNO, unparse_destination
 from pyclick.elements.ipproto import UDP
+from pyclick.elements.portnames import UDP_PORT
 from pyclick.elements.settinghandlers import setting_handlers
 from pyclick.packet import Packet
 
-_PORT = UNSIGNED.range(0, 65535)
+_PORT = UDP_PORT
 #: The TTL of the packets UDPIPEncap makes (Click's).
 TTL = 250
 #: The longest payload that fits a datagram with both headers.
@@ -41,9 +42,9 @@ class UDPIPEncap(Element):
 
     Keyword arguments
     SRC -- source IP address; mandatory
-    SPORT -- source port, 0 to 65535; mandatory
+    SPORT -- source port, 0 to 65535, or a port name (PortInfo, www...); mandatory
     DST -- destination IP address, or DST_ANNO; mandatory
-    DPORT -- destination port, 0 to 65535; mandatory
+    DPORT -- destination port, as SPORT; mandatory
     CHECKSUM -- compute the UDP checksum; default true
 
     Element handlers
