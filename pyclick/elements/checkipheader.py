@@ -18,6 +18,48 @@ _OFFSET = UNSIGNED.range(0, 65535)
 _LENGTH = struct.Struct("!H")
 
 
+def interface_addresses(interfaces: list[tuple[bytes, int]]) -> tuple[list[bytes], list[bytes]]:
+    """What INTERFACES (a router's addresses with their prefix lengths) means:
+    the sources to refuse (each network's broadcast address, 0.0.0.0 and
+    255.255.255.255) and the destinations exempt from that (the addresses)."""
+    bad = [ipaddress.IPv4Network(interface, strict=False).broadcast_address.packed
+           for interface in interfaces]
+    return bad + [bytes(4), b"\xff" * 4], [address for address, _ in interfaces]
+
+
+def accept_ip_header(packet: Packet, offset: int, check_checksum: bool,
+                     bad_sources: frozenset[bytes], good_destinations: frozenset[bytes]
+                     ) -> int | None:
+    """CheckIPHeader's checks of the IP header ``offset`` bytes into ``packet``:
+    the index in REASONS of the first that fails, or None when all pass, the
+    packet then marked (network header and destination IP address
+    annotations) and cut to its IP length."""
+    buf = packet.buffer
+    start = packet.data_offset + offset
+    available = len(packet) - offset
+    if available < 20:
+        return TINY
+    first = buf[start]
+    if first >> 4 != 4:
+        return BAD_VERSION
+    hlen = (first & 0x0F) << 2
+    if hlen < 20:
+        return BAD_HLEN
+    (length,) = _LENGTH.unpack_from(buf, start + 2)
+    if length > available or length < hlen:
+        return BAD_LENGTH
+    if check_checksum and checksum(buf[start:start + hlen]) != 0:
+        return BAD_CHECKSUM
+    if bad_sources and bytes(buf[start + 12:start + 16]) in bad_sources \
+            and bytes(buf[start + 16:start + 20]) not in good_destinations:
+        return BAD_SOURCE
+    packet.set_network_header(offset, hlen)
+    if available > length:
+        packet.take(available - length)
+    packet.dst_ip = bytes(buf[start + 16:start + 20])
+    return None
+
+
 class CheckIPHeader(Element):
     """CheckIPHeader(OFFSET, KEYWORDS) -- checks IP header
 
@@ -71,11 +113,9 @@ class CheckIPHeader(Element):
         self.details = args.read("DETAILS", BOOL, False)
         args.complete()
         if interfaces:
-            bad += [bytes(4), b"\xff" * 4]
-            for address, length in interfaces:
-                net = ipaddress.IPv4Network((address, length), strict=False)
-                bad.append(net.broadcast_address.packed)
-                good.append(address)
+            bad_of, good_of = interface_addresses(interfaces)
+            bad += bad_of
+            good += good_of
         self.bad_sources = frozenset(bad)
         self.good_destinations = frozenset(good)
         self.drops = 0
@@ -93,29 +133,10 @@ class CheckIPHeader(Element):
         reject(self, packet)
 
     def simple_action(self, packet: Packet) -> Packet | None:
-        buf = packet.buffer
-        start = packet.data_offset + self.offset
-        available = len(packet) - self.offset
-        if available < 20:
-            return self._refuse(TINY, packet)
-        first = buf[start]
-        if first >> 4 != 4:
-            return self._refuse(BAD_VERSION, packet)
-        hlen = (first & 0x0F) << 2
-        if hlen < 20:
-            return self._refuse(BAD_HLEN, packet)
-        (length,) = _LENGTH.unpack_from(buf, start + 2)
-        if length > available or length < hlen:
-            return self._refuse(BAD_LENGTH, packet)
-        if self.check_checksum and checksum(buf[start:start + hlen]) != 0:
-            return self._refuse(BAD_CHECKSUM, packet)
-        if self.bad_sources and bytes(buf[start + 12:start + 16]) in self.bad_sources \
-                and bytes(buf[start + 16:start + 20]) not in self.good_destinations:
-            return self._refuse(BAD_SOURCE, packet)
-        packet.set_network_header(self.offset, hlen)
-        if available > length:
-            packet.take(available - length)
-        packet.dst_ip = bytes(buf[start + 16:start + 20])
+        reason = accept_ip_header(packet, self.offset, self.check_checksum,
+                                  self.bad_sources, self.good_destinations)
+        if reason is not None:
+            return self._refuse(reason, packet)
         return packet
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:

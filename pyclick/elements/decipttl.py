@@ -11,12 +11,13 @@ from pyclick.packet import Packet
 
 def decremented(packet: Packet, at: int) -> None:
     """Take one from the TTL of the IP header at ``at`` and patch its checksum:
-    the TTL/protocol word dropped by 0x0100, so the one's complement sum
-    rises by as much (RFC 1141)."""
+    the TTL/protocol word dropped by 0x0100, so the checksum becomes
+    ~(~old + ~0x0100) (RFC 1624): where 0x0000 and 0xFFFF would both do,
+    it is 0x0000, as Click writes it."""
     data = packet.writable_data()
     data[at + 8] -= 1
-    total = ((data[at + 10] << 8) | data[at + 11]) + 0x0100
-    total = (total & 0xFFFF) + (total >> 16)
+    total = (~((data[at + 10] << 8) | data[at + 11]) & 0xFFFF) + 0xFEFF
+    total = ~(total + (total >> 16)) & 0xFFFF
     data[at + 10], data[at + 11] = total >> 8, total & 0xFF
 
 

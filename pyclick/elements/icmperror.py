@@ -32,6 +32,32 @@ def _valid_source(address: bytes) -> bool:
     return address[0] not in (0, 127) and _unicast(address)
 
 
+def ICMP_TYPE(text: str, args: Args | None) -> int:
+    """An ICMP type: 0 to 255, or a name (echo, unreachable...)."""
+    word = text.strip().lower()
+    if word in ICMP_TYPES:
+        return ICMP_TYPES[word]
+    try:
+        return _BYTE(word, args)
+    except ValueError:
+        raise ValueError("expected ICMP type (0-255 or a name: "
+                         f"{', '.join(ICMP_TYPES)})") from None
+
+
+def icmp_code(kind: int, text: str, args: Args | None) -> int:
+    """An ICMP code of the ICMP type ``kind``: 0 to 255, or a name of one of
+    that type's codes (host, port, transit...)."""
+    names = ICMP_CODES.get(kind, {})
+    word = text.lower()
+    if word in names:
+        return names[word]
+    try:
+        return _BYTE(word, args)
+    except ValueError:
+        known = f" or {', '.join(names)}" if names else ""
+        raise ValueError(f"expected ICMP code (0-255{known})") from None
+
+
 class ICMPError(Element):
     """ICMPError(SRC, TYPE, CODE, KEYWORDS) -- generates ICMP error packets
 
@@ -113,29 +139,13 @@ class ICMPError(Element):
 
     @staticmethod
     def _type(text: str, args: Args | None) -> int:
-        word = text.strip().lower()
-        if word in ICMP_TYPES:
-            kind = ICMP_TYPES[word]
-        else:
-            try:
-                kind = _BYTE(word, args)
-            except ValueError:
-                raise ValueError("expected ICMP type (0-255 or a name: "
-                                 f"{', '.join(ICMP_TYPES)})") from None
+        kind = ICMP_TYPE(text, args)
         if kind not in ERROR_TYPES:
             raise ValueError(f"ICMP type {kind} is not an error type")
         return kind
 
     def _code(self, text: str, args: Args | None) -> int:
-        names = ICMP_CODES.get(self.type, {})
-        word = text.lower()
-        if word in names:
-            return names[word]
-        try:
-            return _BYTE(word, args)
-        except ValueError:
-            known = f" or {', '.join(names)}" if names else ""
-            raise ValueError(f"expected ICMP code (0-255{known})") from None
+        return icmp_code(self.type, text, args)
 
     def _answerable(self, packet: Packet, ip: bytes) -> bool:
         hlen = (ip[0] & 15) * 4

@@ -19,12 +19,90 @@ MAX_OVERFLOW = 15
 _PARAMPROB, _FIX_IP_SRC = ANNOTATIONS["ICMP_PARAMPROB"][0], ANNOTATIONS["FIX_IP_SRC"][0]
 
 
-class _BadOption(Exception):
-    """An option IPGWOptions cannot process; ``at`` is the offending byte in the header."""
+class BadOption(Exception):
+    """An option a router cannot process; ``at`` is the offending byte in the header."""
 
     def __init__(self, at: int) -> None:
         super().__init__(at)
         self.at = at
+
+
+def process_options(header: bytearray, address: bytes, addresses: frozenset[bytes],
+                    stamp: bytes) -> bool:
+    """Process the Record Route and Timestamp options of the IP ``header`` in
+    place for the interface ``address`` (``addresses``: all of the router's),
+    ``stamp`` being the time to record; whether any changed. BadOption
+    for a malformed one."""
+    changed = False
+    hlen, at = len(header), 20
+    while at < hlen:
+        kind = header[at]
+        if kind == NO_OPERATION:
+            at += 1
+            continue
+        if kind == END_OF_OPTIONS:
+            break
+        length = header[at + 1] if at + 1 < hlen else 0
+        if length < 2 or at + length > hlen:
+            raise BadOption(at + 1)
+        if kind == RECORD_ROUTE:
+            changed |= _record_route(header, at, length, address)
+        elif kind == TIMESTAMP:
+            changed |= _timestamp(header, at, length, address, addresses, stamp)
+        at += length
+    return changed
+
+
+def _record_route(header: bytearray, at: int, length: int, address: bytes) -> bool:
+    # The pointer counts from 1, at the start of the option.
+    pointer = header[at + 2] - 1 if length > 2 else 0
+    if 3 <= pointer and pointer + 4 <= length:
+        header[at + pointer:at + pointer + 4] = address
+        header[at + 2] += 4
+        return True
+    if pointer != length:
+        raise BadOption(at + 2)
+    return False
+
+
+def _timestamp(header: bytearray, at: int, length: int, address: bytes,
+               addresses: frozenset[bytes], stamp: bytes) -> bool:
+    if length < 4:
+        raise BadOption(at + 2)
+    pointer = header[at + 2] - 1
+    overflow, flag = header[at + 3] >> 4, header[at + 3] & 15
+    if pointer < 4:
+        raise BadOption(at + 2)
+    if flag == TS_ONLY:
+        if pointer + 4 <= length:
+            header[at + pointer:at + pointer + 4] = stamp
+            header[at + 2] += 4
+            return True
+    elif flag == TS_AND_ADDRESS:
+        if pointer + 8 <= length:
+            header[at + pointer:at + pointer + 8] = address + stamp
+            header[at + 2] += 8
+            return True
+    elif flag == TS_PRESPECIFIED and pointer + 8 <= length:
+        if bytes(header[at + pointer:at + pointer + 4]) not in addresses:
+            return False
+        header[at + pointer + 4:at + pointer + 8] = stamp
+        header[at + 2] += 8
+        return True
+    else:
+        raise BadOption(at + 3)
+    # The option is full: count one more router that could not stamp it.
+    if overflow >= MAX_OVERFLOW:
+        raise BadOption(at + 3)
+    header[at + 3] = (overflow + 1) << 4 | flag
+    return True
+
+
+def option_stamp(element: Element) -> bytes:
+    """The time a router records in a Timestamp option: milliseconds since
+    midnight UT on its clock (RFC 791)."""
+    router = element.router
+    return struct.pack("!I", int(router.to_epoch(router.now()) % 86400 * 1000))
 
 
 class IPGWOptions(Element):
@@ -78,8 +156,9 @@ class IPGWOptions(Element):
             return packet
         header = bytearray(packet.data[at:at + hlen])
         try:
-            changed = self._options(header)
-        except _BadOption as bad:
+            changed = process_options(header, self.address, self.addresses,
+                                      option_stamp(self))
+        except BadOption as bad:
             self.drops += 1
             packet.set_anno_u8(_PARAMPROB, bad.at)
             reject(self, packet)
@@ -89,71 +168,6 @@ class IPGWOptions(Element):
             header[10:12] = struct.pack("!H", checksum(header))
             packet.write(at, header)
         return packet
-
-    def _options(self, header: bytearray) -> bool:
-        """Process the options of ``header`` in place; whether any changed."""
-        changed = False
-        hlen, at = len(header), 20
-        while at < hlen:
-            kind = header[at]
-            if kind == NO_OPERATION:
-                at += 1
-                continue
-            if kind == END_OF_OPTIONS:
-                break
-            length = header[at + 1] if at + 1 < hlen else 0
-            if length < 2 or at + length > hlen:
-                raise _BadOption(at + 1)
-            if kind == RECORD_ROUTE:
-                changed |= self._record_route(header, at, length)
-            elif kind == TIMESTAMP:
-                changed |= self._timestamp(header, at, length)
-            at += length
-        return changed
-
-    def _record_route(self, header: bytearray, at: int, length: int) -> bool:
-        # The pointer counts from 1, at the start of the option.
-        pointer = header[at + 2] - 1 if length > 2 else 0
-        if 3 <= pointer and pointer + 4 <= length:
-            header[at + pointer:at + pointer + 4] = self.address
-            header[at + 2] += 4
-            return True
-        if pointer != length:
-            raise _BadOption(at + 2)
-        return False
-
-    def _timestamp(self, header: bytearray, at: int, length: int) -> bool:
-        if length < 4:
-            raise _BadOption(at + 2)
-        pointer = header[at + 2] - 1
-        overflow, flag = header[at + 3] >> 4, header[at + 3] & 15
-        # Milliseconds since midnight UT (RFC 791).
-        stamp = struct.pack("!I", int(self.router.to_epoch(self.router.now()) % 86400 * 1000))
-        if pointer < 4:
-            raise _BadOption(at + 2)
-        if flag == TS_ONLY:
-            if pointer + 4 <= length:
-                header[at + pointer:at + pointer + 4] = stamp
-                header[at + 2] += 4
-                return True
-        elif flag == TS_AND_ADDRESS:
-            if pointer + 8 <= length:
-                header[at + pointer:at + pointer + 8] = self.address + stamp
-                header[at + 2] += 8
-                return True
-        elif flag == TS_PRESPECIFIED and pointer + 8 <= length:
-            if bytes(header[at + pointer:at + pointer + 4]) not in self.addresses:
-                return False
-            header[at + pointer + 4:at + pointer + 8] = stamp
-            header[at + 2] += 8
-            return True
-        else:
-            raise _BadOption(at + 3)
-        # The option is full: count one more router that could not stamp it.
-        if overflow >= MAX_OVERFLOW:
-            raise _BadOption(at + 3)
-        header[at + 3] = (overflow + 1) << 4 | flag
-        return True
 
     @read_handler("drops")
     def _read_drops(self) -> str:

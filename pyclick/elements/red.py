@@ -53,6 +53,23 @@ def nearest_queues(element: Element, downstream: bool) -> list[SimpleQueue]:
     return found
 
 
+def watched_queues(element: Element, named: list[Element], downstream: bool
+                   ) -> list[SimpleQueue]:
+    """The queues ``element`` watches: those ``named`` (its QUEUES), which must
+    be queues, or else the nearest ones, of which there must be one."""
+    queues = [found for found in named if isinstance(found, SimpleQueue)]
+    if len(queues) < len(named):
+        other = next(found for found in named if not isinstance(found, SimpleQueue))
+        raise ConfigError(f"While initializing '{element.declaration()}': QUEUES: "
+                          f"'{other.declaration()}' is not a queue", element.landmark)
+    if not named:
+        queues = nearest_queues(element, downstream)
+        if not queues:
+            raise ConfigError(f"While initializing '{element.declaration()}': no nearby "
+                              "Queues", element.landmark)
+    return queues
+
+
 class RED(Element):
     """RED(MIN_THRESH, MAX_THRESH, MAX_P, KEYWORDS) -- drops packets according to RED
 
@@ -123,20 +140,8 @@ class RED(Element):
         self._empty_since: float | None = None
 
     def initialize(self) -> None:
-        if self._named:
-            self.queues = [self._queue(found) for found in self._named]
-        else:
-            self.queues = nearest_queues(self, downstream=self.output_is_push(0))
-            if not self.queues:
-                raise ConfigError(f"While initializing '{self.declaration()}': no nearby "
-                                  f"Queues", self.landmark)
+        self.queues = watched_queues(self, self._named, downstream=self.output_is_push(0))
         self._reset()
-
-    def _queue(self, found: Element) -> SimpleQueue:
-        if not isinstance(found, SimpleQueue):
-            raise ConfigError(f"While initializing '{self.declaration()}': QUEUES: "
-                              f"'{found.declaration()}' is not a queue", self.landmark)
-        return found
 
     def queue_length(self) -> int:
         return sum(queue.length for queue in self.queues)
