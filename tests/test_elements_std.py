@@ -245,6 +245,18 @@ def test_counter_byte_count_call_stops_router():
     assert router.stop_reason == "stop handler written"
 
 
+def test_a_handler_named_without_its_element_is_the_callers_own_first():
+    # As in Click: "reset" is the Counter's own (at the 3rd of 5 packets: 2
+    # counted after it), "stop" the global one, as the Counter has none.
+    router = chain(("src", "InfiniteSource", "LIMIT 5"),
+                   ("c", "Counter", "COUNT_CALL 3 reset"), ("d", "Discard", ""))
+    run(router)
+    assert router.element("d").count == 5 and router.handlers.read("c.count") == "2"
+    router = chain(("src", "InfiniteSource", ""), ("c", "Counter", "COUNT_CALL 4 stop"),
+                   ("d", "Discard", ""))
+    assert run(router) == 0 and router.stop_reason == "stop handler written"
+
+
 def test_counter_count_call_bad_handler_is_a_configuration_error():
     text = config_error(("c", "Counter", "COUNT_CALL 10 nobody.active false"))
     assert "COUNT_CALL: no element named 'nobody'" in text

@@ -37,20 +37,31 @@ def parse_value(arg_type: ArgType, value: str) -> Any:
 
 
 def handler_name(text: str, context: "Element") -> str:
-    """The router-wide name of handler ``text`` as seen from ``context``.
+    """The router-wide name of handler ``text`` as seen from ``context``, as
+    Click reads one: ``e.h`` is element ``e``'s (``e`` looked up from
+    ``context``'s compound outwards) and ``.h`` the global ``h``; a name
+    without a dot, or whose element part names no element, is ``context``'s
+    own handler of that name when it has one, else the global handler.
 
-    Raises ValueError when the element part names no element.
+    Raises ValueError when the element part names no element and neither
+    ``context`` nor the router has a handler of the whole name.
     """
     element, dot, handler = text.partition(".")
-    if not dot:
-        return element
-    if not element:
+    if dot and not element:
         return handler
-    try:
-        target = context.router.find(element, context)
-    except NoSuchElement as err:
-        raise ValueError(str(err)) from None
-    return f"{target.name}.{handler}"
+    missing = None
+    if dot:
+        try:
+            return f"{context.router.find(element, context).name}.{handler}"
+        except NoSuchElement as err:
+            missing = err
+    handlers = context.router.handlers
+    own = f"{context.name}.{text}"
+    if handlers.exists(own):
+        return own
+    if missing is not None and not handlers.exists(text):
+        raise ValueError(str(missing))
+    return text
 
 
 @dataclass(frozen=True)

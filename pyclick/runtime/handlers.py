@@ -185,6 +185,14 @@ class Handlers:
             raise HandlerError(PERMISSION_DENIED, f"Handler '{name}' read-only")
         self._call(element, name, lambda: handler.write(value))
 
+    def exists(self, name: str) -> bool:
+        """Whether handler ``name`` exists (read, write or both)."""
+        try:
+            self._find(name)
+        except HandlerError:
+            return False
+        return True
+
     def check(self, name: str, write: bool) -> None:
         """Return if handler ``name`` exists and is writable (readable); else raise."""
         _, handler = self._find(name)
