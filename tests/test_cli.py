@@ -511,33 +511,38 @@ def test_signal_finishes_the_driver_script_as_click_does(tmp_path, start_pyclick
     assert log.read_text().splitlines() == ["initialize a", "waiting", "cleanup a"]
 
 
+#: A script that says the router runs: by then its signal scripts catch their
+#: signals (the log's "initialize" lines come before that).
+READY = 'Script(print >>life.log "ready");'
+
+
 def test_signal_scripts_run_on_their_signals(tmp_path, start_pyclick):
     # HUP, a stop signal, runs the script that catches it instead; TERM,
     # caught by none, still stops the router in order.
     log = tmp_path / "life.log"
-    proc = start_pyclick(f"a :: CliLog({log});"
+    proc = start_pyclick(f"a :: CliLog({log}); {READY}"
                          f'Script(TYPE SIGNAL USR1 HUP, print >>{log} "caught $0 $write")')
-    wait_for_line(log, "initialize a", proc)
+    wait_for_line(log, "ready", proc)
     for count, signum in enumerate((signal.SIGUSR1, signal.SIGHUP, signal.SIGUSR1), 1):
         proc.send_signal(signum)
         wait_for(lambda: log.read_text().count("caught") == count, f"run {count}", proc)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM, err
-    assert log.read_text().splitlines() == ["initialize a"] + ["caught run true"] * 3 + [
+    assert log.read_text().splitlines() == ["initialize a", "ready"] + ["caught run true"] * 3 + [
         "cleanup a"]
 
 
 def test_a_signal_script_can_stop_the_router_its_own_way(tmp_path, start_pyclick):
     log = tmp_path / "life.log"
-    proc = start_pyclick(f"a :: CliLog({log}); c :: Counter; Idle -> c -> Discard;"
+    proc = start_pyclick(f"a :: CliLog({log}); c :: Counter; Idle -> c -> Discard; {READY}"
                          'Script(TYPE SIGNAL INT, print "counted $(c.count)", stop)')
-    wait_for_line(log, "initialize a", proc)
+    wait_for_line(log, "ready", proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     # Stopped by the script, not by the signal: a clean exit.
     assert (proc.returncode, out, err) == (0, "counted 0\n", "")
-    assert log.read_text().splitlines() == ["initialize a", "cleanup a"]
+    assert log.read_text().splitlines() == ["initialize a", "ready", "cleanup a"]
 
 
 def test_a_signal_arriving_while_its_script_waits(tmp_path, start_pyclick):
@@ -545,12 +550,12 @@ def test_a_signal_arriving_while_its_script_waits(tmp_path, start_pyclick):
     # end. INT during the script's wait for it: no script is ready, so it
     # stops the router in order.
     log = tmp_path / "life.log"
-    proc = start_pyclick(f"a :: CliLog({log});"
+    proc = start_pyclick(f"a :: CliLog({log}); {READY}"
                          f'Script(TYPE SIGNAL USR1, print >>{log} "begin", wait 0.3s, '
                          f'print >>{log} "end");'
                          f'Script(TYPE SIGNAL INT, print >>{log} "int", wait 30s, '
                          f'print >>{log} "never")')
-    wait_for_line(log, "initialize a", proc)
+    wait_for_line(log, "ready", proc)
     proc.send_signal(signal.SIGUSR1)
     wait_for_line(log, "begin", proc)
     proc.send_signal(signal.SIGUSR1)
@@ -561,7 +566,7 @@ def test_a_signal_arriving_while_its_script_waits(tmp_path, start_pyclick):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGINT, err
-    assert log.read_text().splitlines() == ["initialize a", "begin", "end", "begin", "end",
+    assert log.read_text().splitlines() == ["initialize a", "ready", "begin", "end", "begin", "end",
                                             "int", "cleanup a"]
 
 

@@ -193,8 +193,8 @@ class Script(Element):
     SIGTERM, SIGHUP and SIGQUIT stop the router, as without the script, and
     another signal is held and runs it once it reaches its end. A run that
     ends by stop, return or a failure leaves the signals to what they do
-    without the script. Signals are caught only when the router runs on
-    the main thread.
+    without the script. Signals are caught from the moment the router runs
+    (every element initialized), and only when it runs on the main thread.
 
     Text is substituted first: $VAR and ${VAR} are script variables,
     $(HANDLER ARGS) is a read handler's value ($(c.count)), and
