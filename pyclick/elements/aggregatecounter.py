@@ -115,11 +115,11 @@ def _parse_call(text: str, element: Element, bound: Callable[[str, None], int], 
 
 def _handler_call(text: str, element: Element) -> HandlerCall:
     """``HANDLER [VALUE]`` as Click finds it: a name without a dot is first
-    looked for among ``element``'s own handlers (``stop`` is its stop)."""
+    looked for among ``element``'s own handlers (``stop`` is its stop).
+    ``handler_name`` finds the class's; the file and call handlers are
+    added only after configure, so they are named here."""
     words = split_words(text)
-    cls = type(element)
-    own = {*cls.read_handlers, *cls.write_handlers, *_FILE_FORMATS, *_CALLS}
-    if words and "." not in words[0] and words[0] in own:
+    if words and "." not in words[0] and words[0] in {*_FILE_FORMATS, *_CALLS}:
         text = f"{element.name}.{text.strip()}"
     return HandlerCall.parse(text, element)
 
