@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import resource
+import stat
 import sys
 import time
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -112,8 +113,9 @@ class LogFormatter(logging.Formatter):
     warning, the one its message starts with; a warning says ``warning:``
     after it, as Click's do; ``[element]`` names the element that logged,
     unless the message starts with its name already.
-    That is the whole line on a terminal (``destination`` 'terminal'); to a
-    file or a pipe ('file') a line starts with its time; to the journal
+    That is the whole line on a terminal (``destination`` 'terminal') and
+    into a pipe ('pipe': another program reads it, as it would Click's); to
+    a file ('file') a line starts with its time; to the journal
     ('journal'), which keeps the time itself, with the priority it files
     the line under.
     """
@@ -147,7 +149,8 @@ class LogFormatter(logging.Formatter):
 
 def log_destination(stream: TextIO) -> str:
     """'journal' when ``stream`` is the journal systemd gave us (``JOURNAL_STREAM`` names
-    its device and inode), 'terminal' on a TTY, else 'file'."""
+    its device and inode), 'terminal' on a TTY, 'pipe' into a pipe or a socket,
+    else 'file'."""
     try:
         device, inode = (int(x) for x in os.environ.get("JOURNAL_STREAM", "").split(":"))
         status = os.fstat(stream.fileno())
@@ -156,9 +159,12 @@ def log_destination(stream: TextIO) -> str:
     except (ValueError, OSError, AttributeError):   # unset, malformed, or not a real file
         pass
     try:
-        return "terminal" if stream.isatty() else "file"
-    except (AttributeError, ValueError):   # no isatty, or a closed stream
+        if stream.isatty():
+            return "terminal"
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, ValueError, OSError):   # not a real file, or a closed one
         return "file"
+    return "pipe" if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) else "file"
 
 
 def print_error(text: str, level: int = logging.ERROR) -> None:
@@ -425,8 +431,8 @@ def _write_output(flat: FlatConfig, path: str) -> None:
         raise ConfigError(f"{PROG}: cannot write {path}: {err.strerror}") from None
 
 
-def _control_sockets(opts: argparse.Namespace) -> list[tuple[str, str]]:
-    """The ControlSocket configurations -p and -u ask for, as (kind, config).
+def _control_sockets(opts: argparse.Namespace) -> list[str]:
+    """The ControlSocket configurations -p and -u ask for.
 
     Each value is checked here, whole, so that nothing but a port or a path
     reaches the configuration (``-p '0, ADDRESS 0.0.0.0'`` is refused).
@@ -437,7 +443,7 @@ def _control_sockets(opts: argparse.Namespace) -> list[tuple[str, str]]:
         if match is None or int(match.group(1)) > 65535:
             raise UsageError("-p/--port: expected a TCP port from 0 to 65535, or N+ for the "
                              f"first free port from N, got '{_shown(opts.port)}'")
-        sockets.append(("tcp", f"TCP, {opts.port}"))
+        sockets.append(f"TCP, {opts.port}")
     if opts.unix_socket is not None:
         path = opts.unix_socket
         size = len(os.fsencode(path))
@@ -446,7 +452,7 @@ def _control_sockets(opts: argparse.Namespace) -> list[tuple[str, str]]:
                              f"bytes, got '{_shown(path)}'")
         from pyclick.args import quote
 
-        sockets.append(("unix", f"UNIX, {quote(path)}"))
+        sockets.append(f"UNIX, {quote(path)}")
     return sockets
 
 
@@ -461,12 +467,13 @@ def _shown(text: str) -> str:
     return text if len(text) <= 60 else f"{text[:60]}…({len(text)} characters)"
 
 
-def _add_control_sockets(flat: FlatConfig, sockets: list[tuple[str, str]]) -> None:
+def _add_control_sockets(flat: FlatConfig, sockets: list[str]) -> None:
     from pyclick.lang.model import FlatElement
 
-    for kind, config in sockets:
-        flat.elements.append(FlatElement(f"pyclick_{kind}_control", "ControlSocket", config,
-                                         _COMMAND_LINE))
+    # Click's names, which handler paths use (click_driver@@ControlSocket.port).
+    for number, config in enumerate(sockets):
+        name = "click_driver@@ControlSocket" + (f"@{number}" if number else "")
+        flat.elements.append(FlatElement(name, "ControlSocket", config, _COMMAND_LINE))
 
 
 class _Timing:

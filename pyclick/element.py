@@ -236,6 +236,13 @@ class Element:
     flow_code: ClassVar[str] = COMPLETE_FLOW
     #: Click's flags; ``S0``: neither makes nor takes packets (notifiers look through).
     flags: ClassVar[str] = ""
+    #: Whether writing the ``config`` handler configures the running element
+    #: again (Click's live reconfiguration; ``live_reconfigure``).
+    can_live_reconfigure: ClassVar[bool] = False
+    #: Attributes that ``configure`` sets up and that a live reconfiguration
+    #: keeps: the element's running state (queued packets, counters, its
+    #: task, timers and notifiers, which other elements hold).
+    live_state: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -283,6 +290,14 @@ class Element:
     def configure(self, args: Args) -> None:
         """Parse the configuration; the default accepts an empty one."""
         args.complete()
+
+    def live_reconfigure(self, args: Args) -> None:
+        """Take a new configuration while running (``can_live_reconfigure``):
+        ``configure`` again, keeping ``live_state``. The router restores the
+        element as it was if this raises or ``args`` holds errors."""
+        kept = {name: vars(self)[name] for name in self.live_state if name in vars(self)}
+        self.configure(args)
+        vars(self).update(kept)
 
     def add_handlers(self) -> None:
         """Add the handlers that depend on the configuration (``router.handlers.add_read``

@@ -255,9 +255,25 @@ class Router:
                                  self._references)
         return [self.elements[i] for i in order]
 
-    def _configure_one(self, element: Element, args: Args) -> list[str]:
+    def reconfigure(self, element: Element, config: str) -> None:
+        """Configure a running ``element`` again from ``config`` (its ``config``
+        write handler). On any error the element is left exactly as it was and
+        ValueError holds every message."""
+        args = Args(config, element)
+        before = dict(vars(element))
+        messages = self._configure_one(element, args, element.live_reconfigure)
+        if messages:
+            vars(element).clear()
+            vars(element).update(before)
+            # The handler's caller names the element: the messages need not.
+            prefix = f"{element.landmark}: While configuring '{element.declaration()}': "
+            raise ValueError("\n".join(m.removeprefix(prefix) for m in messages))
+        element.config = config
+
+    def _configure_one(self, element: Element, args: Args,
+                       configure: Callable[[Args], None] | None = None) -> list[str]:
         try:
-            element.configure(args)
+            (configure or element.configure)(args)
             args.complete()
         except ConfigError as err:
             return _unique(args.errors + [_placed(element, "configuring", m)
@@ -369,7 +385,7 @@ class Router:
             if not self._thread_cpus:
                 self._plan_threads()
             self.scheduler = (SimScheduler(self, self.clock) if isinstance(self.clock, SimClock)
-                              else RealtimeScheduler(self, self._thread_cpus))
+                              else RealtimeScheduler(self, self._thread_cpus, self.clock))
             self.scheduling.bind(self.scheduler)
         order = self.initialization_order()
         # Every element's handlers first (Click's add_handlers), then the initializes.
@@ -581,13 +597,18 @@ class Router:
 
     # --- configuration text
     def config_text(self) -> str:
-        """The configuration as written, or its flat form when the text is unknown."""
-        return self.source if self.source is not None else self.flat_config_text()
+        """The configuration as written, or its flat form when the text is unknown
+        or ``require(compact_config)`` asks not to keep it (as Click does)."""
+        if self.source is None or ("", "compact_config") in self.flat.requirements:
+            return self.flat_config_text()
+        return self.source
 
     def flat_config_text(self) -> str:
+        """The flattened configuration with every element's configuration as it
+        is now (as Click's ``flatconfig``: handlers may have changed some)."""
         from pyclick.lang import unparse
 
-        return unparse(self.flat)
+        return unparse(self.flat, {e.name: e.config for e in self.elements})
 
 
 class _DriverThread:

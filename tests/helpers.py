@@ -3,6 +3,7 @@ ConfigError a step raises, and handler values printed by ``pyclick -h``."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Iterable
 
 import pytest
@@ -71,3 +72,12 @@ def handler_values(capsys: pytest.CaptureFixture[str], argv: list[str],
         start = out.index(head) + len(head)
         values.append(out[start:out.index("\n\n", start)])
     return values
+
+
+def manual_example(cls: type) -> str | None:
+    """The configuration under the Example section of an element class's manual."""
+    lines = inspect.cleandoc(cls.__doc__ or "").splitlines()
+    for header in ("Example", "Examples"):
+        if header in lines:
+            return "\n".join(lines[lines.index(header) + 1:])
+    return None

@@ -113,6 +113,15 @@ def test_unquote_double_quotes_take_escapes():
     assert unquote(r'"\x41\101\<48 69>"') == "AAHi"
 
 
+def test_hex_data_may_hold_comments_even_with_a_closing_bracket_in_them():
+    text = "\\< // header > first\n 45 00 /* > */ 0a\n>, LIMIT 1"
+    assert split_args(text) == ["\\< // header > first\n 45 00 /* > */ 0a\n>", "LIMIT 1"]
+    assert unquote(split_args(text)[0]) == "E\x00\n"
+    assert unquote('"a\\<41 /* b */ 42>c"') == "aABc"
+    # Anything but digits, spaces and comments is not hex data: a backslash stays.
+    assert unquote("\\<4g>") == "\\<4g>"
+
+
 def test_unquote_single_quotes_are_literal_and_parts_concatenate():
     assert unquote(r"'a\tb'") == r"a\tb"
     assert unquote("\"a\"b'c'") == "abc"

@@ -182,6 +182,21 @@ def test_a_known_byte_decides_the_other_tests_on_it():
                                          "1  net+9/11%ff  yes->[1]  no->[2]\n")
 
 
+def test_a_known_address_decides_the_tests_of_some_of_its_bits():
+    host = parse_ip_pattern("src host 10.1.2.3")
+    formulas = [(0, conj(host, parse_ip_pattern("src net 10.0.0.0/8"))),
+                (1, conj(host, parse_ip_pattern("src net 11.0.0.0/8"))),
+                (2, parse_ip_pattern("src net 10.0.0.0/8")), (3, True)]
+    classification = compile_patterns(formulas, ip_layout)
+    # Knowing the whole address, the tree asks nothing more of it; asked of an address
+    # not known, the /8 still is.
+    assert classification.program() == ("0  net+12/0a010203%ffffffff  yes->[0]  no->step 1\n"
+                                        "1  net+12/0a000000%ff000000  yes->[2]  no->[3]\n")
+    packets = [Packet(ip_header(src, "2.2.2.2", 6, 0)) for src in ("10.1.2.3", "10.9.9.9",
+                                                                   "11.1.2.3")]
+    assert answers(classification, formulas, ip_layout, packets) == [0, 2, 3]
+
+
 def test_ordering_tests_follow_from_a_known_value():
     ttl = Field(NET, 8, 1, 0xFF, "==", 64)
     low = Field(NET, 8, 1, 0xFF, "<", 10)
@@ -651,6 +666,22 @@ def test_icmp_type_names_after_icmp():
         parse_ip_pattern("src echo")
     assert (err.value.position, err.value.message) == (
         5, "'echo' is ambiguous; try 'port echo', 'icmp type echo'")
+
+
+def test_tcpudp_is_tcp_or_udp():
+    either = parse_ip_pattern("tcp or udp")
+    assert parse_ip_pattern("tcpudp") == either
+    assert parse_ip_pattern("ip proto tcpudp") == either
+    assert parse_ip_pattern("ip proto != tcpudp") == neg(either)
+    assert parse_ip_pattern("tcpudp src port 80") == parse_ip_pattern("src port 80")
+    assert parse_ip_pattern("tcpudp port >= 1024") == parse_ip_pattern("port >= 1024")
+    assert parse_ip_pattern("tcpudp port echo") == parse_ip_pattern("port 7")
+    with pytest.raises(PatternError) as err:
+        parse_ip_pattern("ip proto > tcpudp")
+    assert (err.value.position, err.value.message) == (
+        1, "operator or mask not supported for 'tcpudp'")
+    with pytest.raises(PatternError, match="'syn' is meaningless here"):
+        parse_ip_pattern("tcpudp syn")
 
 
 @st.composite

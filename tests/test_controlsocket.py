@@ -691,11 +691,23 @@ def test_command_line_ports_that_are_accepted(capsys, value):
     assert main(["-p", value, "-q", "-e", "Idle -> Discard"]) == 0
 
 
+def test_command_line_sockets_have_clicks_names(tmp_path, capsys):
+    from pyclick.cli import main
+
+    # The first is click_driver@@ControlSocket, the next numbered from 1.
+    assert main(["-p", "0", "-u", str(tmp_path / "s"), "-q", "-e", "Idle -> Discard",
+                 "-h", "click_driver@@ControlSocket.config",
+                 "-h", "click_driver@@ControlSocket@1.config"]) == 0
+    assert capsys.readouterr().out == (
+        f"click_driver@@ControlSocket.config:\nTCP, 0\n\n"
+        f"click_driver@@ControlSocket@1.config:\nUNIX, {tmp_path}/s\n\n")
+
+
 def test_a_unix_path_from_the_command_line_is_one_argument(tmp_path, capsys):
     from pyclick.cli import main
 
     path = tmp_path / 'odd", ADDRESS 0.0.0.0'
     assert main(["-u", str(path), "-q", "-e", "Idle -> Discard",
-                 "-h", "pyclick_unix_control.config"]) == 0
+                 "-h", "click_driver@@ControlSocket.config"]) == 0
     escaped = str(path).replace('"', '\\"')
     assert capsys.readouterr().out == f'UNIX, "{escaped}"\n'

@@ -370,6 +370,23 @@ def test_time_sorted_sched_does_not_check_packets_without_timestamp():
     assert router.handlers.read("t.well_ordered") == "true"
 
 
+def test_time_sorted_sched_puts_a_packet_without_timestamp_first_in_real_time():
+    # In real time a timestamp is router time, seconds from the router's
+    # start, so that a date of long ago is negative; an unset timestamp (0)
+    # still counts as the earliest, as in Click, where it is the date 0.
+    router = Router(flatten("t :: TimeSortedSched; Idle -> q0 :: Queue -> [0] t;"
+                            "Idle -> q1 :: Queue -> [1] t; t -> Idle", filename="t.click"),
+                    simtime=False)
+    router.configure()
+    router.initialize()
+    unset, dated = stamped(0.0), stamped(router.from_epoch(0.05))
+    router.element("q0").push(0, [unset])
+    router.element("q1").push(0, [dated])
+    sched = router.element("t")
+    assert [sched.pull(0), sched.pull(0)] == [unset, dated]
+    assert router.handlers.read("t.well_ordered") == "true"
+
+
 def test_time_sorted_sched_stop_ends_the_run_when_inputs_are_exhausted():
     config = ("InfiniteSource(LIMIT 5) -> SetTimestamp -> qa :: Queue -> [0] t :: "
               "TimeSortedSched(STOP true); Idle -> qb :: Queue -> [1] t;"

@@ -93,6 +93,21 @@ def test_queue_handlers_reset_capacity_and_counts():
         h.write("q.capacity", "lots")
 
 
+@pytest.mark.parametrize("cls, expected", [
+    # InfiniteSource fills the queue to 6 and waits; capacity 2 keeps the
+    # two oldest (not counted as drops); capacity 5 lets it add 3 more.
+    ("Queue", ["9", "5", "0"]),
+    # A SimpleQueue tells no source to wait: 14 of the 20 are dropped at
+    # once, and nothing comes to fill the larger capacity.
+    ("SimpleQueue", ["20", "2", "14"]),
+])
+def test_a_smaller_capacity_frees_the_newest_packets_and_a_larger_one_lets_the_source_on(
+        cls, expected):
+    config = (f"i :: InfiniteSource(LIMIT 20) -> q :: {cls}(6) -> Discard(ACTIVE false);"
+              "Script(wait 1, write q.capacity 2, wait 1, write q.capacity 5, wait 1, stop)")
+    assert run(config, "i.count", "q.length", "q.drops") == expected
+
+
 def test_queue_capacity_must_be_unsigned():
     with pytest.raises(ConfigError, match="CAPACITY: expected unsigned integer, got '-1'"):
         configure("Idle -> Queue(-1) -> Discard")
@@ -260,6 +275,18 @@ def test_pull_switch_pulls_from_the_input_it_is_set_to():
               "s :: PullSwitch; a -> [0]s; b -> [1]s; s -> Unqueue -> c :: Counter -> Discard;"
               "Script(wait 1, write s.switch 1, wait 1, write s.switch 5, wait 1, stop)")
     assert run(config, "c.count", "s.switch", "a.length", "b.length") == ["12", "-1", "0", "0"]
+
+
+def test_pull_switch_wakes_its_puller_only_for_an_input_that_may_give(capsys):
+    # Set to -1 the Unqueue sleeps; switched to the Idle it sleeps on, to the
+    # full queue it wakes, and back to -1 it sleeps again at once.
+    config = ("Idle -> [0] s :: PullSwitch(-1); InfiniteSource(LIMIT 3) -> Queue -> [1] s;"
+              "s -> u :: Unqueue -> c :: Counter -> Discard;"
+              "Script(wait 1, print $(u.scheduled), write s.switch 0, print $(u.scheduled),"
+              "       write s.switch 1, print $(u.scheduled), wait 1, write s.switch -1,"
+              "       print $(u.scheduled), stop)")
+    assert run(config, "c.count") == ["3"]
+    assert capsys.readouterr().out.split() == ["false", "false", "true", "false"]
 
 
 @pytest.mark.parametrize("chosen, expected", [("1", ["0", "3"]), ("2", ["0", "0"]),

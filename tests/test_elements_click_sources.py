@@ -285,6 +285,17 @@ def test_shaper_lets_rate_packets_per_second_through():
                  "Script(wait 1.1, stop)") == [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
+def test_shaper_is_awake_for_a_sink_that_pulls_when_the_rate_allows():
+    # The sink pulls every 1 ms from 1 ms on, output 0 first: the shaped
+    # output gives a packet every 4 ms (1, 5, ... 37 ms: 10), the other one
+    # the rest, and no pull comes back empty, though the sink's timer is due
+    # at the very time the rate allows the next packet.
+    assert run("InfiniteSource(LIMIT 100) -> s :: Shaper(250)"
+               "=> ([0] -> shaped :: Counter -> [0]; [1] -> [1]) => RoundRobinSched"
+               "-> total :: Counter -> TimedSink(1ms); Script(wait 40.5ms, stop)",
+               "shaped.count", "total.count") == ["10", "40"]
+
+
 def test_bandwidth_shaper_counts_bytes():
     # 100-byte packets at 800 bytes/s: one every 0.125 s.
     got = times("InfiniteSource(LENGTH 100, LIMIT 50) -> Queue -> BandwidthShaper(6400bps) "

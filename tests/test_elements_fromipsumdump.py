@@ -169,6 +169,14 @@ def test_timestamps_annotations_and_wire_length(tmp_path):
     assert packet.data[2:4] == (1000).to_bytes(2, "big")
 
 
+def test_timestamp_with_an_empty_part(tmp_path):
+    # Either side of the point may be left out; a lone point is no time, so
+    # that packet's timestamp stays unset.
+    text = "!data timestamp ip_src\n.25 1.0.0.1\n7. 1.0.0.2\n. 1.0.0.3\n"
+    _, packets = read_dump(tmp_path, text)
+    assert [p.timestamp for p in packets] == [0.25, 7.0, 0.0]
+
+
 def test_multipacket(tmp_path):
     text = ("!data timestamp first_timestamp count ip_src ip_proto payload_len\n"
             "2 1 3 1.0.0.1 U 92\n")

@@ -10,7 +10,7 @@ import pytest
 from pyclick.cli import main
 from pyclick.elements.inet import IPADDR, checksum
 from pyclick.errors import Landmark
-from pyclick.packet import BROADCAST, HOST, MULTICAST, OTHERHOST, Packet
+from pyclick.packet import ANNOTATIONS, BROADCAST, HOST, MULTICAST, OTHERHOST, Packet
 from pyclick.runtime.handlers import HandlerError
 from pyclick.sim.pcap import read_pcap
 from tests.frames import click_hex, ether, ip_header, ip_packet, tcp, udp
@@ -745,6 +745,50 @@ def test_icmperror_src_mtu_pmtu_handlers():
         h.write("e.mtu", "20")
 
 
+#: A strict source route through 5.5.5.5 and 6.6.6.6, next 7.7.7.7 (pointer 12),
+#: after a no-operation and padded with an end of options.
+_ROUTED = bytes([1, 137, 15, 12, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7, 0, 0, 0, 0])
+
+
+def test_icmperror_sends_the_error_back_along_the_source_route():
+    original = ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1, 2), options=_ROUTED)
+    e, (out,) = push("ICMPError", "1.1.1.1, timeexceeded", [marked(original)], outputs=1)
+    data = out[0].data
+    # The hops made, last first, the pointer on the first, then an end of options.
+    route = bytes([137, 11, 4, 6, 6, 6, 6, 5, 5, 5, 5, 0])
+    assert data[0] == 0x48 and data[20:32] == route and checksum(data[:32]) == 0
+    assert struct.unpack("!H", data[2:4])[0] == len(data) == 32 + 8 + len(original)
+    assert data[32] == 11 and data[40:] == original and checksum(data[32:]) == 0
+    assert out[0].network_header_length == 32
+
+
+def test_icmperror_quotes_less_to_fit_the_route_in_the_mtu():
+    original = ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1, 2, bytes(100)), options=_ROUTED)
+    e, (out,) = push("ICMPError", "1.1.1.1, unreachable, MTU 80", [marked(original)], outputs=1)
+    assert len(out[0].data) == 80 and out[0].data[40:] == original[:40]
+
+
+def test_icmperror_source_route_exceptions():
+    # No redirect for a source-routed packet.
+    original = ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1, 2), options=_ROUTED)
+    e, (out,) = push("ICMPError", "1.1.1.1, redirect", [marked(original)], outputs=1)
+    assert out == []
+    # A parameter problem about the route (pointer 24: in the option at 21 to 35) leaves it
+    # out; about another byte, keeps it.
+    for pointer, header_length in ((24, 20), (8, 32)):
+        packet = marked(original)
+        packet.set_anno_u8(ANNOTATIONS["ICMP_PARAMPROB"][0], pointer)
+        e, (out,) = push("ICMPError", "1.1.1.1, parameterproblem", [packet], outputs=1)
+        assert out[0].network_header_length == header_length
+        assert out[0].data[header_length + 4] == pointer
+    # A pointer not on an address makes the option no source route.
+    bad = bytearray(_ROUTED)
+    bad[3] = 13
+    original = ip_packet("10.0.0.1", "20.0.0.2", 17, udp(1, 2), options=bytes(bad))
+    e, (out,) = push("ICMPError", "1.1.1.1, timeexceeded", [marked(original)], outputs=1)
+    assert out[0].network_header_length == 20
+
+
 @pytest.mark.parametrize("frame, packet_type", [
     (ip_packet("10.0.0.1", "20.0.0.2", 1, bytes([3, 1, 0, 0, 0, 0, 0, 0])), HOST),
     (ip_packet("10.0.0.1", "255.255.255.255", 17, udp(1, 2)), HOST),
@@ -843,6 +887,39 @@ def test_arpresponder_reads_names_written_in_capitals():
                                                "18.26.7.0/24 00-00-00-00-00-10\n")
 
 
+def test_arpresponder_handlers_read_names():
+    router = named_router("HOST 10.1.0.5/16 00:00:00:00:00:05",
+                          ("e", "ARPResponder", "10.9.9.9 00:00:00:00:00:09"))
+    handlers = router.handlers
+    router.initialize()
+    try:
+        handlers.write("e.add", "HOST:ipnet HOST:eth")
+        assert handlers.read("e.table") == ("10.9.9.9/32 00-00-00-00-00-09\n"
+                                            "10.1.0.0/16 00-00-00-00-00-05\n")
+        assert handlers.read("e.lookup", "HOST") == "00-00-00-00-00-05"
+        handlers.write("e.remove", "HOST:ipnet")
+        assert handlers.read("e.table") == "10.9.9.9/32 00-00-00-00-00-09\n"
+    finally:
+        router.cleanup()
+
+
+def test_arpresponder_warns_of_two_entries_for_one_network(caplog):
+    with caplog.at_level(logging.WARNING):
+        e, _ = element("ARPResponder", "10.0.0.1 00:00:00:00:00:01, "
+                                       "10.0.0.0/8 10.0.0.1/32 00:00:00:00:00:02", 1)
+    assert caplog.text.count("multiple entries for 10.0.0.1/32") == 1
+    # The later entry stays.
+    assert e.router.handlers.read("e.table") == ("10.0.0.1/32 00-00-00-00-00-02\n"
+                                                 "10.0.0.0/8 00-00-00-00-00-02\n")
+
+
+def test_arpresponder_reply_is_a_new_packet_without_timestamp():
+    request = Packet(arp(1, "00:00:00:00:00:01", "18.26.4.1", "00:00:00:00:00:00", "18.26.4.24"))
+    request.timestamp, request.vlan_tci = 7.5, 3
+    _, (out, _) = push("ARPResponder", RESPONDER, [request])
+    assert (out[0].timestamp, out[0].vlan_tci) == (0.0, 3)
+
+
 def test_arpquerier_reports_only_its_bad_ethernet_address():
     err = config_error_of(named_router, "ME 18.26.4.24",
                           ("e", "ARPQuerier", "ME, no-such-device0"))
@@ -916,7 +993,11 @@ def test_arpquerier_queries_then_sends_what_waited(monkeypatch):
     monkeypatch.setattr(e.router, "now", lambda: 301.0)
     e.push(0, [to("18.26.4.9")])
     assert len(out.packets) == 3 and len(queries.packets) == 2
-    assert handlers.read("e.table") == "18.26.4.9 0 00-00-00-00-00-09 301.000000\n"
+    # The packet waiting keeps the entry just short of expiring: exactly
+    # TIMEOUT old; a moment later it is past it.
+    assert handlers.read("e.table") == "18.26.4.9 1 00-00-00-00-00-09 300.000000\n"
+    monkeypatch.setattr(e.router, "now", lambda: 301.5)
+    assert handlers.read("e.table") == "18.26.4.9 0 00-00-00-00-00-09 300.500000\n"
 
 
 def test_arpquerier_query_carries_the_timestamp_and_vlan_of_its_cause():
@@ -947,6 +1028,40 @@ def test_arpquerier_renewal_poll_and_one_output(monkeypatch):
     assert [p.data for p in out.packets] == [
         ether("00:00:00:00:00:09", MY_MAC, 0x0806, query[14:]),
         ether("00:00:00:00:00:09", MY_MAC, 0x0800, UDP)]
+
+
+def test_arpquerier_slows_its_queries_after_ten_unanswered(monkeypatch):
+    e, (out, queries) = element("ARPQuerier", QUERIER, 2)
+    sent = []
+    for step in range(20):
+        monkeypatch.setattr(e.router, "now", lambda: step * 0.25)
+        e.push(0, [to("18.26.4.9")])
+        sent.append(len(queries.packets))
+    # One query every quarter second up to the tenth (at 2.25 s), then the
+    # next 2 seconds after it.
+    assert sent == list(range(1, 11)) + [10] * 7 + [11, 11, 11]
+
+
+def test_arpquerier_renews_at_once_after_a_reply(monkeypatch):
+    e, (out, queries) = element("ARPQuerier", QUERIER + ", POLL_TIMEOUT 0.05s", 2)
+    e.push(0, [to("18.26.4.9")])
+    e.push(1, [Packet(arp(2, "00:00:00:00:00:09", "18.26.4.9", MY_MAC, "18.26.4.24"))])
+    # Past POLL_TIMEOUT, though less than 0.1 s after the first query: the
+    # reply allowed a renewal query.
+    monkeypatch.setattr(e.router, "now", lambda: 0.0625)
+    e.push(0, [to("18.26.4.9")])
+    assert [q.data[:6] for q in queries.packets] == [b"\xff" * 6, bytes.fromhex("000000000009")]
+    assert len(out.packets) == 2
+
+
+def test_arpquerier_sends_packets_before_the_query_that_follows_them():
+    e, (out,) = element("ARPQuerier", QUERIER, 1)
+    e.router.handlers.write("e.insert", "18.26.4.9 00:00:00:00:00:09")
+    e.push(0, [to("18.26.4.9"), to("18.26.4.255"), to("18.26.4.7"), to("18.26.4.9")])
+    # One output: packet, broadcast packet, the query for 18.26.4.7, packet.
+    assert [(p.data[:6], p.data[12:14]) for p in out.packets] == [
+        (bytes.fromhex("000000000009"), b"\x08\x00"), (b"\xff" * 6, b"\x08\x00"),
+        (b"\xff" * 6, b"\x08\x06"), (bytes.fromhex("000000000009"), b"\x08\x00")]
 
 
 def test_arpquerier_capacities_and_table_writes():

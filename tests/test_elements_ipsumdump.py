@@ -169,6 +169,19 @@ def test_annotations(tmp_path):
                    "count") == ["12.500000 12 500000 12500000 10.000000250 < 1 973 1"]
 
 
+@pytest.mark.parametrize("when, line", [
+    (-0.25, "-0.250000 4294967295 750000"),
+    (-1.5, "-1.500000 4294967294 500000"),
+    (-2.0, "-2.000000 4294967294 0"),
+])
+def test_times_before_the_epoch_keep_their_sign(tmp_path, when, line):
+    # Seconds rounded down and the microseconds after them, as Click keeps a
+    # time; the written time is the same number, its sign in front.
+    packet = ip_packet(17, bytes(8))
+    packet.timestamp = when
+    assert records(tmp_path, [packet], "timestamp ts_sec ts_usec") == [line]
+
+
 def test_ethernet_fields(tmp_path):
     frame = bytes(range(1, 13)) + b"\x08\x00" + ip_header(17, 0)
     packet = Packet(frame)

@@ -99,6 +99,9 @@ def segment(src: str, dst: str, sport: int, dport: int, seq: int, ack: int,
     ("pattern 10.0.0.5-10.0.0.9 - - - 0 1", "10.0.0.5-10.0.0.9 - - -"),
     # A /24 leaves out its network and broadcast addresses: .1 to .254.
     ("pattern 10.0.0.0/24# 99 - - 0 1", "10.0.0.1-10.0.0.254 99 - -"),
+    # Two fields: the addresses only; three: the addresses, then the source port.
+    ("pattern 18.26.4.24 - 0 1", "18.26.4.24 -"),
+    ("pattern 18.26.4.24 3.3.3.3 7-9 0 1", "18.26.4.24 7-9 3.3.3.3 -"),
 ])
 def test_input_spec_grammar(spec, shown):
     r = router(two_way("rw", f"{spec}, drop"))
@@ -113,7 +116,7 @@ def test_input_spec_grammar(spec, shown):
     ("keep 0 x", "input spec 0: bad reply port"),
     ("keep x 1", "input spec 0: bad forward port"),
     ("keep 0 2", "input spec 0: output port out of range"),
-    ("pattern 1.2.3.4 - - 0 1", "input spec 0: syntax error"),
+    ("pattern 1.2.3.4 - - - - 0 1", "input spec 0: syntax error"),
     ("pattern 1.2.3.400 - - - 0 1", "input spec 0: bad source address"),
     ("pattern 1.2.3.4 10-5 - - 0 1", "input spec 0: bad source port"),
     ("pattern 1.2.3.4 0 - - 0 1", "input spec 0: bad source port"),
@@ -414,6 +417,19 @@ def test_a_full_table_evicts_the_flow_that_expires_first_unless_guaranteed(monke
     assert read(r, "rw.udp_table") == "" and read(r, "rw.table_size") == "0"
 
 
+def test_a_new_flow_that_would_expire_first_is_itself_refused():
+    r = router(two_way("rw", "keep 0 1, drop, MAPPING_CAPACITY 1, UDP_TIMEOUT 10, "
+                             "UDP_STREAMING_TIMEOUT 100, UDP_GUARANTEE 0"))
+    push(r, "rw", 0, udp_frame(INSIDE, OUTSIDE, 1, 53), udp_frame(INSIDE, OUTSIDE, 1, 53))
+    push(r, "rw", 1, udp_frame(OUTSIDE, INSIDE, 53, 1))
+    # Three packets and a reply: the flow now streams, 100 s to live.
+    assert "exp100\n" in read(r, "rw.udp_table")
+    push(r, "rw", 0, udp_frame("10.0.0.9", OUTSIDE, 1, 53))
+    # Nothing is guaranteed, but the newcomer's 10 s are the shortest.
+    assert read(r, "rw.mapping_failures") == "1" and len(kept(r, "out0")) == 2
+    assert "10.0.0.9," not in read(r, "rw.udp_table")
+
+
 def test_rewriters_share_a_capacity_by_name():
     text = (two_way("a", "keep 0 1, drop, CAPACITY 1, GUARANTEE 0", sinks=("a0", "a1"))
             + two_way("b", "keep 0 1, drop, MAPPING_CAPACITY a", cls="TCPRewriter",
@@ -530,6 +546,18 @@ def test_ping_identifiers_are_rewritten_and_replies_mapped_back():
     assert read(r, "pr.mapping_failures") == "1"
 
 
+def test_ping_pattern_of_three_fields_and_a_reply_of_all_zeros():
+    # SADDR DADDR SPORT: the identifier range comes last.
+    r = router(two_way("pr", f"pattern {NAT} - 1-2# 0 1, drop", cls="ICMPPingRewriter"))
+    push(r, "pr", 0, echo(INSIDE, OUTSIDE, 8, 0))
+    assert kept(r, "out0") == [echo(NAT, OUTSIDE, 8, 1)]
+    push(r, "pr", 1, echo(OUTSIDE, NAT, 0, 1))
+    # The reply rewritten is an echo reply of zeros only: its checksum is
+    # ~0 = 0xffff, not the 0x0000 an incremental update gives.
+    assert kept(r, "out1") == [echo(OUTSIDE, INSIDE, 0, 0)]
+    assert kept(r, "out1")[0][22:24] == b"\xff\xff"
+
+
 def test_ping_rewriter_passes_what_is_not_an_echo_on_pass_inputs():
     r = router(two_way("pr", "pass 1, pass 0", cls="ICMPPingRewriter"))
     other = ip_packet(INSIDE, OUTSIDE, 1, icmp(13))
@@ -644,7 +672,7 @@ def test_round_robin_mapper_errors():
     assert str(caught.value) == ("nat.click:2: While initializing 'rw :: IPRewriter': input spec 0:"
                                  " output port out of range in m :: RoundRobinIPMapper pattern 0")
     with pytest.raises(ConfigError) as caught:
-        router("m :: RoundRobinIPMapper(- - 1.1.1.1 80 0, nope 0 1);")
+        router("m :: RoundRobinIPMapper(- - - - - 0 1, nope 0 1);")
     assert str(caught.value).splitlines() == [
         "nat.click:1: While configuring 'm :: RoundRobinIPMapper': pattern 0: syntax error",
         "nat.click:1: While configuring 'm :: RoundRobinIPMapper': pattern 1: "

@@ -57,8 +57,8 @@ def test_elements_written_as_their_class_are_marked_so_in_copied_instances_too()
     flat = flatten("elementclass E { input -> Foo -> b :: Bar -> output }\n"
                    "Idle -> E -> E -> x :: Discard", "t.click")
     assert [(e.name, e.by_class) for e in flat.elements] == [
-        ("Idle@1", True), ("E@2/Foo@1", True), ("E@2/b", False), ("E@3/Foo@1", True),
-        ("E@3/b", False), ("x", False)]
+        ("Idle@1", True), ("x", False), ("E@2/Foo@1", True), ("E@2/b", False),
+        ("E@3/Foo@1", True), ("E@3/b", False)]
 
 
 def test_unknown_identifiers_are_classes_of_anonymous_elements():
@@ -364,8 +364,41 @@ def test_nesting_and_size_limits(monkeypatch):
 
 def test_unparse_writes_declarations_then_connections():
     flat = flatten("require(package \"my pkg\"); a :: A(1); a [1] -> [2] b :: B; a -> b")
-    assert unparse(flat) == ('require(package "my pkg");\na :: A(1);\nb :: B;\n'
-                             "a [1] -> [2] b;\na -> b;\n")
+    assert unparse(flat) == ('require(package "my pkg");\n\na :: A(1);\nb :: B;\n\n'
+                             "a -> b;\na [1] -> [2] b;\n")
+
+
+def test_elements_come_in_clicks_order_a_scopes_own_then_each_compounds():
+    # A scope's own elements first, then each compound instance's, in the
+    # order the scope names them, depth first; o2 is copied from o.
+    flat = flatten("elementclass In { input -> p :: P -> output }\n"
+                   "elementclass Out { input -> q :: Q -> i :: In -> r :: R -> output }\n"
+                   "src :: S -> o :: Out -> snk :: K;\n"
+                   "o2 :: Out; S -> o2 -> K; S -> In -> K")
+    assert [e.name for e in flat.elements] == [
+        "src", "snk", "S@5", "K@6", "S@7", "K@9", "o/q", "o/r", "o/i/p",
+        "o2/q", "o2/r", "o2/i/p", "In@8/p"]
+
+
+def test_connections_are_sorted_by_their_input_end_then_their_output_end():
+    flat = flatten("a :: A; b :: B; c :: C; c -> [1] b; a [1] -> b; c -> a; a -> b")
+    assert [(c.from_element, c.from_port, c.to_element, c.to_port)
+            for c in flat.connections] == [
+        ("c", 0, "a", 0), ("a", 0, "b", 0), ("a", 1, "b", 0), ("c", 0, "b", 1)]
+
+
+def test_unparse_joins_connections_through_port_0_into_chains():
+    # b's output 0 goes on into d's input 0 rather than c's input 1; the
+    # cycle d -> a -> b -> d starts at its first connection.
+    flat = flatten("a :: A; b :: B; c :: C; d :: D; a -> b; b -> [1] c; b -> d; d -> a; "
+                   "c [1] -> [2] c")
+    assert unparse(flat).split("\n\n")[1] == (
+        "b -> [1] c;\nc [1] -> [2] c;\nd -> a\n    -> b\n    -> d;\n")
+    # Without a connection into port 0 to follow, the last one from output 0.
+    flat = flatten("x :: X; y :: Y; x -> [2] y; x -> [1] y; s :: S -> x")
+    assert unparse(flat).split("\n\n")[1] == "s -> x\n    -> [2] y;\nx -> [1] y;\n"
+    assert unparse(flatten("require(compact_config, package p)")) == \
+        "require(compact_config, package p);\n\n"
 
 
 def test_unparse_keeps_a_config_ending_in_a_line_comment_readable():

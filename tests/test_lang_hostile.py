@@ -375,9 +375,9 @@ def test_a_copy_is_renamed_and_a_taken_name_makes_a_full_expansion():
     text = text.replace("e/c :: Y; ", "")
     flat = flatten(text, "t.click")
     assert [(e.name, e.config) for e in flat.elements if e.class_name != "X"] == [
+        ("Idle@5", ""), ("Discard@6", ""), ("Discard@8", ""),
         ("a/c", "1"), ("a/@2/p", "1"), ("b/c", "1"), ("b/@2/p", "1"),
-        ("c/c", "2"), ("c/@2/p", "2"), ("Idle@5", ""), ("Discard@6", ""),
-        ("e/c", "1"), ("e/@2/p", "1"), ("Discard@8", "")]
+        ("c/c", "2"), ("c/@2/p", "2"), ("e/c", "1"), ("e/@2/p", "1")]
     assert connections_of(text) == {
         ("Idle@5", 0, "a/c", 0), ("a/c", 0, "a/@2/p", 0), ("a/@2/p", 0, "b/c", 0),
         ("b/c", 0, "b/@2/p", 0), ("b/@2/p", 0, "c/c", 0), ("c/c", 0, "c/@2/p", 0),

@@ -512,7 +512,7 @@ def test_a_one_liner_is_flattened_and_written_back_without_lark_and_not_kept(tmp
     assert out == ["[('FromDump@1', 'FromDump', 'x.pcap', 'config:1'), "
                    "('c', 'Counter', '', 'config:1'), ('Discard@3', 'Discard', '', 'config:1')]",
                    repr("FromDump@1 :: FromDump(x.pcap);\nc :: Counter;\nDiscard@3 :: Discard;\n"
-                        "FromDump@1 -> c;\nc -> Discard@3;\n"),
+                        "\nFromDump@1 -> c\n    -> Discard@3;\n"),
                    "False False False"]
     assert not list((tmp_path / "pyclick").glob("parse-*"))
 

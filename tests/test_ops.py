@@ -220,6 +220,18 @@ def test_to_a_file_each_line_starts_with_its_time():
     assert lines[1].endswith(" [db] 3 moves")
 
 
+def test_into_a_pipe_lines_read_as_on_a_terminal():
+    # Another program reads them (grep, a test harness, a container's log
+    # collector, which dates lines itself): Click's lines, undated.
+    read_end, write_end = os.pipe()
+    with open(read_end) as reader, open(write_end, "w") as writer:
+        assert log_destination(writer) == "pipe"
+        log_to(writer, RECORDS[:2])
+        writer.close()
+        assert reader.read().splitlines() == ["conf.click:3: warning: [u] BURST size 0",
+                                              "[db] 3 moves"]
+
+
 def test_to_the_journal_each_line_carries_its_priority(tmp_path, monkeypatch):
     with open(tmp_path / "journal", "w+") as stream:
         status = os.fstat(stream.fileno())

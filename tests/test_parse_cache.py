@@ -252,7 +252,7 @@ def test_writing_back_a_program_read_from_the_cache_loads_no_lark(tmp_path):
     assert [run[0] for run in runs] == ["True", "False"]
     # (Parentheses four deep are left to the grammar's pattern, read and written.)
     assert runs[0][1] == runs[1][1] == repr(
-        'a :: Print(// x\n);\nb :: Paint(1, "(");\nc :: Idle((((1))));\na -> b;\nb -> c;\n')
+        'a :: Print(// x\n);\nb :: Paint(1, "(");\nc :: Idle((((1))));\n\na -> b\n    -> c;\n')
 
 
 @pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())

@@ -21,7 +21,6 @@ hangs or dies is killed (by its PID) and started again.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -45,6 +44,7 @@ from pyclick.errors import ConfigError
 from pyclick.lang import flatten
 from pyclick.registry import Registry
 from pyclick.router import Router
+from tests.helpers import manual_example
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,14 +81,6 @@ class Overtime(BaseException):
     """A configure took longer than LIMIT_SECONDS (raised by SIGALRM)."""
 
 
-def _example(cls: type) -> str | None:
-    lines = inspect.cleandoc(cls.__doc__ or "").splitlines()
-    for header in ("Example", "Examples"):
-        if header in lines:
-            return "\n".join(lines[lines.index(header) + 1:])
-    return None
-
-
 def _status_kb(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -107,7 +99,7 @@ class _Worker:
         """The configured router holding an element of class ``name``, and that element."""
         if name not in self.bases:
             cls = self.classes[name]
-            text = BASE_CONFIGS.get(name) or _example(cls)
+            text = BASE_CONFIGS.get(name) or manual_example(cls)
             if text is None:
                 raise LookupError(f"{name}: its manual has no Example section")
             router = Router(flatten(text, filename=f"{name}-example"))

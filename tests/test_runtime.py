@@ -698,6 +698,37 @@ def test_clocks_map_router_time_to_dates():
     assert (sim.to_epoch(7.5), sim.from_epoch(7.5)) == (7.5, 7.5)
 
 
+def test_a_warped_clock_runs_faster_or_slower_than_real_time(monkeypatch):
+    import types
+    from pyclick.runtime import clock as clock_module
+    real = types.SimpleNamespace(now=100.0)
+    monkeypatch.setattr(clock_module, "time", types.SimpleNamespace(
+        monotonic=lambda: real.now, time=lambda: real.now + 1000.0))
+    clock = clock_module.RealClock()
+    assert (clock.now(), clock.warp_text(), clock.real_delay(3.0)) == (100.0, "1", 3.0)
+    clock.set_warp("2")
+    real.now = 101.0
+    # Twice as fast from the moment of the change: 1 real second is 2.
+    assert (clock.now(), clock.warp_text(), clock.real_delay(3.0)) == (102.0, "2", 1.5)
+    clock.set_warp(" 0.25 ")
+    real.now = 105.0
+    assert (clock.now(), clock.warp_text()) == (103.0, "0.25")
+    clock.set_warp("nowait")
+    assert clock.warp_text() == "nowait"
+    clock.skip_to(110.0)
+    assert clock.now() == 110.0
+    clock.skip_to(50.0)
+    assert clock.now() == 110.0
+    clock.set_warp("1")
+    real.now = 106.0
+    assert (clock.now(), clock.warp_text()) == (111.0, "1")
+    for text, message in [("0", "timefactor must be > 0"), ("-2", "timefactor must be > 0"),
+                          ("inf", "timefactor must be > 0"), ("fast", "expected double")]:
+        with pytest.raises(ValueError, match=message):
+            clock.set_warp(text)
+    assert clock.warp_text() == "1"
+
+
 # --- configure and initialize order
 
 def test_configure_and_initialize_follow_configure_phases():
@@ -841,8 +872,34 @@ def test_global_handlers():
     assert {"Knob", "LifeStep", "Counter", "Queue", "Pipe"} <= set(classes)
     assert classes == sorted(classes)
     assert h.read("config") == "a :: LifeStep; k :: Knob;"
+    assert h.read("timewarp") == "1"
+    h.write("timewarp", "1.5")
+    assert h.read("timewarp") == "1.5"
     h.write("stop", "")
     assert router.stopped
+
+
+def test_compact_config_makes_the_config_handler_answer_the_flat_configuration():
+    from pyclick.lang import flatten
+    text = "require(compact_config)\nelementclass W { input -> s :: LifeStep }\n" \
+           "k :: Knob; a :: LifeStep -> w :: W"
+    router = Router(flatten(text, "t.click"), source=text)
+    router.configure()
+    # The text as written is not kept: both handlers answer the flat form.
+    flat_text = ("require(compact_config);\n\nk :: Knob;\na :: LifeStep;\nw/s :: LifeStep;\n\n"
+                 "a -> w/s;\n")
+    assert router.handlers.read("config") == router.handlers.read("flatconfig") == flat_text
+    kept = Router(flatten("k :: Knob", "t.click"), source="k :: Knob")
+    kept.configure()
+    assert kept.handlers.read("config") == "k :: Knob"
+
+
+def test_simulated_time_has_a_timewarp_that_cannot_be_written():
+    router = sim_router("k :: Knob")
+    assert router.handlers.read("timewarp") == "simulation"
+    with pytest.raises(HandlerError) as info:
+        router.handlers.write("timewarp", "2")
+    assert info.value.code == 530
 
 
 # Click's ControlSocket codes and words (None: the handler's own message).

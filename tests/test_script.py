@@ -164,6 +164,21 @@ def test_wait_in_real_time(capsys):
     assert capsys.readouterr().out == "true\n" and router.stop_reason == "s: stop"
 
 
+def test_a_timewarp_shortens_waits_in_real_time(capsys):
+    # Ten times as fast: 2 seconds of router time pass in about 0.2 real ones.
+    started = time.monotonic()
+    run_script("write timewarp 10, set t $(now), wait 2s, print $(ge $(sub $(now) $t) 1.999), "
+               "print $(timewarp), stop", simtime=False)
+    assert capsys.readouterr().out == "true\n10\n"
+    assert time.monotonic() - started < 1.5
+    # nowait: an idle router goes straight on to its next timer.
+    started = time.monotonic()
+    run_script("write timewarp nowait, set t $(now), wait 50s, "
+               "print $(ge $(sub $(now) $t) 49.999), print $(timewarp), stop", simtime=False)
+    assert capsys.readouterr().out == "true\nnowait\n"
+    assert time.monotonic() - started < 5
+
+
 def test_now_is_a_date_in_real_time(capsys):
     # As Click's: seconds since the epoch, which a log line can be dated by.
     before = time.time()
@@ -208,6 +223,33 @@ def test_print_to_files(tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_cat_and_catq_read_a_file_for_the_script_only(tmp_path, capsys, caplog):
+    (tmp_path / "note").write_text("two words\r\nend\n")
+    router = run_script(f"print $(cat {tmp_path}/note), print $(catq {tmp_path}/note), "
+                        f"print [$(cat {tmp_path}/missing)]")
+    assert capsys.readouterr().out == 'two words\r\nend\n"two words\\r\\nend\\n"\n[]\n'
+    assert "missing: No such file or directory" in caplog.text
+    # Not handlers: what the script reads no ControlSocket client can.
+    listed = {line.split("\t")[0] for line in router.handlers.read("s.handlers").splitlines()}
+    for name in ("cat", "catq", "kill"):
+        with pytest.raises(HandlerError) as err:
+            router.handlers.read(f"s.{name}", "x")
+        assert err.value.code == 511 and name not in listed
+
+
+def test_kill_signals_processes(capsys, caplog):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        # Signal 0 only checks that the process is there.
+        run_script(f"print [$(kill 0 {child.pid})], print [$(kill TERM {child.pid})], "
+                   "print [$(kill 33 1)], print [$(kill HUP x)]")
+        assert child.wait(timeout=10) == -15
+    finally:
+        child.kill()
+    assert capsys.readouterr().out == "[]\n[]\n[]\n[]\n"
+    assert "kill: bad SIGNO" in caplog.text and "kill: bad PID 'x'" in caplog.text
+
+
 def test_save_and_append_print_a_handler_to_a_file_or_standard_output(tmp_path, capsys):
     out = tmp_path / "saved.txt"
     run_script(f"save k.value {out}, append k.value {out}, save k.value, append k.value -")
@@ -231,6 +273,17 @@ def test_clicks_other_names_of_the_waits_and_empty_arguments(capsys):
 def test_read_prints_name_and_value_to_stderr(capsys):
     run_script("read k.value")
     assert capsys.readouterr().err == "k.value:\n7\n"
+
+
+def test_read_names_the_handler_in_full_and_q_forms_unquote_the_arguments(capsys):
+    # The script's own handler is named with the script's name, a quoted
+    # handler name is read unquoted, and readq and printq unquote what
+    # follows the name: "xyz" is 5 characters, unquoted 3.
+    run_script('read length "xyz", readq length "xyz", read "k.value", '
+               'print length "xyz", printq length "xyz"')
+    printed = capsys.readouterr()
+    assert printed.err == "s.length:\n5\ns.length:\n3\nk.value:\n7\n"
+    assert printed.out == "5\n3\n"
 
 
 def test_write_sets_status_variable(capsys, caplog):
@@ -652,6 +705,12 @@ def counts_after(config: str) -> list[str]:
     ("set n 1", ["3", "0"]),
     ("return 5", ["0", "0"]),
     ("error failed", ["0", "0"]),
+    # end sends the packet to output 0, exit and stop drop it; a goto to
+    # end or exit does as they do.
+    ("end", ["3", "0"]),
+    ("exit", ["0", "0"]),
+    ("goto end", ["3", "0"]),
+    ("set n $(add $n 1), goto exit $(eq $n 2), end", ["2", "0"]),
 ])
 def test_a_packet_script_sends_each_packet_to_the_output_it_returns(script, counts):
     assert counts_after(f"InfiniteSource(LIMIT 3, STOP true) -> x :: Script({script}) "

@@ -58,10 +58,18 @@ def implied(field: Field, known: Field, truth: bool) -> bool | None:
     on the same bytes whose interval holds it all is true, one whose interval
     misses it false. A false ``known`` says the value is outside its interval
     or absent: a test whose interval lies within ``known``'s is false; none is
-    true, as an absent value fails every test."""
+    true, as an absent value fails every test.
+
+    A true equality also fixes each bit of its mask: a test on the same bytes
+    whose mask takes only some of those bits reads a known value (``src host
+    10.0.0.1`` settles ``src net 10.0.0.0/8``)."""
     if field is known:
         return truth
     if field.key != known.key:
+        if truth and known.op == "==" and field.key[:3] == known.key[:3] \
+                and field.mask & ~known.mask == 0:
+            value = known.value & field.mask
+            return settled(field, value, value)
         return None
     if truth:
         return settled(field, *interval(known))
@@ -126,10 +134,13 @@ READS_NAMED = 64
 
 def _mark(known: Field, truth: bool) -> object:
     """What a formula must read for ``known`` having ``truth`` to say something of
-    it (``implied``): a comparison's answer, or a true equality, speaks of every
-    test on its bytes (its key); a false equality only of the test itself (its
-    identity, the field interned)."""
-    return known.key if truth or known.op != "==" else id(known)
+    it (``implied``): a comparison's answer speaks of every test on its bytes
+    with its mask (its key); a true equality of every test on its bytes, whatever
+    the mask (its key but the mask); a false equality only of the test itself
+    (its identity, the field interned)."""
+    if known.op != "==":
+        return known.key
+    return known.key[:3] if truth else id(known)
 
 
 class Builder:
@@ -137,10 +148,11 @@ class Builder:
 
     Every formula the builder holds is interned: one object per structure, so
     structure compares and hashes by identity, and what each reads is known:
-    the keys of its tests and, up to READS_NAMED of them, the identities of
-    those tests. A known answer rewrites only the formulas it may say
-    something of (``_mark``), and leaves the others as they are, the very
-    objects: most patterns of a long list.
+    the keys of its tests, their bytes (a key without its mask) and, up to
+    READS_NAMED of them, the identities of those tests. A known answer
+    rewrites only the formulas it may say something of (``_mark``), and
+    leaves the others as they are, the very objects: most patterns of a long
+    list.
 
     Where the patterns compare one field with DISPATCH_VALUES values or more,
     the decision is a lookup of the field's value (``Dispatch``) with one
@@ -412,7 +424,7 @@ class Builder:
             field = self._fields.get(f)
             if field is None:
                 field = self._fields[f] = f
-                self._reads[id(f)] = frozenset((f.key, id(f)))
+                self._reads[id(f)] = frozenset((f.key, f.key[:3], id(f)))
             return field
         if f is True or f is False:
             return f

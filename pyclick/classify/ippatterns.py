@@ -6,8 +6,8 @@ primitives written side by side are joined by ``and`` (``fin ack``). A
 primitive is ``[SRCDST] [PROTO] [TYPE] [& MASK] [OP] [VALUE]``:
 
 - SRCDST: ``src``, ``dst``, ``src or dst``, ``src and dst``;
-- PROTO: ``tcp``, ``udp``, ``icmp``, ``igmp``, ``ipip``; alone it is
-  ``ip proto PROTO``;
+- PROTO: ``tcp``, ``udp``, ``icmp``, ``igmp``, ``ipip``, and ``tcpudp`` (TCP
+  or UDP, for ports: ``tcpudp port 80``); alone it is ``ip proto PROTO``;
 - TYPE: ``host``, ``net``, ``port``, ``proto``, ``opt`` (TCP flags),
   ``win``, ``type`` (ICMP), ``vers``, ``hl``, ``id``, ``tos``, ``dscp``,
   ``ttl``, ``len``, ``frag``, ``unfrag``, ``ect``, ``ce``; ``ip[POS:LEN]``,
@@ -164,6 +164,10 @@ ICMP_TYPE_NAMES = {number: name for name, number in ICMP_TYPES.items()}
 ICMP_CODE_NAMES = {kind: {number: name for name, number in codes.items()}
                    for kind, codes in ICMP_CODES.items()}
 TCP, UDP, ICMP = 6, 17, 1
+#: ``tcpudp``: either of TCP and UDP, a protocol word of patterns only (not a number
+#: of the header's protocol field).
+TCP_OR_UDP = 256
+PROTO_WORDS = {**PROTOCOLS, "tcpudp": TCP_OR_UDP}
 
 
 @dataclass(frozen=True)
@@ -212,7 +216,7 @@ _BRACKETS = re.compile(r"(\w+)\s*\[\s*(\d+)\s*(?::\s*(\d+)\s*)?\]")
 
 
 #: Words of the language itself, never read as address names.
-KEYWORDS = TYPES | frozenset(PROTOCOLS) | frozenset(
+KEYWORDS = TYPES | frozenset(PROTO_WORDS) | frozenset(
     ("src", "dst", "dest", "ip", "ether", "mask", "true", "false"))
 
 
@@ -388,8 +392,8 @@ class _Walker:
                 break
             elif word in TYPES and prim.type is None and prim.bracket is None:
                 prim.type = word
-            elif word in PROTOCOLS and prim.proto is None and prim.type is None:
-                prim.proto = PROTOCOLS[word]
+            elif word in PROTO_WORDS and prim.proto is None and prim.type is None:
+                prim.proto = PROTO_WORDS[word]
             elif word == "src" and prim.srcdst is None:
                 prim.srcdst = "src"
             elif word in ("dst", "dest") and prim.srcdst is None:
@@ -455,7 +459,7 @@ class _Walker:
         word = text.lower()
         wanted = prim.type
         if prim.bracket is not None or wanted in FIELDS or wanted == "proto" and \
-                word not in PROTOCOLS:
+                word not in PROTO_WORDS:
             number = _integer(text)
             if number is None:
                 if wanted == "type" and word in ICMP_TYPES:
@@ -465,7 +469,7 @@ class _Walker:
             prim.kind, prim.value = "int", number
             return 1
         if wanted == "proto":
-            prim.kind, prim.value = "proto", PROTOCOLS[word]
+            prim.kind, prim.value = "proto", PROTO_WORDS[word]
             return 1
         if wanted in (None, "port", "opt") and _named_value(prim, word, tokens[at],
                                                              self._ports(text, word)):
@@ -615,8 +619,10 @@ def _named_value(prim: _Primitive, word: str, token: Lexeme,
     ambiguous, a name known only where it is not allowed meaningless."""
     proto, wanted = prim.proto, prim.type
     tcp, udp = ports
-    tables = (("port", tcp, "port", (None, TCP), "port" if tcp == udp else "tcp port"),
-              ("port", udp, "port", (None, UDP), "port" if tcp == udp else "udp port"),
+    tables = (("port", tcp, "port", (None, TCP, TCP_OR_UDP),
+               "port" if tcp == udp else "tcp port"),
+              ("port", udp, "port", (None, UDP, TCP_OR_UDP),
+               "port" if tcp == udp else "udp port"),
               ("opt", TCP_FLAGS.get(word), "opt", (None, TCP), "tcp opt"),
               ("icmp", ICMP_TYPES.get(word), "type", (None, ICMP), "icmp type"))
     known = [entry for entry in tables if entry[1] is not None]
@@ -698,13 +704,18 @@ def _meaning(prim: _Primitive) -> Formula:
         return _sides(prim, tests)
     if type_ == "proto":
         _need(prim, "protocol", "proto", "int")
+        if prim.value == TCP_OR_UDP:
+            if prim.op not in ("==", "!=") or prim.mask is not None:
+                raise PatternError(prim.position, "operator or mask not supported for 'tcpudp'")
+            either = disj(proto_test(TCP), proto_test(UDP))
+            return either if prim.op == "==" else neg(either)
         return _compare(PROTO_FIELD, op, _in_range(prim, 255), prim.mask)
     if type_ == "port":
         _need(prim, "port", "port", "int")
-        if prim.proto not in (None, TCP, UDP):
+        if prim.proto not in (None, TCP, UDP, TCP_OR_UDP):
             raise PatternError(prim.position, "port needs tcp or udp")
         value = _in_range(prim, 65535)
-        protos = [prim.proto] if prim.proto is not None else [TCP, UDP]
+        protos = [prim.proto] if prim.proto in (TCP, UDP) else [TCP, UDP]
         tests = {side: _compare(_Header(TRANSP, offset, 2, 0xFFFF), op, value, prim.mask)
                  for side, offset in (("src", 0), ("dst", 2))}
         return conj(disj(*(proto_test(p) for p in protos)), _FIRST_FRAGMENT,

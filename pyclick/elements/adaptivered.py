@@ -65,6 +65,8 @@ class AdaptiveRED(RED):
     # The thresholds follow from TARGET: nothing to set one by one.
     write_handlers: ClassVar[dict[str, str]] = {}
 
+    live_state = RED.live_state + ("_timer",)
+
     def configure(self, args: Args) -> None:
         target = args.read_mp("TARGET", UNSIGNED.range(0, MAX_TARGET))
         self.max_p = args.read_mp("MAX_P", _max_p)

@@ -106,15 +106,19 @@ def read_entries(args: Args, parse: Callable[[str, Args], list[Entry]]) -> list[
     return entries
 
 
-def nested_first(entries: list[Entry]) -> list[Entry]:
+def nested_first(entries: list[Entry],
+                 duplicate: Callable[[Network], None] | None = None) -> list[Entry]:
     """``entries`` in Click's table order: a network inside an earlier one moves
     just before it, other networks keep their order, and of two entries for
-    the same network the later one stays, in the earlier one's place."""
+    the same network the later one stays, in the earlier one's place (and
+    ``duplicate``, when given, is told of the network)."""
     ordered: list[Entry] = []
     for entry in entries:
         same = next((i for i, old in enumerate(ordered) if old.network == entry.network), None)
         if same is not None:
             ordered[same] = entry
+            if duplicate is not None:
+                duplicate(entry.network)
             continue
         outer = next((i for i, old in enumerate(ordered)
                       if entry.network.version == old.network.version

@@ -35,7 +35,7 @@ class AggregateNotifier(Protocol):
         """Report every NEW_AGG and DELETE_AGG event to ``listener`` from now on."""
 
 
-_NOTIFIER = Role(AggregateNotifier, "an AggregateNotifier")
+AGGREGATE_NOTIFIER = Role(AggregateNotifier, "an AggregateNotifier")
 
 
 class AggregateLength(Element):
@@ -133,7 +133,7 @@ class AggregateFirst(Element):
     processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
-        self.notifier = args.read("NOTIFIER", _NOTIFIER)
+        self.notifier = args.read("NOTIFIER", AGGREGATE_NOTIFIER)
         args.complete()
         self._seen: set[int] = set()
 
@@ -188,7 +188,7 @@ class AggregateLast(Element):
     processing = PUSH
 
     def configure(self, args: Args) -> None:
-        self.notifier = args.read("NOTIFIER", _NOTIFIER)
+        self.notifier = args.read("NOTIFIER", AGGREGATE_NOTIFIER)
         self.stop_after_clear = args.read("STOP_AFTER_CLEAR", BOOL, False)
         args.complete()
         self._kept: dict[int, Packet] = {}

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
-import math
 import struct
-from dataclasses import dataclass
+from typing import Any
 
-from collections import OrderedDict
-
-from pyclick.args import ANY, BOOL, TIME, UNSIGNED, Args
+from pyclick.args import ANY, BOOL, ELEMENT, Args, ArgType
 from pyclick.element import PROCESSING_A_AH, PUSH, Element, read_handler, write_handler
-from pyclick.elements.addresstable import (Entry, most_specific, nested_first, parse_ip_entries,
-                                           read_entries)
+from pyclick.elements.addresstable import (Entry, Network, most_specific, nested_first,
+                                           parse_ip_entries, read_entries)
+from pyclick.elements.arptable import (BROADCAST_ETHER, TIMEOUT, ARPTable, Neighbor,
+                                       NeighborHandlers, NeighborTable, change_settings,
+                                       read_table_settings)
 from pyclick.elements.handlercall import parse_value
-from pyclick.elements.inet import ETHERADDR, IPADDR, reject, unparse_ether, unparse_ip
+from pyclick.elements.inet import ETHERADDR, IP_OR_PREFIX, IPADDR, reject, unparse_ether, unparse_ip
 from pyclick.packet import Packet
+from pyclick.runtime.timers import Timer
 
 ETHERTYPE_ARP = 0x0806
 #: The fixed part of an Ethernet/IPv4 ARP request: hardware Ethernet, protocol IPv4,
@@ -24,11 +25,6 @@ _REQUEST = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)
 _REPLY = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2)
 #: An Ethernet header and an Ethernet/IPv4 ARP message.
 ARP_FRAME_LENGTH = 14 + 28
-BROADCAST_ETHER = b"\xff" * 6
-#: Least time between two queries for one address (at most 10 a second).
-QUERY_INTERVAL = 0.1
-#: The longest timeout accepted: a year.
-_TIMEOUT = TIME.range(0, 365 * 86400.0)
 
 
 class ARPResponder(Element):
@@ -46,7 +42,8 @@ class ARPResponder(Element):
     addresses. The reply keeps the request's VLAN annotation. Addresses may
     be names an AddressInfo defines, or network devices' names; a name for
     both an IP address and an Ethernet address may be a whole argument:
-    ARPResponder(me).
+    ARPResponder(me). Of two entries for one network the later stays, with
+    a warning.
 
     Ports
     one agnostic input; agnostic output 0 (replies), optional push output 1
@@ -67,11 +64,17 @@ class ARPResponder(Element):
     c[1] -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 
     def configure(self, args: Args) -> None:
-        self.entries: list[Entry] = nested_first(read_entries(args, parse_ip_entries))
+        self.entries: list[Entry] = nested_first(read_entries(args, parse_ip_entries),
+                                                 self._warn_duplicate)
+
+    def _warn_duplicate(self, network: Network) -> None:
+        self.log.warning("%s: %s: multiple entries for %s", self.landmark,
+                         self.declaration(), network)
 
     def add_handlers(self) -> None:
         self.router.handlers.add_read(self, "lookup", self._lookup_handler)
@@ -88,9 +91,9 @@ class ARPResponder(Element):
             target_ip = data[38:42]
             ether = self.lookup(target_ip)
             if ether is not None:
+                # As Click's, the reply is a new packet: no timestamp.
                 reply = Packet.make(sender_ether + ether + struct.pack("!H", ETHERTYPE_ARP)
-                                    + _REPLY + ether + target_ip + sender_ether + sender_ip,
-                                    timestamp=packet.timestamp)
+                                    + _REPLY + ether + target_ip + sender_ether + sender_ip)
                 reply.set_mac_header(0)
                 reply.vlan_tci = packet.vlan_tci
                 return reply
@@ -101,18 +104,20 @@ class ARPResponder(Element):
     def _read_table(self) -> str:
         return "".join(entry.text() + "\n" for entry in self.entries)
 
+    # Handler values read names (AddressInfo, devices) as the configuration does.
     def _lookup_handler(self, params: str) -> str:
-        ether = self.lookup(IPADDR(params))
+        ether = self.lookup(IPADDR(params.strip(), Args("", self)))
         return "" if ether is None else unparse_ether(ether)
 
     @write_handler("add")
     def _write_add(self, value: str) -> None:
-        self.entries = nested_first(self.entries + parse_ip_entries(value))
+        self.entries = nested_first(self.entries + parse_ip_entries(value, Args("", self)))
 
     @write_handler("remove")
     def _write_remove(self, value: str) -> None:
         try:
-            network = ipaddress.IPv4Network(value.strip(), strict=False)
+            network = ipaddress.IPv4Network(IP_OR_PREFIX(value.strip(), Args("", self)),
+                                            strict=False)
         except ValueError:
             raise ValueError(f"expected IP/MASK, got '{value.strip()}'") from None
         kept = [e for e in self.entries if e.network != network]
@@ -121,20 +126,7 @@ class ARPResponder(Element):
         self.entries = kept
 
 
-@dataclass
-class _Neighbor:
-    """What ARPQuerier knows of one IP address."""
-
-    #: When the entry was made, or its Ethernet address learned (router time).
-    learned: float
-    #: The Ethernet address; None while it is unknown.
-    ether: bytes | None = None
-    #: When a query for the address was last sent; None if never.
-    queried: float | None = None
-    waiting: list[Packet] | None = None
-
-
-class ARPQuerier(Element):
+class ARPQuerier(NeighborHandlers):
     """ARPQuerier(IP, ETH, KEYWORDS) -- encapsulates IP packets in Ethernet headers found via ARP
 
     Description
@@ -144,7 +136,8 @@ class ARPQuerier(Element):
     the destination is known, the packet gets an Ethernet header (type
     0x0800, from ETH to that address) and leaves by output 0. Otherwise
     the packet waits, and an ARP query is sent (broadcast, from IP and ETH;
-    at most 10 a second for one address). ARP replies arrive on input 1,
+    at most 10 a second for one address, one every 2 seconds after 10
+    unanswered). ARP replies arrive on input 1,
     Ethernet header included: the address learned is recorded and the
     packets waiting for it are sent. With two outputs, queries leave by
     output 1; with one, by output 0.
@@ -155,6 +148,13 @@ class ARPQuerier(Element):
     01-00-5E-xx-yy-zz, the last 23 bits of the group (RFC 1112). An entry
     expires TIMEOUT after it was learned; past POLL_TIMEOUT, sending to it
     also sends a renewal query (unicast, or broadcast with BROADCAST_POLL).
+    A table of its own forgets expired entries from time to time, as an
+    ARPTable does.
+
+    Writing the config handler keeps the table and the counts: a table of
+    its own forgets its entries when IP or ETH changes, and takes only the
+    table settings given; POLL_TIMEOUT and BROADCAST_POLL not given keep
+    their values; TABLE cannot change.
 
     Ports
     input 0 push (IP packets), input 1 push (ARP replies); output 0 push, optional output 1 push (queries)
@@ -168,7 +168,10 @@ class ARPQuerier(Element):
     CAPACITY_SLIM_FACTOR -- see CAPACITY, at least 1; default 2
     ENTRY_CAPACITY -- most addresses known, 0 for no limit (the oldest entry goes first); default 0
     ENTRY_PACKET_CAPACITY -- most packets waiting for one address, 0 for no limit; default 0
-    TIMEOUT -- how long a learned address stays valid, up to a year; default 5min
+    TIMEOUT -- how long a learned address stays valid, 0 for ever, up to a year; default 5min
+    TABLE -- an ARPTable holding the entries, shared with other ARPQueriers naming it; its
+    settings then replace CAPACITY, CAPACITY_SLIM_FACTOR, ENTRY_CAPACITY, ENTRY_PACKET_CAPACITY
+    and TIMEOUT; default a table of this element's own
     POLL_TIMEOUT -- age past which an entry in use is renewed, 0 for never, up to a year; default 1min
     BROADCAST -- the local IP broadcast address; default from IP's prefix, else 255.255.255.255
     BROADCAST_POLL -- send renewal queries broadcast; default false
@@ -204,7 +207,30 @@ class ARPQuerier(Element):
     processing = PUSH
     flow_code = "xy/x"
 
+    can_live_reconfigure = True
+
     def configure(self, args: Args) -> None:
+        settings, self.shared = self._read(args, ARP_TABLE, 60.0, False)
+        self.neighbors: NeighborTable = NeighborTable(**settings)
+        self.queries = self.responses = self.drops = 0
+        self._timer = Timer(self, self._expire)
+
+    def live_reconfigure(self, args: Args) -> None:
+        # As Click's: the table and the counts stay. A table of its own forgets
+        # its entries when IP or ETH changes, and changes only the settings
+        # given; a shared table stays as it is. POLL_TIMEOUT and
+        # BROADCAST_POLL not given keep their values.
+        ip, ether = self.ip, self.ether
+        settings, _ = self._read(args, ANY, self.poll_timeout, self.broadcast_poll)
+        if self.shared is None:
+            if (ip, ether) != (self.ip, self.ether):
+                self.neighbors.clear()
+            change_settings(self.neighbors, settings)
+
+    def _read(self, args: Args, table_type: ArgType, poll_timeout: float,
+              broadcast_poll: bool) -> tuple[dict[str, int | float], Any]:
+        """Read the configuration; set the addresses and polling (when it holds
+        no mistake); return the table settings given and TABLE's value."""
         # As in Click, one name (AddressInfo) may give both addresses: ARPQuerier(me).
         ip_text = args.read_mp("IP", ANY)
         address = (args.convert("IP", ip_text, _address_with_prefix)
@@ -212,18 +238,15 @@ class ARPQuerier(Element):
         ether_text = args.read_p("ETH", ANY)
         if ether_text is None:
             ether_text = ip_text
-        self.ether = (args.convert("ETH", ether_text, ETHERADDR)
-                      if ether_text is not None else None)
-        self.capacity = args.read("CAPACITY", UNSIGNED.range(0, 1 << 24), 2048)
-        self.entry_capacity = args.read("ENTRY_CAPACITY", UNSIGNED.range(0, 1 << 24), 0)
-        self.slim_factor = args.read("CAPACITY_SLIM_FACTOR", UNSIGNED.range(1, 1 << 24), 2)
-        self.entry_packet_capacity = args.read("ENTRY_PACKET_CAPACITY",
-                                               UNSIGNED.range(0, 1 << 24), 0)
-        self.timeout = args.read("TIMEOUT", TIME.range(0, 365 * 86400.0, open_low=True), 300.0)
-        self.poll_timeout = args.read("POLL_TIMEOUT", _TIMEOUT, 60.0)
+        ether = (args.convert("ETH", ether_text, ETHERADDR)
+                 if ether_text is not None else None)
+        settings = read_table_settings(args)
+        table = args.read("TABLE", table_type)
+        poll_timeout = args.read("POLL_TIMEOUT", TIMEOUT, poll_timeout)
         broadcast = args.read("BROADCAST", IPADDR)
-        self.broadcast_poll = args.read("BROADCAST_POLL", BOOL, False)
+        broadcast_poll = args.read("BROADCAST_POLL", BOOL, broadcast_poll)
         args.complete()
+        self.ether, self.poll_timeout, self.broadcast_poll = ether, poll_timeout, broadcast_poll
         self.ip, network = address
         if broadcast is None:
             # The prefix's broadcast address, unless that is IP itself (a /32, or
@@ -233,10 +256,14 @@ class ARPQuerier(Element):
             else:
                 broadcast = b"\xff" * 4
         self.broadcast = broadcast
-        self.table: OrderedDict[bytes, _Neighbor] = OrderedDict()
-        self.queries = self.responses = self.drops = self.waiting = 0
-        #: Packets dropped from the queues (full, or their entry forgotten).
-        self.table_drops = 0
+        return settings, table
+
+    def initialize(self) -> None:
+        # The shared table's element may configure after this one.
+        if self.shared is not None:
+            self.neighbors = self.shared.neighbors
+        else:
+            self.start_expiry()
 
     # --- input 0: IP packets
     def push(self, port: int, batch: list[Packet]) -> None:
@@ -256,15 +283,14 @@ class ARPQuerier(Element):
                 group = b"\x01\x00\x5e" + bytes([destination[1] & 0x7F]) + destination[2:]
                 ready.append(self._encapsulated(packet, group))
             else:
-                neighbor = self.table.get(destination)
-                if neighbor is not None and neighbor.ether is not None \
-                        and now - neighbor.learned < self.timeout:
+                neighbor = self.neighbors.known(destination, now)
+                if neighbor is not None:
                     if self.poll_timeout and now - neighbor.learned >= self.poll_timeout:
                         self._query(destination, neighbor, now, packet,
-                                    None if self.broadcast_poll else neighbor.ether)
+                                    None if self.broadcast_poll else neighbor.ether, ready)
                     ready.append(self._encapsulated(packet, neighbor.ether))
                 else:
-                    self._wait(destination, packet, now)
+                    self._wait(destination, packet, now, ready)
         if ready:
             self.output_push(0, ready)
 
@@ -274,55 +300,22 @@ class ARPQuerier(Element):
         packet.set_mac_header(0)
         return packet
 
-    def _wait(self, destination: bytes, packet: Packet, now: float) -> None:
-        neighbor = self.table.get(destination)
-        if neighbor is None:
-            neighbor = self._add(destination, now)
-        if neighbor.waiting is None:
-            neighbor.waiting = []
-        if self.entry_packet_capacity and len(neighbor.waiting) >= self.entry_packet_capacity:
-            # Its queue is full: dropped, and no query for it.
-            self.table_drops += 1
+    def _wait(self, destination: bytes, packet: Packet, now: float, ready: list[Packet]
+              ) -> None:
+        neighbor = self.neighbors.hold(destination, packet, now)
+        # A packet its address's full queue refused asks for no query.
+        if neighbor is not None:
+            self._query(destination, neighbor, now, packet, None, ready)
+
+    def _query(self, destination: bytes, neighbor: Neighbor, now: float, cause: Packet,
+               unicast: bytes | None, ready: list[Packet]) -> None:
+        """Send a query, unless one went too recently; the packets ``ready``
+        before it leave first, as Click sends each packet as it comes."""
+        if not neighbor.may_query(now):
             return
-        if self.capacity and self.waiting >= self.capacity:
-            self._slim()
-        neighbor.waiting.append(packet)
-        self.waiting += 1
-        self._query(destination, neighbor, now, packet, None)
-
-    def _slim(self) -> None:
-        """Makes room for one more packet as Click does: rather than refusing it,
-        drops the oldest entries' packets, down to well under CAPACITY, so that
-        the next packets need not slim again."""
-        keep = max(self.capacity - self.capacity // self.slim_factor, 1) - 1
-        for neighbor in self.table.values():
-            if self.waiting <= keep:
-                return
-            if neighbor.waiting:
-                dropped = min(len(neighbor.waiting), self.waiting - keep)
-                del neighbor.waiting[:dropped]
-                self.waiting -= dropped
-                self.table_drops += dropped
-
-    def _add(self, destination: bytes, now: float) -> _Neighbor:
-        if self.entry_capacity and len(self.table) >= self.entry_capacity:
-            _, oldest = self.table.popitem(last=False)
-            self._forget(oldest)
-        neighbor = _Neighbor(now)
-        self.table[destination] = neighbor
-        return neighbor
-
-    def _forget(self, neighbor: _Neighbor) -> None:
-        if neighbor.waiting:
-            self.table_drops += len(neighbor.waiting)
-            self.waiting -= len(neighbor.waiting)
-        neighbor.waiting = None
-
-    def _query(self, destination: bytes, neighbor: _Neighbor, now: float, cause: Packet,
-               unicast: bytes | None) -> None:
-        if neighbor.queried is not None and now - neighbor.queried < QUERY_INTERVAL:
-            return
-        neighbor.queried = now
+        if ready:
+            self.output_push(0, ready[:])
+            ready.clear()
         frame = ((unicast or BROADCAST_ETHER) + self.ether + struct.pack("!H", ETHERTYPE_ARP)
                  + _REQUEST + self.ether + self.ip + bytes(6) + destination)
         # As Click: the query carries the timestamp and VLAN of the packet that caused it.
@@ -345,12 +338,7 @@ class ARPQuerier(Element):
 
     def record(self, address: bytes, ether: bytes) -> None:
         """Learn that ``address`` is at ``ether``, and send what waited for it."""
-        now = self.router.now()
-        neighbor = self.table.get(address) or self._add(address, now)
-        neighbor.ether, neighbor.learned = ether, now
-        self.table.move_to_end(address)
-        waiting, neighbor.waiting = neighbor.waiting or [], None
-        self.waiting -= len(waiting)
+        waiting = self.neighbors.learn(address, ether, self.router.now())
         if waiting:
             self.output_push(0, [self._encapsulated(p, ether) for p in waiting])
 
@@ -371,22 +359,9 @@ class ARPQuerier(Element):
     def _write_broadcast(self, value: str) -> None:
         self.broadcast = parse_value(IPADDR, value)
 
-    @read_handler("table")
-    def _read_table(self) -> str:
-        now = self.router.now()
-        lines = []
-        for address, neighbor in self.table.items():
-            known = neighbor.ether is not None
-            valid = 1 if known and now - neighbor.learned < self.timeout else 0
-            ether = neighbor.ether if known else BROADCAST_ETHER
-            # The age in whole milliseconds, Click's jiffies at user level.
-            age = math.floor((now - neighbor.learned) * 1000) / 1000
-            lines.append(f"{unparse_ip(address)} {valid} {unparse_ether(ether)} {age:.6f}\n")
-        return "".join(lines)
-
     @read_handler("stats")
     def _read_stats(self) -> str:
-        return (f"{self.drops + self.table_drops} packets killed\n"
+        return (f"{self.drops + self.neighbors.drops} packets killed\n"
                 f"{self.queries} ARP queries sent\n")
 
     @read_handler("queries")
@@ -401,42 +376,24 @@ class ARPQuerier(Element):
     def _read_drops(self) -> str:
         return str(self.drops)
 
-    @read_handler("count")
-    def _read_count(self) -> str:
-        return str(len(self.table))
-
-    @read_handler("length")
-    def _read_length(self) -> str:
-        return str(self.waiting)
-
     @write_handler("insert")
     def _write_insert(self, value: str) -> None:
-        words = value.split()
-        if len(words) != 2:
-            raise ValueError("expected 'IP ETH'")
-        address, ether = parse_value(IPADDR, words[0]), parse_value(ETHERADDR, words[1])
-        if ether == BROADCAST_ETHER:
-            self._unknown(address)
-        else:
-            self.record(address, ether)
-
-    @write_handler("delete")
-    def _write_delete(self, value: str) -> None:
-        self._unknown(parse_value(IPADDR, value))
-
-    def _unknown(self, address: bytes) -> None:
-        """Forget the Ethernet address of ``address``; the entry stays, as the newest."""
-        now = self.router.now()
-        neighbor = self.table.get(address) or self._add(address, now)
-        neighbor.ether, neighbor.learned = None, now
-        self.table.move_to_end(address)
+        ether, waiting = self.neighbors.insert(value, self.router.now(), release=True)
+        if waiting:
+            self.output_push(0, [self._encapsulated(p, ether) for p in waiting])
 
     @write_handler("clear")
     def _write_clear(self, value: str) -> None:
-        for neighbor in self.table.values():
-            self._forget(neighbor)
-        self.table.clear()
+        self.neighbors.clear()
         self.queries = self.responses = self.drops = 0
+
+
+def ARP_TABLE(text: str, args: Args) -> ARPTable:
+    """The name of an ARPTable element."""
+    element = ELEMENT(text, args)
+    if not isinstance(element, ARPTable):
+        raise ValueError(f"'{element.declaration()}' is not an ARPTable")
+    return element
 
 
 def _address_with_prefix(text: str, args: Args | None) -> tuple[bytes, ipaddress.IPv4Network | None]:

@@ -36,6 +36,7 @@ class Block(Element):
     b[1] -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/2"
     processing = PUSH
 

@@ -92,6 +92,7 @@ class Classifier(Element):
     c[0] -> Discard; c[1] -> Discard; c[2] -> ip :: Counter -> Discard; c[3] -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/-"
     processing = PUSH
 

@@ -68,6 +68,12 @@ class CoDel(Element):
     port_count = "1/1"
     processing = PULL
 
+    can_live_reconfigure = True
+    #: As Click: a new target and interval; the queues watched and the
+    #: dropping state kept.
+    live_state = ("_named", "queues", "drops", "_spell_drops", "_dropping", "_ok_to_drop",
+                  "_first_above", "_drop_next")
+
     def configure(self, args: Args) -> None:
         self.target = nanoseconds(args.read_p("TARGET", WAIT, 0.005))
         self.interval = nanoseconds(args.read_p("INTERVAL", WAIT, 0.1))

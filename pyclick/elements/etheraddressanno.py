@@ -35,6 +35,7 @@ class SetEtherAddress(Element):
         -> StoreEtherAddress(ANNO 36, OFFSET dst) -> Print -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 
@@ -72,6 +73,7 @@ class GetEtherAddress(Element):
         -> StoreEtherAddress(ANNO 36, OFFSET dst) -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 

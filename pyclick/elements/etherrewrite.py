@@ -35,6 +35,7 @@ class EtherRewrite(Element):
     FromDump(trace.pcap, STOP true) -> EtherRewrite(1:1:1:1:1:1, 2:2:2:2:2:2) -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

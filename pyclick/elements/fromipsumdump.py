@@ -31,7 +31,7 @@ _BANNER_STARTS = (b"!creator", b"!data", b"!contents", b"!proto", b"!flowid")
 _ONE = 1 << SAMPLING_SHIFT
 
 
-def _SAMPLE(text: str, args: Args) -> int:
+def SAMPLE_PROBABILITY(text: str, args: Args) -> int:
     """A probability in fixed point; above 1 is accepted (and lowered later), as in Click."""
     if text.strip().startswith("-"):
         raise ValueError("expected nonnegative real number")
@@ -182,7 +182,7 @@ class FromIPSummaryDump(Activatable):
         args.read("ZERO", BOOL, True)
         self.timing = args.read("TIMING", BOOL, False)
         self.checksum = args.read("CHECKSUM", BOOL, False)
-        self.sampling = args.read("SAMPLE", _SAMPLE, _ONE)
+        self.sampling = args.read("SAMPLE", SAMPLE_PROBABILITY, _ONE)
         self.default_proto = args.read("PROTO", UNSIGNED, TCP, range=(0, 255))
         self.multipacket = args.read("MULTIPACKET", BOOL, False)
         fields = flowid = ""

@@ -53,6 +53,7 @@ class FTPPortMapper(Element):
     control[0] -> Discard; control[1] -> Discard; data[0] -> Discard; data[1] -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

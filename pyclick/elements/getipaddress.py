@@ -79,6 +79,7 @@ class SetIPAddress(Element):
     InfiniteSource(LIMIT 1) -> SetIPAddress(10.0.0.1) -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

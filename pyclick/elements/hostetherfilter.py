@@ -39,6 +39,7 @@ class HostEtherFilter(Element):
     FromDump(trace.pcap, STOP true) -> HostEtherFilter(00:11:22:33:44:55) -> c :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 

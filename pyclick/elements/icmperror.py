@@ -20,6 +20,9 @@ _BYTE = UNSIGNED.range(0, 255)
 _MTU = UNSIGNED.range(28, 65535)
 _PMTU = UNSIGNED.range(0, 65535)
 _PARAMPROB, _FIX_IP_SRC = ANNOTATIONS["ICMP_PARAMPROB"][0], ANNOTATIONS["FIX_IP_SRC"][0]
+#: IP option kinds: end of options, no operation, loose and strict source routes.
+_EOL, _NOP = 0, 1
+_SOURCE_ROUTES = (131, 137)
 
 
 def _unicast(address: bytes) -> bool:
@@ -30,6 +33,40 @@ def _unicast(address: bytes) -> bool:
 def _valid_source(address: bytes) -> bool:
     """Not on net 0 or the loopback net, and unicast."""
     return address[0] not in (0, 127) and _unicast(address)
+
+
+def _source_route(ip: bytes) -> int | None:
+    """Where in the IP header ``ip`` its first well-formed source route option
+    (loose or strict) starts, its pointer on an address; None when the
+    options end, or go wrong, before one."""
+    end = min((ip[0] & 15) * 4, len(ip))
+    at = 20
+    while at < end:
+        kind = ip[at]
+        if kind == _NOP:
+            at += 1
+            continue
+        if kind == _EOL or at + 1 >= end:
+            return None
+        size = ip[at + 1]
+        if size < 2 or at + size > end:
+            return None
+        if kind in _SOURCE_ROUTES and at + 2 < end:
+            pointer = ip[at + 2]
+            if pointer >= 4 and pointer % 4 == 0 and pointer <= size + 1:
+                return at
+        at += size
+    return None
+
+
+def _route_back(ip: bytes, at: int) -> bytes:
+    """The option taking an error back along the source route at ``at`` of ``ip``:
+    the same kind, the addresses before the pointer (the hops made), last
+    first, the pointer on the first, then an end of options; it fills whole
+    4-byte words, since the pointer is a multiple of 4."""
+    pointer = ip[at + 2]
+    hops = [ip[hop:hop + 4] for hop in range(at + 3, at + pointer - 1, 4)]
+    return bytes((ip[at], pointer - 1, 4)) + b"".join(reversed(hops)) + bytes((_EOL,))
 
 
 def ICMP_TYPE(text: str, args: Args | None) -> int:
@@ -86,8 +123,14 @@ class ICMPError(Element):
     or one from or to an address in BADADDRS. A redirect carries the
     packet's destination annotation as the gateway; a parameter problem
     with code 0 its ICMP_PARAMPROB annotation as the pointer; an
-    unreachable needfrag the PMTU. Source routes are not copied into the
-    errors.
+    unreachable needfrag the PMTU.
+
+    A packet with a source route option (loose or strict, RFC 1812 4.3.2.6)
+    gets an error carrying the route back: an option of the same kind
+    listing the addresses the packet went through, last first, its pointer
+    at the first. No redirect answers a source-routed packet, and a
+    parameter problem whose pointer falls in the route option leaves the
+    route out.
 
     Input packets need their network header annotation (CheckIPHeader);
     packets without one are dropped.
@@ -112,6 +155,8 @@ class ICMPError(Element):
     dt[1] -> ICMPError(18.26.4.24, timeexceeded) -> errors :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
+    live_state = ("_id",)
     port_count = "1/1"
     processing = AGNOSTIC
 
@@ -168,20 +213,30 @@ class ICMPError(Element):
         if len(ip) < 20 or not self._answerable(packet, ip):
             return None
         rest = 0
+        pointer = packet.anno_u8(_PARAMPROB)
         if self.type == 12 and self.code == 0:
-            rest = packet.anno_u8(_PARAMPROB) << 24
+            rest = pointer << 24
         elif self.type == 3 and self.code == 4:
             rest = self.pmtu
-        quoted = ip[:self.mtu - 28]
+        options = b""
+        route = _source_route(ip)
+        if route is not None:
+            if self.type == 5:
+                return None
+            about_route = route <= pointer < route + ip[route + 1]
+            if not (self.type == 12 and self.code == 0 and about_route):
+                options = _route_back(ip, route)
+        quoted = ip[:max(self.mtu - 28 - len(options), 0)]
         if self.type == 5:
             icmp = struct.pack("!BBH4s", self.type, self.code, 0, packet.dst_ip) + quoted
         else:
             icmp = struct.pack("!BBHI", self.type, self.code, 0, rest) + quoted
         icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
-        header = ipv4_header(20 + len(icmp), self._id, TTL, ICMP, self.src, ip[12:16])
+        header = ipv4_header(20 + len(options) + len(icmp), self._id, TTL, ICMP, self.src,
+                             ip[12:16], options=options)
         self._id = (self._id + 1) & 0xFFFF
         error = Packet.make(header + icmp, timestamp=self.router.now())
-        error.set_network_header(0, 20)
+        error.set_network_header(0, len(header))
         error.dst_ip = ip[12:16]
         if self.use_fix_anno:
             error.set_anno_u8(_FIX_IP_SRC, 1)

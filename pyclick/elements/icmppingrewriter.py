@@ -29,6 +29,20 @@ def echo_key(source: bytes, destination: bytes, identifier: int, request: bool) 
     return (source, following, destination, identifier)
 
 
+def set_echo_identifier(data: memoryview, t: int, identifier: int) -> None:
+    """Write the identifier of the echo message at ``t``, updating its checksum.
+    The update gives 0x0000 where a message of nothing but zeros has 0xFFFF
+    (the other zero of one's complement), so such a message gets 0xFFFF."""
+    old = bytes(data[t + 4:t + 6])
+    new = struct.pack("!H", identifier)
+    data[t + 4:t + 6] = new
+    (old_sum,) = struct.unpack_from("!H", data, t + 2)
+    new_sum = adjust_checksum(old_sum, old, new)
+    if new_sum == 0 and not any(data[t:t + 2]) and not any(data[t + 4:]):
+        new_sum = 0xFFFF
+    struct.pack_into("!H", data, t + 2, new_sum)
+
+
 def _swap16(number: int) -> int:
     return ((number & 0xFF) << 8) | (number >> 8)
 
@@ -57,7 +71,8 @@ class ICMPPingRewriter(SingleTableRewriter):
     Lets pings through a network address translator: rewrites the addresses
     and the identifier of ICMP echo requests by the INPUTSPEC of their input
     (IPRewriter's input specifications; a pattern's SPORT is the identifier,
-    usually a range to choose from, and its DPORT is not used), and rewrites
+    usually a range to choose from, and its DPORT is not used, so the
+    pattern is often written with three fields, 'SADDR DADDR SPORT'), and rewrites
     the replies back so they answer the original request.
 
     A request (SRC, DST, ID) rewritten to (SRC', DST', ID') installs two
@@ -130,8 +145,4 @@ class ICMPPingRewriter(SingleTableRewriter):
                 protocol: int) -> None:
         new = flow.new[direction]
         rewrite_addresses(data, at, new)
-        old = bytes(data[t + 4:t + 6])
-        identifier = struct.pack("!H", new[1] if direction == 0 else new[3])
-        data[t + 4:t + 6] = identifier
-        (old_sum,) = struct.unpack_from("!H", data, t + 2)
-        struct.pack_into("!H", data, t + 2, adjust_checksum(old_sum, old, identifier))
+        set_echo_identifier(data, t, new[1] if direction == 0 else new[3])

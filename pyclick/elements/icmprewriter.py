@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pyclick.args import ELEMENT, STRING, Args, split_words
 from pyclick.element import PUSH, Element
-from pyclick.elements.icmppingrewriter import ECHO, echo_key
+from pyclick.elements.icmppingrewriter import ECHO, echo_key, set_echo_identifier
 from pyclick.elements.rewriterbase import (DCCP, ICMP, TCP, UDP, RewriterBase,
                                            annotation_keywords, ip_header, rewrite_addresses)
 from pyclick.elements.rewriterspec import Key
@@ -169,11 +169,7 @@ class ICMPRewriter(Element):
     def _rewrite_quoted(view: memoryview, transport: int, protocol: int,
                         old_addresses: bytes, new: Key) -> None:
         if protocol == ICMP:
-            old = bytes(view[transport + 4:transport + 6])
-            identifier = struct.pack("!H", new[3])
-            view[transport + 4:transport + 6] = identifier
-            (old_sum,) = struct.unpack_from("!H", view, transport + 2)
-            struct.pack_into("!H", view, transport + 2, adjust_checksum(old_sum, old, identifier))
+            set_echo_identifier(view, transport, new[3])
             return
         old_ports = bytes(view[transport:transport + 4])
         ports = struct.pack("!HH", new[3], new[1])

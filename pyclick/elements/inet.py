@@ -79,12 +79,12 @@ def transport_checksum(src: bytes, dst: bytes, protocol: int,
 
 
 def ipv4_header(length: int, ident: int, ttl: int, protocol: int, src: bytes, dst: bytes,
-                tos: int = 0, fragment: int = 0) -> bytes:
-    """A 20-byte IPv4 header, no options, of a packet ``length`` bytes long from
-    ``src`` to ``dst``, its checksum set; ``fragment`` holds the flags and the
-    fragment offset."""
-    header = bytearray(_IPV4_HEADER.pack(0x45, tos, length, ident, fragment, ttl, protocol, 0,
-                                         src, dst))
+                tos: int = 0, fragment: int = 0, options: bytes = b"") -> bytes:
+    """An IPv4 header of a packet ``length`` bytes long from ``src`` to ``dst``,
+    its checksum set: 20 bytes, then ``options`` (whole 4-byte words; none by
+    default); ``fragment`` holds the flags and the fragment offset."""
+    header = bytearray(_IPV4_HEADER.pack(0x45 + len(options) // 4, tos, length, ident, fragment,
+                                         ttl, protocol, 0, src, dst)) + options
     _WORD.pack_into(header, 10, checksum(header))
     return bytes(header)
 

@@ -38,6 +38,7 @@ class InputSwitch(Element):
     s -> c :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "-/1"
     processing = PUSH
 

@@ -144,6 +144,7 @@ class IPClassifier(Element):
     w[0] -> Discard; w[1] -> Discard; w[2] -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/-"
     processing = PUSH
 
@@ -228,6 +229,7 @@ class IPFilter(Element):
         -> c :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/-"
     processing = PUSH
 

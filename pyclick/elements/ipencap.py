@@ -79,6 +79,8 @@ class IPEncap(Element):
     FromDump(trace.pcap, STOP true) -> IPEncap(ipip, 18.26.4.24, 140.247.60.147) -> Discard;
     """
 
+    can_live_reconfigure = True
+    live_state = ("_id",)
     port_count = "1/1"
     processing = AGNOSTIC
 

@@ -41,7 +41,9 @@ class IPRewriter(RewriterBase):
     'L-H#' picks sequentially, from after the last port given, and 'L-H?'
     at random without trying the packet's port first. Instead of SPORT,
     SADDR may vary the same ways, as an address range 'A-B' or a prefix
-    'A/n' (the network's first and last addresses left out). A flow for
+    'A/n' (the network's first and last addresses left out). A pattern
+    may also have two fields, 'SADDR DADDR' (the ports kept), or three,
+    'SADDR DADDR SPORT' (the destination port kept). A flow for
     which nothing is free is dropped and counted as a mapping failure. A
     flow (SA, SP, DA, DP) rewritten to (SA', SP', DA', DP') installs two
     mappings:
@@ -55,8 +57,10 @@ class IPRewriter(RewriterBase):
     UDP_STREAMING_TIMEOUT once it has seen three packets and a reply); a
     TCP flow lives as TCPRewriter describes. For the GUARANTEE time after
     each packet a flow is never evicted to make room: when the flow set is
-    full, a new flow evicts the one that would expire first among the
-    others, or is dropped (a mapping failure) if all are guaranteed.
+    full, the flow that would expire first among those past their
+    guarantee, the new one included, goes: the new flow is dropped (a
+    mapping failure) when that is itself, or when all others are
+    guaranteed.
     Several rewriters may share one capacity by naming one of them as
     MAPPING_CAPACITY. Input packets need their IP header annotation
     (CheckIPHeader, MarkIPHeader); without it the IP header is taken at

@@ -34,25 +34,25 @@ def _signed32(value: int) -> int:
 
 
 def split_time(t: float, to_epoch: Callable[[float], float]) -> tuple[int, int]:
-    """Router time ``t`` as a date, (seconds, nanoseconds). A float date is
-    not exact to the nanosecond: a value within its rounding error of a
-    whole microsecond is taken as that microsecond (what the capture said)."""
+    """Router time ``t`` as a date, (seconds, nanoseconds) as Click keeps a
+    timestamp: the seconds rounded down and the nanoseconds after them, from 0
+    up, also before 1970 (-0.25 is (-1, 750000000)). A float date is not exact
+    to the nanosecond: a value within its rounding error of a whole
+    microsecond is taken as that microsecond (what the capture said)."""
     when = to_epoch(t)
-    sign = -1 if when < 0 else 1
     seconds = math.floor(abs(when))
     nsec = round((abs(when) - seconds) * 1e9)
     slack = (math.ulp(t) + math.ulp(when)) * 1e9
     usec = round(nsec / 1000)
     if abs(nsec - usec * 1000) <= max(slack, 0.5):
         nsec = usec * 1000
-    if nsec >= 1_000_000_000:
-        seconds, nsec = seconds + 1, nsec - 1_000_000_000
-    return sign * seconds, nsec
+    total = seconds * 1_000_000_000 + nsec
+    return divmod(-total if when < 0 else total, 1_000_000_000)
 
 
 def time_text(sec: int, nsec: int) -> str:
-    """A ``split_time`` (its sign on the seconds) as Click writes a time."""
-    return unparse_timestamp(sec * 1_000_000_000 + (nsec if sec >= 0 else -nsec))
+    """A ``split_time`` as Click writes a time."""
+    return unparse_timestamp(sec * 1_000_000_000 + nsec)
 
 
 def click_quote(data: bytes) -> str:
@@ -362,7 +362,7 @@ def _options_binary(value: tuple[PacketView, int, bytes]) -> bytes:
     options = value[2]
     if not options:
         return b"\0"
-    return _counted(options) + _counted(_filtered_options(options, ~0, {}, padding=True))
+    return _counted(options) + _counted(filtered_options(options, ~0, {}, padding=True))
 
 
 def _ip_len(view: PacketView) -> int:
@@ -571,22 +571,27 @@ def tcp_options_text(options: bytes, view: PacketView, start: int, which: int) -
         group = {2: TCPOPT_MSS, 3: TCPOPT_WSCALE, 4: TCPOPT_SACK, 5: TCPOPT_SACK,
                  8: TCPOPT_TIMESTAMP}.get(kind, TCPOPT_OTHER)
         if which & group:
-            if kind == 2:
-                parts.append(f"mss{int.from_bytes(opt[2:4], 'big')}")
-            elif kind == 3:
-                parts.append(f"wscale{opt[2]}")
-            elif kind == 4:
-                parts.append("sackok")
-            elif kind == 5:
-                parts.extend(f"sack{int.from_bytes(opt[i:i + 4], 'big')}-"
-                             f"{int.from_bytes(opt[i + 4:i + 8], 'big')}"
-                             for i in range(2, size, 8))
-            elif kind == 8:
-                parts.append(f"ts{int.from_bytes(opt[2:6], 'big')}:"
-                             f"{int.from_bytes(opt[6:10], 'big')}")
-            else:
-                parts.append(_generic_option(opt))
+            parts += tcp_option_words(opt)
     return ";".join(parts) or "."
+
+
+def tcp_option_words(opt: bytes) -> list[str]:
+    """One well-formed TCP option (kind, length, data) as Click's summary dumps
+    write it: 'mss1460', 'wscale7', 'sackok', 'sack1-2' per block, 'ts1:2',
+    '98=1:2' for others."""
+    kind, size = opt[0], len(opt)
+    if kind == 2:
+        return [f"mss{int.from_bytes(opt[2:4], 'big')}"]
+    if kind == 3:
+        return [f"wscale{opt[2]}"]
+    if kind == 4:
+        return ["sackok"]
+    if kind == 5:
+        return [f"sack{int.from_bytes(opt[i:i + 4], 'big')}-{int.from_bytes(opt[i + 4:i + 8], 'big')}"
+                for i in range(2, size, 8)]
+    if kind == 8:
+        return [f"ts{int.from_bytes(opt[2:6], 'big')}:{int.from_bytes(opt[6:10], 'big')}"]
+    return [_generic_option(opt)]
 
 
 def _tcp_options_field(name: str, skip_timestamp_only: bool, which: int) -> Field:
@@ -598,7 +603,7 @@ def _tcp_options_field(name: str, skip_timestamp_only: bool, which: int) -> Fiel
         options = value[2]
         if not options:
             return b"\0"
-        return _counted(_filtered_options(options, which, TCP_BINARY_GROUPS, padding=False))
+        return _counted(filtered_options(options, which, TCP_BINARY_GROUPS, padding=False))
     return Field(name, _tcp_options(skip_timestamp_only), text,
                  _options_binary if which == TCPOPT_ALL else binary)
 
@@ -608,7 +613,7 @@ TCP_BINARY_GROUPS = {2: TCPOPT_MSS, 3: TCPOPT_WSCALE, 4: TCPOPT_SACK, 5: TCPOPT_
                      8: TCPOPT_TIMESTAMP}
 
 
-def _filtered_options(options: bytes, which: int, groups: dict[int, int], *,
+def filtered_options(options: bytes, which: int, groups: dict[int, int], *,
                       padding: bool) -> bytes:
     """The options of the groups in ``which`` (``groups`` maps kinds to groups,
     other kinds are TCPOPT_OTHER), bytes as they are, stopping after an

@@ -25,7 +25,8 @@ MINOR_VERSION = 3
 ORDER_ANNO, ORDER_LINK, ORDER_NET, ORDER_TRANSP, ORDER_PAYLOAD = 100, 200, 300, 400, 500
 
 _NUMBER = re.compile(r"[+]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z")
-_TIME = re.compile(r"([0-9]+)(?:\.([0-9]*))?\Z")
+# Either part may be empty (".5", "3."), not both.
+_TIME = re.compile(r"(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?\Z")
 
 
 def parse_number(text: str, limit: int = 0xFFFFFFFF) -> int | None:
@@ -269,7 +270,7 @@ def _parse_time(text: str, maker: PacketMaker) -> tuple[int, int] | None:
     if not match:
         return None
     fraction = (match.group(2) or "")[:9].ljust(9, "0")
-    return int(match.group(1)) & 0xFFFFFFFF, int(fraction)
+    return int(match.group(1) or "0") & 0xFFFFFFFF, int(fraction)
 
 
 def _usec_time(data: bytes) -> tuple[int, int]:

@@ -79,6 +79,8 @@ class SetIPDSCP(_TOSElement):
         -> IPPrint(TOS true) -> Discard;
     """
 
+    can_live_reconfigure = True
+
     def configure(self, args: Args) -> None:
         self.dscp = args.read_mp("DSCP", _DSCP)
         args.complete()
@@ -117,6 +119,8 @@ class SetIPECN(_TOSElement):
     InfiniteSource(LIMIT 1, STOP true) -> UDPIPEncap(10.0.0.1, 1, 10.0.0.2, 2)
         -> SetIPECN(ect2) -> IPPrint(TOS true) -> Discard;
     """
+
+    can_live_reconfigure = True
 
     def configure(self, args: Args) -> None:
         self.ecn_text = args.read_mp("ECN", _ecn_word)

@@ -28,6 +28,7 @@ class MarkMACHeader(Element):
     FromDump(trace.pcap, STOP true) -> MarkMACHeader -> EtherMirror -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

@@ -29,6 +29,7 @@ class Pad(Element):
     FromDump(trace.pcap, STOP true) -> Pad -> ToDump(whole.pcap);
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

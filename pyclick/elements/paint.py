@@ -60,6 +60,7 @@ class Paint(Colored):
     s[0] -> Discard; s[1] -> Discard; s[2] -> c :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

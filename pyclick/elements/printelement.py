@@ -62,6 +62,8 @@ class Print(Switchable):
     InfiniteSource(LIMIT 3) -> Print(ok, 8) -> Discard;
     """
 
+    can_live_reconfigure = True
+    live_state = ("count",)
     port_count = "1/1"
     processing = AGNOSTIC
 

@@ -151,6 +151,7 @@ class StrideSched(_PullScheduler):
     """
 
     port_count = "1-/1"
+    can_live_reconfigure = True
     #: The ports that hold tickets (StrideSwitch's are its outputs).
     ticket_ports = "input"
 
@@ -168,6 +169,18 @@ class StrideSched(_PullScheduler):
         self._schedule: list[_Client] = []
         # Inserted last first: among equal passes, the lower port goes first.
         for client in reversed(self._clients):
+            if client.tickets:
+                self._insert(client)
+
+    def live_reconfigure(self, args: Args) -> None:
+        # As Click: new tickets, each input keeping its pass (and its
+        # tickets handlers their input).
+        clients = self._clients
+        self.configure(args)
+        for client, new in zip(clients, self._clients):
+            client.set_tickets(new.tickets)
+        self._clients, self._schedule = clients, []
+        for client in reversed(clients):
             if client.tickets:
                 self._insert(client)
 

@@ -95,6 +95,13 @@ class PullSwitch(StaticPullSwitch):
     Script(wait 1, write s.switch 1);
     """
 
+    can_live_reconfigure = True
+    live_state = ("_note",)
+
+    def live_reconfigure(self, args: Args) -> None:
+        super().live_reconfigure(args)
+        self._note.wake()
+
     @read_handler("switch")
     @read_handler("config")
     def _read_switch(self) -> str:
@@ -103,5 +110,10 @@ class PullSwitch(StaticPullSwitch):
     @write_handler("switch")
     def _write_switch(self, value: str) -> None:
         self.input = self._existing(parse_value(INT.range(-1), value))
-        # The new input may have packets waiting: the pullers look again.
-        self._note.wake()
+        # The pullers look again when the new input may have packets waiting,
+        # and sleep when there is none to pull; an input whose upstream is
+        # empty leaves them as they were, until a pull finds it so.
+        if self.input < 0:
+            self._note.sleep()
+        else:
+            self._wake()

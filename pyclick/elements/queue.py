@@ -49,7 +49,8 @@ class SimpleQueue(Element):
     length (read) -- packets in the queue now
     highwater_length (read) -- the most packets the queue ever held at once
     capacity (read/write) -- the CAPACITY setting; a write sets the
-    argument in config too
+    argument in config too, and a smaller one frees the newest packets
+    beyond it (not counted as drops)
     drops (read) -- packets dropped so far
     reset_counts (write) -- sets drops and highwater_length back to 0 (highwater_length to the current length)
     reset (write) -- drops every packet in the queue (out of output 1 when connected)
@@ -61,12 +62,27 @@ class SimpleQueue(Element):
     port_count = "1/1-2"
     processing = "h/lh"
 
+    can_live_reconfigure = True
+    live_state: tuple[str, ...] = ("_queue", "drops", "highwater_length")
+
     def configure(self, args: Args) -> None:
         self.capacity = args.read_p("CAPACITY", UNSIGNED.range(1, 10**8), DEFAULT_CAPACITY)
         args.complete()
         self._queue: deque[Packet] = deque()
         self.drops = 0
         self.highwater_length = 0
+
+    def live_reconfigure(self, args: Args) -> None:
+        super().live_reconfigure(args)
+        self._fit_capacity()
+
+    def _fit_capacity(self) -> None:
+        """After a change of capacity: as in Click, a smaller one frees the
+        newest packets beyond it, uncounted; a larger one may make room for a
+        waiting source."""
+        while len(self._queue) > self.capacity:
+            self._queue.pop()
+        self._dequeued()
 
     @property
     def length(self) -> int:
@@ -154,7 +170,7 @@ class SimpleQueue(Element):
     @reconfigures(0, "CAPACITY")
     def _write_capacity(self, value: str) -> None:
         self.capacity = parse_value(UNSIGNED, value)
-        self._dequeued()
+        self._fit_capacity()
 
     @write_handler("reset_counts")
     def _write_reset_counts(self, value: str) -> None:
@@ -198,7 +214,8 @@ class Queue(SimpleQueue):
     length (read) -- packets in the queue now
     highwater_length (read) -- the most packets the queue ever held at once
     capacity (read/write) -- the CAPACITY setting; a write sets the
-    argument in config too
+    argument in config too, and a smaller one frees the newest packets
+    beyond it (not counted as drops)
     drops (read) -- packets dropped so far
     reset_counts (write) -- sets drops and highwater_length back to 0 (highwater_length to the current length)
     reset (write) -- drops every packet in the queue (out of output 1 when connected)
@@ -206,6 +223,8 @@ class Queue(SimpleQueue):
     Example
     InfiniteSource(LIMIT 1000) -> q :: Queue(10) -> Unqueue -> c :: Counter -> Discard;
     """
+
+    live_state = SimpleQueue.live_state + ("_empty_note", "_full_note", "_sleepiness")
 
     def configure(self, args: Args) -> None:
         super().configure(args)
@@ -291,7 +310,8 @@ class ThreadSafeQueue(Queue):
     length (read) -- packets in the queue now
     highwater_length (read) -- the most packets the queue ever held at once
     capacity (read/write) -- the CAPACITY setting; a write sets the
-    argument in config too
+    argument in config too, and a smaller one frees the newest packets
+    beyond it (not counted as drops)
     drops (read) -- packets dropped so far
     reset_counts (write) -- sets drops and highwater_length back to 0 (highwater_length to the current length)
     reset (write) -- drops every packet in the queue (out of output 1 when connected)
@@ -299,6 +319,8 @@ class ThreadSafeQueue(Queue):
     Example
     InfiniteSource(LIMIT 10) -> q :: ThreadSafeQueue -> Unqueue -> Discard;
     """
+
+    live_state = Queue.live_state + ("_lock",)
 
     def configure(self, args: Args) -> None:
         super().configure(args)

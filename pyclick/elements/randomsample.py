@@ -46,6 +46,8 @@ class RandomSample(Activatable):
     InfiniteSource(LIMIT 1000) -> RandomSample(0.1) -> c :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
+    live_state = ("drops", "_random")
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 

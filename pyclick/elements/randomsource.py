@@ -42,14 +42,14 @@ class RandomSource(InfiniteSource):
     read_handlers = {k: v for k, v in InfiniteSource.read_handlers.items() if k not in _NOT_HERE}
     write_handlers = {k: v for k, v in InfiniteSource.write_handlers.items() if k not in _NOT_HERE}
 
-    def configure(self, args: Args) -> None:
+    def _read_settings(self, args: Args) -> None:
         self.length = args.read_mp("LENGTH", UNSIGNED.range(0, MAX_LENGTH))
         self._read_pace(args)
         self._read_ending(args)
         args.complete()
         self.data = b""
         self._random = random.Random()
-        self._start()
+        self._made()
 
     def _make(self, n: int) -> list[Packet]:
         now = self.router.now() if self.timestamp else 0.0

@@ -47,9 +47,16 @@ class RatedSplitter(Element):
     #: Whether RATE is a bandwidth (the bucket counts bytes).
     bandwidth: ClassVar[bool] = False
 
+    can_live_reconfigure = True
+
     def configure(self, args: Args) -> None:
         self._rate = RateBucket(args, self.bandwidth)
         args.complete()
+
+    def live_reconfigure(self, args: Args) -> None:
+        # The new bucket starts full, as at initialize.
+        super().live_reconfigure(args)
+        self._rate.start(self.router.now())
 
     def initialize(self) -> None:
         self._rate.start(self.router.now())

@@ -53,14 +53,26 @@ class RatedUnqueue(Switchable):
     #: Whether RATE is a bandwidth (the bucket counts bytes).
     bandwidth: ClassVar[bool] = False
 
+    can_live_reconfigure = True
+
     def configure(self, args: Args) -> None:
-        self._rate = RateBucket(args, self.bandwidth)
-        self.active = args.read("ACTIVE", BOOL, True)
-        args.complete()
+        self._read_settings(args)
         self.count = 0
         self._runs = self._empty_runs = self._failed_pulls = 0
         self._task = self.own_task(self._run)
         self._timer = Timer(self, self._task.reschedule)
+
+    def _read_settings(self, args: Args) -> None:
+        self._rate = RateBucket(args, self.bandwidth)
+        self.active = args.read("ACTIVE", BOOL, True)
+        args.complete()
+
+    def live_reconfigure(self, args: Args) -> None:
+        # The new bucket starts full, as at initialize; the count, the task
+        # and its timer stay.
+        self._read_settings(args)
+        self._rate.start(self.router.now())
+        self._wake()
 
     def initialize(self) -> None:
         self._rate.start(self.router.now())

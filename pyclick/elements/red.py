@@ -116,6 +116,11 @@ class RED(Element):
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 
+    can_live_reconfigure = True
+    #: As Click: new thresholds, the queues watched and the average kept.
+    live_state: tuple[str, ...] = ("_named", "queues", "_random", "average", "drops",
+                                   "_count", "_chance", "_empty_since")
+
     def configure(self, args: Args) -> None:
         self.min_thresh = args.read_mp("MIN_THRESH", THRESH)
         self.max_thresh = args.read_mp("MAX_THRESH", THRESH)

@@ -36,6 +36,7 @@ class Resize(Element):
     InfiniteSource(LENGTH 64, LIMIT 1) -> Resize(-14, 4) -> Print -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
     flags = "S0"

@@ -41,7 +41,7 @@ def annotation_keywords(args: Args) -> tuple[bool, int | None]:
     return args.read("DST_ANNO", BOOL, True), args.read("REPLY_ANNO", ANNO1)
 
 
-class _CapacityArg:
+class CapacityArg:
     """A number of flows, or the name of a rewriter whose capacity to share."""
 
     def __call__(self, text: str, args: Args) -> int | RewriterBase:
@@ -90,10 +90,20 @@ class RewriterBase(Element):
 
     def configure(self, args: Args) -> None:
         self.read_keywords(args)
-        capacity = args.read("MAPPING_CAPACITY", _CapacityArg(), None)
-        capacity = args.read("CAPACITY", _CapacityArg(), capacity)
+        capacity = args.read("MAPPING_CAPACITY", CapacityArg(), None)
+        capacity = args.read("CAPACITY", CapacityArg(), capacity)
         interval = args.read("REAP_TIME", SECONDS, 15 * 60.0)
         self.reap_interval = args.read("REAP_INTERVAL", SECONDS, interval)
+        specs = self.read_specs(args)
+        args.complete()
+        self.specs: list[InputSpec] = specs
+        self._capacity = 0x7FFFFFFF if capacity is None else capacity
+        self.flowset = FlowSet(self._capacity if isinstance(self._capacity, int) else 0)
+        self._next_reap = 0.0
+
+    def read_specs(self, args: Args) -> list[InputSpec]:
+        """The positional arguments' input specs, one an input; each bad one is
+        reported and left out."""
         texts = args.rest()
         if len(texts) != self.ninputs:
             args.error(f"need {self.ninputs} arguments, one per input port")
@@ -105,11 +115,7 @@ class RewriterBase(Element):
                                               lambda name: find_pattern(self.router, name)))
             except ValueError as err:
                 args.error(f"input spec {number}: {err}")
-        args.complete()
-        self.specs: list[InputSpec] = specs
-        self._capacity = 0x7FFFFFFF if capacity is None else capacity
-        self.flowset = FlowSet(self._capacity if isinstance(self._capacity, int) else 0)
-        self._next_reap = 0.0
+        return specs
 
     def initialize(self) -> None:
         if isinstance(self._capacity, RewriterBase):

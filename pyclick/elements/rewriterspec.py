@@ -4,7 +4,8 @@
   (keep the packet's), SPORT possibly a range ``L-H`` (or SADDR an address
   range ``A-B`` or a prefix ``A/n``), chosen so that the reply flow is free;
   a '#' after the range chooses sequentially, a '?' at random without
-  preferring the packet's own value. One Pattern object may serve several
+  preferring the packet's own value. Written with two fields, SADDR DADDR;
+  with three, SADDR DADDR SPORT. One Pattern object may serve several
   rewriters (a name defined by IPRewriterPatterns): they then share its
   sequential position, as in Click.
 - :class:`InputSpec` and :func:`parse_input_spec`: one rewriter input's
@@ -171,14 +172,28 @@ def _source_port(word: str) -> tuple[int, int, bool, bool] | None:
     return low, high - low, sequential, same_first
 
 
+class AddressPattern(Pattern):
+    """A pattern written ``SADDR DADDR``: no ports, and printed so."""
+
+    def unparse(self) -> str:
+        words = super().unparse().split()
+        return f"{words[0]} {words[2]}"
+
+
 def parse_pattern(words: list[str], args: Args | None,
                   named: Callable[[str], Pattern | None]) -> Pattern:
-    """``NAME`` (a pattern IPRewriterPatterns defined) or ``SADDR SPORT DADDR DPORT``."""
+    """``NAME`` (a pattern IPRewriterPatterns defined), ``SADDR SPORT DADDR
+    DPORT``, ``SADDR DADDR`` (addresses only) or ``SADDR DADDR SPORT`` (no
+    destination port: ICMP echo's identifier, for one)."""
     if len(words) == 1:
         found = named(words[0])
         if found is None:
             raise ValueError(f"no such pattern '{words[0]}'")
         return found
+    if len(words) == 2:
+        return AddressPattern(**vars(parse_pattern([words[0], "-", words[1], "-"], args, named)))
+    if len(words) == 3:
+        words = [words[0], words[2], words[1], "-"]
     if len(words) != 4:
         raise ValueError("syntax error")
     sa_word, sp_word, da_word, dp_word = words

@@ -12,7 +12,8 @@ it the flow cannot be evicted to make room; past the timeout (or past the
 guarantee when it is longer) it is gone. A :class:`FlowSet` holds every
 live flow of the rewriters that share one capacity: a new flow past the
 capacity evicts the flow that would expire first among those past their
-guarantee, or is refused when every flow is guaranteed.
+guarantee, itself included (then it is refused), or is refused when every
+other flow is guaranteed.
 """
 
 from __future__ import annotations
@@ -116,10 +117,16 @@ class FlowSet:
         if len(self.flows) >= self.capacity:
             self.reap(now)
         while len(self.flows) >= self.capacity:
-            victims = [f for f in self.flows if not f.guaranteed(now)]
+            # The new flow competes too: when it would expire before every
+            # flow past its guarantee (or every other flow is guaranteed), it
+            # is the one refused.
+            victims = [f for f in [*self.flows, flow] if not f.guaranteed(now)]
             if not victims:
                 return False
-            self.destroy(min(victims, key=Flow.expiry))
+            victim = min(victims, key=Flow.expiry)
+            if victim is flow:
+                return False
+            self.destroy(victim)
         for direction in (0, 1):
             old = flow.table.get(flow.keys[direction])
             if old is not None:

@@ -17,19 +17,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from pyclick.args import INT, TIME, UNSIGNED, Args, shorten, unquote
+from pyclick.args import FILENAME, INT, TIME, UNSIGNED, Args, shorten, unquote
 from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
 from pyclick.elements.handlercall import handler_name, parse_value
 from pyclick.elements.scriptexpr import (FUNCTIONS, ScriptError, expand, parse_bool,
                                          parse_number, split_first, unparse_bool)
 from pyclick.errors import ConfigError
-from pyclick.lang.configstr import shift_word, split_words
+from pyclick.lang.configstr import quote, shift_word, split_words
 from pyclick.packet import Packet
 from pyclick.runtime.caughtsignals import Catch
 from pyclick.runtime.handlers import (NO_SUCH_ELEMENT, NO_SUCH_HANDLER, PERMISSION_DENIED,
                                       HandlerError)
 from pyclick.runtime.timers import Timer
 
+#: Functions only the script itself calls: Click keeps them from ControlSocket
+#: clients, as they read any file and signal any process.
+_SCRIPT_ONLY = frozenset(("cat", "catq", "kill"))
 #: Gotos in a row, without blocking, after which a script counts as looping.
 MAX_GOTOS = 1000
 
@@ -77,12 +80,12 @@ class _Blocked(Exception):
 
 
 class _Ended(Exception):
-    """Raised inside the interpreter when the script ends; ``at_end`` when it
-    ends as its last instruction would (end, exit), not by stop or return."""
+    """Raised inside the interpreter when the script ends by the instruction
+    ``how`` (end, exit, stop or return)."""
 
-    def __init__(self, at_end: bool = False) -> None:
+    def __init__(self, how: str) -> None:
         super().__init__()
-        self.at_end = at_end
+        self.how = how
 
 
 def compile_program(texts: list[str]) -> tuple[list[Instruction], dict[str, int], list[str]]:
@@ -158,13 +161,49 @@ def _script_type(text: str, args: Args) -> tuple[str, tuple[int, ...]]:
     return ("PACKET" if kind == "PUSH" else kind), ()
 
 
-def _signal_number(word: str) -> int:
-    """A signal by name (INT or SIGINT) or number, one a handler can catch."""
+def _cat(text: str) -> str:
+    """$(cat FILE): the file's contents."""
+    path = parse_value(FILENAME, text)
     try:
-        signum = int(word) if word.isdigit() else \
-            signal.Signals[word if word.startswith("SIG") else "SIG" + word]
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            return f.read()
+    except OSError as err:
+        raise ScriptError(f"{path}: {err.strerror}") from None
+
+
+def _kill(text: str) -> str:
+    """$(kill SIGNO PID...): signal each process; nothing to substitute."""
+    words = split_words(text)
+    try:
+        signum = _signal_named(words[0])
+    except (IndexError, ValueError):
+        raise ScriptError("kill: bad SIGNO") from None
+    if signum > 32:
+        raise ScriptError("kill: bad SIGNO")
+    for word in words[1:]:
+        try:
+            pid = parse_value(INT, word)
+        except ValueError:
+            raise ScriptError(f"kill: bad PID '{word}'") from None
+        try:
+            os.kill(pid, signum)
+        except OSError as err:
+            raise ScriptError(f"kill({pid}, {signum}): {err.strerror}") from None
+    return ""
+
+
+def _signal_named(word: str) -> int:
+    """A signal by name (INT or SIGINT) or number."""
+    try:
+        return int(word) if word.isdigit() else \
+            int(signal.Signals[word if word.startswith("SIG") else "SIG" + word])
     except KeyError:
         raise ValueError(f"bad signal '{word}'") from None
+
+
+def _signal_number(word: str) -> int:
+    """A signal by name (INT or SIGINT) or number, one a handler can catch."""
+    signum = _signal_named(word)
     if signum in (signal.SIGKILL, signal.SIGSTOP) or not 0 < signum < signal.NSIG:
         raise ValueError(f"signal '{word}' cannot be caught")
     return int(signum)
@@ -179,9 +218,10 @@ class Script(Element):
     its run handler is called and returns the value of its 'return'. A
     PACKET script (the default for a script with ports) runs from the start
     for every packet that arrives, with $input set to the input it came in
-    on, and sends the packet to the output its 'return' names (0 when it
-    ends without one); a packet whose script fails, waits, or returns no
-    output the script has is dropped. Pulled, it pulls input 0.
+    on, and sends the packet to the output its 'return' names, or to output
+    0 when it ends by end (or past its last instruction); a packet whose
+    script fails, waits, ends by exit or stop, or returns no output the
+    script has is dropped. Pulled, it pulls input 0.
 
     A DRIVER script is a DriverManager (see there): it starts when the
     router starts and hears the driver's stop events; a configuration has
@@ -189,12 +229,13 @@ class Script(Element):
     signals arrives while the router runs (SIGNAL INT HUP; names as INT or
     SIGINT, or numbers), in place of what the signal does otherwise, with
     $0 run and $write true. The signal that runs it disarms it until a run
-    reaches its end (end, exit, the last instruction): meanwhile SIGINT,
+    reaches its end (end, or past the last instruction): meanwhile SIGINT,
     SIGTERM, SIGHUP and SIGQUIT stop the router, as without the script, and
     another signal is held and runs it once it reaches its end. A run that
-    ends by stop, return or a failure leaves the signals to what they do
-    without the script. Signals are caught from the moment the router runs
-    (every element initialized), and only when it runs on the main thread.
+    ends otherwise (exit, stop, return, a failure) does not arm it again:
+    stop signals then stop the router, the others are held. Signals are
+    caught from the moment the router runs (every element initialized),
+    and only when it runs on the main thread.
 
     Text is substituted first: $VAR and ${VAR} are script variables,
     $(HANDLER ARGS) is a read handler's value ($(c.count)), and
@@ -204,6 +245,10 @@ class Script(Element):
     one; empty past the last), $0 (the handler that ran the script: run,
     step or goto), $write (whether it was written), $$ (process id). A
     variable that some set, init or export names reads empty until set.
+    Three functions are the script's own, not handlers (a ControlSocket
+    cannot reach them): $(cat FILE) is a file's contents, $(catq FILE) the
+    same quoted as one word, and $(kill SIGNO PID...) sends signal SIGNO
+    (INT or SIGINT, or a number up to 32; 0 only checks) to each process.
     Single quotes prevent substitution; the q forms of instructions
     (setq, printq...) remove one layer of quotes after substituting. A value
     substituted between double quotes is escaped there, and print quotes
@@ -215,16 +260,16 @@ class Script(Element):
       init VAR TEXT, initq VAR TEXT -- set a variable once, when the router starts
       export VAR [TEXT], exportq VAR [TEXT] -- like init, and read handler VAR shows it
       print [>FILE | >>FILE] [TEXT | HANDLER] -- print text, or a read handler's value when the argument starts with a letter, '_' or '@'; to standard output or FILE
-      printn ... -- the same without the newline (printq, printnq: unquote the handler)
+      printn ... -- the same without the newline (printq, printnq: unquote the handler's arguments)
       save HANDLER [FILE], append HANDLER [FILE] -- print >FILE HANDLER, print >>FILE HANDLER (FILE - or none: standard output)
-      read HANDLER [ARGS] -- print 'HANDLER:' and its value to standard error
+      read HANDLER [ARGS] -- print the handler's whole name ('ELEMENT.HANDLER:', or 'HANDLER:' for a global one) and its value to standard error (readq: unquote ARGS)
       write HANDLER [VALUE] -- call a write handler (writeq: unquote VALUE)
       wait TIME, wait_time TIME, wait_for TIME -- wait TIME (10, 100ms, 1s...) on the router's clock, or until step
       pause [COUNT], wait_step [COUNT], wait_stop [COUNT], wait -- wait until the step handler was written COUNT times (up to 2^31-1, default 1)
       label NAME -- a place to go to
       goto NAME [CONDITION] -- jump if CONDITION is true (or absent); NAME may be exit, end, loop, error or stop
       loop -- go back to the first instruction
-      end, exit -- end the script
+      end, exit -- end the script (after exit, a PACKET script drops its packet and a SIGNAL script is not armed again)
       stop -- end the script and stop the router, through a driver stop event: the router stops before its next task runs, or a DriverManager hears the event
       return [VALUE] -- end the script; a passive run returns VALUE
       error [MESSAGE] -- end the script reporting MESSAGE
@@ -313,6 +358,10 @@ class Script(Element):
         self.return_value = ""
         #: Whether the last run ended on a 'return' (a PACKET script's output).
         self.returned = False
+        #: How the last run ended: "end" (an end, or past the last
+        #: instruction), "exit", "stop" or "return"; "" while it has not. A
+        #: PACKET script sends its packet to output 0 only after an end.
+        self.ending = ""
         self.running = False
         #: The instruction being carried out, whose substitutions' failures are
         #: reported as its own (None: none, as at initialize).
@@ -330,11 +379,13 @@ class Script(Element):
             **FUNCTIONS, "now": self._fn_now, "get": self._fn_get, "random": self._fn_random,
             "shift": self._fn_shift,
             "readable": lambda text: self._fn_access(text, write=False),
-            "writable": lambda text: self._fn_access(text, write=True)}
+            "writable": lambda text: self._fn_access(text, write=True),
+            "cat": _cat, "catq": lambda text: quote(_cat(text)), "kill": _kill}
 
     def add_handlers(self) -> None:
         for name, fn in self._functions.items():
-            self.router.handlers.add_read(self, name, fn)
+            if name not in _SCRIPT_ONLY:
+                self.router.handlers.add_read(self, name, fn)
         for ins in self.program:
             if ins.op in ("export", "exportq"):
                 var, _ = split_first(ins.text)
@@ -399,6 +450,7 @@ class Script(Element):
         self._pause_left = 0
         self._args, self._run_handler, self._run_written = arguments, "run", written
         self.ip, self.return_value, self.finished, self.returned = 0, "", False, False
+        self.ending = ""
         self._run()
         return self.return_value
 
@@ -468,14 +520,18 @@ class Script(Element):
                     gotos += 1
                     if gotos >= MAX_GOTOS:
                         raise ScriptError(f"looping: {MAX_GOTOS} jumps without waiting")
-            at_end = True
+            self.ending = "end"
         except _Blocked:
             return
         except _Ended as ended:
-            at_end = ended.at_end
+            self.ending = ended.how
         self.finished = True
-        if at_end and self._catch is not None:
-            # As Click's: only a run that reached its end catches the next signal.
+        self._settle_catch()
+
+    def _settle_catch(self) -> None:
+        """A SIGNAL script's run is over: as in Click, only one that reached
+        its end (end, or past the last instruction) catches the next signal."""
+        if self._catch is not None and self.ending == "end":
             self._catch.arm()
 
     def _perform(self, ins: Instruction) -> bool:
@@ -485,12 +541,12 @@ class Script(Element):
         if op in ("set", "setq"):
             self._assign(ins, quoted)
         elif op.startswith("print"):
-            self._print(ins.text, newline=op in ("print", "printq"), unquote_handler=quoted)
+            self._print(ins.text, newline=op in ("print", "printq"), unquote_params=quoted)
         elif op in ("save", "append"):
             # save HANDLER [FILE]: print >FILE HANDLER (standard output without FILE).
             what, target = split_first(ins.text)
             self._print(f"{'>' if op == 'save' else '>>'}{target or '-'} {what}", newline=True,
-                        unquote_handler=False)
+                        unquote_params=False)
         elif op in ("read", "readq"):
             self._read_to_stderr(ins.text, quoted)
         elif op in ("write", "writeq"):
@@ -511,15 +567,15 @@ class Script(Element):
             self.ip = 0
             return True
         elif op in ("end", "exit"):
-            raise _Ended(at_end=True)
+            raise _Ended(op)
         elif op == "stop":
             self.stop_instruction()
-            raise _Ended
+            raise _Ended(op)
         elif op in ("return", "returnq"):
             value = self._expand(ins.text)
             self.return_value = unquote(value) if quoted else value
             self.returned = True
-            raise _Ended
+            raise _Ended("return")
         elif op in ("error", "errorq"):
             message = self._expand(ins.text)
             raise ScriptError((unquote(message) if quoted else message) or "error")
@@ -546,8 +602,8 @@ class Script(Element):
             raise ScriptError("error")
         if target == "stop":
             self.stop_instruction()
-            raise _Ended
-        raise _Ended(at_end=True)
+            raise _Ended(target)
+        raise _Ended("exit" if target == "exit" else "end")
 
     # --- a driver script (TYPE DRIVER, DriverManager)
     def stop_instruction(self) -> None:
@@ -609,11 +665,10 @@ class Script(Element):
         value = self._expand(text)
         self.variables[var] = unquote(value) if quoted else value
 
-    def _print(self, text: str, newline: bool, unquote_handler: bool) -> None:
+    def _print(self, text: str, newline: bool, unquote_params: bool) -> None:
         path, mode, text = self._redirection(text)
         if text[:1].isalpha() or text[:1] in ("_", "@"):
-            name, params = split_first(self._expand(text))
-            value = self._read_handler(unquote(name) if unquote_handler else name, params)
+            value = self._read_handler(*self._handler_call(text, unquote_params))
         else:
             value = unquote(self._expand(text, quote_all=True))
         if newline and not value.endswith("\n"):
@@ -640,11 +695,20 @@ class Script(Element):
         # '-' is standard output, as in Click.
         return (None if path == "-" else path), mode, rest
 
-    def _read_to_stderr(self, text: str, quoted: bool) -> None:
+    def _handler_call(self, text: str, unquote_params: bool) -> tuple[str, str]:
+        """The handler name and parameters of a read in ``text``, substituted:
+        the name unquoted, as Click reads a handler name, the parameters too
+        for the q forms of the instructions."""
         name, params = split_first(self._expand(text))
-        name = unquote(name) if quoted else name
+        return unquote(name), unquote(params) if unquote_params else params
+
+    def _read_to_stderr(self, text: str, quoted: bool) -> None:
+        name, params = self._handler_call(text, quoted)
         value = self._read_handler(name, params)
-        sys.stderr.write(f"{name}:\n{value}" + ("" if value.endswith("\n") else "\n"))
+        # Headed by the handler's whole name (its element's name, then a dot).
+        own = name.removeprefix(self.name + ".")
+        full = f"{self.name}.{own}" if own in self._functions else self._full_name(name)
+        sys.stderr.write(f"{full}:\n{value}" + ("" if value.endswith("\n") else "\n"))
         sys.stderr.flush()
 
     def _write(self, text: str, quoted: bool) -> None:
@@ -800,21 +864,19 @@ class Script(Element):
 
     def _output_for(self, port: int) -> int:
         """Run the script for a packet from input ``port``: the output it names, -1 for
-        none (the script failed, waits, or returned no number)."""
+        none (the script failed, waits, returned no number, or ended other than by end)."""
         self.variables["input"] = str(port)
         try:
             value = self._start("", written=False)
         except ScriptError as err:
             self.log.error("%s", err)
             return -1
-        if not self.finished:
-            return -1
-        if not self.returned:
-            return 0
-        try:
-            return parse_value(INT, value)
-        except ValueError:
-            return -1
+        if self.returned:
+            try:
+                return parse_value(INT, value)
+            except ValueError:
+                return -1
+        return 0 if self.ending == "end" else -1
 
     # --- handlers
     @read_handler("run")

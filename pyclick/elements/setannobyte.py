@@ -37,6 +37,7 @@ class SetAnnoByte(Element):
     s[0] -> Discard; s[1] -> c :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

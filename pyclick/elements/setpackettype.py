@@ -39,6 +39,7 @@ class SetPacketType(Element):
         -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

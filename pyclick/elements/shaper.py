@@ -10,7 +10,7 @@ from pyclick.elements.clickargs import BANDWIDTH, unparse_bandwidth
 from pyclick.elements.handlercall import parse_value
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import BUSY, EMPTY, Notifier, NotifierSignal, upstream_empty_signal
-from pyclick.runtime.timers import Timer
+from pyclick.runtime.timers import NANOSECONDS, Timer
 
 
 class Shaper(Element):
@@ -51,13 +51,21 @@ class Shaper(Element):
     port_count = "1/1-2"
     processing = PULL
 
+    can_live_reconfigure = True
+    live_state = ("_note", "_timer", "_upstream")
+
     def configure(self, args: Args) -> None:
         self.rate = args.read_mp("RATE", self._rate_type())
         args.complete()
         self._reset()
         self._note = Notifier(active=True)
-        self._timer = Timer(self, self._maybe_wake)
+        self._timer = Timer(self, self._on_timer)
         self._upstream: NotifierSignal = BUSY
+
+    def live_reconfigure(self, args: Args) -> None:
+        # As a write of rate: the rate is counted afresh.
+        super().live_reconfigure(args)
+        self._maybe_wake()
 
     def initialize(self) -> None:
         self._upstream = upstream_empty_signal(self, 0, self._maybe_wake)
@@ -67,6 +75,11 @@ class Shaper(Element):
 
     def _maybe_wake(self) -> None:
         if self._upstream and self._may_send():
+            self._note.wake()
+
+    def _on_timer(self) -> None:
+        # Due now, or a hair before (see _wake_time): the pullers look again.
+        if self._upstream:
             self._note.wake()
 
     @staticmethod
@@ -90,12 +103,27 @@ class Shaper(Element):
         now = self.router.now()
         if self._start is None:
             self._start = now
-        # The wake-up time start + sent / RATE is rounded to the clock's
-        # float, a step of 10^-7 s at a clock of 10^9 s (Click's simulated
-        # start): without this slack the timer would fire a hair early, find
-        # nothing allowed, and nothing would wake the element again.
-        slack = 1e-9 + 4 * math.ulp(now) * self.rate
-        return self._sent <= (now - self._start) * self.rate + slack
+        if not self.rate:
+            return not self._sent
+        return now >= self._next_time()
+
+    def _next_time(self) -> float:
+        """When the rate lets the next packet through: start + sent / RATE,
+        counted in whole nanoseconds as periodic timers count, so that it
+        falls due together with a sink pulling at the rate, not a rounding
+        error after it."""
+        assert self._start is not None
+        due_ns = round(self._start * NANOSECONDS) + round(self._sent * NANOSECONDS / self.rate)
+        return due_ns / NANOSECONDS
+
+    def _wake_time(self) -> float:
+        """When the timer wakes the pullers: a hair before the next packet is
+        allowed, so that a puller whose own timer is due at that very time,
+        and fires first, finds the element awake; once that hair is past,
+        the time itself."""
+        due = self._next_time()
+        early = math.nextafter(due, -math.inf)
+        return early if self.router.now() < early else due
 
     def pull(self, port: int) -> Packet | None:
         allowed = self._may_send()
@@ -104,8 +132,7 @@ class Shaper(Element):
         if not allowed:
             self._note.sleep()
             if not self._timer.scheduled and self.rate > 0:
-                assert self._start is not None
-                self._timer.schedule_at(self._start + self._sent / self.rate)
+                self._timer.schedule_at(self._wake_time())
             return None
         packet = self.input_pull(0)
         if packet is None:

@@ -164,11 +164,7 @@ class Socket(Element):
         kind = args.read_mp("TYPE", WORD)
         self.kind = kind.upper() if kind is not None else None
         self.verbose = args.read("VERBOSE", BOOL, False)
-        self.snaplen = args.read("SNAPLEN", UNSIGNED.range(1, MAX_SNAPLEN), DEFAULT_SNAPLEN)
-        self.headroom = args.read("HEADROOM", HEADROOM, DEFAULT_HEADROOM)
-        self.timestamp = args.read("TIMESTAMP", BOOL, True)
-        self.rcvbuf = args.read("RCVBUF", BUFFER_SIZE)
-        self.sndbuf = args.read("SNDBUF", BUFFER_SIZE)
+        self._read_io_options(args)
         self.nodelay = args.read("NODELAY", NODELAY, True)
         self.client = args.read("CLIENT", BOOL, self.noutputs == 0)
         args.read("PROPER", BOOL, False)
@@ -184,11 +180,26 @@ class Socket(Element):
             args.error(f"TYPE: unknown socket type '{shorten(kind)}' (expected TCP, UDP, "
                        f"UNIX or UNIX_DGRAM)")
             args.rest()
+        self._real_time_only(args)
+        args.complete()
+        self.family, self.socktype = TYPES[self.kind]
+        self._prepare()
+
+    def _read_io_options(self, args: Args) -> None:
+        """SNAPLEN, HEADROOM, TIMESTAMP, RCVBUF and SNDBUF: the packets received, the buffers."""
+        self.snaplen = args.read("SNAPLEN", UNSIGNED.range(1, MAX_SNAPLEN), DEFAULT_SNAPLEN)
+        self.headroom = args.read("HEADROOM", HEADROOM, DEFAULT_HEADROOM)
+        self.timestamp = args.read("TIMESTAMP", BOOL, True)
+        self.rcvbuf = args.read("RCVBUF", BUFFER_SIZE)
+        self.sndbuf = args.read("SNDBUF", BUFFER_SIZE)
+
+    def _real_time_only(self, args: Args) -> None:
         if self.router.simtime:
             args.error("a socket's packets come and go in real time; this configuration "
                        "runs in simulated time")
-        args.complete()
-        self.family, self.socktype = TYPES[self.kind]
+
+    def _prepare(self) -> None:
+        """The state of a configured socket element, once its family and type are known."""
         self.stream = self.socktype == socket.SOCK_STREAM
         self._pull_task = self.own_task(self._pull)
         self._retry = Timer(self, self._retry_send)
@@ -245,10 +256,8 @@ class Socket(Element):
         if self.kind == "TCP" and self.nodelay:
             self._step("setsockopt(TCP_NODELAY)", sock.setsockopt, socket.IPPROTO_TCP,
                        socket.TCP_NODELAY, 1)
-        for option, size in (("SO_SNDBUF", self.sndbuf), ("SO_RCVBUF", self.rcvbuf)):
-            if size is not None:
-                self._step(f"setsockopt({option})", sock.setsockopt, socket.SOL_SOCKET,
-                           getattr(socket, option), size)
+        self._set_buffer(sock, "SO_SNDBUF", self.sndbuf)
+        self._set_buffer(sock, "SO_RCVBUF", self.rcvbuf)
         here = self.local if self.client else self.remote
         if here is not None:
             if self.kind == "TCP" and not self.client:
@@ -272,6 +281,12 @@ class Socket(Element):
                 self._note("opened connection %d to %s", sock.fileno(), _shown(self.remote))
             self._active = sock
         sock.setblocking(False)
+
+    def _set_buffer(self, sock: socket.socket, option: str, size: int | None) -> None:
+        """Set the size of a buffer of ``sock`` (SO_SNDBUF, SO_RCVBUF) unless None."""
+        if size is not None:
+            self._step(f"setsockopt({option})", sock.setsockopt, socket.SOL_SOCKET,
+                       getattr(socket, option), size)
 
     def _step(self, doing: str, call: Callable[..., Any], *values: Any) -> None:
         self._doing = doing
@@ -330,9 +345,13 @@ class Socket(Element):
             return self._sock
         return None
 
+    def _receiving(self) -> socket.socket | None:
+        """The socket data is read from."""
+        return self._active
+
     def wait(self, timeout: float) -> bool:
         """Block until a connection or data waits (True) or ``timeout`` seconds pass."""
-        sock = self._active or self._listening()
+        sock = self._receiving() or self._listening()
         try:
             readable, _, _ = select.select([sock] if sock is not None else [], [], [], timeout)
         except (OSError, ValueError):
@@ -342,7 +361,7 @@ class Socket(Element):
 
     def _receive(self, limit: int) -> int:
         done = int(self._active is None and self._accept())
-        sock = self._active
+        sock = self._receiving()
         batch: list[Packet] = []
         # Why the stream ends ("" at its end), once it does: closed after what
         # came before it is emitted, so that answers to it still go out.
@@ -354,7 +373,7 @@ class Socket(Element):
                 break
             except OSError as err:
                 if not self.stream:
-                    self._note("%s", err.strerror or err)
+                    self._receive_failed(err)
                     break
                 ended = err.strerror or str(err)
                 continue
@@ -369,6 +388,10 @@ class Socket(Element):
         if ended is not None and sock is self._active:
             self._close_active(ended)
         return done + len(batch)
+
+    def _receive_failed(self, err: OSError) -> None:
+        """A datagram socket's read failed."""
+        self._note("%s", err.strerror or err)
 
     def _accept(self) -> bool:
         listener = self._listening()
@@ -412,6 +435,10 @@ class Socket(Element):
                 self._note("dropped datagram from %s", _shown(sender))
                 return None
             self._peer = sender or None
+        return self._packet(view, size)
+
+    def _packet(self, view: memoryview, size: int) -> Packet:
+        """A packet of the first bytes of ``view`` that fit SNAPLEN, of ``size`` received."""
         kept = min(size, self.snaplen)
         packet = Packet.make(view[:kept], headroom=self.headroom,
                              timestamp=self.router.now() if self.timestamp else 0.0)
@@ -478,16 +505,20 @@ class Socket(Element):
                 if self.stream:
                     self._close_active(err.strerror or str(err))
                     break
-                self._note("%s, dropping packet", err.strerror or err)
+                self._send_failed(err)
                 sent = len(data)
             self._backlog_bytes -= sent
             if sent < len(data):
                 self._backlog[0] = (data[sent:], destination)
             else:
                 self._backlog.popleft()
-        if self._backlog:
+        if self._backlog and self._active is not None:
             self._retry.schedule_after(SEND_RETRY)
         return not self._backlog
+
+    def _send_failed(self, err: OSError) -> None:
+        """The socket refused a datagram, which is dropped."""
+        self._note("%s, dropping packet", err.strerror or err)
 
     def _retry_send(self) -> None:
         if self._flush() and self.ninputs and self.input_is_pull(0):

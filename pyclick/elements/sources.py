@@ -208,7 +208,20 @@ class InfiniteSource(_GeneratingSource):
     flags = "S1"
     limit_type = _LIMIT
 
+    can_live_reconfigure = True
+
     def configure(self, args: Args) -> None:
+        self._read_settings(args)
+        self._task = self.own_task(self._run)
+        self._notifier = Notifier(active=self.active)
+
+    def live_reconfigure(self, args: Args) -> None:
+        # As Click: new settings and a count from 0; the task and the
+        # notification, which other elements hold, stay.
+        self._read_settings(args)
+        self._wake()
+
+    def _read_settings(self, args: Args) -> None:
         self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
         self._read_pace(args)
         self.length = args.read("LENGTH", _LENGTH, -1)
@@ -216,7 +229,7 @@ class InfiniteSource(_GeneratingSource):
         self.length = args.read("DATASIZE", _LENGTH, self.length)
         self._read_ending(args)
         args.complete()
-        self._start()
+        self._made()
 
     def _read_pace(self, args: Args) -> None:
         """LIMIT, BURST and ACTIVE (positional after the first argument), TIMESTAMP."""
@@ -225,12 +238,10 @@ class InfiniteSource(_GeneratingSource):
         self.active = args.read_p("ACTIVE", BOOL, True)
         self.timestamp = args.read("TIMESTAMP", BOOL, True)
 
-    def _start(self) -> None:
-        """The state of a source about to run, once its arguments are read."""
+    def _made(self) -> None:
+        """What the settings make: the packets' bytes, a count from 0."""
         self._bytes = packet_bytes(self.data, self.length)
         self.count = 0
-        self._task = self.own_task(self._run)
-        self._notifier = Notifier(active=self.active)
 
     def initialize(self) -> None:
         super().initialize()

@@ -33,6 +33,7 @@ class Switch(Element):
     s[1] -> b :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/-"
     processing = PUSH
 

@@ -14,10 +14,13 @@ from pyclick.runtime.notifier import EMPTY, Notifier, NotifierSignal, upstream_e
 class _Held:
     packet: Packet
     port: int
+    #: The packet's timestamp as a date, as Click orders them: an unset one
+    #: (0) is the earliest, where in router time it would be anywhere.
+    stamp: float
 
 
 def _earlier(a: _Held, b: _Held) -> bool:
-    return a.packet.timestamp < b.packet.timestamp
+    return a.stamp < b.stamp
 
 
 def _heap_push(heap: list[_Held], held: _Held) -> None:
@@ -62,8 +65,9 @@ class TimeSortedSched(Element):
     until it gives nothing or its share is full; the input added last is
     pulled first), then returns the earliest packet held. The streams
     should arrive sorted by timestamp; when one does not, packets leave out
-    of order and well_ordered turns false (packets without a timestamp are
-    not checked). A larger BUFFER absorbs small disorder within a stream.
+    of order and well_ordered turns false (a packet without a timestamp
+    counts as the earliest, and is not checked). A larger BUFFER absorbs
+    small disorder within a stream.
 
     Inputs whose upstream queues are all empty are not pulled, and a puller
     downstream sleeps while TimeSortedSched holds nothing and no input may
@@ -123,7 +127,8 @@ class TimeSortedSched(Element):
                 continue
             may_give = True
             while (packet := self.input_pull(port)) is not None:
-                _heap_push(self._heap, _Held(packet, port))
+                stamp = self.router.to_epoch(packet.timestamp)
+                _heap_push(self._heap, _Held(packet, port, stamp))
                 self._room[port] -= 1
                 if not self._room[port]:
                     ready[at] = ready[-1]
@@ -143,7 +148,7 @@ class TimeSortedSched(Element):
                 self.router.please_stop_driver(f"{self.name}: inputs exhausted")
             return None
         held = _heap_pop(heap)
-        stamp = held.packet.timestamp
+        stamp = held.stamp
         if stamp:
             if self._last and stamp < self._last:
                 self.well_ordered = False

@@ -32,6 +32,7 @@ class Truncate(Element):
     InfiniteSource(LENGTH 100, LIMIT 3) -> Truncate(60) -> c :: Counter -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1"
     processing = AGNOSTIC
 

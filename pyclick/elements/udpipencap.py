@@ -55,6 +55,8 @@ class UDPIPEncap(Element):
     InfiniteSource(LIMIT 1) -> UDPIPEncap(1.0.0.1, 1234, 2.0.0.2, 1234) -> CheckIPHeader -> Discard;
     """
 
+    can_live_reconfigure = True
+    live_state = ("_id",)
     port_count = "1/1"
     processing = AGNOSTIC
 

@@ -247,6 +247,8 @@ class EtherVLANEncap(VLANTagging, EtherAddresses):
         -> EtherVLANEncap(0x0800, 0:1:2:3:4:5, 6:7:8:9:a:b, VLAN_ID 7) -> Print -> Discard;
     """
 
+    can_live_reconfigure = True
+
     def configure(self, args: Args) -> None:
         self.ethertype, self.src, self.dst = read_ether_header(args)
         self.tci, self.use_anno, self.native_vlan = read_tci(args)
@@ -288,6 +290,7 @@ class StripEtherVLANHeader(Element):
     FromDump(trace.pcap, STOP true) -> StripEtherVLANHeader(-1) -> CheckIPHeader -> Discard;
     """
 
+    can_live_reconfigure = True
     port_count = "1/1-2"
     processing = PROCESSING_A_AH
 

@@ -20,6 +20,8 @@ _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _LEXICAL = re.compile(r"[\"'\\]|/[/*]")
 #: The same, and the brackets inside which commas do not split.
 _LEXICAL_OR_BRACKET = re.compile(r"[\"'\\(\[{]|/[/*]")
+#: What ends a hex data run or opens a comment inside it.
+_DATA_STOP = re.compile(r">|/[/*]")
 #: A word of such a string, and its first word between the spaces around it.
 _SPACED_WORD = re.compile(r"[^ \t\n\v\f\r]+")
 _FIRST_WORD = re.compile(r"[ \t\n\v\f\r]*([^ \t\n\v\f\r]*)[ \t\n\v\f\r]*")
@@ -47,9 +49,14 @@ def skip_quoted(text: str, i: int) -> int:
 
 
 def skip_data(text: str, i: int) -> int:
-    """``text[i:i+2]`` is ``\\<``; the index just past the closing ``>``."""
-    end = text.find(">", i + 2)
-    return len(text) if end < 0 else end + 1
+    """``text[i:i+2]`` is ``\\<``; the index just past the closing ``>`` (as in
+    Click, the run may hold comments, and a ``>`` in one does not close it)."""
+    j = i + 2
+    while (stop := _DATA_STOP.search(text, j)) is not None:
+        if stop.group() == ">":
+            return stop.end()
+        j = skip_comment(text, stop.start())
+    return len(text)
 
 
 def comment_at(text: str, i: int) -> bool:
@@ -353,7 +360,7 @@ def _unescape_double(text: str, i: int, out: list[str]) -> int:
 def _unescape_data(text: str, i: int, out: list[str]) -> int:
     """``text[i:i+2]`` is ``\\<``: append the bytes of a well-formed hex run, else a backslash."""
     end = skip_data(text, i)
-    digits = "".join(text[i + 2:end - 1].split())
+    digits = "".join(uncomment(text[i + 2:end - 1]).split())
     if text[end - 1] != ">" or not _HEX_DATA.fullmatch(digits):
         out.append("\\")
         return i + 1

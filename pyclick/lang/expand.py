@@ -5,7 +5,9 @@ that fits its arguments and ports, named ``instance/component``, with the
 definition's variables bound (formals to the arguments, ``define``s to their
 values) in an environment whose parent is the scope the class was defined
 in. Connections running into a group or a compound, through ``input`` and
-``output``, are then followed to the primitive elements at their ends.
+``output``, are then followed to the primitive elements at their ends. The
+flat elements come in Click's order, which its element numbers follow: a
+scope's own elements as declared, then each compound instance's in turn.
 
 A definition used again with the same arguments, from the same scope,
 expands to the same elements and connections under another name: the first
@@ -47,7 +49,15 @@ def expand_program(body: Body, variables: dict[str, str], errors: ErrorCollector
     except LimitExceeded as exceeded:
         errors.error(str(exceeded), expander.statement)
         return FlatConfig([], [], list(requirements))
-    return FlatConfig(expander.elements, connections, list(requirements))
+    # Click's order, which its element numbers, initialization and listings
+    # follow: a scope's own elements, then each compound's, depth first.
+    keys = expander.keys
+    elements = [expander.elements[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
+    # Connections as Click sorts them: by input end, then by output end.
+    index = {e.name: i for i, e in enumerate(elements)}
+    connections.sort(key=lambda c: (index[c.to_element], c.to_port,
+                                    index[c.from_element], c.from_port))
+    return FlatConfig(elements, connections, list(requirements))
 
 
 class _Fragment(NamedTuple):
@@ -57,11 +67,13 @@ class _Fragment(NamedTuple):
     claimed names: the copy reads them there, where they stay, so a fragment
     costs no memory of its own. The instance's own three nodes (outside,
     inside input, inside output) come first; its names all start with
-    ``prefix``. ``depth`` is how many levels of instances it nests below
-    itself; ``instances`` counts itself too.
+    ``prefix``, its elements' order keys with ``place``. ``depth`` is how
+    many levels of instances it nests below itself; ``instances`` counts
+    itself too.
     """
 
     prefix: str
+    place: tuple
     nodes: range
     elements: range
     links: range
@@ -84,6 +96,11 @@ class _Expander:
         self.errors = errors
         self.budget = budget
         self.elements: list[FlatElement] = []
+        #: Each element's place in Click's order: per enclosing scope, (1,
+        #: index of the compound instance), ending with (0, its own index).
+        self.keys: list[tuple] = []
+        #: The order key prefix of what the element being expanded adds.
+        self.place: tuple = ()
         self.declared: dict[str, Landmark] = {}
         self.claimed: list[str] = []
         self.node_element: list[int | None] = []
@@ -105,7 +122,9 @@ class _Expander:
         own_name = [self.claim(prefix + e.name, e.landmark) if e.binding else False
                     for e in body.elements]
         nodes = []
+        outer = self.place
         for index, element in enumerate(body.elements):
+            self.place = outer + ((1, index),)
             if depth == 0:
                 self.statement = element.landmark
             if element.binding is None:
@@ -114,6 +133,7 @@ class _Expander:
                 nodes.append(self.node())
             else:
                 nodes.append(self.instantiate(element, prefix + element.name, env, depth))
+        self.place = outer
         self.budget.check_wiring(len(self.node_element) + len(self.links))
         for entry, exit_ in body.passages:
             self.passages[nodes[entry]] = nodes[exit_]
@@ -165,6 +185,7 @@ class _Expander:
     def add_element(self, name: str, binding: Primitive, config: str, landmark: Landmark,
                     by_class: bool) -> int:
         self.elements.append(FlatElement(name, binding.name, config, landmark, by_class))
+        self.keys.append(self.place[:-1] + ((0, self.place[-1][1]),))
         self.budget.check_elements(len(self.elements))
         return len(self.elements) - 1
 
@@ -213,7 +234,7 @@ class _Expander:
         self.expand(compound.body, scope, f"{name}/", (inside_input, inside_output), depth + 1)
         if len(self.errors.messages) == messages:
             self.fragments[key] = _Fragment(
-                f"{name}/", range(node_start, len(self.node_element)),
+                f"{name}/", self.place, range(node_start, len(self.node_element)),
                 range(element_start, len(self.elements)), range(link_start, len(self.links)),
                 range(claim_start, len(self.claimed)), depth=self.deepest - depth,
                 instances=budget.instances - instances, expanded=budget.expanded - expanded)
@@ -244,6 +265,8 @@ class _Expander:
         self.elements += [FlatElement(prefix + e.name[cut:], e.class_name, e.config, e.landmark,
                                       e.by_class)
                           for e in self.elements[elements.start:elements.stop]]
+        place, known = self.place, len(fragment.place)
+        self.keys += [place + key[known:] for key in self.keys[elements.start:elements.stop]]
         self.node_element += [None if e is None else e + element_shift
                               for e in self.node_element[nodes.start:nodes.stop]]
         passages = self.passages

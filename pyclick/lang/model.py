@@ -55,7 +55,9 @@ class FlatConnection(Record):
 class FlatConfig:
     """A whole flattened configuration.
 
-    ``elements`` is in declaration order; ``connections`` has no repeats;
+    ``elements`` is in Click's order (a scope's own elements as declared,
+    then each compound instance's, depth first); ``connections`` has no
+    repeats and is sorted as Click's are (by input end, then output end);
     ``requirements`` lists every ``require(...)`` as (kind, value) pairs,
     e.g. ("package", "mypackage") or ("", "compact_config"), and
     ``requirement_landmarks`` where each was first required.

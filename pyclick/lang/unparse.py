@@ -1,8 +1,10 @@
 """Writing a flat graph back as Click text (what ``pyclick -o`` prints).
 
-The text declares every element (``name :: Class(config);``), then lists
-every connection (``a [1] -> [2] b;``); read back with
-:func:`pyclick.lang.flatten`, it gives the same graph. (Flat text cannot
+The text is laid out as Click writes a router: one ``require`` statement,
+a blank line, every element declared (``name :: Class(config);``), a blank
+line, then the connections (``a [1] -> [2] b;``) in their order, joined
+into chains where a connection into port 0 continues from output 0; read
+back with :func:`pyclick.lang.flatten`, it gives the same graph. (Flat text cannot
 say it when a class bears the name of an element, nor keep a configuration
 string whose parentheses an expanded variable left unbalanced.)
 """
@@ -11,33 +13,82 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Mapping, Sequence
 
 from pyclick.lang.chainline import LINE_CONFIG, PLAIN_CONFIG, SPREAD_CONFIG
 from pyclick.lang.configstr import quote_inside_double
-from pyclick.lang.model import FlatConfig
+from pyclick.lang.model import FlatConfig, FlatConnection
 
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:/@+-]+")
 _PLAIN_CONFIG = re.compile(PLAIN_CONFIG)
 
 
-def unparse(flat: FlatConfig) -> str:
-    """Click text for ``flat``: requirements, declarations, then connections."""
-    lines = [_requirement(kind, value) for kind, value in flat.requirements]
+def unparse(flat: FlatConfig, current: Mapping[str, str] | None = None) -> str:
+    """Click text for ``flat``: requirements, declarations, then connections;
+    ``current`` gives elements' configurations as they are now, by name (a
+    running router's, some changed by handlers)."""
+    lines = []
+    if flat.requirements:
+        items = ", ".join(_requirement(kind, value) for kind, value in flat.requirements)
+        lines += [f"require({items});", ""]
     # Compound instances repeat their elements' configurations: each is looked at once.
     configs: dict[str, str] = {}
     for e in flat.elements:
-        config = configs.get(e.config)
+        text = current.get(e.name, e.config) if current else e.config
+        config = configs.get(text)
         if config is None:
-            config = configs[e.config] = _config(e.config)
+            config = configs[text] = _config(text)
         lines.append(f"{e.name} :: {e.class_name}{config};")
-    lines += [f"{c.from_element}{_port(c.from_port)} -> {_port(c.to_port, before=False)}"
-              f"{c.to_element};" for c in flat.connections]
+    if flat.elements:
+        lines.append("")
+    lines += _chains(flat.connections)
     return "".join(line + "\n" for line in lines)
 
 
 def _requirement(kind: str, value: str) -> str:
     word = value if _PLAIN_WORD.fullmatch(value) else f'"{quote_inside_double(value)}"'
-    return f"require({kind} {word});" if kind else f"require({word});"
+    return f"{kind} {word}" if kind else word
+
+
+def _chains(connections: Sequence[FlatConnection]) -> list[str]:
+    """The connections as statements, each chain one statement over lines.
+
+    A connection into port 0 of an element continues with one from that
+    element's output 0 (the first of those into a port 0, else the last);
+    chains start where nothing continues into them, in the connections'
+    order, and a cycle starts at its first connection not yet written.
+    """
+    from_ports: dict[tuple[str, int], list[int]] = {}
+    for i, c in enumerate(connections):
+        from_ports.setdefault((c.from_element, c.from_port), []).append(i)
+    following = [-1] * len(connections)
+    starts = [True] * len(connections)
+    for i, c in enumerate(connections):
+        if c.to_port != 0:
+            continue
+        after = [j for j in from_ports.get((c.to_element, 0), ()) if j != i]
+        if after:
+            following[i] = next((j for j in after if connections[j].to_port == 0), after[-1])
+            starts[following[i]] = False
+    written = [False] * len(connections)
+    statements = []
+    while True:
+        for i, c in enumerate(connections):
+            if written[i] or not starts[i]:
+                continue
+            parts = [f"{c.from_element}{_port(c.from_port)}"]
+            j = i
+            while j >= 0 and not written[j]:
+                to = connections[j]
+                parts.append(f"{' ' if j == i else chr(10) + '    '}-> "
+                             f"{_port(to.to_port, before=False)}{to.to_element}")
+                written[j] = True
+                j = following[j]
+            statements.append("".join(parts) + ";")
+        cycle = next((i for i, done in enumerate(written) if not done), None)
+        if cycle is None:
+            return statements
+        starts[cycle] = True
 
 
 def _config(config: str) -> str:

@@ -11,11 +11,17 @@ capture read back) goes through ``to_epoch`` and ``from_epoch``.
 
 from __future__ import annotations
 
+import math
 import time
 
 
 class RealClock:
-    """Seconds from the monotonic clock."""
+    """Seconds from the monotonic clock, possibly warped.
+
+    A warp factor makes the router's time run that many times as fast as real
+    time from the moment it is set (timers then fire sooner or later in real
+    time); "nowait" makes an idle router skip ahead to its next timer.
+    """
 
     simulated = False
 
@@ -23,9 +29,48 @@ class RealClock:
         # Measured once: the router's times keep their spacing however the
         # wall clock is set meanwhile.
         self._epoch = time.time() - time.monotonic()
+        # (real time, router time, factor) at the last change of warp: one
+        # tuple, so that a reader on another thread never sees half a change.
+        self._warp = (0.0, 0.0, 1.0)
+        #: Whether an idle router jumps to its next timer instead of waiting.
+        self.nowait = False
 
     def now(self) -> float:
-        return time.monotonic()
+        return self._at(time.monotonic())
+
+    def _at(self, real: float) -> float:
+        """Router time at monotonic time ``real``, under the current warp."""
+        real_base, base, factor = self._warp
+        return base + (real - real_base) * factor
+
+    def real_delay(self, seconds: float) -> float:
+        """How long, in real time, ``seconds`` of router time take."""
+        return seconds / self._warp[2]
+
+    def skip_to(self, t: float) -> None:
+        """Move router time on to ``t`` at once (never back)."""
+        real = time.monotonic()
+        self._warp = (real, max(t, self._at(real)), self._warp[2])
+
+    def warp_text(self) -> str:
+        """The ``timewarp`` handler's value: "nowait" or the factor."""
+        return "nowait" if self.nowait else f"{self._warp[2]:.12g}"
+
+    def set_warp(self, text: str) -> None:
+        """Write ``timewarp``: "nowait", or a factor greater than 0 (1 is real time)."""
+        word = text.strip()
+        if word == "nowait":
+            self.nowait = True
+            return
+        try:
+            factor = float(word)
+        except ValueError:
+            raise ValueError("expected double") from None
+        if not math.isfinite(factor) or factor <= 0:
+            raise ValueError("timefactor must be > 0")
+        real = time.monotonic()
+        self._warp = (real, self._at(real), factor)
+        self.nowait = False
 
     def to_epoch(self, t: float) -> float:
         """Router time ``t`` as seconds since the epoch (the wall clock's); 0, a
@@ -47,6 +92,10 @@ class SimClock:
 
     def now(self) -> float:
         return self._now
+
+    def warp_text(self) -> str:
+        """The ``timewarp`` handler's value: simulated time cannot be warped."""
+        return "simulation"
 
     def to_epoch(self, t: float) -> float:
         """Simulated time is its own calendar: second ``t`` is ``t`` after the epoch."""

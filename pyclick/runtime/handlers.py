@@ -5,8 +5,9 @@ Every element has the handlers its class declares with ``@read_handler`` /
 ``handlers``; an element with a task also has Click's ``scheduled`` and
 ``home_thread`` (``Element.own_task``). Global handlers have no element part (``version`` or
 ``.version``): ``version``, ``list``, ``classes``, ``config``,
-``flatconfig``, ``requirements``, ``handlers`` and the write handler
-``stop``.
+``flatconfig``, ``requirements``, ``handlers``, the write handler
+``stop``, and ``timewarp`` (how fast the router's clock runs; writable
+but in simulated time).
 
 Thread safety: while the router runs, an element's handler is executed on
 the element's home thread (the thread that runs its timers and tasks), so a
@@ -14,8 +15,9 @@ handler never races with the element's own work. The caller blocks until the
 handler has run; a worker thread that waits keeps serving calls addressed to
 itself, so two threads calling each other's handlers cannot deadlock.
 Before the router starts and after it stops, handlers run in the caller's
-thread. Global handlers only read immutable router state or call
-``stop()``, which is thread safe, so they run in the caller's thread.
+thread. Global handlers only read immutable router state, call
+``stop()`` or set the clock's warp, which are thread safe, so they run in
+the caller's thread.
 
 The table works on an :class:`ElementTable` (the router: its elements, how
 to reach an element's home thread, how to stop, the configuration texts)
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 import pyclick
+from pyclick.runtime.clock import RealClock, SimClock
 from pyclick.runtime.host import Owner
 
 NO_SUCH_ELEMENT = 510
@@ -67,6 +70,8 @@ class HandlerElement(Owner, Protocol):
 
     config: str
     ninputs: int
+    #: Whether writing ``config`` configures the running element again.
+    can_live_reconfigure: bool
     #: ``outputs[i]``: the (element, input port) that output i pushes to, or None.
     outputs: list[Any]
     #: Handlers the element's class declares: handler name -> method name.
@@ -84,9 +89,11 @@ class HandlerElement(Owner, Protocol):
 class ElementTable(Protocol):
     """What the handler table needs of the router."""
 
+    clock: RealClock | SimClock
+
     @property
     def elements(self) -> Sequence[HandlerElement]:
-        """Every element, in declaration order."""
+        """Every element, in Click's order (the flat configuration's)."""
 
     @property
     def requirements(self) -> Sequence[tuple[str, str]]:
@@ -110,6 +117,10 @@ class ElementTable(Protocol):
     def class_names(self) -> Sequence[str]:
         """Every element class the router can make, by name (Click's ``classes``
         lists every class it knows, not only those the configuration uses)."""
+
+    def reconfigure(self, element: HandlerElement, config: str) -> None:
+        """Configure ``element`` again from ``config`` while it runs; ValueError
+        (the element unchanged) when ``config`` has errors."""
 
     def config_text(self) -> str:
         """The configuration as written."""
@@ -238,13 +249,15 @@ class Handlers:
         table: dict[str, Handler] = {
             "name": Handler("name", _reader(lambda: element.name, "name")),
             "class": Handler("class", _reader(element.class_name, "class")),
-            "config": Handler("config", _reader(lambda: element.config, "config")),
+            "config": Handler("config", _reader(lambda: element.config, "config"),
+                              self._reconfigurer(element)),
             "ports": Handler("ports", _reader(lambda: self.table.ports_text(element), "ports")),
             "handlers": Handler("handlers", _reader(lambda: self._describe(element), "handlers")),
         }
         cls = type(element)
         for name, attr in cls.read_handlers.items():
-            table[name] = Handler(name, _reader(getattr(element, attr), name))
+            # A class's own ``config`` reader keeps the live reconfiguration writer.
+            table.setdefault(name, Handler(name)).read = _reader(getattr(element, attr), name)
         for name, attr in cls.write_handlers.items():
             table.setdefault(name, Handler(name)).write = getattr(element, attr)
         for name, extra in self._extra.get(element.name, {}).items():
@@ -252,6 +265,13 @@ class Handlers:
             entry.read = extra.read or entry.read
             entry.write = extra.write or entry.write
         return table
+
+    def _reconfigurer(self, element: HandlerElement) -> WriteFn | None:
+        """The ``config`` write handler of an element that can take a new
+        configuration while running (Click's live reconfiguration)."""
+        if not element.can_live_reconfigure:
+            return None
+        return lambda config: self.table.reconfigure(element, config)
 
     def _global_handlers(self) -> dict[str, Handler]:
         table = self.table
@@ -272,6 +292,10 @@ class Handlers:
         }
         handlers = {name: Handler(name, _reader(fn, name)) for name, fn in readers.items()}
         handlers["stop"] = Handler("stop", write=stop)
+        clock = table.clock
+        handlers["timewarp"] = Handler(
+            "timewarp", _reader(clock.warp_text, "timewarp"),
+            clock.set_warp if isinstance(clock, RealClock) else None)
         return handlers
 
     def _describe(self, element: HandlerElement | None) -> str:

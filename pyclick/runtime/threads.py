@@ -162,15 +162,20 @@ class WorkerThread:
                 return
             expiry = self.timers.next_expiry()
             if expiry is None or expiry > now:
-                self.cond.wait(None if expiry is None else min(expiry - now, MAX_SLEEP))
+                if expiry is not None and self.scheduler.clock.nowait:
+                    self.scheduler.clock.skip_to(expiry)
+                    return
+                self.cond.wait(None if expiry is None else
+                               min(self.scheduler.clock.real_delay(expiry - now), MAX_SLEEP))
 
 
 class RealtimeScheduler:
     """Runs timers, tasks and calls on worker threads in real time until stopped."""
 
-    def __init__(self, host: Host, cpus: list[int | None]) -> None:
+    def __init__(self, host: Host, cpus: list[int | None], clock: RealClock | None = None) -> None:
         self.host = host
-        self.clock = RealClock()
+        # The host's own clock when it has one: a warp of it reaches the timers.
+        self.clock = clock or RealClock()
         self.stopping = False
         #: True once a worker's loop failed (not a callback: those go to the host).
         self.failed = False
