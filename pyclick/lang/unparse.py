@@ -72,23 +72,27 @@ def _chains(connections: Sequence[FlatConnection]) -> list[str]:
             starts[following[i]] = False
     written = [False] * len(connections)
     statements = []
-    while True:
-        for i, c in enumerate(connections):
-            if written[i] or not starts[i]:
-                continue
-            parts = [f"{c.from_element}{_port(c.from_port)}"]
-            j = i
-            while j >= 0 and not written[j]:
-                to = connections[j]
-                parts.append(f"{' ' if j == i else chr(10) + '    '}-> "
-                             f"{_port(to.to_port, before=False)}{to.to_element}")
-                written[j] = True
-                j = following[j]
-            statements.append("".join(parts) + ";")
-        cycle = next((i for i, done in enumerate(written) if not done), None)
-        if cycle is None:
-            return statements
-        starts[cycle] = True
+
+    def chain(i: int) -> None:
+        parts = [f"{connections[i].from_element}{_port(connections[i].from_port)}"]
+        j = i
+        while j >= 0 and not written[j]:
+            to = connections[j]
+            parts.append(f"{' ' if j == i else chr(10) + '    '}-> "
+                         f"{_port(to.to_port, before=False)}{to.to_element}")
+            written[j] = True
+            j = following[j]
+        statements.append("".join(parts) + ";")
+
+    for i in range(len(connections)):
+        if starts[i] and not written[i]:
+            chain(i)
+    # What is left are cycles, each from its first connection not yet written
+    # (one pass: every connection before it is written by then).
+    for i in range(len(connections)):
+        if not written[i]:
+            chain(i)
+    return statements
 
 
 def _config(config: str) -> str:
