@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, TypeVar
 
 from pyclick.errors import Landmark
@@ -188,6 +189,13 @@ class RouterServices(Protocol):
         """Run ``run`` on ``element``'s home thread when one of ``signums`` arrives
         while the router runs; the catch is disarmed by the signal that runs it
         until ``Catch.arm`` (``pyclick.runtime.caughtsignals``)."""
+
+    def random_source(self, element: Element) -> random.Random:
+        """``element``'s own random-number generator: seeded from the router's
+        seed (RandomSeed) and the element's name, else from fresh entropy."""
+
+    def seed_random(self, seed: int | None) -> None:
+        """Restart every element's generator from ``seed``; None: fresh entropy."""
 
     def find(self, name: str, context: Element | None = None) -> Element:
         """``name`` looked up from ``context``'s compound outwards; raises NoSuchElement."""

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import signal
 import threading
@@ -68,6 +69,7 @@ from pyclick.runtime.host import Owner
 from pyclick.runtime.order import dependency_order
 from pyclick.runtime.phaseorder import click_phase_order
 from pyclick.runtime.placement import place
+from pyclick.runtime.randomness import RandomSeeds
 from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.simloop import SimScheduler
 from pyclick.runtime.tasks import Task
@@ -118,6 +120,8 @@ class Router:
         self.scheduler: RealtimeScheduler | SimScheduler | None = None
         #: Handed to every element: its timers and tasks reach the scheduler through it.
         self.scheduling = SchedulingHandle(self.now)
+        #: Every element's random-number generator, from one seed (RandomSeed).
+        self.randomness = RandomSeeds()
         #: 0, or 1 once an element failed while running.
         self.exit_status = 0
         self.stop_reason = ""
@@ -216,6 +220,14 @@ class Router:
         hook_up(self._by_name, self.flat.connections, errors, self._warn, self._partial)
         errors.raise_if_any()
         self._position = {element.name: i for i, element in enumerate(self.elements)}
+
+    def random_source(self, element: Element) -> random.Random:
+        """``element``'s own random-number generator (``pyclick.runtime.randomness``)."""
+        return self.randomness.generator(element.name)
+
+    def seed_random(self, seed: int | None) -> None:
+        """Restart every element's generator from ``seed``; None: fresh entropy."""
+        self.randomness.reseed(seed)
 
     # --- configuring
     def assign_thread(self, element: Element, cpu: int, landmark: Landmark | None = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import ClassVar
 
 from pyclick.args import ELEMENT, UNSIGNED, Args, ListOf
@@ -79,7 +78,7 @@ class AdaptiveRED(RED):
         self.gentle = True
         self._kills_above_max = self.max_p == 1
         self.queues = []
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self._reset()
         self._timer = Timer(self, self._adapt)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 
 from pyclick.args import BOOL, INT, Args, split_words
 from pyclick.element import PROCESSING_A_AH, Element
@@ -108,7 +107,7 @@ class AnonymizeIPAddr(Element):
         args.complete()
 
     def initialize(self) -> None:
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         #: A node is [input, output, child0, child1], addresses as numbers.
         self._root: list = [1, self._rand32(), None, None]
         touched = False

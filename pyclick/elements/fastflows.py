@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import struct
 
 from pyclick.args import BOOL, INT, UNSIGNED, Args
@@ -58,7 +57,7 @@ class _FastFlows(FastUDPSource):
 
     def _start_source(self, length: int) -> None:
         self._set_length(length)
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self._flows: list[_Flow] = []
         self._note = Notifier(active=True)
         self._timer = Timer(self, self._note.wake)

@@ -7,7 +7,6 @@ import errno
 import gzip
 import io
 import os
-import random
 import re
 import sys
 from typing import BinaryIO
@@ -227,7 +226,7 @@ class FromIPSummaryDump(Activatable):
         self._multi_length = 0
         self._multi_end = self._multi_step = 0.0
         self._time_offset: float | None = None
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self._task = self.own_task(self._run)
         self._timer = Timer(self, self._on_timer)
         self._notifier = Notifier(active=self.active)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 
 from pyclick.args import BOOL, FILENAME, WORD, Args
 from pyclick.elements.clickargs import SAMPLING_SHIFT
@@ -59,7 +58,7 @@ class LineSource(FromIPSummaryDump):
         self._stream = None
         self._work = None
         self._time_offset = None
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self._task = self.own_task(self._run)
         self._timer = Timer(self, self._on_timer)
         self._notifier = Notifier(active=self.active)

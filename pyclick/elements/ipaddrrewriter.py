@@ -22,18 +22,21 @@ from pyclick.elements.rewriterspec import Key, Pattern, Taken, reverse
 from pyclick.elements.rewritertable import Flow, FlowSet, Timeouts, adjust_checksum
 
 if TYPE_CHECKING:
+    import random
+
     from pyclick.packet import Packet
 
 ZERO = bytes(4)
 
 
-def address_rewrite(pattern: Pattern, key: Key, taken: Taken) -> Key | None:
+def address_rewrite(pattern: Pattern, key: Key, taken: Taken, draws: random.Random
+                    ) -> Key | None:
     """``pattern`` applied to an address flow. A varying address never starts
     from the packet's own: Click compares the range with the flow's source port,
     which is 0 here (so only a range starting at 0.0.0.0 tries 0.0.0.0 first)."""
     if pattern.vary_address:
         key = (ZERO, key[1], key[2], key[3])
-    return pattern.rewrite(key, taken)
+    return pattern.rewrite(key, taken, draws)
 
 
 class AddressRewriter(SingleTableRewriter):
@@ -99,7 +102,7 @@ class AddressRewriter(SingleTableRewriter):
         outputs = spec.foutput, spec.routput
         new: Key | None = key
         if spec.pattern is not None:
-            new = address_rewrite(spec.pattern, key, taken)
+            new = address_rewrite(spec.pattern, key, taken, self.router.random_source(self))
         elif spec.mapper is not None:
             mapped = spec.mapper.map_flow(key, taken)
             new, outputs = (None, outputs) if mapped is None else (mapped[0], mapped[1:])

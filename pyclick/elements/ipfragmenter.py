@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import struct
 
 from pyclick.args import BOOL, UNSIGNED, Args
@@ -91,6 +90,7 @@ class IPFragmenter(Element):
         args.complete()
         self.drops = 0
         self.fragments = 0
+        self._random = self.router.random_source(self)
 
     def push(self, port: int, batch: list[Packet]) -> None:
         out: list[Packet] = []
@@ -117,7 +117,7 @@ class IPFragmenter(Element):
             reject(self, packet)
             return []
         if flags & DF:
-            header[4:6] = struct.pack("!H", random.getrandbits(16))
+            header[4:6] = struct.pack("!H", self._random.getrandbits(16))
             flags &= ~DF
         payload = data[at + hlen:at + ip_len]
         more = flags & MF

@@ -4,7 +4,6 @@ they are high."""
 from __future__ import annotations
 
 import copy
-import random
 
 from pyclick.args import BOOL, FLOAT, INT, UNSIGNED, Args, split_args, uncomment, unquote
 from pyclick.element import AGNOSTIC, Element, read_handler, write_handler
@@ -144,7 +143,7 @@ class IPRateMonitor(Element):
         self.memmax = (max(memory, _MEMMAX_MIN) if memory else 0) * 1024
 
     def initialize(self) -> None:
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self.mem = 0
         self._base = self._new_table(None)
         #: Every table, oldest first (the base table first).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from math import comb
 
 from pyclick.args import BOOL, Args, unquote
@@ -83,7 +82,7 @@ class RandomBitErrors(Activatable):
         if p == 0:
             self.log.warning("%s: zero bit error probability (underflow?)", self.declaration())
         self.p_bit_error, self.error_kind = p, kind
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
 
     @property
     def p_bit_error(self) -> int:

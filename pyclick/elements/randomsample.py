@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 
 from pyclick.args import BOOL, Args
 from pyclick.element import PROCESSING_A_AH, read_handler, write_handler
@@ -66,7 +65,7 @@ class RandomSample(Activatable):
         else:
             self.sampling = sample if sample is not None else p
         self.drops = 0
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
 
     def simple_action_batch(self, batch: list[Packet]) -> list[Packet]:
         if not self.active:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 
 from pyclick.args import UNSIGNED, Args
 from pyclick.elements.sources import MAX_LENGTH, InfiniteSource
@@ -48,7 +47,7 @@ class RandomSource(InfiniteSource):
         self._read_ending(args)
         args.complete()
         self.data = b""
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self._made()
 
     def _make(self, n: int) -> list[Packet]:

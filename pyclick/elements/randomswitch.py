@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 
 from pyclick.element import PUSH, Element
 from pyclick.packet import Packet
@@ -29,7 +28,7 @@ class RandomSwitch(Element):
     processing = PUSH
 
     def initialize(self) -> None:
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
 
     def push(self, port: int, batch: list[Packet]) -> None:
         n = self.noutputs

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 
 from pyclick.args import BOOL, ELEMENT, FLOAT, UNSIGNED, Args, ListOf
 from pyclick.element import PROCESSING_A_AH, Element, read_handler, write_handler
@@ -134,7 +133,7 @@ class RED(Element):
                        f"({self.min_thresh})")
         args.complete()
         self.queues: list[SimpleQueue] = []
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self._reset()
 
     def _reset(self) -> None:

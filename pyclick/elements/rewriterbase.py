@@ -185,7 +185,7 @@ class RewriterBase(Element):
         if spec.kind == "keep":
             new: Key | None = key
         elif spec.pattern is not None:
-            new = spec.pattern.rewrite(key, taken)
+            new = spec.pattern.rewrite(key, taken, self.router.random_source(self))
         else:
             assert spec.mapper is not None
             mapped = spec.mapper.map_flow(key, taken)

@@ -67,8 +67,9 @@ class Pattern:
     #: Where the next sequential choice starts.
     next_variation: int = 0
 
-    def rewrite(self, key: Key, taken: Taken) -> Key | None:
-        """The new identifier for flow ``key``, or None when every choice is taken."""
+    def rewrite(self, key: Key, taken: Taken, draws: random.Random) -> Key | None:
+        """The new identifier for flow ``key``, or None when every choice is
+        taken; a random choice comes from ``draws``."""
         sa, sp, da, dp = key
         new: Key = (self.saddr or sa, sp if self.sport is None else self.sport,
                     self.daddr or da, dp if self.dport is None else self.dport)
@@ -89,7 +90,7 @@ class Pattern:
         if self.sequential:
             start = 0 if self.next_variation > self.variation else self.next_variation
         else:
-            start = random.randint(0, self.variation)
+            start = draws.randint(0, self.variation)
         for step in range(self.variation + 1):
             value = (start + step) % (self.variation + 1)
             candidate = varied(value)

@@ -56,7 +56,7 @@ class RoundRobinIPMapper(Element):
         for _ in range(len(self.choices)):
             pattern, foutput, routput = self.choices[self._next]
             self._next = (self._next + 1) % len(self.choices)
-            new = pattern.rewrite(key, taken)
+            new = pattern.rewrite(key, taken, self.router.random_source(self))
             if new is not None:
                 return new, foutput, routput
         return None

@@ -9,7 +9,6 @@ and the arithmetic functions live in :mod:`pyclick.elements.scriptexpr`.
 from __future__ import annotations
 
 import os
-import random
 import re
 import signal
 import sys
@@ -371,7 +370,7 @@ class Script(Element):
         self.finished = False
         self._started = False
         self._pause_left = 0
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self._timer = Timer(self, self._resume)
         #: A SIGNAL script's catch of its signals (from initialize).
         self._catch: Catch | None = None

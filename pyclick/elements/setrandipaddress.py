@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 
 from pyclick.args import INT, Args
 from pyclick.element import AGNOSTIC, Element
@@ -47,7 +46,7 @@ class SetRandIPAddress(Element):
         args.complete()
         self._mask = prefix_mask(length)
         self._network = int.from_bytes(address, "big") & self._mask
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         #: The LIMIT addresses, each drawn when first chosen.
         self._chosen: dict[int, bytes] = {}
 

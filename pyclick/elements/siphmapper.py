@@ -179,7 +179,7 @@ class SourceIPHashMapper(RoundRobinIPMapper):
 
     def map_flow(self, key: Key, taken: Taken) -> tuple[Key, int, int] | None:
         pattern, foutput, routput = self.choices[self.ring.rank(source_hash(key[0]))]
-        new = pattern.rewrite(key, taken)
+        new = pattern.rewrite(key, taken, self.router.random_source(self))
         return None if new is None else (new, foutput, routput)
 
 

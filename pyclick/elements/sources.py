@@ -9,7 +9,6 @@ make packets the same way, with :func:`packet_bytes`.
 from __future__ import annotations
 
 import os
-import random
 from array import array
 from typing import TYPE_CHECKING, ClassVar
 
@@ -481,7 +480,7 @@ class FromDump(_Source):
         self.packet_filepos = 0
         self._time_origin: float | None = None
         self._time_anchor = 0.0
-        self._random = random.Random()
+        self._random = self.router.random_source(self)
         self._task = self.own_task(self._run)
         self._timer = Timer(self, self._on_timer)
         # A pull output: read when pulled, the notifier asleep at the end.
