@@ -17,20 +17,11 @@ from pyclick.router import Router
 from pyclick.runtime.handlers import HANDLER_FAILED, PERMISSION_DENIED, HandlerError
 from tests.helpers import manual_example
 from tests.sinks import KeepingTestSink, element_with_sinks  # noqa: F401  (named by configurations)
+from tests.test_elements_click_queue import run
 
 AT = Landmark("live.click", 1)
 IPV4 = bytes(12) + b"\x08\x00" + bytes(6)
 ARP = bytes(12) + b"\x08\x06" + bytes(6)
-
-
-def run(config: str, *handlers: str) -> list[str]:
-    """Run a configuration in simulated time to its end; the handlers' values before cleanup."""
-    router = Router(flatten(config, filename="live.click"), simtime=True)
-    router.configure()
-    values: list[str] = []
-    router.run(handle_signals=False,
-               before_cleanup=lambda: values.extend(router.handlers.read(h) for h in handlers))
-    return values
 
 
 def test_a_new_configuration_changes_what_the_element_does():
