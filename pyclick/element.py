@@ -72,7 +72,7 @@ from pyclick.runtime.caughtsignals import Catch
 from pyclick.runtime.notifier import Notifier
 from pyclick.runtime.processing import (AGNOSTIC, COMPLETE_FLOW, PROCESSING_A_AH, PULL,
                                         PULL_CODE, PULL_TO_PUSH, PUSH, PUSH_CODE, PUSH_TO_PULL)
-from pyclick.runtime.tasks import Task
+from pyclick.runtime.tasks import MAX_TICKETS, Task
 
 if TYPE_CHECKING:
     from pyclick.args import Args
@@ -315,13 +315,26 @@ class Element:
 
     def own_task(self, callback: Callable[[], bool]) -> Task:
         """A task of this element running ``callback``, with Click's handlers of
-        an element's task: ``scheduled`` (whether it waits to run) and
-        ``home_thread`` (the worker thread it runs on)."""
+        an element's task: ``scheduled`` (whether it waits to run),
+        ``tickets`` (its share of its thread, read and written: see
+        ScheduleInfo) and ``home_thread`` (the worker thread it runs on)."""
         task = Task(self, callback)
         handlers = self.router.handlers
         handlers.add_read(self, "scheduled", lambda: "true" if task.scheduled else "false")
+        handlers.add_read(self, "tickets", lambda: str(task.tickets))
+        handlers.add_write(self, "tickets", functools.partial(self._write_tickets, task))
         handlers.add_read(self, "home_thread", lambda: str(self.home_thread))
         return task
+
+    def _write_tickets(self, task: Task, text: str) -> None:
+        try:
+            tickets = int(text.strip(), 0)
+        except ValueError:
+            raise ValueError(f"expected integer, got {text.strip()!r}") from None
+        pinned = min(max(tickets, 1), MAX_TICKETS)
+        if pinned != tickets:
+            self.log.warning("%s: tickets pinned at %d", self.declaration(), pinned)
+        task.set_tickets(pinned)
 
     def initialize(self) -> None:
         """Acquire resources; raise ConfigError or RuntimeError to abort start."""

@@ -4,6 +4,7 @@ ConfigError a step raises, and handler values printed by ``pyclick -h``."""
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import pytest
@@ -11,6 +12,9 @@ import pytest
 from pyclick.errors import ConfigError, Landmark
 from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.router import Router
+from pyclick.runtime.clock import SimClock
+from pyclick.runtime.scheduling import SchedulingHandle
+from pyclick.runtime.simloop import SimScheduler
 
 #: An element: ``(name, class, config)``.
 Declaration = tuple[str, str, str]
@@ -81,3 +85,36 @@ def manual_example(cls: type) -> str | None:
         if header in lines:
             return "\n".join(lines[lines.index(header) + 1:])
     return None
+
+
+# --- the runtime without a router
+
+class FakeHost:
+    """A Host for the runtime alone: a clock, and notes of what it was told."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self.scheduler = SimScheduler(self, clock)
+        self.stops: list[str] = []
+        self.failures: list[tuple[str, str, str]] = []
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def stop(self, reason: str = "") -> None:
+        self.stops.append(reason)
+        self.scheduler.stop()
+
+    def element_failed(self, owner, what: str, err: BaseException) -> None:
+        self.failures.append((owner.name, what, str(err)))
+
+    def wait_for_stop(self) -> None:
+        raise AssertionError("the simulated loop never waits")
+
+
+@dataclass
+class FakeOwner:
+    name: str
+    scheduling: SchedulingHandle
+    landmark: Landmark = Landmark("fake", 1)
+    home_thread: int = 0

@@ -546,6 +546,21 @@ def test_a_signal_script_can_stop_the_router_its_own_way(tmp_path, start_pyclick
     assert log.read_text().splitlines() == ["initialize a", "ready", "cleanup a"]
 
 
+def test_every_script_a_signal_reaches_runs_though_the_first_stops_the_router(
+        tmp_path, start_pyclick):
+    log = tmp_path / "life.log"
+    proc = start_pyclick(f"a :: CliLog({log}); {READY}"
+                         f'Script(TYPE SIGNAL INT, print >>{log} "hello", stop);'
+                         f'Script(TYPE SIGNAL INT, print >>{log} "goodbye");'
+                         f'Script(TYPE SIGNAL INT HUP, print >>{log} "and farewell")')
+    wait_for_line(log, "ready", proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out, err) == (0, "", "")
+    assert log.read_text().splitlines() == ["initialize a", "ready", "hello", "goodbye",
+                                            "and farewell", "cleanup a"]
+
+
 def test_a_signal_script_that_exits_is_not_armed_again(tmp_path, start_pyclick):
     # Only a run that reaches its end catches the next signal: after exit the
     # second USR1 is held, never run. USR2, caught by another script and

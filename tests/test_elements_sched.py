@@ -496,10 +496,14 @@ def test_kerneltap_answers_the_kernels_arp_and_receives_its_frames():
             assert (router.read("tap.dev_name"), router.read("tap.drops")) == ("pyk7", "0")
 
 
-def test_schedordertest_records_the_round_robin_of_tasks(capsys):
-    # One run of each scheduled task per round, s2 twice only; the record
-    # holds the largest SIZE, 7 IDs; once it is full, s1 stops the router.
+def test_schedordertest_records_the_stride_order_of_tasks(capsys):
+    # Tickets 1024, 2048, 3072: strides 64, 32, 21. Scheduled in turn, each
+    # at the head's pass plus its stride: s1 64, s2 64 + 32 = 96, s3 64 + 21
+    # = 85. Runs, lowest pass first, each moving on by its stride: s1 (to
+    # 128), s3 (106), s2 (128, behind s1), s3 (127), s3 (148), s1 (192),
+    # s2 (its second and last run). The record holds the largest SIZE, 7
+    # IDs; once it is full, s1 stops the router. (Click's order too.)
     config = ("s1 :: SchedOrderTest(1, SIZE 7, STOP true);"
               "s2 :: SchedOrderTest(2, SIZE 4, LIMIT 2); s3 :: SchedOrderTest(3, SIZE 5);"
               "ScheduleInfo(s1 1, s2 2, s3 3)")
-    assert handler_values(capsys, config, "s3.order") == ["1 2 3 1 2 3 1"]
+    assert handler_values(capsys, config, "s3.order") == ["1 3 2 3 3 1 2"]

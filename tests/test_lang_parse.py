@@ -117,6 +117,27 @@ def test_line_directives_change_landmarks():
                          Landmark("real.click", 3)]
 
 
+def test_line_directives_inside_configuration_strings():
+    # Applied where they stand and left out of the string, except inside
+    # quotes, comments and hex data, where a # line is part of the text. After
+    # '#line 30' the string's last line is 30, p's 31.
+    text = ('m :: M(\n# 100 "v.click"\n"x");\nn :: N;\n'
+            'o :: O("a\n# 5\nb", // c\n\\<00\n# 6 >, f(\n#line 30\n));\np :: P;\n')
+    statements = parse(text, "r.click").statements
+    assert [st.landmark for st in statements] == [
+        Landmark("r.click", 1), Landmark("v.click", 101), Landmark("v.click", 102),
+        Landmark("v.click", 31)]
+    m, o = (statements[i].segments[0][0].target.config.text for i in (0, 2))
+    assert m == '\n\n"x"'
+    assert o == '"a\n# 5\nb", // c\n\\<00\n# 6 >, f(\n\n)'
+
+
+def test_a_bad_directive_inside_a_configuration_string_is_an_error():
+    assert errors_of("a :: A(1,\n# oops\n2);\nb :: B(\n#line 1234567890\n);") == [
+        "t.click:2: unknown preprocessor directive",
+        "t.click:5: line number in directive has more than 9 digits"]
+
+
 def test_unknown_directive_and_crlf_line_counting():
     messages = errors_of("a :: A;\r\nb :: B;\r#pragma once\r\nc :: C;")
     assert messages == ["t.click:3: unknown preprocessor directive"]

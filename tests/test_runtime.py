@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 
 import pytest
 
@@ -20,9 +19,10 @@ from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.order import dependency_order
 from pyclick.runtime.phaseorder import click_phase_order
 from pyclick.runtime.scheduling import SchedulingHandle
-from pyclick.runtime.simloop import TASK_BATCH, SimScheduler
+from pyclick.runtime.simloop import TASK_BATCH
 from pyclick.runtime.tasks import Task
 from pyclick.runtime.timers import Timer
+from tests.helpers import FakeHost, FakeOwner
 
 EVENTS: list[tuple[str, str]] = []
 
@@ -604,37 +604,6 @@ def test_timers_and_tasks_need_a_started_router():
 
 
 # --- the runtime without a router
-
-class FakeHost:
-    """A Host for the runtime alone: a clock, and notes of what it was told."""
-
-    def __init__(self, clock: SimClock) -> None:
-        self.clock = clock
-        self.scheduler = SimScheduler(self, clock)
-        self.stops: list[str] = []
-        self.failures: list[tuple[str, str, str]] = []
-
-    def now(self) -> float:
-        return self.clock.now()
-
-    def stop(self, reason: str = "") -> None:
-        self.stops.append(reason)
-        self.scheduler.stop()
-
-    def element_failed(self, owner, what: str, err: BaseException) -> None:
-        self.failures.append((owner.name, what, str(err)))
-
-    def wait_for_stop(self) -> None:
-        raise AssertionError("the simulated loop never waits")
-
-
-@dataclass
-class FakeOwner:
-    name: str
-    scheduling: SchedulingHandle
-    landmark: Landmark = Landmark("fake", 1)
-    home_thread: int = 0
-
 
 def test_timers_and_tasks_run_for_any_host_and_owner():
     clock = SimClock()

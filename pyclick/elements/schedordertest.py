@@ -23,16 +23,17 @@ class SchedOrderTest(Element):
     Each SchedOrderTest runs a task that reschedules itself and, each time
     it runs, writes ID down in a record all the router's SchedOrderTests
     share, until the record holds SIZE IDs (the largest SIZE any of them
-    gives). The order handler shows the record: the order in which the
-    scheduler ran their tasks. pyclick's scheduler runs every scheduled
-    task once per round, so ScheduleInfo parameters do not change it.
+    gives; 1024 when none does). The order handler shows the record: the
+    order in which the scheduler ran their tasks, which ScheduleInfo
+    parameters change (an element with 2 runs twice as often as one
+    with 1).
 
     Ports
     none
 
     Keyword arguments
     ID -- the number written down; mandatory
-    SIZE -- the most IDs recorded, 1 to 2^20; default 1024
+    SIZE -- the most IDs recorded, 1 to 2^20; default: another's, or 1024
     LIMIT -- runs of this task, at most 2^32-1 (0: no limit); default 0
     STOP -- once the record is full, send a driver stop event at each run; default false
 
@@ -40,14 +41,15 @@ class SchedOrderTest(Element):
     order (read) -- the IDs recorded, separated by spaces
 
     Example
-    SchedOrderTest(1, SIZE 6); SchedOrderTest(2, SIZE 6, STOP true);
+    a :: SchedOrderTest(1, SIZE 9); SchedOrderTest(2, STOP true);
+    ScheduleInfo(a 2);   // order: 1 1 2 1 1 2 1 1 2
     """
 
     port_count = "0/0"
 
     def configure(self, args: Args) -> None:
         self.id = args.read_mp("ID", INT.range(-2**31, 2**31 - 1))
-        self.size = args.read("SIZE", UNSIGNED.range(1, 1 << 20), DEFAULT_SIZE)
+        self.size: int | None = args.read("SIZE", UNSIGNED.range(1, 1 << 20), None)
         self.stop = args.read("STOP", BOOL, False)
         self.limit = args.read("LIMIT", UNSIGNED.range(0, 2**32 - 1), 0)
         args.complete()
@@ -59,7 +61,8 @@ class SchedOrderTest(Element):
         tests = self.router.elements_of(SchedOrderTest)
         first = tests[0]
         if first.record is None:
-            first.record = _Record(max(test.size for test in tests))
+            sizes = [test.size for test in tests if test.size is not None]
+            first.record = _Record(max(sizes, default=DEFAULT_SIZE))
         self.record = first.record
         self._task.reschedule()
 

@@ -19,6 +19,16 @@ MAX_LINE_DIGITS = 9
 MAX_NAME_LENGTH = 4096
 
 _DIRECTIVE = re.compile(r'#[ \t]*(?:line[ \t]+)?([0-9]+)[ \t]*(?:"((?:\\.|[^"\\])*)"?)?')
+#: In a configuration string: what a directive cannot start in (a quoted
+#: string, a comment, hex data), or a directive, a line starting with ``#``.
+_CONFIG_PARTS = re.compile(r'''"(?:[^"\\]|\\<[^>]*>?|\\.)*"?|'[^']*'?|//[^\n]*|/\*.*?(?:\*/|\Z)'''
+                           r'''|\\<[^>]*>?|^\#[^\n]*''', re.S | re.M)
+
+
+def directives_in(config: str) -> list[re.Match[str]]:
+    """The line directives inside a configuration string's text (Click reads them
+    there too, and leaves them out of the string)."""
+    return [part for part in _CONFIG_PARTS.finditer(config) if part.group().startswith("#")]
 
 
 class LineMap:
@@ -45,8 +55,11 @@ class LineMap:
             file = self.landmark(raw_line).file
         else:
             file = re.sub(r"\\(.)", r"\1", name) or self.filename
-        self._raw_lines.append(raw_line)
-        self._targets.append((file, int(number)))
+        # In text order, though a directive in a configuration string is
+        # applied once the parser is past the directives after it.
+        at = bisect.bisect(self._raw_lines, raw_line)
+        self._raw_lines.insert(at, raw_line)
+        self._targets.insert(at, (file, int(number)))
         self._known.clear()
         return None
 

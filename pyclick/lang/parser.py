@@ -36,7 +36,7 @@ from pyclick.lang import syntax as s
 from pyclick.lang import chainline, reductions, usercache
 from pyclick.lang.configstr import shown
 from pyclick.lang.lexer import READING, RESERVED, ClickLexer
-from pyclick.lang.linemap import LineMap
+from pyclick.lang.linemap import LineMap, directives_in
 from pyclick.lang.source import encoding_error, with_newlines
 
 #: Past this many syntax errors in one text the parser gives up.
@@ -243,13 +243,29 @@ def _end_of_lookahead() -> Landmark:
 
 
 def _config_of(token: Token) -> s.Config:
+    text = _without_directives(token) if "\n#" in token else str(token)
     if token.type == "CONFIG":
-        return s.Config(token[1:-1], True, _at(token))
+        return s.Config(text[1:-1], True, _at(token))
     run = _RUN.get()
     # Reported at the end of the text, after what the parser finds missing there.
     run.error(len(run.text) + 1, run.end_line,
               f"expected ')': the configuration string opened at {_at(token)} never ends")
-    return s.Config(token[1:], False, _at(token))
+    return s.Config(text[1:], False, _at(token))
+
+
+def _without_directives(token: Token) -> str:
+    """A configuration string's text without its line directives, each applied."""
+    run = _RUN.get()
+    kept, start = [], 0
+    for directive in directives_in(token):
+        line = token.line + token.count("\n", 0, directive.start())
+        mistake = run.lines.directive(line, directive.group())
+        if mistake is not None:
+            run.error(token.start_pos + directive.start(), line, mistake)
+        kept.append(token[start:directive.start()])
+        start = directive.end()
+    kept.append(token[start:])
+    return "".join(kept)
 
 
 def _item(in_port: s.PortSpec | None, target: s.ElementRef | s.Group,

@@ -63,7 +63,6 @@ class SignalCatcher:
         self._restore: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
         self._wake: tuple[int, int] | None = None
-        self._closing = False
 
     def add(self, owner: Owner, signums: Sequence[int], run: Callable[[], Any]) -> Catch:
         catch_ = Catch(self, owner, signums, run)
@@ -85,14 +84,15 @@ class SignalCatcher:
         return True
 
     def close(self, timeout: float) -> None:
-        """Put the previous handlers back and end the thread (a run under way
-        finishes first, for at most ``timeout`` seconds)."""
+        """Put the previous handlers back and end the thread. The runs of signals
+        that arrived before finish first, as Click runs every script a signal
+        reached even when one of them stops the router; the thread gets at most
+        ``timeout`` seconds for them."""
         if self._restore is not None:
             self._restore()
             self._restore = None
         if self._thread is None or self._wake is None:
             return
-        self._closing = True
         self.post(("close", None))
         self._thread.join(timeout)
         if not self._thread.is_alive():
@@ -127,10 +127,12 @@ class SignalCatcher:
     def _dispatch(self) -> None:
         assert self._wake is not None
         reading = self._wake[0]
-        while not self._closing:
+        while True:
             os.read(reading, 4096)
-            while self._events and not self._closing:
+            while self._events:
                 kind, what = self._events.popleft()
+                if kind == "close":
+                    return
                 if kind == "run":
                     self._run(what)
                 elif kind == "arm":

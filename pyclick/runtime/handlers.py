@@ -2,8 +2,8 @@
 
 Every element has the handlers its class declares with ``@read_handler`` /
 ``@write_handler``, plus ``name``, ``class``, ``config``, ``ports`` and
-``handlers``; an element with a task also has Click's ``scheduled`` and
-``home_thread`` (``Element.own_task``). Global handlers have no element part (``version`` or
+``handlers``; an element with a task also has Click's ``scheduled``,
+``tickets`` and ``home_thread`` (``Element.own_task``). Global handlers have no element part (``version`` or
 ``.version``): ``version``, ``list``, ``classes``, ``config``,
 ``flatconfig``, ``requirements``, ``handlers``, the write handler
 ``stop``, and ``timewarp`` (how fast the router's clock runs; writable

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Protocol
 
+from pyclick.runtime.ticketbook import TicketBook
+
 if TYPE_CHECKING:
     from pyclick.runtime.tasks import Task
     from pyclick.runtime.timers import Timer
@@ -40,11 +42,14 @@ class Scheduler(Protocol):
 
 
 class SchedulingHandle:
-    """A late-bound reference to one router's scheduler, and its clock."""
+    """A late-bound reference to one router's scheduler, its clock and its tasks'
+    scheduling parameters."""
 
     def __init__(self, now: Callable[[], float]) -> None:
         self._now = now
         self._scheduler: Scheduler | None = None
+        #: The scheduling parameters ScheduleInfo gives, by element name.
+        self.tickets = TicketBook()
 
     def now(self) -> float:
         """The router's time in seconds (simulated time starts at 0)."""

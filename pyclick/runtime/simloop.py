@@ -115,37 +115,42 @@ class SimScheduler:
                 # reading, so timers set "at the same time" by different
                 # elements expire apart and the tasks one wakes run before
                 # the next fires.
-                tasks = self.tasks.take_round() if ran < TASK_BATCH else []
+                batch = self.tasks.bound() if ran < TASK_BATCH else 0
                 timer = None
-                if not tasks:
+                if not batch:
                     ran = 0
                     timer = self.timers.pop_due(clock.now())
                     if timer is None and not calls and (idle >= TASK_BATCH or not self.tasks):
                         timer = self._jump()
                     if timer is None:
-                        tasks = self.tasks.take_round()
+                        batch = self.tasks.bound()
+                task = self.tasks.pop() if batch else None
             for call in calls:
                 call.run()
             if timer is not None:
                 run_guarded(host, timer.owner, "timer", timer.callback)
             worked = False
-            for task in tasks:
-                if self.stopping:
-                    break
+            # As many runs as tasks wait (at most), lowest pass first (see
+            # pyclick.runtime.tasks).
+            done: list[Task] = []
+            left = batch
+            while task is not None and not self.stopping:
                 ran += 1
-                worked = run_guarded(host, task.owner, "task", task.callback) or worked
-                if self.tasks.first:
-                    with self.lock:
-                        self.tasks.put_back(tasks, task)
-                    break
+                did = bool(run_guarded(host, task.owner, "task", task.callback))
+                worked = did or worked
+                done.append(task)
+                left -= 1
+                with self.lock:
+                    going_on = self.tasks.finish(task, did)
+                    task = self.tasks.pop() if going_on and left else None
             # A timer that fired (no tasks ran then) may have changed what the
             # tasks poll: they get a whole batch again.
-            if tasks and not worked:
+            if done and not worked:
                 with self.lock:
-                    idle = idle + len(tasks) if self.tasks.pending_among(set(tasks)) else 0
+                    idle = idle + len(done) if self.tasks.pending_among(set(done)) else 0
             else:
                 idle = 0
-            if timer is None and not tasks and not calls:
+            if timer is None and not batch and not calls:
                 host.stop("nothing left to run")
 
     def _jump(self) -> Timer | None:
