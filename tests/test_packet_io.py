@@ -372,6 +372,50 @@ def test_kerneltun_carries_ip_both_ways(into_tun):
             listener.close()
 
 
+@needs_namespace
+@pytest.mark.parametrize("config", [
+    "tun :: KernelTun(10.6.0.1/24, 10.6.0.2, DEVNAME pyk2) -> Discard",
+    "tun :: FromHost(pyk2, 10.6.0.1/24, GATEWAY 10.6.0.2) -> Discard",
+], ids=["kerneltun", "fromhost"])
+def test_a_gateway_routes_everything_else_through_the_device(config):
+    with namespace() as ns:
+        assert ip("-n", ns, "route", "show", "default").strip() == ""
+        with running(config, ns):
+            assert wait_until(lambda: "pyk2" in ip("-n", ns, "route", "show", "default"))
+            assert ip("-n", ns, "route", "show", "default").split()[:5] == [
+                "default", "via", "10.6.0.2", "dev", "pyk2"]
+        # Gone with the device.
+        assert ip("-n", ns, "route", "show", "default").strip() == ""
+        assert "pyk2" not in ip("-n", ns, "-o", "link", "show")
+
+
+@needs_namespace
+@needs_veth
+def test_a_gateway_beside_a_default_route_fails_and_leaves_the_host_as_it_was():
+    with namespace() as ns:
+        ip("-n", ns, "link", "add", "pyd0", "type", "veth", "peer", "name", "pyd1")
+        ip("-n", ns, "addr", "add", "10.5.0.1/24", "dev", "pyd0")
+        ip("-n", ns, "link", "set", "pyd0", "up")
+        ip("-n", ns, "route", "add", "default", "via", "10.5.0.2")
+        before = ip("-n", ns, "route", "show")
+        router = Running("KernelTun(10.6.0.1/24, 10.6.0.2, DEVNAME pyk3) -> Discard", ns)
+        router.start()
+        with pytest.raises(ConfigError) as failed:
+            router.stop()
+        assert str(failed.value) == (
+            "io.click:1: While initializing 'KernelTun@1 :: KernelTun': cannot add a "
+            "default route through 10.6.0.2 on pyk3: the host has a default route already")
+        assert ip("-n", ns, "route", "show") == before
+        assert "pyk3" not in ip("-n", ns, "-o", "link", "show")
+
+
+def test_a_gateway_outside_the_device_network_is_refused():
+    assert configure_error("KernelTun(10.0.0.1/24, 10.0.1.2) -> Discard") == (
+        TUN + "GATEWAY: 10.0.1.2 is not in the device's network 10.0.0.0/24")
+    assert configure_error("FromHost(f0, 10.0.0.1/24, GATEWAY 10.0.1.2) -> Discard") == (
+        HOST + "GATEWAY: 10.0.1.2 is not in the device's network 10.0.0.0/24")
+
+
 def test_is_ipv4():
     packet = udp_datagram("10.0.0.1", "10.0.0.2", 1, 2, b"ab")
     assert is_ipv4(packet)

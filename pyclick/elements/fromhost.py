@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pyclick.args import WORD, Args
 from pyclick.elements.inet import ETHERADDR, IPPREFIX
-from pyclick.elements.tundevice import TunTapElement, tap_address
+from pyclick.elements.tundevice import TunTapElement, read_gateway, tap_address
 from pyclick.packet import Packet
 
 
@@ -22,8 +22,11 @@ class FromHost(TunTapElement):
     given, the device gets it as the kernel's own address on DEVNAME, so
     the kernel routes the prefix through the device. ETHER sets the
     device's Ethernet address (by default the kernel picks one); MTU its
-    MTU. The device is up while the router runs and disappears, with its
-    address and routes, when FromHost closes it, however the process ends.
+    MTU. GATEWAY, an address in DST's network, adds a default route
+    through that host on the device (refused when the host already has a
+    default route). The device is up while the router runs and disappears,
+    with its address and routes, when FromHost closes it, however the
+    process ends.
     The kernel will ask for the Ethernet addresses of the hosts behind the
     device with ARP: answer those requests (ARPResponder) or enter the
     neighbours statically.
@@ -37,6 +40,7 @@ class FromHost(TunTapElement):
     Keyword arguments
     DEVNAME -- name of the TAP device to create, mandatory
     DST -- the kernel's address and prefix on the device; default none
+    GATEWAY -- the host to route every other destination to, in DST's network; default none
     ETHER -- the device's Ethernet address; default the kernel's choice
     MTU -- the device's MTU; default 1500
     HEADROOM -- bytes of headroom in each packet; default 28
@@ -54,6 +58,7 @@ class FromHost(TunTapElement):
     def configure(self, args: Args) -> None:
         self.devname = args.read_mp("DEVNAME", WORD)
         self.address = tap_address(args.read_p("DST", IPPREFIX))
+        self.gateway = read_gateway(args, self.address, positional=False)
         self.ether = args.read("ETHER", ETHERADDR)
         self.read_device_settings(args)
 

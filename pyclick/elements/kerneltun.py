@@ -6,7 +6,7 @@ from __future__ import annotations
 from pyclick.args import BOOL, UNSIGNED, WORD, Args
 from pyclick.element import CONFIGURE_PHASE_PRIVILEGED, read_handler
 from pyclick.elements.inet import ETHERADDR, IPPREFIX
-from pyclick.elements.tundevice import TunTapElement, tap_address
+from pyclick.elements.tundevice import TunTapElement, read_gateway, tap_address
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import upstream_empty_signal
 from pyclick.runtime.tasks import Task
@@ -25,7 +25,7 @@ def is_ipv4(data: bytes) -> bool:
 
 
 class KernelTun(TunTapElement):
-    """KernelTun(ADDR, KEYWORDS) -- interface to a Linux TUN device
+    """KernelTun(ADDR, GATEWAY, KEYWORDS) -- interface to a Linux TUN device
 
     Description
     Creates a TUN device through the universal TUN/TAP driver
@@ -35,6 +35,10 @@ class KernelTun(TunTapElement):
     kernel sends to the prefix are emitted on output 0, at most BURST per
     scheduling; anything else the kernel sends (not IPv4, or a truncated
     header) goes out output 1 if it exists and is dropped otherwise.
+    GATEWAY, an address in ADDR's network, adds a default route through
+    that host on the device, so that the kernel sends every destination it
+    has no other route for into the router (refused when the host already
+    has a default route).
 
     IP packets that arrive on the input, pushed or pulled, are handed to
     the kernel as if they came in on the device. Packets longer than MTU
@@ -57,6 +61,7 @@ class KernelTun(TunTapElement):
 
     Keyword arguments
     ADDR -- the kernel's address and prefix on the device, mandatory
+    GATEWAY -- the host to route every other destination to, in ADDR's network; default none
     DEVNAME, DEV_NAME -- the device's name; default the kernel's choice (tun0...)
     TAP -- a TAP device (Ethernet frames) rather than TUN; default false
     ETHER -- the TAP device's Ethernet address; default the kernel's choice
@@ -85,6 +90,7 @@ class KernelTun(TunTapElement):
 
     def configure(self, args: Args) -> None:
         self.address = tap_address(args.read_mp("ADDR", IPPREFIX))
+        self.gateway = read_gateway(args, self.address, positional=True)
         self.devname = args.read("DEVNAME", WORD, "")
         # Click's older name for DEVNAME, still read there.
         self.devname = args.read("DEV_NAME", WORD, self.devname)
@@ -149,7 +155,7 @@ class KernelTun(TunTapElement):
 
 
 class KernelTap(KernelTun):
-    """KernelTap(ADDR, KEYWORDS) -- interface to a Linux TAP device
+    """KernelTap(ADDR, GATEWAY, KEYWORDS) -- interface to a Linux TAP device
 
     Description
     KernelTun on a TAP device: creates a TAP device, gives the kernel the
@@ -168,7 +174,7 @@ class KernelTap(KernelTun):
     Keyword arguments
     ADDR -- the kernel's address and prefix on the device, mandatory
     ETHER -- the device's Ethernet address; default the kernel's choice
-    DEVNAME, BURST, MTU, HEADROOM, IGNORE_QUEUE_OVERFLOWS -- as KernelTun's
+    GATEWAY, DEVNAME, BURST, MTU, HEADROOM, IGNORE_QUEUE_OVERFLOWS -- as KernelTun's
 
     Element handlers
     dev_name (read) -- the device's name

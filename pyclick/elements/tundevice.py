@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pyclick.args import UNSIGNED, Args
 from pyclick.element import Element, read_handler
+from pyclick.elements.inet import IPADDR
 from pyclick.elements.polldevice import ReceiveTask, initialize_failed, live_only
 from pyclick.packet import DEFAULT_HEADROOM, Packet
 
@@ -18,6 +19,20 @@ if TYPE_CHECKING:
 DEFAULT_MTU = 1500
 MTU = UNSIGNED.range(68, 65535)
 HEADROOM = UNSIGNED.range(0, 1 << 16)
+
+
+def read_gateway(args: Args, address: ipaddress.IPv4Interface | None, positional: bool
+                 ) -> ipaddress.IPv4Address | None:
+    """GATEWAY (a keyword, or the argument after the address with ``positional``):
+    the host a default route through the device goes to; None for none (or
+    0.0.0.0, as Click). It must lie in the device's prefix."""
+    raw = (args.read_p if positional else args.read)("GATEWAY", IPADDR)
+    gateway = ipaddress.IPv4Address(raw) if raw is not None else None
+    if not gateway:
+        return None
+    if address is not None and gateway not in address.network:
+        args.error(f"GATEWAY: {gateway} is not in the device's network {address.network}")
+    return gateway
 
 
 def tap_address(address: tuple[bytes, int] | None) -> ipaddress.IPv4Interface | None:
@@ -42,6 +57,7 @@ class TunTapElement(Element):
     devname: str = ""
     tap = True
     address: ipaddress.IPv4Interface | None = None
+    gateway: ipaddress.IPv4Address | None = None
     ether: bytes | None = None
     burst = 32
 
@@ -62,7 +78,8 @@ class TunTapElement(Element):
 
         try:
             self.device = TunDevice(self.devname, tap=self.tap)
-            self.device.set_up(prefix=self.address, ether=self.ether, mtu=self.mtu)
+            self.device.set_up(prefix=self.address, ether=self.ether, mtu=self.mtu,
+                               gateway=self.gateway)
         except (DeviceError, OSError) as err:
             self.cleanup()
             raise initialize_failed(self, err) from err

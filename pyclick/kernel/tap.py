@@ -5,7 +5,8 @@ without the driver's packet-information prefix, ``IFF_NO_PI``). What the
 process writes to the device's file, the kernel receives as if it came in
 on the interface; what the kernel sends out of the interface, the process
 reads. The device is not persistent: it disappears, with its addresses
-and routes, when the file is closed, however the process ends.
+and routes (a default route through it included), when the file is
+closed, however the process ends.
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ class TunDevice:
         return self._fd
 
     def set_up(self, *, prefix: ipaddress.IPv4Interface | None = None,
-               ether: bytes | None = None, mtu: int | None = None) -> None:
-        """Give the device its Ethernet address, MTU and address, then bring it up."""
+               ether: bytes | None = None, mtu: int | None = None,
+               gateway: ipaddress.IPv4Address | None = None) -> None:
+        """Give the device its Ethernet address, MTU and address, bring it up, and
+        add a default route through ``gateway`` on it (which goes with the device)."""
         try:
             with IPRoute() as ipr:
                 index = ipr.link_lookup(ifname=self.name)[0]
@@ -82,6 +85,18 @@ class TunDevice:
         except NetlinkError as err:
             raise DeviceError(self.name, f"cannot set the device up: "
                                          f"{os.strerror(err.code)}") from err
+        if gateway is not None:
+            self._route_default(index, gateway)
+
+    def _route_default(self, index: int, gateway: ipaddress.IPv4Address) -> None:
+        try:
+            with IPRoute() as ipr:
+                ipr.route("add", dst="0.0.0.0", dst_len=0, gateway=str(gateway), oif=index)
+        except NetlinkError as err:
+            reason = ("the host has a default route already" if err.code == errno.EEXIST
+                      else os.strerror(err.code))
+            raise DeviceError(self.name, f"cannot add a default route through {gateway} "
+                                         f"on {self.name}: {reason}") from err
 
     def read(self, limit: int) -> list[bytes]:
         """Up to ``limit`` frames the kernel sent out of the device; never blocks."""
