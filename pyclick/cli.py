@@ -86,6 +86,9 @@ def _parser() -> _Parser:
     p.add_argument("-p", "--port", help="listen for ControlSocket connections on TCP PORT")
     p.add_argument("-u", "--unix-socket", metavar="PATH",
                    help="listen for ControlSocket connections on UNIX socket PATH")
+    p.add_argument("--socket", action="append", metavar="FD", default=[],
+                   help="serve ControlSocket requests on the open file descriptor FD "
+                        "(a connection a parent process passed; may be repeated)")
     p.add_argument("--doc", metavar="CLASS", help="print the manual of element class CLASS")
     p.add_argument("--list", action="store_true", help="list element classes")
     p.add_argument("--cleanup", metavar="IF",
@@ -432,7 +435,7 @@ def _write_output(flat: FlatConfig, path: str) -> None:
 
 
 def _control_sockets(opts: argparse.Namespace) -> list[str]:
-    """The ControlSocket configurations -p and -u ask for.
+    """The ControlSocket configurations -p, -u and --socket ask for.
 
     Each value is checked here, whole, so that nothing but a port or a path
     reaches the configuration (``-p '0, ADDRESS 0.0.0.0'`` is refused).
@@ -453,10 +456,16 @@ def _control_sockets(opts: argparse.Namespace) -> list[str]:
         from pyclick.args import quote
 
         sockets.append(f"UNIX, {quote(path)}")
+    for fd in opts.socket:
+        if not _FD.fullmatch(fd) or int(fd) > 2**31 - 1:
+            raise UsageError(f"--socket: expected an open file descriptor's number, "
+                             f"got '{_shown(fd)}'")
+        sockets.append(f"SOCKET, {fd}")
     return sockets
 
 
 _PORT = re.compile(r"([0-9]{1,5})\+?")
+_FD = re.compile(r"[0-9]{1,10}")
 # sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
 _UNIX_PATH_MAX = 107
 

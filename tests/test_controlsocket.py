@@ -317,7 +317,7 @@ class Running:
     def __enter__(self) -> "Running":
         self.thread.start()
         deadline = time.monotonic() + 10
-        while self.cs._server is None and self.failure is None:
+        while self.cs._server is None and self.cs._connection is None and self.failure is None:
             assert time.monotonic() < deadline, "router did not start"
             time.sleep(0.01)
         if self.failure is not None:
@@ -553,9 +553,43 @@ def test_tcp_port_in_use_and_port_search():
         blocker.close()
 
 
+def test_a_connection_on_a_file_descriptor_is_served_then_closed():
+    ours, theirs = socket.socketpair()
+    fd = theirs.detach()
+    try:
+        with Running(counting_router(f"SOCKET, {fd}")) as run:
+            client = Client(ours)
+            client.sock.settimeout(30)
+            assert client.banner == BANNER.rstrip(b"\r\n")
+            assert client.read("cs.clients") == "1"
+            assert client.command("WRITE c.reset") == 200
+            assert client.read("cs.config") == f"SOCKET, {fd}"
+            # The other end closing ends the connection, not the router.
+            ours.shutdown(socket.SHUT_WR)
+            assert client.at_eof()
+            wait_for(lambda: run.router.handlers.read("cs.clients") == "0")
+            assert run.thread.is_alive()
+        # The router closed its end once the session ended.
+        with pytest.raises(OSError):
+            os.fstat(fd)
+    finally:
+        ours.close()
+
+
+def test_a_file_descriptor_that_is_not_open_fails_at_initialize():
+    reader, writer = os.pipe()
+    os.close(reader)
+    os.close(writer)
+    with pytest.raises(ConfigError) as err:
+        counting_router(f"SOCKET, {reader}").run(handle_signals=False)
+    assert str(err.value) == f"<test>:1: cs :: ControlSocket: FD {reader}: Bad file descriptor"
+
+
 @pytest.mark.parametrize("config, message", [
     ("", "TYPE: missing mandatory argument"),
-    ("UDP, 5", "TYPE: expected TCP or UNIX, got 'UDP'"),
+    ("UDP, 5", "TYPE: expected TCP, UNIX or SOCKET, got 'UDP'"),
+    ("SOCKET", "FD: missing mandatory argument"),
+    ("SOCKET, -1", "FD: expected unsigned integer, got '-1'"),
     ("TCP", "PORT: missing mandatory argument"),
     ("TCP, 70000", "PORT: expected TCP port"),
     ("TCP, abc", "PORT: expected unsigned integer, got 'abc'"),
@@ -674,6 +708,9 @@ def test_listen_backlog_is_the_system_maximum_and_at_least_128():
     ("-u", "", "-u/--unix-socket: expected a socket path of 1 to 107 bytes"),
     ("-u", "/tmp/" + "s" * 200, "-u/--unix-socket: expected a socket path of 1 to 107 bytes"),
     ("-u", "/tmp/a\0b", "-u/--unix-socket: expected a socket path"),
+    ("--socket", "three", "--socket: expected an open file descriptor's number, got 'three'"),
+    ("--socket", "-1", "--socket: expected an open file descriptor's number"),
+    ("--socket", "9" * 11, "--socket: expected an open file descriptor's number"),
 ])
 def test_command_line_sockets_are_checked_before_the_configuration(capsys, option, value,
                                                                    message):
@@ -701,6 +738,31 @@ def test_command_line_sockets_have_clicks_names(tmp_path, capsys):
     assert capsys.readouterr().out == (
         f"click_driver@@ControlSocket.config:\nTCP, 0\n\n"
         f"click_driver@@ControlSocket@1.config:\nUNIX, {tmp_path}/s\n\n")
+
+
+def test_the_command_line_serves_a_passed_descriptor_under_clicks_name():
+    import subprocess
+    import sys
+
+    ours, theirs = socket.socketpair()
+    fd = theirs.fileno()
+    with ours:
+        router = subprocess.Popen(
+            [sys.executable, "-m", "pyclick", "--socket", str(fd), "-e",
+             "c :: Counter; Idle -> c -> Discard"], pass_fds=[fd],
+            stderr=subprocess.PIPE, text=True)
+        try:
+            theirs.close()
+            ours.settimeout(30)
+            client = Client(ours)
+            assert client.read("click_driver@@ControlSocket.config") == f"SOCKET, {fd}"
+            assert client.read("click_driver@@ControlSocket.clients") == "1"
+            assert client.command("WRITE stop") == 200
+            assert router.wait(30) == 0
+        finally:
+            router.kill()
+            router.wait()
+        assert router.stderr.read() == ""
 
 
 def test_a_unix_path_from_the_command_line_is_one_argument(tmp_path, capsys):

@@ -20,12 +20,14 @@ import ipaddress
 import logging
 import os
 import re
+import select
 import socket
 import socketserver
 import stat
 import sys
 import tempfile
 import threading
+from typing import Callable
 
 from pyclick.args import BOOL, FILENAME, STRING, UNSIGNED, WORD, Args, shorten
 from pyclick.element import Element, RouterServices, read_handler
@@ -38,6 +40,8 @@ PORT_SEARCH = 64
 #: How long cleanup waits for client threads to finish a handler call.
 CLIENT_EXIT_TIMEOUT = 2.0
 _RECV_SIZE = 65536
+#: How often a connection on a file descriptor looks whether it should close (s).
+_FD_POLL = 0.2
 #: The smallest listen backlog asked for (the kernel caps it at somaxconn).
 MIN_BACKLOG = 128
 _SOMAXCONN = "/proc/sys/net/core/somaxconn"
@@ -74,6 +78,26 @@ class RouterHandlerTable:
         self.router.handlers.check(self._resolve(name), write)
 
 
+def converse(session: Session, receive: Callable[[], bytes | None],
+             send: Callable[[bytes], object], closing: Callable[[], bool]) -> None:
+    """Greet, then answer requests until the session ends, the input ends or
+    ``closing()``; ``receive`` returns b"" at the end of the input, None when
+    nothing came (it waited a while: ``closing`` is asked again)."""
+    send(session.greeting())
+    while not session.closed:
+        reply = session.next_reply()
+        if reply is not None:
+            send(reply)
+            continue
+        data = receive()
+        if closing():
+            break
+        if data:
+            session.receive(data)
+        elif data is not None:
+            session.end_of_input()
+
+
 class _Client(socketserver.BaseRequestHandler):
     """One connection: banner, then requests in, replies out, until QUIT or EOF."""
 
@@ -86,23 +110,9 @@ class _Client(socketserver.BaseRequestHandler):
             return
         try:
             listener.owner.verbose_note("opened connection from %s", self.client_address)
-            session = Session(RouterHandlerTable(listener.owner.router),
-                              read_only=listener.owner.read_only,
-                              max_line=listener.owner.max_line,
-                              max_data=listener.owner.max_data)
-            sock.sendall(session.greeting())
-            while not session.closed:
-                reply = session.next_reply()
-                if reply is not None:
-                    sock.sendall(reply)
-                    continue
-                data = sock.recv(_RECV_SIZE)
-                if listener.closing:
-                    break
-                if data:
-                    session.receive(data)
-                else:
-                    session.end_of_input()
+            session = listener.owner.new_session()
+            converse(session, lambda: sock.recv(_RECV_SIZE), sock.sendall,
+                     lambda: listener.closing)
         except OSError:
             pass  # the client went away (or cleanup shut the socket): nothing to answer
         finally:
@@ -164,6 +174,55 @@ class _UnixListener(_Listener, socketserver.ThreadingUnixStreamServer):
     pass
 
 
+class _FdConnection:
+    """A connection open on a file descriptor the router was given (TYPE SOCKET):
+    one session over it, on a thread of its own, until its input ends or
+    the element closes; then the descriptor is closed. Any descriptor that reads and writes will do (a
+    socket, one end of a socketpair, a terminal)."""
+
+    def __init__(self, owner: "ControlSocket", fd: int) -> None:
+        self.owner = owner
+        self.fd = fd
+        self.closing = False
+        #: Whether the descriptor is still open (closed once, by whichever ends first).
+        self.open = True
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, name=f"{owner.name} fd {fd}",
+                                       daemon=True)
+
+    def _receive(self) -> bytes | None:
+        readable, _, _ = select.select([self.fd], [], [], _FD_POLL)
+        return os.read(self.fd, _RECV_SIZE) if readable else None
+
+    def _send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def _serve(self) -> None:
+        try:
+            converse(self.owner.new_session(), self._receive, self._send, lambda: self.closing)
+        except OSError:
+            pass  # the other end went away: nothing to answer
+        finally:
+            # As a listener's connections: closed once the session ends.
+            with self.lock:
+                if self.open:
+                    self.open = False
+                    os.close(self.fd)
+            self.owner.verbose_note("closed connection on file descriptor %d", self.fd)
+
+    def close(self, timeout: float) -> None:
+        """Stop serving (within ``timeout``, a handler call under way finishing
+        first) and close the descriptor if the session has not."""
+        self.closing = True
+        self.thread.join(timeout)
+        with self.lock:
+            if self.open:
+                self.open = False
+                os.close(self.fd)
+
+
 def listen_backlog() -> int:
     """The system's largest listen backlog, and at least MIN_BACKLOG."""
     try:
@@ -184,11 +243,13 @@ def _tcp_port(text: str, args: Args) -> tuple[int, bool]:
 
 
 class ControlSocket(Element):
-    """ControlSocket(TYPE, PORT | FILENAME, KEYWORDS) -- opens control sockets for other programs
+    """ControlSocket(TYPE, PORT | FILENAME | FD, KEYWORDS) -- opens control sockets for other programs
 
     Description
     Lets other programs call the router's read and write handlers over a
-    TCP port (TYPE TCP) or a UNIX-domain socket (TYPE UNIX), speaking
+    TCP port (TYPE TCP), a UNIX-domain socket (TYPE UNIX), or one
+    connection already open on file descriptor FD (TYPE SOCKET: a socket,
+    the end of a socketpair a parent process passed, a terminal), speaking
     Click's ControlSocket protocol, version 1.3. The server greets each
     client with 'Click::ControlSocket/1.3'; each request is a line:
 
@@ -214,12 +275,15 @@ class ControlSocket(Element):
 
     A TCP socket listens on 127.0.0.1 unless LOCALHOST is false or ADDRESS
     is given. A UNIX socket is created with mode 0600 (only its owner may
-    connect) and removed at shutdown.
+    connect) and removed at shutdown. A connection on FD is served once,
+    from the start; when its other end closes, or at shutdown, the
+    descriptor is closed.
 
     Keyword arguments
-    TYPE -- TCP or UNIX; mandatory
+    TYPE -- TCP, UNIX or SOCKET; mandatory
     PORT -- TCP port; 'N+' takes the first free port from N on; 0 lets the system choose; mandatory for TCP
     FILENAME -- UNIX socket path; mandatory for UNIX
+    FD -- SOCKET: the open file descriptor, 0 to 2^31-1; mandatory for SOCKET
     READONLY -- refuse every write handler (530); default false
     LOCALHOST -- TCP: accept connections from this host only; default true
     ADDRESS -- TCP: the address to listen on (e.g. 0.0.0.0); default per LOCALHOST
@@ -233,6 +297,7 @@ class ControlSocket(Element):
     Example
     ControlSocket(TCP, 7777);
     ControlSocket(UNIX, /run/pyclick.sock, READONLY true);
+    ControlSocket(SOCKET, 3);   // pyclick --socket 3 does the same
     """
 
     port_count = "0/0"
@@ -241,15 +306,17 @@ class ControlSocket(Element):
         kind = args.read_mp("TYPE", WORD)
         kind = kind.upper() if kind else kind
         self.kind = kind
-        self.port, self.port_search, self.path = 0, False, ""
+        self.port, self.port_search, self.path, self.fd = 0, False, "", -1
         if kind == "TCP":
             self.port, self.port_search = args.read_mp("PORT", _tcp_port) or (0, False)
         elif kind == "UNIX":
             self.path = args.read_mp("FILENAME", FILENAME) or ""
             if len(os.fsencode(self.path)) > _UNIX_PATH_MAX:
                 args.error(f"FILENAME: longer than {_UNIX_PATH_MAX} bytes")
+        elif kind == "SOCKET":
+            self.fd = args.read_mp("FD", UNSIGNED.range(0, 2**31 - 1))
         elif kind is not None:
-            args.error(f"TYPE: expected TCP or UNIX, got '{shorten(kind)}'")
+            args.error(f"TYPE: expected TCP, UNIX or SOCKET, got '{shorten(kind)}'")
         self.read_only = args.read("READONLY", BOOL, False)
         localhost_given = args.has("LOCALHOST")
         self.localhost = args.read("LOCALHOST", BOOL, True)
@@ -263,8 +330,23 @@ class ControlSocket(Element):
         self.max_data = DEFAULT_MAX_DATA
         self._server: _Listener | None = None
         self._thread: threading.Thread | None = None
+        self._connection: _FdConnection | None = None
+
+    def new_session(self) -> Session:
+        """A protocol session for one client, under this element's settings."""
+        return Session(RouterHandlerTable(self.router), read_only=self.read_only,
+                       max_line=self.max_line, max_data=self.max_data)
 
     def initialize(self) -> None:
+        if self.kind == "SOCKET":
+            try:
+                os.fstat(self.fd)
+            except OSError as err:
+                raise ConfigError(f"{self.declaration()}: FD {self.fd}: {err.strerror}",
+                                  self.landmark) from None
+            self._connection = _FdConnection(self, self.fd)
+            self._connection.thread.start()
+            return
         try:
             server = self._open_tcp() if self.kind == "TCP" else self._open_unix()
         except OSError as err:
@@ -282,6 +364,9 @@ class ControlSocket(Element):
         self._thread.start()
 
     def cleanup(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close(CLIENT_EXIT_TIMEOUT)
         server, self._server = self._server, None
         if server is None:
             return
@@ -369,7 +454,9 @@ class ControlSocket(Element):
     # --- handlers
     @read_handler("clients")
     def _read_clients(self) -> str:
-        server = self._server
+        server, connection = self._server, self._connection
+        if connection is not None:
+            return "1" if connection.open else "0"
         return str(len(server.clients)) if server is not None else "0"
 
 
