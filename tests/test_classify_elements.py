@@ -281,14 +281,17 @@ def test_ipclassifier_pattern_handlers():
     router.initialize()
     try:
         assert router.handlers.read("c.pattern0") == "tcp"
-        router.handlers.write("c.pattern0", "udp")
+        router.handlers.write("c.pattern0", " udp ")
         assert router.handlers.read("c.pattern0") == "udp"
+        # The configuration reads with the new pattern, as Click's does.
+        assert router.handlers.read("c.config") == "udp, -"
         router.element("c").push(0, [Packet(udp_frame("1.1.1.1", "2.2.2.2", 1, 2))])
         assert len(router.element("s0").packets) == 1
         with pytest.raises(HandlerError) as err:
             router.handlers.write("c.pattern1", "udp port")
         assert "pattern 1: position 1: port missing" in str(err.value)
         assert router.handlers.read("c.pattern1") == "-"
+        assert router.handlers.read("c.config") == "udp, -"
     finally:
         router.cleanup()
 

@@ -45,7 +45,7 @@ from pyclick.packet import HOST, OUTGOING
 from pyclick.router import Router
 from pyclick.rss.toeplitz import MICROSOFT_KEY, toeplitz_hash, tuple_bytes
 from pyclick.seams import OwnLoadSource, QueueDescription, RssDevice
-from tests.helpers import configured_router
+from tests.helpers import config_error_of, configured_router
 from tests.netns import VETH, in_netns, inside, ip, pyclick_command, veth_pair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -958,39 +958,110 @@ def test_sniffer_false_needs_the_right_to_change_interfaces(monkeypatch):
         "or CAP_NET_ADMIN")
 
 
+def kept_from_the_stack(veth, router: Router, sink: Collect, state_dir: Path,
+                        echo: int) -> None:
+    """Run ``router`` (built in the receiving namespace) as ``run_receiving`` does and
+    check that, while it ran, what arrived reached the sink and not the stack (an
+    echo request with identifier ``echo`` went unanswered, one with ``echo + 1``
+    is answered once it stopped) and that nothing of the filter is left; its
+    log lines are the caller's to look at."""
+    seen = {}
+
+    def look() -> None:
+        before = ip_in_receives(veth.recv_ns)
+        seen["echo"] = echo_answered(veth, echo)
+        seen["in_receives"] = ip_in_receives(veth.recv_ns) - before
+        seen["qdiscs"] = clsact_qdiscs(veth.recv_ns, veth.recv_if)
+        record = json.loads(next(state_dir.glob(f"{veth.recv_if}*.json")).read_text())
+        seen["recorded"] = record["ingress_drop"]
+
+    run_receiving(veth, router, sink, veth.recv_ns, look)
+    # The echo request and the UDP datagrams reached the sink, none the stack.
+    assert seen == {"echo": False, "in_receives": 0, "qdiscs": ["clsact"], "recorded": True}
+    assert _ports_seen(sink, veth.send_addr) == PORTS
+    assert any(p.data[34:35] == b"\x08" and p.data[38:40] == echo.to_bytes(2, "big")
+               for p in sink.packets), "the sink did not see the echo request"
+    # Stopped: nothing of it is left, and the stack answers again.
+    assert clsact_qdiscs(veth.recv_ns, veth.recv_if) == []
+    assert sorted(p.name for p in state_dir.iterdir()) == []
+    assert router.exit_guard.pending() == []
+    assert echo_answered(veth, echo + 1)
+
+
+def clsact_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "clsact" in r.getMessage()]
+
+
 @needs_veth
 def test_sniffer_false_receives_what_the_stack_never_gets(veth, state_dir, caplog):
     assert echo_answered(veth, 1), "the receiving side should answer before FromDevice runs"
     with inside(veth.recv_ns):
         router, fd = configured(f"{veth.recv_if}, SNIFFER false", sink="Collect",
                                 balanced=False)
-    sink = router.elements[1]
-    seen = {}
-
-    def look() -> None:
-        before = ip_in_receives(veth.recv_ns)
-        seen["echo"] = echo_answered(veth, 2)
-        seen["in_receives"] = ip_in_receives(veth.recv_ns) - before
-        seen["qdiscs"] = clsact_qdiscs(veth.recv_ns, veth.recv_if)
-        record = json.loads(next(state_dir.glob(f"{veth.recv_if}*.json")).read_text())
-        seen["recorded"] = record["ingress_drop"]
-
     with caplog.at_level(logging.INFO):
-        run_receiving(veth, router, sink, veth.recv_ns, look)
-    # The echo request and the UDP datagrams reached FromDevice, none the stack.
-    assert seen == {"echo": False, "in_receives": 0, "qdiscs": ["clsact"], "recorded": True}
-    assert _ports_seen(sink, veth.send_addr) == PORTS
-    assert any(p.data[34:35] == b"\x08" and p.data[38:40] == b"\x00\x02"
-               for p in sink.packets), "FromDevice did not see the echo request"
-    said = [r.getMessage() for r in caplog.records if "SNIFFER false" in r.getMessage()]
-    assert said == [f"{veth.recv_if}: SNIFFER false: a clsact qdisc drops every frame arriving "
-                    f"on it after FromDevice's copy, so the network stack gets none; removed "
-                    f"at exit"]
-    # Stopped: nothing of it is left, and the stack answers again.
+        kept_from_the_stack(veth, router, router.elements[1], state_dir, 2)
+    assert clsact_lines(caplog) == [
+        f"{veth.recv_if}: SNIFFER false: a clsact qdisc drops every frame arriving on it after "
+        f"FromDevice's copy, so the network stack gets none; removed at exit"]
+
+
+@needs_veth
+def test_kernelfilter_keeps_what_fromdevice_receives_from_the_stack(veth, state_dir, caplog):
+    assert echo_answered(veth, 4), "the receiving side should answer before KernelFilter runs"
+    with inside(veth.recv_ns):
+        router = configured_router(
+            [("fd", "FromDevice", veth.recv_if), ("c", "Collect", ""),
+             ("kf", "KernelFilter", f"drop dev {veth.recv_if}, IPTABLES_COMMAND /bin/false")],
+            [("fd", 0, "c", 0)], at="test.click")
+    with caplog.at_level(logging.INFO):
+        kept_from_the_stack(veth, router, router.element("c"), state_dir, 5)
+    assert clsact_lines(caplog) == [
+        f"{veth.recv_if}: a clsact qdisc drops every frame arriving on it after the packet "
+        f"sockets' copy, so the network stack gets none; removed at exit"]
+
+
+@needs_veth
+def test_kernelfilter_that_fails_on_its_second_device_leaves_the_first_as_it_was(veth,
+                                                                                 state_dir):
+    with inside(veth.recv_ns):
+        router = configured_router(
+            [("kf", "KernelFilter", f"drop dev {veth.recv_if}, drop dev nosuch0")],
+            at="test.click")
+        with pytest.raises(ConfigError) as caught:
+            router.initialize()
+    assert "nosuch0" in str(caught.value)
+    assert str(caught.value).startswith("test.click:1: While initializing 'kf :: KernelFilter'")
     assert clsact_qdiscs(veth.recv_ns, veth.recv_if) == []
     assert sorted(p.name for p in state_dir.iterdir()) == []
     assert router.exit_guard.pending() == []
-    assert echo_answered(veth, 3)
+
+
+def test_kernelfilter_needs_the_right_to_change_interfaces(monkeypatch):
+    from pyclick.elements.kernelfilter import KernelFilter
+
+    monkeypatch.setattr(KernelFilter, "may_change_devices", staticmethod(lambda: False))
+    router = configured_router([("kf", "KernelFilter", "drop dev eth8, drop dev eth9")],
+                               at="test.click")
+    with pytest.raises(ConfigError) as caught:
+        router.initialize()
+    assert str(caught.value) == (
+        "test.click:1: While initializing 'kf :: KernelFilter': keeping received frames from "
+        "the network stack of eth8, eth9 takes a tc ingress filter, which needs root or "
+        "CAP_NET_ADMIN")
+
+
+@pytest.mark.parametrize("config, message", [
+    ("drop eth1", "argument 1: expected 'drop dev DEVNAME', got 'drop eth1'"),
+    ("drop dev eth1, accept dev eth2", "argument 2: expected 'drop dev DEVNAME', got "
+                                       "'accept dev eth2'"),
+    ("drop dev eth1, drop dev eth1", "argument 2: 'eth1' is named twice"),
+    ("drop dev " + "e" * 16, "argument 1: '" + "e" * 16 + "' cannot name an interface "
+                             "(1 to 15 bytes, no '/')"),
+    ("drop dev a/b", "argument 1: 'a/b' cannot name an interface (1 to 15 bytes, no '/')"),
+])
+def test_kernelfilter_takes_only_drop_dev_devname(config, message):
+    error = config_error_of(configured_router, [("kf", "KernelFilter", config)], at="t.click")
+    assert str(error) == f"t.click:1: While configuring 'kf :: KernelFilter': {message}"
 
 
 @needs_veth

@@ -140,6 +140,7 @@ CLASS_MODULES = MappingProxyType({
     "Idle": "discard",
     "InfiniteSource": "sources",
     "InputSwitch": "inputswitch",
+    "KernelFilter": "kernelfilter",
     "KernelTap": "kerneltun",
     "KernelTun": "kerneltun",
     "LinearIPLookup": "lineariplookup",

@@ -10,6 +10,7 @@ from pyclick.element import CONFIGURE_PHASE_PRIVILEGED, Element, read_handler, w
 from pyclick.elements.argtypes import PACKET_SOCKET_METHODS, XDP_MODES
 from pyclick.elements.inet import mark_ip_header
 from pyclick.elements.polldevice import ReceiveTask, initialize_failed
+from pyclick.elements.stackblock import StackBlock, has_net_admin
 from pyclick.errors import ConfigError
 from pyclick.packet import DEFAULT_HEADROOM, Packet
 from pyclick.seams import TableBalancer
@@ -17,8 +18,6 @@ from pyclick.seams import TableBalancer
 if TYPE_CHECKING:  # the kernel adapters and numpy load when the router starts
     import numpy as np
 
-    from pyclick.kernel.ingressfilter import IngressDrop
-    from pyclick.kernel.ownership import InterfaceClaim
     from pyclick.kernel.ring import Frame, ReceiveRing
     from pyclick.kernel.softrss import SoftwareRSS
     from pyclick.kernel.takeover import TableTakeover
@@ -63,12 +62,6 @@ def _software_rss(ifname: str, **settings: Any) -> SoftwareRSS:
     from pyclick.kernel.softrss import SoftwareRSS
 
     return SoftwareRSS(ifname, **settings)
-
-
-def _has_net_admin() -> bool:
-    from pyclick.kernel.netdev import has_net_admin
-
-    return has_net_admin()
 
 
 class FromDevice(Element):
@@ -214,7 +207,7 @@ class FromDevice(Element):
     #: Builds software RSS (see pyclick.kernel.takeover.Backends).
     software_backend: ClassVar[Callable[..., Any]] = staticmethod(_software_rss)
     #: Whether this process may change interfaces (CAP_NET_ADMIN); asked when balanced.
-    may_change_devices: ClassVar[Callable[[], bool]] = staticmethod(_has_net_admin)
+    may_change_devices: ClassVar[Callable[[], bool]] = staticmethod(has_net_admin)
 
     def configure(self, args: Args) -> None:
         # Asked before reading: has() does not see arguments already read.
@@ -261,9 +254,7 @@ class FromDevice(Element):
             args.error(f"{', '.join(self._software_given)}: only used by MODE software")
         #: The RSS table, once a DeviceBalancer's takeover started.
         self.table: TableTakeover | None = None
-        self._ingress: IngressDrop | None = None
-        self._ingress_claim: InterfaceClaim | None = None
-        self._ingress_guard: int | None = None
+        self._stack_block: StackBlock | None = None
         self._ring: ReceiveRing | None = None
         self._receiver: ReceiveTask | None = None
         self._hash_key = b""
@@ -340,42 +331,17 @@ class FromDevice(Element):
     def _keep_frames_from_stack(self) -> None:
         """SNIFFER false: a tc ingress filter drops every received frame after the
         ring's copy (pyclick.kernel.ingressfilter)."""
-        from pyclick.kernel.ingressfilter import IngressDrop
-        from pyclick.kernel.netdev import DeviceError
-        from pyclick.kernel.ownership import InterfaceBusy
-        from pyclick.kernel.recovery import RestoreError
-        from pyclick.kernel.staterecord import RecordError
-
-        guard = self.router.exit_guard
-        try:
-            self._ingress_claim = guard.claim(self.devname)
-            self._ingress = IngressDrop(self.devname, self._ingress_claim)
-            self._ingress_guard = guard.on_exit(f"tc ingress filter on {self.devname}",
-                                                self._ingress.remove)
-            self._ingress.install()
-        except (DeviceError, OSError, InterfaceBusy, RestoreError, RecordError) as err:
-            raise initialize_failed(self, err) from None
+        self._stack_block = StackBlock(self, self.devname)
+        self._stack_block.start()
         self.log.info("%s: SNIFFER false: a clsact qdisc drops every frame arriving on it "
                       "after FromDevice's copy, so the network stack gets none; removed at exit",
                       self.devname)
 
-    def _stop_keeping_frames(self) -> None:
-        guard = self.router.exit_guard
-        try:
-            if self._ingress is not None:
-                self._ingress.remove()
-                self._ingress = None
-        finally:
-            if self._ingress_guard is not None:
-                guard.cancel(self._ingress_guard)
-                self._ingress_guard = None
-            if self._ingress_claim is not None:
-                guard.unclaim(self._ingress_claim)
-                self._ingress_claim = None
-
     def cleanup(self) -> None:
         try:
-            self._stop_keeping_frames()
+            if self._stack_block is not None:
+                self._stack_block.stop()
+                self._stack_block = None
         finally:
             self._stop_receiving()
 

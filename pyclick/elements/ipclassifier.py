@@ -12,6 +12,7 @@ from pyclick.classify.expand import TooComplex
 from pyclick.classify.tree import Formula, ip_layout
 from pyclick.element import PUSH, Element, read_handler
 from pyclick.elements.classifier import push_classified, warn_unreachable
+from pyclick.lang.configstr import with_argument
 from pyclick.elements.inet import ETHERADDR, IPADDR, IPPREFIX
 from pyclick.elements.portnames import find_port
 from pyclick.packet import Packet
@@ -132,7 +133,7 @@ class IPClassifier(Element):
 
     Element handlers
     program (read) -- the decision tree, one decision per line: a test, a lookup of a value, a placement among ranges (<=BOUND->... up to each bound, >LAST->... above the last, absent->... without the bytes), or a placement by bit vectors (bits of FIELDS, then each pattern's check in order, with the fields present and with some missing) ([N] is output N, [X] a drop); of an indexed list, each part's tree after 'part K, from pattern P' (#P[N] is pattern P, of output N; none, no pattern of the part)
-    patternN (read/write) -- pattern N, one handler per output; writing recompiles the tree
+    patternN (read/write) -- pattern N, one handler per output; writing recompiles the tree and sets the argument in config
 
     Example
     FromDump(trace.pcap, STOP true) -> Strip(14) -> CheckIPHeader -> c :: IPClassifier(udp, tcp, -);
@@ -192,6 +193,8 @@ class IPClassifier(Element):
             except TooComplex as err:
                 raise ValueError(str(err)) from None
             self.patterns, self.classification = patterns, classification
+            # As Click's: the configuration reads with the new pattern.
+            self.config = with_argument(self.config, value.strip(), index, None)
         return write
 
 
