@@ -66,6 +66,7 @@ import logging
 import random
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, TypeVar
 
+from pyclick.args import shorten
 from pyclick.errors import Landmark
 from pyclick.lang.configstr import with_argument
 from pyclick.runtime.caughtsignals import Catch
@@ -330,7 +331,7 @@ class Element:
         try:
             tickets = int(text.strip(), 0)
         except ValueError:
-            raise ValueError(f"expected integer, got {text.strip()!r}") from None
+            raise ValueError(f"expected integer, got '{shorten(text.strip())}'") from None
         pinned = min(max(tickets, 1), MAX_TICKETS)
         if pinned != tickets:
             self.log.warning("%s: tickets pinned at %d", self.declaration(), pinned)

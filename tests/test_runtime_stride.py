@@ -164,11 +164,14 @@ def test_the_tickets_handler_reads_writes_and_pins(capsys, caplog):
 
 
 def test_a_tickets_write_that_is_no_number_fails_and_changes_nothing(capsys):
+    # Too many digits for an integer is no number either, and is quoted short.
     config = ("u :: Unqueue; Idle -> Queue -> u -> Discard; "
-              "DriverManager(write u.tickets many, read u.tickets, stop)")
+              f"DriverManager(write u.tickets many, write u.tickets {'9' * 5000}, "
+              "read u.tickets, stop)")
     assert main(["-e", config]) == 0
     err = capsys.readouterr().err
     assert "write u.tickets: u.tickets: expected integer, got 'many'" in err
+    assert f"expected integer, got '{'9' * 60}…(5000 bytes)'" in err
     assert err.endswith("u.tickets:\n1024\n")
 
 
