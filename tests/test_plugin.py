@@ -92,10 +92,12 @@ def test_list_shows_plugin_classes_beside_builtins(venv, tmp_path):
 
 
 def test_configuration_using_plugin_elements(venv, tmp_path):
+    # The source stops the driver once it has sent its three packets (a
+    # fixed wait could end first on a loaded machine).
     config = ('h :: Hello("hi there", REPEAT 2); '
-              "InfiniteSource(LIMIT 3) -> t :: HelloTagger(TAG demo) -> Discard; "
-              'Script(wait 10ms, print "tagged $(t.count) as $(t.tag)", '
-              "write h.message bye, print $(h.greetings), stop)")
+              "InfiniteSource(LIMIT 3, STOP true) -> t :: HelloTagger(TAG demo) -> Discard; "
+              'DriverManager(wait, print "tagged $(t.count) as $(t.tag)", '
+              "write h.message bye, print $(h.greetings))")
     result = run([venv / "bin" / "pyclick", "-e", config], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "hi there\nhi there\ntagged 3 as demo\nbye\n3\n"

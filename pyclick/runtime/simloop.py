@@ -108,6 +108,9 @@ class SimScheduler:
     def _loop(self) -> None:
         host, clock = self.host, self.clock
         ran = idle = 0
+        # The last run of a batch, finished under the next lock taken (one lock
+        # less per batch: most hold one run).
+        last: tuple[Task, bool] | None = None
         while not self.stopping:
             with self.lock:
                 calls = self._take_calls()
@@ -115,7 +118,13 @@ class SimScheduler:
                 # reading, so timers set "at the same time" by different
                 # elements expire apart and the tasks one wakes run before
                 # the next fires.
-                batch = self.tasks.bound() if ran < TASK_BATCH else 0
+                if ran < TASK_BATCH:
+                    batch, task = self.tasks.start_batch(last)
+                else:
+                    if last is not None:
+                        self.tasks.finish(*last)
+                    batch, task = 0, None
+                last = None
                 timer = None
                 if not batch:
                     ran = 0
@@ -123,31 +132,38 @@ class SimScheduler:
                     if timer is None and not calls and (idle >= TASK_BATCH or not self.tasks):
                         timer = self._jump()
                     if timer is None:
-                        batch = self.tasks.bound()
-                task = self.tasks.pop() if batch else None
+                        batch, task = self.tasks.start_batch(None)
             for call in calls:
                 call.run()
             if timer is not None:
                 run_guarded(host, timer.owner, "timer", timer.callback)
             worked = False
             # As many runs as tasks wait (at most), lowest pass first (see
-            # pyclick.runtime.tasks).
-            done: list[Task] = []
+            # pyclick.runtime.tasks). The tasks that ran are kept while none
+            # did work: an idle batch is one of them only.
+            idled: list[Task] = []
             left = batch
             while task is not None and not self.stopping:
                 ran += 1
                 did = bool(run_guarded(host, task.owner, "task", task.callback))
-                worked = did or worked
-                done.append(task)
+                if did:
+                    worked = True
+                elif not worked:
+                    idled.append(task)
                 left -= 1
+                if not left:
+                    last = (task, did)
+                    break
                 with self.lock:
-                    going_on = self.tasks.finish(task, did)
-                    task = self.tasks.pop() if going_on and left else None
+                    task = self.tasks.next_in_batch(task, did)
             # A timer that fired (no tasks ran then) may have changed what the
             # tasks poll: they get a whole batch again.
-            if done and not worked:
+            if idled and not worked:
                 with self.lock:
-                    idle = idle + len(done) if self.tasks.pending_among(set(done)) else 0
+                    if last is not None:
+                        self.tasks.finish(*last)
+                        last = None
+                    idle = idle + len(idled) if self.tasks.pending_among(set(idled)) else 0
             else:
                 idle = 0
             if timer is None and not batch and not calls:

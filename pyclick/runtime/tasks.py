@@ -137,7 +137,13 @@ class TaskQueue:
         if task is self.running:
             # It keeps its place until its run ends (``finish``), as in Click.
             return
-        task.pass_number = self._head_pass() + task.stride
+        # The thread's pass: the running task's, else the lowest pending one's, else 0.
+        running = self.running
+        if running is not None:
+            head: int | None = running.pass_number
+        else:
+            head = self._valid_head()
+        task.pass_number = (head or 0) + task.stride
         self._insert(task)
 
     def push_first(self, task: Task) -> None:
@@ -174,20 +180,47 @@ class TaskQueue:
         if not task.scheduled or self.first and self._first_holds(task):
             return True
         task.pass_number += task.stride
-        going_on = True
-        if not worked:
-            # An idle run goes behind the next task, so that it does not run next.
-            following = self._valid_head()
-            if following is None:
-                going_on = False
-            elif following > task.pass_number:
-                task.pass_number = following
+        if worked:
+            # ``_insert``, written out: this runs once per task run.
+            task._generation += 1
+            queue = self._queue
+            if not queue or queue[-1][0] <= task.pass_number:
+                queue.append((task.pass_number, task._generation, task))
+            else:
+                queue.insert(bisect_right(queue, task.pass_number, key=_pass_of),
+                             (task.pass_number, task._generation, task))
+            return True
+        # An idle run goes behind the next task, so that it does not run next.
+        following = self._valid_head()
+        if following is not None and following > task.pass_number:
+            task.pass_number = following
         self._insert(task)
-        return going_on
+        return following is not None
 
     def bound(self) -> int:
         """At least as many as ``pending``, at once: entries, stale ones included."""
         return len(self._queue) + len(self.first)
+
+    # A thread's loop runs a batch of tasks with these two (one call per run
+    # rather than three: a run of a task that sends one packet is a few µs).
+    def start_batch(self, last: tuple[Task, bool] | None) -> tuple[int, Task | None]:
+        """Finish ``last`` (the previous batch's last run: its task, whether it
+        worked), if any; then the batch's size (``bound``) and first task."""
+        if last is not None:
+            task, worked = last
+            if worked and task.scheduled and not self._queue and not self.first:
+                # Busy and alone, it runs again at once, its pass moved on as
+                # ``finish`` would have: no entry made only to be taken.
+                task.pass_number += task.stride
+                task.scheduled = False
+                return 1, task
+            self.finish(task, worked)
+        size = len(self._queue) + len(self.first)
+        return size, (self.pop() if size else None)
+
+    def next_in_batch(self, task: Task, worked: bool) -> Task | None:
+        """Finish ``task``'s run and take the next task, unless it ends the batch."""
+        return self.pop() if self.finish(task, worked) else None
 
     def pending(self) -> int:
         """How many tasks wait to run."""
@@ -209,13 +242,6 @@ class TaskQueue:
             queue.append(entry)
         else:
             queue.insert(bisect_right(queue, entry[0], key=_pass_of), entry)
-
-    def _head_pass(self) -> int:
-        """The thread's pass: the running task's, else the lowest pending one's, else 0."""
-        if self.running is not None:
-            return self.running.pass_number
-        head = self._valid_head()
-        return 0 if head is None else head
 
     def _valid_head(self) -> int | None:
         """The lowest pass among pending tasks (stale entries at the front dropped)."""

@@ -125,6 +125,9 @@ class WorkerThread:
         scheduler = self.scheduler
         clock = scheduler.clock
         host = scheduler.host
+        # The last run of a batch, finished as the next batch starts (one lock
+        # less per batch: most hold one run).
+        last: tuple[Task, bool] | None = None
         while not scheduler.stopping:
             with self.cond:
                 calls = self._take_calls()
@@ -144,8 +147,8 @@ class WorkerThread:
             # As many runs as tasks wait (at most), lowest pass first (a task
             # with more tickets may take several of them; a stop event comes first).
             with self.lock:
-                batch = self.tasks.bound()
-                task = self.tasks.pop() if batch else None
+                batch, task = self.tasks.start_batch(last)
+            last = None
             while task is not None:
                 start = time.perf_counter()
                 did = bool(run_guarded(host, task.owner, "task", task.callback))
@@ -153,10 +156,11 @@ class WorkerThread:
                     self.busy_seconds += time.perf_counter() - start
                 worked = True
                 batch -= 1
+                if not batch or scheduler.stopping:
+                    last = (task, did)
+                    break
                 with self.lock:
-                    going_on = self.tasks.finish(task, did)
-                    task = (self.tasks.pop() if going_on and batch and not scheduler.stopping
-                            else None)
+                    task = self.tasks.next_in_batch(task, did)
             if not worked:
                 self._sleep(clock.now())
 
