@@ -32,7 +32,7 @@ from pyclick.runtime.timers import Timer, TimerHeap
 #: timer due now (a wait of 0) fires once the tasks have run out or run this
 #: many times. A batch of runs that did no work lets the clock jump; a run
 #: can change state without doing work (a notifier counts the failed pulls
-#: before it says its queue is empty), so one idle round is not enough.
+#: before it says its queue is empty), so one idle batch is not enough.
 TASK_BATCH = 128
 
 
