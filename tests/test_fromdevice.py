@@ -1081,10 +1081,15 @@ def test_sniffer_false_leaves_a_qdisc_it_did_not_add_alone(veth, state_dir):
     assert sorted(p.name for p in state_dir.iterdir()) == []
 
 
-def start_dropping_pyclick(veth, env: dict[str, str]) -> subprocess.Popen:
-    """``pyclick`` running FromDevice(SNIFFER false) on the receiving side, once its
-    qdisc is on the interface."""
-    conf = f"FromDevice({veth.recv_if}, SNIFFER false) -> Discard"
+#: Configurations that keep the receiving side's frames from its stack ({IF}: the interface).
+DROPPING = {"sniffer-false": "FromDevice({IF}, SNIFFER false) -> Discard",
+            "kernelfilter": "FromDevice({IF}) -> Discard; KernelFilter(drop dev {IF})"}
+
+
+def start_dropping_pyclick(veth, env: dict[str, str], config: str) -> subprocess.Popen:
+    """``pyclick`` running ``config`` (one of DROPPING) on the receiving side, once
+    its qdisc is on the interface."""
+    conf = config.format(IF=veth.recv_if)
     running = subprocess.Popen(in_netns(veth.recv_ns, pyclick_command(), "-e", conf), env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
@@ -1098,8 +1103,10 @@ def start_dropping_pyclick(veth, env: dict[str, str]) -> subprocess.Popen:
 
 @needs_veth
 @pytest.mark.requires("pyclick-command")
-def test_sigterm_removes_the_qdisc(veth, state_dir):
-    running = start_dropping_pyclick(veth, {**os.environ, "PYCLICK_STATE_DIR": str(state_dir)})
+@pytest.mark.parametrize("config", DROPPING.values(), ids=DROPPING.keys())
+def test_sigterm_removes_the_qdisc(veth, state_dir, config):
+    running = start_dropping_pyclick(veth, {**os.environ, "PYCLICK_STATE_DIR": str(state_dir)},
+                                     config)
     running.send_signal(signal.SIGTERM)
     _, err = running.communicate(timeout=30)
     assert clsact_qdiscs(veth.recv_ns, veth.recv_if) == [], err
@@ -1108,9 +1115,10 @@ def test_sigterm_removes_the_qdisc(veth, state_dir):
 
 @needs_veth
 @pytest.mark.requires("pyclick-command")
-def test_after_sigkill_cleanup_removes_the_qdisc(veth, state_dir):
+@pytest.mark.parametrize("config", DROPPING.values(), ids=DROPPING.keys())
+def test_after_sigkill_cleanup_removes_the_qdisc(veth, state_dir, config):
     env = {**os.environ, "PYCLICK_STATE_DIR": str(state_dir)}
-    running = start_dropping_pyclick(veth, env)
+    running = start_dropping_pyclick(veth, env, config)
     running.kill()
     running.communicate(timeout=30)
     # SIGKILL ran nothing: the qdisc stays, and the record says so.
