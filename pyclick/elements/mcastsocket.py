@@ -68,6 +68,7 @@ class McastSocket(Socket):
 
     Element handlers
     scheduled (read) -- whether the task sending pulled packets waits to run
+    tickets (read/write) -- that task's share of its thread (see ScheduleInfo)
     home_thread (read) -- the worker thread the element runs on
 
     Example

@@ -38,7 +38,7 @@ class FromSocket(Deprecated):
     TYPE, ADDR, PORT, LOCAL_ADDR, LOCAL_PORT, FILENAME, LOCAL_FILENAME, CLIENT, SNAPLEN, HEADROOM, TIMESTAMP, NODELAY, SNDBUF, RCVBUF, ALLOW, DENY, VERBOSE, PROPER -- as Socket's
 
     Element handlers
-    scheduled, home_thread -- as Socket's
+    scheduled, tickets, home_thread -- as Socket's
 
     Example
     FromSocket(UDP, 0.0.0.0, 5000) -> Print(in) -> Discard;
@@ -66,7 +66,7 @@ class ToSocket(Deprecated):
     TYPE, ADDR, PORT, LOCAL_ADDR, LOCAL_PORT, FILENAME, LOCAL_FILENAME, CLIENT, SNAPLEN, HEADROOM, TIMESTAMP, NODELAY, SNDBUF, RCVBUF, ALLOW, DENY, VERBOSE, PROPER -- as Socket's
 
     Element handlers
-    scheduled, home_thread -- as Socket's
+    scheduled, tickets, home_thread -- as Socket's
 
     Example
     InfiniteSource(DATA "hello", LIMIT 3, STOP true) -> Queue -> ToSocket(UDP, 127.0.0.1, 5000);

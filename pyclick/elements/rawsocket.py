@@ -68,6 +68,7 @@ class RawSocket(Socket):
 
     Element handlers
     scheduled (read) -- whether the task sending pulled packets waits to run
+    tickets (read/write) -- that task's share of its thread (see ScheduleInfo)
     home_thread (read) -- the worker thread the element runs on
 
     Example
@@ -149,7 +150,7 @@ class FromRawSocket(Deprecated, RawSocket):
     TYPE, PORT, SNAPLEN, HEADROOM -- as RawSocket's
 
     Element handlers
-    scheduled, home_thread -- as RawSocket's
+    scheduled, tickets, home_thread -- as RawSocket's
 
     Example
     FromRawSocket(ICMP) -> IPPrint(in) -> Discard;
@@ -176,7 +177,7 @@ class ToRawSocket(Deprecated, RawSocket):
     TYPE, PORT, SNAPLEN, HEADROOM -- as RawSocket's
 
     Element handlers
-    scheduled, home_thread -- as RawSocket's
+    scheduled, tickets, home_thread -- as RawSocket's
 
     Example
     InfiniteSource(LIMIT 1) -> UDPIPEncap(127.0.0.1, 1234, 127.0.0.1, 5678) -> Queue

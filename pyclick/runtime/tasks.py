@@ -181,14 +181,7 @@ class TaskQueue:
             return True
         task.pass_number += task.stride
         if worked:
-            # ``_insert``, written out: this runs once per task run.
-            task._generation += 1
-            queue = self._queue
-            if not queue or queue[-1][0] <= task.pass_number:
-                queue.append((task.pass_number, task._generation, task))
-            else:
-                queue.insert(bisect_right(queue, task.pass_number, key=_pass_of),
-                             (task.pass_number, task._generation, task))
+            self._insert(task)
             return True
         # An idle run goes behind the next task, so that it does not run next.
         following = self._valid_head()
@@ -197,15 +190,12 @@ class TaskQueue:
         self._insert(task)
         return following is not None
 
-    def bound(self) -> int:
-        """At least as many as ``pending``, at once: entries, stale ones included."""
-        return len(self._queue) + len(self.first)
-
     # A thread's loop runs a batch of tasks with these two (one call per run
     # rather than three: a run of a task that sends one packet is a few µs).
     def start_batch(self, last: tuple[Task, bool] | None) -> tuple[int, Task | None]:
         """Finish ``last`` (the previous batch's last run: its task, whether it
-        worked), if any; then the batch's size (``bound``) and first task."""
+        worked), if any; then the batch's size (the entries waiting, stale ones
+        included: at least as many as ``pending``) and first task."""
         if last is not None:
             task, worked = last
             if worked and task.scheduled and not self._queue and not self.first:
