@@ -1,9 +1,11 @@
 """What the scheduler costs per task run, and how that compares with an earlier tree.
 
-Two patterns run in simulated time through the scheduler alone (no
-packets): one task that reschedules itself N times, and two tasks where
-the first wakes the second and reschedules itself at each of its N runs,
-the shape of ``InfiniteSource(BURST 1) -> Queue -> Unqueue(BURST 1)``.
+Two patterns run through the scheduler alone (no packets): one task that
+reschedules itself N times, and two tasks where the first wakes the second
+and reschedules itself at each of its N runs, the shape of
+``InfiniteSource(BURST 1) -> Queue -> Unqueue(BURST 1)``. Each runs in
+simulated time (the discrete-event loop) and in real time (one worker
+thread; the CPU time of the whole process is counted).
 Each pattern runs in a fresh process per measurement, alternately for this
 tree and for ``--before DIR`` (a checkout whose ``pyclick`` package is
 imported instead, e.g. a git worktree), ``--repeat`` times; the table gives
@@ -29,12 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Runs one pattern in a fresh interpreter and prints CPU seconds and task runs.
 _PROGRAM = """
-import sys, time
+import sys, threading, time
 sys.path.insert(0, {root!r})
 from pyclick.errors import Landmark
 from pyclick.runtime.clock import SimClock
 from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.simloop import SimScheduler
+from pyclick.runtime.threads import RealtimeScheduler
 from pyclick.runtime.tasks import Task
 
 class Owner:
@@ -43,17 +46,22 @@ class Owner:
         self.landmark, self.home_thread = Landmark("bench", 1), 0
 
 class Host:
-    def __init__(self):
+    def __init__(self, realtime):
         self.clock = SimClock()
-        self.scheduler = SimScheduler(self, self.clock)
+        self.scheduler = RealtimeScheduler(self, [None]) if realtime else \
+            SimScheduler(self, self.clock)
+        self.stopped = threading.Event()
     def now(self):
         return self.clock.now()
     def stop(self, reason=""):
         self.scheduler.stop()
+        self.stopped.set()
+    def wait_for_stop(self):
+        self.stopped.wait()
     def element_failed(self, owner, what, err):
         raise SystemExit(f"{{owner.name}}: {{err}}")
 
-host = Host()
+host = Host({realtime})
 handle = SchedulingHandle(host.now)
 handle.bind(host.scheduler)
 runs, pattern = {runs}, {pattern!r}
@@ -65,6 +73,8 @@ def first():
         if pattern == "pair":
             second.reschedule()
         head.reschedule()
+    elif {realtime}:
+        host.stop()
     return True
 
 def other():
@@ -76,6 +86,8 @@ second = Task(Owner("second", handle), other)
 head.reschedule()
 began = time.process_time()
 host.scheduler.run()
+if {realtime}:
+    host.scheduler.join(10)
 print(time.process_time() - began, done[0] + done[1])
 """
 
@@ -114,10 +126,13 @@ def main() -> int:
     for _ in range(opts.repeat):
         rows.setdefault("baseline (plain calls)", {}).setdefault("-", []).append(
             measure(_BASELINE.format(runs=opts.runs)))
-        for pattern in ("alone", "pair"):
-            for name, root in trees.items():
-                program = _PROGRAM.format(root=str(root), runs=opts.runs, pattern=pattern)
-                rows.setdefault(pattern, {}).setdefault(name, []).append(measure(program))
+        for realtime in (False, True):
+            for pattern in ("alone", "pair"):
+                label = f"{pattern}, {'real' if realtime else 'simulated'} time"
+                for name, root in trees.items():
+                    program = _PROGRAM.format(root=str(root), runs=opts.runs, pattern=pattern,
+                                              realtime=realtime)
+                    rows.setdefault(label, {}).setdefault(name, []).append(measure(program))
     print(f"{opts.runs} runs of the first task, best and median of {opts.repeat} "
           f"alternated processes, CPU ns per task run\n")
     print("| pattern | tree | best | median | best / baseline | best / before |")

@@ -4,6 +4,7 @@ ConfigError a step raises, and handler values printed by ``pyclick -h``."""
 from __future__ import annotations
 
 import inspect
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -12,9 +13,10 @@ import pytest
 from pyclick.errors import ConfigError, Landmark
 from pyclick.lang.model import FlatConfig, FlatConnection, FlatElement
 from pyclick.router import Router
-from pyclick.runtime.clock import SimClock
+from pyclick.runtime.clock import RealClock, SimClock
 from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.simloop import SimScheduler
+from pyclick.runtime.threads import RealtimeScheduler
 
 #: An element: ``(name, class, config)``.
 Declaration = tuple[str, str, str]
@@ -110,6 +112,31 @@ class FakeHost:
 
     def wait_for_stop(self) -> None:
         raise AssertionError("the simulated loop never waits")
+
+
+class RealHost:
+    """A Host for the real-time scheduler alone, one unpinned worker thread; a
+    failing callback stops it."""
+
+    def __init__(self) -> None:
+        self.clock = RealClock()
+        self.scheduler = RealtimeScheduler(self, [None], self.clock)
+        self.failures: list[tuple[str, str, str]] = []
+        self._stopped = threading.Event()
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def stop(self, reason: str = "") -> None:
+        self.scheduler.stop()
+        self._stopped.set()
+
+    def element_failed(self, owner, what: str, err: BaseException) -> None:
+        self.failures.append((owner.name, what, str(err)))
+        self.stop()
+
+    def wait_for_stop(self) -> None:
+        self._stopped.wait()
 
 
 @dataclass

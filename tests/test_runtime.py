@@ -19,8 +19,7 @@ from pyclick.runtime.handlers import HandlerError
 from pyclick.runtime.order import dependency_order
 from pyclick.runtime.phaseorder import click_phase_order
 from pyclick.runtime.scheduling import SchedulingHandle
-from pyclick.runtime.simloop import TASK_BATCH
-from pyclick.runtime.tasks import Task
+from pyclick.runtime.tasks import TASK_BATCH, Task
 from pyclick.runtime.timers import Timer
 from tests.helpers import FakeHost, FakeOwner
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 import pytest
 
@@ -13,8 +14,12 @@ from pyclick.element import Element, read_handler
 from pyclick.errors import Landmark
 from pyclick.router import Router
 from pyclick.runtime.placement import cpu_list, place
+from pyclick.runtime.scheduling import SchedulingHandle
+from pyclick.runtime.tasks import TASK_BATCH, Task
+from pyclick.runtime.threads import BATCH_SECONDS
 from pyclick.runtime.timers import Timer
-from tests.helpers import Declaration, config_error_of, configured_router, flat_config
+from tests.helpers import (Declaration, FakeOwner, RealHost, config_error_of, configured_router,
+                           flat_config)
 
 CPUS = sorted(os.sched_getaffinity(0))
 
@@ -251,3 +256,64 @@ def test_more_threads_than_cpus():
 def test_cpu_list_format():
     assert cpu_list([0]) == "0"
     assert cpu_list([0, 1, 2, 4, 6, 7]) == "0-2,4,6-7"
+
+
+def owner_on(host: RealHost, name: str) -> FakeOwner:
+    handle = SchedulingHandle(host.now)
+    handle.bind(host.scheduler)
+    return FakeOwner(name, handle)
+
+
+def test_a_timer_due_while_a_task_keeps_its_thread_busy_waits_one_batch_of_1_ms():
+    # Each run takes twice BATCH_SECONDS, so a batch ends after one run; the
+    # timer its first run sets fires after that run, not after TASK_BATCH.
+    host = RealHost()
+    owner = owner_on(host, "busy")
+    runs: list[float] = []
+    fired_after: list[int] = []
+
+    def busy() -> bool:
+        until = time.perf_counter() + 2 * BATCH_SECONDS
+        while time.perf_counter() < until:
+            pass
+        runs.append(until)
+        if len(runs) == 1:
+            timer.schedule_after(0)
+        if len(runs) < TASK_BATCH:
+            task.reschedule()
+        return True
+
+    def fire() -> None:
+        fired_after.append(len(runs))
+        host.stop("fired")
+
+    task, timer = Task(owner, busy), Timer(owner, fire)
+    task.reschedule()
+    host.scheduler.run()
+    host.scheduler.join(5)
+    assert host.failures == []
+    assert fired_after == [1]
+
+
+def test_a_task_scheduled_from_another_thread_wakes_its_sleeping_worker():
+    # With no timer the worker sleeps until woken; a task scheduled on a busy
+    # worker wakes nobody, on a sleeping one it must.
+    host = RealHost()
+    owner = owner_on(host, "woken")
+    ran = threading.Event()
+    task = Task(owner, lambda: ran.set() is None)
+    runner = threading.Thread(target=host.scheduler.run)
+    runner.start()
+    try:
+        worker = host.scheduler.workers[0]
+        deadline = time.monotonic() + 5
+        while not worker.sleeping and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert worker.sleeping
+        task.reschedule()
+        assert ran.wait(5)
+    finally:
+        host.stop()
+        runner.join(5)
+        host.scheduler.join(5)
+    assert host.failures == []

@@ -44,6 +44,9 @@ DEFAULT_TICKETS = 1 << 10
 MAX_TICKETS = 1 << 15
 #: A task's stride is STRIDE1 divided by its tickets.
 STRIDE1 = 1 << 16
+#: Task runs in a batch, between two looks of a thread at its timers and at
+#: the calls other threads hand it (Click's driver runs 128 per iteration).
+TASK_BATCH = 128
 
 _log = logging.getLogger("pyclick.tasks")
 
@@ -192,25 +195,31 @@ class TaskQueue:
 
     # A thread's loop runs a batch of tasks with these two (one call per run
     # rather than three: a run of a task that sends one packet is a few µs).
-    def start_batch(self, last: tuple[Task, bool] | None) -> tuple[int, Task | None]:
+    def start_batch(self, last: tuple[Task, bool] | None) -> Task | None:
         """Finish ``last`` (the previous batch's last run: its task, whether it
-        worked), if any; then the batch's size (the entries waiting, stale ones
-        included: at least as many as ``pending``) and first task."""
+        worked), if any; then the batch's first task (None when none waits)."""
         if last is not None:
             task, worked = last
-            if worked and task.scheduled and not self._queue and not self.first:
-                # Busy and alone, it runs again at once, its pass moved on as
-                # ``finish`` would have: no entry made only to be taken.
-                task.pass_number += task.stride
-                task.scheduled = False
-                return 1, task
+            if self._runs_again(task, worked):
+                return task
             self.finish(task, worked)
-        size = len(self._queue) + len(self.first)
-        return size, (self.pop() if size else None)
+        return self.pop()
 
     def next_in_batch(self, task: Task, worked: bool) -> Task | None:
         """Finish ``task``'s run and take the next task, unless it ends the batch."""
+        if self._runs_again(task, worked):
+            return task
         return self.pop() if self.finish(task, worked) else None
+
+    def _runs_again(self, task: Task, worked: bool) -> bool:
+        """Whether ``task``, busy, rescheduled and alone, runs again at once: its
+        pass moves on as ``finish`` would move it, and no entry is made only to
+        be taken (it stays the running task)."""
+        if worked and task.scheduled and not self._queue and not self.first:
+            task.pass_number += task.stride
+            task.scheduled = False
+            return True
+        return False
 
     def pending(self) -> int:
         """How many tasks wait to run."""
