@@ -127,10 +127,11 @@ class SimScheduler:
                     ran = 0
                     timer = self.timers.pop_due(clock.now())
                     # A timer due now (a wait of 0) fires once the tasks have
-                    # run out or run TASK_BATCH times. Idle runs let the clock
-                    # jump, but not the first: a run can change state without
-                    # doing work (a notifier counts the failed pulls before it
-                    # says its queue is empty).
+                    # run out or run TASK_BATCH times. The clock jumps after
+                    # TASK_BATCH runs in a row did no work, not after one: a
+                    # run can change state without doing work (a notifier
+                    # counts the failed pulls before it says its queue is
+                    # empty).
                     if timer is None and not calls and (idle >= TASK_BATCH or not self.tasks):
                         timer = self._jump()
                     if timer is None:
