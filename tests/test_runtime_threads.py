@@ -295,13 +295,15 @@ def test_a_timer_due_while_a_task_keeps_its_thread_busy_waits_one_batch_of_1_ms(
     assert fired_after == [1]
 
 
-def test_a_task_scheduled_from_another_thread_wakes_its_sleeping_worker():
-    # With no timer the worker sleeps until woken; a task scheduled on a busy
-    # worker wakes nobody, on a sleeping one it must.
+@pytest.mark.parametrize("what", ["task", "timer"])
+def test_work_scheduled_from_another_thread_wakes_its_sleeping_worker(what):
+    # With no timer the worker sleeps until woken; a task or timer scheduled
+    # on a busy worker wakes nobody, on a sleeping one it must.
     host = RealHost()
     owner = owner_on(host, "woken")
     ran = threading.Event()
     task = Task(owner, lambda: ran.set() is None)
+    timer = Timer(owner, ran.set)
     runner = threading.Thread(target=host.scheduler.run)
     runner.start()
     try:
@@ -310,7 +312,10 @@ def test_a_task_scheduled_from_another_thread_wakes_its_sleeping_worker():
         while not worker.sleeping and time.monotonic() < deadline:
             time.sleep(0.001)
         assert worker.sleeping
-        task.reschedule()
+        if what == "task":
+            task.reschedule()
+        else:
+            timer.schedule_after(0)
         assert ran.wait(5)
     finally:
         host.stop()

@@ -81,8 +81,9 @@ class WorkerThread:
         self.accepting = False
         #: Set when the thread did not stop in time: it is stuck in a callback.
         self.stuck = False
-        #: Whether the thread waits in ``_sleep`` for something to do: a task
-        #: scheduled on a busy thread wakes nobody (a notify costs a µs).
+        #: Whether the thread waits in ``_sleep`` for something to do: a task or
+        #: timer scheduled on a busy thread wakes nobody (a notify with nobody
+        #: waiting costs about 130 ns, at every run of a task that reschedules).
         self.sleeping = False
         self.thread = threading.Thread(target=self._main, name=f"pyclick-worker-{index}",
                                        daemon=True)
@@ -221,7 +222,9 @@ class RealtimeScheduler:
         worker = self._home(timer.owner)
         with worker.cond:
             worker.timers.push(timer, t)
-            worker.cond.notify()
+            # An awake worker reads its next expiry before it sleeps.
+            if worker.sleeping:
+                worker.cond.notify()
 
     def remove_timer(self, timer: Timer) -> None:
         worker = self._home(timer.owner)
