@@ -44,6 +44,8 @@ class SimScheduler:
         # (a control socket, for instance).
         self.lock = threading.Lock()
         self._loop_thread: threading.Thread | None = None
+        # Its identity, compared at every task scheduled (``add_task``).
+        self._loop_ident: int | None = None
 
     def now(self) -> float:
         return self.clock.now()
@@ -58,6 +60,12 @@ class SimScheduler:
             self.timers.remove(timer)
 
     def add_task(self, task: Task) -> None:
+        if task is self.tasks.running and threading.get_ident() == self._loop_ident:
+            # A task rescheduling itself in its run, on the loop's thread: it
+            # keeps its place until its run ends, and only this thread ends
+            # it, so marking it is the whole push and needs no lock.
+            task.scheduled = True
+            return
         # The lock taken and given back by its methods where a task's run
         # takes it (at each run): half the time of ``with`` on this path.
         self.lock.acquire()
@@ -93,11 +101,12 @@ class SimScheduler:
     def run(self) -> None:
         """Run events until stopped or nothing is left to do."""
         self._loop_thread = threading.current_thread()
+        self._loop_ident = threading.get_ident()
         try:
             self._loop()
         finally:
             with self.lock:
-                self._loop_thread = None
+                self._loop_thread = self._loop_ident = None
                 leftover = self._take_calls()
             for call in leftover:
                 call.run()

@@ -233,6 +233,11 @@ class RealtimeScheduler:
 
     def add_task(self, task: Task) -> None:
         worker = self._home(task.owner)
+        if task is worker.tasks.running and threading.get_ident() == worker.thread.ident:
+            # Rescheduling itself in its run, on its own thread: the whole push
+            # (see ``SimScheduler.add_task``), no lock.
+            task.scheduled = True
+            return
         # At every run of a busy task: the lock taken and given back by its
         # methods (see ``WorkerThread._loop``).
         worker.lock.acquire()
