@@ -73,7 +73,7 @@ from pyclick.runtime.caughtsignals import Catch
 from pyclick.runtime.notifier import Notifier
 from pyclick.runtime.processing import (AGNOSTIC, COMPLETE_FLOW, PROCESSING_A_AH, PULL,
                                         PULL_CODE, PULL_TO_PUSH, PUSH, PUSH_CODE, PUSH_TO_PULL)
-from pyclick.runtime.tasks import MAX_TICKETS, Task
+from pyclick.runtime.tasks import Task, pinned_tickets
 
 if TYPE_CHECKING:
     from pyclick.args import Args
@@ -332,7 +332,7 @@ class Element:
             tickets = int(text.strip(), 0)
         except ValueError:
             raise ValueError(f"expected integer, got '{shorten(text.strip())}'") from None
-        pinned = min(max(tickets, 1), MAX_TICKETS)
+        pinned = pinned_tickets(tickets)
         if pinned != tickets:
             self.log.warning("%s: tickets pinned at %d", self.declaration(), pinned)
         task.set_tickets(pinned)

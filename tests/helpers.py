@@ -139,6 +139,13 @@ class RealHost:
         self._stopped.wait()
 
 
+def bound_scheduling(host: FakeHost | RealHost) -> SchedulingHandle:
+    """A scheduling handle bound to ``host``'s scheduler, for owners made by hand."""
+    handle = SchedulingHandle(host.now)
+    handle.bind(host.scheduler)
+    return handle
+
+
 @dataclass
 class FakeOwner:
     name: str

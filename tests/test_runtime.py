@@ -21,7 +21,7 @@ from pyclick.runtime.phaseorder import click_phase_order
 from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.tasks import TASK_BATCH, Task
 from pyclick.runtime.timers import Timer
-from tests.helpers import FakeHost, FakeOwner
+from tests.helpers import FakeHost, FakeOwner, bound_scheduling
 
 EVENTS: list[tuple[str, str]] = []
 
@@ -629,8 +629,7 @@ def test_a_task_scheduled_first_runs_before_the_rest_of_the_round():
     # s runs next, then b and c, the rest of the round in order, then a.
     clock = SimClock()
     host = FakeHost(clock)
-    handle = SchedulingHandle(host.now)
-    handle.bind(host.scheduler)
+    handle = bound_scheduling(host)
     owner = FakeOwner("o", handle)
     seen: list[str] = []
     tasks: dict[str, Task] = {}

@@ -16,15 +16,14 @@ from pyclick.runtime.clock import SimClock
 from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.tasks import DEFAULT_TICKETS, MAX_TICKETS, Task, TaskQueue
 from pyclick.runtime.ticketbook import TicketBook
-from tests.helpers import FakeHost, FakeOwner
+from tests.helpers import FakeHost, FakeOwner, bound_scheduling
 
 
 def run_order(tickets: dict[str, int], runs: dict[str, int]) -> str:
     """The order in which tasks named by ``tickets`` run, each ``runs[name]`` times
     (rescheduling itself until then), scheduled in the order given."""
     host = FakeHost(SimClock())
-    handle = SchedulingHandle(host.now)
-    handle.bind(host.scheduler)
+    handle = bound_scheduling(host)
     seen: list[str] = []
     tasks: dict[str, Task] = {}
 
@@ -60,8 +59,7 @@ def test_a_task_scheduled_while_another_runs_starts_from_the_running_pass():
     # a (stride 64) runs at pass 64 and schedules c (stride 64): 64 + 64 = 128,
     # behind b, scheduled at 128 before it; a itself moves on to 128, behind both.
     host = FakeHost(SimClock())
-    handle = SchedulingHandle(host.now)
-    handle.bind(host.scheduler)
+    handle = bound_scheduling(host)
     seen: list[str] = []
     tasks: dict[str, Task] = {}
 

@@ -14,12 +14,11 @@ from pyclick.element import Element, read_handler
 from pyclick.errors import Landmark
 from pyclick.router import Router
 from pyclick.runtime.placement import cpu_list, place
-from pyclick.runtime.scheduling import SchedulingHandle
 from pyclick.runtime.tasks import TASK_BATCH, Task
 from pyclick.runtime.threads import BATCH_SECONDS
 from pyclick.runtime.timers import Timer
-from tests.helpers import (Declaration, FakeOwner, RealHost, config_error_of, configured_router,
-                           flat_config)
+from tests.helpers import (Declaration, FakeOwner, RealHost, bound_scheduling, config_error_of,
+                           configured_router, flat_config)
 
 CPUS = sorted(os.sched_getaffinity(0))
 
@@ -259,9 +258,7 @@ def test_cpu_list_format():
 
 
 def owner_on(host: RealHost, name: str) -> FakeOwner:
-    handle = SchedulingHandle(host.now)
-    handle.bind(host.scheduler)
-    return FakeOwner(name, handle)
+    return FakeOwner(name, bound_scheduling(host))
 
 
 def test_a_timer_due_while_a_task_keeps_its_thread_busy_waits_one_batch_of_1_ms():

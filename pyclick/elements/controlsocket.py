@@ -206,10 +206,7 @@ class _FdConnection:
             pass  # the other end went away: nothing to answer
         finally:
             # As a listener's connections: closed once the session ends.
-            with self.lock:
-                if self.open:
-                    self.open = False
-                    os.close(self.fd)
+            self._close_fd()
             self.owner.verbose_note("closed connection on file descriptor %d", self.fd)
 
     def close(self, timeout: float) -> None:
@@ -217,6 +214,10 @@ class _FdConnection:
         first) and close the descriptor if the session has not."""
         self.closing = True
         self.thread.join(timeout)
+        self._close_fd()
+
+    def _close_fd(self) -> None:
+        """Close the descriptor unless the other of ``_serve`` and ``close`` did."""
         with self.lock:
             if self.open:
                 self.open = False

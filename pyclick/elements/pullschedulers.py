@@ -17,11 +17,7 @@ from pyclick.element import PULL, Element, read_handler
 from pyclick.elements.handlercall import parse_value
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import NotifierSignal, upstream_empty_signal
-
-#: Stride of an input holding one ticket (Click's STRIDE1).
-STRIDE1 = 1 << 16
-#: Most tickets one input may hold; more are cut down with a warning.
-MAX_TICKETS = 1 << 15
+from pyclick.runtime.tasks import MAX_TICKETS, STRIDE1
 
 
 class _PullScheduler(Element):

@@ -37,9 +37,11 @@ from collections import deque
 from typing import Callable
 
 from pyclick.runtime.host import Owner
+from pyclick.runtime.ticketbook import ONE
 
-#: Tickets of a task no ScheduleInfo names (Click's ``Task::DEFAULT_TICKETS``).
-DEFAULT_TICKETS = 1 << 10
+#: Tickets of a task no ScheduleInfo names (Click's ``Task::DEFAULT_TICKETS``):
+#: a parameter of 1.
+DEFAULT_TICKETS = ONE
 #: Most tickets a task may hold.
 MAX_TICKETS = 1 << 15
 #: A task's stride is STRIDE1 divided by its tickets.
@@ -49,6 +51,11 @@ STRIDE1 = 1 << 16
 TASK_BATCH = 128
 
 _log = logging.getLogger("pyclick.tasks")
+
+
+def pinned_tickets(tickets: int) -> int:
+    """``tickets`` within what a task may hold, 1 .. MAX_TICKETS."""
+    return min(max(tickets, 1), MAX_TICKETS)
 
 
 class Task:
@@ -85,7 +92,7 @@ class Task:
 
     def set_tickets(self, tickets: int) -> None:
         """Hold ``tickets`` from now on, pinned to 1 .. MAX_TICKETS."""
-        self._tickets = min(max(tickets, 1), MAX_TICKETS)
+        self._tickets = pinned_tickets(tickets)
         self.stride = STRIDE1 // self._tickets
 
     def reschedule(self) -> None:
@@ -198,12 +205,9 @@ class TaskQueue:
     def start_batch(self, last: tuple[Task, bool] | None) -> Task | None:
         """Finish ``last`` (the previous batch's last run: its task, whether it
         worked), if any; then the batch's first task (None when none waits)."""
-        if last is not None:
-            task, worked = last
-            if self._runs_again(task, worked):
-                return task
-            self.finish(task, worked)
-        return self.pop()
+        # An idle task alone ends a batch, not the next one: it starts it again.
+        task = self.next_in_batch(*last) if last is not None else None
+        return task if task is not None else self.pop()
 
     def next_in_batch(self, task: Task, worked: bool) -> Task | None:
         """Finish ``task``'s run and take the next task, unless it ends the batch."""
