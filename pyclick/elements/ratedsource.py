@@ -6,7 +6,7 @@ from pyclick.args import BOOL, INT, UNSIGNED, Args
 from pyclick.element import AGNOSTIC, read_handler, write_handler
 from pyclick.elements.clickargs import BANDWIDTH, DATA
 from pyclick.elements.handlercall import parse_value
-from pyclick.elements.sources import DEFAULT_DATA, _GeneratingSource, packet_bytes
+from pyclick.elements.sources import DEFAULT_DATA, _SizedSource
 from pyclick.elements.tokenbucket import TokenBucket
 from pyclick.packet import Packet
 from pyclick.runtime.notifier import EMPTY, Notifier
@@ -15,8 +15,6 @@ from pyclick.runtime.timers import Timer
 
 #: RATE: packets a second.
 _RATE = UNSIGNED.range(0, 10**9)
-#: LENGTH (DATASIZE): bytes of each packet, -1 for DATA's own length.
-_LENGTH = INT.range(-1, 65535)
 
 
 def _burst(rate: float) -> float:
@@ -25,7 +23,7 @@ def _burst(rate: float) -> float:
     return 2 if rate < 200 else int(rate) // 100
 
 
-class RatedSource(_GeneratingSource):
+class RatedSource(_SizedSource):
     """RatedSource(DATA, RATE, LIMIT, ACTIVE, KEYWORDS) -- generates packets at specified rate
 
     Description
@@ -70,15 +68,13 @@ class RatedSource(_GeneratingSource):
         rate = args.read_p("RATE", _RATE, 10)
         self.limit = args.read_p("LIMIT", INT.range(None, 2**63 - 1), -1)
         self.active = args.read_p("ACTIVE", BOOL, True)
-        self.length = args.read("LENGTH", _LENGTH, -1)
-        # Click's older name for LENGTH, still read there.
-        self.length = args.read("DATASIZE", _LENGTH, self.length)
+        self._read_size(args)
         bandwidth = args.read("BANDWIDTH", BANDWIDTH.range(0, 1e12, open_low=True))
         self.stop_when_done = args.read("STOP", BOOL, False)
         self.end_call = None
         self._ended = False
         args.complete()
-        self._bytes = packet_bytes(self.data, self.length)
+        self._remake()
         if bandwidth is not None and bandwidth > 0:
             rate = int(bandwidth // max(len(self._bytes), 1))
         self.rate = rate
@@ -159,20 +155,6 @@ class RatedSource(_GeneratingSource):
             # once, as Click's does.
             self._bucket.set(1)
         self._on_timer()
-
-    def _remake(self) -> None:
-        self._bytes = packet_bytes(self.data, self.length)
-
-    @read_handler("length")
-    @read_handler("datasize")
-    def _read_length(self) -> str:
-        return str(self.length)
-
-    @write_handler("length")
-    @write_handler("datasize")
-    def _write_length(self, value: str) -> None:
-        self.length = parse_value(_LENGTH, value)
-        self._remake()
 
     @read_handler("rate")
     def _read_rate(self) -> str:

@@ -163,7 +163,37 @@ class _GeneratingSource(_Source):
         self._wake()
 
 
-class InfiniteSource(_GeneratingSource):
+class _SizedSource(_GeneratingSource):
+    """A generating source whose packets are DATA cut or padded to LENGTH
+    (``packet_bytes``): the LENGTH keyword and DATASIZE, Click's older name
+    for it, the packets' bytes, and the ``length`` and ``datasize``
+    handlers."""
+
+    registered = False
+    length: int
+    _bytes: bytes
+
+    def _read_size(self, args: Args) -> None:
+        self.length = args.read("LENGTH", _LENGTH, -1)
+        # Click's older name for LENGTH, still read there.
+        self.length = args.read("DATASIZE", _LENGTH, self.length)
+
+    def _remake(self) -> None:
+        self._bytes = packet_bytes(self.data, self.length)
+
+    @read_handler("length")
+    @read_handler("datasize")
+    def _read_length(self) -> str:
+        return str(self.length)
+
+    @write_handler("length")
+    @write_handler("datasize")
+    def _write_length(self, value: str) -> None:
+        self.length = parse_value(_LENGTH, value)
+        self._remake()
+
+
+class InfiniteSource(_SizedSource):
     """InfiniteSource(DATA, LIMIT, BURST, ACTIVE, KEYWORDS) -- generates packets whenever scheduled
 
     Description
@@ -223,9 +253,7 @@ class InfiniteSource(_GeneratingSource):
     def _read_settings(self, args: Args) -> None:
         self.data = args.read_p("DATA", DATA, DEFAULT_DATA)
         self._read_pace(args)
-        self.length = args.read("LENGTH", _LENGTH, -1)
-        # Click's older name for LENGTH, still read there.
-        self.length = args.read("DATASIZE", _LENGTH, self.length)
+        self._read_size(args)
         self._read_ending(args)
         args.complete()
         self._made()
@@ -239,7 +267,7 @@ class InfiniteSource(_GeneratingSource):
 
     def _made(self) -> None:
         """What the settings make: the packets' bytes, a count from 0."""
-        self._bytes = packet_bytes(self.data, self.length)
+        self._remake()
         self.count = 0
 
     def initialize(self) -> None:
@@ -251,9 +279,6 @@ class InfiniteSource(_GeneratingSource):
 
     def port_notifier(self, isoutput: bool, port: int, which: str) -> Notifier | None:
         return self._notifier if isoutput and which == EMPTY else None
-
-    def _remake(self) -> None:
-        self._bytes = packet_bytes(self.data, self.length)
 
     def _make(self, n: int) -> list[Packet]:
         data = self._bytes
@@ -298,17 +323,6 @@ class InfiniteSource(_GeneratingSource):
             self._task.reschedule()
         else:
             self._notifier.wake()
-
-    @read_handler("length")
-    @read_handler("datasize")
-    def _read_length(self) -> str:
-        return str(self.length)
-
-    @write_handler("length")
-    @write_handler("datasize")
-    def _write_length(self, value: str) -> None:
-        self.length = parse_value(_LENGTH, value)
-        self._remake()
 
     @read_handler("burst")
     @read_handler("burstsize")
