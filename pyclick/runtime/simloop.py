@@ -43,8 +43,8 @@ class SimScheduler:
         # Timers may be scheduled and handlers called from other threads
         # (a control socket, for instance).
         self.lock = threading.Lock()
-        self._loop_thread: threading.Thread | None = None
-        # Its identity, compared at every task scheduled (``add_task``).
+        # The identity of the thread running the loop (None when none is):
+        # compared at every task scheduled (``add_task``) and every call.
         self._loop_ident: int | None = None
 
     def now(self) -> float:
@@ -85,11 +85,11 @@ class SimScheduler:
     # --- calls
     def call(self, owner: Owner, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` between two events of the loop (directly when not running)."""
-        if self._loop_thread in (None, threading.current_thread()):
+        if self._loop_ident in (None, threading.get_ident()):
             return fn()
         call = Call(fn)
         with self.lock:
-            posted = self._loop_thread is not None
+            posted = self._loop_ident is not None
             if posted:
                 self.calls.append(call)
         if not posted:
@@ -100,13 +100,12 @@ class SimScheduler:
     # --- lifecycle
     def run(self) -> None:
         """Run events until stopped or nothing is left to do."""
-        self._loop_thread = threading.current_thread()
         self._loop_ident = threading.get_ident()
         try:
             self._loop()
         finally:
             with self.lock:
-                self._loop_thread = self._loop_ident = None
+                self._loop_ident = None
                 leftover = self._take_calls()
             for call in leftover:
                 call.run()
